@@ -1,0 +1,1 @@
+"""The aiogram control bot: routers, keyboards, texts, services, CLI and app wiring."""

@@ -1,0 +1,166 @@
+"""Settings: a TOML file read with ``tomllib`` into pydantic models, plus environment overrides.
+
+Where the file comes from: ``--config PATH``, else ``$ADBOT_CONFIG``, else ``./config.toml``.
+Overrides: ``ADBOT_<SECTION>__<KEY>=value`` (value parsed as a TOML value when it is one, e.g.
+``ADBOT_BOT__ADMINS=[1, 2]``, otherwise taken as a string). Relative paths are relative to the
+config file's folder. Any problem becomes one ``ConfigError`` line naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from storage.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.toml")
+ENV_CONFIG = "ADBOT_CONFIG"
+ENV_PREFIX = "ADBOT_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class BotSettings(_Section):
+    token: SecretStr = SecretStr("")
+    api_base: str = ""
+    admins: list[int] = Field(default_factory=list)
+    low_pool_threshold: int = Field(default=3, ge=0)
+
+
+class PathsSettings(_Section):
+    data_dir: Path = Path("data")
+    sessions_dir: Path = Path("sessions")
+    logs_dir: Path = Path("logs")
+
+
+class EngineSettings(_Section):
+    backend: Literal["telethon", "simulated"] = "telethon"
+    cycle_interval: int = Field(default=300, ge=1)
+    min_cycle_interval: int = Field(default=60, ge=1)
+    max_cycle_interval: int = Field(default=86_400, ge=1)
+    send_spacing: float = Field(default=5.0, ge=0)
+    spacing_jitter: float = Field(default=0.2, ge=0, le=1)
+    on_restart: Literal["stop", "resume"] = "stop"
+    max_in_flight: int = Field(default=200, ge=1)
+    send_timeout: float = Field(default=30.0, gt=0)
+    shutdown_timeout: float = Field(default=20.0, ge=0)
+    group_failure_limit: int = Field(default=3, ge=1)
+    flood_sleep_threshold: int = Field(default=0, ge=0, le=60)
+    world_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> EngineSettings:
+        if self.max_cycle_interval < self.min_cycle_interval:
+            raise ValueError("max_cycle_interval must be >= min_cycle_interval")
+        return self
+
+
+class PoolSettings(_Section):
+    max_sessions_per_pair: int = Field(default=7, ge=1)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
+class Settings(_Section):
+    bot: BotSettings = Field(default_factory=BotSettings)
+    paths: PathsSettings = Field(default_factory=PathsSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    pool: PoolSettings = Field(default_factory=PoolSettings)
+
+    @property
+    def db_path(self) -> Path:
+        return self.paths.data_dir / "adbot.sqlite3"
+
+    def require_token(self) -> None:
+        if not self.bot.token.get_secret_value().strip():
+            raise ConfigError("config error: bot.token: missing (set it in the config or ADBOT_BOT__TOKEN)")
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets masked."""
+        data = self.model_dump(mode="json")
+        data["bot"]["token"] = _mask(self.bot.token.get_secret_value())
+        return data
+
+
+def _mask(secret: str) -> str:
+    return "" if not secret else "***" + (f" ({len(secret)} chars)" if len(secret) > 8 else "")
+
+
+def resolve_config_path(flag: str | Path | None, env: Mapping[str, str]) -> Path:
+    if flag:
+        return Path(flag)
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    return DEFAULT_CONFIG
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name or name == ENV_CONFIG:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].partition("__")
+        target = data.setdefault(section.lower(), {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"config error: {section.lower()}: must be a table")
+        target[key.lower()] = _parse_env_value(raw)
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "config"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    return f"config error: {key}: {msg}{more}"
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    p = settings.paths
+    fixed = {
+        name: (value if value.is_absolute() else (base / value))
+        for name, value in (("data_dir", p.data_dir), ("sessions_dir", p.sessions_dir), ("logs_dir", p.logs_dir))
+    }
+    engine = settings.engine
+    if engine.world_file is not None and not engine.world_file.is_absolute():
+        engine = engine.model_copy(update={"world_file": base / engine.world_file})
+    return settings.model_copy(update={"paths": p.model_copy(update=fixed), "engine": engine})
+
+
+def settings_from_dict(data: dict[str, Any], base_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
+    _apply_env(data, env or {})
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    return _resolve_paths(settings, base_dir)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load the settings; raises ConfigError (one line, naming the key) on any problem."""
+    env = os.environ if env is None else env
+    file = resolve_config_path(path, env)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config error: {file}: file not found (copy config.example.toml)") from None
+    except OSError as exc:
+        raise ConfigError(f"config error: {file}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config error: {file}: not valid TOML ({exc})") from None
+    return settings_from_dict(data, file.resolve().parent, env)

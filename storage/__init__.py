@@ -1,0 +1,1 @@
+"""SQLite storage: schema migrations, the database handle, repositories and log files."""

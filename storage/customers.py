@@ -1,0 +1,201 @@
+"""Customers: their plan (sessions, expiry) and their one campaign (post, interval, status, cycle)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aiosqlite
+
+from storage.db import execute, fetchall, fetchone
+
+DAY = 86_400.0
+CampaignStatus = Literal["stopped", "running"]
+
+
+@dataclass(frozen=True)
+class Customer:
+    user_id: int
+    plan_sessions: int
+    plan_expires_at: float
+    created_at: float
+    post_kind: str | None
+    post_link: str | None
+    post_peer: str | None
+    post_msg_id: int | None
+    post_text: str | None
+    post_entities: list[dict[str, Any]]
+    drop_author: bool
+    interval_s: int
+    status: CampaignStatus
+    stop_reason: str | None
+    cycle_no: int
+    cycle_started_at: float | None
+    cycle_finished_at: float | None
+    next_cycle_at: float | None
+    updated_at: float
+
+    def plan_active(self, now: float) -> bool:
+        return self.plan_sessions > 0 and self.plan_expires_at > now
+
+    @property
+    def has_post(self) -> bool:
+        if self.post_kind == "link":
+            return self.post_peer is not None and self.post_msg_id is not None
+        return self.post_kind == "text" and bool(self.post_text)
+
+    @property
+    def cycle_in_progress(self) -> bool:
+        return self.cycle_started_at is not None and self.cycle_finished_at is None
+
+
+def _row(row: sqlite3.Row) -> Customer:
+    return Customer(
+        user_id=row["user_id"],
+        plan_sessions=row["plan_sessions"],
+        plan_expires_at=row["plan_expires_at"],
+        created_at=row["created_at"],
+        post_kind=row["post_kind"],
+        post_link=row["post_link"],
+        post_peer=row["post_peer"],
+        post_msg_id=row["post_msg_id"],
+        post_text=row["post_text"],
+        post_entities=json.loads(row["post_entities"]) if row["post_entities"] else [],
+        drop_author=bool(row["drop_author"]),
+        interval_s=row["interval_s"],
+        status=row["status"],
+        stop_reason=row["stop_reason"],
+        cycle_no=row["cycle_no"],
+        cycle_started_at=row["cycle_started_at"],
+        cycle_finished_at=row["cycle_finished_at"],
+        next_cycle_at=row["next_cycle_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def get(conn: aiosqlite.Connection, user_id: int) -> Customer | None:
+    row = await fetchone(conn, "SELECT * FROM customers WHERE user_id = ?", (user_id,))
+    return _row(row) if row else None
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[Customer]:
+    return [_row(r) for r in await fetchall(conn, "SELECT * FROM customers ORDER BY user_id")]
+
+
+async def list_running(conn: aiosqlite.Connection) -> list[Customer]:
+    rows = await fetchall(conn, "SELECT * FROM customers WHERE status = 'running' ORDER BY user_id")
+    return [_row(r) for r in rows]
+
+
+async def grant(
+    conn: aiosqlite.Connection, user_id: int, sessions: int, days: float, now: float, default_interval: int
+) -> Customer:
+    """Create a customer or extend their plan: ``days`` are added to what is left (or to now)."""
+    current = await get(conn, user_id)
+    if current is None:
+        await execute(
+            conn,
+            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, interval_s, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, sessions, now + days * DAY, now, default_interval, now),
+        )
+        await execute(conn, "INSERT OR IGNORE INTO stats (customer_id) VALUES (?)", (user_id,))
+    else:
+        base = max(now, current.plan_expires_at)
+        await execute(
+            conn,
+            "UPDATE customers SET plan_sessions = ?, plan_expires_at = ?, updated_at = ? WHERE user_id = ?",
+            (sessions, base + days * DAY, now, user_id),
+        )
+    granted = await get(conn, user_id)
+    assert granted is not None
+    return granted
+
+
+async def end_plan(conn: aiosqlite.Connection, user_id: int, now: float, reason: str) -> None:
+    """Revoke: the plan ends now and the campaign stops (data is kept)."""
+    await execute(
+        conn,
+        "UPDATE customers SET plan_expires_at = MIN(plan_expires_at, ?), status = 'stopped',"
+        " stop_reason = ?, next_cycle_at = NULL, updated_at = ? WHERE user_id = ?",
+        (now, reason, now, user_id),
+    )
+
+
+async def set_post_link(
+    conn: aiosqlite.Connection, user_id: int, link: str, peer: str, msg_id: int, drop_author: bool, now: float
+) -> None:
+    await execute(
+        conn,
+        "UPDATE customers SET post_kind = 'link', post_link = ?, post_peer = ?, post_msg_id = ?,"
+        " post_text = NULL, post_entities = NULL, drop_author = ?, updated_at = ? WHERE user_id = ?",
+        (link, peer, msg_id, int(drop_author), now, user_id),
+    )
+
+
+async def set_post_text(
+    conn: aiosqlite.Connection, user_id: int, text: str, entities: Sequence[dict[str, Any]], now: float
+) -> None:
+    await execute(
+        conn,
+        "UPDATE customers SET post_kind = 'text', post_text = ?, post_entities = ?, post_link = NULL,"
+        " post_peer = NULL, post_msg_id = NULL, updated_at = ? WHERE user_id = ?",
+        (text, json.dumps(list(entities), ensure_ascii=False), now, user_id),
+    )
+
+
+async def clear_post(conn: aiosqlite.Connection, user_id: int, now: float) -> None:
+    await execute(
+        conn,
+        "UPDATE customers SET post_kind = NULL, post_link = NULL, post_peer = NULL, post_msg_id = NULL,"
+        " post_text = NULL, post_entities = NULL, updated_at = ? WHERE user_id = ?",
+        (now, user_id),
+    )
+
+
+async def set_interval(conn: aiosqlite.Connection, user_id: int, seconds: int, now: float) -> None:
+    await execute(
+        conn, "UPDATE customers SET interval_s = ?, updated_at = ? WHERE user_id = ?", (seconds, now, user_id)
+    )
+
+
+async def set_status(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    status: CampaignStatus,
+    now: float,
+    reason: str | None = None,
+    next_cycle_at: float | None = None,
+) -> None:
+    await execute(
+        conn,
+        "UPDATE customers SET status = ?, stop_reason = ?, next_cycle_at = ?, updated_at = ? WHERE user_id = ?",
+        (status, reason, next_cycle_at, now, user_id),
+    )
+
+
+async def begin_cycle(conn: aiosqlite.Connection, user_id: int, now: float) -> int:
+    """Start the next cycle; returns its number."""
+    row = await fetchone(
+        conn,
+        "UPDATE customers SET cycle_no = cycle_no + 1, cycle_started_at = ?, cycle_finished_at = NULL,"
+        " updated_at = ? WHERE user_id = ? RETURNING cycle_no",
+        (now, now, user_id),
+    )
+    if row is None:
+        raise LookupError(f"no customer {user_id}")
+    return int(row[0])
+
+
+async def finish_cycle(
+    conn: aiosqlite.Connection, user_id: int, cycle_no: int, now: float, next_cycle_at: float | None
+) -> None:
+    await execute(
+        conn,
+        "UPDATE customers SET cycle_finished_at = ?, next_cycle_at = ?, updated_at = ?"
+        " WHERE user_id = ? AND cycle_no = ?",
+        (now, next_cycle_at, now, user_id, cycle_no),
+    )

@@ -1,0 +1,180 @@
+"""One SQLite database file, opened through aiosqlite with two connections.
+
+* the writer: every change goes through ``Database.tx()``, which holds an ``asyncio.Lock`` and runs
+  ``BEGIN IMMEDIATE`` ... ``COMMIT``. The lock matters: on a shared connection another coroutine's
+  statement would silently join (and be rolled back with) an open transaction.
+* the reader: autocommit SELECTs through ``Database.read()``. WAL lets it read the last committed state
+  while a write transaction is open, so the bot stays responsive during long writes.
+
+Other processes (the CLI while the bot runs) are serialised by SQLite itself with ``busy_timeout``;
+a lock held longer than that surfaces as ``StorageBusy``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import StorageBusy
+from storage.migrations import LATEST_VERSION, MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+DB_FILE_NAME = "adbot.sqlite3"
+Params = Sequence[Any] | dict[str, Any]
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    # NORMAL in WAL mode is durable against a process crash (SIGKILL); only an OS crash can lose
+    # the last transactions, and it never corrupts the file.
+    await conn.execute("PRAGMA synchronous = NORMAL")
+
+
+class Database:
+    """The adbot database: migrations, a serialised writer and a concurrent reader."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Database:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+        db = cls(path, busy_timeout_ms)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db._writer = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await _configure(db._writer, busy_timeout_ms)
+            await db._writer.execute("PRAGMA journal_mode = WAL")
+            await migrate(db._writer)
+            db._reader = await aiosqlite.connect(path, isolation_level=None)
+            await _configure(db._reader, busy_timeout_ms)
+            await db._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("database is closed")
+        return self._writer
+
+    @asynccontextmanager
+    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction on the writer; commits on success, rolls back on error."""
+        async with self._write_lock:
+            conn = self.writer
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    raise StorageBusy() from exc
+                raise
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            try:
+                await conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                await conn.execute("ROLLBACK")
+                if _is_busy(exc):
+                    raise StorageBusy() from exc
+                raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The reader connection (autocommit, query only): the last committed state."""
+        if self._reader is None:
+            raise RuntimeError("database is closed")
+        yield self._reader
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self.read() as conn:
+            return await fetchall(conn, sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self.read() as conn:
+            return await fetchone(conn, sql, params)
+
+
+async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    try:
+        async with conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StorageBusy() from exc
+        raise
+
+
+async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    try:
+        async with conn.execute(sql, params) as cur:
+            row: sqlite3.Row | None = await cur.fetchone()
+            return row
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StorageBusy() from exc
+        raise
+
+
+async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run one statement; returns the number of changed rows."""
+    async with conn.execute(sql, params) as cur:
+        return cur.rowcount
+
+
+async def executemany(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
+    await conn.executemany(sql, rows)
+
+
+async def user_version(conn: aiosqlite.Connection) -> int:
+    row = await fetchone(conn, "PRAGMA user_version")
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection, target: int = LATEST_VERSION) -> int:
+    """Apply the pending migrations up to ``target``, each in its own transaction; returns the version."""
+    current = await user_version(conn)
+    if current > LATEST_VERSION:
+        raise RuntimeError(
+            f"database schema version {current} is newer than this adbot ({LATEST_VERSION}); upgrade adbot"
+        )
+    for version in range(current + 1, target + 1):
+        script = MIGRATIONS[version - 1]
+        try:
+            await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        logger.info("database migrated to schema version %d", version)
+    return await user_version(conn)

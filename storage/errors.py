@@ -1,0 +1,96 @@
+"""The domain error hierarchy of adbot.
+
+It lives in the bottom layer so that every package can raise it; the control bot maps each class to a
+user message in one place (``control_bot.errors``). Every error carries ``user_message``: a short,
+specific, already human-readable explanation that is safe to show (no secrets, no paths).
+
+    AdbotError
+    ├── ConfigError                 bad configuration file or environment override
+    ├── InputError                  the user typed something we cannot accept
+    │   ├── LinkError               not a usable post link / group reference
+    │   └── IntervalError           interval out of the admin's bounds
+    ├── NotFound                    the thing named does not exist (or is not yours)
+    ├── AccessDenied                not a customer / not an admin / plan expired
+    ├── CampaignNotReady            /run refused: post, groups or sessions missing
+    ├── PoolError                   session pool and API pairs
+    │   ├── IntakeRejected          an uploaded file was refused (names the file and reason)
+    │   ├── NotEnoughSessions       fewer free sessions than asked (says how many are free)
+    │   ├── NoPairCapacity          every API pair is full
+    │   └── PairInUse               an API pair still has sessions
+    └── StorageBusy                 the database stayed locked; try again
+"""
+
+from __future__ import annotations
+
+
+class AdbotError(Exception):
+    """Base class: ``user_message`` is what a person may be shown."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class ConfigError(AdbotError):
+    """A configuration key is missing or invalid; the message names the key."""
+
+
+class InputError(AdbotError):
+    """Input from a user that cannot be accepted; nothing was changed."""
+
+
+class LinkError(InputError):
+    """A post link or group reference could not be parsed or is of the wrong kind."""
+
+
+class IntervalError(InputError):
+    """The requested interval is outside the allowed bounds."""
+
+
+class NotFound(AdbotError):
+    """The referenced object does not exist or does not belong to the caller."""
+
+
+class AccessDenied(AdbotError):
+    """The caller may not do this."""
+
+
+class CampaignNotReady(AdbotError):
+    """A campaign cannot start yet; the message says what is missing."""
+
+
+class PoolError(AdbotError):
+    """Session pool and API pair errors."""
+
+
+class IntakeRejected(PoolError):
+    """An uploaded session file, sidecar or archive was refused."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(f"{filename}: {reason}")
+        self.filename = filename
+        self.reason = reason
+
+
+class NotEnoughSessions(PoolError):
+    """Fewer unused sessions than requested; nothing was taken."""
+
+    def __init__(self, wanted: int, free: int) -> None:
+        super().__init__(f"{wanted} session(s) needed but only {free} free in the pool")
+        self.wanted = wanted
+        self.free = free
+
+
+class NoPairCapacity(PoolError):
+    """No API pair has room for another session."""
+
+
+class PairInUse(PoolError):
+    """An API pair that sessions still use cannot be removed."""
+
+
+class StorageBusy(AdbotError):
+    """The database stayed locked longer than the busy timeout."""
+
+    def __init__(self) -> None:
+        super().__init__("The service is busy right now, please try again in a few seconds.")

@@ -1,0 +1,75 @@
+"""The notification outbox: events that need a person, recorded in the same transaction as the change
+that caused them and delivered by the control bot (so a crash never loses a notification)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from storage.db import execute, fetchall
+
+
+class EventKind(StrEnum):
+    SESSION_DEAD = "session_dead"
+    SESSION_LIMITED = "session_limited"
+    SESSION_REPLACED = "session_replaced"
+    NO_REPLACEMENT = "no_replacement"
+    GROUP_PAUSED = "group_paused"
+    POST_INVALID = "post_invalid"
+    CAMPAIGN_STOPPED = "campaign_stopped"
+    CAMPAIGN_RESUMED = "campaign_resumed"
+    PLAN_GRANTED = "plan_granted"
+    PLAN_REVOKED = "plan_revoked"
+    PLAN_EXPIRED = "plan_expired"
+    POOL_LOW = "pool_low"
+    PAIR_FULL = "pair_full"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    customer_id: int | None  # None: for the admins
+    kind: EventKind
+    payload: dict[str, Any]
+    created_at: float
+
+
+async def add(
+    conn: aiosqlite.Connection, customer_id: int | None, kind: EventKind, now: float, **payload: Any
+) -> None:
+    await execute(
+        conn,
+        "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        (customer_id, str(kind), json.dumps(payload, ensure_ascii=False), now),
+    )
+
+
+def _row(row: sqlite3.Row) -> Event:
+    return Event(row["id"], row["customer_id"], EventKind(row["kind"]), json.loads(row["payload"]), row["created_at"])
+
+
+async def undelivered(conn: aiosqlite.Connection, limit: int = 100) -> list[Event]:
+    rows = await fetchall(
+        conn, "SELECT * FROM events WHERE delivered_at IS NULL ORDER BY id LIMIT ?", (limit,)
+    )
+    return [_row(r) for r in rows]
+
+
+async def mark_delivered(conn: aiosqlite.Connection, ids: Sequence[int], now: float) -> None:
+    await conn.executemany("UPDATE events SET delivered_at = ? WHERE id = ?", [(now, i) for i in ids])
+
+
+async def list_for(conn: aiosqlite.Connection, customer_id: int | None, limit: int = 50) -> list[Event]:
+    if customer_id is None:
+        rows = await fetchall(conn, "SELECT * FROM events WHERE customer_id IS NULL ORDER BY id DESC LIMIT ?", (limit,))
+    else:
+        rows = await fetchall(
+            conn, "SELECT * FROM events WHERE customer_id = ? ORDER BY id DESC LIMIT ?", (customer_id, limit)
+        )
+    return [_row(r) for r in rows]

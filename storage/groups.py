@@ -1,0 +1,132 @@
+"""Target groups: each customer's list with per-group health, and the admin's default groups."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import execute, fetchall, fetchone
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    customer_id: int
+    ref: str
+    added_at: float
+    consecutive_failures: int
+    last_error: str | None
+    paused_reason: str | None
+    paused_at: float | None
+    slowmode_seconds: int | None
+    slowmode_until: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.paused_reason is None
+
+
+def _row(row: sqlite3.Row) -> Group:
+    return Group(**{k: row[k] for k in row.keys()})  # noqa: SIM118 - sqlite3.Row has no iteration of keys
+
+
+async def list_for(conn: aiosqlite.Connection, customer_id: int) -> list[Group]:
+    rows = await fetchall(conn, "SELECT * FROM groups WHERE customer_id = ? ORDER BY id", (customer_id,))
+    return [_row(r) for r in rows]
+
+
+async def get(conn: aiosqlite.Connection, customer_id: int, ref: str) -> Group | None:
+    row = await fetchone(conn, "SELECT * FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref))
+    return _row(row) if row else None
+
+
+async def count_for(conn: aiosqlite.Connection, customer_id: int) -> int:
+    row = await fetchone(conn, "SELECT COUNT(*) FROM groups WHERE customer_id = ?", (customer_id,))
+    return int(row[0]) if row else 0
+
+
+async def add_many(
+    conn: aiosqlite.Connection, customer_id: int, refs: Sequence[str], now: float
+) -> tuple[list[str], list[str]]:
+    """Adds the refs not yet in the list; returns (added, already there)."""
+    added: list[str] = []
+    existing: list[str] = []
+    for ref in refs:
+        changed = await execute(
+            conn,
+            "INSERT OR IGNORE INTO groups (customer_id, ref, added_at) VALUES (?, ?, ?)",
+            (customer_id, ref, now),
+        )
+        (added if changed else existing).append(ref)
+    return added, existing
+
+
+async def remove(conn: aiosqlite.Connection, customer_id: int, ref: str) -> bool:
+    return await execute(conn, "DELETE FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref)) > 0
+
+
+async def record_success(conn: aiosqlite.Connection, group_id: int) -> None:
+    await execute(
+        conn, "UPDATE groups SET consecutive_failures = 0, last_error = NULL WHERE id = ?", (group_id,)
+    )
+
+
+async def record_failure(
+    conn: aiosqlite.Connection, group_id: int, error: str, pause_after: int, reason: str, now: float
+) -> bool:
+    """Counts a failure; pauses the group once ``pause_after`` failures in a row. True if it was paused now."""
+    row = await fetchone(
+        conn,
+        "UPDATE groups SET consecutive_failures = consecutive_failures + 1, last_error = ? WHERE id = ?"
+        " RETURNING consecutive_failures, paused_reason",
+        (error, group_id),
+    )
+    if row is None or row["paused_reason"] is not None or row["consecutive_failures"] < pause_after:
+        return False
+    await pause(conn, group_id, reason, now)
+    return True
+
+
+async def pause(conn: aiosqlite.Connection, group_id: int, reason: str, now: float) -> None:
+    await execute(conn, "UPDATE groups SET paused_reason = ?, paused_at = ? WHERE id = ?", (reason, now, group_id))
+
+
+async def resume(conn: aiosqlite.Connection, customer_id: int, ref: str) -> bool:
+    changed = await execute(
+        conn,
+        "UPDATE groups SET paused_reason = NULL, paused_at = NULL, consecutive_failures = 0"
+        " WHERE customer_id = ? AND ref = ? AND paused_reason IS NOT NULL",
+        (customer_id, ref),
+    )
+    return changed > 0
+
+
+async def set_slowmode(conn: aiosqlite.Connection, group_id: int, seconds: int, until: float) -> None:
+    await execute(
+        conn,
+        "UPDATE groups SET slowmode_seconds = MAX(COALESCE(slowmode_seconds, 0), ?), slowmode_until = ?"
+        " WHERE id = ?",
+        (seconds, until, group_id),
+    )
+
+
+async def list_defaults(conn: aiosqlite.Connection) -> list[str]:
+    return [r[0] for r in await fetchall(conn, "SELECT ref FROM default_groups ORDER BY id")]
+
+
+async def add_defaults(conn: aiosqlite.Connection, refs: Sequence[str], now: float) -> tuple[list[str], list[str]]:
+    added: list[str] = []
+    existing: list[str] = []
+    for ref in refs:
+        changed = await execute(
+            conn, "INSERT OR IGNORE INTO default_groups (ref, added_at) VALUES (?, ?)", (ref, now)
+        )
+        (added if changed else existing).append(ref)
+    return added, existing
+
+
+async def remove_default(conn: aiosqlite.Connection, ref: str) -> bool:
+    return await execute(conn, "DELETE FROM default_groups WHERE ref = ?", (ref,)) > 0

@@ -1,0 +1,165 @@
+"""Logging: one ``setup_logging()``, per-customer daily files, and redaction of secrets.
+
+A record that carries ``extra={"customer_id": <user id>}`` is also written to
+``<logs_dir>/<user_id>/YYYY-MM-DD.log`` (the seed's layout), which is what ``/logs`` shows the customer.
+Every handler carries the ``RedactingFilter``: bot tokens, API hashes, auth keys and session strings
+never reach a file or the console, whoever logged them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+CUSTOMER_ATTR = "customer_id"
+REDACTED = "[redacted]"
+
+_PATTERNS = (
+    re.compile(r"(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}"),  # bot token (also inside ".../bot<token>/...")
+    re.compile(r"\b1[A-Za-z0-9+/_=-]{300,}"),  # Telethon StringSession
+    re.compile(r"\b[0-9a-fA-F]{64,}\b"),  # hex dump of a key (auth keys are 512 hex chars)
+    re.compile(r"\b[0-9a-f]{32}\b"),  # api_hash
+)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secrets in a record's final message; known secrets are added at run time."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, secret: str) -> None:
+        if secret and len(secret) >= 6:
+            self._secrets.add(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern in _PATTERNS:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        clean = self.redact(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def customer_log_path(logs_dir: Path, customer_id: int, day: str | None = None) -> Path:
+    day = day or time.strftime("%Y-%m-%d", time.gmtime())
+    return logs_dir / str(int(customer_id)) / f"{day}.log"
+
+
+class CustomerFileHandler(logging.Handler):
+    """Appends records tagged with ``customer_id`` to that customer's file of the day."""
+
+    def __init__(self, logs_dir: Path, max_open: int = 64) -> None:
+        super().__init__()
+        self.logs_dir = logs_dir
+        self._files: OrderedDict[Path, IO[str]] = OrderedDict()
+        self._max_open = max_open
+        self.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+        )
+        self.formatter.converter = time.gmtime  # type: ignore[union-attr]
+
+    def _file(self, path: Path) -> IO[str]:
+        handle = self._files.get(path)
+        if handle is not None:
+            self._files.move_to_end(path)
+            return handle
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open in an LRU, closed in close()
+        self._files[path] = handle
+        if len(self._files) > self._max_open:
+            _, oldest = self._files.popitem(last=False)
+            oldest.close()
+        return handle
+
+    def emit(self, record: logging.LogRecord) -> None:
+        customer = getattr(record, CUSTOMER_ATTR, None)
+        if customer is None:
+            return
+        try:
+            day = time.strftime("%Y-%m-%d", time.gmtime(record.created))
+            path = customer_log_path(self.logs_dir, int(customer), day)
+            handle = self._file(path)
+            handle.write(self.format(record) + "\n")
+            handle.flush()
+        except Exception:
+            self.handleError(record)
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
+        super().close()
+
+
+def tail_customer_log(logs_dir: Path, customer_id: int, lines: int = 100) -> list[str]:
+    """The last ``lines`` lines of the customer's newest daily log (the seed's "last 100 lines")."""
+    folder = logs_dir / str(int(customer_id))
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".log")
+    except FileNotFoundError:
+        return []
+    out: list[str] = []
+    for path in reversed(files):
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 200 * (lines - len(out)) - 4096))
+            chunk = fh.read().decode("utf-8", errors="replace").splitlines()
+        out = chunk[-(lines - len(out)) :] + out
+        if len(out) >= lines:
+            break
+    return out[-lines:]
+
+
+def setup_logging(
+    logs_dir: Path | None,
+    level: int = logging.INFO,
+    secrets: Iterable[str] = (),
+    console: bool = True,
+) -> RedactingFilter:
+    """Install the root handlers (console, ``adbot.log``, per-customer files); returns the filter so
+    secrets learnt later (API hashes) can be added to it."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    redactor = RedactingFilter(secrets)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = []
+    if console:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if logs_dir is not None:
+        logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handlers.append(logging.FileHandler(logs_dir / "adbot.log", encoding="utf-8"))
+        handlers.append(CustomerFileHandler(logs_dir))
+    for handler in handlers:
+        if not isinstance(handler, CustomerFileHandler):
+            handler.setFormatter(fmt)
+        handler.addFilter(redactor)
+        root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("aiogram.event", "telethon", "apscheduler", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    return redactor

@@ -1,0 +1,169 @@
+"""Numbered schema migrations, applied in order at start-up.
+
+``PRAGMA user_version`` holds the number of the last applied migration, so a database made by an
+older version of adbot upgrades in place. Never edit a released migration: append a new one.
+
+Times are unix seconds (REAL, UTC). Constraints are the backstop for the rules the code enforces:
+a session has at most one owner (a column plus a trigger refusing a change of owner), no API pair holds
+more sessions than its capacity (trigger), and the ledger holds one row per (campaign, cycle, group).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: customers and their campaign, API pairs, session pool, groups
+    """
+    CREATE TABLE customers (
+        user_id            INTEGER PRIMARY KEY,              -- Telegram user id; also the campaign id
+        plan_sessions      INTEGER NOT NULL CHECK (plan_sessions >= 0),
+        plan_expires_at    REAL    NOT NULL,
+        created_at         REAL    NOT NULL,
+        -- the campaign (one per customer)
+        post_kind          TEXT CHECK (post_kind IN ('link', 'text')),
+        post_link          TEXT,                            -- the link as the customer gave it
+        post_peer          TEXT,                            -- '@username' or '-100<id>'
+        post_msg_id        INTEGER,
+        post_text          TEXT,                            -- text post, plain text
+        post_entities      TEXT,                            -- text post, JSON list of MessageEntity dicts
+        drop_author        INTEGER NOT NULL DEFAULT 0 CHECK (drop_author IN (0, 1)),
+        interval_s         INTEGER NOT NULL CHECK (interval_s >= 1),
+        status             TEXT    NOT NULL DEFAULT 'stopped' CHECK (status IN ('stopped', 'running')),
+        stop_reason        TEXT,
+        cycle_no           INTEGER NOT NULL DEFAULT 0,      -- number of the current or last cycle
+        cycle_started_at   REAL,
+        cycle_finished_at  REAL,                            -- NULL while cycle_no is in progress
+        next_cycle_at      REAL,
+        updated_at         REAL    NOT NULL
+    );
+
+    CREATE TABLE api_pairs (
+        id          INTEGER PRIMARY KEY,
+        api_id      INTEGER NOT NULL UNIQUE CHECK (api_id > 0),
+        api_hash    TEXT    NOT NULL,
+        capacity    INTEGER NOT NULL CHECK (capacity >= 1),   -- [pool] max_sessions_per_pair
+        created_at  REAL    NOT NULL
+    );
+
+    CREATE TABLE sessions (
+        id               INTEGER PRIMARY KEY,
+        file_name        TEXT    NOT NULL UNIQUE,            -- server-generated, never the upload's name
+        auth_key_sha     TEXT    NOT NULL UNIQUE,            -- sha256 of the auth key: duplicate detection
+        dc_id            INTEGER NOT NULL CHECK (dc_id BETWEEN 1 AND 5),
+        state            TEXT    NOT NULL DEFAULT 'unused'
+                         CHECK (state IN ('unused', 'assigned', 'cooling', 'limited', 'dead')),
+        owner_id         INTEGER REFERENCES customers(user_id),
+        pair_id          INTEGER REFERENCES api_pairs(id),   -- pool pair; NULL when own_api_id is set
+        own_api_id       INTEGER,                            -- from a sidecar: the session keeps its app
+        own_api_hash     TEXT,
+        device_json      TEXT,                               -- sidecar device parameters (JSON object)
+        phone            TEXT,
+        folder           TEXT    NOT NULL,                   -- where the file lives, relative to sessions_dir
+        cooldown_until   REAL,                               -- flood wait: no request before this time
+        state_reason     TEXT,
+        added_at         REAL    NOT NULL,
+        state_changed_at REAL    NOT NULL,
+        last_checked_at  REAL,
+        CHECK ((state IN ('assigned', 'cooling')) = (owner_id IS NOT NULL))
+    );
+    CREATE INDEX sessions_by_owner ON sessions(owner_id);
+    CREATE INDEX sessions_by_state ON sessions(state);
+    CREATE INDEX sessions_by_pair ON sessions(pair_id);
+
+    CREATE TRIGGER sessions_single_owner BEFORE UPDATE OF owner_id ON sessions
+    WHEN OLD.owner_id IS NOT NULL AND NEW.owner_id IS NOT NULL AND NEW.owner_id != OLD.owner_id
+    BEGIN SELECT RAISE(ABORT, 'session already belongs to another customer'); END;
+
+    CREATE TRIGGER sessions_pair_cap_insert BEFORE INSERT ON sessions
+    WHEN NEW.pair_id IS NOT NULL AND (SELECT COUNT(*) FROM sessions WHERE pair_id = NEW.pair_id)
+         >= (SELECT capacity FROM api_pairs WHERE id = NEW.pair_id)
+    BEGIN SELECT RAISE(ABORT, 'api pair is full'); END;
+
+    CREATE TRIGGER sessions_pair_cap_update BEFORE UPDATE OF pair_id ON sessions
+    WHEN NEW.pair_id IS NOT NULL AND NEW.pair_id IS NOT OLD.pair_id
+         AND (SELECT COUNT(*) FROM sessions WHERE pair_id = NEW.pair_id)
+         >= (SELECT capacity FROM api_pairs WHERE id = NEW.pair_id)
+    BEGIN SELECT RAISE(ABORT, 'api pair is full'); END;
+
+    CREATE TABLE groups (
+        id                   INTEGER PRIMARY KEY,
+        customer_id          INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        ref                  TEXT    NOT NULL,               -- normalised: '@name' or '-100<id>', '#<topic>'
+        added_at             REAL    NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error           TEXT,
+        paused_reason        TEXT,                           -- NULL = active
+        paused_at            REAL,
+        slowmode_seconds     INTEGER,                        -- the group's slow-mode window, once seen
+        slowmode_until       REAL,                           -- next time a post is allowed
+        UNIQUE (customer_id, ref)
+    );
+
+    CREATE TABLE default_groups (
+        id        INTEGER PRIMARY KEY,
+        ref       TEXT NOT NULL UNIQUE,
+        added_at  REAL NOT NULL
+    );
+    """,
+    # 2: the send ledger, stats kept beside it, cached peers, notification outbox
+    """
+    CREATE TABLE sends (
+        id           INTEGER PRIMARY KEY,
+        customer_id  INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        cycle_no     INTEGER NOT NULL,
+        group_ref    TEXT    NOT NULL,
+        session_id   INTEGER REFERENCES sessions(id),
+        outcome      TEXT    NOT NULL
+                     CHECK (outcome IN ('pending', 'sent', 'failed', 'waiting', 'skipped', 'in_doubt')),
+        error        TEXT,                                   -- classified error name, never a secret
+        message_id   INTEGER,
+        random_id    INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        flood_waits  INTEGER NOT NULL DEFAULT 0,
+        started_at   REAL    NOT NULL,
+        finished_at  REAL,
+        UNIQUE (customer_id, cycle_no, group_ref)
+    );
+    CREATE INDEX sends_by_time ON sends(finished_at);
+
+    CREATE TABLE stats (
+        customer_id          INTEGER PRIMARY KEY REFERENCES customers(user_id) ON DELETE CASCADE,
+        total_posts          INTEGER NOT NULL DEFAULT 0,     -- finished attempts (sent + failed)
+        total_success        INTEGER NOT NULL DEFAULT 0,
+        total_failures       INTEGER NOT NULL DEFAULT 0,
+        total_flood_waits    INTEGER NOT NULL DEFAULT 0,
+        total_messages_sent  INTEGER NOT NULL DEFAULT 0,
+        banned_sessions      INTEGER NOT NULL DEFAULT 0,     -- sessions of this customer that died
+        last_activity        REAL
+    );
+
+    CREATE TABLE group_stats (
+        customer_id  INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        group_ref    TEXT    NOT NULL,
+        success      INTEGER NOT NULL DEFAULT 0,
+        failures     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (customer_id, group_ref)
+    );
+
+    CREATE TABLE peer_cache (
+        session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        ref          TEXT    NOT NULL,
+        peer_type    TEXT    NOT NULL CHECK (peer_type IN ('user', 'chat', 'channel')),
+        peer_id      INTEGER NOT NULL,
+        access_hash  INTEGER,
+        resolved_at  REAL    NOT NULL,
+        PRIMARY KEY (session_id, ref)
+    );
+
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        customer_id  INTEGER,                                -- NULL: for the admins
+        kind         TEXT    NOT NULL,
+        payload      TEXT    NOT NULL DEFAULT '{}',          -- JSON object
+        created_at   REAL    NOT NULL,
+        delivered_at REAL
+    );
+    CREATE INDEX events_undelivered ON events(delivered_at) WHERE delivered_at IS NULL;
+    """,
+)
+
+LATEST_VERSION = len(MIGRATIONS)

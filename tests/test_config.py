@@ -1,0 +1,91 @@
+"""Configuration: loading, environment overrides, one-line errors, the check-config command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from control_bot.cli import main
+from control_bot.config import load_settings, resolve_config_path
+from storage.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def test_example_config_loads_with_defaults_and_relative_paths() -> None:
+    settings = load_settings(EXAMPLE, env={})
+    assert settings.engine.cycle_interval == 300
+    assert settings.pool.max_sessions_per_pair == 7
+    assert settings.engine.on_restart == "stop"
+    assert settings.paths.data_dir == EXAMPLE.parent / "data"
+    assert settings.db_path.name == "adbot.sqlite3"
+
+
+def test_environment_overrides_win(tmp_path: Path) -> None:
+    env = {"ADBOT_ENGINE__BACKEND": "simulated", "ADBOT_BOT__ADMINS": "[5, 6]", "ADBOT_BOT__TOKEN": "1:x"}
+    settings = load_settings(EXAMPLE, env=env)
+    assert settings.engine.backend == "simulated"
+    assert settings.bot.admins == [5, 6]
+    assert settings.bot.token.get_secret_value() == "1:x"
+
+
+def test_config_path_resolution_order(tmp_path: Path) -> None:
+    assert resolve_config_path("a.toml", {"ADBOT_CONFIG": "b.toml"}) == Path("a.toml")
+    assert resolve_config_path(None, {"ADBOT_CONFIG": "b.toml"}) == Path("b.toml")
+    assert resolve_config_path(None, {}) == Path("config.toml")
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[engine]\nbackend = "carrier-pigeon"\n', "engine.backend"),
+        ('[engine]\ncycle_interval = "often"\n', "engine.cycle_interval"),
+        ("[engine]\ncycle_interval = -5\n", "engine.cycle_interval"),
+        ("[engine]\nsend_spacing = -1\n", "engine.send_spacing"),
+        ("[engine]\nspacing_jitter = 2\n", "engine.spacing_jitter"),
+        ('[engine]\non_restart = "maybe"\n', "engine.on_restart"),
+        ("[pool]\nmax_sessions_per_pair = 0\n", "pool.max_sessions_per_pair"),
+        ('[bot]\nadmins = "me"\n', "bot.admins"),
+        ("[bot]\ntokn = 1\n", "bot.tokn: unknown key"),
+        ("[bot\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, expected: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert expected in info.value.user_message
+    assert "\n" not in info.value.user_message
+
+
+def test_missing_token_is_refused_for_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[bot]\ntoken = ""\n')
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "config error: bot.token: missing (set it in the config or ADBOT_BOT__TOKEN)"
+
+
+def test_check_config_masks_the_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ADBOT_BOT__TOKEN", raising=False)
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "REPLACE-WITH-YOUR-BOT-TOKEN" not in out
+    assert '"token": "***' in out
+    assert '"max_sessions_per_pair": 7' in out
+
+
+def test_check_config_refuses_unknown_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[engine]\nbackend = "x"\n')
+    assert main(["check-config", "--config", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "engine.backend" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings(tmp_path / "nope.toml", env={})

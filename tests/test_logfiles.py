@@ -1,0 +1,70 @@
+"""Logging: redaction of secrets and per-customer daily files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storage.logfiles import REDACTED, RedactingFilter, customer_log_path, setup_logging, tail_customer_log
+
+TOKEN = "123456789:AAHfG7xk-secretSECRETsecret_0123456789ab"
+API_HASH = "0123456789abcdef0123456789abcdef"
+AUTH_KEY_HEX = "ab" * 256
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Iterator[Path]:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    setup_logging(tmp_path / "logs", console=False, secrets=["custom-secret-value"])
+    try:
+        yield tmp_path / "logs"
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+
+
+def test_filter_removes_token_hash_and_key_from_a_line() -> None:
+    f = RedactingFilter()
+    args = (TOKEN, API_HASH, AUTH_KEY_HEX)
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "bot %s failed with %s key=%s", args, None)
+    assert f.filter(record)
+    text = record.getMessage()
+    assert TOKEN not in text and API_HASH not in text and AUTH_KEY_HEX not in text
+    assert text.count(REDACTED) == 3
+
+
+def test_secrets_never_reach_the_files(logs: Path) -> None:
+    log = logging.getLogger("adbot.test")
+    log.warning("POST https://api.telegram.org/bot%s/getUpdates failed", TOKEN)
+    log.info("pair %s in use, custom-secret-value", API_HASH, extra={"customer_id": 77})
+    try:
+        raise RuntimeError(f"boom {TOKEN}")
+    except RuntimeError:
+        log.exception("request failed")
+    service = (logs / "adbot.log").read_text()
+    customer = customer_log_path(logs, 77).read_text()
+    for text in (service, customer):
+        assert TOKEN not in text and API_HASH not in text and "custom-secret-value" not in text
+    assert "getUpdates failed" in service and "RuntimeError" in service
+
+
+def test_customer_lines_go_to_their_own_daily_file(logs: Path) -> None:
+    log = logging.getLogger("engine.test")
+    for i in range(150):
+        log.info("sent %d", i, extra={"customer_id": 1})
+    log.info("other customer", extra={"customer_id": 2})
+    log.info("service only")
+    lines = tail_customer_log(logs, 1, 100)
+    assert len(lines) == 100 and lines[-1].endswith("sent 149") and lines[0].endswith("sent 50")
+    assert all("other customer" not in line for line in lines)
+    assert tail_customer_log(logs, 2) and tail_customer_log(logs, 3) == []
+    assert customer_log_path(logs, 1).parent == logs / "1"
+    assert "service only" not in "".join(tail_customer_log(logs, 1, 1000))
