@@ -1,0 +1,555 @@
+"""Parse what customers paste: the link of the post to forward and the groups to forward it to.
+
+Every malformed input raises ``LinkError`` whose ``user_message`` says what was wrong and shows an
+accepted example. Nothing else escapes, whatever the text: ``urlsplit`` and ``int`` raise
+``ValueError`` on odd input, so each public parser is wrapped as a whole.
+
+Peers are strings the engine can resolve: ``'@name'`` (lower-cased; usernames are case-insensitive)
+or a marked numeric id. A private channel's ``t.me/c/<id>`` maps to ``-(10**12 + id)``, which is the
+familiar ``-100<id>`` for every real (10-digit) channel id; this is how Telethon's ``resolve_id``
+reads marked ids too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from storage.errors import LinkError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_GROUP_REFS",
+    "MAX_MESSAGE_ID",
+    "RESERVED_PATHS",
+    "GroupRef",
+    "PostRef",
+    "parse_group_ref",
+    "parse_group_refs",
+    "parse_post_link",
+    "random_id_for",
+]
+
+MAX_MESSAGE_ID = 2**31 - 1
+MAX_GROUP_REFS = 500
+# Marked ids: basic groups are -1..-(10**12 - 1), channels -(10**12 + 1)..-(2 * 10**12 - 1);
+# anything past that is not a chat a customer can name (secret chats live beyond 2 * 10**12).
+_CHANNEL_BASE = 10**12
+_MAX_CHANNEL_ID = 10**12 - 1
+
+_MAX_INPUT_CHARS = 2048
+_ECHO_CHARS = 64
+
+# t.me paths that are Telegram features, not usernames: a link under them is never a post or group.
+RESERVED_PATHS = frozenset(
+    {
+        "addemoji",
+        "addlist",
+        "addstickers",
+        "addtheme",
+        "auth",
+        "bg",
+        "boost",
+        "confirmphone",
+        "contact",
+        "giftcode",
+        "invoice",
+        "iv",
+        "joinchat",
+        "login",
+        "m",
+        "msg",
+        "nft",
+        "premium_multigift",
+        "premium_offer",
+        "proxy",
+        "setlanguage",
+        "share",
+        "socks",
+    }
+)
+_INVITE_PATHS = frozenset({"joinchat", "addlist"})
+
+_POST_EXAMPLE = "https://t.me/name/123"
+_GROUP_EXAMPLES = "@name, t.me/name, -1001234567890 (add #<topic> or /<topic> for a forum topic)"
+
+_HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?=[/?#]|$)", re.IGNORECASE)
+_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_ID_RE = re.compile(r"[0-9]{1,19}")
+_MARKED_ID_RE = re.compile(r"-?[0-9]{1,19}")
+_USERNAME_CHARS_RE = re.compile(r"[A-Za-z0-9_]+")
+# Characters that copy-paste drags along around a link: angle brackets and invisible marks.
+_EDGE_CHARS = "<>\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """The message to forward: ``link`` is its canonical https://t.me/... form."""
+
+    peer: str
+    msg_id: int
+    thread_id: int | None
+    link: str
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """A destination chat, optionally one forum topic of it."""
+
+    peer: str
+    topic_id: int | None
+
+    @property
+    def ref(self) -> str:
+        """The normalised unique key: ``'@name'``, ``'-100123'``, ``'@name#5'``, ``'-100123#5'``."""
+        return self.peer if self.topic_id is None else f"{self.peer}#{self.topic_id}"
+
+
+# --- public parsers ------------------------------------------------------------------------------
+
+
+def parse_post_link(text: str) -> PostRef:
+    """Parse one post link; raise ``LinkError`` with a user-facing reason if it is not one."""
+    try:
+        return _parse_post(text)
+    except LinkError:
+        raise
+    except Exception as exc:
+        logger.debug("post link parser failed unexpectedly", exc_info=True)
+        raise LinkError(
+            f"{_echo(text)} could not be read as a post link. Open the post, use Copy Link and send "
+            f"that, like {_POST_EXAMPLE}"
+        ) from exc
+
+
+def parse_group_ref(text: str) -> GroupRef:
+    """Parse one group reference; raise ``LinkError`` with a user-facing reason if it is not one."""
+    try:
+        return _parse_group(text)
+    except LinkError:
+        raise
+    except Exception as exc:
+        logger.debug("group reference parser failed unexpectedly", exc_info=True)
+        raise LinkError(f"{_echo(text)} could not be read as a group. Use one of: {_GROUP_EXAMPLES}") from exc
+
+
+def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[list[GroupRef], list[tuple[str, str]]]:
+    """Parse many references, one per line or separated by spaces, commas or semicolons.
+
+    Returns the good ones (deduplicated by ``ref``, in input order) and ``(item, reason)`` for each
+    bad one (``item`` shortened for display). Raises ``LinkError`` only when there is nothing to
+    parse or more than ``max_items`` items, so that one typo does not lose a long list.
+    """
+    if not isinstance(text, str):
+        raise LinkError("Send the groups as text, one per line.")
+    items: list[str] = []
+    for match in re.finditer(r"[^\s,;]+", text):
+        if len(items) == max_items:
+            raise LinkError(
+                f"Too many groups at once: at most {max_items} per message. Split the list and send "
+                "the rest in another message."
+            )
+        items.append(match.group())
+    if not items:
+        raise LinkError(f"No groups found. Send one per line, like: {_GROUP_EXAMPLES}")
+
+    good: list[GroupRef] = []
+    seen: set[str] = set()
+    bad: list[tuple[str, str]] = []
+    seen_bad: set[str] = set()
+    for item in items:
+        try:
+            group = parse_group_ref(item)
+        except LinkError as exc:
+            shown = _shorten(item)
+            if shown not in seen_bad:
+                seen_bad.add(shown)
+                bad.append((shown, exc.user_message))
+            continue
+        if group.ref not in seen:
+            seen.add(group.ref)
+            good.append(group)
+    return good, bad
+
+
+def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
+    """A stable non-zero signed 64-bit ``random_id`` for one forward of one cycle to one group.
+
+    Telegram drops a repeated send that reuses a random_id, so a retry after a lost answer cannot
+    post twice. ``group_ref`` goes last, so the ``:`` separators keep the three parts apart.
+    """
+    material = f"adbot-forward-v1:{campaign_id}:{cycle_no}:{group_ref}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(material).digest()
+    for start in range(0, len(digest), 8):
+        value = int.from_bytes(digest[start : start + 8], "big", signed=True)
+        if value != 0:
+            return value
+    return 1  # all 256 bits zero: not going to happen, but the contract says non-zero
+
+
+# --- posts ---------------------------------------------------------------------------------------
+
+
+def _parse_post(text: str) -> PostRef:
+    s = _clean(text, "a post link")
+    if any(ch.isspace() for ch in s):
+        raise LinkError(f"{_echo(s)} has spaces in it. Send just the post link on its own, like {_POST_EXAMPLE}")
+    if s.lower().startswith("tg:"):
+        return _post_from_tg(s)
+    if _HOST_RE.match(s):
+        return _post_from_url(s)
+    if _SCHEME_RE.match(s):
+        raise LinkError(f"{_echo(s)} is not a Telegram link (t.me). Send a post link like {_POST_EXAMPLE}")
+    if s.startswith("+"):
+        raise _post_invite_error(s)
+    name = s[1:] if s.startswith("@") else s
+    if s.startswith("@") or _username_problem(name) is None:
+        raise _needs_message_number(s)
+    if _ID_RE.fullmatch(s):
+        raise LinkError(
+            f"{_echo(s)} is only a number. Send the whole post link (open the post, use Copy Link), "
+            f"like {_POST_EXAMPLE}"
+        )
+    raise LinkError(
+        f"{_echo(s)} is not a Telegram post link. Open the post, use Copy Link and send that, like {_POST_EXAMPLE}"
+    )
+
+
+def _post_from_url(s: str) -> PostRef:
+    parts = _split_url(s)
+    segs = _segments(parts.path, s)
+    if not segs:
+        raise _needs_message_number(s)
+    head = segs[0].lower()
+    if head.startswith("+") or head in _INVITE_PATHS:
+        raise _post_invite_error(s)
+    if head == "c":
+        channel = _channel_id(segs[1], s) if len(segs) > 1 else None
+        if channel is None or len(segs) == 2:
+            raise LinkError(
+                f"{_echo(s)} needs the channel number and the message number, like https://t.me/c/1234567890/123"
+            )
+        if len(segs) > 4:
+            raise _too_many_parts(s)
+        return _make_post(
+            _channel_peer(channel),
+            _message_id(segs[-1], s, "message"),
+            _message_id(segs[2], s, "topic") if len(segs) == 4 else None,
+        )
+    if head == "s":
+        # /s/ is the web preview of a public channel; it has no topic form.
+        if len(segs) < 3:
+            raise _needs_message_number(s)
+        if len(segs) > 3:
+            raise _too_many_parts(s)
+        return _make_post(_username_peer(segs[1], s), _message_id(segs[2], s, "message"), None)
+    if head in RESERVED_PATHS:
+        raise _service_link_error(s, head, "a post link")
+    peer = _username_peer(segs[0], s)
+    if len(segs) == 1:
+        raise _needs_message_number(s)
+    if len(segs) > 3:
+        raise _too_many_parts(s)
+    return _make_post(
+        peer,
+        _message_id(segs[-1], s, "message"),
+        _message_id(segs[1], s, "topic") if len(segs) == 3 else None,
+    )
+
+
+def _post_from_tg(s: str) -> PostRef:
+    action, params = _split_tg(s)
+    if action in {"join", "addlist"}:
+        raise _post_invite_error(s)
+    if action == "resolve":
+        domain = params.get("domain")
+        if domain is None:
+            raise LinkError(f"{_echo(s)} does not name a channel or group. Send a post link like {_POST_EXAMPLE}")
+        peer = _username_peer(domain, s)
+    elif action == "privatepost":
+        channel = params.get("channel")
+        if channel is None:
+            raise LinkError(f"{_echo(s)} has no channel number. Send a post link like https://t.me/c/1234567890/123")
+        peer = _channel_peer(_channel_id(channel, s))
+    else:
+        raise LinkError(
+            f"{_echo(s)} is a Telegram app link, not a post link. Open the post, use Copy Link and "
+            f"send that, like {_POST_EXAMPLE}"
+        )
+    post = params.get("post")
+    if post is None:
+        raise _needs_message_number(s)
+    thread = params.get("thread")
+    return _make_post(
+        peer,
+        _message_id(post, s, "message"),
+        None if thread is None else _message_id(thread, s, "topic"),
+    )
+
+
+def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
+    chat = peer[1:] if peer.startswith("@") else f"c/{-int(peer) - _CHANNEL_BASE}"
+    topic = "" if thread_id is None else f"/{thread_id}"
+    return PostRef(peer=peer, msg_id=msg_id, thread_id=thread_id, link=f"https://t.me/{chat}{topic}/{msg_id}")
+
+
+# --- groups --------------------------------------------------------------------------------------
+
+
+def _parse_group(text: str) -> GroupRef:
+    s = _clean(text, "a group")
+    if any(ch.isspace() for ch in s):
+        raise LinkError(f"{_echo(s)} has spaces in it. Send one group per line, like: {_GROUP_EXAMPLES}")
+    if s.lower().startswith("tg:"):
+        return _group_from_tg(s)
+    if _HOST_RE.match(s):
+        return _group_from_url(s)
+    if _SCHEME_RE.match(s):
+        raise LinkError(f"{_echo(s)} is not a Telegram link (t.me). Use one of: {_GROUP_EXAMPLES}")
+    if s.startswith("+"):
+        raise _never_joins_error(s)
+    if s.startswith("@"):
+        name, sep, topic = s[1:].partition("#")
+        return GroupRef(_username_peer(name, s), _topic_id(topic, s) if sep else None)
+    if s[0] == "-" or s[0].isdigit():
+        number, sep, topic = s.partition("#")
+        return GroupRef(_marked_group_peer(number, s), _topic_id(topic, s) if sep else None)
+    name = s.partition("#")[0]
+    if _username_problem(name) is None:
+        raise LinkError(
+            f"{_echo(s)} is ambiguous: a bare word could be anything. Add @ in front of a username, like @{_shorten(s)}"
+        )
+    raise LinkError(f"{_echo(s)} is not a group. Use one of: {_GROUP_EXAMPLES}")
+
+
+def _group_from_url(s: str) -> GroupRef:
+    parts = _split_url(s)
+    query_keys = {key.lower() for key, _ in _query_pairs(parts.query)}
+    segs = _segments(parts.path, s)
+    if not segs:
+        raise LinkError(f"{_echo(s)} has no group name after t.me/. Use one of: {_GROUP_EXAMPLES}")
+    head = segs[0].lower()
+    if head.startswith("+") or head in _INVITE_PATHS:
+        raise _never_joins_error(s)
+    if query_keys & {"thread", "topic", "comment", "single"}:
+        raise _post_as_group_error(s)
+    if parts.fragment:
+        raise LinkError(
+            f"{_echo(s)} has a #part that adbot does not read. For a forum topic use t.me/name/<topic> or @name#<topic>"
+        )
+    if head == "c":
+        if len(segs) == 1:
+            raise LinkError(f"{_echo(s)} needs the group number after /c/, like https://t.me/c/1234567890")
+        if len(segs) > 3:
+            raise _post_as_group_error(s)
+        peer = _channel_peer(_channel_id(segs[1], s))
+        return GroupRef(peer, _topic_id(segs[2], s) if len(segs) == 3 else None)
+    if head == "s":
+        if len(segs) == 1:
+            raise LinkError(f"{_echo(s)} has no name after /s/. Use one of: {_GROUP_EXAMPLES}")
+        if len(segs) > 2:
+            raise _post_as_group_error(s)
+        return GroupRef(_username_peer(segs[1], s), None)
+    if head in RESERVED_PATHS:
+        raise _service_link_error(s, head, "a group")
+    peer = _username_peer(segs[0], s)
+    if len(segs) > 2:
+        raise _post_as_group_error(s)
+    return GroupRef(peer, _topic_id(segs[1], s) if len(segs) == 2 else None)
+
+
+def _group_from_tg(s: str) -> GroupRef:
+    action, params = _split_tg(s)
+    if action in {"join", "addlist"}:
+        raise _never_joins_error(s)
+    if action == "privatepost" or (action == "resolve" and "post" in params):
+        raise _post_as_group_error(s)
+    if action != "resolve" or "domain" not in params:
+        raise LinkError(f"{_echo(s)} is a Telegram app link, not a group. Use one of: {_GROUP_EXAMPLES}")
+    topic = params.get("thread", params.get("topic"))
+    return GroupRef(_username_peer(params["domain"], s), None if topic is None else _topic_id(topic, s))
+
+
+def _marked_group_peer(number: str, s: str) -> str:
+    if not _MARKED_ID_RE.fullmatch(number):
+        raise LinkError(f"{_echo(s)} is not a group id: ids are digits after a minus sign, like -1001234567890")
+    value = int(number)
+    if value >= 0:
+        raise LinkError(
+            f"{_echo(s)} is not a group id: group ids are negative, like -1001234567890 for a "
+            "supergroup or channel. Or send the group as @name"
+        )
+    magnitude = -value
+    if magnitude == _CHANNEL_BASE or magnitude > _CHANNEL_BASE + _MAX_CHANNEL_ID:
+        raise LinkError(f"{_echo(s)} is out of range for a group id, which looks like -1001234567890")
+    return str(value)
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+def _clean(text: object, what: str) -> str:
+    if not isinstance(text, str):
+        raise LinkError(f"Send {what} as text.")
+    s = text
+    while True:
+        stripped = s.strip().strip(_EDGE_CHARS)
+        if stripped == s:
+            break
+        s = stripped
+    if not s:
+        raise LinkError(f"That is empty: send {what}.")
+    if len(s) > _MAX_INPUT_CHARS:
+        raise LinkError(f"That is too long ({len(s)} characters) to be {what}.")
+    return s
+
+
+def _split_url(s: str) -> _UrlParts:
+    url = s if _SCHEME_RE.match(s) else f"https://{s}"
+    parts = urlsplit(url)
+    return _UrlParts(parts.path, parts.query, parts.fragment)
+
+
+@dataclass(frozen=True)
+class _UrlParts:
+    path: str
+    query: str
+    fragment: str
+
+
+def _segments(path: str, s: str) -> list[str]:
+    path = path.removeprefix("/").removesuffix("/")
+    if not path:
+        return []
+    segs = path.split("/")
+    if any(not seg for seg in segs):
+        raise LinkError(f"{_echo(s)} has an empty part (//). Copy the link again, like {_POST_EXAMPLE}")
+    return segs
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    return parse_qsl(query, keep_blank_values=True, max_num_fields=50)
+
+
+def _split_tg(s: str) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(s)
+    action = (parts.netloc or parts.path).lower()
+    if parts.netloc and parts.path not in ("", "/"):
+        action = f"{action}{parts.path}"
+    params: dict[str, str] = {}
+    for key, value in _query_pairs(parts.query):
+        key = key.lower()
+        if key in params and params[key] != value:
+            raise LinkError(
+                f"{_echo(s)} gives {_shorten(key)} twice with different values. Copy the link again, "
+                f"or send it as {_POST_EXAMPLE}"
+            )
+        params[key] = value
+    return action, params
+
+
+def _username_peer(name: str, s: str) -> str:
+    problem = _username_problem(name)
+    if problem is not None:
+        raise LinkError(
+            f"{_echo(s)}: {_echo(name)} is not a valid Telegram username ({problem}); a valid one looks like ads_chat"
+        )
+    return f"@{name.lower()}"
+
+
+def _username_problem(name: str) -> str | None:
+    """Why ``name`` breaks Telegram's username rules, or None if it is fine."""
+    if not name:
+        return "it is empty"
+    if not _USERNAME_CHARS_RE.fullmatch(name):
+        return "only letters a-z, digits and _ are allowed"
+    if not 4 <= len(name) <= 32:
+        return "it must be 4 to 32 characters long"
+    if not name[0].isalpha():
+        return "it must start with a letter"
+    if name.endswith("_"):
+        return "it cannot end with _"
+    if "__" in name:
+        return "it cannot contain __"
+    return None
+
+
+def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
+    if not _ID_RE.fullmatch(raw):
+        raise LinkError(f"{_echo(s)}: the {what} must be a number, not {_echo(raw)}.")
+    value = int(raw)
+    if not 1 <= value <= highest:
+        raise LinkError(f"{_echo(s)}: the {what} must be between 1 and {highest}.")
+    return value
+
+
+def _message_id(raw: str, s: str, what: str) -> int:
+    return _parse_positive(raw, s, f"{what} number", MAX_MESSAGE_ID)
+
+
+def _topic_id(raw: str, s: str) -> int:
+    return _parse_positive(raw, s, "topic number", MAX_MESSAGE_ID)
+
+
+def _channel_id(raw: str, s: str) -> int:
+    return _parse_positive(raw, s, "channel number after /c/", _MAX_CHANNEL_ID)
+
+
+def _channel_peer(channel_id: int) -> str:
+    return str(-(_CHANNEL_BASE + channel_id))
+
+
+def _shorten(text: str) -> str:
+    """``text`` made safe to display: control/invisible characters replaced, cut to ~64 chars."""
+    cut = text[:_ECHO_CHARS]
+    shown = "".join("?" if _is_unprintable(ch) else ch for ch in cut)
+    return shown + "…" if len(text) > _ECHO_CHARS else shown
+
+
+def _is_unprintable(ch: str) -> bool:
+    # Covers control, format (bidi overrides, zero-width), surrogate, private-use and unassigned.
+    return not ch.isprintable() and ch != " "
+
+
+def _echo(text: object) -> str:
+    return f'"{_shorten(text)}"' if isinstance(text, str) else "That"
+
+
+def _needs_message_number(s: str) -> LinkError:
+    return LinkError(
+        f"{_echo(s)} is not a post link: a post link needs the message number at the end, like {_POST_EXAMPLE}"
+    )
+
+
+def _post_invite_error(s: str) -> LinkError:
+    return LinkError(
+        f"{_echo(s)}: that is an invite link, not a post link: open the post, use Copy Link and send "
+        f"that, like {_POST_EXAMPLE}"
+    )
+
+
+def _never_joins_error(s: str) -> LinkError:
+    return LinkError(
+        f"{_echo(s)} is an invite link. adbot never joins groups: add the group by @username or -100 "
+        "id, with an account that is already a member"
+    )
+
+
+def _post_as_group_error(s: str) -> LinkError:
+    return LinkError(f"{_echo(s)} is a link to a post, not to a group. Send the group itself: {_GROUP_EXAMPLES}")
+
+
+def _service_link_error(s: str, head: str, what: str) -> LinkError:
+    example = _POST_EXAMPLE if what == "a post link" else _GROUP_EXAMPLES
+    return LinkError(f"{_echo(s)} is a Telegram t.me/{_shorten(head)} link, not {what}. Use one like: {example}")
+
+
+def _too_many_parts(s: str) -> LinkError:
+    return LinkError(
+        f"{_echo(s)} has too many parts for a post link. Use {_POST_EXAMPLE} or, for a post in a "
+        "forum topic, https://t.me/name/<topic>/123"
+    )
