@@ -1,0 +1,1 @@
+"""Offline Telegram: a Bot API emulator and a simulated world for tests and `adbot demo`."""
