@@ -1,0 +1,287 @@
+"""The one place where a failed (or refused) send becomes an outcome the engine acts on.
+
+Both account ports (``engine.telethon_adapter`` and the sandbox) raise Telethon's own exception
+classes, so the classification is a table of those classes, most specific first, matched with
+``isinstance``: never by searching error text. Rows (telethon 1.45 ``telethon.errors``):
+
+    SENT            RandomIdDuplicateError: a retry reused the random_id of a send that already
+                    went through, so Telegram dropped the copy (the post is there; its id is unknown)
+    ACCOUNT_DEAD    the 401 family (AuthKeyUnregistered, SessionRevoked/Expired, UserDeactivated[Ban],
+                    SessionPasswordNeeded, ...), AuthKeyDuplicated, and our AccountNotAuthorizedError
+    ACCOUNT_LIMITED PeerFlood, UserBannedInChannel (account-wide: not one group), UserRestricted,
+                    FrozenMethodInvalid (a FloodError *without* .seconds), any other seconds-less 420
+    FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds
+    SLOW_MODE       SlowModeWait (per group)
+    GROUP_FAILED    the destination refuses or cannot be addressed (write forbidden, private, not a
+                    member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError
+    POST_INVALID    the post itself: message id invalid/empty, forwards restricted, bad text/entities;
+                    and every GROUP_FAILED error when it was the *source* that failed
+    TRANSIENT       OSError (ConnectionError, TimeoutError), EOFError, 500s, -503 timeouts,
+                    303 migrations that leaked out, MTProto-level glitches
+    UNKNOWN         anything else; ``error`` is the RPC message for a bare RPC error, else the class
+
+Telegram errors Telethon 1.45 has no class for (``TOPIC_CLOSED``) arrive as a bare
+``BadRequestError``/``ForbiddenError`` carrying the message; a short table of exact messages covers
+them. ``asyncio.CancelledError`` is not a failure: callers must let it propagate, not classify it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from telethon import errors
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AccountNotAuthorizedError",
+    "Outcome",
+    "OutcomeKind",
+    "PeerNotCachedError",
+    "classify",
+]
+
+_MAX_ERROR_CHARS = 64
+
+
+class OutcomeKind(StrEnum):
+    SENT = "sent"
+    ACCOUNT_DEAD = "account_dead"
+    ACCOUNT_LIMITED = "account_limited"
+    FLOOD_WAIT = "flood_wait"
+    SLOW_MODE = "slow_mode"
+    GROUP_FAILED = "group_failed"
+    POST_INVALID = "post_invalid"
+    TRANSIENT = "transient"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to. ``error`` is a short name for the ledger and logs, never a secret."""
+
+    kind: OutcomeKind
+    error: str
+    seconds: int | None = None  # only for FLOOD_WAIT / SLOW_MODE, and only when Telegram said
+
+
+# --- errors the adapters raise themselves ------------------------------------------------------------
+# Subclasses of Telethon's own classes, so that code handling Telethon errors handles these too and the
+# table below classifies them with no special case. Their constructors follow Telethon's generated
+# ones (set the attributes, then Exception.__init__ with the text).
+
+
+class AccountNotAuthorizedError(errors.UnauthorizedError):  # type: ignore[misc]  # telethon is untyped
+    """The session is not logged in, or its file is gone: the account cannot be used as it is."""
+
+    def __init__(self, reason: str, *, message: str = "SESSION_NOT_AUTHORIZED") -> None:
+        self.request = None
+        self.code = 401
+        self.message = message
+        self.reason = reason
+        Exception.__init__(self, f"{message}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.reason,), {"message": self.message}
+
+
+class PeerNotCachedError(errors.PeerIdInvalidError):  # type: ignore[misc]  # telethon is untyped
+    """A numeric peer whose access hash this session has never seen: it cannot be addressed by id.
+
+    Telegram needs (id, access_hash) for channels and users; the hash comes from resolving the
+    @username, or from an earlier answer that mentioned the chat. Without it there is nothing to
+    send, so the group fails (or, for the source, the post).
+    """
+
+    def __init__(self, peer: str) -> None:
+        self.request = None
+        self.code = 400
+        self.message = "PEER_NOT_CACHED"
+        self.peer = peer
+        Exception.__init__(self, f"no access hash cached for {peer}; resolve it by @username first")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.peer,)
+
+
+# --- the table ----------------------------------------------------------------------------------------
+
+_E = errors  # short alias to keep the table readable
+
+_TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
+    # A ServerError subclass, so it must come before the 500 family.
+    ((_E.RandomIdDuplicateError,), OutcomeKind.SENT),
+    (
+        (
+            _E.AuthKeyUnregisteredError,
+            _E.AuthKeyDuplicatedError,
+            _E.AuthKeyInvalidError,
+            _E.AuthKeyPermEmptyError,
+            _E.SessionRevokedError,
+            _E.SessionExpiredError,
+            _E.SessionPasswordNeededError,
+            _E.UserDeactivatedError,
+            _E.UserDeactivatedBanError,
+            # Every 401 means "this authorisation is no good". The 406 family is *not* listed as a whole:
+            # it also holds harmless errors (FilerefUpgradeNeeded, PremiumCurrentlyUnavailable, ...).
+            _E.UnauthorizedError,
+        ),
+        OutcomeKind.ACCOUNT_DEAD,
+    ),
+    (
+        (
+            _E.PeerFloodError,
+            _E.UserBannedInChannelError,
+            _E.UserRestrictedError,
+            _E.FrozenMethodInvalidError,
+            _E.FrozenParticipantMissingError,
+        ),
+        OutcomeKind.ACCOUNT_LIMITED,
+    ),
+    ((_E.FloodWaitError, _E.FloodPremiumWaitError), OutcomeKind.FLOOD_WAIT),
+    ((_E.SlowModeWaitError,), OutcomeKind.SLOW_MODE),
+    (
+        (
+            _E.ChatWriteForbiddenError,
+            _E.ChatForbiddenError,
+            _E.ChatSendPlainForbiddenError,
+            _E.ChatSendMediaForbiddenError,
+            _E.ChatSendPhotosForbiddenError,
+            _E.ChatSendVideosForbiddenError,
+            _E.ChatSendGifsForbiddenError,
+            _E.ChatSendStickersForbiddenError,
+            _E.ChatSendVoicesForbiddenError,
+            _E.ChatSendPollForbiddenError,
+            _E.ChatSendGameForbiddenError,
+            _E.ChatSendInlineForbiddenError,
+            _E.ChatGuestSendForbiddenError,
+            _E.ChatAdminRequiredError,
+            _E.ChatRestrictedError,
+            _E.BroadcastForbiddenError,
+            _E.ChannelPrivateError,
+            _E.ChannelPublicGroupNaError,
+            _E.ChannelBannedError,
+            _E.ChannelInvalidError,
+            _E.ChatInvalidError,
+            _E.ChatIdInvalidError,
+            _E.ChatIdEmptyError,
+            _E.PeerIdInvalidError,  # includes PeerNotCachedError
+            _E.PeerIdNotSupportedError,
+            _E.UserNotParticipantError,
+            _E.UsernameNotOccupiedError,
+            _E.UsernameInvalidError,
+            _E.TopicDeletedError,
+            _E.InputUserDeactivatedError,
+            _E.UserIsBlockedError,
+            _E.YouBlockedUserError,
+        ),
+        OutcomeKind.GROUP_FAILED,
+    ),
+    (
+        (
+            _E.MessageIdInvalidError,
+            _E.MsgIdInvalidError,
+            _E.MessageIdsEmptyError,
+            _E.ChatForwardsRestrictedError,
+            _E.MessageEmptyError,
+            _E.MessageTooLongError,
+            _E.EntityBoundsInvalidError,
+            _E.EntitiesTooLongError,
+            _E.EntityMentionUserInvalidError,
+            _E.MediaEmptyError,
+            _E.GroupedMediaInvalidError,
+        ),
+        OutcomeKind.POST_INVALID,
+    ),
+    # 406 AUTH_KEY_* without a class of its own (a bare AuthKeyError) is handled in _classify_bare.
+    (
+        (
+            OSError,  # ConnectionError, TimeoutError (= asyncio.TimeoutError), socket errors
+            EOFError,  # asyncio.IncompleteReadError: the connection closed mid-answer
+            _E.ServerError,  # 500 family: RpcCallFail, InterdcCallError, ...
+            _E.TimedOutError,  # -503 "Timeout"
+            _E.InvalidDCError,  # 303 migrations Telethon did not finish by itself
+            _E.SecurityError,
+            _E.InvalidBufferError,
+            _E.InvalidChecksumError,
+            _E.BadMessageError,
+        ),
+        OutcomeKind.TRANSIENT,
+    ),
+)
+
+# Errors Telegram sends that Telethon 1.45 has no class for: they arrive as a bare base-class error
+# (BadRequestError, ForbiddenError, ...) holding the exact message. Exact matches only.
+_BARE_MESSAGES: dict[str, OutcomeKind] = {
+    "TOPIC_CLOSED": OutcomeKind.GROUP_FAILED,
+}
+
+
+def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
+    """Turn a failure of forward/send_text/resolve/connect into an outcome.
+
+    ``source_failed`` says the failing peer was the post's source (for instance resolving the source
+    channel): then a peer that cannot be reached means the post cannot be used, not that one group
+    failed, so GROUP_FAILED becomes POST_INVALID.
+    """
+    outcome = _classify(exc)
+    if source_failed and outcome.kind is OutcomeKind.GROUP_FAILED:
+        outcome = Outcome(OutcomeKind.POST_INVALID, outcome.error)
+    return outcome
+
+
+def _classify(exc: BaseException) -> Outcome:
+    name = _error_name(exc)
+    for classes, kind in _TABLE:
+        if isinstance(exc, classes):
+            if kind in (OutcomeKind.FLOOD_WAIT, OutcomeKind.SLOW_MODE):
+                return Outcome(kind, name, _seconds(exc))
+            return Outcome(kind, name)
+    if isinstance(exc, errors.FloodError):
+        # A 420 without a row of its own. Telethon gives .seconds to the waits it knows; one without it
+        # (like FROZEN_METHOD_INVALID) has no end Telegram told us, so the account rests until checked.
+        seconds = _seconds(exc)
+        if seconds is None:
+            return Outcome(OutcomeKind.ACCOUNT_LIMITED, name)
+        return Outcome(OutcomeKind.FLOOD_WAIT, name, seconds)
+    if isinstance(exc, errors.RPCError):
+        bare = _classify_bare(exc, name)
+        if bare is not None:
+            return bare
+    return Outcome(OutcomeKind.UNKNOWN, name)
+
+
+def _classify_bare(exc: Any, name: str) -> Outcome | None:
+    message = _own_message(exc)
+    if message is None:
+        return None
+    kind = _BARE_MESSAGES.get(message)
+    if kind is not None:
+        return Outcome(kind, name)
+    if isinstance(exc, errors.AuthKeyError) and message.startswith("AUTH_KEY_"):
+        return Outcome(OutcomeKind.ACCOUNT_DEAD, name)
+    return None
+
+
+def _seconds(exc: BaseException) -> int | None:
+    """``.seconds`` when the error really carries a non-negative whole number of them."""
+    value = getattr(exc, "seconds", None)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _own_message(exc: Any) -> str | None:
+    """The RPC message a bare RPC error was built with (Telethon's generated classes only inherit one)."""
+    message = vars(exc).get("message")
+    return message if isinstance(message, str) and message else None
+
+
+def _error_name(exc: BaseException) -> str:
+    # Generated classes say more by their name (their ``.message`` is the base class's, e.g. "FORBIDDEN");
+    # a bare RPC error says it by the message Telegram sent. Neither can hold a secret.
+    message = _own_message(exc) if isinstance(exc, errors.RPCError) else None
+    return (message or type(exc).__name__)[:_MAX_ERROR_CHARS]

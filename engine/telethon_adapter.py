@@ -1,0 +1,498 @@
+"""The account port on real Telegram, through Telethon: one long-lived client per session.
+
+What it does and does not do, and why:
+
+* One ``TelegramClient`` per session, kept connected across cycles; never ``start()`` or ``async with``
+  (both prompt on stdin). ``connect`` = ``client.connect()``, then ``users.getUsers([self])``: no answer
+  means the session is not logged in (raised as ``AccountNotAuthorizedError``, ACCOUNT_DEAD).
+* The engine owns waiting and retrying: ``flood_sleep_threshold`` 0 by default (Telethon raises every
+  flood wait instead of sleeping through it), few request/connection retries, and
+  ``raise_last_call_error`` so a failure surfaces as the RPC error itself, not a ValueError.
+* A forward or a text is exactly one raw request built from cached ids and access hashes: no
+  ``get_entity``/``get_messages``/resolve on the way; the ``random_id`` is the caller's, so a retry
+  after a lost answer is dropped by Telegram instead of posting twice.
+* No update handling at all. Even with ``receive_updates=False`` Telethon feeds each request's own
+  answer into its update state: every group posted to gets tracked, and a gap (other members wrote in
+  between, i.e. always) or 15 idle minutes makes it call ``updates.getChannelDifference`` for that group
+  in the background. ``_SendOnlyClient`` drains those updates unread. (It overrides the private
+  ``_update_loop`` and reads ``_updates_queue``/``_updates_handle``: Telethon is pinned to 1.45.x.)
+* Telethon does not remember flood waits here: it files them under the InvokeWithoutUpdates wrapper's
+  id but checks the inner request's, so a request during a wait really goes out. Honouring FLOOD_WAIT
+  is the engine's job alone.
+* A session file is opened by one client at a time (two clients on one file lock the database; one
+  key used from two places is AUTH_KEY_DUPLICATED and the account is lost): ``TelethonFactory`` refuses
+  a second live account for the same session id or file until the first is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient, errors, functions, types, utils
+from telethon.sessions import Session
+
+from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
+from engine.port import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ClientBuilder",
+    "ClientSettings",
+    "TelethonAccount",
+    "TelethonFactory",
+    "build_client",
+    "entities_to_tl",
+    "session_file",
+]
+
+SESSION_SUFFIX = ".session"  # Telethon's SQLiteSession appends it to a name that lacks it
+_DEVICE_KEYS = ("device_model", "system_version", "app_version", "lang_code", "system_lang_code")
+_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
+_MARKED_ID_RE = re.compile(r"^-?[0-9]{1,19}$")
+_IDLE_CHECK_S = 30.0  # how often the drain loop notices a connection that dropped
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How each ``TelegramClient`` is built. Small numbers on purpose: the engine waits and retries."""
+
+    flood_sleep_threshold: int = 0  # seconds Telethon may sleep through a flood wait itself (keep 0..5)
+    request_retries: int = 1  # one retry lets Telethon finish a DC migration; the engine retries the rest
+    connection_retries: int = 2
+    retry_delay: int = 1
+    timeout: int = 10  # seconds to connect
+    entity_cache_limit: int = 5000
+
+
+ClientBuilder = Callable[[SessionCredentials, ClientSettings], Any]
+"""Makes the (not yet connected) ``TelegramClient`` for a session; tests inject one with a fake sender."""
+
+
+class _SendOnlyClient(TelegramClient):  # type: ignore[misc]  # telethon is untyped
+    """A ``TelegramClient`` that never processes updates (see the module docstring for why)."""
+
+    async def _update_loop(self) -> None:
+        # Replaces Telethon's update loop: a task started by every connect() and cancelled by disconnect().
+        # The queue must still be drained (the sender keeps putting each answer's Updates into it), and
+        # the task must end by itself once the connection is gone or a reconnect started a successor,
+        # or every reconnect after a dropped connection would leave one more task behind.
+        queue = self._updates_queue
+        this = asyncio.current_task()
+        while self.is_connected() and self._updates_handle is this:
+            try:
+                await asyncio.wait_for(queue.get(), timeout=_IDLE_CHECK_S)
+            except TimeoutError:
+                continue
+
+
+def session_file(path: Path) -> Path:
+    """The file Telethon's ``SQLiteSession`` opens for ``path`` (it appends ``.session`` when missing)."""
+    return path if path.name.endswith(SESSION_SUFFIX) else path.with_name(path.name + SESSION_SUFFIX)
+
+
+def build_client(credentials: SessionCredentials, settings: ClientSettings, *, session: Session | None = None) -> Any:
+    """A ``TelegramClient`` for the session, not connected. ``session`` overrides the file (tests)."""
+    if session is None:
+        file = session_file(credentials.path)
+        # SQLiteSession creates a missing file: the client would then make a new, unauthorised key
+        # and leave an empty session behind instead of saying the account is gone.
+        if not file.is_file():
+            raise AccountNotAuthorizedError("the session file is missing", message="SESSION_FILE_MISSING")
+        session_arg: Any = str(file)
+    else:
+        session_arg = session
+    device = {key: str(credentials.device[key]) for key in _DEVICE_KEYS if credentials.device.get(key)}
+    return _SendOnlyClient(
+        session_arg,
+        credentials.api_id,
+        credentials.api_hash,
+        receive_updates=False,
+        flood_sleep_threshold=settings.flood_sleep_threshold,
+        request_retries=settings.request_retries,
+        connection_retries=settings.connection_retries,
+        retry_delay=settings.retry_delay,
+        timeout=settings.timeout,
+        raise_last_call_error=True,
+        entity_cache_limit=settings.entity_cache_limit,
+        **device,
+    )
+
+
+class TelethonAccount:
+    """``AccountPort`` for one session. Open it through ``TelethonFactory`` (one live client per session)."""
+
+    def __init__(
+        self,
+        credentials: SessionCredentials,
+        *,
+        settings: ClientSettings | None = None,
+        client_builder: ClientBuilder = build_client,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._settings = settings or ClientSettings()
+        self._build = client_builder
+        self._on_close = on_close
+        self._client: Any = None
+        self._closed = False
+
+    @property
+    def session_id(self) -> int:
+        return self._credentials.session_id
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def connect(self) -> AccountInfo:
+        """Connect when not connected (a live connection is reused), then check who the account is.
+
+        Costs one request (``users.getUsers``) when already connected; a first connect also makes
+        Telethon's own start-up requests (initConnection, getState, getDifference).
+        """
+        client = self._client_or_build()
+        fresh = not client.is_connected()
+        if fresh:
+            await client.connect()
+        # Not is_user_authorized(): it turns *any* RPC error (a flood wait, a 500) into False, which
+        # would condemn a live account. get_me() returns None only on a 401, and raises the rest.
+        me = await client.get_me()
+        if me is None:
+            raise AccountNotAuthorizedError("the session is not logged in")
+        info = AccountInfo(
+            user_id=int(me.id),
+            username=me.username or None,
+            phone=me.phone or None,
+            name=" ".join(part for part in (me.first_name, me.last_name) if part),
+        )
+        if fresh:
+            logger.info("session %s connected as user %s", self.session_id, info.user_id)
+        return info
+
+    async def resolve(self, peer: str) -> Peer:
+        """'@name' (or 'name') through contacts.resolveUsername unless this session already knows it;
+        a marked id ('-100<id>', '-<id>', '<user id>') from the session's cache, without a request."""
+        text = peer.strip()
+        if _MARKED_ID_RE.fullmatch(text):
+            return await self._resolve_id(text)
+        name = text.removeprefix("@")
+        if not _USERNAME_RE.fullmatch(name):
+            raise errors.UsernameInvalidError(request=None)
+        return await self._resolve_username(name.lower())
+
+    async def forward(
+        self,
+        *,
+        source: Peer,
+        msg_id: int,
+        dest: Peer,
+        topic_id: int | None,
+        random_id: int,
+        drop_author: bool,
+    ) -> int:
+        """One messages.forwardMessages; returns the new message's id (0 if Telegram's answer omits it)."""
+        client = await self._ready()
+        request = functions.messages.ForwardMessagesRequest(
+            from_peer=_input_peer(source),
+            id=[msg_id],
+            to_peer=_input_peer(dest),
+            random_id=[random_id],
+            drop_author=drop_author,
+            top_msg_id=topic_id,
+        )
+        result = await client(request)
+        return self._new_message_id(result, random_id, dest)
+
+    async def send_text(
+        self,
+        *,
+        dest: Peer,
+        topic_id: int | None,
+        text: str,
+        entities: Sequence[EntityDict],
+        random_id: int,
+    ) -> int:
+        """One messages.sendMessage with the post's formatting; returns the new message's id."""
+        client = await self._ready()
+        tl_entities = entities_to_tl(entities, lambda user_id: self._cached_input_user(client, user_id))
+        request = functions.messages.SendMessageRequest(
+            peer=_input_peer(dest),
+            message=text,
+            entities=tl_entities or None,
+            random_id=random_id,
+            reply_to=(
+                types.InputReplyToMessage(reply_to_msg_id=topic_id, top_msg_id=topic_id)
+                if topic_id is not None
+                else None
+            ),
+            no_webpage=False,
+        )
+        result = await client(request)
+        return self._new_message_id(result, random_id, dest)
+
+    async def close(self) -> None:
+        """Disconnect and close the session file; idempotent, never raises (failures are logged)."""
+        if self._closed:
+            return
+        self._closed = True
+        client, self._client = self._client, None
+        try:
+            if client is not None:
+                await client.disconnect()
+        except Exception as exc:  # closing on the way out: report, don't mask the caller's own error
+            logger.warning("session %s: closing its client failed: %s", self.session_id, type(exc).__name__)
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+
+    # --- internals ------------------------------------------------------------------------------------
+
+    def _client_or_build(self) -> Any:
+        if self._closed:
+            raise RuntimeError(f"session {self.session_id}: the account was closed")
+        if self._client is None:
+            self._client = self._build(self._credentials, self._settings)
+        return self._client
+
+    async def _ready(self) -> Any:
+        client = self._client_or_build()
+        if not client.is_connected():
+            await self.connect()
+        return client
+
+    async def _resolve_id(self, text: str) -> Peer:
+        bare_id, peer_type = utils.resolve_id(int(text))
+        if bare_id <= 0:  # id 0 is where Telethon's session keeps its own "who am I" row
+            raise PeerNotCachedError(text)
+        if peer_type is types.PeerChat:
+            return Peer("chat", bare_id)  # basic groups need no access hash
+        client = self._client_or_build()
+        try:
+            cached = await utils.maybe_async(client.session.get_input_entity(int(text)))
+        except ValueError:
+            raise PeerNotCachedError(text) from None
+        return _peer_from_input(cached, text)
+
+    async def _resolve_username(self, name: str) -> Peer:
+        client = await self._ready()
+        # Telethon's own get_input_entity also trusts the session's username rows; resolving is the
+        # expensive call in flood terms, so a known name costs nothing.
+        row = await utils.maybe_async(client.session.get_entity_rows_by_username(name))
+        if row:
+            marked_id, access_hash = row
+            bare_id, peer_type = utils.resolve_id(marked_id)
+            if peer_type is types.PeerChat:
+                return Peer("chat", bare_id)
+            if access_hash:
+                return Peer("channel" if peer_type is types.PeerChannel else "user", bare_id, access_hash)
+        resolved = await client(functions.contacts.ResolveUsernameRequest(username=name))
+        return _peer_from_resolved(resolved, f"@{name}")
+
+    @staticmethod
+    def _cached_input_user(client: Any, user_id: int) -> Any:
+        try:
+            cached = client.session.get_input_entity(user_id)
+        except ValueError:
+            return None
+        if isinstance(cached, types.InputPeerUser):
+            return types.InputUser(cached.user_id, cached.access_hash)
+        return None
+
+    def _new_message_id(self, result: Any, random_id: int, dest: Peer) -> int:
+        new_id = _find_new_message_id(result, random_id, dest)
+        if new_id is None:
+            # The request succeeded, so the post is there; failing now would only invite a retry.
+            logger.warning(
+                "session %s: sent to %s %s but the answer (%s) names no new message",
+                self.session_id,
+                dest.kind,
+                dest.id,
+                type(result).__name__,
+            )
+            return 0
+        return new_id
+
+
+class TelethonFactory:
+    """``AccountFactory`` for real Telegram; enforces one live client per session id and file."""
+
+    def __init__(self, settings: ClientSettings | None = None, *, client_builder: ClientBuilder = build_client) -> None:
+        self._settings = settings or ClientSettings()
+        self._build = client_builder
+        self._live_ids: set[int] = set()
+        self._live_files: set[Path] = set()
+
+    def open(self, credentials: SessionCredentials) -> TelethonAccount:
+        file = session_file(credentials.path).absolute()
+        if credentials.session_id in self._live_ids or file in self._live_files:
+            raise RuntimeError(
+                f"session {credentials.session_id} already has a live client; close it before opening another"
+            )
+        self._live_ids.add(credentials.session_id)
+        self._live_files.add(file)
+
+        def release() -> None:
+            self._live_ids.discard(credentials.session_id)
+            self._live_files.discard(file)
+
+        return TelethonAccount(credentials, settings=self._settings, client_builder=self._build, on_close=release)
+
+    @property
+    def live_sessions(self) -> frozenset[int]:
+        return frozenset(self._live_ids)
+
+
+# --- peers ---------------------------------------------------------------------------------------------
+
+
+def _marked(peer: Peer) -> str:
+    peer_type = {"user": types.PeerUser, "chat": types.PeerChat, "channel": types.PeerChannel}[peer.kind]
+    return str(utils.get_peer_id(peer_type(peer.id)))
+
+
+def _input_peer(peer: Peer) -> Any:
+    """The InputPeer for a resolved peer, with no lookup: what the port's Peer is for."""
+    if peer.kind == "chat":
+        return types.InputPeerChat(peer.id)
+    if peer.access_hash is None:
+        raise PeerNotCachedError(_marked(peer))
+    if peer.kind == "channel":
+        return types.InputPeerChannel(peer.id, peer.access_hash)
+    return types.InputPeerUser(peer.id, peer.access_hash)
+
+
+def _peer_from_input(input_peer: Any, text: str) -> Peer:
+    if isinstance(input_peer, types.InputPeerChannel) and input_peer.access_hash:
+        return Peer("channel", input_peer.channel_id, input_peer.access_hash)
+    if isinstance(input_peer, types.InputPeerUser) and input_peer.access_hash:
+        return Peer("user", input_peer.user_id, input_peer.access_hash)
+    if isinstance(input_peer, types.InputPeerChat):
+        return Peer("chat", input_peer.chat_id)
+    raise PeerNotCachedError(text)
+
+
+def _peer_from_resolved(resolved: Any, text: str) -> Peer:
+    peer = resolved.peer
+    if isinstance(peer, types.PeerChat):
+        return Peer("chat", peer.chat_id)
+    kind: PeerKind
+    if isinstance(peer, types.PeerChannel):
+        kind, bare_id, candidates = "channel", peer.channel_id, resolved.chats
+    elif isinstance(peer, types.PeerUser):
+        kind, bare_id, candidates = "user", peer.user_id, resolved.users
+    else:
+        raise PeerNotCachedError(text)
+    for entity in candidates:
+        # A "min" entity's access hash is not usable for addressing (Telethon skips them too).
+        if entity.id == bare_id and getattr(entity, "access_hash", None) and not getattr(entity, "min", False):
+            return Peer(kind, bare_id, entity.access_hash)
+    raise PeerNotCachedError(text)
+
+
+def _same_peer(tl_peer: Any, dest: Peer) -> bool:
+    if isinstance(tl_peer, types.PeerChannel):
+        return dest.kind == "channel" and tl_peer.channel_id == dest.id
+    if isinstance(tl_peer, types.PeerChat):
+        return dest.kind == "chat" and tl_peer.chat_id == dest.id
+    if isinstance(tl_peer, types.PeerUser):
+        return dest.kind == "user" and tl_peer.user_id == dest.id
+    return False
+
+
+def _find_new_message_id(result: Any, random_id: int, dest: Peer) -> int | None:
+    """The new message's id from a send's answer: the random_id mapping first, then the message itself."""
+    if isinstance(result, types.UpdateShortSentMessage):
+        return int(result.id)
+    updates = [result.update] if isinstance(result, types.UpdateShort) else list(getattr(result, "updates", None) or [])
+    for update in updates:
+        if isinstance(update, types.UpdateMessageID) and update.random_id == random_id:
+            return int(update.id)
+    for update in updates:
+        if isinstance(update, types.UpdateNewChannelMessage | types.UpdateNewMessage):
+            message = update.message
+            if isinstance(message, types.Message) and message.out and _same_peer(message.peer_id, dest):
+                return int(message.id)
+    return None
+
+
+# --- formatting ----------------------------------------------------------------------------------------
+
+_SIMPLE_ENTITIES: Mapping[str, Any] = {
+    "bold": types.MessageEntityBold,
+    "italic": types.MessageEntityItalic,
+    "underline": types.MessageEntityUnderline,
+    "strikethrough": types.MessageEntityStrike,
+    "spoiler": types.MessageEntitySpoiler,
+    "code": types.MessageEntityCode,
+    "url": types.MessageEntityUrl,
+    "mention": types.MessageEntityMention,
+    "hashtag": types.MessageEntityHashtag,
+    "cashtag": types.MessageEntityCashtag,
+    "bot_command": types.MessageEntityBotCommand,
+    "email": types.MessageEntityEmail,
+    "phone_number": types.MessageEntityPhone,
+    "bank_card": types.MessageEntityBankCard,
+    "blockquote": types.MessageEntityBlockquote,
+}
+
+
+def entities_to_tl(entities: Sequence[EntityDict], input_user: Callable[[int], Any] | None = None) -> list[Any]:
+    """Bot API MessageEntity dicts -> MTProto MessageEntity objects (offsets are UTF-16 in both).
+
+    ``input_user(user_id)`` returns an ``InputUser`` for a text_mention, or None when the user's
+    access hash is unknown; such a mention (and any malformed or unknown entity) is left out rather
+    than failing the whole post: the text is sent either way.
+    """
+    converted: list[Any] = []
+    for entity in entities:
+        try:
+            tl_entity = _entity_to_tl(entity, input_user)
+        except (KeyError, TypeError, ValueError):
+            tl_entity = None
+        if tl_entity is None:
+            logger.warning("left out a %r entity that cannot be sent as MTProto", _entity_type(entity))
+            continue
+        converted.append(tl_entity)
+    return converted
+
+
+def _entity_type(entity: EntityDict) -> str:
+    kind = entity.get("type") if isinstance(entity, Mapping) else None
+    return kind[:32] if isinstance(kind, str) else "?"
+
+
+def _entity_to_tl(entity: EntityDict, input_user: Callable[[int], Any] | None) -> Any:
+    kind = entity["type"]
+    offset, length = _whole(entity["offset"]), _whole(entity["length"])
+    if offset < 0 or length <= 0:
+        return None
+    simple = _SIMPLE_ENTITIES.get(kind)
+    if simple is not None:
+        return simple(offset, length)
+    if kind == "expandable_blockquote":
+        return types.MessageEntityBlockquote(offset, length, collapsed=True)
+    if kind == "pre":
+        language = entity.get("language") or ""
+        return types.MessageEntityPre(offset, length, language if isinstance(language, str) else "")
+    if kind == "text_link":
+        url = entity["url"]
+        return types.MessageEntityTextUrl(offset, length, url) if isinstance(url, str) and url else None
+    if kind == "custom_emoji":
+        return types.MessageEntityCustomEmoji(offset, length, int(str(entity["custom_emoji_id"])))
+    if kind == "text_mention" and input_user is not None:
+        user = input_user(_whole(entity["user"]["id"]))
+        return None if user is None else types.InputMessageEntityMentionName(offset, length, user)
+    return None
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not a whole number")
+    return value

@@ -1,0 +1,242 @@
+"""An offline stand-in for Telethon's network sender (``TelegramClient._sender``).
+
+A real ``TelegramClient`` is built and its private ``_sender`` (an ``MTProtoSender``) is replaced by
+``FakeSender``, which answers each request from a script instead of a socket. Everything above the
+sender is Telethon's own code: request building and ``resolve``, ``_call`` with its flood-wait
+bookkeeping and retries, error construction from RPC error strings, result parsing (each answer is
+serialised to bytes and read back through the request's own ``read_result``, as the real sender
+does) and the handling of the client's own updates (the real ``_store_own_updates`` is reused).
+
+The parts of ``MTProtoSender`` that ``TelegramClient`` touches (read in telethon 1.45
+``client/telegrambaseclient.py``, ``client/users.py``, ``client/updates.py``): ``connect(connection)``
+returning False when already connected, ``disconnect()``, ``is_connected()``, ``send(request,
+ordered)`` returning a future, ``disconnected``, ``auth_key``, ``_transport_connected()`` and
+``_keepalive_ping()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import struct
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telethon import errors, functions, types
+from telethon.extensions import BinaryReader
+from telethon.network.mtprotosender import MTProtoSender
+
+SELF_ID = 5000
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+_WRAPPERS = (
+    functions.InvokeWithLayerRequest,
+    functions.InvokeWithoutUpdatesRequest,
+    functions.InitConnectionRequest,
+)
+_VECTOR = 0x1CB5C415
+
+
+@dataclass(frozen=True)
+class RpcFail:
+    """An RPC error as Telegram sends it; turned into an exception by Telethon's own mapping."""
+
+    code: int
+    message: str
+
+
+Reply = Any  # a TLObject, a list of TLObjects, an exception, an RpcFail, or a callable(request) -> Reply
+
+
+def unwrap(request: Any) -> Any:
+    """The request inside Telethon's InvokeWithLayer/InitConnection/InvokeWithoutUpdates wrappers."""
+    while isinstance(request, _WRAPPERS):
+        request = request.query
+    return request
+
+
+def self_user(user_id: int = SELF_ID) -> Any:
+    return types.User(
+        id=user_id,
+        is_self=True,
+        access_hash=1234,
+        first_name="Ada",
+        last_name="Seller",
+        username="ada",
+        phone="15550000",
+    )
+
+
+class FakeSender:
+    """Records every request and answers it from per-request-type scripts (or sane defaults)."""
+
+    def __init__(self, auth_key: Any = None, updates_queue: asyncio.Queue[Any] | None = None) -> None:
+        self.auth_key = auth_key
+        self._updates_queue = updates_queue
+        self.requests: list[Any] = []  # inner requests, in order, wrappers stripped
+        self.connects = 0
+        self.disconnects = 0
+        self.pings = 0
+        self.refuse_connect: BaseException | None = None
+        self._connected = False
+        self._disconnected: asyncio.Future[None] | None = None
+        self._scripts: defaultdict[type[Any], deque[Reply]] = defaultdict(deque)
+        self._fallback: dict[type[Any], Reply] = {
+            # TelegramClient.connect discards help.getConfig's answer: any TL object will do.
+            functions.help.GetConfigRequest: types.help.ConfigSimple(date=NOW, expires=NOW, rules=[]),
+            functions.users.GetUsersRequest: lambda _r: [self_user()],
+            functions.updates.GetStateRequest: types.updates.State(pts=10, qts=0, date=NOW, seq=1, unread_count=0),
+            functions.updates.GetDifferenceRequest: types.updates.DifferenceEmpty(date=NOW, seq=1),
+        }
+
+    @classmethod
+    def install(cls, client: Any) -> FakeSender:
+        """Replace ``client._sender`` (never connected yet) with a fake sharing its key and update queue."""
+        real = client._sender
+        fake = cls(auth_key=real.auth_key, updates_queue=client._updates_queue)
+        client._sender = fake
+        return fake
+
+    # --- scripting --------------------------------------------------------------------------------
+
+    def script(self, request_type: type[Any], *replies: Reply) -> None:
+        """Queue answers for the next requests of this type (after them, the default applies)."""
+        self._scripts[request_type].extend(replies)
+
+    def always(self, request_type: type[Any], reply: Reply) -> None:
+        """Answer every request of this type with ``reply`` once the script queue is empty."""
+        self._fallback[request_type] = reply
+
+    def of(self, request_type: type[Any]) -> list[Any]:
+        return [r for r in self.requests if isinstance(r, request_type)]
+
+    # --- the MTProtoSender surface TelegramClient uses ------------------------------------------
+
+    async def connect(self, connection: Any) -> bool:
+        del connection  # never opened: no socket in tests
+        if self._connected:
+            return False
+        if self.refuse_connect is not None:
+            raise self.refuse_connect
+        self.connects += 1
+        self._connected = True
+        self._disconnected = asyncio.get_running_loop().create_future()
+        return True
+
+    def is_connected(self) -> bool:
+        return self._connected
+
+    def _transport_connected(self) -> bool:
+        return self._connected
+
+    async def disconnect(self) -> None:
+        if not self._connected:
+            return
+        self.disconnects += 1
+        self._connected = False
+        if self._disconnected is not None and not self._disconnected.done():
+            self._disconnected.set_result(None)
+
+    @property
+    def disconnected(self) -> asyncio.Future[None]:
+        if self._disconnected is None:
+            self._disconnected = asyncio.get_running_loop().create_future()
+            self._disconnected.set_result(None)
+        return asyncio.shield(self._disconnected)
+
+    def _keepalive_ping(self, rnd_id: int) -> None:
+        del rnd_id
+        self.pings += 1
+
+    # The real sender puts the Updates a request returned into the client's update queue.
+    _store_own_updates = MTProtoSender._store_own_updates
+
+    def send(self, request: Any, ordered: bool = False) -> asyncio.Future[Any]:
+        del ordered
+        if not self._connected:
+            raise ConnectionError("Cannot send requests while disconnected")
+        bytes(request)  # the real sender serialises on send: a malformed request fails here too
+        inner = unwrap(request)
+        self.requests.append(inner)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        reply: Any = self._reply_for(inner)
+        while callable(reply) and not isinstance(reply, type):
+            reply = reply(inner)
+        if isinstance(reply, type) and issubclass(reply, BaseException):
+            error_type: Any = reply  # Telethon's generated error classes take the request
+            reply = error_type(request=request) if issubclass(reply, errors.RPCError) else error_type()
+        if isinstance(reply, RpcFail):
+            future.set_exception(errors.rpc_message_to_error(types.RpcError(reply.code, reply.message), request))
+        elif isinstance(reply, BaseException):
+            future.set_exception(reply)
+        else:
+            result = _round_trip(request, reply)
+            self._store_own_updates(result)
+            future.set_result(result)
+        return future
+
+    def _reply_for(self, inner: Any) -> Reply:
+        for request_type, queue in self._scripts.items():
+            if isinstance(inner, request_type) and queue:
+                return queue.popleft()
+        for request_type, reply in self._fallback.items():
+            if isinstance(inner, request_type):
+                return reply
+        raise AssertionError(f"FakeSender has no answer scripted for {type(inner).__name__}")
+
+
+def _round_trip(request: Any, reply: Any) -> Any:
+    """Serialise the answer and read it back with the request's own parser, as the real sender does."""
+    if isinstance(reply, list):
+        data = struct.pack("<Ii", _VECTOR, len(reply)) + b"".join(bytes(item) for item in reply)
+    else:
+        data = bytes(reply)
+    with BinaryReader(data) as reader:
+        return request.read_result(reader)
+
+
+# --- answers a test builds often -------------------------------------------------------------------
+
+
+def channel(channel_id: int, access_hash: int, username: str | None = None, *, megagroup: bool = True) -> Any:
+    return types.Channel(
+        id=channel_id,
+        title=f"group {channel_id}",
+        photo=types.ChatPhotoEmpty(),
+        date=NOW,
+        access_hash=access_hash,
+        username=username,
+        megagroup=megagroup,
+    )
+
+
+def channel_message_sent(
+    channel_id: int, new_id: int, random_id: int, *, pts: int = 100, chats: list[Any] | None = None
+) -> Any:
+    """What messages.forwardMessages/sendMessage answer for a supergroup: the id mapping + the message."""
+    return types.Updates(
+        updates=[
+            types.UpdateMessageID(id=new_id, random_id=random_id),
+            types.UpdateNewChannelMessage(
+                message=types.Message(
+                    id=new_id,
+                    peer_id=types.PeerChannel(channel_id),
+                    date=NOW,
+                    message="hello",
+                    out=True,
+                    from_id=types.PeerUser(SELF_ID),
+                ),
+                pts=pts,
+                pts_count=1,
+            ),
+        ],
+        users=[],
+        chats=chats or [],
+        date=NOW,
+        seq=0,
+    )
+
+
+ReplyFactory = Callable[[Any], Reply]
