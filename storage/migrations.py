@@ -164,6 +164,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_undelivered ON events(delivered_at) WHERE delivered_at IS NULL;
     """,
+    # 3: the stem of the uploaded file a session came from, so a sidecar sent later finds its session
+    # (display and matching only: never used as a path)
+    """
+    ALTER TABLE sessions ADD COLUMN source_name TEXT;
+    CREATE INDEX sessions_by_source ON sessions(source_name);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -1,0 +1,120 @@
+"""Health checks of sessions nobody is using: connect each through the engine's port, then close it.
+
+An idle (``unused``) or quarantined (``limited``) session is connected once; the failure, if any, is
+classified by ``engine.outcomes.classify`` (the one classification table), so a dead account goes to
+``banned/`` and a quarantined one that connects again returns to the pool. Owned sessions are never
+checked here: the engine has them open, and a second client on one session file is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engine.outcomes import Outcome, OutcomeKind, classify
+from engine.port import AccountFactory
+from pool import lifecycle
+from storage import sessions as session_rows
+from storage.db import Database
+from storage.errors import PoolError
+from storage.sessions import SessionRow
+
+logger = logging.getLogger(__name__)
+
+CheckOutcome = Literal["healthy", "released", "dead", "limited", "cooling", "error"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    session_id: int
+    state_before: str
+    outcome: CheckOutcome
+    detail: str | None = None  # classified error name, never a secret
+
+
+async def _check_one(
+    db: Database,
+    sessions_dir: Path,
+    factory: AccountFactory,
+    row: SessionRow,
+    now: float,
+    connect_timeout: float,
+    min_quarantine: float,
+    low_threshold: int,
+) -> CheckResult:
+    async with db.read() as conn:
+        current = await session_rows.get(conn, row.id)
+    if current is None or current.state != row.state:
+        return CheckResult(row.id, row.state, "error", "state changed before the check")  # e.g. just assigned
+    try:
+        creds = await lifecycle.credentials(db, sessions_dir, row.id)
+    except PoolError as exc:  # file missing, no API pair to connect with
+        return CheckResult(row.id, row.state, "error", exc.user_message)
+    port = factory.open(creds)
+    outcome: Outcome | None = None
+    try:
+        await asyncio.wait_for(port.connect(), connect_timeout)
+    except Exception as exc:
+        outcome = classify(exc)
+    finally:
+        try:
+            await port.close()
+        except Exception:
+            logger.exception("closing session %d after its check failed", row.id)
+    async with db.tx() as conn:
+        await session_rows.set_checked(conn, row.id, now)
+    if outcome is None:
+        if row.state == "limited" and now - row.state_changed_at >= min_quarantine:
+            await lifecycle.release_limited(db, sessions_dir, row.id, now)
+            return CheckResult(row.id, row.state, "released")
+        return CheckResult(row.id, row.state, "healthy")
+    if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
+        await lifecycle.mark_dead(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
+        return CheckResult(row.id, row.state, "dead", outcome.error)
+    if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
+        await lifecycle.mark_limited(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
+        return CheckResult(row.id, row.state, "limited", outcome.error)
+    if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
+        await lifecycle.set_cooldown(db, row.id, now + outcome.seconds, now)
+        return CheckResult(row.id, row.state, "cooling", outcome.error)
+    logger.info("check of session %d inconclusive: %s", row.id, outcome.error)
+    return CheckResult(row.id, row.state, "error", outcome.error)
+
+
+async def check_sessions(
+    db: Database,
+    sessions_dir: Path,
+    factory: AccountFactory,
+    now: float,
+    states: Sequence[str] = ("unused", "limited"),
+    *,
+    connect_timeout: float = 30.0,
+    concurrency: int = 4,
+    min_quarantine: float = 0.0,
+    low_threshold: int = 0,
+) -> list[CheckResult]:
+    """Check every session in ``states`` (owned states are refused: the engine has those open).
+
+    ``min_quarantine``: a limited session that connects is released only after that many seconds in
+    quarantine (connecting proves the account exists, not that its restriction is over)."""
+    if set(states) & {"assigned", "cooling"}:
+        raise ValueError("owned sessions are checked by the engine, not here")
+    async with db.read() as conn:
+        rows = await session_rows.list_by_state(conn, states)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(row: SessionRow) -> CheckResult:
+        async with gate:
+            return await _check_one(db, sessions_dir, factory, row, now, connect_timeout, min_quarantine, low_threshold)
+
+    results = await asyncio.gather(*(one(row) for row in rows))
+    logger.info(
+        "checked %d session(s): %s",
+        len(results),
+        ", ".join(f"{k}={sum(r.outcome == k for r in results)}" for k in sorted({r.outcome for r in results})),
+    )
+    return list(results)

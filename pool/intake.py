@@ -1,0 +1,227 @@
+"""Intake: adding uploaded ``.session`` files (with optional ``.json`` sidecars, or in ``.zip`` archives)
+to the pool. Used by the control bot (documents an admin sends) and ``adbot pool import``.
+
+Every upload is hostile until proven otherwise (``pool.sessionfile``, ``pool.sidecar``,
+``pool.archive``). Each file gets one result: accepted with its session id, or rejected with the
+precise reason; a rejected file leaves nothing behind (no row, no file, no temporary copy).
+
+Sidecars pair with sessions by stem across the whole batch (``x.session`` + ``x.json``, wherever they
+sit in the batch or its archives). A sidecar sent alone attaches to the pool session that was
+imported from a file with the same stem (``sessions.source_name``).
+
+Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
+the file just before COMMIT; a crash between the two leaves a file without a row, which
+``pool.reconcile`` reports (it never deletes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pool.archive import expand_zip
+from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir, write_private_file
+from pool.names import display_name, kind_of, stem_of
+from pool.sessionfile import Invalid, SessionInfo, validate_session
+from pool.sidecar import Sidecar, parse_sidecar
+from storage import sessions as session_rows
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    filename: str  # as uploaded (sanitised for display); 'archive.zip/inner.session' for archive entries
+    accepted: bool
+    session_id: int | None = None
+    reason: str | None = None  # why it was rejected
+
+
+@dataclass
+class _Item:
+    slot: int  # index of its result
+    shown: str
+    stem: str
+    data: bytes
+
+
+class _Duplicate(Exception):
+    def __init__(self, session_id: int) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
+def new_file_name() -> str:
+    return f"s{secrets.token_hex(8)}{SESSION_SUFFIX}"
+
+
+async def _store(
+    db: Database, sessions_dir: Path, data: bytes, info: SessionInfo, sidecar: Sidecar | None, stem: str, now: float
+) -> int:
+    folder = ensure_dir(sessions_dir, UNUSED)
+    name = new_file_name()
+    path = folder / name
+    written = False
+    try:
+        async with db.tx() as conn:
+            existing = await session_rows.get_by_key_sha(conn, info.auth_key_sha)
+            if existing is not None:
+                raise _Duplicate(existing.id)
+            own = sidecar is not None and sidecar.has_app
+            session_id = await session_rows.insert(
+                conn,
+                file_name=name,
+                auth_key_sha=info.auth_key_sha,
+                dc_id=info.dc_id,
+                folder=UNUSED,
+                now=now,
+                own_api_id=sidecar.api_id if own and sidecar else None,
+                own_api_hash=sidecar.api_hash if own and sidecar else None,
+                device=sidecar.device if own and sidecar else None,
+                phone=sidecar.phone if sidecar else None,
+                source_name=stem or None,
+            )
+            write_private_file(path, data)
+            written = True
+    except BaseException:
+        if written:
+            path.unlink(missing_ok=True)  # the row did not commit: the file must not stay
+        raise
+    return session_id
+
+
+async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
+    if not stem:
+        raise Invalid("the sidecar's name has no stem to match a session file with")
+    async with db.tx() as conn:
+        rows = [r for r in await session_rows.list_by_source(conn, stem) if r.state != "dead"]
+        if not rows:
+            raise Invalid(f"no session named {stem}.session in this upload or in the pool")
+        if len(rows) > 1:
+            raise Invalid(f"{len(rows)} pool sessions came from files named {stem}.session; cannot tell which")
+        await session_rows.set_own_app(
+            conn,
+            rows[0].id,
+            api_id=sidecar.api_id,
+            api_hash=sidecar.api_hash,
+            device=sidecar.device,
+            phone=sidecar.phone,
+        )
+        return rows[0].id
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.results: list[IntakeResult | None] = []
+        self.sessions: dict[str, list[_Item]] = defaultdict(list)
+        self.sidecars: dict[str, list[_Item]] = defaultdict(list)
+
+    def slot(self) -> int:
+        self.results.append(None)
+        return len(self.results) - 1
+
+    def reject(self, shown: str, reason: str, slot: int | None = None) -> None:
+        result = IntakeResult(shown, False, None, reason)
+        if slot is None:
+            self.results.append(result)
+        else:
+            self.results[slot] = result
+
+    def accept(self, item: _Item, session_id: int) -> None:
+        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None)
+
+    def add(self, name: str, shown: str, data: bytes) -> None:
+        kind = kind_of(name)
+        if kind == "session":
+            self.sessions[stem_of(name)].append(_Item(self.slot(), shown, stem_of(name), data))
+        elif kind == "sidecar":
+            self.sidecars[stem_of(name)].append(_Item(self.slot(), shown, stem_of(name), data))
+        else:
+            self.reject(shown, "unsupported file type: send .session files, .json sidecars or a .zip of them")
+
+
+async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
+    for name, data in files:
+        shown = display_name(name)
+        if len(data) > max_bytes:
+            batch.reject(shown, f"the file is too large ({len(data)} bytes; the limit is {max_bytes})")
+        elif kind_of(name) == "zip":
+            try:
+                members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
+            except Invalid as exc:
+                batch.reject(shown, exc.reason)
+                continue
+            if not members:
+                batch.reject(shown, "the archive holds no files")
+            for member in members:
+                batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
+        else:
+            batch.add(name, shown, data)
+
+
+async def _import_session(
+    db: Database, sessions_dir: Path, batch: _Batch, item: _Item, sidecar_items: list[_Item], now: float
+) -> None:
+    side = sidecar_items[0] if sidecar_items else None
+    sidecar = None
+    if side is not None:
+        try:
+            sidecar = parse_sidecar(side.data)
+        except Invalid as exc:
+            batch.reject(side.shown, exc.reason, side.slot)
+            batch.reject(item.shown, f"its sidecar {side.shown} was rejected: {exc.reason}", item.slot)
+            return
+    try:
+        info = await asyncio.to_thread(validate_session, item.data)
+        session_id = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
+    except Invalid as exc:
+        batch.reject(item.shown, exc.reason, item.slot)
+        if side:
+            batch.reject(side.shown, f"its session {item.shown} was rejected", side.slot)
+        return
+    except _Duplicate as dup:
+        batch.reject(item.shown, f"duplicate: this session is already in the pool as #{dup.session_id}", item.slot)
+        if side:
+            batch.reject(side.shown, f"its session {item.shown} is a duplicate", side.slot)
+        return
+    batch.accept(item, session_id)
+    if side:
+        batch.accept(side, session_id)
+    logger.info("session #%d added to the pool (own app: %s)", session_id, bool(sidecar and sidecar.has_app))
+
+
+async def import_files(
+    db: Database, sessions_dir: Path, files: Sequence[tuple[str, bytes]], *, max_bytes: int, now: float
+) -> list[IntakeResult]:
+    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips)."""
+    batch = _Batch()
+    await _expand(batch, files, max_bytes)
+    for stem, items in batch.sessions.items():
+        sidecar_items = batch.sidecars.pop(stem, [])
+        if len(sidecar_items) > 1 or (sidecar_items and len(items) > 1):
+            why = f"ambiguous: {len(items)} session file(s) and {len(sidecar_items)} sidecar(s) are named {stem}"
+            for item in items + sidecar_items:
+                batch.reject(item.shown, why, item.slot)
+            continue
+        for item in items:
+            await _import_session(db, sessions_dir, batch, item, sidecar_items, now)
+    for stem, sidecar_items in batch.sidecars.items():
+        for side in sidecar_items:
+            try:
+                if len(sidecar_items) > 1:
+                    raise Invalid(f"ambiguous: {len(sidecar_items)} sidecars are named {stem}")
+                session_id = await _attach(db, parse_sidecar(side.data), stem)
+            except Invalid as exc:
+                batch.reject(side.shown, exc.reason, side.slot)
+            else:
+                batch.accept(side, session_id)
+                logger.info("sidecar attached to session #%d", session_id)
+    results = [r for r in batch.results if r is not None]
+    assert len(results) == len(batch.results)
+    return results

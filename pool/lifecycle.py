@@ -1,0 +1,189 @@
+"""Health transitions the engine reports: flood waits, dead and limited accounts, and their replacement.
+
+Each call is one transaction with its file moves and notification rows (``pool_tx``), so a crash never
+leaves a dead session with its customer or a customer unaware that it died.
+
+Event payloads (``storage.events``):
+    SESSION_DEAD / SESSION_LIMITED  admins: session_id, reason, owner_id, phone; customer: session_id, reason
+    SESSION_REPLACED                customer: old_session_id, new_session_id
+    NO_REPLACEMENT                  customer and admins: session_id, reason (why none was given)
+    POOL_LOW, PAIR_FULL             see ``pool.assign``
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import aiosqlite
+
+from engine.port import SessionCredentials
+from pool.assign import notify_if_low, take_one_or_none
+from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
+from pool.moves import FileMoves, pool_tx
+from storage import customers, events
+from storage import pairs as pair_rows
+from storage import sessions as session_rows
+from storage.db import Database, execute
+from storage.errors import NoPairCapacity, NotFound
+from storage.events import EventKind
+from storage.sessions import SessionRow
+
+logger = logging.getLogger(__name__)
+
+
+async def _require(conn: aiosqlite.Connection, session_id: int) -> SessionRow:
+    row = await session_rows.get(conn, session_id)
+    if row is None:
+        raise NotFound(f"There is no session #{session_id}.")
+    return row
+
+
+async def set_cooldown(db: Database, session_id: int, until: float, now: float) -> None:
+    """A flood wait: no request before ``until``. An owned session becomes 'cooling'; an idle one only
+    records the time (it is honoured when the session is next assigned). Never shortens a wait."""
+    async with db.tx() as conn:
+        await _require(conn, session_id)
+        await execute(
+            conn,
+            "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
+            " state = CASE WHEN state = 'assigned' THEN 'cooling' ELSE state END,"
+            " state_changed_at = CASE WHEN state = 'assigned' THEN ? ELSE state_changed_at END"
+            " WHERE id = ?",
+            (until, now, session_id),
+        )
+
+
+async def clear_cooldown(db: Database, session_id: int, now: float) -> None:
+    """End a flood wait that is over: 'cooling' -> 'assigned'. A wait not yet over is left alone."""
+    async with db.tx() as conn:
+        await _require(conn, session_id)
+        await execute(
+            conn,
+            "UPDATE sessions SET cooldown_until = NULL,"
+            " state = CASE WHEN state = 'cooling' THEN 'assigned' ELSE state END,"
+            " state_changed_at = CASE WHEN state = 'cooling' THEN ? ELSE state_changed_at END"
+            " WHERE id = ? AND COALESCE(cooldown_until, 0) <= ?",
+            (now, session_id, now),
+        )
+
+
+async def _replace(
+    conn: aiosqlite.Connection, moves: FileMoves, old: SessionRow, owner_id: int, now: float, low_threshold: int
+) -> int | None:
+    """A replacement for the customer when their plan still wants one; events either way."""
+    customer = await customers.get(conn, owner_id)
+    if customer is None or not customer.plan_active(now):
+        return None  # nothing is owed any more: no session leaves the pool for an ended plan
+    healthy = len(await session_rows.list_for_owner(conn, owner_id))
+    if healthy >= customer.plan_sessions:
+        return None
+    free_before = await session_rows.count_free(conn)
+    new_id, why_not = await take_one_or_none(conn, moves, owner_id, now)
+    if new_id is None:
+        await events.add(conn, owner_id, EventKind.NO_REPLACEMENT, now, session_id=old.id, reason=why_not)
+        await events.add(conn, None, EventKind.NO_REPLACEMENT, now, session_id=old.id, owner_id=owner_id,
+                         reason=why_not)
+        logger.warning("no replacement for session %d of customer %d: %s", old.id, owner_id, why_not)
+        return None
+    await events.add(conn, owner_id, EventKind.SESSION_REPLACED, now, old_session_id=old.id, new_session_id=new_id)
+    await notify_if_low(conn, free_before, low_threshold, now)
+    logger.info("session %d of customer %d replaced by %d", old.id, owner_id, new_id)
+    return new_id
+
+
+async def _retire(
+    db: Database,
+    sessions_dir: Path,
+    session_id: int,
+    state: str,
+    reason: str,
+    now: float,
+    low_threshold: int,
+) -> int | None:
+    dead = state == "dead"
+    folder = BANNED if dead else LIMITED
+    kind = EventKind.SESSION_DEAD if dead else EventKind.SESSION_LIMITED
+    async with pool_tx(db, sessions_dir) as (conn, moves):
+        row = await _require(conn, session_id)
+        if row.state == "dead" or row.state == state:
+            return None  # already there: repeated reports change nothing
+        owner_id = row.owner_id if row.owned else None
+        await execute(
+            conn,
+            "UPDATE sessions SET state = ?, owner_id = NULL, pair_id = NULL, folder = ?, state_reason = ?,"
+            " state_changed_at = ? WHERE id = ?",
+            (state, folder, reason, now, session_id),
+        )
+        moves.plan(row.file_name, row.folder, folder)
+        await events.add(conn, None, kind, now, session_id=session_id, reason=reason, owner_id=owner_id,
+                         phone=row.phone)
+        logger.warning("session %d is %s (%s), owner %s", session_id, state, reason, owner_id)
+        if owner_id is None:
+            return None
+        if dead:
+            await execute(conn, "INSERT OR IGNORE INTO stats (customer_id) VALUES (?)", (owner_id,))
+            await execute(
+                conn, "UPDATE stats SET banned_sessions = banned_sessions + 1 WHERE customer_id = ?", (owner_id,)
+            )
+        await events.add(conn, owner_id, kind, now, session_id=session_id, reason=reason)
+        return await _replace(conn, moves, row, owner_id, now, low_threshold)
+
+
+async def mark_dead(
+    db: Database, sessions_dir: Path, session_id: int, reason: str, now: float, *, low_threshold: int = 0
+) -> int | None:
+    """The account is gone for good: state dead, file to banned/, a replacement for its customer.
+
+    Returns the replacement's id (None when there was no owner, no need, or no free session).
+    Marking a session that is already dead does nothing."""
+    return await _retire(db, sessions_dir, session_id, "dead", reason, now, low_threshold)
+
+
+async def mark_limited(
+    db: Database, sessions_dir: Path, session_id: int, reason: str, now: float, *, low_threshold: int = 0
+) -> int | None:
+    """The account is restricted (spam-limited, banned from public groups): quarantine in limited/,
+    replaced like a dead one. ``release_limited`` (or a health check) can return it to the pool."""
+    return await _retire(db, sessions_dir, session_id, "limited", reason, now, low_threshold)
+
+
+async def release_limited(db: Database, sessions_dir: Path, session_id: int, now: float) -> None:
+    """A quarantined session is healthy again: limited -> unused. Any other state is left alone."""
+    async with pool_tx(db, sessions_dir) as (conn, moves):
+        row = await _require(conn, session_id)
+        if row.state != "limited":
+            return
+        await execute(
+            conn,
+            "UPDATE sessions SET state = 'unused', folder = ?, state_reason = NULL, state_changed_at = ?"
+            " WHERE id = ?",
+            (UNUSED, now, session_id),
+        )
+        moves.plan(row.file_name, row.folder, UNUSED)
+    logger.info("session %d released from quarantine", session_id)
+
+
+async def credentials(db: Database, sessions_dir: Path, session_id: int) -> SessionCredentials:
+    """What opening the session needs: its file where it lives now, its API pair and device.
+
+    A session with its own app (sidecar) uses it; an owned one uses its pool pair; one that holds no
+    pair (idle or quarantined, for a health check) borrows the least-used pool pair without recording it.
+    Raises NotFound when the file is not where its row says: Telethon would create an empty session."""
+    async with db.read() as conn:
+        row = await _require(conn, session_id)
+        if row.own_api_id is not None and row.own_api_hash:
+            api_id, api_hash = row.own_api_id, row.own_api_hash
+        else:
+            pair = await pair_rows.get(conn, row.pair_id) if row.pair_id is not None else None
+            if pair is None:
+                pair = await pair_rows.least_used(conn)
+            if pair is None:
+                raise NoPairCapacity("No API pair is configured: add one with 'adbot pairs add'.")
+            api_id, api_hash = pair.api_id, pair.api_hash
+    path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
+    if not path.is_file():
+        raise NotFound(f"The file of session #{session_id} is missing from {row.folder}/.")
+    return SessionCredentials(
+        session_id=row.id, path=path, api_id=api_id, api_hash=api_hash, device=dict(row.device)
+    )

@@ -1,0 +1,68 @@
+"""API pairs as the admins manage them (bot and CLI): add, list, remove, with input checked."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+
+from storage import pairs as pair_rows
+from storage.db import Database
+from storage.errors import InputError, NotFound, PairInUse
+from storage.pairs import ApiPair
+
+logger = logging.getLogger(__name__)
+
+_HASH_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def parse_api_id(value: str | int) -> int:
+    """A positive integer as my.telegram.org shows it."""
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise InputError("The API id must be a positive whole number, as shown on my.telegram.org.")
+    return int(text)
+
+
+def parse_api_hash(value: str) -> str:
+    text = value.strip()
+    if not _HASH_RE.fullmatch(text):
+        raise InputError("The API hash must be exactly 32 hexadecimal characters (0-9, a-f).")
+    return text.lower()
+
+
+async def add_pair(db: Database, api_id: str | int, api_hash: str, *, capacity: int, now: float) -> ApiPair:
+    checked_id, checked_hash = parse_api_id(api_id), parse_api_hash(api_hash)
+    try:
+        async with db.tx() as conn:
+            pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
+    except sqlite3.IntegrityError:
+        raise InputError(f"The API id {checked_id} is already in the pool.") from None
+    logger.info("API pair %d added (capacity %d)", checked_id, capacity)
+    return pair
+
+
+async def list_pairs(db: Database) -> list[ApiPair]:
+    async with db.read() as conn:
+        return await pair_rows.list_all(conn)
+
+
+async def remove_pair(db: Database, api_id: str | int) -> None:
+    checked_id = parse_api_id(api_id)
+    async with db.tx() as conn:
+        pair = await pair_rows.get_by_api_id(conn, checked_id)
+        if pair is None:
+            raise NotFound(f"There is no API pair with id {checked_id}.")
+        if pair.used:
+            raise PairInUse(
+                f"The API pair {checked_id} is used by {pair.used} session(s); it can be removed once they"
+                " leave their customers."
+            )
+        await pair_rows.remove(conn, pair.id)
+    logger.info("API pair %d removed", checked_id)
+
+
+async def sync_capacity(db: Database, capacity: int) -> int:
+    """Apply the configured ``max_sessions_per_pair`` to every pair (at start-up)."""
+    async with db.tx() as conn:
+        return await pair_rows.sync_capacity(conn, capacity)

@@ -1,0 +1,108 @@
+"""Start-up check that the session folders mirror the database (see ``pool.moves`` for why they can
+briefly disagree after a crash).
+
+The rows are the truth. A session file found in another folder is moved to where its row says (with
+its SQLite side files); a file no row claims is reported, never deleted; a row whose file is nowhere is
+reported. Folder and file permissions are tightened to 0700/0600 on the way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pool.layout import DIR_MODE, FILE_MODE, check_folder, ensure_layout, owner_of_side_file
+from pool.moves import move_file, move_side_files
+from storage import sessions as session_rows
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+_IGNORED_AT_ROOT = ("README", ".")  # the folder's own README, dotfiles
+
+
+@dataclass
+class ReconcileReport:
+    moved: list[tuple[str, str, str]] = field(default_factory=list)  # (file name, from folder, to folder)
+    unknown: list[str] = field(default_factory=list)  # paths relative to sessions_dir no row claims
+    missing: list[tuple[int, str]] = field(default_factory=list)  # (session id, where the row says)
+    conflicts: list[tuple[int, list[str]]] = field(default_factory=list)  # one session's file in many places
+
+    @property
+    def clean(self) -> bool:
+        return not (self.moved or self.unknown or self.missing or self.conflicts)
+
+    def lines(self) -> list[str]:
+        out = [f"moved {name}: {src}/ -> {dst}/" for name, src, dst in self.moved]
+        out += [f"unknown file (left in place): {path}" for path in self.unknown]
+        out += [f"session #{sid}: file missing from {where}" for sid, where in self.missing]
+        out += [f"session #{sid}: file found in several places, left alone: {', '.join(p)}"
+                for sid, p in self.conflicts]
+        return out
+
+
+def _scan(root: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]], list[str]]:
+    """(files by name -> folders, side files by their session file's name -> (folder, name), other files)."""
+    mains: dict[str, list[str]] = defaultdict(list)
+    sides: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    others: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        folder = here.relative_to(root).as_posix()
+        for name in dirnames:
+            if not (here / name).is_symlink():
+                (here / name).chmod(DIR_MODE)
+        for name in filenames:
+            path = here / name
+            rel = f"{folder}/{name}" if folder != "." else name
+            if folder == "." and name.startswith(_IGNORED_AT_ROOT):
+                continue
+            if path.is_symlink() or not path.is_file():
+                others.append(rel)
+                continue
+            owner = owner_of_side_file(name)
+            if owner is not None:
+                sides[owner].append((folder, name))
+            else:
+                mains[name].append(folder)
+    return mains, sides, others
+
+
+def _place(root: Path, report: ReconcileReport, row: session_rows.SessionRow, found: list[str]) -> None:
+    want = check_folder(row.folder)
+    if not found:
+        report.missing.append((row.id, want))
+        return
+    if len(found) > 1:
+        report.conflicts.append((row.id, [f"{f}/{row.file_name}" for f in found]))
+        return
+    if found[0] != want:
+        move_file(root, row.file_name, found[0], want)
+        report.moved.append((row.file_name, found[0], want))
+    (root / want / row.file_name).chmod(FILE_MODE)
+
+
+async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
+    """Make the folders agree with the rows; returns what was done and what needs a person."""
+    report = ReconcileReport()
+    ensure_layout(sessions_dir)
+    # The write lock keeps every other pool change out while files are looked at and moved.
+    async with db.tx() as conn:
+        rows = await session_rows.list_all(conn)
+        mains, sides, others = _scan(sessions_dir)
+        for row in rows:
+            _place(sessions_dir, report, row, mains.pop(row.file_name, []))
+            for folder in sorted({f for f, _name in sides.pop(row.file_name, [])} - {row.folder}):
+                if move_side_files(sessions_dir, row.file_name, folder, row.folder):
+                    report.moved.append((f"{row.file_name} (side files)", folder, row.folder))
+        for name, folders in sorted(mains.items()):
+            report.unknown += [f"{f}/{name}" if f != "." else name for f in folders]
+        for entries in sides.values():
+            report.unknown += [f"{f}/{name}" if f != "." else name for f, name in entries]
+        report.unknown = sorted(report.unknown + others)
+    for line in report.lines():
+        logger.warning("session folders: %s", line)
+    return report

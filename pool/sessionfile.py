@@ -1,0 +1,151 @@
+"""Validating an uploaded Telethon ``.session`` file, treating it as hostile.
+
+The bytes are checked before SQLite sees them (size, magic, header), then a private copy is opened
+read-only (``mode=ro``, ``trusted_schema=OFF``, ``query_only=ON``) and checked with ``quick_check``;
+opening the real upload with Telethon would migrate it in place, and a hostile schema could stand a
+view (or a trigger-laden table) in for the ``sessions`` table. Every failure is an ``Invalid`` whose
+reason is fit to show the admin (it never echoes text from the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from pool.layout import write_private_file
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+AUTH_KEY_BYTES = 256
+SUPPORTED_VERSIONS = (7, 8)  # Telethon's session schema: 7 (before 1.40) and 8 (tmp_auth_key added)
+_BASE_COLUMNS = ["dc_id", "server_address", "port", "auth_key", "takeout_id"]
+_EXPECTED_COLUMNS = {7: _BASE_COLUMNS, 8: [*_BASE_COLUMNS, "tmp_auth_key"]}
+_OTHER_TABLES = ("version", "entities", "sent_files", "update_state")
+_PYROGRAM_COLUMNS = {"api_id", "user_id", "is_bot", "test_mode"}
+
+
+class Invalid(Exception):
+    """An upload is refused; ``reason`` says precisely why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    dc_id: int
+    auth_key_sha: str  # sha256 hex of the auth key: duplicate detection without storing the key
+    version: int
+
+
+def check_header(data: bytes) -> bytes:
+    """Check the SQLite header; returns the bytes to open (a WAL-mode image is read as a plain one)."""
+    if not data.startswith(SQLITE_MAGIC):
+        raise Invalid("not a Telethon session: the file is not an SQLite database")
+    if len(data) < 100:
+        raise Invalid("truncated: the file ends inside the SQLite header")
+    page_size = int.from_bytes(data[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        raise Invalid("corrupt SQLite header (invalid page size)")
+    if len(data) % page_size:
+        raise Invalid(f"truncated: the file size is not a multiple of its {page_size}-byte page size")
+    page_count = int.from_bytes(data[28:32], "big")
+    if data[24:28] == data[92:96] and page_count and len(data) < page_count * page_size:
+        raise Invalid(f"truncated: the header says {page_count * page_size} bytes, the file has {len(data)}")
+    if data[18] == 2 or data[19] == 2:
+        # WAL mode is a header flag; without its -wal file the main file is complete. Reading it as a
+        # rollback-journal database needs no -shm beside a read-only file.
+        data = data[:18] + b"\x01\x01" + data[20:]
+    return data
+
+
+def _check_schema(conn: sqlite3.Connection) -> int:
+    kinds: dict[str, str] = {}
+    for name, kind, sql in conn.execute("SELECT name, type, sql FROM sqlite_master"):
+        # A virtual table is listed as a 'table' too, but reading it runs a module's code.
+        virtual = kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL")
+        kinds[str(name)] = "virtual table" if virtual else str(kind)
+    if "sessions" not in kinds:
+        raise Invalid("not a Telethon session: there is no sessions table")
+    if kinds["sessions"] != "table":
+        raise Invalid(f"the sessions table is a {kinds['sessions']}, not a real table")
+    columns = [str(r[1]) for r in conn.execute("SELECT * FROM pragma_table_info('sessions')")]
+    if _PYROGRAM_COLUMNS & set(columns):
+        raise Invalid("a Pyrogram session, not a Telethon one")
+    for table in _OTHER_TABLES:
+        if kinds.get(table) != "table":
+            raise Invalid(f"not a complete Telethon session: the {table} table is missing")
+    versions = conn.execute("SELECT version FROM version").fetchall()
+    if len(versions) != 1 or not isinstance(versions[0][0], int):
+        raise Invalid("not a complete Telethon session: no schema version")
+    version = int(versions[0][0])
+    if version not in SUPPORTED_VERSIONS:
+        raise Invalid(f"unsupported Telethon session version {version} (supported: 7, 8)")
+    if columns != _EXPECTED_COLUMNS[version]:
+        raise Invalid(f"the sessions table does not have Telethon's version {version} columns")
+    return version
+
+
+def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
+    count = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    if count != 1:
+        raise Invalid(f"the sessions table has {count} rows, expected exactly 1")
+    dc_id, address, port, key = conn.execute("SELECT dc_id, server_address, port, auth_key FROM sessions").fetchone()
+    if not isinstance(dc_id, int) or not 1 <= dc_id <= 5:
+        raise Invalid("the data centre id is not 1..5")
+    if not isinstance(address, str) or len(address) > 64:
+        raise Invalid("the server address is not an IP address")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise Invalid("the server address is not an IP address") from None
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise Invalid("the server port is not 1..65535")
+    if key is None or key in (b"", ""):
+        raise Invalid("no auth key: the session is not logged in")
+    if not isinstance(key, bytes):
+        raise Invalid("the auth key is not binary data")
+    if len(key) != AUTH_KEY_BYTES:
+        raise Invalid(f"the auth key is {len(key)} bytes, expected {AUTH_KEY_BYTES}")
+    return dc_id, key
+
+
+def _inspect(path: Path) -> SessionInfo:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA cell_size_check = ON")
+        check = conn.execute("PRAGMA quick_check").fetchall()
+        if check != [("ok",)]:
+            raise Invalid("corrupt SQLite database (the integrity check failed)")
+        version = _check_schema(conn)
+        dc_id, key = _check_row(conn)
+    finally:
+        conn.close()
+    return SessionInfo(dc_id=dc_id, auth_key_sha=hashlib.sha256(key).hexdigest(), version=version)
+
+
+def validate_session(data: bytes) -> SessionInfo:
+    """Check an uploaded session file's bytes (blocking: run it in a thread); raises Invalid."""
+    image = check_header(data)
+    workdir = Path(tempfile.mkdtemp(prefix="adbot-intake-"))  # 0700, ours alone
+    try:
+        copy = workdir / "upload.sqlite"
+        write_private_file(copy, image)
+        try:
+            return _inspect(copy)
+        except Invalid:
+            raise
+        except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
+            # Damaged files fail in many ways, including UnicodeDecodeError from sqlite's own messages.
+            raise Invalid(f"corrupt or unreadable SQLite database ({type(exc).__name__})") from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,102 @@
+"""The JSON sidecar sellers ship beside a ``.session``: the app (api id/hash) the account was made with
+and the device it claimed. A session keeps that app and device instead of borrowing a pool pair.
+
+Shops spell the keys differently; the first key present from each list below wins. Everything else
+in the file (names, 2FA passwords, proxies) is ignored and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pool.sessionfile import Invalid
+
+MAX_SIDECAR_BYTES = 64 * 1024
+_MAX_VALUE = 64
+
+_API_ID_KEYS = ("app_id", "api_id", "appId", "apiId", "appid", "apiid")
+_API_HASH_KEYS = ("app_hash", "api_hash", "appHash", "apiHash", "apphash", "apihash")
+_PHONE_KEYS = ("phone", "phone_number", "phoneNumber", "number")
+_DEVICE_KEYS: dict[str, tuple[str, ...]] = {
+    "device_model": ("device_model", "device", "deviceModel", "model"),
+    "system_version": ("system_version", "sdk", "systemVersion", "system", "os"),
+    "app_version": ("app_version", "appVersion", "application_version"),
+    "lang_code": ("lang_code", "langCode", "lang_pack", "langPack", "lang"),
+    "system_lang_code": ("system_lang_code", "systemLangCode", "system_lang_pack", "systemLangPack", "system_lang"),
+}
+_LANG_RE = re.compile(r"[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
+_HASH_RE = re.compile(r"[0-9a-fA-F]{32}")
+_PHONE_RE = re.compile(r"\+?[0-9]{5,20}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    api_id: int | None
+    api_hash: str | None = field(repr=False)
+    device: dict[str, str]
+    phone: str | None
+
+    @property
+    def has_app(self) -> bool:
+        return self.api_id is not None
+
+
+def _first(data: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = data.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = _CONTROL_RE.sub("", str(value)).strip()[:_MAX_VALUE]
+    return text or None
+
+
+def _api_id(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise Invalid("app_id must be a positive integer")
+    return value
+
+
+def parse_sidecar(data: bytes) -> Sidecar:
+    """Read a sidecar's bytes; raises Invalid with the reason."""
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise Invalid(f"the sidecar is larger than {MAX_SIDECAR_BYTES // 1024} KB")
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Invalid("the sidecar is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise Invalid("the sidecar is not a JSON object")
+    raw_id, raw_hash = _first(obj, _API_ID_KEYS), _first(obj, _API_HASH_KEYS)
+    if (raw_id is None) != (raw_hash is None):
+        raise Invalid("the sidecar has only one of app_id and app_hash")
+    api_id = api_hash = None
+    device: dict[str, str] = {}
+    if raw_id is not None:
+        api_id = _api_id(raw_id)
+        if not isinstance(raw_hash, str) or not _HASH_RE.fullmatch(raw_hash.strip()):
+            raise Invalid("app_hash must be 32 hexadecimal characters")
+        api_hash = raw_hash.strip().lower()
+        # Device parameters describe the app the account was made with: only meaningful with that app.
+        for name, keys in _DEVICE_KEYS.items():
+            text = _text(_first(obj, keys))
+            if text is None or (name.endswith("lang_code") and not _LANG_RE.fullmatch(text)):
+                continue
+            device[name] = text
+    phone = _text(_first(obj, _PHONE_KEYS))
+    if phone is not None:
+        phone = phone.replace(" ", "")
+        phone = phone if _PHONE_RE.fullmatch(phone) else None
+    return Sidecar(api_id=api_id, api_hash=api_hash, device=device, phone=phone)

@@ -1,0 +1,206 @@
+"""The session pool's rows: one per Telegram account file, its state, owner, API pair and folder.
+
+States: ``unused`` (in the pool), ``assigned`` / ``cooling`` (owned by a customer; cooling = waiting out
+a flood wait), ``limited`` (quarantined, may come back), ``dead`` (never used again). The rules that
+move a session between states live in ``pool``; this module only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import aiosqlite
+
+from storage.db import execute, fetchall, fetchone
+
+SessionState = Literal["unused", "assigned", "cooling", "limited", "dead"]
+STATES: tuple[SessionState, ...] = ("unused", "assigned", "cooling", "limited", "dead")
+OWNED_STATES: tuple[SessionState, ...] = ("assigned", "cooling")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    file_name: str
+    auth_key_sha: str
+    dc_id: int
+    state: SessionState
+    owner_id: int | None
+    pair_id: int | None
+    own_api_id: int | None
+    own_api_hash: str | None = field(repr=False)
+    device: dict[str, str]
+    phone: str | None
+    folder: str
+    cooldown_until: float | None
+    state_reason: str | None
+    added_at: float
+    state_changed_at: float
+    last_checked_at: float | None
+    source_name: str | None = None  # stem of the uploaded file (matching a later sidecar; never a path)
+
+    @property
+    def owned(self) -> bool:
+        return self.state in OWNED_STATES
+
+
+def _device(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _row(row: sqlite3.Row) -> SessionRow:
+    return SessionRow(
+        id=row["id"],
+        file_name=row["file_name"],
+        auth_key_sha=row["auth_key_sha"],
+        dc_id=row["dc_id"],
+        state=row["state"],
+        owner_id=row["owner_id"],
+        pair_id=row["pair_id"],
+        own_api_id=row["own_api_id"],
+        own_api_hash=row["own_api_hash"],
+        device=_device(row["device_json"]),
+        phone=row["phone"],
+        folder=row["folder"],
+        cooldown_until=row["cooldown_until"],
+        state_reason=row["state_reason"],
+        added_at=row["added_at"],
+        state_changed_at=row["state_changed_at"],
+        last_checked_at=row["last_checked_at"],
+        source_name=row["source_name"],
+    )
+
+
+async def get(conn: aiosqlite.Connection, session_id: int) -> SessionRow | None:
+    row = await fetchone(conn, "SELECT * FROM sessions WHERE id = ?", (session_id,))
+    return _row(row) if row else None
+
+
+async def get_by_key_sha(conn: aiosqlite.Connection, auth_key_sha: str) -> SessionRow | None:
+    row = await fetchone(conn, "SELECT * FROM sessions WHERE auth_key_sha = ?", (auth_key_sha,))
+    return _row(row) if row else None
+
+
+async def list_by_source(conn: aiosqlite.Connection, source_name: str) -> list[SessionRow]:
+    rows = await fetchall(conn, "SELECT * FROM sessions WHERE source_name = ? ORDER BY id", (source_name,))
+    return [_row(r) for r in rows]
+
+
+async def list_for_owner(conn: aiosqlite.Connection, owner_id: int) -> list[SessionRow]:
+    """The customer's sessions that are theirs to use (assigned and cooling), by id."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM sessions WHERE owner_id = ? AND state IN ('assigned', 'cooling') ORDER BY id",
+        (owner_id,),
+    )
+    return [_row(r) for r in rows]
+
+
+async def list_by_state(conn: aiosqlite.Connection, states: Sequence[str]) -> list[SessionRow]:
+    marks = ", ".join("?" * len(states))
+    rows = await fetchall(conn, f"SELECT * FROM sessions WHERE state IN ({marks}) ORDER BY id", tuple(states))
+    return [_row(r) for r in rows]
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[SessionRow]:
+    return [_row(r) for r in await fetchall(conn, "SELECT * FROM sessions ORDER BY id")]
+
+
+async def count_by_state(conn: aiosqlite.Connection) -> dict[str, int]:
+    """Sessions per state; every state is present (0 when there is none)."""
+    counts: dict[str, int] = dict.fromkeys(STATES, 0)
+    for row in await fetchall(conn, "SELECT state, COUNT(*) FROM sessions GROUP BY state"):
+        counts[row[0]] = int(row[1])
+    return counts
+
+
+async def count_free(conn: aiosqlite.Connection) -> int:
+    row = await fetchone(conn, "SELECT COUNT(*) FROM sessions WHERE state = 'unused'")
+    return int(row[0]) if row else 0
+
+
+async def count_by_owner(conn: aiosqlite.Connection) -> dict[int, dict[str, int]]:
+    """Owned sessions per customer and state (customers with none are absent)."""
+    result: dict[int, dict[str, int]] = {}
+    rows = await fetchall(
+        conn,
+        "SELECT owner_id, state, COUNT(*) FROM sessions WHERE owner_id IS NOT NULL GROUP BY owner_id, state",
+    )
+    for row in rows:
+        result.setdefault(int(row[0]), {})[row[1]] = int(row[2])
+    return result
+
+
+async def insert(
+    conn: aiosqlite.Connection,
+    *,
+    file_name: str,
+    auth_key_sha: str,
+    dc_id: int,
+    folder: str,
+    now: float,
+    own_api_id: int | None = None,
+    own_api_hash: str | None = None,
+    device: dict[str, str] | None = None,
+    phone: str | None = None,
+    source_name: str | None = None,
+) -> int:
+    """A new unused session; returns its id."""
+    row = await fetchone(
+        conn,
+        "INSERT INTO sessions (file_name, auth_key_sha, dc_id, state, own_api_id, own_api_hash, device_json,"
+        " phone, folder, added_at, state_changed_at, source_name)"
+        " VALUES (?, ?, ?, 'unused', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            file_name,
+            auth_key_sha,
+            dc_id,
+            own_api_id,
+            own_api_hash,
+            json.dumps(device, ensure_ascii=False) if device else None,
+            phone,
+            folder,
+            now,
+            now,
+            source_name,
+        ),
+    )
+    assert row is not None
+    return int(row[0])
+
+
+async def set_own_app(
+    conn: aiosqlite.Connection,
+    session_id: int,
+    *,
+    api_id: int | None,
+    api_hash: str | None,
+    device: dict[str, str],
+    phone: str | None,
+) -> None:
+    """Attach a sidecar's app and device; a session with its own app gives back its pool pair."""
+    await execute(
+        conn,
+        "UPDATE sessions SET own_api_id = COALESCE(?, own_api_id), own_api_hash = COALESCE(?, own_api_hash),"
+        " device_json = COALESCE(?, device_json), phone = COALESCE(?, phone),"
+        " pair_id = CASE WHEN COALESCE(?, own_api_id) IS NULL THEN pair_id END WHERE id = ?",
+        (
+            api_id,
+            api_hash,
+            json.dumps(device, ensure_ascii=False) if device else None,
+            phone,
+            api_id,
+            session_id,
+        ),
+    )
+
+
+async def set_checked(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
+    await execute(conn, "UPDATE sessions SET last_checked_at = ? WHERE id = ?", (now, session_id))

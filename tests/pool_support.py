@@ -1,0 +1,85 @@
+"""Shared helpers for the session pool tests (tests/test_pool_*.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections import Counter
+from pathlib import Path
+
+from pool.layout import UNUSED, ensure_dir, folder_for, write_private_file
+from sandbox.sessionfiles import make_session_bytes
+from storage import customers
+from storage import pairs as pair_rows
+from storage import sessions as session_rows
+from storage.db import Database
+
+NOW = 1_800_000_000.0
+
+
+async def add_customer(db: Database, user_id: int, plan: int = 3, days: float = 30) -> None:
+    async with db.tx() as conn:
+        await customers.grant(conn, user_id, plan, days, NOW, default_interval=300)
+
+
+async def add_pair(db: Database, api_id: int, capacity: int = 7) -> int:
+    async with db.tx() as conn:
+        pair = await pair_rows.add(conn, api_id, secrets.token_hex(16), capacity, NOW)
+    return pair.id
+
+
+async def seed_sessions(db: Database, sessions_dir: Path, count: int, *, own_app: bool = False) -> list[int]:
+    """Unused sessions written straight into the pool (no intake validation: fast)."""
+    ids = []
+    ensure_dir(sessions_dir, UNUSED)
+    for _ in range(count):
+        key = secrets.token_bytes(256)
+        name = f"s{secrets.token_hex(8)}.session"
+        write_private_file(sessions_dir / UNUSED / name, make_session_bytes(2, key))
+        async with db.tx() as conn:
+            ids.append(
+                await session_rows.insert(
+                    conn,
+                    file_name=name,
+                    auth_key_sha=hashlib.sha256(key).hexdigest(),
+                    dc_id=2,
+                    folder=UNUSED,
+                    now=NOW,
+                    own_api_id=12345 if own_app else None,
+                    own_api_hash=secrets.token_hex(16) if own_app else None,
+                    device={"device_model": "PC"} if own_app else None,
+                )
+            )
+    return ids
+
+
+def files_on_disk(sessions_dir: Path) -> list[tuple[str, str]]:
+    """(folder relative to sessions_dir, file name) of every file under sessions_dir."""
+    found = []
+    for dirpath, _dirs, names in os.walk(sessions_dir):
+        rel = Path(dirpath).relative_to(sessions_dir).as_posix()
+        found += [(rel, n) for n in names]
+    return found
+
+
+async def assert_pool_consistent(db: Database, sessions_dir: Path) -> None:
+    """Every row's file exactly once, in the folder its state says; no stray file; pair caps; owners."""
+    async with db.read() as conn:
+        rows = await session_rows.list_all(conn)
+        pairs = await pair_rows.list_all(conn)
+    on_disk = files_on_disk(sessions_dir)
+    counts = Counter(name for _folder, name in on_disk)
+    where = {name: folder for folder, name in on_disk}
+    for row in rows:
+        assert counts[row.file_name] == 1, f"{row.file_name} found {counts[row.file_name]} times"
+        assert row.folder == folder_for(row.state, row.owner_id), row
+        assert where[row.file_name] == row.folder, (row, where[row.file_name])
+        assert (row.owner_id is not None) == row.owned
+        if row.pair_id is not None:
+            assert row.owned and row.own_api_id is None, row
+        elif row.owned:
+            assert row.own_api_id is not None, row
+    assert len(on_disk) == len(rows), sorted(set(counts) - {r.file_name for r in rows})
+    for pair in pairs:
+        assert pair.used <= pair.capacity, pair

@@ -1,0 +1,86 @@
+"""``adbot pool`` and ``adbot pairs`` through the real console-script entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from control_bot.cli import main
+from sandbox.sessionfiles import make_session_file, make_sidecar
+
+HASH = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    path = tmp_path / "config.toml"
+    path.write_text('[paths]\ndata_dir = "data"\nsessions_dir = "sessions"\n[pool]\nmax_sessions_per_pair = 3\n')
+    return str(path)
+
+
+def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    up = tmp_path / "upload"
+    up.mkdir()
+    make_session_file(up / "a.session")
+    make_session_file(up / "b.session", dc_id=4)
+    (up / "b.json").write_text(json.dumps(make_sidecar(api_id=77)))
+    (up / "junk.session").write_bytes(b"junk")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../x.session", b"x")
+    (up / "evil.zip").write_bytes(buf.getvalue())
+
+    files = [str(up / n) for n in ("a.session", "b.session", "b.json", "junk.session", "evil.zip", "nope.session")]
+    assert main(["pool", "import", *files, "--config", config]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "rejected  nope.session: cannot read it (No such file or directory)"
+    assert out[1] == "accepted  a.session -> session #1"
+    assert out[2] == "accepted  b.session -> session #2" and out[3] == "accepted  b.json -> session #2"
+    assert out[4].startswith("rejected  junk.session: not a Telethon session")
+    assert out[5].startswith("rejected  evil.zip: the archive entry 'x.session' points outside")
+    assert out[-1] == "3 accepted, 3 rejected"
+    assert not (tmp_path / "sessions" / "unused" / "a.session").exists()  # server-made names only
+
+    assert main(["pairs", "add", "2040", HASH, "--config", config]) == 0
+    assert capsys.readouterr().out == "API pair 2040 added (up to 3 sessions)\n"
+    assert main(["pairs", "add", "2040", "nothex", "--config", config]) == 1
+    assert "32 hexadecimal" in capsys.readouterr().err
+    assert main(["pairs", "list", "--config", config]) == 0
+    assert capsys.readouterr().out == "2040  0/3 sessions\n"
+
+    assert main(["pool", "status", "--json", "--config", config]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["sessions"]["unused"] == 2 and status["pairs"][0]["api_id"] == 2040
+    assert main(["pool", "status", "--config", config]) == 0
+    assert "2 total, 2 free" in capsys.readouterr().out
+    assert main(["pool", "reconcile", "--config", config]) == 0
+    assert "agree" in capsys.readouterr().out
+
+    assert main(["pairs", "remove", "2040", "--config", config]) == 0
+    assert main(["pairs", "remove", "2040", "--config", config]) == 1
+    assert "no API pair with id 2040" in capsys.readouterr().err
+    assert HASH not in capsys.readouterr().out
+
+
+def test_import_too_large_is_refused_before_reading(config: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.session"
+    big.write_bytes(b"\0" * (10 * 1024 * 1024 + 1))
+    assert main(["pool", "import", str(big), "--config", config]) == 1
+    assert "too large (10485761 bytes; the limit is 10485760)" in capsys.readouterr().out
+
+
+def test_bad_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pool", "status", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_pairs_add_reads_the_hash_from_stdin(config: str, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(HASH + "\n"))
+    assert main(["pairs", "add", "777", "-", "--config", config]) == 0
+    assert capsys.readouterr().out == "API pair 777 added (up to 3 sessions)\n"

@@ -1,0 +1,86 @@
+"""API pairs: input checks, capacity, removal, and the trigger backstop."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pool_support import NOW, add_customer, seed_sessions
+
+from pool.assign import assign, revoke
+from pool.pairs import add_pair, list_pairs, parse_api_hash, parse_api_id, remove_pair, sync_capacity
+from pool.status import format_status, pool_status
+from storage.db import Database, execute
+from storage.errors import InputError, NotFound, PairInUse
+
+HASH = "0123456789abcdef0123456789ABCDEF"
+
+
+@pytest.mark.parametrize("bad", ["", "0", "-5", "abc", "1.5", "99999999999", " "])
+def test_api_id_must_be_positive_int(bad: str) -> None:
+    with pytest.raises(InputError, match="positive whole number"):
+        parse_api_id(bad)
+
+
+@pytest.mark.parametrize("bad", ["", "xyz", "0" * 31, "0" * 33, "g" * 32])
+def test_api_hash_must_be_32_hex(bad: str) -> None:
+    with pytest.raises(InputError, match="32 hexadecimal"):
+        parse_api_hash(bad)
+
+
+def test_valid_inputs_normalised() -> None:
+    assert parse_api_id(" 2040 ") == 2040 and parse_api_hash(f" {HASH} ") == HASH.lower()
+
+
+async def test_add_list_remove(db: Database, tmp_path: Path) -> None:
+    pair = await add_pair(db, "2040", HASH, capacity=7, now=NOW)
+    assert (pair.api_id, pair.capacity, pair.used) == (2040, 7, 0) and HASH.lower() not in repr(pair)
+    with pytest.raises(InputError, match="already in the pool"):
+        await add_pair(db, 2040, HASH, capacity=7, now=NOW)
+    await add_customer(db, 10)
+    sdir = tmp_path / "sessions"
+    await seed_sessions(db, sdir, 2)
+    await assign(db, sdir, 10, 2, NOW)
+    assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2040, 2)]
+    with pytest.raises(PairInUse, match="used by 2 session"):
+        await remove_pair(db, 2040)
+    await revoke(db, sdir, 10, NOW)  # leaving the customer releases the pair
+    await remove_pair(db, "2040")
+    assert await list_pairs(db) == []
+    with pytest.raises(NotFound):
+        await remove_pair(db, 2040)
+
+
+async def test_sync_capacity(db: Database) -> None:
+    await add_pair(db, 1, HASH, capacity=7, now=NOW)
+    await add_pair(db, 2, HASH, capacity=3, now=NOW)
+    assert await sync_capacity(db, 5) == 2
+    assert await sync_capacity(db, 5) == 0
+    assert [p.capacity for p in await list_pairs(db)] == [5, 5]
+
+
+async def test_trigger_refuses_a_pair_beyond_capacity(db: Database, tmp_path: Path) -> None:
+    """The backstop under the code: even a direct UPDATE cannot overfill a pair."""
+    pair = await add_pair(db, 1, HASH, capacity=1, now=NOW)
+    await add_customer(db, 10)
+    await seed_sessions(db, tmp_path / "s", 2)
+    await assign(db, tmp_path / "s", 10, 1, NOW)
+    with pytest.raises(sqlite3.IntegrityError, match="api pair is full"):
+        async with db.tx() as conn:
+            await execute(conn, "UPDATE sessions SET pair_id = ? WHERE pair_id IS NULL", (pair.id,))
+
+
+async def test_status_dict_and_text(db: Database, tmp_path: Path) -> None:
+    await add_pair(db, 2040, HASH, capacity=2, now=NOW)
+    await add_customer(db, 10)
+    sdir = tmp_path / "sessions"
+    await seed_sessions(db, sdir, 3)
+    await assign(db, sdir, 10, 2, NOW)
+    status = await pool_status(db)
+    assert status["sessions"] == {"unused": 1, "assigned": 2, "cooling": 0, "limited": 0, "dead": 0}
+    assert status["pairs"] == [{"api_id": 2040, "used": 2, "capacity": 2, "full": True}]
+    assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
+    text = format_status(status)
+    assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 session(s)" in text
+    assert HASH.lower() not in str(status)
