@@ -3,9 +3,69 @@ handlers validate what they refer to)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 # --- customer side ---------------------------------------------------------------------------------
 
+class MenuAction(StrEnum):
+    HOME = "home"
+    HELP = "help"
+    POST = "post"
+    SET_POST = "setpost"
+    GROUPS = "groups"
+    ADD_GROUPS = "addgroups"
+    DEL_GROUP = "delgroup"
+    DEFAULT_GROUPS = "defaults"
+    INTERVAL = "interval"
+    INTERVAL_OTHER = "intother"
+    RUN = "run"
+    STOP = "stop"
+    STATUS = "status"
+    STATS = "stats"
+    LOGS = "logs"
+    LOG_FILE = "logfile"
+    CANCEL = "cancel"
+
+
+class MenuCb(CallbackData, prefix="cm"):
+    """A customer menu button; an unknown action fails to unpack, so no handler matches it."""
+
+    action: MenuAction
+
+
+class GroupsPageCb(CallbackData, prefix="cgp"):
+    page: int
+
+
+class GroupResumeCb(CallbackData, prefix="cgr"):
+    """Resume one paused group: ``group_id`` is checked against the presser's own groups."""
+
+    group_id: int
+
+
+class IntervalCb(CallbackData, prefix="ci"):
+    """A preset interval; the bounds are checked again when it is pressed."""
+
+    minutes: int
+
+
 
 # --- admin side ------------------------------------------------------------------------------------
+
+
+class AdminAction(StrEnum):
+    POOL = "pool"
+    PAIRS = "pairs"
+    CUSTOMERS = "customers"
+    HEALTH = "health"
+    DEFAULT_GROUPS = "dgroups"
+    CHECK_SESSIONS = "check"
+    PANEL = "panel"
+
+
+class AdminCb(CallbackData, prefix="adm"):
+    """A button of the admin panel; an unknown action fails to unpack, so the handler never matches."""
+
+    action: AdminAction

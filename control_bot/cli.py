@@ -4,20 +4,44 @@ line naming the key, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from storage.errors import AdbotError, ConfigError
 
+if TYPE_CHECKING:
+    from control_bot.config import Settings
+    from storage.db import Database
+
 Handler = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
 
 
 def add_config_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="PATH", default=None, help="config file (default: $ADBOT_CONFIG, else ./config.toml)"
     )
+
+
+def run_with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+    """Load the settings ``--config`` names, open the database, run ``work`` and close it again."""
+    from control_bot.config import load_settings
+    from storage.db import Database
+
+    settings = load_settings(args.config)
+
+    async def main() -> T:
+        db = await Database.open(settings.db_path)
+        try:
+            return await work(settings, db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:

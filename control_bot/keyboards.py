@@ -10,5 +10,139 @@ from control_bot import texts as t
 
 # --- customer side ---------------------------------------------------------------------------------
 
+INTERVAL_PRESETS_MIN = (5, 10, 15, 30, 60, 120)
+GROUPS_PER_PAGE = 25
+
+
+def _menu_button(builder: InlineKeyboardBuilder, label: str, action: cb.MenuAction) -> None:
+    builder.button(text=label, callback_data=cb.MenuCb(action=action))
+
+
+def main_menu(running: bool) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_STOP if running else t.BTN_RUN, cb.MenuAction.STOP if running else cb.MenuAction.RUN)
+    _menu_button(b, t.BTN_STATUS, cb.MenuAction.STATUS)
+    _menu_button(b, t.BTN_POST, cb.MenuAction.POST)
+    _menu_button(b, t.BTN_GROUPS, cb.MenuAction.GROUPS)
+    _menu_button(b, t.BTN_INTERVAL, cb.MenuAction.INTERVAL)
+    _menu_button(b, t.BTN_STATS, cb.MenuAction.STATS)
+    _menu_button(b, t.BTN_LOGS, cb.MenuAction.LOGS)
+    _menu_button(b, t.BTN_HELP, cb.MenuAction.HELP)
+    b.adjust(2)
+    return b.as_markup()
+
+
+def back_to_menu() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    return b.as_markup()
+
+
+def cancel() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_CANCEL, cb.MenuAction.CANCEL)
+    return b.as_markup()
+
+
+def refreshable(action: cb.MenuAction) -> InlineKeyboardMarkup:
+    """Status and stats: refresh in place, or go back to the menu."""
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_REFRESH, action)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    b.adjust(2)
+    return b.as_markup()
+
+
+def status(running: bool) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_REFRESH, cb.MenuAction.STATUS)
+    _menu_button(b, t.BTN_STOP if running else t.BTN_RUN, cb.MenuAction.STOP if running else cb.MenuAction.RUN)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    b.adjust(2, 1)
+    return b.as_markup()
+
+
+def post() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _menu_button(b, t.BTN_SET_POST, cb.MenuAction.SET_POST)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    b.adjust(2)
+    return b.as_markup()
+
+
+def logs(has_file: bool) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    if has_file:
+        _menu_button(b, t.BTN_LOG_FILE, cb.MenuAction.LOG_FILE)
+    _menu_button(b, t.BTN_REFRESH, cb.MenuAction.LOGS)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    if has_file:
+        b.adjust(1, 2)
+    else:
+        b.adjust(2)
+    return b.as_markup()
+
+
+def groups(paused: list[tuple[int, str]], page: int, pages: int, has_defaults: bool) -> InlineKeyboardMarkup:
+    """``paused``: (group id, ref) of the paused groups shown on this page."""
+    b = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for group_id, ref in paused:
+        b.button(text=t.btn_resume(ref), callback_data=cb.GroupResumeCb(group_id=group_id))
+        sizes.append(1)
+    if pages > 1:
+        nav = 0
+        if page > 0:
+            b.button(text=t.BTN_PREV, callback_data=cb.GroupsPageCb(page=page - 1))
+            nav += 1
+        if page < pages - 1:
+            b.button(text=t.BTN_NEXT, callback_data=cb.GroupsPageCb(page=page + 1))
+            nav += 1
+        sizes.append(nav)
+    _menu_button(b, t.BTN_ADD_GROUPS, cb.MenuAction.ADD_GROUPS)
+    _menu_button(b, t.BTN_DEL_GROUP, cb.MenuAction.DEL_GROUP)
+    sizes.append(2)
+    if has_defaults:
+        _menu_button(b, t.BTN_DEFAULT_GROUPS, cb.MenuAction.DEFAULT_GROUPS)
+        sizes.append(1)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    sizes.append(1)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+def interval(min_s: int, max_s: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    presets = [m for m in INTERVAL_PRESETS_MIN if min_s <= m * 60 <= max_s]
+    for minutes in presets:
+        b.button(text=t.btn_interval(minutes), callback_data=cb.IntervalCb(minutes=minutes))
+    _menu_button(b, t.BTN_INTERVAL_OTHER, cb.MenuAction.INTERVAL_OTHER)
+    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    b.adjust(*([3] * (len(presets) // 3)), *([len(presets) % 3] if len(presets) % 3 else []), 2)
+    return b.as_markup()
+
+
 
 # --- admin side ------------------------------------------------------------------------------------
+
+
+def admin_panel() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for label, action in (
+        (t.BTN_ADMIN_POOL, cb.AdminAction.POOL),
+        (t.BTN_ADMIN_PAIRS, cb.AdminAction.PAIRS),
+        (t.BTN_ADMIN_CUSTOMERS, cb.AdminAction.CUSTOMERS),
+        (t.BTN_ADMIN_HEALTH, cb.AdminAction.HEALTH),
+        (t.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
+        (t.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
+    ):
+        kb.button(text=label, callback_data=cb.AdminCb(action=action))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def admin_back() -> InlineKeyboardMarkup:
+    """Under a report opened from the panel: back to the panel."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    return kb.as_markup()

@@ -1,0 +1,305 @@
+"""Wiring: settings -> database, engine, bot and dispatcher, and the hooks that start and stop them.
+
+No globals: the long-lived objects travel as the Dispatcher's workflow data (``settings``, ``db``,
+``engine``, ``clock``, ``outbox``, ``redactor``) and reach handlers by parameter name.
+
+Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
+
+1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
+   account factory, the bot (HTML parse mode, ``FloodControl`` on its session), routers;
+2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, bot commands;
+3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
+4. ``dp.shutdown``: running handlers finish, the engine shuts down gracefully (in-flight sends first,
+   then its scheduler), the outbox makes a last delivery pass;
+5. ``App.close``: bot session, then the database, last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from control_bot import errors
+from control_bot import texts as t
+from control_bot.config import Settings
+from control_bot.middlewares import FloodControl, Pacing
+from control_bot.notify import OutboxSender
+from control_bot.routers import setup_routers
+from engine.clock import Clock, SystemClock
+from engine.config import EngineConfig
+from engine.engine import Engine
+from engine.port import AccountFactory
+from pool.layout import ensure_layout
+from storage.db import Database
+from storage.logfiles import RedactingFilter, setup_logging
+
+logger = logging.getLogger(__name__)
+
+PRIVATE_DIR_MODE = 0o700
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    e = settings.engine
+    return EngineConfig(
+        send_spacing=e.send_spacing,
+        spacing_jitter=e.spacing_jitter,
+        cycle_interval=e.cycle_interval,
+        on_restart=e.on_restart,
+        max_in_flight=e.max_in_flight,
+        send_timeout=e.send_timeout,
+        shutdown_timeout=e.shutdown_timeout,
+        group_failure_limit=e.group_failure_limit,
+        low_pool_threshold=settings.bot.low_pool_threshold,
+    )
+
+
+def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
+    """The account factory of ``[engine] backend``: real Telegram, or the offline sandbox world."""
+    if settings.engine.backend == "simulated":
+        from sandbox.world import World
+
+        world_file = settings.engine.world_file
+        if world_file is not None:
+            return World.from_file(world_file, clock)
+        return World(clock, lenient=True)
+    from engine.telethon_adapter import ClientSettings, TelethonFactory
+
+    return TelethonFactory(ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold))
+
+
+def make_bot(settings: Settings, pacing: Pacing | None = None) -> Bot:
+    api_base = settings.bot.api_base.strip()
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    session.middleware(FloodControl(pacing))
+    return Bot(
+        settings.bot.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def private_dirs(settings: Settings) -> None:
+    """data, sessions and logs hold secrets: owner-only folders (existing ones are tightened too)."""
+    for folder in (settings.paths.data_dir, settings.paths.sessions_dir, settings.paths.logs_dir):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        folder.chmod(PRIVATE_DIR_MODE)
+    ensure_layout(settings.paths.sessions_dir)
+
+
+def bot_commands(pairs: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    return [BotCommand(command=name, description=description) for name, description in pairs]
+
+
+@dataclass
+class App:
+    """Everything one running control bot holds; build it with ``create_app``."""
+
+    settings: Settings
+    bot: Bot
+    dp: Dispatcher
+    db: Database
+    engine: Engine
+    clock: Clock
+    outbox: OutboxSender
+    factory: AccountFactory
+    redactor: RedactingFilter | None = None
+    handler_timeout: float = 10.0
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    _engine_started: bool = False
+    _polling: asyncio.Task[None] | None = None
+    _closed: bool = False
+
+    @property
+    def polling_task(self) -> asyncio.Task[None] | None:
+        """The task ``running()`` polls in (None outside the block)."""
+        return self._polling
+
+    # --- hooks ------------------------------------------------------------------------------------
+
+    async def _on_startup(self) -> None:
+        await self.engine.start()
+        self._engine_started = True
+        self.outbox.start()
+        self.outbox.wake()
+        await self._set_commands()
+        self.started.set()
+        logger.info("control bot started (backend %s)", self.settings.engine.backend)
+
+    async def _on_shutdown(self) -> None:
+        await self._wait_handlers()
+        await self._stop_services()
+        logger.info("control bot stopped")
+
+    async def _wait_handlers(self) -> None:
+        # aiogram 3.31 keeps running handler tasks in this private set (pinned version): let them
+        # finish before the engine and the database they use go away.
+        tasks: set[asyncio.Task[Any]] = getattr(self.dp, "_handle_update_tasks", set())
+        running = [task for task in tasks if not task.done()]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=self.handler_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                logger.warning("%d handler(s) cancelled at shutdown", len(pending))
+                await asyncio.wait(pending)
+
+    async def _stop_services(self) -> None:
+        if self._engine_started:
+            self._engine_started = False
+            try:
+                await self.engine.shutdown()
+            except Exception:
+                logger.exception("engine shutdown failed")
+        await self.outbox.stop()
+
+    async def _set_commands(self) -> None:
+        customer = bot_commands(t.CUSTOMER_COMMANDS)
+        try:
+            await self.bot.set_my_commands(customer, scope=BotCommandScopeDefault())
+        except TelegramAPIError as exc:
+            logger.warning("setMyCommands failed: %s", exc)
+        # Admins see both menus; a name on both lists is the admin's (their router answers first).
+        merged = dict(t.CUSTOMER_COMMANDS)
+        merged.update(t.ADMIN_COMMANDS)
+        both = bot_commands(list(merged.items()))
+        for admin_id in self.settings.bot.admins:
+            try:
+                await self.bot.set_my_commands(both, scope=BotCommandScopeChat(chat_id=admin_id))
+            except TelegramAPIError as exc:
+                # An admin who never opened the bot has no chat yet: their menu comes next start.
+                logger.warning("setMyCommands for admin %d failed: %s", admin_id, exc)
+
+    # --- running ----------------------------------------------------------------------------------
+
+    async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
+        """Poll until stopped (SIGINT/SIGTERM when ``handle_signals``); the hooks run inside."""
+        try:
+            await self.dp.start_polling(
+                self.bot, handle_signals=handle_signals, polling_timeout=polling_timeout, close_bot_session=False
+            )
+        finally:
+            # A failing startup hook never reaches dp.shutdown: stop whatever did start.
+            await self._stop_services()
+
+    @contextlib.asynccontextmanager
+    async def running(self, *, polling_timeout: int = 1, startup_timeout: float = 10.0) -> AsyncIterator[App]:
+        """Polling and the engine for the duration of the block (tests, the demo)."""
+        self.started.clear()
+        task = asyncio.create_task(self.serve(handle_signals=False, polling_timeout=polling_timeout), name="polling")
+        self._polling = task
+        started = asyncio.create_task(self.started.wait())
+        try:
+            await asyncio.wait({task, started}, timeout=startup_timeout, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # startup failed: raise what it failed with
+                raise RuntimeError("polling stopped during startup")
+            if not self.started.is_set():
+                raise TimeoutError(f"the bot did not start within {startup_timeout:g} s")
+        except BaseException:
+            started.cancel()
+            await self._stop_polling(task, reraise=False)
+            raise
+        try:
+            yield self
+        finally:
+            await self._stop_polling(task)
+
+    async def _stop_polling(self, task: asyncio.Task[None], *, reraise: bool = True) -> None:
+        """Stop polling and wait for it; what polling died of is raised (unless already failing)."""
+        try:
+            if not task.done():
+                try:
+                    await self.dp.stop_polling()
+                except RuntimeError:  # polling had not taken its lock yet
+                    task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                if reraise:
+                    raise
+        finally:
+            self._polling = None
+
+    async def close(self) -> None:
+        """Release everything; the database goes last. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._stop_services()
+        await self.bot.session.close()
+        await self.db.close()
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    factory: AccountFactory | None = None,
+    pacing: Pacing | None = None,
+    configure_logging: bool = True,
+    outbox_poll_interval: float = 5.0,
+    schedule: bool = True,
+) -> App:
+    """Build the whole service from settings. Tests pass a FakeClock, their own sandbox world and a
+    faster pacing; ``configure_logging=False`` leaves the root logger to the caller; ``schedule=False``
+    leaves the timing of cycles to the caller (``app.engine.run_cycle``)."""
+    private_dirs(settings)
+    redactor = None
+    if configure_logging:
+        redactor = setup_logging(settings.paths.logs_dir, secrets=[settings.bot.token.get_secret_value()])
+    clock = clock or SystemClock()
+    factory = factory or make_factory(settings, clock)
+    db = await Database.open(settings.db_path)
+    try:
+        bot = make_bot(settings, pacing)
+        outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
+        engine = Engine(
+            db,
+            factory,
+            clock,
+            engine_config(settings),
+            settings.paths.sessions_dir,
+            notify=outbox.wake,
+            schedule=schedule,
+        )
+        dp = Dispatcher(settings=settings, db=db, engine=engine, clock=clock, outbox=outbox, redactor=redactor)
+        errors.setup(dp)
+        dp.include_routers(*setup_routers(settings))
+        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor)
+        dp.startup.register(app._on_startup)
+        dp.shutdown.register(app._on_shutdown)
+    except BaseException:
+        await db.close()
+        raise
+    return app
+
+
+async def _serve(settings: Settings) -> int:
+    app = await create_app(settings)
+    try:
+        await app.serve(handle_signals=True)
+    finally:
+        await app.close()
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """``adbot run``: the control bot and the engine until SIGINT/SIGTERM; 0 on a clean stop."""
+    return asyncio.run(_serve(settings))
+
+
+__all__ = ["App", "create_app", "engine_config", "make_bot", "make_factory", "run"]

@@ -1,0 +1,181 @@
+"""The outbox sender: delivers ``storage.events`` rows to the people they are for.
+
+The engine, the pool and the admin services write an event in the same transaction as the change it
+reports; this task sends it and marks it delivered afterwards, so a crash can repeat a notification but
+never lose one. It wakes when ``wake()`` is called (the engine's ``notify``) and every few seconds
+anyway (events written by another process, e.g. the CLI).
+
+* a customer event goes to that customer, an event without a customer to every admin;
+* events for one chat are merged into as few messages as fit (4096 characters each), and every send
+  passes the bot session's ``FloodControl`` (paced per chat and overall, 429 honoured);
+* a user who blocked the bot (403) or a message Telegram refuses (400) will not get better by retrying:
+  logged and marked delivered; anything else (network, 5xx, a long 429) is retried on the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+
+from control_bot import texts as t
+from storage import events
+from storage.db import Database
+from storage.events import Event
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 4096
+_SEPARATOR = "\n\n"
+
+
+@dataclass
+class _Outgoing:
+    chat_id: int
+    parts: list[tuple[int, str]] = field(default_factory=list)  # (event id, rendered text)
+
+
+def _chunks(parts: Sequence[tuple[int, str]]) -> list[str]:
+    """Texts joined into messages of at most MAX_MESSAGE characters (one over-long text is cut)."""
+    out: list[str] = []
+    current = ""
+    for _, text in parts:
+        text = text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+        if current and len(current) + len(_SEPARATOR) + len(text) > MAX_MESSAGE:
+            out.append(current)
+            current = ""
+        current = f"{current}{_SEPARATOR}{text}" if current else text
+    if current:
+        out.append(current)
+    return out
+
+
+class OutboxSender:
+    """Runs as one task next to polling; ``deliver_pending()`` is one pass (tests call it directly)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        admins: Sequence[int],
+        *,
+        now: Callable[[], float] = time.time,
+        poll_interval: float = 5.0,
+        batch: int = 100,
+    ) -> None:
+        self.bot = bot
+        self.db = db
+        self.admins = list(dict.fromkeys(admins))
+        self._now = now
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # (event id, chat) already sent in this process: when one recipient of an admin event fails,
+        # the retry does not repeat it to the others.
+        self._sent: set[tuple[int, int]] = set()
+        self._lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Ask for a delivery pass soon (cheap; safe to call many times)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, flush_timeout: float = 5.0) -> None:
+        """Stop the task after one last pass (bounded by ``flush_timeout``)."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            self._wake.set()
+            try:
+                await asyncio.wait_for(task, flush_timeout)
+            except TimeoutError:
+                logger.warning("outbox: last delivery pass did not finish in %.0f s", flush_timeout)
+            except Exception:
+                logger.exception("outbox sender failed")
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval * (1 + min(failures, 5)))
+            self._wake.clear()
+            try:
+                await self.deliver_pending()
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("outbox: delivery pass failed (%d in a row)", failures)
+            if self._stopping:
+                return
+
+    async def deliver_pending(self) -> int:
+        """Send what is undelivered (one batch at a time until none is left); returns events marked."""
+        async with self._lock:
+            total = 0
+            while True:
+                async with self.db.read() as conn:
+                    pending = await events.undelivered(conn, self.batch)
+                if not pending:
+                    return total
+                done = await self._deliver(pending)
+                if done:
+                    async with self.db.tx() as conn:
+                        await events.mark_delivered(conn, done, self._now())
+                    finished = set(done)
+                    self._sent = {key for key in self._sent if key[0] not in finished}
+                total += len(done)
+                if len(done) < len(pending) or len(pending) < self.batch:
+                    return total  # something failed for now, or that was the last batch
+
+    def _recipients(self, event: Event) -> list[int]:
+        return [event.customer_id] if event.customer_id is not None else self.admins
+
+    async def _deliver(self, pending: Sequence[Event]) -> list[int]:
+        outgoing: dict[int, _Outgoing] = {}
+        for event in pending:
+            text = t.event_text(event.kind, event.payload, for_admin=event.customer_id is None)
+            for chat in self._recipients(event):
+                if (event.id, chat) not in self._sent:
+                    outgoing.setdefault(chat, _Outgoing(chat)).parts.append((event.id, text))
+        failed_chats: set[int] = set()
+        for chat, item in outgoing.items():
+            if not await self._send_chat(chat, item):
+                failed_chats.add(chat)
+            else:
+                self._sent.update((event_id, chat) for event_id, _ in item.parts)
+        done: list[int] = []
+        for event in pending:
+            if any(chat in failed_chats for chat in self._recipients(event)):
+                continue
+            if event.customer_id is None and not self.admins:
+                logger.info("outbox: %s event %d has no admin to go to", event.kind, event.id)
+            done.append(event.id)
+        return done
+
+    async def _send_chat(self, chat_id: int, item: _Outgoing) -> bool:
+        """Send one chat's messages; False when it should be tried again later."""
+        for text in _chunks(item.parts):
+            try:
+                await self.bot.send_message(chat_id, text)
+            except TelegramForbiddenError:
+                logger.info("outbox: chat %d blocked the bot; %d notification(s) dropped", chat_id, len(item.parts))
+                return True
+            except TelegramBadRequest as exc:
+                logger.warning("outbox: Telegram refused a notification for chat %d: %s", chat_id, exc.message)
+                return True
+            except Exception as exc:
+                logger.warning("outbox: sending to chat %d failed (%s); will retry", chat_id, type(exc).__name__)
+                return False
+        return True

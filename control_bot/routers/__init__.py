@@ -1,0 +1,47 @@
+"""All routers of the control bot, built fresh on every call (a Router can be attached only once).
+
+Order matters: the admin routers first (their filters only pass admins), then the customer features,
+then the fallback that answers whatever nobody took.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from aiogram import Router
+
+from control_bot.config import Settings
+from control_bot.routers import (
+    customer_campaign,
+    customer_fallback,
+    customer_groups,
+    customer_menu,
+    customer_post,
+    customer_stats,
+)
+
+
+def _admin_routers() -> list[Router]:
+    try:
+        admin = importlib.import_module("control_bot.routers.admin")
+    except ModuleNotFoundError as exc:
+        if exc.name != "control_bot.routers.admin":
+            raise
+        return []
+    router: Router = admin.setup()
+    return [router]
+
+
+def setup_routers(settings: Settings) -> list[Router]:
+    """Fresh routers in dispatch order. ``settings`` reach handlers as workflow data, not through here;
+    the parameter keeps the door open for routers that depend on configuration."""
+    del settings
+    return [
+        *_admin_routers(),
+        customer_menu.setup(),
+        customer_post.setup(),
+        customer_groups.setup(),
+        customer_campaign.setup(),
+        customer_stats.setup(),
+        customer_fallback.setup(),
+    ]

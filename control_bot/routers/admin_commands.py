@@ -1,0 +1,254 @@
+"""The admin panel (/admin and its buttons) and the admin commands.
+
+Every handler here sits behind ``IsAdmin`` (set on the router in ``control_bot.routers.admin``): for
+anybody else the commands simply do not match and the customer side's fallback answers, exactly as
+for any unknown command. Handlers parse, call ``control_bot.services.admin`` and render; a domain
+error goes to the one error handler (``control_bot.errors``), which answers with its message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from control_bot import keyboards as kb
+from control_bot import texts as t
+from control_bot.callbacks import AdminAction, AdminCb
+from control_bot.config import Settings
+from control_bot.notify import OutboxSender
+from control_bot.render import answer_callback, show
+from control_bot.services import admin
+from engine.clock import Clock
+from engine.engine import Engine
+from pool import pairs
+from pool.health import check_sessions
+from pool.status import pool_status
+from storage.db import Database
+from storage.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+# Telegram's limit is 4096 characters of the parsed text; the HTML source is longer than that text,
+# but an emoji counts twice: keep a margin.
+MAX_CHUNK = 4000
+
+
+def split_text(text: str, limit: int = MAX_CHUNK) -> list[str]:
+    """Split a long report at line ends (the admin texts never open a tag across lines); joining the
+    chunks with newlines gives the text back. A single line longer than ``limit`` is not cut."""
+    chunks: list[str] = []
+    lines: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        extra = len(line) + (1 if lines else 0)
+        if lines and size + extra > limit:
+            chunks.append("\n".join(lines))
+            lines, size = [line], len(line)
+        else:
+            lines.append(line)
+            size += extra
+    chunks.append("\n".join(lines))
+    return chunks
+
+
+async def send_report(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A report as a reply to a command, or in place of the pressed panel's message; what does not fit
+    in one message follows in more messages (the keyboard goes on the last one)."""
+    chunks = split_text(text)
+    if len(chunks) == 1:
+        await show(event, chunks[0], markup)
+        return
+    await show(event, chunks[0])
+    target = event if isinstance(event, Message) else event.message
+    if not isinstance(target, Message):
+        return
+    for i, chunk in enumerate(chunks[1:], start=2):
+        await target.answer(chunk, reply_markup=markup if i == len(chunks) else None)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What the screens need, taken from the workflow data."""
+
+    db: Database
+    settings: Settings
+    engine: Engine
+    clock: Clock
+
+
+# --- screens (shared by commands and panel buttons) ----------------------------------------------------
+
+
+async def pool_screen(ctx: Ctx) -> str:
+    return t.pool_status(await pool_status(ctx.db))
+
+
+async def pairs_screen(ctx: Ctx) -> str:
+    return t.pairs_list(await pairs.list_pairs(ctx.db))
+
+
+async def customers_screen(ctx: Ctx) -> str:
+    now = ctx.clock.now()
+    return t.customers_list(await admin.list_customers(ctx.db, now), now)
+
+
+async def health_screen(ctx: Ctx) -> str:
+    return t.health(await admin.health_report(ctx.db, ctx.engine, ctx.clock.now()))
+
+
+async def default_groups_screen(ctx: Ctx) -> str:
+    return t.default_groups(await admin.default_groups(ctx.db))
+
+
+async def check_sessions_screen(ctx: Ctx) -> str:
+    # Dead ones are retired, quarantined ones that connect go back to the pool (pool.health).
+    results = await check_sessions(
+        ctx.db,
+        ctx.settings.paths.sessions_dir,
+        ctx.engine.accounts.factory,
+        ctx.clock.now(),
+        connect_timeout=ctx.engine.config.connect_timeout,
+        low_threshold=ctx.settings.bot.low_pool_threshold,
+    )
+    return t.check_sessions(results)
+
+
+Screen = Callable[[Ctx], Awaitable[str]]
+SCREENS: dict[AdminAction, Screen] = {
+    AdminAction.POOL: pool_screen,
+    AdminAction.PAIRS: pairs_screen,
+    AdminAction.CUSTOMERS: customers_screen,
+    AdminAction.HEALTH: health_screen,
+    AdminAction.DEFAULT_GROUPS: default_groups_screen,
+    AdminAction.CHECK_SESSIONS: check_sessions_screen,
+}
+
+
+# --- panel -------------------------------------------------------------------------------------------
+
+
+async def on_admin(message: Message) -> None:
+    await show(message, t.admin_panel(), kb.admin_panel())
+
+
+async def on_panel_button(
+    callback: CallbackQuery, callback_data: AdminCb, db: Database, settings: Settings, engine: Engine, clock: Clock
+) -> None:
+    if callback_data.action is AdminAction.PANEL:
+        await show(callback, t.admin_panel(), kb.admin_panel())
+        return
+    if callback_data.action is AdminAction.CHECK_SESSIONS:
+        # Connecting every idle session takes a while: stop the client's spinner first.
+        await answer_callback(callback, t.CHECK_SESSIONS_STARTED)
+    text = await SCREENS[callback_data.action](Ctx(db, settings, engine, clock))
+    await send_report(callback, text, kb.admin_back())
+
+
+def _report_command(action: AdminAction) -> Callable[..., Awaitable[None]]:
+    screen = SCREENS[action]
+
+    async def handler(message: Message, db: Database, settings: Settings, engine: Engine, clock: Clock) -> None:
+        await send_report(message, await screen(Ctx(db, settings, engine, clock)))
+
+    handler.__name__ = f"on_{action.name.lower()}"
+    return handler
+
+
+async def on_checksessions(message: Message, db: Database, settings: Settings, engine: Engine, clock: Clock) -> None:
+    await message.answer(t.CHECK_SESSIONS_STARTED)
+    await send_report(message, await check_sessions_screen(Ctx(db, settings, engine, clock)))
+
+
+# --- changes -----------------------------------------------------------------------------------------
+
+
+async def _delete_secret(message: Message) -> bool:
+    """Delete the admin's message holding a secret; False when Telegram would not."""
+    try:
+        await message.delete()
+    except TelegramBadRequest as exc:
+        logger.warning("could not delete a message holding an API hash: %s", exc.message)
+        return False
+    return True
+
+
+async def on_addpair(message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock) -> None:
+    # The hash is a secret: the message goes first, whether or not the pair is accepted.
+    deleted = await _delete_secret(message) if command.args else True
+    api_id, api_hash = admin.split_args(command.args, 2, t.USAGE_ADDPAIR)
+    pair = await pairs.add_pair(
+        db, api_id, api_hash, capacity=settings.pool.max_sessions_per_pair, now=clock.now()
+    )
+    await message.answer(t.pair_added(pair, deleted))
+
+
+async def on_delpair(message: Message, command: CommandObject, db: Database) -> None:
+    (raw,) = admin.split_args(command.args, 1, t.USAGE_DELPAIR)
+    api_id = pairs.parse_api_id(raw)
+    await pairs.remove_pair(db, api_id)
+    await message.answer(t.pair_removed(api_id))
+
+
+async def on_grant(
+    message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, outbox: OutboxSender
+) -> None:
+    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, t.USAGE_GRANT)
+    user_id = admin.parse_user_id(raw_user)
+    sessions = admin.parse_sessions(raw_sessions)
+    days = admin.parse_days(raw_days)
+    now = clock.now()
+    result = await admin.grant_plan(
+        db, user_id, sessions, days, now=now, default_interval=settings.engine.cycle_interval
+    )
+    outbox.wake()
+    await message.answer(t.plan_granted(result, now))
+
+
+async def on_revoke(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    outbox: OutboxSender,
+) -> None:
+    (raw_user,) = admin.split_args(command.args, 1, t.USAGE_REVOKE)
+    user_id = admin.parse_user_id(raw_user)
+    result = await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=clock.now(), engine=engine)
+    outbox.wake()
+    await message.answer(t.plan_revoked(result))
+
+
+async def on_adddefaultgroups(message: Message, command: CommandObject, db: Database, clock: Clock) -> None:
+    if not (command.args or "").strip():
+        raise InputError(t.USAGE_ADD_DEFAULT_GROUPS)
+    result = await admin.add_default_groups(db, command.args or "", clock.now())
+    await send_report(message, t.default_groups_added(result))
+
+
+def setup() -> Router:
+    router = Router(name="admin_commands")
+    router.message.register(on_admin, Command("admin"))
+    for name, action in (
+        ("pool", AdminAction.POOL),
+        ("pairs", AdminAction.PAIRS),
+        ("customers", AdminAction.CUSTOMERS),
+        ("health", AdminAction.HEALTH),
+        ("defaultgroups", AdminAction.DEFAULT_GROUPS),
+    ):
+        router.message.register(_report_command(action), Command(name))
+    router.message.register(on_checksessions, Command("checksessions"))
+    router.message.register(on_addpair, Command("addpair"))
+    router.message.register(on_delpair, Command("delpair"))
+    router.message.register(on_grant, Command("grant"))
+    router.message.register(on_revoke, Command("revoke"))
+    router.message.register(on_adddefaultgroups, Command("adddefaultgroups"))
+    router.callback_query.register(on_panel_button, AdminCb.filter())
+    return router

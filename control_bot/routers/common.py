@@ -1,0 +1,67 @@
+"""Small pieces shared by the customer routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
+
+from control_bot import keyboards as kb
+from control_bot import texts as t
+from control_bot.config import Settings
+from control_bot.services import campaign
+from control_bot.services.campaign import CampaignEngine, IntervalBounds
+from storage.db import Database
+from storage.errors import AccessDenied
+
+
+def sender_id(event: Message | CallbackQuery) -> int:
+    user = event.from_user
+    if user is None:  # the routers filter these out; a channel post has no person to answer
+        raise AccessDenied("Only people can use this bot.")
+    return user.id
+
+
+def first_name(event: Message | CallbackQuery) -> str:
+    return event.from_user.first_name if event.from_user else ""
+
+
+def interval_bounds(settings: Settings) -> IntervalBounds:
+    return IntervalBounds(settings.engine.min_cycle_interval, settings.engine.max_cycle_interval)
+
+
+_ENTITY_FIELDS = ("type", "offset", "length", "url", "language", "custom_emoji_id")
+
+
+def entity_dicts(entities: list[MessageEntity] | None) -> list[dict[str, Any]]:
+    """Bot API entity dicts (as the engine stores them); a mentioned user is kept by id only."""
+    out: list[dict[str, Any]] = []
+    for entity in entities or ():
+        item = {name: getattr(entity, name) for name in _ENTITY_FIELDS if getattr(entity, name) is not None}
+        if entity.user is not None:
+            item["user"] = {"id": entity.user.id}
+        out.append(item)
+    return out
+
+
+async def main_menu_screen(
+    db: Database, engine: CampaignEngine, user_id: int, name: str, now: float
+) -> tuple[str, InlineKeyboardMarkup]:
+    view = await campaign.campaign_status(db, engine, user_id, now)
+    c = view.customer
+    text = t.main_menu(
+        first_name=name,
+        running=c.status == "running",
+        stop_reason=c.stop_reason,
+        next_run_at=view.next_run_at,
+        plan_sessions=c.plan_sessions,
+        plan_expires_at=c.plan_expires_at,
+        post_kind=c.post_kind,
+        post_link=c.post_link,
+        post_text=c.post_text,
+        groups_total=view.groups_total,
+        groups_paused=view.groups_paused,
+        interval_s=c.interval_s,
+        now=now,
+    )
+    return text, kb.main_menu(c.status == "running")

@@ -1,0 +1,197 @@
+"""/interval, /run, /stop and /status (with its refresh button)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from control_bot import keyboards as kb
+from control_bot import texts as t
+from control_bot.callbacks import IntervalCb, MenuAction, MenuCb
+from control_bot.config import Settings
+from control_bot.filters import IsPrivate
+from control_bot.render import show
+from control_bot.routers.common import interval_bounds, sender_id
+from control_bot.services import campaign
+from control_bot.services.campaign import CampaignEngine
+from engine.clock import Clock
+from storage.db import Database
+
+
+class IntervalForm(StatesGroup):
+    waiting = State()
+
+
+# --- interval --------------------------------------------------------------------------------------
+
+
+async def _interval_menu(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
+    customer = await campaign.require_customer(db, sender_id(event), clock.now())
+    bounds = interval_bounds(settings)
+    await show(
+        event, t.interval_ask(customer.interval_s, bounds.min_s, bounds.max_s), kb.interval(bounds.min_s, bounds.max_s)
+    )
+
+
+async def _set_interval(
+    event: Message | CallbackQuery, seconds: int, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
+    customer = await campaign.set_interval(
+        db, engine, sender_id(event), seconds, interval_bounds(settings), clock.now()
+    )
+    await show(event, t.interval_set(customer.interval_s, customer.status == "running"), kb.back_to_menu())
+
+
+async def on_interval(
+    message: Message, command: CommandObject, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
+    if not (command.args or "").strip():
+        await _interval_menu(message, db, clock, settings)
+        return
+    await campaign.require_customer(db, sender_id(message), clock.now())
+    seconds = campaign.parse_interval_minutes(command.args or "", interval_bounds(settings))
+    await _set_interval(message, seconds, db, engine, clock, settings)
+
+
+async def on_interval_answer(
+    message: Message, state: FSMContext, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
+    # A refused answer raises before the state is cleared: the question stays open for another try.
+    await campaign.require_customer(db, sender_id(message), clock.now())
+    seconds = campaign.parse_interval_minutes(message.text or "", interval_bounds(settings))
+    await _set_interval(message, seconds, db, engine, clock, settings)
+    await state.clear()
+
+
+async def on_interval_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
+    await _interval_menu(callback, db, clock, settings)
+
+
+async def on_interval_preset(
+    callback: CallbackQuery,
+    callback_data: IntervalCb,
+    db: Database,
+    engine: CampaignEngine,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    # The preset comes from the client: set_interval checks the bounds again.
+    await _set_interval(callback, callback_data.minutes * 60, db, engine, clock, settings)
+
+
+async def on_interval_other(
+    callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock, settings: Settings
+) -> None:
+    customer = await campaign.require_customer(db, sender_id(callback), clock.now())
+    bounds = interval_bounds(settings)
+    await state.set_state(IntervalForm.waiting)
+    await show(callback, t.interval_ask(customer.interval_s, bounds.min_s, bounds.max_s), kb.cancel())
+
+
+# --- run / stop ------------------------------------------------------------------------------------
+
+
+async def _run(
+    event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
+    now = clock.now()
+    result = await campaign.start_campaign(
+        db,
+        engine,
+        settings.paths.sessions_dir,
+        sender_id(event),
+        now,
+        low_pool_threshold=settings.bot.low_pool_threshold,
+    )
+    if not result.started:
+        await show(event, t.ALREADY_RUNNING, kb.status(True))
+        return
+    text = t.run_started(
+        result.sessions, result.groups_active, result.interval_s, result.next_run_at, now, short=result.sessions_short
+    )
+    await show(event, text, kb.status(True))
+
+
+async def _stop(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    stopped = await campaign.stop_campaign(db, engine, sender_id(event), clock.now())
+    await show(event, t.STOPPED if stopped else t.NOT_RUNNING, kb.status(False))
+
+
+async def on_run(message: Message, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings) -> None:
+    await _run(message, db, engine, clock, settings)
+
+
+async def on_run_button(
+    callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
+    await _run(callback, db, engine, clock, settings)
+
+
+async def on_stop(message: Message, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    await _stop(message, db, engine, clock)
+
+
+async def on_stop_button(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    await _stop(callback, db, engine, clock)
+
+
+# --- status ----------------------------------------------------------------------------------------
+
+
+async def status_screen(
+    db: Database, engine: CampaignEngine, user_id: int, now: float
+) -> tuple[str, InlineKeyboardMarkup]:
+    view = await campaign.campaign_status(db, engine, user_id, now)
+    c = view.customer
+    running = c.status == "running"
+    text = t.status(
+        running=running,
+        stop_reason=c.stop_reason,
+        cycle_no=c.cycle_no,
+        cycle_in_progress=c.cycle_in_progress,
+        next_run_at=view.next_run_at,
+        sessions=view.sessions,
+        groups_active=view.groups_active,
+        groups_paused=view.groups_paused,
+        groups_slow=view.groups_slow,
+        last_activity=view.last_activity,
+        interval_s=c.interval_s,
+        plan_sessions=c.plan_sessions,
+        plan_expires_at=c.plan_expires_at,
+        post_kind=c.post_kind,
+        post_link=c.post_link,
+        post_text=c.post_text,
+        now=now,
+    )
+    return text, kb.status(running)
+
+
+async def on_status(message: Message, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    text, markup = await status_screen(db, engine, sender_id(message), clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_status_button(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    text, markup = await status_screen(db, engine, sender_id(callback), clock.now())
+    await show(callback, text, markup)
+
+
+def setup() -> Router:
+    router = Router(name="customer_campaign")
+    router.message.filter(IsPrivate())
+    router.callback_query.filter(IsPrivate())
+    router.message.register(on_interval, Command("interval"))
+    router.message.register(on_interval_answer, IntervalForm.waiting, F.text, ~F.text.startswith("/"))
+    router.message.register(on_run, Command("run"))
+    router.message.register(on_stop, Command("stop"))
+    router.message.register(on_status, Command("status"))
+    router.callback_query.register(on_interval_button, MenuCb.filter(F.action == MenuAction.INTERVAL))
+    router.callback_query.register(on_interval_other, MenuCb.filter(F.action == MenuAction.INTERVAL_OTHER))
+    router.callback_query.register(on_interval_preset, IntervalCb.filter())
+    router.callback_query.register(on_run_button, MenuCb.filter(F.action == MenuAction.RUN))
+    router.callback_query.register(on_stop_button, MenuCb.filter(F.action == MenuAction.STOP))
+    router.callback_query.register(on_status_button, MenuCb.filter(F.action == MenuAction.STATUS))
+    return router

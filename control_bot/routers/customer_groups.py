@@ -1,0 +1,172 @@
+"""/groups, /addgroups (text or a .txt file), /delgroup, default groups and resuming paused groups."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from control_bot import keyboards as kb
+from control_bot import texts as t
+from control_bot.callbacks import GroupResumeCb, GroupsPageCb, MenuAction, MenuCb
+from control_bot.filters import IsPrivate
+from control_bot.render import show
+from control_bot.routers.common import sender_id
+from control_bot.services import campaign
+from control_bot.services.campaign import AddGroupsResult
+from engine.clock import Clock
+from storage.db import Database
+from storage.errors import InputError
+
+
+class GroupsForm(StatesGroup):
+    adding = State()
+    removing = State()
+
+
+async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
+    own = await campaign.list_groups(db, user_id, now)
+    per_page = kb.GROUPS_PER_PAGE
+    pages = max(1, math.ceil(len(own) / per_page))
+    page = min(max(page, 0), pages - 1)
+    shown = own[page * per_page : (page + 1) * per_page]
+    paused = sum(1 for g in own if not g.active)
+    text = t.groups_list(
+        [(g.ref, t.group_state(g.paused_reason, g.slowmode_until, g.slowmode_seconds, now)) for g in shown],
+        first=page * per_page + 1,
+        total=len(own),
+        active=len(own) - paused,
+        paused=paused,
+        page=page,
+        pages=pages,
+        limit=campaign.MAX_GROUPS_PER_CUSTOMER,
+    )
+    markup = kb.groups(
+        [(g.id, g.ref) for g in shown if not g.active], page, pages, await campaign.has_default_groups(db)
+    )
+    return text, markup
+
+
+def _added(result: AddGroupsResult) -> str:
+    return t.groups_added(result.added, result.existing, result.bad, result.over_limit, result.limit, result.total)
+
+
+async def on_groups(message: Message, db: Database, clock: Clock) -> None:
+    text, markup = await groups_screen(db, sender_id(message), 0, clock.now())
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_groups_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
+    text, markup = await groups_screen(db, sender_id(callback), 0, clock.now())
+    await show(callback, text, markup)
+
+
+async def on_groups_page(callback: CallbackQuery, callback_data: GroupsPageCb, db: Database, clock: Clock) -> None:
+    text, markup = await groups_screen(db, sender_id(callback), callback_data.page, clock.now())
+    await show(callback, text, markup)
+
+
+async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, form: State) -> None:
+    await campaign.require_customer(db, sender_id(event), clock.now())
+    await state.set_state(form)
+    await show(event, t.GROUPS_ASK if form == GroupsForm.adding else t.DEL_GROUP_ASK, kb.cancel())
+
+
+async def on_addgroups(message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock) -> None:
+    if not (command.args or "").strip():
+        await _ask(message, state, db, clock, GroupsForm.adding)
+        return
+    result = await campaign.add_groups(db, sender_id(message), command.args or "", clock.now())
+    await message.answer(_added(result), reply_markup=kb.back_to_menu())
+
+
+async def on_addgroups_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
+    result = await campaign.add_groups(db, sender_id(message), message.text or "", clock.now())
+    await state.clear()
+    await message.answer(_added(result), reply_markup=kb.back_to_menu())
+
+
+async def on_groups_file(message: Message, state: FSMContext, bot: Bot, db: Database, clock: Clock) -> None:
+    document = message.document
+    assert document is not None  # the filter registered below
+    user_id = sender_id(message)
+    await campaign.require_customer(db, user_id, clock.now())
+    if not (document.file_name or "").lower().endswith(".txt"):
+        raise InputError(t.GROUPS_FILE_NOT_TXT)
+    if (document.file_size or 0) > campaign.MAX_GROUPS_FILE_BYTES:
+        raise InputError(t.groups_file_too_big(campaign.MAX_GROUPS_FILE_BYTES // 1024))
+    buffer = io.BytesIO()
+    await bot.download(document, destination=buffer)
+    result = await campaign.add_groups(db, user_id, campaign.decode_groups_file(buffer.getvalue()), clock.now())
+    await state.clear()
+    await message.answer(_added(result), reply_markup=kb.back_to_menu())
+
+
+async def on_add_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+    await _ask(callback, state, db, clock, GroupsForm.adding)
+
+
+async def on_defaults(message: Message, db: Database, clock: Clock) -> None:
+    result = await campaign.add_default_groups(db, sender_id(message), clock.now())
+    await message.answer(_added(result), reply_markup=kb.back_to_menu())
+
+
+async def on_defaults_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
+    result = await campaign.add_default_groups(db, sender_id(callback), clock.now())
+    await show(callback, _added(result), kb.back_to_menu())
+
+
+async def on_delgroup(message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock) -> None:
+    if not (command.args or "").strip():
+        await _ask(message, state, db, clock, GroupsForm.removing)
+        return
+    ref, left = await campaign.remove_group(db, sender_id(message), command.args or "", clock.now())
+    await message.answer(t.group_removed(ref, left), reply_markup=kb.back_to_menu())
+
+
+async def on_delgroup_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
+    ref, left = await campaign.remove_group(db, sender_id(message), message.text or "", clock.now())
+    await state.clear()
+    await message.answer(t.group_removed(ref, left), reply_markup=kb.back_to_menu())
+
+
+async def on_del_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+    await _ask(callback, state, db, clock, GroupsForm.removing)
+
+
+async def on_resume(callback: CallbackQuery, callback_data: GroupResumeCb, db: Database, clock: Clock) -> None:
+    user_id = sender_id(callback)
+    group = await campaign.resume_group(db, user_id, callback_data.group_id, clock.now())
+    text, markup = await groups_screen(db, user_id, 0, clock.now())
+    await show(callback, text, markup, toast=t.group_resumed(group.ref))
+
+
+async def on_not_text_answer(message: Message) -> None:
+    await message.answer(t.GROUPS_FILE_NOT_TXT, reply_markup=kb.cancel())
+
+
+def setup() -> Router:
+    router = Router(name="customer_groups")
+    router.message.filter(IsPrivate())
+    router.callback_query.filter(IsPrivate())
+    router.message.register(on_groups, Command("groups"))
+    router.message.register(on_addgroups, Command("addgroups"))
+    router.message.register(on_delgroup, Command("delgroup"))
+    router.message.register(on_defaults, Command("usedefaults"))
+    router.message.register(on_addgroups_answer, GroupsForm.adding, F.text, ~F.text.startswith("/"))
+    router.message.register(on_delgroup_answer, GroupsForm.removing, F.text, ~F.text.startswith("/"))
+    # A document from a customer can only be a list of groups (admins' uploads are routed before us).
+    router.message.register(on_groups_file, F.document)
+    router.message.register(on_not_text_answer, GroupsForm.adding, ~F.text)
+    router.callback_query.register(on_groups_button, MenuCb.filter(F.action == MenuAction.GROUPS))
+    router.callback_query.register(on_add_button, MenuCb.filter(F.action == MenuAction.ADD_GROUPS))
+    router.callback_query.register(on_del_button, MenuCb.filter(F.action == MenuAction.DEL_GROUP))
+    router.callback_query.register(on_defaults_button, MenuCb.filter(F.action == MenuAction.DEFAULT_GROUPS))
+    router.callback_query.register(on_groups_page, GroupsPageCb.filter())
+    router.callback_query.register(on_resume, GroupResumeCb.filter())
+    return router

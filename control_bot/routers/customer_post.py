@@ -1,0 +1,81 @@
+"""/post: the message the campaign sends (a t.me link to forward, or a formatted text)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from control_bot import keyboards as kb
+from control_bot import texts as t
+from control_bot.callbacks import MenuAction, MenuCb
+from control_bot.filters import IsPrivate
+from control_bot.render import show
+from control_bot.routers.common import entity_dicts, sender_id
+from control_bot.services import campaign
+from engine.clock import Clock
+from storage.customers import Customer
+from storage.db import Database
+
+
+class PostForm(StatesGroup):
+    waiting = State()
+
+
+def _saved(customer: Customer) -> str:
+    running = customer.status == "running"
+    if customer.post_kind == "link" and customer.post_link:
+        return t.post_saved_link(customer.post_link, running)
+    return t.post_saved_text(customer.post_text or "", running)
+
+
+async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+    customer = await campaign.require_customer(db, sender_id(event), clock.now())
+    await state.set_state(PostForm.waiting)
+    current = t.post_current(customer.post_kind, customer.post_link, customer.post_text)
+    await show(event, f"{current}\n\n{t.POST_ASK}", kb.cancel())
+
+
+async def on_post(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
+    text, entities = campaign.command_argument(message.text or "", entity_dicts(message.entities))
+    if not text:
+        await _ask(message, state, db, clock)
+        return
+    customer = await campaign.set_post(db, sender_id(message), text, entities, clock.now())
+    await message.answer(_saved(customer), reply_markup=kb.back_to_menu())
+
+
+async def on_post_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
+    # A refused answer raises before the state is cleared: the question stays open for another try.
+    customer = await campaign.set_post(
+        db, sender_id(message), message.text or "", entity_dicts(message.entities), clock.now()
+    )
+    await state.clear()
+    await message.answer(_saved(customer), reply_markup=kb.back_to_menu())
+
+
+async def on_post_not_text(message: Message) -> None:
+    await message.answer(t.POST_NOT_TEXT, reply_markup=kb.cancel())
+
+
+async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
+    customer = await campaign.require_customer(db, sender_id(callback), clock.now())
+    await show(callback, t.post_current(customer.post_kind, customer.post_link, customer.post_text), kb.post())
+
+
+async def on_set_post_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+    await _ask(callback, state, db, clock)
+
+
+def setup() -> Router:
+    router = Router(name="customer_post")
+    router.message.filter(IsPrivate())
+    router.callback_query.filter(IsPrivate())
+    router.message.register(on_post, Command("post"))
+    router.message.register(on_post_answer, PostForm.waiting, F.text, ~F.text.startswith("/"))
+    router.message.register(on_post_not_text, PostForm.waiting, ~F.text)
+    router.callback_query.register(on_post_button, MenuCb.filter(F.action == MenuAction.POST))
+    router.callback_query.register(on_set_post_button, MenuCb.filter(F.action == MenuAction.SET_POST))
+    return router

@@ -1,0 +1,480 @@
+"""The customer's campaign: every rule of the customer side, as plain async functions.
+
+Handlers parse the update, call one of these and render the result; nothing here knows about aiogram.
+Bad input raises a ``storage.errors`` class (with a ``user_message``) before anything is written, so a
+refused request never changes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from control_bot import texts as t
+from engine.links import parse_group_ref, parse_group_refs, parse_post_link
+from pool.assign import assign, ensure_plan
+from storage import customers, groups
+from storage import sessions as session_rows
+from storage.customers import Customer
+from storage.db import Database, fetchall, fetchone
+from storage.errors import (
+    AccessDenied,
+    CampaignNotReady,
+    InputError,
+    IntervalError,
+    NoPairCapacity,
+    NotEnoughSessions,
+    NotFound,
+)
+from storage.groups import Group
+from storage.logfiles import customer_log_path, tail_customer_log
+
+logger = logging.getLogger(__name__)
+
+MAX_GROUPS_PER_CUSTOMER = 200
+MAX_POST_UTF16 = 4096
+MAX_GROUPS_FILE_BYTES = 256 * 1024
+LOG_LINES = 100
+
+EntityDict = dict[str, Any]
+
+
+class CampaignEngine(Protocol):
+    """What the customer side needs from ``engine.engine.Engine``."""
+
+    async def start_campaign(self, customer_id: int) -> object: ...
+
+    async def stop_campaign(self, customer_id: int, reason: str) -> object: ...
+
+    async def reschedule(self, customer_id: int) -> object: ...
+
+    def next_run_at(self, customer_id: int) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class IntervalBounds:
+    min_s: int
+    max_s: int
+
+
+# --- access ----------------------------------------------------------------------------------------
+
+
+async def get_customer(db: Database, user_id: int) -> Customer | None:
+    async with db.read() as conn:
+        return await customers.get(conn, user_id)
+
+
+async def require_customer(db: Database, user_id: int, now: float) -> Customer:
+    """The caller's customer record with an active plan, else AccessDenied naming their user id."""
+    customer = await get_customer(db, user_id)
+    if customer is None:
+        raise AccessDenied(t.not_a_customer(user_id))
+    if not customer.plan_active(now):
+        raise AccessDenied(t.plan_ended(user_id, min(customer.plan_expires_at, now)))
+    return customer
+
+
+# --- the post --------------------------------------------------------------------------------------
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: the unit of Telegram's limits and entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shift_entities(entities: Sequence[Mapping[str, Any]], cut: int, new_length: int) -> list[EntityDict]:
+    """Entities re-based after ``cut`` UTF-16 units were removed from the front of the text and the
+    text was cut to ``new_length`` units: clipped to what is left, dropped when nothing is."""
+    out: list[EntityDict] = []
+    for entity in entities:
+        start = int(entity["offset"]) - cut
+        end = int(entity["offset"]) + int(entity["length"]) - cut
+        start, end = max(start, 0), min(end, new_length)
+        if end <= start:
+            continue
+        moved = dict(entity)
+        moved["offset"], moved["length"] = start, end - start
+        out.append(moved)
+    return out
+
+
+def trim_post(text: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
+    """The text without surrounding whitespace, its entities moved to match."""
+    stripped_front = text.lstrip()
+    cut = utf16_len(text) - utf16_len(stripped_front)
+    body = stripped_front.rstrip()
+    return body, shift_entities(entities, cut, utf16_len(body))
+
+
+def command_argument(text: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
+    """What follows ``/command[@bot]`` in a message, with the formatting entities re-based on it."""
+    match = re.match(r"/\S*", text)
+    cut_chars = match.end() if match else 0
+    rest = text[cut_chars:]
+    moved = shift_entities(entities, utf16_len(text[:cut_chars]), utf16_len(rest))
+    return trim_post(rest, moved)
+
+
+_LINK_START_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?:/|$)|[@+])", re.I)
+
+
+def looks_like_link(text: str) -> bool:
+    """One token that a person would mean as a link (so a parse error is reported, not sent as text)."""
+    return bool(text) and not any(ch.isspace() for ch in text) and bool(_LINK_START_RE.match(text))
+
+
+async def set_post(
+    db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float
+) -> Customer:
+    """Set the post from what the customer sent: a post link to forward, or a text with formatting."""
+    await require_customer(db, user_id, now)
+    body, moved = trim_post(text, entities)
+    if not body:
+        raise InputError(t.POST_EMPTY)
+    if looks_like_link(body):
+        ref = parse_post_link(body)
+        async with db.tx() as conn:
+            await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, False, now)
+            customer = await customers.get(conn, user_id)
+        logger.info("post set to %s", ref.link, extra={"customer_id": user_id})
+    else:
+        units = utf16_len(body)
+        if units > MAX_POST_UTF16:
+            raise InputError(t.post_too_long(units, MAX_POST_UTF16))
+        async with db.tx() as conn:
+            await customers.set_post_text(conn, user_id, body, moved, now)
+            customer = await customers.get(conn, user_id)
+        logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
+    assert customer is not None
+    return customer
+
+
+# --- groups ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddGroupsResult:
+    added: list[str]
+    existing: list[str]
+    bad: list[tuple[str, str]]
+    over_limit: list[str]
+    limit: int
+    total: int
+
+
+async def _add_refs(
+    db: Database, user_id: int, refs: Sequence[str], bad: list[tuple[str, str]], now: float, limit: int
+) -> AddGroupsResult:
+    async with db.tx() as conn:
+        have = {g.ref for g in await groups.list_for(conn, user_id)}
+        new = [r for r in refs if r not in have]
+        room = max(0, limit - len(have))
+        added, existing = await groups.add_many(conn, user_id, new[:room], now)
+        total = len(have) + len(added)
+    if added:
+        logger.info("added %d group(s): %s", len(added), ", ".join(added[:20]), extra={"customer_id": user_id})
+    return AddGroupsResult(
+        added=added,
+        existing=[r for r in refs if r in have] + existing,
+        bad=bad,
+        over_limit=new[room:],
+        limit=limit,
+        total=total,
+    )
+
+
+async def add_groups(
+    db: Database, user_id: int, text: str, now: float, *, limit: int = MAX_GROUPS_PER_CUSTOMER
+) -> AddGroupsResult:
+    """Add every readable reference in ``text``; the unreadable ones are named in the result."""
+    await require_customer(db, user_id, now)
+    good, bad = parse_group_refs(text)
+    return await _add_refs(db, user_id, [g.ref for g in good], bad, now, limit)
+
+
+def decode_groups_file(data: bytes) -> str:
+    if len(data) > MAX_GROUPS_FILE_BYTES:
+        raise InputError(t.groups_file_too_big(MAX_GROUPS_FILE_BYTES // 1024))
+    return data.decode("utf-8-sig", errors="replace")
+
+
+async def add_default_groups(
+    db: Database, user_id: int, now: float, *, limit: int = MAX_GROUPS_PER_CUSTOMER
+) -> AddGroupsResult:
+    """Copy the admin's default groups into the customer's list."""
+    await require_customer(db, user_id, now)
+    async with db.read() as conn:
+        defaults = await groups.list_defaults(conn)
+    if not defaults:
+        raise NotFound(t.NO_DEFAULT_GROUPS)
+    return await _add_refs(db, user_id, defaults, [], now, limit)
+
+
+async def has_default_groups(db: Database) -> bool:
+    row = await db.fetchone("SELECT 1 FROM default_groups LIMIT 1")
+    return row is not None
+
+
+async def list_groups(db: Database, user_id: int, now: float) -> list[Group]:
+    await require_customer(db, user_id, now)
+    async with db.read() as conn:
+        return await groups.list_for(conn, user_id)
+
+
+async def remove_group(db: Database, user_id: int, text: str, now: float) -> tuple[str, int]:
+    """Remove one group named as the customer wrote it; returns (its ref, groups left)."""
+    await require_customer(db, user_id, now)
+    ref = parse_group_ref(text).ref
+    async with db.tx() as conn:
+        if not await groups.remove(conn, user_id, ref):
+            raise NotFound(t.group_not_yours(ref))
+        left = await groups.count_for(conn, user_id)
+    logger.info("removed group %s", ref, extra={"customer_id": user_id})
+    return ref, left
+
+
+async def resume_group(db: Database, user_id: int, group_id: int, now: float) -> Group:
+    """Resume a paused group by id; an id that is not the caller's own group is NotFound."""
+    await require_customer(db, user_id, now)
+    async with db.tx() as conn:
+        row = await fetchone(conn, "SELECT ref FROM groups WHERE id = ? AND customer_id = ?", (group_id, user_id))
+        if row is None:
+            raise NotFound(t.GROUP_NOT_FOUND)
+        ref = str(row["ref"])
+        if not await groups.resume(conn, user_id, ref):
+            raise InputError(t.group_not_paused(ref))
+        group = await groups.get(conn, user_id, ref)
+    assert group is not None
+    logger.info("group %s resumed", ref, extra={"customer_id": user_id})
+    return group
+
+
+# --- interval --------------------------------------------------------------------------------------
+
+
+def parse_interval_minutes(text: str, bounds: IntervalBounds) -> int:
+    """Minutes as the customer typed them ('15', '7.5', '15 min') to seconds within the bounds."""
+    raw = text.strip()
+    if not raw:
+        raise IntervalError(t.INTERVAL_MISSING)
+    match = re.fullmatch(r"(\d{1,7}(?:[.,]\d{1,3})?)\s*(?:m|min|mins|minutes?)?", raw, re.IGNORECASE)
+    if match is None:
+        raise IntervalError(t.interval_not_number(raw, bounds.min_s, bounds.max_s))
+    number = match.group(1).replace(",", ".")
+    seconds = round(float(number) * 60)
+    if not bounds.min_s <= seconds <= bounds.max_s:
+        raise IntervalError(t.interval_out_of_bounds(number, bounds.min_s, bounds.max_s))
+    return seconds
+
+
+def check_interval_seconds(seconds: int, bounds: IntervalBounds) -> int:
+    if not bounds.min_s <= seconds <= bounds.max_s:
+        raise IntervalError(t.interval_out_of_bounds(t.fmt_minutes(seconds), bounds.min_s, bounds.max_s))
+    return seconds
+
+
+async def set_interval(
+    db: Database, engine: CampaignEngine, user_id: int, seconds: int, bounds: IntervalBounds, now: float
+) -> Customer:
+    """Set the interval; a running campaign's next cycle moves to one new interval after the last."""
+    await require_customer(db, user_id, now)
+    check_interval_seconds(seconds, bounds)
+    async with db.tx() as conn:
+        await customers.set_interval(conn, user_id, seconds, now)
+        customer = await customers.get(conn, user_id)
+    assert customer is not None
+    if customer.status == "running":
+        await engine.reschedule(user_id)
+    logger.info("interval set to %d min", seconds // 60, extra={"customer_id": user_id})
+    return customer
+
+
+# --- run / stop ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartResult:
+    started: bool  # False: it was already running
+    sessions: int
+    groups_active: int
+    interval_s: int
+    next_run_at: float | None
+    sessions_short: int = 0  # the plan wants this many more than the pool could give now
+
+
+async def start_campaign(
+    db: Database,
+    engine: CampaignEngine,
+    sessions_dir: Path,
+    user_id: int,
+    now: float,
+    *,
+    low_pool_threshold: int = 0,
+) -> StartResult:
+    """Check the campaign can run, give it its plan's sessions from the pool, and start it."""
+    customer = await require_customer(db, user_id, now)
+    async with db.read() as conn:
+        own_groups = await groups.list_for(conn, user_id)
+    active = sum(1 for g in own_groups if g.active)
+    if customer.status == "running":
+        owned = await _owned_session_count(db, user_id)
+        return StartResult(False, owned, active, customer.interval_s, engine.next_run_at(user_id))
+    missing: list[str] = []
+    if not customer.has_post:
+        missing.append(t.RUN_NEEDS_POST)
+    if not own_groups:
+        missing.append(t.RUN_NEEDS_GROUPS)
+    elif not active:
+        missing.append(t.RUN_ALL_PAUSED)
+    if missing:
+        raise CampaignNotReady(t.run_not_ready(missing))
+    short = 0
+    try:
+        owned = len(await ensure_plan(db, sessions_dir, user_id, now, low_threshold=low_pool_threshold))
+    except (NotEnoughSessions, NoPairCapacity) as exc:
+        # The pool cannot fill the plan now: take what it has and run short rather than not at all
+        # (the engine tops the plan up at each cycle as sessions come back).
+        if isinstance(exc, NotEnoughSessions) and exc.free > 0:
+            with contextlib.suppress(NotEnoughSessions, NoPairCapacity):
+                await assign(db, sessions_dir, user_id, exc.free, now, low_threshold=low_pool_threshold)
+        owned = await _owned_session_count(db, user_id)
+        logger.warning("plan not filled: %s", exc.user_message, extra={"customer_id": user_id})
+        if owned == 0:
+            if isinstance(exc, NotEnoughSessions):
+                raise CampaignNotReady(t.run_no_sessions(exc.wanted, exc.free)) from exc
+            raise CampaignNotReady(t.RUN_NO_PAIR) from exc
+        short = max(0, customer.plan_sessions - owned)
+    logger.info("starting with %d session(s) and %d active group(s)", owned, active, extra={"customer_id": user_id})
+    await engine.start_campaign(user_id)
+    return StartResult(True, owned, active, customer.interval_s, engine.next_run_at(user_id), short)
+
+
+async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> bool:
+    """Stop the campaign; False when it was not running."""
+    customer = await require_customer(db, user_id, now)
+    if customer.status != "running":
+        return False
+    await engine.stop_campaign(user_id, t.STOP_REASON_CUSTOMER)
+    return True
+
+
+# --- status, stats, logs ---------------------------------------------------------------------------
+
+
+async def _owned_session_count(db: Database, user_id: int) -> int:
+    async with db.read() as conn:
+        return len(await session_rows.list_for_owner(conn, user_id))
+
+
+@dataclass(frozen=True)
+class StatusView:
+    customer: Customer
+    sessions: dict[str, int]  # state -> count of the customer's own sessions
+    groups_total: int
+    groups_active: int
+    groups_paused: int
+    groups_slow: int
+    next_run_at: float | None
+    last_activity: float | None
+    now: float
+
+
+async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, now: float) -> StatusView:
+    customer = await require_customer(db, user_id, now)
+    async with db.read() as conn:
+        owned = await session_rows.list_for_owner(conn, user_id)
+        own_groups = await groups.list_for(conn, user_id)
+        stats_row = await fetchone(conn, "SELECT last_activity FROM stats WHERE customer_id = ?", (user_id,))
+    states: dict[str, int] = {}
+    for row in owned:
+        states[row.state] = states.get(row.state, 0) + 1
+    paused = sum(1 for g in own_groups if not g.active)
+    slow = sum(1 for g in own_groups if g.active and g.slowmode_until is not None and g.slowmode_until > now)
+    running = customer.status == "running"
+    return StatusView(
+        customer=customer,
+        sessions=states,
+        groups_total=len(own_groups),
+        groups_active=len(own_groups) - paused,
+        groups_paused=paused,
+        groups_slow=slow,
+        next_run_at=engine.next_run_at(user_id) if running else None,
+        last_activity=stats_row["last_activity"] if stats_row else None,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class StatsView:
+    total_posts: int
+    total_success: int
+    total_failures: int
+    total_flood_waits: int
+    total_messages_sent: int
+    active_sessions: int
+    banned_sessions: int
+    last_activity: float | None
+    per_group: list[tuple[str, int, int]]  # (group ref, success, failures), busiest first
+
+
+_COUNTERS = ("total_posts", "total_success", "total_failures", "total_flood_waits", "total_messages_sent")
+
+
+async def campaign_stats(db: Database, user_id: int, now: float) -> StatsView:
+    await require_customer(db, user_id, now)
+    async with db.read() as conn:
+        row = await fetchone(conn, "SELECT * FROM stats WHERE customer_id = ?", (user_id,))
+        per_group = await fetchall(
+            conn,
+            "SELECT group_ref, success, failures FROM group_stats WHERE customer_id = ?"
+            " ORDER BY success + failures DESC, group_ref",
+            (user_id,),
+        )
+        active = await fetchone(
+            conn, "SELECT COUNT(*) FROM sessions WHERE owner_id = ? AND state = 'assigned'", (user_id,)
+        )
+    counters = {name: int(row[name]) if row else 0 for name in _COUNTERS}
+    return StatsView(
+        **counters,
+        active_sessions=int(active[0]) if active else 0,
+        banned_sessions=int(row["banned_sessions"]) if row else 0,
+        last_activity=row["last_activity"] if row else None,
+        per_group=[(str(r["group_ref"]), int(r["success"]), int(r["failures"])) for r in per_group],
+    )
+
+
+async def recent_log_lines(db: Database, logs_dir: Path, user_id: int, now: float) -> list[str]:
+    """The customer's last log lines (their own folder only: the path comes from their user id)."""
+    await require_customer(db, user_id, now)
+    return await asyncio.to_thread(tail_customer_log, logs_dir, user_id, LOG_LINES)
+
+
+MAX_LOG_FILE_BYTES = 45 * 1024 * 1024  # under the Bot API's 50 MB upload limit
+
+
+def _newest_log(logs_dir: Path, user_id: int) -> tuple[str, bytes] | None:
+    folder = customer_log_path(logs_dir, user_id, "x").parent
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".log")
+    except FileNotFoundError:
+        return None
+    if not files:
+        return None
+    newest = files[-1]
+    with newest.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - MAX_LOG_FILE_BYTES))
+        return newest.stem, fh.read()
+
+
+async def latest_log_file(db: Database, logs_dir: Path, user_id: int, now: float) -> tuple[str, bytes] | None:
+    """(day, contents) of the customer's newest daily log file (its end, if huge), or None."""
+    await require_customer(db, user_id, now)
+    return await asyncio.to_thread(_newest_log, logs_dir, user_id)
