@@ -1,0 +1,149 @@
+"""The engine's Telegram accounts: one long-lived port per session, and the peers it has resolved.
+
+A port is opened through the factory with the session's credentials, connected once and reused by
+every cycle; it is closed when the session leaves its customer (dead, limited, revoked) or at
+shutdown. A per-session lock makes "never two live ports for one session" hold even when two
+coroutines ask for the same session at once.
+
+Peers are cached per session (access hashes are per account) in memory and in ``peer_cache``, so a
+session resolves each group and the post's source channel once in its life, and a steady-state cycle
+makes one request per post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from engine.clock import Clock, wait_with_timeout
+from engine.ledger import Ledger
+from engine.port import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind
+from pool import lifecycle
+from storage import peers as peer_rows
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Account", "Accounts"]
+
+
+@dataclass
+class Account:
+    """One connected session."""
+
+    session_id: int
+    port: AccountPort
+    info: AccountInfo
+    peers: dict[str, Peer] = field(default_factory=dict)
+    resolves: int = 0
+
+
+class Accounts:
+    """Every open port of the engine, by session id."""
+
+    def __init__(
+        self,
+        db: Database,
+        factory: AccountFactory,
+        sessions_dir: Path,
+        ledger: Ledger,
+        clock: Clock,
+        *,
+        connect_timeout: float = 30.0,
+        resolve_timeout: float = 30.0,
+    ) -> None:
+        self.db = db
+        self.factory = factory
+        self.sessions_dir = sessions_dir
+        self.ledger = ledger
+        self.clock = clock
+        self.connect_timeout = connect_timeout
+        self.resolve_timeout = resolve_timeout
+        self._open: dict[int, Account] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def __contains__(self, session_id: int) -> bool:
+        return session_id in self._open
+
+    @property
+    def open_sessions(self) -> list[int]:
+        return sorted(self._open)
+
+    def _lock(self, session_id: int) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        return lock
+
+    async def get(self, session_id: int) -> Account:
+        """The session's connected account, opening and connecting it on first use.
+
+        Raises what opening or connecting raised (Telethon errors, TimeoutError, NotFound for a
+        missing file); the caller classifies it. A port that failed to connect is closed again."""
+        account = self._open.get(session_id)
+        if account is not None:
+            return account
+        async with self._lock(session_id):
+            account = self._open.get(session_id)
+            if account is not None:
+                return account
+            credentials = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+            port = self.factory.open(credentials)
+            try:
+                info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            except BaseException:
+                await self._close_port(session_id, port)
+                raise
+            async with self.db.read() as conn:
+                cached = await peer_rows.load(conn, session_id)
+            peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
+            account = Account(session_id, port, info, peers)
+            self._open[session_id] = account
+            logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
+            return account
+
+    async def peer(self, account: Account, ref: str) -> Peer:
+        """The peer for '@name' / '-100<id>' as this account sees it: cached, or resolved once and stored."""
+        peer = account.peers.get(ref)
+        if peer is not None:
+            return peer
+        peer = await wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout)
+        account.resolves += 1
+        account.peers[ref] = peer
+        now = self.clock.now()
+        cached = peer_rows.CachedPeer(peer.kind, peer.id, peer.access_hash)
+        await self.ledger.run(lambda conn: peer_rows.store(conn, account.session_id, ref, cached, now))
+        return peer
+
+    async def forget_peer(self, account: Account, ref: str) -> None:
+        """Drop a cached peer that Telegram refused as invalid, so the next cycle resolves it again."""
+        if account.peers.pop(ref, None) is not None:
+            await self.ledger.run(lambda conn: peer_rows.forget(conn, account.session_id, ref))
+
+    async def close(self, session_id: int) -> None:
+        """Close the session's port (it left its customer or died)."""
+        async with self._lock(session_id):
+            account = self._open.pop(session_id, None)
+            if account is not None:
+                await self._close_port(session_id, account.port)
+        self._locks.pop(session_id, None)
+
+    async def close_all(self) -> None:
+        for session_id in list(self._open):
+            await self.close(session_id)
+
+    async def retain(self, keep: set[int], among: set[int]) -> None:
+        """Close the ports of sessions in ``among`` that are not in ``keep`` (they changed owner)."""
+        for session_id in among - keep:
+            if session_id in self._open:
+                await self.close(session_id)
+
+    @staticmethod
+    async def _close_port(session_id: int, port: AccountPort) -> None:
+        try:
+            await port.close()
+        except Exception:
+            logger.warning("closing the port of session %d failed", session_id, exc_info=True)

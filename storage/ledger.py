@@ -1,0 +1,278 @@
+"""The send ledger (table ``sends``) and the statistics kept beside it.
+
+One row per (campaign, cycle, group), enforced by a UNIQUE constraint. Its life:
+
+    (no row) --intent--> pending --answer--> sent | failed | in_doubt | waiting | skipped
+    waiting  --intent--> pending             (a flood wait ended: the same random_id is sent again)
+    pending  --found at resume--> in_doubt   (the process died between request and answer)
+
+``sent``, ``failed``, ``in_doubt`` and ``skipped`` are final: nothing overwrites them (the SQL guards
+it), so a cycle resumed after a crash never sends to a group twice. The functions here take many rows
+at once (``executemany``) because the engine commits concurrent sends in groups; the statistics change
+in the same statement batch, hence the same transaction, as the outcomes that cause them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from storage.db import fetchall, fetchone
+
+SendOutcome = Literal["pending", "sent", "failed", "waiting", "skipped", "in_doubt"]
+FINAL_OUTCOMES: frozenset[str] = frozenset({"sent", "failed", "skipped", "in_doubt"})
+
+
+@dataclass(frozen=True)
+class SendRow:
+    customer_id: int
+    cycle_no: int
+    group_ref: str
+    session_id: int | None
+    outcome: SendOutcome
+    error: str | None
+    message_id: int | None
+    random_id: int
+    attempts: int
+    flood_waits: int
+    started_at: float
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A send about to be made: committed as 'pending' before the request leaves."""
+
+    customer_id: int
+    cycle_no: int
+    group_ref: str
+    session_id: int
+    random_id: int
+    started_at: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """How a send (or a group that was not sent to) ended in this cycle.
+
+    ``attempts`` and ``flood_waits`` are added to the row's counters. A row that had no intent (a group
+    skipped or left waiting) is inserted."""
+
+    customer_id: int
+    cycle_no: int
+    group_ref: str
+    session_id: int | None
+    outcome: SendOutcome
+    random_id: int
+    finished_at: float
+    error: str | None = None
+    message_id: int | None = None
+    attempts: int = 0
+    flood_waits: int = 0
+
+
+@dataclass(frozen=True)
+class Stats:
+    customer_id: int
+    total_posts: int
+    total_success: int
+    total_failures: int
+    total_flood_waits: int
+    total_messages_sent: int
+    banned_sessions: int
+    last_activity: float | None
+
+
+def _send_row(row: sqlite3.Row) -> SendRow:
+    return SendRow(
+        customer_id=row["customer_id"],
+        cycle_no=row["cycle_no"],
+        group_ref=row["group_ref"],
+        session_id=row["session_id"],
+        outcome=row["outcome"],
+        error=row["error"],
+        message_id=row["message_id"],
+        random_id=row["random_id"],
+        attempts=row["attempts"],
+        flood_waits=row["flood_waits"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+_INTENT_SQL = (
+    "INSERT INTO sends (customer_id, cycle_no, group_ref, session_id, outcome, random_id, started_at)"
+    " VALUES (?, ?, ?, ?, 'pending', ?, ?)"
+    " ON CONFLICT (customer_id, cycle_no, group_ref) DO UPDATE SET outcome = 'pending',"
+    " session_id = excluded.session_id, started_at = excluded.started_at WHERE sends.outcome = 'waiting'"
+)
+
+_RESULT_SQL = (
+    "INSERT INTO sends (customer_id, cycle_no, group_ref, session_id, outcome, error, message_id, random_id,"
+    " attempts, flood_waits, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (customer_id, cycle_no, group_ref) DO UPDATE SET outcome = excluded.outcome,"
+    " error = excluded.error, message_id = excluded.message_id,"
+    " session_id = COALESCE(excluded.session_id, sends.session_id),"
+    " attempts = sends.attempts + excluded.attempts, flood_waits = sends.flood_waits + excluded.flood_waits,"
+    " finished_at = excluded.finished_at"
+    " WHERE sends.outcome IN ('pending', 'waiting')"
+)
+
+_STATS_SQL = (
+    "INSERT INTO stats (customer_id, total_posts, total_success, total_failures, total_flood_waits,"
+    " total_messages_sent, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (customer_id) DO UPDATE SET total_posts = total_posts + excluded.total_posts,"
+    " total_success = total_success + excluded.total_success,"
+    " total_failures = total_failures + excluded.total_failures,"
+    " total_flood_waits = total_flood_waits + excluded.total_flood_waits,"
+    " total_messages_sent = total_messages_sent + excluded.total_messages_sent,"
+    " last_activity = MAX(COALESCE(last_activity, 0), COALESCE(excluded.last_activity, 0))"
+)
+
+_GROUP_STATS_SQL = (
+    "INSERT INTO group_stats (customer_id, group_ref, success, failures) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (customer_id, group_ref) DO UPDATE SET success = success + excluded.success,"
+    " failures = failures + excluded.failures"
+)
+
+# A post that went through clears the group's failure streak and, when the group is known to have
+# slow mode, opens its next window (so the engine never sends into it).
+_GROUP_SENT_SQL = (
+    "UPDATE groups SET consecutive_failures = 0, last_error = NULL,"
+    " slowmode_until = CASE WHEN slowmode_seconds > 0 THEN ? + slowmode_seconds ELSE slowmode_until END"
+    " WHERE customer_id = ? AND ref = ?"
+    " AND (consecutive_failures != 0 OR last_error IS NOT NULL OR slowmode_seconds > 0)"
+)
+
+
+async def insert_intents(conn: aiosqlite.Connection, intents: Sequence[Intent]) -> list[bool]:
+    """Record the intents as 'pending' (new rows, or 'waiting' rows taken up again).
+
+    Returns, per intent, whether it was recorded; False means the row already had another outcome and
+    the send must not be made."""
+    if not intents:
+        return []
+    before = conn.total_changes
+    await conn.executemany(
+        _INTENT_SQL,
+        [(i.customer_id, i.cycle_no, i.group_ref, i.session_id, i.random_id, i.started_at) for i in intents],
+    )
+    if conn.total_changes - before == len(intents):
+        return [True] * len(intents)
+    accepted: list[bool] = []
+    for intent in intents:
+        row = await fetchone(
+            conn,
+            "SELECT outcome, started_at, session_id FROM sends WHERE customer_id = ? AND cycle_no = ?"
+            " AND group_ref = ?",
+            (intent.customer_id, intent.cycle_no, intent.group_ref),
+        )
+        accepted.append(
+            row is not None
+            and row["outcome"] == "pending"
+            and row["started_at"] == intent.started_at
+            and row["session_id"] == intent.session_id
+        )
+    return accepted
+
+
+async def apply_results(conn: aiosqlite.Connection, results: Sequence[Result]) -> None:
+    """Write the outcomes and add them to ``stats``, ``group_stats`` and the groups' health."""
+    if not results:
+        return
+    await conn.executemany(
+        _RESULT_SQL,
+        [
+            (
+                r.customer_id, r.cycle_no, r.group_ref, r.session_id, r.outcome, r.error, r.message_id,
+                r.random_id, r.attempts, r.flood_waits, r.finished_at, r.finished_at,
+            )
+            for r in results
+        ],
+    )
+    per_customer: dict[int, list[float]] = {}
+    per_group: dict[tuple[int, str], list[int]] = {}
+    sent_groups: list[tuple[float, int, str]] = []
+    for r in results:
+        counts = per_customer.setdefault(r.customer_id, [0, 0, 0, 0, 0, 0.0])
+        finished = r.outcome in ("sent", "failed")
+        counts[0] += finished
+        counts[1] += r.outcome == "sent"
+        counts[2] += r.outcome == "failed"
+        counts[3] += r.flood_waits
+        counts[4] += r.outcome == "sent"
+        if finished:
+            counts[5] = max(counts[5], r.finished_at)
+            group = per_group.setdefault((r.customer_id, r.group_ref), [0, 0])
+            group[0] += r.outcome == "sent"
+            group[1] += r.outcome == "failed"
+        if r.outcome == "sent":
+            sent_groups.append((r.finished_at, r.customer_id, r.group_ref))
+    stats_rows = [
+        (cid, int(c[0]), int(c[1]), int(c[2]), int(c[3]), int(c[4]), c[5] or None)
+        for cid, c in per_customer.items()
+        if any(c[:5])
+    ]
+    if stats_rows:
+        await conn.executemany(_STATS_SQL, stats_rows)
+    if per_group:
+        await conn.executemany(_GROUP_STATS_SQL, [(cid, ref, s, f) for (cid, ref), (s, f) in per_group.items()])
+    if sent_groups:
+        await conn.executemany(_GROUP_SENT_SQL, sent_groups)
+
+
+async def cycle_rows(conn: aiosqlite.Connection, customer_id: int, cycle_no: int) -> dict[str, SendRow]:
+    rows = await fetchall(
+        conn, "SELECT * FROM sends WHERE customer_id = ? AND cycle_no = ?", (customer_id, cycle_no)
+    )
+    return {r["group_ref"]: _send_row(r) for r in rows}
+
+
+async def pending_to_in_doubt(
+    conn: aiosqlite.Connection, customer_id: int, cycle_no: int, now: float
+) -> list[str]:
+    """A 'pending' row of an interrupted cycle: the request may or may not have been delivered. It
+    becomes 'in_doubt' and is never sent again. Returns the groups concerned."""
+    rows = await fetchall(
+        conn,
+        "UPDATE sends SET outcome = 'in_doubt', error = 'interrupted', finished_at = ?"
+        " WHERE customer_id = ? AND cycle_no = ? AND outcome = 'pending' RETURNING group_ref",
+        (now, customer_id, cycle_no),
+    )
+    return [r[0] for r in rows]
+
+
+async def get_stats(conn: aiosqlite.Connection, customer_id: int) -> Stats:
+    row = await fetchone(conn, "SELECT * FROM stats WHERE customer_id = ?", (customer_id,))
+    if row is None:
+        return Stats(customer_id, 0, 0, 0, 0, 0, 0, None)
+    return Stats(**{k: row[k] for k in row.keys()})  # noqa: SIM118 - sqlite3.Row is not iterable by keys
+
+
+async def group_stats(conn: aiosqlite.Connection, customer_id: int) -> dict[str, tuple[int, int]]:
+    """(success, failures) per group ref."""
+    rows = await fetchall(
+        conn, "SELECT group_ref, success, failures FROM group_stats WHERE customer_id = ?", (customer_id,)
+    )
+    return {r["group_ref"]: (int(r["success"]), int(r["failures"])) for r in rows}
+
+
+async def add_banned_session(conn: aiosqlite.Connection, customer_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO stats (customer_id, banned_sessions) VALUES (?, 1)"
+        " ON CONFLICT (customer_id) DO UPDATE SET banned_sessions = banned_sessions + 1",
+        (customer_id,),
+    )
+
+
+async def recent(conn: aiosqlite.Connection, customer_id: int, limit: int = 50) -> list[SendRow]:
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM sends WHERE customer_id = ? ORDER BY cycle_no DESC, id DESC LIMIT ?",
+        (customer_id, limit),
+    )
+    return [_send_row(r) for r in rows]
