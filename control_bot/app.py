@@ -42,6 +42,7 @@ from engine.config import EngineConfig
 from engine.engine import Engine
 from engine.port import AccountFactory
 from pool.layout import ensure_layout
+from pool.startup import prepare_pool
 from storage.db import Database
 from storage.logfiles import RedactingFilter, setup_logging
 
@@ -70,10 +71,12 @@ def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
     if settings.engine.backend == "simulated":
         from sandbox.world import World
 
+        # Every delivery is appended here, so posts can be audited across restarts (and crashes).
+        log_path = settings.paths.data_dir / "world_deliveries.jsonl"
         world_file = settings.engine.world_file
         if world_file is not None:
-            return World.from_file(world_file, clock)
-        return World(clock, lenient=True)
+            return World.from_file(world_file, clock, log_path=log_path)
+        return World(clock, lenient=True, log_path=log_path)
     from engine.telethon_adapter import ClientSettings, TelethonFactory
 
     return TelethonFactory(ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold))
@@ -241,6 +244,9 @@ class App:
         self._closed = True
         await self._stop_services()
         await self.bot.session.close()
+        close_factory = getattr(self.factory, "close", None)
+        if callable(close_factory):
+            close_factory()
         await self.db.close()
 
 
@@ -265,6 +271,11 @@ async def create_app(
     factory = factory or make_factory(settings, clock)
     db = await Database.open(settings.db_path)
     try:
+        report = await prepare_pool(
+            db, settings.paths.sessions_dir, max_sessions_per_pair=settings.pool.max_sessions_per_pair
+        )
+        for line in report.lines():
+            logger.warning("session folders: %s", line)
         bot = make_bot(settings, pacing)
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         engine = Engine(

@@ -242,9 +242,11 @@ class Engine:
             self.scheduler.schedule(customer_id, customer.interval_s, now)
         logger.info("campaign started", extra={"customer_id": customer_id})
 
-    async def stop_campaign(self, customer_id: int, reason: str, *, event: bool = False) -> None:
+    async def stop_campaign(self, customer_id: int, reason: str, *, event: bool = False, wait: bool = False) -> None:
         """Stop the campaign: no new cycle, the running one stops after its sends in flight.
-        ``event`` records CAMPAIGN_STOPPED for the customer (for stops they did not ask for)."""
+        ``event`` records CAMPAIGN_STOPPED for the customer (for stops they did not ask for); ``wait``
+        returns only once a running cycle has ended and the campaign's ports are closed (before its
+        sessions may go back to the pool)."""
         rt = self.rt
         now = self.clock.now()
         await self.ledger.run(self._stop_op(customer_id, reason, now, event=event, close_cycle=False))
@@ -256,6 +258,10 @@ class Engine:
         task = self._cycles.get(customer_id)
         if task is not None and not task.done():
             rt.aborts[customer_id] = reason
+            if wait:
+                bound = self.config.shutdown_timeout + self.config.send_timeout
+                await asyncio.wait({task}, timeout=bound)
+                await self._release_sessions(customer_id)
         else:
             await self._release_sessions(customer_id)
         logger.info("campaign stopped: %s", reason, extra={"customer_id": customer_id})

@@ -73,7 +73,7 @@ class StopRecorder:
     def __init__(self) -> None:
         self.stopped: list[tuple[int, str]] = []
 
-    async def stop_campaign(self, customer_id: int, reason: str) -> None:
+    async def stop_campaign(self, customer_id: int, reason: str, *, wait: bool = False) -> None:
         self.stopped.append((customer_id, reason))
 
 

@@ -121,7 +121,7 @@ async def grant_plan(
 
 
 class CampaignStopper(Protocol):
-    async def stop_campaign(self, customer_id: int, reason: str) -> object: ...
+    async def stop_campaign(self, customer_id: int, reason: str, *, wait: bool = False) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ async def revoke_plan(
     if customer is None:
         raise NotFound(f"There is no customer with id {user_id}: nothing was changed.")
     if engine is not None and customer.status == "running":
-        await engine.stop_campaign(user_id, REVOKE_REASON)
+        # Wait for a running cycle: its sessions must be closed before they go back to the pool.
+        await engine.stop_campaign(user_id, REVOKE_REASON, wait=True)
     async with db.tx() as conn:
         await customers.end_plan(conn, user_id, now, REVOKE_REASON)
         await events.add(conn, user_id, EventKind.PLAN_REVOKED, now)
