@@ -139,13 +139,17 @@ def _score(session_id: int, ref: str) -> int:
 
 
 def assign_groups(groups: list[Group], session_ids: list[int]) -> dict[int, list[Group]]:
-    """Rendezvous hashing: each group goes to the session with the highest score for it, so adding or
-    removing a session moves only the groups that must move. Groups keep their list order."""
+    """Rendezvous hashing with bounded loads: each group goes to the session with the highest score for
+    it that still has room (at most ceil(groups / sessions) each), so the load is even (a cycle lasts as
+    long as its busiest session) and adding or removing a session moves few groups. Groups keep their
+    list order."""
     plan: dict[int, list[Group]] = {sid: [] for sid in session_ids}
     if not session_ids:
         return plan
+    room = -(-len(groups) // len(session_ids))
     for group in groups:
-        best = max(session_ids, key=lambda sid: _score(sid, group.ref))
+        ranked = sorted(session_ids, key=lambda sid: _score(sid, group.ref), reverse=True)
+        best = next(sid for sid in ranked if len(plan[sid]) < room)
         plan[best].append(group)
     return plan
 
@@ -479,13 +483,14 @@ def _record_group_failure(
 
 # The slow-mode windows Telegram offers; a measured window is rounded up to one of them.
 SLOW_MODE_WINDOWS = (10, 30, 60, 300, 900, 3600)
+SLOW_MODE_SLACK = 2.0
 
 
 def slow_mode_window(remaining: int, since_last_post: float | None) -> int:
     """The group's window, from SLOWMODE_WAIT (time *left*) and how long ago we last posted there."""
     seen = remaining + max(0.0, since_last_post or 0.0)
     for window in SLOW_MODE_WINDOWS:
-        if window >= seen:
+        if window + SLOW_MODE_SLACK >= seen:  # the wait is rounded up to whole seconds
             return window
     return int(seen + 0.999)
 

@@ -228,6 +228,7 @@ class World:
         self.step_hook: Any = None  # Callable[[str, str], None]: called with (point, account key)
         self._dedupe: dict[tuple[str, int, int], int] = {}
         self._last_post: dict[tuple[str, int], float] = {}
+        self._slow_told: dict[tuple[str, int], float] = {}
         self._max_msg: dict[int, int] = {}
         self._live: dict[str, SimPort] = {}
         self._hashes: dict[tuple[str, int], int] = {}
@@ -350,7 +351,7 @@ class World:
     def from_dict(cls, data: Mapping[str, Any], clock: Clock, *, log_path: Path | None = None) -> World:
         """A world from JSON-like data::
 
-        {"lenient": false, "latency": 0.05,
+        {"lenient": false, "latency": 0.05, "dedupe": true,
          "accounts": [{"key": "<sha256 of auth key>", "username": "seller1"}],
          "channels": [{"username": "ads", "posts": [1, 2], "noforwards": false}],
          "groups": [{"username": "cats", "members": "*", "slow_mode": 30, "topics": [5],
@@ -358,7 +359,11 @@ class World:
          "faults": [{"kind": "flood_wait", "account": "<key>", "after": 3, "seconds": 600}]}
         """
         world = cls(
-            clock, lenient=bool(data.get("lenient", False)), latency=float(data.get("latency", 0.0)), log_path=log_path
+            clock,
+            lenient=bool(data.get("lenient", False)),
+            latency=float(data.get("latency", 0.0)),
+            log_path=log_path,
+            dedupe=bool(data.get("dedupe", True)),
         )
         for item in data.get("accounts", ()):
             world.add_account(
@@ -430,6 +435,14 @@ class World:
 
     def live_ports(self) -> int:
         return len(self._live)
+
+    def peer_seen_by(self, account: str, ref: str) -> Peer:
+        """The peer ``account`` would get by resolving ``ref`` (an existing chat), without a request:
+        for seeding peer caches in benchmarks."""
+        chat = self.chat(ref)
+        if chat is None:
+            raise KeyError(ref)
+        return self._peer_for(chat, account)
 
     # --- the rules -----------------------------------------------------------------------------------
 
@@ -618,7 +631,11 @@ class World:
             now = self.clock.now()
             last = self._last_post.get((account.key, dest.id))
             if dest.slow_mode and last is not None and now < last + dest.slow_mode:
-                self.violations.append(Violation("slow_mode", account.key, now, dest.ref))
+                # The first refusal is how a client learns a group's slow mode; asking again inside a
+                # window it was told about is the breach.
+                if self._slow_told.get((account.key, dest.id), 0.0) > now:
+                    self.violations.append(Violation("slow_mode", account.key, now, dest.ref))
+                self._slow_told[(account.key, dest.id)] = last + dest.slow_mode
                 raise errors.SlowModeWaitError(request=None, capture=max(1, int(last + dest.slow_mode - now + 0.999)))
             message_id = dest.next_msg_id
             dest.next_msg_id += 1

@@ -77,16 +77,20 @@ async def test_groups_stay_on_their_session(db: Database, tmp_path: Path) -> Non
     await engine.shutdown()
 
 
-def test_rendezvous_assignment_moves_only_the_groups_of_a_removed_session() -> None:
+def test_group_assignment_is_even_and_moves_few_groups_when_sessions_change() -> None:
     groups = [
         group_rows.Group(i, CID, f"@g{i}", NOW, 0, None, None, None, None, None) for i in range(60)
     ]
     before = assign_groups(groups, [1, 2, 3])
+    assert sorted(len(v) for v in before.values()) == [20, 20, 20]  # a cycle lasts as long as its busiest session
+    assert sorted(g.ref for v in before.values() for g in v) == sorted(g.ref for g in groups)
     after = assign_groups(groups, [1, 3])
-    assert sum(len(v) for v in before.values()) == 60
-    assert all(before[k] for k in (1, 2, 3))
-    for sid in (1, 3):
-        assert set(g.ref for g in before[sid]) <= set(g.ref for g in after[sid])
+    assert sorted(len(v) for v in after.values()) == [30, 30]
+    kept = sum(len({g.ref for g in before[sid]} & {g.ref for g in after[sid]}) for sid in (1, 3))
+    assert kept >= 0.85 * 40  # the removed session's 20 groups move; the others almost all stay
+    grown = assign_groups(groups, [1, 2, 3, 4])
+    assert sorted(len(v) for v in grown.values()) == [15, 15, 15, 15]
+    assert sum(len({g.ref for g in before[sid]} & {g.ref for g in grown[sid]}) for sid in (1, 2, 3)) >= 40
 
 
 async def test_sends_are_spaced_per_session(db: Database, tmp_path: Path) -> None:
@@ -176,8 +180,9 @@ async def test_slow_mode_windows_are_learnt_and_never_entered(db: Database, tmp_
     assert all(g >= 600 for g in gaps)
     assert len(slow) >= 5
     assert len(s.world.deliveries_to("@fast_group")) == 12
-    # Telegram told us once (the engine could not know before); never again after that.
-    assert len([v for v in s.world.violations if v.kind == "slow_mode"]) == 1
+    # Telegram told us once (the engine could not know before, and that refusal is no breach); the
+    # engine never asked again inside a window it knew about.
+    assert [v for v in s.world.violations if v.kind == "slow_mode"] == []
     group = (await s.groups())["@slow_group"]
     assert group.slowmode_seconds is not None and group.slowmode_seconds >= 600
     await engine.shutdown()

@@ -154,8 +154,13 @@ async def test_slow_mode_window_per_account_and_group(clock: FakeClock) -> None:
         await forward(pa, sa, da, 3)
     assert info.value.seconds == 30
     assert classify(info.value).kind is OutcomeKind.SLOW_MODE
-    await clock.advance(30)
-    await forward(pa, sa, da, 4)
+    assert world.violations == []  # the first refusal is how a client learns the window
+    await clock.advance(10)
+    with pytest.raises(errors.SlowModeWaitError):
+        await forward(pa, sa, da, 4)  # asking again inside a window it was told about
+    assert [v.kind for v in world.violations] == ["slow_mode"]
+    await clock.advance(20)
+    await forward(pa, sa, da, 5)
     assert [v.kind for v in world.violations] == ["slow_mode"]
 
 
