@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import io
 import json
-import logging
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World
 from storage import sessions as session_rows
 from storage.ledger import get_stats
-from storage.logfiles import setup_logging
+from storage.logfiles import preserved_logging, setup_logging
 
 TOKEN = "100200300:DEMO-token-of-the-offline-sandbox-bot-xx"  # noqa: S105 - the sandbox accepts any token
 ADMIN_ID = 1001
@@ -256,9 +255,7 @@ def _settings(tmp: Path, api_base: str) -> Any:
 
 async def run_demo(emit: Emit) -> DemoResult:
     started = time.perf_counter()
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    with tempfile.TemporaryDirectory(prefix="adbot-demo-") as tmp_name:
+    with preserved_logging(), tempfile.TemporaryDirectory(prefix="adbot-demo-") as tmp_name:
         tmp = Path(tmp_name)
         clock = FakeClock(time.time(), auto=True)
         world, keys = build_world(clock)
@@ -285,12 +282,6 @@ async def run_demo(emit: Emit) -> DemoResult:
                     await app.close()
         finally:
             await clock.aclose()
-            for handler in list(root.handlers):
-                root.removeHandler(handler)
-                handler.close()
-            for handler in saved[0]:
-                root.addHandler(handler)
-            root.setLevel(saved[1])
     result.seconds = time.perf_counter() - started
     return result
 

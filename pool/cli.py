@@ -7,41 +7,17 @@ control bot uses (``pool.intake``, ``pool.pairs``, ``pool.status``, ``pool.recon
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
+from control_bot.cli import add_config_flag, run_with_db
 from storage.db import Database
 
 if TYPE_CHECKING:
     from control_bot.config import Settings
-
-T = TypeVar("T")
-
-
-def _config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $ADBOT_CONFIG, else ./config.toml)"
-    )
-
-
-def _run(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    from control_bot.config import load_settings
-
-    settings = load_settings(args.config)
-
-    async def main() -> T:
-        db = await Database.open(settings.db_path)
-        try:
-            return await work(settings, db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
@@ -74,7 +50,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         results = await import_files(db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time())
         return unreadable + results
 
-    results = _run(args, work)
+    results = run_with_db(args, work)
     for r in results:
         if r.accepted:
             print(f"accepted  {r.filename} -> session #{r.session_id}")
@@ -88,7 +64,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from pool.status import format_status, pool_status
 
-    status = _run(args, lambda _settings, db: pool_status(db))
+    status = run_with_db(args, lambda _settings, db: pool_status(db))
     print(json.dumps(status, indent=2) if args.json else format_status(status))
     return 0
 
@@ -99,7 +75,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     async def work(settings: Settings, db: Database) -> ReconcileReport:
         return await reconcile(db, settings.paths.sessions_dir)
 
-    report = _run(args, work)
+    report = run_with_db(args, work)
     for line in report.lines():
         print(line)
     print("session folders agree with the database" if report.clean else f"{len(report.lines())} finding(s)")
@@ -115,7 +91,7 @@ def _cmd_pairs_add(args: argparse.Namespace) -> int:
     async def work(settings: Settings, db: Database) -> ApiPair:
         return await add_pair(db, args.api_id, api_hash, capacity=settings.pool.max_sessions_per_pair, now=time.time())
 
-    pair = _run(args, work)
+    pair = run_with_db(args, work)
     print(f"API pair {pair.api_id} added (up to {pair.capacity} sessions)")
     return 0
 
@@ -123,7 +99,7 @@ def _cmd_pairs_add(args: argparse.Namespace) -> int:
 def _cmd_pairs_list(args: argparse.Namespace) -> int:
     from pool.pairs import list_pairs
 
-    pairs = _run(args, lambda _settings, db: list_pairs(db))
+    pairs = run_with_db(args, lambda _settings, db: list_pairs(db))
     if args.json:
         print(json.dumps([{"api_id": p.api_id, "used": p.used, "capacity": p.capacity} for p in pairs], indent=2))
     elif not pairs:
@@ -136,7 +112,7 @@ def _cmd_pairs_list(args: argparse.Namespace) -> int:
 def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     from pool.pairs import parse_api_id, remove_pair
 
-    _run(args, lambda _settings, db: remove_pair(db, args.api_id))
+    run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id))
     print(f"API pair {parse_api_id(args.api_id)} removed")
     return 0
 
@@ -148,16 +124,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = pool_sub.add_parser("import", help="add .session files (with .json sidecars) or .zip archives of them")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_import)
 
     p = pool_sub.add_parser("status", help="sessions per state, API pair usage, sessions per customer")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_status)
 
     p = pool_sub.add_parser("reconcile", help="move session files to the folders the database says")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_reconcile)
 
     pairs = subparsers.add_parser("pairs", help="API pairs (api_id, api_hash) for sessions without their own")
@@ -166,15 +142,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = pairs_sub.add_parser("add", help="add an API pair from my.telegram.org")
     p.add_argument("api_id", metavar="API_ID")
     p.add_argument("api_hash", metavar="API_HASH", help="32 hex characters, or - to read it from stdin")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_pairs_add)
 
     p = pairs_sub.add_parser("list", help="API pairs and how many sessions use each")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_pairs_list)
 
     p = pairs_sub.add_parser("remove", help="remove an API pair no session uses")
     p.add_argument("api_id", metavar="API_ID")
-    _config_flag(p)
+    add_config_flag(p)
     p.set_defaults(handler=_cmd_pairs_remove)

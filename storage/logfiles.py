@@ -14,7 +14,8 @@ import re
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -163,3 +164,21 @@ def setup_logging(
     for noisy in ("aiogram.event", "telethon", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return redactor
+
+
+@contextmanager
+def preserved_logging() -> Iterator[None]:
+    """Restore the root logger's handlers and level afterwards (closing the ones added meanwhile), for
+    code that installs logging for a while: the demo, tests."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            if handler not in handlers:
+                handler.close()
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)

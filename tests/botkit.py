@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from storage import customers
 from storage import pairs as pair_rows
 from storage.customers import Customer
 from storage.db import Database
-from storage.logfiles import setup_logging
+from storage.logfiles import preserved_logging, setup_logging
 
 TOKEN = "123456789:AAE_sandbox-token-for-adbot-bot-tests_x"
 BOT_USERNAME = "adbot_test_bot"
@@ -211,18 +210,9 @@ def labels(view: MessageView) -> list[str]:
 @contextlib.contextmanager
 def customer_logs(logs_dir: Path) -> Any:
     """Install the per-customer log files on the root logger for the block (as ``adbot run`` does)."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    setup_logging(logs_dir, console=False, secrets=[TOKEN])
-    try:
+    with preserved_logging():
+        setup_logging(logs_dir, console=False, secrets=[TOKEN])
         yield logs_dir
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 @contextlib.asynccontextmanager

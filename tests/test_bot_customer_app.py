@@ -4,7 +4,6 @@ a failing start-up releases what it took, commands are registered for customers 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import stat
@@ -20,23 +19,15 @@ from control_bot import texts as t
 from control_bot.services import campaign
 from sandbox.botuser import BotApiEmulator
 from storage.errors import StorageBusy
+from storage.logfiles import preserved_logging
 
 ALICE = 1001
 
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
+    with preserved_logging():
         yield
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def test_run_serves_until_sigterm_and_returns_0(tmp_path: Path, restore_logging: None) -> None:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from storage.logfiles import REDACTED, RedactingFilter, customer_log_path, setup_logging, tail_customer_log
+from storage.logfiles import (
+    REDACTED,
+    RedactingFilter,
+    customer_log_path,
+    preserved_logging,
+    setup_logging,
+    tail_customer_log,
+)
 
 TOKEN = "123456789:AAHfG7xk-secretSECRETsecret_0123456789ab"
 API_HASH = "0123456789abcdef0123456789abcdef"
@@ -17,18 +24,9 @@ AUTH_KEY_HEX = "ab" * 256
 
 @pytest.fixture
 def logs(tmp_path: Path) -> Iterator[Path]:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    setup_logging(tmp_path / "logs", console=False, secrets=["custom-secret-value"])
-    try:
+    with preserved_logging():
+        setup_logging(tmp_path / "logs", console=False, secrets=["custom-secret-value"])
         yield tmp_path / "logs"
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
 
 
 def test_filter_removes_token_hash_and_key_from_a_line() -> None:
