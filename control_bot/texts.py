@@ -345,26 +345,46 @@ def groups_list(
     return head + "\n\n" + "\n".join(lines)
 
 
+# Telegram refuses a message over 4096 characters of parsed text: each list of a groups report gets a
+# share of that (in characters as shown, before HTML escaping), whatever the customer sent.
+_ADDED_BUDGET, _LIST_BUDGET, _BAD_BUDGET = 1500, 500, 1200
+
+
+def _fitting(items: Sequence[str], count: int, budget: int) -> list[str]:
+    """The first of ``items`` (at most ``count``) whose lengths, with a separator each, fit ``budget``."""
+    kept: list[str] = []
+    for item in items[:count]:
+        budget -= len(item) + 2
+        if budget < 0:
+            break
+        kept.append(item)
+    return kept
+
+
 def groups_added(
     added: list[str], existing: list[str], bad: list[tuple[str, str]], over_limit: list[str], limit: int, total: int
 ) -> str:
     parts: list[str] = []
     if added:
-        parts.append(f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>" for r in added[:50]))
-        if len(added) > 50:
-            parts[-1] += f" and {len(added) - 50} more"
+        shown = _fitting(added, 50, _ADDED_BUDGET)
+        parts.append(f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>" for r in shown))
+        if len(added) > len(shown):
+            parts[-1] += f" and {len(added) - len(shown)} more"
     if existing:
-        shown = ", ".join(esc(r) for r in existing[:20]) + (" …" if len(existing) > 20 else "")
-        parts.append(f"Already in your list ({len(existing)}): {shown}")
+        shown = _fitting(existing, 20, _LIST_BUDGET)
+        listed = ", ".join(esc(r) for r in shown) + (" …" if len(existing) > len(shown) else "")
+        parts.append(f"Already in your list ({len(existing)}): {listed}")
     if over_limit:
+        shown = _fitting(over_limit, 20, _LIST_BUDGET)
         parts.append(
             f"⚠ Not added, you reached the limit of {limit} groups ({len(over_limit)}): "
-            + ", ".join(esc(r) for r in over_limit[:20])
-            + (" …" if len(over_limit) > 20 else "")
+            + ", ".join(esc(r) for r in shown)
+            + (" …" if len(over_limit) > len(shown) else "")
         )
     if bad:
-        lines = "\n".join(f"• {esc(reason)}" for _, reason in bad[:20])
-        more = f"\n… and {len(bad) - 20} more" if len(bad) > 20 else ""
+        reasons = _fitting([reason for _, reason in bad], 20, _BAD_BUDGET)
+        lines = "\n".join(f"• {esc(reason)}" for reason in reasons)
+        more = f"\n… and {len(bad) - len(reasons)} more" if len(bad) > len(reasons) else ""
         parts.append(f"❌ Not understood ({len(bad)}):\n{lines}{more}")
     if not added and not existing and not over_limit and not bad:
         parts.append("Nothing to add.")

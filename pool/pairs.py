@@ -19,7 +19,8 @@ _HASH_RE = re.compile(r"[0-9a-fA-F]{32}")
 def parse_api_id(value: str | int) -> int:
     """A positive integer as my.telegram.org shows it."""
     text = str(value).strip()
-    if not text.isdigit() or not 0 < int(text) < 2**31:
+    # isascii: str.isdigit() also passes "²" and other digits int() refuses; 10 digits bound int()'s work.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) < 2**31:
         raise InputError("The API id must be a positive whole number, as shown on my.telegram.org.")
     return int(text)
 

@@ -62,8 +62,11 @@ def _text(value: Any) -> str | None:
 
 
 def _api_id(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        # isascii: str.isdigit() also passes "²", which int() refuses; the length bounds int()'s work.
+        if text.isascii() and text.isdigit() and len(text) <= 10:
+            value = int(text)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
         raise Invalid("app_id must be a positive integer")
     return value

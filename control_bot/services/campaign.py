@@ -41,6 +41,7 @@ MAX_GROUPS_PER_CUSTOMER = 200
 MAX_POST_UTF16 = 4096
 MAX_GROUPS_FILE_BYTES = 256 * 1024
 LOG_LINES = 100
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
 
 EntityDict = dict[str, Any]
 
@@ -243,6 +244,8 @@ async def remove_group(db: Database, user_id: int, text: str, now: float) -> tup
 async def resume_group(db: Database, user_id: int, group_id: int, now: float) -> Group:
     """Resume a paused group by id; an id that is not the caller's own group is NotFound."""
     await require_customer(db, user_id, now)
+    if not 0 < group_id <= MAX_ROW_ID:  # a forged button: SQLite cannot even bind a bigger integer
+        raise NotFound(t.GROUP_NOT_FOUND)
     async with db.tx() as conn:
         row = await fetchone(conn, "SELECT ref FROM groups WHERE id = ? AND customer_id = ?", (group_id, user_id))
         if row is None:
