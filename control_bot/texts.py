@@ -656,7 +656,7 @@ def _ev_no_replacement(p: Mapping[str, Any], admin: bool) -> str:
 
 
 def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
-    group = _p(p, "group", _p(p, "ref", _p(p, "group_ref")))
+    group = esc(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
     if admin:
         return f"⏸ Group <code>{group}</code>{_whose(p)} paused: {_reason(p, 'it kept failing')}."
     return (
