@@ -44,6 +44,7 @@ import aiosqlite
 from engine.accounts import Account, Accounts
 from engine.clock import Clock, DeadlineExceeded, wait_with_timeout
 from engine.config import EngineConfig
+from engine.gate import Gate
 from engine.ledger import Ledger
 from engine.links import random_id_for
 from engine.outcomes import Outcome, OutcomeKind, classify
@@ -65,6 +66,7 @@ __all__ = ["CycleReport", "Runtime", "assign_groups", "run_cycle"]
 
 T = TypeVar("T")
 SendStatus = Literal["sent", "failed", "waiting", "skipped", "in_doubt", "refused", "not_started"]
+PREPARE_CONCURRENCY = 32  # cycles that read their campaign and open their ledger rows at the same time
 
 
 @dataclass
@@ -121,7 +123,7 @@ class Runtime:
     clock: Clock
     config: EngineConfig
     sessions_dir: Path
-    semaphore: asyncio.Semaphore
+    semaphore: Gate  # bounds sends in flight across every campaign
     notify: Callable[[], None]
     next_due: Callable[[int, float, int], float]  # (customer, cycle started at, interval) -> next cycle
     rng: random.Random = field(default_factory=random.Random)
@@ -130,6 +132,7 @@ class Runtime:
     aborts: dict[int, str] = field(default_factory=dict)  # customer -> why its running cycle must stop
     owned: dict[int, set[int]] = field(default_factory=dict)  # customer -> sessions its last cycle used
     plans: dict[int, tuple[tuple[int, ...], tuple[str, ...], dict[int, list[str]]]] = field(default_factory=dict)
+    preparing: Gate = field(default_factory=lambda: Gate(PREPARE_CONCURRENCY))  # cycles being set up at once
     requests: int = 0
 
 
@@ -190,6 +193,7 @@ class Cycle:
         self.started_at = started_at
         self.due = rt.next_due(customer.user_id, started_at, customer.interval_s)
         self.report = report
+        self.post_peer = customer.post_peer if customer.post_kind == "link" else None  # the forward's source
         self._random_ids: dict[str, int] = {}
 
     @property
@@ -270,6 +274,7 @@ class SessionWorker:
         self.account: Account | None = None
         self.sent_once = False  # a request went out for the last group: space the next one
         self.next_send_at = 0.0
+        self.request_at: float | None = None  # when the last post request left (set by the send task)
 
     async def run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
@@ -296,13 +301,16 @@ class SessionWorker:
             if self.next_send_at > now:
                 await rt.clock.sleep(self.next_send_at - now)
                 continue  # re-check abort, waits and slow mode after the pause
+            self.request_at = None
             if not await self.step(group):
                 return
             if self.sent_once:
                 # Spacing runs from the start of one request to the start of the next, so latency
-                # does not add to it.
+                # does not add to it; from when the request really left, not from when this worker
+                # decided to send, which can be earlier by the wait for a slot and the intent's commit.
                 jitter = 1 + rt.rng.uniform(-1, 1) * rt.config.spacing_jitter
-                self.next_send_at = now + rt.config.send_spacing * jitter
+                start = self.request_at if self.request_at is not None else now
+                self.next_send_at = start + rt.config.send_spacing * jitter
                 self.sent_once = False
 
     # --- one group ------------------------------------------------------------------------------------
@@ -313,20 +321,26 @@ class SessionWorker:
         if isinstance(account, bool):
             return account
         peer, topic_id = split_ref(group.ref)
-        try:
-            source = await self._retrying(lambda: self._source(account))
-        except Exception as exc:
-            return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-        try:
-            dest = await self._retrying(lambda: self.rt.accounts.peer(account, peer))
-        except Exception as exc:
-            failure = classify(exc)
-            if failure.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.UNKNOWN, OutcomeKind.POST_INVALID):
-                self.queue.popleft()
-                await self._group_failed(group, failure, attempts=0)
-                self.sent_once = True
-                return True
-            return await self._session_failure(failure, group, resolving=True)
+        # Peers this account resolved before come from its cache without a coroutine: the steady state.
+        post_peer = self.cycle.post_peer
+        source = account.peers.get(post_peer) if post_peer is not None else None
+        if source is None and post_peer is not None:
+            try:
+                source = await self._retrying(lambda: self._source(account))
+            except Exception as exc:
+                return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+        dest = account.peers.get(peer)
+        if dest is None:
+            try:
+                dest = await self._retrying(lambda: self.rt.accounts.peer(account, peer))
+            except Exception as exc:
+                failure = classify(exc)
+                if failure.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.UNKNOWN, OutcomeKind.POST_INVALID):
+                    self.queue.popleft()
+                    await self._group_failed(group, failure, attempts=0)
+                    self.sent_once = True
+                    return True
+                return await self._session_failure(failure, group, resolving=True)
         status, outcome = await run_send(self, group, account, source, dest, topic_id)
         if status == "not_started":
             return False
@@ -518,23 +532,35 @@ async def run_send(
 ) -> tuple[SendStatus, Outcome | None]:
     """Run one send in a task that cancellation does not reach; wait for it even when cancelled."""
     rt = worker.rt
+    loop = asyncio.get_running_loop()
     job = SendJob(worker.cycle.cid, group.ref, worker.sid)
-    task = asyncio.get_running_loop().create_task(_send(worker, job, group, account, source, dest, topic_id))
+    task = loop.create_task(_send(worker, job, group, account, source, dest, topic_id))
     job.task = task
     rt.in_flight.add(job)
-    task.add_done_callback(lambda _t: rt.in_flight.discard(job))
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(task)
-            break
-        except asyncio.CancelledError:
-            if task.done() and task.cancelled():
-                raise
-            cancelled = True  # keep waiting: the answer must reach the ledger
-    if cancelled:
-        raise asyncio.CancelledError
-    return result
+    # The worker waits on a future of its own that the task's end resolves: cancelling the worker
+    # cancels that future, never the task (asyncio.shield's effect, with one callback instead of three).
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def done(_task: asyncio.Task[tuple[SendStatus, Outcome | None]]) -> None:
+        rt.in_flight.discard(job)
+        if not finished.done():
+            finished.set_result(None)
+
+    task.add_done_callback(done)
+    try:
+        await finished
+    except asyncio.CancelledError:
+        if task.done() and task.cancelled():
+            raise
+        while not task.done():  # keep waiting: the answer must reach the ledger
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if task.done() and task.cancelled():
+                    raise
+        task.result()  # what the send raised goes first
+        raise
+    return task.result()
 
 
 async def _send(
@@ -549,7 +575,20 @@ async def _send(
     cycle, rt = worker.cycle, worker.rt
     cid, sid = cycle.cid, worker.sid
     customer = cycle.customer
-    async with rt.semaphore:
+    # The slot bounds requests in flight: held from the intent to the answer, and given back before
+    # the outcome is written so that the next send does not wait for this one's commit.
+    gate = rt.semaphore
+    await gate.acquire()
+    held = True
+
+    def recording() -> None:
+        nonlocal held
+        job.phase = "recording"
+        if held:
+            held = False
+            gate.release()
+
+    try:
         if cycle.aborted:
             return "not_started", None
         job.phase = "intent"
@@ -567,6 +606,7 @@ async def _send(
             attempts += 1
             rt.requests += 1
             cycle.report.requests += 1
+            worker.request_at = rt.clock.now()
             try:
                 if source is not None:
                     assert customer.post_msg_id is not None
@@ -582,7 +622,7 @@ async def _send(
                 message_id = await wait_with_timeout(rt.clock, request, rt.config.send_timeout)
                 outcome = Outcome(OutcomeKind.SENT, "")
             except DeadlineExceeded:
-                job.phase = "recording"
+                recording()
                 return await _record_in_doubt(worker, group, attempts, "timeout")
             except asyncio.CancelledError:
                 if not job.aborted:
@@ -590,7 +630,7 @@ async def _send(
                 task = asyncio.current_task()
                 if task is not None:
                     task.uncancel()
-                job.phase = "recording"
+                recording()
                 return await _record_in_doubt(worker, group, attempts, "shutdown")
             except Exception as exc:
                 outcome = classify(exc)
@@ -603,12 +643,16 @@ async def _send(
                         task = asyncio.current_task()
                         if task is not None:
                             task.uncancel()
-                        job.phase = "recording"
+                        recording()
                         return await _record_in_doubt(worker, group, attempts, "shutdown")
                     continue
             break
-        job.phase = "recording"
+        recording()
         return await _record(worker, group, outcome, message_id, attempts), outcome
+    finally:
+        if held:
+            held = False
+            gate.release()
 
 
 async def _record_in_doubt(
@@ -635,10 +679,12 @@ async def _record(
     if kind is OutcomeKind.FLOOD_WAIT:
         now = rt.clock.now()
         until = now + (outcome.seconds or 0)
-        await lifecycle.set_cooldown(rt.db, sid, until, now)
         worker.cooling = True
+        # The wait and the row in one transaction: a crash keeps both or neither (never a 'pending' row,
+        # later 'in_doubt', for a send that was refused, nor a wait missing from the statistics).
         await rt.ledger.result(
-            cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1)
+            cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1),
+            then=lambda conn: lifecycle.record_cooldown(conn, sid, until, now),
         )
         _log(cid, logging.WARNING, "session %d must wait %s s before posting again (%s)", sid, outcome.seconds,
              outcome.error)
@@ -680,25 +726,76 @@ async def _record(
 async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
     """Run (or resume) the campaign's current cycle. The caller makes sure only one runs per campaign."""
     clock = rt.clock
-    now = clock.now()
-    report = CycleReport(customer_id, started_at=now)
+    report = CycleReport(customer_id, started_at=clock.now())
+    # Cycles due together (a thousand at start-up) are prepared a few at a time: the event loop then
+    # has a bounded amount of work per turn instead of every campaign's reads and rows at once.
+    async with rt.preparing:
+        prepared = await _prepare(rt, customer_id, report)
+    if prepared is None:
+        return report
+    customer, cycle_no, started_at, workers = prepared
+    tasks = [asyncio.get_running_loop().create_task(w.run()) for w in workers]
+    try:
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        report.interrupted = True
+        raise
+    crash: BaseException | None = None
+    for worker_result in outcomes:
+        if isinstance(worker_result, asyncio.CancelledError):
+            report.interrupted = True
+        elif isinstance(worker_result, Exception):
+            logger.error("a session worker of customer %d failed", customer_id, exc_info=worker_result)
+        elif isinstance(worker_result, BaseException):
+            crash = worker_result
+    if crash is not None:
+        raise crash
+    if rt.stopping or report.interrupted:
+        report.interrupted = True
+        _log(customer_id, logging.INFO, "cycle %d interrupted by shutdown: it continues after restart", cycle_no)
+        return report
+    end = clock.now()
+    next_at = rt.next_due(customer_id, started_at, customer.interval_s)
+    still_running = customer_id not in rt.aborts
+
+    await rt.ledger.run_sync(
+        lambda conn: customers.finish_cycle_sync(conn, customer_id, cycle_no, end, next_at if still_running else None)
+    )
+    report.finished_at = end
+    report.next_cycle_at = next_at if still_running else None
+    _log(customer_id, logging.INFO, "cycle %d done: %d sent, %d failed, %d waiting, %d skipped, %d in doubt",
+         cycle_no, report.sent, report.failed, report.waiting, report.skipped, report.in_doubt)
+    if not still_running:
+        report.reason = report.reason or rt.aborts.get(customer_id)
+    return report
+
+
+async def _prepare(
+    rt: Runtime, customer_id: int, report: CycleReport
+) -> tuple[Customer, int, float, list[SessionWorker]] | None:
+    """Read the campaign, open (or resume) its cycle and make its session workers; None when the cycle
+    does not run (``report`` says why)."""
+    now = rt.clock.now()
     async with rt.db.read() as conn:
         customer = await customers.get(conn, customer_id)
     if customer is None or customer.status != "running":
         report.reason = "not_running"
-        return report
+        return None
     if rt.stopping:
         report.reason = "shutdown"
-        return report
+        return None
     rt.aborts.pop(customer_id, None)
     if not customer.plan_active(now):
         await _stop(rt, customer_id, "plan_expired", EventKind.PLAN_EXPIRED, now)
         report.reason = "plan_expired"
-        return report
+        return None
     if not customer.has_post:
         await _stop(rt, customer_id, "no_post", EventKind.CAMPAIGN_STOPPED, now)
         report.reason = "no_post"
-        return report
+        return None
 
     async with rt.db.read() as conn:
         sessions = await session_rows.list_for_owner(conn, customer_id)
@@ -730,7 +827,7 @@ async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
         existing = await rt.ledger.run(settle)
     else:
         started_at = now
-        cycle_no = await rt.ledger.run(lambda conn: customers.begin_cycle(conn, customer_id, now))
+        cycle_no = await rt.ledger.run_sync(lambda conn: customers.begin_cycle_sync(conn, customer_id, now))
         existing = {}
     report.cycle_no = cycle_no
     report.started_at = started_at
@@ -751,44 +848,7 @@ async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
     workers = [SessionWorker(cycle, s, plan[s.id]) for s in sessions if plan[s.id]]
     _log(customer_id, logging.INFO, "cycle %d %s: %d group(s) over %d session(s)", cycle_no,
          "resumed" if report.resumed else "started", len(todo), len(workers))
-    tasks = [asyncio.get_running_loop().create_task(w.run()) for w in workers]
-    try:
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    except asyncio.CancelledError:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        report.interrupted = True
-        raise
-    crash: BaseException | None = None
-    for worker_result in outcomes:
-        if isinstance(worker_result, asyncio.CancelledError):
-            report.interrupted = True
-        elif isinstance(worker_result, Exception):
-            logger.error("a session worker of customer %d failed", customer_id, exc_info=worker_result)
-        elif isinstance(worker_result, BaseException):
-            crash = worker_result
-    if crash is not None:
-        raise crash
-    if rt.stopping or report.interrupted:
-        report.interrupted = True
-        _log(customer_id, logging.INFO, "cycle %d interrupted by shutdown: it continues after restart", cycle_no)
-        return report
-    end = clock.now()
-    next_at = rt.next_due(customer_id, started_at, customer.interval_s)
-    still_running = customer_id not in rt.aborts
-
-    async def finish(conn: aiosqlite.Connection) -> None:
-        await customers.finish_cycle(conn, customer_id, cycle_no, end, next_at if still_running else None)
-
-    await rt.ledger.run(finish)
-    report.finished_at = end
-    report.next_cycle_at = next_at if still_running else None
-    _log(customer_id, logging.INFO, "cycle %d done: %d sent, %d failed, %d waiting, %d skipped, %d in doubt",
-         cycle_no, report.sent, report.failed, report.waiting, report.skipped, report.in_doubt)
-    if not still_running:
-        report.reason = report.reason or rt.aborts.get(customer_id)
-    return report
+    return customer, cycle_no, started_at, workers
 
 
 async def _stop(rt: Runtime, customer_id: int, reason: str, kind: EventKind, now: float) -> None:

@@ -18,6 +18,7 @@ interrupted this way stays open and is resumed (or closed, with "stop") by the n
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,8 @@ from engine.accounts import Accounts
 from engine.clock import Clock
 from engine.config import EngineConfig
 from engine.cycle import CycleReport, Runtime
+from engine.gate import Gate
+from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
 from engine.port import AccountFactory
@@ -91,7 +94,7 @@ class Engine:
             connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout,
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: Gate | None = None
         self._rt: Runtime | None = None
         self._rng = rng or random.Random()
         self._cycles: dict[int, asyncio.Task[CycleReport]] = {}
@@ -114,7 +117,8 @@ class Engine:
         """Rebuild from the database (``on_restart``) and start the scheduler. Inside the running loop."""
         if self._rt is not None:
             return
-        self._semaphore = asyncio.Semaphore(self.config.max_in_flight)
+        tune_gc()
+        self._semaphore = Gate(self.config.max_in_flight)
         self._rt = Runtime(
             db=self.db,
             ledger=self.ledger,
@@ -133,27 +137,38 @@ class Engine:
             self.scheduler.start()
         async with self.db.read() as conn:
             running = await customers.list_running(conn)
+        if not running:
+            return
+        # One transaction for every campaign (not one each): start-up time must not grow with a
+        # round trip per customer.
+        payload = json.dumps({"reason": "restart"})
+
+        async def tell(conn: aiosqlite.Connection, kind: EventKind, uids: list[int]) -> None:
+            await conn.executemany(
+                "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+                [(uid, str(kind), payload, now) for uid in uids],
+            )
+
         if self.config.on_restart == "stop":
-            for customer in running:
-                await self.ledger.run(self._stop_op(customer.user_id, "restart", now, event=True))
-            if running:
-                self.notifier()
-                logger.info("start-up: %d campaign(s) that were running are stopped (on_restart = stop)",
-                            len(running))
+
+            async def stop_all(conn: aiosqlite.Connection) -> None:
+                await tell(conn, EventKind.CAMPAIGN_STOPPED, await customers.stop_all_running(conn, now, "restart"))
+
+            await self.ledger.run(stop_all)
+            logger.info("start-up: %d campaign(s) that were running are stopped (on_restart = stop)", len(running))
         else:
             for customer in running:
                 first = now if customer.cycle_in_progress else max(now, customer.next_cycle_at or now)
                 self._expected[customer.user_id] = first
-
-                async def resumed(conn: aiosqlite.Connection, uid: int = customer.user_id) -> None:
-                    await events.add(conn, uid, EventKind.CAMPAIGN_RESUMED, now, reason="restart")
-
-                await self.ledger.run(resumed)
                 if self.scheduler is not None:
                     self.scheduler.schedule(customer.user_id, customer.interval_s, first)
-            if running:
-                self.notifier()
-                logger.info("start-up: %d campaign(s) resumed", len(running))
+
+            async def resumed(conn: aiosqlite.Connection) -> None:
+                await tell(conn, EventKind.CAMPAIGN_RESUMED, [c.user_id for c in running])
+
+            await self.ledger.run(resumed)
+            logger.info("start-up: %d campaign(s) resumed", len(running))
+        self.notifier()
 
     async def shutdown(self) -> None:
         """Stop gracefully: no new sends, in-flight ones finish or are recorded 'in_doubt', ports closed."""

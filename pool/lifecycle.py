@@ -43,15 +43,20 @@ async def set_cooldown(db: Database, session_id: int, until: float, now: float) 
     """A flood wait: no request before ``until``. An owned session becomes 'cooling'; an idle one only
     records the time (it is honoured when the session is next assigned). Never shortens a wait."""
     async with db.tx() as conn:
-        await _require(conn, session_id)
-        await execute(
-            conn,
-            "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
-            " state = CASE WHEN state = 'assigned' THEN 'cooling' ELSE state END,"
-            " state_changed_at = CASE WHEN state = 'assigned' THEN ? ELSE state_changed_at END"
-            " WHERE id = ?",
-            (until, now, session_id),
-        )
+        await record_cooldown(conn, session_id, until, now)
+
+
+async def record_cooldown(conn: aiosqlite.Connection, session_id: int, until: float, now: float) -> None:
+    """``set_cooldown`` inside the caller's transaction (the engine writes it with the send's row)."""
+    await _require(conn, session_id)
+    await execute(
+        conn,
+        "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
+        " state = CASE WHEN state = 'assigned' THEN 'cooling' ELSE state END,"
+        " state_changed_at = CASE WHEN state = 'assigned' THEN ? ELSE state_changed_at END"
+        " WHERE id = ?",
+        (until, now, session_id),
+    )
 
 
 async def clear_cooldown(db: Database, session_id: int, now: float) -> None:

@@ -19,7 +19,9 @@ session without a readable file is keyed ``session-<id>``.
 Lenient mode (the demo's default): any group reference resolves to a group every account is a member
 of, and any ``@channel/<id>`` post exists. Scripted worlds come from code or a JSON file (see
 ``World.from_dict``). Delivered posts can be appended to a JSON-lines file, flushed per post and read back
-on start, so a process killed with SIGKILL and restarted can be checked for double posts.
+on start, so a process killed with SIGKILL and restarted can be checked for double posts. The chats a
+lenient world made up go to a file beside it (``<log>.chats.jsonl``), written before their peer is
+handed out: a peer the engine cached in its database stays valid after a restart, as on Telegram.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 from telethon import errors
 
@@ -153,8 +155,7 @@ class SimChat:
         return self.everyone or account in self.members or account in self.admins
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One post that arrived in a chat."""
 
     chat_id: int
@@ -221,7 +222,10 @@ class World:
         self.chats: dict[int, SimChat] = {}
         self._by_username: dict[str, SimChat] = {}
         self.faults: list[Fault] = []
-        self.deliveries: list[Delivery] = []
+        # Plain tuples, which the garbage collector stops tracking: a world that logged a million posts
+        # does not lengthen every full collection (and so the pauses of the event loop it shares with
+        # the engine). ``deliveries`` makes them Delivery objects on demand.
+        self._delivered: list[tuple[Any, ...]] = []
         self.violations: list[Violation] = []
         self.requests: Counter[tuple[str, str]] = Counter()
         self.duplicates_suppressed = 0
@@ -234,8 +238,10 @@ class World:
         self._hashes: dict[tuple[str, int], int] = {}
         self._log_path = log_path
         self._log: IO[str] | None = None
+        self._chats_log: IO[str] | None = None
         if log_path is not None:
             self._load_log(log_path)
+            self._load_chats(self._chats_path(log_path))
 
     # --- building the world ------------------------------------------------------------------------
 
@@ -422,6 +428,11 @@ class World:
             if (account is None or acc == account) and (method is None or meth == method)
         )
 
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every post that arrived, in order (a new list on each call)."""
+        return [Delivery._make(item) for item in self._delivered]
+
     def deliveries_to(self, ref: str, topic_id: int | None = None) -> list[Delivery]:
         chat = self.chat(ref)
         if chat is None:
@@ -461,15 +472,11 @@ class World:
         if self.lenient:
             if ref.startswith("@"):
                 name = ref[1:].lower()
-                return self.add_chat(
-                    SimChat(
-                        id=self._new_id(name), username=name, title=name, everyone=True, any_topic=True, any_post=True
-                    )
-                )
+                return self._made_up(SimChat(id=self._new_id(name), username=name, title=name))
             marked = int(ref)
             bare = -marked - _CHANNEL_BASE if marked <= -_CHANNEL_BASE else -marked
             kind: PeerKind = "channel" if marked <= -_CHANNEL_BASE else "chat"
-            return self.add_chat(SimChat(id=bare, kind=kind, everyone=True, any_topic=True, any_post=True))
+            return self._made_up(SimChat(id=bare, kind=kind))
         if ref.startswith("@"):
             raise errors.UsernameNotOccupiedError(request=None)
         raise errors.ChannelPrivateError(request=None)
@@ -662,7 +669,7 @@ class World:
     # --- deliveries and their log ------------------------------------------------------------------
 
     def _record(self, delivery: Delivery) -> None:
-        self.deliveries.append(delivery)
+        self._delivered.append(tuple(delivery))
         self._dedupe[(delivery.account, delivery.chat_id, delivery.random_id)] = delivery.message_id
         self._last_post[(delivery.account, delivery.chat_id)] = delivery.at
         self._max_msg[delivery.chat_id] = max(self._max_msg.get(delivery.chat_id, 0), delivery.message_id)
@@ -670,7 +677,7 @@ class World:
             if self._log is None:
                 self._log_path.parent.mkdir(parents=True, exist_ok=True)
                 self._log = self._log_path.open("a", encoding="utf-8")
-            self._log.write(json.dumps(asdict(delivery), ensure_ascii=False) + "\n")
+            self._log.write(json.dumps(delivery._asdict(), ensure_ascii=False) + "\n")
             self._log.flush()
 
     def _load_log(self, path: Path) -> None:
@@ -686,15 +693,51 @@ class World:
             except (ValueError, TypeError):
                 logger.warning("world log %s: skipping an unreadable line (torn write?)", path)
                 continue
-            self.deliveries.append(delivery)
+            self._delivered.append(tuple(delivery))
             self._dedupe[(delivery.account, delivery.chat_id, delivery.random_id)] = delivery.message_id
             self._last_post[(delivery.account, delivery.chat_id)] = delivery.at
             self._max_msg[delivery.chat_id] = max(self._max_msg.get(delivery.chat_id, 0), delivery.message_id)
 
+    @staticmethod
+    def _chats_path(log_path: Path) -> Path:
+        return log_path.with_name(log_path.stem + ".chats.jsonl")
+
+    def _made_up(self, chat: SimChat) -> SimChat:
+        """A chat a lenient world creates on first sight: everyone may post, any topic, any post id.
+        Logged (and flushed) before its peer leaves the world, so the next process knows it too."""
+        chat.everyone = chat.any_topic = chat.any_post = True
+        self.add_chat(chat)
+        if self._log_path is not None:
+            if self._chats_log is None:
+                self._log_path.parent.mkdir(parents=True, exist_ok=True)
+                self._chats_log = self._chats_path(self._log_path).open("a", encoding="utf-8")
+            self._chats_log.write(json.dumps({"id": chat.id, "kind": chat.kind, "username": chat.username}) + "\n")
+            self._chats_log.flush()
+        return chat
+
+    def _load_chats(self, path: Path) -> None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                chat = SimChat(id=int(item["id"]), kind=item["kind"], username=item["username"],
+                               title=item["username"] or "", everyone=True, any_topic=True, any_post=True)
+            except (ValueError, TypeError, KeyError):
+                logger.warning("world chats %s: skipping an unreadable line (torn write?)", path)
+                continue
+            if chat.id not in self.chats:
+                self.add_chat(chat)
+
     def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        for log in (self._log, self._chats_log):
+            if log is not None:
+                log.close()
+        self._log = self._chats_log = None
 
 
 class SimPort:

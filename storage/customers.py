@@ -177,14 +177,19 @@ async def set_status(
     )
 
 
+_BEGIN_CYCLE_SQL = (
+    "UPDATE customers SET cycle_no = cycle_no + 1, cycle_started_at = ?, cycle_finished_at = NULL,"
+    " updated_at = ? WHERE user_id = ? RETURNING cycle_no"
+)
+_FINISH_CYCLE_SQL = (
+    "UPDATE customers SET cycle_finished_at = ?, next_cycle_at = ?, updated_at = ?"
+    " WHERE user_id = ? AND cycle_no = ?"
+)
+
+
 async def begin_cycle(conn: aiosqlite.Connection, user_id: int, now: float) -> int:
     """Start the next cycle; returns its number."""
-    row = await fetchone(
-        conn,
-        "UPDATE customers SET cycle_no = cycle_no + 1, cycle_started_at = ?, cycle_finished_at = NULL,"
-        " updated_at = ? WHERE user_id = ? RETURNING cycle_no",
-        (now, now, user_id),
-    )
+    row = await fetchone(conn, _BEGIN_CYCLE_SQL, (now, now, user_id))
     if row is None:
         raise LookupError(f"no customer {user_id}")
     return int(row[0])
@@ -193,9 +198,41 @@ async def begin_cycle(conn: aiosqlite.Connection, user_id: int, now: float) -> i
 async def finish_cycle(
     conn: aiosqlite.Connection, user_id: int, cycle_no: int, now: float, next_cycle_at: float | None
 ) -> None:
+    await execute(conn, _FINISH_CYCLE_SQL, (now, next_cycle_at, now, user_id, cycle_no))
+
+
+# The same two writes on the plain sqlite3 connection, for the engine's group commit (``engine.ledger``
+# runs them in the writer's own thread, many campaigns in one round trip).
+
+
+def begin_cycle_sync(conn: sqlite3.Connection, user_id: int, now: float) -> int:
+    rows = conn.execute(_BEGIN_CYCLE_SQL, (now, now, user_id)).fetchall()  # run to completion
+    if not rows:
+        raise LookupError(f"no customer {user_id}")
+    return int(rows[0][0])
+
+
+def finish_cycle_sync(
+    conn: sqlite3.Connection, user_id: int, cycle_no: int, now: float, next_cycle_at: float | None
+) -> None:
+    conn.execute(_FINISH_CYCLE_SQL, (now, next_cycle_at, now, user_id, cycle_no))
+
+
+async def stop_all_running(conn: aiosqlite.Connection, now: float, reason: str) -> list[int]:
+    """Stop every running campaign at once (start-up with ``on_restart = "stop"``): an open cycle is
+    closed and its 'pending' sends become 'in_doubt', as one stop each would do. Returns who stopped."""
     await execute(
         conn,
-        "UPDATE customers SET cycle_finished_at = ?, next_cycle_at = ?, updated_at = ?"
-        " WHERE user_id = ? AND cycle_no = ?",
-        (now, next_cycle_at, now, user_id, cycle_no),
+        "UPDATE sends SET outcome = 'in_doubt', error = 'interrupted', finished_at = ? WHERE outcome = 'pending'"
+        " AND EXISTS (SELECT 1 FROM customers c WHERE c.user_id = sends.customer_id AND c.status = 'running'"
+        " AND c.cycle_no = sends.cycle_no AND c.cycle_started_at IS NOT NULL AND c.cycle_finished_at IS NULL)",
+        (now,),
     )
+    rows = await fetchall(
+        conn,
+        "UPDATE customers SET cycle_finished_at = CASE WHEN cycle_started_at IS NOT NULL"
+        " AND cycle_finished_at IS NULL THEN ? ELSE cycle_finished_at END, status = 'stopped', stop_reason = ?,"
+        " next_cycle_at = NULL, updated_at = ? WHERE status = 'running' RETURNING user_id",
+        (now, reason, now),
+    )
+    return sorted(int(r[0]) for r in rows)

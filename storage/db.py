@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 DB_FILE_NAME = "adbot.sqlite3"
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -105,6 +106,35 @@ class Database:
                 await conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 await conn.execute("ROLLBACK")
+                if _is_busy(exc):
+                    raise StorageBusy() from exc
+                raise
+
+    async def transact_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the writer's plain sqlite3 connection, in that connection's own thread, inside
+        ``BEGIN IMMEDIATE ... COMMIT`` (rolled back if it raises): a whole transaction in one round trip
+        to the thread, where ``tx()`` makes one per statement. ``fn`` must not block or touch the loop.
+
+        Uses aiosqlite's private ``_execute`` (aiosqlite is pinned to 0.22). Serialised with ``tx()``."""
+        async with self._write_lock:
+            conn = self.writer
+
+            def transaction() -> T:
+                raw: sqlite3.Connection = conn._conn
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    value = fn(raw)
+                    raw.execute("COMMIT")
+                except BaseException:
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                    raise
+                return value
+
+            in_thread = cast(Callable[..., Awaitable[T]], conn._execute)
+            try:
+                return await in_thread(transaction)
+            except sqlite3.OperationalError as exc:
                 if _is_busy(exc):
                     raise StorageBusy() from exc
                 raise

@@ -1,0 +1,365 @@
+"""What the benchmarks share: a fleet of campaigns written straight into a fresh database, a simulated
+world that already knows every chat, and small measuring helpers.
+
+The fleet is seeded with plain ``sqlite3`` inserts (seconds for tens of thousands of rows, where the
+repositories would take minutes through aiosqlite's thread). Session files are tiny placeholders in the
+folders the rows name: the world keys an account whose file it cannot read as ``session-<id>``, and
+start-up reconciliation only needs the names. With ``peers=True`` every session's peer cache is filled
+as if its groups and the post's channel had been resolved in an earlier cycle, so a measured cycle is
+the steady state: one request per post.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.clock import Clock
+from engine.port import AccountInfo, EntityDict, Peer, SessionCredentials
+from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
+from sandbox.world import World
+from storage.migrations import MIGRATIONS
+
+FIRST_CUSTOMER = 10_000
+SOURCE = "@bench_ads"
+POST_LINK = "https://t.me/bench_ads/1"
+DAY = 86_400.0
+PLACEHOLDER = b"placeholder session file (benchmark)\n"
+
+
+@dataclass
+class Fleet:
+    """What ``seed`` wrote: customers (= campaigns), their sessions and their groups."""
+
+    db_path: Path
+    sessions_dir: Path
+    customers: list[int]
+    sessions: dict[int, list[int]]  # customer -> session ids
+    groups: dict[int, list[str]]  # customer -> group refs
+    seconds: float = 0.0
+
+    @property
+    def session_ids(self) -> list[int]:
+        return [sid for sids in self.sessions.values() for sid in sids]
+
+    @property
+    def group_count(self) -> int:
+        return sum(len(g) for g in self.groups.values())
+
+
+def group_ref(customer: int, n: int) -> str:
+    return f"@bench_c{customer}_g{n}"
+
+
+def account_key(session_id: int) -> str:
+    """The world's key for a session whose file holds no readable auth key."""
+    return f"session-{session_id}"
+
+
+def create_schema(db_path: Path) -> None:
+    """A fresh database with the product's migrations applied (as ``Database.open`` would)."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        for version, script in enumerate(MIGRATIONS, start=1):
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+    finally:
+        conn.close()
+
+
+def seed(
+    root: Path,
+    *,
+    campaigns: int,
+    sessions: int,
+    groups: int,
+    running: bool = True,
+    world: World | None = None,
+    cycle_open: bool = False,
+    unused_sessions: int = 0,
+    interval: int = 3600,
+    now: float | None = None,
+) -> Fleet:
+    """Write ``campaigns`` customers with a link post, ``groups`` groups and ``sessions`` assigned sessions
+    each (files in ``assigned/<id>/``), plus ``unused_sessions`` in the pool.
+
+    ``running`` sets every campaign running; ``cycle_open`` leaves each one's cycle 1 open (a process
+    that stopped mid-cycle). With ``world``, the world gets the channel and every group, and each
+    session's peer cache holds the peers as that session's account sees them."""
+    started = time.perf_counter()
+    now = time.time() if now is None else now
+    db_path = root / "data" / "adbot.sqlite3"
+    sessions_dir = root / "sessions"
+    ensure_layout(sessions_dir)
+    create_schema(db_path)
+    customers = [FIRST_CUSTOMER + c for c in range(campaigns)]
+    session_map: dict[int, list[int]] = {}
+    group_map = {uid: [group_ref(uid, g) for g in range(groups)] for uid in customers}
+
+    customer_rows = []
+    for uid in customers:
+        customer_rows.append((
+            uid, sessions, now + 30 * DAY, now, "link", POST_LINK, SOURCE, 1, interval,
+            "running" if running else "stopped", 1 if cycle_open else 0, now if cycle_open else None,
+            now if running else None, now,
+        ))
+    session_rows = []
+    sid = 0
+    for uid in customers:
+        folder = f"{ASSIGNED}/{uid}"
+        directory = ensure_dir(sessions_dir, folder)
+        session_map[uid] = []
+        for _ in range(sessions):
+            sid += 1
+            name = f"bench{sid:07d}.session"
+            (directory / name).write_bytes(PLACEHOLDER)
+            session_rows.append((sid, name, f"{sid:064x}", "assigned", uid, 2040, "0" * 32, folder, now, now))
+            session_map[uid].append(sid)
+    unused_dir = ensure_dir(sessions_dir, UNUSED)
+    for _ in range(unused_sessions):
+        sid += 1
+        name = f"bench{sid:07d}.session"
+        (unused_dir / name).write_bytes(PLACEHOLDER)
+        session_rows.append((sid, name, f"{sid:064x}", "unused", None, 2040, "0" * 32, UNUSED, now, now))
+
+    peer_rows: list[tuple[int, str, str, int, int | None, float]] = []
+    if world is not None:
+        if world.chat(SOURCE) is None:
+            world.add_channel(SOURCE, posts=(1,))
+        for uid in customers:
+            for ref in group_map[uid]:
+                if world.chat(ref) is None:
+                    world.add_group(ref)
+            for sid_ in session_map[uid]:
+                key = account_key(sid_)
+                if key not in world.accounts:
+                    world.add_account(key)
+                for ref in (SOURCE, *group_map[uid]):
+                    peer = world.peer_seen_by(key, ref)
+                    peer_rows.append((sid_, ref, peer.kind, peer.id, peer.access_hash, now))
+
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, post_kind, post_link,"
+            " post_peer, post_msg_id, interval_s, status, cycle_no, cycle_started_at, next_cycle_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            customer_rows,
+        )
+        conn.executemany("INSERT INTO stats (customer_id) VALUES (?)", [(uid,) for uid in customers])
+        conn.executemany(
+            "INSERT INTO sessions (id, file_name, auth_key_sha, dc_id, state, owner_id, own_api_id, own_api_hash,"
+            " folder, added_at, state_changed_at) VALUES (?, ?, ?, 2, ?, ?, ?, ?, ?, ?, ?)",
+            session_rows,
+        )
+        conn.executemany(
+            "INSERT INTO groups (customer_id, ref, added_at) VALUES (?, ?, ?)",
+            [(uid, ref, now) for uid in customers for ref in group_map[uid]],
+        )
+        conn.executemany(
+            "INSERT INTO peer_cache (session_id, ref, peer_type, peer_id, access_hash, resolved_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            peer_rows,
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return Fleet(db_path, sessions_dir, customers, session_map, group_map, time.perf_counter() - started)
+
+
+# --- a port that costs (almost) nothing ----------------------------------------------------------------
+
+
+@dataclass
+class NullPort:
+    """An account that answers every request at once and keeps no state: what the engine alone costs."""
+
+    session_id: int
+    sent: int = 0
+
+    async def connect(self) -> AccountInfo:
+        return AccountInfo(user_id=self.session_id, username=None, phone=None, name=f"user{self.session_id}")
+
+    async def resolve(self, peer: str) -> Peer:
+        return Peer("channel", abs(hash(peer)) % 10**9 + 1, 1)
+
+    async def forward(
+        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool
+    ) -> int:
+        self.sent += 1
+        return self.sent
+
+    async def send_text(
+        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int
+    ) -> int:
+        self.sent += 1
+        return self.sent
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class NullFactory:
+    ports: dict[int, NullPort] = field(default_factory=dict)
+
+    def open(self, credentials: SessionCredentials) -> NullPort:
+        port = self.ports[credentials.session_id] = NullPort(credentials.session_id)
+        return port
+
+
+def make_world(clock: Clock, latency: float) -> World:
+    """The lenient simulated Telegram with the given latency per request."""
+    return World(clock, lenient=True, latency=latency)
+
+
+# --- measuring -----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def cpu_and_wall() -> Iterator[dict[str, float]]:
+    """Process CPU time (every thread: aiosqlite's included) and wall time of the block."""
+    out: dict[str, float] = {}
+    gc.collect()
+    c0, w0 = time.process_time(), time.perf_counter()
+    try:
+        yield out
+    finally:
+        out["cpu"] = time.process_time() - c0
+        out["wall"] = time.perf_counter() - w0
+
+
+def rss_bytes() -> int:
+    """The current resident set size of this process."""
+    with Path("/proc/self/statm").open() as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest-rank on sorted values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "ram": mem,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def header(title: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) so far of each thread of this process, by thread id: the event loop's
+    thread against SQLite's (aiosqlite runs one thread per connection)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[task.name] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def split_cpu(before: dict[str, float], after: dict[str, float]) -> tuple[float, float]:
+    """(event-loop thread, every other thread) CPU seconds between two ``thread_cpu`` snapshots."""
+    main = str(os.getpid())
+    loop = after.get(main, 0.0) - before.get(main, 0.0)
+    others = sum(v - before.get(k, 0.0) for k, v in after.items() if k != main)
+    return loop, others
+
+
+def emit(name: str, figures: dict[str, object]) -> None:
+    """One machine-readable line per benchmark, collected by ``python -m benchmarks``."""
+    print(f"RESULT {json.dumps({'bench': name, **figures})}", flush=True)
+
+
+class LoopLag:
+    """How late the event loop runs a callback that asked to run every ``period`` seconds: the time the
+    loop was busy with something else (CPU bursts, a garbage collection, the GIL held by SQLite's
+    thread). ``async with LoopLag() as lag: ...``, then ``lag.percentile(95)`` / ``lag.max``."""
+
+    def __init__(self, period: float = 0.01) -> None:
+        self.period = period
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.period
+            await asyncio.sleep(self.period)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    async def __aenter__(self) -> LoopLag:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def percentile(self, q: float) -> float:
+        return percentile(self.lags, q)
+
+    @property
+    def max(self) -> float:
+        return max(self.lags, default=0.0)
