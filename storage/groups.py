@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,18 +28,22 @@ class Group:
         return self.paused_reason is None
 
 
-def _row(row: sqlite3.Row) -> Group:
-    return Group(**{k: row[k] for k in row.keys()})  # noqa: SIM118 - sqlite3.Row has no iteration of keys
+# Group's fields in order: rows are built positionally (a campaign's groups are read at every cycle,
+# and building each one from a dict of its columns cost twice as much).
+_COLUMNS = (
+    "id, customer_id, ref, added_at, consecutive_failures, last_error, paused_reason, paused_at,"
+    " slowmode_seconds, slowmode_until"
+)
 
 
 async def list_for(conn: aiosqlite.Connection, customer_id: int) -> list[Group]:
-    rows = await fetchall(conn, "SELECT * FROM groups WHERE customer_id = ? ORDER BY id", (customer_id,))
-    return [_row(r) for r in rows]
+    rows = await fetchall(conn, f"SELECT {_COLUMNS} FROM groups WHERE customer_id = ? ORDER BY id", (customer_id,))
+    return [Group(*r) for r in rows]
 
 
 async def get(conn: aiosqlite.Connection, customer_id: int, ref: str) -> Group | None:
-    row = await fetchone(conn, "SELECT * FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref))
-    return _row(row) if row else None
+    row = await fetchone(conn, f"SELECT {_COLUMNS} FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref))
+    return Group(*row) if row else None
 
 
 async def count_for(conn: aiosqlite.Connection, customer_id: int) -> int:
