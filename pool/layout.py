@@ -29,6 +29,7 @@ FILE_MODE = 0o600
 SESSION_SUFFIX = ".session"
 # SQLite's side files (Telethon uses the rollback journal); a hot journal must stay beside its database.
 SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
+_SIDE_ENDINGS = tuple(SESSION_SUFFIX + suffix for suffix in SIDE_SUFFIXES)
 _ASSIGNED_RE = re.compile(r"assigned/[1-9][0-9]{0,18}")
 _FILE_NAME_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.session")
 
@@ -100,6 +101,8 @@ def side_files(path: Path) -> list[Path]:
 
 def owner_of_side_file(name: str) -> str | None:
     """``x.session-journal`` -> ``x.session``; None for anything else."""
+    if not name.endswith(_SIDE_ENDINGS):  # the common case, once per file at start-up
+        return None
     for suffix in SIDE_SUFFIXES:
         if name.endswith(SESSION_SUFFIX + suffix):
             return name[: -len(suffix)]

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from pool.layout import DIR_MODE, FILE_MODE, check_folder, ensure_layout, owner_of_side_file
 from pool.moves import move_file, move_side_files
-from storage import sessions as session_rows
-from storage.db import Database
+from storage.db import Database, fetchall
 
 logger = logging.getLogger(__name__)
 
@@ -45,44 +44,49 @@ class ReconcileReport:
 
 
 def _scan(root: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]], list[str]]:
-    """(files by name -> folders, side files by their session file's name -> (folder, name), other files)."""
+    """(files by name -> folders, side files by their session file's name -> (folder, name), other files).
+
+    ``os.scandir`` and plain strings: start-up walks every session file (30,000 at 10,000 customers),
+    and ``DirEntry`` answers is-dir / is-file from the directory listing without a ``stat`` each."""
     mains: dict[str, list[str]] = defaultdict(list)
     sides: dict[str, list[tuple[str, str]]] = defaultdict(list)
     others: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        folder = here.relative_to(root).as_posix()
-        for name in dirnames:
-            if not (here / name).is_symlink():
-                (here / name).chmod(DIR_MODE)
-        for name in filenames:
-            path = here / name
-            rel = f"{folder}/{name}" if folder != "." else name
-            if folder == "." and name.startswith(_IGNORED_AT_ROOT):
-                continue
-            if path.is_symlink() or not path.is_file():
-                others.append(rel)
-                continue
-            owner = owner_of_side_file(name)
-            if owner is not None:
-                sides[owner].append((folder, name))
-            else:
-                mains[name].append(folder)
+    pending = [(os.fspath(root), ".")]
+    while pending:
+        path, folder = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = entry.name
+                rel = name if folder == "." else f"{folder}/{name}"
+                if entry.is_dir(follow_symlinks=False):
+                    os.chmod(entry.path, DIR_MODE)  # noqa: PTH101 - see _scan
+                    pending.append((entry.path, rel))
+                    continue
+                if folder == "." and name.startswith(_IGNORED_AT_ROOT):
+                    continue
+                if not entry.is_file(follow_symlinks=False):  # symlinks and anything odd: reported
+                    others.append(rel)
+                    continue
+                owner = owner_of_side_file(name)
+                if owner is not None:
+                    sides[owner].append((folder, name))
+                else:
+                    mains[name].append(folder)
     return mains, sides, others
 
 
-def _place(root: Path, report: ReconcileReport, row: session_rows.SessionRow, found: list[str]) -> None:
-    want = check_folder(row.folder)
+def _place(root: Path, report: ReconcileReport, sid: int, file_name: str, folder: str, found: list[str]) -> None:
+    want = check_folder(folder)
     if not found:
-        report.missing.append((row.id, want))
+        report.missing.append((sid, want))
         return
     if len(found) > 1:
-        report.conflicts.append((row.id, [f"{f}/{row.file_name}" for f in found]))
+        report.conflicts.append((sid, [f"{f}/{file_name}" for f in found]))
         return
     if found[0] != want:
-        move_file(root, row.file_name, found[0], want)
-        report.moved.append((row.file_name, found[0], want))
-    (root / want / row.file_name).chmod(FILE_MODE)
+        move_file(root, file_name, found[0], want)
+        report.moved.append((file_name, found[0], want))
+    os.chmod(os.path.join(root, want, file_name), FILE_MODE)  # noqa: PTH101,PTH118 - once per session file
 
 
 async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
@@ -91,13 +95,13 @@ async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
     ensure_layout(sessions_dir)
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
-        rows = await session_rows.list_all(conn)
+        rows = await fetchall(conn, "SELECT id, file_name, folder FROM sessions ORDER BY id")
         mains, sides, others = _scan(sessions_dir)
-        for row in rows:
-            _place(sessions_dir, report, row, mains.pop(row.file_name, []))
-            for folder in sorted({f for f, _name in sides.pop(row.file_name, [])} - {row.folder}):
-                if move_side_files(sessions_dir, row.file_name, folder, row.folder):
-                    report.moved.append((f"{row.file_name} (side files)", folder, row.folder))
+        for sid, file_name, want in rows:
+            _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, []))
+            for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
+                if move_side_files(sessions_dir, file_name, folder, want):
+                    report.moved.append((f"{file_name} (side files)", folder, want))
         for name, folders in sorted(mains.items()):
             report.unknown += [f"{f}/{name}" if f != "." else name for f in folders]
         for entries in sides.values():
