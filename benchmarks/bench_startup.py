@@ -6,18 +6,28 @@ process state, the time from ``create_app`` (database open + migrations, pool pr
 and folder reconciliation, engine and bot objects) to a started engine (every running campaign
 rebuilt: ``on_restart = "resume"`` schedules them all, ``"stop"`` stops them and records an event each).
 
-    .venv/bin/python benchmarks/bench_startup.py [--customers 10000]
+    .venv/bin/python -m benchmarks.bench_startup [--quick] [--customers 10000]
+
+What bounds it: one walk over the session folders (one ``scandir`` entry and one ``chmod`` per file),
+one read of every session row and every running campaign, then either 10,000 scheduler jobs (resume) or
+one transaction that stops every campaign with an event each (stop).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import emit, header, machine
 from control_bot.app import create_app
 from control_bot.config import settings_from_dict
 from engine.clock import SystemClock
@@ -25,6 +35,7 @@ from sandbox.world import World
 from storage.db import Database
 
 NOW = time.time()
+TARGET_S = 5.0
 
 
 async def build_database(root: Path, customers: int, sessions_per_customer: int) -> None:
@@ -90,23 +101,34 @@ async def measure(root: Path, on_restart: str) -> tuple[float, float, int]:
     return elapsed, cpu_used, scheduled
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=10_000)
-    args = parser.parse_args()
-    print(f"start-up: {args.customers} customers, {3 * args.customers} sessions (target < 5 s at 10,000)")
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,000 customers")
+    parser.add_argument("--customers", type=int, default=None, help="default 10,000")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    customers = args.customers or (1000 if args.quick else 10_000)
+    header(f"start-up: {customers} customers, {3 * customers} sessions (target < {TARGET_S:g} s at 10,000)")
+    results = []
     for policy in ("resume", "stop"):
         with tempfile.TemporaryDirectory(prefix="adbot-bench-startup-") as tmp:
             root = Path(tmp)
             t0 = time.perf_counter()
-            await build_database(root, args.customers, 3)
+            asyncio.run(build_database(root, customers, 3))
             built = time.perf_counter() - t0
-            elapsed, cpu_used, scheduled = await measure(root, policy)
-            print(
-                f"  on_restart={policy:6s} ready in {elapsed:6.2f} s wall ({cpu_used:5.2f} s CPU);"
-                f" running campaigns after start: {scheduled}; (fixture built in {built:.1f} s)"
-            )
+            elapsed, cpu_used, scheduled = asyncio.run(measure(root, policy))
+        print(
+            f"  on_restart={policy:6s} ready in {elapsed:6.2f} s wall ({cpu_used:5.2f} s CPU);"
+            f" running campaigns after start: {scheduled}; (fixture built in {built:.1f} s)",
+            flush=True,
+        )
+        r = {"customers": customers, "sessions": 3 * customers, "on_restart": policy, "wall_s": elapsed,
+             "cpu_s": cpu_used, "running_after": scheduled, "target_s": TARGET_S}
+        results.append(r)
+        emit("startup", r)
+    print(f"(load average {machine()['load']})")
+    return results
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

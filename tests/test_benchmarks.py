@@ -1,0 +1,77 @@
+"""The benchmarks still run, at tiny sizes, and their result lines carry what the summary reads.
+
+Times are never asserted here (docs/PERFORMANCE.md holds the measured figures); what is checked is
+that each benchmark does the work it claims (every post sent once, every probe answered by the status
+screen, every campaign rebuilt) and that ``python -m benchmarks`` can read every figure it prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import bench_cycle, bench_memory, bench_overhead, bench_startup, bench_status
+from benchmarks.__main__ import HEADLINES
+
+
+def result_lines(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line[len("RESULT "):]) for line in out.splitlines() if line.startswith("RESULT ")]
+
+
+def headlines(results: list[dict[str, Any]]) -> list[tuple[str, str, bool | None]]:
+    return [HEADLINES[r["bench"]](r) for r in results]
+
+
+def test_overhead_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    results = bench_overhead.main(["--campaigns", "3", "--cycles", "1", "--setups", "engine,world"])
+    assert [(r["setup"], r["forwards"]) for r in results] == [("engine", 180), ("world", 180)]
+    printed = result_lines(capsys.readouterr().out)
+    assert [r["bench"] for r in printed] == ["overhead", "overhead"]
+    assert all("forwards/CPU-s" in figure for _what, figure, _meets in headlines(printed))
+
+
+def test_cycle_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    [r] = bench_cycle.main(["--campaigns", "3", "--spacing", "0.02", "--latency", "0.001"])
+    assert r["forwards"] == 3 * 60 and r["busiest_session_groups"] >= 20
+    assert r["bound_s"] == pytest.approx((r["busiest_session_groups"] - 1) * 0.02 + 0.001)
+    [printed] = result_lines(capsys.readouterr().out)
+    what, _figure, meets = HEADLINES["cycle"](printed)
+    assert "3 campaigns" in what and meets is None  # the target applies at 1,000 campaigns
+
+
+def test_status_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    results = bench_status.main(
+        ["--campaigns", "4", "--spacing", "0.05", "--latency", "0.001", "--idle-samples", "3", "--customers", "2"]
+    )
+    assert [r["phase"] for r in results] == ["idle", "flat out", "cycle"]
+    assert all(r["timeouts"] == 0 and r["wrong_replies"] == 0 for r in results)
+    assert results[0]["samples"] == 3 and results[2]["samples"] >= 1
+    assert results[1]["forwards"] == results[2]["forwards"] == 4 * 60
+    assert len(headlines(result_lines(capsys.readouterr().out))) == 3
+
+
+def test_startup_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    results = bench_startup.main(["--customers", "40"])
+    assert [(r["on_restart"], r["running_after"]) for r in results] == [("resume", 40), ("stop", 0)]
+    assert len(headlines(result_lines(capsys.readouterr().out))) == 2
+
+
+@pytest.mark.parametrize("port", ["null", "telethon"])
+def test_memory_benchmark_point(tmp_path: Path, port: str) -> None:
+    """One point of each set-up in this process (the benchmark runs each in a fresh child)."""
+    point = bench_memory.Point(port, campaigns=3, sessions=2, groups=4)
+    bench_memory.prepare(tmp_path, point)
+    r = asyncio.run(bench_memory.measure(tmp_path, point))
+    assert r["sent"] == 12 and r["open_ports"] == 6
+    assert r["peak_bytes"] >= r["after_bytes"] > 0
+
+
+def test_memory_summary_is_readable() -> None:
+    what, figure, meets = HEADLINES["memory"](
+        {"bench": "memory", "per_campaign_kib": 104.0, "per_session_kib": 24.0, "per_telethon_client_kib": 147.0}
+    )
+    assert figure == "104 / 24 / 147 KiB" and meets is None and "per campaign" in what
