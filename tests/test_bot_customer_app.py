@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import stat
 import threading
@@ -122,3 +123,16 @@ async def test_admins_get_customer_and_admin_commands(tmp_path: Path) -> None:
         assert "run" in names
         assert "admin" in names and len(names) == len(set(names))
         assert "admin" not in [name for name, _ in h.emu.commands]
+
+
+def test_the_open_file_limit_is_lifted_to_the_hard_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+        before, after = app_module.raise_open_file_limit(ceiling=4096)
+        assert (before, after) == (low, 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096))
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == after
+        assert app_module.raise_open_file_limit(ceiling=4096) == (after, after)  # nothing left to lift
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
