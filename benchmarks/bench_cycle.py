@@ -20,8 +20,8 @@ variant, ``--quick`` (0.2 s, 10 and 100 campaigns) the short one. Jitter is 0 so
 the engine); every session then sends at the same instants, the hardest case for the engine.
 ``min gap``: the shortest time between the starts of two post requests of one account, as the world
 saw them, / spacing. The engine spaces each request from its own timestamp of the previous one; the
-world reads its clock a few calls later, so a pause of the loop in between (a garbage collection) can
-show as a gap a few tens of milliseconds short: 0.99x, not a faster account.
+world reads its clock a few calls later, so a pause of the loop's thread in between (a garbage
+collection, the GIL held by an SQLite thread) can show as a gap a few tens of milliseconds short.
 """
 
 from __future__ import annotations
