@@ -31,7 +31,7 @@ _PATTERNS = (
 )
 # One pass over each message: every log line goes through it (one per post at 1,000s of posts a minute).
 _SECRET_RE = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
-_CLEAN = "_adbot_redacted"  # set on a record once redacted: the next handler's filter has nothing to do
+_CLEAN = "_adbot_redacted_by"  # the filter that redacted a record: its pass on the next handler is free
 
 
 class RedactingFilter(logging.Filter):
@@ -54,7 +54,7 @@ class RedactingFilter(logging.Filter):
         return _SECRET_RE.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, _CLEAN, False):
+        if getattr(record, _CLEAN, None) is self:
             return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
@@ -64,7 +64,7 @@ class RedactingFilter(logging.Filter):
             record.msg, record.args = clean, None
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
-        setattr(record, _CLEAN, True)
+        setattr(record, _CLEAN, self)
         return True
 
 
