@@ -400,11 +400,11 @@ class SessionWorker:
         """A failure before any send (connect, resolve): what it means for the session and the cycle."""
         cycle, kind = self.cycle, outcome.kind
         if kind is OutcomeKind.FLOOD_WAIT:
-            until = self.rt.clock.now() + (outcome.seconds or 0)
-            await lifecycle.set_cooldown(self.rt.db, self.sid, until, self.rt.clock.now())
+            now = self.rt.clock.now()
+            until = now + (outcome.seconds or 0)
+            await self.rt.ledger.run(_flood_wait(cycle.cid, self.sid, until, now))
             self.wait_until = max(self.wait_until, until)
             self.cooling = True
-            await self.rt.ledger.run(_count_flood_wait(cycle.cid))
             _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s)", self.sid, outcome.seconds,
                  outcome.error)
             return True
@@ -470,8 +470,12 @@ class SessionWorker:
 _STALE_PEER_ERRORS = frozenset({"ChannelInvalidError", "PeerIdInvalidError", "ChatIdInvalidError"})
 
 
-def _count_flood_wait(customer_id: int) -> Callable[[aiosqlite.Connection], Any]:
+def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> Callable[[aiosqlite.Connection], Any]:
+    """A flood wait before any send (connect, resolve): the session's wait and the customer's count of
+    flood waits, in one transaction."""
+
     async def op(conn: aiosqlite.Connection) -> None:
+        await lifecycle.record_cooldown(conn, session_id, until, now)
         await conn.execute(
             "INSERT INTO stats (customer_id, total_flood_waits) VALUES (?, 1) ON CONFLICT (customer_id)"
             " DO UPDATE SET total_flood_waits = total_flood_waits + 1",

@@ -14,6 +14,7 @@ from sandbox.world import Fault
 from storage import customers
 from storage import groups as group_rows
 from storage import ledger as ledger_rows
+from storage import sessions as session_rows
 from storage.db import Database
 from storage.errors import CampaignNotReady
 from storage.events import EventKind
@@ -122,6 +123,24 @@ async def test_short_flood_wait_delays_the_sessions_groups_within_the_cycle(db: 
     async with db.read() as conn:
         stats = await ledger_rows.get_stats(conn, CID)
     assert stats.total_flood_waits == 1
+    await engine.shutdown()
+
+
+async def test_flood_wait_while_resolving_rests_the_session_and_is_counted(db: Database, tmp_path: Path) -> None:
+    s = await make_setup(db, tmp_path, plan=1, pool=1, groups=[f"@group_{i:02d}" for i in range(3)])
+    sid = s.session_ids[0]
+    s.world.add_fault(kind="flood_wait", session=sid, method="resolve", after=1, seconds=30)
+    engine = s.engine()
+    await running(s, engine)
+    report = await engine.run_cycle(CID)
+    assert report.sent == 3 and s.world.violations == []
+    async with db.read() as conn:
+        stats = await ledger_rows.get_stats(conn, CID)
+        session = await session_rows.get(conn, sid)
+    assert stats.total_flood_waits == 1
+    # The wait was honoured and, once over, cleared: the session is back to 'assigned'.
+    assert session is not None and session.state == "assigned" and session.cooldown_until is None
+    assert min(d.at for d in s.world.deliveries_to("@group_01")) >= NOW + 30
     await engine.shutdown()
 
 
