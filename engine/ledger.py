@@ -26,12 +26,12 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage import ledger as rows
-from storage.db import Database
+from storage.db import Database, in_thread
 from storage.errors import StorageBusy
 
 logger = logging.getLogger(__name__)
@@ -196,9 +196,7 @@ class Ledger:
 
     @staticmethod
     async def _apply(conn: aiosqlite.Connection, batch: list[_Write]) -> list[Any]:
-        # aiosqlite's private "run this callable in the connection's thread" (pinned aiosqlite 0.22).
-        in_thread = cast(Callable[..., Awaitable[list[Any]]], conn._execute)
-        values = await in_thread(lambda: _apply_rows(conn._conn, batch))
+        values = await in_thread(conn, lambda raw: _apply_rows(raw, batch))
         for i, write in enumerate(batch):
             if write.op is not None:
                 values[i] = await write.op(conn)

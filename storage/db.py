@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -115,12 +115,11 @@ class Database:
         ``BEGIN IMMEDIATE ... COMMIT`` (rolled back if it raises): a whole transaction in one round trip
         to the thread, where ``tx()`` makes one per statement. ``fn`` must not block or touch the loop.
 
-        Uses aiosqlite's private ``_execute`` (aiosqlite is pinned to 0.22). Serialised with ``tx()``."""
+        Serialised with ``tx()``."""
         async with self._write_lock:
             conn = self.writer
 
-            def transaction() -> T:
-                raw: sqlite3.Connection = conn._conn
+            def transaction(raw: sqlite3.Connection) -> T:
                 raw.execute("BEGIN IMMEDIATE")
                 try:
                     value = fn(raw)
@@ -131,13 +130,8 @@ class Database:
                     raise
                 return value
 
-            in_thread = cast(Callable[..., Awaitable[T]], conn._execute)
-            try:
-                return await in_thread(transaction)
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc):
-                    raise StorageBusy() from exc
-                raise
+            with _busy_as_storage_busy():
+                return await in_thread(conn, transaction)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -155,59 +149,55 @@ class Database:
             return await fetchone(conn, sql, params)
 
 
-def _in_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
+def in_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
     """``fn(raw connection)`` in the connection's own thread: one round trip, where aiosqlite's cursor
     API makes three (execute, fetch, close), each a hop to the thread and back through the event loop.
     A reply to a customer does a handful of reads; under a busy engine every hop waits its turn in the
-    loop. Uses aiosqlite's private ``_execute`` (pinned to 0.22), as ``Database.transact_sync`` does."""
+    loop. ``fn`` must not block or touch the loop. Uses aiosqlite's private ``_execute`` (pinned 0.22)."""
     run = cast(Callable[..., Awaitable[T]], conn._execute)
     return run(lambda: fn(conn._conn))
 
 
-async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-    def query(raw: sqlite3.Connection) -> list[sqlite3.Row]:
-        cur = raw.execute(sql, params)
-        try:
-            return cur.fetchall()
-        finally:
-            cur.close()
-
+@contextmanager
+def _busy_as_storage_busy() -> Iterator[None]:
+    """SQLite's "locked"/"busy" (another process held the lock past busy_timeout) as ``StorageBusy``."""
     try:
-        return await _in_thread(conn, query)
+        yield
     except sqlite3.OperationalError as exc:
         if _is_busy(exc):
             raise StorageBusy() from exc
         raise
+
+
+def _statement(
+    conn: aiosqlite.Connection, sql: str, params: Params, take: Callable[[sqlite3.Cursor], T]
+) -> Awaitable[T]:
+    """One statement and what ``take`` reads from its cursor, in one round trip."""
+
+    def run(raw: sqlite3.Connection) -> T:
+        cur = raw.execute(sql, params)
+        try:
+            return take(cur)
+        finally:
+            cur.close()
+
+    return in_thread(conn, run)
+
+
+async def fetchall(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    with _busy_as_storage_busy():
+        return await _statement(conn, sql, params, sqlite3.Cursor.fetchall)
 
 
 async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
-    def query(raw: sqlite3.Connection) -> sqlite3.Row | None:
-        cur = raw.execute(sql, params)
-        try:
-            row: sqlite3.Row | None = cur.fetchone()
-            return row
-        finally:
-            cur.close()
-
-    try:
-        return await _in_thread(conn, query)
-    except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
-            raise StorageBusy() from exc
-        raise
+    with _busy_as_storage_busy():
+        row: sqlite3.Row | None = await _statement(conn, sql, params, sqlite3.Cursor.fetchone)
+        return row
 
 
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
     """Run one statement; returns the number of changed rows."""
-
-    def statement(raw: sqlite3.Connection) -> int:
-        cur = raw.execute(sql, params)
-        try:
-            return cur.rowcount
-        finally:
-            cur.close()
-
-    return await _in_thread(conn, statement)
+    return await _statement(conn, sql, params, lambda cur: cur.rowcount)
 
 
 async def executemany(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
