@@ -112,6 +112,16 @@ class SendJob:
             self.aborted = True
             self.task.cancel()
 
+    def take_back_abort(self) -> bool:
+        """Inside the job's task, on CancelledError: True when it is ``abort()``'s, now taken back so
+        the send can still be recorded as in doubt; False for any other cancellation (re-raise it)."""
+        if not self.aborted:
+            return False
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return True
+
 
 @dataclass
 class Runtime:
@@ -629,11 +639,8 @@ async def _send(
                 recording()
                 return await _record_in_doubt(worker, group, attempts, "timeout")
             except asyncio.CancelledError:
-                if not job.aborted:
+                if not job.take_back_abort():
                     raise
-                task = asyncio.current_task()
-                if task is not None:
-                    task.uncancel()
                 recording()
                 return await _record_in_doubt(worker, group, attempts, "shutdown")
             except Exception as exc:
@@ -642,11 +649,8 @@ async def _send(
                     try:
                         await rt.clock.sleep(rt.config.transient_backoff * 2 ** (attempts - 1))
                     except asyncio.CancelledError:
-                        if not job.aborted:
+                        if not job.take_back_abort():
                             raise
-                        task = asyncio.current_task()
-                        if task is not None:
-                            task.uncancel()
                         recording()
                         return await _record_in_doubt(worker, group, attempts, "shutdown")
                     continue
