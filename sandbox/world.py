@@ -33,15 +33,17 @@ import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, Any, Literal, NamedTuple, TypeVar
 
 from telethon import errors
 
 from engine.clock import Clock
 from engine.port import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -669,34 +671,19 @@ class World:
     # --- deliveries and their log ------------------------------------------------------------------
 
     def _record(self, delivery: Delivery) -> None:
+        self._remember(delivery)
+        if self._log_path is not None:
+            self._log = _append_jsonl(self._log, self._log_path, delivery._asdict())
+
+    def _remember(self, delivery: Delivery) -> None:
         self._delivered.append(tuple(delivery))
         self._dedupe[(delivery.account, delivery.chat_id, delivery.random_id)] = delivery.message_id
         self._last_post[(delivery.account, delivery.chat_id)] = delivery.at
         self._max_msg[delivery.chat_id] = max(self._max_msg.get(delivery.chat_id, 0), delivery.message_id)
-        if self._log_path is not None:
-            if self._log is None:
-                self._log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._log = self._log_path.open("a", encoding="utf-8")
-            self._log.write(json.dumps(delivery._asdict(), ensure_ascii=False) + "\n")
-            self._log.flush()
 
     def _load_log(self, path: Path) -> None:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                delivery = Delivery(**json.loads(line))
-            except (ValueError, TypeError):
-                logger.warning("world log %s: skipping an unreadable line (torn write?)", path)
-                continue
-            self._delivered.append(tuple(delivery))
-            self._dedupe[(delivery.account, delivery.chat_id, delivery.random_id)] = delivery.message_id
-            self._last_post[(delivery.account, delivery.chat_id)] = delivery.at
-            self._max_msg[delivery.chat_id] = max(self._max_msg.get(delivery.chat_id, 0), delivery.message_id)
+        for delivery in _read_jsonl(path, lambda item: Delivery(**item), "world log"):
+            self._remember(delivery)
 
     @staticmethod
     def _chats_path(log_path: Path) -> Path:
@@ -708,28 +695,15 @@ class World:
         chat.everyone = chat.any_topic = chat.any_post = True
         self.add_chat(chat)
         if self._log_path is not None:
-            if self._chats_log is None:
-                self._log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._chats_log = self._chats_path(self._log_path).open("a", encoding="utf-8")
-            self._chats_log.write(json.dumps({"id": chat.id, "kind": chat.kind, "username": chat.username}) + "\n")
-            self._chats_log.flush()
+            self._chats_log = _append_jsonl(
+                self._chats_log,
+                self._chats_path(self._log_path),
+                {"id": chat.id, "kind": chat.kind, "username": chat.username},
+            )
         return chat
 
     def _load_chats(self, path: Path) -> None:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                chat = SimChat(id=int(item["id"]), kind=item["kind"], username=item["username"],
-                               title=item["username"] or "", everyone=True, any_topic=True, any_post=True)
-            except (ValueError, TypeError, KeyError):
-                logger.warning("world chats %s: skipping an unreadable line (torn write?)", path)
-                continue
+        for chat in _read_jsonl(path, _made_up_chat, "world chats"):
             if chat.id not in self.chats:
                 self.add_chat(chat)
 
@@ -797,3 +771,40 @@ class SimPort:
         self.connected = False
         if self.world._live.get(self.key) is self:
             del self.world._live[self.key]
+
+
+# --- the world's JSON-lines logs (a world shared by the processes of a crash test) --------------------
+
+
+def _append_jsonl(handle: IO[str] | None, path: Path, item: Mapping[str, Any]) -> IO[str]:
+    """Append one line to ``path`` and flush it (the next process reads it back); opens the file on
+    first use and returns the handle to keep."""
+    if handle is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a", encoding="utf-8")
+    handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+    handle.flush()
+    return handle
+
+
+def _read_jsonl(path: Path, parse: Callable[[Any], T], what: str) -> Iterator[T]:
+    """What ``parse`` makes of each line of ``path`` (none when it does not exist); a line it cannot
+    read, as a write torn by a kill leaves, is skipped with a warning."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            item = parse(json.loads(line))
+        except (ValueError, TypeError, KeyError):
+            logger.warning("%s %s: skipping an unreadable line (torn write?)", what, path)
+            continue
+        yield item
+
+
+def _made_up_chat(item: Mapping[str, Any]) -> SimChat:
+    return SimChat(id=int(item["id"]), kind=item["kind"], username=item["username"],
+                   title=item["username"] or "", everyone=True, any_topic=True, any_post=True)

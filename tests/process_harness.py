@@ -54,6 +54,7 @@ from engine.links import random_id_for
 from pool.intake import import_files
 from sandbox.botapi import BotApiEmulator
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
+from sandbox.world import Delivery
 from storage import customers
 from storage import groups as group_rows
 from storage import pairs as pair_rows
@@ -439,38 +440,20 @@ def query(inst: Installation, sql: str, params: Sequence[Any] = ()) -> list[sqli
         return conn.execute(sql, params).fetchall()
 
 
-@dataclass(frozen=True)
-class LoggedDelivery:
-    chat_id: int
-    chat_ref: str
-    topic_id: int | None
-    account: str
-    message_id: int
-    random_id: int
-    at: float
-
-
-def read_deliveries(inst: Installation) -> list[LoggedDelivery]:
+def read_deliveries(inst: Installation) -> list[Delivery]:
     """Every delivery in the world's log. A line that does not parse fails the test: a torn record
     could hide a double post."""
     try:
         text = inst.deliveries_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
-    out: list[LoggedDelivery] = []
+    out: list[Delivery] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            out.append(
-                LoggedDelivery(
-                    chat_id=int(raw["chat_id"]), chat_ref=str(raw["chat_ref"]), topic_id=raw["topic_id"],
-                    account=str(raw["account"]), message_id=int(raw["message_id"]),
-                    random_id=int(raw["random_id"]), at=float(raw["at"]),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
+            out.append(Delivery(**json.loads(line)))
+        except (ValueError, TypeError) as exc:
             raise AssertionError(f"{inst.deliveries_path.name} line {number} is unreadable ({exc}): {line!r}") from None
     return out
 
@@ -544,7 +527,7 @@ async def audit(inst: Installation, *, final: bool = True, complete_cycles: bool
     if final:
         assert report.outcomes["pending"] == 0, f"{report.outcomes['pending']} row(s) left 'pending'"
     allowed = {"sent", "in_doubt"} if final else {"sent", "in_doubt", "pending"}
-    delivered: dict[int, LoggedDelivery] = {}
+    delivered: dict[int, Delivery] = {}
     for d in deliveries:
         row = by_random.get(d.random_id)
         assert row is not None, f"a delivery to {d.chat_ref} (random_id {d.random_id}) has no ledger row"
@@ -638,7 +621,6 @@ __all__ = [
     "CampaignSpec",
     "Installation",
     "LaunchMode",
-    "LoggedDelivery",
     "audit",
     "check_pool",
     "in_progress",
