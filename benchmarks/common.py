@@ -12,23 +12,18 @@ the steady state: one request per post.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import platform
-import resource
 import sqlite3
-import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.clock import Clock
 from engine.port import AccountInfo, EntityDict, Peer, SessionCredentials
 from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
 from sandbox.world import World
@@ -225,35 +220,7 @@ class NullFactory:
         return port
 
 
-def make_world(clock: Clock, latency: float) -> World:
-    """The lenient simulated Telegram with the given latency per request."""
-    return World(clock, lenient=True, latency=latency)
-
-
 # --- measuring -----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def cpu_and_wall() -> Iterator[dict[str, float]]:
-    """Process CPU time (every thread: aiosqlite's included) and wall time of the block."""
-    out: dict[str, float] = {}
-    gc.collect()
-    c0, w0 = time.process_time(), time.perf_counter()
-    try:
-        yield out
-    finally:
-        out["cpu"] = time.process_time() - c0
-        out["wall"] = time.perf_counter() - w0
-
-
-def rss_bytes() -> int:
-    """The current resident set size of this process."""
-    with Path("/proc/self/statm").open() as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -263,10 +230,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def machine() -> dict[str, str]:

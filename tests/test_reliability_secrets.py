@@ -54,7 +54,7 @@ from sandbox.world import World
 from storage import customers
 from storage import groups as group_rows
 from storage.db import Database
-from storage.logfiles import setup_logging
+from storage.logfiles import preserved_logging, setup_logging
 from tests.engine_support import fast_config
 from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent
 from tests.pool_support import add_pair
@@ -85,22 +85,13 @@ class RawRecords(logging.Handler):
 def loudest_logging() -> Iterator[RawRecords]:
     """Every logger at DEBUG and a raw record capture first in line; the root logger's handlers and the
     levels are restored afterwards (whoever installed handlers in between)."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
     saved_levels = {name: logging.getLogger(name).level for name in THIRD_PARTY}
-    raw = RawRecords()
-    try:
-        yield raw
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            if handler not in saved_handlers:
-                handler.close()
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
+    with preserved_logging():
+        try:
+            yield RawRecords()
+        finally:
+            for name, level in saved_levels.items():
+                logging.getLogger(name).setLevel(level)
 
 
 def turn_everything_up(raw: RawRecords) -> None:
