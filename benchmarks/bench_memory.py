@@ -79,11 +79,12 @@ from benchmarks.common import (
     machine,
     seed,
 )
-from engine.clock import SystemClock
-from engine.config import EngineConfig
+from core.clock import SystemClock
+from core.config import EngineSettings
+from core.ports import AccountFactory, SessionCredentials
 from engine.engine import Engine
-from engine.port import AccountFactory, SessionCredentials
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from pool.supply import PoolSupply
 from storage.db import Database
 from tests.fake_sender import FakeSender, channel_message_sent
 
@@ -204,8 +205,8 @@ async def measure(root: Path, point: Point) -> dict[str, Any]:
     )
     customers = [FIRST_CUSTOMER + c for c in range(point.campaigns)]
     db = await Database.open(root / "data" / "adbot.sqlite3")
-    config = EngineConfig(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
-    engine = Engine(db, factory, SystemClock(), config, root / "sessions")
+    config = EngineSettings(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
+    engine = Engine(db, factory, PoolSupply(db, root / "sessions"), SystemClock(), config)
     try:
         await engine.start()
         if engine.scheduler is not None:

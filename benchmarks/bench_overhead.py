@@ -29,13 +29,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import NullFactory, emit, header, machine, seed, split_cpu, thread_cpu
-from engine.clock import SystemClock
-from engine.config import EngineConfig
+from control_bot.logfiles import setup_logging
+from core.clock import SystemClock
+from core.config import EngineSettings
+from core.ports import AccountFactory
 from engine.engine import Engine
-from engine.port import AccountFactory
+from pool.supply import PoolSupply
 from sandbox.world import World
 from storage.db import Database
-from storage.logfiles import setup_logging
 
 TARGET = 2000.0  # forwards per CPU-second
 
@@ -49,8 +50,8 @@ async def measure(
                  world=world)
     factory: AccountFactory = world if world is not None else NullFactory()
     db = await Database.open(fleet.db_path)
-    config = EngineConfig(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
-    engine = Engine(db, factory, clock, config, fleet.sessions_dir, schedule=False)
+    config = EngineSettings(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
+    engine = Engine(db, factory, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False)
     try:
         await engine.start()
         for uid in fleet.customers:

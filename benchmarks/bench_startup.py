@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import emit, header, machine
 from control_bot.app import create_app
-from control_bot.config import settings_from_dict
-from engine.clock import SystemClock
+from core.clock import SystemClock
+from core.config import settings_from_dict
 from sandbox.world import World
 from storage.db import Database
 

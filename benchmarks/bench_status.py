@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 import tempfile
@@ -46,9 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Fleet, LoopLag, emit, header, machine, percentile, seed
 from control_bot.app import App, create_app
-from control_bot.config import Settings, settings_from_dict
-from engine.clock import SystemClock
-from engine.config import EngineConfig
+from core.clock import SystemClock
+from core.config import EngineSettings, Settings, settings_from_dict
 from engine.cycle import CycleReport
 from sandbox.botuser import BotApiEmulator, BotUser
 from sandbox.world import World
@@ -193,7 +191,8 @@ async def measure(
             async with app.running(polling_timeout=1):
                 engine = app.engine  # started by the app's startup hook
                 config = engine.rt.config
-                measured = dataclasses.replace(config, transient_retries=0)  # as bench_cycle: a retry would hide a bug
+                # as bench_cycle: a retry would hide a bug
+                measured = config.model_copy(update={"transient_retries": 0})
                 engine.rt.config = measured
                 for uid in fleet.customers:
                     await engine.start_campaign(uid)
@@ -207,7 +206,7 @@ async def measure(
 
                 # Flat out: the warm-up cycle (accounts connect, plans are made) with no latency or spacing.
                 world.latency = 0.0
-                engine.rt.config = dataclasses.replace(measured, send_spacing=0.0)
+                engine.rt.config = measured.model_copy(update={"send_spacing": 0.0})
                 reports, flat = await probed(prober, all_cycles(app, fleet))
                 flat["forwards"] = check_cycle(reports, fleet, world, "flat-out cycle")
                 results.append({**base, "phase": "flat out", **flat, "spacing_s": 0.0, "latency_s": 0.0})
@@ -240,7 +239,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     campaigns = args.campaigns if args.campaigns is not None else (100 if args.quick else 1000)
-    spacing = args.spacing if args.spacing is not None else (0.5 if args.quick else EngineConfig().send_spacing)
+    spacing = args.spacing if args.spacing is not None else (0.5 if args.quick else EngineSettings().send_spacing)
 
     header(f"/status round trip during a cycle: {campaigns} campaigns x {args.sessions} sessions x {args.groups}"
            f" groups, latency {args.latency * 1000:.0f} ms, spacing {spacing:g} s (start to start), real clock,"

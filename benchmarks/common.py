@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.port import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
 from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
 from sandbox.world import World
 from storage.migrations import MIGRATIONS

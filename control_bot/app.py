@@ -34,37 +34,22 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from control_bot import errors
 from control_bot import texts as t
-from control_bot.config import Settings
+from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
-from engine.clock import Clock, SystemClock
-from engine.config import EngineConfig
+from core.clock import Clock, SystemClock
+from core.config import Settings
+from core.ports import AccountFactory
 from engine.engine import Engine
-from engine.port import AccountFactory
 from pool.layout import ensure_layout
 from pool.startup import prepare_pool
+from pool.supply import PoolSupply
 from storage.db import Database
-from storage.logfiles import RedactingFilter, setup_logging
 
 logger = logging.getLogger(__name__)
 
 PRIVATE_DIR_MODE = 0o700
-
-
-def engine_config(settings: Settings) -> EngineConfig:
-    e = settings.engine
-    return EngineConfig(
-        send_spacing=e.send_spacing,
-        spacing_jitter=e.spacing_jitter,
-        cycle_interval=e.cycle_interval,
-        on_restart=e.on_restart,
-        max_in_flight=e.max_in_flight,
-        send_timeout=e.send_timeout,
-        shutdown_timeout=e.shutdown_timeout,
-        group_failure_limit=e.group_failure_limit,
-        low_pool_threshold=settings.bot.low_pool_threshold,
-    )
 
 
 def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
@@ -282,9 +267,9 @@ async def create_app(
         engine = Engine(
             db,
             factory,
+            PoolSupply(db, settings.paths.sessions_dir, low_threshold=settings.bot.low_pool_threshold),
             clock,
-            engine_config(settings),
-            settings.paths.sessions_dir,
+            settings.engine,
             notify=outbox.wake,
             schedule=schedule,
         )
@@ -332,4 +317,4 @@ def run(settings: Settings) -> int:
     return asyncio.run(_serve(settings))
 
 
-__all__ = ["App", "create_app", "engine_config", "make_bot", "make_factory", "raise_open_file_limit", "run"]
+__all__ = ["App", "create_app", "make_bot", "make_factory", "raise_open_file_limit", "run"]

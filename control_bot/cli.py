@@ -11,10 +11,10 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from storage.errors import AdbotError, ConfigError
+from core.errors import AdbotError, ConfigError
 
 if TYPE_CHECKING:
-    from control_bot.config import Settings
+    from core.config import Settings
     from storage.db import Database
 
 Handler = Callable[[argparse.Namespace], int]
@@ -29,7 +29,7 @@ def add_config_flag(parser: argparse.ArgumentParser) -> None:
 
 def run_with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
     """Load the settings ``--config`` names, open the database, run ``work`` and close it again."""
-    from control_bot.config import load_settings
+    from core.config import load_settings
     from storage.db import Database
 
     settings = load_settings(args.config)
@@ -45,7 +45,7 @@ def run_with_db(args: argparse.Namespace, work: Callable[[Settings, Database], A
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    from control_bot.config import load_settings, resolve_config_path
+    from core.config import load_settings, resolve_config_path
 
     settings = load_settings(args.config)
     print(f"config OK: {resolve_config_path(args.config, os.environ)}")
@@ -54,7 +54,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from control_bot.config import load_settings
+    from core.config import load_settings
 
     settings = load_settings(args.config)
     settings.require_token()

@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from control_bot.app import App, create_app
-from control_bot.config import settings_from_dict
+from control_bot.logfiles import preserved_logging, setup_logging
 from control_bot.middlewares import Pacing
-from engine.clock import FakeClock
+from core.clock import FakeClock
+from core.config import settings_from_dict
 from sandbox.botuser import BotApiEmulator, BotUser, RunningBot
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World
 from storage import sessions as session_rows
 from storage.ledger import get_stats
-from storage.logfiles import preserved_logging, setup_logging
 
 TOKEN = "100200300:DEMO-token-of-the-offline-sandbox-bot-xx"  # noqa: S105 - the sandbox accepts any token
 ADMIN_ID = 1001

@@ -1,6 +1,6 @@
 """The one place where an exception from a handler becomes a reply.
 
-* a domain error (``storage.errors.AdbotError``) is the user's to read: its ``user_message``;
+* a domain error (``core.errors.AdbotError``) is the user's to read: its ``user_message``;
 * ``StorageBusy``: "try again";
 * Telegram refusing to talk to the user (blocked the bot, rate limit past our retries): logged, no reply;
 * anything else is our bug: ``logger.exception`` and a polite generic reply.
@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from control_bot import texts as t
 from control_bot.render import answer_callback
-from storage.errors import AdbotError, StorageBusy
+from core.errors import AdbotError, StorageBusy
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, Message, User
 
-from control_bot.config import Settings
+from core.config import Settings
 
 # Telegram sends messages of anonymous group admins as this user (@GroupAnonymousBot): it stands for
 # "some admin of that group", never for a person, so it can never be one of our admins.

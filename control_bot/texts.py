@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from storage.events import EventKind
+from core.states import EventKind
 
 
 def esc(value: object) -> str:

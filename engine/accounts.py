@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import cast
 
-from engine.clock import Clock, wait_with_timeout
+from core.clock import Clock, wait_with_timeout
+from core.ports import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind, SessionSupply
 from engine.ledger import Ledger
-from engine.port import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind
-from pool import lifecycle
 from storage import peers as peer_rows
 from storage.db import Database
 
@@ -48,7 +46,7 @@ class Accounts:
         self,
         db: Database,
         factory: AccountFactory,
-        sessions_dir: Path,
+        supply: SessionSupply,
         ledger: Ledger,
         clock: Clock,
         *,
@@ -57,7 +55,7 @@ class Accounts:
     ) -> None:
         self.db = db
         self.factory = factory
-        self.sessions_dir = sessions_dir
+        self.supply = supply
         self.ledger = ledger
         self.clock = clock
         self.connect_timeout = connect_timeout
@@ -90,7 +88,7 @@ class Accounts:
             account = self._open.get(session_id)
             if account is not None:
                 return account
-            credentials = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+            credentials = await self.supply.credentials(session_id)
             port = self.factory.open(credentials)
             try:
                 info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)

@@ -36,27 +36,26 @@ import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import aiosqlite
 
+from core.clock import Clock, DeadlineExceeded, wait_with_timeout
+from core.config import EngineSettings
+from core.errors import AdbotError, NotFound, PoolError
+from core.links import random_id_for
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import Peer, Retirement, SessionSupply
+from core.states import EventKind, SendOutcome
 from engine.accounts import Account, Accounts
-from engine.clock import Clock, DeadlineExceeded, wait_with_timeout
-from engine.config import EngineConfig
 from engine.gate import Gate
 from engine.ledger import Ledger
-from engine.links import random_id_for
-from engine.outcomes import Outcome, OutcomeKind, classify
-from engine.port import Peer
-from pool import assign, lifecycle
+from engine.outcomes import classify
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database, fetchone
-from storage.errors import AdbotError, NotFound, PoolError
-from storage.events import EventKind
 from storage.groups import Group
 from storage.sessions import SessionRow
 
@@ -131,8 +130,8 @@ class Runtime:
     ledger: Ledger
     accounts: Accounts
     clock: Clock
-    config: EngineConfig
-    sessions_dir: Path
+    config: EngineSettings
+    supply: SessionSupply
     semaphore: Gate  # bounds sends in flight across every campaign
     notify: Callable[[], None]
     next_due: Callable[[int, float, int], float]  # (customer, cycle started at, interval) -> next cycle
@@ -180,7 +179,7 @@ def _plan(rt: Runtime, customer_id: int, todo: list[Group], session_ids: list[in
 
 
 def split_ref(ref: str) -> tuple[str, int | None]:
-    """'@name#5' -> ('@name', 5). Refs are stored normalised by ``engine.links``."""
+    """'@name#5' -> ('@name', 5). Refs are stored normalised by ``core.links``."""
     peer, sep, topic = ref.partition("#")
     return peer, int(topic) if sep else None
 
@@ -222,7 +221,7 @@ class Cycle:
         self,
         group: Group,
         session_id: int | None,
-        outcome: ledger_rows.SendOutcome,
+        outcome: SendOutcome,
         *,
         error: str | None = None,
         message_id: int | None = None,
@@ -243,7 +242,7 @@ class Cycle:
             flood_waits=flood_waits,
         )
 
-    async def leave(self, rest: list[Group], session_id: int | None, outcome: ledger_rows.SendOutcome,
+    async def leave(self, rest: list[Group], session_id: int | None, outcome: SendOutcome,
                     error: str) -> None:
         """Record groups that this cycle will not send to."""
         if not rest:
@@ -301,7 +300,8 @@ class SessionWorker:
                 await rt.clock.sleep(self.wait_until - now)
                 continue
             if self.cooling:
-                await lifecycle.clear_cooldown(rt.db, self.sid, now)
+                async with rt.db.tx() as conn:
+                    await session_rows.clear_cooldown(conn, self.sid, now)
                 self.cooling = False
             group = self.queue[0]
             if group.slowmode_until is not None and group.slowmode_until > now:
@@ -446,10 +446,9 @@ class SessionWorker:
         await rt.accounts.close(self.sid)
         self.account = None
         now = rt.clock.now()
-        retire = lifecycle.mark_dead if outcome.kind is OutcomeKind.ACCOUNT_DEAD else lifecycle.mark_limited
+        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
         try:
-            replacement = await retire(rt.db, rt.sessions_dir, self.sid, outcome.error, now,
-                                       low_threshold=rt.config.low_pool_threshold)
+            replacement = await rt.supply.retire(self.sid, state, outcome.error, now)
         except AdbotError as exc:
             replacement = None
             logger.warning("retiring session %d failed: %s", self.sid, exc.user_message)
@@ -485,7 +484,7 @@ def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> 
     flood waits, in one transaction."""
 
     async def op(conn: aiosqlite.Connection) -> None:
-        await lifecycle.record_cooldown(conn, session_id, until, now)
+        await session_rows.record_cooldown(conn, session_id, until, now)
         await conn.execute(
             "INSERT INTO stats (customer_id, total_flood_waits) VALUES (?, 1) ON CONFLICT (customer_id)"
             " DO UPDATE SET total_flood_waits = total_flood_waits + 1",
@@ -692,7 +691,7 @@ async def _record(
         # later 'in_doubt', for a send that was refused, nor a wait missing from the statistics).
         await rt.ledger.result(
             cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1),
-            then=lambda conn: lifecycle.record_cooldown(conn, sid, until, now),
+            then=lambda conn: session_rows.record_cooldown(conn, sid, until, now),
         )
         _log(cid, logging.WARNING, "session %d must wait %s s before posting again (%s)", sid, outcome.seconds,
              outcome.error)
@@ -810,8 +809,7 @@ async def _prepare(
     if len(sessions) < customer.plan_sessions:
         # Sessions died or were limited since the last cycle and no replacement was free then.
         try:
-            await assign.ensure_plan(rt.db, rt.sessions_dir, customer_id, now,
-                                     low_threshold=rt.config.low_pool_threshold)
+            await rt.supply.ensure_plan(customer_id, now)
         except PoolError as exc:
             _log(customer_id, logging.WARNING, "not enough sessions for the plan: %s", exc.user_message)
         async with rt.db.read() as conn:

@@ -1,6 +1,6 @@
 """The forwarding engine: campaigns, their cycles, the accounts they use, start-up and shutdown.
 
-    engine = Engine(db, factory, SystemClock(), config, sessions_dir, notify=outbox_signal)
+    engine = Engine(db, factory, supply, SystemClock(), settings.engine, notify=outbox_signal)
     await engine.start()            # inside the running loop (the bot's startup hook)
     await engine.start_campaign(uid)
     ...
@@ -23,29 +23,27 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from core.clock import Clock
+from core.config import EngineSettings
+from core.errors import CampaignNotReady, NotFound, PoolError
+from core.ports import AccountFactory, SessionSupply
+from core.states import EventKind
 from engine import cycle as cycles
 from engine.accounts import Accounts
-from engine.clock import Clock
-from engine.config import EngineConfig
 from engine.cycle import CycleReport, Runtime
 from engine.gate import Gate
 from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
-from engine.port import AccountFactory
 from engine.scheduler import CampaignScheduler
-from pool import assign
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage.db import Database
-from storage.errors import CampaignNotReady, NotFound, PoolError
-from storage.events import EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +73,9 @@ class Engine:
         self,
         db: Database,
         factory: AccountFactory,
+        supply: SessionSupply,
         clock: Clock,
-        config: EngineConfig,
-        sessions_dir: Path,
+        config: EngineSettings,
         notify: Callable[[], None] | None = None,
         *,
         schedule: bool = True,
@@ -86,11 +84,11 @@ class Engine:
         self.db = db
         self.clock = clock
         self.config = config
-        self.sessions_dir = sessions_dir
+        self.supply = supply
         self.notifier = Notifier(notify)
         self.ledger = Ledger(db)
         self.accounts = Accounts(
-            db, factory, sessions_dir, self.ledger, clock,
+            db, factory, supply, self.ledger, clock,
             connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout,
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
@@ -125,7 +123,7 @@ class Engine:
             accounts=self.accounts,
             clock=self.clock,
             config=self.config,
-            sessions_dir=self.sessions_dir,
+            supply=self.supply,
             semaphore=self._semaphore,
             notify=self.notifier,
             next_due=self._next_due,
@@ -232,8 +230,7 @@ class Engine:
         if not active:
             raise CampaignNotReady("Add at least one group (or resume a paused one) first.")
         try:
-            await assign.ensure_plan(self.db, self.sessions_dir, customer_id, now,
-                                     low_threshold=self.config.low_pool_threshold)
+            await self.supply.ensure_plan(customer_id, now)
         except PoolError as exc:
             logger.warning("customer %d: %s", customer_id, exc.user_message)
         async with self.db.read() as conn:

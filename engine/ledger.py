@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from core.errors import StorageBusy
 from storage import ledger as rows
 from storage.db import Database, in_thread
-from storage.errors import StorageBusy
 
 logger = logging.getLogger(__name__)
 

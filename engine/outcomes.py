@@ -28,44 +28,21 @@ them. ``asyncio.CancelledError`` is not a failure: callers must let it propagate
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from telethon import errors
+
+from core.outcomes import Outcome, OutcomeKind
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "AccountNotAuthorizedError",
-    "Outcome",
-    "OutcomeKind",
     "PeerNotCachedError",
     "classify",
 ]
 
 _MAX_ERROR_CHARS = 64
-
-
-class OutcomeKind(StrEnum):
-    SENT = "sent"
-    ACCOUNT_DEAD = "account_dead"
-    ACCOUNT_LIMITED = "account_limited"
-    FLOOD_WAIT = "flood_wait"
-    SLOW_MODE = "slow_mode"
-    GROUP_FAILED = "group_failed"
-    POST_INVALID = "post_invalid"
-    TRANSIENT = "transient"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt came to. ``error`` is a short name for the ledger and logs, never a secret."""
-
-    kind: OutcomeKind
-    error: str
-    seconds: int | None = None  # only for FLOOD_WAIT / SLOW_MODE, and only when Telegram said
 
 
 # --- errors the adapters raise themselves ------------------------------------------------------------

@@ -37,8 +37,8 @@ from typing import Any
 from telethon import TelegramClient, errors, functions, types, utils
 from telethon.sessions import Session
 
+from core.ports import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
-from engine.port import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from core.errors import InvalidUpload
 from pool.names import base_name, display_name
-from pool.sessionfile import Invalid
 
 MAX_MEMBERS = 200
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
@@ -40,17 +40,17 @@ def _check_entry(info: zipfile.ZipInfo, max_member_bytes: int) -> None:
     name = info.filename
     shown = display_name(base_name(name))
     if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
-        raise Invalid(f"the archive entry {shown!r} has an absolute path")
+        raise InvalidUpload(f"the archive entry {shown!r} has an absolute path")
     if ".." in _parts(name):
-        raise Invalid(f"the archive entry {shown!r} points outside the archive ('..')")
+        raise InvalidUpload(f"the archive entry {shown!r} points outside the archive ('..')")
     if info.flag_bits & 0x1:
-        raise Invalid(f"the archive entry {shown!r} is encrypted")
+        raise InvalidUpload(f"the archive entry {shown!r} is encrypted")
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise Invalid(f"the archive entry {shown!r} is a symbolic link")
+        raise InvalidUpload(f"the archive entry {shown!r} is a symbolic link")
     if not info.is_dir() and name.lower().endswith((".zip", ".7z", ".rar", ".tar", ".gz")):
-        raise Invalid(f"the archive entry {shown!r} is itself an archive (nested archives are not accepted)")
+        raise InvalidUpload(f"the archive entry {shown!r} is itself an archive (nested archives are not accepted)")
     if info.file_size > max_member_bytes:
-        raise Invalid(f"the archive entry {shown!r} is larger than the upload limit ({max_member_bytes} bytes)")
+        raise InvalidUpload(f"the archive entry {shown!r} is larger than the upload limit ({max_member_bytes} bytes)")
 
 
 def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_bytes: int) -> bytes:
@@ -60,29 +60,29 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
         while chunk := fh.read(_CHUNK):
             size += len(chunk)
             if size > budget:
-                raise Invalid(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
+                raise InvalidUpload(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
             if size > max_member_bytes:
-                raise Invalid(f"an archive entry unpacks beyond the upload limit ({max_member_bytes} bytes)")
+                raise InvalidUpload(f"an archive entry unpacks beyond the upload limit ({max_member_bytes} bytes)")
             chunks.append(chunk)
     data = b"".join(chunks)
     if data.startswith(_ZIP_MAGICS):
-        raise Invalid("the archive holds another archive (nested archives are not accepted)")
+        raise InvalidUpload("the archive holds another archive (nested archives are not accepted)")
     return data
 
 
 def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
-    """The files in an archive (directories and macOS metadata skipped); raises Invalid."""
+    """The files in an archive (directories and macOS metadata skipped); raises InvalidUpload."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
-                raise Invalid(f"the archive has {len(infos)} entries; at most {MAX_MEMBERS} are accepted")
+                raise InvalidUpload(f"the archive has {len(infos)} entries; at most {MAX_MEMBERS} are accepted")
             declared = 0
             for info in infos:
                 _check_entry(info, max_member_bytes)
                 declared += info.file_size
             if declared > MAX_TOTAL_BYTES:
-                raise Invalid(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
+                raise InvalidUpload(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
             members: list[Member] = []
             budget = MAX_TOTAL_BYTES
             for info in infos:
@@ -93,9 +93,9 @@ def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
                 budget -= len(content)
                 members.append(Member("/".join(parts), content))
             return members
-    except Invalid:
+    except InvalidUpload:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         # BadZipFile covers CRC mismatches; RuntimeError/NotImplementedError: encryption or an
         # unsupported compression method.
-        raise Invalid(f"not a valid zip archive ({type(exc).__name__})") from None
+        raise InvalidUpload(f"not a valid zip archive ({type(exc).__name__})") from None

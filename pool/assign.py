@@ -14,14 +14,14 @@ from pathlib import Path
 
 import aiosqlite
 
+from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
+from core.states import EventKind
 from pool.layout import UNUSED, folder_for
 from pool.moves import FileMoves, pool_tx
 from storage import customers, events
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database, execute, fetchall
-from storage.errors import NoPairCapacity, NotEnoughSessions, NotFound
-from storage.events import EventKind
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from control_bot.cli import add_config_flag, run_with_db
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from control_bot.config import Settings
+    from core.config import Settings
 
 
 def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:

@@ -1,7 +1,7 @@
 """Health checks of sessions nobody is using: connect each through the engine's port, then close it.
 
 An idle (``unused``) or quarantined (``limited``) session is connected once; the failure, if any, is
-classified by ``engine.outcomes.classify`` (the one classification table), so a dead account goes to
+classified by the ``classify`` the caller passes (the engine's one classification table), so a dead account goes to
 ``banned/`` and a quarantined one that connects again returns to the pool. Owned sessions are never
 checked here: the engine has them open, and a second client on one session file is refused.
 """
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.outcomes import Outcome, OutcomeKind, classify
-from engine.port import AccountFactory
+from core.errors import PoolError
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import AccountFactory, Classifier
 from pool import lifecycle
 from storage import sessions as session_rows
 from storage.db import Database
-from storage.errors import PoolError
 from storage.sessions import SessionRow
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ async def _check_one(
     db: Database,
     sessions_dir: Path,
     factory: AccountFactory,
+    classify: Classifier,
     row: SessionRow,
     now: float,
     connect_timeout: float,
@@ -92,6 +93,7 @@ async def check_sessions(
     now: float,
     states: Sequence[str] = ("unused", "limited"),
     *,
+    classify: Classifier,
     connect_timeout: float = 30.0,
     concurrency: int = 4,
     min_quarantine: float = 0.0,
@@ -109,7 +111,9 @@ async def check_sessions(
 
     async def one(row: SessionRow) -> CheckResult:
         async with gate:
-            return await _check_one(db, sessions_dir, factory, row, now, connect_timeout, min_quarantine, low_threshold)
+            return await _check_one(
+                db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold
+            )
 
     results = await asyncio.gather(*(one(row) for row in rows))
     logger.info(

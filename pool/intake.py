@@ -24,13 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import InvalidUpload
+from core.private_files import write_private_file
 from pool.archive import expand_zip
-from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir, write_private_file
+from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
 from pool.names import display_name, kind_of, stem_of
-from pool.sessionfile import Invalid, SessionInfo, validate_session
 from pool.sidecar import Sidecar, parse_sidecar
 from storage import sessions as session_rows
 from storage.db import Database
+from storage.sessionfile import SessionInfo, validate_session
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +100,13 @@ async def _store(
 
 async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
     if not stem:
-        raise Invalid("the sidecar's name has no stem to match a session file with")
+        raise InvalidUpload("the sidecar's name has no stem to match a session file with")
     async with db.tx() as conn:
         rows = [r for r in await session_rows.list_by_source(conn, stem) if r.state != "dead"]
         if not rows:
-            raise Invalid(f"no session named {stem}.session in this upload or in the pool")
+            raise InvalidUpload(f"no session named {stem}.session in this upload or in the pool")
         if len(rows) > 1:
-            raise Invalid(f"{len(rows)} pool sessions came from files named {stem}.session; cannot tell which")
+            raise InvalidUpload(f"{len(rows)} pool sessions came from files named {stem}.session; cannot tell which")
         await session_rows.set_own_app(
             conn,
             rows[0].id,
@@ -154,7 +156,7 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
         elif kind_of(name) == "zip":
             try:
                 members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
-            except Invalid as exc:
+            except InvalidUpload as exc:
                 batch.reject(shown, exc.reason)
                 continue
             if not members:
@@ -173,14 +175,14 @@ async def _import_session(
     if side is not None:
         try:
             sidecar = parse_sidecar(side.data)
-        except Invalid as exc:
+        except InvalidUpload as exc:
             batch.reject(side.shown, exc.reason, side.slot)
             batch.reject(item.shown, f"its sidecar {side.shown} was rejected: {exc.reason}", item.slot)
             return
     try:
         info = await asyncio.to_thread(validate_session, item.data)
         session_id = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
-    except Invalid as exc:
+    except InvalidUpload as exc:
         batch.reject(item.shown, exc.reason, item.slot)
         if side:
             batch.reject(side.shown, f"its session {item.shown} was rejected", side.slot)
@@ -215,9 +217,9 @@ async def import_files(
         for side in sidecar_items:
             try:
                 if len(sidecar_items) > 1:
-                    raise Invalid(f"ambiguous: {len(sidecar_items)} sidecars are named {stem}")
+                    raise InvalidUpload(f"ambiguous: {len(sidecar_items)} sidecars are named {stem}")
                 session_id = await _attach(db, parse_sidecar(side.data), stem)
-            except Invalid as exc:
+            except InvalidUpload as exc:
                 batch.reject(side.shown, exc.reason, side.slot)
             else:
                 batch.accept(side, session_id)

@@ -12,11 +12,11 @@ because ``mkdir``/``open`` modes are filtered by the process umask.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-from storage.sessions import SessionState
+from core.private_files import DIR_MODE
+from core.states import SessionState
 
 UNUSED = "unused"
 ASSIGNED = "assigned"
@@ -24,8 +24,6 @@ LIMITED = "limited"
 BANNED = "banned"
 TOP_FOLDERS = (UNUSED, ASSIGNED, LIMITED, BANNED)
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 SESSION_SUFFIX = ".session"
 # SQLite's side files (Telethon uses the rollback journal); a hot journal must stay beside its database.
 SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
@@ -78,20 +76,6 @@ def ensure_layout(root: Path) -> None:
     root.chmod(DIR_MODE)
     for name in TOP_FOLDERS:
         ensure_dir(root, name).chmod(DIR_MODE)
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write a new file (never overwriting) readable by the owner only, flushed to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def side_files(path: Path) -> list[Path]:

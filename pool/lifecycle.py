@@ -17,7 +17,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from engine.port import SessionCredentials
+from core.errors import NoPairCapacity, NotFound
+from core.ports import SessionCredentials
+from core.states import EventKind
 from pool.assign import notify_if_low, take_one_or_none
 from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
@@ -25,8 +27,6 @@ from storage import customers, events
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database, execute
-from storage.errors import NoPairCapacity, NotFound
-from storage.events import EventKind
 from storage.sessions import SessionRow
 
 logger = logging.getLogger(__name__)
@@ -40,37 +40,10 @@ async def _require(conn: aiosqlite.Connection, session_id: int) -> SessionRow:
 
 
 async def set_cooldown(db: Database, session_id: int, until: float, now: float) -> None:
-    """A flood wait: no request before ``until``. An owned session becomes 'cooling'; an idle one only
-    records the time (it is honoured when the session is next assigned). Never shortens a wait."""
-    async with db.tx() as conn:
-        await record_cooldown(conn, session_id, until, now)
-
-
-async def record_cooldown(conn: aiosqlite.Connection, session_id: int, until: float, now: float) -> None:
-    """``set_cooldown`` inside the caller's transaction (the engine writes it with the send's row)."""
-    await _require(conn, session_id)
-    await execute(
-        conn,
-        "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
-        " state = CASE WHEN state = 'assigned' THEN 'cooling' ELSE state END,"
-        " state_changed_at = CASE WHEN state = 'assigned' THEN ? ELSE state_changed_at END"
-        " WHERE id = ?",
-        (until, now, session_id),
-    )
-
-
-async def clear_cooldown(db: Database, session_id: int, now: float) -> None:
-    """End a flood wait that is over: 'cooling' -> 'assigned'. A wait not yet over is left alone."""
+    """A flood wait seen outside a cycle (a health check): recorded on the session, never shortened."""
     async with db.tx() as conn:
         await _require(conn, session_id)
-        await execute(
-            conn,
-            "UPDATE sessions SET cooldown_until = NULL,"
-            " state = CASE WHEN state = 'cooling' THEN 'assigned' ELSE state END,"
-            " state_changed_at = CASE WHEN state = 'cooling' THEN ? ELSE state_changed_at END"
-            " WHERE id = ? AND COALESCE(cooldown_until, 0) <= ?",
-            (now, session_id, now),
-        )
+        await session_rows.record_cooldown(conn, session_id, until, now)
 
 
 async def _replace(

@@ -6,9 +6,9 @@ import logging
 import re
 import sqlite3
 
+from core.errors import InputError, NotFound, PairInUse
 from storage import pairs as pair_rows
 from storage.db import Database
-from storage.errors import InputError, NotFound, PairInUse
 from storage.pairs import ApiPair
 
 logger = logging.getLogger(__name__)

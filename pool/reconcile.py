@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pool.layout import DIR_MODE, FILE_MODE, check_folder, ensure_layout, owner_of_side_file
+from core.private_files import DIR_MODE, FILE_MODE
+from pool.layout import check_folder, ensure_layout, owner_of_side_file
 from pool.moves import move_file, move_side_files
 from storage.db import Database, fetchall
 

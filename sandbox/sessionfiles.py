@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Any
+
+from storage.sessionfile import session_image
 
 TELETHON_SESSION_VERSION = 8
 """``telethon.sessions.sqlite.CURRENT_VERSION`` of the pinned Telethon (a test keeps them equal)."""
@@ -28,15 +29,6 @@ DC_ADDRESSES: dict[int, str] = {
     5: "91.108.56.130",
 }
 
-_TABLES = (
-    "version (version integer primary key)",
-    "entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer)",
-    "sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer,"
-    " primary key(md5_digest, file_size, type))",
-    "update_state (id integer primary key, pts integer, qts integer, date integer, seq integer)",
-)
-
-
 def new_auth_key() -> bytes:
     return secrets.token_bytes(AUTH_KEY_BYTES)
 
@@ -50,27 +42,9 @@ def make_session_bytes(
     version: int = TELETHON_SESSION_VERSION,
 ) -> bytes:
     """The bytes of a logged-in ``.session`` file (``version`` 7 or 8 of Telethon's schema)."""
-    if version not in (7, 8):
-        raise ValueError("only Telethon session schema versions 7 and 8 are generated")
     key = new_auth_key() if auth_key is None else auth_key
     address = server_address if server_address is not None else DC_ADDRESSES.get(dc_id, DC_ADDRESSES[2])
-    conn = sqlite3.connect(":memory:")
-    try:
-        for table in _TABLES:
-            conn.execute(f"create table {table}")
-        columns = "dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer"
-        if version >= 8:
-            columns += ", tmp_auth_key blob"
-        conn.execute(f"create table sessions ({columns})")
-        conn.execute("insert into version values (?)", (version,))
-        values: tuple[Any, ...] = (dc_id, address, port, key, None)
-        if version >= 8:
-            values += (b"",)
-        conn.execute(f"insert into sessions values ({', '.join('?' * len(values))})", values)
-        conn.commit()
-        return conn.serialize()
-    finally:
-        conn.close()
+    return session_image(dc_id, address, port, key, version)
 
 
 def make_session_file(path: Path, dc_id: int = 2, auth_key: bytes | None = None, **kwargs: Any) -> bytes:

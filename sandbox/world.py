@@ -1,6 +1,6 @@
 """The simulated Telegram: accounts, channels, groups and their rules, behind the engine's port.
 
-``World`` implements ``engine.port.AccountFactory``; each port it opens is one account. Failures are
+``World`` implements ``core.ports.AccountFactory``; each port it opens is one account. Failures are
 raised as real ``telethon.errors`` instances, so ``engine.outcomes.classify`` treats the simulation and
 Telegram alike. The world enforces the rules that keep real accounts alive and records every breach in
 ``violations`` (tests assert it stays empty):
@@ -31,7 +31,6 @@ import hashlib
 import inspect
 import json
 import logging
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +39,9 @@ from typing import IO, Any, Literal, NamedTuple, TypeVar
 
 from telethon import errors
 
-from engine.clock import Clock
-from engine.port import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
+from core.clock import Clock
+from core.ports import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
+from storage.sessionfile import auth_key_sha_of_file
 
 T = TypeVar("T")
 
@@ -184,18 +184,8 @@ class Violation:
 
 
 def account_key_for_file(path: Path) -> str | None:
-    """sha256 (hex) of the auth key in a Telethon session file, read read-only; None if unreadable."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT auth_key FROM sessions").fetchone()
-        finally:
-            conn.close()
-    except (sqlite3.Error, OSError, UnicodeDecodeError, ValueError):
-        return None
-    if row is None or not isinstance(row[0], bytes) or not row[0]:
-        return None
-    return hashlib.sha256(row[0]).hexdigest()
+    """sha256 (hex) of the auth key in a Telethon session file; None if unreadable."""
+    return auth_key_sha_of_file(path)
 
 
 def _stable_int(*parts: object, bits: int = 62) -> int:

@@ -6,14 +6,14 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
+from core.states import CampaignStatus
 from storage.db import execute, fetchall, fetchone
 
 DAY = 86_400.0
-CampaignStatus = Literal["stopped", "running"]
 
 
 @dataclass(frozen=True)

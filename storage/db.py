@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage.errors import StorageBusy
+from core.errors import StorageBusy
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)

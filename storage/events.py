@@ -7,28 +7,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import aiosqlite
 
+from core.states import EventKind
 from storage.db import execute, fetchall
-
-
-class EventKind(StrEnum):
-    SESSION_DEAD = "session_dead"
-    SESSION_LIMITED = "session_limited"
-    SESSION_REPLACED = "session_replaced"
-    NO_REPLACEMENT = "no_replacement"
-    GROUP_PAUSED = "group_paused"
-    POST_INVALID = "post_invalid"
-    CAMPAIGN_STOPPED = "campaign_stopped"
-    CAMPAIGN_RESUMED = "campaign_resumed"
-    PLAN_GRANTED = "plan_granted"
-    PLAN_REVOKED = "plan_revoked"
-    PLAN_EXPIRED = "plan_expired"
-    POOL_LOW = "pool_low"
-    PAIR_FULL = "pair_full"
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import aiosqlite
 
+from core.states import SendOutcome
 from storage.db import fetchall, fetchone
-
-SendOutcome = Literal["pending", "sent", "failed", "waiting", "skipped", "in_doubt"]
-FINAL_OUTCOMES: frozenset[str] = frozenset({"sent", "failed", "skipped", "in_doubt"})
 
 
 @dataclass(frozen=True)

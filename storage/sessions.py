@@ -11,15 +11,11 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import aiosqlite
 
+from core.states import OWNED_STATES, STATES, SessionState
 from storage.db import execute, fetchall, fetchone
-
-SessionState = Literal["unused", "assigned", "cooling", "limited", "dead"]
-STATES: tuple[SessionState, ...] = ("unused", "assigned", "cooling", "limited", "dead")
-OWNED_STATES: tuple[SessionState, ...] = ("assigned", "cooling")
 
 
 @dataclass(frozen=True)
@@ -204,3 +200,28 @@ async def set_own_app(
 
 async def set_checked(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
     await execute(conn, "UPDATE sessions SET last_checked_at = ? WHERE id = ?", (now, session_id))
+
+
+async def record_cooldown(conn: aiosqlite.Connection, session_id: int, until: float, now: float) -> None:
+    """A flood wait: no request before ``until``. An owned session becomes 'cooling'; an idle one only
+    records the time (it is honoured when the session is next assigned). Never shortens a wait."""
+    await execute(
+        conn,
+        "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
+        " state = CASE WHEN state = 'assigned' THEN 'cooling' ELSE state END,"
+        " state_changed_at = CASE WHEN state = 'assigned' THEN ? ELSE state_changed_at END"
+        " WHERE id = ?",
+        (until, now, session_id),
+    )
+
+
+async def clear_cooldown(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
+    """End a flood wait that is over: 'cooling' -> 'assigned'. A wait not yet over is left alone."""
+    await execute(
+        conn,
+        "UPDATE sessions SET cooldown_until = NULL,"
+        " state = CASE WHEN state = 'cooling' THEN 'assigned' ELSE state END,"
+        " state_changed_at = CASE WHEN state = 'cooling' THEN ? ELSE state_changed_at END"
+        " WHERE id = ? AND COALESCE(cooldown_until, 0) <= ?",
+        (now, session_id, now),
+    )

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from control_bot.app import App, create_app
-from control_bot.config import Settings, settings_from_dict
+from control_bot.logfiles import preserved_logging, setup_logging
 from control_bot.middlewares import Pacing
-from engine.clock import FakeClock
+from core.clock import FakeClock
+from core.config import Settings, settings_from_dict
 from engine.cycle import CycleReport
 from pool.intake import import_files
 from sandbox.botapi import AnsweredCallback, MessageView
@@ -38,7 +39,6 @@ from storage import customers
 from storage import pairs as pair_rows
 from storage.customers import Customer
 from storage.db import Database
-from storage.logfiles import preserved_logging, setup_logging
 
 TOKEN = "123456789:AAE_sandbox-token-for-adbot-bot-tests_x"
 BOT_USERNAME = "adbot_test_bot"

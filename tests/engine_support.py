@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.clock import FakeClock
-from engine.config import EngineConfig
+from core.clock import FakeClock
+from core.config import EngineSettings
+from core.links import random_id_for
 from engine.engine import Engine
-from engine.links import random_id_for
+from pool.supply import PoolSupply
 from sandbox.world import World
 from storage import customers, events
 from storage import groups as group_rows
@@ -45,9 +46,10 @@ class Setup:
     refs: list[str]
     notified: Notified = field(default_factory=Notified)
 
-    def engine(self, config: EngineConfig | None = None, *, db: Database | None = None) -> Engine:
+    def engine(self, config: EngineSettings | None = None, *, db: Database | None = None) -> Engine:
         return Engine(
-            db or self.db, self.world, self.clock, config or fast_config(), self.sessions_dir,
+            db or self.db, self.world, PoolSupply(db or self.db, self.sessions_dir), self.clock,
+            config or fast_config(),
             notify=self.notified, schedule=False, rng=random.Random(7),
         )
 
@@ -90,7 +92,7 @@ class Setup:
         return random_id_for(self.customer_id, cycle_no, ref)
 
 
-def fast_config(**changes: object) -> EngineConfig:
+def fast_config(**changes: object) -> EngineSettings:
     base: dict[str, object] = {
         "send_spacing": 5.0,
         "spacing_jitter": 0.2,
@@ -102,10 +104,9 @@ def fast_config(**changes: object) -> EngineConfig:
         "group_failure_limit": 3,
         "transient_retries": 2,
         "transient_backoff": 2.0,
-        "low_pool_threshold": 0,
     }
     base.update(changes)
-    return EngineConfig(**base)  # type: ignore[arg-type]
+    return EngineSettings.model_validate(base)
 
 
 async def make_setup(

@@ -8,7 +8,8 @@ import secrets
 from collections import Counter
 from pathlib import Path
 
-from pool.layout import UNUSED, ensure_dir, folder_for, write_private_file
+from core.private_files import write_private_file
+from pool.layout import UNUSED, ensure_dir, folder_for
 from sandbox.sessionfiles import make_session_bytes
 from storage import customers
 from storage import pairs as pair_rows

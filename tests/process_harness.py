@@ -50,7 +50,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from engine.links import random_id_for
+from core.links import random_id_for
 from pool.intake import import_files
 from sandbox.botapi import BotApiEmulator
 from sandbox.sessionfiles import make_session_bytes, new_auth_key

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from control_bot.cli import main
+from core.states import EventKind
 from storage import events
 from storage.db import Database
-from storage.events import EventKind
 
 CUSTOMER = 424242
 

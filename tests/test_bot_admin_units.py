@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from control_bot import texts as t
 from control_bot.routers.admin_commands import split_text
 from control_bot.services import admin
+from core.errors import InputError, NotFound
+from core.states import EventKind
 from storage import customers, events
 from storage.db import Database
-from storage.errors import InputError, NotFound
-from storage.events import EventKind
 
 NOW = 1_800_000_000.0
 

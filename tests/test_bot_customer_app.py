@@ -17,10 +17,10 @@ from botkit import ADMIN_ID, TOKEN, bot_harness, make_settings
 
 from control_bot import app as app_module
 from control_bot import texts as t
+from control_bot.logfiles import preserved_logging
 from control_bot.services import campaign
+from core.errors import StorageBusy
 from sandbox.botuser import BotApiEmulator
-from storage.errors import StorageBusy
-from storage.logfiles import preserved_logging
 
 ALICE = 1001
 

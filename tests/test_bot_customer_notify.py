@@ -8,8 +8,8 @@ from pathlib import Path
 from botkit import ADMIN_ID, bot_harness, labels
 
 from control_bot import texts as t
+from core.states import EventKind
 from storage import events
-from storage.events import EventKind
 
 ALICE = 1001
 SECOND_ADMIN = 9001

@@ -12,7 +12,6 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 
 from control_bot import errors
 from control_bot import texts as t
-from control_bot.config import Settings
 from control_bot.filters import ANONYMOUS_ADMIN_ID, IsAdmin
 from control_bot.middlewares import FloodControl, Pacer, Pacing, TokenBucket
 from control_bot.notify import MAX_MESSAGE, _chunks
@@ -25,8 +24,9 @@ from control_bot.services.campaign import (
     trim_post,
     utf16_len,
 )
-from storage.errors import AccessDenied, IntervalError, LinkError, StorageBusy
-from storage.events import EventKind
+from core.config import Settings
+from core.errors import AccessDenied, IntervalError, LinkError, StorageBusy
+from core.states import EventKind
 
 # --- post text -------------------------------------------------------------------------------------
 

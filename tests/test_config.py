@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from control_bot.cli import main
-from control_bot.config import load_settings, resolve_config_path
-from storage.errors import ConfigError
+from core.config import load_settings, resolve_config_path
+from core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import CampaignNotReady
+from core.states import EventKind
 from engine.cycle import assign_groups
 from sandbox.world import Fault
 from storage import customers
@@ -16,8 +18,6 @@ from storage import groups as group_rows
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage.db import Database
-from storage.errors import CampaignNotReady
-from storage.events import EventKind
 from tests.engine_support import CID, fast_config, make_setup, running
 from tests.pool_support import NOW
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from core.states import EventKind
 from engine.engine import Engine
 from storage import ledger as ledger_rows
 from storage.db import Database
-from storage.events import EventKind
 from tests.engine_support import CID, Setup, fast_config, make_setup, running
 from tests.pool_support import NOW
 

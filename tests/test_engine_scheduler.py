@@ -6,8 +6,9 @@ import asyncio
 import time
 from pathlib import Path
 
-from engine.clock import SystemClock
+from core.clock import SystemClock
 from engine.engine import Engine
+from pool.supply import PoolSupply
 from sandbox.world import World
 from storage import customers
 from storage.db import Database
@@ -31,7 +32,8 @@ async def test_jobs_fire_reschedule_and_stop(db: Database, tmp_path: Path) -> No
     world = World(clock, lenient=True)
     s = await make_setup(db, tmp_path, groups=["@group_a", "@group_b"], plan=1, pool=1, interval=1,
                          world=world)
-    engine = Engine(db, world, clock, fast_config(send_spacing=0.01, spacing_jitter=0.0), s.sessions_dir,
+    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock,
+                    fast_config(send_spacing=0.01, spacing_jitter=0.0),
                     notify=Notified(), schedule=True)
     await engine.start()
     assert engine.health().scheduler_running
@@ -63,7 +65,7 @@ async def test_resume_at_start_schedules_running_campaigns(db: Database, tmp_pat
     now = clock.now()
     async with db.tx() as conn:
         await customers.set_status(conn, CID, "running", now, next_cycle_at=now + 45)
-    engine = Engine(db, world, clock, fast_config(on_restart="resume"), s.sessions_dir, schedule=True)
+    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(on_restart="resume"), schedule=True)
     await engine.start()
     next_at = engine.next_run_at(CID)
     assert next_at is not None and abs(next_at - (now + 45)) < 0.5
@@ -76,7 +78,7 @@ async def test_shutdown_lets_a_scheduled_cycle_record_its_send(db: Database, tmp
     world = World(clock, lenient=True, latency=0.1)
     s = await make_setup(db, tmp_path, groups=["@group_a", "@group_b"], plan=1, pool=1, interval=60,
                          world=world)
-    engine = Engine(db, world, clock, fast_config(send_spacing=0.01), s.sessions_dir, schedule=True)
+    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(send_spacing=0.01), schedule=True)
     await engine.start()
     await engine.start_campaign(CID)
     deadline = time.monotonic() + 3

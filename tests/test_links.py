@@ -1,4 +1,4 @@
-"""engine.links: every accepted and refused form, and properties over arbitrary text."""
+"""core.links: every accepted and refused form, and properties over arbitrary text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.links import (
+from core.errors import LinkError
+from core.links import (
     MAX_GROUP_REFS,
     MAX_MESSAGE_ID,
     RESERVED_PATHS,
@@ -17,7 +18,6 @@ from engine.links import (
     parse_post_link,
     random_id_for,
 )
-from storage.errors import LinkError
 
 CH = "-1001234567890"  # the marked id of private channel 1234567890
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.logfiles import (
+from control_bot.logfiles import (
     REDACTED,
     CustomerFileHandler,
     RedactingFilter,

@@ -15,13 +15,8 @@ import pytest
 from telethon import errors, functions, types
 from telethon.errors import rpcerrorlist
 
-from engine.outcomes import (
-    AccountNotAuthorizedError,
-    Outcome,
-    OutcomeKind,
-    PeerNotCachedError,
-    classify,
-)
+from core.outcomes import Outcome, OutcomeKind
+from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
 
 K = OutcomeKind
 REQUEST = functions.messages.ForwardMessagesRequest(

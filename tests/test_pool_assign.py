@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
 
+from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
+from core.states import EventKind
 from pool import lifecycle
 from pool.assign import assign, ensure_plan, revoke
 from storage import events
 from storage import sessions as session_rows
 from storage.db import Database, fetchone
-from storage.errors import NoPairCapacity, NotEnoughSessions, NotFound
-from storage.events import EventKind
 
 
 @pytest.fixture
@@ -151,11 +151,13 @@ async def test_cooldown_cycle(db: Database, sdir: Path) -> None:
     [sid] = await assign(db, sdir, 10, 1, NOW)
     await lifecycle.set_cooldown(db, sid, NOW + 100, NOW)
     await lifecycle.set_cooldown(db, sid, NOW + 50, NOW)  # never shortened
-    await lifecycle.clear_cooldown(db, sid, NOW + 60)  # not over yet
+    async with db.tx() as conn:
+        await session_rows.clear_cooldown(conn, sid, NOW + 60)  # not over yet
     async with db.read() as conn:
         row = await session_rows.get(conn, sid)
     assert row is not None and row.state == "cooling" and row.cooldown_until == NOW + 100
-    await lifecycle.clear_cooldown(db, sid, NOW + 100)
+    async with db.tx() as conn:
+        await session_rows.clear_cooldown(conn, sid, NOW + 100)
     async with db.read() as conn:
         row = await session_rows.get(conn, sid)
         owned = await session_rows.list_for_owner(conn, 10)

@@ -11,7 +11,8 @@ import pytest
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
 from telethon import errors
 
-from engine.port import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
+from engine.outcomes import classify
 from pool import lifecycle
 from pool.assign import ensure_plan
 from pool.health import check_sessions
@@ -71,7 +72,7 @@ async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
         flood: errors.FloodWaitError(request=None, capture=120),
         flaky: ConnectionError("reset"),
     })
-    results = await check_sessions(db, sdir, factory, NOW)
+    results = await check_sessions(db, sdir, factory, NOW, classify=classify)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
     assert outcomes == {
         ok: ("healthy", None),
@@ -98,17 +99,17 @@ async def test_quarantine_minimum_and_owned_sessions_untouched(db: Database, sdi
     assert await ensure_plan(db, sdir, 10, NOW) == [owned_id]
     await lifecycle.mark_limited(db, sdir, limited_id, "PeerFloodError", NOW)
     factory = FakeFactory()
-    results = await check_sessions(db, sdir, factory, NOW + 10, min_quarantine=3600)
+    results = await check_sessions(db, sdir, factory, NOW + 10, classify=classify, min_quarantine=3600)
     assert [(r.session_id, r.outcome) for r in results] == [(limited_id, "healthy")]
     async with db.read() as conn:
         row = await session_rows.get(conn, limited_id)
     assert row is not None and row.state == "limited"  # too early to release
     assert factory.log == [f"connect {limited_id}", f"close {limited_id}"]  # the owned one was never opened
     with pytest.raises(ValueError, match="owned sessions"):
-        await check_sessions(db, sdir, factory, NOW, states=("assigned",))
+        await check_sessions(db, sdir, factory, NOW, classify=classify, states=("assigned",))
 
 
 async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) -> None:
     [sid] = await seed_sessions(db, sdir, 1)
-    [result] = await check_sessions(db, sdir, FakeFactory(), NOW)
+    [result] = await check_sessions(db, sdir, FakeFactory(), NOW, classify=classify)
     assert result.session_id == sid and result.outcome == "error" and "adbot pairs add" in (result.detail or "")

@@ -17,10 +17,10 @@ import pytest
 from pool_support import NOW, files_on_disk
 
 from pool.intake import IntakeResult, import_files
-from pool.sessionfile import validate_session
 from sandbox.sessionfiles import TELETHON_SESSION_VERSION, make_session_bytes, make_session_file, make_sidecar
 from storage import sessions as session_rows
 from storage.db import Database
+from storage.sessionfile import validate_session
 
 MAX = 1024 * 1024
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pool_support import NOW, add_customer, seed_sessions
 
+from core.errors import InputError, NotFound, PairInUse
 from pool.assign import assign, revoke
 from pool.pairs import add_pair, list_pairs, parse_api_hash, parse_api_id, remove_pair, sync_capacity
 from pool.status import format_status, pool_status
 from storage.db import Database, execute
-from storage.errors import InputError, NotFound, PairInUse
 
 HASH = "0123456789abcdef0123456789ABCDEF"
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from pool_support import NOW, assert_pool_consistent
 
+from core.errors import NoPairCapacity, NotEnoughSessions
 from pool import lifecycle
 from pool.assign import assign, ensure_plan, revoke
 from pool.intake import import_files
@@ -24,7 +25,6 @@ from storage import customers
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database
-from storage.errors import NoPairCapacity, NotEnoughSessions
 
 CUSTOMERS = (101, 102, 103)
 Snapshot = dict[int, tuple[str, int | None]]

@@ -41,17 +41,16 @@ from control_bot.callbacks import AdminCb, GroupResumeCb, GroupsPageCb, Interval
 from control_bot.routers import admin_upload
 from control_bot.services import admin, campaign
 from control_bot.services.campaign import IntervalBounds
+from core.errors import AdbotError, InvalidUpload
+from core.states import EventKind
 from pool import pairs
 from pool.names import MAX_SHOWN, display_name, kind_of, stem_of
-from pool.sessionfile import Invalid
 from pool.sidecar import Sidecar, parse_sidecar
 from sandbox.botapi import MAX_TEXT_LENGTH, HtmlParseError, parse_html
 from sandbox.sessionfiles import make_session_bytes
 from storage import customers
 from storage import groups as group_rows
 from storage.db import Database
-from storage.errors import AdbotError
-from storage.events import EventKind
 
 ALICE, BOB, CAROL, DAVE = 1001, 1002, 1003, 1004
 STRANGER = 4242
@@ -663,7 +662,7 @@ def test_forged_callback_data_unpacks_or_does_not_match(data: str) -> None:
 def test_sidecar_bytes_are_read_or_refused(data: bytes) -> None:
     try:
         parse_sidecar(data)
-    except Invalid as exc:
+    except InvalidUpload as exc:
         assert exc.reason
 
 
@@ -680,7 +679,7 @@ sidecar_keys = st.sampled_from(["app_id", "api_id", "apiId", "app_hash", "apiHas
 def test_sidecar_objects_are_read_or_refused(obj: dict[str, Any]) -> None:
     try:
         found = parse_sidecar(json.dumps(obj).encode())
-    except Invalid as exc:
+    except InvalidUpload as exc:
         assert exc.reason
         return
     assert isinstance(found, Sidecar)

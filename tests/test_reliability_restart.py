@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from engine.clock import FakeClock
-from engine.port import Peer
+from core.clock import FakeClock
+from core.ports import Peer
 from sandbox.botapi import BotApiEmulator
 from sandbox.world import SimPort, World
 from tests.process_harness import (

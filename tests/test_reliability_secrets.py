@@ -1,7 +1,7 @@
 """Reliability, secrets: no log line anywhere holds the bot token, an API hash, an auth key or a session
 string, and every file and folder holding them is the owner's alone.
 
-Logging is set up as ``adbot run`` does (``storage.logfiles.setup_logging`` through ``create_app``), then
+Logging is set up as ``adbot run`` does (``control_bot.logfiles.setup_logging`` through ``create_app``), then
 made as loud as it gets: every logger at DEBUG, third-party ones included. The run then goes through
 Bot API failures (5xx, 4xx, 403, 429, a failed polling request, a failed file download whose error names
 the token in its URL) and, in a second test, through Telethon failures (a dead key, spam limits, flood
@@ -41,20 +41,21 @@ from telethon.sessions import StringSession
 
 from control_bot import texts as t
 from control_bot.app import create_app
+from control_bot.logfiles import preserved_logging, setup_logging
 from control_bot.routers import admin_upload
-from engine.clock import FakeClock
+from core.clock import FakeClock
 from engine.engine import Engine
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
 from pool import assign, lifecycle
 from pool.intake import import_files
 from pool.layout import BANNED, LIMITED
+from pool.supply import PoolSupply
 from sandbox.botuser import BotApiEmulator, RunningBot
 from sandbox.sessionfiles import make_session_bytes, make_sidecar, new_auth_key
 from sandbox.world import World
 from storage import customers
 from storage import groups as group_rows
 from storage.db import Database
-from storage.logfiles import preserved_logging, setup_logging
 from tests.engine_support import fast_config
 from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent
 from tests.pool_support import add_pair
@@ -390,8 +391,8 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
             await customers.set_post_link(conn, CUSTOMER, "https://t.me/ads/1", "@ads", 1, False, START)
             await group_rows.add_many(conn, CUSTOMER, [f"@group_{i:02d}" for i in range(12)], START)
         await assign.ensure_plan(db, sessions_dir, CUSTOMER, START)
-        engine = Engine(db, TelethonFactory(client_builder=builder), clock, fast_config(send_spacing=0.0),
-                        sessions_dir, schedule=False)
+        engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, sessions_dir), clock,
+                        fast_config(send_spacing=0.0), schedule=False)
         try:
             await engine.start()
             await engine.start_campaign(CUSTOMER)

@@ -9,9 +9,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from core.errors import StorageBusy
 from storage import customers, events
 from storage.db import Database, fetchall, fetchone, migrate, user_version
-from storage.errors import StorageBusy
 from storage.migrations import LATEST_VERSION
 
 NOW = 1_800_000_000.0

@@ -21,9 +21,10 @@ from telethon._updates import messagebox
 from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import AccountFactory, AccountPort, Peer, SessionCredentials
 from engine import telethon_adapter
-from engine.outcomes import AccountNotAuthorizedError, Outcome, OutcomeKind, PeerNotCachedError, classify
-from engine.port import AccountFactory, AccountPort, Peer, SessionCredentials
+from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
 from engine.telethon_adapter import (
     ClientSettings,
     TelethonAccount,

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from telethon import errors
 
-from engine.clock import FakeClock
-from engine.outcomes import OutcomeKind, classify
-from engine.port import Peer, SessionCredentials
+from core.clock import FakeClock
+from core.outcomes import OutcomeKind
+from core.ports import Peer, SessionCredentials
+from engine.outcomes import classify
 from sandbox.sessionfiles import make_session_file
 from sandbox.world import Fault, SimPort, World, account_key_for_file
 

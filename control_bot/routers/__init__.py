@@ -10,7 +10,6 @@ import importlib
 
 from aiogram import Router
 
-from control_bot.config import Settings
 from control_bot.routers import (
     customer_campaign,
     customer_fallback,
@@ -19,6 +18,7 @@ from control_bot.routers import (
     customer_post,
     customer_stats,
 )
+from core.config import Settings
 
 
 def _admin_routers() -> list[Router]:

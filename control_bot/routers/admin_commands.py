@@ -20,17 +20,18 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from control_bot import keyboards as kb
 from control_bot import texts as t
 from control_bot.callbacks import AdminAction, AdminCb
-from control_bot.config import Settings
 from control_bot.notify import OutboxSender
 from control_bot.render import answer_callback, show
 from control_bot.services import admin
-from engine.clock import Clock
+from core.clock import Clock
+from core.config import Settings
+from core.errors import InputError
 from engine.engine import Engine
+from engine.outcomes import classify
 from pool import pairs
 from pool.health import check_sessions
 from pool.status import pool_status
 from storage.db import Database
-from storage.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         ctx.settings.paths.sessions_dir,
         ctx.engine.accounts.factory,
         ctx.clock.now(),
+        classify=classify,
         connect_timeout=ctx.engine.config.connect_timeout,
         low_threshold=ctx.settings.bot.low_pool_threshold,
     )

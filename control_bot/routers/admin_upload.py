@@ -19,10 +19,10 @@ from aiogram import Bot, F, Router
 from aiogram.types import Document, Message
 
 from control_bot import texts as t
-from control_bot.config import Settings
 from control_bot.routers.admin_commands import split_text
 from control_bot.services import admin
-from engine.clock import Clock
+from core.clock import Clock
+from core.config import Settings
 from pool.names import kind_of
 from storage.db import Database
 

@@ -8,11 +8,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageE
 
 from control_bot import keyboards as kb
 from control_bot import texts as t
-from control_bot.config import Settings
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine, IntervalBounds
+from core.config import Settings
+from core.errors import AccessDenied
 from storage.db import Database
-from storage.errors import AccessDenied
 
 
 def sender_id(event: Message | CallbackQuery) -> int:

@@ -11,13 +11,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from control_bot import keyboards as kb
 from control_bot import texts as t
 from control_bot.callbacks import IntervalCb, MenuAction, MenuCb
-from control_bot.config import Settings
 from control_bot.filters import IsPrivate
 from control_bot.render import show
 from control_bot.routers.common import interval_bounds, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine
-from engine.clock import Clock
+from core.clock import Clock
+from core.config import Settings
 from storage.db import Database
 
 

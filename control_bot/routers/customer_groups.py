@@ -19,9 +19,9 @@ from control_bot.render import show
 from control_bot.routers.common import sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import AddGroupsResult
-from engine.clock import Clock
+from core.clock import Clock
+from core.errors import InputError
 from storage.db import Database
-from storage.errors import InputError
 
 
 class GroupsForm(StatesGroup):

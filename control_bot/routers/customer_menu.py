@@ -9,16 +9,16 @@ from aiogram.types import CallbackQuery, Message
 from control_bot import keyboards as kb
 from control_bot import texts as t
 from control_bot.callbacks import MenuAction, MenuCb
-from control_bot.config import Settings
 from control_bot.filters import IsPrivate, is_admin_user
 from control_bot.middlewares import ClearStateOnNewAction
 from control_bot.render import show
 from control_bot.routers.common import first_name, interval_bounds, main_menu_screen, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine
-from engine.clock import Clock
+from core.clock import Clock
+from core.config import Settings
+from core.errors import AccessDenied
 from storage.db import Database
-from storage.errors import AccessDenied
 
 
 async def _menu(

@@ -15,7 +15,7 @@ from control_bot.filters import IsPrivate
 from control_bot.render import show
 from control_bot.routers.common import entity_dicts, sender_id
 from control_bot.services import campaign
-from engine.clock import Clock
+from core.clock import Clock
 from storage.customers import Customer
 from storage.db import Database
 

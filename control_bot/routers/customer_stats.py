@@ -9,12 +9,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from control_bot import keyboards as kb
 from control_bot import texts as t
 from control_bot.callbacks import MenuAction, MenuCb
-from control_bot.config import Settings
 from control_bot.filters import IsPrivate
 from control_bot.render import answer_callback, show
 from control_bot.routers.common import sender_id
 from control_bot.services import campaign
-from engine.clock import Clock
+from core.clock import Clock
+from core.config import Settings
 from storage.db import Database
 
 

@@ -13,8 +13,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.errors import InputError, NotFound
+from core.links import parse_group_refs
+from core.states import EventKind
 from engine.engine import EngineHealth
-from engine.links import parse_group_refs
 from pool import assign, intake
 from pool.intake import IntakeResult
 from pool.names import display_name
@@ -22,8 +24,6 @@ from storage import customers, events, groups
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database, fetchall, fetchone
-from storage.errors import InputError, NotFound
-from storage.events import EventKind
 
 logger = logging.getLogger(__name__)
 

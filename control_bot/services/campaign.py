@@ -1,7 +1,7 @@
 """The customer's campaign: every rule of the customer side, as plain async functions.
 
 Handlers parse the update, call one of these and render the result; nothing here knows about aiogram.
-Bad input raises a ``storage.errors`` class (with a ``user_message``) before anything is written, so a
+Bad input raises a ``core.errors`` class (with a ``user_message``) before anything is written, so a
 refused request never changes the database.
 """
 
@@ -17,13 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from control_bot import texts as t
-from engine.links import parse_group_ref, parse_group_refs, parse_post_link
-from pool.assign import assign, ensure_plan
-from storage import customers, groups
-from storage import sessions as session_rows
-from storage.customers import Customer
-from storage.db import Database, fetchall, fetchone
-from storage.errors import (
+from control_bot.logfiles import customer_log_path, tail_customer_log
+from core.errors import (
     AccessDenied,
     CampaignNotReady,
     InputError,
@@ -32,8 +27,13 @@ from storage.errors import (
     NotEnoughSessions,
     NotFound,
 )
+from core.links import parse_group_ref, parse_group_refs, parse_post_link
+from pool.assign import assign, ensure_plan
+from storage import customers, groups
+from storage import sessions as session_rows
+from storage.customers import Customer
+from storage.db import Database, fetchall, fetchone
 from storage.groups import Group
-from storage.logfiles import customer_log_path, tail_customer_log
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from storage.errors import LinkError
+from core.errors import LinkError
 
 logger = logging.getLogger(__name__)
 

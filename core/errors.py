@@ -13,7 +13,6 @@ specific, already human-readable explanation that is safe to show (no secrets, n
     ├── AccessDenied                not a customer / not an admin / plan expired
     ├── CampaignNotReady            /run refused: post, groups or sessions missing
     ├── PoolError                   session pool and API pairs
-    │   ├── IntakeRejected          an uploaded file was refused (names the file and reason)
     │   ├── NotEnoughSessions       fewer free sessions than asked (says how many are free)
     │   ├── NoPairCapacity          every API pair is full
     │   └── PairInUse               an API pair still has sessions
@@ -63,15 +62,6 @@ class PoolError(AdbotError):
     """Session pool and API pair errors."""
 
 
-class IntakeRejected(PoolError):
-    """An uploaded session file, sidecar or archive was refused."""
-
-    def __init__(self, filename: str, reason: str) -> None:
-        super().__init__(f"{filename}: {reason}")
-        self.filename = filename
-        self.reason = reason
-
-
 class NotEnoughSessions(PoolError):
     """Fewer unused sessions than requested; nothing was taken."""
 
@@ -94,3 +84,13 @@ class StorageBusy(AdbotError):
 
     def __init__(self) -> None:
         super().__init__("The service is busy right now, please try again in a few seconds.")
+
+
+class InvalidUpload(Exception):
+    """An uploaded session file, sidecar or archive is refused; ``reason`` says precisely why.
+
+    Not an AdbotError: intake turns it into one result line per file (it never reaches a handler)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,9 +1,9 @@
-"""Validating an uploaded Telethon ``.session`` file, treating it as hostile.
+"""Telethon ``.session`` files: validating an upload (treating it as hostile), and writing one.
 
 The bytes are checked before SQLite sees them (size, magic, header), then a private copy is opened
 read-only (``mode=ro``, ``trusted_schema=OFF``, ``query_only=ON``) and checked with ``quick_check``;
 opening the real upload with Telethon would migrate it in place, and a hostile schema could stand a
-view (or a trigger-laden table) in for the ``sessions`` table. Every failure is an ``Invalid`` whose
+view (or a trigger-laden table) in for the ``sessions`` table. Every failure is an ``InvalidUpload`` whose
 reason is fit to show the admin (it never echoes text from the file).
 """
 
@@ -16,9 +16,11 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from pool.layout import write_private_file
+from core.errors import InvalidUpload
+from core.private_files import write_private_file
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 AUTH_KEY_BYTES = 256
@@ -27,14 +29,6 @@ _BASE_COLUMNS = ["dc_id", "server_address", "port", "auth_key", "takeout_id"]
 _EXPECTED_COLUMNS = {7: _BASE_COLUMNS, 8: [*_BASE_COLUMNS, "tmp_auth_key"]}
 _OTHER_TABLES = ("version", "entities", "sent_files", "update_state")
 _PYROGRAM_COLUMNS = {"api_id", "user_id", "is_bot", "test_mode"}
-
-
-class Invalid(Exception):
-    """An upload is refused; ``reason`` says precisely why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -47,18 +41,18 @@ class SessionInfo:
 def check_header(data: bytes) -> bytes:
     """Check the SQLite header; returns the bytes to open (a WAL-mode image is read as a plain one)."""
     if not data.startswith(SQLITE_MAGIC):
-        raise Invalid("not a Telethon session: the file is not an SQLite database")
+        raise InvalidUpload("not a Telethon session: the file is not an SQLite database")
     if len(data) < 100:
-        raise Invalid("truncated: the file ends inside the SQLite header")
+        raise InvalidUpload("truncated: the file ends inside the SQLite header")
     page_size = int.from_bytes(data[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
-        raise Invalid("corrupt SQLite header (invalid page size)")
+        raise InvalidUpload("corrupt SQLite header (invalid page size)")
     if len(data) % page_size:
-        raise Invalid(f"truncated: the file size is not a multiple of its {page_size}-byte page size")
+        raise InvalidUpload(f"truncated: the file size is not a multiple of its {page_size}-byte page size")
     page_count = int.from_bytes(data[28:32], "big")
     if data[24:28] == data[92:96] and page_count and len(data) < page_count * page_size:
-        raise Invalid(f"truncated: the header says {page_count * page_size} bytes, the file has {len(data)}")
+        raise InvalidUpload(f"truncated: the header says {page_count * page_size} bytes, the file has {len(data)}")
     if data[18] == 2 or data[19] == 2:
         # WAL mode is a header flag; without its -wal file the main file is complete. Reading it as a
         # rollback-journal database needs no -shm beside a read-only file.
@@ -73,47 +67,47 @@ def _check_schema(conn: sqlite3.Connection) -> int:
         virtual = kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL")
         kinds[str(name)] = "virtual table" if virtual else str(kind)
     if "sessions" not in kinds:
-        raise Invalid("not a Telethon session: there is no sessions table")
+        raise InvalidUpload("not a Telethon session: there is no sessions table")
     if kinds["sessions"] != "table":
-        raise Invalid(f"the sessions table is a {kinds['sessions']}, not a real table")
+        raise InvalidUpload(f"the sessions table is a {kinds['sessions']}, not a real table")
     columns = [str(r[1]) for r in conn.execute("SELECT * FROM pragma_table_info('sessions')")]
     if _PYROGRAM_COLUMNS & set(columns):
-        raise Invalid("a Pyrogram session, not a Telethon one")
+        raise InvalidUpload("a Pyrogram session, not a Telethon one")
     for table in _OTHER_TABLES:
         if kinds.get(table) != "table":
-            raise Invalid(f"not a complete Telethon session: the {table} table is missing")
+            raise InvalidUpload(f"not a complete Telethon session: the {table} table is missing")
     versions = conn.execute("SELECT version FROM version").fetchall()
     if len(versions) != 1 or not isinstance(versions[0][0], int):
-        raise Invalid("not a complete Telethon session: no schema version")
+        raise InvalidUpload("not a complete Telethon session: no schema version")
     version = int(versions[0][0])
     if version not in SUPPORTED_VERSIONS:
-        raise Invalid(f"unsupported Telethon session version {version} (supported: 7, 8)")
+        raise InvalidUpload(f"unsupported Telethon session version {version} (supported: 7, 8)")
     if columns != _EXPECTED_COLUMNS[version]:
-        raise Invalid(f"the sessions table does not have Telethon's version {version} columns")
+        raise InvalidUpload(f"the sessions table does not have Telethon's version {version} columns")
     return version
 
 
 def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
     count = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     if count != 1:
-        raise Invalid(f"the sessions table has {count} rows, expected exactly 1")
+        raise InvalidUpload(f"the sessions table has {count} rows, expected exactly 1")
     dc_id, address, port, key = conn.execute("SELECT dc_id, server_address, port, auth_key FROM sessions").fetchone()
     if not isinstance(dc_id, int) or not 1 <= dc_id <= 5:
-        raise Invalid("the data centre id is not 1..5")
+        raise InvalidUpload("the data centre id is not 1..5")
     if not isinstance(address, str) or len(address) > 64:
-        raise Invalid("the server address is not an IP address")
+        raise InvalidUpload("the server address is not an IP address")
     try:
         ipaddress.ip_address(address)
     except ValueError:
-        raise Invalid("the server address is not an IP address") from None
+        raise InvalidUpload("the server address is not an IP address") from None
     if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise Invalid("the server port is not 1..65535")
+        raise InvalidUpload("the server port is not 1..65535")
     if key is None or key in (b"", ""):
-        raise Invalid("no auth key: the session is not logged in")
+        raise InvalidUpload("no auth key: the session is not logged in")
     if not isinstance(key, bytes):
-        raise Invalid("the auth key is not binary data")
+        raise InvalidUpload("the auth key is not binary data")
     if len(key) != AUTH_KEY_BYTES:
-        raise Invalid(f"the auth key is {len(key)} bytes, expected {AUTH_KEY_BYTES}")
+        raise InvalidUpload(f"the auth key is {len(key)} bytes, expected {AUTH_KEY_BYTES}")
     return dc_id, key
 
 
@@ -125,7 +119,7 @@ def _inspect(path: Path) -> SessionInfo:
         conn.execute("PRAGMA cell_size_check = ON")
         check = conn.execute("PRAGMA quick_check").fetchall()
         if check != [("ok",)]:
-            raise Invalid("corrupt SQLite database (the integrity check failed)")
+            raise InvalidUpload("corrupt SQLite database (the integrity check failed)")
         version = _check_schema(conn)
         dc_id, key = _check_row(conn)
     finally:
@@ -134,7 +128,7 @@ def _inspect(path: Path) -> SessionInfo:
 
 
 def validate_session(data: bytes) -> SessionInfo:
-    """Check an uploaded session file's bytes (blocking: run it in a thread); raises Invalid."""
+    """Check an uploaded session file's bytes (blocking: run it in a thread); raises InvalidUpload."""
     image = check_header(data)
     workdir = Path(tempfile.mkdtemp(prefix="adbot-intake-"))  # 0700, ours alone
     try:
@@ -142,10 +136,60 @@ def validate_session(data: bytes) -> SessionInfo:
         write_private_file(copy, image)
         try:
             return _inspect(copy)
-        except Invalid:
+        except InvalidUpload:
             raise
         except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
             # Damaged files fail in many ways, including UnicodeDecodeError from sqlite's own messages.
-            raise Invalid(f"corrupt or unreadable SQLite database ({type(exc).__name__})") from None
+            raise InvalidUpload(f"corrupt or unreadable SQLite database ({type(exc).__name__})") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+_TABLES = (
+    "version (version integer primary key)",
+    "entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer)",
+    "sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer,"
+    " primary key(md5_digest, file_size, type))",
+    "update_state (id integer primary key, pts integer, qts integer, date integer, seq integer)",
+)
+
+
+def session_image(dc_id: int, address: str, port: int, key: bytes, version: int = 8) -> bytes:
+    """The bytes of a logged-in ``.session`` file in Telethon's schema ``version`` (7 or 8), holding
+    nothing but what is given: no trigger, no view, no extra table (``telethon/sessions/sqlite.py``)."""
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError("only Telethon session schema versions 7 and 8 are written")
+    conn = sqlite3.connect(":memory:")
+    try:
+        for table in _TABLES:
+            conn.execute(f"create table {table}")
+        columns = "dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer"
+        if version >= 8:
+            columns += ", tmp_auth_key blob"
+        conn.execute(f"create table sessions ({columns})")
+        conn.execute("insert into version values (?)", (version,))
+        values: tuple[Any, ...] = (dc_id, address, port, key, None)
+        if version >= 8:
+            values += (b"",)
+        conn.execute(f"insert into sessions values ({', '.join('?' * len(values))})", values)
+        conn.commit()
+        return conn.serialize()
+    finally:
+        conn.close()
+
+
+def auth_key_sha_of_file(path: Path) -> str | None:
+    """sha256 (hex) of the auth key in a session file we wrote, read read-only; None if unreadable."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT auth_key FROM sessions").fetchone()
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError, UnicodeDecodeError, ValueError):
+        return None
+    if row is None or not isinstance(row[0], bytes) or not row[0]:
+        return None
+    return hashlib.sha256(row[0]).hexdigest()

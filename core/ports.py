@@ -8,10 +8,12 @@ outcomes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from core.outcomes import Outcome
 
 PeerKind = Literal["user", "chat", "channel"]
 
@@ -93,7 +95,34 @@ class AccountPort(Protocol):
         ...
 
 
+Classifier = Callable[[BaseException], Outcome]
+"""Turns what a port raised into an outcome (``engine.outcomes.classify``, the one table)."""
+
+
 class AccountFactory(Protocol):
     """Makes the port for one session (does not connect yet)."""
 
     def open(self, credentials: SessionCredentials) -> AccountPort: ...
+
+
+Retirement = Literal["dead", "limited"]
+
+
+class SessionSupply(Protocol):
+    """Where the engine's sessions come from, and where it reports on them (implemented by the pool).
+
+    The engine never moves a session file or picks a session itself: it asks for credentials and for
+    the customer's plan to be filled, and reports an account that died or was limited."""
+
+    async def credentials(self, session_id: int) -> SessionCredentials:
+        """What opening the session needs; raises NotFound / NoPairCapacity when it cannot be opened."""
+        ...
+
+    async def ensure_plan(self, customer_id: int, now: float) -> list[int]:
+        """Top the customer's healthy sessions up to their plan; returns every session they hold.
+        Raises a PoolError when the pool cannot fill it (what it could give stays given)."""
+        ...
+
+    async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:
+        """The account is dead or limited: out of its customer's hands; returns a replacement's id."""
+        ...

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from storage.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_CONFIG = "ADBOT_CONFIG"
@@ -41,17 +41,33 @@ class PathsSettings(_Section):
 
 
 class EngineSettings(_Section):
+    """``[engine]``: the engine reads this section as it is (no copy of it exists elsewhere)."""
+
     backend: Literal["telethon", "simulated"] = "telethon"
     cycle_interval: int = Field(default=300, ge=1)
+    """Default interval of a new campaign (customers.interval_s is what a cycle uses)."""
     min_cycle_interval: int = Field(default=60, ge=1)
     max_cycle_interval: int = Field(default=86_400, ge=1)
     send_spacing: float = Field(default=5.0, ge=0)
+    """Seconds between two sends of one session (each session sends its groups one after another)."""
     spacing_jitter: float = Field(default=0.2, ge=0, le=1)
+    """Each spacing is multiplied by a random factor in [1 - jitter, 1 + jitter]."""
     on_restart: Literal["stop", "resume"] = "stop"
+    """What a start-up does with campaigns that were running: stop them, or resume them."""
     max_in_flight: int = Field(default=200, ge=1)
+    """Global bound on sends in flight across every campaign and session."""
     send_timeout: float = Field(default=30.0, gt=0)
+    """A send without an answer after this long is recorded 'in_doubt' and never retried in its cycle."""
     shutdown_timeout: float = Field(default=20.0, ge=0)
+    """How long a graceful shutdown lets in-flight sends finish before abandoning their requests."""
     group_failure_limit: int = Field(default=3, ge=1)
+    """A group is paused after this many failures in a row."""
+    transient_retries: int = Field(default=2, ge=0)
+    """Retries of a send that failed with a network error (same random_id, so Telegram de-duplicates)."""
+    transient_backoff: float = Field(default=2.0, ge=0)
+    """First retry delay in seconds; doubled for each further retry."""
+    connect_timeout: float = Field(default=30.0, gt=0)
+    """Connecting one account (first use of its session)."""
     flood_sleep_threshold: int = Field(default=0, ge=0, le=60)
     world_file: Path | None = None
 

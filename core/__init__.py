@@ -1,0 +1,1 @@
+"""The neutral layer every package shares: errors, configuration, ports, outcome kinds, states, references."""

@@ -1,0 +1,32 @@
+"""What one attempt to reach Telegram came to, in the engine's terms.
+
+The classification from Telethon's exception classes lives with the adapter (``engine.outcomes``); the
+kinds live here so that the pool (health checks), storage and the texts can name them without Telethon.
+Each kind's human wording is ``core.texts.outcomes.OUTCOME_TEXTS[kind]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class OutcomeKind(StrEnum):
+    SENT = "sent"
+    ACCOUNT_DEAD = "account_dead"
+    ACCOUNT_LIMITED = "account_limited"
+    FLOOD_WAIT = "flood_wait"
+    SLOW_MODE = "slow_mode"
+    GROUP_FAILED = "group_failed"
+    POST_INVALID = "post_invalid"
+    TRANSIENT = "transient"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to. ``error`` is a short name for the ledger and logs, never a secret."""
+
+    kind: OutcomeKind
+    error: str
+    seconds: int | None = None  # only for FLOOD_WAIT / SLOW_MODE, and only when Telegram said

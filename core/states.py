@@ -1,0 +1,37 @@
+"""The states the layers agree on: of a session, a campaign, a send, and the kinds of events for people.
+
+They are stored as their string values (``storage``), acted on by the engine and the pool, and worded by
+``core.texts``; keeping them here lets every layer name them without importing another's code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+SessionState = Literal["unused", "assigned", "cooling", "limited", "dead"]
+STATES: tuple[SessionState, ...] = ("unused", "assigned", "cooling", "limited", "dead")
+OWNED_STATES: tuple[SessionState, ...] = ("assigned", "cooling")
+
+CampaignStatus = Literal["stopped", "running"]
+
+SendOutcome = Literal["pending", "sent", "failed", "waiting", "skipped", "in_doubt"]
+FINAL_OUTCOMES: frozenset[str] = frozenset({"sent", "failed", "skipped", "in_doubt"})
+
+
+class EventKind(StrEnum):
+    """Something that needs a person: recorded with the change that caused it, delivered by the bot."""
+
+    SESSION_DEAD = "session_dead"
+    SESSION_LIMITED = "session_limited"
+    SESSION_REPLACED = "session_replaced"
+    NO_REPLACEMENT = "no_replacement"
+    GROUP_PAUSED = "group_paused"
+    POST_INVALID = "post_invalid"
+    CAMPAIGN_STOPPED = "campaign_stopped"
+    CAMPAIGN_RESUMED = "campaign_resumed"
+    PLAN_GRANTED = "plan_granted"
+    PLAN_REVOKED = "plan_revoked"
+    PLAN_EXPIRED = "plan_expired"
+    POOL_LOW = "pool_low"
+    PAIR_FULL = "pair_full"

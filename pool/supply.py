@@ -1,0 +1,33 @@
+"""The pool as the engine's ``SessionSupply``: credentials, filling a plan, retiring an account.
+
+The control bot's composition root builds one and hands it to the engine, so the engine never imports
+the pool: each call is one of ``pool.lifecycle`` / ``pool.assign`` with the pool's folder and the admins'
+low-pool threshold bound in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.ports import Retirement, SessionCredentials
+from pool import assign, lifecycle
+from storage.db import Database
+
+
+class PoolSupply:
+    def __init__(self, db: Database, sessions_dir: Path, *, low_threshold: int = 0) -> None:
+        self.db = db
+        self.sessions_dir = sessions_dir
+        self.low_threshold = low_threshold
+
+    async def credentials(self, session_id: int) -> SessionCredentials:
+        return await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+
+    async def ensure_plan(self, customer_id: int, now: float) -> list[int]:
+        return await assign.ensure_plan(
+            self.db, self.sessions_dir, customer_id, now, low_threshold=self.low_threshold
+        )
+
+    async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:
+        retire = lifecycle.mark_dead if state == "dead" else lifecycle.mark_limited
+        return await retire(self.db, self.sessions_dir, session_id, reason, now, low_threshold=self.low_threshold)
