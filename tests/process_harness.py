@@ -54,7 +54,7 @@ from core.links import random_id_for
 from pool.intake import import_files
 from sandbox.botapi import BotApiEmulator
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
-from sandbox.world import Delivery
+from sandbox.world.model import Delivery
 from storage import customers
 from storage import groups as group_rows
 from storage import pairs as pair_rows

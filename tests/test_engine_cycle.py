@@ -12,7 +12,7 @@ import pytest
 from core.errors import CampaignNotReady
 from core.states import EventKind
 from engine.cycle import assign_groups
-from sandbox.world import Fault
+from sandbox.world.faults import Fault
 from storage import customers
 from storage import groups as group_rows
 from storage import ledger as ledger_rows

@@ -23,7 +23,8 @@ import pytest
 from core.clock import FakeClock
 from core.ports import Peer
 from sandbox.botapi import BotApiEmulator
-from sandbox.world import SimPort, World
+from sandbox.world import World
+from sandbox.world.port import SimPort
 from tests.process_harness import (
     ADMIN_ID,
     BOT_USERNAME,

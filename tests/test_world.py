@@ -15,7 +15,10 @@ from core.outcomes import OutcomeKind
 from core.ports import Peer, SessionCredentials
 from engine.outcomes import classify
 from sandbox.sessionfiles import make_session_file
-from sandbox.world import Fault, SimPort, World, account_key_for_file
+from sandbox.world import World
+from sandbox.world.faults import Fault
+from sandbox.world.model import account_key_for_file
+from sandbox.world.port import SimPort
 
 T0 = 1_800_000_000.0
 

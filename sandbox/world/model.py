@@ -1,0 +1,108 @@
+"""What the simulated Telegram is made of: accounts, chats, the posts that arrived, the rules broken."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from core.ports import PeerKind
+from storage.sessionfile import auth_key_sha_of_file
+
+CHANNEL_BASE = 10**12  # a channel's marked id is '-100' + its bare id: -(CHANNEL_BASE + id)
+
+
+@dataclass
+class SimAccount:
+    key: str
+    user_id: int
+    username: str | None = None
+    phone: str | None = None
+    dead: bool = False
+    limited: str | None = None  # the error class name every send raises (PeerFloodError, ...)
+    flood_until: float = 0.0
+    latency: float | None = None
+
+
+@dataclass
+class SimChat:
+    id: int  # bare id (channel 123 is '-100' + 123 when marked)
+    kind: PeerKind = "channel"
+    username: str | None = None
+    title: str = ""
+    broadcast: bool = False  # a channel: only admins post
+    members: set[str] = field(default_factory=set)
+    everyone: bool = False  # every account is a member (lenient worlds)
+    admins: set[str] = field(default_factory=set)
+    forum: bool = False
+    topics: set[int] = field(default_factory=set)
+    any_topic: bool = False
+    slow_mode: int = 0
+    forbidden: set[str] = field(default_factory=set)  # members that may not write
+    read_only: bool = False  # nobody may write
+    plain_forbidden: bool = False  # text messages refused (forwards of media still pass)
+    noforwards: bool = False  # posts of this chat cannot be forwarded
+    posts: dict[int, str] = field(default_factory=dict)
+    any_post: bool = False  # every message id exists (lenient source channels)
+    next_msg_id: int = 1
+
+    @property
+    def marked_id(self) -> str:
+        return str(-(CHANNEL_BASE + self.id)) if self.kind == "channel" else str(-self.id)
+
+    @property
+    def ref(self) -> str:
+        return f"@{self.username}" if self.username else self.marked_id
+
+    def matches(self, ref: str) -> bool:
+        ref = ref.split("#", 1)[0]
+        return ref.lower() == self.ref.lower() or ref == self.marked_id
+
+    def is_member(self, account: str) -> bool:
+        return self.everyone or account in self.members or account in self.admins
+
+
+def unmark(marked: int) -> tuple[PeerKind, int]:
+    """The kind and bare id a marked id stands for ('-100<id>' a channel, '-<id>' a basic group)."""
+    if marked <= -CHANNEL_BASE:
+        return "channel", -marked - CHANNEL_BASE
+    return "chat", -marked
+
+
+class Delivery(NamedTuple):
+    """One post that arrived in a chat."""
+
+    chat_id: int
+    chat_ref: str
+    topic_id: int | None
+    account: str
+    message_id: int
+    random_id: int
+    at: float
+    source_chat: int | None = None
+    source_msg: int | None = None
+    text: str | None = None
+    drop_author: bool = False
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule the client broke (a real account would be punished for it)."""
+
+    kind: str  # 'flood_wait', 'slow_mode', 'two_live_ports'
+    account: str
+    at: float
+    detail: str = ""
+
+
+def account_key_for_file(path: Path) -> str | None:
+    """sha256 (hex) of the auth key in a Telethon session file; None if unreadable."""
+    return auth_key_sha_of_file(path)
+
+
+def stable_int(*parts: object, bits: int = 62) -> int:
+    """A positive id derived from ``parts`` alone: the same in every process that builds the world."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    value: int = int.from_bytes(digest, "big") % (2**bits - 1) + 1
+    return value

@@ -1,0 +1,70 @@
+"""One account's connection to the simulated Telegram: the world's ``core.ports.AccountPort``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.ports import AccountInfo, EntityDict, Peer
+
+if TYPE_CHECKING:
+    from sandbox.world.simulation import World
+
+
+class SimPort:
+    """One account's connection to the world (an ``AccountPort``)."""
+
+    def __init__(self, world: World, key: str, session_id: int) -> None:
+        self.world = world
+        self.key = key
+        self.session_id = session_id
+        self.connected = False
+        self.closed = False
+
+    async def connect(self) -> AccountInfo:
+        if self.closed:
+            raise ConnectionError("port is closed")
+        info = await self.world._connect(self)
+        self.connected = True
+        return info
+
+    def _require(self) -> None:
+        if not self.connected or self.closed:
+            raise ConnectionError("not connected")
+
+    async def resolve(self, peer: str) -> Peer:
+        self._require()
+        return await self.world._resolve(self, peer)
+
+    async def forward(
+        self,
+        *,
+        source: Peer,
+        msg_id: int,
+        dest: Peer,
+        topic_id: int | None,
+        random_id: int,
+        drop_author: bool,
+    ) -> int:
+        self._require()
+        return await self.world._send(
+            self, "forward", dest, topic_id, random_id, source_peer=source, msg_id=msg_id, drop_author=drop_author
+        )
+
+    async def send_text(
+        self,
+        *,
+        dest: Peer,
+        topic_id: int | None,
+        text: str,
+        entities: Sequence[EntityDict],
+        random_id: int,
+    ) -> int:
+        self._require()
+        return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
+
+    async def close(self) -> None:
+        self.closed = True
+        self.connected = False
+        if self.world._live.get(self.key) is self:
+            del self.world._live[self.key]
