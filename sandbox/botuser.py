@@ -29,10 +29,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from sandbox.botapi import (
+from sandbox.botapi import BotApiEmulator
+from sandbox.botapi.models import (
     DEFAULT_GROUP_CHAT_ID,
     AnsweredCallback,
-    BotApiEmulator,
     BotEvent,
     DocumentView,
     MessageView,

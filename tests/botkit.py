@@ -31,7 +31,7 @@ from core.clock import FakeClock
 from core.config import Settings, settings_from_dict
 from engine.cycle import CycleReport
 from pool.intake import import_files
-from sandbox.botapi import AnsweredCallback, MessageView
+from sandbox.botapi.models import AnsweredCallback, MessageView
 from sandbox.botuser import BotApiEmulator, BotUser, RunningBot
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World

@@ -29,7 +29,7 @@ from aiogram.types import (
 )
 from aiogram.utils.text_decorations import html_decoration
 
-from sandbox.botapi import HtmlParseError, parse_html
+from sandbox.botapi.html import HtmlParseError, parse_html
 from sandbox.botuser import BotApiEmulator, create_bot, running_bot
 
 TOKEN = "123456:TEST-sandbox-token"

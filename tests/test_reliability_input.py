@@ -46,7 +46,8 @@ from core.states import EventKind
 from pool import pairs
 from pool.names import MAX_SHOWN, display_name, kind_of, stem_of
 from pool.sidecar import Sidecar, parse_sidecar
-from sandbox.botapi import MAX_TEXT_LENGTH, HtmlParseError, parse_html
+from sandbox.botapi.html import HtmlParseError, parse_html
+from sandbox.botapi.models import MAX_TEXT_LENGTH
 from sandbox.sessionfiles import make_session_bytes
 from storage import customers
 from storage import groups as group_rows

@@ -81,5 +81,12 @@ def _read_jsonl(path: Path, parse: Callable[[Any], T], what: str) -> Iterator[T]
 
 
 def _made_up_chat(item: Mapping[str, Any]) -> SimChat:
-    return SimChat(id=int(item["id"]), kind=item["kind"], username=item["username"],
-                   title=item["username"] or "", everyone=True, any_topic=True, any_post=True)
+    return SimChat(
+        id=int(item["id"]),
+        kind=item["kind"],
+        username=item["username"],
+        title=item["username"] or "",
+        everyone=True,
+        any_topic=True,
+        any_post=True,
+    )

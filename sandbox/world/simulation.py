@@ -482,4 +482,3 @@ class World:
     def close(self) -> None:
         if self._logs is not None:
             self._logs.close()
-
