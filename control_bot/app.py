@@ -6,7 +6,8 @@ No globals: the long-lived objects travel as the Dispatcher's workflow data (``s
 Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 
 1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
-   account factory, the bot (HTML parse mode, ``FloodControl`` on its session), routers;
+   account factory (``control_bot.backends``), the bot (HTML parse mode, ``FloodControl`` on its
+   session), routers;
 2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, bot commands;
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
 4. ``dp.shutdown``: running handlers finish, the engine shuts down gracefully (in-flight sends first,
