@@ -6,7 +6,8 @@ No globals: the long-lived objects travel as the Dispatcher's workflow data (``s
 Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 
 1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
-   account factory, the bot (HTML parse mode, ``FloodControl`` on its session), routers;
+   account factory (``control_bot.backends``), the bot (HTML parse mode, ``FloodControl`` on its
+   session), routers;
 2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, bot commands;
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
 4. ``dp.shutdown``: running handlers finish, the engine shuts down gracefully (in-flight sends first,
@@ -34,6 +35,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 
 from control_bot import errors
 from control_bot import texts as t
+from control_bot.backends import make_factory
 from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
@@ -50,22 +52,6 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 PRIVATE_DIR_MODE = 0o700
-
-
-def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
-    """The account factory of ``[engine] backend``: real Telegram, or the offline sandbox world."""
-    if settings.engine.backend == "simulated":
-        from sandbox.world import World
-
-        # Every delivery is appended here, so posts can be audited across restarts (and crashes).
-        log_path = settings.paths.data_dir / "world_deliveries.jsonl"
-        world_file = settings.engine.world_file
-        if world_file is not None:
-            return World.from_file(world_file, clock, log_path=log_path)
-        return World(clock, lenient=True, log_path=log_path)
-    from engine.telethon_adapter import ClientSettings, TelethonFactory
-
-    return TelethonFactory(ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold))
 
 
 def make_bot(settings: Settings, pacing: Pacing | None = None) -> Bot:
@@ -93,7 +79,8 @@ def bot_commands(pairs: Sequence[tuple[str, str]]) -> list[BotCommand]:
 
 @dataclass
 class App:
-    """Everything one running control bot holds; build it with ``create_app``."""
+    """Everything one running control bot holds; build it with ``create_app``. As an async context
+    manager it closes on the way out."""
 
     settings: Settings
     bot: Bot
@@ -172,6 +159,12 @@ class App:
 
     # --- running ----------------------------------------------------------------------------------
 
+    async def __aenter__(self) -> App:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
         """Poll until stopped (SIGINT/SIGTERM when ``handle_signals``); the hooks run inside."""
         try:
@@ -243,16 +236,23 @@ async def create_app(
     factory: AccountFactory | None = None,
     pacing: Pacing | None = None,
     configure_logging: bool = True,
+    console_log: bool = True,
+    log_secrets: Sequence[str] = (),
     outbox_poll_interval: float = 5.0,
     schedule: bool = True,
 ) -> App:
-    """Build the whole service from settings. Tests pass a FakeClock, their own sandbox world and a
-    faster pacing; ``configure_logging=False`` leaves the root logger to the caller; ``schedule=False``
-    leaves the timing of cycles to the caller (``app.engine.run_cycle``)."""
+    """Build the whole service from settings: the one way ``adbot run``, the demo, the tests and the
+    benchmarks get one. They pass a FakeClock, their own sandbox world and a faster pacing;
+    ``configure_logging=False`` leaves the root logger to the caller, ``console_log=False`` keeps the
+    log files without the console, ``log_secrets`` are redacted besides the bot token;
+    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``).
+
+    ``async with app, app.running(): ...`` polls for the block and closes the app after it."""
     private_dirs(settings)
     redactor = None
     if configure_logging:
-        redactor = setup_logging(settings.paths.logs_dir, secrets=[settings.bot.token.get_secret_value()])
+        secrets = [settings.bot.token.get_secret_value(), *log_secrets]
+        redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
     clock = clock or SystemClock()
     factory = factory or make_factory(settings, clock)
     db = await Database.open(settings.db_path)
@@ -305,10 +305,8 @@ async def _serve(settings: Settings) -> int:
     before, after = raise_open_file_limit()
     app = await create_app(settings)
     logger.info("open-file limit: %d (was %d)", after, before)
-    try:
+    async with app:
         await app.serve(handle_signals=True)
-    finally:
-        await app.close()
     return 0
 
 
@@ -317,4 +315,4 @@ def run(settings: Settings) -> int:
     return asyncio.run(_serve(settings))
 
 
-__all__ = ["App", "create_app", "make_bot", "make_factory", "raise_open_file_limit", "run"]
+__all__ = ["App", "create_app", "make_bot", "raise_open_file_limit", "run"]

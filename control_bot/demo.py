@@ -21,20 +21,21 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from control_bot.app import App, create_app
-from control_bot.logfiles import preserved_logging, setup_logging
+from control_bot.logfiles import preserved_logging
 from control_bot.middlewares import Pacing
 from core.clock import FakeClock
-from core.config import settings_from_dict
+from core.config import Settings, settings_from_dict
+from core.states import EventKind
 from sandbox.botuser import BotApiEmulator, BotUser, RunningBot
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World
+from storage import events, groups, ledger
 from storage import sessions as session_rows
-from storage.ledger import get_stats
 
 TOKEN = "100200300:DEMO-token-of-the-offline-sandbox-bot-xx"  # noqa: S105 - the sandbox accepts any token
 ADMIN_ID = 1001
@@ -190,10 +191,9 @@ class Story:
         await self.say(customer, "/status")
 
         # The session that did not post to @slow_lane dies, so the slow-mode group stays in the story.
-        rows = await self.app.db.fetchall(
-            "SELECT session_id FROM sends WHERE customer_id = ? AND group_ref = '@slow_lane'", (CUSTOMER_ID,)
-        )
-        slow_session = rows[0][0] if rows else None
+        async with self.app.db.read() as conn:
+            sends = await ledger.recent(conn, CUSTOMER_ID)
+        slow_session = next((r.session_id for r in sends if r.group_ref == "@slow_lane"), None)
         doomed = next(sid for sid in owned if sid != slow_session)
         await self.clock.advance(INTERVAL_MINUTES * 60)
         self.narrate(f"⏩ {INTERVAL_MINUTES} minutes later. Session #{doomed} has been logged out by Telegram.")
@@ -218,23 +218,23 @@ class Story:
             out.deliveries[delivery.chat_ref] += 1
         out.violations = len(self.world.violations)
         out.double_posts = len(self.world.duplicates())
-        db = self.app.db
-        for row in await db.fetchall("SELECT outcome, COUNT(*) FROM sends GROUP BY outcome"):
-            out.outcomes[row[0]] += row[1]
-        for row in await db.fetchall("SELECT state, COUNT(*) FROM sessions GROUP BY state"):
-            out.session_states[row[0]] += row[1]
-        out.replaced = bool(await db.fetchall("SELECT 1 FROM events WHERE kind = 'session_replaced'"))
-        out.paused = [r[0] for r in await db.fetchall("SELECT ref FROM groups WHERE paused_reason IS NOT NULL")]
-        slow = await db.fetchall("SELECT COUNT(*) FROM sends WHERE outcome = 'skipped' AND error LIKE 'slow%'")
-        out.slow_mode_skips = int(slow[0][0])
-        async with db.read() as conn:
-            stats = await get_stats(conn, CUSTOMER_ID)
-        out.stats = {k: v for k, v in vars(stats).items() if not k.startswith("_")} if stats else {}
+        async with self.app.db.read() as conn:
+            tally = await ledger.outcome_tally(conn)
+            states = await session_rows.count_by_state(conn)
+            out.replaced = await events.any_of_kind(conn, EventKind.SESSION_REPLACED)
+            out.paused = [g.ref for g in await groups.list_for(conn, CUSTOMER_ID) if not g.active]
+            stats = await ledger.get_stats(conn, CUSTOMER_ID)
+        for (outcome, error), count in tally.items():
+            out.outcomes[outcome] += count
+            if outcome == "skipped" and (error or "").lower().startswith("slow"):
+                out.slow_mode_skips += count
+        out.session_states.update({state: count for state, count in states.items() if count})
+        out.stats = asdict(stats)
         out.flood_waits = int(out.stats.get("total_flood_waits", 0))
         return out
 
 
-def _settings(tmp: Path, api_base: str) -> Any:
+def _settings(tmp: Path, api_base: str) -> Settings:
     return settings_from_dict(
         {
             "bot": {"token": TOKEN, "api_base": api_base, "admins": [ADMIN_ID], "low_pool_threshold": 1},
@@ -261,25 +261,21 @@ async def run_demo(emit: Emit) -> DemoResult:
         world, keys = build_world(clock)
         try:
             async with BotApiEmulator(TOKEN, "adbot_demo_bot") as emu:
-                settings = _settings(tmp, emu.base_url)
-                # Per-customer log files for /logs, nothing on the console (the transcript is the output).
-                setup_logging(settings.paths.logs_dir, console=False, secrets=[TOKEN, DEMO_API_HASH])
                 app = await create_app(
-                    settings,
+                    _settings(tmp, emu.base_url),
                     clock=clock,
                     factory=world,
                     pacing=DEMO_PACING,
-                    configure_logging=False,
+                    # Per-customer log files for /logs, nothing on the console (the transcript is the output).
+                    console_log=False,
+                    log_secrets=[DEMO_API_HASH],
                     outbox_poll_interval=0.05,
                     schedule=False,
                 )
-                try:
-                    async with app.running(polling_timeout=1):
-                        story = Story(app, emu, clock, world, emit)
-                        await story.play(keys)
-                        result = await story.result()
-                finally:
-                    await app.close()
+                async with app, app.running(polling_timeout=1):
+                    story = Story(app, emu, clock, world, emit)
+                    await story.play(keys)
+                    result = await story.result()
         finally:
             await clock.aclose()
     result.seconds = time.perf_counter() - started

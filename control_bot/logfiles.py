@@ -68,9 +68,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def customer_log_dir(logs_dir: Path, customer_id: int) -> Path:
+    return logs_dir / str(int(customer_id))
+
+
 def customer_log_path(logs_dir: Path, customer_id: int, day: str | None = None) -> Path:
     day = day or time.strftime("%Y-%m-%d", time.gmtime())
-    return logs_dir / str(int(customer_id)) / f"{day}.log"
+    return customer_log_dir(logs_dir, customer_id) / f"{day}.log"
+
+
+def customer_log_files(logs_dir: Path, customer_id: int) -> list[Path]:
+    """The customer's daily log files, oldest first (the names are their days)."""
+    try:
+        return sorted(p for p in customer_log_dir(logs_dir, customer_id).iterdir() if p.suffix == ".log")
+    except FileNotFoundError:
+        return []
 
 
 def open_file_budget() -> int:
@@ -136,13 +148,8 @@ class CustomerFileHandler(logging.Handler):
 
 def tail_customer_log(logs_dir: Path, customer_id: int, lines: int = 100) -> list[str]:
     """The last ``lines`` lines of the customer's newest daily log (the seed's "last 100 lines")."""
-    folder = logs_dir / str(int(customer_id))
-    try:
-        files = sorted(p for p in folder.iterdir() if p.suffix == ".log")
-    except FileNotFoundError:
-        return []
     out: list[str] = []
-    for path in reversed(files):
+    for path in reversed(customer_log_files(logs_dir, customer_id)):
         with path.open("rb") as fh:
             fh.seek(0, os.SEEK_END)
             size = fh.tell()
@@ -152,6 +159,19 @@ def tail_customer_log(logs_dir: Path, customer_id: int, lines: int = 100) -> lis
         if len(out) >= lines:
             break
     return out[-lines:]
+
+
+def newest_customer_log(logs_dir: Path, customer_id: int, max_bytes: int) -> tuple[str, bytes] | None:
+    """(day, contents) of the customer's newest daily log file, its last ``max_bytes`` if bigger; None
+    when they have none."""
+    files = customer_log_files(logs_dir, customer_id)
+    if not files:
+        return None
+    newest = files[-1]
+    with newest.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - max_bytes))
+        return newest.stem, fh.read()
 
 
 def setup_logging(

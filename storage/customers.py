@@ -90,6 +90,23 @@ async def list_running(conn: aiosqlite.Connection) -> list[Customer]:
     return [_row(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class CycleTimes:
+    running_campaigns: int
+    last_started_at: float | None
+    last_finished_at: float | None
+
+
+async def cycle_times(conn: aiosqlite.Connection) -> CycleTimes:
+    """How many campaigns run and when the latest cycle of any of them started and finished."""
+    row = await fetchone(
+        conn,
+        "SELECT COALESCE(SUM(status = 'running'), 0), MAX(cycle_started_at), MAX(cycle_finished_at) FROM customers",
+    )
+    assert row is not None
+    return CycleTimes(int(row[0]), row[1], row[2])
+
+
 async def grant(
     conn: aiosqlite.Connection, user_id: int, sessions: int, days: float, now: float, default_interval: int
 ) -> Customer:

@@ -140,14 +140,6 @@ class Database:
             raise RuntimeError("database is closed")
         yield self._reader
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self.read() as conn:
-            return await fetchall(conn, sql, params)
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        async with self.read() as conn:
-            return await fetchone(conn, sql, params)
-
 
 def in_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
     """``fn(raw connection)`` in the connection's own thread: one round trip, where aiosqlite's cursor

@@ -12,7 +12,7 @@ from typing import Any
 import aiosqlite
 
 from core.states import EventKind
-from storage.db import execute, fetchall
+from storage.db import execute, fetchall, fetchone
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ async def undelivered(conn: aiosqlite.Connection, limit: int = 100) -> list[Even
 
 async def mark_delivered(conn: aiosqlite.Connection, ids: Sequence[int], now: float) -> None:
     await conn.executemany("UPDATE events SET delivered_at = ? WHERE id = ?", [(now, i) for i in ids])
+
+
+async def any_of_kind(conn: aiosqlite.Connection, kind: EventKind) -> bool:
+    return await fetchone(conn, "SELECT 1 FROM events WHERE kind = ? LIMIT 1", (str(kind),)) is not None
 
 
 async def list_for(conn: aiosqlite.Connection, customer_id: int | None, limit: int = 50) -> list[Event]:

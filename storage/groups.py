@@ -46,9 +46,21 @@ async def get(conn: aiosqlite.Connection, customer_id: int, ref: str) -> Group |
     return Group(*row) if row else None
 
 
+async def ref_of(conn: aiosqlite.Connection, customer_id: int, group_id: int) -> str | None:
+    """The ref of the customer's group ``group_id``; None when that id is not one of their groups."""
+    row = await fetchone(conn, "SELECT ref FROM groups WHERE id = ? AND customer_id = ?", (group_id, customer_id))
+    return str(row[0]) if row else None
+
+
 async def count_for(conn: aiosqlite.Connection, customer_id: int) -> int:
     row = await fetchone(conn, "SELECT COUNT(*) FROM groups WHERE customer_id = ?", (customer_id,))
     return int(row[0]) if row else 0
+
+
+async def count_by_customer(conn: aiosqlite.Connection) -> dict[int, int]:
+    """Groups per customer (customers with none are absent)."""
+    rows = await fetchall(conn, "SELECT customer_id, COUNT(*) FROM groups GROUP BY customer_id")
+    return {int(r[0]): int(r[1]) for r in rows}
 
 
 async def add_many(
@@ -118,6 +130,10 @@ async def set_slowmode(conn: aiosqlite.Connection, group_id: int, seconds: int, 
 
 async def list_defaults(conn: aiosqlite.Connection) -> list[str]:
     return [r[0] for r in await fetchall(conn, "SELECT ref FROM default_groups ORDER BY id")]
+
+
+async def has_defaults(conn: aiosqlite.Connection) -> bool:
+    return await fetchone(conn, "SELECT 1 FROM default_groups LIMIT 1") is not None
 
 
 async def add_defaults(conn: aiosqlite.Connection, refs: Sequence[str], now: float) -> tuple[list[str], list[str]]:

@@ -279,6 +279,42 @@ async def pending_to_in_doubt(
     return [r[0] for r in rows]
 
 
+@dataclass(frozen=True)
+class SendCounts:
+    sent: int
+    failed: int
+    other: int  # waiting, skipped, in doubt: finished without a post and without a failure
+
+
+async def counts_since(conn: aiosqlite.Connection, since: float) -> SendCounts:
+    """Sends of every campaign finished since ``since``, by how they ended."""
+    row = await fetchone(
+        conn,
+        "SELECT COALESCE(SUM(outcome = 'sent'), 0), COALESCE(SUM(outcome = 'failed'), 0),"
+        " COALESCE(SUM(outcome NOT IN ('sent', 'failed', 'pending')), 0) FROM sends WHERE finished_at >= ?",
+        (since,),
+    )
+    assert row is not None
+    return SendCounts(int(row[0]), int(row[1]), int(row[2]))
+
+
+async def sent_and_failed_by_customer_since(conn: aiosqlite.Connection, since: float) -> dict[int, tuple[int, int]]:
+    """(sent, failed) per customer over the sends finished since ``since`` (customers with none are absent)."""
+    rows = await fetchall(
+        conn,
+        "SELECT customer_id, SUM(outcome = 'sent'), SUM(outcome = 'failed') FROM sends"
+        " WHERE finished_at >= ? GROUP BY customer_id",
+        (since,),
+    )
+    return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+async def outcome_tally(conn: aiosqlite.Connection) -> dict[tuple[SendOutcome, str | None], int]:
+    """Rows of the whole ledger per (outcome, error)."""
+    rows = await fetchall(conn, "SELECT outcome, error, COUNT(*) FROM sends GROUP BY outcome, error")
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
 async def get_stats(conn: aiosqlite.Connection, customer_id: int) -> Stats:
     row = await fetchone(conn, "SELECT * FROM stats WHERE customer_id = ?", (customer_id,))
     if row is None:
@@ -287,9 +323,12 @@ async def get_stats(conn: aiosqlite.Connection, customer_id: int) -> Stats:
 
 
 async def group_stats(conn: aiosqlite.Connection, customer_id: int) -> dict[str, tuple[int, int]]:
-    """(success, failures) per group ref."""
+    """(success, failures) per group ref, busiest group first."""
     rows = await fetchall(
-        conn, "SELECT group_ref, success, failures FROM group_stats WHERE customer_id = ?", (customer_id,)
+        conn,
+        "SELECT group_ref, success, failures FROM group_stats WHERE customer_id = ?"
+        " ORDER BY success + failures DESC, group_ref",
+        (customer_id,),
     )
     return {r["group_ref"]: (int(r["success"]), int(r["failures"])) for r in rows}
 

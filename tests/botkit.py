@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from control_bot.app import App, create_app
-from control_bot.logfiles import preserved_logging, setup_logging
+from control_bot.logfiles import preserved_logging
 from control_bot.middlewares import Pacing
 from core.clock import FakeClock
 from core.config import Settings, settings_from_dict
@@ -38,7 +38,7 @@ from sandbox.world import World
 from storage import customers
 from storage import pairs as pair_rows
 from storage.customers import Customer
-from storage.db import Database
+from storage.db import Database, fetchall
 
 TOKEN = "123456789:AAE_sandbox-token-for-adbot-bot-tests_x"
 BOT_USERNAME = "adbot_test_bot"
@@ -128,8 +128,8 @@ class Harness:
             now=self.clock.now(),
         )
         assert all(r.accepted for r in results), results
-        for key in keys:
-            self.world.add_account(key)
+        for key_sha in keys:
+            self.world.add_account(key_sha)
         return keys
 
     async def cycle(self, user_id: int) -> CycleReport:
@@ -142,12 +142,10 @@ class Harness:
 
     async def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the campaign tables, for "nothing changed" assertions."""
-        out: dict[str, list[tuple[Any, ...]]] = {}
-        async with self.db.read() as conn:
-            for table in _SNAPSHOT_TABLES:
-                async with conn.execute(f"SELECT * FROM {table} ORDER BY rowid") as cur:
-                    out[table] = [tuple(r) for r in await cur.fetchall()]
-        return out
+        return {
+            table: [tuple(r) for r in await self.rows(f"SELECT * FROM {table} ORDER BY rowid")]
+            for table in _SNAPSHOT_TABLES
+        }
 
     async def customer(self, user_id: int) -> Customer:
         async with self.db.read() as conn:
@@ -156,7 +154,9 @@ class Harness:
         return found
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return await self.db.fetchall(sql, params)
+        """What a test reads straight from the tables (storage's own functions are under test elsewhere)."""
+        async with self.db.read() as conn:
+            return await fetchall(conn, sql, params)
 
 
 class Player:
@@ -207,14 +207,6 @@ def labels(view: MessageView) -> list[str]:
     return [label for row in view.buttons for label in row]
 
 
-@contextlib.contextmanager
-def customer_logs(logs_dir: Path) -> Any:
-    """Install the per-customer log files on the root logger for the block (as ``adbot run`` does)."""
-    with preserved_logging():
-        setup_logging(logs_dir, console=False, secrets=[TOKEN])
-        yield logs_dir
-
-
 @contextlib.asynccontextmanager
 async def bot_harness(
     tmp_path: Path,
@@ -228,31 +220,31 @@ async def bot_harness(
 ) -> AsyncIterator[Harness]:
     """The whole control bot against the emulator; ``engine`` overrides ``[engine]`` settings.
 
-    ``users`` (id, first name) exist before the bot starts (to receive what it sends at start-up);
-    pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files."""
+    ``logs``: the service's log files (per customer, as ``adbot run`` writes them; no console) for the
+    block. ``users`` (id, first name) exist before the bot starts (to receive what it sends at
+    start-up); pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files."""
     own_clock = clock is None
     clock = clock if clock is not None else FakeClock(START, auto=True)
     world = world if world is not None else World(clock, lenient=True)
     async with BotApiEmulator(TOKEN, BOT_USERNAME) as emu:
         for user_id, name in users:
             emu.user(user_id, name)
-        settings = make_settings(tmp_path, emu.base_url, admins=admins, **engine)
-        with customer_logs(settings.paths.logs_dir) if logs else contextlib.nullcontext():
-            app = await create_app(
-                settings,
-                clock=clock,
-                factory=world,
-                pacing=TEST_PACING,
-                configure_logging=False,
-                outbox_poll_interval=0.05,
-                schedule=False,
-            )
-            try:
-                async with app.running(polling_timeout=1):
+        try:
+            with preserved_logging():
+                app = await create_app(
+                    make_settings(tmp_path, emu.base_url, admins=admins, **engine),
+                    clock=clock,
+                    factory=world,
+                    pacing=TEST_PACING,
+                    configure_logging=logs,
+                    console_log=False,
+                    outbox_poll_interval=0.05,
+                    schedule=False,
+                )
+                async with app, app.running(polling_timeout=1):
                     assert app.polling_task is not None
                     running = RunningBot(app.bot, app.dp, emu, app.polling_task)
                     yield Harness(emu, app, clock, world, running)
-            finally:
-                await app.close()
-                if own_clock:
-                    await clock.aclose()
+        finally:
+            if own_clock:
+                await clock.aclose()

@@ -51,7 +51,7 @@ from sandbox.botapi.models import MAX_TEXT_LENGTH
 from sandbox.sessionfiles import make_session_bytes
 from storage import customers
 from storage import groups as group_rows
-from storage.db import Database
+from storage.db import Database, fetchall
 
 ALICE, BOB, CAROL, DAVE = 1001, 1002, 1003, 1004
 STRANGER = 4242
@@ -777,8 +777,9 @@ def test_customer_services_refuse_arbitrary_input_without_writing(tmp_path: Path
 
         async def dump() -> list[tuple[Any, ...]]:
             rows = []
-            for table in ("customers", "groups"):
-                rows += [tuple(r) for r in await db.fetchall(f"SELECT * FROM {table} ORDER BY rowid")]
+            async with db.read() as conn:
+                for table in ("customers", "groups"):
+                    rows += [tuple(r) for r in await fetchall(conn, f"SELECT * FROM {table} ORDER BY rowid")]
             return rows
 
         runner.run(seed())

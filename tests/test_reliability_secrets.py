@@ -55,7 +55,7 @@ from sandbox.sessionfiles import make_session_bytes, make_sidecar, new_auth_key
 from sandbox.world import World
 from storage import customers
 from storage import groups as group_rows
-from storage.db import Database
+from storage.db import Database, fetchall
 from tests.engine_support import fast_config
 from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent
 from tests.pool_support import add_pair
@@ -403,7 +403,8 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
             await engine.shutdown()
             await clock.aclose()
         keys = session_keys(sessions_dir)
-        states = {r[0]: r[1] for r in await db.fetchall("SELECT id, state FROM sessions")}
+        async with db.read() as conn:
+            states = {r[0]: r[1] for r in await fetchall(conn, "SELECT id, state FROM sessions")}
         stderr = capsys.readouterr().err
 
     assert states[ids[0]] == "dead" and states[ids[1]] == "limited", states

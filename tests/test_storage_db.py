@@ -17,6 +17,17 @@ from storage.migrations import LATEST_VERSION
 NOW = 1_800_000_000.0
 
 
+async def _read_all(db: Database, sql: str) -> list[sqlite3.Row]:
+    """Rows as the reader connection sees them: the last committed state."""
+    async with db.read() as conn:
+        return await fetchall(conn, sql)
+
+
+async def _read_one(db: Database, sql: str) -> sqlite3.Row | None:
+    async with db.read() as conn:
+        return await fetchone(conn, sql)
+
+
 async def _tables(conn: aiosqlite.Connection) -> set[str]:
     rows = await fetchall(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")
     return {r[0] for r in rows}
@@ -108,7 +119,7 @@ async def test_concurrent_writers_under_begin_immediate_do_not_double_assign(tmp
         assert len(won) == 10  # 30 sessions / 3 each; the others are refused, never half-served
         claimed = [sid for ids in won for sid in ids]
         assert len(claimed) == len(set(claimed)) == 30
-        rows = await setup.fetchall("SELECT owner_id, COUNT(*) FROM sessions GROUP BY owner_id")
+        rows = await _read_all(setup, "SELECT owner_id, COUNT(*) FROM sessions GROUP BY owner_id")
         assert all(count == 3 for owner, count in rows if owner is not None)
     finally:
         for h in handles:
@@ -128,7 +139,7 @@ async def test_a_session_cannot_get_a_second_owner(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="another customer"):
         async with db.tx() as conn:
             await conn.execute("UPDATE sessions SET owner_id = 2 WHERE id = 1")
-    row = await db.fetchone("SELECT owner_id FROM sessions WHERE id = 1")
+    row = await _read_one(db, "SELECT owner_id FROM sessions WHERE id = 1")
     assert row is not None and row[0] == 1
 
 
@@ -160,7 +171,7 @@ async def test_one_ledger_row_per_campaign_cycle_group(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         async with db.tx() as conn:
             await conn.execute(insert)
-    rows = await db.fetchall("SELECT COUNT(*) FROM sends")
+    rows = await _read_all(db, "SELECT COUNT(*) FROM sends")
     assert rows[0][0] == 1
 
 
@@ -169,7 +180,7 @@ async def test_failed_transaction_rolls_back_everything(db: Database) -> None:
         async with db.tx() as conn:
             await customers.grant(conn, 5, 1, 1, NOW, 300)
             _ = 1 / 0
-    assert await db.fetchone("SELECT * FROM customers WHERE user_id = 5") is None
+    assert await _read_one(db, "SELECT * FROM customers WHERE user_id = 5") is None
 
 
 async def test_reader_sees_committed_state_while_a_write_is_open(db: Database) -> None:
@@ -177,9 +188,9 @@ async def test_reader_sees_committed_state_while_a_write_is_open(db: Database) -
         await customers.grant(conn, 9, 1, 1, NOW, 300)
     async with db.tx() as conn:
         await conn.execute("UPDATE customers SET plan_sessions = 4 WHERE user_id = 9")
-        row = await db.fetchone("SELECT plan_sessions FROM customers WHERE user_id = 9")
+        row = await _read_one(db, "SELECT plan_sessions FROM customers WHERE user_id = 9")
         assert row is not None and row[0] == 1  # not blocked, and not the uncommitted value
-    row = await db.fetchone("SELECT plan_sessions FROM customers WHERE user_id = 9")
+    row = await _read_one(db, "SELECT plan_sessions FROM customers WHERE user_id = 9")
     assert row is not None and row[0] == 4
 
 

@@ -20,10 +20,11 @@ from engine.engine import EngineHealth
 from pool import assign, intake
 from pool.intake import IntakeResult
 from pool.names import display_name
-from storage import customers, events, groups
+from storage import customers, events, groups, ledger
 from storage import sessions as session_rows
-from storage.customers import Customer
-from storage.db import Database, fetchall, fetchone
+from storage.customers import Customer, CycleTimes
+from storage.db import Database
+from storage.ledger import SendCounts
 
 logger = logging.getLogger(__name__)
 
@@ -175,19 +176,8 @@ async def list_customers(db: Database, now: float) -> list[CustomerLine]:
     async with db.read() as conn:
         everyone = await customers.list_all(conn)
         owned = await session_rows.count_by_owner(conn)
-        group_counts = {
-            int(r[0]): int(r[1])
-            for r in await fetchall(conn, "SELECT customer_id, COUNT(*) FROM groups GROUP BY customer_id")
-        }
-        sends = {
-            int(r[0]): (int(r[1]), int(r[2]))
-            for r in await fetchall(
-                conn,
-                "SELECT customer_id, SUM(outcome = 'sent'), SUM(outcome = 'failed') FROM sends"
-                " WHERE finished_at >= ? GROUP BY customer_id",
-                (day_start(now),),
-            )
-        }
+        group_counts = await groups.count_by_customer(conn)
+        sends = await ledger.sent_and_failed_by_customer_since(conn, day_start(now))
     lines = []
     for c in everyone:
         states = owned.get(c.user_id, {})
@@ -232,43 +222,6 @@ async def add_default_groups(db: Database, text: str, now: float) -> DefaultGrou
     return DefaultGroupsAdded(added, existing, bad)
 
 
-# --- sends ledger ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendCounts:
-    sent: int
-    failed: int
-    other: int  # waiting, skipped, in doubt: finished without a post and without a failure
-
-
-async def send_counts_since(db: Database, since: float) -> SendCounts:
-    row = await db.fetchone(
-        "SELECT COALESCE(SUM(outcome = 'sent'), 0), COALESCE(SUM(outcome = 'failed'), 0),"
-        " COALESCE(SUM(outcome NOT IN ('sent', 'failed', 'pending')), 0) FROM sends WHERE finished_at >= ?",
-        (since,),
-    )
-    assert row is not None
-    return SendCounts(int(row[0]), int(row[1]), int(row[2]))
-
-
-@dataclass(frozen=True)
-class CycleTimes:
-    running_campaigns: int
-    last_started_at: float | None
-    last_finished_at: float | None
-
-
-async def cycle_times(db: Database) -> CycleTimes:
-    async with db.read() as conn:
-        row = await fetchone(
-            conn,
-            "SELECT COALESCE(SUM(status = 'running'), 0), MAX(cycle_started_at), MAX(cycle_finished_at) FROM customers",
-        )
-    assert row is not None
-    return CycleTimes(int(row[0]), row[1], row[2])
-
-
 # --- health ----------------------------------------------------------------------------------------
 
 
@@ -290,14 +243,13 @@ class HealthReport:
 
 async def health_report(db: Database, engine: HealthSource | None, now: float) -> HealthReport:
     async with db.read() as conn:
-        states = await session_rows.count_by_state(conn)
-    return HealthReport(
-        now=now,
-        engine=engine.health() if engine is not None else None,
-        cycles=await cycle_times(db),
-        sessions=states,
-        last_hour=await send_counts_since(db, now - HOUR),
-    )
+        return HealthReport(
+            now=now,
+            engine=engine.health() if engine is not None else None,
+            cycles=await customers.cycle_times(conn),
+            sessions=await session_rows.count_by_state(conn),
+            last_hour=await ledger.counts_since(conn, now - HOUR),
+        )
 
 
 # --- uploads ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from control_bot import texts as t
-from control_bot.logfiles import customer_log_path, tail_customer_log
+from control_bot.logfiles import newest_customer_log, tail_customer_log
 from core.errors import (
     AccessDenied,
     CampaignNotReady,
@@ -29,10 +29,10 @@ from core.errors import (
 )
 from core.links import parse_group_ref, parse_group_refs, parse_post_link
 from pool.assign import assign, ensure_plan
-from storage import customers, groups
+from storage import customers, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer
-from storage.db import Database, fetchall, fetchone
+from storage.db import Database
 from storage.groups import Group
 
 logger = logging.getLogger(__name__)
@@ -219,8 +219,8 @@ async def add_default_groups(
 
 
 async def has_default_groups(db: Database) -> bool:
-    row = await db.fetchone("SELECT 1 FROM default_groups LIMIT 1")
-    return row is not None
+    async with db.read() as conn:
+        return await groups.has_defaults(conn)
 
 
 async def list_groups(db: Database, user_id: int, now: float) -> list[Group]:
@@ -247,10 +247,9 @@ async def resume_group(db: Database, user_id: int, group_id: int, now: float) ->
     if not 0 < group_id <= MAX_ROW_ID:  # a forged button: SQLite cannot even bind a bigger integer
         raise NotFound(t.GROUP_NOT_FOUND)
     async with db.tx() as conn:
-        row = await fetchone(conn, "SELECT ref FROM groups WHERE id = ? AND customer_id = ?", (group_id, user_id))
-        if row is None:
+        ref = await groups.ref_of(conn, user_id, group_id)
+        if ref is None:
             raise NotFound(t.GROUP_NOT_FOUND)
-        ref = str(row["ref"])
         if not await groups.resume(conn, user_id, ref):
             raise InputError(t.group_not_paused(ref))
         group = await groups.get(conn, user_id, ref)
@@ -394,7 +393,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
     async with db.read() as conn:
         owned = await session_rows.list_for_owner(conn, user_id)
         own_groups = await groups.list_for(conn, user_id)
-        stats_row = await fetchone(conn, "SELECT last_activity FROM stats WHERE customer_id = ?", (user_id,))
+        stats = await ledger.get_stats(conn, user_id)
     states: dict[str, int] = {}
     for row in owned:
         states[row.state] = states.get(row.state, 0) + 1
@@ -409,7 +408,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         groups_paused=paused,
         groups_slow=slow,
         next_run_at=engine.next_run_at(user_id) if running else None,
-        last_activity=stats_row["last_activity"] if stats_row else None,
+        last_activity=stats.last_activity,
         now=now,
     )
 
@@ -427,29 +426,22 @@ class StatsView:
     per_group: list[tuple[str, int, int]]  # (group ref, success, failures), busiest first
 
 
-_COUNTERS = ("total_posts", "total_success", "total_failures", "total_flood_waits", "total_messages_sent")
-
-
 async def campaign_stats(db: Database, user_id: int, now: float) -> StatsView:
     await require_customer(db, user_id, now)
     async with db.read() as conn:
-        row = await fetchone(conn, "SELECT * FROM stats WHERE customer_id = ?", (user_id,))
-        per_group = await fetchall(
-            conn,
-            "SELECT group_ref, success, failures FROM group_stats WHERE customer_id = ?"
-            " ORDER BY success + failures DESC, group_ref",
-            (user_id,),
-        )
-        active = await fetchone(
-            conn, "SELECT COUNT(*) FROM sessions WHERE owner_id = ? AND state = 'assigned'", (user_id,)
-        )
-    counters = {name: int(row[name]) if row else 0 for name in _COUNTERS}
+        stats = await ledger.get_stats(conn, user_id)
+        per_group = await ledger.group_stats(conn, user_id)
+        owned = await session_rows.list_for_owner(conn, user_id)
     return StatsView(
-        **counters,
-        active_sessions=int(active[0]) if active else 0,
-        banned_sessions=int(row["banned_sessions"]) if row else 0,
-        last_activity=row["last_activity"] if row else None,
-        per_group=[(str(r["group_ref"]), int(r["success"]), int(r["failures"])) for r in per_group],
+        total_posts=stats.total_posts,
+        total_success=stats.total_success,
+        total_failures=stats.total_failures,
+        total_flood_waits=stats.total_flood_waits,
+        total_messages_sent=stats.total_messages_sent,
+        active_sessions=sum(1 for s in owned if s.state == "assigned"),
+        banned_sessions=stats.banned_sessions,
+        last_activity=stats.last_activity,
+        per_group=[(ref, success, failures) for ref, (success, failures) in per_group.items()],
     )
 
 
@@ -462,22 +454,7 @@ async def recent_log_lines(db: Database, logs_dir: Path, user_id: int, now: floa
 MAX_LOG_FILE_BYTES = 45 * 1024 * 1024  # under the Bot API's 50 MB upload limit
 
 
-def _newest_log(logs_dir: Path, user_id: int) -> tuple[str, bytes] | None:
-    folder = customer_log_path(logs_dir, user_id, "x").parent
-    try:
-        files = sorted(p for p in folder.iterdir() if p.suffix == ".log")
-    except FileNotFoundError:
-        return None
-    if not files:
-        return None
-    newest = files[-1]
-    with newest.open("rb") as fh:
-        size = fh.seek(0, 2)
-        fh.seek(max(0, size - MAX_LOG_FILE_BYTES))
-        return newest.stem, fh.read()
-
-
 async def latest_log_file(db: Database, logs_dir: Path, user_id: int, now: float) -> tuple[str, bytes] | None:
     """(day, contents) of the customer's newest daily log file (its end, if huge), or None."""
     await require_customer(db, user_id, now)
-    return await asyncio.to_thread(_newest_log, logs_dir, user_id)
+    return await asyncio.to_thread(newest_customer_log, logs_dir, user_id, MAX_LOG_FILE_BYTES)
