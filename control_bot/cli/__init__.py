@@ -2,9 +2,10 @@
 ``run``, ``pool``, ``admin``; ``demo`` from ``control_bot.demo``), ``main`` runs one.
 
 Each subcommand loads settings itself and reports a bad config as one line naming the key, never a
-traceback. Importing this package, and so ``adbot --help``, loads only the standard library: each
-command imports what it needs when it runs, so the commands that need no network never load aiogram,
-aiohttp, Telethon or APScheduler (``tests/test_cli_imports.py``).
+traceback. Importing this package loads only the standard library (and ``core.errors``); building the
+parser adds the admin service layer, for the plan bounds ``adbot grant --help`` shows. Each command
+imports what it needs when it runs, so ``adbot --help`` and the commands that need no network never
+load aiogram, aiohttp, Telethon or APScheduler (``tests/test_cli_imports.py``).
 """
 
 from __future__ import annotations
