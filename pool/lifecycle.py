@@ -15,24 +15,22 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import aiosqlite
-
 from core.errors import NoPairCapacity, NotFound
-from core.ports import SessionCredentials
+from core.ports import Retirement, SessionCredentials
 from core.states import EventKind
 from pool.assign import notify_if_low, take_one_or_none
 from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
-from storage import customers, events
+from storage import customers, events, stats
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
-from storage.db import Database, execute
+from storage.db import Connection, Database
 from storage.sessions import SessionRow
 
 logger = logging.getLogger(__name__)
 
 
-async def _require(conn: aiosqlite.Connection, session_id: int) -> SessionRow:
+async def _require(conn: Connection, session_id: int) -> SessionRow:
     row = await session_rows.get(conn, session_id)
     if row is None:
         raise NotFound(f"There is no session #{session_id}.")
@@ -47,7 +45,7 @@ async def set_cooldown(db: Database, session_id: int, until: float, now: float) 
 
 
 async def _replace(
-    conn: aiosqlite.Connection, moves: FileMoves, old: SessionRow, owner_id: int, now: float, low_threshold: int
+    conn: Connection, moves: FileMoves, old: SessionRow, owner_id: int, now: float, low_threshold: int
 ) -> int | None:
     """A replacement for the customer when their plan still wants one; events either way."""
     customer = await customers.get(conn, owner_id)
@@ -74,7 +72,7 @@ async def _retire(
     db: Database,
     sessions_dir: Path,
     session_id: int,
-    state: str,
+    state: Retirement,
     reason: str,
     now: float,
     low_threshold: int,
@@ -87,12 +85,7 @@ async def _retire(
         if row.state == "dead" or row.state == state:
             return None  # already there: repeated reports change nothing
         owner_id = row.owner_id if row.owned else None
-        await execute(
-            conn,
-            "UPDATE sessions SET state = ?, owner_id = NULL, pair_id = NULL, folder = ?, state_reason = ?,"
-            " state_changed_at = ? WHERE id = ?",
-            (state, folder, reason, now, session_id),
-        )
+        await session_rows.retire(conn, session_id, state, folder, reason, now)
         moves.plan(row.file_name, row.folder, folder)
         await events.add(conn, None, kind, now, session_id=session_id, reason=reason, owner_id=owner_id,
                          phone=row.phone)
@@ -100,10 +93,7 @@ async def _retire(
         if owner_id is None:
             return None
         if dead:
-            await execute(conn, "INSERT OR IGNORE INTO stats (customer_id) VALUES (?)", (owner_id,))
-            await execute(
-                conn, "UPDATE stats SET banned_sessions = banned_sessions + 1 WHERE customer_id = ?", (owner_id,)
-            )
+            await stats.count_banned_session(conn, owner_id)
         await events.add(conn, owner_id, kind, now, session_id=session_id, reason=reason)
         return await _replace(conn, moves, row, owner_id, now, low_threshold)
 
@@ -132,12 +122,7 @@ async def release_limited(db: Database, sessions_dir: Path, session_id: int, now
         row = await _require(conn, session_id)
         if row.state != "limited":
             return
-        await execute(
-            conn,
-            "UPDATE sessions SET state = 'unused', folder = ?, state_reason = NULL, state_changed_at = ?"
-            " WHERE id = ?",
-            (UNUSED, now, session_id),
-        )
+        await session_rows.release_quarantined(conn, session_id, UNUSED, now)
         moves.plan(row.file_name, row.folder, UNUSED)
     logger.info("session %d released from quarantine", session_id)
 

@@ -22,10 +22,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiosqlite
-
 from pool.layout import ASSIGNED, check_file_name, check_folder, ensure_dir, side_files
-from storage.db import Database
+from storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +109,7 @@ class FileMoves:
 
 
 @asynccontextmanager
-async def pool_tx(db: Database, root: Path) -> AsyncIterator[tuple[aiosqlite.Connection, FileMoves]]:
+async def pool_tx(db: Database, root: Path) -> AsyncIterator[tuple[Connection, FileMoves]]:
     """``db.tx()`` whose planned file moves are applied right before COMMIT (see the module doc)."""
     moves = FileMoves(root)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 
 from core.errors import InputError, NotFound, PairInUse
 from storage import pairs as pair_rows
@@ -34,11 +33,10 @@ def parse_api_hash(value: str) -> str:
 
 async def add_pair(db: Database, api_id: str | int, api_hash: str, *, capacity: int, now: float) -> ApiPair:
     checked_id, checked_hash = parse_api_id(api_id), parse_api_hash(api_hash)
-    try:
-        async with db.tx() as conn:
-            pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
-    except sqlite3.IntegrityError:
-        raise InputError(f"The API id {checked_id} is already in the pool.") from None
+    async with db.tx() as conn:  # BEGIN IMMEDIATE: nobody adds the same id between the look and the insert
+        if await pair_rows.get_by_api_id(conn, checked_id) is not None:
+            raise InputError(f"The API id {checked_id} is already in the pool.")
+        pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
     logger.info("API pair %d added (capacity %d)", checked_id, capacity)
     return pair
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from core.private_files import DIR_MODE, FILE_MODE
 from pool.layout import check_folder, ensure_layout, owner_of_side_file
 from pool.moves import move_file, move_side_files
-from storage.db import Database, fetchall
+from storage import sessions as session_rows
+from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,9 @@ async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
     ensure_layout(sessions_dir)
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
-        rows = await fetchall(conn, "SELECT id, file_name, folder FROM sessions ORDER BY id")
+        placements = await session_rows.list_placements(conn)
         mains, sides, others = _scan(sessions_dir)
-        for sid, file_name, want in rows:
+        for sid, file_name, want in placements:
             _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, []))
             for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
                 if move_side_files(sessions_dir, file_name, folder, want):

@@ -164,15 +164,6 @@ async def set_post_text(
     )
 
 
-async def clear_post(conn: aiosqlite.Connection, user_id: int, now: float) -> None:
-    await execute(
-        conn,
-        "UPDATE customers SET post_kind = NULL, post_link = NULL, post_peer = NULL, post_msg_id = NULL,"
-        " post_text = NULL, post_entities = NULL, updated_at = ? WHERE user_id = ?",
-        (now, user_id),
-    )
-
-
 async def set_interval(conn: aiosqlite.Connection, user_id: int, seconds: int, now: float) -> None:
     await execute(
         conn, "UPDATE customers SET interval_s = ?, updated_at = ? WHERE user_id = ?", (seconds, now, user_id)

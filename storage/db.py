@@ -27,7 +27,7 @@ from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
-DB_FILE_NAME = "adbot.sqlite3"
+Connection = aiosqlite.Connection  # what modules outside storage name a connection by (they never import aiosqlite)
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
 
@@ -190,6 +190,24 @@ async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) ->
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
     """Run one statement; returns the number of changed rows."""
     return await _statement(conn, sql, params, lambda cur: cur.rowcount)
+
+
+@asynccontextmanager
+async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None]:
+    """A nested step inside the caller's transaction: an ordinary error raised in the block undoes only
+    the block's changes (``ROLLBACK TO``) and propagates; the enclosing transaction stays open.
+
+    A BaseException (cancellation) skips that: the enclosing ``tx()`` rolls everything back anyway."""
+    if not name.isidentifier():
+        raise ValueError(f"not a savepoint name: {name!r}")
+    await execute(conn, f"SAVEPOINT {name}")
+    try:
+        yield
+    except Exception:
+        await execute(conn, f"ROLLBACK TO {name}")
+        await execute(conn, f"RELEASE {name}")
+        raise
+    await execute(conn, f"RELEASE {name}")
 
 
 async def executemany(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:

@@ -83,12 +83,6 @@ async def remove(conn: aiosqlite.Connection, customer_id: int, ref: str) -> bool
     return await execute(conn, "DELETE FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref)) > 0
 
 
-async def record_success(conn: aiosqlite.Connection, group_id: int) -> None:
-    await execute(
-        conn, "UPDATE groups SET consecutive_failures = 0, last_error = NULL WHERE id = ?", (group_id,)
-    )
-
-
 async def record_failure(
     conn: aiosqlite.Connection, group_id: int, error: str, pause_after: int, reason: str, now: float
 ) -> bool:
@@ -146,6 +140,3 @@ async def add_defaults(conn: aiosqlite.Connection, refs: Sequence[str], now: flo
         (added if changed else existing).append(ref)
     return added, existing
 
-
-async def remove_default(conn: aiosqlite.Connection, ref: str) -> bool:
-    return await execute(conn, "DELETE FROM default_groups WHERE ref = ?", (ref,)) > 0

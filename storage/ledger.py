@@ -333,14 +333,6 @@ async def group_stats(conn: aiosqlite.Connection, customer_id: int) -> dict[str,
     return {r["group_ref"]: (int(r["success"]), int(r["failures"])) for r in rows}
 
 
-async def add_banned_session(conn: aiosqlite.Connection, customer_id: int) -> None:
-    await conn.execute(
-        "INSERT INTO stats (customer_id, banned_sessions) VALUES (?, 1)"
-        " ON CONFLICT (customer_id) DO UPDATE SET banned_sessions = banned_sessions + 1",
-        (customer_id,),
-    )
-
-
 async def recent(conn: aiosqlite.Connection, customer_id: int, limit: int = 50) -> list[SendRow]:
     rows = await fetchall(
         conn,

@@ -84,11 +84,6 @@ async def least_used(conn: aiosqlite.Connection) -> ApiPair | None:
     return _row(row) if row else None
 
 
-async def free_slots(conn: aiosqlite.Connection) -> int:
-    row = await fetchone(conn, f"SELECT COALESCE(SUM(MAX(capacity - used, 0)), 0) FROM ({_SELECT})")
-    return int(row[0]) if row else 0
-
-
 async def remove(conn: aiosqlite.Connection, pair_id: int) -> None:
     await execute(conn, "DELETE FROM api_pairs WHERE id = ?", (pair_id,))
 

@@ -44,6 +44,16 @@ class SessionRow:
         return self.state in OWNED_STATES
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A session ``claim_unused`` just gave a customer: where its file was, and whether it needs a pool pair."""
+
+    id: int
+    file_name: str
+    folder: str  # the folder it now belongs in (its file still sits in the unused folder)
+    own_api_id: int | None
+
+
 def _device(raw: str | None) -> dict[str, str]:
     if not raw:
         return {}
@@ -109,6 +119,13 @@ async def list_all(conn: aiosqlite.Connection) -> list[SessionRow]:
     return [_row(r) for r in await fetchall(conn, "SELECT * FROM sessions ORDER BY id")]
 
 
+async def list_placements(conn: aiosqlite.Connection) -> list[tuple[int, str, str]]:
+    """(id, file name, folder) of every session, by id: all start-up reconciling needs, without building
+    a ``SessionRow`` (and parsing its device JSON) for each of tens of thousands of rows."""
+    rows = await fetchall(conn, "SELECT id, file_name, folder FROM sessions ORDER BY id")
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 async def count_by_state(conn: aiosqlite.Connection) -> dict[str, int]:
     """Sessions per state; every state is present (0 when there is none)."""
     counts: dict[str, int] = dict.fromkeys(STATES, 0)
@@ -170,6 +187,62 @@ async def insert(
     )
     assert row is not None
     return int(row[0])
+
+
+async def claim_unused(conn: aiosqlite.Connection, owner: int, folder: str, now: float, n: int) -> list[Claimed]:
+    """Give up to ``n`` unused sessions to ``owner`` in one statement; returns those taken (maybe fewer).
+
+    One ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``: two concurrent claims can never take
+    the same session. Sessions with their own app come first (they need no pool pair), then those not
+    waiting out a flood; one still in a flood wait (``cooldown_until``) is handed over as 'cooling'.
+    The caller raises (rolling the transaction back) when fewer than it needs came back."""
+    rows = await fetchall(
+        conn,
+        "UPDATE sessions SET owner_id = :owner, folder = :folder, state_changed_at = :now, state_reason = NULL,"
+        " state = CASE WHEN COALESCE(cooldown_until, 0) > :now THEN 'cooling' ELSE 'assigned' END"
+        " WHERE state = 'unused' AND id IN (SELECT id FROM sessions WHERE state = 'unused'"
+        "   ORDER BY own_api_id IS NULL, COALESCE(cooldown_until, 0) > :now, id LIMIT :n)"
+        " RETURNING id, file_name, folder, own_api_id",
+        {"owner": owner, "folder": folder, "now": now, "n": n},
+    )
+    return [Claimed(r["id"], r["file_name"], r["folder"], r["own_api_id"]) for r in rows]
+
+
+async def set_pair(conn: aiosqlite.Connection, session_id: int, pair_id: int) -> None:
+    """The pool pair an owned session without its own app borrows (a trigger refuses a full pair)."""
+    await execute(conn, "UPDATE sessions SET pair_id = ? WHERE id = ?", (pair_id, session_id))
+
+
+async def return_to_pool(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> None:
+    """An owned session back to 'unused': no owner, its pool pair freed. A flood wait stays recorded."""
+    await execute(
+        conn,
+        "UPDATE sessions SET state = 'unused', owner_id = NULL, pair_id = NULL, folder = ?,"
+        " state_changed_at = ?, state_reason = NULL WHERE id = ?",
+        (folder, now, session_id),
+    )
+
+
+async def retire(
+    conn: aiosqlite.Connection, session_id: int, state: SessionState, folder: str, reason: str, now: float
+) -> None:
+    """Out of use ('dead' or 'limited'): no owner, no pool pair, the reason recorded."""
+    await execute(
+        conn,
+        "UPDATE sessions SET state = ?, owner_id = NULL, pair_id = NULL, folder = ?, state_reason = ?,"
+        " state_changed_at = ? WHERE id = ?",
+        (state, folder, reason, now, session_id),
+    )
+
+
+async def release_quarantined(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> None:
+    """A 'limited' session back to 'unused' (the caller checked its state)."""
+    await execute(
+        conn,
+        "UPDATE sessions SET state = 'unused', folder = ?, state_reason = NULL, state_changed_at = ?"
+        " WHERE id = ?",
+        (folder, now, session_id),
+    )
 
 
 async def set_own_app(

@@ -11,12 +11,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import InputError, NotFound
 from core.links import parse_group_refs
 from core.states import EventKind
-from engine.engine import EngineHealth
 from pool import assign, intake
 from pool.intake import IntakeResult
 from pool.names import display_name
@@ -25,6 +24,9 @@ from storage import sessions as session_rows
 from storage.customers import Customer, CycleTimes
 from storage.db import Database
 from storage.ledger import SendCounts
+
+if TYPE_CHECKING:
+    from engine.engine import EngineHealth  # typing only: the CLI imports this module without the engine
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from control_bot.cli import add_config_flag, run_with_db
-from storage.db import Database
+from control_bot.cli.common import Subparsers, add_command, add_group, run_with_db
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from storage.db import Database
 
 
 def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
@@ -117,40 +117,18 @@ def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``pool`` and ``pairs`` to the ``adbot`` console script."""
-    pool = subparsers.add_parser("pool", help="the session pool: import files, status")
-    pool_sub = pool.add_subparsers(dest="pool_command", required=True, metavar="COMMAND")
-
-    p = pool_sub.add_parser("import", help="add .session files (with .json sidecars) or .zip archives of them")
+def register(subparsers: Subparsers) -> None:
+    """``pool`` and ``pairs``."""
+    pool = add_group(subparsers, "pool", "the session pool: import files, status")
+    p = add_command(pool, "import", _cmd_import, "add .session files (with .json sidecars) or .zip archives of them")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_import)
+    add_command(pool, "status", _cmd_status, "sessions per state, API pair usage, sessions per customer", json=True)
+    add_command(pool, "reconcile", _cmd_reconcile, "move session files to the folders the database says")
 
-    p = pool_sub.add_parser("status", help="sessions per state, API pair usage, sessions per customer")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_status)
-
-    p = pool_sub.add_parser("reconcile", help="move session files to the folders the database says")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_reconcile)
-
-    pairs = subparsers.add_parser("pairs", help="API pairs (api_id, api_hash) for sessions without their own")
-    pairs_sub = pairs.add_subparsers(dest="pairs_command", required=True, metavar="COMMAND")
-
-    p = pairs_sub.add_parser("add", help="add an API pair from my.telegram.org")
+    pairs = add_group(subparsers, "pairs", "API pairs (api_id, api_hash) for sessions without their own")
+    p = add_command(pairs, "add", _cmd_pairs_add, "add an API pair from my.telegram.org")
     p.add_argument("api_id", metavar="API_ID")
     p.add_argument("api_hash", metavar="API_HASH", help="32 hex characters, or - to read it from stdin")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_pairs_add)
-
-    p = pairs_sub.add_parser("list", help="API pairs and how many sessions use each")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_pairs_list)
-
-    p = pairs_sub.add_parser("remove", help="remove an API pair no session uses")
+    add_command(pairs, "list", _cmd_pairs_list, "API pairs and how many sessions use each", json=True)
+    p = add_command(pairs, "remove", _cmd_pairs_remove, "remove an API pair no session uses")
     p.add_argument("api_id", metavar="API_ID")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_pairs_remove)

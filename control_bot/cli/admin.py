@@ -1,6 +1,6 @@
 """``adbot grant|revoke|customers|health``: the admin operations an operator scripts, through the same
 service layer as the bot's admin commands (``control_bot.services.admin``). ``adbot pool ...`` and
-``adbot pairs ...`` live in ``pool.cli``.
+``adbot pairs ...`` live in ``control_bot.cli.pool``.
 
 A change made here while the bot runs reaches the customer through the outbox (the bot's sender
 polls it). ``revoke`` has no engine to stop in this process: it ends the plan and returns the sessions
@@ -13,16 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from control_bot.cli import add_config_flag, run_with_db
-from control_bot.services import admin
-from control_bot.texts import fmt_time
-from core.config import Settings
-from storage.db import Database
+from control_bot.cli.common import Subparsers, add_command, run_with_db
+
+if TYPE_CHECKING:
+    from control_bot.services import admin
+    from core.config import Settings
+    from storage.db import Database
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
+    from control_bot.services import admin
+    from control_bot.texts import fmt_time
+
     user_id = admin.parse_user_id(args.user_id)
     sessions = admin.parse_sessions(args.sessions)
     days = admin.parse_days(args.days)
@@ -40,6 +44,8 @@ def _cmd_grant(args: argparse.Namespace) -> int:
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
+    from control_bot.services import admin
+
     user_id = admin.parse_user_id(args.user_id)
 
     async def work(settings: Settings, db: Database) -> admin.RevokeResult:
@@ -69,6 +75,9 @@ def customer_json(line: admin.CustomerLine) -> dict[str, Any]:
 
 
 def _cmd_customers(args: argparse.Namespace) -> int:
+    from control_bot.services import admin
+    from control_bot.texts import fmt_time
+
     now = time.time()
     lines = run_with_db(args, lambda _settings, db: admin.list_customers(db, now))
     if args.json:
@@ -87,6 +96,9 @@ def _cmd_customers(args: argparse.Namespace) -> int:
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
+    from control_bot.services import admin
+    from control_bot.texts import fmt_time
+
     now = time.time()
     report = run_with_db(args, lambda _settings, db: admin.health_report(db, None, now))
     if args.json:
@@ -101,28 +113,17 @@ def _cmd_health(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``grant``, ``revoke``, ``customers`` and ``health`` to the ``adbot`` console script."""
-    p = subparsers.add_parser("grant", help="create a customer or extend their plan (the customer is told)")
+def register(subparsers: Subparsers) -> None:
+    """``grant``, ``revoke``, ``customers`` and ``health``."""
+    from control_bot.services.admin import MAX_DAYS, MAX_SESSIONS, MIN_DAYS, MIN_SESSIONS  # for the help
+
+    p = add_command(subparsers, "grant", _cmd_grant, "create a customer or extend their plan (the customer is told)")
     p.add_argument("user_id", metavar="USER_ID", help="the customer's Telegram user id")
-    p.add_argument(
-        "sessions", metavar="SESSIONS", help=f"sessions in the plan ({admin.MIN_SESSIONS}..{admin.MAX_SESSIONS})"
-    )
-    p.add_argument("days", metavar="DAYS", help=f"days added to what is left ({admin.MIN_DAYS}..{admin.MAX_DAYS})")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_grant)
-
-    p = subparsers.add_parser("revoke", help="end a customer's plan now; their sessions go back to the pool")
+    p.add_argument("sessions", metavar="SESSIONS", help=f"sessions in the plan ({MIN_SESSIONS}..{MAX_SESSIONS})")
+    p.add_argument("days", metavar="DAYS", help=f"days added to what is left ({MIN_DAYS}..{MAX_DAYS})")
+    p = add_command(subparsers, "revoke", _cmd_revoke, "end a customer's plan now; their sessions go back to the pool")
     p.add_argument("user_id", metavar="USER_ID")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_revoke)
-
-    p = subparsers.add_parser("customers", help="customers: plan, expiry, status, sessions, sends today")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_customers)
-
-    p = subparsers.add_parser("health", help="running campaigns, last cycle, pool, sends in the last hour")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    add_config_flag(p)
-    p.set_defaults(handler=_cmd_health)
+    add_command(subparsers, "customers", _cmd_customers, "customers: plan, expiry, status, sessions, sends today",
+                json=True)
+    add_command(subparsers, "health", _cmd_health, "running campaigns, last cycle, pool, sends in the last hour",
+                json=True)

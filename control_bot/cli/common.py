@@ -1,0 +1,68 @@
+"""What every ``adbot`` subcommand shares: its declaration (``--config``, ``--json``, the handler) and
+running a coroutine against the database the config names.
+
+Standard library only at import time: ``adbot --help`` imports this (see ``control_bot.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from storage.db import Database
+
+Handler = Callable[[argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # not subscriptable at run time
+T = TypeVar("T")
+
+
+def _config_flag() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--config", metavar="PATH", default=None, help="config file (default: $ADBOT_CONFIG, else ./config.toml)"
+    )
+    return parent
+
+
+def _json_flag() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true", help="machine-readable output")
+    return parent
+
+
+def add_command(
+    subparsers: Subparsers, name: str, handler: Handler, help: str, *, json: bool = False
+) -> argparse.ArgumentParser:
+    """Declare one subcommand: ``--json`` when it has a machine-readable output, ``--config``, its handler.
+    Returns its parser for the command's own arguments."""
+    parents = [_json_flag(), _config_flag()] if json else [_config_flag()]
+    parser = subparsers.add_parser(name, help=help, parents=parents)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
+    """A command with subcommands of its own (``adbot pool import``...)."""
+    group = subparsers.add_parser(name, help=help)
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+
+
+def run_with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+    """Load the settings ``--config`` names, open the database, run ``work`` and close it again."""
+    from core.config import load_settings
+    from storage.db import Database
+
+    settings = load_settings(args.config)
+
+    async def main() -> T:
+        db = await Database.open(settings.db_path)
+        try:
+            return await work(settings, db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())

@@ -1,0 +1,35 @@
+"""``adbot run`` (the control bot with the engine) and ``adbot check-config``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from control_bot.cli.common import Subparsers, add_command
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from core.config import load_settings, resolve_config_path
+
+    settings = load_settings(args.config)
+    print(f"config OK: {resolve_config_path(args.config, os.environ)}")
+    print(json.dumps(settings.masked(), indent=2))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from core.config import load_settings
+
+    settings = load_settings(args.config)
+    settings.require_token()
+    from control_bot.app import run
+
+    return run(settings)
+
+
+def register(subparsers: Subparsers) -> None:
+    add_command(subparsers, "run", _cmd_run, "run the control bot and the engine")
+    add_command(
+        subparsers, "check-config", _cmd_check_config, "validate a config file and print the effective settings"
+    )
