@@ -10,7 +10,6 @@ The chat transcript is printed as it happens (``--json``: one JSON object per li
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import io
@@ -308,8 +307,10 @@ def _print_event(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    if args.json:
+def main(*, as_json: bool) -> int:
+    """``adbot demo``: the story as a transcript (``as_json``: JSON lines), then the summary; 0 when it all
+    happened as it should."""
+    if as_json:
 
         def emit(event: dict[str, Any]) -> None:
             print(json.dumps(event, ensure_ascii=False), flush=True)
@@ -317,15 +318,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     else:
         emit = _print_event
     result = asyncio.run(run_demo(emit))
-    if args.json:
+    if as_json:
         print(json.dumps({"kind": "summary", "ok": result.ok, "lines": summary_lines(result)}, ensure_ascii=False))
     else:
         print()
         print("\n".join(summary_lines(result)))
     return 0 if result.ok else 1
 
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="run the whole system offline with a scripted story")
-    parser.add_argument("--json", action="store_true", help="print the transcript as JSON lines")
-    parser.set_defaults(handler=_cmd_demo)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from control_bot.cli import build_parser
 from sandbox.sessionfiles import make_session_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,8 +88,3 @@ def test_offline_commands_import_no_network_package(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert [(r["argv"], r["code"], r["loaded"]) for r in results] == [(argv, 0, []) for argv in commands]
-
-
-def test_demo_stands_in_with_its_own_help() -> None:
-    """Without ``control_bot.demo`` loaded, ``adbot --help`` still lists ``demo`` in its own words."""
-    assert build_parser().format_help() == build_parser("demo").format_help()

@@ -1,5 +1,5 @@
 """The ``adbot`` console script: ``build_parser`` declares the subcommands (one module per family:
-``run``, ``pool``, ``admin``; ``demo`` from ``control_bot.demo``), ``main`` runs one.
+``run``, ``pool``, ``admin``, ``demo``), ``main`` runs one.
 
 Each subcommand loads settings itself and reports a bad config as one line naming the key, never a
 traceback. Importing this package loads only the standard library (and ``core.errors``); building the
@@ -14,41 +14,24 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from control_bot.cli import admin, pool, run
-from control_bot.cli.common import Handler, Subparsers
+from control_bot.cli import admin, demo, pool, run
+from control_bot.cli.common import Handler
 from core.errors import AdbotError, ConfigError
 
-# The words control_bot.demo.register gives the command (a test keeps the two the same).
-DEMO_HELP = "run the whole system offline with a scripted story"
 
-
-def _register_demo(subparsers: Subparsers, *, load: bool) -> None:
-    """``control_bot.demo`` imports the whole bot and engine, so it declares its command only when that
-    command runs; otherwise its name and help stand in (all ``adbot --help`` shows of it)."""
-    if load:
-        from control_bot import demo
-
-        demo.register(subparsers)
-    else:
-        subparsers.add_parser("demo", help=DEMO_HELP)
-
-
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line; ``command``: the subcommand about to run (``main`` passes it), which
-    ``demo`` needs to be declared in full."""
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
     parser = argparse.ArgumentParser(prog="adbot", description="Multi-customer Telegram ad-posting service.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.register(subparsers)
     pool.register(subparsers)
     admin.register(subparsers)
-    _register_demo(subparsers, load=command == "demo")
+    demo.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv[0] if argv else None)  # the top level has no options: the command comes first
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)

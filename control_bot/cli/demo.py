@@ -1,0 +1,19 @@
+"""``adbot demo``: the whole system offline with a scripted story (``control_bot.demo``, loaded when run)."""
+
+from __future__ import annotations
+
+import argparse
+
+from control_bot.cli.common import Subparsers
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from control_bot import demo
+
+    return demo.main(as_json=args.json)
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="run the whole system offline with a scripted story")
+    parser.add_argument("--json", action="store_true", help="print the transcript as JSON lines")
+    parser.set_defaults(handler=_cmd_demo)
