@@ -17,8 +17,8 @@ from typing import Any
 
 from control_bot.cli import add_config_flag, run_with_db
 from control_bot.services import admin
-from control_bot.texts import fmt_time
 from core.config import Settings
+from core.texts.fmt import fmt_time
 from storage.db import Database
 
 
