@@ -24,11 +24,13 @@ from control_bot.services.campaign import (
 )
 from core.config import Settings
 from core.errors import AccessDenied, IntervalError, LinkError, StorageBusy
+from core.outcomes import OutcomeKind
 from core.states import EventKind
 from core.texts import customer as t
 from core.texts import errors as error_texts
 from core.texts import events as event_texts
 from core.texts import fmt
+from core.texts.outcomes import OUTCOME_TEXTS, reason_text
 from core.texts.split import utf16_len
 
 # --- post text -------------------------------------------------------------------------------------
@@ -122,6 +124,12 @@ def test_group_states() -> None:
     assert t.group_state(None, 90.0, 30, 100.0) == "✅ ok"  # the window is over
     paused = t.group_state("3 failures in a row, last: ChatAdminRequiredError", None, None, 100.0)
     assert paused == "⏸ paused: 3 failures in a row, last: only admins may post there"
+
+
+def test_every_outcome_kind_is_worded_and_a_stored_kind_reads_as_words() -> None:
+    assert set(OUTCOME_TEXTS) == set(OutcomeKind) and all(OUTCOME_TEXTS.values())
+    assert reason_text("post_invalid") == "the post can no longer be sent"
+    assert reason_text("by_customer") == "stopped by you" and reason_text("<odd>") == "&lt;odd&gt;"
 
 
 def test_durations_and_minutes() -> None:

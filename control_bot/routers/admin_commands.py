@@ -35,6 +35,7 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Ctx:
     """What the screens need, taken from the workflow data."""
