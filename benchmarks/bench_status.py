@@ -53,7 +53,7 @@ from sandbox.world import World
 
 TOKEN = "100200300:BENCH-token-of-the-offline-sandbox-bot-x"  # the sandbox accepts any token
 TARGET_P95_MS = 100.0
-# Lines of the status screen (control_bot/texts.py ``status``): any other reply is not timed.
+# Lines of the status screen (core/texts/customer.py ``status``): any other reply is not timed.
 STATUS_MARKERS = ("Status", "Next cycle:", "Plan until:")
 
 T = TypeVar("T")

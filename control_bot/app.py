@@ -34,7 +34,6 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from control_bot import errors
-from control_bot import texts as t
 from control_bot.backends import make_factory
 from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
@@ -43,6 +42,8 @@ from control_bot.routers import setup_routers
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.ports import AccountFactory
+from core.texts import admin as admin_texts
+from core.texts import customer as customer_texts
 from engine.engine import Engine
 from pool.layout import ensure_layout
 from pool.startup import prepare_pool
@@ -141,14 +142,14 @@ class App:
         await self.outbox.stop()
 
     async def _set_commands(self) -> None:
-        customer = bot_commands(t.CUSTOMER_COMMANDS)
+        customer = bot_commands(customer_texts.CUSTOMER_COMMANDS)
         try:
             await self.bot.set_my_commands(customer, scope=BotCommandScopeDefault())
         except TelegramAPIError as exc:
             logger.warning("setMyCommands failed: %s", exc)
         # Admins see both menus; a name on both lists is the admin's (their router answers first).
-        merged = dict(t.CUSTOMER_COMMANDS)
-        merged.update(t.ADMIN_COMMANDS)
+        merged = dict(customer_texts.CUSTOMER_COMMANDS)
+        merged.update(admin_texts.ADMIN_COMMANDS)
         both = bot_commands(list(merged.items()))
         for admin_id in self.settings.bot.admins:
             try:

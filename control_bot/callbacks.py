@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram import F
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -35,6 +36,11 @@ class MenuCb(CallbackData, prefix="cm"):
     action: MenuAction
 
 
+def menu_button(action: MenuAction) -> CallbackQueryFilter:
+    """The filter for one customer menu button."""
+    return MenuCb.filter(F.action == action)
+
+
 class GroupsPageCb(CallbackData, prefix="cgp"):
     page: int
 
@@ -49,7 +55,6 @@ class IntervalCb(CallbackData, prefix="ci"):
     """A preset interval; the bounds are checked again when it is pressed."""
 
     minutes: int
-
 
 
 # --- admin side ------------------------------------------------------------------------------------
@@ -69,3 +74,8 @@ class AdminCb(CallbackData, prefix="adm"):
     """A button of the admin panel; an unknown action fails to unpack, so the handler never matches."""
 
     action: AdminAction
+
+
+def admin_button(action: AdminAction) -> CallbackQueryFilter:
+    """The filter for one admin panel button."""
+    return AdminCb.filter(F.action == action)

@@ -16,9 +16,10 @@ from aiogram import Dispatcher, Router
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
-from control_bot import texts as t
 from control_bot.render import answer_callback
 from core.errors import AdbotError, StorageBusy
+from core.texts import errors as t
+from core.texts.fmt import esc
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def reply_for(exc: BaseException) -> str | None:
     if isinstance(exc, StorageBusy):
         return t.TRY_AGAIN
     if isinstance(exc, AdbotError):
-        return t.esc(exc.user_message)
+        return esc(exc.user_message)
     if isinstance(exc, TelegramForbiddenError | TelegramRetryAfter):
         return None
     return t.GENERIC_ERROR

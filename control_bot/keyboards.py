@@ -6,7 +6,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
-from control_bot import texts as t
+from core.texts import admin as at
+from core.texts import customer as t
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -122,19 +123,18 @@ def interval(min_s: int, max_s: int) -> InlineKeyboardMarkup:
     return b.as_markup()
 
 
-
 # --- admin side ------------------------------------------------------------------------------------
 
 
 def admin_panel() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for label, action in (
-        (t.BTN_ADMIN_POOL, cb.AdminAction.POOL),
-        (t.BTN_ADMIN_PAIRS, cb.AdminAction.PAIRS),
-        (t.BTN_ADMIN_CUSTOMERS, cb.AdminAction.CUSTOMERS),
-        (t.BTN_ADMIN_HEALTH, cb.AdminAction.HEALTH),
-        (t.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
-        (t.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
+        (at.BTN_ADMIN_POOL, cb.AdminAction.POOL),
+        (at.BTN_ADMIN_PAIRS, cb.AdminAction.PAIRS),
+        (at.BTN_ADMIN_CUSTOMERS, cb.AdminAction.CUSTOMERS),
+        (at.BTN_ADMIN_HEALTH, cb.AdminAction.HEALTH),
+        (at.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
+        (at.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
     ):
         kb.button(text=label, callback_data=cb.AdminCb(action=action))
     kb.adjust(2)
@@ -144,5 +144,5 @@ def admin_panel() -> InlineKeyboardMarkup:
 def admin_back() -> InlineKeyboardMarkup:
     """Under a report opened from the panel: back to the panel."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=t.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
     return kb.as_markup()

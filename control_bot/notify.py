@@ -6,7 +6,7 @@ never lose one. It wakes when ``wake()`` is called (the engine's ``notify``) and
 anyway (events written by another process, e.g. the CLI).
 
 * a customer event goes to that customer, an event without a customer to every admin;
-* events for one chat are merged into as few messages as fit (4096 characters each), and every send
+* events for one chat are merged into as few messages as fit (4096 UTF-16 units each), and every send
   passes the bot session's ``FloodControl`` (paced per chat and overall, 429 honoured);
 * a user who blocked the bot (403) or a message Telegram refuses (400) will not get better by retrying:
   logged and marked delivered; anything else (network, 5xx, a long 429) is retried on the next pass.
@@ -24,14 +24,15 @@ from dataclasses import dataclass, field
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
-from control_bot import texts as t
+from core.texts.events import event_text
+from core.texts.split import TELEGRAM_LIMIT, split_message
 from storage import events
 from storage.db import Database
 from storage.events import Event
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE = 4096
+MAX_MESSAGE = TELEGRAM_LIMIT
 _SEPARATOR = "\n\n"
 
 
@@ -42,18 +43,11 @@ class _Outgoing:
 
 
 def _chunks(parts: Sequence[tuple[int, str]]) -> list[str]:
-    """Texts joined into messages of at most MAX_MESSAGE characters (one over-long text is cut)."""
-    out: list[str] = []
-    current = ""
-    for _, text in parts:
-        text = text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-        if current and len(current) + len(_SEPARATOR) + len(text) > MAX_MESSAGE:
-            out.append(current)
-            current = ""
-        current = f"{current}{_SEPARATOR}{text}" if current else text
-    if current:
-        out.append(current)
-    return out
+    """The texts, a blank line apart, in as few messages as fit: cut between two texts, and inside one
+    only when it is too long for a message of its own."""
+    if not parts:
+        return []
+    return split_message(_SEPARATOR.join(text for _, text in parts), MAX_MESSAGE, sep=_SEPARATOR)
 
 
 class OutboxSender:
@@ -145,7 +139,7 @@ class OutboxSender:
     async def _deliver(self, pending: Sequence[Event]) -> list[int]:
         outgoing: dict[int, _Outgoing] = {}
         for event in pending:
-            text = t.event_text(event.kind, event.payload, for_admin=event.customer_id is None)
+            text = event_text(event.kind, event.payload, for_admin=event.customer_id is None)
             for chat in self._recipients(event):
                 if (event.id, chat) not in self._sent:
                     outgoing.setdefault(chat, _Outgoing(chat)).parts.append((event.id, text))

@@ -1,20 +1,36 @@
 """Showing a screen: a command gets a new message, a button press edits its own message in place.
 
-Used by every router (customer and admin) so menus never flood the chat.
+Used by every router (customer and admin) so menus never flood the chat. A screen reachable both ways is
+one handler taking ``Message | CallbackQuery``, registered for its command and its buttons by
+``register_screen``; a report too long for one message goes out in several (``send_report``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from control_bot import texts as t
+from core.texts import customer as t
+from core.texts.split import split_message
 
 logger = logging.getLogger(__name__)
 
-MAX_TEXT = 4096
+Screen = Callable[..., Awaitable[None]]
+"""A handler whose first argument is ``Message | CallbackQuery``; the rest is workflow data by name."""
+
+
+def register_screen(router: Router, screen: Screen, command: Filter | None, *buttons: Filter) -> None:
+    """Make ``screen`` reachable from ``command`` (answered with a new message) and from each of
+    ``buttons`` (its message edited in place): one handler, registered on both observers."""
+    if command is not None:
+        router.message.register(screen, command)
+    for button in buttons:
+        router.callback_query.register(screen, button)
 
 
 def is_not_modified(exc: TelegramBadRequest) -> bool:
@@ -60,3 +76,18 @@ async def show(
         raise RuntimeError("callback query without a bot")
     await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
     await answer_callback(event, toast)
+
+
+async def send_report(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A report as a reply to a command, or in place of the pressed button's message; what does not fit
+    in one message follows in more messages (the keyboard goes on the last one)."""
+    chunks = split_message(text)
+    if len(chunks) == 1:
+        await show(event, chunks[0], markup)
+        return
+    await show(event, chunks[0])
+    target = event if isinstance(event, Message) else event.message
+    if not isinstance(target, Message):
+        return
+    for i, chunk in enumerate(chunks[1:], start=2):
+        await target.answer(chunk, reply_markup=markup if i == len(chunks) else None)

@@ -2,7 +2,8 @@
 
 It lives in the bottom layer so that every package can raise it; the control bot maps each class to a
 user message in one place (``control_bot.errors``). Every error carries ``user_message``: a short,
-specific, already human-readable explanation that is safe to show (no secrets, no paths).
+specific, already human-readable explanation that is safe to show (no secrets, no paths); the wording
+of the messages built here is ``core.texts.errors``.
 
     AdbotError
     ├── ConfigError                 bad configuration file or environment override
@@ -20,6 +21,8 @@ specific, already human-readable explanation that is safe to show (no secrets, n
 """
 
 from __future__ import annotations
+
+from core.texts import errors as texts
 
 
 class AdbotError(Exception):
@@ -66,7 +69,7 @@ class NotEnoughSessions(PoolError):
     """Fewer unused sessions than requested; nothing was taken."""
 
     def __init__(self, wanted: int, free: int) -> None:
-        super().__init__(f"{wanted} session(s) needed but only {free} free in the pool")
+        super().__init__(texts.not_enough_sessions(wanted, free))
         self.wanted = wanted
         self.free = free
 
@@ -83,7 +86,7 @@ class StorageBusy(AdbotError):
     """The database stayed locked longer than the busy timeout."""
 
     def __init__(self) -> None:
-        super().__init__("The service is busy right now, please try again in a few seconds.")
+        super().__init__(texts.TRY_AGAIN)
 
 
 class InvalidUpload(Exception):

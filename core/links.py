@@ -1,8 +1,8 @@
 """Parse what customers paste: the link of the post to forward and the groups to forward it to.
 
 Every malformed input raises ``LinkError`` whose ``user_message`` says what was wrong and shows an
-accepted example. Nothing else escapes, whatever the text: ``urlsplit`` and ``int`` raise
-``ValueError`` on odd input, so each public parser is wrapped as a whole.
+accepted example (the wording is ``core.texts.errors``). Nothing else escapes, whatever the text:
+``urlsplit`` and ``int`` raise ``ValueError`` on odd input, so each public parser is wrapped as a whole.
 
 Peers are strings the engine can resolve: ``'@name'`` (lower-cased; usernames are case-insensitive)
 or a marked numeric id. A private channel's ``t.me/c/<id>`` maps to ``-(10**12 + id)``, which is the
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from core.errors import LinkError
+from core.texts import errors as te
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +75,6 @@ RESERVED_PATHS = frozenset(
 )
 _INVITE_PATHS = frozenset({"joinchat", "addlist"})
 
-_POST_EXAMPLE = "https://t.me/name/123"
-_GROUP_EXAMPLES = "@name, t.me/name, -1001234567890 (add #<topic> or /<topic> for a forum topic)"
-
 _HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?=[/?#]|$)", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _ID_RE = re.compile(r"[0-9]{1,19}")
@@ -120,10 +118,7 @@ def parse_post_link(text: str) -> PostRef:
         raise
     except Exception as exc:
         logger.debug("post link parser failed unexpectedly", exc_info=True)
-        raise LinkError(
-            f"{_echo(text)} could not be read as a post link. Open the post, use Copy Link and send "
-            f"that, like {_POST_EXAMPLE}"
-        ) from exc
+        raise LinkError(te.post_unreadable(_echo(text))) from exc
 
 
 def parse_group_ref(text: str) -> GroupRef:
@@ -134,7 +129,7 @@ def parse_group_ref(text: str) -> GroupRef:
         raise
     except Exception as exc:
         logger.debug("group reference parser failed unexpectedly", exc_info=True)
-        raise LinkError(f"{_echo(text)} could not be read as a group. Use one of: {_GROUP_EXAMPLES}") from exc
+        raise LinkError(te.group_unreadable(_echo(text))) from exc
 
 
 def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[list[GroupRef], list[tuple[str, str]]]:
@@ -145,17 +140,14 @@ def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[lis
     parse or more than ``max_items`` items, so that one typo does not lose a long list.
     """
     if not isinstance(text, str):
-        raise LinkError("Send the groups as text, one per line.")
+        raise LinkError(te.GROUPS_NOT_TEXT)
     items: list[str] = []
     for match in re.finditer(r"[^\s,;]+", text):
         if len(items) == max_items:
-            raise LinkError(
-                f"Too many groups at once: at most {max_items} per message. Split the list and send "
-                "the rest in another message."
-            )
+            raise LinkError(te.too_many_groups(max_items))
         items.append(match.group())
     if not items:
-        raise LinkError(f"No groups found. Send one per line, like: {_GROUP_EXAMPLES}")
+        raise LinkError(te.NO_GROUPS_FOUND)
 
     good: list[GroupRef] = []
     seen: set[str] = set()
@@ -195,28 +187,23 @@ def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
 
 
 def _parse_post(text: str) -> PostRef:
-    s = _clean(text, "a post link")
+    s = _clean(text, te.A_POST_LINK)
     if any(ch.isspace() for ch in s):
-        raise LinkError(f"{_echo(s)} has spaces in it. Send just the post link on its own, like {_POST_EXAMPLE}")
+        raise LinkError(te.post_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
         return _post_from_tg(s)
     if _HOST_RE.match(s):
         return _post_from_url(s)
     if _SCHEME_RE.match(s):
-        raise LinkError(f"{_echo(s)} is not a Telegram link (t.me). Send a post link like {_POST_EXAMPLE}")
+        raise LinkError(te.post_not_telegram(_echo(s)))
     if s.startswith("+"):
         raise _post_invite_error(s)
     name = s[1:] if s.startswith("@") else s
     if s.startswith("@") or _username_problem(name) is None:
         raise _needs_message_number(s)
     if _ID_RE.fullmatch(s):
-        raise LinkError(
-            f"{_echo(s)} is only a number. Send the whole post link (open the post, use Copy Link), "
-            f"like {_POST_EXAMPLE}"
-        )
-    raise LinkError(
-        f"{_echo(s)} is not a Telegram post link. Open the post, use Copy Link and send that, like {_POST_EXAMPLE}"
-    )
+        raise LinkError(te.post_only_number(_echo(s)))
+    raise LinkError(te.not_a_post_link(_echo(s)))
 
 
 def _post_from_url(s: str) -> PostRef:
@@ -230,15 +217,13 @@ def _post_from_url(s: str) -> PostRef:
     if head == "c":
         channel = _channel_id(segs[1], s) if len(segs) > 1 else None
         if channel is None or len(segs) == 2:
-            raise LinkError(
-                f"{_echo(s)} needs the channel number and the message number, like https://t.me/c/1234567890/123"
-            )
+            raise LinkError(te.private_post_needs_numbers(_echo(s)))
         if len(segs) > 4:
             raise _too_many_parts(s)
         return _make_post(
             _channel_peer(channel),
-            _message_id(segs[-1], s, "message"),
-            _message_id(segs[2], s, "topic") if len(segs) == 4 else None,
+            _message_id(segs[-1], s),
+            _topic_id(segs[2], s) if len(segs) == 4 else None,
         )
     if head == "s":
         # /s/ is the web preview of a public channel; it has no topic form.
@@ -246,9 +231,9 @@ def _post_from_url(s: str) -> PostRef:
             raise _needs_message_number(s)
         if len(segs) > 3:
             raise _too_many_parts(s)
-        return _make_post(_username_peer(segs[1], s), _message_id(segs[2], s, "message"), None)
+        return _make_post(_username_peer(segs[1], s), _message_id(segs[2], s), None)
     if head in RESERVED_PATHS:
-        raise _service_link_error(s, head, "a post link")
+        raise _service_link_error(s, head, post=True)
     peer = _username_peer(segs[0], s)
     if len(segs) == 1:
         raise _needs_message_number(s)
@@ -256,8 +241,8 @@ def _post_from_url(s: str) -> PostRef:
         raise _too_many_parts(s)
     return _make_post(
         peer,
-        _message_id(segs[-1], s, "message"),
-        _message_id(segs[1], s, "topic") if len(segs) == 3 else None,
+        _message_id(segs[-1], s),
+        _topic_id(segs[1], s) if len(segs) == 3 else None,
     )
 
 
@@ -268,26 +253,23 @@ def _post_from_tg(s: str) -> PostRef:
     if action == "resolve":
         domain = params.get("domain")
         if domain is None:
-            raise LinkError(f"{_echo(s)} does not name a channel or group. Send a post link like {_POST_EXAMPLE}")
+            raise LinkError(te.app_link_no_chat(_echo(s)))
         peer = _username_peer(domain, s)
     elif action == "privatepost":
         channel = params.get("channel")
         if channel is None:
-            raise LinkError(f"{_echo(s)} has no channel number. Send a post link like https://t.me/c/1234567890/123")
+            raise LinkError(te.app_link_no_channel(_echo(s)))
         peer = _channel_peer(_channel_id(channel, s))
     else:
-        raise LinkError(
-            f"{_echo(s)} is a Telegram app link, not a post link. Open the post, use Copy Link and "
-            f"send that, like {_POST_EXAMPLE}"
-        )
+        raise LinkError(te.app_link_not_post(_echo(s)))
     post = params.get("post")
     if post is None:
         raise _needs_message_number(s)
     thread = params.get("thread")
     return _make_post(
         peer,
-        _message_id(post, s, "message"),
-        None if thread is None else _message_id(thread, s, "topic"),
+        _message_id(post, s),
+        None if thread is None else _topic_id(thread, s),
     )
 
 
@@ -301,15 +283,15 @@ def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
 
 
 def _parse_group(text: str) -> GroupRef:
-    s = _clean(text, "a group")
+    s = _clean(text, te.A_GROUP)
     if any(ch.isspace() for ch in s):
-        raise LinkError(f"{_echo(s)} has spaces in it. Send one group per line, like: {_GROUP_EXAMPLES}")
+        raise LinkError(te.group_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
         return _group_from_tg(s)
     if _HOST_RE.match(s):
         return _group_from_url(s)
     if _SCHEME_RE.match(s):
-        raise LinkError(f"{_echo(s)} is not a Telegram link (t.me). Use one of: {_GROUP_EXAMPLES}")
+        raise LinkError(te.group_not_telegram(_echo(s)))
     if s.startswith("+"):
         raise _never_joins_error(s)
     if s.startswith("@"):
@@ -320,10 +302,8 @@ def _parse_group(text: str) -> GroupRef:
         return GroupRef(_marked_group_peer(number, s), _topic_id(topic, s) if sep else None)
     name = s.partition("#")[0]
     if _username_problem(name) is None:
-        raise LinkError(
-            f"{_echo(s)} is ambiguous: a bare word could be anything. Add @ in front of a username, like @{_shorten(s)}"
-        )
-    raise LinkError(f"{_echo(s)} is not a group. Use one of: {_GROUP_EXAMPLES}")
+        raise LinkError(te.bare_word(_echo(s), _shorten(s)))
+    raise LinkError(te.not_a_group(_echo(s)))
 
 
 def _group_from_url(s: str) -> GroupRef:
@@ -331,31 +311,29 @@ def _group_from_url(s: str) -> GroupRef:
     query_keys = {key.lower() for key, _ in _query_pairs(parts.query)}
     segs = _segments(parts.path, s)
     if not segs:
-        raise LinkError(f"{_echo(s)} has no group name after t.me/. Use one of: {_GROUP_EXAMPLES}")
+        raise LinkError(te.group_no_name(_echo(s)))
     head = segs[0].lower()
     if head.startswith("+") or head in _INVITE_PATHS:
         raise _never_joins_error(s)
     if query_keys & {"thread", "topic", "comment", "single"}:
         raise _post_as_group_error(s)
     if parts.fragment:
-        raise LinkError(
-            f"{_echo(s)} has a #part that adbot does not read. For a forum topic use t.me/name/<topic> or @name#<topic>"
-        )
+        raise LinkError(te.group_fragment(_echo(s)))
     if head == "c":
         if len(segs) == 1:
-            raise LinkError(f"{_echo(s)} needs the group number after /c/, like https://t.me/c/1234567890")
+            raise LinkError(te.group_needs_number(_echo(s)))
         if len(segs) > 3:
             raise _post_as_group_error(s)
         peer = _channel_peer(_channel_id(segs[1], s))
         return GroupRef(peer, _topic_id(segs[2], s) if len(segs) == 3 else None)
     if head == "s":
         if len(segs) == 1:
-            raise LinkError(f"{_echo(s)} has no name after /s/. Use one of: {_GROUP_EXAMPLES}")
+            raise LinkError(te.group_no_name_after_s(_echo(s)))
         if len(segs) > 2:
             raise _post_as_group_error(s)
         return GroupRef(_username_peer(segs[1], s), None)
     if head in RESERVED_PATHS:
-        raise _service_link_error(s, head, "a group")
+        raise _service_link_error(s, head, post=False)
     peer = _username_peer(segs[0], s)
     if len(segs) > 2:
         raise _post_as_group_error(s)
@@ -369,23 +347,20 @@ def _group_from_tg(s: str) -> GroupRef:
     if action == "privatepost" or (action == "resolve" and "post" in params):
         raise _post_as_group_error(s)
     if action != "resolve" or "domain" not in params:
-        raise LinkError(f"{_echo(s)} is a Telegram app link, not a group. Use one of: {_GROUP_EXAMPLES}")
+        raise LinkError(te.app_link_not_group(_echo(s)))
     topic = params.get("thread", params.get("topic"))
     return GroupRef(_username_peer(params["domain"], s), None if topic is None else _topic_id(topic, s))
 
 
 def _marked_group_peer(number: str, s: str) -> str:
     if not _MARKED_ID_RE.fullmatch(number):
-        raise LinkError(f"{_echo(s)} is not a group id: ids are digits after a minus sign, like -1001234567890")
+        raise LinkError(te.group_id_not_digits(_echo(s)))
     value = int(number)
     if value >= 0:
-        raise LinkError(
-            f"{_echo(s)} is not a group id: group ids are negative, like -1001234567890 for a "
-            "supergroup or channel. Or send the group as @name"
-        )
+        raise LinkError(te.group_id_positive(_echo(s)))
     magnitude = -value
     if magnitude == _CHANNEL_BASE or magnitude > _CHANNEL_BASE + _MAX_CHANNEL_ID:
-        raise LinkError(f"{_echo(s)} is out of range for a group id, which looks like -1001234567890")
+        raise LinkError(te.group_id_out_of_range(_echo(s)))
     return str(value)
 
 
@@ -394,7 +369,7 @@ def _marked_group_peer(number: str, s: str) -> str:
 
 def _clean(text: object, what: str) -> str:
     if not isinstance(text, str):
-        raise LinkError(f"Send {what} as text.")
+        raise LinkError(te.send_as_text(what))
     s = text
     while True:
         stripped = s.strip().strip(_EDGE_CHARS)
@@ -402,9 +377,9 @@ def _clean(text: object, what: str) -> str:
             break
         s = stripped
     if not s:
-        raise LinkError(f"That is empty: send {what}.")
+        raise LinkError(te.empty_input(what))
     if len(s) > _MAX_INPUT_CHARS:
-        raise LinkError(f"That is too long ({len(s)} characters) to be {what}.")
+        raise LinkError(te.input_too_long(len(s), what))
     return s
 
 
@@ -427,7 +402,7 @@ def _segments(path: str, s: str) -> list[str]:
         return []
     segs = path.split("/")
     if any(not seg for seg in segs):
-        raise LinkError(f"{_echo(s)} has an empty part (//). Copy the link again, like {_POST_EXAMPLE}")
+        raise LinkError(te.empty_part(_echo(s)))
     return segs
 
 
@@ -444,10 +419,7 @@ def _split_tg(s: str) -> tuple[str, dict[str, str]]:
     for key, value in _query_pairs(parts.query):
         key = key.lower()
         if key in params and params[key] != value:
-            raise LinkError(
-                f"{_echo(s)} gives {_shorten(key)} twice with different values. Copy the link again, "
-                f"or send it as {_POST_EXAMPLE}"
-            )
+            raise LinkError(te.parameter_twice(_echo(s), _shorten(key)))
         params[key] = value
     return action, params
 
@@ -455,48 +427,46 @@ def _split_tg(s: str) -> tuple[str, dict[str, str]]:
 def _username_peer(name: str, s: str) -> str:
     problem = _username_problem(name)
     if problem is not None:
-        raise LinkError(
-            f"{_echo(s)}: {_echo(name)} is not a valid Telegram username ({problem}); a valid one looks like ads_chat"
-        )
+        raise LinkError(te.bad_username(_echo(s), _echo(name), problem))
     return f"@{name.lower()}"
 
 
 def _username_problem(name: str) -> str | None:
     """Why ``name`` breaks Telegram's username rules, or None if it is fine."""
     if not name:
-        return "it is empty"
+        return te.USERNAME_EMPTY
     if not _USERNAME_CHARS_RE.fullmatch(name):
-        return "only letters a-z, digits and _ are allowed"
+        return te.USERNAME_CHARS
     if not 4 <= len(name) <= 32:
-        return "it must be 4 to 32 characters long"
+        return te.USERNAME_LENGTH
     if not name[0].isalpha():
-        return "it must start with a letter"
+        return te.USERNAME_FIRST
     if name.endswith("_"):
-        return "it cannot end with _"
+        return te.USERNAME_TRAILING_UNDERSCORE
     if "__" in name:
-        return "it cannot contain __"
+        return te.USERNAME_DOUBLE_UNDERSCORE
     return None
 
 
 def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
     if not _ID_RE.fullmatch(raw):
-        raise LinkError(f"{_echo(s)}: the {what} must be a number, not {_echo(raw)}.")
+        raise LinkError(te.not_a_number(_echo(s), what, _echo(raw)))
     value = int(raw)
     if not 1 <= value <= highest:
-        raise LinkError(f"{_echo(s)}: the {what} must be between 1 and {highest}.")
+        raise LinkError(te.number_out_of_range(_echo(s), what, highest))
     return value
 
 
-def _message_id(raw: str, s: str, what: str) -> int:
-    return _parse_positive(raw, s, f"{what} number", MAX_MESSAGE_ID)
+def _message_id(raw: str, s: str) -> int:
+    return _parse_positive(raw, s, te.MESSAGE_NUMBER, MAX_MESSAGE_ID)
 
 
 def _topic_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, "topic number", MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, te.TOPIC_NUMBER, MAX_MESSAGE_ID)
 
 
 def _channel_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, "channel number after /c/", _MAX_CHANNEL_ID)
+    return _parse_positive(raw, s, te.CHANNEL_NUMBER, _MAX_CHANNEL_ID)
 
 
 def _channel_peer(channel_id: int) -> str:
@@ -516,40 +486,28 @@ def _is_unprintable(ch: str) -> bool:
 
 
 def _echo(text: object) -> str:
-    return f'"{_shorten(text)}"' if isinstance(text, str) else "That"
+    return te.echo(_shorten(text) if isinstance(text, str) else None)
 
 
 def _needs_message_number(s: str) -> LinkError:
-    return LinkError(
-        f"{_echo(s)} is not a post link: a post link needs the message number at the end, like {_POST_EXAMPLE}"
-    )
+    return LinkError(te.needs_message_number(_echo(s)))
 
 
 def _post_invite_error(s: str) -> LinkError:
-    return LinkError(
-        f"{_echo(s)}: that is an invite link, not a post link: open the post, use Copy Link and send "
-        f"that, like {_POST_EXAMPLE}"
-    )
+    return LinkError(te.post_invite(_echo(s)))
 
 
 def _never_joins_error(s: str) -> LinkError:
-    return LinkError(
-        f"{_echo(s)} is an invite link. adbot never joins groups: add the group by @username or -100 "
-        "id, with an account that is already a member"
-    )
+    return LinkError(te.never_joins(_echo(s)))
 
 
 def _post_as_group_error(s: str) -> LinkError:
-    return LinkError(f"{_echo(s)} is a link to a post, not to a group. Send the group itself: {_GROUP_EXAMPLES}")
+    return LinkError(te.post_as_group(_echo(s)))
 
 
-def _service_link_error(s: str, head: str, what: str) -> LinkError:
-    example = _POST_EXAMPLE if what == "a post link" else _GROUP_EXAMPLES
-    return LinkError(f"{_echo(s)} is a Telegram t.me/{_shorten(head)} link, not {what}. Use one like: {example}")
+def _service_link_error(s: str, head: str, *, post: bool) -> LinkError:
+    return LinkError(te.service_link(_echo(s), _shorten(head), post=post))
 
 
 def _too_many_parts(s: str) -> LinkError:
-    return LinkError(
-        f"{_echo(s)} has too many parts for a post link. Use {_POST_EXAMPLE} or, for a post in a "
-        "forum topic, https://t.me/name/<topic>/123"
-    )
+    return LinkError(te.too_many_parts(_echo(s)))

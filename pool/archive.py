@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 
 from core.errors import InvalidUpload
+from core.texts import intake as texts
 from pool.names import base_name, display_name
 
 MAX_MEMBERS = 200
@@ -40,17 +41,17 @@ def _check_entry(info: zipfile.ZipInfo, max_member_bytes: int) -> None:
     name = info.filename
     shown = display_name(base_name(name))
     if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
-        raise InvalidUpload(f"the archive entry {shown!r} has an absolute path")
+        raise InvalidUpload(texts.entry_absolute(shown))
     if ".." in _parts(name):
-        raise InvalidUpload(f"the archive entry {shown!r} points outside the archive ('..')")
+        raise InvalidUpload(texts.entry_outside(shown))
     if info.flag_bits & 0x1:
-        raise InvalidUpload(f"the archive entry {shown!r} is encrypted")
+        raise InvalidUpload(texts.entry_encrypted(shown))
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise InvalidUpload(f"the archive entry {shown!r} is a symbolic link")
+        raise InvalidUpload(texts.entry_symlink(shown))
     if not info.is_dir() and name.lower().endswith((".zip", ".7z", ".rar", ".tar", ".gz")):
-        raise InvalidUpload(f"the archive entry {shown!r} is itself an archive (nested archives are not accepted)")
+        raise InvalidUpload(texts.entry_nested(shown))
     if info.file_size > max_member_bytes:
-        raise InvalidUpload(f"the archive entry {shown!r} is larger than the upload limit ({max_member_bytes} bytes)")
+        raise InvalidUpload(texts.entry_too_big(shown, max_member_bytes))
 
 
 def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_bytes: int) -> bytes:
@@ -60,13 +61,13 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
         while chunk := fh.read(_CHUNK):
             size += len(chunk)
             if size > budget:
-                raise InvalidUpload(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
+                raise InvalidUpload(texts.archive_too_big(MAX_TOTAL_BYTES // (1024 * 1024)))
             if size > max_member_bytes:
-                raise InvalidUpload(f"an archive entry unpacks beyond the upload limit ({max_member_bytes} bytes)")
+                raise InvalidUpload(texts.entry_unpacks_too_big(max_member_bytes))
             chunks.append(chunk)
     data = b"".join(chunks)
     if data.startswith(_ZIP_MAGICS):
-        raise InvalidUpload("the archive holds another archive (nested archives are not accepted)")
+        raise InvalidUpload(texts.NESTED_ARCHIVE)
     return data
 
 
@@ -76,13 +77,13 @@ def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > MAX_MEMBERS:
-                raise InvalidUpload(f"the archive has {len(infos)} entries; at most {MAX_MEMBERS} are accepted")
+                raise InvalidUpload(texts.too_many_entries(len(infos), MAX_MEMBERS))
             declared = 0
             for info in infos:
                 _check_entry(info, max_member_bytes)
                 declared += info.file_size
             if declared > MAX_TOTAL_BYTES:
-                raise InvalidUpload(f"the archive unpacks to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MB")
+                raise InvalidUpload(texts.archive_too_big(MAX_TOTAL_BYTES // (1024 * 1024)))
             members: list[Member] = []
             budget = MAX_TOTAL_BYTES
             for info in infos:
@@ -98,4 +99,4 @@ def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         # BadZipFile covers CRC mismatches; RuntimeError/NotImplementedError: encryption or an
         # unsupported compression method.
-        raise InvalidUpload(f"not a valid zip archive ({type(exc).__name__})") from None
+        raise InvalidUpload(texts.not_a_zip(type(exc).__name__)) from None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidUpload
+from core.texts import intake as texts
 
 MAX_SIDECAR_BYTES = 64 * 1024
 _MAX_VALUE = 64
@@ -68,29 +69,29 @@ def _api_id(value: Any) -> int:
         if text.isascii() and text.isdigit() and len(text) <= 10:
             value = int(text)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise InvalidUpload("app_id must be a positive integer")
+        raise InvalidUpload(texts.BAD_APP_ID)
     return value
 
 
 def parse_sidecar(data: bytes) -> Sidecar:
     """Read a sidecar's bytes; raises InvalidUpload with the reason."""
     if len(data) > MAX_SIDECAR_BYTES:
-        raise InvalidUpload(f"the sidecar is larger than {MAX_SIDECAR_BYTES // 1024} KB")
+        raise InvalidUpload(texts.sidecar_too_big(MAX_SIDECAR_BYTES // 1024))
     try:
         obj = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidUpload("the sidecar is not valid JSON") from None
+        raise InvalidUpload(texts.SIDECAR_NOT_JSON) from None
     if not isinstance(obj, dict):
-        raise InvalidUpload("the sidecar is not a JSON object")
+        raise InvalidUpload(texts.SIDECAR_NOT_OBJECT)
     raw_id, raw_hash = _first(obj, _API_ID_KEYS), _first(obj, _API_HASH_KEYS)
     if (raw_id is None) != (raw_hash is None):
-        raise InvalidUpload("the sidecar has only one of app_id and app_hash")
+        raise InvalidUpload(texts.SIDECAR_HALF_APP)
     api_id = api_hash = None
     device: dict[str, str] = {}
     if raw_id is not None:
         api_id = _api_id(raw_id)
         if not isinstance(raw_hash, str) or not _HASH_RE.fullmatch(raw_hash.strip()):
-            raise InvalidUpload("app_hash must be 32 hexadecimal characters")
+            raise InvalidUpload(texts.BAD_APP_HASH)
         api_hash = raw_hash.strip().lower()
         # Device parameters describe the app the account was made with: only meaningful with that app.
         for name, keys in _DEVICE_KEYS.items():

@@ -4,7 +4,7 @@ The bytes are checked before SQLite sees them (size, magic, header), then a priv
 read-only (``mode=ro``, ``trusted_schema=OFF``, ``query_only=ON``) and checked with ``quick_check``;
 opening the real upload with Telethon would migrate it in place, and a hostile schema could stand a
 view (or a trigger-laden table) in for the ``sessions`` table. Every failure is an ``InvalidUpload`` whose
-reason is fit to show the admin (it never echoes text from the file).
+reason is fit to show the admin (it never echoes text from the file; the wording is ``core.texts.intake``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from core.errors import InvalidUpload
 from core.private_files import write_private_file
+from core.texts import intake as texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 AUTH_KEY_BYTES = 256
@@ -41,18 +42,18 @@ class SessionInfo:
 def check_header(data: bytes) -> bytes:
     """Check the SQLite header; returns the bytes to open (a WAL-mode image is read as a plain one)."""
     if not data.startswith(SQLITE_MAGIC):
-        raise InvalidUpload("not a Telethon session: the file is not an SQLite database")
+        raise InvalidUpload(texts.NOT_SQLITE)
     if len(data) < 100:
-        raise InvalidUpload("truncated: the file ends inside the SQLite header")
+        raise InvalidUpload(texts.HEADER_TRUNCATED)
     page_size = int.from_bytes(data[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
-        raise InvalidUpload("corrupt SQLite header (invalid page size)")
+        raise InvalidUpload(texts.BAD_PAGE_SIZE)
     if len(data) % page_size:
-        raise InvalidUpload(f"truncated: the file size is not a multiple of its {page_size}-byte page size")
+        raise InvalidUpload(texts.size_not_page_multiple(page_size))
     page_count = int.from_bytes(data[28:32], "big")
     if data[24:28] == data[92:96] and page_count and len(data) < page_count * page_size:
-        raise InvalidUpload(f"truncated: the header says {page_count * page_size} bytes, the file has {len(data)}")
+        raise InvalidUpload(texts.shorter_than_header(page_count * page_size, len(data)))
     if data[18] == 2 or data[19] == 2:
         # WAL mode is a header flag; without its -wal file the main file is complete. Reading it as a
         # rollback-journal database needs no -shm beside a read-only file.
@@ -67,47 +68,47 @@ def _check_schema(conn: sqlite3.Connection) -> int:
         virtual = kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL")
         kinds[str(name)] = "virtual table" if virtual else str(kind)
     if "sessions" not in kinds:
-        raise InvalidUpload("not a Telethon session: there is no sessions table")
+        raise InvalidUpload(texts.NO_SESSIONS_TABLE)
     if kinds["sessions"] != "table":
-        raise InvalidUpload(f"the sessions table is a {kinds['sessions']}, not a real table")
+        raise InvalidUpload(texts.sessions_not_a_table(kinds["sessions"]))
     columns = [str(r[1]) for r in conn.execute("SELECT * FROM pragma_table_info('sessions')")]
     if _PYROGRAM_COLUMNS & set(columns):
-        raise InvalidUpload("a Pyrogram session, not a Telethon one")
+        raise InvalidUpload(texts.PYROGRAM_SESSION)
     for table in _OTHER_TABLES:
         if kinds.get(table) != "table":
-            raise InvalidUpload(f"not a complete Telethon session: the {table} table is missing")
+            raise InvalidUpload(texts.table_missing(table))
     versions = conn.execute("SELECT version FROM version").fetchall()
     if len(versions) != 1 or not isinstance(versions[0][0], int):
-        raise InvalidUpload("not a complete Telethon session: no schema version")
+        raise InvalidUpload(texts.NO_SCHEMA_VERSION)
     version = int(versions[0][0])
     if version not in SUPPORTED_VERSIONS:
-        raise InvalidUpload(f"unsupported Telethon session version {version} (supported: 7, 8)")
+        raise InvalidUpload(texts.unsupported_version(version, SUPPORTED_VERSIONS))
     if columns != _EXPECTED_COLUMNS[version]:
-        raise InvalidUpload(f"the sessions table does not have Telethon's version {version} columns")
+        raise InvalidUpload(texts.wrong_columns(version))
     return version
 
 
 def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
     count = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     if count != 1:
-        raise InvalidUpload(f"the sessions table has {count} rows, expected exactly 1")
+        raise InvalidUpload(texts.wrong_row_count(count))
     dc_id, address, port, key = conn.execute("SELECT dc_id, server_address, port, auth_key FROM sessions").fetchone()
     if not isinstance(dc_id, int) or not 1 <= dc_id <= 5:
-        raise InvalidUpload("the data centre id is not 1..5")
+        raise InvalidUpload(texts.BAD_DC_ID)
     if not isinstance(address, str) or len(address) > 64:
-        raise InvalidUpload("the server address is not an IP address")
+        raise InvalidUpload(texts.BAD_SERVER_ADDRESS)
     try:
         ipaddress.ip_address(address)
     except ValueError:
-        raise InvalidUpload("the server address is not an IP address") from None
+        raise InvalidUpload(texts.BAD_SERVER_ADDRESS) from None
     if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise InvalidUpload("the server port is not 1..65535")
+        raise InvalidUpload(texts.BAD_SERVER_PORT)
     if key is None or key in (b"", ""):
-        raise InvalidUpload("no auth key: the session is not logged in")
+        raise InvalidUpload(texts.NO_AUTH_KEY)
     if not isinstance(key, bytes):
-        raise InvalidUpload("the auth key is not binary data")
+        raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
     if len(key) != AUTH_KEY_BYTES:
-        raise InvalidUpload(f"the auth key is {len(key)} bytes, expected {AUTH_KEY_BYTES}")
+        raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
     return dc_id, key
 
 
@@ -119,7 +120,7 @@ def _inspect(path: Path) -> SessionInfo:
         conn.execute("PRAGMA cell_size_check = ON")
         check = conn.execute("PRAGMA quick_check").fetchall()
         if check != [("ok",)]:
-            raise InvalidUpload("corrupt SQLite database (the integrity check failed)")
+            raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED)
         version = _check_schema(conn)
         dc_id, key = _check_row(conn)
     finally:
@@ -140,7 +141,7 @@ def validate_session(data: bytes) -> SessionInfo:
             raise
         except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
             # Damaged files fail in many ways, including UnicodeDecodeError from sqlite's own messages.
-            raise InvalidUpload(f"corrupt or unreadable SQLite database ({type(exc).__name__})") from None
+            raise InvalidUpload(texts.unreadable_database(type(exc).__name__)) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from botkit import ADMIN_ID, Harness, Player, bot_harness
 
-from control_bot import texts as t
 from control_bot.filters import ANONYMOUS_ADMIN_ID
 from control_bot.routers import admin_upload
+from core.texts import admin as admin_texts
+from core.texts import customer as t
+from core.texts import fmt
 from sandbox.sessionfiles import make_session_bytes, make_sidecar
 from storage import sessions as session_rows
 
@@ -230,8 +232,8 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
         (customer_row,) = await h.rows("SELECT cycle_started_at, cycle_finished_at, status FROM customers")
         assert customer_row["status"] == "running"
         assert "Running campaigns: 1" in reply.text
-        assert f"Last cycle started: {t.fmt_time(customer_row['cycle_started_at'])}" in reply.text
-        assert f"Last cycle finished: {t.fmt_time(customer_row['cycle_finished_at'])}" in reply.text
+        assert f"Last cycle started: {fmt.fmt_time(customer_row['cycle_started_at'])}" in reply.text
+        assert f"Last cycle finished: {fmt.fmt_time(customer_row['cycle_finished_at'])}" in reply.text
         counts = await session_counts(h)
         assert f"Pool: {counts['unused']} free, {counts['assigned']} assigned" in reply.text
         assert "Engine: ✅ running" in reply.text
@@ -244,18 +246,18 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
 
         # The admins' command menu lists the admin commands after the customer ones.
         menu = [name for name, _ in h.emu.commands_for({"type": "chat", "chat_id": ADMIN_ID})]
-        assert menu[-len(t.ADMIN_COMMANDS):] == [name for name, _ in t.ADMIN_COMMANDS]
+        assert menu[-len(admin_texts.ADMIN_COMMANDS):] == [name for name, _ in admin_texts.ADMIN_COMMANDS]
         assert "grant" not in [name for name, _ in h.emu.commands]
 
         # The panel: buttons open the same reports in place, and lead back.
         panel = await admin.ask("/admin")
-        assert [t.BTN_ADMIN_POOL, t.BTN_ADMIN_PAIRS] in panel.buttons
-        shown = await admin.press(t.BTN_ADMIN_POOL)
+        assert [admin_texts.BTN_ADMIN_POOL, admin_texts.BTN_ADMIN_PAIRS] in panel.buttons
+        shown = await admin.press(admin_texts.BTN_ADMIN_POOL)
         assert shown.message_id == panel.message_id and f"Free (unused): {counts['unused']}" in shown.text
-        back = await admin.press(t.BTN_ADMIN_BACK)
+        back = await admin.press(admin_texts.BTN_ADMIN_BACK)
         assert "Admin panel" in back.text
         assert (await admin.forge(panel.message_id, "adm:bogus")).text == t.STALE_BUTTON
-        shown = await admin.press(t.BTN_ADMIN_CHECK_SESSIONS)
+        shown = await admin.press(admin_texts.BTN_ADMIN_CHECK_SESSIONS)
         assert f"Session check</b>: {counts['unused']} checked" in shown.html
         assert f"✅ alive: {counts['unused']}" in shown.text
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from control_bot import texts as t
-from control_bot.routers.admin_commands import split_text
 from control_bot.services import admin
 from core.errors import InputError, NotFound
 from core.states import EventKind
+from core.texts import admin as admin_texts
+from core.texts.split import TELEGRAM_LIMIT, split_message, utf16_len
 from storage import customers, events
 from storage.db import Database
 
@@ -47,9 +47,9 @@ def test_sizes_are_refused_before_download() -> None:
 
 
 @given(st.lists(st.text(alphabet="ab<>\n", max_size=60), max_size=200))
-def test_split_text_keeps_every_line_and_the_limit(lines: list[str]) -> None:
+def test_split_message_keeps_every_line_and_the_limit(lines: list[str]) -> None:
     text = "\n".join(lines)
-    chunks = split_text(text, limit=100)
+    chunks = split_message(text, limit=100)
     assert "\n".join(chunks) == text
     assert all(len(c) <= 100 for c in chunks if "\n" in c)
 
@@ -97,7 +97,9 @@ async def test_revoke_stops_only_a_running_campaign_and_refuses_strangers(db: Da
 async def test_a_long_customer_list_splits_into_messages(db: Database) -> None:
     for user_id in range(1, 121):
         await admin.grant_plan(db, 10**9 + user_id, 3, 30, now=NOW, default_interval=300)
-    text = t.customers_list(await admin.list_customers(db, NOW), NOW)
-    chunks = split_text(text)
+    text = admin_texts.customers_list(await admin.list_customers(db, NOW), NOW)
+    chunks = split_message(text, limit=4000)
     assert len(chunks) > 1 and all(len(c) <= 4000 for c in chunks)
     assert all(f"{10**9 + i}</code>" in "".join(chunks) for i in (1, 60, 120))
+    sent = split_message(text)  # what send_report sends: Telegram's limit, in UTF-16 units
+    assert len(sent) > 1 and all(utf16_len(c) <= TELEGRAM_LIMIT for c in sent) and "\n".join(sent) == text

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from botkit import ADMIN_ID, DAY, START, bot_harness
 
-from control_bot import texts as t
 from control_bot.callbacks import GroupResumeCb, IntervalCb
+from core.texts import customer as t
 
 ALICE = 1001
 BOB = 1002

@@ -16,10 +16,11 @@ import pytest
 from botkit import ADMIN_ID, TOKEN, bot_harness, make_settings
 
 from control_bot import app as app_module
-from control_bot import texts as t
 from control_bot.logfiles import preserved_logging
 from control_bot.services import campaign
 from core.errors import StorageBusy
+from core.texts import customer as t
+from core.texts import errors as error_texts
 from sandbox.botuser import BotApiEmulator
 
 ALICE = 1001
@@ -84,17 +85,17 @@ async def test_handler_errors_become_replies_and_polling_goes_on(
 
         monkeypatch.setattr(campaign, "campaign_status", broken)
         reply = await alice.ask("/status")
-        assert reply.text == t.GENERIC_ERROR and "secret" not in reply.text
+        assert reply.text == error_texts.GENERIC_ERROR and "secret" not in reply.text
         menu = await alice.ask("/help")
         assert "/addgroups" in menu.text  # still serving
 
         monkeypatch.setattr(campaign, "campaign_stats", busy)
         reply = await alice.ask("/stats")
-        assert reply.text == t.TRY_AGAIN
+        assert reply.text == error_texts.TRY_AGAIN
 
         await alice.ask("/logs")
         answer = await alice.press_answer(t.BTN_MENU)  # the menu uses campaign_status: broken
-        assert answer.show_alert and answer.text == t.GENERIC_ERROR
+        assert answer.show_alert and answer.text == error_texts.GENERIC_ERROR
 
 
 async def test_failing_startup_releases_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

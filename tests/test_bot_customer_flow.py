@@ -7,8 +7,8 @@ from pathlib import Path
 
 from botkit import bot_harness, labels
 
-from control_bot import texts as t
 from control_bot.callbacks import MenuAction, MenuCb
+from core.texts import customer as t
 
 ALICE = 1001
 BOB = 1002

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from botkit import Harness, Player, bot_harness
 
-from control_bot import texts as t
+from core.texts import customer as t
 
 ALICE = 1001
 

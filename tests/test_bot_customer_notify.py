@@ -7,8 +7,8 @@ from pathlib import Path
 
 from botkit import ADMIN_ID, bot_harness, labels
 
-from control_bot import texts as t
 from core.states import EventKind
+from core.texts import customer as t
 from storage import events
 
 ALICE = 1001

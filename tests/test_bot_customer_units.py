@@ -11,7 +11,6 @@ from aiogram.methods import GetUpdates, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, User
 
 from control_bot import errors
-from control_bot import texts as t
 from control_bot.filters import ANONYMOUS_ADMIN_ID, IsAdmin
 from control_bot.middlewares import FloodControl, Pacer, Pacing, TokenBucket
 from control_bot.notify import MAX_MESSAGE, _chunks
@@ -22,11 +21,17 @@ from control_bot.services.campaign import (
     parse_interval_minutes,
     shift_entities,
     trim_post,
-    utf16_len,
 )
 from core.config import Settings
 from core.errors import AccessDenied, IntervalError, LinkError, StorageBusy
+from core.outcomes import OutcomeKind
 from core.states import EventKind
+from core.texts import customer as t
+from core.texts import errors as error_texts
+from core.texts import events as event_texts
+from core.texts import fmt
+from core.texts.outcomes import OUTCOME_TEXTS, reason_text
+from core.texts.split import utf16_len
 
 # --- post text -------------------------------------------------------------------------------------
 
@@ -107,10 +112,10 @@ def test_logs_fit_one_message_newest_kept_and_escaped() -> None:
 @pytest.mark.parametrize("for_admin", [False, True])
 def test_every_event_kind_has_a_text_with_payload_escaped(kind: EventKind, for_admin: bool) -> None:
     payload = {"reason": "<script>", "group": "<g>", "session_id": 3, "owner_id": 5, "free": 1, "link": "<l>"}
-    text = t.event_text(kind, payload, for_admin=for_admin)
+    text = event_texts.event_text(kind, payload, for_admin=for_admin)
     assert text and "<script>" not in text and "<g>" not in text and "<l>" not in text
-    assert text == t.event_text(kind, payload, for_admin=for_admin)
-    assert t.event_text(kind, {}, for_admin=for_admin)  # every key is optional
+    assert text == event_texts.event_text(kind, payload, for_admin=for_admin)
+    assert event_texts.event_text(kind, {}, for_admin=for_admin)  # every key is optional
 
 
 def test_group_states() -> None:
@@ -121,15 +126,21 @@ def test_group_states() -> None:
     assert paused == "⏸ paused: 3 failures in a row, last: only admins may post there"
 
 
+def test_every_outcome_kind_is_worded_and_a_stored_kind_reads_as_words() -> None:
+    assert set(OUTCOME_TEXTS) == set(OutcomeKind) and all(OUTCOME_TEXTS.values())
+    assert reason_text("post_invalid") == "the post can no longer be sent"
+    assert reason_text("by_customer") == "stopped by you" and reason_text("<odd>") == "&lt;odd&gt;"
+
+
 def test_durations_and_minutes() -> None:
-    assert [t.fmt_duration(s) for s in (5, 300, 330, 3900, 90_000)] == [
+    assert [fmt.fmt_duration(s) for s in (5, 300, 330, 3900, 90_000)] == [
         "5 s",
         "5 min",
         "5 min 30 s",
         "1 h 5 min",
         "1 d 1 h",
     ]
-    assert [t.fmt_minutes(s) for s in (60, 90, 86_400)] == ["1", "1.5", "1440"]
+    assert [fmt.fmt_minutes(s) for s in (60, 90, 86_400)] == ["1", "1.5", "1440"]
 
 
 # --- pacing and retries ----------------------------------------------------------------------------
@@ -213,10 +224,10 @@ def test_error_replies() -> None:
     method = SendMessage(chat_id=1, text="x")
     assert errors.reply_for(LinkError('"<x>" is not a link')) == '"&lt;x&gt;" is not a link'
     assert errors.reply_for(AccessDenied("no")) == "no"
-    assert errors.reply_for(StorageBusy()) == t.TRY_AGAIN
-    assert errors.reply_for(ValueError("internal detail")) == t.GENERIC_ERROR
+    assert errors.reply_for(StorageBusy()) == error_texts.TRY_AGAIN
+    assert errors.reply_for(ValueError("internal detail")) == error_texts.GENERIC_ERROR
     assert errors.reply_for(TelegramForbiddenError(method=method, message="blocked")) is None
-    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == t.GENERIC_ERROR
+    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == error_texts.GENERIC_ERROR
 
 
 def _message(user_id: int | None, chat_type: str = "private") -> Message:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from botkit import ADMIN_ID, Harness, Player, bot_harness
 
-from control_bot import texts as t
+from core.texts import customer as t
+from core.texts import errors as error_texts
 
 ALICE, BOB = 1001, 1002
 BUSY_TIMEOUT_MS = 100  # the app's default is 5 s: the same path, without the wait
@@ -49,13 +50,13 @@ def add_plan_granted_event(path: Path, customer_id: int, now: float) -> None:
 
 async def answered(player: Player, text: str) -> str:
     reply = await player.ask(text)
-    assert reply.text not in (t.GENERIC_ERROR, t.TRY_AGAIN), (text, reply.text)
+    assert reply.text not in (error_texts.GENERIC_ERROR, error_texts.TRY_AGAIN), (text, reply.text)
     return reply.text
 
 
 async def told_to_try_again(player: Player, text: str) -> None:
     reply = await player.ask(text)
-    assert reply.text == t.TRY_AGAIN, (text, reply.text)
+    assert reply.text == error_texts.TRY_AGAIN, (text, reply.text)
 
 
 async def alive(h: Harness) -> None:
@@ -113,7 +114,7 @@ async def test_reads_answer_and_writes_say_try_again_while_another_process_holds
                 await told_to_try_again(admin, text)
                 tried += 1
             answer = await alice.press_answer(preset)
-            assert answer.text == t.TRY_AGAIN
+            assert answer.text == error_texts.TRY_AGAIN
             tried += 1
             await alive(h)
             assert (await h.snapshot())["customers"] == before["customers"]

@@ -36,13 +36,17 @@ from pool_support import files_on_disk
 from test_pool_intake import HOSTILE
 
 from control_bot import errors as bot_errors
-from control_bot import texts as t
 from control_bot.callbacks import AdminCb, GroupResumeCb, GroupsPageCb, IntervalCb, MenuCb
 from control_bot.routers import admin_upload
 from control_bot.services import admin, campaign
 from control_bot.services.campaign import IntervalBounds
 from core.errors import AdbotError, InvalidUpload
 from core.states import EventKind
+from core.texts import admin as admin_texts
+from core.texts import customer as t
+from core.texts import errors as error_texts
+from core.texts import events as event_texts
+from core.texts.split import utf16_len
 from pool import pairs
 from pool.names import MAX_SHOWN, display_name, kind_of, stem_of
 from pool.sidecar import Sidecar, parse_sidecar
@@ -58,7 +62,7 @@ STRANGER = 4242
 HOSTILE_NAME = '</code><a href="javascript:alert(1)">x</a> &amp; <b>Eve\u202e\u200b'
 
 # Every refused input is answered with something more useful than these.
-USELESS_REPLIES = (t.GENERIC_ERROR, t.TRY_AGAIN)
+USELESS_REPLIES = (error_texts.GENERIC_ERROR, error_texts.TRY_AGAIN)
 # What the bot may legitimately be refused by Telegram (the render layer handles it).
 HARMLESS_API_ERRORS = ("message is not modified",)
 
@@ -382,9 +386,9 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/grant -5 1 1", "The user id must be a whole number"),
     ("/grant 99999999999999999999 1 1", "The user id must be from 1 to"),
     ("/grant 999999999999999999999 1 1", "The user id must be a whole number"),
-    ("/grant abc", t.USAGE_GRANT),
-    ("/grant", t.USAGE_GRANT),
-    ("/grant 1 1 1 1", t.USAGE_GRANT),
+    ("/grant abc", admin_texts.USAGE_GRANT),
+    ("/grant", admin_texts.USAGE_GRANT),
+    ("/grant 1 1 1 1", admin_texts.USAGE_GRANT),
     ("/grant ١٢٣ 1 1", "The user id must be a whole number"),
     ("/grant ² 1 1", "The user id must be a whole number"),
     ("/grant 1\u200b 1 1", "The user id must be a whole number"),
@@ -397,8 +401,8 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/revoke 99999999999999999999", "The user id must be from 1 to"),
     ("/revoke -1", "The user id must be a whole number"),
     ("/revoke 0", "The user id must be from 1 to"),
-    ("/revoke", t.USAGE_REVOKE),
-    ("/revoke 1 2", t.USAGE_REVOKE),
+    ("/revoke", admin_texts.USAGE_REVOKE),
+    ("/revoke 1 2", admin_texts.USAGE_REVOKE),
     ("/revoke &amp;", "not “&amp;”"),
     ("/addpair 1 nothex", "32 hexadecimal"),
     ("/addpair ² " + "a" * 32, "positive whole number"),
@@ -412,13 +416,13 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/addpair 1 " + "a" * 33, "32 hexadecimal"),
     ("/addpair 1 " + "а" * 32, "32 hexadecimal"),  # Cyrillic а
     ("/addpair <b> </code>", "positive whole number"),
-    ("/addpair", t.USAGE_ADDPAIR),
-    ("/addpair 1", t.USAGE_ADDPAIR),
+    ("/addpair", admin_texts.USAGE_ADDPAIR),
+    ("/addpair 1", admin_texts.USAGE_ADDPAIR),
     ("/delpair ²", "positive whole number"),
     ("/delpair 99999", "There is no API pair with id 99999"),
     ("/delpair " + "9" * 4000, "positive whole number"),
-    ("/delpair", t.USAGE_DELPAIR),
-    ("/adddefaultgroups", t.USAGE_ADD_DEFAULT_GROUPS),
+    ("/delpair", admin_texts.USAGE_DELPAIR),
+    ("/adddefaultgroups", admin_texts.USAGE_ADD_DEFAULT_GROUPS),
     ("/adddefaultgroups " + " ".join(HTML_INJECTION), "0 added"),
     ("/adddefaultgroups " + " ".join(f"@{i}" + "<b>" * 30 for i in range(40)), "40 not understood"),
 ]
@@ -618,7 +622,7 @@ def test_interval_presets_from_buttons_are_checked(minutes: int, limits: Interva
 @st.composite
 def text_with_entities(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
     text = draw(st.one_of(st.text(), st.text().map(lambda s: "/post" + s), st.text().map(lambda s: "/post@bot " + s)))
-    units = campaign.utf16_len(text)
+    units = utf16_len(text)
     entities = []
     for _ in range(draw(st.integers(0, 4))):
         offset = draw(st.integers(0, units))
@@ -634,12 +638,12 @@ def test_post_argument_entities_stay_inside_the_text(case: tuple[str, list[dict[
     text, entities = case
     body, moved = campaign.command_argument(text, entities)
     assert body == body.strip()
-    units = campaign.utf16_len(body)
+    units = utf16_len(body)
     for entity in moved:
         assert entity["offset"] >= 0 and entity["length"] > 0 and entity["offset"] + entity["length"] <= units
     trimmed, kept = campaign.trim_post(text, entities)
     assert trimmed == text.strip()
-    assert all(e["offset"] + e["length"] <= campaign.utf16_len(trimmed) for e in kept)
+    assert all(e["offset"] + e["length"] <= utf16_len(trimmed) for e in kept)
     assert isinstance(campaign.looks_like_link(body), bool)
 
 
@@ -755,7 +759,7 @@ def test_notifications_are_valid_html_whatever_their_payload_says(
     kind: EventKind, payload: dict[str, Any], for_admin: bool
 ) -> None:
     """Reasons, group names and links in notifications come from Telegram and from users."""
-    html = t.event_text(kind, payload, for_admin=for_admin)
+    html = event_texts.event_text(kind, payload, for_admin=for_admin)
     parse_html(html)
 
 

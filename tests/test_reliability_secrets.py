@@ -39,11 +39,11 @@ from botkit import ADMIN_ID, BOT_USERNAME, START, TEST_PACING, TOKEN, Harness, m
 from telethon import errors, functions, types
 from telethon.sessions import StringSession
 
-from control_bot import texts as t
 from control_bot.app import create_app
 from control_bot.logfiles import preserved_logging, setup_logging
 from control_bot.routers import admin_upload
 from core.clock import FakeClock
+from core.texts import errors as error_texts
 from engine.engine import Engine
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
 from pool import assign, lifecycle
@@ -269,7 +269,7 @@ async def test_no_secret_reaches_a_log_through_bot_api_errors_at_debug_level(
                 await customer.user.say("/stats")
                 await h.idle()
                 h.emu.inject_retry_after("sendMessage", 1)  # short: waited out and retried
-                assert (await customer.ask("/stats")).text not in (t.GENERIC_ERROR, "")
+                assert (await customer.ask("/stats")).text not in (error_texts.GENERIC_ERROR, "")
                 h.emu.inject_error("getUpdates", 502, "Bad Gateway")
                 assert (await customer.ask("/groups")).text
                 h.emu.inject_error("editMessageText", 400, "Bad Request: message can't be edited")

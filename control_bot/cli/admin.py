@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from control_bot.cli.common import Subparsers, add_command, run_with_db
+from core.texts.fmt import fmt_time
 
 if TYPE_CHECKING:
     from control_bot.services import admin
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 def _cmd_grant(args: argparse.Namespace) -> int:
     from control_bot.services import admin
-    from control_bot.texts import fmt_time
 
     user_id = admin.parse_user_id(args.user_id)
     sessions = admin.parse_sessions(args.sessions)
@@ -76,7 +76,6 @@ def customer_json(line: admin.CustomerLine) -> dict[str, Any]:
 
 def _cmd_customers(args: argparse.Namespace) -> int:
     from control_bot.services import admin
-    from control_bot.texts import fmt_time
 
     now = time.time()
     lines = run_with_db(args, lambda _settings, db: admin.list_customers(db, now))
@@ -97,7 +96,6 @@ def _cmd_customers(args: argparse.Namespace) -> int:
 
 def _cmd_health(args: argparse.Namespace) -> int:
     from control_bot.services import admin
-    from control_bot.texts import fmt_time
 
     now = time.time()
     report = run_with_db(args, lambda _settings, db: admin.health_report(db, None, now))

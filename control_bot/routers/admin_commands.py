@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
-from control_bot.callbacks import AdminAction, AdminCb
+from control_bot.callbacks import AdminAction, admin_button
 from control_bot.notify import OutboxSender
-from control_bot.render import answer_callback, show
+from control_bot.render import Screen, answer_callback, register_screen, send_report, show
 from control_bot.services import admin
 from core.clock import Clock
 from core.config import Settings
 from core.errors import InputError
+from core.texts import admin as t
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool import pairs
@@ -34,43 +34,6 @@ from pool.status import pool_status
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
-
-# Telegram's limit is 4096 characters of the parsed text; the HTML source is longer than that text,
-# but an emoji counts twice: keep a margin.
-MAX_CHUNK = 4000
-
-
-def split_text(text: str, limit: int = MAX_CHUNK) -> list[str]:
-    """Split a long report at line ends (the admin texts never open a tag across lines); joining the
-    chunks with newlines gives the text back. A single line longer than ``limit`` is not cut."""
-    chunks: list[str] = []
-    lines: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        extra = len(line) + (1 if lines else 0)
-        if lines and size + extra > limit:
-            chunks.append("\n".join(lines))
-            lines, size = [line], len(line)
-        else:
-            lines.append(line)
-            size += extra
-    chunks.append("\n".join(lines))
-    return chunks
-
-
-async def send_report(event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """A report as a reply to a command, or in place of the pressed panel's message; what does not fit
-    in one message follows in more messages (the keyboard goes on the last one)."""
-    chunks = split_text(text)
-    if len(chunks) == 1:
-        await show(event, chunks[0], markup)
-        return
-    await show(event, chunks[0])
-    target = event if isinstance(event, Message) else event.message
-    if not isinstance(target, Message):
-        return
-    for i, chunk in enumerate(chunks[1:], start=2):
-        await target.answer(chunk, reply_markup=markup if i == len(chunks) else None)
 
 
 @dataclass(frozen=True)
@@ -121,50 +84,43 @@ async def check_sessions_screen(ctx: Ctx) -> str:
     return t.check_sessions(results)
 
 
-Screen = Callable[[Ctx], Awaitable[str]]
-SCREENS: dict[AdminAction, Screen] = {
-    AdminAction.POOL: pool_screen,
-    AdminAction.PAIRS: pairs_screen,
-    AdminAction.CUSTOMERS: customers_screen,
-    AdminAction.HEALTH: health_screen,
-    AdminAction.DEFAULT_GROUPS: default_groups_screen,
-    AdminAction.CHECK_SESSIONS: check_sessions_screen,
-}
+Report = Callable[[Ctx], Awaitable[str]]
+# Each report: its command, its panel button, and how it is made.
+REPORTS: tuple[tuple[str, AdminAction, Report], ...] = (
+    ("pool", AdminAction.POOL, pool_screen),
+    ("pairs", AdminAction.PAIRS, pairs_screen),
+    ("customers", AdminAction.CUSTOMERS, customers_screen),
+    ("health", AdminAction.HEALTH, health_screen),
+    ("defaultgroups", AdminAction.DEFAULT_GROUPS, default_groups_screen),
+    ("checksessions", AdminAction.CHECK_SESSIONS, check_sessions_screen),
+)
 
 
 # --- panel -------------------------------------------------------------------------------------------
 
 
-async def on_admin(message: Message) -> None:
-    await show(message, t.admin_panel(), kb.admin_panel())
+async def on_panel(event: Message | CallbackQuery) -> None:
+    await show(event, t.admin_panel(), kb.admin_panel())
 
 
-async def on_panel_button(
-    callback: CallbackQuery, callback_data: AdminCb, db: Database, settings: Settings, engine: Engine, clock: Clock
-) -> None:
-    if callback_data.action is AdminAction.PANEL:
-        await show(callback, t.admin_panel(), kb.admin_panel())
-        return
-    if callback_data.action is AdminAction.CHECK_SESSIONS:
-        # Connecting every idle session takes a while: stop the client's spinner first.
-        await answer_callback(callback, t.CHECK_SESSIONS_STARTED)
-    text = await SCREENS[callback_data.action](Ctx(db, settings, engine, clock))
-    await send_report(callback, text, kb.admin_back())
+def report_handler(action: AdminAction, report: Report) -> Screen:
+    """The handler of one report, for its command (a reply) and its panel button (in place, with a way
+    back to the panel)."""
 
-
-def _report_command(action: AdminAction) -> Callable[..., Awaitable[None]]:
-    screen = SCREENS[action]
-
-    async def handler(message: Message, db: Database, settings: Settings, engine: Engine, clock: Clock) -> None:
-        await send_report(message, await screen(Ctx(db, settings, engine, clock)))
+    async def handler(
+        event: Message | CallbackQuery, db: Database, settings: Settings, engine: Engine, clock: Clock
+    ) -> None:
+        if action is AdminAction.CHECK_SESSIONS:
+            # Connecting every idle session takes a while: say so (and stop the client's spinner) first.
+            if isinstance(event, Message):
+                await event.answer(t.CHECK_SESSIONS_STARTED)
+            else:
+                await answer_callback(event, t.CHECK_SESSIONS_STARTED)
+        text = await report(Ctx(db, settings, engine, clock))
+        await send_report(event, text, kb.admin_back() if isinstance(event, CallbackQuery) else None)
 
     handler.__name__ = f"on_{action.name.lower()}"
     return handler
-
-
-async def on_checksessions(message: Message, db: Database, settings: Settings, engine: Engine, clock: Clock) -> None:
-    await message.answer(t.CHECK_SESSIONS_STARTED)
-    await send_report(message, await check_sessions_screen(Ctx(db, settings, engine, clock)))
 
 
 # --- changes -----------------------------------------------------------------------------------------
@@ -237,20 +193,12 @@ async def on_adddefaultgroups(message: Message, command: CommandObject, db: Data
 
 def setup() -> Router:
     router = Router(name="admin_commands")
-    router.message.register(on_admin, Command("admin"))
-    for name, action in (
-        ("pool", AdminAction.POOL),
-        ("pairs", AdminAction.PAIRS),
-        ("customers", AdminAction.CUSTOMERS),
-        ("health", AdminAction.HEALTH),
-        ("defaultgroups", AdminAction.DEFAULT_GROUPS),
-    ):
-        router.message.register(_report_command(action), Command(name))
-    router.message.register(on_checksessions, Command("checksessions"))
+    register_screen(router, on_panel, Command("admin"), admin_button(AdminAction.PANEL))
+    for name, action, report in REPORTS:
+        register_screen(router, report_handler(action, report), Command(name), admin_button(action))
     router.message.register(on_addpair, Command("addpair"))
     router.message.register(on_delpair, Command("delpair"))
     router.message.register(on_grant, Command("grant"))
     router.message.register(on_revoke, Command("revoke"))
     router.message.register(on_adddefaultgroups, Command("adddefaultgroups"))
-    router.callback_query.register(on_panel_button, AdminCb.filter())
     return router

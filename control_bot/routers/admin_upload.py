@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from aiogram import Bot, F, Router
 from aiogram.types import Document, Message
 
-from control_bot import texts as t
-from control_bot.routers.admin_commands import split_text
 from control_bot.services import admin
 from core.clock import Clock
 from core.config import Settings
+from core.texts import admin as t
+from core.texts import errors as error_texts
+from core.texts import intake as intake_texts
+from core.texts.split import split_message
 from pool.names import kind_of
 from storage.db import Database
 
@@ -92,7 +94,7 @@ class UploadBatcher:
 
     @staticmethod
     async def _receive(batch: _Batch, bot: Bot, document: Document, max_bytes: int) -> None:
-        name = document.file_name or "(unnamed)"
+        name = document.file_name or intake_texts.UNNAMED
         reason = admin.refuse_before_download(document.file_size, max_bytes)
         if reason is not None:
             batch.refused.append((name, reason))
@@ -102,7 +104,7 @@ class UploadBatcher:
             await bot.download(document, destination=buffer)
         except Exception as exc:  # network, Telegram, timeout: this file failed, the batch goes on
             logger.warning("download of an uploaded file failed: %s", type(exc).__name__)
-            batch.refused.append((name, "Telegram did not let me download it; send it again"))
+            batch.refused.append((name, intake_texts.DOWNLOAD_FAILED))
             return
         batch.files.append((name, buffer.getvalue()))
 
@@ -132,7 +134,7 @@ class UploadBatcher:
             text = t.upload_summary(report)
         except Exception:
             logger.exception("importing %d uploaded file(s) failed", len(batch.files))
-            text = t.GENERIC_ERROR
+            text = error_texts.GENERIC_ERROR
         try:
             await _send_chunks(deps.bot, batch.chat_id, text)
         except Exception:
@@ -151,7 +153,7 @@ class UploadBatcher:
 
 
 async def _send_chunks(bot: Bot, chat_id: int, text: str) -> None:
-    for chunk in split_text(text):
+    for chunk in split_message(text):
         await bot.send_message(chat_id, chunk)
 
 

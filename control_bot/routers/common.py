@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine, IntervalBounds
 from core.config import Settings
 from core.errors import AccessDenied
+from core.texts import customer as t
 from storage.db import Database
 
 
 def sender_id(event: Message | CallbackQuery) -> int:
     user = event.from_user
     if user is None:  # the routers filter these out; a channel post has no person to answer
-        raise AccessDenied("Only people can use this bot.")
+        raise AccessDenied(t.ONLY_PEOPLE)
     return user.id
+
+
+def command_args(command: CommandObject | None) -> str:
+    """A command's argument as typed; empty for a button press (it has no command)."""
+    return (command.args or "") if command is not None else ""
 
 
 def first_name(event: Message | CallbackQuery) -> str:

@@ -9,15 +9,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
-from control_bot.callbacks import IntervalCb, MenuAction, MenuCb
+from control_bot.callbacks import IntervalCb, MenuAction, menu_button
 from control_bot.filters import IsPrivate
-from control_bot.render import show
-from control_bot.routers.common import interval_bounds, sender_id
+from control_bot.render import register_screen, show
+from control_bot.routers.common import command_args, interval_bounds, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine
 from core.clock import Clock
 from core.config import Settings
+from core.texts import customer as t
 from storage.db import Database
 
 
@@ -46,14 +46,21 @@ async def _set_interval(
 
 
 async def on_interval(
-    message: Message, command: CommandObject, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+    event: Message | CallbackQuery,
+    db: Database,
+    engine: CampaignEngine,
+    clock: Clock,
+    settings: Settings,
+    command: CommandObject | None = None,
 ) -> None:
-    if not (command.args or "").strip():
-        await _interval_menu(message, db, clock, settings)
+    """/interval <minutes> sets it; /interval alone, or the Interval button, shows the choices."""
+    args = command_args(command)
+    if not args.strip():
+        await _interval_menu(event, db, clock, settings)
         return
-    await campaign.require_customer(db, sender_id(message), clock.now())
-    seconds = campaign.parse_interval_minutes(command.args or "", interval_bounds(settings))
-    await _set_interval(message, seconds, db, engine, clock, settings)
+    await campaign.require_customer(db, sender_id(event), clock.now())
+    seconds = campaign.parse_interval_minutes(args, interval_bounds(settings))
+    await _set_interval(event, seconds, db, engine, clock, settings)
 
 
 async def on_interval_answer(
@@ -64,10 +71,6 @@ async def on_interval_answer(
     seconds = campaign.parse_interval_minutes(message.text or "", interval_bounds(settings))
     await _set_interval(message, seconds, db, engine, clock, settings)
     await state.clear()
-
-
-async def on_interval_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
-    await _interval_menu(callback, db, clock, settings)
 
 
 async def on_interval_preset(
@@ -94,7 +97,7 @@ async def on_interval_other(
 # --- run / stop ------------------------------------------------------------------------------------
 
 
-async def _run(
+async def on_run(
     event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
 ) -> None:
     now = clock.now()
@@ -115,27 +118,9 @@ async def _run(
     await show(event, text, kb.status(True))
 
 
-async def _stop(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+async def on_stop(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     stopped = await campaign.stop_campaign(db, engine, sender_id(event), clock.now())
     await show(event, t.STOPPED if stopped else t.NOT_RUNNING, kb.status(False))
-
-
-async def on_run(message: Message, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings) -> None:
-    await _run(message, db, engine, clock, settings)
-
-
-async def on_run_button(
-    callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
-) -> None:
-    await _run(callback, db, engine, clock, settings)
-
-
-async def on_stop(message: Message, db: Database, engine: CampaignEngine, clock: Clock) -> None:
-    await _stop(message, db, engine, clock)
-
-
-async def on_stop_button(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
-    await _stop(callback, db, engine, clock)
 
 
 # --- status ----------------------------------------------------------------------------------------
@@ -169,29 +154,20 @@ async def status_screen(
     return text, kb.status(running)
 
 
-async def on_status(message: Message, db: Database, engine: CampaignEngine, clock: Clock) -> None:
-    text, markup = await status_screen(db, engine, sender_id(message), clock.now())
-    await message.answer(text, reply_markup=markup)
-
-
-async def on_status_button(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
-    text, markup = await status_screen(db, engine, sender_id(callback), clock.now())
-    await show(callback, text, markup)
+async def on_status(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+    text, markup = await status_screen(db, engine, sender_id(event), clock.now())
+    await show(event, text, markup)
 
 
 def setup() -> Router:
     router = Router(name="customer_campaign")
     router.message.filter(IsPrivate())
     router.callback_query.filter(IsPrivate())
-    router.message.register(on_interval, Command("interval"))
+    register_screen(router, on_interval, Command("interval"), menu_button(MenuAction.INTERVAL))
     router.message.register(on_interval_answer, IntervalForm.waiting, F.text, ~F.text.startswith("/"))
-    router.message.register(on_run, Command("run"))
-    router.message.register(on_stop, Command("stop"))
-    router.message.register(on_status, Command("status"))
-    router.callback_query.register(on_interval_button, MenuCb.filter(F.action == MenuAction.INTERVAL))
-    router.callback_query.register(on_interval_other, MenuCb.filter(F.action == MenuAction.INTERVAL_OTHER))
+    register_screen(router, on_run, Command("run"), menu_button(MenuAction.RUN))
+    register_screen(router, on_stop, Command("stop"), menu_button(MenuAction.STOP))
+    register_screen(router, on_status, Command("status"), menu_button(MenuAction.STATUS))
+    router.callback_query.register(on_interval_other, menu_button(MenuAction.INTERVAL_OTHER))
     router.callback_query.register(on_interval_preset, IntervalCb.filter())
-    router.callback_query.register(on_run_button, MenuCb.filter(F.action == MenuAction.RUN))
-    router.callback_query.register(on_stop_button, MenuCb.filter(F.action == MenuAction.STOP))
-    router.callback_query.register(on_status_button, MenuCb.filter(F.action == MenuAction.STATUS))
     return router

@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
-from control_bot import texts as t
 from control_bot.filters import IsPrivate
 from control_bot.render import answer_callback
+from core.texts import customer as t
 
 
 async def on_unknown_command(message: Message) -> None:

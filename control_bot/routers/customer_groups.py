@@ -12,15 +12,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
-from control_bot.callbacks import GroupResumeCb, GroupsPageCb, MenuAction, MenuCb
+from control_bot.callbacks import GroupResumeCb, GroupsPageCb, MenuAction, menu_button
 from control_bot.filters import IsPrivate
-from control_bot.render import show
-from control_bot.routers.common import sender_id
+from control_bot.render import register_screen, show
+from control_bot.routers.common import command_args, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import AddGroupsResult
 from core.clock import Clock
 from core.errors import InputError
+from core.texts import customer as t
 from storage.db import Database
 
 
@@ -56,14 +56,9 @@ def _added(result: AddGroupsResult) -> str:
     return t.groups_added(result.added, result.existing, result.bad, result.over_limit, result.limit, result.total)
 
 
-async def on_groups(message: Message, db: Database, clock: Clock) -> None:
-    text, markup = await groups_screen(db, sender_id(message), 0, clock.now())
-    await message.answer(text, reply_markup=markup)
-
-
-async def on_groups_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
-    text, markup = await groups_screen(db, sender_id(callback), 0, clock.now())
-    await show(callback, text, markup)
+async def on_groups(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
+    text, markup = await groups_screen(db, sender_id(event), 0, clock.now())
+    await show(event, text, markup)
 
 
 async def on_groups_page(callback: CallbackQuery, callback_data: GroupsPageCb, db: Database, clock: Clock) -> None:
@@ -77,12 +72,16 @@ async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, 
     await show(event, t.GROUPS_ASK if form == GroupsForm.adding else t.DEL_GROUP_ASK, kb.cancel())
 
 
-async def on_addgroups(message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock) -> None:
-    if not (command.args or "").strip():
-        await _ask(message, state, db, clock, GroupsForm.adding)
+async def on_addgroups(
+    event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, command: CommandObject | None = None
+) -> None:
+    """/addgroups <groups> adds them; /addgroups alone, or the Add button, asks for them."""
+    args = command_args(command)
+    if not args.strip():
+        await _ask(event, state, db, clock, GroupsForm.adding)
         return
-    result = await campaign.add_groups(db, sender_id(message), command.args or "", clock.now())
-    await message.answer(_added(result), reply_markup=kb.back_to_menu())
+    result = await campaign.add_groups(db, sender_id(event), args, clock.now())
+    await show(event, _added(result), kb.back_to_menu())
 
 
 async def on_addgroups_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
@@ -107,36 +106,27 @@ async def on_groups_file(message: Message, state: FSMContext, bot: Bot, db: Data
     await message.answer(_added(result), reply_markup=kb.back_to_menu())
 
 
-async def on_add_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
-    await _ask(callback, state, db, clock, GroupsForm.adding)
+async def on_defaults(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
+    result = await campaign.add_default_groups(db, sender_id(event), clock.now())
+    await show(event, _added(result), kb.back_to_menu())
 
 
-async def on_defaults(message: Message, db: Database, clock: Clock) -> None:
-    result = await campaign.add_default_groups(db, sender_id(message), clock.now())
-    await message.answer(_added(result), reply_markup=kb.back_to_menu())
-
-
-async def on_defaults_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
-    result = await campaign.add_default_groups(db, sender_id(callback), clock.now())
-    await show(callback, _added(result), kb.back_to_menu())
-
-
-async def on_delgroup(message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock) -> None:
-    if not (command.args or "").strip():
-        await _ask(message, state, db, clock, GroupsForm.removing)
+async def on_delgroup(
+    event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, command: CommandObject | None = None
+) -> None:
+    """/delgroup <group> removes it; /delgroup alone, or the Remove button, asks which."""
+    args = command_args(command)
+    if not args.strip():
+        await _ask(event, state, db, clock, GroupsForm.removing)
         return
-    ref, left = await campaign.remove_group(db, sender_id(message), command.args or "", clock.now())
-    await message.answer(t.group_removed(ref, left), reply_markup=kb.back_to_menu())
+    ref, left = await campaign.remove_group(db, sender_id(event), args, clock.now())
+    await show(event, t.group_removed(ref, left), kb.back_to_menu())
 
 
 async def on_delgroup_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
     ref, left = await campaign.remove_group(db, sender_id(message), message.text or "", clock.now())
     await state.clear()
     await message.answer(t.group_removed(ref, left), reply_markup=kb.back_to_menu())
-
-
-async def on_del_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
-    await _ask(callback, state, db, clock, GroupsForm.removing)
 
 
 async def on_resume(callback: CallbackQuery, callback_data: GroupResumeCb, db: Database, clock: Clock) -> None:
@@ -154,19 +144,15 @@ def setup() -> Router:
     router = Router(name="customer_groups")
     router.message.filter(IsPrivate())
     router.callback_query.filter(IsPrivate())
-    router.message.register(on_groups, Command("groups"))
-    router.message.register(on_addgroups, Command("addgroups"))
-    router.message.register(on_delgroup, Command("delgroup"))
-    router.message.register(on_defaults, Command("usedefaults"))
+    register_screen(router, on_groups, Command("groups"), menu_button(MenuAction.GROUPS))
+    register_screen(router, on_addgroups, Command("addgroups"), menu_button(MenuAction.ADD_GROUPS))
+    register_screen(router, on_delgroup, Command("delgroup"), menu_button(MenuAction.DEL_GROUP))
+    register_screen(router, on_defaults, Command("usedefaults"), menu_button(MenuAction.DEFAULT_GROUPS))
     router.message.register(on_addgroups_answer, GroupsForm.adding, F.text, ~F.text.startswith("/"))
     router.message.register(on_delgroup_answer, GroupsForm.removing, F.text, ~F.text.startswith("/"))
     # A document from a customer can only be a list of groups (admins' uploads are routed before us).
     router.message.register(on_groups_file, F.document)
     router.message.register(on_not_text_answer, GroupsForm.adding, ~F.text)
-    router.callback_query.register(on_groups_button, MenuCb.filter(F.action == MenuAction.GROUPS))
-    router.callback_query.register(on_add_button, MenuCb.filter(F.action == MenuAction.ADD_GROUPS))
-    router.callback_query.register(on_del_button, MenuCb.filter(F.action == MenuAction.DEL_GROUP))
-    router.callback_query.register(on_defaults_button, MenuCb.filter(F.action == MenuAction.DEFAULT_GROUPS))
     router.callback_query.register(on_groups_page, GroupsPageCb.filter())
     router.callback_query.register(on_resume, GroupResumeCb.filter())
     return router

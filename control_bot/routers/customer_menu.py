@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
-from control_bot.callbacks import MenuAction, MenuCb
+from control_bot.callbacks import MenuAction, menu_button
 from control_bot.filters import IsPrivate, is_admin_user
 from control_bot.middlewares import ClearStateOnNewAction
-from control_bot.render import show
+from control_bot.render import register_screen, show
 from control_bot.routers.common import first_name, interval_bounds, main_menu_screen, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import CampaignEngine
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AccessDenied
+from core.texts import customer as t
 from storage.db import Database
 
 
-async def _menu(
+async def on_menu(
     event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
 ) -> None:
+    """/start, the Menu button and Cancel (the middleware already dropped the pending question)."""
     user_id = sender_id(event)
     try:
         text, markup = await main_menu_screen(db, engine, user_id, first_name(event), clock.now())
@@ -35,17 +36,7 @@ async def _menu(
     await show(event, text, markup)
 
 
-async def on_start(message: Message, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings) -> None:
-    await _menu(message, db, engine, clock, settings)
-
-
-async def on_home(
-    callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
-) -> None:
-    await _menu(callback, db, engine, clock, settings)
-
-
-async def _help(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
+async def on_help(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
     user_id = sender_id(event)
     customer = await campaign.get_customer(db, user_id)
     if customer is None or not customer.plan_active(clock.now()):
@@ -56,23 +47,9 @@ async def _help(event: Message | CallbackQuery, db: Database, clock: Clock, sett
     await show(event, text, kb.back_to_menu() if customer is not None else None)
 
 
-async def on_help(message: Message, db: Database, clock: Clock, settings: Settings) -> None:
-    await _help(message, db, clock, settings)
-
-
-async def on_help_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
-    await _help(callback, db, clock, settings)
-
-
 async def on_cancel(message: Message, state_cleared: bool = False) -> None:
     # ClearStateOnNewAction already dropped the pending question: this reply only says so.
     await message.answer(t.CANCELLED if state_cleared else t.NOTHING_TO_CANCEL, reply_markup=kb.back_to_menu())
-
-
-async def on_cancel_button(
-    callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
-) -> None:
-    await _menu(callback, db, engine, clock, settings)
 
 
 def setup() -> Router:
@@ -83,10 +60,7 @@ def setup() -> Router:
     # pending question when the user moves on.
     router.message.outer_middleware(ClearStateOnNewAction())
     router.callback_query.outer_middleware(ClearStateOnNewAction())
-    router.message.register(on_start, CommandStart())
-    router.message.register(on_help, Command("help"))
+    register_screen(router, on_menu, CommandStart(), menu_button(MenuAction.HOME), menu_button(MenuAction.CANCEL))
+    register_screen(router, on_help, Command("help"), menu_button(MenuAction.HELP))
     router.message.register(on_cancel, Command("cancel"))
-    router.callback_query.register(on_home, MenuCb.filter(F.action == MenuAction.HOME))
-    router.callback_query.register(on_help_button, MenuCb.filter(F.action == MenuAction.HELP))
-    router.callback_query.register(on_cancel_button, MenuCb.filter(F.action == MenuAction.CANCEL))
     return router

@@ -9,13 +9,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from control_bot import keyboards as kb
-from control_bot import texts as t
-from control_bot.callbacks import MenuAction, MenuCb
+from control_bot.callbacks import MenuAction, menu_button
 from control_bot.filters import IsPrivate
-from control_bot.render import show
+from control_bot.render import register_screen, show
 from control_bot.routers.common import entity_dicts, sender_id
 from control_bot.services import campaign
 from core.clock import Clock
+from core.texts import customer as t
 from storage.customers import Customer
 from storage.db import Database
 
@@ -34,17 +34,20 @@ def _saved(customer: Customer) -> str:
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
     customer = await campaign.require_customer(db, sender_id(event), clock.now())
     await state.set_state(PostForm.waiting)
-    current = t.post_current(customer.post_kind, customer.post_link, customer.post_text)
-    await show(event, f"{current}\n\n{t.POST_ASK}", kb.cancel())
+    await show(event, t.post_question(customer.post_kind, customer.post_link, customer.post_text), kb.cancel())
 
 
-async def on_post(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
-    text, entities = campaign.command_argument(message.text or "", entity_dicts(message.entities))
+async def on_post(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+    """/post <link or text> sets it; /post alone, or the Set button, asks for it."""
+    if isinstance(event, Message):
+        text, entities = campaign.command_argument(event.text or "", entity_dicts(event.entities))
+    else:
+        text, entities = "", []
     if not text:
-        await _ask(message, state, db, clock)
+        await _ask(event, state, db, clock)
         return
-    customer = await campaign.set_post(db, sender_id(message), text, entities, clock.now())
-    await message.answer(_saved(customer), reply_markup=kb.back_to_menu())
+    customer = await campaign.set_post(db, sender_id(event), text, entities, clock.now())
+    await show(event, _saved(customer), kb.back_to_menu())
 
 
 async def on_post_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
@@ -65,17 +68,12 @@ async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) ->
     await show(callback, t.post_current(customer.post_kind, customer.post_link, customer.post_text), kb.post())
 
 
-async def on_set_post_button(callback: CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
-    await _ask(callback, state, db, clock)
-
-
 def setup() -> Router:
     router = Router(name="customer_post")
     router.message.filter(IsPrivate())
     router.callback_query.filter(IsPrivate())
-    router.message.register(on_post, Command("post"))
+    register_screen(router, on_post, Command("post"), menu_button(MenuAction.SET_POST))
     router.message.register(on_post_answer, PostForm.waiting, F.text, ~F.text.startswith("/"))
     router.message.register(on_post_not_text, PostForm.waiting, ~F.text)
-    router.callback_query.register(on_post_button, MenuCb.filter(F.action == MenuAction.POST))
-    router.callback_query.register(on_set_post_button, MenuCb.filter(F.action == MenuAction.SET_POST))
+    router.callback_query.register(on_post_button, menu_button(MenuAction.POST))
     return router

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from control_bot import texts as t
 from control_bot.logfiles import newest_customer_log, tail_customer_log
 from core.errors import (
     AccessDenied,
@@ -28,6 +27,8 @@ from core.errors import (
     NotFound,
 )
 from core.links import parse_group_ref, parse_group_refs, parse_post_link
+from core.texts import customer as t
+from core.texts.split import utf16_len
 from pool.assign import assign, ensure_plan
 from storage import customers, groups, ledger
 from storage import sessions as session_rows
@@ -83,11 +84,6 @@ async def require_customer(db: Database, user_id: int, now: float) -> Customer:
 
 
 # --- the post --------------------------------------------------------------------------------------
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units: the unit of Telegram's limits and entity offsets."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def shift_entities(entities: Sequence[Mapping[str, Any]], cut: int, new_length: int) -> list[EntityDict]:

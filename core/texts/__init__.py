@@ -1,0 +1,18 @@
+"""Every user-facing text of adbot, keyed for translation, in the bottom layer so every layer can use it.
+
+One module per audience or subject; each text is a module-level constant or a small function taking
+the values it interpolates, so a translation replaces these modules and nothing else:
+
+* ``customer``: what a customer reads in the bot (menus, questions, answers, refusals);
+* ``admin``: the admin panel, commands and reports;
+* ``events``: the notifications of ``core.states.EventKind`` (to the customer, or to the admins);
+* ``errors``: the wording of domain errors raised below the bot (links, pool, storage, failures);
+* ``intake``: why an uploaded session file, sidecar or archive is refused;
+* ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
+* ``fmt``: formatting helpers (escaping, times, durations);
+* ``split``: counting and splitting in Telegram's unit (UTF-16 code units).
+
+HTML parse mode: anything that came from a user (post text, group names, file names, error details)
+goes through ``fmt.esc()`` before it is put into an HTML text. Texts documented as plain text become
+``AdbotError.user_message``, which the bot's error handler escapes.
+"""

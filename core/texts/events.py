@@ -1,0 +1,161 @@
+"""The notifications of ``core.states.EventKind``: one renderer per kind, for the customer the event is
+about or, for an event without a customer, for the admins.
+
+The engine, the pool and the admin services write an event with a payload; ``control_bot.notify`` sends
+``event_text(...)``. Payload keys are those the writers use; every payload value is escaped (HTML). An
+admin event speaks about the customer in the third person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.states import EventKind
+from core.texts.fmt import esc, fmt_time
+from core.texts.outcomes import reason_text
+
+
+def _p(payload: Mapping[str, Any], key: str, default: str = "?") -> str:
+    value = payload.get(key)
+    return esc(default if value is None else value)
+
+
+def _reason(payload: Mapping[str, Any], default: str) -> str:
+    value = payload.get("reason")
+    return esc(default) if value is None else reason_text(str(value))
+
+
+def _whose(p: Mapping[str, Any]) -> str:
+    owner = p.get("owner_id", p.get("customer_id"))
+    return "" if owner is None else f" of customer <code>{esc(owner)}</code>"
+
+
+def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
+        return f"☠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is dead: {_reason(p, 'unknown')}."
+    return f"⚠ One of your sessions stopped working ({_reason(p, 'account no longer usable')})."
+
+
+def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
+        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}."
+    return f"⚠ One of your sessions is limited by Telegram ({_reason(p, 'spam limit')}) and was set aside."
+
+
+def _ev_session_replaced(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return (
+            f"🔁 Session #{_p(p, 'old_session_id')}{_whose(p)} was replaced by #{_p(p, 'new_session_id')}."
+        )
+    return "🔁 A session of yours was replaced by a fresh one from the pool. Your campaign goes on."
+
+
+def _ev_no_replacement(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return (
+            f"⚠ No replacement for session #{_p(p, 'session_id')}{_whose(p)}: {_reason(p, 'pool empty')}. "
+            "Add sessions to the pool."
+        )
+    return (
+        "⚠ A session of yours stopped working and there is no free session to replace it right now. "
+        "Your campaign goes on with the others; the admin has been told."
+    )
+
+
+def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
+    group = esc(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
+    if admin:
+        return f"⏸ Group <code>{group}</code>{_whose(p)} paused: {_reason(p, 'it kept failing')}."
+    return (
+        f"⏸ Group <code>{group}</code> was paused: {_reason(p, 'it kept failing')}. "
+        "Resume it in /groups once fixed."
+    )
+
+
+def _why_post(p: Mapping[str, Any]) -> str:
+    error = p.get("error")
+    return reason_text(str(error)) if error else "the message is not reachable"
+
+
+def _ev_post_invalid(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return f"❌ The post{_whose(p)} can no longer be sent: {_why_post(p)}."
+    return (
+        f"❌ Your post{' ' + _p(p, 'link') if p.get('link') else ''} can no longer be sent ({_why_post(p)}). "
+        "Set a new one with /post, then /run."
+    )
+
+
+def _ev_campaign_stopped(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return f"⏹ Campaign{_whose(p)} stopped: {_reason(p, 'by the service')}."
+    return f"⏹ Your campaign was stopped: {_reason(p, 'by the service')}. /run starts it again."
+
+
+def _ev_campaign_resumed(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return f"▶ Campaign{_whose(p)} resumed after a restart."
+    return "▶ Your campaign was resumed after a restart of the service."
+
+
+def _ev_plan_granted(p: Mapping[str, Any], admin: bool) -> str:
+    expires = p.get("expires_at")
+    until = f" until {fmt_time(float(expires))}" if isinstance(expires, int | float) else ""
+    if admin:
+        return f"🎉 Plan{_whose(p)}: {_p(p, 'sessions')} session(s){until}."
+    verb = "was extended" if p.get("extended") else "is ready"
+    return f"🎉 Your plan {verb}: {_p(p, 'sessions')} session(s){until}. Type /start to set up your campaign."
+
+
+def _ev_plan_revoked(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return f"Plan{_whose(p)} revoked."
+    return "Your plan was ended by the admin and your campaign is stopped. Contact the admin to renew it."
+
+
+def _ev_plan_expired(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        return f"⌛ Plan{_whose(p)} expired; the campaign was stopped."
+    return "⌛ Your plan has expired, so your campaign is stopped. Ask the admin to renew it."
+
+
+def _ev_pool_low(p: Mapping[str, Any], admin: bool) -> str:
+    return (
+        f"⚠ The session pool is low: {_p(p, 'free')} free session(s) left (threshold {_p(p, 'threshold')}). "
+        "Upload more sessions."
+    )
+
+
+def _ev_pair_full(p: Mapping[str, Any], admin: bool) -> str:
+    return (
+        f"⚠ API pair {_p(p, 'api_id')} is full ({_p(p, 'capacity')} sessions). "
+        "Add another API pair so more sessions can be used."
+    )
+
+
+_EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
+    EventKind.SESSION_DEAD: _ev_session_dead,
+    EventKind.SESSION_LIMITED: _ev_session_limited,
+    EventKind.SESSION_REPLACED: _ev_session_replaced,
+    EventKind.NO_REPLACEMENT: _ev_no_replacement,
+    EventKind.GROUP_PAUSED: _ev_group_paused,
+    EventKind.POST_INVALID: _ev_post_invalid,
+    EventKind.CAMPAIGN_STOPPED: _ev_campaign_stopped,
+    EventKind.CAMPAIGN_RESUMED: _ev_campaign_resumed,
+    EventKind.PLAN_GRANTED: _ev_plan_granted,
+    EventKind.PLAN_REVOKED: _ev_plan_revoked,
+    EventKind.PLAN_EXPIRED: _ev_plan_expired,
+    EventKind.POOL_LOW: _ev_pool_low,
+    EventKind.PAIR_FULL: _ev_pair_full,
+}
+
+
+def event_text(kind: EventKind, payload: Mapping[str, Any], *, for_admin: bool) -> str:
+    """The notification for one outbox event (HTML; payload values escaped)."""
+    render = _EVENT_TEXTS.get(kind)
+    if render is None:
+        return f"ℹ {esc(kind)}"
+    return render(payload, for_admin)

@@ -1,0 +1,126 @@
+"""Why an uploaded session file, sidecar or zip archive is refused (``core.errors.InvalidUpload.reason``).
+
+Plain text, shown to the admin after the file's name in the upload summary (which escapes it). A reason
+never quotes text from inside the file: only sizes, counts, version numbers and an entry's sanitised name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+UNNAMED = "(unnamed)"
+"""The name shown for a document sent without a file name."""
+DOWNLOAD_FAILED = "Telegram did not let me download it; send it again"
+
+# --- session files (storage.sessionfile) ---------------------------------------------------------------
+
+NOT_SQLITE = "not a Telethon session: the file is not an SQLite database"
+HEADER_TRUNCATED = "truncated: the file ends inside the SQLite header"
+BAD_PAGE_SIZE = "corrupt SQLite header (invalid page size)"
+NO_SESSIONS_TABLE = "not a Telethon session: there is no sessions table"
+PYROGRAM_SESSION = "a Pyrogram session, not a Telethon one"
+NO_SCHEMA_VERSION = "not a complete Telethon session: no schema version"
+BAD_DC_ID = "the data centre id is not 1..5"
+BAD_SERVER_ADDRESS = "the server address is not an IP address"
+BAD_SERVER_PORT = "the server port is not 1..65535"
+NO_AUTH_KEY = "no auth key: the session is not logged in"
+AUTH_KEY_NOT_BINARY = "the auth key is not binary data"
+INTEGRITY_CHECK_FAILED = "corrupt SQLite database (the integrity check failed)"
+
+
+def size_not_page_multiple(page_size: int) -> str:
+    return f"truncated: the file size is not a multiple of its {page_size}-byte page size"
+
+
+def shorter_than_header(expected: int, actual: int) -> str:
+    return f"truncated: the header says {expected} bytes, the file has {actual}"
+
+
+def sessions_not_a_table(kind: str) -> str:
+    """``kind``: what ``sessions`` is instead ('view', 'virtual table', ...)."""
+    return f"the sessions table is a {kind}, not a real table"
+
+
+def table_missing(table: str) -> str:
+    return f"not a complete Telethon session: the {table} table is missing"
+
+
+def unsupported_version(version: int, supported: Iterable[int]) -> str:
+    return f"unsupported Telethon session version {version} (supported: {', '.join(map(str, supported))})"
+
+
+def wrong_columns(version: int) -> str:
+    return f"the sessions table does not have Telethon's version {version} columns"
+
+
+def wrong_row_count(count: int) -> str:
+    return f"the sessions table has {count} rows, expected exactly 1"
+
+
+def wrong_auth_key_size(size: int, expected: int) -> str:
+    return f"the auth key is {size} bytes, expected {expected}"
+
+
+def unreadable_database(error: str) -> str:
+    """``error``: the exception's class name, never its message (it may quote the file)."""
+    return f"corrupt or unreadable SQLite database ({error})"
+
+
+# --- sidecars (pool.sidecar) ---------------------------------------------------------------------------
+
+BAD_APP_ID = "app_id must be a positive integer"
+BAD_APP_HASH = "app_hash must be 32 hexadecimal characters"
+SIDECAR_NOT_JSON = "the sidecar is not valid JSON"
+SIDECAR_NOT_OBJECT = "the sidecar is not a JSON object"
+SIDECAR_HALF_APP = "the sidecar has only one of app_id and app_hash"
+
+
+def sidecar_too_big(limit_kb: int) -> str:
+    return f"the sidecar is larger than {limit_kb} KB"
+
+
+# --- zip archives (pool.archive) -----------------------------------------------------------------------
+# ``shown``: the entry's base name, sanitised for display; it is quoted with repr().
+
+NESTED_ARCHIVE = "the archive holds another archive (nested archives are not accepted)"
+
+
+def entry_absolute(shown: str) -> str:
+    return f"the archive entry {shown!r} has an absolute path"
+
+
+def entry_outside(shown: str) -> str:
+    return f"the archive entry {shown!r} points outside the archive ('..')"
+
+
+def entry_encrypted(shown: str) -> str:
+    return f"the archive entry {shown!r} is encrypted"
+
+
+def entry_symlink(shown: str) -> str:
+    return f"the archive entry {shown!r} is a symbolic link"
+
+
+def entry_nested(shown: str) -> str:
+    return f"the archive entry {shown!r} is itself an archive (nested archives are not accepted)"
+
+
+def entry_too_big(shown: str, max_bytes: int) -> str:
+    return f"the archive entry {shown!r} is larger than the upload limit ({max_bytes} bytes)"
+
+
+def entry_unpacks_too_big(max_bytes: int) -> str:
+    return f"an archive entry unpacks beyond the upload limit ({max_bytes} bytes)"
+
+
+def archive_too_big(limit_mb: int) -> str:
+    return f"the archive unpacks to more than {limit_mb} MB"
+
+
+def too_many_entries(count: int, limit: int) -> str:
+    return f"the archive has {count} entries; at most {limit} are accepted"
+
+
+def not_a_zip(error: str) -> str:
+    """``error``: the exception's class name."""
+    return f"not a valid zip archive ({error})"
