@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 DB_FILE_NAME = "adbot.sqlite3"
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+Connection = aiosqlite.Connection
+SyncConnection = sqlite3.Connection  # the writer's plain connection, inside its own thread (``in_thread``)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
