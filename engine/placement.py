@@ -51,3 +51,7 @@ class Plans:
         plan = assign_groups(todo, session_ids)
         self._plans[customer_id] = (key[0], key[1], {sid: [g.ref for g in gs] for sid, gs in plan.items()})
         return plan
+
+    def busiest(self) -> int:
+        """The most groups one session has in any remembered plan (what bounds a cycle's length)."""
+        return max((len(refs) for *_, plan in self._plans.values() for refs in plan.values()), default=0)
