@@ -84,7 +84,7 @@ async def measure(
         sent = sum(r.sent for r in reports)
         if sent != fleet.group_count or world.duplicates():
             raise RuntimeError(f"{sent} of {fleet.group_count} posts sent, {len(world.duplicates())} double posts")
-        busiest = max(len(refs) for _, _, plan in engine.rt.plans.values() for refs in plan.values())
+        busiest = engine.rt.plans.busiest()
         bound = (busiest - 1) * spacing + latency
         per_campaign = [r.finished_at - r.started_at for r in reports if r.finished_at is not None]
         gaps = [b - a for times in starts.values() for a, b in itertools.pairwise(times)]

@@ -214,7 +214,7 @@ async def measure(
                 world.latency, engine.rt.config = latency, measured
                 reports, paced = await probed(prober, all_cycles(app, fleet))
                 paced["forwards"] = check_cycle(reports, fleet, world, "paced cycle")
-                busiest = max(len(refs) for _, _, plan in engine.rt.plans.values() for refs in plan.values())
+                busiest = engine.rt.plans.busiest()
                 bound = (busiest - 1) * spacing + latency
                 paced["cycle_ratio"] = paced["wall_s"] / bound if bound > 0 else float("nan")
                 paced["p95_over_idle"] = paced["p95_ms"] / idle["p95_ms"]

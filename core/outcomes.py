@@ -30,3 +30,6 @@ class Outcome:
     kind: OutcomeKind
     error: str
     seconds: int | None = None  # only for FLOOD_WAIT / SLOW_MODE, and only when Telegram said
+    # The refusal may mean our cached (id, access hash) of the peer went stale rather than that the
+    # group refuses us: the peer is resolved afresh next time.
+    stale_peer: bool = False

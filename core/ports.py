@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from core.errors import PoolError
 from core.outcomes import Outcome
 
 PeerKind = Literal["user", "chat", "channel"]
@@ -108,6 +109,15 @@ class AccountFactory(Protocol):
 Retirement = Literal["dead", "limited"]
 
 
+@dataclass(frozen=True)
+class PlanFill:
+    """What filling a customer's plan came to: the sessions they hold now, and why fewer than the plan
+    (the pool's error, when it could not give them all)."""
+
+    held: Sequence[int]
+    short_because: PoolError | None = None
+
+
 class SessionSupply(Protocol):
     """Where the engine's sessions come from, and where it reports on them (implemented by the pool).
 
@@ -121,6 +131,11 @@ class SessionSupply(Protocol):
     async def ensure_plan(self, customer_id: int, now: float) -> list[int]:
         """Top the customer's healthy sessions up to their plan; returns every session they hold.
         Raises a PoolError when the pool cannot fill it (what it could give stays given)."""
+        ...
+
+    async def fill_plan(self, customer_id: int, now: float) -> PlanFill:
+        """``ensure_plan``, and when the pool cannot fill the plan, whatever it can give now: a campaign
+        runs short rather than not at all (its cycles top the plan up as sessions come back)."""
         ...
 
     async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:

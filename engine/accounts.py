@@ -36,7 +36,6 @@ class Account:
     port: AccountPort
     info: AccountInfo
     peers: dict[str, Peer] = field(default_factory=dict)
-    resolves: int = 0
 
 
 class Accounts:
@@ -109,7 +108,6 @@ class Accounts:
         if peer is not None:
             return peer
         peer = await wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout)
-        account.resolves += 1
         account.peers[ref] = peer
         now = self.clock.now()
         cached = peer_rows.CachedPeer(peer.kind, peer.id, peer.access_hash)

@@ -18,32 +18,31 @@ interrupted this way stays open and is resumed (or closed, with "stop") by the n
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from core.clock import Clock
 from core.config import EngineSettings
-from core.errors import CampaignNotReady, NotFound, PoolError
+from core.errors import NotFound, PoolError
 from core.ports import AccountFactory, SessionSupply
 from core.states import EventKind
 from engine import cycle as cycles
+from engine import readiness
 from engine.accounts import Accounts
 from engine.cycle import CycleReport, Runtime
 from engine.gate import Gate
 from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
+from engine.readiness import CampaignStart
 from engine.scheduler import CampaignScheduler
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
-from storage.db import Database
+from storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
 
@@ -139,18 +138,11 @@ class Engine:
             return
         # One transaction for every campaign (not one each): start-up time must not grow with a
         # round trip per customer.
-        payload = json.dumps({"reason": "restart"})
-
-        async def tell(conn: aiosqlite.Connection, kind: EventKind, uids: list[int]) -> None:
-            await conn.executemany(
-                "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-                [(uid, str(kind), payload, now) for uid in uids],
-            )
-
         if self.config.on_restart == "stop":
 
-            async def stop_all(conn: aiosqlite.Connection) -> None:
-                await tell(conn, EventKind.CAMPAIGN_STOPPED, await customers.stop_all_running(conn, now, "restart"))
+            async def stop_all(conn: Connection) -> None:
+                stopped = await customers.stop_all_running(conn, now, "restart")
+                await events.add_many(conn, stopped, EventKind.CAMPAIGN_STOPPED, now, reason="restart")
 
             await self.ledger.run(stop_all)
             logger.info("start-up: %d campaign(s) that were running are stopped (on_restart = stop)", len(running))
@@ -161,8 +153,9 @@ class Engine:
                 if self.scheduler is not None:
                     self.scheduler.schedule(customer.user_id, customer.interval_s, first)
 
-            async def resumed(conn: aiosqlite.Connection) -> None:
-                await tell(conn, EventKind.CAMPAIGN_RESUMED, [c.user_id for c in running])
+            async def resumed(conn: Connection) -> None:
+                await events.add_many(conn, [c.user_id for c in running], EventKind.CAMPAIGN_RESUMED, now,
+                                      reason="restart")
 
             await self.ledger.run(resumed)
             logger.info("start-up: %d campaign(s) resumed", len(running))
@@ -213,33 +206,39 @@ class Engine:
 
     # --- campaigns ------------------------------------------------------------------------------------
 
-    async def start_campaign(self, customer_id: int) -> None:
-        """Set the campaign running with its first cycle now. Raises CampaignNotReady (with the reason
-        for the customer) when the plan, post, groups or sessions are missing."""
+    async def start_campaign(self, customer_id: int) -> CampaignStart:
+        """Set the campaign running with its first cycle now, once it is ready: the one readiness check
+        and the one place a start asks the pool for the plan's sessions (the bot's /run comes here).
+        Nothing changes when it is already running or not ready (``missing`` says what is missing)."""
         rt = self.rt
         now = self.clock.now()
         async with self.db.read() as conn:
             customer = await customers.get(conn, customer_id)
-            active = [g for g in await groups.list_for(conn, customer_id) if g.active] if customer else []
-        if customer is None:
-            raise NotFound(f"There is no customer with id {customer_id}.")
-        if not customer.plan_active(now):
-            raise CampaignNotReady("Your plan has expired: ask the admins to renew it.")
-        if not customer.has_post:
-            raise CampaignNotReady("Set the post to forward first.")
-        if not active:
-            raise CampaignNotReady("Add at least one group (or resume a paused one) first.")
-        try:
-            await self.supply.ensure_plan(customer_id, now)
-        except PoolError as exc:
-            logger.warning("customer %d: %s", customer_id, exc.user_message)
-        async with self.db.read() as conn:
-            sessions = await session_rows.list_for_owner(conn, customer_id)
-        if not sessions:
-            raise CampaignNotReady("No session is available for your plan right now; the admins have been told.")
+            if customer is None:
+                raise NotFound(f"There is no customer with id {customer_id}.")
+            own_groups = await groups.list_for(conn, customer_id)
+            running = customer.status == "running"
+            held = len(await session_rows.list_for_owner(conn, customer_id)) if running else 0
+        active = sum(1 for g in own_groups if g.active)
+        if running:
+            return CampaignStart(False, sessions=held, groups_active=active, interval_s=customer.interval_s)
+        missing = readiness.missing(customer, own_groups, now)
+        short_because: PoolError | None = None
+        if not missing:
+            # A short plan runs rather than none; its cycles top it up as sessions come back.
+            fill = await self.supply.fill_plan(customer_id, now)
+            held, short_because = len(fill.held), fill.short_because
+            if short_because is not None:
+                logger.warning("plan not filled: %s", short_because.user_message, extra={"customer_id": customer_id})
+            missing = readiness.missing(customer, own_groups, now, sessions=held)
+        if missing:
+            return CampaignStart(False, missing, sessions=held, groups_active=active, interval_s=customer.interval_s,
+                                 pool_error=short_because)
+        logger.info("starting with %d session(s) and %d active group(s)", held, active,
+                    extra={"customer_id": customer_id})
         running_cycle = customer_id in self._cycles and not self._cycles[customer_id].done()
 
-        async def op(conn: aiosqlite.Connection) -> None:
+        async def op(conn: Connection) -> None:
             current = await customers.get(conn, customer_id)
             if current is not None and current.cycle_in_progress and not running_cycle:
                 # A cycle left open by a stop or a crash: close it; the campaign starts a fresh one.
@@ -253,17 +252,17 @@ class Engine:
         if self.scheduler is not None:
             self.scheduler.schedule(customer_id, customer.interval_s, now)
         logger.info("campaign started", extra={"customer_id": customer_id})
+        return CampaignStart(
+            True, sessions=held, groups_active=active, interval_s=customer.interval_s,
+            sessions_short=max(0, customer.plan_sessions - held), pool_error=short_because,
+        )
 
-    async def stop_campaign(self, customer_id: int, reason: str, *, event: bool = False, wait: bool = False) -> None:
-        """Stop the campaign: no new cycle, the running one stops after its sends in flight.
-        ``event`` records CAMPAIGN_STOPPED for the customer (for stops they did not ask for); ``wait``
-        returns only once a running cycle has ended and the campaign's ports are closed (before its
-        sessions may go back to the pool)."""
+    async def stop_campaign(self, customer_id: int, reason: str, *, wait: bool = False) -> None:
+        """Stop the campaign (the customer or an admin asked): no new cycle, the running one stops after
+        its sends in flight. ``wait`` returns only once a running cycle has ended and the campaign's
+        ports are closed (before its sessions may go back to the pool)."""
         rt = self.rt
-        now = self.clock.now()
-        await self.ledger.run(self._stop_op(customer_id, reason, now, event=event, close_cycle=False))
-        if event:
-            self.notifier()
+        await cycles.stop(rt, customer_id, reason, self.clock.now())
         if self.scheduler is not None:
             self.scheduler.unschedule(customer_id)
         self._expected.pop(customer_id, None)
@@ -276,7 +275,6 @@ class Engine:
                 await self._release_sessions(customer_id)
         else:
             await self._release_sessions(customer_id)
-        logger.info("campaign stopped: %s", reason, extra={"customer_id": customer_id})
 
     async def reschedule(self, customer_id: int) -> None:
         """The interval changed: the next cycle is due one new interval after the last one started."""
@@ -291,26 +289,7 @@ class Engine:
         if self.scheduler is not None:
             self.scheduler.schedule(customer_id, customer.interval_s, first)
 
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute("UPDATE customers SET next_cycle_at = ? WHERE user_id = ?", (first, customer_id))
-
-        await self.ledger.run(op)
-
-    def _stop_op(
-        self, customer_id: int, reason: str, now: float, *, event: bool, close_cycle: bool = True
-    ) -> Callable[[aiosqlite.Connection], Awaitable[None]]:
-        async def op(conn: aiosqlite.Connection) -> None:
-            customer = await customers.get(conn, customer_id)
-            if customer is None:
-                return
-            if close_cycle and customer.cycle_in_progress:
-                await ledger_rows.pending_to_in_doubt(conn, customer_id, customer.cycle_no, now)
-                await customers.finish_cycle(conn, customer_id, customer.cycle_no, now, None)
-            await customers.set_status(conn, customer_id, "stopped", now, reason=reason)
-            if event:
-                await events.add(conn, customer_id, EventKind.CAMPAIGN_STOPPED, now, reason=reason)
-
-        return op
+        await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, first))
 
     # --- cycles -----------------------------------------------------------------------------------------
 

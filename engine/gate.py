@@ -26,14 +26,6 @@ class Gate:
         self._free = size
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    @property
-    def in_use(self) -> int:
-        return self.size - self._free
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for w in self._waiters if not w.done())
-
     async def acquire(self) -> None:
         if self._free > 0 and not self._waiters:
             self._free -= 1

@@ -1,19 +1,15 @@
 """Group commit for the send ledger.
 
 Every send writes twice: its intent ('pending', committed before the request leaves) and its outcome
-with the statistics (one transaction). One ``BEGIN IMMEDIATE ... COMMIT`` per write would cap the
+with the statistics (one transaction). One transaction per write would cap the
 engine at a few hundred sends per CPU-second, so one writer task takes everything queued while the
 previous commit ran and writes it in one transaction with one ``executemany`` per statement. Each
 caller still awaits its own write: ``intent()`` returns only once its row is committed, so the order
 "intent committed, then request" holds for every send.
 
-The rows of a batch (intents, outcomes with their statistics, and the plain-sqlite3 operations given to
-``run_sync``) are written by one function that runs in the writer connection's own thread, and a batch
-without async operations is a single round trip to that thread, BEGIN and COMMIT included
-(``Database.transact_sync``), where one statement per trip made seven. Each trip costs a thread
-hand-off and a turn of the event loop, so under load the trips are what a commit's latency is made of.
-Both go through ``aiosqlite.Connection._execute``, a private method (aiosqlite is pinned to 0.22, and
-every engine test writes through it).
+The batch itself is written by ``storage.ledger.commit_batch`` (one transaction, and a batch without
+async operations is a single round trip to SQLite's thread); this module is the engine's side: the
+queue, the one writer task, and every caller's future.
 
 If a batch fails, each of its writes is retried in a transaction of its own, so one bad write (a
 constraint, a bug in a custom operation) cannot take the others down with it.
@@ -23,22 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from core.errors import StorageBusy
 from storage import ledger as rows
-from storage.db import Database, in_thread
+from storage.db import Connection, Database, SyncConnection
+from storage.ledger import Op, SyncOp
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
-SyncOp = Callable[[sqlite3.Connection], Any]
 
 __all__ = ["Ledger", "Op", "SyncOp"]
 
@@ -84,12 +76,12 @@ class Ledger:
         futures = [self._enqueue(_Write(self._future(), result=r)) for r in results]
         await asyncio.gather(*futures)
 
-    async def run(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def run(self, op: Callable[[Connection], Awaitable[T]]) -> T:
         """Run any write in the next group commit; returns what ``op`` returned."""
         value: T = await self._enqueue(_Write(self._future(), op=op))
         return value
 
-    async def run_sync(self, op: Callable[[sqlite3.Connection], T]) -> T:
+    async def run_sync(self, op: Callable[[SyncConnection], T]) -> T:
         """Like ``run``, for an operation on the plain ``sqlite3`` connection: it runs in the writer's
         thread together with the batch's rows (it must not block, and must not touch the event loop)."""
         value: T = await self._enqueue(_Write(self._future(), sync_op=op))
@@ -157,11 +149,7 @@ class Ledger:
 
     async def _commit(self, batch: list[_Write]) -> None:
         try:
-            if any(write.op is not None for write in batch):
-                async with self.db.tx() as conn:
-                    values = await self._apply(conn, batch)
-            else:  # the common case: the whole transaction in one trip to the writer's thread
-                values = await self.db.transact_sync(lambda raw: _apply_rows(raw, batch))
+            values = await rows.commit_batch(self.db, batch)
         except StorageBusy as exc:
             self._fail(batch, exc)
             return
@@ -193,28 +181,3 @@ class Ledger:
             else:
                 write.future.set_exception(exc)
                 write.future.exception()  # a caller that went away must not leave "never retrieved" noise
-
-    @staticmethod
-    async def _apply(conn: aiosqlite.Connection, batch: list[_Write]) -> list[Any]:
-        values = await in_thread(conn, lambda raw: _apply_rows(raw, batch))
-        for i, write in enumerate(batch):
-            if write.op is not None:
-                values[i] = await write.op(conn)
-        return values
-
-
-def _apply_rows(raw: sqlite3.Connection, batch: list[_Write]) -> list[Any]:
-    """The batch's rows and plain operations; runs in the writer connection's thread."""
-    values: list[Any] = [None] * len(batch)
-    intents = [(i, w.intent) for i, w in enumerate(batch) if w.intent is not None]
-    if intents:
-        accepted = rows.insert_intents_sync(raw, [intent for _, intent in intents])
-        for (i, _), ok in zip(intents, accepted, strict=True):
-            values[i] = ok
-    results = [w.result for w in batch if w.result is not None]
-    if results:
-        rows.apply_results_sync(raw, results)
-    for i, write in enumerate(batch):
-        if write.sync_op is not None:
-            values[i] = write.sync_op(raw)
-    return values

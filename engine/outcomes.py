@@ -13,7 +13,9 @@ classes, so the classification is a table of those classes, most specific first,
     FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds
     SLOW_MODE       SlowModeWait (per group)
     GROUP_FAILED    the destination refuses or cannot be addressed (write forbidden, private, not a
-                    member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError
+                    member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError;
+                    ChannelInvalid, PeerIdInvalid and ChatIdInvalid also set ``stale_peer`` (the cached
+                    access hash may be outdated), but not PeerNotCachedError (nothing is cached)
     POST_INVALID    the post itself: message id invalid/empty, forwards restricted, bad text/entities;
                     and every GROUP_FAILED error when it was the *source* that failed
     TRANSIENT       OSError (ConnectionError, TimeoutError), EOFError, 500s, -503 timeouts,
@@ -27,6 +29,7 @@ them. ``asyncio.CancelledError`` is not a failure: callers must let it propagate
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -197,6 +200,13 @@ _BARE_MESSAGES: dict[str, OutcomeKind] = {
 }
 
 
+# Refusals that can mean our cached (id, access hash) went stale rather than that the group refuses us.
+# Telethon's own classes exactly: a subclass (our PeerNotCachedError: no hash was cached) is not one.
+_STALE_PEER: frozenset[type[BaseException]] = frozenset(
+    {_E.ChannelInvalidError, _E.PeerIdInvalidError, _E.ChatIdInvalidError}
+)
+
+
 def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
     """Turn a failure of forward/send_text/resolve/connect into an outcome.
 
@@ -205,8 +215,10 @@ def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
     failed, so GROUP_FAILED becomes POST_INVALID.
     """
     outcome = _classify(exc)
+    if type(exc) in _STALE_PEER:
+        outcome = dataclasses.replace(outcome, stale_peer=True)
     if source_failed and outcome.kind is OutcomeKind.GROUP_FAILED:
-        outcome = Outcome(OutcomeKind.POST_INVALID, outcome.error)
+        outcome = dataclasses.replace(outcome, kind=OutcomeKind.POST_INVALID)
     return outcome
 
 

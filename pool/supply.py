@@ -7,10 +7,13 @@ low-pool threshold bound in.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from core.ports import Retirement, SessionCredentials
+from core.errors import NoPairCapacity, NotEnoughSessions
+from core.ports import PlanFill, Retirement, SessionCredentials
 from pool import assign, lifecycle
+from storage import sessions as session_rows
 from storage.db import Database
 
 
@@ -27,6 +30,20 @@ class PoolSupply:
         return await assign.ensure_plan(
             self.db, self.sessions_dir, customer_id, now, low_threshold=self.low_threshold
         )
+
+    async def fill_plan(self, customer_id: int, now: float) -> PlanFill:
+        try:
+            return PlanFill(await self.ensure_plan(customer_id, now))
+        except (NotEnoughSessions, NoPairCapacity) as exc:
+            if isinstance(exc, NotEnoughSessions) and exc.free > 0:
+                # All or none would give none: take the free ones (they may be gone already).
+                with contextlib.suppress(NotEnoughSessions, NoPairCapacity):
+                    await assign.assign(
+                        self.db, self.sessions_dir, customer_id, exc.free, now, low_threshold=self.low_threshold
+                    )
+            async with self.db.read() as conn:
+                held = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
+            return PlanFill(held, exc)
 
     async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:
         retire = lifecycle.mark_dead if state == "dead" else lifecycle.mark_limited

@@ -185,6 +185,11 @@ async def set_status(
     )
 
 
+async def set_next_cycle_at(conn: aiosqlite.Connection, user_id: int, at: float | None) -> None:
+    """When the running campaign's next cycle is due (the interval changed)."""
+    await execute(conn, "UPDATE customers SET next_cycle_at = ? WHERE user_id = ?", (at, user_id))
+
+
 _BEGIN_CYCLE_SQL = (
     "UPDATE customers SET cycle_no = cycle_no + 1, cycle_started_at = ?, cycle_finished_at = NULL,"
     " updated_at = ? WHERE user_id = ? RETURNING cycle_no"

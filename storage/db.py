@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 Connection = aiosqlite.Connection  # what modules outside storage name a connection by (they never import aiosqlite)
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+SyncConnection = sqlite3.Connection  # the writer's plain connection, inside its own thread (``in_thread``)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

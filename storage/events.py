@@ -34,6 +34,17 @@ async def add(
     )
 
 
+async def add_many(
+    conn: aiosqlite.Connection, customer_ids: Sequence[int], kind: EventKind, now: float, **payload: Any
+) -> None:
+    """The same event for many customers in one statement (start-up tells every campaign at once)."""
+    text = json.dumps(payload, ensure_ascii=False)
+    await conn.executemany(
+        "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        [(uid, str(kind), text, now) for uid in customer_ids],
+    )
+
+
 def _row(row: sqlite3.Row) -> Event:
     return Event(row["id"], row["customer_id"], EventKind(row["kind"]), json.loads(row["payload"]), row["created_at"])
 

@@ -15,13 +15,14 @@ in the same statement batch, hence the same transaction, as the outcomes that ca
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiosqlite
 
 from core.states import SendOutcome
-from storage.db import fetchall, fetchone
+from storage.db import Connection, Database, SyncConnection, fetchall, fetchone, in_thread
 
 
 @dataclass(frozen=True)
@@ -258,11 +259,80 @@ def apply_results_sync(conn: sqlite3.Connection, results: Sequence[Result]) -> N
         conn.executemany(sql, params)
 
 
+# --- group commit -------------------------------------------------------------------------------------
+# The engine's writer (``engine.ledger``) queues its writes and hands them here in batches: one
+# transaction per batch, and a batch without async operations is a single round trip to the writer
+# connection's thread, BEGIN and COMMIT included (``Database.transact_sync``), where one statement per
+# trip made seven. Each trip costs a thread hand-off and a turn of the event loop, so under load the
+# trips are what a commit's latency is made of.
+
+Op = Callable[[Connection], Awaitable[Any]]
+SyncOp = Callable[[SyncConnection], Any]
+
+
+class Write(Protocol):
+    """One queued write: any of an intent, an outcome, and an operation run after the batch's rows."""
+
+    @property
+    def intent(self) -> Intent | None: ...
+
+    @property
+    def result(self) -> Result | None: ...
+
+    @property
+    def op(self) -> Op | None: ...
+
+    @property
+    def sync_op(self) -> SyncOp | None: ...
+
+
+async def commit_batch(db: Database, batch: Sequence[Write]) -> list[Any]:
+    """Write the batch in one transaction; returns, per write, its value (an intent: whether it was
+    recorded; an operation: what it returned). Raises what the transaction raised (nothing of the
+    batch is then committed)."""
+    if any(write.op is not None for write in batch):
+        async with db.tx() as conn:
+            values = await in_thread(conn, lambda raw: _apply_batch(raw, batch))
+            for i, write in enumerate(batch):
+                if write.op is not None:
+                    values[i] = await write.op(conn)
+        return values
+    # the common case: the whole transaction in one trip to the writer's thread
+    return await db.transact_sync(lambda raw: _apply_batch(raw, batch))
+
+
+def _apply_batch(raw: sqlite3.Connection, batch: Sequence[Write]) -> list[Any]:
+    """The batch's rows and plain operations; runs in the writer connection's thread."""
+    values: list[Any] = [None] * len(batch)
+    intents = [(i, w.intent) for i, w in enumerate(batch) if w.intent is not None]
+    if intents:
+        accepted = insert_intents_sync(raw, [intent for _, intent in intents])
+        for (i, _), ok in zip(intents, accepted, strict=True):
+            values[i] = ok
+    results = [w.result for w in batch if w.result is not None]
+    if results:
+        apply_results_sync(raw, results)
+    for i, write in enumerate(batch):
+        if write.sync_op is not None:
+            values[i] = write.sync_op(raw)
+    return values
+
+
 async def cycle_rows(conn: aiosqlite.Connection, customer_id: int, cycle_no: int) -> dict[str, SendRow]:
     rows = await fetchall(
         conn, "SELECT * FROM sends WHERE customer_id = ? AND cycle_no = ?", (customer_id, cycle_no)
     )
     return {r["group_ref"]: _send_row(r) for r in rows}
+
+
+async def last_sent_at(conn: aiosqlite.Connection, customer_id: int, group_ref: str) -> float | None:
+    """When the campaign's last post in the group went through (None: never)."""
+    row = await fetchone(
+        conn,
+        "SELECT MAX(finished_at) FROM sends WHERE customer_id = ? AND group_ref = ? AND outcome = 'sent'",
+        (customer_id, group_ref),
+    )
+    return row[0] if row is not None and row[0] is not None else None
 
 
 async def pending_to_in_doubt(
@@ -331,6 +401,15 @@ async def group_stats(conn: aiosqlite.Connection, customer_id: int) -> dict[str,
         (customer_id,),
     )
     return {r["group_ref"]: (int(r["success"]), int(r["failures"])) for r in rows}
+
+
+async def count_flood_wait(conn: aiosqlite.Connection, customer_id: int) -> None:
+    """A flood wait outside any send (connecting, resolving) in the customer's statistics."""
+    await conn.execute(
+        "INSERT INTO stats (customer_id, total_flood_waits) VALUES (?, 1) ON CONFLICT (customer_id)"
+        " DO UPDATE SET total_flood_waits = total_flood_waits + 1",
+        (customer_id,),
+    )
 
 
 async def recent(conn: aiosqlite.Connection, customer_id: int, limit: int = 50) -> list[SendRow]:

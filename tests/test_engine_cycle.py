@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import CampaignNotReady
+from core.errors import NotEnoughSessions
 from core.states import EventKind
-from engine.cycle import assign_groups
+from engine.placement import assign_groups
+from engine.readiness import Missing
 from sandbox.world.faults import Fault
 from storage import customers
 from storage import groups as group_rows
 from storage import ledger as ledger_rows
+from storage import peers as peer_rows
 from storage import sessions as session_rows
 from storage.db import Database
 from tests.engine_support import CID, fast_config, make_setup, running
@@ -367,26 +369,82 @@ async def test_text_posts_and_forum_topics(db: Database, tmp_path: Path) -> None
     await engine.shutdown()
 
 
+async def test_a_stale_cached_peer_is_forgotten_and_resolved_afresh(db: Database, tmp_path: Path) -> None:
+    s = await make_setup(db, tmp_path, groups=["@group_a", "@group_b"], plan=1, pool=1)
+    [sid] = s.session_ids
+    good = s.world.peer_seen_by(s.account_of(sid), "@group_a")
+    assert good.access_hash is not None
+    stale = peer_rows.CachedPeer(good.kind, good.id, good.access_hash + 1)  # e.g. the chat was re-created
+    async with db.tx() as conn:
+        await peer_rows.store(conn, sid, "@group_a", stale, NOW)
+    engine = s.engine()
+    await running(s, engine)
+    first = await engine.run_cycle(CID)
+    assert (first.sent, first.failed) == (1, 1)
+    assert (await s.rows(1))["@group_a"].error == "ChannelInvalidError"
+    async with db.read() as conn:
+        assert "@group_a" not in await peer_rows.load(conn, sid)
+    resolves = s.world.request_count(method="resolve")
+    s.clock.set(NOW + 300)
+    second = await engine.run_cycle(CID)
+    assert (second.sent, second.failed) == (2, 0)
+    assert s.world.request_count(method="resolve") == resolves + 1  # @group_a only
+    await engine.shutdown()
+
+
 async def test_start_campaign_refuses_what_is_not_ready(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, post=None, groups=[])
     engine = s.engine()
     await engine.start()
-    with pytest.raises(CampaignNotReady):
-        await engine.start_campaign(CID)
+    refused = await engine.start_campaign(CID)
+    assert (refused.started, refused.missing) == (False, (Missing.POST, Missing.GROUPS))
+    assert (await s.customer()).status == "stopped" and await s.owned() == []  # the pool was not asked
     async with db.tx() as conn:
         await customers.set_post_link(conn, CID, "https://t.me/ads/1", "@ads", 1, False, NOW)
-    with pytest.raises(CampaignNotReady):
-        await engine.start_campaign(CID)
+    assert (await engine.start_campaign(CID)).missing == (Missing.GROUPS,)
     async with db.tx() as conn:
         await group_rows.add_many(conn, CID, ["@g_one"], NOW)
+        await group_rows.pause(conn, (await group_rows.get(conn, CID, "@g_one")).id, "test", NOW)
+    assert (await engine.start_campaign(CID)).missing == (Missing.ACTIVE_GROUPS,)
+    async with db.tx() as conn:
+        await group_rows.resume(conn, CID, "@g_one")
     s.world.add_group("g_one")
-    await engine.start_campaign(CID)
+    started = await engine.start_campaign(CID)
+    assert (started.started, started.missing, started.sessions, started.groups_active) == (True, (), 3, 1)
     assert (await s.customer()).status == "running"
+    again = await engine.start_campaign(CID)  # already running: nothing changes
+    assert (again.started, again.sessions) == (False, 3)
     assert (await engine.run_cycle(CID)).sent == 1
     await engine.stop_campaign(CID, "customer")
     assert (await s.customer()).stop_reason == "customer"
     assert (await engine.run_cycle(CID)).reason == "not_running"
     assert engine.accounts.open_sessions == []
+    await engine.shutdown()
+
+
+async def test_start_campaign_fills_the_plan_once_and_runs_short_rather_than_not_at_all(
+    db: Database, tmp_path: Path
+) -> None:
+    s = await make_setup(db, tmp_path, plan=3, pool=1)
+    engine = s.engine()
+    await engine.start()
+    started = await engine.start_campaign(CID)
+    assert (started.started, started.sessions, started.sessions_short) == (True, 1, 2)
+    assert isinstance(started.pool_error, NotEnoughSessions) and started.pool_error.free == 1
+    assert [r.id for r in await s.owned()] == s.session_ids
+    assert (await engine.run_cycle(CID)).sent == 10
+    await engine.shutdown()
+
+
+async def test_start_campaign_without_a_free_session_names_the_pool_shortage(db: Database, tmp_path: Path) -> None:
+    s = await make_setup(db, tmp_path, plan=2, pool=0)
+    engine = s.engine()
+    await engine.start()
+    refused = await engine.start_campaign(CID)
+    assert (refused.started, refused.missing) == (False, (Missing.SESSIONS,))
+    assert isinstance(refused.pool_error, NotEnoughSessions)
+    assert (refused.pool_error.wanted, refused.pool_error.free) == (2, 0)
+    assert (await s.customer()).status == "stopped"
     await engine.shutdown()
 
 

@@ -142,9 +142,23 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
 ]
 
 
+# The refusals after which the cached (id, access hash) of the group is dropped and resolved afresh.
+STALE_PEER = (errors.ChannelInvalidError, errors.PeerIdInvalidError, errors.ChatIdInvalidError)
+
+
 @pytest.mark.parametrize(("exc", "kind", "error", "seconds"), ROWS, ids=[f"{type(r[0]).__name__}-{r[2]}" for r in ROWS])
 def test_every_row_classifies(exc: BaseException, kind: OutcomeKind, error: str, seconds: int | None) -> None:
-    assert classify(exc) == Outcome(kind, error, seconds)
+    assert classify(exc) == Outcome(kind, error, seconds, stale_peer=type(exc) in STALE_PEER)
+
+
+def test_stale_peer_is_set_by_the_three_invalid_peer_classes_only() -> None:
+    for cls in STALE_PEER:
+        outcome = classify(gen(cls))
+        assert (outcome.kind, outcome.stale_peer) == (K.GROUP_FAILED, True), cls.__name__
+    # Nothing was cached for a peer we never resolved: there is nothing stale to drop.
+    assert classify(PeerNotCachedError("-1001234567890")) == Outcome(K.GROUP_FAILED, "PEER_NOT_CACHED")
+    for other in (gen(errors.ChannelPrivateError), gen(errors.ChatInvalidError), rpc(400, "CHANNEL_INVALID_X")):
+        assert not classify(other).stale_peer
 
 
 def test_every_chat_send_forbidden_class_in_telethon_is_group_level() -> None:

@@ -475,7 +475,8 @@ async def test_errors_surface_from_forward_and_classify(
     with pytest.raises(BaseException) as caught:  # the class varies by row
         await forward(account)
 
-    assert classify(caught.value) == Outcome(kind, error, seconds)
+    stale_peer = error in ("ChannelInvalidError", "PeerIdInvalidError", "ChatIdInvalidError")
+    assert classify(caught.value) == Outcome(kind, error, seconds, stale_peer=stale_peer)
     attempts = len(rig.fake.requests) - before
     if isinstance(caught.value, _RETRIED):
         assert attempts == 2

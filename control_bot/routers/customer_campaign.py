@@ -101,14 +101,7 @@ async def on_run(
     event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
 ) -> None:
     now = clock.now()
-    result = await campaign.start_campaign(
-        db,
-        engine,
-        settings.paths.sessions_dir,
-        sender_id(event),
-        now,
-        low_pool_threshold=settings.bot.low_pool_threshold,
-    )
+    result = await campaign.start_campaign(db, engine, sender_id(event), now)
     if not result.started:
         await show(event, t.ALREADY_RUNNING, kb.status(True))
         return

@@ -8,7 +8,6 @@ refused request never changes the database.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -19,17 +18,17 @@ from typing import Any, Protocol
 from control_bot.logfiles import newest_customer_log, tail_customer_log
 from core.errors import (
     AccessDenied,
+    AdbotError,
     CampaignNotReady,
     InputError,
     IntervalError,
-    NoPairCapacity,
     NotEnoughSessions,
     NotFound,
 )
 from core.links import parse_group_ref, parse_group_refs, parse_post_link
 from core.texts import customer as t
 from core.texts.split import utf16_len
-from pool.assign import assign, ensure_plan
+from engine.readiness import CampaignStart, Missing
 from storage import customers, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer
@@ -50,7 +49,7 @@ EntityDict = dict[str, Any]
 class CampaignEngine(Protocol):
     """What the customer side needs from ``engine.engine.Engine``."""
 
-    async def start_campaign(self, customer_id: int) -> object: ...
+    async def start_campaign(self, customer_id: int) -> CampaignStart: ...
 
     async def stop_campaign(self, customer_id: int, reason: str) -> object: ...
 
@@ -307,51 +306,35 @@ class StartResult:
     sessions_short: int = 0  # the plan wants this many more than the pool could give now
 
 
-async def start_campaign(
-    db: Database,
-    engine: CampaignEngine,
-    sessions_dir: Path,
-    user_id: int,
-    now: float,
-    *,
-    low_pool_threshold: int = 0,
-) -> StartResult:
-    """Check the campaign can run, give it its plan's sessions from the pool, and start it."""
+async def start_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> StartResult:
+    """Start the campaign through the engine (which checks it is ready and gives it its plan's sessions
+    from the pool); what keeps it from starting becomes the customer's text."""
     customer = await require_customer(db, user_id, now)
-    async with db.read() as conn:
-        own_groups = await groups.list_for(conn, user_id)
-    active = sum(1 for g in own_groups if g.active)
-    if customer.status == "running":
-        owned = await _owned_session_count(db, user_id)
-        return StartResult(False, owned, active, customer.interval_s, engine.next_run_at(user_id))
-    missing: list[str] = []
-    if not customer.has_post:
-        missing.append(t.RUN_NEEDS_POST)
-    if not own_groups:
-        missing.append(t.RUN_NEEDS_GROUPS)
-    elif not active:
-        missing.append(t.RUN_ALL_PAUSED)
-    if missing:
-        raise CampaignNotReady(t.run_not_ready(missing))
-    short = 0
-    try:
-        owned = len(await ensure_plan(db, sessions_dir, user_id, now, low_threshold=low_pool_threshold))
-    except (NotEnoughSessions, NoPairCapacity) as exc:
-        # The pool cannot fill the plan now: take what it has and run short rather than not at all
-        # (the engine tops the plan up at each cycle as sessions come back).
-        if isinstance(exc, NotEnoughSessions) and exc.free > 0:
-            with contextlib.suppress(NotEnoughSessions, NoPairCapacity):
-                await assign(db, sessions_dir, user_id, exc.free, now, low_threshold=low_pool_threshold)
-        owned = await _owned_session_count(db, user_id)
-        logger.warning("plan not filled: %s", exc.user_message, extra={"customer_id": user_id})
-        if owned == 0:
-            if isinstance(exc, NotEnoughSessions):
-                raise CampaignNotReady(t.run_no_sessions(exc.wanted, exc.free)) from exc
-            raise CampaignNotReady(t.RUN_NO_PAIR) from exc
-        short = max(0, customer.plan_sessions - owned)
-    logger.info("starting with %d session(s) and %d active group(s)", owned, active, extra={"customer_id": user_id})
-    await engine.start_campaign(user_id)
-    return StartResult(True, owned, active, customer.interval_s, engine.next_run_at(user_id), short)
+    start = await engine.start_campaign(user_id)
+    if start.missing:
+        raise _not_ready(customer, start, now) from start.pool_error
+    return StartResult(
+        start.started, start.sessions, start.groups_active, start.interval_s, engine.next_run_at(user_id),
+        start.sessions_short,
+    )
+
+
+_MISSING_TEXTS = {
+    Missing.POST: t.RUN_NEEDS_POST,
+    Missing.GROUPS: t.RUN_NEEDS_GROUPS,
+    Missing.ACTIVE_GROUPS: t.RUN_ALL_PAUSED,
+}
+
+
+def _not_ready(customer: Customer, start: CampaignStart, now: float) -> AdbotError:
+    if Missing.PLAN in start.missing:  # it ended since ``require_customer`` looked
+        return AccessDenied(t.plan_ended(customer.user_id, min(customer.plan_expires_at, now)))
+    if Missing.SESSIONS in start.missing:
+        short = start.pool_error
+        if isinstance(short, NotEnoughSessions):
+            return CampaignNotReady(t.run_no_sessions(short.wanted, short.free))
+        return CampaignNotReady(t.RUN_NO_PAIR)
+    return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m] for m in start.missing]))
 
 
 async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> bool:
@@ -364,11 +347,6 @@ async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now:
 
 
 # --- status, stats, logs ---------------------------------------------------------------------------
-
-
-async def _owned_session_count(db: Database, user_id: int) -> int:
-    async with db.read() as conn:
-        return len(await session_rows.list_for_owner(conn, user_id))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,270 @@
+"""One send: the request, in a task of its own that cancellation does not reach, and its outcome.
+
+Every send is: intent committed ('pending', random_id derived from campaign, cycle and group) ->
+one request -> outcome and statistics committed in one transaction. That section runs in a task of its
+own that cancellation does not reach (the worker waits for it), so a shutdown never loses the answer to
+a request that was made. A crash can: the row is then still 'pending' when the cycle is resumed, and
+it becomes 'in_doubt' and is never sent again. Hence at most one post per (campaign, cycle, group).
+
+What each outcome does (``engine.outcomes.classify`` decides the kind; what it means for the rest of
+the session's groups is ``engine.worker``'s):
+
+    SENT             row 'sent'; the group's failure streak is cleared
+    FLOOD_WAIT       the session rests (persisted cooldown); its groups wait for it, never moving to
+                     another session: sent after the wait if it ends before the next cycle is due,
+                     else left 'waiting'
+    SLOW_MODE        row 'skipped'; the group's window is remembered and never sent into
+    GROUP_FAILED     row 'failed'; the group is paused after ``group_failure_limit`` in a row
+    UNKNOWN          same as GROUP_FAILED
+    POST_INVALID     the campaign stops (POST_INVALID event): the customer must set a new post
+    TRANSIENT        retried with backoff and the same random_id, then 'failed'
+    ACCOUNT_DEAD     the pool retires the session and finds a replacement for the next cycle; this
+    ACCOUNT_LIMITED  session's groups are 'skipped' for this cycle
+    (no answer)      'in_doubt' after ``send_timeout``: never retried in this cycle
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from core.clock import DeadlineExceeded, wait_with_timeout
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import Peer
+from core.states import EventKind
+from engine.accounts import Account
+from engine.outcomes import classify
+from engine.slowmode import record_slowmode
+from storage import ledger as ledger_rows
+from storage import sessions as session_rows
+from storage.groups import Group
+
+if TYPE_CHECKING:
+    from engine.worker import SessionWorker
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SendJob", "SendStatus", "run_send"]
+
+SendStatus = Literal["sent", "failed", "waiting", "skipped", "in_doubt", "refused", "not_started"]
+
+
+def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
+    logger.log(level, msg, *args, extra={"customer_id": customer_id})
+
+
+@dataclass(eq=False)
+class SendJob:
+    """One send in flight: the task that owns the request and its ledger write."""
+
+    customer_id: int
+    group_ref: str
+    session_id: int
+    phase: Literal["queued", "intent", "request", "recording"] = "queued"
+    aborted: bool = False
+    task: asyncio.Task[Any] | None = None
+
+    def abort(self) -> None:
+        """Give up waiting for the answer (shutdown took too long); the send is recorded 'in_doubt'."""
+        if self.phase == "request" and self.task is not None and not self.task.done():
+            self.aborted = True
+            self.task.cancel()
+
+    def take_back_abort(self) -> bool:
+        """Inside the job's task, on CancelledError: True when it is ``abort()``'s, now taken back so
+        the send can still be recorded as in doubt; False for any other cancellation (re-raise it)."""
+        if not self.aborted:
+            return False
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        return True
+
+
+async def run_send(
+    worker: SessionWorker, group: Group, account: Account, source: Peer | None, dest: Peer, topic_id: int | None
+) -> tuple[SendStatus, Outcome | None]:
+    """Run one send in a task that cancellation does not reach; wait for it even when cancelled."""
+    rt = worker.rt
+    loop = asyncio.get_running_loop()
+    job = SendJob(worker.cycle.cid, group.ref, worker.sid)
+    task = loop.create_task(_send(worker, job, group, account, source, dest, topic_id))
+    job.task = task
+    rt.in_flight.add(job)
+    # The worker waits on a future of its own that the task's end resolves: cancelling the worker
+    # cancels that future, never the task (asyncio.shield's effect, with one callback instead of three).
+    finished: asyncio.Future[None] = loop.create_future()
+
+    def done(_task: asyncio.Task[tuple[SendStatus, Outcome | None]]) -> None:
+        rt.in_flight.discard(job)
+        if not finished.done():
+            finished.set_result(None)
+
+    task.add_done_callback(done)
+    try:
+        await finished
+    except asyncio.CancelledError:
+        if task.done() and task.cancelled():
+            raise
+        while not task.done():  # keep waiting: the answer must reach the ledger
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if task.done() and task.cancelled():
+                    raise
+        task.result()  # what the send raised goes first
+        raise
+    return task.result()
+
+
+async def _send(
+    worker: SessionWorker,
+    job: SendJob,
+    group: Group,
+    account: Account,
+    source: Peer | None,
+    dest: Peer,
+    topic_id: int | None,
+) -> tuple[SendStatus, Outcome | None]:
+    cycle, rt = worker.cycle, worker.rt
+    cid, sid = cycle.cid, worker.sid
+    customer = cycle.customer
+    # The slot bounds requests in flight: held from the intent to the answer, and given back before
+    # the outcome is written so that the next send does not wait for this one's commit.
+    gate = rt.semaphore
+    await gate.acquire()
+    held = True
+
+    def recording() -> None:
+        nonlocal held
+        job.phase = "recording"
+        if held:
+            held = False
+            gate.release()
+
+    try:
+        if cycle.aborted:
+            return "not_started", None
+        job.phase = "intent"
+        random_id = cycle.random_id(group.ref)
+        intent = ledger_rows.Intent(cid, cycle.cycle_no, group.ref, sid, random_id, rt.clock.now())
+        if not await rt.ledger.intent(intent):
+            _log(cid, logging.WARNING, "%s already has an outcome in cycle %d: not sent again", group.ref,
+                 cycle.cycle_no)
+            return "refused", None
+        job.phase = "request"
+        attempts = 0
+        outcome: Outcome
+        message_id: int | None = None
+        while True:
+            attempts += 1
+            cycle.report.requests += 1
+            worker.request_at = rt.clock.now()
+            try:
+                if source is not None:
+                    assert customer.post_msg_id is not None
+                    request = account.port.forward(
+                        source=source, msg_id=customer.post_msg_id, dest=dest, topic_id=topic_id,
+                        random_id=random_id, drop_author=customer.drop_author,
+                    )
+                else:
+                    request = account.port.send_text(
+                        dest=dest, topic_id=topic_id, text=customer.post_text or "",
+                        entities=customer.post_entities, random_id=random_id,
+                    )
+                message_id = await wait_with_timeout(rt.clock, request, rt.config.send_timeout)
+                outcome = Outcome(OutcomeKind.SENT, "")
+            except DeadlineExceeded:
+                recording()
+                return await _record_in_doubt(worker, group, attempts, "timeout")
+            except asyncio.CancelledError:
+                if not job.take_back_abort():
+                    raise
+                recording()
+                return await _record_in_doubt(worker, group, attempts, "shutdown")
+            except Exception as exc:
+                outcome = classify(exc)
+                if outcome.kind is OutcomeKind.TRANSIENT and attempts <= rt.config.transient_retries:
+                    try:
+                        await rt.clock.sleep(rt.config.transient_backoff * 2 ** (attempts - 1))
+                    except asyncio.CancelledError:
+                        if not job.take_back_abort():
+                            raise
+                        recording()
+                        return await _record_in_doubt(worker, group, attempts, "shutdown")
+                    continue
+            break
+        recording()
+        return await _record(worker, group, outcome, message_id, attempts), outcome
+    finally:
+        if held:
+            held = False
+            gate.release()
+
+
+async def _record_in_doubt(
+    worker: SessionWorker, group: Group, attempts: int, why: str
+) -> tuple[SendStatus, Outcome | None]:
+    cycle = worker.cycle
+    await worker.rt.ledger.result(cycle.result(group, worker.sid, "in_doubt", error=why, attempts=attempts))
+    cycle.report.count("in_doubt")
+    _log(cycle.cid, logging.WARNING, "no answer for the post to %s (%s): not retried this cycle", group.ref, why)
+    return "in_doubt", None
+
+
+async def _record(
+    worker: SessionWorker, group: Group, outcome: Outcome, message_id: int | None, attempts: int
+) -> SendStatus:
+    cycle, rt = worker.cycle, worker.rt
+    cid, sid = cycle.cid, worker.sid
+    kind = outcome.kind
+    if kind is OutcomeKind.SENT:
+        await rt.ledger.result(cycle.result(group, sid, "sent", message_id=message_id, attempts=attempts))
+        cycle.report.count("sent")
+        _log(cid, logging.INFO, "posted to %s (message %s) via session %d", group.ref, message_id, sid)
+        return "sent"
+    if kind is OutcomeKind.FLOOD_WAIT:
+        now = rt.clock.now()
+        until = now + (outcome.seconds or 0)
+        worker.cooling = True
+        # The wait and the row in one transaction: a crash keeps both or neither (never a 'pending' row,
+        # later 'in_doubt', for a send that was refused, nor a wait missing from the statistics).
+        await rt.ledger.result(
+            cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1),
+            then=lambda conn: session_rows.record_cooldown(conn, sid, until, now),
+        )
+        _log(cid, logging.WARNING, "session %d must wait %s s before posting again (%s)", sid, outcome.seconds,
+             outcome.error)
+        return "waiting"
+    if kind is OutcomeKind.SLOW_MODE:
+        seconds = outcome.seconds or 0
+        window = await rt.ledger.result(
+            cycle.result(group, sid, "skipped", error=outcome.error, attempts=attempts),
+            then=record_slowmode(cid, group, seconds, rt.clock.now()),
+        )
+        cycle.report.count("skipped")
+        _log(cid, logging.INFO, "%s has slow mode (%d s window, %d s left): skipped this cycle", group.ref, window,
+             seconds)
+        return "skipped"
+    if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        # The request was refused, so nothing arrived: skipped, not failed; never retried by another session.
+        await rt.ledger.result(cycle.result(group, sid, "skipped", error=outcome.error, attempts=attempts))
+        cycle.report.count("skipped")
+        return "skipped"
+    if kind is OutcomeKind.POST_INVALID:
+        await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))
+        cycle.report.count("failed")
+        await cycle.stop_campaign("post_invalid", EventKind.POST_INVALID, error=outcome.error,
+                                  link=cycle.customer.post_link)
+        return "failed"
+    if kind is OutcomeKind.TRANSIENT:
+        await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))
+        cycle.report.count("failed")
+        _log(cid, logging.WARNING, "post to %s failed after %d attempts: %s", group.ref, attempts, outcome.error)
+        return "failed"
+    # GROUP_FAILED and UNKNOWN count toward pausing the group.
+    await worker.group_failed(group, outcome, attempts=attempts)
+    return "failed"
+

@@ -1,0 +1,279 @@
+"""A session's share of a cycle: its worker sends its groups one after another.
+
+Sends are spaced by ``send_spacing`` +- jitter, start to start; a session that must wait (flood wait)
+keeps its groups, never handing them to another session. Failures before any send (connecting,
+resolving the post's source or a group) are handled here; one send and its outcome are
+``engine.send``'s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from core.errors import AdbotError, NotFound, PoolError
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import Peer, Retirement
+from core.states import EventKind
+from engine.accounts import Account
+from engine.outcomes import classify
+from engine.send import run_send
+from storage import events, groups
+from storage import ledger as ledger_rows
+from storage import sessions as session_rows
+from storage.db import Connection
+from storage.groups import Group
+from storage.ledger import Op
+from storage.sessions import SessionRow
+
+if TYPE_CHECKING:
+    from engine.cycle import Cycle
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SessionWorker", "split_ref"]
+
+T = TypeVar("T")
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """'@name#5' -> ('@name', 5). Refs are stored normalised by ``core.links``."""
+    peer, sep, topic = ref.partition("#")
+    return peer, int(topic) if sep else None
+
+
+def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
+    logger.log(level, msg, *args, extra={"customer_id": customer_id})
+
+
+class SessionWorker:
+    """Sends one session's share of the cycle, in order."""
+
+    def __init__(self, cycle: Cycle, session: SessionRow, groups: list[Group]) -> None:
+        self.cycle = cycle
+        self.rt = cycle.rt
+        self.session = session
+        self.sid = session.id
+        self.queue: deque[Group] = deque(groups)
+        self.wait_until = session.cooldown_until or 0.0
+        self.cooling = session.state == "cooling"
+        self.account: Account | None = None
+        self.sent_once = False  # a request went out for the last group: space the next one
+        self.next_send_at = 0.0
+        self.request_at: float | None = None  # when the last post request left (set by the send task)
+
+    async def run(self) -> None:
+        cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
+        while self.queue:
+            if cycle.aborted:
+                return  # groups without a row are sent when the cycle is resumed
+            now = rt.clock.now()
+            if self.wait_until > now:
+                if self.wait_until >= cycle.due:
+                    _log(cid, logging.INFO, "session %d rests until after this cycle: %d group(s) wait",
+                         self.sid, len(self.queue))
+                    await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
+                    return
+                await rt.clock.sleep(self.wait_until - now)
+                continue
+            if self.cooling:
+                async with rt.db.tx() as conn:
+                    await session_rows.clear_cooldown(conn, self.sid, now)
+                self.cooling = False
+            group = self.queue[0]
+            if group.slowmode_until is not None and group.slowmode_until > now:
+                self.queue.popleft()
+                await cycle.leave([group], self.sid, "skipped", "slow_mode")
+                continue
+            if self.next_send_at > now:
+                await rt.clock.sleep(self.next_send_at - now)
+                continue  # re-check abort, waits and slow mode after the pause
+            self.request_at = None
+            if not await self.step(group):
+                return
+            if self.sent_once:
+                # Spacing runs from the start of one request to the start of the next, so latency
+                # does not add to it; from when the request really left, not from when this worker
+                # decided to send, which can be earlier by the wait for a slot and the intent's commit.
+                jitter = 1 + rt.rng.uniform(-1, 1) * rt.config.spacing_jitter
+                start = self.request_at if self.request_at is not None else now
+                self.next_send_at = start + rt.config.send_spacing * jitter
+                self.sent_once = False
+
+    # --- one group ------------------------------------------------------------------------------------
+
+    async def step(self, group: Group) -> bool:
+        """Send to the group at the head of the queue; False when this session is done for the cycle."""
+        account = await self._account()
+        if isinstance(account, bool):
+            return account
+        peer, topic_id = split_ref(group.ref)
+        # Peers this account resolved before come from its cache without a coroutine: the steady state.
+        post_peer = self.cycle.post_peer
+        source = account.peers.get(post_peer) if post_peer is not None else None
+        if source is None and post_peer is not None:
+            try:
+                source = await self._retrying(lambda: self._source(account))
+            except Exception as exc:
+                return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+        dest = account.peers.get(peer)
+        if dest is None:
+            try:
+                dest = await self._retrying(lambda: self.rt.accounts.peer(account, peer))
+            except Exception as exc:
+                failure = classify(exc)
+                if failure.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.UNKNOWN, OutcomeKind.POST_INVALID):
+                    self.queue.popleft()
+                    await self.group_failed(group, failure, attempts=0)
+                    self.sent_once = True
+                    return True
+                return await self._session_failure(failure, group, resolving=True)
+        status, outcome = await run_send(self, group, account, source, dest, topic_id)
+        if status == "not_started":
+            return False
+        if outcome is None or outcome.kind is OutcomeKind.SENT or status in ("in_doubt", "refused"):
+            self.queue.popleft()
+            self.sent_once = True
+            return True
+        kind = outcome.kind
+        if kind is OutcomeKind.FLOOD_WAIT:
+            self.wait_until = max(self.wait_until, self.rt.clock.now() + (outcome.seconds or 0))
+            return True  # the group stays at the head: sent after the wait or left 'waiting'
+        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+            self.queue.popleft()
+            await self._retire(outcome)
+            return False
+        if kind is OutcomeKind.POST_INVALID:
+            self.queue.popleft()
+            return False
+        self.queue.popleft()
+        self.sent_once = True
+        return True
+
+    async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
+        """``make()`` with bounded retries (and backoff) of transient failures; the last one is raised."""
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await make()
+            except Exception as exc:
+                if attempts > self.rt.config.transient_retries or classify(exc).kind is not OutcomeKind.TRANSIENT:
+                    raise
+            await self.rt.clock.sleep(self.rt.config.transient_backoff * 2 ** (attempts - 1))
+
+    async def _account(self) -> Account | bool:
+        """The connected account, or whether the worker should go on (True: wait out a flood wait)."""
+        if self.account is not None:
+            return self.account
+        try:
+            self.account = await self._retrying(lambda: self.rt.accounts.get(self.sid))
+            return self.account
+        except (NotFound, PoolError) as exc:
+            _log(self.cycle.cid, logging.WARNING, "session %d cannot be opened: %s", self.sid, exc.user_message)
+            await self.cycle.leave(list(self.queue), self.sid, "skipped", "session_unavailable")
+            self.queue.clear()
+            return False
+        except Exception as exc:
+            return await self._session_failure(classify(exc), None, resolving=False)
+
+    async def _source(self, account: Account) -> Peer | None:
+        customer = self.cycle.customer
+        if customer.post_kind != "link" or customer.post_peer is None:
+            return None
+        return await self.rt.accounts.peer(account, customer.post_peer)
+
+    async def _session_failure(self, outcome: Outcome, group: Group | None, *, resolving: bool) -> bool:
+        """A failure before any send (connect, resolve): what it means for the session and the cycle."""
+        cycle, kind = self.cycle, outcome.kind
+        if kind is OutcomeKind.FLOOD_WAIT:
+            now = self.rt.clock.now()
+            until = now + (outcome.seconds or 0)
+            await self.rt.ledger.run(_flood_wait(cycle.cid, self.sid, until, now))
+            self.wait_until = max(self.wait_until, until)
+            self.cooling = True
+            _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s)", self.sid, outcome.seconds,
+                 outcome.error)
+            return True
+        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+            await self._retire(outcome)
+            return False
+        if kind is OutcomeKind.POST_INVALID and resolving and group is not None:
+            self.queue.popleft()
+            await self.rt.ledger.result(cycle.result(group, self.sid, "failed", error=outcome.error))
+            cycle.report.count("failed")
+            await cycle.stop_campaign("post_invalid", EventKind.POST_INVALID, error=outcome.error,
+                                      link=cycle.customer.post_link)
+            return False
+        # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
+        # session in this cycle.
+        _log(cycle.cid, logging.WARNING, "session %d unusable this cycle: %s", self.sid, outcome.error)
+        await cycle.leave(list(self.queue), self.sid, "skipped", outcome.error)
+        self.queue.clear()
+        return False
+
+    async def _retire(self, outcome: Outcome) -> None:
+        """Dead or limited: the pool retires the session (and finds a replacement for the next cycle);
+        this session's remaining groups are skipped for this cycle, never handed to another session."""
+        cycle, rt = self.cycle, self.rt
+        rest = list(self.queue)
+        self.queue.clear()
+        await cycle.leave(rest, self.sid, "skipped", outcome.error)
+        # Closed before the pool moves its file to banned/ or limited/.
+        await rt.accounts.close(self.sid)
+        self.account = None
+        now = rt.clock.now()
+        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
+        try:
+            replacement = await rt.supply.retire(self.sid, state, outcome.error, now)
+        except AdbotError as exc:
+            replacement = None
+            logger.warning("retiring session %d failed: %s", self.sid, exc.user_message)
+        rt.notify()
+        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid,
+             "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited", outcome.error,
+             replacement if replacement is not None else "none")
+
+    async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:
+        """The group refused the post or cannot be addressed (also ``engine.send``'s GROUP_FAILED and
+        UNKNOWN): 'failed', and the group is paused after ``group_failure_limit`` in a row."""
+        cycle = self.cycle
+        now = self.rt.clock.now()
+        paused = await self.rt.ledger.result(
+            cycle.result(group, self.sid, "failed", error=outcome.error, attempts=attempts),
+            then=_record_group_failure(cycle.cid, group, outcome.error, self.rt.config.group_failure_limit, now),
+        )
+        cycle.report.count("failed")
+        _log(cycle.cid, logging.WARNING, "post to %s failed: %s", group.ref, outcome.error)
+        if outcome.stale_peer and self.account is not None:
+            # The cached id/access hash may be outdated: resolve the group afresh next time.
+            await self.rt.accounts.forget_peer(self.account, split_ref(group.ref)[0])
+        if paused:
+            self.rt.notify()
+            _log(cycle.cid, logging.WARNING, "group %s paused after %d failures in a row (%s)", group.ref,
+                 self.rt.config.group_failure_limit, outcome.error)
+
+
+def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> Op:
+    """A flood wait before any send (connect, resolve): the session's wait and the customer's count of
+    flood waits, in one transaction."""
+
+    async def op(conn: Connection) -> None:
+        await session_rows.record_cooldown(conn, session_id, until, now)
+        await ledger_rows.count_flood_wait(conn, customer_id)
+
+    return op
+
+
+def _record_group_failure(customer_id: int, group: Group, error: str, limit: int, now: float) -> Op:
+    async def op(conn: Connection) -> bool:
+        reason = f"{limit} failures in a row, last: {error}"
+        paused = await groups.record_failure(conn, group.id, error, limit, reason, now)
+        if paused:
+            await events.add(conn, customer_id, EventKind.GROUP_PAUSED, now, group=group.ref, reason=reason,
+                             error=error)
+        return paused
+
+    return op
