@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from core.errors import ConfigError
+from core.texts import config as texts
 
 DEFAULT_CONFIG = Path("config.toml")
 ENV_CONFIG = "ADBOT_CONFIG"
@@ -74,7 +75,7 @@ class EngineSettings(_Section):
     @model_validator(mode="after")
     def _bounds(self) -> EngineSettings:
         if self.max_cycle_interval < self.min_cycle_interval:
-            raise ValueError("max_cycle_interval must be >= min_cycle_interval")
+            raise ValueError(texts.INTERVAL_BOUNDS)
         return self
 
 
@@ -95,7 +96,7 @@ class Settings(_Section):
 
     def require_token(self) -> None:
         if not self.bot.token.get_secret_value().strip():
-            raise ConfigError("config error: bot.token: missing (set it in the config or ADBOT_BOT__TOKEN)")
+            raise ConfigError(texts.config_error("bot.token", texts.TOKEN_MISSING))
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked."""
@@ -130,7 +131,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
         section, _, key = name[len(ENV_PREFIX) :].partition("__")
         target = data.setdefault(section.lower(), {})
         if not isinstance(target, dict):
-            raise ConfigError(f"config error: {section.lower()}: must be a table")
+            raise ConfigError(texts.config_error(section.lower(), texts.NOT_A_TABLE))
         target[key.lower()] = _parse_env_value(raw)
 
 
@@ -139,9 +140,9 @@ def _describe(exc: ValidationError) -> str:
     key = ".".join(str(p) for p in err["loc"]) or "config"
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-    return f"config error: {key}: {msg}{more}"
+        msg = texts.UNKNOWN_KEY
+    more = texts.more_problems(len(exc.errors()) - 1) if len(exc.errors()) > 1 else ""
+    return texts.config_error(key, msg + more)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
@@ -172,11 +173,11 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config error: {file}: file not found (copy config.example.toml)") from None
+        raise ConfigError(texts.config_error(str(file), texts.FILE_NOT_FOUND)) from None
     except OSError as exc:
-        raise ConfigError(f"config error: {file}: cannot read ({exc.strerror})") from None
+        raise ConfigError(texts.config_error(str(file), texts.cannot_read(str(exc.strerror)))) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config error: {file}: not valid TOML ({exc})") from None
+        raise ConfigError(texts.config_error(str(file), texts.not_toml(str(exc)))) from None
     return settings_from_dict(data, file.resolve().parent, env)

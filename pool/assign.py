@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
 from core.states import EventKind
+from core.texts import errors as texts
 from pool.layout import UNUSED, folder_for
 from pool.moves import FileMoves, pool_tx
 from storage import customers, events
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 async def _require_customer(conn: Connection, customer_id: int) -> customers.Customer:
     customer = await customers.get(conn, customer_id)
     if customer is None:
-        raise NotFound(f"There is no customer with id {customer_id}.")
+        raise NotFound(texts.no_customer(customer_id))
     return customer
 
 
@@ -49,11 +50,7 @@ async def take(conn: Connection, moves: FileMoves, customer_id: int, n: int, now
         pair = await pair_rows.least_used_with_room(conn)
         if pair is None:
             total = len(await pair_rows.list_all(conn))
-            raise NoPairCapacity(
-                "No API pair has room for another session"
-                + (f" (all {total} pair(s) are full)" if total else " (no API pair is configured)")
-                + ": add an API pair with 'adbot pairs add'."
-            )
+            raise NoPairCapacity(texts.no_pair_room(total))
         await session_rows.set_pair(conn, claimed.id, pair.id)
         touched.add(pair.id)
     for pair_id in sorted(touched):

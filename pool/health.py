@@ -18,6 +18,7 @@ from typing import Literal
 from core.errors import PoolError
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import AccountFactory, Classifier
+from core.texts import admin as texts
 from pool import lifecycle
 from storage import sessions as session_rows
 from storage.db import Database
@@ -50,7 +51,7 @@ async def _check_one(
     async with db.read() as conn:
         current = await session_rows.get(conn, row.id)
     if current is None or current.state != row.state:
-        return CheckResult(row.id, row.state, "error", "state changed before the check")  # e.g. just assigned
+        return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
     try:
         creds = await lifecycle.credentials(db, sessions_dir, row.id)
     except PoolError as exc:  # file missing, no API pair to connect with

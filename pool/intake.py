@@ -26,6 +26,7 @@ from pathlib import Path
 
 from core.errors import InvalidUpload
 from core.private_files import write_private_file
+from core.texts import intake as texts
 from pool.archive import expand_zip
 from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
 from pool.names import display_name, kind_of, stem_of
@@ -100,13 +101,13 @@ async def _store(
 
 async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
     if not stem:
-        raise InvalidUpload("the sidecar's name has no stem to match a session file with")
+        raise InvalidUpload(texts.SIDECAR_NO_STEM)
     async with db.tx() as conn:
         rows = [r for r in await session_rows.list_by_source(conn, stem) if r.state != "dead"]
         if not rows:
-            raise InvalidUpload(f"no session named {stem}.session in this upload or in the pool")
+            raise InvalidUpload(texts.no_session_named(stem))
         if len(rows) > 1:
-            raise InvalidUpload(f"{len(rows)} pool sessions came from files named {stem}.session; cannot tell which")
+            raise InvalidUpload(texts.several_sessions_named(len(rows), stem))
         await session_rows.set_own_app(
             conn,
             rows[0].id,
@@ -145,14 +146,14 @@ class _Batch:
         elif kind == "sidecar":
             self.sidecars[stem_of(name)].append(_Item(self.slot(), shown, stem_of(name), data))
         else:
-            self.reject(shown, "unsupported file type: send .session files, .json sidecars or a .zip of them")
+            self.reject(shown, texts.UNSUPPORTED_TYPE)
 
 
 async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
     for name, data in files:
         shown = display_name(name)
         if len(data) > max_bytes:
-            batch.reject(shown, f"the file is too large ({len(data)} bytes; the limit is {max_bytes})")
+            batch.reject(shown, texts.file_too_large(len(data), max_bytes))
         elif kind_of(name) == "zip":
             try:
                 members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
@@ -160,7 +161,7 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
                 batch.reject(shown, exc.reason)
                 continue
             if not members:
-                batch.reject(shown, "the archive holds no files")
+                batch.reject(shown, texts.ARCHIVE_EMPTY)
             for member in members:
                 batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
         else:
@@ -177,7 +178,7 @@ async def _import_session(
             sidecar = parse_sidecar(side.data)
         except InvalidUpload as exc:
             batch.reject(side.shown, exc.reason, side.slot)
-            batch.reject(item.shown, f"its sidecar {side.shown} was rejected: {exc.reason}", item.slot)
+            batch.reject(item.shown, texts.sidecar_rejected(side.shown, exc.reason), item.slot)
             return
     try:
         info = await asyncio.to_thread(validate_session, item.data)
@@ -185,12 +186,12 @@ async def _import_session(
     except InvalidUpload as exc:
         batch.reject(item.shown, exc.reason, item.slot)
         if side:
-            batch.reject(side.shown, f"its session {item.shown} was rejected", side.slot)
+            batch.reject(side.shown, texts.session_rejected(item.shown), side.slot)
         return
     except _Duplicate as dup:
-        batch.reject(item.shown, f"duplicate: this session is already in the pool as #{dup.session_id}", item.slot)
+        batch.reject(item.shown, texts.duplicate(dup.session_id), item.slot)
         if side:
-            batch.reject(side.shown, f"its session {item.shown} is a duplicate", side.slot)
+            batch.reject(side.shown, texts.session_duplicate(item.shown), side.slot)
         return
     batch.accept(item, session_id)
     if side:
@@ -207,7 +208,7 @@ async def import_files(
     for stem, items in batch.sessions.items():
         sidecar_items = batch.sidecars.pop(stem, [])
         if len(sidecar_items) > 1 or (sidecar_items and len(items) > 1):
-            why = f"ambiguous: {len(items)} session file(s) and {len(sidecar_items)} sidecar(s) are named {stem}"
+            why = texts.files_ambiguous(len(items), len(sidecar_items), stem)
             for item in items + sidecar_items:
                 batch.reject(item.shown, why, item.slot)
             continue
@@ -217,7 +218,7 @@ async def import_files(
         for side in sidecar_items:
             try:
                 if len(sidecar_items) > 1:
-                    raise InvalidUpload(f"ambiguous: {len(sidecar_items)} sidecars are named {stem}")
+                    raise InvalidUpload(texts.sidecars_ambiguous(len(sidecar_items), stem))
                 session_id = await _attach(db, parse_sidecar(side.data), stem)
             except InvalidUpload as exc:
                 batch.reject(side.shown, exc.reason, side.slot)

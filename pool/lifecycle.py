@@ -18,6 +18,7 @@ from pathlib import Path
 from core.errors import NoPairCapacity, NotFound
 from core.ports import Retirement, SessionCredentials
 from core.states import EventKind
+from core.texts import errors as texts
 from pool.assign import notify_if_low, take_one_or_none
 from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 async def _require(conn: Connection, session_id: int) -> SessionRow:
     row = await session_rows.get(conn, session_id)
     if row is None:
-        raise NotFound(f"There is no session #{session_id}.")
+        raise NotFound(texts.no_session(session_id))
     return row
 
 
@@ -142,11 +143,11 @@ async def credentials(db: Database, sessions_dir: Path, session_id: int) -> Sess
             if pair is None:
                 pair = await pair_rows.least_used(conn)
             if pair is None:
-                raise NoPairCapacity("No API pair is configured: add one with 'adbot pairs add'.")
+                raise NoPairCapacity(texts.NO_PAIR_CONFIGURED)
             api_id, api_hash = pair.api_id, pair.api_hash
     path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
     if not path.is_file():
-        raise NotFound(f"The file of session #{session_id} is missing from {row.folder}/.")
+        raise NotFound(texts.session_file_missing(session_id, row.folder))
     return SessionCredentials(
         session_id=row.id, path=path, api_id=api_id, api_hash=api_hash, device=dict(row.device)
     )

@@ -6,6 +6,7 @@ import logging
 import re
 
 from core.errors import InputError, NotFound, PairInUse
+from core.texts import admin as texts
 from storage import pairs as pair_rows
 from storage.db import Database
 from storage.pairs import ApiPair
@@ -20,14 +21,14 @@ def parse_api_id(value: str | int) -> int:
     text = str(value).strip()
     # isascii: str.isdigit() also passes "²" and other digits int() refuses; 10 digits bound int()'s work.
     if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) < 2**31:
-        raise InputError("The API id must be a positive whole number, as shown on my.telegram.org.")
+        raise InputError(texts.API_ID_INVALID)
     return int(text)
 
 
 def parse_api_hash(value: str) -> str:
     text = value.strip()
     if not _HASH_RE.fullmatch(text):
-        raise InputError("The API hash must be exactly 32 hexadecimal characters (0-9, a-f).")
+        raise InputError(texts.API_HASH_INVALID)
     return text.lower()
 
 
@@ -35,7 +36,7 @@ async def add_pair(db: Database, api_id: str | int, api_hash: str, *, capacity: 
     checked_id, checked_hash = parse_api_id(api_id), parse_api_hash(api_hash)
     async with db.tx() as conn:  # BEGIN IMMEDIATE: nobody adds the same id between the look and the insert
         if await pair_rows.get_by_api_id(conn, checked_id) is not None:
-            raise InputError(f"The API id {checked_id} is already in the pool.")
+            raise InputError(texts.api_id_exists(checked_id))
         pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
     logger.info("API pair %d added (capacity %d)", checked_id, capacity)
     return pair
@@ -51,12 +52,9 @@ async def remove_pair(db: Database, api_id: str | int) -> None:
     async with db.tx() as conn:
         pair = await pair_rows.get_by_api_id(conn, checked_id)
         if pair is None:
-            raise NotFound(f"There is no API pair with id {checked_id}.")
+            raise NotFound(texts.no_pair(checked_id))
         if pair.used:
-            raise PairInUse(
-                f"The API pair {checked_id} is used by {pair.used} session(s); it can be removed once they"
-                " leave their customers."
-            )
+            raise PairInUse(texts.pair_in_use(checked_id, pair.used))
         await pair_rows.remove(conn, pair.id)
     logger.info("API pair %d removed", checked_id)
 

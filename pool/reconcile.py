@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.private_files import DIR_MODE, FILE_MODE
+from core.texts import admin as texts
 from pool.layout import check_folder, ensure_layout, owner_of_side_file
 from pool.moves import move_file, move_side_files
 from storage import sessions as session_rows
@@ -37,11 +38,10 @@ class ReconcileReport:
         return not (self.moved or self.unknown or self.missing or self.conflicts)
 
     def lines(self) -> list[str]:
-        out = [f"moved {name}: {src}/ -> {dst}/" for name, src, dst in self.moved]
-        out += [f"unknown file (left in place): {path}" for path in self.unknown]
-        out += [f"session #{sid}: file missing from {where}" for sid, where in self.missing]
-        out += [f"session #{sid}: file found in several places, left alone: {', '.join(p)}"
-                for sid, p in self.conflicts]
+        out = [texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
+        out += [texts.folder_unknown_file(path) for path in self.unknown]
+        out += [texts.folder_file_missing(sid, where) for sid, where in self.missing]
+        out += [texts.folder_conflict(sid, paths) for sid, paths in self.conflicts]
         return out
 
 
@@ -103,7 +103,7 @@ async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
             _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, []))
             for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
                 if move_side_files(sessions_dir, file_name, folder, want):
-                    report.moved.append((f"{file_name} (side files)", folder, want))
+                    report.moved.append((texts.side_files(file_name), folder, want))
         for name, folders in sorted(mains.items()):
             report.unknown += [f"{f}/{name}" if f != "." else name for f in folders]
         for entries in sides.values():

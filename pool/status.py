@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.texts import admin as texts
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database
@@ -37,23 +38,4 @@ async def pool_status(db: Database) -> dict[str, Any]:
 
 def format_status(status: dict[str, Any]) -> str:
     """Plain text (no markup) for a terminal or a chat message."""
-    s = status["sessions"]
-    lines = [
-        f"Sessions: {status['total']} total, {s['unused']} free, {s['assigned']} assigned,"
-        f" {s['cooling']} cooling, {s['limited']} limited, {s['dead']} dead",
-    ]
-    if status["pairs"]:
-        lines.append(f"API pairs ({status['pair_slots_free']} free slot(s)):")
-        lines += [
-            f"  {p['api_id']}: {p['used']}/{p['capacity']}" + (" (full)" if p["full"] else "")
-            for p in status["pairs"]
-        ]
-    else:
-        lines.append("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')")
-    if status["customers"]:
-        lines.append("Customers:")
-        lines += [
-            f"  {c['customer_id']}: {c['total']} session(s)" + (f", {c['cooling']} cooling" if c["cooling"] else "")
-            for c in status["customers"]
-        ]
-    return "\n".join(lines)
+    return texts.pool_status_plain(status)

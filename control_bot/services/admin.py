@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.errors import InputError, NotFound
 from core.links import parse_group_refs
 from core.states import EventKind
+from core.texts import admin as texts
+from core.texts import intake as intake_texts
+from core.texts.outcomes import STOP_REASON_REVOKED
 from pool import assign, intake
 from pool.intake import IntakeResult
 from pool.names import display_name
@@ -36,7 +39,7 @@ MIN_DAYS, MAX_DAYS = 1, 3650
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the official Bot API server refuses bigger downloads
 HOUR = 3600.0
 DAY = 86_400.0
-REVOKE_REASON = "plan revoked by an admin"
+REVOKE_REASON = STOP_REASON_REVOKED
 
 
 # --- parsing ---------------------------------------------------------------------------------------
@@ -49,36 +52,36 @@ def _shown(raw: str) -> str:
 
 def _check_range(value: int, what: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not low <= value <= high:
-        raise InputError(f"{what} must be from {low} to {high}, not {value}.")
+        raise InputError(texts.out_of_range(what, low, high, value))
 
 
 def parse_int(raw: str, what: str, low: int, high: int) -> int:
     """A whole number within [low, high], or InputError naming ``what`` and the accepted range."""
     text = raw.strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 20:
-        raise InputError(f"{what} must be a whole number from {low} to {high}, not “{_shown(raw)}”.")
+        raise InputError(texts.not_a_whole_number(what, low, high, _shown(raw)))
     value = int(text)
     _check_range(value, what, low, high)
     return value
 
 
 def parse_user_id(raw: str) -> int:
-    return parse_int(raw, "The user id", 1, MAX_USER_ID)
+    return parse_int(raw, texts.USER_ID, 1, MAX_USER_ID)
 
 
 def parse_sessions(raw: str) -> int:
-    return parse_int(raw, "The number of sessions", MIN_SESSIONS, MAX_SESSIONS)
+    return parse_int(raw, texts.SESSIONS_COUNT, MIN_SESSIONS, MAX_SESSIONS)
 
 
 def parse_days(raw: str) -> int:
-    return parse_int(raw, "The number of days", MIN_DAYS, MAX_DAYS)
+    return parse_int(raw, texts.DAYS_COUNT, MIN_DAYS, MAX_DAYS)
 
 
 def split_args(raw: str | None, count: int, usage: str) -> list[str]:
     """Exactly ``count`` whitespace-separated arguments, else InputError with the usage line."""
     parts = (raw or "").split()
     if len(parts) != count:
-        raise InputError(f"Usage: {usage}")
+        raise InputError(texts.usage(usage))
     return parts
 
 
@@ -97,9 +100,9 @@ async def grant_plan(
 ) -> GrantResult:
     """Create a customer or extend their plan (``days`` added to what is left); the customer is told
     through the outbox (PLAN_GRANTED), in the same transaction."""
-    _check_range(user_id, "The user id", 1, MAX_USER_ID)
-    _check_range(sessions, "The number of sessions", MIN_SESSIONS, MAX_SESSIONS)
-    _check_range(days, "The number of days", MIN_DAYS, MAX_DAYS)
+    _check_range(user_id, texts.USER_ID, 1, MAX_USER_ID)
+    _check_range(sessions, texts.SESSIONS_COUNT, MIN_SESSIONS, MAX_SESSIONS)
+    _check_range(days, texts.DAYS_COUNT, MIN_DAYS, MAX_DAYS)
     async with db.tx() as conn:
         created = await customers.get(conn, user_id) is None
         customer = await customers.grant(conn, user_id, sessions, days, now, default_interval)
@@ -139,11 +142,11 @@ async def revoke_plan(
 ) -> RevokeResult:
     """End the plan now: stop the campaign (through the engine when it runs in this process, so
     in-flight sends finish), return the customer's healthy sessions to the pool, tell the customer."""
-    _check_range(user_id, "The user id", 1, MAX_USER_ID)
+    _check_range(user_id, texts.USER_ID, 1, MAX_USER_ID)
     async with db.read() as conn:
         customer = await customers.get(conn, user_id)
     if customer is None:
-        raise NotFound(f"There is no customer with id {user_id}: nothing was changed.")
+        raise NotFound(texts.no_customer_unchanged(user_id))
     if engine is not None and customer.status == "running":
         # Wait for a running cycle: its sessions must be closed before they go back to the pool.
         await engine.stop_campaign(user_id, REVOKE_REASON, wait=True)
@@ -262,12 +265,9 @@ def refuse_before_download(size: int | None, max_bytes: int) -> str | None:
     if size is None:
         return None
     if size > BOT_API_DOWNLOAD_LIMIT:
-        return (
-            f"the file is too large for a bot to download ({size} bytes; Telegram's limit is"
-            f" {BOT_API_DOWNLOAD_LIMIT // (1024 * 1024)} MB): split it or use 'adbot pool import'"
-        )
+        return intake_texts.too_large_for_bot(size, BOT_API_DOWNLOAD_LIMIT // (1024 * 1024))
     if size > max_bytes:
-        return f"the file is too large ({size} bytes; the limit is {max_bytes})"
+        return intake_texts.file_too_large(size, max_bytes)
     return None
 
 

@@ -4,10 +4,13 @@ One module per audience or subject; each text is a module-level constant or a sm
 the values it interpolates, so a translation replaces these modules and nothing else:
 
 * ``customer``: what a customer reads in the bot (menus, questions, answers, refusals);
-* ``admin``: the admin panel, commands and reports;
+* ``admin``: the admin panel, commands and reports, refused admin input (API pairs, plans), and the
+  plain-text reports of the command line and start-up (pool status, session folder findings);
 * ``events``: the notifications of ``core.states.EventKind`` (to the customer, or to the admins);
-* ``errors``: the wording of domain errors raised below the bot (links, pool, storage, failures);
+* ``errors``: the wording of domain errors raised below the bot and shared by its layers (links,
+  pool, storage, failures);
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
+* ``config``: what a configuration problem says (``core.errors.ConfigError``);
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
 * ``fmt``: formatting helpers (escaping, times, durations);
 * ``split``: counting and splitting in Telegram's unit (UTF-16 code units).

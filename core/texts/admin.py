@@ -1,8 +1,10 @@
 """What an admin reads: the admin commands and panel, and the reports behind them.
 
-HTML; usage lines are plain text (they become ``InputError.user_message``, which the error handler
-escapes). The reports read the services' results through the small read-only shapes below, so the texts
-stay in the bottom layer: any object with those attributes will do (the services' dataclasses do).
+HTML, except where a section says plain text: usage lines and refused input (they become
+``InputError`` / ``NotFound`` / ``PairInUse.user_message``, which the error handler escapes, and the
+CLI prints), and the command line's and start-up's reports. The reports read the services' results
+through the small read-only shapes below, so the texts stay in the bottom layer: any object with those
+attributes will do (the services' dataclasses do).
 """
 
 from __future__ import annotations
@@ -204,6 +206,51 @@ USAGE_REVOKE = "Usage: /revoke <user_id>"
 USAGE_ADD_DEFAULT_GROUPS = "Usage: /adddefaultgroups followed by the groups (@name, t.me links or -100 ids)"
 
 
+def usage(line: str) -> str:
+    """A command given the wrong number of arguments; ``line``: how to call it."""
+    return f"Usage: {line}"
+
+
+# --- refused admin input (plain text: InputError / NotFound / PairInUse.user_message) -----------------
+
+# What a number is, completing "... must be a whole number from 1 to 100".
+USER_ID = "The user id"
+SESSIONS_COUNT = "The number of sessions"
+DAYS_COUNT = "The number of days"
+
+
+def out_of_range(what: str, low: int, high: int, value: int) -> str:
+    return f"{what} must be from {low} to {high}, not {value}."
+
+
+def not_a_whole_number(what: str, low: int, high: int, shown: str) -> str:
+    """``shown``: the input as typed, shortened."""
+    return f"{what} must be a whole number from {low} to {high}, not “{shown}”."
+
+
+def no_customer_unchanged(user_id: int) -> str:
+    return f"There is no customer with id {user_id}: nothing was changed."
+
+
+API_ID_INVALID = "The API id must be a positive whole number, as shown on my.telegram.org."
+API_HASH_INVALID = "The API hash must be exactly 32 hexadecimal characters (0-9, a-f)."
+
+
+def api_id_exists(api_id: int) -> str:
+    return f"The API id {api_id} is already in the pool."
+
+
+def no_pair(api_id: int) -> str:
+    return f"There is no API pair with id {api_id}."
+
+
+def pair_in_use(api_id: int, sessions: int) -> str:
+    return (
+        f"The API pair {api_id} is used by {sessions} session(s); it can be removed once they"
+        " leave their customers."
+    )
+
+
 def admin_panel() -> str:
     return (
         "🛠 <b>Admin panel</b>\n\n"
@@ -373,6 +420,9 @@ def health(report: Health) -> str:
     return "\n".join(lines)
 
 
+CHECK_STATE_CHANGED = "state changed before the check"
+"""A session check's detail: the session was assigned (or retired) while the check waited."""
+
 CHECK_SESSIONS_STARTED = "🔍 Checking the idle and quarantined sessions: this can take a moment…"
 
 CHECK_LABELS = {
@@ -410,3 +460,54 @@ def upload_summary(report: Upload) -> str:
     lines.append(f"Free sessions in the pool now: {report.free_after}")
     return "\n".join(lines)
 
+
+
+# --- the command line and start-up reports (plain text, no markup) ------------------------------------
+
+
+def pool_status_plain(status: Mapping[str, Any]) -> str:
+    """``adbot pool status``: the same data as ``pool_status``, for a terminal."""
+    s = status["sessions"]
+    lines = [
+        f"Sessions: {status['total']} total, {s['unused']} free, {s['assigned']} assigned,"
+        f" {s['cooling']} cooling, {s['limited']} limited, {s['dead']} dead",
+    ]
+    if status["pairs"]:
+        lines.append(f"API pairs ({status['pair_slots_free']} free slot(s)):")
+        lines += [
+            f"  {p['api_id']}: {p['used']}/{p['capacity']}" + (" (full)" if p["full"] else "")
+            for p in status["pairs"]
+        ]
+    else:
+        lines.append("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')")
+    if status["customers"]:
+        lines.append("Customers:")
+        lines += [
+            f"  {c['customer_id']}: {c['total']} session(s)" + (f", {c['cooling']} cooling" if c["cooling"] else "")
+            for c in status["customers"]
+        ]
+    return "\n".join(lines)
+
+
+# The findings of the start-up check of the session folders (``pool.reconcile``), one line each.
+
+
+def side_files(file_name: str) -> str:
+    """What moved when only a session's SQLite side files (journal, WAL) were out of place."""
+    return f"{file_name} (side files)"
+
+
+def folder_moved(name: str, src: str, dst: str) -> str:
+    return f"moved {name}: {src}/ -> {dst}/"
+
+
+def folder_unknown_file(path: str) -> str:
+    return f"unknown file (left in place): {path}"
+
+
+def folder_file_missing(session_id: int, folder: str) -> str:
+    return f"session #{session_id}: file missing from {folder}"
+
+
+def folder_conflict(session_id: int, paths: Sequence[str]) -> str:
+    return f"session #{session_id}: file found in several places, left alone: {', '.join(paths)}"

@@ -21,6 +21,29 @@ def not_enough_sessions(wanted: int, free: int) -> str:
     return f"{wanted} session(s) needed but only {free} free in the pool"
 
 
+NO_PAIR_CONFIGURED = "No API pair is configured: add one with 'adbot pairs add'."
+"""``NoPairCapacity``: a session without a pair of its own has none to borrow (a health check)."""
+
+
+def no_pair_room(pairs: int) -> str:
+    """``NoPairCapacity`` when sessions are handed out; ``pairs``: how many API pairs exist (all full)."""
+    why = f" (all {pairs} pair(s) are full)" if pairs else " (no API pair is configured)"
+    return f"No API pair has room for another session{why}: add an API pair with 'adbot pairs add'."
+
+
+def no_session(session_id: int) -> str:
+    return f"There is no session #{session_id}."
+
+
+def session_file_missing(session_id: int, folder: str) -> str:
+    """``folder``: the pool folder the session's row names (``unused``, ``limited``, ...)."""
+    return f"The file of session #{session_id} is missing from {folder}/."
+
+
+def no_customer(customer_id: int) -> str:
+    return f"There is no customer with id {customer_id}."
+
+
 # --- post links and group references (core.links) ------------------------------------------------------
 
 POST_EXAMPLE = "https://t.me/name/123"

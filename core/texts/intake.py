@@ -12,6 +12,63 @@ UNNAMED = "(unnamed)"
 """The name shown for a document sent without a file name."""
 DOWNLOAD_FAILED = "Telegram did not let me download it; send it again"
 
+
+def file_too_large(size: int, limit: int) -> str:
+    """Bigger than ``[pool] max_upload_bytes`` (``limit``): refused before it is read."""
+    return f"the file is too large ({size} bytes; the limit is {limit})"
+
+
+def too_large_for_bot(size: int, limit_mb: int) -> str:
+    """Bigger than a bot may download from Telegram (``limit_mb``), whatever the configured limit."""
+    return (
+        f"the file is too large for a bot to download ({size} bytes; Telegram's limit is"
+        f" {limit_mb} MB): split it or use 'adbot pool import'"
+    )
+
+
+# --- a batch of files (pool.intake) --------------------------------------------------------------------
+# ``shown``: a file's name, sanitised for display; ``stem``: its name without the extension.
+
+UNSUPPORTED_TYPE = "unsupported file type: send .session files, .json sidecars or a .zip of them"
+ARCHIVE_EMPTY = "the archive holds no files"
+SIDECAR_NO_STEM = "the sidecar's name has no stem to match a session file with"
+
+
+def duplicate(session_id: int) -> str:
+    return f"duplicate: this session is already in the pool as #{session_id}"
+
+
+def sidecar_rejected(shown: str, reason: str) -> str:
+    """A session file refused because its sidecar was; ``reason``: why the sidecar was."""
+    return f"its sidecar {shown} was rejected: {reason}"
+
+
+def session_rejected(shown: str) -> str:
+    """A sidecar refused because its session file was."""
+    return f"its session {shown} was rejected"
+
+
+def session_duplicate(shown: str) -> str:
+    """A sidecar refused because its session file is already in the pool."""
+    return f"its session {shown} is a duplicate"
+
+
+def files_ambiguous(sessions: int, sidecars: int, stem: str) -> str:
+    return f"ambiguous: {sessions} session file(s) and {sidecars} sidecar(s) are named {stem}"
+
+
+def sidecars_ambiguous(sidecars: int, stem: str) -> str:
+    return f"ambiguous: {sidecars} sidecars are named {stem}"
+
+
+def no_session_named(stem: str) -> str:
+    """A sidecar sent alone, and no session (in the batch or the pool) came from a file of its name."""
+    return f"no session named {stem}.session in this upload or in the pool"
+
+
+def several_sessions_named(count: int, stem: str) -> str:
+    return f"{count} pool sessions came from files named {stem}.session; cannot tell which"
+
 # --- session files (storage.sessionfile) ---------------------------------------------------------------
 
 NOT_SQLITE = "not a Telethon session: the file is not an SQLite database"

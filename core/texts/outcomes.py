@@ -23,6 +23,8 @@ OUTCOME_TEXTS: dict[OutcomeKind, str] = {
 
 STOP_REASON_CUSTOMER = "by_customer"
 """The stop reason stored when the customer stops the campaign (a key, not wording)."""
+STOP_REASON_REVOKED = "plan revoked by an admin"
+"""The stop reason stored when an admin ends a plan: stored as words, and shown as stored."""
 
 # Machine reasons the engine and services store, said in words; a reason that names an outcome kind
 # (the engine stops a campaign with ``post_invalid``) is said as that outcome. Anything else is shown

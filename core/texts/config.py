@@ -1,0 +1,33 @@
+"""What a configuration problem says (``core.config``): one line naming the key, plain text.
+
+An operator reads it on the terminal (``adbot`` commands, the bot's start-up); ``ConfigError`` carries it.
+"""
+
+from __future__ import annotations
+
+UNKNOWN_KEY = "unknown key"
+TOKEN_MISSING = "missing (set it in the config or ADBOT_BOT__TOKEN)"  # noqa: S105 - wording, not a secret
+NOT_A_TABLE = "must be a table"
+FILE_NOT_FOUND = "file not found (copy config.example.toml)"
+INTERVAL_BOUNDS = "max_cycle_interval must be >= min_cycle_interval"
+"""Raised as a ``ValueError`` in the model: pydantic reports it as "Value error, <this>"."""
+
+
+def config_error(key: str, problem: str) -> str:
+    """``key``: ``section.key`` (or the file's path, or ``config``); ``problem``: what is wrong with it."""
+    return f"config error: {key}: {problem}"
+
+
+def more_problems(count: int) -> str:
+    """Appended to the first problem when the file has ``count`` more."""
+    return f" (and {count} more problem(s))"
+
+
+def cannot_read(reason: str) -> str:
+    """``reason``: the operating system's explanation (``strerror``)."""
+    return f"cannot read ({reason})"
+
+
+def not_toml(error: str) -> str:
+    """``error``: the TOML parser's message (line and column)."""
+    return f"not valid TOML ({error})"
