@@ -29,6 +29,7 @@ from core.config import EngineSettings
 from core.errors import NotFound, PoolError
 from core.ports import AccountFactory, SessionSupply
 from core.states import EventKind
+from core.texts import errors as error_texts
 from engine import cycle as cycles
 from engine import readiness
 from engine.accounts import Accounts
@@ -215,7 +216,7 @@ class Engine:
         async with self.db.read() as conn:
             customer = await customers.get(conn, customer_id)
             if customer is None:
-                raise NotFound(f"There is no customer with id {customer_id}.")
+                raise NotFound(error_texts.no_customer(customer_id))
             own_groups = await groups.list_for(conn, customer_id)
             running = customer.status == "running"
             held = len(await session_rows.list_for_owner(conn, customer_id)) if running else 0
