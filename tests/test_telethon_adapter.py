@@ -11,11 +11,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import telethon.client.users
 from telethon import TelegramClient, errors, functions, types
 from telethon._updates import messagebox
 from telethon.crypto import AuthKey
@@ -83,15 +81,8 @@ class Rig:
 
 
 @pytest.fixture
-def rig(monkeypatch: pytest.MonkeyPatch) -> Rig:
-    rig = Rig()
-
-    async def no_sleep(seconds: float) -> None:
-        rig.sleeps.append(seconds)
-
-    # telethon/client/users.py uses asyncio only for these sleeps (flood waits, 500 retries): record them.
-    monkeypatch.setattr(telethon.client.users, "asyncio", SimpleNamespace(sleep=no_sleep))
-    return rig
+def rig(telethon_sleeps: list[float]) -> Rig:
+    return Rig(sleeps=telethon_sleeps)
 
 
 @pytest.fixture
