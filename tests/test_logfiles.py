@@ -78,7 +78,7 @@ def test_customer_files_survive_a_small_lru_and_a_change_of_day(tmp_path: Path) 
             record = logging.LogRecord("engine.test", logging.INFO, __file__, 1, "line %d", (i,), None)
             record.created, record.customer_id = created, customer
             handler.handle(record)
-        assert len(handler._files) == 2  # the LRU held its size
+        assert handler.open_files == 2  # the LRU held its size
     finally:
         handler.close()
     first = customer_log_path(tmp_path, 10, "2023-11-14").read_text().splitlines()
