@@ -15,6 +15,15 @@ from sandbox.botapi import BotApiEmulator
 from storage.db import Database
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When a selected test forks the bot (marked ``process(fork_server=True)``), start the fork server
+    now: it imports the bot in the background while the other tests run. ``-m "not process"`` starts none."""
+    if any(mark.kwargs.get("fork_server") for item in session.items for mark in item.iter_markers("process")):
+        from tests.process_harness import warm_up
+
+        warm_up()
+
+
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "data" / "adbot.sqlite3")

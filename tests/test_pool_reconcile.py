@@ -87,6 +87,7 @@ async def test_crash_between_move_and_commit_then_reconcile(
     await assert_pool_consistent(db, sdir)
 
 
+@pytest.mark.process
 async def test_real_process_crash_then_reconcile(tmp_path: Path, sdir: Path) -> None:
     path = tmp_path / "crash.sqlite3"
     db = await Database.open(path)

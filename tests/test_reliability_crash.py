@@ -38,10 +38,9 @@ from tests.process_harness import (
     query,
     read_deliveries,
     seed,
-    warm_up,
 )
 
-warm_up()
+pytestmark = pytest.mark.process(fork_server=True)  # conftest starts the fork server early for these
 
 KILLS = int(os.environ.get("ADBOT_CRASH_KILLS", "15"))
 SEED = int(os.environ.get("ADBOT_CRASH_SEED", str(random.SystemRandom().randrange(1 << 32))))

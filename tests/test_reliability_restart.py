@@ -38,10 +38,9 @@ from tests.process_harness import (
     query,
     read_deliveries,
     seed,
-    warm_up,
 )
 
-warm_up()
+pytestmark = pytest.mark.process(fork_server=True)  # conftest starts the fork server early for these
 
 ALICE = 1001
 BOB = 1002
