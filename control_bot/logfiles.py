@@ -113,6 +113,11 @@ class CustomerFileHandler(logging.Handler):
         )
         self.formatter.converter = time.gmtime  # type: ignore[union-attr]
 
+    @property
+    def open_files(self) -> int:
+        """How many customer files are open now (at most ``max_open``)."""
+        return len(self._files)
+
     def _file(self, customer: int, day: int) -> IO[str]:
         key = (customer, day)
         handle = self._files.get(key)

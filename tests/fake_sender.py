@@ -12,6 +12,10 @@ The parts of ``MTProtoSender`` that ``TelegramClient`` touches (read in telethon
 returning False when already connected, ``disconnect()``, ``is_connected()``, ``send(request,
 ordered)`` returning a future, ``disconnected``, ``auth_key``, ``_transport_connected()`` and
 ``_keepalive_ping()``.
+
+``FakeSender.install`` is the one place that touches the client's private parts (``_sender``, and the
+``_updates_queue`` the real sender writes into): tests assert on what the fake saw go out (``requests``,
+``sent``) and on what it handed back (``queued_updates``), never on the client's private attributes.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class FakeSender:
         self.auth_key = auth_key
         self._updates_queue = updates_queue
         self.requests: list[Any] = []  # inner requests, in order, wrappers stripped
+        self.sent: list[Any] = []  # the same requests as they went out, in Telethon's wrappers
         self.connects = 0
         self.disconnects = 0
         self.pings = 0
@@ -111,6 +116,11 @@ class FakeSender:
 
     def of(self, request_type: type[Any]) -> list[Any]:
         return [r for r in self.requests if isinstance(r, request_type)]
+
+    @property
+    def queued_updates(self) -> int:
+        """Updates this sender handed to the client (from the answers' ``Updates``) that nobody took yet."""
+        return 0 if self._updates_queue is None else self._updates_queue.qsize()
 
     # --- the MTProtoSender surface TelegramClient uses ------------------------------------------
 
@@ -159,6 +169,7 @@ class FakeSender:
             raise ConnectionError("Cannot send requests while disconnected")
         bytes(request)  # the real sender serialises on send: a malformed request fails here too
         inner = unwrap(request)
+        self.sent.append(request)
         self.requests.append(inner)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         reply: Any = self._reply_for(inner)

@@ -22,8 +22,9 @@ Two ways to start the process:
   hundreds of pydantic models (about 10 s on a loaded 2-core machine), which would make a test that
   restarts the bot 20 times take minutes; a forked child is still its own process, with its own event
   loop, database connections and signal handlers, killed for real. The fork server itself is
-  started once per test session (``warm_up``, when pytest imports a test module that uses it, so it
-  imports the bot while earlier tests run) and exits with the session.
+  started once per test session (``warm_up``, which tests/conftest.py calls once the selected tests
+  include one marked ``process(fork_server=True)``, so it imports the bot while earlier tests run) and
+  exits with the session.
 
 Every process a runner started is killed (SIGKILL) and reaped when the runner closes.
 """
@@ -277,9 +278,9 @@ def _fork_context() -> ForkServerContext:
 
 
 def warm_up() -> None:
-    """Start the fork server now: it imports the bot in the background while other tests run (test
-    modules call this when pytest imports them). Never call it from this module's import: the fork
-    server imports this module too."""
+    """Start the fork server now: it imports the bot in the background while other tests run (the
+    conftest calls this after collection when a selected test will fork the bot). Never call it from
+    this module's import: the fork server imports this module too."""
     _fork_context()
     forkserver.ensure_running()
 

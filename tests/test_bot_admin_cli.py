@@ -17,18 +17,6 @@ from storage.db import Database
 CUSTOMER = 424242
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> str:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[bot]\ntoken = "123:abc"\nadmins = [1]\n\n'
-        '[paths]\ndata_dir = "data"\nsessions_dir = "sessions"\nlogs_dir = "logs"\n\n'
-        "[engine]\ncycle_interval = 600\n",
-        encoding="utf-8",
-    )
-    return str(path)
-
-
 def outbox(tmp_path: Path) -> list[events.Event]:
     async def read() -> list[events.Event]:
         db = await Database.open(tmp_path / "data" / "adbot.sqlite3")

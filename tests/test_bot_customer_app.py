@@ -9,14 +9,12 @@ import resource
 import signal
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from botkit import ADMIN_ID, TOKEN, bot_harness, make_settings
 
 from control_bot import app as app_module
-from control_bot.logfiles import preserved_logging
 from control_bot.services import campaign
 from core.errors import StorageBusy
 from core.texts import customer as t
@@ -24,12 +22,6 @@ from core.texts import errors as error_texts
 from sandbox.botuser import BotApiEmulator
 
 ALICE = 1001
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    with preserved_logging():
-        yield
 
 
 def test_run_serves_until_sigterm_and_returns_0(tmp_path: Path, restore_logging: None) -> None:

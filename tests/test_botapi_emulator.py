@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,8 +30,6 @@ from aiogram.utils.text_decorations import html_decoration
 
 from sandbox.botapi.html import HtmlParseError, parse_html
 from sandbox.botuser import BotApiEmulator, create_bot, running_bot
-
-TOKEN = "123456:TEST-sandbox-token"
 
 
 @dataclass
@@ -123,16 +120,6 @@ def build_dispatcher(seen: Seen) -> Dispatcher:
     dp = Dispatcher()
     dp.include_router(router)
     return dp
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username="adbot_test_bot")
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
 
 
 async def test_text_round_trip_html_button_and_callback_edit(emu: BotApiEmulator) -> None:
@@ -318,7 +305,7 @@ async def test_unknown_method_wrong_token_and_blocked_user(emu: BotApiEmulator) 
         with pytest.raises(TelegramUnauthorizedError, match="Unauthorized"):
             await intruder.get_me()
         me = await bot.get_me()
-        assert (me.id, me.username, me.is_bot) == (123456, "adbot_test_bot", True)
+        assert (me.id, me.username, me.is_bot) == (123456, "adbot_test_bot", True)  # conftest's emu_bot
 
         alice.block_bot()
         with pytest.raises(TelegramForbiddenError, match="blocked"):

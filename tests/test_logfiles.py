@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import resource
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from control_bot.logfiles import (
     RedactingFilter,
     customer_log_path,
     open_file_budget,
-    preserved_logging,
     setup_logging,
     tail_customer_log,
 )
@@ -26,10 +24,9 @@ AUTH_KEY_HEX = "ab" * 256
 
 
 @pytest.fixture
-def logs(tmp_path: Path) -> Iterator[Path]:
-    with preserved_logging():
-        setup_logging(tmp_path / "logs", console=False, secrets=["custom-secret-value"])
-        yield tmp_path / "logs"
+def logs(tmp_path: Path, restore_logging: None) -> Path:
+    setup_logging(tmp_path / "logs", console=False, secrets=["custom-secret-value"])
+    return tmp_path / "logs"
 
 
 def test_filter_removes_token_hash_and_key_from_a_line() -> None:
@@ -81,7 +78,7 @@ def test_customer_files_survive_a_small_lru_and_a_change_of_day(tmp_path: Path) 
             record = logging.LogRecord("engine.test", logging.INFO, __file__, 1, "line %d", (i,), None)
             record.created, record.customer_id = created, customer
             handler.handle(record)
-        assert len(handler._files) == 2  # the LRU held its size
+        assert handler.open_files == 2  # the LRU held its size
     finally:
         handler.close()
     first = customer_log_path(tmp_path, 10, "2023-11-14").read_text().splitlines()

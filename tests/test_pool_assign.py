@@ -18,11 +18,6 @@ from storage import sessions as session_rows
 from storage.db import Database, fetchone
 
 
-@pytest.fixture
-def sdir(tmp_path: Path) -> Path:
-    return tmp_path / "sessions"
-
-
 async def _events(db: Database) -> list[tuple[int | None, EventKind, dict[str, object]]]:
     async with db.read() as conn:
         found = await events.undelivered(conn, limit=1000)

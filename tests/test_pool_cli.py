@@ -15,13 +15,6 @@ from sandbox.sessionfiles import make_session_file, make_sidecar
 HASH = "0123456789abcdef0123456789abcdef"
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> str:
-    path = tmp_path / "config.toml"
-    path.write_text('[paths]\ndata_dir = "data"\nsessions_dir = "sessions"\n[pool]\nmax_sessions_per_pair = 3\n')
-    return str(path)
-
-
 def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     up = tmp_path / "upload"
     up.mkdir()

@@ -57,11 +57,6 @@ class FakeFactory:
         return FakePort(credentials, self.failures.get(credentials.session_id), self.log)
 
 
-@pytest.fixture
-def sdir(tmp_path: Path) -> Path:
-    return tmp_path / "sessions"
-
-
 async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
     await add_pair(db, 1001)
     ok, dead, limited, flood, flaky, quarantined = await seed_sessions(db, sdir, 6)

@@ -8,7 +8,6 @@ import shutil
 import sqlite3
 import stat
 import struct
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,20 +22,8 @@ from storage.db import Database
 from storage.sessionfile import validate_session
 
 MAX = 1024 * 1024
-
-
-@pytest.fixture
-def sdir(tmp_path: Path) -> Path:
-    return tmp_path / "sessions"
-
-
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Intake's temporary copies go here, so a test can see that none is left behind."""
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
+# Intake's temporary copies go to the test's own folder (conftest), so a test can see that none is left behind.
+pytestmark = pytest.mark.usefixtures("private_tmp")
 
 
 def _db_bytes(build: Callable[[sqlite3.Connection], None]) -> bytes:

@@ -33,13 +33,12 @@ def test_valid_inputs_normalised() -> None:
     assert parse_api_id(" 2040 ") == 2040 and parse_api_hash(f" {HASH} ") == HASH.lower()
 
 
-async def test_add_list_remove(db: Database, tmp_path: Path) -> None:
+async def test_add_list_remove(db: Database, sdir: Path) -> None:
     pair = await add_pair(db, "2040", HASH, capacity=7, now=NOW)
     assert (pair.api_id, pair.capacity, pair.used) == (2040, 7, 0) and HASH.lower() not in repr(pair)
     with pytest.raises(InputError, match="already in the pool"):
         await add_pair(db, 2040, HASH, capacity=7, now=NOW)
     await add_customer(db, 10)
-    sdir = tmp_path / "sessions"
     await seed_sessions(db, sdir, 2)
     await assign(db, sdir, 10, 2, NOW)
     assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2040, 2)]
@@ -60,21 +59,20 @@ async def test_sync_capacity(db: Database) -> None:
     assert [p.capacity for p in await list_pairs(db)] == [5, 5]
 
 
-async def test_trigger_refuses_a_pair_beyond_capacity(db: Database, tmp_path: Path) -> None:
+async def test_trigger_refuses_a_pair_beyond_capacity(db: Database, sdir: Path) -> None:
     """The backstop under the code: even a direct UPDATE cannot overfill a pair."""
     pair = await add_pair(db, 1, HASH, capacity=1, now=NOW)
     await add_customer(db, 10)
-    await seed_sessions(db, tmp_path / "s", 2)
-    await assign(db, tmp_path / "s", 10, 1, NOW)
+    await seed_sessions(db, sdir, 2)
+    await assign(db, sdir, 10, 1, NOW)
     with pytest.raises(sqlite3.IntegrityError, match="api pair is full"):
         async with db.tx() as conn:
             await execute(conn, "UPDATE sessions SET pair_id = ? WHERE pair_id IS NULL", (pair.id,))
 
 
-async def test_status_dict_and_text(db: Database, tmp_path: Path) -> None:
+async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     await add_pair(db, 2040, HASH, capacity=2, now=NOW)
     await add_customer(db, 10)
-    sdir = tmp_path / "sessions"
     await seed_sessions(db, sdir, 3)
     await assign(db, sdir, 10, 2, NOW)
     status = await pool_status(db)

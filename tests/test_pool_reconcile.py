@@ -29,11 +29,6 @@ class SimulatedCrash(BaseException):
     """Stands for the process dying: not an Exception, so no clean-up code runs for it."""
 
 
-@pytest.fixture
-def sdir(tmp_path: Path) -> Path:
-    return tmp_path / "sessions"
-
-
 def _crash_after_moves(monkeypatch: pytest.MonkeyPatch, after: int) -> None:
     real = pool.moves._rename
     done = 0

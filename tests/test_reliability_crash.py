@@ -19,7 +19,6 @@ import os
 import random
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -39,10 +38,9 @@ from tests.process_harness import (
     query,
     read_deliveries,
     seed,
-    warm_up,
 )
 
-warm_up()
+pytestmark = pytest.mark.process(fork_server=True)  # conftest starts the fork server early for these
 
 KILLS = int(os.environ.get("ADBOT_CRASH_KILLS", "15"))
 SEED = int(os.environ.get("ADBOT_CRASH_SEED", str(random.SystemRandom().randrange(1 << 32))))
@@ -60,12 +58,13 @@ CAMPAIGNS = [
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, BOT_USERNAME) as emulator:
-        emulator.user(ADMIN_ID, "Admin")
-        for spec in CAMPAIGNS:
-            emulator.user(spec.user_id, f"Customer{spec.user_id}")
-        yield emulator
+def emu_bot() -> tuple[str, str]:
+    return TOKEN, BOT_USERNAME
+
+
+@pytest.fixture
+def emu_users() -> list[tuple[int, str]]:
+    return [(ADMIN_ID, "Admin"), *((spec.user_id, f"Customer{spec.user_id}") for spec in CAMPAIGNS)]
 
 
 async def _wait_for_full_cycles(inst: Installation, since: float, timeout: float = 60.0) -> None:

@@ -19,7 +19,6 @@ import io
 import json
 import random
 import string
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -491,12 +490,9 @@ def hostile_uploads(duplicate: bytes) -> list[tuple[str, Callable[[], bytes], st
 
 
 async def test_hostile_uploads_are_each_refused_in_the_summary_and_nothing_is_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tmp: Path
 ) -> None:
     monkeypatch.setattr(admin_upload, "DEBOUNCE", 0.3)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     first = make_session_bytes()
     async with bot_harness(tmp_path) as h:
         admin_user = h.user(ADMIN_ID, "Admin")
@@ -527,7 +523,7 @@ async def test_hostile_uploads_are_each_refused_in_the_summary_and_nothing_is_ke
         assert "Free sessions in the pool now: 1" in text
         assert await h.snapshot() == before
         assert files_on_disk(sessions_dir) == on_disk
-        assert list(scratch.iterdir()) == []
+        assert list(private_tmp.iterdir()) == []
         await assert_healthy(h)
     COUNTS["uploads"] += len(uploads) + 1
     report({"uploads": len(uploads) + 1})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,9 @@ from tests.process_harness import (
     query,
     read_deliveries,
     seed,
-    warm_up,
 )
 
-warm_up()
+pytestmark = pytest.mark.process(fork_server=True)  # conftest starts the fork server early for these
 
 ALICE = 1001
 BOB = 1002
@@ -50,12 +49,13 @@ WORLD: dict[str, Any] = {"lenient": True, "dedupe": False, "latency": 0.05}
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, BOT_USERNAME) as emulator:
-        emulator.user(ADMIN_ID, "Admin")
-        emulator.user(ALICE, "Alice")
-        emulator.user(BOB, "Bob")
-        yield emulator
+def emu_bot() -> tuple[str, str]:
+    return TOKEN, BOT_USERNAME
+
+
+@pytest.fixture
+def emu_users() -> list[tuple[int, str]]:
+    return [(ADMIN_ID, "Admin"), (ALICE, "Alice"), (BOB, "Bob")]
 
 
 async def _until(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:

@@ -30,11 +30,9 @@ import zipfile
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import telethon.client.users
 from botkit import ADMIN_ID, BOT_USERNAME, START, TEST_PACING, TOKEN, Harness, make_settings
 from telethon import errors, functions, types
 from telethon.sessions import StringSession
@@ -351,14 +349,10 @@ def unreachable(fake: FakeSender) -> None:
     fake.refuse_connect = ConnectionError("Connection to Telegram failed 3 time(s)")
 
 
+@pytest.mark.usefixtures("telethon_sleeps")  # Telethon sleeps between its own retries of a 500: not in a test
 async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
-    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def no_sleep(seconds: float) -> None:
-        del seconds
-
-    # Telethon sleeps between its own retries of a 500: not in a test.
-    monkeypatch.setattr(telethon.client.users, "asyncio", SimpleNamespace(sleep=no_sleep))
     sessions_dir, logs_dir = tmp_path / "sessions", tmp_path / "logs"
     hashes = [secrets.token_hex(16) for _ in range(5)]
     clock = FakeClock(START, auto=True)

@@ -11,11 +11,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import telethon.client.users
 from telethon import TelegramClient, errors, functions, types
 from telethon._updates import messagebox
 from telethon.crypto import AuthKey
@@ -83,15 +81,8 @@ class Rig:
 
 
 @pytest.fixture
-def rig(monkeypatch: pytest.MonkeyPatch) -> Rig:
-    rig = Rig()
-
-    async def no_sleep(seconds: float) -> None:
-        rig.sleeps.append(seconds)
-
-    # telethon/client/users.py uses asyncio only for these sleeps (flood waits, 500 retries): record them.
-    monkeypatch.setattr(telethon.client.users, "asyncio", SimpleNamespace(sleep=no_sleep))
-    return rig
+def rig(telethon_sleeps: list[float]) -> Rig:
+    return Rig(sleeps=telethon_sleeps)
 
 
 @pytest.fixture
@@ -134,13 +125,7 @@ async def test_connect_builds_a_send_only_client_and_says_who_the_account_is(
 
     assert (info.user_id, info.username, info.phone, info.name) == (SELF_ID, "ada", "15550000", "Ada Seller")
     client = rig.clients[0]
-    assert client._no_updates is True  # receive_updates=False
     assert client.flood_sleep_threshold == 0
-    assert client._raise_last_call_error is True
-    assert client._request_retries == 1
-    init = client._init_request
-    assert (init.device_model, init.system_version, init.app_version) == ("Pixel 7", "Android 14", "10.14.5")
-    assert (init.lang_code, init.system_lang_code) == ("de", "de-DE")
     # Telethon's own start-up (init, getUsers, getState, getDifference), then our getUsers check
     assert [type(r).__name__ for r in rig.fake.requests] == [
         "GetConfigRequest",
@@ -149,6 +134,25 @@ async def test_connect_builds_a_send_only_client_and_says_who_the_account_is(
         "GetDifferenceRequest",
         "GetUsersRequest",
     ]
+    # The first request introduces the client with the session's device (initConnection, in the layer).
+    first = rig.fake.sent[0]
+    assert isinstance(first, functions.InvokeWithLayerRequest)
+    assert isinstance(first.query, functions.InvokeWithoutUpdatesRequest)
+    init = first.query.query
+    assert isinstance(init, functions.InitConnectionRequest)
+    assert isinstance(init.query, functions.help.GetConfigRequest)
+    assert init.api_id == 1
+    assert (init.device_model, init.system_version, init.app_version) == ("Pixel 7", "Android 14", "10.14.5")
+    assert (init.lang_code, init.system_lang_code) == ("de", "de-DE")
+    # receive_updates=False: every request asks Telegram not to push updates for it
+    assert all(isinstance(r, functions.InvokeWithoutUpdatesRequest) for r in rig.fake.sent[1:])
+    # request_retries=1 and raise_last_call_error: a call Telegram keeps failing goes out twice, then
+    # Telegram's own error is raised (not Telethon's "Request was unsuccessful" ValueError)
+    rig.fake.always(functions.users.GetUsersRequest, RpcFail(500, "RPC_CALL_FAIL"))
+    before = len(rig.fake.requests)
+    with pytest.raises(errors.RpcCallFailError):
+        await account.connect()
+    assert [type(r).__name__ for r in rig.fake.requests[before:]] == ["GetUsersRequest"] * 2
     await account.close()
 
 
@@ -282,7 +286,7 @@ async def test_steady_state_is_exactly_one_request_per_forward(
 
     assert ids == [100, 101, 102, 103, 104]
     assert [type(r).__name__ for r in rig.fake.requests[before:]] == ["ForwardMessagesRequest"] * 5
-    assert rig.clients[0]._updates_queue.qsize() == 0  # the own-updates queue is drained, not growing
+    assert rig.fake.queued_updates == 0  # the own-updates queue is drained, not growing
     await account.close()
 
 
@@ -398,18 +402,23 @@ async def test_forward_connects_first_when_the_engine_did_not(
 async def test_a_dropped_connection_is_made_again_on_the_next_send(
     factory: TelethonFactory, rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(telethon_adapter, "_IDLE_CHECK_S", 0.01)
+    monkeypatch.setattr(telethon_adapter, "_IDLE_CHECK_S", 0.5)
     account = await connected(factory, tmp_path)
-    client = rig.clients[0]
-    old_drain = client._updates_handle
+    await asyncio.sleep(0.01)  # the connection's tasks (the drain loop, Telethon's keepalive) are waiting
+    old_tasks = asyncio.all_tasks() - {asyncio.current_task()}
     await rig.fake.disconnect()  # the sender gave up reconnecting by itself
+    # The next send comes a moment later: Telethon's keepalive notices the drop and ends; the drain loop,
+    # waiting up to 0.5 s for an update, wakes only after the reconnect and must see it was replaced.
+    await asyncio.sleep(0.05)
     rig.fake.script(Forward, channel_message_sent(DEST.id, 90, RANDOM_ID))
 
     assert await forward(account) == 90
 
     assert rig.fake.connects == 2
-    await asyncio.wait_for(old_drain, timeout=1)  # the old drain loop ended on its own
-    assert client._updates_handle is not old_drain
+    _, left_over = await asyncio.wait(old_tasks, timeout=2)
+    assert left_over == set()  # every task of the dropped connection ended on its own
+    await asyncio.sleep(0.05)
+    assert rig.fake.queued_updates == 0  # the new connection has its own drain loop
     await account.close()
 
 
