@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core.errors import PoolError
+from core.errors import NotFound, PoolError
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import AccountFactory, Classifier
 from core.texts import admin as texts
@@ -54,7 +54,7 @@ async def _check_one(
         return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
     try:
         creds = await lifecycle.credentials(db, sessions_dir, row.id)
-    except PoolError as exc:  # file missing, no API pair to connect with
+    except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
         return CheckResult(row.id, row.state, "error", exc.user_message)
     port = factory.open(creds)
     outcome: Outcome | None = None

@@ -12,6 +12,7 @@ from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, se
 from telethon import errors
 
 from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.texts import errors as error_texts
 from engine.outcomes import classify
 from pool import lifecycle
 from pool.assign import ensure_plan
@@ -108,3 +109,17 @@ async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) ->
     [sid] = await seed_sessions(db, sdir, 1)
     [result] = await check_sessions(db, sdir, FakeFactory(), NOW, classify=classify)
     assert result.session_id == sid and result.outcome == "error" and "adbot pairs add" in (result.detail or "")
+
+
+async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked(db: Database, sdir: Path) -> None:
+    await add_pair(db, 1001)
+    lost, ok = await seed_sessions(db, sdir, 2)
+    async with db.read() as conn:
+        row = await session_rows.get(conn, lost)
+    assert row is not None
+    (sdir / row.folder / row.file_name).unlink()
+    factory = FakeFactory()
+    results = await check_sessions(db, sdir, factory, NOW, classify=classify)
+    outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
+    assert outcomes == {lost: ("error", error_texts.session_file_missing(lost, "unused")), ok: ("healthy", None)}
+    assert factory.log == [f"connect {ok}", f"close {ok}"]  # no client is opened on a missing file
