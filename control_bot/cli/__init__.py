@@ -2,10 +2,11 @@
 ``run``, ``pool``, ``admin``, ``demo``), ``main`` runs one.
 
 Each subcommand loads settings itself and reports a bad config as one line naming the key, never a
-traceback. Importing this package loads only the standard library (and ``core.errors``); building the
-parser adds the admin service layer, for the plan bounds ``adbot grant --help`` shows. Each command
-imports what it needs when it runs, so ``adbot --help`` and the commands that need no network never
-load aiogram, aiohttp, Telethon or APScheduler (``tests/test_cli_imports.py``).
+traceback. Importing this package loads only the standard library (and ``core.errors``, and
+``core.texts.cli`` which words the help and the output); building the parser adds the admin service
+layer, for the plan bounds ``adbot grant --help`` shows. Each command imports what it needs when it
+runs, so ``adbot --help`` and the commands that need no network never load aiogram, aiohttp, Telethon
+or APScheduler (``tests/test_cli_imports.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from collections.abc import Sequence
 from control_bot.cli import admin, demo, pool, run
 from control_bot.cli.common import Handler
 from core.errors import AdbotError, ConfigError
+from core.texts import cli as texts
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
-    parser = argparse.ArgumentParser(prog="adbot", description="Multi-customer Telegram ad-posting service.")
+    parser = argparse.ArgumentParser(prog="adbot", description=texts.DESCRIPTION)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.register(subparsers)
     pool.register(subparsers)
@@ -39,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.user_message, file=sys.stderr)
         return 2
     except AdbotError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
+        print(texts.error(exc.user_message), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from control_bot.cli.common import Subparsers, add_command, run_with_db
-from core.texts.fmt import fmt_time
+from core.texts import cli as texts
 
 if TYPE_CHECKING:
     from control_bot.services import admin
@@ -37,9 +37,7 @@ def _cmd_grant(args: argparse.Namespace) -> int:
         )
 
     result = run_with_db(args, work)
-    c = result.customer
-    verb = "created" if result.created else "extended"
-    print(f"plan {verb} for {c.user_id}: {c.plan_sessions} session(s) until {fmt_time(c.plan_expires_at)}")
+    print(texts.plan_granted(result))
     return 0
 
 
@@ -52,7 +50,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
         return await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=time.time(), engine=None)
 
     result = run_with_db(args, work)
-    print(f"plan of {result.user_id} ended; {result.sessions_returned} session(s) back in the pool")
+    print(texts.plan_revoked(result))
     return 0
 
 
@@ -83,14 +81,9 @@ def _cmd_customers(args: argparse.Namespace) -> int:
         print(json.dumps([customer_json(line) for line in lines], indent=2))
         return 0
     if not lines:
-        print("no customers (create one with 'adbot grant USER_ID SESSIONS DAYS')")
+        print(texts.NO_CUSTOMERS)
     for line in lines:
-        c = line.customer
-        plan = f"until {fmt_time(c.plan_expires_at)}" if line.plan_active else "ended"
-        print(
-            f"{c.user_id}  plan {c.plan_sessions} {plan}  {c.status}  sessions {line.sessions}"
-            f"  groups {line.groups}  today {line.sent_today} sent, {line.failed_today} failed"
-        )
+        print(texts.customer_line(line))
     return 0
 
 
@@ -102,12 +95,7 @@ def _cmd_health(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0
-    c, s, h = report.cycles, report.sessions, report.last_hour
-    print(f"running campaigns: {c.running_campaigns}")
-    print(f"last cycle: started {fmt_time(c.last_started_at)}, finished {fmt_time(c.last_finished_at)}")
-    print(", ".join(f"{n} {state}" for state, n in s.items()))
-    print(f"last hour: {h.sent} sent, {h.failed} failed, {h.other} other")
-    print("(engine figures such as lag and uptime: /health in the bot)")
+    print(texts.health(report))
     return 0
 
 
@@ -115,13 +103,11 @@ def register(subparsers: Subparsers) -> None:
     """``grant``, ``revoke``, ``customers`` and ``health``."""
     from control_bot.services.admin import MAX_DAYS, MAX_SESSIONS, MIN_DAYS, MIN_SESSIONS  # for the help
 
-    p = add_command(subparsers, "grant", _cmd_grant, "create a customer or extend their plan (the customer is told)")
-    p.add_argument("user_id", metavar="USER_ID", help="the customer's Telegram user id")
-    p.add_argument("sessions", metavar="SESSIONS", help=f"sessions in the plan ({MIN_SESSIONS}..{MAX_SESSIONS})")
-    p.add_argument("days", metavar="DAYS", help=f"days added to what is left ({MIN_DAYS}..{MAX_DAYS})")
-    p = add_command(subparsers, "revoke", _cmd_revoke, "end a customer's plan now; their sessions go back to the pool")
+    p = add_command(subparsers, "grant", _cmd_grant, texts.HELP_GRANT)
+    p.add_argument("user_id", metavar="USER_ID", help=texts.HELP_GRANT_USER_ID)
+    p.add_argument("sessions", metavar="SESSIONS", help=texts.help_grant_sessions(MIN_SESSIONS, MAX_SESSIONS))
+    p.add_argument("days", metavar="DAYS", help=texts.help_grant_days(MIN_DAYS, MAX_DAYS))
+    p = add_command(subparsers, "revoke", _cmd_revoke, texts.HELP_REVOKE)
     p.add_argument("user_id", metavar="USER_ID")
-    add_command(subparsers, "customers", _cmd_customers, "customers: plan, expiry, status, sessions, sends today",
-                json=True)
-    add_command(subparsers, "health", _cmd_health, "running campaigns, last cycle, pool, sends in the last hour",
-                json=True)
+    add_command(subparsers, "customers", _cmd_customers, texts.HELP_CUSTOMERS, json=True)
+    add_command(subparsers, "health", _cmd_health, texts.HELP_HEALTH, json=True)

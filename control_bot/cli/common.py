@@ -1,7 +1,8 @@
 """What every ``adbot`` subcommand shares: its declaration (``--config``, ``--json``, the handler) and
 running a coroutine against the database the config names.
 
-Standard library only at import time: ``adbot --help`` imports this (see ``control_bot.cli``).
+Standard library and ``core.texts.cli`` only at import time: ``adbot --help`` imports this (see
+``control_bot.cli``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
+
+from core.texts import cli as texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -22,15 +25,13 @@ T = TypeVar("T")
 
 def _config_flag() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $ADBOT_CONFIG, else ./config.toml)"
-    )
+    parent.add_argument("--config", metavar="PATH", default=None, help=texts.HELP_CONFIG)
     return parent
 
 
 def _json_flag() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--json", action="store_true", help="machine-readable output")
+    parent.add_argument("--json", action="store_true", help=texts.HELP_JSON)
     return parent
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from control_bot.cli.common import Subparsers
+from core.texts import cli as texts
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -14,6 +15,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the whole system offline with a scripted story")
-    parser.add_argument("--json", action="store_true", help="print the transcript as JSON lines")
+    parser = subparsers.add_parser("demo", help=texts.HELP_DEMO)
+    parser.add_argument("--json", action="store_true", help=texts.HELP_DEMO_JSON)
     parser.set_defaults(handler=_cmd_demo)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from control_bot.cli.common import Subparsers, add_command, add_group, run_with_db
+from core.texts import cli as texts
+from core.texts import intake as intake_texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -25,13 +27,13 @@ def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
     try:
         size = path.stat().st_size
         if not path.is_file():
-            return None, "not a regular file"
+            return None, texts.NOT_A_REGULAR_FILE
         if size > max_bytes:
-            return None, f"the file is too large ({size} bytes; the limit is {max_bytes})"
+            return None, intake_texts.file_too_large(size, max_bytes)
         with path.open("rb") as fh:
             return fh.read(max_bytes + 1), None
     except OSError as exc:
-        return None, f"cannot read it ({exc.strerror})"
+        return None, texts.cannot_read(exc.strerror)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -53,11 +55,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = run_with_db(args, work)
     for r in results:
         if r.accepted:
-            print(f"accepted  {r.filename} -> session #{r.session_id}")
+            print(texts.import_accepted(r.filename, r.session_id))
         else:
-            print(f"rejected  {r.filename}: {r.reason}")
+            print(texts.import_rejected(r.filename, r.reason))
     accepted = sum(r.accepted for r in results)
-    print(f"{accepted} accepted, {len(results) - accepted} rejected")
+    print(texts.import_summary(accepted, len(results) - accepted))
     return 0 if accepted == len(results) else 1
 
 
@@ -78,7 +80,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     report = run_with_db(args, work)
     for line in report.lines():
         print(line)
-    print("session folders agree with the database" if report.clean else f"{len(report.lines())} finding(s)")
+    print(texts.RECONCILE_CLEAN if report.clean else texts.reconcile_findings(len(report.lines())))
     return 0 if not (report.missing or report.conflicts) else 1
 
 
@@ -92,7 +94,7 @@ def _cmd_pairs_add(args: argparse.Namespace) -> int:
         return await add_pair(db, args.api_id, api_hash, capacity=settings.pool.max_sessions_per_pair, now=time.time())
 
     pair = run_with_db(args, work)
-    print(f"API pair {pair.api_id} added (up to {pair.capacity} sessions)")
+    print(texts.pair_added(pair))
     return 0
 
 
@@ -103,9 +105,9 @@ def _cmd_pairs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"api_id": p.api_id, "used": p.used, "capacity": p.capacity} for p in pairs], indent=2))
     elif not pairs:
-        print("no API pairs (add one with 'adbot pairs add API_ID API_HASH')")
+        print(texts.NO_PAIRS)
     for p in [] if args.json else pairs:
-        print(f"{p.api_id}  {p.used}/{p.capacity} sessions" + ("  (full)" if p.full else ""))
+        print(texts.pair_line(p))
     return 0
 
 
@@ -113,22 +115,22 @@ def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     from pool.pairs import parse_api_id, remove_pair
 
     run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id))
-    print(f"API pair {parse_api_id(args.api_id)} removed")
+    print(texts.pair_removed(parse_api_id(args.api_id)))
     return 0
 
 
 def register(subparsers: Subparsers) -> None:
     """``pool`` and ``pairs``."""
-    pool = add_group(subparsers, "pool", "the session pool: import files, status")
-    p = add_command(pool, "import", _cmd_import, "add .session files (with .json sidecars) or .zip archives of them")
+    pool = add_group(subparsers, "pool", texts.HELP_POOL)
+    p = add_command(pool, "import", _cmd_import, texts.HELP_POOL_IMPORT)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add_command(pool, "status", _cmd_status, "sessions per state, API pair usage, sessions per customer", json=True)
-    add_command(pool, "reconcile", _cmd_reconcile, "move session files to the folders the database says")
+    add_command(pool, "status", _cmd_status, texts.HELP_POOL_STATUS, json=True)
+    add_command(pool, "reconcile", _cmd_reconcile, texts.HELP_POOL_RECONCILE)
 
-    pairs = add_group(subparsers, "pairs", "API pairs (api_id, api_hash) for sessions without their own")
-    p = add_command(pairs, "add", _cmd_pairs_add, "add an API pair from my.telegram.org")
+    pairs = add_group(subparsers, "pairs", texts.HELP_PAIRS)
+    p = add_command(pairs, "add", _cmd_pairs_add, texts.HELP_PAIRS_ADD)
     p.add_argument("api_id", metavar="API_ID")
-    p.add_argument("api_hash", metavar="API_HASH", help="32 hex characters, or - to read it from stdin")
-    add_command(pairs, "list", _cmd_pairs_list, "API pairs and how many sessions use each", json=True)
-    p = add_command(pairs, "remove", _cmd_pairs_remove, "remove an API pair no session uses")
+    p.add_argument("api_hash", metavar="API_HASH", help=texts.HELP_PAIRS_ADD_HASH)
+    add_command(pairs, "list", _cmd_pairs_list, texts.HELP_PAIRS_LIST, json=True)
+    p = add_command(pairs, "remove", _cmd_pairs_remove, texts.HELP_PAIRS_REMOVE)
     p.add_argument("api_id", metavar="API_ID")

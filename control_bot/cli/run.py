@@ -7,13 +7,14 @@ import json
 import os
 
 from control_bot.cli.common import Subparsers, add_command
+from core.texts import cli as texts
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from core.config import load_settings, resolve_config_path
 
     settings = load_settings(args.config)
-    print(f"config OK: {resolve_config_path(args.config, os.environ)}")
+    print(texts.config_ok(resolve_config_path(args.config, os.environ)))
     print(json.dumps(settings.masked(), indent=2))
     return 0
 
@@ -29,7 +30,5 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Subparsers) -> None:
-    add_command(subparsers, "run", _cmd_run, "run the control bot and the engine")
-    add_command(
-        subparsers, "check-config", _cmd_check_config, "validate a config file and print the effective settings"
-    )
+    add_command(subparsers, "run", _cmd_run, texts.HELP_RUN)
+    add_command(subparsers, "check-config", _cmd_check_config, texts.HELP_CHECK_CONFIG)

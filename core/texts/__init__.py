@@ -11,6 +11,7 @@ the values it interpolates, so a translation replaces these modules and nothing 
   pool, storage, failures);
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
+* ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
 * ``fmt``: formatting helpers (escaping, times, durations);
 * ``split``: counting and splitting in Telegram's unit (UTF-16 code units).

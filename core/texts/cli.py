@@ -1,0 +1,163 @@
+"""What the operator's command line (``adbot``, ``control_bot.cli``) says: the help of each command and
+argument, and the lines a command prints. Plain text for a terminal, no markup.
+
+The reports read the services' results through the small read-only shapes of ``core.texts.admin``
+(imported for type checking only). Importing this module loads the standard library and
+``core.texts.fmt`` and nothing else: ``adbot --help`` imports it (``tests/test_cli_imports.py``).
+
+Left in the code, as the command line's syntax rather than its wording: the command names, the
+metavars (``USER_ID``, ``FILE``...), and the keys of ``--json`` output. The pool status and the session
+folder findings are the shared plain-text reports of ``core.texts.admin``; a refused upload's reasons
+are ``core.texts.intake``'s.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import TYPE_CHECKING
+
+from core.texts.fmt import fmt_time
+
+if TYPE_CHECKING:
+    from core.texts.admin import CustomerRow, Granted, Health, Pair, Revoked
+
+# --- the help: adbot --help, and each command's --help ---------------------------------------------------
+# argparse %-formats help strings: a literal percent sign would be written %%.
+
+DESCRIPTION = "Multi-customer Telegram ad-posting service."
+HELP_CONFIG = "config file (default: $ADBOT_CONFIG, else ./config.toml)"
+HELP_JSON = "machine-readable output"
+
+HELP_RUN = "run the control bot and the engine"
+HELP_CHECK_CONFIG = "validate a config file and print the effective settings"
+
+HELP_POOL = "the session pool: import files, status"
+HELP_POOL_IMPORT = "add .session files (with .json sidecars) or .zip archives of them"
+HELP_POOL_STATUS = "sessions per state, API pair usage, sessions per customer"
+HELP_POOL_RECONCILE = "move session files to the folders the database says"
+
+HELP_PAIRS = "API pairs (api_id, api_hash) for sessions without their own"
+HELP_PAIRS_ADD = "add an API pair from my.telegram.org"
+HELP_PAIRS_ADD_HASH = "32 hex characters, or - to read it from stdin"
+HELP_PAIRS_LIST = "API pairs and how many sessions use each"
+HELP_PAIRS_REMOVE = "remove an API pair no session uses"
+
+HELP_GRANT = "create a customer or extend their plan (the customer is told)"
+HELP_GRANT_USER_ID = "the customer's Telegram user id"
+HELP_REVOKE = "end a customer's plan now; their sessions go back to the pool"
+HELP_CUSTOMERS = "customers: plan, expiry, status, sessions, sends today"
+HELP_HEALTH = "running campaigns, last cycle, pool, sends in the last hour"
+
+HELP_DEMO = "run the whole system offline with a scripted story"
+HELP_DEMO_JSON = "print the transcript as JSON lines"
+
+
+def help_grant_sessions(low: int, high: int) -> str:
+    """``low``, ``high``: the bounds of a plan's sessions (``services.admin``)."""
+    return f"sessions in the plan ({low}..{high})"
+
+
+def help_grant_days(low: int, high: int) -> str:
+    """``low``, ``high``: the bounds of the days one grant adds."""
+    return f"days added to what is left ({low}..{high})"
+
+
+# --- what the commands print -------------------------------------------------------------------------------
+
+
+def error(message: str) -> str:
+    """A command that failed on a domain error (on stderr); ``message``: its ``user_message``."""
+    return f"error: {message}"
+
+
+def config_ok(path: str | PathLike[str]) -> str:
+    """``adbot check-config``, before the effective settings; ``path``: the file it read."""
+    return f"config OK: {path}"
+
+
+# adbot pool import: one line per file, then the count.
+
+
+def import_accepted(filename: str, session_id: int | None) -> str:
+    return f"accepted  {filename} -> session #{session_id}"
+
+
+def import_rejected(filename: str, reason: str | None) -> str:
+    return f"rejected  {filename}: {reason}"
+
+
+def import_summary(accepted: int, rejected: int) -> str:
+    return f"{accepted} accepted, {rejected} rejected"
+
+
+# Why a file named on the command line could not be read (before ``pool.intake`` sees it).
+NOT_A_REGULAR_FILE = "not a regular file"
+
+
+def cannot_read(reason: str | None) -> str:
+    """``reason``: the operating system's explanation (``strerror``)."""
+    return f"cannot read it ({reason})"
+
+
+# adbot pool reconcile: the findings (``core.texts.admin.folder_*``), then one of these.
+RECONCILE_CLEAN = "session folders agree with the database"
+
+
+def reconcile_findings(count: int) -> str:
+    return f"{count} finding(s)"
+
+
+# adbot pairs ...
+
+NO_PAIRS = "no API pairs (add one with 'adbot pairs add API_ID API_HASH')"
+
+
+def pair_added(pair: Pair) -> str:
+    return f"API pair {pair.api_id} added (up to {pair.capacity} sessions)"
+
+
+def pair_line(pair: Pair) -> str:
+    """One line of ``adbot pairs list``."""
+    return f"{pair.api_id}  {pair.used}/{pair.capacity} sessions" + ("  (full)" if pair.full else "")
+
+
+def pair_removed(api_id: int) -> str:
+    return f"API pair {api_id} removed"
+
+
+# adbot grant, revoke, customers, health.
+
+
+def plan_granted(result: Granted) -> str:
+    c = result.customer
+    verb = "created" if result.created else "extended"
+    return f"plan {verb} for {c.user_id}: {c.plan_sessions} session(s) until {fmt_time(c.plan_expires_at)}"
+
+
+def plan_revoked(result: Revoked) -> str:
+    return f"plan of {result.user_id} ended; {result.sessions_returned} session(s) back in the pool"
+
+
+NO_CUSTOMERS = "no customers (create one with 'adbot grant USER_ID SESSIONS DAYS')"
+
+
+def customer_line(line: CustomerRow) -> str:
+    """One line of ``adbot customers``."""
+    c = line.customer
+    plan = f"until {fmt_time(c.plan_expires_at)}" if line.plan_active else "ended"
+    return (
+        f"{c.user_id}  plan {c.plan_sessions} {plan}  {c.status}  sessions {line.sessions}"
+        f"  groups {line.groups}  today {line.sent_today} sent, {line.failed_today} failed"
+    )
+
+
+def health(report: Health) -> str:
+    """``adbot health``: what the database knows (no engine runs in the command's process)."""
+    c, s, h = report.cycles, report.sessions, report.last_hour
+    return "\n".join([
+        f"running campaigns: {c.running_campaigns}",
+        f"last cycle: started {fmt_time(c.last_started_at)}, finished {fmt_time(c.last_finished_at)}",
+        ", ".join(f"{n} {state}" for state, n in s.items()),
+        f"last hour: {h.sent} sent, {h.failed} failed, {h.other} other",
+        "(engine figures such as lag and uptime: /health in the bot)",
+    ])
