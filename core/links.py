@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from core.errors import LinkError
+from core.ports import PeerKind
 from core.texts import errors as te
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ MAX_MESSAGE_ID = 2**31 - 1
 MAX_GROUP_REFS = 500
 # Marked ids: basic groups are -1..-(10**12 - 1), channels -(10**12 + 1)..-(2 * 10**12 - 1);
 # anything past that is not a chat a customer can name (secret chats live beyond 2 * 10**12).
-_CHANNEL_BASE = 10**12
+CHANNEL_BASE = 10**12
+"""A channel's (or supergroup's) marked id is '-100' + its bare id: -(CHANNEL_BASE + id)."""
 _MAX_CHANNEL_ID = 10**12 - 1
 
 _MAX_INPUT_CHARS = 2048
@@ -168,6 +170,19 @@ def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[lis
     return good, bad
 
 
+def marked_id(kind: PeerKind, bare_id: int) -> str:
+    """How a chat is stored and typed: ``'-100<id>'`` for a channel or supergroup, ``'-<id>'`` for a
+    basic group."""
+    return str(-(CHANNEL_BASE + bare_id)) if kind == "channel" else str(-bare_id)
+
+
+def unmark(marked: int) -> tuple[PeerKind, int]:
+    """The kind and bare id a marked id stands for (``marked_id`` backwards)."""
+    if marked <= -CHANNEL_BASE:
+        return "channel", -marked - CHANNEL_BASE
+    return "chat", -marked
+
+
 def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
     """A stable non-zero signed 64-bit ``random_id`` for one forward of one cycle to one group.
 
@@ -274,7 +289,7 @@ def _post_from_tg(s: str) -> PostRef:
 
 
 def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
-    chat = peer[1:] if peer.startswith("@") else f"c/{-int(peer) - _CHANNEL_BASE}"
+    chat = peer[1:] if peer.startswith("@") else f"c/{-int(peer) - CHANNEL_BASE}"
     topic = "" if thread_id is None else f"/{thread_id}"
     return PostRef(peer=peer, msg_id=msg_id, thread_id=thread_id, link=f"https://t.me/{chat}{topic}/{msg_id}")
 
@@ -359,7 +374,7 @@ def _marked_group_peer(number: str, s: str) -> str:
     if value >= 0:
         raise LinkError(te.group_id_positive(_echo(s)))
     magnitude = -value
-    if magnitude == _CHANNEL_BASE or magnitude > _CHANNEL_BASE + _MAX_CHANNEL_ID:
+    if magnitude == CHANNEL_BASE or magnitude > CHANNEL_BASE + _MAX_CHANNEL_ID:
         raise LinkError(te.group_id_out_of_range(_echo(s)))
     return str(value)
 
@@ -470,7 +485,7 @@ def _channel_id(raw: str, s: str) -> int:
 
 
 def _channel_peer(channel_id: int) -> str:
-    return str(-(_CHANNEL_BASE + channel_id))
+    return marked_id("channel", channel_id)
 
 
 def _shorten(text: str) -> str:

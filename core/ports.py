@@ -43,6 +43,32 @@ class Peer:
     access_hash: int | None = None
 
 
+DialogKind = Literal["group", "forum", "channel"]
+"""A basic group or supergroup ('group'), a supergroup with topics ('forum'), a broadcast channel."""
+
+WriteBlock = Literal["left", "kicked", "banned", "read_only", "broadcast"]
+"""Why an account may not post in a chat of its dialogs: it left, was removed, is banned from sending
+(``banned_rights``), nobody but admins may send (``default_banned_rights``), or the chat is a broadcast
+channel it does not administer."""
+
+
+@dataclass(frozen=True)
+class Dialog:
+    """One chat in an account's own dialogs: what membership discovery learns and stores.
+
+    Users and bots are never dialogs here: only chats a post can go to. ``peer`` carries this account's
+    access hash (hashes are per account: never used for another session)."""
+
+    peer: Peer
+    kind: DialogKind
+    title: str = ""
+    username: str | None = None  # without '@'
+    can_write: bool = True
+    why_not: WriteBlock | None = None  # set exactly when ``can_write`` is False
+    slow_mode: int = 0  # seconds between two posts of a member; 0: none
+    archived: bool = False
+
+
 @dataclass(frozen=True)
 class SessionCredentials:
     """What is needed to open one account: its session file and the API pair/device it uses."""
@@ -89,6 +115,11 @@ class AccountPort(Protocol):
         random_id: int,
     ) -> int:
         """Send a text post with its formatting in one request; returns the new message id."""
+        ...
+
+    async def dialogs(self) -> Sequence[Dialog]:
+        """The chats of the account's dialogs, every page of the main list and the archive folder
+        (``messages.getDialogs``); raises like any request (a FloodWait included)."""
         ...
 
     async def close(self) -> None:

@@ -37,7 +37,8 @@ from typing import Any
 from telethon import TelegramClient, errors, functions, types, utils
 from telethon.sessions import Session
 
-from core.ports import AccountInfo, EntityDict, Peer, PeerKind, SessionCredentials
+from core.ports import AccountInfo, Dialog, EntityDict, Peer, PeerKind, SessionCredentials
+from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 
 logger = logging.getLogger(__name__)
@@ -236,6 +237,19 @@ class TelethonAccount:
         )
         result = await client(request)
         return self._new_message_id(result, random_id, dest)
+
+    async def dialogs(self) -> Sequence[Dialog]:
+        """Every chat of the account's dialogs: the main list, then the archive (folder 1), each read to
+        its end by Telethon's ``iter_dialogs`` (``messages.getDialogs`` pages). Telethon keeps each
+        chat's access hash in the session's entity table as it goes, so marked ids resolve afterwards."""
+        client = await self._ready()
+        found: dict[tuple[str, int], Dialog] = {}
+        for folder in (0, 1):
+            async for item in client.iter_dialogs(folder=folder):
+                dialog = dialog_of(item.entity, archived=folder == 1)
+                if dialog is not None:
+                    found.setdefault((dialog.peer.kind, dialog.peer.id), dialog)
+        return list(found.values())
 
     async def close(self) -> None:
         """Disconnect and close the session file; idempotent, never raises (failures are logged)."""

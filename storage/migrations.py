@@ -170,6 +170,29 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN source_name TEXT;
     CREATE INDEX sessions_by_source ON sessions(source_name);
     """,
+    # 4: membership discovery: the chats each session is in, as its own dialogs say (with its own access
+    # hash), and when its dialogs were last read / are next due
+    """
+    CREATE TABLE memberships (
+        session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        peer_type    TEXT    NOT NULL CHECK (peer_type IN ('chat', 'channel')),
+        chat_id      INTEGER NOT NULL,                       -- bare id (a channel's is -100<id> marked)
+        kind         TEXT    NOT NULL CHECK (kind IN ('group', 'forum', 'channel')),
+        access_hash  INTEGER,                                -- this session's; NULL for basic groups
+        username     TEXT,                                   -- lower case, without '@'
+        title        TEXT    NOT NULL DEFAULT '',
+        can_write    INTEGER NOT NULL CHECK (can_write IN (0, 1)),
+        why_not      TEXT CHECK ((can_write = 1) = (why_not IS NULL)),
+        slow_mode    INTEGER NOT NULL DEFAULT 0 CHECK (slow_mode >= 0),
+        archived     INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        seen_at      REAL    NOT NULL,
+        PRIMARY KEY (session_id, peer_type, chat_id)
+    );
+    CREATE INDEX memberships_by_chat ON memberships(peer_type, chat_id);
+    CREATE INDEX memberships_by_username ON memberships(username) WHERE username IS NOT NULL;
+    ALTER TABLE sessions ADD COLUMN dialogs_checked_at REAL;
+    ALTER TABLE sessions ADD COLUMN dialogs_due_at REAL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from core.links import marked_id
 from core.ports import PeerKind
 from storage.sessionfile import auth_key_sha_of_file
-
-CHANNEL_BASE = 10**12  # a channel's marked id is '-100' + its bare id: -(CHANNEL_BASE + id)
 
 
 @dataclass
@@ -49,7 +48,7 @@ class SimChat:
 
     @property
     def marked_id(self) -> str:
-        return str(-(CHANNEL_BASE + self.id)) if self.kind == "channel" else str(-self.id)
+        return marked_id(self.kind, self.id)
 
     @property
     def ref(self) -> str:
@@ -61,13 +60,6 @@ class SimChat:
 
     def is_member(self, account: str) -> bool:
         return self.everyone or account in self.members or account in self.admins
-
-
-def unmark(marked: int) -> tuple[PeerKind, int]:
-    """The kind and bare id a marked id stands for ('-100<id>' a channel, '-<id>' a basic group)."""
-    if marked <= -CHANNEL_BASE:
-        return "channel", -marked - CHANNEL_BASE
-    return "chat", -marked
 
 
 class Delivery(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core.ports import AccountInfo, EntityDict, Peer
+from core.ports import AccountInfo, Dialog, EntityDict, Peer
 
 if TYPE_CHECKING:
     from sandbox.world.simulation import World
@@ -62,6 +62,10 @@ class SimPort:
     ) -> int:
         self._require()
         return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
+
+    async def dialogs(self) -> Sequence[Dialog]:
+        self._require()
+        return await self.world._dialogs(self)
 
     async def close(self) -> None:
         self.closed = True

@@ -11,7 +11,8 @@ from typing import Any, Literal
 from telethon import errors
 
 from core.clock import Clock
-from core.ports import AccountInfo, Peer, SessionCredentials
+from core.links import unmark
+from core.ports import AccountInfo, Dialog, DialogKind, Peer, SessionCredentials, WriteBlock
 from sandbox.world.faults import Fault
 from sandbox.world.logs import WorldLogs
 from sandbox.world.model import (
@@ -21,7 +22,6 @@ from sandbox.world.model import (
     Violation,
     account_key_for_file,
     stable_int,
-    unmark,
 )
 from sandbox.world.port import SimPort
 
@@ -375,6 +375,33 @@ class World:
         if not chat.username and not chat.is_member(account.key):
             raise errors.ChannelPrivateError(request=None)
         return self._peer_for(chat, account.key)
+
+    async def _dialogs(self, port: SimPort) -> list[Dialog]:
+        """The account's chats as ``messages.getDialogs`` lists them, with its own access hashes."""
+        account = self._account(port.key)
+        fault = await self._enter(port, account, "dialogs", None)
+        if fault is not None:
+            await fault.strike(account, self.clock)
+        return [self._dialog(chat, account.key) for chat in self.chats.values() if chat.is_member(account.key)]
+
+    def _dialog(self, chat: SimChat, account: str) -> Dialog:
+        kind: DialogKind = "channel" if chat.broadcast else "forum" if chat.forum else "group"
+        why_not: WriteBlock | None = None
+        if chat.broadcast and account not in chat.admins:
+            why_not = "broadcast"
+        elif account in chat.forbidden:
+            why_not = "banned"
+        elif chat.read_only and account not in chat.admins:
+            why_not = "read_only"
+        return Dialog(
+            peer=self._peer_for(chat, account),
+            kind=kind,
+            title=chat.title,
+            username=chat.username,
+            can_write=why_not is None,
+            why_not=why_not,
+            slow_mode=chat.slow_mode,
+        )
 
     def _check_dest(self, account: SimAccount, dest: SimChat, topic_id: int | None) -> None:
         if account.limited is not None:

@@ -1,0 +1,198 @@
+"""Which chats each session is in, as its own dialogs say: what membership discovery learnt.
+
+A row is one (session, chat) with that session's access hash (hashes are per account: a row is never
+used to address the chat from another session), whether the session may write there and why not,
+and the chat's slow mode. Rows come from a full read of the session's dialogs (``replace_for_session``),
+from one chat learnt on the way (``record``: a resolve, a refresh after a refusal), and go when a send
+says the session is no longer there (``forget``) or may no longer write (``mark_blocked``).
+
+Chats are named the way groups are stored (``core.links``): ``'@name'`` or a marked id (``'-100<id>'``
+for a channel or supergroup, ``'-<id>'`` for a basic group), without the ``#topic``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import aiosqlite
+
+from core.links import marked_id, unmark
+from core.ports import Dialog, DialogKind, Peer, PeerKind, WriteBlock
+from storage.db import execute, executemany, fetchall, fetchone
+
+
+@dataclass(frozen=True)
+class Membership:
+    session_id: int
+    peer: Peer
+    kind: DialogKind
+    username: str | None
+    title: str
+    can_write: bool
+    why_not: WriteBlock | None
+    slow_mode: int
+    archived: bool
+    seen_at: float
+
+    @property
+    def marked_id(self) -> str:
+        return marked_id(self.peer.kind, self.peer.id)
+
+    def names(self, peer_ref: str) -> bool:
+        """Whether ``peer_ref`` ('@name', '-100<id>', '-<id>') is this chat."""
+        if peer_ref.startswith("@"):
+            return self.username is not None and peer_ref[1:].lower() == self.username
+        return peer_ref == self.marked_id
+
+
+ChatKey = tuple[str, str | int]
+"""('username', 'name') or ('channel' | 'chat', bare id): how a stored reference finds its rows."""
+
+
+def chat_key(peer_ref: str) -> ChatKey:
+    """The key of a group reference's chat (its ``#topic`` ignored); ValueError for anything else."""
+    peer = peer_ref.partition("#")[0]
+    if peer.startswith("@") and len(peer) > 1:
+        return ("username", peer[1:].lower())
+    marked = int(peer)
+    if marked >= 0:
+        raise ValueError(f"not a chat reference: {peer_ref!r}")
+    return unmark(marked)
+
+
+_COLUMNS = (
+    "session_id, peer_type, chat_id, kind, access_hash, username, title, can_write, why_not, slow_mode,"
+    " archived, seen_at"
+)
+
+
+def _row(row: sqlite3.Row) -> Membership:
+    return Membership(
+        session_id=int(row["session_id"]),
+        peer=Peer(cast(PeerKind, row["peer_type"]), int(row["chat_id"]), row["access_hash"]),
+        kind=cast(DialogKind, row["kind"]),
+        username=row["username"],
+        title=row["title"],
+        can_write=bool(row["can_write"]),
+        why_not=cast(WriteBlock | None, row["why_not"]),
+        slow_mode=int(row["slow_mode"]),
+        archived=bool(row["archived"]),
+        seen_at=float(row["seen_at"]),
+    )
+
+
+def _values(session_id: int, dialog: Dialog, now: float) -> tuple[object, ...]:
+    if dialog.peer.kind not in ("chat", "channel"):
+        raise ValueError("only chats are memberships")
+    username = dialog.username.lower() if dialog.username else None
+    why_not = None if dialog.can_write else (dialog.why_not or "read_only")
+    return (
+        session_id, dialog.peer.kind, dialog.peer.id, dialog.kind, dialog.peer.access_hash, username,
+        dialog.title, int(dialog.can_write), why_not, max(0, dialog.slow_mode), int(dialog.archived), now,
+    )
+
+
+_UPSERT = (
+    f"INSERT INTO memberships ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (session_id, peer_type, chat_id) DO UPDATE SET kind = excluded.kind,"
+    " access_hash = COALESCE(excluded.access_hash, memberships.access_hash), username = excluded.username,"
+    " title = excluded.title, can_write = excluded.can_write, why_not = excluded.why_not,"
+    " slow_mode = excluded.slow_mode, archived = excluded.archived, seen_at = excluded.seen_at"
+)
+
+
+async def replace_for_session(
+    conn: aiosqlite.Connection, session_id: int, dialogs: Iterable[Dialog], now: float
+) -> int:
+    """A full read of the session's dialogs: what it lists is what it is in (the rest it left).
+    Returns how many chats it is in."""
+    rows = [_values(session_id, d, now) for d in dialogs]
+    await execute(conn, "DELETE FROM memberships WHERE session_id = ?", (session_id,))
+    await executemany(conn, _UPSERT, rows)
+    await execute(conn, "UPDATE sessions SET dialogs_checked_at = ? WHERE id = ?", (now, session_id))
+    return len(rows)
+
+
+async def record(conn: aiosqlite.Connection, session_id: int, dialog: Dialog, now: float) -> None:
+    """One chat learnt outside a full read (a resolve that says the session is in it, a refresh)."""
+    await execute(conn, _UPSERT, _values(session_id, dialog, now))
+
+
+def _where_chat(peer_ref: str) -> tuple[str, tuple[object, ...]]:
+    field, value = chat_key(peer_ref)
+    if field == "username":
+        return "username = ?", (value,)
+    return "peer_type = ? AND chat_id = ?", (field, value)
+
+
+async def mark_blocked(
+    conn: aiosqlite.Connection, session_id: int, peer_ref: str, why_not: WriteBlock, now: float
+) -> None:
+    """A send said this session may not write there (any more)."""
+    where, params = _where_chat(peer_ref)
+    await execute(
+        conn,
+        f"UPDATE memberships SET can_write = 0, why_not = ?, seen_at = ? WHERE session_id = ? AND {where}",
+        (why_not, now, session_id, *params),
+    )
+
+
+async def forget(conn: aiosqlite.Connection, session_id: int, peer_ref: str) -> None:
+    """The session is not in that chat (any more): a refusal said so, or it left."""
+    where, params = _where_chat(peer_ref)
+    await execute(conn, f"DELETE FROM memberships WHERE session_id = ? AND {where}", (session_id, *params))
+
+
+async def find(conn: aiosqlite.Connection, session_id: int, peer_ref: str) -> Membership | None:
+    """The session's row for one chat, if its dialogs have it."""
+    where, params = _where_chat(peer_ref)
+    row = await fetchone(
+        conn, f"SELECT {_COLUMNS} FROM memberships WHERE session_id = ? AND {where}", (session_id, *params)
+    )
+    return _row(row) if row is not None else None
+
+
+async def for_sessions(conn: aiosqlite.Connection, session_ids: Sequence[int]) -> list[Membership]:
+    """Every chat the given sessions are in (one query, whatever their number)."""
+    if not session_ids:
+        return []
+    marks = ", ".join("?" * len(session_ids))
+    rows = await fetchall(
+        conn,
+        f"SELECT {_COLUMNS} FROM memberships WHERE session_id IN ({marks}) ORDER BY session_id, peer_type, chat_id",
+        tuple(session_ids),
+    )
+    return [_row(r) for r in rows]
+
+
+async def members_of(conn: aiosqlite.Connection, peer_ref: str) -> list[Membership]:
+    """Every session whose dialogs hold this chat, whoever owns it (admins' views, assignment)."""
+    where, params = _where_chat(peer_ref)
+    rows = await fetchall(conn, f"SELECT {_COLUMNS} FROM memberships WHERE {where} ORDER BY session_id", params)
+    return [_row(r) for r in rows]
+
+
+async def set_scan_due(conn: aiosqlite.Connection, session_id: int, due_at: float) -> None:
+    """When the session's dialogs are next read (spread over time by the caller)."""
+    await execute(conn, "UPDATE sessions SET dialogs_due_at = ? WHERE id = ?", (due_at, session_id))
+
+
+async def due_for_scan(conn: aiosqlite.Connection, now: float, states: Sequence[str], limit: int) -> list[int]:
+    """Sessions in ``states`` whose dialogs were never read or are due, the most overdue first."""
+    marks = ", ".join("?" * len(states))
+    rows = await fetchall(
+        conn,
+        f"SELECT id FROM sessions WHERE state IN ({marks}) AND COALESCE(dialogs_due_at, 0) <= ?"
+        " ORDER BY dialogs_due_at IS NOT NULL, dialogs_due_at, id LIMIT ?",
+        (*states, now, limit),
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def checked_at(conn: aiosqlite.Connection, session_id: int) -> float | None:
+    """When the session's dialogs were last read in full (None: never)."""
+    row = await fetchone(conn, "SELECT dialogs_checked_at FROM sessions WHERE id = ?", (session_id,))
+    return None if row is None or row[0] is None else float(row[0])
