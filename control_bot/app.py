@@ -42,6 +42,7 @@ from control_bot.routers import setup_routers
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.ports import AccountFactory
+from core.private_files import DIR_MODE
 from core.texts import admin as admin_texts
 from core.texts import customer as customer_texts
 from engine.engine import Engine
@@ -52,7 +53,6 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-PRIVATE_DIR_MODE = 0o700
 
 
 def make_bot(settings: Settings, pacing: Pacing | None = None) -> Bot:
@@ -69,8 +69,8 @@ def make_bot(settings: Settings, pacing: Pacing | None = None) -> Bot:
 def private_dirs(settings: Settings) -> None:
     """data, sessions and logs hold secrets: owner-only folders (existing ones are tightened too)."""
     for folder in (settings.paths.data_dir, settings.paths.sessions_dir, settings.paths.logs_dir):
-        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        folder.chmod(PRIVATE_DIR_MODE)
+        folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        folder.chmod(DIR_MODE)
     ensure_layout(settings.paths.sessions_dir)
 
 

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from core.private_files import DIR_MODE
+
 CUSTOMER_ATTR = "customer_id"
 REDACTED = "[redacted]"
 
@@ -125,7 +127,7 @@ class CustomerFileHandler(logging.Handler):
             self._files.move_to_end(key)
             return handle
         path = customer_log_path(self.logs_dir, customer, time.strftime("%Y-%m-%d", time.gmtime(day * 86_400)))
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open in an LRU, closed in close()
         self._files[key] = handle
         if len(self._files) > self._max_open:
@@ -197,7 +199,7 @@ def setup_logging(
     if console:
         handlers.append(logging.StreamHandler(sys.stderr))
     if logs_dir is not None:
-        logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        logs_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         handlers.append(logging.FileHandler(logs_dir / "adbot.log", encoding="utf-8"))
         handlers.append(CustomerFileHandler(logs_dir))
     for handler in handlers:

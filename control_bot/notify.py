@@ -32,7 +32,6 @@ from storage.events import Event
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE = TELEGRAM_LIMIT
 _SEPARATOR = "\n\n"
 
 
@@ -47,7 +46,7 @@ def _chunks(parts: Sequence[tuple[int, str]]) -> list[str]:
     only when it is too long for a message of its own."""
     if not parts:
         return []
-    return split_message(_SEPARATOR.join(text for _, text in parts), MAX_MESSAGE, sep=_SEPARATOR)
+    return split_message(_SEPARATOR.join(text for _, text in parts), TELEGRAM_LIMIT, sep=_SEPARATOR)
 
 
 class OutboxSender:

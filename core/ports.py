@@ -1,9 +1,12 @@
-"""The port the engine talks to for one Telegram account, and what it gets back.
+"""The engine's ports: what it talks to, implemented by the layers around it.
 
-Two implementations: ``engine.telethon_adapter`` (real Telegram through Telethon) and
-``sandbox.world`` (the simulated Telegram). Both raise Telethon's own exception classes
-(``telethon.errors``), so ``engine.outcomes.classify`` is the one place that turns failures into
-outcomes.
+- ``AccountPort`` / ``AccountFactory``: one Telegram account, and what its requests give back (peers,
+  dialogs, new message ids). Two implementations: ``engine.telethon_adapter`` (real Telegram through
+  Telethon) and ``sandbox.world`` (the simulated Telegram). Both raise Telethon's own exception classes
+  (``telethon.errors``), so ``engine.outcomes.classify`` is the one place that turns failures into
+  outcomes; ``Classifier`` is its type, for code that is handed it (``pool.health``).
+- ``SessionSupply``: where the engine's sessions come from and where it reports on them, implemented
+  by the pool (``pool.supply``) and wired in by the control bot's composition root.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ OWNED_STATES: tuple[SessionState, ...] = ("assigned", "cooling")
 CampaignStatus = Literal["stopped", "running"]
 
 SendOutcome = Literal["pending", "sent", "failed", "waiting", "skipped", "in_doubt"]
-FINAL_OUTCOMES: frozenset[str] = frozenset({"sent", "failed", "skipped", "in_doubt"})
 
 
 class EventKind(StrEnum):

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-__all__ = ["Ledger", "Op", "SyncOp"]
+__all__ = ["Ledger"]
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """Intake: adding uploaded ``.session`` files (with optional ``.json`` sidecars, or in ``.zip`` archives)
 to the pool. Used by the control bot (documents an admin sends) and ``adbot pool import``.
 
-Every upload is hostile until proven otherwise (``pool.sessionfile``, ``pool.sidecar``,
+Every upload is hostile until proven otherwise (``storage.sessionfile``, ``pool.sidecar``,
 ``pool.archive``). Each file gets one result: accepted with its session id, or rejected with the
 precise reason; a rejected file leaves nothing behind (no row, no file, no temporary copy).
 

@@ -13,12 +13,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from storage.sessionfile import session_image
+from storage.sessionfile import AUTH_KEY_BYTES, session_image
 
 TELETHON_SESSION_VERSION = 8
 """``telethon.sessions.sqlite.CURRENT_VERSION`` of the pinned Telethon (a test keeps them equal)."""
 
-AUTH_KEY_BYTES = 256
 
 # Telegram's production data centres (the addresses Telethon itself starts from).
 DC_ADDRESSES: dict[int, str] = {

@@ -200,14 +200,6 @@ _FINISH_CYCLE_SQL = (
 )
 
 
-async def begin_cycle(conn: aiosqlite.Connection, user_id: int, now: float) -> int:
-    """Start the next cycle; returns its number."""
-    row = await fetchone(conn, _BEGIN_CYCLE_SQL, (now, now, user_id))
-    if row is None:
-        raise LookupError(f"no customer {user_id}")
-    return int(row[0])
-
-
 async def finish_cycle(
     conn: aiosqlite.Connection, user_id: int, cycle_no: int, now: float, next_cycle_at: float | None
 ) -> None:

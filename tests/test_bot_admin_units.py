@@ -12,6 +12,7 @@ from control_bot.services import admin
 from core.errors import InputError, NotFound
 from core.states import EventKind
 from core.texts import admin as admin_texts
+from core.texts.outcomes import STOP_REASON_REVOKED
 from core.texts.split import TELEGRAM_LIMIT, split_message, utf16_len
 from storage import customers, events
 from storage.db import Database
@@ -88,7 +89,7 @@ async def test_revoke_stops_only_a_running_campaign_and_refuses_strangers(db: Da
     async with db.tx() as conn:
         await customers.set_status(conn, 6, "running", NOW)
     result = await admin.revoke_plan(db, tmp_path, 6, now=NOW + 10, engine=engine)
-    assert engine.stopped == [(6, admin.REVOKE_REASON)] and result.was_running
+    assert engine.stopped == [(6, STOP_REASON_REVOKED)] and result.was_running
     async with db.read() as conn:
         six = await customers.get(conn, 6)
     assert six is not None and six.status == "stopped" and six.plan_expires_at == NOW + 10

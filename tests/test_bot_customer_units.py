@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from control_bot import errors
 from control_bot.filters import ANONYMOUS_ADMIN_ID, IsAdmin
 from control_bot.middlewares import FloodControl, Pacer, Pacing, TokenBucket
-from control_bot.notify import MAX_MESSAGE, _chunks
+from control_bot.notify import _chunks
 from control_bot.services.campaign import (
     IntervalBounds,
     command_argument,
@@ -31,7 +31,7 @@ from core.texts import errors as error_texts
 from core.texts import events as event_texts
 from core.texts import fmt
 from core.texts.outcomes import OUTCOME_TEXTS, reason_text
-from core.texts.split import utf16_len
+from core.texts.split import TELEGRAM_LIMIT, utf16_len
 
 # --- post text -------------------------------------------------------------------------------------
 
@@ -214,7 +214,7 @@ def test_outbox_chunks_fit_telegram_messages() -> None:
     parts = [(i, "x" * 1500) for i in range(5)]
     chunks = _chunks(parts)
     assert [len(c) for c in chunks] == [3002, 3002, 1500]
-    assert all(len(c) <= MAX_MESSAGE for c in _chunks([(1, "y" * 5000)]))
+    assert all(len(c) <= TELEGRAM_LIMIT for c in _chunks([(1, "y" * 5000)]))
 
 
 # --- errors and filters ----------------------------------------------------------------------------

@@ -97,9 +97,7 @@ async def on_interval_other(
 # --- run / stop ------------------------------------------------------------------------------------
 
 
-async def on_run(
-    event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
-) -> None:
+async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     now = clock.now()
     result = await campaign.start_campaign(db, engine, sender_id(event), now)
     if not result.started:

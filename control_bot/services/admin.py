@@ -39,7 +39,6 @@ MIN_DAYS, MAX_DAYS = 1, 3650
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the official Bot API server refuses bigger downloads
 HOUR = 3600.0
 DAY = 86_400.0
-REVOKE_REASON = STOP_REASON_REVOKED
 
 
 # --- parsing ---------------------------------------------------------------------------------------
@@ -149,9 +148,9 @@ async def revoke_plan(
         raise NotFound(texts.no_customer_unchanged(user_id))
     if engine is not None and customer.status == "running":
         # Wait for a running cycle: its sessions must be closed before they go back to the pool.
-        await engine.stop_campaign(user_id, REVOKE_REASON, wait=True)
+        await engine.stop_campaign(user_id, STOP_REASON_REVOKED, wait=True)
     async with db.tx() as conn:
-        await customers.end_plan(conn, user_id, now, REVOKE_REASON)
+        await customers.end_plan(conn, user_id, now, STOP_REASON_REVOKED)
         await events.add(conn, user_id, EventKind.PLAN_REVOKED, now)
     returned = await assign.revoke(db, sessions_dir, user_id, now)
     logger.info("plan of customer %d revoked; %d session(s) back in the pool", user_id, returned)
