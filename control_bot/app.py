@@ -8,10 +8,12 @@ Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
    account factory (``control_bot.backends``), the bot (HTML parse mode, ``FloodControl`` on its
    session), routers;
-2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, bot commands;
+2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, the pool's
+   membership discovery (idle sessions' dialogs read every few minutes when due), bot commands;
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
-4. ``dp.shutdown``: running handlers finish, the engine shuts down gracefully (in-flight sends first,
-   then its scheduler), the outbox makes a last delivery pass;
+4. ``dp.shutdown``: running handlers finish, discovery stops (its scans under way close their ports),
+   the engine shuts down gracefully (in-flight sends first, then its scheduler), the outbox makes a
+   last delivery pass;
 5. ``App.close``: bot session, then the database, last.
 """
 
@@ -46,6 +48,8 @@ from core.private_files import DIR_MODE
 from core.texts import admin as admin_texts
 from core.texts import customer as customer_texts
 from engine.engine import Engine
+from engine.outcomes import classify
+from pool.discovery import PoolDiscovery
 from pool.layout import ensure_layout
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
@@ -92,6 +96,7 @@ class App:
     outbox: OutboxSender
     factory: AccountFactory
     redactor: RedactingFilter | None = None
+    discovery: PoolDiscovery | None = None  # None: idle sessions' dialogs are not read on a schedule
     handler_timeout: float = 10.0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
@@ -110,6 +115,8 @@ class App:
         self._engine_started = True
         self.outbox.start()
         self.outbox.wake()
+        if self.discovery is not None:
+            self.discovery.start()
         await self._set_commands()
         self.started.set()
         logger.info("control bot started (backend %s)", self.settings.engine.backend)
@@ -133,6 +140,8 @@ class App:
                 await asyncio.wait(pending)
 
     async def _stop_services(self) -> None:
+        if self.discovery is not None:
+            await self.discovery.stop()
         if self._engine_started:
             self._engine_started = False
             try:
@@ -241,12 +250,14 @@ async def create_app(
     log_secrets: Sequence[str] = (),
     outbox_poll_interval: float = 5.0,
     schedule: bool = True,
+    discover: bool | None = None,
 ) -> App:
     """Build the whole service from settings: the one way ``adbot run``, the demo, the tests and the
     benchmarks get one. They pass a FakeClock, their own sandbox world and a faster pacing;
     ``configure_logging=False`` leaves the root logger to the caller, ``console_log=False`` keeps the
     log files without the console, ``log_secrets`` are redacted besides the bot token;
-    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``).
+    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``);
+    ``discover`` runs the pool's periodic dialogs scans of idle sessions (default: as ``schedule``).
 
     ``async with app, app.running(): ...`` polls for the block and closes the app after it."""
     private_dirs(settings)
@@ -265,10 +276,15 @@ async def create_app(
             logger.warning("session folders: %s", line)
         bot = make_bot(settings, pacing)
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
+        low = settings.bot.low_pool_threshold
+        discovery = PoolDiscovery(
+            db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low
+        )
         engine = Engine(
             db,
             factory,
-            PoolSupply(db, settings.paths.sessions_dir, low_threshold=settings.bot.low_pool_threshold),
+            # Sessions open for a scan are never granted meanwhile: one live client per session.
+            PoolSupply(db, settings.paths.sessions_dir, low_threshold=low, held=discovery.scanning),
             clock,
             settings.engine,
             notify=outbox.wake,
@@ -277,7 +293,8 @@ async def create_app(
         dp = Dispatcher(settings=settings, db=db, engine=engine, clock=clock, outbox=outbox, redactor=redactor)
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))
-        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor)
+        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor,
+                  discovery=discovery if (schedule if discover is None else discover) else None)
         dp.startup.register(app._on_startup)
         dp.shutdown.register(app._on_shutdown)
     except BaseException:

@@ -1,23 +1,27 @@
 """Giving pool sessions to customers and taking them back.
 
-Every change is one ``BEGIN IMMEDIATE`` transaction (``pool_tx``): the claim is one statement that
-picks and takes the sessions together (``storage.sessions.claim_unused``), so two concurrent requests
-can never take the same session, and a request that cannot be met in full raises before COMMIT and
-takes nothing. A session without its own app (sidecar) borrows the least-used API pair while
-it is owned, and gives it back when it leaves its customer.
+Every change is one ``BEGIN IMMEDIATE`` transaction (``pool_tx``): the sessions are chosen inside it
+(``pool.cover``: those reaching the most of the customer's groups first) and taken in one statement
+that only takes sessions still unused (``storage.sessions.claim_ids``), so two concurrent requests can
+never take the same session, and a request that cannot be met in full raises before COMMIT and takes
+nothing. Sessions the pool has open for a scan (``held``, see ``pool.discovery``) are never chosen.
+A session without its own app (sidecar) borrows the least-used API pair while it is owned, and gives it
+back when it leaves its customer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
 from core.states import EventKind
 from core.texts import errors as texts
+from pool.cover import choose_free
 from pool.layout import UNUSED, folder_for
 from pool.moves import FileMoves, pool_tx
-from storage import customers, events
+from storage import customers, events, groups
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Connection, Database, savepoint
@@ -32,15 +36,23 @@ async def _require_customer(conn: Connection, customer_id: int) -> customers.Cus
     return customer
 
 
-async def take(conn: Connection, moves: FileMoves, customer_id: int, n: int, now: float) -> list[int]:
-    """Claim ``n`` unused sessions for the customer inside the caller's transaction.
+async def take(
+    conn: Connection, moves: FileMoves, customer_id: int, n: int, now: float, *, held: Collection[int] = ()
+) -> list[int]:
+    """Claim ``n`` unused sessions for the customer inside the caller's transaction: members of the
+    customer's groups their sessions do not reach yet first (``pool.cover``), none in ``held``.
 
     Raises NotEnoughSessions / NoPairCapacity after changing rows: the caller's transaction (or
     savepoint) must roll back. File moves are planned only once everything succeeded."""
     if n <= 0:
         return []
     folder = folder_for("assigned", customer_id)
-    taken = await session_rows.claim_unused(conn, customer_id, folder, now, n)
+    refs = [g.ref for g in await groups.list_for(conn, customer_id)]
+    owned = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
+    chosen = await choose_free(conn, n, now, group_refs=refs, owned=owned, held=held)
+    if len(chosen) < n:
+        raise NotEnoughSessions(n, len(chosen))
+    taken = await session_rows.claim_ids(conn, customer_id, folder, now, chosen)
     if len(taken) < n:
         raise NotEnoughSessions(n, len(taken))
     touched: set[int] = set()
@@ -65,12 +77,12 @@ async def take(conn: Connection, moves: FileMoves, customer_id: int, n: int, now
 
 
 async def take_one_or_none(
-    conn: Connection, moves: FileMoves, customer_id: int, now: float
+    conn: Connection, moves: FileMoves, customer_id: int, now: float, *, held: Collection[int] = ()
 ) -> tuple[int | None, str | None]:
     """One replacement session, or (None, why not) leaving the transaction as it was (savepoint)."""
     try:
         async with savepoint(conn, "take_one"):
-            ids = await take(conn, moves, customer_id, 1, now)
+            ids = await take(conn, moves, customer_id, 1, now, held=held)
     except (NotEnoughSessions, NoPairCapacity) as exc:
         return None, exc.user_message
     return ids[0], None
@@ -86,19 +98,32 @@ async def notify_if_low(conn: Connection, free_before: int, low_threshold: int, 
 
 
 async def assign(
-    db: Database, sessions_dir: Path, customer_id: int, n: int, now: float, *, low_threshold: int = 0
+    db: Database,
+    sessions_dir: Path,
+    customer_id: int,
+    n: int,
+    now: float,
+    *,
+    low_threshold: int = 0,
+    held: Collection[int] = (),
 ) -> list[int]:
     """Give ``n`` unused sessions to the customer, all or none; returns their ids."""
     async with pool_tx(db, sessions_dir) as (conn, moves):
         await _require_customer(conn, customer_id)
         free_before = await session_rows.count_free(conn)
-        ids = await take(conn, moves, customer_id, n, now)
+        ids = await take(conn, moves, customer_id, n, now, held=held)
         await notify_if_low(conn, free_before, low_threshold, now)
     return ids
 
 
 async def ensure_plan(
-    db: Database, sessions_dir: Path, customer_id: int, now: float, *, low_threshold: int = 0
+    db: Database,
+    sessions_dir: Path,
+    customer_id: int,
+    now: float,
+    *,
+    low_threshold: int = 0,
+    held: Collection[int] = (),
 ) -> list[int]:
     """Top the customer's healthy sessions (assigned + cooling) up to their plan; returns all their ids.
 
@@ -109,7 +134,7 @@ async def ensure_plan(
         missing = customer.plan_sessions - len(owned)
         if missing > 0:
             free_before = await session_rows.count_free(conn)
-            owned += await take(conn, moves, customer_id, missing, now)
+            owned += await take(conn, moves, customer_id, missing, now, held=held)
             await notify_if_low(conn, free_before, low_threshold, now)
     return sorted(owned)
 

@@ -13,6 +13,7 @@ Event payloads (``storage.events``):
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from core.errors import NoPairCapacity, NotFound
@@ -46,9 +47,16 @@ async def set_cooldown(db: Database, session_id: int, until: float, now: float) 
 
 
 async def _replace(
-    conn: Connection, moves: FileMoves, old: SessionRow, owner_id: int, now: float, low_threshold: int
+    conn: Connection,
+    moves: FileMoves,
+    old: SessionRow,
+    owner_id: int,
+    now: float,
+    low_threshold: int,
+    held: Collection[int],
 ) -> int | None:
-    """A replacement for the customer when their plan still wants one; events either way."""
+    """A replacement for the customer when their plan still wants one (a member of the groups the
+    customer's other sessions do not reach first, ``pool.assign.take``); events either way."""
     customer = await customers.get(conn, owner_id)
     if customer is None or not customer.plan_active(now):
         return None  # nothing is owed any more: no session leaves the pool for an ended plan
@@ -56,7 +64,7 @@ async def _replace(
     if healthy >= customer.plan_sessions:
         return None
     free_before = await session_rows.count_free(conn)
-    new_id, why_not = await take_one_or_none(conn, moves, owner_id, now)
+    new_id, why_not = await take_one_or_none(conn, moves, owner_id, now, held=held)
     if new_id is None:
         await events.add(conn, owner_id, EventKind.NO_REPLACEMENT, now, session_id=old.id, reason=why_not)
         await events.add(conn, None, EventKind.NO_REPLACEMENT, now, session_id=old.id, owner_id=owner_id,
@@ -77,6 +85,7 @@ async def _retire(
     reason: str,
     now: float,
     low_threshold: int,
+    held: Collection[int] = (),
 ) -> int | None:
     dead = state == "dead"
     folder = BANNED if dead else LIMITED
@@ -96,25 +105,39 @@ async def _retire(
         if dead:
             await stats.count_banned_session(conn, owner_id)
         await events.add(conn, owner_id, kind, now, session_id=session_id, reason=reason)
-        return await _replace(conn, moves, row, owner_id, now, low_threshold)
+        return await _replace(conn, moves, row, owner_id, now, low_threshold, held)
 
 
 async def mark_dead(
-    db: Database, sessions_dir: Path, session_id: int, reason: str, now: float, *, low_threshold: int = 0
+    db: Database,
+    sessions_dir: Path,
+    session_id: int,
+    reason: str,
+    now: float,
+    *,
+    low_threshold: int = 0,
+    held: Collection[int] = (),
 ) -> int | None:
     """The account is gone for good: state dead, file to banned/, a replacement for its customer.
 
     Returns the replacement's id (None when there was no owner, no need, or no free session).
     Marking a session that is already dead does nothing."""
-    return await _retire(db, sessions_dir, session_id, "dead", reason, now, low_threshold)
+    return await _retire(db, sessions_dir, session_id, "dead", reason, now, low_threshold, held)
 
 
 async def mark_limited(
-    db: Database, sessions_dir: Path, session_id: int, reason: str, now: float, *, low_threshold: int = 0
+    db: Database,
+    sessions_dir: Path,
+    session_id: int,
+    reason: str,
+    now: float,
+    *,
+    low_threshold: int = 0,
+    held: Collection[int] = (),
 ) -> int | None:
     """The account is restricted (spam-limited, banned from public groups): quarantine in limited/,
     replaced like a dead one. ``release_limited`` (or a health check) can return it to the pool."""
-    return await _retire(db, sessions_dir, session_id, "limited", reason, now, low_threshold)
+    return await _retire(db, sessions_dir, session_id, "limited", reason, now, low_threshold, held)
 
 
 async def release_limited(db: Database, sessions_dir: Path, session_id: int, now: float) -> None:

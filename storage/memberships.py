@@ -13,7 +13,7 @@ for a channel or supergroup, ``'-<id>'`` for a basic group), without the ``#topi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -21,6 +21,7 @@ import aiosqlite
 
 from core.links import marked_id, unmark
 from core.ports import Dialog, DialogKind, Peer, PeerKind, WriteBlock
+from core.states import SessionState
 from storage.db import execute, executemany, fetchall, fetchone
 
 
@@ -173,6 +174,50 @@ async def members_of(conn: aiosqlite.Connection, peer_ref: str) -> list[Membersh
     where, params = _where_chat(peer_ref)
     rows = await fetchall(conn, f"SELECT {_COLUMNS} FROM memberships WHERE {where} ORDER BY session_id", params)
     return [_row(r) for r in rows]
+
+
+async def writers_among(
+    conn: aiosqlite.Connection, sessions: Sequence[int] | SessionState, chats: Collection[ChatKey]
+) -> dict[int, set[ChatKey]]:
+    """Which of ``chats`` each session may write to (rows with can_write), for the given session ids or
+    every session in one state (e.g. 'unused': the free pool). Sessions reaching none are absent."""
+    names = sorted({str(value) for field, value in chats if field == "username"})
+    by_kind = {kind: sorted({int(value) for field, value in chats if field == kind}) for kind in ("channel", "chat")}
+    which: list[str] = []
+    params: list[object] = []
+    if names:
+        which.append(f"m.username IN ({', '.join('?' * len(names))})")
+        params += names
+    for kind, ids in by_kind.items():
+        if ids:
+            which.append(f"(m.peer_type = ? AND m.chat_id IN ({', '.join('?' * len(ids))}))")
+            params += [kind, *ids]
+    if not which:
+        return {}
+    if isinstance(sessions, str):
+        owner = "m.session_id IN (SELECT id FROM sessions WHERE state = ?)"
+        params.append(sessions)
+    elif sessions:
+        owner = f"m.session_id IN ({', '.join('?' * len(sessions))})"
+        params += sessions
+    else:
+        return {}
+    rows = await fetchall(
+        conn,
+        f"SELECT m.session_id, m.peer_type, m.chat_id, m.username FROM memberships AS m"
+        f" WHERE m.can_write = 1 AND ({' OR '.join(which)}) AND {owner}",
+        params,
+    )
+    wanted = set(chats)
+    found: dict[int, set[ChatKey]] = {}
+    for row in rows:
+        keys: list[ChatKey] = [(row["peer_type"], int(row["chat_id"]))]
+        if row["username"] is not None:
+            keys.append(("username", row["username"]))
+        reached = {key for key in keys if key in wanted}
+        if reached:
+            found.setdefault(int(row["session_id"]), set()).update(reached)
+    return found
 
 
 async def set_scan_due(conn: aiosqlite.Connection, session_id: int, due_at: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import aiosqlite
@@ -46,7 +46,7 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A session ``claim_unused`` just gave a customer: where its file was, and whether it needs a pool pair."""
+    """A session ``claim_ids`` just gave a customer: where its file was, and whether it needs a pool pair."""
 
     id: int
     file_name: str
@@ -189,21 +189,57 @@ async def insert(
     return int(row[0])
 
 
-async def claim_unused(conn: aiosqlite.Connection, owner: int, folder: str, now: float, n: int) -> list[Claimed]:
-    """Give up to ``n`` unused sessions to ``owner`` in one statement; returns those taken (maybe fewer).
+_PREFERENCE = "own_api_id IS NULL, COALESCE(cooldown_until, 0) > ?, added_at, id"
+"""How free sessions rank when nothing else tells them apart: those with their own app first (they need no
+pool pair), then those not waiting out a flood, then the oldest."""
 
-    One ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``: two concurrent claims can never take
-    the same session. Sessions with their own app come first (they need no pool pair), then those not
-    waiting out a flood; one still in a flood wait (``cooldown_until``) is handed over as 'cooling'.
-    The caller raises (rolling the transaction back) when fewer than it needs came back."""
+
+async def free_by_preference(
+    conn: aiosqlite.Connection,
+    now: float,
+    *,
+    among: Sequence[int] | None = None,
+    exclude: Collection[int] = (),
+    limit: int | None = None,
+) -> list[int]:
+    """Ids of unused sessions in the order of ``_PREFERENCE``: all of them, or only those ``among`` the
+    given ids; never one in ``exclude``; at most ``limit``."""
+    if among is not None and not among:
+        return []
+    where = ["state = 'unused'"]
+    params: list[object] = []
+    if among is not None:
+        where.append(f"id IN ({', '.join('?' * len(among))})")
+        params += among
+    if exclude:
+        where.append(f"id NOT IN ({', '.join('?' * len(exclude))})")
+        params += exclude
+    params.append(now)
+    sql = f"SELECT id FROM sessions WHERE {' AND '.join(where)} ORDER BY {_PREFERENCE}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [int(r[0]) for r in await fetchall(conn, sql, params)]
+
+
+async def claim_ids(
+    conn: aiosqlite.Connection, owner: int, folder: str, now: float, ids: Sequence[int]
+) -> list[Claimed]:
+    """Give the chosen sessions to ``owner`` in one statement; returns those taken (maybe fewer).
+
+    One ``UPDATE ... WHERE state = 'unused' AND id IN (...) RETURNING``: a session another claim took
+    first is not taken twice, it is missing from the answer, and the caller raises (rolling its
+    transaction back). One still in a flood wait (``cooldown_until``) is handed over as 'cooling'."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
     rows = await fetchall(
         conn,
-        "UPDATE sessions SET owner_id = :owner, folder = :folder, state_changed_at = :now, state_reason = NULL,"
-        " state = CASE WHEN COALESCE(cooldown_until, 0) > :now THEN 'cooling' ELSE 'assigned' END"
-        " WHERE state = 'unused' AND id IN (SELECT id FROM sessions WHERE state = 'unused'"
-        "   ORDER BY own_api_id IS NULL, COALESCE(cooldown_until, 0) > :now, id LIMIT :n)"
+        "UPDATE sessions SET owner_id = ?, folder = ?, state_changed_at = ?, state_reason = NULL,"
+        " state = CASE WHEN COALESCE(cooldown_until, 0) > ? THEN 'cooling' ELSE 'assigned' END"
+        f" WHERE state = 'unused' AND id IN ({marks})"
         " RETURNING id, file_name, folder, own_api_id",
-        {"owner": owner, "folder": folder, "now": now, "n": n},
+        (owner, folder, now, now, *ids),
     )
     return [Claimed(r["id"], r["file_name"], r["folder"], r["own_api_id"]) for r in rows]
 

@@ -1,6 +1,8 @@
 """Property test: random add / assign / ensure_plan / revoke / kill / release sequences keep the pool's
 invariants after every step (one owner per session, pair capacity, every file exactly once and in the
-folder its state says) and change only what each operation may change."""
+folder its state says) and change only what each operation may change. Sessions learn random
+memberships of the customers' groups on the way, so grants choose by cover: a grant reaches a group the
+customer did not reach whenever a free session could."""
 
 from __future__ import annotations
 
@@ -17,16 +19,18 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from pool_support import NOW, assert_pool_consistent
 
 from core.errors import NoPairCapacity, NotEnoughSessions
+from core.ports import Dialog, Peer
 from pool import lifecycle
 from pool.assign import assign, ensure_plan, revoke
 from pool.intake import import_files
 from sandbox.sessionfiles import make_session_bytes, make_sidecar
-from storage import customers
+from storage import customers, groups, memberships
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database
 
 CUSTOMERS = (101, 102, 103)
+GROUPS = ("@g0", "@g1", "@g2", "@g3", "@g4")
 Snapshot = dict[int, tuple[str, int | None]]
 
 
@@ -62,12 +66,16 @@ class PoolMachine(RuleBasedStateMachine):
         plans=st.lists(st.integers(0, 4), min_size=3, max_size=3),
         plain=st.integers(0, 6),
         with_app=st.integers(0, 3),
+        dialogs=st.lists(st.sets(st.sampled_from(GROUPS), max_size=3), max_size=9),
     )
-    def setup(self, capacity: int, n_pairs: int, plans: list[int], plain: int, with_app: int) -> None:
+    def setup(
+        self, capacity: int, n_pairs: int, plans: list[int], plain: int, with_app: int, dialogs: list[set[str]]
+    ) -> None:
         async def go() -> None:
             async with self.db.tx() as conn:
                 for cid, plan in zip(CUSTOMERS, plans, strict=True):
                     await customers.grant(conn, cid, plan, 30, NOW, default_interval=300)
+                    await groups.add_many(conn, cid, GROUPS[cid % 3 : cid % 3 + 3], NOW)
                 for i in range(n_pairs):
                     await pair_rows.add(conn, 5000 + i, f"{i:032x}", capacity, NOW)
 
@@ -76,6 +84,8 @@ class PoolMachine(RuleBasedStateMachine):
             self._add(plain, False)
         if with_app:
             self._add(with_app, True)
+        for pick, chats in enumerate(dialogs):
+            self.learn_dialogs(pick, chats, True)
 
     def check_changes(self, before: Snapshot, after: Snapshot, *, allowed: set[int], takes_for: int | None,
                       max_taken: int) -> None:
@@ -109,9 +119,45 @@ class PoolMachine(RuleBasedStateMachine):
         after = self.snapshot()
         assert len(after) == len(before) + count and all(after[s] == v for s, v in before.items())
 
+    def reached(self, cid: int, state: str = "owned") -> set[memberships.ChatKey]:
+        """The customer's group chats that its sessions (or the free ones: ``state='unused'``) may write to."""
+
+        async def read() -> set[memberships.ChatKey]:
+            async with self.db.read() as conn:
+                wanted = [memberships.chat_key(g.ref) for g in await groups.list_for(conn, cid)]
+                if state == "unused":
+                    found = await memberships.writers_among(conn, "unused", wanted)
+                else:
+                    owned = [r.id for r in await session_rows.list_for_owner(conn, cid)]
+                    found = await memberships.writers_among(conn, owned, wanted)
+            return set().union(*found.values())
+
+        result: set[memberships.ChatKey] = self.run(read())
+        return result
+
+    @rule(pick=st.integers(0, 10_000), chats=st.sets(st.sampled_from(GROUPS)), can_write=st.booleans())
+    def learn_dialogs(self, pick: int, chats: set[str], can_write: bool) -> None:
+        before = self.snapshot()
+        if not before:
+            return
+        sid = sorted(before)[pick % len(before)]
+        dialogs = [
+            Dialog(Peer("channel", 900 + GROUPS.index(ref), 1), "group", ref, ref[1:], can_write=can_write,
+                   why_not=None if can_write else "banned")
+            for ref in sorted(chats)
+        ]
+
+        async def store() -> None:
+            async with self.db.tx() as conn:
+                await memberships.replace_for_session(conn, sid, dialogs, NOW)
+
+        self.run(store())
+        assert self.snapshot() == before
+
     @rule(cid=st.sampled_from(CUSTOMERS), n=st.integers(0, 4))
     def assign_some(self, cid: int, n: int) -> None:
         before = self.snapshot()
+        reached, free_reach = self.reached(cid), self.reached(cid, "unused")
         try:
             got = self.run(assign(self.db, self.sdir, cid, n, NOW))
         except (NotEnoughSessions, NoPairCapacity):
@@ -121,6 +167,8 @@ class PoolMachine(RuleBasedStateMachine):
         after = self.snapshot()
         self.check_changes(before, after, allowed=set(), takes_for=cid, max_taken=n)
         assert all(before[s][0] == "unused" and after[s][1] == cid for s in got)
+        if n and free_reach - reached:
+            assert self.reached(cid) > reached  # the first pick reaches a group not reached before
 
     @rule(cid=st.sampled_from(CUSTOMERS))
     def top_up(self, cid: int) -> None:
