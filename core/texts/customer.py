@@ -6,6 +6,8 @@ handler escapes them). Anything that came from a user goes through ``esc()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
 from core.texts.fmt import fmt_minutes as fmt_minutes  # re-exported: the services word intervals with it
 from core.texts.outcomes import STOP_REASON_CUSTOMER as STOP_REASON_CUSTOMER  # re-exported: the services store it
@@ -206,9 +208,24 @@ def post_question(kind: str | None, link: str | None, text: str | None) -> str:
     return f"{post_current(kind, link, text)}\n\n{POST_ASK}"
 
 
-def post_saved_link(link: str, running: bool) -> str:
+POST_SOURCE_NOT_MEMBER = (
+    "⚠ This post is in a private channel that none of your sessions is in. It is saved, but it cannot "
+    "be forwarded until a session that is in that channel is added to your campaign. The admin can help: "
+    "ask them to add such a session, or to have one of yours join the channel."
+)
+POST_SOURCE_UNCHECKED = (
+    "ℹ This post is in a private channel: only a session of yours that is in that channel can forward "
+    "it. That is not known yet: your sessions' chats have not all been read."
+)
+_POST_SOURCE_NOTES = {"not_member": POST_SOURCE_NOT_MEMBER, "unchecked": POST_SOURCE_UNCHECKED}
+
+
+def post_saved_link(link: str, running: bool, source: str | None = None) -> str:
+    """``source``: for a private channel's post, whether a session of the customer's is in it:
+    "member" (nothing to say), "not_member" or "unchecked" (their dialogs are not all read)."""
     more = " The next cycle uses it." if running else " Start with /run when ready."
-    return f"✅ Post set: the bot will forward {esc(link)}.{more}"
+    note = _POST_SOURCE_NOTES.get(source or "")
+    return f"✅ Post set: the bot will forward {esc(link)}.{more}" + (f"\n\n{note}" if note else "")
 
 
 def post_saved_text(text: str, running: bool) -> str:
@@ -273,35 +290,67 @@ def groups_list(
 _ADDED_BUDGET, _LIST_BUDGET, _BAD_BUDGET = 1500, 500, 1200
 
 
+def topic_unchecked(topic_id: int) -> str:
+    """After a group added with a topic while nothing is known of its chat (plain text)."""
+    return f" (topic #{topic_id}, will be checked)"
+
+
 def groups_added(
-    added: list[str], existing: list[str], bad: list[tuple[str, str]], over_limit: list[str], limit: int, total: int
+    added: list[str],
+    existing: list[str],
+    bad: list[tuple[str, str]],
+    over_limit: list[str],
+    limit: int,
+    total: int,
+    *,
+    refused: Sequence[tuple[str, str]] = (),
+    unchecked_topics: Mapping[str, int] | None = None,
 ) -> str:
+    """``bad``: (item, reason) not understood; ``refused``: (item, reason) understood but not a group one
+    can post to (a channel, a bot, a message link); ``unchecked_topics``: ref -> topic of the added refs
+    whose '#topic' is a topic only if the chat turns out to be a forum (nothing is known of it yet)."""
     parts: list[str] = []
     if added:
-        shown = take_fitting(added[:50], _ADDED_BUDGET, sep_units=2)
-        parts.append(f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>" for r in shown))
+        unchecked = unchecked_topics or {}
+        labels = [(ref, topic_unchecked(unchecked[ref]) if ref in unchecked else "") for ref in added[:50]]
+        fitting = take_fitting([ref + note for ref, note in labels], _ADDED_BUDGET, sep_units=2)
+        shown = labels[: len(fitting)]
+        parts.append(
+            f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>{esc(n)}" for r, n in shown)
+        )
         if len(added) > len(shown):
             parts[-1] += f" and {len(added) - len(shown)} more"
     if existing:
-        shown = take_fitting(existing[:20], _LIST_BUDGET, sep_units=2)
-        listed = ", ".join(esc(r) for r in shown) + (" …" if len(existing) > len(shown) else "")
-        parts.append(f"Already in your list ({len(existing)}): {listed}")
+        listed = take_fitting(existing[:20], _LIST_BUDGET, sep_units=2)
+        more = " …" if len(existing) > len(listed) else ""
+        parts.append(f"Already in your list ({len(existing)}): " + ", ".join(esc(r) for r in listed) + more)
     if over_limit:
-        shown = take_fitting(over_limit[:20], _LIST_BUDGET, sep_units=2)
+        listed = take_fitting(over_limit[:20], _LIST_BUDGET, sep_units=2)
         parts.append(
             f"⚠ Not added, you reached the limit of {limit} groups ({len(over_limit)}): "
-            + ", ".join(esc(r) for r in shown)
-            + (" …" if len(over_limit) > len(shown) else "")
+            + ", ".join(esc(r) for r in listed)
+            + (" …" if len(over_limit) > len(listed) else "")
         )
+    # Both lists of reasons share one budget; the refusals keep a third of it when there are both.
+    used = 0
     if bad:
-        reasons = take_fitting([reason for _, reason in bad[:20]], _BAD_BUDGET, sep_units=2)
-        lines = "\n".join(f"• {esc(reason)}" for reason in reasons)
-        more = f"\n… and {len(bad) - len(reasons)} more" if len(bad) > len(reasons) else ""
-        parts.append(f"❌ Not understood ({len(bad)}):\n{lines}{more}")
-    if not added and not existing and not over_limit and not bad:
+        share = _BAD_BUDGET * 2 // 3 if refused else _BAD_BUDGET
+        reasons = take_fitting([reason for _, reason in bad[:20]], share, sep_units=2)
+        used = sum(utf16_len(reason) + 2 for reason in reasons)
+        parts.append(_reasons(f"❌ Not understood ({len(bad)}):", reasons, len(bad)))
+    if refused:
+        reasons = take_fitting([reason for _, reason in refused[:20]], _BAD_BUDGET - used, sep_units=2)
+        parts.append(_reasons(f"🚫 Cannot be posted to ({len(refused)}):", reasons, len(refused)))
+    if not added and not existing and not over_limit and not bad and not refused:
         parts.append("Nothing to add.")
     parts.append(f"You now have {total} group(s). /groups to see them.")
     return "\n\n".join(parts)
+
+
+def _reasons(head: str, reasons: list[str], count: int) -> str:
+    lines = "\n".join(f"• {esc(reason)}" for reason in reasons)
+    more = f"\n… and {count - len(reasons)} more" if count > len(reasons) else ""
+    return f"{head}\n{lines}{more}"
 
 
 def group_removed(ref: str, total: int) -> str:

@@ -226,6 +226,29 @@ def post_as_group(shown: str) -> str:
     return f"{shown} is a link to a post, not to a group. Send the group itself: {GROUP_EXAMPLES}"
 
 
+# --- what is known of a group's chat (core.destinations) ---
+
+
+def group_is_channel(shown: str, chat: str) -> str:
+    """``chat``: the chat as stored ('@name', '-100<id>'), known from a session's dialogs."""
+    return f"{shown}: {chat} is a channel, not a group: only its admins post there."
+
+
+def group_is_bot(shown: str, chat: str) -> str:
+    return (
+        f"{shown}: {chat} is a bot (bot usernames end in \"bot\"), not a group: nothing can be posted to it. "
+        "If it really is a group, ask the admin to check it."
+    )
+
+
+def message_link_not_topic(shown: str, chat: str, number: int) -> str:
+    """A number after a chat that is not a forum: the link of a message, not a forum topic."""
+    return (
+        f"{shown}: {chat} is not a forum, so {number} cannot be a topic: that is the link of message "
+        f"{number}, not a group. To post in the group itself, send {chat}"
+    )
+
+
 # --- either ---
 
 
