@@ -170,3 +170,36 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         reply = await alice.ask("/usedefaults")
         assert "Added 1 group(s)" in reply.text and "@news_feed is a channel, not a group" in reply.text
         assert await customer_refs(h, ALICE) == ["@chat_robot", "@real_group", "@default_one"]
+
+
+# --- what the bot suggests ----------------------------------------------------------------------------
+
+
+async def test_the_bot_only_suggests_forms_that_can_work_and_says_when(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ALICE)
+        alice = h.user(ALICE, "Alice")
+        help_ = await alice.ask("/help")
+        assert "a -100… id for a group one of your sessions is in" in help_.text
+        assert "an invite link is not a group: ask the admin to have a session join it" in help_.text
+        assert "t.me/c/…, only by a session of yours that is in that channel" in help_.text
+
+        ask = await alice.ask("/addgroups")
+        assert "-1001234567890 (an id works for a group one of your sessions is in)" in ask.text
+        assert "topic 15 of a forum" in ask.text and "ask the admin to have one of your sessions join it" in ask.text
+        await alice.ask("/cancel")
+
+        empty = await alice.ask("/groups")
+        assert "@name or t.me/name for a public group, a -100… id for a group one of your sessions is in" in empty.text
+
+        post = await alice.ask("/post")
+        assert "t.me/c/…, only by a session of yours that is in it" in post.text
+        await alice.ask("/cancel")
+
+        invite = await alice.ask("/addgroups t.me/+AbCdEf")
+        assert "is an invite link, not a group" in invite.text
+        assert "Ask the admin to have one of your sessions join it" in invite.text
+        positive = await alice.ask("/addgroups 1001234567890")
+        assert "an id works for a group one of your sessions is in" in positive.text
+        no_number = await alice.ask("/addgroups https://t.me/c")
+        assert "it works for a group one of your sessions is in" in no_number.text

@@ -219,7 +219,7 @@ def test_group_ref_accepted(text: str, expected: GroupRef, ref: str) -> None:
 
 # --- groups: refused -----------------------------------------------------------------------------
 
-NEVER_JOINS = "adbot never joins groups: add the group by @username or -100 id"
+NEVER_JOINS = "is an invite link, not a group: adbot does not join groups by itself. Ask the admin to have one"
 
 REFUSED_GROUPS: list[tuple[str, str]] = [
     ("", "empty"),
@@ -296,7 +296,7 @@ def test_group_refs_split_dedupe_and_report_bad_items() -> None:
     assert [g.ref for g in good] == ["@one_chat", "@two_chat", CH, "@one_chat#5", f"{CH}#5"]
     assert [item for item, _ in bad] == ["two_chat", "https://t.me/+invite"]
     assert "ambiguous" in bad[0][1]
-    assert "never joins groups" in bad[1][1]
+    assert "not a group: adbot does not join groups by itself" in bad[1][1]
 
 
 def test_group_items_keep_each_item_as_typed_quoted() -> None:

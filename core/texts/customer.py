@@ -141,11 +141,14 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
     return (
         "<b>What you can do</b>\n"
         "/start: the main menu\n"
-        "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded; "
+        "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded "
+        "(a private channel's link, t.me/c/…, only by a session of yours that is in that channel); "
         "a text is sent with its formatting. Without an argument the bot asks for it.\n"
         "/groups: your groups and their state; paused groups can be resumed there\n"
         f"/addgroups <i>groups</i>: add groups, one per line or separated by spaces or commas "
-        f"(@name, t.me/name, -1001234567890); a .txt file works too. At most {max_groups} groups.\n"
+        f"(@name or t.me/name for a public group; a -100… id for a group one of your sessions is in; "
+        f"an invite link is not a group: ask the admin to have a session join it); a .txt file works too. "
+        f"At most {max_groups} groups.\n"
         "/delgroup <i>group</i>: remove one group\n"
         "/usedefaults: add the groups the admin recommends\n"
         f"/interval <i>minutes</i>: time between two cycles, from {fmt_minutes(min_interval_s)} "
@@ -156,7 +159,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "/logs: your latest log lines (and today's full log as a file)\n"
         "/cancel: cancel the current question\n\n"
         "Your accounts only post where they are already members and allowed to write: "
-        "the bot never joins groups."
+        "the bot never joins groups by itself (the admin can have a session join one)."
     )
 
 
@@ -187,7 +190,7 @@ UP_TO_DATE = "Already up to date."
 POST_ASK = (
     "Send the post now:\n"
     "• a link to a message in a channel or group (Copy Link in Telegram), like https://t.me/channel/123: "
-    "it is forwarded;\n"
+    "it is forwarded (a private channel's post, t.me/c/…, only by a session of yours that is in it);\n"
     "• or the text itself, formatted as you like: it is sent as is.\n\n"
     "/cancel to keep the current post."
 )
@@ -237,7 +240,10 @@ def post_saved_text(text: str, running: bool) -> str:
 
 GROUPS_ASK = (
     "Send the groups to add, one per line or separated by spaces or commas, like:\n"
-    "@mygroup\nhttps://t.me/othergroup\n-1001234567890\n"
+    "@mygroup\nhttps://t.me/othergroup\n"
+    "-1001234567890 (an id works for a group one of your sessions is in)\n"
+    "@forumgroup#15 or https://t.me/forumgroup/15 (topic 15 of a forum)\n"
+    "An invite link (t.me/+…) is not a group: ask the admin to have one of your sessions join it.\n"
     "A .txt file with one group per line works too. /cancel to stop."
 )
 DEL_GROUP_ASK = "Send the group to remove (as shown in /groups). /cancel to stop."
@@ -275,7 +281,8 @@ def groups_list(
     if not total:
         return (
             "<b>Your groups</b>: none yet.\n"
-            "Add some with /addgroups (or the button below), one per line: @name, t.me/name or -100… ids."
+            "Add some with /addgroups (or the button below), one per line: @name or t.me/name for a public "
+            "group, a -100… id for a group one of your sessions is in."
         )
     head = f"<b>Your groups</b>: {total} of at most {limit}, {active} active, {paused} paused"
     if pages > 1:
