@@ -30,6 +30,7 @@ __all__ = [
     "RESERVED_PATHS",
     "GroupRef",
     "PostRef",
+    "parse_group_items",
     "parse_group_ref",
     "parse_group_refs",
     "parse_post_link",
@@ -141,6 +142,16 @@ def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[lis
     bad one (``item`` shortened for display). Raises ``LinkError`` only when there is nothing to
     parse or more than ``max_items`` items, so that one typo does not lose a long list.
     """
+    good, bad = parse_group_items(text, max_items=max_items)
+    return [group for _, group in good], bad
+
+
+def parse_group_items(
+    text: str, *, max_items: int = MAX_GROUP_REFS
+) -> tuple[list[tuple[str, GroupRef]], list[tuple[str, str]]]:
+    """``parse_group_refs`` keeping, with each good reference, the item as the user wrote it, quoted the
+    way the link texts quote input (``core.texts.errors.echo``): what a refusal on what is known of the
+    chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``)."""
     if not isinstance(text, str):
         raise LinkError(te.GROUPS_NOT_TEXT)
     items: list[str] = []
@@ -151,7 +162,7 @@ def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[lis
     if not items:
         raise LinkError(te.NO_GROUPS_FOUND)
 
-    good: list[GroupRef] = []
+    good: list[tuple[str, GroupRef]] = []
     seen: set[str] = set()
     bad: list[tuple[str, str]] = []
     seen_bad: set[str] = set()
@@ -166,7 +177,7 @@ def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[lis
             continue
         if group.ref not in seen:
             seen.add(group.ref)
-            good.append(group)
+            good.append((te.echo(_shorten(item)), group))
     return good, bad
 
 

@@ -241,3 +241,55 @@ async def checked_at(conn: aiosqlite.Connection, session_id: int) -> float | Non
     """When the session's dialogs were last read in full (None: never)."""
     row = await fetchone(conn, "SELECT dialogs_checked_at FROM sessions WHERE id = ?", (session_id,))
     return None if row is None or row[0] is None else float(row[0])
+
+
+_CHUNK = 400  # bound variables per statement, well under SQLite's limit
+
+
+async def chat_kinds(conn: aiosqlite.Connection, peer_refs: Iterable[str]) -> dict[str, DialogKind]:
+    """What each named chat is (group, forum or broadcast channel), as any session's dialogs say.
+
+    Keyed by the chat as named (``'@name'``, ``'-100<id>'``, ``'-<id>'``: a ``#topic`` is dropped); a chat
+    no session's dialogs hold is left out, so is anything that is not a chat reference. When sessions
+    disagree (a group became a forum since one of them was read), the newest row wins."""
+    by_name: dict[str, str] = {}
+    by_id: dict[str, dict[int, str]] = {"chat": {}, "channel": {}}
+    for ref in peer_refs:
+        chat = ref.partition("#")[0]
+        try:
+            field, value = chat_key(chat)
+        except ValueError:
+            continue
+        if field == "username":
+            by_name[str(value)] = chat
+        else:
+            by_id[field][int(value)] = chat
+    seen: dict[str, tuple[float, DialogKind]] = {}
+
+    def keep(chat: str, row: sqlite3.Row) -> None:
+        if chat not in seen or float(row["seen_at"]) >= seen[chat][0]:
+            seen[chat] = (float(row["seen_at"]), cast(DialogKind, row["kind"]))
+
+    names = sorted(by_name)
+    for start in range(0, len(names), _CHUNK):
+        part = names[start : start + _CHUNK]
+        rows = await fetchall(
+            conn,
+            f"SELECT username, kind, seen_at FROM memberships WHERE username IN ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
+        for row in rows:
+            keep(by_name[row["username"]], row)
+    for peer_type, chats in by_id.items():
+        ids = sorted(chats)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = await fetchall(
+                conn,
+                "SELECT chat_id, kind, seen_at FROM memberships"
+                f" WHERE peer_type = ? AND chat_id IN ({', '.join('?' * len(chunk))})",
+                (peer_type, *chunk),
+            )
+            for row in rows:
+                keep(chats[int(row["chat_id"])], row)
+    return {chat: kind for chat, (_, kind) in seen.items()}

@@ -13,6 +13,7 @@ from core.links import (
     RESERVED_PATHS,
     GroupRef,
     PostRef,
+    parse_group_items,
     parse_group_ref,
     parse_group_refs,
     parse_post_link,
@@ -218,7 +219,7 @@ def test_group_ref_accepted(text: str, expected: GroupRef, ref: str) -> None:
 
 # --- groups: refused -----------------------------------------------------------------------------
 
-NEVER_JOINS = "adbot never joins groups: add the group by @username or -100 id"
+NEVER_JOINS = "is an invite link, not a group: adbot does not join groups by itself. Ask the admin to have one"
 
 REFUSED_GROUPS: list[tuple[str, str]] = [
     ("", "empty"),
@@ -295,7 +296,22 @@ def test_group_refs_split_dedupe_and_report_bad_items() -> None:
     assert [g.ref for g in good] == ["@one_chat", "@two_chat", CH, "@one_chat#5", f"{CH}#5"]
     assert [item for item, _ in bad] == ["two_chat", "https://t.me/+invite"]
     assert "ambiguous" in bad[0][1]
-    assert "never joins groups" in bad[1][1]
+    assert "not a group: adbot does not join groups by itself" in bad[1][1]
+
+
+def test_group_items_keep_each_item_as_typed_quoted() -> None:
+    items, bad = parse_group_items("t.me/Cats_Market/15, @cats_market#15 @other_chat\n-1001234567890#5 two_chat")
+    assert items == [
+        ('"t.me/Cats_Market/15"', GroupRef("@cats_market", 15)),  # the first of the same ref
+        ('"@other_chat"', GroupRef("@other_chat", None)),
+        (f'"{CH}#5"', GroupRef(CH, 5)),
+    ]
+    assert [item for item, _ in bad] == ["two_chat"]
+    # Shown the way refusals quote input: invisible characters replaced, shortened.
+    items, _ = parse_group_items("\u200b@cats_market\u200e https://t.me/" + "a" * 32 + "/" + "9" * 9)
+    assert [shown for shown, _ in items] == ['"?@cats_market?"', '"https://t.me/' + "a" * 32 + "/" + "9" * 9 + '"']
+    items, _ = parse_group_items("https://t.me/" + "a" * 32 + "/" + "9" * 9 + "?x=" + "y" * 40)
+    assert items[0][0].endswith('…"') and len(items[0][0]) == 67
 
 
 def test_group_refs_empty_input_is_refused() -> None:
@@ -389,7 +405,7 @@ ANY_TEXT = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(ANY_TEXT)
 def test_parsers_only_ever_raise_link_error(text: str) -> None:
-    for parse in (parse_post_link, parse_group_ref, parse_group_refs):
+    for parse in (parse_post_link, parse_group_ref, parse_group_refs, parse_group_items):
         try:
             result = parse(text)
         except LinkError as exc:
@@ -453,6 +469,21 @@ def test_group_ref_round_trip(group: GroupRef) -> None:
     assert parse_group_ref(group.ref) == group
     good, bad = parse_group_refs(f"{group.ref}\n{group.ref}")
     assert (good, bad) == ([group], [])
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_TEXT)
+def test_group_items_are_the_group_refs_with_what_was_typed(text: str) -> None:
+    try:
+        refs = parse_group_refs(text)
+    except LinkError as exc:
+        with pytest.raises(LinkError) as info:
+            parse_group_items(text)
+        assert info.value.user_message == exc.user_message
+        return
+    items, bad = parse_group_items(text)
+    assert ([group for _, group in items], bad) == refs
+    assert all(shown.startswith('"') and shown.endswith('"') and len(shown) <= 67 for shown, _ in items)
 
 
 @settings(max_examples=60, deadline=None)

@@ -53,7 +53,10 @@ async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tu
 
 
 def _added(result: AddGroupsResult) -> str:
-    return t.groups_added(result.added, result.existing, result.bad, result.over_limit, result.limit, result.total)
+    return t.groups_added(
+        result.added, result.existing, result.bad, result.over_limit, result.limit, result.total,
+        refused=result.refused, unchecked_topics=result.unchecked_topics,
+    )
 
 
 async def on_groups(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:

@@ -14,9 +14,9 @@ from control_bot.filters import IsPrivate
 from control_bot.render import register_screen, show
 from control_bot.routers.common import entity_dicts, sender_id
 from control_bot.services import campaign
+from control_bot.services.campaign import PostSaved
 from core.clock import Clock
 from core.texts import customer as t
-from storage.customers import Customer
 from storage.db import Database
 
 
@@ -24,10 +24,11 @@ class PostForm(StatesGroup):
     waiting = State()
 
 
-def _saved(customer: Customer) -> str:
+def _saved(saved: PostSaved) -> str:
+    customer = saved.customer
     running = customer.status == "running"
     if customer.post_kind == "link" and customer.post_link:
-        return t.post_saved_link(customer.post_link, running)
+        return t.post_saved_link(customer.post_link, running, saved.source)
     return t.post_saved_text(customer.post_text or "", running)
 
 
@@ -46,17 +47,17 @@ async def on_post(event: Message | CallbackQuery, state: FSMContext, db: Databas
     if not text:
         await _ask(event, state, db, clock)
         return
-    customer = await campaign.set_post(db, sender_id(event), text, entities, clock.now())
-    await show(event, _saved(customer), kb.back_to_menu())
+    saved = await campaign.set_post(db, sender_id(event), text, entities, clock.now())
+    await show(event, _saved(saved), kb.back_to_menu())
 
 
 async def on_post_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
     # A refused answer raises before the state is cleared: the question stays open for another try.
-    customer = await campaign.set_post(
+    saved = await campaign.set_post(
         db, sender_id(message), message.text or "", entity_dicts(message.entities), clock.now()
     )
     await state.clear()
-    await message.answer(_saved(customer), reply_markup=kb.back_to_menu())
+    await message.answer(_saved(saved), reply_markup=kb.back_to_menu())
 
 
 async def on_post_not_text(message: Message) -> None:

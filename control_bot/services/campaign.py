@@ -11,28 +11,30 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from control_bot.logfiles import newest_customer_log, tail_customer_log
+from core.destinations import Verdict, judge, refusal
 from core.errors import (
     AccessDenied,
     AdbotError,
     CampaignNotReady,
     InputError,
     IntervalError,
+    LinkError,
     NotEnoughSessions,
     NotFound,
 )
-from core.links import parse_group_ref, parse_group_refs, parse_post_link
+from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_link
 from core.texts import customer as t
 from core.texts.split import utf16_len
 from engine.readiness import CampaignStart, Missing
-from storage import customers, groups, ledger
+from storage import customers, groups, ledger, memberships
 from storage import sessions as session_rows
 from storage.customers import Customer
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.groups import Group
 
 logger = logging.getLogger(__name__)
@@ -126,20 +128,58 @@ def looks_like_link(text: str) -> bool:
     return bool(text) and not any(ch.isspace() for ch in text) and bool(_LINK_START_RE.match(text))
 
 
+SourceAccess = Literal["member", "not_member", "unchecked"]
+"""Whether a session of the customer's can read a private channel's post: "unchecked" while some of
+their sessions' dialogs have never been read (or they have none yet)."""
+
+
+@dataclass(frozen=True)
+class PostSaved:
+    customer: Customer
+    source: SourceAccess | None = None  # None: a text, or a public channel's post (no membership needed)
+
+
+# A row that says the session is out of the chat: it cannot read a private channel's posts either.
+_GONE = frozenset({"left", "kicked"})
+
+
+async def _private_source_access(conn: Connection, user_id: int, peer: str) -> SourceAccess | None:
+    """For a private channel's post (``peer`` a marked id): whether one of the customer's sessions is in
+    that channel, as their stored dialogs say. A public channel's post is readable by anyone: None."""
+    if peer.startswith("@"):
+        return None
+    owned = {s.id for s in await session_rows.list_for_owner(conn, user_id)}
+    rows = await memberships.members_of(conn, peer)
+    if any(m.session_id in owned and m.why_not not in _GONE for m in rows):
+        return "member"
+    for session_id in sorted(owned):
+        if await memberships.checked_at(conn, session_id) is None:
+            return "unchecked"
+    return "not_member" if owned else "unchecked"
+
+
 async def set_post(
     db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float
-) -> Customer:
-    """Set the post from what the customer sent: a post link to forward, or a text with formatting."""
+) -> PostSaved:
+    """Set the post from what the customer sent: a post link to forward, or a text with formatting.
+
+    A private channel's post is saved whoever can read it; ``PostSaved.source`` says whether one of the
+    customer's sessions can, so they learn it now rather than from a failing campaign."""
     await require_customer(db, user_id, now)
     body, moved = trim_post(text, entities)
     if not body:
         raise InputError(t.POST_EMPTY)
+    source: SourceAccess | None = None
     if looks_like_link(body):
         ref = parse_post_link(body)
         async with db.tx() as conn:
             await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, False, now)
             customer = await customers.get(conn, user_id)
+            source = await _private_source_access(conn, user_id, ref.peer)
         logger.info("post set to %s", ref.link, extra={"customer_id": user_id})
+        if source == "not_member":
+            logger.warning("no session of the customer is in the post's private channel %s", ref.peer,
+                           extra={"customer_id": user_id})
     else:
         units = utf16_len(body)
         if units > MAX_POST_UTF16:
@@ -149,7 +189,7 @@ async def set_post(
             customer = await customers.get(conn, user_id)
         logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
     assert customer is not None
-    return customer
+    return PostSaved(customer, source)
 
 
 # --- groups ----------------------------------------------------------------------------------------
@@ -163,12 +203,37 @@ class AddGroupsResult:
     over_limit: list[str]
     limit: int
     total: int
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (item, why it is not a group to post to)
+    unchecked_topics: dict[str, int] = field(default_factory=dict)  # added ref -> topic, chat not known yet
 
 
 async def _add_refs(
-    db: Database, user_id: int, refs: Sequence[str], bad: list[tuple[str, str]], now: float, limit: int
+    db: Database,
+    user_id: int,
+    items: Sequence[tuple[str, GroupRef]],
+    bad: list[tuple[str, str]],
+    now: float,
+    limit: int,
 ) -> AddGroupsResult:
+    """Add the references that can be groups; ``items``: (the item quoted as typed, its reference).
+
+    What sessions' dialogs say about each chat (any session's: a chat's kind is the same for all) decides
+    whether the reference can be posted to (``core.destinations``); a chat none of them holds is added
+    as it is, its topic to be checked."""
     async with db.tx() as conn:
+        kinds = await memberships.chat_kinds(conn, [group.peer for _, group in items])
+        refs: list[str] = []
+        refused: list[tuple[str, str]] = []
+        unchecked: dict[str, int] = {}
+        for shown, group in items:
+            verdict = judge(group, kinds.get(group.peer))
+            reason = refusal(verdict, shown, group)
+            if reason is not None:
+                refused.append((shown, reason))
+                continue
+            refs.append(group.ref)
+            if verdict is Verdict.UNCHECKED_TOPIC and group.topic_id is not None:
+                unchecked[group.ref] = group.topic_id
         have = {g.ref for g in await groups.list_for(conn, user_id)}
         new = [r for r in refs if r not in have]
         room = max(0, limit - len(have))
@@ -176,6 +241,8 @@ async def _add_refs(
         total = len(have) + len(added)
     if added:
         logger.info("added %d group(s): %s", len(added), ", ".join(added[:20]), extra={"customer_id": user_id})
+    if refused:
+        logger.info("refused %d group(s) that cannot be posted to", len(refused), extra={"customer_id": user_id})
     return AddGroupsResult(
         added=added,
         existing=[r for r in refs if r in have] + existing,
@@ -183,6 +250,8 @@ async def _add_refs(
         over_limit=new[room:],
         limit=limit,
         total=total,
+        refused=refused,
+        unchecked_topics={ref: topic for ref, topic in unchecked.items() if ref in added},
     )
 
 
@@ -191,8 +260,8 @@ async def add_groups(
 ) -> AddGroupsResult:
     """Add every readable reference in ``text``; the unreadable ones are named in the result."""
     await require_customer(db, user_id, now)
-    good, bad = parse_group_refs(text)
-    return await _add_refs(db, user_id, [g.ref for g in good], bad, now, limit)
+    good, bad = parse_group_items(text)
+    return await _add_refs(db, user_id, good, bad, now, limit)
 
 
 def decode_groups_file(data: bytes) -> str:
@@ -210,7 +279,14 @@ async def add_default_groups(
         defaults = await groups.list_defaults(conn)
     if not defaults:
         raise NotFound(t.NO_DEFAULT_GROUPS)
-    return await _add_refs(db, user_id, defaults, [], now, limit)
+    items: list[tuple[str, GroupRef]] = []
+    bad: list[tuple[str, str]] = []
+    for ref in defaults:  # stored normalised by the admin's parse: read back the same
+        try:
+            items.append((ref, parse_group_ref(ref)))
+        except LinkError as exc:
+            bad.append((ref, exc.user_message))
+    return await _add_refs(db, user_id, items, bad, now, limit)
 
 
 async def has_default_groups(db: Database) -> bool:

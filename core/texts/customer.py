@@ -6,6 +6,8 @@ handler escapes them). Anything that came from a user goes through ``esc()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
 from core.texts.fmt import fmt_minutes as fmt_minutes  # re-exported: the services word intervals with it
 from core.texts.outcomes import STOP_REASON_CUSTOMER as STOP_REASON_CUSTOMER  # re-exported: the services store it
@@ -139,11 +141,14 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
     return (
         "<b>What you can do</b>\n"
         "/start: the main menu\n"
-        "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded; "
+        "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded "
+        "(a private channel's link, t.me/c/…, only by a session of yours that is in that channel); "
         "a text is sent with its formatting. Without an argument the bot asks for it.\n"
         "/groups: your groups and their state; paused groups can be resumed there\n"
         f"/addgroups <i>groups</i>: add groups, one per line or separated by spaces or commas "
-        f"(@name, t.me/name, -1001234567890); a .txt file works too. At most {max_groups} groups.\n"
+        f"(@name or t.me/name for a public group; a -100… id for a group one of your sessions is in; "
+        f"an invite link is not a group: ask the admin to have a session join it); a .txt file works too. "
+        f"At most {max_groups} groups.\n"
         "/delgroup <i>group</i>: remove one group\n"
         "/usedefaults: add the groups the admin recommends\n"
         f"/interval <i>minutes</i>: time between two cycles, from {fmt_minutes(min_interval_s)} "
@@ -154,7 +159,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "/logs: your latest log lines (and today's full log as a file)\n"
         "/cancel: cancel the current question\n\n"
         "Your accounts only post where they are already members and allowed to write: "
-        "the bot never joins groups."
+        "the bot never joins groups by itself (the admin can have a session join one)."
     )
 
 
@@ -185,7 +190,7 @@ UP_TO_DATE = "Already up to date."
 POST_ASK = (
     "Send the post now:\n"
     "• a link to a message in a channel or group (Copy Link in Telegram), like https://t.me/channel/123: "
-    "it is forwarded;\n"
+    "it is forwarded (a private channel's post, t.me/c/…, only by a session of yours that is in it);\n"
     "• or the text itself, formatted as you like: it is sent as is.\n\n"
     "/cancel to keep the current post."
 )
@@ -206,9 +211,24 @@ def post_question(kind: str | None, link: str | None, text: str | None) -> str:
     return f"{post_current(kind, link, text)}\n\n{POST_ASK}"
 
 
-def post_saved_link(link: str, running: bool) -> str:
+POST_SOURCE_NOT_MEMBER = (
+    "⚠ This post is in a private channel that none of your sessions is in. It is saved, but it cannot "
+    "be forwarded until a session that is in that channel is added to your campaign. The admin can help: "
+    "ask them to add such a session, or to have one of yours join the channel."
+)
+POST_SOURCE_UNCHECKED = (
+    "ℹ This post is in a private channel: only a session of yours that is in that channel can forward "
+    "it. That is not known yet: your sessions' chats have not all been read."
+)
+_POST_SOURCE_NOTES = {"not_member": POST_SOURCE_NOT_MEMBER, "unchecked": POST_SOURCE_UNCHECKED}
+
+
+def post_saved_link(link: str, running: bool, source: str | None = None) -> str:
+    """``source``: for a private channel's post, whether a session of the customer's is in it:
+    "member" (nothing to say), "not_member" or "unchecked" (their dialogs are not all read)."""
     more = " The next cycle uses it." if running else " Start with /run when ready."
-    return f"✅ Post set: the bot will forward {esc(link)}.{more}"
+    note = _POST_SOURCE_NOTES.get(source or "")
+    return f"✅ Post set: the bot will forward {esc(link)}.{more}" + (f"\n\n{note}" if note else "")
 
 
 def post_saved_text(text: str, running: bool) -> str:
@@ -220,7 +240,10 @@ def post_saved_text(text: str, running: bool) -> str:
 
 GROUPS_ASK = (
     "Send the groups to add, one per line or separated by spaces or commas, like:\n"
-    "@mygroup\nhttps://t.me/othergroup\n-1001234567890\n"
+    "@mygroup\nhttps://t.me/othergroup\n"
+    "-1001234567890 (an id works for a group one of your sessions is in)\n"
+    "@forumgroup#15 or https://t.me/forumgroup/15 (topic 15 of a forum)\n"
+    "An invite link (t.me/+…) is not a group: ask the admin to have one of your sessions join it.\n"
     "A .txt file with one group per line works too. /cancel to stop."
 )
 DEL_GROUP_ASK = "Send the group to remove (as shown in /groups). /cancel to stop."
@@ -258,7 +281,8 @@ def groups_list(
     if not total:
         return (
             "<b>Your groups</b>: none yet.\n"
-            "Add some with /addgroups (or the button below), one per line: @name, t.me/name or -100… ids."
+            "Add some with /addgroups (or the button below), one per line: @name or t.me/name for a public "
+            "group, a -100… id for a group one of your sessions is in."
         )
     head = f"<b>Your groups</b>: {total} of at most {limit}, {active} active, {paused} paused"
     if pages > 1:
@@ -273,35 +297,67 @@ def groups_list(
 _ADDED_BUDGET, _LIST_BUDGET, _BAD_BUDGET = 1500, 500, 1200
 
 
+def topic_unchecked(topic_id: int) -> str:
+    """After a group added with a topic while nothing is known of its chat (plain text)."""
+    return f" (topic #{topic_id}, will be checked)"
+
+
 def groups_added(
-    added: list[str], existing: list[str], bad: list[tuple[str, str]], over_limit: list[str], limit: int, total: int
+    added: list[str],
+    existing: list[str],
+    bad: list[tuple[str, str]],
+    over_limit: list[str],
+    limit: int,
+    total: int,
+    *,
+    refused: Sequence[tuple[str, str]] = (),
+    unchecked_topics: Mapping[str, int] | None = None,
 ) -> str:
+    """``bad``: (item, reason) not understood; ``refused``: (item, reason) understood but not a group one
+    can post to (a channel, a bot, a message link); ``unchecked_topics``: ref -> topic of the added refs
+    whose '#topic' is a topic only if the chat turns out to be a forum (nothing is known of it yet)."""
     parts: list[str] = []
     if added:
-        shown = take_fitting(added[:50], _ADDED_BUDGET, sep_units=2)
-        parts.append(f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>" for r in shown))
+        unchecked = unchecked_topics or {}
+        labels = [(ref, topic_unchecked(unchecked[ref]) if ref in unchecked else "") for ref in added[:50]]
+        fitting = take_fitting([ref + note for ref, note in labels], _ADDED_BUDGET, sep_units=2)
+        shown = labels[: len(fitting)]
+        parts.append(
+            f"✅ Added {len(added)} group(s): " + ", ".join(f"<code>{esc(r)}</code>{esc(n)}" for r, n in shown)
+        )
         if len(added) > len(shown):
             parts[-1] += f" and {len(added) - len(shown)} more"
     if existing:
-        shown = take_fitting(existing[:20], _LIST_BUDGET, sep_units=2)
-        listed = ", ".join(esc(r) for r in shown) + (" …" if len(existing) > len(shown) else "")
-        parts.append(f"Already in your list ({len(existing)}): {listed}")
+        listed = take_fitting(existing[:20], _LIST_BUDGET, sep_units=2)
+        more = " …" if len(existing) > len(listed) else ""
+        parts.append(f"Already in your list ({len(existing)}): " + ", ".join(esc(r) for r in listed) + more)
     if over_limit:
-        shown = take_fitting(over_limit[:20], _LIST_BUDGET, sep_units=2)
+        listed = take_fitting(over_limit[:20], _LIST_BUDGET, sep_units=2)
         parts.append(
             f"⚠ Not added, you reached the limit of {limit} groups ({len(over_limit)}): "
-            + ", ".join(esc(r) for r in shown)
-            + (" …" if len(over_limit) > len(shown) else "")
+            + ", ".join(esc(r) for r in listed)
+            + (" …" if len(over_limit) > len(listed) else "")
         )
+    # Both lists of reasons share one budget; the refusals keep a third of it when there are both.
+    used = 0
     if bad:
-        reasons = take_fitting([reason for _, reason in bad[:20]], _BAD_BUDGET, sep_units=2)
-        lines = "\n".join(f"• {esc(reason)}" for reason in reasons)
-        more = f"\n… and {len(bad) - len(reasons)} more" if len(bad) > len(reasons) else ""
-        parts.append(f"❌ Not understood ({len(bad)}):\n{lines}{more}")
-    if not added and not existing and not over_limit and not bad:
+        share = _BAD_BUDGET * 2 // 3 if refused else _BAD_BUDGET
+        reasons = take_fitting([reason for _, reason in bad[:20]], share, sep_units=2)
+        used = sum(utf16_len(reason) + 2 for reason in reasons)
+        parts.append(_reasons(f"❌ Not understood ({len(bad)}):", reasons, len(bad)))
+    if refused:
+        reasons = take_fitting([reason for _, reason in refused[:20]], _BAD_BUDGET - used, sep_units=2)
+        parts.append(_reasons(f"🚫 Cannot be posted to ({len(refused)}):", reasons, len(refused)))
+    if not added and not existing and not over_limit and not bad and not refused:
         parts.append("Nothing to add.")
     parts.append(f"You now have {total} group(s). /groups to see them.")
     return "\n\n".join(parts)
+
+
+def _reasons(head: str, reasons: list[str], count: int) -> str:
+    lines = "\n".join(f"• {esc(reason)}" for reason in reasons)
+    more = f"\n… and {count - len(reasons)} more" if count > len(reasons) else ""
+    return f"{head}\n{lines}{more}"
 
 
 def group_removed(ref: str, total: int) -> str:

@@ -47,7 +47,12 @@ def no_customer(customer_id: int) -> str:
 # --- post links and group references (core.links) ------------------------------------------------------
 
 POST_EXAMPLE = "https://t.me/name/123"
-GROUP_EXAMPLES = "@name, t.me/name, -1001234567890 (add #<topic> or /<topic> for a forum topic)"
+GROUP_EXAMPLES = (
+    "@name or t.me/name for a public group, a -100… id for a group one of your sessions is in "
+    "(add #<topic> or /<topic> for a forum topic)"
+)
+"""The forms that can work, each with when: an id is usable only by a session that is in that group
+(it alone knows the group's access hash); a public group is found by its name."""
 PRIVATE_POST_EXAMPLE = "https://t.me/c/1234567890/123"
 PRIVATE_GROUP_EXAMPLE = "https://t.me/c/1234567890"
 GROUP_ID_EXAMPLE = "-1001234567890"
@@ -120,7 +125,10 @@ def not_a_post_link(shown: str) -> str:
 
 
 def private_post_needs_numbers(shown: str) -> str:
-    return f"{shown} needs the channel number and the message number, like {PRIVATE_POST_EXAMPLE}"
+    return (
+        f"{shown} needs the channel number and the message number, like {PRIVATE_POST_EXAMPLE} "
+        "(a private channel's post is forwarded only by a session of yours that is in that channel)"
+    )
 
 
 def app_link_no_chat(shown: str) -> str:
@@ -189,7 +197,10 @@ def group_fragment(shown: str) -> str:
 
 
 def group_needs_number(shown: str) -> str:
-    return f"{shown} needs the group number after /c/, like {PRIVATE_GROUP_EXAMPLE}"
+    return (
+        f"{shown} needs the group number after /c/, like {PRIVATE_GROUP_EXAMPLE} "
+        "(it works for a group one of your sessions is in)"
+    )
 
 
 def group_no_name_after_s(shown: str) -> str:
@@ -207,7 +218,7 @@ def group_id_not_digits(shown: str) -> str:
 def group_id_positive(shown: str) -> str:
     return (
         f"{shown} is not a group id: group ids are negative, like {GROUP_ID_EXAMPLE} for a "
-        "supergroup or channel. Or send the group as @name"
+        "supergroup (an id works for a group one of your sessions is in). Or send a public group as @name"
     )
 
 
@@ -217,13 +228,36 @@ def group_id_out_of_range(shown: str) -> str:
 
 def never_joins(shown: str) -> str:
     return (
-        f"{shown} is an invite link. adbot never joins groups: add the group by @username or -100 "
-        "id, with an account that is already a member"
+        f"{shown} is an invite link, not a group: adbot does not join groups by itself. Ask the admin to "
+        "have one of your sessions join it, then add the group by @username or by its -100… id"
     )
 
 
 def post_as_group(shown: str) -> str:
     return f"{shown} is a link to a post, not to a group. Send the group itself: {GROUP_EXAMPLES}"
+
+
+# --- what is known of a group's chat (core.destinations) ---
+
+
+def group_is_channel(shown: str, chat: str) -> str:
+    """``chat``: the chat as stored ('@name', '-100<id>'), known from a session's dialogs."""
+    return f"{shown}: {chat} is a channel, not a group: only its admins post there."
+
+
+def group_is_bot(shown: str, chat: str) -> str:
+    return (
+        f"{shown}: {chat} is a bot (bot usernames end in \"bot\"), not a group: nothing can be posted to it. "
+        "If it really is a group, ask the admin to check it."
+    )
+
+
+def message_link_not_topic(shown: str, chat: str, number: int) -> str:
+    """A number after a chat that is not a forum: the link of a message, not a forum topic."""
+    return (
+        f"{shown}: {chat} is not a forum, so {number} cannot be a topic: that is the link of message "
+        f"{number}, not a group. To post in the group itself, send {chat}"
+    )
 
 
 # --- either ---
