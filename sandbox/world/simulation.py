@@ -311,7 +311,8 @@ class World:
 
     def peer_seen_by(self, account: str, ref: str) -> Peer:
         """The peer ``account`` would get by resolving ``ref`` (an existing chat), without a request:
-        for seeding peer caches in benchmarks."""
+        for seeding peer caches in benchmarks. The account has the hash from then on (its marked id
+        resolves), as if it had resolved the chat earlier."""
         chat = self._existing(ref)
         self._seen.add((account, chat.id))
         return self._peer_for(chat, account)
