@@ -158,13 +158,15 @@ async def test_a_removed_member_is_refused_as_telegram_refuses_it(clock: FakeClo
     for key in ("a", "b"):
         world.add_account(key)
     world.add_channel("ads")
-    world.add_group(None, chat_id=PRIVATE, members={"a"})
-    world.add_group("pub", members={"a"})
-    world.add_group("open")  # members='*': everyone
+    chats = [
+        world.add_group(None, chat_id=PRIVATE, members={"a"}),
+        world.add_group("pub", members={"a"}),
+        world.add_group("open"),  # members='*': everyone
+    ]
     port = await connected(world, "a")
     src = await port.resolve("@ads")
     peers = {d.peer.id: d.peer for d in await port.dialogs()}
-    private, pub, everyone = (peers[world.chat(ref).id] for ref in (PRIVATE_ID, "@pub", "@open"))  # type: ignore[union-attr]
+    private, pub, everyone = (peers[chat.id] for chat in chats)
     for n, dest in enumerate((private, pub, everyone)):
         await forward(port, src, dest, n)
 
@@ -177,7 +179,7 @@ async def test_a_removed_member_is_refused_as_telegram_refuses_it(clock: FakeClo
     assert await port.dialogs() == []  # gone from its dialogs
     assert await port.resolve(PRIVATE_ID) == private  # the hash it had still addresses the chat
     other = await connected(world, "b", 2)
-    assert [d.peer.id for d in await other.dialogs()] == [world.chat("@open").id]  # type: ignore[union-attr]
+    assert [d.peer.id for d in await other.dialogs()] == [chats[2].id]
 
     world.add_member(PRIVATE_ID, "a")
     world.add_member("@open", "a")
