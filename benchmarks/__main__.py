@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, each in its own process; then one table of the headline figures.
 
-    .venv/bin/python -m benchmarks [--quick] [--only overhead,cycle,memory,status,startup] [--json FILE]
+    .venv/bin/python -m benchmarks [--quick] [--only overhead,cycle,memory,status,startup,discovery] [--json FILE]
 
 Each benchmark prints its own table as it runs and one ``RESULT {...}`` line per figure; this collects
 those lines, prints the headline of each against its target, and with ``--json`` writes every result
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup")
+BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery")
 Result = dict[str, Any]
 
 
@@ -56,12 +56,22 @@ def _startup(r: Result) -> tuple[str, str, bool | None]:
     return what, f"{r['wall_s']:.2f} s wall ({r['cpu_s']:.2f} s CPU)", meets
 
 
+def _discovery(r: Result) -> tuple[str, str, bool | None]:
+    what = f"discovery, {r['dialogs']} dialogs, refresh {r['refresh_hours']:g} h"
+    figure = (
+        f"{r['requests_per_session_day']:g} getDialogs requests/session/day "
+        f"({r['requests_per_scan']:g} a scan; Telethon {r['telethon_requests_per_scan']:g})"
+    )
+    return what, figure, None
+
+
 HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "overhead": _overhead,
     "cycle": _cycle,
     "memory": _memory,
     "status": _status,
     "startup": _startup,
+    "discovery": _discovery,
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_cycle, bench_memory, bench_overhead, bench_startup, bench_status
+from benchmarks import bench_cycle, bench_discovery, bench_memory, bench_overhead, bench_startup, bench_status
 from benchmarks.__main__ import HEADLINES
 
 
@@ -75,3 +75,16 @@ def test_memory_summary_is_readable() -> None:
         {"bench": "memory", "per_campaign_kib": 104.0, "per_session_kib": 24.0, "per_telethon_client_kib": 147.0}
     )
     assert figure == "104 / 24 / 147 KiB" and meets is None and "per campaign" in what
+
+
+def test_discovery_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    results = bench_discovery.main(["--dialogs", "50", "230", "--archived", "3", "--sessions", "2"])
+    # pages of 100 until a short one: main list then archive, the same in the world and through Telethon
+    assert [(r["requests_per_scan"], r["telethon_requests_per_scan"]) for r in results] == [(2, 2), (4, 4)]
+    assert [r["requests_per_session_day"] for r in results] == [4, 8]  # the default refresh: 2 scans a day
+    assert [r["world_requests"] for r in results] == [2 * 2 * 2, 2 * 2 * 4]
+    printed = result_lines(capsys.readouterr().out)
+    assert [what for what, _figure, _meets in headlines(printed)] == [
+        "discovery, 50 dialogs, refresh 12 h",
+        "discovery, 230 dialogs, refresh 12 h",
+    ]

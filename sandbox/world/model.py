@@ -45,6 +45,10 @@ class SimChat:
     posts: dict[int, str] = field(default_factory=dict)
     any_post: bool = False  # every message id exists (lenient source channels)
     next_msg_id: int = 1
+    # Memberships changed during a test (``World.remove_member`` / ``add_member`` / ``ban``):
+    removed: set[str] = field(default_factory=set)  # out of the chat, whatever ``everyone`` says
+    banned: set[str] = field(default_factory=set)  # out and banned: a "kicked" dialog, CHANNEL_PRIVATE
+    archived: set[str] = field(default_factory=set)  # accounts keeping the chat in their archive folder
 
     @property
     def marked_id(self) -> str:
@@ -59,6 +63,8 @@ class SimChat:
         return ref.lower() == self.ref.lower() or ref == self.marked_id
 
     def is_member(self, account: str) -> bool:
+        if account in self.removed or account in self.banned:
+            return False
         return self.everyone or account in self.members or account in self.admins
 
 

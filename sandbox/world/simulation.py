@@ -12,7 +12,8 @@ from telethon import errors
 
 from core.clock import Clock
 from core.links import unmark
-from core.ports import AccountInfo, Dialog, DialogKind, Peer, SessionCredentials, WriteBlock
+from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
+from sandbox.world.dialogs import dialog_of, folders, pages
 from sandbox.world.faults import Fault
 from sandbox.world.logs import WorldLogs
 from sandbox.world.model import (
@@ -60,6 +61,9 @@ class World:
         self._max_msg: dict[int, int] = {}
         self._live: dict[str, SimPort] = {}
         self._hashes: dict[tuple[str, int], int] = {}
+        # (account, chat id) whose access hash the account has been given (its dialogs, a username
+        # resolve): what a Telethon session's entity table would hold, so a marked id resolves only then.
+        self._seen: set[tuple[str, int]] = set()
         self._logs: WorldLogs | None = None
         if log_path is not None:
             self._logs = WorldLogs(log_path)
@@ -234,6 +238,39 @@ class World:
             raise ValueError(f"{path}: a world file holds one JSON object")
         return cls.from_dict(data, clock, log_path=log_path)
 
+    # --- memberships during a test -------------------------------------------------------------------
+
+    def _existing(self, ref: str) -> SimChat:
+        chat = self.chat(ref)
+        if chat is None:
+            raise KeyError(f"no chat {ref!r} in the world")
+        return chat
+
+    def remove_member(self, ref: str, account: str) -> SimChat:
+        """An admin removes ``account`` from the chat (admin rights included): gone from its dialogs; its
+        sends are refused as a non-member's (CHANNEL_PRIVATE in a private group, CHAT_WRITE_FORBIDDEN in
+        a public one). A hash it saw earlier still addresses the chat, as in its Telethon session."""
+        chat = self._existing(ref)
+        chat.members.discard(account)
+        chat.admins.discard(account)
+        chat.removed.add(account)
+        return chat
+
+    def add_member(self, ref: str, account: str) -> SimChat:
+        """``account`` is in the chat again (or for the first time), a ban lifted: an admin added it."""
+        chat = self._existing(ref)
+        chat.removed.discard(account)
+        chat.banned.discard(account)
+        chat.members.add(account)
+        return chat
+
+    def ban(self, ref: str, account: str) -> SimChat:
+        """Removed and banned from the chat: it stays in the account's dialogs as kicked
+        (``channelForbidden``), and every send there, or forward from it, is CHANNEL_PRIVATE."""
+        chat = self.remove_member(ref, account)
+        chat.banned.add(account)
+        return chat
+
     # --- the factory -------------------------------------------------------------------------------
 
     def open(self, credentials: SessionCredentials) -> SimPort:
@@ -274,10 +311,10 @@ class World:
 
     def peer_seen_by(self, account: str, ref: str) -> Peer:
         """The peer ``account`` would get by resolving ``ref`` (an existing chat), without a request:
-        for seeding peer caches in benchmarks."""
-        chat = self.chat(ref)
-        if chat is None:
-            raise KeyError(ref)
+        for seeding peer caches in benchmarks. The account has the hash from then on (its marked id
+        resolves), as if it had resolved the chat earlier."""
+        chat = self._existing(ref)
+        self._seen.add((account, chat.id))
         return self._peer_for(chat, account)
 
     # --- the rules -----------------------------------------------------------------------------------
@@ -371,48 +408,65 @@ class World:
         fault = await self._enter(port, account, "resolve", chat)
         if fault is not None:
             await fault.strike(account, self.clock)
-        chat = self._chat_for_ref(ref, account.key)
-        if not chat.username and not chat.is_member(account.key):
-            raise errors.ChannelPrivateError(request=None)
+        if ref.startswith("@"):
+            # contacts.resolveUsername answers for a public chat the account is not in, too (with its
+            # `left` flag): the account has its hash from then on.
+            chat = self._chat_for_ref(ref, account.key)
+            self._seen.add((account.key, chat.id))
+        else:
+            try:
+                chat = self._seen_chat(ref, account.key)
+            except (errors.ChannelInvalidError, errors.PeerIdInvalidError):
+                if not self.lenient:
+                    raise
+                # Lenient: an id without the hash still resolves (a private chat for its members only).
+                chat = self._chat_for_ref(ref, account.key)
+                if not chat.username and not chat.is_member(account.key):
+                    raise errors.ChannelPrivateError(request=None) from None
         return self._peer_for(chat, account.key)
 
-    async def _dialogs(self, port: SimPort) -> list[Dialog]:
-        """The account's chats as ``messages.getDialogs`` lists them, with its own access hashes."""
-        account = self._account(port.key)
-        fault = await self._enter(port, account, "dialogs", None)
-        if fault is not None:
-            await fault.strike(account, self.clock)
-        return [self._dialog(chat, account.key) for chat in self.chats.values() if chat.is_member(account.key)]
+    def _seen_chat(self, ref: str, account: str) -> SimChat:
+        """A marked id in a strict world: only a chat whose hash this account was given (Telethon answers
+        it from the session's entity table; without one, access_hash 0 gets CHANNEL_INVALID)."""
+        try:
+            kind, bare = unmark(int(ref.split("#", 1)[0]))
+        except ValueError:
+            raise errors.UsernameInvalidError(request=None) from None
+        chat = self.chats.get(bare)
+        if chat is not None and chat.kind == kind and (account, chat.id) in self._seen:
+            return chat
+        if kind == "channel":
+            raise errors.ChannelInvalidError(request=None)
+        raise errors.PeerIdInvalidError(request=None)
 
-    def _dialog(self, chat: SimChat, account: str) -> Dialog:
-        kind: DialogKind = "channel" if chat.broadcast else "forum" if chat.forum else "group"
-        why_not: WriteBlock | None = None
-        if chat.broadcast and account not in chat.admins:
-            why_not = "broadcast"
-        elif account in chat.forbidden:
-            why_not = "banned"
-        elif chat.read_only and account not in chat.admins:
-            why_not = "read_only"
-        return Dialog(
-            peer=self._peer_for(chat, account),
-            kind=kind,
-            title=chat.title,
-            username=chat.username,
-            can_write=why_not is None,
-            why_not=why_not,
-            slow_mode=chat.slow_mode,
-        )
+    async def _dialogs(self, port: SimPort) -> list[Dialog]:
+        """The account's chats as ``messages.getDialogs`` lists them, with its own access hashes: one
+        request per page, main list then archive (``sandbox.world.dialogs``); a fault or a flood wait
+        can stop the scan at any page."""
+        account = self._account(port.key)
+        found: list[Dialog] = []
+        for archived, folder in zip((False, True), folders(self.chats.values(), account.key), strict=True):
+            for page in pages(folder):
+                fault = await self._enter(port, account, "dialogs", None)
+                if fault is not None:
+                    await fault.strike(account, self.clock)
+                for chat in page:
+                    self._seen.add((account.key, chat.id))
+                    found.append(dialog_of(chat, account.key, self._peer_for(chat, account.key), archived=archived))
+        return found
 
     def _check_dest(self, account: SimAccount, dest: SimChat, topic_id: int | None) -> None:
         if account.limited is not None:
             raise getattr(errors, account.limited)(request=None)
+        if account.key in dest.banned:
+            raise errors.ChannelPrivateError(request=None)
         if dest.broadcast and account.key not in dest.admins:
             raise errors.ChatAdminRequiredError(request=None)
         if not dest.is_member(account.key):
             if dest.username:
                 raise errors.ChatWriteForbiddenError(request=None)
             raise errors.ChannelPrivateError(request=None)
-        if dest.read_only or account.key in dest.forbidden:
+        if (dest.read_only and account.key not in dest.admins) or account.key in dest.forbidden:
             raise errors.ChatWriteForbiddenError(request=None)
         if topic_id is not None and not dest.any_topic and topic_id not in dest.topics:
             raise errors.TopicDeletedError(request=None)
@@ -439,7 +493,7 @@ class World:
         source: SimChat | None = None
         if source_peer is not None:
             source = self._chat_for_peer(source_peer, account.key)
-            if not source.username and not source.is_member(account.key):
+            if account.key in source.banned or (not source.username and not source.is_member(account.key)):
                 raise errors.ChannelPrivateError(request=None)
             if msg_id is None or not (source.any_post or msg_id in source.posts):
                 raise errors.MessageIdInvalidError(request=None)
