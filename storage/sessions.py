@@ -208,6 +208,19 @@ async def claim_unused(conn: aiosqlite.Connection, owner: int, folder: str, now:
     return [Claimed(r["id"], r["file_name"], r["folder"], r["own_api_id"]) for r in rows]
 
 
+async def claim(conn: aiosqlite.Connection, session_id: int, owner: int, folder: str, now: float) -> Claimed | None:
+    """Give one named unused session to ``owner`` (an admin chose it); None when it is not unused (any
+    more). Like ``claim_unused``: a session still in a flood wait is handed over as 'cooling'."""
+    row = await fetchone(
+        conn,
+        "UPDATE sessions SET owner_id = :owner, folder = :folder, state_changed_at = :now, state_reason = NULL,"
+        " state = CASE WHEN COALESCE(cooldown_until, 0) > :now THEN 'cooling' ELSE 'assigned' END"
+        " WHERE id = :id AND state = 'unused' RETURNING id, file_name, folder, own_api_id",
+        {"owner": owner, "folder": folder, "now": now, "id": session_id},
+    )
+    return Claimed(row["id"], row["file_name"], row["folder"], row["own_api_id"]) if row is not None else None
+
+
 async def set_pair(conn: aiosqlite.Connection, session_id: int, pair_id: int) -> None:
     """The pool pair an owned session without its own app borrows (a trigger refuses a full pair)."""
     await execute(conn, "UPDATE sessions SET pair_id = ? WHERE id = ?", (pair_id, session_id))
