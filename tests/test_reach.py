@@ -11,7 +11,7 @@ from pool_support import add_customer, add_pair, assert_pool_consistent, files_o
 
 from control_bot.services.reach import GroupReach, Reach, customer_reach, reach_of
 from core.errors import NotFound
-from core.ports import Dialog, Peer, WriteBlock
+from core.ports import Dialog, DialogKind, Peer, WriteBlock
 from core.texts import customer as t
 from core.texts import reach as rt
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
@@ -26,9 +26,8 @@ CATS = Peer("channel", 77, 555)
 
 
 def row(session_id: int, peer: Peer = CATS, username: str | None = "cats", *, why_not: WriteBlock | None = None,
-        slow_mode: int = 0, kind: str = "group") -> Membership:
-    return Membership(session_id, peer, kind, username, "t", why_not is None, why_not, slow_mode,  # type: ignore[arg-type]
-                      False, NOW)
+        slow_mode: int = 0, kind: DialogKind = "group") -> Membership:
+    return Membership(session_id, peer, kind, username, "t", why_not is None, why_not, slow_mode, False, NOW)
 
 
 def reach(ref: str, sessions: list[int], rows: list[Membership], unchecked: tuple[int, ...] = ()) -> GroupReach:

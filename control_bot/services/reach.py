@@ -125,6 +125,7 @@ class CustomerReach:
     groups: list[Group]
     reach: dict[str, GroupReach]  # by group ref
     session_ids: list[int]  # the customer's sessions (assigned and cooling), by id
+    unchecked: list[int]  # those whose dialogs were never read
     rows: list[Membership]  # their memberships
 
     def count(self, reach: Reach) -> int:
@@ -138,4 +139,5 @@ async def customer_reach(conn: Connection, customer_id: int) -> CustomerReach:
     checked = {sid: at is not None for sid, at in (await memberships.checked_times(conn, session_ids)).items()}
     rows = await memberships.for_sessions(conn, session_ids)
     reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows)
-    return CustomerReach(own_groups, reach, session_ids, rows)
+    unchecked = [sid for sid in session_ids if not checked.get(sid, False)]
+    return CustomerReach(own_groups, reach, session_ids, unchecked, rows)
