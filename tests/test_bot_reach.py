@@ -173,8 +173,9 @@ async def test_admin_reach_screen_and_a_swap(tmp_path: Path) -> None:
         assert swap in labels(screen) and rt.btn_swap(four, two, 1) not in labels(screen)
         again = await admin.ask(f"/reach {ALICE}")
         assert again.text == text
-        assert rt.USAGE_REACH in (await admin.ask("/reach")).text
+        assert (await admin.ask("/reach")).text == "Usage: /reach <user_id>"
         assert "There is no customer with id 5555" in (await admin.ask("/reach 5555")).text
+        assert "There is no customer" in (await admin.forge(again.message_id, ReachCb(customer_id=2**63).pack())).text
 
         # A non-admin's forged press changes nothing.
         before = await h.snapshot()

@@ -82,6 +82,8 @@ def _give_back(session_ids: list[int], reaches: list[GroupReach]) -> int | None:
 
 
 async def reach_report(db: Database, customer_id: int, now: float) -> ReachReport:
+    if not 0 < customer_id <= MAX_ID:  # a forged button: SQLite could not even bind it
+        raise NotFound(error_texts.no_customer(customer_id))
     async with db.read() as conn:
         customer = await customers.get(conn, customer_id)
         if customer is None:

@@ -114,7 +114,7 @@ def groups_reach_summary(reachable: int, unreachable: int, checking: int) -> str
 
 BTN_ADMIN_REACH = "📡 Reach"
 BTN_REACH_REFRESH = "🔄 Refresh"
-USAGE_REACH = "Usage: /reach <user_id>"
+USAGE_REACH = "/reach <user_id>"  # how to call it (``admin.usage`` says "Usage: ")
 
 
 def btn_reach_customer(user_id: int, running: bool) -> str:
