@@ -67,6 +67,7 @@ class AdminAction(StrEnum):
     HEALTH = "health"
     DEFAULT_GROUPS = "dgroups"
     CHECK_SESSIONS = "check"
+    REACH = "reach"
     PANEL = "panel"
 
 
@@ -79,3 +80,18 @@ class AdminCb(CallbackData, prefix="adm"):
 def admin_button(action: AdminAction) -> CallbackQueryFilter:
     """The filter for one admin panel button."""
     return AdminCb.filter(F.action == action)
+
+
+class ReachCb(CallbackData, prefix="arc"):
+    """Open (or refresh) one customer's reach screen."""
+
+    customer_id: int
+
+
+class ReachSwapCb(CallbackData, prefix="ars"):
+    """Swap: the customer's session ``give`` back to the pool, the free session ``take`` to them. Every id
+    is checked again when pressed (``services.admin_reach.swap_session``). At most 63 bytes packed."""
+
+    customer_id: int
+    give: int
+    take: int

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
 from core.texts import admin as at
 from core.texts import customer as t
+from core.texts import reach as rt
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ def admin_panel() -> InlineKeyboardMarkup:
         (at.BTN_ADMIN_HEALTH, cb.AdminAction.HEALTH),
         (at.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
         (at.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
+        (rt.BTN_ADMIN_REACH, cb.AdminAction.REACH),
     ):
         kb.button(text=label, callback_data=cb.AdminCb(action=action))
     kb.adjust(2)
@@ -145,4 +147,31 @@ def admin_back() -> InlineKeyboardMarkup:
     """Under a report opened from the panel: back to the panel."""
     kb = InlineKeyboardBuilder()
     kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    return kb.as_markup()
+
+
+REACH_PICKER_MAX = 40  # customers offered as buttons; the others through /reach <user_id>
+
+
+def reach_picker(customers: list[tuple[int, bool]]) -> InlineKeyboardMarkup:
+    """``customers``: (user id, campaign running) of those offered."""
+    kb = InlineKeyboardBuilder()
+    for user_id, running in customers[:REACH_PICKER_MAX]:
+        kb.button(text=rt.btn_reach_customer(user_id, running), callback_data=cb.ReachCb(customer_id=user_id))
+    kb.adjust(4)
+    kb.row(InlineKeyboardButton(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL).pack()))
+    return kb.as_markup()
+
+
+def reach(customer_id: int, offers: list[tuple[int, int, int]]) -> InlineKeyboardMarkup:
+    """One customer's reach screen: ``offers`` (take, give, groups it reaches) as swap buttons."""
+    kb = InlineKeyboardBuilder()
+    for take, give, groups in offers:
+        kb.button(
+            text=rt.btn_swap(take, give, groups),
+            callback_data=cb.ReachSwapCb(customer_id=customer_id, give=give, take=take),
+        )
+    kb.button(text=rt.BTN_REACH_REFRESH, callback_data=cb.ReachCb(customer_id=customer_id))
+    kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    kb.adjust(*([1] * len(offers)), 2)
     return kb.as_markup()

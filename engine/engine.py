@@ -18,9 +18,10 @@ interrupted this way stays open and is resumed (or closed, with "stop") by the n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,7 @@ class Engine:
         self._rt: Runtime | None = None
         self._rng = rng or random.Random()
         self._cycles: dict[int, asyncio.Task[CycleReport]] = {}
+        self._holds: dict[int, asyncio.Lock] = {}  # customer -> held while one of its sessions changes hands
         self._expected: dict[int, float] = {}  # customer -> when its next cycle is due
         self._started_at: float | None = None
         self._stopped = False
@@ -292,11 +294,35 @@ class Engine:
 
         await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, first))
 
+    @contextlib.asynccontextmanager
+    async def session_released(self, customer_id: int, session_id: int) -> AsyncIterator[bool]:
+        """Stop the campaign's use of one of its sessions, for a block that takes it away (an admin's
+        swap: its file moves). Yields False, having done nothing, while a cycle of the campaign runs
+        (the caller asks again once it ends); else True with the session's port closed, and no cycle
+        of the campaign starts until the block ends (one that comes due waits for it). The next cycle
+        reads the campaign's sessions afresh."""
+        hold = self._holds.setdefault(customer_id, asyncio.Lock())
+        async with hold:
+            task = self._cycles.get(customer_id)
+            if task is not None and not task.done():
+                yield False
+                return
+            if self._rt is not None:
+                self._rt.owned.get(customer_id, set()).discard(session_id)
+            await self.accounts.close(session_id)
+            logger.info("session %d released", session_id, extra={"customer_id": customer_id})
+            yield True
+
     # --- cycles -----------------------------------------------------------------------------------------
 
     async def run_cycle(self, customer_id: int) -> CycleReport:
-        """Run the campaign's cycle now (what its job runs). Skipped when one is already running."""
+        """Run the campaign's cycle now (what its job runs). Skipped when one is already running; waits
+        while one of the campaign's sessions changes hands (``session_released``)."""
         rt = self.rt
+        hold = self._holds.get(customer_id)
+        if hold is not None and hold.locked():
+            async with hold:
+                pass
         now = self.clock.now()
         current = self._cycles.get(customer_id)
         if current is not None and not current.done():

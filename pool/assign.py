@@ -18,6 +18,7 @@ from pathlib import Path
 from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
 from core.states import EventKind
 from core.texts import errors as texts
+from core.texts import reach as reach_texts
 from pool.cover import choose_free
 from pool.layout import UNUSED, folder_for
 from pool.moves import FileMoves, pool_tx
@@ -34,6 +35,25 @@ async def _require_customer(conn: Connection, customer_id: int) -> customers.Cus
     if customer is None:
         raise NotFound(texts.no_customer(customer_id))
     return customer
+
+
+async def _lend_pairs(conn: Connection, taken: list[session_rows.Claimed], now: float) -> None:
+    """A pool pair for each claimed session without its own app (the least used first); NoPairCapacity
+    when one has no room left (the caller rolls back). PAIR_FULL for the admins when one fills up."""
+    touched: set[int] = set()
+    for claimed in sorted(taken, key=lambda c: c.id):
+        if claimed.own_api_id is not None:
+            continue
+        pair = await pair_rows.least_used_with_room(conn)
+        if pair is None:
+            total = len(await pair_rows.list_all(conn))
+            raise NoPairCapacity(texts.no_pair_room(total))
+        await session_rows.set_pair(conn, claimed.id, pair.id)
+        touched.add(pair.id)
+    for pair_id in sorted(touched):
+        pair = await pair_rows.get(conn, pair_id)
+        if pair is not None and pair.full:
+            await events.add(conn, None, EventKind.PAIR_FULL, now, api_id=pair.api_id, capacity=pair.capacity)
 
 
 async def take(
@@ -55,20 +75,7 @@ async def take(
     taken = await session_rows.claim_ids(conn, customer_id, folder, now, chosen)
     if len(taken) < n:
         raise NotEnoughSessions(n, len(taken))
-    touched: set[int] = set()
-    for claimed in sorted(taken, key=lambda c: c.id):
-        if claimed.own_api_id is not None:
-            continue
-        pair = await pair_rows.least_used_with_room(conn)
-        if pair is None:
-            total = len(await pair_rows.list_all(conn))
-            raise NoPairCapacity(texts.no_pair_room(total))
-        await session_rows.set_pair(conn, claimed.id, pair.id)
-        touched.add(pair.id)
-    for pair_id in sorted(touched):
-        pair = await pair_rows.get(conn, pair_id)
-        if pair is not None and pair.full:
-            await events.add(conn, None, EventKind.PAIR_FULL, now, api_id=pair.api_id, capacity=pair.capacity)
+    await _lend_pairs(conn, taken, now)
     for claimed in taken:
         moves.plan(claimed.file_name, UNUSED, folder)
     ids = sorted(c.id for c in taken)
@@ -151,3 +158,30 @@ async def revoke(db: Database, sessions_dir: Path, customer_id: int, now: float)
     if owned:
         logger.info("returned %d session(s) of customer %d to the pool", len(owned), customer_id)
     return len(owned)
+
+
+async def swap(db: Database, sessions_dir: Path, customer_id: int, give_back_id: int, take_id: int, now: float) -> None:
+    """An admin's swap: the customer's session ``give_back_id`` goes back to the pool and the unused
+    session ``take_id`` becomes theirs, in one transaction with both file moves (all or nothing).
+
+    Refused (NotFound, nothing changed) when ``give_back_id`` is not the customer's (assigned or
+    cooling) or ``take_id`` is not unused (any more): a stale button. The caller makes sure no open
+    port still uses ``give_back_id`` (its file moves)."""
+    async with pool_tx(db, sessions_dir) as (conn, moves):
+        await _require_customer(conn, customer_id)
+        given = await session_rows.get(conn, give_back_id)
+        if given is None or not given.owned or given.owner_id != customer_id:
+            raise NotFound(reach_texts.not_their_session(give_back_id, customer_id))
+        if give_back_id == take_id:
+            raise NotFound(reach_texts.session_not_free(take_id))
+        # Given back first: the pool pair it frees may be the one the taken session borrows.
+        await session_rows.return_to_pool(conn, given.id, UNUSED, now)
+        moves.plan(given.file_name, given.folder, UNUSED)
+        taken = await session_rows.claim_ids(conn, customer_id, folder_for("assigned", customer_id), now, [take_id])
+        if not taken:
+            raise NotFound(reach_texts.session_not_free(take_id))
+        [claimed] = taken
+        await _lend_pairs(conn, taken, now)
+        moves.plan(claimed.file_name, UNUSED, claimed.folder)
+    logger.info("customer %d: session %d back to the pool, session %d in its place", customer_id, give_back_id,
+                take_id)

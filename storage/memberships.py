@@ -293,3 +293,64 @@ async def chat_kinds(conn: aiosqlite.Connection, peer_refs: Iterable[str]) -> di
             for row in rows:
                 keep(chats[int(row["chat_id"])], row)
     return {chat: kind for chat, (_, kind) in seen.items()}
+
+
+async def checked_times(conn: aiosqlite.Connection, session_ids: Sequence[int]) -> dict[int, float | None]:
+    """When each session's dialogs were last read in full (None: never), in one query."""
+    if not session_ids:
+        return {}
+    marks = ", ".join("?" * len(session_ids))
+    rows = await fetchall(
+        conn, f"SELECT id, dialogs_checked_at FROM sessions WHERE id IN ({marks})", tuple(session_ids)
+    )
+    return {int(r[0]): None if r[1] is None else float(r[1]) for r in rows}
+
+
+@dataclass(frozen=True)
+class MemberSession:
+    """A membership with who holds the session now (the admins' reach view)."""
+
+    membership: Membership
+    state: str  # the session's state ('unused', 'assigned', ...)
+    owner_id: int | None
+
+
+async def members_of_chats(conn: aiosqlite.Connection, peer_refs: Sequence[str]) -> list[MemberSession]:
+    """Every session whose dialogs hold one of these chats (by username or id; refs that name no chat
+    are ignored), with its state and owner, in one query."""
+    names: set[str] = set()
+    ids: set[tuple[str, int]] = set()
+    for ref in peer_refs:
+        try:
+            field, value = chat_key(ref)
+        except ValueError:
+            continue
+        if field == "username":
+            names.add(str(value))
+        else:
+            ids.add((field, int(value)))
+    if not names and not ids:
+        return []
+    where: list[str] = []
+    params: list[object] = []
+    if names:
+        # Every session's row of a chat named by its username, even a row stored without the username.
+        where.append(
+            "(m.peer_type, m.chat_id) IN (SELECT peer_type, chat_id FROM memberships"
+            f" WHERE username IN ({', '.join('?' * len(names))}))"
+        )
+        params += sorted(names)
+    if ids:
+        where.append(f"(m.peer_type, m.chat_id) IN (VALUES {', '.join(['(?, ?)'] * len(ids))})")
+        params += [v for pair in sorted(ids) for v in pair]
+    columns = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = await fetchall(
+        conn,
+        f"SELECT {columns}, s.state AS session_state, s.owner_id AS session_owner FROM memberships m"
+        f" JOIN sessions s ON s.id = m.session_id WHERE {' OR '.join(where)} ORDER BY m.session_id",
+        tuple(params),
+    )
+    return [
+        MemberSession(_row(r), str(r["session_state"]), None if r["session_owner"] is None else int(r["session_owner"]))
+        for r in rows
+    ]

@@ -22,6 +22,7 @@ from control_bot.services.campaign import (
     shift_entities,
     trim_post,
 )
+from control_bot.services.reach import GroupReach, Reach
 from core.config import Settings
 from core.errors import AccessDenied, IntervalError, LinkError, StorageBusy
 from core.outcomes import OutcomeKind
@@ -30,6 +31,7 @@ from core.texts import customer as t
 from core.texts import errors as error_texts
 from core.texts import events as event_texts
 from core.texts import fmt
+from core.texts import reach as rt
 from core.texts.outcomes import OUTCOME_TEXTS, reason_text
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
 
@@ -119,10 +121,14 @@ def test_every_event_kind_has_a_text_with_payload_escaped(kind: EventKind, for_a
 
 
 def test_group_states() -> None:
-    assert t.group_state(None, None, None, 100.0) == "✅ ok"
-    assert t.group_state(None, 130.0, 30, 100.0) == "🐢 slow mode 30 s, next post in 30 s"
-    assert t.group_state(None, 90.0, 30, 100.0) == "✅ ok"  # the window is over
-    paused = t.group_state("3 failures in a row, last: ChatAdminRequiredError", None, None, 100.0)
+    # Issue 15: "ok" became what the customer's sessions can do there (tests/test_reach.py has every state).
+    ok = GroupReach("@g", Reach.REACHABLE, writers=(1,), sessions=2, blocks=(), slow_mode=0, unchecked=())
+    assert rt.group_state(None, None, None, 100.0, ok) == "✅ reachable (1 of your 2 sessions)"
+    slow = rt.group_state(None, 130.0, 30, 100.0, ok)
+    assert slow == "✅ reachable (1 of your 2 sessions), 🐢 slow mode 30 s, next post in 30 s"
+    # The window is over: no next post, the slow mode is still known.
+    assert rt.group_state(None, 90.0, 30, 100.0, ok) == "✅ reachable (1 of your 2 sessions), 🐢 slow mode 30 s"
+    paused = rt.group_state("3 failures in a row, last: ChatAdminRequiredError", None, None, 100.0, ok)
     assert paused == "⏸ paused: 3 failures in a row, last: only admins may post there"
 
 

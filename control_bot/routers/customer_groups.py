@@ -18,10 +18,13 @@ from control_bot.render import register_screen, show
 from control_bot.routers.common import command_args, sender_id
 from control_bot.services import campaign
 from control_bot.services.campaign import AddGroupsResult
+from control_bot.services.reach import GroupReach, Reach
 from core.clock import Clock
 from core.errors import InputError
 from core.texts import customer as t
+from core.texts import reach as rt
 from storage.db import Database
+from storage.groups import Group
 
 
 class GroupsForm(StatesGroup):
@@ -29,15 +32,27 @@ class GroupsForm(StatesGroup):
     removing = State()
 
 
+def _line_state(group: Group, reach: GroupReach, now: float) -> str:
+    return rt.group_state(group.paused_reason, group.slowmode_until, group.slowmode_seconds, now, reach)
+
+
 async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
-    own = await campaign.list_groups(db, user_id, now)
+    view = await campaign.list_groups(db, user_id, now)
+    own = view.groups
     per_page = kb.GROUPS_PER_PAGE
     pages = max(1, math.ceil(len(own) / per_page))
     page = min(max(page, 0), pages - 1)
     shown = own[page * per_page : (page + 1) * per_page]
     paused = sum(1 for g in own if not g.active)
+    # Paused groups are counted as paused, not by their reach (no post goes there either way).
+    active_reach = [view.reach[g.ref] for g in own if g.active]
+    summary = rt.groups_reach_summary(
+        reachable=sum(1 for r in active_reach if r.reachable),
+        unreachable=sum(1 for r in active_reach if r.reach in (Reach.FORBIDDEN, Reach.NOT_MEMBER)),
+        checking=sum(1 for r in active_reach if r.reach in (Reach.CHECKING, Reach.NO_SESSIONS)),
+    )
     text = t.groups_list(
-        [(g.ref, t.group_state(g.paused_reason, g.slowmode_until, g.slowmode_seconds, now)) for g in shown],
+        [(g.ref, _line_state(g, view.reach[g.ref], now)) for g in shown],
         first=page * per_page + 1,
         total=len(own),
         active=len(own) - paused,
@@ -45,6 +60,7 @@ async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tu
         page=page,
         pages=pages,
         limit=campaign.MAX_GROUPS_PER_CUSTOMER,
+        summary=summary,
     )
     markup = kb.groups(
         [(g.id, g.ref) for g in shown if not g.active], page, pages, await campaign.has_default_groups(db)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from control_bot.logfiles import newest_customer_log, tail_customer_log
+from control_bot.services.reach import CustomerReach, customer_reach
 from core.destinations import Verdict, judge, refusal
 from core.errors import (
     AccessDenied,
@@ -294,10 +295,11 @@ async def has_default_groups(db: Database) -> bool:
         return await groups.has_defaults(conn)
 
 
-async def list_groups(db: Database, user_id: int, now: float) -> list[Group]:
+async def list_groups(db: Database, user_id: int, now: float) -> CustomerReach:
+    """The customer's groups, each with whether their sessions can post there (``services.reach``)."""
     await require_customer(db, user_id, now)
     async with db.read() as conn:
-        return await groups.list_for(conn, user_id)
+        return await customer_reach(conn, user_id)
 
 
 async def remove_group(db: Database, user_id: int, text: str, now: float) -> tuple[str, int]:

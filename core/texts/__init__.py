@@ -12,6 +12,8 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
+* ``reach``: whether a customer's sessions can post in each of their groups: the reasons, the events'
+  wording (engine) and the screens (the customer's /groups states, the admins' reach screen);
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
 * ``fmt``: formatting helpers (escaping, times, durations);
 * ``split``: counting and splitting in Telegram's unit (UTF-16 code units).

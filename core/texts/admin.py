@@ -188,6 +188,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("adddefaultgroups", "Add default groups"),
     ("health", "Engine, pool and sends health"),
     ("checksessions", "Check idle and quarantined sessions"),
+    ("reach", "A customer's unreachable groups: /reach user_id"),
 )
 
 BTN_ADMIN_POOL = "📦 Pool"
@@ -261,7 +262,8 @@ def admin_panel() -> str:
         "/customers: plans, status, sessions, today's sends\n"
         "/defaultgroups, /adddefaultgroups <code>groups</code>\n"
         "/health: engine, pool, sends of the last hour\n"
-        "/checksessions: connect idle and quarantined sessions\n\n"
+        "/checksessions: connect idle and quarantined sessions\n"
+        "/reach <code>user_id</code>: a customer's unreachable groups and the pool sessions in them\n\n"
         "📥 To add sessions, send <code>.session</code> files (with their <code>.json</code> sidecars) "
         "or a <code>.zip</code> of them here."
     )

@@ -255,17 +255,6 @@ def groups_file_too_big(limit_kb: int) -> str:
     return f"That file is too big: a list of groups fits in {limit_kb} KB."
 
 
-def group_state(
-    paused_reason: str | None, slowmode_until: float | None, slowmode_seconds: int | None, now: float
-) -> str:
-    if paused_reason is not None:
-        return f"⏸ paused: {reason_text(paused_reason)}"
-    if slowmode_until is not None and slowmode_until > now:
-        window = f" {fmt_duration(slowmode_seconds)}" if slowmode_seconds else ""
-        return f"🐢 slow mode{window}, next post {in_or_now(slowmode_until, now)}"
-    return "✅ ok"
-
-
 def groups_list(
     rows: list[tuple[str, str]],
     *,
@@ -276,8 +265,10 @@ def groups_list(
     page: int,
     pages: int,
     limit: int,
+    summary: str = "",
 ) -> str:
-    """``rows``: (ref, rendered state) for the groups on this page."""
+    """``rows``: (ref, rendered state) for the groups on this page; ``summary``: a line (or two) under the
+    head (``core.texts.reach.groups_reach_summary``)."""
     if not total:
         return (
             "<b>Your groups</b>: none yet.\n"
@@ -287,6 +278,8 @@ def groups_list(
     head = f"<b>Your groups</b>: {total} of at most {limit}, {active} active, {paused} paused"
     if pages > 1:
         head += f" (page {page + 1} of {pages})"
+    if summary:
+        head += "\n" + summary
     lines = [f"{i}. <code>{esc(ref)}</code> {state}" for i, (ref, state) in enumerate(rows, start=first)]
     return head + "\n\n" + "\n".join(lines)
 

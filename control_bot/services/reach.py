@@ -1,0 +1,143 @@
+"""Which of a customer's groups their sessions can reach: the one definition the views use.
+
+A session *can reach* a group when its own dialogs hold the group's chat with may-write
+(``storage.memberships``: a row with ``can_write``). A group is then, for its customer:
+
+* ``reachable``: at least one of their sessions can reach it (``writers`` says which);
+* ``no_sessions``: they hold no session yet (a plan's sessions are given at /run), so nothing is known;
+* ``checking``: none can, but some of their sessions never had their dialogs read;
+* ``forbidden``: every session's dialogs were read, some are in the chat, none may write there
+  (``blocks``: why: banned, read-only, a broadcast channel);
+* ``not_member``: every session's dialogs were read and none is in the chat (any more: ``blocks`` may
+  say they left or were removed).
+
+``group_reach`` is pure (what was read from storage goes in, the answer comes out); ``customer_reach``
+reads what it needs in one read transaction. The engine's stored per-group state (``groups.reach``)
+uses the same values for the same situations (``no_sessions`` is its "checking").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.links import unmark
+from core.ports import WriteBlock
+from storage import groups as group_rows
+from storage import memberships
+from storage import sessions as session_rows
+from storage.db import Connection
+from storage.groups import Group
+from storage.memberships import Membership
+
+# Members that are not in the chat any more: a row that says so counts as no membership.
+GONE: frozenset[WriteBlock] = frozenset({"left", "kicked"})
+
+
+class Reach(StrEnum):
+    REACHABLE = "reachable"
+    NO_SESSIONS = "no_sessions"
+    CHECKING = "checking"
+    FORBIDDEN = "forbidden"
+    NOT_MEMBER = "not_member"
+
+
+@dataclass(frozen=True)
+class GroupReach:
+    ref: str
+    reach: Reach
+    writers: tuple[int, ...]  # the customer's sessions that may write there
+    sessions: int  # how many sessions the customer holds
+    blocks: tuple[WriteBlock, ...]  # why the members that may not write may not (distinct, sorted)
+    slow_mode: int  # seconds between two posts of a member, as the writers' dialogs say (0: none known)
+    unchecked: tuple[int, ...]  # the customer's sessions whose dialogs were never read
+
+    @property
+    def reachable(self) -> bool:
+        return self.reach is Reach.REACHABLE
+
+
+ChatId = tuple[str, int]  # ('channel' | 'chat', bare id)
+
+
+class ChatIndex:
+    """Memberships found by the way groups name their chats: '@name' or a marked id."""
+
+    def __init__(self, rows: Iterable[Membership]) -> None:
+        self._by_chat: dict[ChatId, list[Membership]] = defaultdict(list)
+        self._by_name: dict[str, set[ChatId]] = defaultdict(set)
+        for row in rows:
+            chat = (row.peer.kind, row.peer.id)
+            self._by_chat[chat].append(row)
+            if row.username:
+                self._by_name[row.username.lower()].add(chat)
+
+    def rows_for(self, ref: str) -> list[Membership]:
+        """Every row of the chat ``ref`` names (its ``#topic`` ignored); none for a ref that is no chat."""
+        peer = ref.partition("#")[0]
+        if peer.startswith("@"):
+            chats = sorted(self._by_name.get(peer[1:].lower(), ()))
+        else:
+            try:
+                marked = int(peer)
+            except ValueError:
+                return []
+            if marked >= 0:
+                return []
+            chats = [unmark(marked)]
+        return [row for chat in chats for row in self._by_chat.get(chat, ())]
+
+
+def group_reach(ref: str, session_ids: Sequence[int], checked: Mapping[int, bool], index: ChatIndex) -> GroupReach:
+    """The reach of one group over the customer's sessions ``session_ids``; ``checked``: whether each
+    session's dialogs were ever read; ``index``: those sessions' memberships (others' are ignored)."""
+    own = set(session_ids)
+    rows = [r for r in index.rows_for(ref) if r.session_id in own]
+    writers = tuple(sorted({r.session_id for r in rows if r.can_write}))
+    blocks = tuple(sorted({r.why_not for r in rows if not r.can_write and r.why_not is not None}))
+    slow_mode = max((r.slow_mode for r in rows if r.can_write), default=0)
+    unchecked = tuple(sorted(s for s in own if not checked.get(s, False)))
+    if writers:
+        reach = Reach.REACHABLE
+    elif not own:
+        reach = Reach.NO_SESSIONS
+    elif unchecked:
+        reach = Reach.CHECKING
+    elif any(b not in GONE for b in blocks):
+        reach = Reach.FORBIDDEN
+    else:
+        reach = Reach.NOT_MEMBER
+    return GroupReach(ref, reach, writers, len(own), blocks, slow_mode, unchecked)
+
+
+def reach_of(
+    refs: Iterable[str], session_ids: Sequence[int], checked: Mapping[int, bool], rows: Iterable[Membership]
+) -> dict[str, GroupReach]:
+    """``group_reach`` for each of ``refs``, by ref."""
+    index = ChatIndex(rows)
+    return {ref: group_reach(ref, session_ids, checked, index) for ref in refs}
+
+
+@dataclass(frozen=True)
+class CustomerReach:
+    groups: list[Group]
+    reach: dict[str, GroupReach]  # by group ref
+    session_ids: list[int]  # the customer's sessions (assigned and cooling), by id
+    unchecked: list[int]  # those whose dialogs were never read
+    rows: list[Membership]  # their memberships
+
+    def count(self, reach: Reach) -> int:
+        return sum(1 for r in self.reach.values() if r.reach is reach)
+
+
+async def customer_reach(conn: Connection, customer_id: int) -> CustomerReach:
+    """Read the customer's groups, sessions and those sessions' memberships, and say each group's reach."""
+    own_groups = await group_rows.list_for(conn, customer_id)
+    session_ids = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
+    checked = {sid: at is not None for sid, at in (await memberships.checked_times(conn, session_ids)).items()}
+    rows = await memberships.for_sessions(conn, session_ids)
+    reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows)
+    unchecked = [sid for sid in session_ids if not checked.get(sid, False)]
+    return CustomerReach(own_groups, reach, session_ids, unchecked, rows)

@@ -1,0 +1,274 @@
+"""Reachability: whether a customer's sessions can post in each of their groups, in words.
+
+Shared by the engine (the reasons a group is unreachable and the events that tell the customer) and the
+views (the customer's /groups and the admins' reach screen, below ``# --- screens``). HTML unless a
+text says it is plain (plain texts become ``AdbotError.user_message``, which the error handler escapes).
+The screens read the services' results through the small read-only shapes below, so these texts stay
+in the bottom layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from core.texts.fmt import esc, fmt_duration, in_or_now
+from core.texts.outcomes import reason_text
+from core.texts.split import take_fitting, utf16_len
+
+# --- screens ---------------------------------------------------------------------------------------
+
+# Why a member session may not post, in plain words (``core.ports.WriteBlock``).
+WRITE_BLOCKS: dict[str, str] = {
+    "left": "your sessions left it",
+    "kicked": "your sessions were removed",
+    "banned": "banned from writing",
+    "read_only": "read-only (admins only)",
+    "broadcast": "a broadcast channel, not a group",
+}
+
+
+def write_block(why: str) -> str:
+    return WRITE_BLOCKS.get(why, esc(why))
+
+
+class GroupReachView(Protocol):
+    """One group's reach (``control_bot.services.reach.GroupReach``)."""
+
+    @property
+    def reach(self) -> str: ...
+    @property
+    def writers(self) -> Sequence[int]: ...
+    @property
+    def sessions(self) -> int: ...
+    @property
+    def blocks(self) -> Sequence[str]: ...
+    @property
+    def slow_mode(self) -> int: ...
+
+
+def _slow_mode(seconds: int, until: float | None, now: float) -> str:
+    text = f"🐢 slow mode {fmt_duration(seconds)}" if seconds else "🐢 slow mode"
+    if until is not None and until > now:
+        text += f", next post {in_or_now(until, now)}"
+    return text
+
+
+def _reachable(reach: GroupReachView) -> str:
+    via = len(reach.writers)
+    return f"✅ reachable ({via} of your {reach.sessions} session{'s' if reach.sessions != 1 else ''})"
+
+
+def _unreachable(reach: GroupReachView) -> str:
+    if reach.reach == "no_sessions":
+        return "⏳ not checked yet: your sessions are given when you /run"
+    if reach.reach == "checking":
+        return "⏳ checking: your sessions' chats are being read"
+    if reach.reach == "forbidden":
+        reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
+        return "🚫 no posting: " + "; ".join(reasons)
+    if reach.blocks:
+        return "🚫 unreachable: " + "; ".join(write_block(b) for b in reach.blocks)
+    return "🚫 unreachable: none of your sessions is a member"
+
+
+def group_state(
+    paused_reason: str | None,
+    slowmode_until: float | None,
+    slowmode_seconds: int | None,
+    now: float,
+    reach: GroupReachView,
+) -> str:
+    """One group's line state on /groups: paused (the engine skips it), else whether the customer's
+    sessions can post there and why not, with slow mode when known."""
+    if paused_reason is not None:
+        return f"⏸ paused: {reason_text(paused_reason)}"
+    if reach.reach != "reachable":
+        return _unreachable(reach)
+    seconds = max(reach.slow_mode, slowmode_seconds or 0)
+    waiting = slowmode_until is not None and slowmode_until > now
+    if seconds or waiting:
+        return f"{_reachable(reach)}, {_slow_mode(seconds, slowmode_until, now)}"
+    return _reachable(reach)
+
+
+def groups_reach_summary(reachable: int, unreachable: int, checking: int) -> str:
+    """The line under the /groups head; empty when there are no groups."""
+    if not reachable + unreachable + checking:
+        return ""
+    parts = [f"✅ {reachable} reachable"]
+    if unreachable:
+        parts.append(f"🚫 {unreachable} unreachable")
+    if checking:
+        parts.append(f"⏳ {checking} not checked yet")
+    line = " · ".join(parts)
+    if unreachable:
+        line += (
+            "\nNo post goes to an unreachable group. The admin can give you sessions that are members"
+            " there; or remove it with /delgroup."
+        )
+    return line
+
+
+# Admin: the reach screen of one customer.
+
+BTN_ADMIN_REACH = "📡 Reach"
+BTN_REACH_REFRESH = "🔄 Refresh"
+USAGE_REACH = "/reach <user_id>"  # how to call it (``admin.usage`` says "Usage: ")
+
+
+def btn_reach_customer(user_id: int, running: bool) -> str:
+    return f"{'▶' if running else '⏹'} {user_id}"
+
+
+def btn_swap(take_id: int, give_id: int, groups: int) -> str:
+    return f"⇄ #{take_id} in, #{give_id} out (+{groups} group{'s' if groups != 1 else ''})"
+
+
+class PickerLine(Protocol):
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def running(self) -> bool: ...
+
+
+def reach_picker(lines: Sequence[PickerLine], shown: int) -> str:
+    if not lines:
+        return "📡 <b>Reach</b>: no customer has an active plan."
+    more = f" (the first {shown} of {len(lines)})" if shown < len(lines) else ""
+    return (
+        f"📡 <b>Reach</b>: pick a customer{more}, or send /reach <code>user_id</code>.\n"
+        "Their unreachable groups are listed with the pool sessions that are members there."
+    )
+
+
+class MemberView(Protocol):
+    """A pool session in an unreachable group."""
+
+    @property
+    def session_id(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def can_write(self) -> bool: ...
+    @property
+    def why_not(self) -> str | None: ...
+
+
+class UnreachableView(Protocol):
+    @property
+    def ref(self) -> str: ...
+    @property
+    def reach(self) -> GroupReachView: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def own(self) -> Sequence[MemberView]: ...
+    @property
+    def free(self) -> Sequence[int]: ...
+    @property
+    def others(self) -> int: ...
+
+
+class ReachReportView(Protocol):
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def plan_active(self) -> bool: ...
+    @property
+    def session_ids(self) -> Sequence[int]: ...
+    @property
+    def unchecked(self) -> Sequence[int]: ...
+    @property
+    def groups(self) -> int: ...
+    @property
+    def reachable(self) -> int: ...
+    @property
+    def unreachable(self) -> Sequence[UnreachableView]: ...
+    @property
+    def give_back(self) -> int | None: ...
+
+
+_ADMIN_REACH = {
+    "no_sessions": "no session yet (given at /run)",
+    "checking": "their sessions' chats not read yet",
+    "forbidden": "members, may not write",
+    "not_member": "none of their sessions is a member",
+}
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids)
+
+
+# The same reasons, short, for the admins.
+_ADMIN_BLOCKS = {"left": "left", "kicked": "removed", "banned": "banned", "read_only": "read-only",
+                 "broadcast": "broadcast channel"}
+
+
+def _admin_block(why: str | None) -> str:
+    return _ADMIN_BLOCKS.get(why or "", esc(why or "may not write"))
+
+
+def _own_member(member: MemberView) -> str:
+    return f"#{member.session_id}" + ("" if member.can_write else f" ({_admin_block(member.why_not)})")
+
+
+def _unreachable_line(group: UnreachableView) -> str:
+    state = _ADMIN_REACH.get(group.reach.reach, esc(group.reach.reach))
+    if group.reach.reach == "forbidden" and group.reach.blocks:
+        state += ": " + ", ".join(_admin_block(b) for b in group.reach.blocks)
+    line = f"• <code>{esc(group.ref)}</code>{' ⏸' if group.paused else ''}: {state}"
+    details = []
+    if group.own:
+        details.append("theirs: " + ", ".join(_own_member(m) for m in group.own))
+    details.append(f"free members: {_ids(group.free)}" if group.free else "no free member")
+    if group.others:
+        details.append(f"{group.others} other session(s) in it")
+    return line + "\n   " + " · ".join(details)
+
+
+def reach_report(report: ReachReportView, budget: int = 3600) -> str:
+    """The admins' reach screen of one customer (one message: the list is cut to ``budget`` units)."""
+    head = [
+        f"📡 <b>Reach of customer</b> <code>{report.customer_id}</code>"
+        + ("" if report.plan_active else " (plan ended)"),
+        f"Sessions: {_ids(report.session_ids) or 'none'}"
+        + (f"; never read: {_ids(report.unchecked)}" if report.unchecked else ""),
+        f"Groups: {report.groups}, {report.reachable} reachable, {len(report.unreachable)} not",
+    ]
+    if not report.unreachable:
+        return "\n".join([*head, "", "✅ Every group is reachable."])
+    tail = []
+    if report.give_back is None:
+        tail.append("No swap possible: the customer holds no session to give back.")
+    else:
+        tail.append(
+            f"A swap gives #{report.give_back} back to the pool (it reaches the fewest groups no other"
+            " session of theirs does) and takes a free member in its place."
+        )
+    lines = [_unreachable_line(g) for g in report.unreachable]
+    room = budget - utf16_len("\n".join(head + tail)) - 40
+    shown = take_fitting(lines, room)
+    if len(shown) < len(lines):
+        shown.append(f"… and {len(lines) - len(shown)} more")
+    return "\n".join([*head, "", *shown, "", *tail])
+
+
+def swapped(take_id: int, give_id: int) -> str:
+    """A toast (plain text)."""
+    return f"Done: #{take_id} is theirs now, #{give_id} is back in the pool."
+
+
+# Refusals (plain text: NotFound / InputError.user_message).
+
+SWAP_BUSY = "A cycle of this campaign is running now; swap once it has ended."
+
+
+def not_their_session(session_id: int, customer_id: int) -> str:
+    return f"Session #{session_id} is not customer {customer_id}'s (any more): nothing was changed."
+
+
+def session_not_free(session_id: int) -> str:
+    return f"Session #{session_id} is not free in the pool (any more): nothing was changed."
+
