@@ -1,7 +1,7 @@
 """Wiring: settings -> database, engine, bot and dispatcher, and the hooks that start and stop them.
 
 No globals: the long-lived objects travel as the Dispatcher's workflow data (``settings``, ``db``,
-``engine``, ``clock``, ``outbox``, ``redactor``) and reach handlers by parameter name.
+``engine``, ``clock``, ``outbox``, ``redactor``, ``idle_open``) and reach handlers by parameter name.
 
 Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 
@@ -290,7 +290,15 @@ async def create_app(
             notify=outbox.wake,
             schedule=schedule,
         )
-        dp = Dispatcher(settings=settings, db=db, engine=engine, clock=clock, outbox=outbox, redactor=redactor)
+        dp = Dispatcher(
+            settings=settings,
+            db=db,
+            engine=engine,
+            clock=clock,
+            outbox=outbox,
+            redactor=redactor,
+            idle_open=discovery.scanning,  # what the admins' session check holds too
+        )
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))
         app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor,

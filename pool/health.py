@@ -47,11 +47,36 @@ async def _check_one(
     connect_timeout: float,
     min_quarantine: float,
     low_threshold: int,
+    held: set[int],
 ) -> CheckResult:
-    async with db.read() as conn:
+    # Taken the way a discovery scan takes a session (pool.discovery): inside a transaction that sees
+    # its state, so no claim and no scan opens a second client on it meanwhile.
+    async with db.tx() as conn:
         current = await session_rows.get(conn, row.id)
-    if current is None or current.state != row.state:
-        return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
+        if current is None or current.state != row.state:
+            return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
+        if row.id in held:
+            return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY)
+        held.add(row.id)
+    try:
+        return await _check_held(
+            db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold
+        )
+    finally:
+        held.discard(row.id)
+
+
+async def _check_held(
+    db: Database,
+    sessions_dir: Path,
+    factory: AccountFactory,
+    classify: Classifier,
+    row: SessionRow,
+    now: float,
+    connect_timeout: float,
+    min_quarantine: float,
+    low_threshold: int,
+) -> CheckResult:
     try:
         creds = await lifecycle.credentials(db, sessions_dir, row.id)
     except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
@@ -99,8 +124,12 @@ async def check_sessions(
     concurrency: int = 4,
     min_quarantine: float = 0.0,
     low_threshold: int = 0,
+    held: set[int] | None = None,
 ) -> list[CheckResult]:
     """Check every session in ``states`` (owned states are refused: the engine has those open).
+
+    ``held``: the idle sessions open right now (the pool discovery's ``scanning``, which claims skip too);
+    one already in it is reported busy, not opened a second time, and each checked one is in it while open.
 
     ``min_quarantine``: a limited session that connects is released only after that many seconds in
     quarantine (connecting proves the account exists, not that its restriction is over)."""
@@ -109,11 +138,13 @@ async def check_sessions(
     async with db.read() as conn:
         rows = await session_rows.list_by_state(conn, states)
     gate = asyncio.Semaphore(max(1, concurrency))
+    open_now = held if held is not None else set()
 
     async def one(row: SessionRow) -> CheckResult:
         async with gate:
             return await _check_one(
-                db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold
+                db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold,
+                open_now,
             )
 
     results = await asyncio.gather(*(one(row) for row in rows))

@@ -12,6 +12,7 @@ from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, se
 from telethon import errors
 
 from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.texts import admin as admin_texts
 from core.texts import errors as error_texts
 from engine.outcomes import classify
 from pool import lifecycle
@@ -123,3 +124,24 @@ async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
     assert outcomes == {lost: ("error", error_texts.session_file_missing(lost, "unused")), ok: ("healthy", None)}
     assert factory.log == [f"connect {ok}", f"close {ok}"]  # no client is opened on a missing file
+
+
+async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is_held(
+    db: Database, sdir: Path
+) -> None:
+    await add_pair(db, 1001)
+    scanned, checked = await seed_sessions(db, sdir, 2)
+    held = {scanned}  # e.g. discovery is reading its dialogs right now
+    seen_held: list[bool] = []
+
+    class Watching(FakeFactory):
+        def open(self, credentials: SessionCredentials) -> FakePort:
+            seen_held.append(credentials.session_id in held)
+            return super().open(credentials)
+
+    factory = Watching()
+    results = await check_sessions(db, sdir, factory, NOW, classify=classify, held=held)
+    outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
+    assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY), checked: ("healthy", None)}
+    assert factory.log == [f"connect {checked}", f"close {checked}"] and seen_held == [True]
+    assert held == {scanned}  # the check let go of its own session, not of the other

@@ -44,6 +44,7 @@ class Ctx:
     settings: Settings
     engine: Engine
     clock: Clock
+    idle_open: set[int]  # idle sessions open right now (discovery scans, checks): never opened twice
 
 
 # --- screens (shared by commands and panel buttons) ----------------------------------------------------
@@ -80,6 +81,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         classify=classify,
         connect_timeout=ctx.engine.config.connect_timeout,
         low_threshold=ctx.settings.bot.low_pool_threshold,
+        held=ctx.idle_open,
     )
     return t.check_sessions(results)
 
@@ -108,7 +110,12 @@ def report_handler(action: AdminAction, report: Report) -> Screen:
     back to the panel)."""
 
     async def handler(
-        event: Message | CallbackQuery, db: Database, settings: Settings, engine: Engine, clock: Clock
+        event: Message | CallbackQuery,
+        db: Database,
+        settings: Settings,
+        engine: Engine,
+        clock: Clock,
+        idle_open: set[int],
     ) -> None:
         if action is AdminAction.CHECK_SESSIONS:
             # Connecting every idle session takes a while: say so (and stop the client's spinner) first.
@@ -116,7 +123,7 @@ def report_handler(action: AdminAction, report: Report) -> Screen:
                 await event.answer(t.CHECK_SESSIONS_STARTED)
             else:
                 await answer_callback(event, t.CHECK_SESSIONS_STARTED)
-        text = await report(Ctx(db, settings, engine, clock))
+        text = await report(Ctx(db, settings, engine, clock, idle_open))
         await send_report(event, text, kb.admin_back() if isinstance(event, CallbackQuery) else None)
 
     handler.__name__ = f"on_{action.name.lower()}"

@@ -423,6 +423,7 @@ def health(report: Health) -> str:
 
 
 CHECK_STATE_CHANGED = "state changed before the check"
+CHECK_BUSY = "busy: its dialogs are being read right now, check it again in a minute"
 """A session check's detail: the session was assigned (or retired) while the check waited."""
 
 CHECK_SESSIONS_STARTED = "🔍 Checking the idle and quarantined sessions: this can take a moment…"
