@@ -196,3 +196,65 @@ async def checked_at(conn: aiosqlite.Connection, session_id: int) -> float | Non
     """When the session's dialogs were last read in full (None: never)."""
     row = await fetchone(conn, "SELECT dialogs_checked_at FROM sessions WHERE id = ?", (session_id,))
     return None if row is None or row[0] is None else float(row[0])
+
+
+async def for_chats(
+    conn: aiosqlite.Connection, session_ids: Sequence[int], peer_refs: Iterable[str]
+) -> list[Membership]:
+    """The given sessions' rows for the given chats only ('@name', '-100<id>', '-<id>'; a ``#topic`` is
+    ignored, a reference that names no chat is skipped): what placing one campaign's groups needs, in
+    one query, however many other chats the sessions are in."""
+    names: set[str] = set()
+    ids: dict[str, set[int]] = {"channel": set(), "chat": set()}
+    for ref in peer_refs:
+        try:
+            field, value = chat_key(ref)
+        except ValueError:
+            continue
+        if field == "username":
+            names.add(str(value))
+        else:
+            ids[field].add(int(value))
+    clauses: list[str] = []
+    params: list[object] = []
+    if names:
+        clauses.append(f"username IN ({', '.join('?' * len(names))})")
+        params += sorted(names)
+    for peer_type, bare in ids.items():
+        if bare:
+            clauses.append(f"(peer_type = ? AND chat_id IN ({', '.join('?' * len(bare))}))")
+            params += [peer_type, *sorted(bare)]
+    if not session_ids or not clauses:
+        return []
+    marks = ", ".join("?" * len(session_ids))
+    rows = await fetchall(
+        conn,
+        f"SELECT {_COLUMNS} FROM memberships WHERE session_id IN ({marks}) AND ({' OR '.join(clauses)})"
+        " ORDER BY session_id, peer_type, chat_id",
+        (*session_ids, *params),
+    )
+    return [_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class ScanTimes:
+    """When a session's dialogs were last read in full (None: never) and when they are next due."""
+
+    checked_at: float | None
+    due_at: float | None
+
+
+async def scan_times(conn: aiosqlite.Connection, session_ids: Sequence[int]) -> dict[int, ScanTimes]:
+    """``ScanTimes`` of each of the given sessions (one query)."""
+    if not session_ids:
+        return {}
+    marks = ", ".join("?" * len(session_ids))
+    rows = await fetchall(
+        conn,
+        f"SELECT id, dialogs_checked_at, dialogs_due_at FROM sessions WHERE id IN ({marks})",
+        tuple(session_ids),
+    )
+    return {
+        int(r[0]): ScanTimes(None if r[1] is None else float(r[1]), None if r[2] is None else float(r[2]))
+        for r in rows
+    }
