@@ -25,7 +25,7 @@ from core.clock import Clock
 from core.config import EngineSettings
 from core.errors import PoolError
 from core.links import random_id_for
-from core.ports import SessionSupply
+from core.ports import Peer, SessionSupply
 from core.states import EventKind, SendOutcome
 from engine import readiness
 from engine.accounts import Accounts
@@ -142,7 +142,6 @@ class Cycle:
         self.report = report
         self.post_peer = customer.post_peer if customer.post_kind == "link" else None  # the forward's source
         self.private_source = private_source(customer)  # addressed through each session's own row
-        self.memberships = Memberships((), (), ())  # what the sessions' dialogs say (set by the preparation)
         self._random_ids: dict[str, int] = {}
 
     @property
@@ -333,7 +332,6 @@ async def _prepare(
     report.cycle_no = cycle_no
     report.started_at = started_at
     cycle = Cycle(rt, customer, cycle_no, started_at, report)
-    cycle.memberships = known.memberships
 
     todo = [g for g in active if g.ref not in existing or existing[g.ref].outcome == "waiting"]
     report.already_done = len(active) - len(todo)
@@ -350,11 +348,27 @@ async def _prepare(
     report.unreachable = len(todo) - len(reachable)
     writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
     plan = rt.plans.plan(customer_id, reachable, session_ids, writers)
-    workers = [SessionWorker(cycle, s, plan[s.id]) for s in sessions if plan[s.id]]
+    workers = [
+        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source))
+        for s in sessions
+        if plan[s.id]
+    ]
     _log(customer_id, logging.INFO, "cycle %d %s: %d group(s) over %d session(s)%s", cycle_no,
          "resumed" if report.resumed else "started", len(reachable), len(workers),
          f", {report.unreachable} unreachable" if report.unreachable else "")
     return customer, cycle_no, started_at, workers
+
+
+def _addresses(known: Memberships, session_id: int, placed: list[Group], source: str | None) -> dict[str, Peer]:
+    """The session's own peers (access hashes from its dialogs) of its groups' chats and of a private
+    source: all a worker keeps of the rows, so a cycle holds one peer per group."""
+    chats = [g.ref.partition("#")[0] for g in placed] + ([source] if source is not None else [])
+    found = {}
+    for chat in chats:
+        row = known.row(session_id, chat)
+        if row is not None:
+            found[chat] = row.peer
+    return found
 
 
 async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], known: Assessment, now: float) -> None:

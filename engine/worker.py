@@ -2,8 +2,8 @@
 
 Sends are spaced by ``send_spacing`` +- jitter, start to start; a session that must wait (flood wait)
 keeps its groups, never handing them to another session. Each group (and a private source) is
-addressed with the session's own row of its dialogs (``Cycle.memberships``): no resolve request, and a
-session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
+addressed with the session's own peer from its dialogs (``addresses``, from its rows): no resolve
+request, and a session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
 the post's public source) are handled here; one send and its outcome are ``engine.send``'s.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
@@ -52,8 +52,11 @@ def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
 class SessionWorker:
     """Sends one session's share of the cycle, in order."""
 
-    def __init__(self, cycle: Cycle, session: SessionRow, groups: list[Group]) -> None:
+    def __init__(
+        self, cycle: Cycle, session: SessionRow, groups: list[Group], addresses: Mapping[str, Peer]
+    ) -> None:
         self.cycle = cycle
+        self.addresses = addresses  # chat ('@name', '-100<id>') -> this session's own peer of it
         self.rt = cycle.rt
         self.session = session
         self.sid = session.id
@@ -112,21 +115,19 @@ class SessionWorker:
             return account
         peer, topic_id = split_ref(group.ref)
         cycle = self.cycle
-        row = cycle.memberships.row(self.sid, peer)
-        if row is None:  # placement gives a session only groups its dialogs have: never sent blind
+        dest = self.addresses.get(peer)
+        if dest is None:  # placement gives a session only groups its dialogs have: never sent blind
             self.queue.popleft()
             await cycle.leave([group], self.sid, "skipped", "not_member")
             return True
-        dest = row.peer
         post_peer = cycle.post_peer
         source: Peer | None = None
         if cycle.private_source is not None:
-            own = cycle.memberships.row(self.sid, cycle.private_source)
-            if own is None:  # placement asks for both rows: as above
+            source = self.addresses.get(cycle.private_source)
+            if source is None:  # placement asks for both rows: as above
                 self.queue.popleft()
                 await cycle.leave([group], self.sid, "skipped", "source_not_member")
                 return True
-            source = own.peer
         elif post_peer is not None:
             # Resolved by username once per session, then from its cache without a coroutine.
             source = account.peers.get(post_peer)
