@@ -7,22 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telethon import functions, types
 
 from control_bot.backends import Playground, make_factory
 from core.clock import FakeClock
 from core.config import settings_from_dict
 from core.ports import SessionCredentials
 from core.states import EventKind
+from engine.engine import Engine
 from engine.placement import assign_groups
+from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from pool.supply import PoolSupply
 from sandbox.world import World
 from sandbox.world.faults import Fault
 from sandbox.world.model import SimChat
 from storage import customers, memberships
 from storage import groups as group_rows
 from storage.db import Database
-from tests.engine_support import CID, Setup, make_setup, running
+from tests.engine_support import CID, Setup, fast_config, make_setup, running
+from tests.fake_sender import FakeSender, channel, channel_message_sent, dialogs_of
 from tests.pool_support import NOW
 
 HOUR = 3600.0
@@ -351,3 +357,43 @@ async def test_the_playground_backend_knows_every_stored_group(db: Database, tmp
     assert chats == {"default_one", "customers_own", "1234567"}
     await port.close()
     factory.close()
+
+
+async def test_telethon_a_marked_id_group_goes_out_with_the_access_hash_its_dialogs_gave(
+    db: Database, tmp_path: Path
+) -> None:
+    """The Telethon contract fake, on a fresh session file (no entity cached): the group has no username,
+    so only the session's dialogs can give its access hash; the forward carries it, nothing resolves it."""
+    group_id, group_hash, ads_id = 1_777_000_111, 4242, 1_666_000_222
+    clock = FakeClock(NOW)
+    world = World(clock)
+    ref = world.add_group(None, chat_id=group_id).marked_id
+    s = await make_setup(db, tmp_path, groups=[ref], plan=1, pool=1, clock=clock, world=world)
+    fakes: list[FakeSender] = []
+
+    def builder(creds: SessionCredentials, client_settings: ClientSettings) -> Any:
+        client = build_client(creds, client_settings)
+        fake = FakeSender.install(client)
+        fake.always(functions.contacts.ResolveUsernameRequest, types.contacts.ResolvedPeer(
+            peer=types.PeerChannel(ads_id), chats=[channel(ads_id, 99, "ads", megagroup=False)], users=[]))
+        fake.always(functions.messages.GetDialogsRequest,
+                    lambda r: dialogs_of([] if r.folder_id else [channel(group_id, group_hash)]))
+        fake.always(functions.messages.ForwardMessagesRequest,
+                    lambda r: channel_message_sent(r.to_peer.channel_id, 5, r.random_id[0]))
+        fakes.append(fake)
+        return client
+
+    engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
+                    fast_config(), schedule=False)
+    await running(s, engine)
+    report = await engine.run_cycle(CID)
+    await engine.shutdown()
+    assert (report.sent, report.failed) == (1, 0)
+    [fake] = fakes
+    [forward] = fake.of(functions.messages.ForwardMessagesRequest)
+    assert forward.to_peer == types.InputPeerChannel(group_id, group_hash)
+    assert forward.from_peer == types.InputPeerChannel(ads_id, 99)
+    assert forward.random_id == [s.random_id(1, ref)]
+    assert [r.username for r in fake.of(functions.contacts.ResolveUsernameRequest)] == ["ads"]
+    assert len(fake.of(functions.messages.GetDialogsRequest)) == 2  # the main list and the archive
+    assert (await s.rows(1))[ref].outcome == "sent"
