@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.links import unmark
 from core.states import EventKind
 from storage import events, groups, memberships
 from storage.customers import Customer
 from storage.db import Connection
 from storage.groups import Group
-from storage.memberships import Membership, ScanTimes
+from storage.memberships import ChatRow, ScanTimes
 
 __all__ = [
     "REACHABLE",
@@ -72,29 +73,41 @@ def private_source(customer: Customer) -> str | None:
     return customer.post_peer
 
 
-def _name(peer: str) -> str:
-    return peer.lower() if peer.startswith("@") else peer
+_NONE: Mapping[int, ChatRow] = {}
 
 
 class Memberships:
-    """The rows of one campaign's sessions for its chats, by chat name ('@name' and marked id alike)."""
+    """The rows of one campaign's sessions for its chats, found by '@name' or by marked id."""
 
-    def __init__(self, rows: Iterable[Membership], session_ids: Sequence[int], unread: Iterable[int]) -> None:
+    def __init__(self, rows: Iterable[ChatRow], session_ids: Sequence[int], unread: Iterable[int]) -> None:
         self.session_ids = tuple(session_ids)
         self.unread = frozenset(unread) & frozenset(session_ids)  # dialogs never read
-        self._by_chat: dict[str, dict[int, Membership]] = {}
+        self._by_id: dict[tuple[str, int], dict[int, ChatRow]] = {}
+        self._by_name: dict[str, dict[int, ChatRow]] = {}
         for row in rows:
-            names = [row.marked_id] + ([f"@{row.username}"] if row.username else [])
-            for name in names:
-                self._by_chat.setdefault(name, {})[row.session_id] = row
+            key = (row.peer_type, row.chat_id)
+            found = self._by_id.get(key)
+            if found is None:
+                found = self._by_id[key] = {}
+            found[row.session_id] = row
+            if row.username:
+                named = self._by_name.get(row.username)
+                if named is None:
+                    named = self._by_name[row.username] = {}
+                named[row.session_id] = row
 
-    def members(self, peer: str) -> Mapping[int, Membership]:
+    def members(self, peer: str) -> Mapping[int, ChatRow]:
         """Each session's row for the chat ('@name', '-100<id>', '-<id>'; no topic)."""
-        return self._by_chat.get(_name(peer), {})
+        if peer.startswith("@"):
+            return self._by_name.get(peer[1:].lower(), _NONE)
+        try:
+            return self._by_id.get(unmark(int(peer)), _NONE)
+        except ValueError:
+            return _NONE
 
-    def row(self, session_id: int, peer: str) -> Membership | None:
+    def row(self, session_id: int, peer: str) -> ChatRow | None:
         """The session's row for the chat: its own peer (access hash) to address it with."""
-        return self._by_chat.get(_name(peer), {}).get(session_id)
+        return self.members(peer).get(session_id)
 
     def verdict(self, ref: str, source: str | None = None) -> Verdict:
         """Whether the group ``ref`` can be reached, and by which sessions (in ``session_ids`` order)."""
@@ -138,8 +151,7 @@ async def assess(
 ) -> Assessment:
     """Read what the sessions' dialogs say about the groups (and the private source), in one read."""
     chats = {g.ref.partition("#")[0] for g in groups} | ({source} if source is not None else set())
-    rows = await memberships.for_chats(conn, session_ids, chats)
-    times = await memberships.scan_times(conn, session_ids)
+    rows, times = await memberships.for_placement(conn, session_ids, chats)
     unread = [sid for sid in session_ids if sid not in times or times[sid].checked_at is None]
     known = Memberships(rows, session_ids, unread)
     return Assessment(known, {g.ref: known.verdict(g.ref, source) for g in groups}, times)
