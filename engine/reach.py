@@ -31,7 +31,6 @@ from storage.groups import Group
 from storage.memberships import ChatRow, ScanTimes
 
 __all__ = [
-    "REACHABLE",
     "Assessment",
     "Memberships",
     "Reach",
@@ -60,9 +59,6 @@ class Verdict:
     reach: Reach | None
     detail: str | None = None
     writers: tuple[int, ...] = ()
-
-
-REACHABLE = Verdict(None)
 
 
 def private_source(customer: Customer) -> str | None:

@@ -397,3 +397,42 @@ async def test_telethon_a_marked_id_group_goes_out_with_the_access_hash_its_dial
     assert [r.username for r in fake.of(functions.contacts.ResolveUsernameRequest)] == ["ads"]
     assert len(fake.of(functions.messages.GetDialogsRequest)) == 2  # the main list and the archive
     assert (await s.rows(1))[ref].outcome == "sent"
+
+
+async def test_reads_of_dialogs_are_bounded_across_the_engine(db: Database, tmp_path: Path) -> None:
+    clock = FakeClock(NOW, auto=True)
+    s = await make_setup(db, tmp_path, groups=["@g0", "@g1"], plan=5, pool=5, clock=clock)
+    s.world.latency = 1.0
+    reading: list[int] = [0, 0]  # now, most at once
+
+    def on_step(point: str, _account: str) -> None:
+        if point == "request:dialogs":
+            reading[0] += 1
+            reading[1] = max(reading[1], reading[0])
+        elif point == "answered:dialogs":
+            reading[0] -= 1
+
+    s.world.step_hook = on_step
+    engine = s.engine(fast_config(dialogs_scan_concurrency=2))
+    try:
+        await running(s, engine)
+        assert (await engine.run_cycle(CID)).sent == 2
+        assert s.world.request_count(method="dialogs") == 5 and reading == [0, 2]
+    finally:
+        await engine.shutdown()
+        await clock.aclose()
+
+
+async def test_storage_keeps_the_reach_and_when_the_customer_was_told(db: Database, tmp_path: Path) -> None:
+    await make_setup(db, tmp_path, groups=["@g0"], plan=1, pool=1)
+    async with db.tx() as conn:
+        [group] = await group_rows.list_for(conn, CID)
+        await group_rows.set_reach(conn, group.id, "checking", None, NOW)
+        await group_rows.set_reach(conn, group.id, "not_member", None, NOW + 10)
+        await group_rows.set_reach_told(conn, group.id, NOW + 10)
+        await group_rows.set_reach(conn, group.id, "not_member", None, NOW + 20)  # unchanged: same time
+        [told] = await group_rows.list_for(conn, CID)
+        await group_rows.set_reach(conn, group.id, None, None, NOW + 30)
+        [back] = await group_rows.list_for(conn, CID)
+    assert (told.reach, told.reach_changed_at, told.reach_told_at) == ("not_member", NOW + 10, NOW + 10)
+    assert (back.reach, back.reach_detail, back.reach_changed_at, back.reach_told_at) == (None, None, NOW + 30, None)
