@@ -6,7 +6,8 @@ private chat (a ``t.me/c/…`` link), it must also be in that chat, since it add
 own access hash too. A group no session of the customer can reach is *unreachable*, for one reason:
 
     checking           some of the customer's sessions have never had their dialogs read: it may come
-    not_member         no session of the customer is in the group
+    not_member         no session of the customer is in the group (``detail``: "left", "kicked" when
+                       their dialogs still list it)
     forbidden          sessions are in it, but none may write there (``detail``: their reasons)
     not_a_group        the chat is a broadcast channel the sessions do not administer
     source_not_member  sessions may write there, but none of them is in the post's private source
@@ -70,6 +71,7 @@ def private_source(customer: Customer) -> str | None:
 
 
 _NONE: Mapping[int, ChatRow] = {}
+_GONE = frozenset({"left", "kicked"})  # the chat still lists the session, but it is not in it
 
 
 class Memberships:
@@ -120,9 +122,10 @@ class Memberships:
         if writers:
             return Verdict(Reach.SOURCE_NOT_MEMBER)
         rows = [members[sid] for sid in self.session_ids if sid in members]
-        if not rows:
-            return Verdict(Reach.NOT_MEMBER)
-        why = sorted({r.why_not or "read_only" for r in rows})
+        present = [r for r in rows if r.why_not not in _GONE]
+        if not present:  # a row that says it left or was removed is no membership
+            return Verdict(Reach.NOT_MEMBER, ",".join(sorted({str(r.why_not) for r in rows})) or None)
+        why = sorted({r.why_not or "read_only" for r in present})
         if why == ["broadcast"]:
             return Verdict(Reach.NOT_A_GROUP, "broadcast")
         return Verdict(Reach.FORBIDDEN, ",".join(why))

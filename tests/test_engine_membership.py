@@ -19,6 +19,7 @@ from core.ports import SessionCredentials
 from core.states import EventKind
 from engine.engine import Engine
 from engine.placement import assign_groups
+from engine.reach import Memberships, Reach, Verdict
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
 from pool.supply import PoolSupply
 from sandbox.world import World
@@ -436,3 +437,28 @@ async def test_storage_keeps_the_reach_and_when_the_customer_was_told(db: Databa
         [back] = await group_rows.list_for(conn, CID)
     assert (told.reach, told.reach_changed_at, told.reach_told_at) == ("not_member", NOW + 10, NOW + 10)
     assert (back.reach, back.reach_detail, back.reach_changed_at, back.reach_told_at) == (None, None, NOW + 30, None)
+
+
+def test_verdicts_from_rows() -> None:
+    def row(sid: int, chat: int, *, name: str | None = None, why: str | None = None) -> memberships.ChatRow:
+        return memberships.ChatRow(sid, "channel", chat, sid * 10 + chat, name, int(why is None), why)  # type: ignore[arg-type]
+
+    rows = [
+        row(1, 5, name="open"), row(2, 5, name="open"),
+        row(1, 6, why="kicked"), row(2, 6, why="left"),  # their dialogs still list it: no membership
+        row(1, 7, why="kicked"), row(2, 7, why="read_only"),  # one is in it, and may not write
+        row(2, 8, name="src"),
+    ]
+    known = Memberships(rows, [1, 2, 3], unread=[])
+    assert known.verdict("@open") == Verdict(None, writers=(1, 2))
+    assert known.verdict("@OPEN#4") == Verdict(None, writers=(1, 2))  # a topic and the case do not matter
+    assert known.verdict("-1000000000005") == Verdict(None, writers=(1, 2))  # by marked id as well
+    assert known.verdict("-1000000000006") == Verdict(Reach.NOT_MEMBER, "kicked,left")
+    assert known.verdict("-1000000000007") == Verdict(Reach.FORBIDDEN, "read_only")
+    assert known.verdict("-1000000000009") == Verdict(Reach.NOT_MEMBER)
+    assert known.verdict("@open", source="@src") == Verdict(None, writers=(2,))
+    assert known.verdict("@open", source="-1000000000099") == Verdict(Reach.SOURCE_NOT_MEMBER)
+    assert known.row(2, "@open") is not None and known.row(2, "@open").peer.access_hash == 25  # type: ignore[union-attr]
+    checking = Memberships(rows, [1, 2, 3], unread=[3])
+    assert checking.verdict("-1000000000009") == Verdict(Reach.CHECKING)
+    assert checking.verdict("@open") == Verdict(None, writers=(1, 2))  # a writer is enough

@@ -20,8 +20,8 @@ REASONS: dict[str, str] = {
     ),
 }
 
-# Why the sessions in a chat may not post there (``core.ports.WriteBlock``).
-WRITE_BLOCKS: dict[str, str] = {
+# Why the customer's sessions that the chat lists may not post there (``core.ports.WriteBlock``).
+BLOCKED_BECAUSE: dict[str, str] = {
     "left": "they left it",
     "kicked": "they were removed from it",
     "banned": "they are restricted from posting there",
@@ -48,11 +48,12 @@ WHAT_TO_DO: dict[str, str] = {
 }
 
 
-def reason_text(reason: str, detail: str | None = None) -> str:
-    """The reason in words (HTML), with the members' own reasons when the service knows them."""
+def unreachable_reason(reason: str, detail: str | None = None) -> str:
+    """The reason in words (HTML), with the sessions' own reasons when the service knows them (e.g.
+    "not a member (they were removed from it)")."""
     words = REASONS.get(reason, esc(reason))
-    if reason == "forbidden" and detail:
-        blocks = [WRITE_BLOCKS.get(part, esc(part)) for part in detail.split(",") if part]
+    if detail and reason in ("forbidden", "not_member"):
+        blocks = [BLOCKED_BECAUSE.get(part, esc(part)) for part in detail.split(",") if part]
         if blocks:
             words += f" ({'; '.join(blocks)})"
     return words
@@ -67,9 +68,9 @@ def unreachable_event(group: str, reason: str, detail: str | None, *, admin: boo
     """GROUP_UNREACHABLE: told once when a group becomes unreachable (``whose``: the admin's "of customer
     N", HTML)."""
     if admin:
-        return f"🚫 Group <code>{esc(group)}</code>{whose} cannot be reached: {reason_text(reason, detail)}."
+        return f"🚫 Group <code>{esc(group)}</code>{whose} cannot be reached: {unreachable_reason(reason, detail)}."
     return (
-        f"🚫 Posts to <code>{esc(group)}</code> are on hold: {reason_text(reason, detail)}. "
+        f"🚫 Posts to <code>{esc(group)}</code> are on hold: {unreachable_reason(reason, detail)}. "
         f"{what_to_do(reason)} The other groups go on."
     )
 
@@ -79,3 +80,6 @@ def reachable_event(group: str, *, admin: bool, whose: str = "") -> str:
     if admin:
         return f"✅ Group <code>{esc(group)}</code>{whose} can be reached again."
     return f"✅ <code>{esc(group)}</code> can be reached again: your posts go there from the next cycle."
+
+
+# --- screens
