@@ -121,9 +121,9 @@ async def test_an_unreachable_group_is_told_once_left_out_and_reachable_again(db
     # An admin adds session b to the group; the bot asks the engine to look again (a customer added groups).
     members(s, "@nobody", [b])
     s.clock.set(NOW + 900)
-    before = s.world.request_count(method="dialogs")
+    before = engine.discovery.reads
     assert await engine.refresh_memberships(CID) == 2
-    assert s.world.request_count(method="dialogs") == before + 2
+    assert engine.discovery.reads == before + 2
     assert await events_of(s, EventKind.GROUP_REACHABLE) == [("@nobody", None)]
     group = (await s.groups())["@nobody"]
     assert (group.reach, group.reach_told_at) == (None, None)
@@ -239,7 +239,7 @@ async def test_a_session_removed_from_a_group_is_noticed_at_the_first_refusal_an
     report = await engine.run_cycle(CID)
     assert (report.sent, report.failed) == (1, 0)
     assert s.world.deliveries_to(ref)[-1].account == s.account_of(stays)
-    assert s.world.request_count(method="dialogs") == 2  # noticed without reading anyone's dialogs again
+    assert engine.discovery.reads == 2  # noticed without reading anyone's dialogs again
     await engine.shutdown()
 
 
@@ -249,7 +249,7 @@ async def test_a_flood_wait_on_reading_dialogs_delays_that_read_only(db: Databas
     engine = s.engine()
     await running(s, engine)
     assert (await engine.run_cycle(CID)).sent == 3
-    assert s.world.request_count(method="dialogs") == 1
+    assert engine.discovery.reads == 1
     # Hours later the read is due again, and Telegram asks getDialogs (only) to wait an hour.
     wait = s.world.add_fault(kind="error", error="FloodWaitError", seconds=3600, method="dialogs", times=1)
     later = NOW + 20 * HOUR
@@ -262,13 +262,14 @@ async def test_a_flood_wait_on_reading_dialogs_delays_that_read_only(db: Databas
     async with db.read() as conn:
         times = await memberships.scan_times(conn, [sid])
     assert times[sid].due_at == later + 3600
-    for n in range(1, 4):  # no read before the wait ends
+    asked = s.world.request_count(method="dialogs")
+    for n in range(1, 4):  # not asked again before the wait ends
         s.clock.set(later + 600 * n)
         assert (await engine.run_cycle(CID)).sent == 3
-    assert s.world.request_count(method="dialogs") == 2
+    assert s.world.request_count(method="dialogs") == asked and engine.discovery.reads == 1
     s.clock.set(later + 3600 + 1)
     assert (await engine.run_cycle(CID)).sent == 3
-    assert s.world.request_count(method="dialogs") == 3
+    assert engine.discovery.reads == 2
     assert s.world.violations == []
     await engine.shutdown()
 
@@ -299,7 +300,7 @@ async def test_dialogs_are_read_when_first_used_then_on_the_schedule_and_for_a_n
     engine = s.engine()
     await running(s, engine)
     await engine.run_cycle(CID)
-    assert s.world.request_count(method="dialogs") == 2
+    assert engine.discovery.reads == 2
     async with db.read() as conn:
         times = await memberships.scan_times(conn, s.session_ids)
     for t in times.values():  # 12 h +- 25 %, spread
@@ -307,7 +308,7 @@ async def test_dialogs_are_read_when_first_used_then_on_the_schedule_and_for_a_n
     assert len({t.due_at for t in times.values()}) == 2
     s.clock.set(NOW + 300)
     await engine.run_cycle(CID)
-    assert s.world.request_count(method="dialogs") == 2
+    assert engine.discovery.reads == 2
 
     # A group nobody's dialogs list is added: each session is read once more, not at every cycle.
     s.world.add_group("g_new", members=[s.account_of(s.session_ids[1])])
@@ -317,11 +318,11 @@ async def test_dialogs_are_read_when_first_used_then_on_the_schedule_and_for_a_n
         s.clock.set(NOW + 300 * n)
         report = await engine.run_cycle(CID)
         assert (report.sent, report.unreachable) == (2, 0)
-    assert s.world.request_count(method="dialogs") == 4
+    assert engine.discovery.reads == 4
 
     s.clock.set(NOW + 16 * HOUR)  # both due again on the schedule
     await engine.run_cycle(CID)
-    assert s.world.request_count(method="dialogs") == 6
+    assert engine.discovery.reads == 6
     await engine.shutdown()
 
 
@@ -418,7 +419,7 @@ async def test_reads_of_dialogs_are_bounded_across_the_engine(db: Database, tmp_
     try:
         await running(s, engine)
         assert (await engine.run_cycle(CID)).sent == 2
-        assert s.world.request_count(method="dialogs") == 5 and reading == [0, 2]
+        assert engine.discovery.reads == 5 and reading == [0, 2]
     finally:
         await engine.shutdown()
         await clock.aclose()
