@@ -1,6 +1,7 @@
 """Every benchmark, one after the other, each in its own process; then one table of the headline figures.
 
-    .venv/bin/python -m benchmarks [--quick] [--only overhead,cycle,memory,status,startup,discovery] [--json FILE]
+    .venv/bin/python -m benchmarks [--quick] [--json FILE]
+        [--only overhead,cycle,memory,status,startup,discovery,placement]
 
 Each benchmark prints its own table as it runs and one ``RESULT {...}`` line per figure; this collects
 those lines, prints the headline of each against its target, and with ``--json`` writes every result
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery")
+BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery", "placement")
 Result = dict[str, Any]
 
 
@@ -32,8 +33,10 @@ def _overhead(r: Result) -> tuple[str, str, bool | None]:
 
 def _cycle(r: Result) -> tuple[str, str, bool | None]:
     what = f"cycle / bound, {r['campaigns']} campaigns, spacing {r['spacing_s']:g} s"
-    meets = r["ratio"] <= r["target_ratio"] if r["campaigns"] >= 1000 else None
-    return what, f"{r['ratio']:.3f} ({r['cycle_s']:.1f} s / {r['bound_s']:.1f} s)", meets
+    figure = f"{r['ratio']:.3f} ({r['cycle_s']:.1f} s / {r['bound_s']:.1f} s), {r['requests_per_post']:.2f} req/post"
+    if r["requests_per_post"] > 1.0:
+        return what, figure, False  # a post costs more than its one request: a miss at any size
+    return what, figure, r["ratio"] <= r["target_ratio"] if r["campaigns"] >= 1000 else None
 
 
 def _memory(r: Result) -> tuple[str, str, bool | None]:
@@ -65,6 +68,13 @@ def _discovery(r: Result) -> tuple[str, str, bool | None]:
     return what, figure, None
 
 
+def _placement(r: Result) -> tuple[str, str, bool | None]:
+    what = (f"placement, {r['campaigns']} campaigns x {r['groups'] // max(1, r['campaigns'])} groups over "
+            f"{r['sessions']} sessions ({r['share']:.0%} memberships)")
+    figure = f"{r['place_s'] * 1000:.0f} ms alone, {r['read_place_s']:.2f} s with each campaign's reads"
+    return what, figure, r["place_s"] < r["target_s"] if r["campaigns"] >= 1000 else None
+
+
 HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "overhead": _overhead,
     "cycle": _cycle,
@@ -72,6 +82,7 @@ HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "status": _status,
     "startup": _startup,
     "discovery": _discovery,
+    "placement": _placement,
 }
 
 

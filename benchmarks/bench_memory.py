@@ -115,16 +115,13 @@ class Point:
 
 
 def fill_peer_caches(fleet: Fleet, now: float) -> None:
-    """Every session's peer cache holds the post's channel and its campaign's groups, as if resolved in
-    an earlier cycle (``seed`` only does that with a simulated world, which would cost its own memory)."""
-    ids: dict[str, int] = {SOURCE: _CHANNEL_BASE}
+    """Every session's peer cache holds the post's channel, as if resolved in an earlier cycle (``seed``
+    only does that with a simulated world, which would cost its own memory; the groups are addressed
+    from the sessions' dialogs, which ``seed`` stores)."""
     rows: list[tuple[int, str, str, int, int, float]] = []
-    for uid, session_ids in fleet.sessions.items():
-        for ref in fleet.groups[uid]:
-            ids.setdefault(ref, _CHANNEL_BASE + len(ids))
+    for session_ids in fleet.sessions.values():
         for sid in session_ids:
-            for ref in (SOURCE, *fleet.groups[uid]):
-                rows.append((sid, ref, "channel", ids[ref], sid * 1_000_003 + ids[ref], now))
+            rows.append((sid, SOURCE, "channel", _CHANNEL_BASE, sid * 1_000_003 + _CHANNEL_BASE, now))
     conn = sqlite3.connect(fleet.db_path, isolation_level=None)
     try:
         conn.execute("BEGIN")

@@ -4,9 +4,10 @@ world that already knows every chat, and small measuring helpers.
 The fleet is seeded with plain ``sqlite3`` inserts (seconds for tens of thousands of rows, where the
 repositories would take minutes through aiosqlite's thread). Session files are tiny placeholders in the
 folders the rows name: the world keys an account whose file it cannot read as ``session-<id>``, and
-start-up reconciliation only needs the names. With ``peers=True`` every session's peer cache is filled
-as if its groups and the post's channel had been resolved in an earlier cycle, so a measured cycle is
-the steady state: one request per post.
+start-up reconciliation only needs the names. Every session's dialogs are stored as read in an earlier
+cycle (a member of each of its campaign's groups, with its own access hash; the next read due in 30
+days) and, with a world, its peer cache holds the post's channel as if resolved before, so a measured
+cycle is the steady state: one request per post.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, Dialog, EntityDict, Peer, SessionCredentials
 from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
 from sandbox.world import World
 from storage.migrations import MIGRATIONS
 
 FIRST_CUSTOMER = 10_000
+CHANNEL_BASE = 2_000_000_000  # bare channel ids of the groups when no world names them
 SOURCE = "@bench_ads"
 POST_LINK = "https://t.me/bench_ads/1"
 DAY = 86_400.0
@@ -94,8 +96,9 @@ def seed(
     each (files in ``assigned/<id>/``), plus ``unused_sessions`` in the pool.
 
     ``running`` sets every campaign running; ``cycle_open`` leaves each one's cycle 1 open (a process
-    that stopped mid-cycle). With ``world``, the world gets the channel and every group, and each
-    session's peer cache holds the peers as that session's account sees them."""
+    that stopped mid-cycle). Each session's dialogs hold its campaign's groups (``memberships``, read
+    ``now``). With ``world``, the world gets the channel and every group, the rows and each session's
+    peer cache of the channel hold the peers as that session's account sees them."""
     started = time.perf_counter()
     now = time.time() if now is None else now
     db_path = root / "data" / "adbot.sqlite3"
@@ -133,20 +136,27 @@ def seed(
         session_rows.append((sid, name, f"{sid:064x}", "unused", None, 2040, "0" * 32, UNUSED, now, now))
 
     peer_rows: list[tuple[int, str, str, int, int | None, float]] = []
-    if world is not None:
-        if world.chat(SOURCE) is None:
-            world.add_channel(SOURCE, posts=(1,))
-        for uid in customers:
-            for ref in group_map[uid]:
-                if world.chat(ref) is None:
-                    world.add_group(ref)
+    member_rows: list[tuple[object, ...]] = []
+    if world is not None and world.chat(SOURCE) is None:
+        world.add_channel(SOURCE, posts=(1,))
+    for uid in customers:
+        for n, ref in enumerate(group_map[uid]):
+            if world is not None and world.chat(ref) is None:
+                world.add_group(ref)
+            for sid_ in session_map[uid]:
+                if world is not None:
+                    peer = world.peer_seen_by(account_key(sid_), ref)
+                else:
+                    bare = CHANNEL_BASE + (uid - FIRST_CUSTOMER) * groups + n
+                    peer = Peer("channel", bare, sid_ * 1_000_003 + bare)
+                member_rows.append((sid_, peer.kind, peer.id, "group", peer.access_hash, ref[1:].lower(), ref, now))
+        if world is not None:
             for sid_ in session_map[uid]:
                 key = account_key(sid_)
                 if key not in world.accounts:
                     world.add_account(key)
-                for ref in (SOURCE, *group_map[uid]):
-                    peer = world.peer_seen_by(key, ref)
-                    peer_rows.append((sid_, ref, peer.kind, peer.id, peer.access_hash, now))
+                peer = world.peer_seen_by(key, SOURCE)
+                peer_rows.append((sid_, SOURCE, peer.kind, peer.id, peer.access_hash, now))
 
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
@@ -172,6 +182,15 @@ def seed(
             "INSERT INTO peer_cache (session_id, ref, peer_type, peer_id, access_hash, resolved_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             peer_rows,
+        )
+        conn.executemany(
+            "INSERT INTO memberships (session_id, peer_type, chat_id, kind, access_hash, username, title, can_write,"
+            " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            member_rows,
+        )
+        conn.execute(
+            "UPDATE sessions SET dialogs_checked_at = ?, dialogs_due_at = ? WHERE owner_id IS NOT NULL",
+            (now, now + 30 * DAY),
         )
         conn.execute("COMMIT")
     finally:
@@ -206,6 +225,9 @@ class NullPort:
     ) -> int:
         self.sent += 1
         return self.sent
+
+    async def dialogs(self) -> Sequence[Dialog]:
+        return []
 
     async def close(self) -> None:
         return None

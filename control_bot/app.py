@@ -266,9 +266,9 @@ async def create_app(
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
         redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
     clock = clock or SystemClock()
-    factory = factory or make_factory(settings, clock)
     db = await Database.open(settings.db_path)
     try:
+        factory = factory or make_factory(settings, clock, db)
         report = await prepare_pool(
             db, settings.paths.sessions_dir, max_sessions_per_pair=settings.pool.max_sessions_per_pair
         )

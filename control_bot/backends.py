@@ -4,12 +4,20 @@ talking to Telegram never loads the simulator."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from core.clock import Clock
 from core.config import Settings
-from core.ports import AccountFactory
+from core.ports import AccountFactory, AccountInfo, AccountPort, Dialog, EntityDict, Peer, SessionCredentials
+from storage import groups
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from sandbox.world import World
 
 
-def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
+def make_factory(settings: Settings, clock: Clock, db: Database) -> AccountFactory:
     """The account factory of ``[engine] backend``."""
     if settings.engine.backend == "simulated":
         from sandbox.world import World
@@ -19,7 +27,64 @@ def make_factory(settings: Settings, clock: Clock) -> AccountFactory:
         world_file = settings.engine.world_file
         if world_file is not None:
             return World.from_file(world_file, clock, log_path=log_path)
-        return World(clock, lenient=True, log_path=log_path)
+        return Playground(World(clock, lenient=True, log_path=log_path), db)
     from engine.telethon_adapter import ClientSettings, TelethonFactory
 
     return TelethonFactory(ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold))
+
+
+class Playground:
+    """The simulated backend without a world file: a lenient world where every group the service stores
+    (customers' and default groups) exists with every account a member. A lenient world makes a chat up
+    when a request first names it, but the engine names a group only once a session's dialogs list it,
+    so the stored groups are opened in the world before each account's dialogs are read."""
+
+    def __init__(self, world: World, db: Database) -> None:
+        self.world = world
+        self.db = db
+
+    def open(self, credentials: SessionCredentials) -> AccountPort:
+        return _PlaygroundPort(self, self.world.open(credentials))
+
+    async def open_stored_groups(self) -> None:
+        async with self.db.read() as conn:
+            refs = await groups.all_refs(conn)
+        self.world.open_groups(refs)
+
+    def close(self) -> None:
+        self.world.close()
+
+
+class _PlaygroundPort:
+    """One account of the playground: the world's port, with the stored groups opened before a read of
+    its dialogs."""
+
+    def __init__(self, playground: Playground, port: AccountPort) -> None:
+        self.playground = playground
+        self.port = port
+
+    async def connect(self) -> AccountInfo:
+        return await self.port.connect()
+
+    async def resolve(self, peer: str) -> Peer:
+        return await self.port.resolve(peer)
+
+    async def forward(
+        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool
+    ) -> int:
+        return await self.port.forward(
+            source=source, msg_id=msg_id, dest=dest, topic_id=topic_id, random_id=random_id, drop_author=drop_author
+        )
+
+    async def send_text(
+        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int
+    ) -> int:
+        return await self.port.send_text(dest=dest, topic_id=topic_id, text=text, entities=entities,
+                                         random_id=random_id)
+
+    async def dialogs(self) -> Sequence[Dialog]:
+        await self.playground.open_stored_groups()
+        return await self.port.dialogs()
+
+    async def close(self) -> None:
+        await self.port.close()

@@ -4,7 +4,8 @@ The sandbox Bot API emulator and the simulated Telegram world run in this proces
 (aiogram polling over HTTP on 127.0.0.1) and the real engine are wired to them, with a temporary data
 dir. A scripted story plays: the admin uploads sessions and grants a customer; the customer sets a post
 and groups and runs; a few cycles run on a compressed clock, with a flood wait, a slow-mode group, a
-forbidden group and a dead session that gets replaced; the customer reads status, stats and logs.
+group nobody may write in (unreachable: the customer is told once, no request goes there) and a dead
+session that gets replaced; the customer reads status, stats and logs.
 The chat transcript is printed as it happens (``--json``: one JSON object per line), then a summary.
 """
 
@@ -59,6 +60,7 @@ class DemoResult:
     double_posts: int = 0
     replaced: bool = False
     paused: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
     slow_mode_skips: int = 0
     flood_waits: int = 0
     seconds: float = 0.0
@@ -69,7 +71,7 @@ class DemoResult:
             self.violations == 0
             and self.double_posts == 0
             and self.replaced
-            and "@closed_club" in self.paused
+            and "@closed_club" in self.unreachable
             and self.flood_waits > 0
             and self.slow_mode_skips > 0
             and self.deliveries["@cats_market"] > 0
@@ -221,7 +223,9 @@ class Story:
             tally = await ledger.outcome_tally(conn)
             states = await session_rows.count_by_state(conn)
             out.replaced = await events.any_of_kind(conn, EventKind.SESSION_REPLACED)
-            out.paused = [g.ref for g in await groups.list_for(conn, CUSTOMER_ID) if not g.active]
+            own = await groups.list_for(conn, CUSTOMER_ID)
+            out.paused = [g.ref for g in own if not g.active]
+            out.unreachable = [g.ref for g in own if g.reach is not None]
             stats = await ledger.get_stats(conn, CUSTOMER_ID)
         for (outcome, error), count in tally.items():
             out.outcomes[outcome] += count
@@ -292,6 +296,7 @@ def summary_lines(result: DemoResult) -> list[str]:
         "  sessions: " + ", ".join(f"{k} {v}" for k, v in sorted(result.session_states.items())),
         f"  dead session replaced: {'yes' if result.replaced else 'NO'};"
         f" paused groups: {', '.join(result.paused) or 'none'};"
+        f" unreachable groups: {', '.join(result.unreachable) or 'none'};"
         f" sends held back by slow mode: {result.slow_mode_skips}",
         f"  rules broken (flood/slow-mode windows, two clients on one session): {result.violations};"
         f" double posts: {result.double_posts}",

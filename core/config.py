@@ -70,12 +70,13 @@ class EngineSettings(_Section):
     connect_timeout: float = Field(default=30.0, gt=0)
     """Connecting one account (first use of its session)."""
     flood_sleep_threshold: int = Field(default=0, ge=0, le=60)
-    dialogs_refresh_hours: float = Field(default=12, gt=0)
+    dialogs_refresh_hours: float = Field(default=12.0, gt=0)
     """How often each session's dialogs (the chats it is in) are read again."""
     dialogs_refresh_jitter: float = Field(default=0.25, ge=0, lt=1)
-    """Each next read is due after refresh x uniform(1 - jitter, 1 + jitter): the pool never scans at once."""
+    """Each refresh is due after ``dialogs_refresh_hours`` x a random factor in [1 - jitter, 1 + jitter],
+    so the sessions are never all read at once."""
     dialogs_scan_concurrency: int = Field(default=2, ge=1)
-    """Sessions whose dialogs are read at the same time."""
+    """How many sessions' dialogs the engine reads at the same time."""
     world_file: Path | None = None
 
     @model_validator(mode="after")

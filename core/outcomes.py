@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+MembershipLoss = Literal["left", "blocked"]
+"""What a refusal says about the sending session's place in the chat: it is not (or no longer) a member
+("left"), or it is one that may not write there ("blocked")."""
 
 
 class OutcomeKind(StrEnum):
@@ -33,3 +38,6 @@ class Outcome:
     # The refusal may mean our cached (id, access hash) of the peer went stale rather than that the
     # group refuses us: the peer is resolved afresh next time.
     stale_peer: bool = False
+    # The refusal says the session is not in the chat or may not write there: its membership row is
+    # updated at once, so the next cycle places the group on another member session.
+    membership: MembershipLoss | None = None

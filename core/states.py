@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     SESSION_REPLACED = "session_replaced"
     NO_REPLACEMENT = "no_replacement"
     GROUP_PAUSED = "group_paused"
+    GROUP_UNREACHABLE = "group_unreachable"  # no session of the customer can post there (payload: reason)
+    GROUP_REACHABLE = "group_reachable"  # one told unreachable can be posted to again
     POST_INVALID = "post_invalid"
     CAMPAIGN_STOPPED = "campaign_stopped"
     CAMPAIGN_RESUMED = "campaign_resumed"

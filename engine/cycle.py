@@ -1,7 +1,10 @@
 """One cycle of one campaign: the post goes once to every active group.
 
-The groups are spread over the campaign's sessions (``engine.placement``); each session's worker sends
-its groups one after another (``engine.worker``), each send with its outcome recorded
+Before anything is placed, the sessions whose dialogs must be read are read (``engine.discovery``), and
+each active group is checked against what they say (``engine.reach``): a group no session can reach is
+left out of the cycle (no ledger row, no request) and its reason stored, the customer told once. The
+other groups are spread over the sessions that can reach them (``engine.placement``); each session's
+worker sends its groups one after another (``engine.worker``), each send with its outcome recorded
 (``engine.send``); sessions and campaigns run concurrently under one global bound on sends in flight.
 
 A cycle is opened in the customer's record (its number, when it started) before anything is sent and
@@ -22,13 +25,15 @@ from core.clock import Clock
 from core.config import EngineSettings
 from core.errors import PoolError
 from core.links import random_id_for
-from core.ports import SessionSupply
+from core.ports import Peer, SessionSupply
 from core.states import EventKind, SendOutcome
 from engine import readiness
 from engine.accounts import Accounts
+from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
 from engine.placement import Plans
+from engine.reach import Assessment, Memberships, assess, needs_recording, private_source, record_reach
 from engine.readiness import Missing
 from engine.send import SendJob
 from engine.worker import SessionWorker
@@ -38,6 +43,7 @@ from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Connection, Database
 from storage.groups import Group
+from storage.sessions import SessionRow
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +71,7 @@ class CycleReport:
     skipped: int = 0
     in_doubt: int = 0
     already_done: int = 0  # groups a resumed cycle found finished
+    unreachable: int = 0  # groups no session of the customer can reach: left out of the cycle
     requests: int = 0
 
     def count(self, status: str) -> None:
@@ -82,6 +89,7 @@ class Runtime:
     clock: Clock
     config: EngineSettings
     supply: SessionSupply
+    discovery: Discovery
     semaphore: Gate  # bounds sends in flight across every campaign
     notify: Callable[[], None]
     next_due: Callable[[int, float, int], float]  # (customer, cycle started at, interval) -> next cycle
@@ -133,6 +141,7 @@ class Cycle:
         self.due = rt.next_due(customer.user_id, started_at, customer.interval_s)
         self.report = report
         self.post_peer = customer.post_peer if customer.post_kind == "link" else None  # the forward's source
+        self.private_source = private_source(customer)  # addressed through each session's own row
         self._random_ids: dict[str, int] = {}
 
     @property
@@ -202,7 +211,13 @@ async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
     # has a bounded amount of work per turn instead of every campaign's reads and rows at once.
     async with rt.preparing:
         prepared = await _prepare(rt, customer_id, report)
-    if prepared is None:
+    if isinstance(prepared, _Unread):
+        # Dialogs are read outside the preparation's bound: waiting for a read (paced across the engine)
+        # must not hold up the campaigns that need none.
+        await rt.discovery.scan_all(prepared.sessions)
+        async with rt.preparing:
+            prepared = await _prepare(rt, customer_id, report, scanned=True)
+    if prepared is None or isinstance(prepared, _Unread):
         return report
     customer, cycle_no, started_at, workers = prepared
     tasks = [asyncio.get_running_loop().create_task(w.run()) for w in workers]
@@ -244,11 +259,19 @@ async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
     return report
 
 
+@dataclass(frozen=True)
+class _Unread:
+    """The preparation stopped before opening the cycle: these sessions' dialogs must be read first."""
+
+    sessions: list[SessionRow]
+
+
 async def _prepare(
-    rt: Runtime, customer_id: int, report: CycleReport
-) -> tuple[Customer, int, float, list[SessionWorker]] | None:
+    rt: Runtime, customer_id: int, report: CycleReport, *, scanned: bool = False
+) -> tuple[Customer, int, float, list[SessionWorker]] | _Unread | None:
     """Read the campaign, open (or resume) its cycle and make its session workers; None when the cycle
-    does not run (``report`` says why)."""
+    does not run (``report`` says why), ``_Unread`` when sessions' dialogs must be read first (not again
+    once ``scanned``)."""
     now = rt.clock.now()
     async with rt.db.read() as conn:
         customer = await customers.get(conn, customer_id)
@@ -276,9 +299,18 @@ async def _prepare(
             _log(customer_id, logging.WARNING, "not enough sessions for the plan: %s", exc.user_message)
         async with rt.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
+    session_ids = [s.id for s in sessions]
+    source = private_source(customer)
     async with rt.db.read() as conn:
         all_groups = await groups.list_for(conn, customer_id)
-    active = [g for g in all_groups if g.active]
+        active = [g for g in all_groups if g.active]
+        known = await assess(conn, session_ids, active, source)
+    if not scanned:
+        unread = rt.discovery.due(sessions, known.times, now, unreached_since=known.unreached_since(active))
+        if unread:
+            return _Unread(unread)
+    if sessions:
+        await _record_reach(rt, customer_id, active, known, now)
 
     if customer.cycle_in_progress:
         cycle_no = customer.cycle_no
@@ -304,7 +336,6 @@ async def _prepare(
     todo = [g for g in active if g.ref not in existing or existing[g.ref].outcome == "waiting"]
     report.already_done = len(active) - len(todo)
     report.ran = True
-    session_ids = [s.id for s in sessions]
     # Ports of sessions that left the customer since its last cycle (revoked, retired) are closed.
     await rt.accounts.retain(set(session_ids), rt.owned.get(customer_id, set()))
     rt.owned[customer_id] = set(session_ids)
@@ -312,9 +343,38 @@ async def _prepare(
         _log(customer_id, logging.WARNING, "no session to post with: %d group(s) skipped", len(todo))
         await cycle.leave(todo, None, "skipped", "no_session")
         todo = []
-    plan = rt.plans.plan(customer_id, todo, session_ids)
-    workers = [SessionWorker(cycle, s, plan[s.id]) for s in sessions if plan[s.id]]
-    _log(customer_id, logging.INFO, "cycle %d %s: %d group(s) over %d session(s)", cycle_no,
-         "resumed" if report.resumed else "started", len(todo), len(workers))
+    # A group no session can reach gets no row and no request: it is the customer's to fix (told once).
+    reachable = [g for g in todo if known.verdicts[g.ref].reach is None]
+    report.unreachable = len(todo) - len(reachable)
+    writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
+    plan = rt.plans.plan(customer_id, reachable, session_ids, writers)
+    workers = [
+        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source))
+        for s in sessions
+        if plan[s.id]
+    ]
+    _log(customer_id, logging.INFO, "cycle %d %s: %d group(s) over %d session(s)%s", cycle_no,
+         "resumed" if report.resumed else "started", len(reachable), len(workers),
+         f", {report.unreachable} unreachable" if report.unreachable else "")
     return customer, cycle_no, started_at, workers
 
+
+def _addresses(known: Memberships, session_id: int, placed: list[Group], source: str | None) -> dict[str, Peer]:
+    """The session's own peers (access hashes from its dialogs) of its groups' chats and of a private
+    source: all a worker keeps of the rows, so a cycle holds one peer per group."""
+    chats = [g.ref.partition("#")[0] for g in placed] + ([source] if source is not None else [])
+    found = {}
+    for chat in chats:
+        row = known.row(session_id, chat)
+        if row is not None:
+            found[chat] = row.peer
+    return found
+
+
+async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], known: Assessment, now: float) -> None:
+    """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
+    if not needs_recording(active, known.verdicts):
+        return
+    told = await rt.ledger.run(record_reach(customer_id, known.verdicts, now))
+    if told:
+        rt.notify()

@@ -35,10 +35,12 @@ from engine import cycle as cycles
 from engine import readiness
 from engine.accounts import Accounts
 from engine.cycle import CycleReport, Runtime
+from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
+from engine.reach import assess, private_source, record_reach
 from engine.readiness import CampaignStart
 from engine.scheduler import CampaignScheduler
 from storage import customers, events, groups
@@ -96,6 +98,7 @@ class Engine:
         self._semaphore: Gate | None = None
         self._rt: Runtime | None = None
         self._rng = rng or random.Random()
+        self.discovery = Discovery(self.accounts, self.ledger, supply, clock, config, self._rng, self.notifier)
         self._cycles: dict[int, asyncio.Task[CycleReport]] = {}
         self._holds: dict[int, asyncio.Lock] = {}  # customer -> held while one of its sessions changes hands
         self._expected: dict[int, float] = {}  # customer -> when its next cycle is due
@@ -126,6 +129,7 @@ class Engine:
             clock=self.clock,
             config=self.config,
             supply=self.supply,
+            discovery=self.discovery,
             semaphore=self._semaphore,
             notify=self.notifier,
             next_due=self._next_due,
@@ -312,6 +316,31 @@ class Engine:
             await self.accounts.close(session_id)
             logger.info("session %d released", session_id, extra={"customer_id": customer_id})
             yield True
+
+    async def refresh_memberships(self, customer_id: int) -> int:
+        """Read the dialogs of the customer's sessions now (they added groups: which can their sessions
+        reach?) and store each group's reach, telling the customer about a group that became
+        unreachable or reachable. Returns how many sessions' dialogs were read. Ports this opened for a
+        campaign that is not running are closed again."""
+        async with self.db.read() as conn:
+            customer = await customers.get(conn, customer_id)
+            if customer is None:
+                raise NotFound(error_texts.no_customer(customer_id))
+            owned = await session_rows.list_for_owner(conn, customer_id)
+        was_open = set(self.accounts.open_sessions)
+        scanned = await self.discovery.scan_all(owned)
+        if customer.status != "running":
+            for session_id in set(self.accounts.open_sessions) - was_open:
+                await self.accounts.close(session_id)
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            sessions = await session_rows.list_for_owner(conn, customer_id)
+            active = [g for g in await groups.list_for(conn, customer_id) if g.active]
+            known = await assess(conn, [s.id for s in sessions], active, private_source(customer))
+        told = await self.ledger.run(record_reach(customer_id, known.verdicts, now)) if sessions else 0
+        if told:
+            self.notifier()
+        return len(scanned.read)
 
     # --- cycles -----------------------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ classes, so the classification is a table of those classes, most specific first,
     GROUP_FAILED    the destination refuses or cannot be addressed (write forbidden, private, not a
                     member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError;
                     ChannelInvalid, PeerIdInvalid and ChatIdInvalid also set ``stale_peer`` (the cached
-                    access hash may be outdated), but not PeerNotCachedError (nothing is cached)
+                    access hash may be outdated), but not PeerNotCachedError (nothing is cached);
+                    those that say the *session* is not in the chat (ChannelPrivate, UserNotParticipant,
+                    ChatGuestSendForbidden: ``membership`` "left") or may not write there
+                    (ChatWriteForbidden: "blocked") also set ``membership``: its row is updated at once
     POST_INVALID    the post itself: message id invalid/empty, forwards restricted, bad text/entities;
                     and every GROUP_FAILED error when it was the *source* that failed
     TRANSIENT       OSError (ConnectionError, TimeoutError), EOFError, 500s, -503 timeouts,
@@ -35,7 +38,7 @@ from typing import Any
 
 from telethon import errors
 
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +210,15 @@ _STALE_PEER: frozenset[type[BaseException]] = frozenset(
 )
 
 
+# Refusals of a destination that speak about the sending session's place in it, not about the group:
+# it is not (or no longer) a member, or it may not write there. (UserBannedInChannel is account-wide:
+# ACCOUNT_LIMITED above, never one chat's.)
+_MEMBERSHIP: tuple[tuple[tuple[type[BaseException], ...], MembershipLoss], ...] = (
+    ((_E.ChannelPrivateError, _E.UserNotParticipantError, _E.ChatGuestSendForbiddenError), "left"),
+    ((_E.ChatWriteForbiddenError,), "blocked"),
+)
+
+
 def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
     """Turn a failure of forward/send_text/resolve/connect into an outcome.
 
@@ -219,6 +231,10 @@ def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
         outcome = dataclasses.replace(outcome, stale_peer=True)
     if source_failed and outcome.kind is OutcomeKind.GROUP_FAILED:
         outcome = dataclasses.replace(outcome, kind=OutcomeKind.POST_INVALID)
+    elif outcome.kind is OutcomeKind.GROUP_FAILED:
+        loss = next((loss for classes, loss in _MEMBERSHIP if isinstance(exc, classes)), None)
+        if loss is not None:
+            outcome = dataclasses.replace(outcome, membership=loss)
     return outcome
 
 

@@ -1,13 +1,16 @@
 """Which session sends to which group in a cycle.
 
-The groups are spread over the campaign's sessions by rendezvous hashing with bounded loads: a group
-stays on its session and moves only when the sessions change, and no session gets more than its share
-(a cycle lasts as long as its busiest session).
+Only a session that can reach a group (its own dialogs hold the chat and it may write there:
+``engine.reach``) is ever given it; among those, groups are spread by rendezvous hashing with bounded
+loads: a group stays on its session and moves only when the sessions (or their memberships) change,
+and no session gets more than its share (a cycle lasts as long as its busiest session). A group no
+session can reach is not placed at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 
 from storage.groups import Group
 
@@ -19,39 +22,67 @@ def _score(session_id: int, ref: str) -> int:
     return int.from_bytes(digest, "big")
 
 
-def assign_groups(groups: list[Group], session_ids: list[int]) -> dict[int, list[Group]]:
-    """Rendezvous hashing with bounded loads: each group goes to the session with the highest score for
-    it that still has room (at most ceil(groups / sessions) each), so the load is even (a cycle lasts as
-    long as its busiest session) and adding or removing a session moves few groups. Groups keep their
-    list order."""
+def assign_groups(
+    groups: Sequence[Group], session_ids: Sequence[int], writers: Mapping[str, Sequence[int]] | None = None
+) -> dict[int, list[Group]]:
+    """Each group goes to one of the sessions that may post there (``writers[ref]``; None: every
+    session may), by rendezvous hashing with bounded loads: the one with the highest score for it that
+    still has room (at most ceil(groups / sessions that can take any) each), so the load is even and
+    adding or removing a session moves few groups. Groups with the fewest choices are placed first, so
+    one that a single session can reach finds room there; when none of its sessions has room left it
+    goes to the least loaded of them (ties: the higher score). A group without a writer is left out.
+    Each session's groups keep their list order."""
     plan: dict[int, list[Group]] = {sid: [] for sid in session_ids}
     if not session_ids:
         return plan
-    room = -(-len(groups) // len(session_ids))
-    for group in groups:
-        ranked = sorted(session_ids, key=lambda sid: _score(sid, group.ref), reverse=True)
-        best = next(sid for sid in ranked if len(plan[sid]) < room)
-        plan[best].append(group)
+    choices: list[tuple[int, Group, Sequence[int]]] = []
+    for index, group in enumerate(groups):
+        allowed = session_ids if writers is None else [sid for sid in writers.get(group.ref, ()) if sid in plan]
+        if allowed:
+            choices.append((index, group, allowed))
+    if not choices:
+        return plan
+    takers = len({sid for _, _, allowed in choices for sid in allowed})
+    room = -(-len(choices) // takers)
+    choices.sort(key=lambda item: len(item[2]))  # stable: list order among groups with as many choices
+    placed: dict[int, list[tuple[int, Group]]] = {sid: [] for sid in session_ids}
+    for index, group, allowed in choices:
+        ranked = sorted(allowed, key=lambda sid: _score(sid, group.ref), reverse=True)
+        best = next((sid for sid in ranked if len(placed[sid]) < room), None)
+        if best is None:
+            best = min(ranked, key=lambda sid: len(placed[sid]))
+        placed[best].append((index, group))
+    for sid, items in placed.items():
+        items.sort(key=lambda item: item[0])
+        plan[sid] = [group for _, group in items]
     return plan
 
 
 class Plans:
-    """``assign_groups``, remembered per campaign while its sessions and groups stay the same (hashing
-    every group against every session each cycle costs more than the rest of setting a cycle up)."""
+    """``assign_groups``, remembered per campaign while its sessions, groups and who may write where stay
+    the same (hashing every group against every session each cycle costs more than the rest of setting
+    a cycle up)."""
 
     def __init__(self) -> None:
-        self._plans: dict[int, tuple[tuple[int, ...], tuple[str, ...], dict[int, list[str]]]] = {}
+        self._plans: dict[int, tuple[tuple[object, ...], dict[int, list[str]]]] = {}
 
-    def plan(self, customer_id: int, todo: list[Group], session_ids: list[int]) -> dict[int, list[Group]]:
-        key = (tuple(session_ids), tuple(g.ref for g in todo))
+    def plan(
+        self,
+        customer_id: int,
+        todo: Sequence[Group],
+        session_ids: Sequence[int],
+        writers: Mapping[str, Sequence[int]] | None = None,
+    ) -> dict[int, list[Group]]:
+        refs = tuple(g.ref for g in todo)
+        key = (tuple(session_ids), refs, None if writers is None else tuple(tuple(writers.get(r, ())) for r in refs))
         cached = self._plans.get(customer_id)
-        if cached is not None and cached[0] == key[0] and cached[1] == key[1]:
+        if cached is not None and cached[0] == key:
             by_ref = {g.ref: g for g in todo}
-            return {sid: [by_ref[r] for r in refs] for sid, refs in cached[2].items()}
-        plan = assign_groups(todo, session_ids)
-        self._plans[customer_id] = (key[0], key[1], {sid: [g.ref for g in gs] for sid, gs in plan.items()})
+            return {sid: [by_ref[r] for r in refs] for sid, refs in cached[1].items()}
+        plan = assign_groups(todo, session_ids, writers)
+        self._plans[customer_id] = (key, {sid: [g.ref for g in gs] for sid, gs in plan.items()})
         return plan
 
     def busiest(self) -> int:
         """The most groups one session has in any remembered plan (what bounds a cycle's length)."""
-        return max((len(refs) for *_, plan in self._plans.values() for refs in plan.values()), default=0)
+        return max((len(refs) for _, plan in self._plans.values() for refs in plan.values()), default=0)

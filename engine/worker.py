@@ -1,26 +1,27 @@
 """A session's share of a cycle: its worker sends its groups one after another.
 
 Sends are spaced by ``send_spacing`` +- jitter, start to start; a session that must wait (flood wait)
-keeps its groups, never handing them to another session. Failures before any send (connecting,
-resolving the post's source or a group) are handled here; one send and its outcome are
-``engine.send``'s.
+keeps its groups, never handing them to another session. Each group (and a private source) is
+addressed with the session's own peer from its dialogs (``addresses``, from its rows): no resolve
+request, and a session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
+the post's public source) are handled here; one send and its outcome are ``engine.send``'s.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 from core.ports import Peer, Retirement
 from core.states import EventKind
 from engine.accounts import Account
 from engine.outcomes import classify
 from engine.send import run_send
-from storage import events, groups
+from storage import events, groups, memberships
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage.db import Connection
@@ -51,8 +52,11 @@ def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
 class SessionWorker:
     """Sends one session's share of the cycle, in order."""
 
-    def __init__(self, cycle: Cycle, session: SessionRow, groups: list[Group]) -> None:
+    def __init__(
+        self, cycle: Cycle, session: SessionRow, groups: list[Group], addresses: Mapping[str, Peer]
+    ) -> None:
         self.cycle = cycle
+        self.addresses = addresses  # chat ('@name', '-100<id>') -> this session's own peer of it
         self.rt = cycle.rt
         self.session = session
         self.sid = session.id
@@ -110,26 +114,28 @@ class SessionWorker:
         if isinstance(account, bool):
             return account
         peer, topic_id = split_ref(group.ref)
-        # Peers this account resolved before come from its cache without a coroutine: the steady state.
-        post_peer = self.cycle.post_peer
-        source = account.peers.get(post_peer) if post_peer is not None else None
-        if source is None and post_peer is not None:
-            try:
-                source = await self._retrying(lambda: self._source(account))
-            except Exception as exc:
-                return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-        dest = account.peers.get(peer)
-        if dest is None:
-            try:
-                dest = await self._retrying(lambda: self.rt.accounts.peer(account, peer))
-            except Exception as exc:
-                failure = classify(exc)
-                if failure.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.UNKNOWN, OutcomeKind.POST_INVALID):
-                    self.queue.popleft()
-                    await self.group_failed(group, failure, attempts=0)
-                    self.sent_once = True
-                    return True
-                return await self._session_failure(failure, group, resolving=True)
+        cycle = self.cycle
+        dest = self.addresses.get(peer)
+        if dest is None:  # placement gives a session only groups its dialogs have: never sent blind
+            self.queue.popleft()
+            await cycle.leave([group], self.sid, "skipped", "not_member")
+            return True
+        post_peer = cycle.post_peer
+        source: Peer | None = None
+        if cycle.private_source is not None:
+            source = self.addresses.get(cycle.private_source)
+            if source is None:  # placement asks for both rows: as above
+                self.queue.popleft()
+                await cycle.leave([group], self.sid, "skipped", "source_not_member")
+                return True
+        elif post_peer is not None:
+            # Resolved by username once per session, then from its cache without a coroutine.
+            source = account.peers.get(post_peer)
+            if source is None:
+                try:
+                    source = await self._retrying(lambda: self._source(account))
+                except Exception as exc:
+                    return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
         status, outcome = await run_send(self, group, account, source, dest, topic_id)
         if status == "not_started":
             return False
@@ -238,18 +244,35 @@ class SessionWorker:
 
     async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:
         """The group refused the post or cannot be addressed (also ``engine.send``'s GROUP_FAILED and
-        UNKNOWN): 'failed', and the group is paused after ``group_failure_limit`` in a row."""
+        UNKNOWN): 'failed', and the group is paused after ``group_failure_limit`` in a row. A refusal
+        that says this session is not in the chat or may not write there is the session's, not the
+        group's: its row of the chat says so at once instead, and the next cycle places the group on
+        another session that can reach it (or reports it unreachable)."""
         cycle = self.cycle
         now = self.rt.clock.now()
+        chat = split_ref(group.ref)[0]
+        if outcome.membership is not None:
+            await self.rt.ledger.result(
+                cycle.result(group, self.sid, "failed", error=outcome.error, attempts=attempts),
+                then=_lose_membership(self.sid, chat, outcome.membership, now),
+            )
+            cycle.report.count("failed")
+            _log(cycle.cid, logging.WARNING, "post to %s refused: session %d %s (%s)", group.ref, self.sid,
+                 "is not in it" if outcome.membership == "left" else "may not write there", outcome.error)
+            return
         paused = await self.rt.ledger.result(
             cycle.result(group, self.sid, "failed", error=outcome.error, attempts=attempts),
             then=_record_group_failure(cycle.cid, group, outcome.error, self.rt.config.group_failure_limit, now),
         )
         cycle.report.count("failed")
         _log(cycle.cid, logging.WARNING, "post to %s failed: %s", group.ref, outcome.error)
-        if outcome.stale_peer and self.account is not None:
-            # The cached id/access hash may be outdated: resolve the group afresh next time.
-            await self.rt.accounts.forget_peer(self.account, split_ref(group.ref)[0])
+        if outcome.stale_peer:
+            # The (id, access hash) may be outdated (the chat was re-created): the session's row of it goes
+            # and its dialogs are read again before its next placement; a cached public source is
+            # resolved afresh too (either peer of the request may be the stale one).
+            await self.rt.ledger.run(_stale_row(self.sid, chat, now))
+            if self.account is not None and cycle.post_peer is not None and cycle.private_source is None:
+                await self.rt.accounts.forget_peer(self.account, cycle.post_peer)
         if paused:
             self.rt.notify()
             _log(cycle.cid, logging.WARNING, "group %s paused after %d failures in a row (%s)", group.ref,
@@ -263,6 +286,26 @@ def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> 
     async def op(conn: Connection) -> None:
         await session_rows.record_cooldown(conn, session_id, until, now)
         await ledger_rows.count_flood_wait(conn, customer_id)
+
+    return op
+
+
+def _lose_membership(session_id: int, chat: str, loss: MembershipLoss, now: float) -> Op:
+    """A refusal said the session is not in the chat ("left") or may not write there ("blocked")."""
+
+    async def op(conn: Connection) -> None:
+        if loss == "left":
+            await memberships.forget(conn, session_id, chat)
+        else:
+            await memberships.mark_blocked(conn, session_id, chat, "banned", now)
+
+    return op
+
+
+def _stale_row(session_id: int, chat: str, now: float) -> Op:
+    async def op(conn: Connection) -> None:
+        await memberships.forget(conn, session_id, chat)
+        await memberships.set_scan_due(conn, session_id, now)
 
     return op
 

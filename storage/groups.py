@@ -22,6 +22,12 @@ class Group:
     paused_at: float | None
     slowmode_seconds: int | None
     slowmode_until: float | None
+    # Whether the customer's sessions can post there (``engine.reach``): None = reachable (or not yet
+    # placed), else the reason; ``reach_told_at``: the customer was told it is unreachable.
+    reach: str | None = None
+    reach_detail: str | None = None
+    reach_changed_at: float | None = None
+    reach_told_at: float | None = None
 
     @property
     def active(self) -> bool:
@@ -32,7 +38,7 @@ class Group:
 # and building each one from a dict of its columns cost twice as much).
 _COLUMNS = (
     "id, customer_id, ref, added_at, consecutive_failures, last_error, paused_reason, paused_at,"
-    " slowmode_seconds, slowmode_until"
+    " slowmode_seconds, slowmode_until, reach, reach_detail, reach_changed_at, reach_told_at"
 )
 
 
@@ -120,6 +126,32 @@ async def set_slowmode(conn: aiosqlite.Connection, group_id: int, seconds: int, 
         " WHERE id = ?",
         (seconds, until, group_id),
     )
+
+
+async def set_reach(
+    conn: aiosqlite.Connection, group_id: int, reach: str | None, detail: str | None, now: float
+) -> None:
+    """Whether the customer's sessions can reach the group (None: they can) and why not. The time of the
+    change is kept only when the reason itself changes; a group reachable again forgets that the
+    customer was told it was not."""
+    await execute(
+        conn,
+        "UPDATE groups SET reach_changed_at = CASE WHEN reach IS ? THEN reach_changed_at ELSE ? END,"
+        " reach = ?, reach_detail = ?, reach_told_at = CASE WHEN ? IS NULL THEN NULL ELSE reach_told_at END"
+        " WHERE id = ?",
+        (reach, now, reach, detail, reach, group_id),
+    )
+
+
+async def set_reach_told(conn: aiosqlite.Connection, group_id: int, now: float) -> None:
+    """The customer was told the group is unreachable (once, until it is reachable again)."""
+    await execute(conn, "UPDATE groups SET reach_told_at = ? WHERE id = ?", (now, group_id))
+
+
+async def all_refs(conn: aiosqlite.Connection) -> list[str]:
+    """Every group reference the service stores: every customer's and the default groups."""
+    rows = await fetchall(conn, "SELECT ref FROM groups UNION SELECT ref FROM default_groups ORDER BY ref")
+    return [str(r[0]) for r in rows]
 
 
 async def list_defaults(conn: aiosqlite.Connection) -> list[str]:

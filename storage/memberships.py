@@ -15,14 +15,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import aiosqlite
 
 from core.links import marked_id, unmark
 from core.ports import Dialog, DialogKind, Peer, PeerKind, WriteBlock
 from core.states import SessionState
-from storage.db import execute, executemany, fetchall, fetchone
+from storage.db import execute, executemany, fetchall, fetchone, in_thread
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,11 @@ _COLUMNS = (
 
 
 def _row(row: sqlite3.Row) -> Membership:
+    # Positionally, in ``_COLUMNS`` order: a campaign's rows are read at every cycle, and looking each
+    # column up by name cost more than twice as much.
     return Membership(
-        session_id=int(row["session_id"]),
-        peer=Peer(cast(PeerKind, row["peer_type"]), int(row["chat_id"]), row["access_hash"]),
-        kind=cast(DialogKind, row["kind"]),
-        username=row["username"],
-        title=row["title"],
-        can_write=bool(row["can_write"]),
-        why_not=cast(WriteBlock | None, row["why_not"]),
-        slow_mode=int(row["slow_mode"]),
-        archived=bool(row["archived"]),
-        seen_at=float(row["seen_at"]),
+        row[0], Peer(row[1], row[2], row[4]), row[3], row[5], row[6], bool(row[7]), row[8], row[9], bool(row[10]),
+        row[11],
     )
 
 
@@ -354,3 +348,96 @@ async def members_of_chats(conn: aiosqlite.Connection, peer_refs: Sequence[str])
         MemberSession(_row(r), str(r["session_state"]), None if r["session_owner"] is None else int(r["session_owner"]))
         for r in rows
     ]
+
+
+class ChatRow(NamedTuple):
+    """One session's row of one chat, as placing a campaign's groups needs it: a plain tuple, since every
+    cycle reads its campaign's rows (building a ``Membership`` for each cost several times as much)."""
+
+    session_id: int
+    peer_type: PeerKind  # 'channel' or 'chat'
+    chat_id: int
+    access_hash: int | None
+    username: str | None  # lower case, without '@'
+    can_write: int  # 1 or 0
+    why_not: WriteBlock | None
+
+    @property
+    def peer(self) -> Peer:
+        """This session's own peer of the chat: addressing it needs no request."""
+        return Peer(self.peer_type, self.chat_id, self.access_hash)
+
+
+@dataclass(frozen=True)
+class ScanTimes:
+    """When a session's dialogs were last read in full (None: never) and when they are next due."""
+
+    checked_at: float | None
+    due_at: float | None
+
+
+_SCAN_TIMES = "SELECT id, dialogs_checked_at, dialogs_due_at FROM sessions WHERE id IN ({marks})"
+
+
+def _scan_times(rows: Iterable[sqlite3.Row]) -> dict[int, ScanTimes]:
+    return {
+        int(r[0]): ScanTimes(None if r[1] is None else float(r[1]), None if r[2] is None else float(r[2]))
+        for r in rows
+    }
+
+
+async def scan_times(conn: aiosqlite.Connection, session_ids: Sequence[int]) -> dict[int, ScanTimes]:
+    """``ScanTimes`` of each of the given sessions (one query)."""
+    if not session_ids:
+        return {}
+    rows = await fetchall(conn, _SCAN_TIMES.format(marks=", ".join("?" * len(session_ids))), tuple(session_ids))
+    return _scan_times(rows)
+
+
+def _chat_rows_query(session_ids: Sequence[int], peer_refs: Iterable[str]) -> tuple[str, tuple[object, ...]] | None:
+    names: set[str] = set()
+    ids: dict[str, set[int]] = {"channel": set(), "chat": set()}
+    for ref in peer_refs:
+        try:
+            field, value = chat_key(ref)
+        except ValueError:
+            continue
+        if field == "username":
+            names.add(str(value))
+        else:
+            ids[field].add(int(value))
+    clauses: list[str] = []
+    params: list[object] = []
+    if names:
+        clauses.append(f"username IN ({', '.join('?' * len(names))})")
+        params += sorted(names)
+    for peer_type, bare in ids.items():
+        if bare:
+            clauses.append(f"(peer_type = ? AND chat_id IN ({', '.join('?' * len(bare))}))")
+            params += [peer_type, *sorted(bare)]
+    if not session_ids or not clauses:
+        return None
+    marks = ", ".join("?" * len(session_ids))
+    sql = (
+        "SELECT session_id, peer_type, chat_id, access_hash, username, can_write, why_not FROM memberships"
+        f" WHERE session_id IN ({marks}) AND ({' OR '.join(clauses)}) ORDER BY session_id, peer_type, chat_id"
+    )
+    return sql, (*session_ids, *params)
+
+
+async def for_placement(
+    conn: aiosqlite.Connection, session_ids: Sequence[int], peer_refs: Iterable[str]
+) -> tuple[list[ChatRow], dict[int, ScanTimes]]:
+    """What placing one campaign's groups needs, in one round trip: the given sessions' rows for the given
+    chats only ('@name', '-100<id>', '-<id>'; a ``#topic`` is ignored, a reference that names no chat is
+    skipped), however many other chats they are in, and each session's ``ScanTimes``."""
+    if not session_ids:
+        return [], {}
+    query = _chat_rows_query(session_ids, peer_refs)
+    times_sql = _SCAN_TIMES.format(marks=", ".join("?" * len(session_ids)))
+
+    def read(raw: sqlite3.Connection) -> tuple[list[ChatRow], dict[int, ScanTimes]]:
+        rows = [] if query is None else [ChatRow(*r) for r in raw.execute(*query).fetchall()]
+        return rows, _scan_times(raw.execute(times_sql, tuple(session_ids)).fetchall())
+
+    return await in_thread(conn, read)

@@ -193,6 +193,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN dialogs_checked_at REAL;
     ALTER TABLE sessions ADD COLUMN dialogs_due_at REAL;
     """,
+    # 5: whether the customer's sessions can reach each group (placement by membership), and whether the
+    # customer was told it cannot
+    """
+    ALTER TABLE groups ADD COLUMN reach TEXT;               -- NULL: reachable; else why not ('not_member', ...)
+    ALTER TABLE groups ADD COLUMN reach_detail TEXT;        -- e.g. the members' reasons ('read_only,banned')
+    ALTER TABLE groups ADD COLUMN reach_changed_at REAL;    -- when ``reach`` last changed
+    ALTER TABLE groups ADD COLUMN reach_told_at REAL;       -- the customer was told it is unreachable
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -6,7 +6,8 @@ API emulator, with the simulated Telegram world, a virtual clock and an unschedu
         await h.fill_pool(3)                    # sessions in the pool (generated files + intake)
         alice = h.user(ALICE, "Alice")
         reply = await alice.ask("/start")       # say + wait_reply
-        await h.cycle(ALICE)                    # one engine cycle now (the scheduler is off)
+        await h.cycle(ALICE)                    # one engine cycle now (the scheduler is off; a lenient
+                                                # world first learns the customer's groups)
         await h.deliver()                       # the outbox sends what the engine reported
         before = await h.snapshot(); ...; assert await h.snapshot() == before
 
@@ -36,6 +37,7 @@ from sandbox.botuser import BotApiEmulator, BotUser, RunningBot
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World
 from storage import customers
+from storage import groups as group_rows
 from storage import pairs as pair_rows
 from storage.customers import Customer
 from storage.db import Database, fetchall
@@ -133,7 +135,12 @@ class Harness:
         return keys
 
     async def cycle(self, user_id: int) -> CycleReport:
-        """One engine cycle of the customer's campaign, now (virtual time)."""
+        """One engine cycle of the customer's campaign, now (virtual time). A lenient world first learns
+        the customer's groups (every account a member, as it makes up any chat on first sight): the
+        engine places a group only on sessions whose dialogs list it."""
+        if self.world.lenient:
+            async with self.db.read() as conn:
+                self.world.open_groups(g.ref for g in await group_rows.list_for(conn, user_id))
         return await self.app.engine.run_cycle(user_id)
 
     async def deliver(self) -> int:

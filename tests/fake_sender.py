@@ -251,3 +251,19 @@ def channel_message_sent(
 
 
 ReplyFactory = Callable[[Any], Reply]
+
+
+def dialogs_of(chats: list[Any]) -> Any:
+    """What messages.getDialogs answers for an account in these chats: one complete page (not a slice),
+    each chat a dialog without a top message."""
+    dialogs = []
+    for chat in chats:
+        peer = types.PeerChannel(chat.id) if isinstance(chat, types.Channel) else types.PeerChat(chat.id)
+        dialogs.append(
+            types.Dialog(
+                peer=peer, top_message=0, read_inbox_max_id=0, read_outbox_max_id=0, unread_count=0,
+                unread_mentions_count=0, unread_reactions_count=0, unread_poll_votes_count=0,
+                notify_settings=types.PeerNotifySettings(),
+            )
+        )
+    return types.messages.Dialogs(dialogs=dialogs, messages=[], chats=list(chats), users=[])

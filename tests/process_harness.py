@@ -182,7 +182,8 @@ def install(
 ) -> Installation:
     """Write a config and a world file under ``root``. The world defaults to lenient (every group
     exists and every account may post) with de-duplication of random_ids OFF, so a second delivery of
-    one cycle's post to a group stays visible in the delivery log."""
+    one cycle's post to a group stays visible in the delivery log. ``seed`` declares the campaigns'
+    groups in it (the engine posts only where a session's dialogs list the group)."""
     inst = Installation(root)
     root.mkdir(parents=True, exist_ok=True)
     inst.write_world(world if world is not None else {"lenient": True, "dedupe": False})
@@ -207,8 +208,14 @@ async def seed(
 ) -> list[str]:
     """An API pair, ``pool`` generated session files through the real intake, and the customers with a
     plan, a link post, their groups and (``running``) a running campaign. Sessions are assigned by
-    the bot's first cycle. Returns the world account keys (sha256 of each auth key)."""
+    the bot's first cycle. The groups are declared in the world file (``open_groups``: every account a
+    member, as a lenient world makes up a chat on first sight; the first process logs them, so a world
+    file written later still has them). Returns the world account keys (sha256 of each auth key)."""
     now = time.time() if now is None else now
+    world = json.loads(inst.world_file.read_text(encoding="utf-8"))
+    declared = list(world.get("open_groups", ()))
+    declared += [ref for spec in campaigns for ref in spec.groups if ref not in declared]
+    inst.write_world({**world, "open_groups": declared})
     db = await Database.open(inst.db_path)
     try:
         async with db.tx() as conn:

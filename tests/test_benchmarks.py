@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_cycle, bench_discovery, bench_memory, bench_overhead, bench_startup, bench_status
+from benchmarks import (
+    bench_cycle,
+    bench_discovery,
+    bench_memory,
+    bench_overhead,
+    bench_placement,
+    bench_startup,
+    bench_status,
+)
 from benchmarks.__main__ import HEADLINES
 
 
@@ -37,6 +45,7 @@ def test_overhead_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cycle_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     [r] = bench_cycle.main(["--campaigns", "3", "--spacing", "0.02", "--latency", "0.001"])
     assert r["forwards"] == 3 * 60 and r["busiest_session_groups"] >= 20
+    assert r["requests_per_post"] == 1.0  # the steady state: each post one request, nothing else
     assert r["bound_s"] == pytest.approx((r["busiest_session_groups"] - 1) * 0.02 + 0.001)
     [printed] = result_lines(capsys.readouterr().out)
     what, _figure, meets = HEADLINES["cycle"](printed)
@@ -58,6 +67,16 @@ def test_startup_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     results = bench_startup.main(["--customers", "40"])
     assert [(r["on_restart"], r["running_after"]) for r in results] == [("resume", 40), ("stop", 0)]
     assert len(headlines(result_lines(capsys.readouterr().out))) == 2
+
+
+def test_placement_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    [r] = bench_placement.main(["--campaigns", "4", "--groups", "10", "--other-dialogs", "3"])
+    assert (r["campaigns"], r["groups"], r["sessions"]) == (4, 40, 12)
+    assert 0 < r["placed"] <= 40 and r["unreachable_share"] == pytest.approx(1 - r["placed"] / 40)
+    [printed] = result_lines(capsys.readouterr().out)
+    what, figure, meets = HEADLINES["placement"](printed)
+    assert "4 campaigns x 10 groups over 12 sessions (30% memberships)" in what
+    assert "ms alone" in figure and meets is None  # the target applies at 1,000 campaigns
 
 
 @pytest.mark.parametrize("port", ["null", "telethon"])

@@ -17,7 +17,9 @@ SECOND_ADMIN = 9001
 
 async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_path: Path) -> None:
     async with bot_harness(tmp_path, group_failure_limit=1) as h:
-        h.world.add_group("readonly_group", read_only=True)
+        # The session's dialogs say it may write there, yet the group refuses the post.
+        h.world.add_group("readonly_group")
+        h.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@readonly_group", times=0)
         await h.grant(ALICE)
         await h.fill_pool(1)
         alice = h.user(ALICE, "Alice")
@@ -28,7 +30,7 @@ async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_pat
 
         notice = await alice.user.wait_reply()
         assert "Group @readonly_group was paused" in notice.text
-        assert "the account may not write there" in notice.text  # the Telethon error, said in words
+        assert "only admins may post there" in notice.text  # the Telethon error, said in words
 
         screen = await alice.ask("/groups")
         assert "paused" in screen.text and t.btn_resume("@readonly_group") in labels(screen)
@@ -36,6 +38,30 @@ async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_pat
         assert answer.text == t.group_resumed("@readonly_group")
         row = await h.rows("SELECT paused_reason, consecutive_failures FROM groups")
         assert tuple(row[0]) == (None, 0)
+
+
+async def test_a_group_no_session_may_write_in_is_told_once_with_what_to_do(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        h.world.add_group("readonly_group", read_only=True)
+        await h.grant(ALICE)
+        await h.fill_pool(1)
+        alice = h.user(ALICE, "Alice")
+        await alice.ask("/post https://t.me/adschannel/1")
+        await alice.ask("/addgroups @readonly_group @open_group")
+        await alice.ask("/run")
+        await h.cycle(ALICE)
+
+        notice = await alice.user.wait_reply()
+        assert "Posts to @readonly_group are on hold" in notice.text
+        assert "only its admins may post there" in notice.text  # the session's reason, in words
+        assert "Check the group's permissions" in notice.text  # what the customer can do
+        assert len(h.world.deliveries_to("@open_group")) == 1 and h.world.deliveries_to("@readonly_group") == []
+        await h.clock.advance(300)
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+        assert not [m for m in alice.unread() if "on hold" in m.text]  # told once, not every cycle
+        assert len(h.world.deliveries_to("@open_group")) == 2
 
 
 async def test_unreachable_post_stops_the_campaign_with_a_notice(tmp_path: Path) -> None:

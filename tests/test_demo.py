@@ -16,7 +16,8 @@ async def test_demo_story_shows_every_scripted_event() -> None:
     result = await run_demo(events.append)
     assert result.ok, summary_lines(result)
     assert result.violations == 0 and result.double_posts == 0
-    assert result.replaced and result.paused == ["@closed_club"] and result.flood_waits == 1
+    assert result.replaced and result.unreachable == ["@closed_club"] and result.flood_waits == 1
+    assert result.paused == []
     assert result.slow_mode_skips >= 1
     assert result.deliveries["@closed_club"] == 0
     assert all(result.deliveries[g] >= 2 for g in GROUPS if g not in ("@closed_club", "@slow_lane"))
@@ -25,7 +26,8 @@ async def test_demo_story_shows_every_scripted_event() -> None:
     said = [e["text"] for e in events if e["kind"] == "user_message"]
     assert "/run" in said and "/logs" in said and "/health" in said
     bot_to_carl = "\n".join(e["text"] for e in events if e.get("to") == "Carl")
-    for expected in ("Campaign started", "replaced", "paused", "Stats", "slow mode", "posted to @cats_market"):
+    for expected in ("Campaign started", "replaced", "@closed_club are on hold", "Stats", "slow mode",
+                     "posted to @cats_market"):
         assert expected in bot_to_carl, expected
     assert any("Upload: accepted 4, rejected 1" in line for line in lines)
     assert any(e["kind"] == "user_click" for e in events)

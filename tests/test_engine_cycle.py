@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotEnoughSessions
+from core.ports import Dialog, Peer
 from core.states import EventKind
 from engine.placement import assign_groups
 from engine.readiness import Missing
 from sandbox.world.faults import Fault
-from storage import customers
+from storage import customers, memberships
 from storage import groups as group_rows
 from storage import ledger as ledger_rows
-from storage import peers as peer_rows
 from storage import sessions as session_rows
 from storage.db import Database
 from tests.engine_support import CID, fast_config, make_setup, running
@@ -35,9 +35,12 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
         assert delivery.random_id == s.random_id(1, ref)
         assert delivery.source_msg == 1
     first_cycle_requests = s.world.request_count()
-    # connect once per session, the source channel once per session, each group once: then the sends
+    # connect once per session, its dialogs once (each group is addressed with its own row of them, no
+    # resolve), the source channel once per session: then the sends
     assert s.world.request_count(method="connect") == 3
-    assert s.world.request_count(method="resolve") == 3 + 10
+    assert engine.discovery.reads == 3
+    assert s.world.request_count(method="resolve") == 3
+    dialog_pages = s.world.request_count(method="dialogs")
     for cycle_no in (2, 3):
         s.clock.set(NOW + 300 * (cycle_no - 1))
         before = s.world.request_count()
@@ -47,7 +50,7 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
         assert s.world.request_count() - before == s.world.request_count(method="forward") - 10 * (cycle_no - 1)
     for ref in s.refs:
         assert len(s.world.deliveries_to(ref)) == 3
-    assert first_cycle_requests == 3 + 13 + 10
+    assert first_cycle_requests == 3 + dialog_pages + 3 + 10
     assert s.world.violations == []
     async with db.read() as conn:
         stats = await ledger_rows.get_stats(conn, CID)
@@ -64,7 +67,9 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
     await again.run_cycle(CID)
     spent = Counter(s.world.requests) - counts_before
     assert sum(v for (_, method), v in spent.items() if method != "connect") == 10
-    assert s.world.request_count(method="resolve") == 13
+    assert s.world.request_count(method="resolve") == 3
+    assert again.discovery.reads == 0  # read again only when due (hours later)
+    assert s.world.request_count(method="dialogs") == dialog_pages
     await again.shutdown()
 
 
@@ -131,7 +136,8 @@ async def test_short_flood_wait_delays_the_sessions_groups_within_the_cycle(db: 
 async def test_flood_wait_while_resolving_rests_the_session_and_is_counted(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, plan=1, pool=1, groups=[f"@group_{i:02d}" for i in range(3)])
     sid = s.session_ids[0]
-    s.world.add_fault(kind="flood_wait", session=sid, method="resolve", after=1, seconds=30)
+    # The only resolve: the post's source channel (groups are addressed with the session's dialogs).
+    s.world.add_fault(kind="flood_wait", session=sid, method="resolve", after=0, seconds=30)
     engine = s.engine()
     await running(s, engine)
     report = await engine.run_cycle(CID)
@@ -223,9 +229,10 @@ async def test_known_slow_mode_is_skipped_without_a_request(db: Database, tmp_pa
     await engine.shutdown()
 
 
-async def test_forbidden_group_is_paused_after_the_failure_limit(db: Database, tmp_path: Path) -> None:
+async def test_a_refusing_group_is_paused_after_the_failure_limit(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, plan=1, pool=1, groups=["@open_group", "@closed_group"])
-    s.world.chat("@closed_group").read_only = True  # type: ignore[union-attr]
+    # The session is a member that may write, as its dialogs say, yet the group refuses every post.
+    s.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@closed_group", times=0)
     engine = s.engine(fast_config(group_failure_limit=3))
     await running(s, engine)
     for n in range(5):
@@ -236,12 +243,33 @@ async def test_forbidden_group_is_paused_after_the_failure_limit(db: Database, t
     assert tries == []
     assert s.world.request_count(key, "forward") == 5 + 3  # the open group 5 times, the closed one 3
     group = (await s.groups())["@closed_group"]
-    assert group.paused_reason is not None and "ChatWriteForbiddenError" in group.paused_reason
+    assert group.paused_reason is not None and "ChatAdminRequiredError" in group.paused_reason
     paused = [e for e in await s.events() if e.kind is EventKind.GROUP_PAUSED]
     assert len(paused) == 1 and paused[0].payload["group"] == "@closed_group"
     assert s.notified.calls >= 1
     async with db.read() as conn:
         assert (await ledger_rows.group_stats(conn, CID))["@closed_group"] == (0, 3)
+    await engine.shutdown()
+
+
+async def test_a_group_nobody_may_write_in_gets_no_request_and_the_customer_is_told_once(
+    db: Database, tmp_path: Path
+) -> None:
+    s = await make_setup(db, tmp_path, plan=1, pool=1, groups=["@open_group", "@closed_group"])
+    s.world.chat("@closed_group").read_only = True  # type: ignore[union-attr]
+    engine = s.engine(fast_config(group_failure_limit=3))
+    await running(s, engine)
+    for n in range(5):
+        s.clock.set(NOW + 300 * n)
+        report = await engine.run_cycle(CID)
+        assert (report.sent, report.failed, report.unreachable) == (1, 0, 1)
+    key = s.account_of(s.session_ids[0])
+    assert s.world.request_count(key, "forward") == 5  # the open group only: its dialogs said read-only
+    group = (await s.groups())["@closed_group"]
+    assert group.active and (group.reach, group.reach_detail) == ("forbidden", "read_only")
+    told = [e for e in await s.events() if e.kind is EventKind.GROUP_UNREACHABLE]
+    assert [(e.payload["group"], e.payload["reason"]) for e in told] == [("@closed_group", "forbidden")]
+    assert "@closed_group" not in await s.rows(5)  # no ledger row: left out of the cycle
     await engine.shutdown()
 
 
@@ -369,26 +397,31 @@ async def test_text_posts_and_forum_topics(db: Database, tmp_path: Path) -> None
     await engine.shutdown()
 
 
-async def test_a_stale_cached_peer_is_forgotten_and_resolved_afresh(db: Database, tmp_path: Path) -> None:
+async def test_a_stale_access_hash_is_forgotten_and_read_afresh(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, groups=["@group_a", "@group_b"], plan=1, pool=1)
     [sid] = s.session_ids
-    good = s.world.peer_seen_by(s.account_of(sid), "@group_a")
-    assert good.access_hash is not None
-    stale = peer_rows.CachedPeer(good.kind, good.id, good.access_hash + 1)  # e.g. the chat was re-created
-    async with db.tx() as conn:
-        await peer_rows.store(conn, sid, "@group_a", stale, NOW)
+    key = s.account_of(sid)
+    good_a, good_b = (s.world.peer_seen_by(key, ref) for ref in ("@group_a", "@group_b"))
+    assert good_a.access_hash is not None
+    stale = Peer(good_a.kind, good_a.id, good_a.access_hash + 1)  # e.g. the chat was re-created
+    rows = [Dialog(stale, "group", username="group_a"), Dialog(good_b, "group", username="group_b")]
+    async with db.tx() as conn:  # the session's dialogs, read before, not due again for hours
+        await memberships.replace_for_session(conn, sid, rows, NOW - 60)
+        await memberships.set_scan_due(conn, sid, NOW + 6 * 3600)
     engine = s.engine()
     await running(s, engine)
     first = await engine.run_cycle(CID)
     assert (first.sent, first.failed) == (1, 1)
     assert (await s.rows(1))["@group_a"].error == "ChannelInvalidError"
     async with db.read() as conn:
-        assert "@group_a" not in await peer_rows.load(conn, sid)
-    resolves = s.world.request_count(method="resolve")
+        assert await memberships.find(conn, sid, "@group_a") is None
+    assert engine.discovery.reads == 0
     s.clock.set(NOW + 300)
     second = await engine.run_cycle(CID)
     assert (second.sent, second.failed) == (2, 0)
-    assert s.world.request_count(method="resolve") == resolves + 1  # @group_a only
+    assert engine.discovery.reads == 1  # read again at once: the fresh hash
+    async with db.read() as conn:
+        assert (await memberships.find(conn, sid, "@group_a")).peer == good_a  # type: ignore[union-attr]
     await engine.shutdown()
 
 

@@ -15,7 +15,7 @@ import pytest
 from telethon import errors, functions, types
 from telethon.errors import rpcerrorlist
 
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
 
 K = OutcomeKind
@@ -144,11 +144,32 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
 
 # The refusals after which the cached (id, access hash) of the group is dropped and resolved afresh.
 STALE_PEER = (errors.ChannelInvalidError, errors.PeerIdInvalidError, errors.ChatIdInvalidError)
+# The refusals that speak about the sending session's membership of the chat (its row is updated).
+MEMBERSHIP: dict[type[BaseException], MembershipLoss] = {
+    errors.ChannelPrivateError: "left",
+    errors.UserNotParticipantError: "left",
+    errors.ChatGuestSendForbiddenError: "left",
+    errors.ChatWriteForbiddenError: "blocked",
+}
 
 
 @pytest.mark.parametrize(("exc", "kind", "error", "seconds"), ROWS, ids=[f"{type(r[0]).__name__}-{r[2]}" for r in ROWS])
 def test_every_row_classifies(exc: BaseException, kind: OutcomeKind, error: str, seconds: int | None) -> None:
-    assert classify(exc) == Outcome(kind, error, seconds, stale_peer=type(exc) in STALE_PEER)
+    assert classify(exc) == Outcome(
+        kind, error, seconds, stale_peer=type(exc) in STALE_PEER, membership=MEMBERSHIP.get(type(exc))
+    )
+
+
+def test_membership_refusals_name_the_loss_and_only_for_a_destination() -> None:
+    for cls, loss in MEMBERSHIP.items():
+        outcome = classify(gen(cls))
+        assert (outcome.kind, outcome.membership) == (K.GROUP_FAILED, loss), cls.__name__
+        assert classify(gen(cls), source_failed=True).membership is None  # the post's source: not a group's row
+    # Account-wide, not one chat's: the account is limited, no row changes.
+    banned = classify(gen(errors.UserBannedInChannelError))
+    assert (banned.kind, banned.membership) == (K.ACCOUNT_LIMITED, None)
+    for other in (errors.ChatAdminRequiredError, errors.TopicDeletedError, errors.ChannelInvalidError):
+        assert classify(gen(other)).membership is None, other.__name__
 
 
 def test_stale_peer_is_set_by_the_three_invalid_peer_classes_only() -> None:

@@ -55,7 +55,7 @@ from storage import customers
 from storage import groups as group_rows
 from storage.db import Database, fetchall
 from tests.engine_support import fast_config
-from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent
+from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent, dialogs_of
 from tests.pool_support import add_pair
 
 CUSTOMER = 1001
@@ -320,6 +320,15 @@ def resolved(request: Any) -> Any:
     )
 
 
+GROUPS = [f"@group_{i:02d}" for i in range(12)]
+
+
+def in_every_group(request: Any) -> Any:
+    """getDialogs: the account is in every group of the campaign (the archive folder is empty)."""
+    chats = [resolved(functions.contacts.ResolveUsernameRequest(ref[1:])).chats[0] for ref in GROUPS]
+    return dialogs_of(chats if not request.folder_id else [])
+
+
 def forwarded(request: Any) -> Any:
     return channel_message_sent(request.to_peer.channel_id, 77, request.random_id[0])
 
@@ -373,6 +382,7 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
             client = build_client(creds, client_settings)  # the real file, opened by Telethon's SQLiteSession
             fake = FakeSender.install(client)
             fake.always(functions.contacts.ResolveUsernameRequest, resolved)
+            fake.always(functions.messages.GetDialogsRequest, in_every_group)
             fake.always(functions.messages.ForwardMessagesRequest, forwarded)
             behave = behaviours.get(creds.session_id)
             if behave is not None:
@@ -383,7 +393,7 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
         async with db.tx() as conn:
             await customers.grant(conn, CUSTOMER, 4, 30, START, 300)
             await customers.set_post_link(conn, CUSTOMER, "https://t.me/ads/1", "@ads", 1, False, START)
-            await group_rows.add_many(conn, CUSTOMER, [f"@group_{i:02d}" for i in range(12)], START)
+            await group_rows.add_many(conn, CUSTOMER, GROUPS, START)
         await assign.ensure_plan(db, sessions_dir, CUSTOMER, START)
         engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, sessions_dir), clock,
                         fast_config(send_spacing=0.0), schedule=False)

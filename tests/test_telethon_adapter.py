@@ -19,7 +19,7 @@ from telethon._updates import messagebox
 from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountPort, Peer, SessionCredentials
 from engine import telethon_adapter
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
@@ -465,6 +465,12 @@ ERROR_ROWS: list[tuple[Any, OutcomeKind, str, int | None]] = [
     (RpcFail(400, "SOMETHING_NEW"), K.UNKNOWN, "SOMETHING_NEW", None),
 ]
 _RETRIED = (errors.ServerError, errors.TimedOutError)  # Telethon retries these request_retries (1) times
+_MEMBERSHIP: dict[str, MembershipLoss] = {
+    "ChannelPrivateError": "left",
+    "UserNotParticipantError": "left",
+    "ChatGuestSendForbiddenError": "left",
+    "ChatWriteForbiddenError": "blocked",
+}
 
 
 @pytest.mark.parametrize(("reply", "kind", "error", "seconds"), ERROR_ROWS, ids=[r[2] + "-" + r[1] for r in ERROR_ROWS])
@@ -485,7 +491,9 @@ async def test_errors_surface_from_forward_and_classify(
         await forward(account)
 
     stale_peer = error in ("ChannelInvalidError", "PeerIdInvalidError", "ChatIdInvalidError")
-    assert classify(caught.value) == Outcome(kind, error, seconds, stale_peer=stale_peer)
+    # The refusals that say the session is not in the group, or may not write there (its row is updated).
+    membership = _MEMBERSHIP.get(error)
+    assert classify(caught.value) == Outcome(kind, error, seconds, stale_peer=stale_peer, membership=membership)
     attempts = len(rig.fake.requests) - before
     if isinstance(caught.value, _RETRIED):
         assert attempts == 2

@@ -7,6 +7,8 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``admin``: the admin panel, commands and reports, refused admin input (API pairs, plans), and the
   plain-text reports of the command line and start-up (pool status, session folder findings);
 * ``events``: the notifications of ``core.states.EventKind`` (to the customer, or to the admins);
+* ``reach``: whether a customer's sessions can reach a group: the reasons in words, what to do, and
+  the wording of the GROUP_UNREACHABLE / GROUP_REACHABLE notifications;
 * ``errors``: the wording of domain errors raised below the bot and shared by its layers (links,
   pool, storage, failures);
 * ``intake``: why an uploaded session file, sidecar or archive is refused;

@@ -14,6 +14,7 @@ from typing import Any
 from core.states import EventKind
 from core.texts.fmt import esc, fmt_time
 from core.texts.outcomes import reason_text
+from core.texts.reach import reachable_event, unreachable_event
 
 
 def _p(payload: Mapping[str, Any], key: str, default: str = "?") -> str:
@@ -73,6 +74,20 @@ def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
         f"⏸ Group <code>{group}</code> was paused: {_reason(p, 'it kept failing')}. "
         "Resume it in /groups once fixed."
     )
+
+
+def _group(p: Mapping[str, Any]) -> str:
+    return str(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
+
+
+def _ev_group_unreachable(p: Mapping[str, Any], admin: bool) -> str:
+    detail = p.get("detail")
+    return unreachable_event(_group(p), str(p.get("reason") or "not_member"),
+                             None if detail is None else str(detail), admin=admin, whose=_whose(p))
+
+
+def _ev_group_reachable(p: Mapping[str, Any], admin: bool) -> str:
+    return reachable_event(_group(p), admin=admin, whose=_whose(p))
 
 
 def _why_post(p: Mapping[str, Any]) -> str:
@@ -142,6 +157,8 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.SESSION_REPLACED: _ev_session_replaced,
     EventKind.NO_REPLACEMENT: _ev_no_replacement,
     EventKind.GROUP_PAUSED: _ev_group_paused,
+    EventKind.GROUP_UNREACHABLE: _ev_group_unreachable,
+    EventKind.GROUP_REACHABLE: _ev_group_reachable,
     EventKind.POST_INVALID: _ev_post_invalid,
     EventKind.CAMPAIGN_STOPPED: _ev_campaign_stopped,
     EventKind.CAMPAIGN_RESUMED: _ev_campaign_resumed,

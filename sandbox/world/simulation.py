@@ -157,6 +157,24 @@ class World:
             )
         )
 
+    def open_groups(self, refs: Iterable[str]) -> list[SimChat]:
+        """Declare groups: each '@name', '-100<id>' or '-<id>' (a '#topic' is ignored) this world does not
+        know becomes a group every account is a member of, with any topic and any post, exactly like a
+        chat a lenient world makes up on first sight (and logged like one). Returns the chats made."""
+        made: list[SimChat] = []
+        for ref in refs:
+            peer = ref.partition("#")[0]
+            if self.chat(peer) is not None:
+                continue
+            if peer.startswith("@"):
+                name = peer[1:].lower()
+                chat = SimChat(id=self._new_id(name), username=name, title=name)
+            else:
+                kind, bare = unmark(int(peer))
+                chat = SimChat(id=bare, kind=kind)
+            made.append(self._made_up(chat))
+        return made
+
     def add_fault(self, fault: Fault | None = None, /, **kwargs: Any) -> Fault:
         item = fault if fault is not None else Fault(**kwargs)
         self.faults.append(item)
@@ -191,6 +209,7 @@ class World:
          "channels": [{"username": "ads", "posts": [1, 2], "noforwards": false}],
          "groups": [{"username": "cats", "members": "*", "slow_mode": 30, "topics": [5],
                      "forbidden": ["<key>"], "read_only": false}],
+         "open_groups": ["@dogs", "-1001234567890"],
          "faults": [{"kind": "flood_wait", "account": "<key>", "after": 3, "seconds": 600}]}
         """
         world = cls(
@@ -226,6 +245,7 @@ class World:
                 read_only=bool(item.get("read_only", False)),
                 plain_forbidden=bool(item.get("plain_forbidden", False)),
             )
+        world.open_groups(str(ref) for ref in data.get("open_groups", ()))
         for item in data.get("faults", ()):
             world.add_fault(Fault(**item))
         return world
