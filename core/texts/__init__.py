@@ -13,6 +13,7 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
+* ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``fmt``: formatting helpers (escaping, times, durations);
 * ``split``: counting and splitting in Telegram's unit (UTF-16 code units).
 

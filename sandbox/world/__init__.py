@@ -22,7 +22,8 @@ of, and any ``@channel/<id>`` post exists. Scripted worlds come from code or a J
 the process (``sandbox.world.logs``).
 
 Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (scripted failures), ``logs``
-(the JSON-lines logs), ``port`` (``SimPort``, one account's connection), ``simulation`` (``World``).
+(the JSON-lines logs), ``port`` (``SimPort``, one account's connection), ``simulation`` (``World``),
+``joins`` (joining: public chats, invite links, approval, the channel cap; ``World.joins``).
 """
 
 from sandbox.world.simulation import World

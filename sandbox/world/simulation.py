@@ -14,6 +14,7 @@ from core.clock import Clock
 from core.links import unmark
 from core.ports import AccountInfo, Dialog, DialogKind, Peer, SessionCredentials, WriteBlock
 from sandbox.world.faults import Fault
+from sandbox.world.joins import WorldJoins
 from sandbox.world.logs import WorldLogs
 from sandbox.world.model import (
     Delivery,
@@ -61,6 +62,7 @@ class World:
         self._live: dict[str, SimPort] = {}
         self._hashes: dict[tuple[str, int], int] = {}
         self._logs: WorldLogs | None = None
+        self.joins = WorldJoins(self)  # joining: invites, approval, the channel cap (sandbox.world.joins)
         if log_path is not None:
             self._logs = WorldLogs(log_path)
             for delivery in self._logs.deliveries():
