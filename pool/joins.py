@@ -77,7 +77,7 @@ def next_slot(tries: Sequence[float], after: float, pacing: JoinPacing) -> float
     hours before it."""
     t = max(after, tries[-1] + pacing.min_gap) if tries else after
     while True:
-        window = [x for x in tries if t - DAY < x <= t]
+        window = [x for x in tries if x <= t and x + DAY > t]  # x + DAY: the same sum as below, exactly
         if len(window) < pacing.daily_cap:
             return t
         t = window[len(window) - pacing.daily_cap] + DAY  # when the oldest that still counts drops out
@@ -241,6 +241,9 @@ class JoinRunner:
         now = self.clock.now()
         sid = row.session_id
         async with self.db.tx() as conn:
+            current = await join_rows.get(conn, row.id)
+            if current is None or current.status != "queued" or current.due_at > now:
+                return None  # ended or moved meanwhile (an earlier join of this run said so)
             session = await session_rows.get(conn, sid)
             if session is None:
                 return None  # its rows went with it
@@ -298,7 +301,7 @@ class JoinRunner:
     async def _replan(self, conn: Connection, session_id: int, now: float, hold: float) -> None:
         """Give the session's queued joins their times again (after a wait or a postponement)."""
         tries = await join_rows.tries_since(conn, session_id, now - DAY)
-        for queued in await join_rows.queued_for(conn, session_id):
+        for queued in sorted(await join_rows.queued_for(conn, session_id), key=lambda r: r.id):  # asked order
             slot = next_slot(tries, max(now, hold), self.pacing)
             tries.append(slot)
             await join_rows.set_due(conn, queued.id, slot, queued.reason)
