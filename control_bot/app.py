@@ -1,14 +1,15 @@
 """Wiring: settings -> database, engine, bot and dispatcher, and the hooks that start and stop them.
 
 No globals: the long-lived objects travel as the Dispatcher's workflow data (``settings``, ``db``,
-``engine``, ``clock``, ``outbox``, ``redactor``) and reach handlers by parameter name.
+``engine``, ``clock``, ``outbox``, ``redactor``, ``joins``) and reach handlers by parameter name.
 
 Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 
 1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
    account factory (``control_bot.backends``), the bot (HTML parse mode, ``FloodControl`` on its
    session), routers;
-2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, bot commands;
+2. ``dp.startup``: engine start (it schedules the running campaigns), the join queue's loop, outbox
+   sender, bot commands;
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
 4. ``dp.shutdown``: running handlers finish, the engine shuts down gracefully (in-flight sends first,
    then its scheduler), the outbox makes a last delivery pass;
@@ -45,6 +46,8 @@ from core.ports import AccountFactory
 from core.texts import admin as admin_texts
 from core.texts import customer as customer_texts
 from engine.engine import Engine
+from engine.outcomes import classify
+from pool.joins import JoinPacing, JoinRunner
 from pool.layout import ensure_layout
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
@@ -92,10 +95,13 @@ class App:
     outbox: OutboxSender
     factory: AccountFactory
     redactor: RedactingFilter | None = None
+    joins: JoinRunner | None = None
+    join_poll_interval: float | None = 60.0  # seconds between looks at the join queue; None: never
     handler_timeout: float = 10.0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
     _polling: asyncio.Task[None] | None = None
+    _join_task: asyncio.Task[None] | None = None
     _closed: bool = False
 
     @property
@@ -108,6 +114,8 @@ class App:
     async def _on_startup(self) -> None:
         await self.engine.start()
         self._engine_started = True
+        if self.joins is not None and self.join_poll_interval is not None:
+            self._join_task = asyncio.create_task(self._join_loop(self.joins, self.join_poll_interval), name="joins")
         self.outbox.start()
         self.outbox.wake()
         await self._set_commands()
@@ -132,7 +140,23 @@ class App:
                 logger.warning("%d handler(s) cancelled at shutdown", len(pending))
                 await asyncio.wait(pending)
 
+    async def _join_loop(self, joins: JoinRunner, interval: float) -> None:
+        """The admins' queued joins, each run when its time comes (``pool.joins``). Real time between
+        looks: the queue's own times say when a join may go."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await joins.run_due()
+            except Exception:
+                logger.exception("running the queued joins failed")
+
     async def _stop_services(self) -> None:
+        # Joins first: a customer's session joins through the engine.
+        task, self._join_task = self._join_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._engine_started:
             self._engine_started = False
             try:
@@ -240,13 +264,15 @@ async def create_app(
     console_log: bool = True,
     log_secrets: Sequence[str] = (),
     outbox_poll_interval: float = 5.0,
+    join_poll_interval: float | None = 60.0,
     schedule: bool = True,
 ) -> App:
     """Build the whole service from settings: the one way ``adbot run``, the demo, the tests and the
     benchmarks get one. They pass a FakeClock, their own sandbox world and a faster pacing;
     ``configure_logging=False`` leaves the root logger to the caller, ``console_log=False`` keeps the
     log files without the console, ``log_secrets`` are redacted besides the bot token;
-    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``).
+    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``),
+    ``join_poll_interval=None`` that of the admins' queued joins (``app.joins.run_due``).
 
     ``async with app, app.running(): ...`` polls for the block and closes the app after it."""
     private_dirs(settings)
@@ -274,10 +300,24 @@ async def create_app(
             notify=outbox.wake,
             schedule=schedule,
         )
-        dp = Dispatcher(settings=settings, db=db, engine=engine, clock=clock, outbox=outbox, redactor=redactor)
+        joins = JoinRunner(
+            db,
+            settings.paths.sessions_dir,
+            factory,
+            classify,
+            clock,
+            JoinPacing.from_settings(settings.pool),
+            live=engine,  # a customer's session joins through the engine's live client
+            connect_timeout=settings.engine.connect_timeout,
+            request_timeout=settings.engine.send_timeout,
+            low_threshold=settings.bot.low_pool_threshold,
+        )
+        dp = Dispatcher(
+            settings=settings, db=db, engine=engine, clock=clock, outbox=outbox, redactor=redactor, joins=joins
+        )
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))
-        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor)
+        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor, joins, join_poll_interval)
         dp.startup.register(app._on_startup)
         dp.shutdown.register(app._on_shutdown)
     except BaseException:

@@ -67,6 +67,7 @@ class AdminAction(StrEnum):
     HEALTH = "health"
     DEFAULT_GROUPS = "dgroups"
     CHECK_SESSIONS = "check"
+    JOINS = "joins"
     PANEL = "panel"
 
 
@@ -79,3 +80,16 @@ class AdminCb(CallbackData, prefix="adm"):
 def admin_button(action: AdminAction) -> CallbackQueryFilter:
     """The filter for one admin panel button."""
     return AdminCb.filter(F.action == action)
+
+
+class JoinAction(StrEnum):
+    QUEUE = "q"
+    CANCEL = "x"
+
+
+class JoinCb(CallbackData, prefix="aj"):
+    """Queue (or not) the joins an invite preview showed; ``draft`` names the preview, kept in memory by
+    the joins router (a forged or stale one is not found)."""
+
+    action: JoinAction
+    draft: int

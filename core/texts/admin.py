@@ -188,6 +188,8 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("adddefaultgroups", "Add default groups"),
     ("health", "Engine, pool and sends health"),
     ("checksessions", "Check idle and quarantined sessions"),
+    ("join", "Make sessions join a group: /join sessions group"),
+    ("joins", "Recent joins and their outcome"),
 )
 
 BTN_ADMIN_POOL = "📦 Pool"
@@ -261,7 +263,8 @@ def admin_panel() -> str:
         "/customers: plans, status, sessions, today's sends\n"
         "/defaultgroups, /adddefaultgroups <code>groups</code>\n"
         "/health: engine, pool, sends of the last hour\n"
-        "/checksessions: connect idle and quarantined sessions\n\n"
+        "/checksessions: connect idle and quarantined sessions\n"
+        "/join <code>sessions group</code>: make sessions join a group (paced), /joins: their outcome\n\n"
         "📥 To add sessions, send <code>.session</code> files (with their <code>.json</code> sidecars) "
         "or a <code>.zip</code> of them here."
     )
