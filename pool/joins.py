@@ -217,7 +217,7 @@ class JoinRunner:
     async def preview(self, session_id: int, invite_hash: str) -> InvitePreview:
         """What the invite leads to, as this session sees it (``messages.checkChatInvite``, no join). A
         session that turns out to be a member has the chat recorded. Raises what the request raised."""
-        preview = await self._with_account(session_id, lambda port: port.check_invite(invite_hash))
+        preview = await self._with_account(session_id, lambda port: self._bounded(port.check_invite(invite_hash)))
         if preview.already_member and preview.dialog is not None:
             dialog = preview.dialog
             async with self.db.tx() as conn:
@@ -262,7 +262,7 @@ class JoinRunner:
         async def attempt(port: AccountPort) -> JoinResult:
             async with self.db.tx() as conn:
                 await join_rows.mark_tried(conn, row.id, self.clock.now())  # counts, whatever the answer
-            return await port.join(row.target)
+            return await self._bounded(port.join(row.target))
 
         try:
             result = await self._with_account(sid, attempt)
@@ -280,23 +280,25 @@ class JoinRunner:
         if row is None or row.state not in USABLE_STATES:
             raise NoLiveAccount(session_id)
 
-        def bounded(port: AccountPort) -> Awaitable[T]:
-            return wait_with_timeout(self.clock, fn(port), self.request_timeout)
-
         if row.owned:
             if self.live is None:
                 raise NoLiveAccount(session_id)
-            return await self.live.run_on_account(session_id, bounded)
+            return await self.live.run_on_account(session_id, fn)
         credentials = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
         port = self.factory.open(credentials)
         try:
             await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
-            return await bounded(port)
+            return await fn(port)
         finally:
             try:
                 await port.close()
             except Exception:
                 logger.warning("closing session %d after a join failed", session_id, exc_info=True)
+
+    def _bounded(self, request: Awaitable[T]) -> Awaitable[T]:
+        """One request with the request timeout (only the request: a database step inside the bound
+        would let a virtual clock move the deadline under it)."""
+        return wait_with_timeout(self.clock, request, self.request_timeout)
 
     async def _replan(self, conn: Connection, session_id: int, now: float, hold: float) -> None:
         """Give the session's queued joins their times again (after a wait or a postponement)."""

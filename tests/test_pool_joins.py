@@ -65,7 +65,7 @@ async def rows(db: Database, limit: int = 100) -> list[join_rows.JoinRow]:
 
 
 async def test_joins_are_paced_and_capped_per_session_and_survive_in_the_table(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid, other), keys = await world_for(db, sdir, 2, clock)
     names = [f"@group_{i}" for i in range(7)]
     for name in names:
@@ -92,7 +92,7 @@ async def test_joins_are_paced_and_capped_per_session_and_survive_in_the_table(d
 
 
 async def test_a_request_is_never_early_even_when_the_runner_is_asked_often(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid,), keys = await world_for(db, sdir, 1, clock)
     world.add_group("@one_chat", members=set())
     world.add_group("@two_chat", members=set())
@@ -112,7 +112,7 @@ async def test_a_request_is_never_early_even_when_the_runner_is_asked_often(db: 
 
 
 async def test_a_flood_wait_stops_the_sessions_joins_until_it_ends_but_not_its_sends(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid, other), keys = await world_for(db, sdir, 2, clock)
     for name in ("@one_chat", "@two_chat"):
         world.add_group(name, members=set())
@@ -145,7 +145,7 @@ async def test_a_flood_wait_stops_the_sessions_joins_until_it_ends_but_not_its_s
 
 
 async def test_a_send_flood_wait_also_holds_joins(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid,), keys = await world_for(db, sdir, 1, clock)
     world.add_group("@one_chat", members=set())
     async with db.tx() as conn:
@@ -162,7 +162,7 @@ async def test_a_send_flood_wait_also_holds_joins(db: Database, sdir: Path) -> N
 
 
 async def test_a_joined_group_becomes_reachable_at_once(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid,), keys = await world_for(db, sdir, 1, clock)
     private = world.add_group(None, members=set())
     invite = world.joins.add_invite(private.marked_id, "Private12345")
@@ -183,7 +183,7 @@ async def test_a_joined_group_becomes_reachable_at_once(db: Database, sdir: Path
 
 
 async def test_pending_requests_are_reported_and_never_followed_up(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid,), keys = await world_for(db, sdir, 1, clock)
     world.add_group("@vip_chat", members=set())
     world.joins.require_approval("@vip_chat")
@@ -200,7 +200,7 @@ async def test_pending_requests_are_reported_and_never_followed_up(db: Database,
 
 
 async def test_already_a_member_and_too_many_channels(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (member, crowded), keys = await world_for(db, sdir, 2, clock)
     world.add_group("@home_chat", members={keys[member]})
     for name in ("@one_chat", "@two_chat", "@three_chat"):
@@ -225,7 +225,7 @@ async def test_already_a_member_and_too_many_channels(db: Database, sdir: Path) 
 
 
 async def test_an_expired_invite_ends_every_queued_join_of_it(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, ids, keys = await world_for(db, sdir, 3, clock)
     chat = world.add_group(None, members=set())
     world.joins.add_invite(chat.marked_id, "Expired12345", expired=True)
@@ -241,7 +241,7 @@ async def test_an_expired_invite_ends_every_queued_join_of_it(db: Database, sdir
 
 
 async def test_a_dead_account_found_on_joining_is_retired_with_its_queue(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid,), keys = await world_for(db, sdir, 1, clock)
     world.add_group("@one_chat", members=set())
     world.add_group("@two_chat", members=set())
@@ -258,7 +258,7 @@ async def test_a_dead_account_found_on_joining_is_retired_with_its_queue(db: Dat
 
 
 async def test_what_is_not_queued(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     _world, (sid, other), _keys = await world_for(db, sdir, 2, clock)
     queued = await queue(db, [sid, sid, 999, other], "@cats_market", clock, members=[other])
     assert [(q.session_id, q.skipped) for q in queued] == [(sid, None), (999, "no_session"), (other, "member")]
@@ -269,7 +269,7 @@ async def test_what_is_not_queued(db: Database, sdir: Path) -> None:
 
 
 async def test_an_invite_is_previewed_without_joining(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, (sid, member), keys = await world_for(db, sdir, 2, clock)
     chat = world.add_group(None, members={keys[member]})
     invite = world.joins.add_invite(chat.marked_id, "AskFirst123", request_needed=True)
@@ -291,7 +291,7 @@ async def test_an_invite_is_previewed_without_joining(db: Database, sdir: Path) 
 
 
 async def test_a_customers_session_joins_through_the_engine(db: Database, sdir: Path) -> None:
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW, auto=False)
     world, ids, _keys = await world_for(db, sdir, 2, clock)
     await add_customer(db, 4242, plan=1)
     [owned] = await ensure_plan(db, sdir, 4242, NOW)
