@@ -15,6 +15,7 @@ from core.texts import joins as texts
 from pool.assign import ensure_plan
 from sandbox.world import World
 from storage import memberships
+from storage import sessions as session_rows
 
 CUSTOMER = 1001
 OTHER = 1002
@@ -185,3 +186,23 @@ async def test_arguments_are_checked_and_only_admins_reach_joins(tmp_path: Path)
         await quiet(h, bob)
         assert await join_rows(h) == before
         assert world.request_count(method="join") == 0
+
+
+async def test_the_preview_is_made_by_a_session_free_to_ask(tmp_path: Path) -> None:
+    clock, world = strict_world()
+    async with bot_harness(tmp_path, world=world, clock=clock) as h:
+        admin = h.user(ADMIN_ID, "Admin")
+        keys = await h.fill_pool(2)
+        s1, s2 = await session_ids(h)
+        async with h.db.tx() as conn:
+            await session_rows.record_cooldown(conn, s1, h.clock.now() + 600, h.clock.now())
+        world.accounts[keys[0]].flood_until = h.clock.now() + 600
+        chat = world.add_group(None, members={keys[1]})
+        world.joins.add_invite(chat.marked_id, "Fine12345678")
+
+        preview = await admin.ask(f"/join {s1},{s2} t.me/+Fine12345678")
+        assert f"Session #{s2} is already a member" in preview.text
+        assert world.request_count(account=keys[0]) == 0 and world.violations == []
+        queued = await admin.press(texts.BTN_QUEUE_JOINS)
+        assert f"session #{s2}: not queued, already a member" in queued.text
+        assert f"session #{s1}: " in queued.text and "(in 10 min)" in queued.text  # after its flood wait

@@ -91,7 +91,15 @@ async def preview_invite(db: Database, runner: JoinRunner, session_ids: Sequence
     async with db.read() as conn:
         rows = [await session_rows.get(conn, sid) for sid in session_ids]
     reachable = runner.live is not None  # a customer's session is reached through the engine
-    usable = [r.id for r in rows if r is not None and r.state in USABLE_STATES and (reachable or not r.owned)]
+    now = runner.clock.now()
+    usable = [
+        r.id
+        for r in rows
+        if r is not None
+        and r.state in USABLE_STATES
+        and (reachable or not r.owned)
+        and (r.cooldown_until or 0.0) <= now  # one waiting out a flood wait makes no request at all
+    ]
     if not usable:
         raise NotFound(texts.NO_SESSION_TO_PREVIEW)
     session_id = usable[0]
