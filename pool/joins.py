@@ -95,6 +95,12 @@ async def _hold(conn: Connection, session_id: int, cooldown_until: float | None)
     return max(await join_rows.wait_until(conn, session_id) or 0.0, cooldown_until or 0.0)
 
 
+async def _member(conn: Connection, session_id: int, ref: str) -> bool:
+    """The session's stored dialogs hold the chat, and it has not left it nor been removed."""
+    row = await memberships.find(conn, session_id, ref)
+    return row is not None and row.why_not not in ("left", "kicked")
+
+
 # --- queueing ----------------------------------------------------------------------------------------------
 
 
@@ -137,9 +143,7 @@ async def queue_joins(
                 skip = row.state
             elif session_id in open_already:
                 skip = "queued"
-            elif session_id in members or (
-                not target.is_invite and await memberships.find(conn, session_id, target.ref) is not None
-            ):
+            elif session_id in members or (not target.is_invite and await _member(conn, session_id, target.ref)):
                 skip = "member"
             if skip is not None or row is None:
                 queued.append(QueuedJoin(session_id, skipped=skip))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from pool_support import NOW, add_customer, add_pair, seed_sessions
 
 from core.clock import FakeClock
 from core.join_targets import JoinTarget, parse_join_target
+from core.ports import Dialog, Peer
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool import joins as pool_joins
@@ -263,6 +265,12 @@ async def test_what_is_not_queued(db: Database, sdir: Path) -> None:
     queued = await queue(db, [sid, sid, 999, other], "@cats_market", clock, members=[other])
     assert [(q.session_id, q.skipped) for q in queued] == [(sid, None), (999, "no_session"), (other, "member")]
     assert [(q.session_id, q.skipped) for q in await queue(db, [sid], "@cats_market", clock)] == [(sid, "queued")]
+    left = Dialog(Peer("channel", 77, 5), "group", "Dogs", "dogs_market", can_write=False, why_not="left")
+    async with db.tx() as conn:
+        await memberships.record(conn, other, left, NOW)
+        await memberships.record(conn, sid, replace(left, can_write=False, why_not="banned"), NOW)
+    queued = await queue(db, [other, sid], "@dogs_market", clock)
+    assert [(q.session_id, q.skipped) for q in queued] == [(other, None), (sid, "member")]  # left: not a member
 
 
 # --- previews --------------------------------------------------------------------------------------------
