@@ -1,15 +1,16 @@
 """Wiring: settings -> database, engine, bot and dispatcher, and the hooks that start and stop them.
 
 No globals: the long-lived objects travel as the Dispatcher's workflow data (``settings``, ``db``,
-``engine``, ``clock``, ``outbox``, ``redactor``, ``idle_open``) and reach handlers by parameter name.
+``engine``, ``clock``, ``outbox``, ``redactor``, ``idle_open``, ``joins``) and reach handlers by parameter name.
 
 Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
 
 1. ``create_app``: folders (0700), logging, the database (opened, schema migrated), the engine and its
    account factory (``control_bot.backends``), the bot (HTML parse mode, ``FloodControl`` on its
    session), routers;
-2. ``dp.startup``: engine start (it schedules the running campaigns), outbox sender, the pool's
-   membership discovery (idle sessions' dialogs read every few minutes when due), bot commands;
+2. ``dp.startup``: engine start (it schedules the running campaigns), the join queue's loop, outbox
+   sender, the pool's membership discovery (idle sessions' dialogs read every few minutes when due),
+   bot commands;
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
 4. ``dp.shutdown``: running handlers finish, discovery stops (its scans under way close their ports),
    the engine shuts down gracefully (in-flight sends first, then its scheduler), the outbox makes a
@@ -50,6 +51,7 @@ from core.texts import customer as customer_texts
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool.discovery import PoolDiscovery
+from pool.joins import JoinPacing, JoinRunner
 from pool.layout import ensure_layout
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
@@ -97,10 +99,13 @@ class App:
     factory: AccountFactory
     redactor: RedactingFilter | None = None
     discovery: PoolDiscovery | None = None  # None: idle sessions' dialogs are not read on a schedule
+    joins: JoinRunner | None = None
+    join_poll_interval: float | None = 60.0  # seconds between looks at the join queue; None: never
     handler_timeout: float = 10.0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
     _polling: asyncio.Task[None] | None = None
+    _join_task: asyncio.Task[None] | None = None
     _closed: bool = False
 
     @property
@@ -113,6 +118,8 @@ class App:
     async def _on_startup(self) -> None:
         await self.engine.start()
         self._engine_started = True
+        if self.joins is not None and self.join_poll_interval is not None:
+            self._join_task = asyncio.create_task(self._join_loop(self.joins, self.join_poll_interval), name="joins")
         self.outbox.start()
         self.outbox.wake()
         if self.discovery is not None:
@@ -139,7 +146,23 @@ class App:
                 logger.warning("%d handler(s) cancelled at shutdown", len(pending))
                 await asyncio.wait(pending)
 
+    async def _join_loop(self, joins: JoinRunner, interval: float) -> None:
+        """The admins' queued joins, each run when its time comes (``pool.joins``). Real time between
+        looks: the queue's own times say when a join may go."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await joins.run_due()
+            except Exception:
+                logger.exception("running the queued joins failed")
+
     async def _stop_services(self) -> None:
+        # Joins first: a customer's session joins through the engine.
+        task, self._join_task = self._join_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.discovery is not None:
             await self.discovery.stop()
         if self._engine_started:
@@ -249,6 +272,7 @@ async def create_app(
     console_log: bool = True,
     log_secrets: Sequence[str] = (),
     outbox_poll_interval: float = 5.0,
+    join_poll_interval: float | None = 60.0,
     schedule: bool = True,
     discover: bool | None = None,
 ) -> App:
@@ -256,7 +280,8 @@ async def create_app(
     benchmarks get one. They pass a FakeClock, their own sandbox world and a faster pacing;
     ``configure_logging=False`` leaves the root logger to the caller, ``console_log=False`` keeps the
     log files without the console, ``log_secrets`` are redacted besides the bot token;
-    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``);
+    ``schedule=False`` leaves the timing of cycles to the caller (``app.engine.run_cycle``),
+    ``join_poll_interval=None`` that of the admins' queued joins (``app.joins.run_due``);
     ``discover`` runs the pool's periodic dialogs scans of idle sessions (default: as ``schedule``).
 
     ``async with app, app.running(): ...`` polls for the block and closes the app after it."""
@@ -290,6 +315,18 @@ async def create_app(
             notify=outbox.wake,
             schedule=schedule,
         )
+        joins = JoinRunner(
+            db,
+            settings.paths.sessions_dir,
+            factory,
+            classify,
+            clock,
+            JoinPacing.from_settings(settings.pool),
+            live=engine,  # a customer's session joins through the engine's live client
+            connect_timeout=settings.engine.connect_timeout,
+            request_timeout=settings.engine.send_timeout,
+            low_threshold=settings.bot.low_pool_threshold,
+        )
         dp = Dispatcher(
             settings=settings,
             db=db,
@@ -298,11 +335,16 @@ async def create_app(
             outbox=outbox,
             redactor=redactor,
             idle_open=discovery.scanning,  # what the admins' session check holds too
+            joins=joins,
         )
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))
-        app = App(settings, bot, dp, db, engine, clock, outbox, factory, redactor,
-                  discovery=discovery if (schedule if discover is None else discover) else None)
+        app = App(
+            settings, bot, dp, db, engine, clock, outbox, factory, redactor,
+            discovery=discovery if (schedule if discover is None else discover) else None,
+            joins=joins,
+            join_poll_interval=join_poll_interval,
+        )
         dp.startup.register(app._on_startup)
         dp.shutdown.register(app._on_shutdown)
     except BaseException:

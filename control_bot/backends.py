@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING
 
 from core.clock import Clock
 from core.config import Settings
-from core.ports import AccountFactory, AccountInfo, AccountPort, Dialog, EntityDict, Peer, SessionCredentials
+from core.ports import (
+    AccountFactory,
+    AccountInfo,
+    AccountPort,
+    Dialog,
+    EntityDict,
+    InvitePreview,
+    JoinResult,
+    Peer,
+    SessionCredentials,
+)
 from storage import groups
 from storage.db import Database
 
@@ -85,6 +95,12 @@ class _PlaygroundPort:
     async def dialogs(self) -> Sequence[Dialog]:
         await self.playground.open_stored_groups()
         return await self.port.dialogs()
+
+    async def join(self, target: str) -> JoinResult:
+        return await self.port.join(target)
+
+    async def check_invite(self, invite_hash: str) -> InvitePreview:
+        return await self.port.check_invite(invite_hash)
 
     async def close(self) -> None:
         await self.port.close()

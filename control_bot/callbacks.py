@@ -68,6 +68,7 @@ class AdminAction(StrEnum):
     DEFAULT_GROUPS = "dgroups"
     CHECK_SESSIONS = "check"
     REACH = "reach"
+    JOINS = "joins"
     PANEL = "panel"
 
 
@@ -95,3 +96,16 @@ class ReachSwapCb(CallbackData, prefix="ars"):
     customer_id: int
     give: int
     take: int
+
+
+class JoinAction(StrEnum):
+    QUEUE = "q"
+    CANCEL = "x"
+
+
+class JoinCb(CallbackData, prefix="aj"):
+    """Queue (or not) the joins an invite preview showed; ``draft`` names the preview, kept in memory by
+    the joins router (a forged or stale one is not found)."""
+
+    action: JoinAction
+    draft: int

@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from control_bot import callbacks as cb
 from core.texts import admin as at
 from core.texts import customer as t
+from core.texts import joins as jt
 from core.texts import reach as rt
 
 # --- customer side ---------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ def admin_panel() -> InlineKeyboardMarkup:
         (at.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
         (at.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
         (rt.BTN_ADMIN_REACH, cb.AdminAction.REACH),
+        (jt.BTN_ADMIN_JOINS, cb.AdminAction.JOINS),
     ):
         kb.button(text=label, callback_data=cb.AdminCb(action=action))
     kb.adjust(2)
@@ -174,4 +176,13 @@ def reach(customer_id: int, offers: list[tuple[int, int, int]]) -> InlineKeyboar
     kb.button(text=rt.BTN_REACH_REFRESH, callback_data=cb.ReachCb(customer_id=customer_id))
     kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
     kb.adjust(*([1] * len(offers)), 2)
+    return kb.as_markup()
+
+
+def join_confirm(draft: int) -> InlineKeyboardMarkup:
+    """Under an invite's preview: queue the joins, or not."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=jt.BTN_QUEUE_JOINS, callback_data=cb.JoinCb(action=cb.JoinAction.QUEUE, draft=draft))
+    kb.button(text=jt.BTN_CANCEL_JOINS, callback_data=cb.JoinCb(action=cb.JoinAction.CANCEL, draft=draft))
+    kb.adjust(2)
     return kb.as_markup()

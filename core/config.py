@@ -89,6 +89,10 @@ class EngineSettings(_Section):
 class PoolSettings(_Section):
     max_sessions_per_pair: int = Field(default=7, ge=1)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    join_min_gap_minutes: int = Field(default=10, ge=1)
+    """Minutes between two joins of one session (joins run only when an admin asks: ``pool.joins``)."""
+    join_daily_cap: int = Field(default=5, ge=1)
+    """Joins one session may make in any 24 hours."""
 
 
 class Settings(_Section):

@@ -72,6 +72,35 @@ class Dialog:
     archived: bool = False
 
 
+JoinStatus = Literal["joined", "already", "pending", "too_many", "invalid"]
+"""How a join ended: the account is now a member ('joined'), was one already ('already'), asked to join
+a chat whose admins approve members (INVITE_REQUEST_SENT: 'pending'), is in as many channels as
+Telegram allows (CHANNELS_TOO_MUCH: 'too_many'), or the target leads nowhere (an expired or unknown
+invite, an unknown username, a user rather than a chat: 'invalid')."""
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """What ``AccountPort.join`` came to. A flood wait is not a result: it is raised (the caller keeps it)."""
+
+    status: JoinStatus
+    dialog: Dialog | None = None  # the chat as this account now sees it (joined; already, when known)
+    error: str | None = None  # Telegram's error name behind a status other than 'joined'
+
+
+@dataclass(frozen=True)
+class InvitePreview:
+    """What an invite link leads to, as ``messages.checkChatInvite`` shows it to one account (no join)."""
+
+    title: str = ""
+    broadcast: bool = False  # a channel (only its admins post), not a group
+    request_needed: bool = False  # joining sends a request its admins approve (or not)
+    already_member: bool = False  # this account is in the chat (ChatInviteAlready)
+    participants: int = 0
+    dialog: Dialog | None = None  # when already a member: the chat with this account's access hash
+    invalid: str | None = None  # 'INVITE_HASH_EXPIRED' / 'INVITE_HASH_INVALID': the link leads nowhere
+
+
 @dataclass(frozen=True)
 class SessionCredentials:
     """What is needed to open one account: its session file and the API pair/device it uses."""
@@ -123,6 +152,16 @@ class AccountPort(Protocol):
     async def dialogs(self) -> Sequence[Dialog]:
         """The chats of the account's dialogs, every page of the main list and the archive folder
         (``messages.getDialogs``); raises like any request (a FloodWait included)."""
+        ...
+
+    async def join(self, target: str) -> JoinResult:
+        """Join '@name' (``channels.joinChannel``) or the chat of an invite hash '+<hash>'
+        (``messages.importChatInvite``); only ever because an admin asked. Raises a FloodWait and any
+        failure that is not one of ``JoinStatus``."""
+        ...
+
+    async def check_invite(self, invite_hash: str) -> InvitePreview:
+        """Preview an invite ('+<hash>' or the bare hash) without joining (``messages.checkChatInvite``)."""
         ...
 
     async def close(self) -> None:

@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from core.clock import Clock
 from core.config import EngineSettings
 from core.errors import NotFound, PoolError
-from core.ports import AccountFactory, SessionSupply
+from core.ports import AccountFactory, AccountPort, SessionSupply
 from core.states import EventKind
 from core.texts import errors as error_texts
 from engine import cycle as cycles
@@ -51,6 +51,8 @@ from storage.db import Connection, Database
 logger = logging.getLogger(__name__)
 
 __all__ = ["Engine", "EngineHealth"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,21 @@ class Engine:
         rt = self.rt
         for session_id in rt.owned.pop(customer_id, set()):
             await self.accounts.close(session_id)
+
+    async def run_on_account(self, session_id: int, fn: Callable[[AccountPort], Awaitable[T]]) -> T:
+        """Run ``fn`` with the session's live port: how work outside a cycle (an admin's join,
+        ``pool.joins``) reaches a customer's session without a second client on its file. The port is
+        the one the session's cycles use (opened now if none is); one opened here is closed again
+        afterwards unless a cycle of its customer holds the session by then. Raises what ``fn`` or
+        connecting raised."""
+        was_open = session_id in self.accounts
+        account = await self.accounts.get(session_id)
+        try:
+            return await fn(account.port)
+        finally:
+            held = self._rt is not None and any(session_id in ids for ids in self._rt.owned.values())
+            if not was_open and not held:
+                await self.accounts.close(session_id)
 
     def next_run_at(self, customer_id: int) -> float | None:
         """When the campaign's next cycle is due (None when it is not scheduled)."""

@@ -37,7 +37,8 @@ from typing import Any
 from telethon import TelegramClient, errors, functions, types, utils
 from telethon.sessions import Session
 
-from core.ports import AccountInfo, Dialog, EntityDict, Peer, PeerKind, SessionCredentials
+from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer, PeerKind, SessionCredentials
+from engine import joining
 from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 
@@ -254,6 +255,15 @@ class TelethonAccount:
                 if dialog is not None:
                     found.setdefault((dialog.peer.kind, dialog.peer.id), dialog)
         return list(found.values())
+
+    async def join(self, target: str) -> JoinResult:
+        """Join '@name' or an invite's chat ('+<hash>'): see ``engine.joining``. Telethon keeps the
+        joined chat's access hash in the session's entity table, as for any answer naming a chat."""
+        return await joining.join(await self._ready(), target)
+
+    async def check_invite(self, invite_hash: str) -> InvitePreview:
+        """Preview an invite without joining (``messages.checkChatInvite``)."""
+        return await joining.check_invite(await self._ready(), invite_hash)
 
     async def close(self) -> None:
         """Disconnect and close the session file; idempotent, never raises (failures are logged)."""

@@ -201,6 +201,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE groups ADD COLUMN reach_changed_at REAL;    -- when ``reach`` last changed
     ALTER TABLE groups ADD COLUMN reach_told_at REAL;       -- the customer was told it is unreachable
     """,
+    # 6: joins an admin asked for: the queue (paced per session, counted per day from its rows), and a
+    # flood wait on joining, kept apart from the session's send cooldown
+    """
+    CREATE TABLE joins (
+        id            INTEGER PRIMARY KEY,
+        session_id    INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        target        TEXT    NOT NULL,                      -- '@name' or '+<invite hash>'
+        title         TEXT,                                  -- the chat's title, when a preview said it
+        status        TEXT    NOT NULL DEFAULT 'queued'
+                      CHECK (status IN ('queued', 'joined', 'already', 'pending', 'refused', 'failed')),
+        reason        TEXT,                                  -- error name behind the status, or why it waits
+        requested_by  INTEGER NOT NULL,                      -- the admin's user id
+        created_at    REAL    NOT NULL,
+        due_at        REAL    NOT NULL,                      -- not before (pacing, flood wait)
+        tried_at      REAL,                                  -- when its last request went out
+        done_at       REAL,
+        CHECK ((status = 'queued') = (done_at IS NULL))
+    );
+    CREATE INDEX joins_queued ON joins(due_at) WHERE status = 'queued';
+    CREATE INDEX joins_by_session ON joins(session_id, tried_at);
+    ALTER TABLE sessions ADD COLUMN join_wait_until REAL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -77,3 +77,31 @@ def test_pairs_add_reads_the_hash_from_stdin(config: str, monkeypatch: pytest.Mo
     monkeypatch.setattr("sys.stdin", io.StringIO(HASH + "\n"))
     assert main(["pairs", "add", "777", "-", "--config", config]) == 0
     assert capsys.readouterr().out == "API pair 777 added (up to 3 sessions)\n"
+
+
+def test_pool_join_queues_and_joins_lists(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_session_file(tmp_path / "a.session")
+    make_session_file(tmp_path / "b.session")
+    assert main(["pool", "import", str(tmp_path / "a.session"), str(tmp_path / "b.session"), "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["pool", "joins", "--config", config]) == 0
+    assert capsys.readouterr().out == "no joins yet\n"
+
+    assert main(["pool", "join", "1,2,7", "t.me/+AbCdEf123456", "--admin", "9000", "--config", config]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("session 1: join #1 at ") and out[0].endswith("(now)")
+    assert out[1].startswith("session 2: join #2 at ")
+    assert out[2] == "session 7: not queued, no such session"
+    assert main(["pool", "join", "1", "+AbCdEf123456", "--config", config]) == 1  # queued already: nothing new
+    assert capsys.readouterr().out == "session 1: not queued, already queued or waiting for approval\n"
+    assert main(["pool", "join", "1", "-1001234567890", "--config", config]) == 1
+    assert "only be joined by its @username or an invite link" in capsys.readouterr().err
+
+    assert main(["pool", "joins", "--json", "--config", config]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(j["session_id"], j["target"], j["status"]) for j in listed] == [
+        (2, "+AbCdEf123456", "queued"),
+        (1, "+AbCdEf123456", "queued"),
+    ]
+    assert main(["pool", "joins", "--config", config]) == 0
+    assert capsys.readouterr().out.startswith("#2 session 2 +AbCdEf123456: queued ")

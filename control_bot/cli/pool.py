@@ -1,7 +1,8 @@
 """``adbot pool ...`` and ``adbot pairs ...``: the admins' command line for the session pool.
 
 Thin: each command loads the settings, opens the database and calls the same service functions the
-control bot uses (``pool.intake``, ``pool.pairs``, ``pool.status``, ``pool.reconcile``).
+control bot uses (``pool.intake``, ``pool.pairs``, ``pool.status``, ``pool.reconcile``, the admin's joins:
+``control_bot.services.joins``; the running bot's process makes the queued joins).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from control_bot.cli.common import Subparsers, add_command, add_group, run_with_db
 from core.texts import cli as texts
 from core.texts import intake as intake_texts
+from core.texts import joins as join_texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -84,6 +86,41 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     return 0 if not (report.missing or report.conflicts) else 1
 
 
+def _cmd_join(args: argparse.Namespace) -> int:
+    from control_bot.services import joins
+    from core.join_targets import parse_join_target
+
+    choice = joins.parse_sessions(args.sessions)
+    target = parse_join_target(args.target)
+    now = time.time()
+
+    async def work(settings: Settings, db: Database) -> joins.JoinsQueued:
+        session_ids = await joins.choose_sessions(db, choice)
+        return await joins.queue(
+            db, session_ids, target, requested_by=args.admin, now=now, pacing=joins.pacing(settings)
+        )
+
+    result = run_with_db(args, work)
+    for item in result.queued:
+        print(join_texts.cli_queued(item, now))
+    return 0 if any(item.join_id is not None for item in result.queued) else 1
+
+
+def _cmd_joins(args: argparse.Namespace) -> int:
+    from control_bot.services import joins
+
+    now = time.time()
+    view = run_with_db(args, lambda _settings, db: joins.recent_joins(db, now))
+    if args.json:
+        print(json.dumps([{"id": r.id, "session_id": r.session_id, "target": r.target, "status": r.status,
+                           "reason": r.reason, "due_at": r.due_at, "done_at": r.done_at} for r in view.rows], indent=2))
+    elif not view.rows:
+        print(join_texts.CLI_NO_JOINS)
+    for row in [] if args.json else view.rows:
+        print(join_texts.cli_join(row, now))
+    return 0
+
+
 def _cmd_pairs_add(args: argparse.Namespace) -> int:
     from pool.pairs import add_pair
     from storage.pairs import ApiPair
@@ -126,6 +163,11 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_command(pool, "status", _cmd_status, texts.HELP_POOL_STATUS, json=True)
     add_command(pool, "reconcile", _cmd_reconcile, texts.HELP_POOL_RECONCILE)
+    p = add_command(pool, "join", _cmd_join, join_texts.HELP_POOL_JOIN)
+    p.add_argument("sessions", metavar="SESSIONS", help=join_texts.HELP_POOL_JOIN_SESSIONS)
+    p.add_argument("target", metavar="GROUP", help=join_texts.HELP_POOL_JOIN_TARGET)
+    p.add_argument("--admin", type=int, default=0, metavar="USER_ID", help=join_texts.HELP_POOL_JOIN_ADMIN)
+    add_command(pool, "joins", _cmd_joins, join_texts.HELP_POOL_JOINS, json=True)
 
     pairs = add_group(subparsers, "pairs", texts.HELP_PAIRS)
     p = add_command(pairs, "add", _cmd_pairs_add, texts.HELP_PAIRS_ADD)

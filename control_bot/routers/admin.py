@@ -11,7 +11,7 @@ from aiogram import Router
 
 from control_bot.filters import IsAdmin
 from control_bot.middlewares import ClearStateOnNewAction
-from control_bot.routers import admin_commands, admin_reach, admin_upload
+from control_bot.routers import admin_commands, admin_joins, admin_reach, admin_upload
 
 
 def setup(*, upload_debounce: float | None = None) -> Router:
@@ -23,7 +23,12 @@ def setup(*, upload_debounce: float | None = None) -> Router:
     # (and reports through ``state_cleared``) every state it owns.
     router.message.middleware(ClearStateOnNewAction())
     router.callback_query.middleware(ClearStateOnNewAction())
-    children = (admin_commands.setup(), admin_reach.setup(), admin_upload.setup(upload_debounce))
+    children = (
+        admin_commands.setup(),
+        admin_reach.setup(),
+        admin_joins.setup(),
+        admin_upload.setup(upload_debounce),
+    )
     for sub in (router, *children):
         sub.message.filter(IsAdmin())
         sub.callback_query.filter(IsAdmin())

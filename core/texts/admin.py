@@ -189,6 +189,8 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("health", "Engine, pool and sends health"),
     ("checksessions", "Check idle and quarantined sessions"),
     ("reach", "A customer's unreachable groups: /reach user_id"),
+    ("join", "Make sessions join a group: /join sessions group"),
+    ("joins", "Recent joins and their outcome"),
 )
 
 BTN_ADMIN_POOL = "📦 Pool"
@@ -264,6 +266,7 @@ def admin_panel() -> str:
         "/health: engine, pool, sends of the last hour\n"
         "/checksessions: connect idle and quarantined sessions\n"
         "/reach <code>user_id</code>: a customer's unreachable groups and the pool sessions in them\n\n"
+        "/join <code>sessions group</code>: make sessions join a group (paced), /joins: their outcome\n\n"
         "📥 To add sessions, send <code>.session</code> files (with their <code>.json</code> sidecars) "
         "or a <code>.zip</code> of them here."
     )

@@ -37,7 +37,8 @@ the process (``sandbox.world.logs``).
 
 Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (scripted failures), ``logs``
 (the JSON-lines logs), ``dialogs`` (an account's dialogs and their pages), ``port`` (``SimPort``, one
-account's connection), ``simulation`` (``World``).
+account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
+the channel cap; ``World.joins``).
 """
 
 from sandbox.world.simulation import World

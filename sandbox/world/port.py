@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core.ports import AccountInfo, Dialog, EntityDict, Peer
+from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer
 
 if TYPE_CHECKING:
     from sandbox.world.simulation import World
@@ -66,6 +66,14 @@ class SimPort:
     async def dialogs(self) -> Sequence[Dialog]:
         self._require()
         return await self.world._dialogs(self)
+
+    async def join(self, target: str) -> JoinResult:
+        self._require()
+        return await self.world.joins.join(self, target)
+
+    async def check_invite(self, invite_hash: str) -> InvitePreview:
+        self._require()
+        return await self.world.joins.check_invite(self, invite_hash)
 
     async def close(self) -> None:
         self.closed = True

@@ -15,6 +15,7 @@ from core.links import unmark
 from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
 from sandbox.world.dialogs import dialog_of, folders, pages
 from sandbox.world.faults import Fault
+from sandbox.world.joins import WorldJoins
 from sandbox.world.logs import WorldLogs
 from sandbox.world.model import (
     Delivery,
@@ -65,6 +66,7 @@ class World:
         # resolve): what a Telethon session's entity table would hold, so a marked id resolves only then.
         self._seen: set[tuple[str, int]] = set()
         self._logs: WorldLogs | None = None
+        self.joins = WorldJoins(self)  # joining: invites, approval, the channel cap (sandbox.world.joins)
         if log_path is not None:
             self._logs = WorldLogs(log_path)
             for delivery in self._logs.deliveries():
@@ -465,15 +467,18 @@ class World:
         can stop the scan at any page."""
         account = self._account(port.key)
         found: list[Dialog] = []
-        for archived, folder in zip((False, True), folders(self.chats.values(), account.key), strict=True):
+        for folder in folders(self.chats.values(), account.key):  # the main list, then the archive
             for page in pages(folder):
                 fault = await self._enter(port, account, "dialogs", None)
                 if fault is not None:
                     await fault.strike(account, self.clock)
-                for chat in page:
-                    self._seen.add((account.key, chat.id))
-                    found.append(dialog_of(chat, account.key, self._peer_for(chat, account.key), archived=archived))
+                found += [self._dialog(chat, account.key) for chat in page]
         return found
+
+    def _dialog(self, chat: SimChat, account: str) -> Dialog:
+        """The chat as the account's dialogs show it; from then on the account knows its access hash."""
+        self._seen.add((account, chat.id))
+        return dialog_of(chat, account, self._peer_for(chat, account), archived=account in chat.archived)
 
     def _check_dest(self, account: SimAccount, dest: SimChat, topic_id: int | None) -> None:
         if account.limited is not None:
