@@ -54,6 +54,9 @@ WriteBlock = Literal["left", "kicked", "banned", "read_only", "broadcast"]
 (``banned_rights``), nobody but admins may send (``default_banned_rights``), or the chat is a broadcast
 channel it does not administer."""
 
+NOT_IN_CHAT: frozenset[WriteBlock] = frozenset({"left", "kicked"})
+"""Blocks that mean the account is not in the chat at all, though its dialogs still list it."""
+
 
 @dataclass(frozen=True)
 class Dialog:

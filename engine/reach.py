@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.links import unmark
+from core.ports import NOT_IN_CHAT
 from core.states import EventKind
 from storage import events, groups, memberships
 from storage.customers import Customer
@@ -71,7 +72,6 @@ def private_source(customer: Customer) -> str | None:
 
 
 _NONE: Mapping[int, ChatRow] = {}
-_GONE = frozenset({"left", "kicked"})  # the chat still lists the session, but it is not in it
 
 
 class Memberships:
@@ -81,7 +81,9 @@ class Memberships:
         self.session_ids = tuple(session_ids)
         self.unread = frozenset(unread) & frozenset(session_ids)  # dialogs never read
         self._by_id: dict[tuple[str, int], dict[int, ChatRow]] = {}
-        self._by_name: dict[str, dict[int, ChatRow]] = {}
+        # A username names a chat (its id): a session's row of that chat counts even when it was stored
+        # without the username (another session's row says which chat the name is).
+        self._by_name: dict[str, tuple[str, int]] = {}
         for row in rows:
             key = (row.peer_type, row.chat_id)
             found = self._by_id.get(key)
@@ -89,15 +91,13 @@ class Memberships:
                 found = self._by_id[key] = {}
             found[row.session_id] = row
             if row.username:
-                named = self._by_name.get(row.username)
-                if named is None:
-                    named = self._by_name[row.username] = {}
-                named[row.session_id] = row
+                self._by_name[row.username] = key
 
     def members(self, peer: str) -> Mapping[int, ChatRow]:
         """Each session's row for the chat ('@name', '-100<id>', '-<id>'; no topic)."""
         if peer.startswith("@"):
-            return self._by_name.get(peer[1:].lower(), _NONE)
+            key = self._by_name.get(peer[1:].lower())
+            return _NONE if key is None else self._by_id.get(key, _NONE)
         try:
             return self._by_id.get(unmark(int(peer)), _NONE)
         except ValueError:
@@ -122,7 +122,7 @@ class Memberships:
         if writers:
             return Verdict(Reach.SOURCE_NOT_MEMBER)
         rows = [members[sid] for sid in self.session_ids if sid in members]
-        present = [r for r in rows if r.why_not not in _GONE]
+        present = [r for r in rows if r.why_not not in NOT_IN_CHAT]
         if not present:  # a row that says it left or was removed is no membership
             return Verdict(Reach.NOT_MEMBER, ",".join(sorted({str(r.why_not) for r in rows})) or None)
         why = sorted({r.why_not or "read_only" for r in present})

@@ -46,10 +46,10 @@ async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tu
     paused = sum(1 for g in own if not g.active)
     # Paused groups are counted as paused, not by their reach (no post goes there either way).
     active_reach = [view.reach[g.ref] for g in own if g.active]
+    checking = sum(1 for r in active_reach if r.reach in (Reach.CHECKING, Reach.NO_SESSIONS))
+    reachable = sum(1 for r in active_reach if r.reachable)
     summary = rt.groups_reach_summary(
-        reachable=sum(1 for r in active_reach if r.reachable),
-        unreachable=sum(1 for r in active_reach if r.reach in (Reach.FORBIDDEN, Reach.NOT_MEMBER)),
-        checking=sum(1 for r in active_reach if r.reach in (Reach.CHECKING, Reach.NO_SESSIONS)),
+        reachable=reachable, unreachable=len(active_reach) - reachable - checking, checking=checking
     )
     text = t.groups_list(
         [(g.ref, _line_state(g, view.reach[g.ref], now)) for g in shown],

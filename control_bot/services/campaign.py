@@ -29,6 +29,7 @@ from core.errors import (
     NotFound,
 )
 from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_link
+from core.ports import NOT_IN_CHAT
 from core.texts import customer as t
 from core.texts.split import utf16_len
 from engine.readiness import CampaignStart, Missing
@@ -141,7 +142,6 @@ class PostSaved:
 
 
 # A row that says the session is out of the chat: it cannot read a private channel's posts either.
-_GONE = frozenset({"left", "kicked"})
 
 
 async def _private_source_access(conn: Connection, user_id: int, peer: str) -> SourceAccess | None:
@@ -151,7 +151,7 @@ async def _private_source_access(conn: Connection, user_id: int, peer: str) -> S
         return None
     owned = {s.id for s in await session_rows.list_for_owner(conn, user_id)}
     rows = await memberships.members_of(conn, peer)
-    if any(m.session_id in owned and m.why_not not in _GONE for m in rows):
+    if any(m.session_id in owned and m.why_not not in NOT_IN_CHAT for m in rows):
         return "member"
     for session_id in sorted(owned):
         if await memberships.checked_at(conn, session_id) is None:

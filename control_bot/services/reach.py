@@ -1,19 +1,17 @@
-"""Which of a customer's groups their sessions can reach: the one definition the views use.
+"""Which of a customer's groups their sessions can reach, as the views show it.
 
-A session *can reach* a group when its own dialogs hold the group's chat with may-write
-(``storage.memberships``: a row with ``can_write``). A group is then, for its customer:
+Whether a group can be reached, and why not, is the engine's verdict (``engine.reach.Memberships``: the
+one definition, which placement acts on); this module adds what the screens show with it: which of the
+customer's sessions may write there, why the members that may not cannot, the slow mode, and the
+sessions whose dialogs were never read. A group is, for its customer:
 
-* ``reachable``: at least one of their sessions can reach it (``writers`` says which);
+* ``reachable``: at least one of their sessions can post there (``writers`` says which);
 * ``no_sessions``: they hold no session yet (a plan's sessions are given at /run), so nothing is known;
-* ``checking``: none can, but some of their sessions never had their dialogs read;
-* ``forbidden``: every session's dialogs were read, some are in the chat, none may write there
-  (``blocks``: why: banned, read-only, a broadcast channel);
-* ``not_member``: every session's dialogs were read and none is in the chat (any more: ``blocks`` may
-  say they left or were removed).
+* otherwise the engine's reason: ``checking``, ``not_member``, ``forbidden``, ``not_a_group``,
+  ``source_not_member`` (``engine.reach.Reach``).
 
 ``group_reach`` is pure (what was read from storage goes in, the answer comes out); ``customer_reach``
-reads what it needs in one read transaction. The engine's stored per-group state (``groups.reach``)
-uses the same values for the same situations (``no_sessions`` is its "checking").
+reads what it needs in one read transaction.
 """
 
 from __future__ import annotations
@@ -25,23 +23,26 @@ from enum import StrEnum
 
 from core.links import unmark
 from core.ports import WriteBlock
+from engine.reach import Memberships, Verdict, private_source
+from engine.reach import Reach as EngineReach
+from storage import customers, memberships
 from storage import groups as group_rows
-from storage import memberships
 from storage import sessions as session_rows
 from storage.db import Connection
 from storage.groups import Group
-from storage.memberships import Membership
-
-# Members that are not in the chat any more: a row that says so counts as no membership.
-GONE: frozenset[WriteBlock] = frozenset({"left", "kicked"})
+from storage.memberships import ChatRow, Membership
 
 
 class Reach(StrEnum):
+    """``engine.reach.Reach`` and the two states only the views have."""
+
     REACHABLE = "reachable"
     NO_SESSIONS = "no_sessions"
-    CHECKING = "checking"
-    FORBIDDEN = "forbidden"
-    NOT_MEMBER = "not_member"
+    CHECKING = EngineReach.CHECKING.value
+    FORBIDDEN = EngineReach.FORBIDDEN.value
+    NOT_MEMBER = EngineReach.NOT_MEMBER.value
+    NOT_A_GROUP = EngineReach.NOT_A_GROUP.value
+    SOURCE_NOT_MEMBER = EngineReach.SOURCE_NOT_MEMBER.value
 
 
 @dataclass(frozen=True)
@@ -90,34 +91,50 @@ class ChatIndex:
         return [row for chat in chats for row in self._by_chat.get(chat, ())]
 
 
-def group_reach(ref: str, session_ids: Sequence[int], checked: Mapping[int, bool], index: ChatIndex) -> GroupReach:
-    """The reach of one group over the customer's sessions ``session_ids``; ``checked``: whether each
-    session's dialogs were ever read; ``index``: those sessions' memberships (others' are ignored)."""
+def _chat_row(m: Membership) -> ChatRow:
+    return ChatRow(m.session_id, m.peer.kind, m.peer.id, m.peer.access_hash, m.username, int(m.can_write), m.why_not)
+
+
+def group_reach(
+    ref: str,
+    session_ids: Sequence[int],
+    checked: Mapping[int, bool],
+    index: ChatIndex,
+    verdict: Verdict,
+) -> GroupReach:
+    """The view of one group over the customer's sessions ``session_ids``; ``checked``: whether each
+    session's dialogs were ever read; ``index``: those sessions' memberships (others' are ignored);
+    ``verdict``: the engine's word on it."""
     own = set(session_ids)
     rows = [r for r in index.rows_for(ref) if r.session_id in own]
     writers = tuple(sorted({r.session_id for r in rows if r.can_write}))
     blocks = tuple(sorted({r.why_not for r in rows if not r.can_write and r.why_not is not None}))
     slow_mode = max((r.slow_mode for r in rows if r.can_write), default=0)
     unchecked = tuple(sorted(s for s in own if not checked.get(s, False)))
-    if writers:
+    if verdict.reach is None:
         reach = Reach.REACHABLE
+        writers = tuple(sorted(verdict.writers))
     elif not own:
         reach = Reach.NO_SESSIONS
-    elif unchecked:
-        reach = Reach.CHECKING
-    elif any(b not in GONE for b in blocks):
-        reach = Reach.FORBIDDEN
     else:
-        reach = Reach.NOT_MEMBER
+        reach = Reach(verdict.reach.value)
     return GroupReach(ref, reach, writers, len(own), blocks, slow_mode, unchecked)
 
 
 def reach_of(
-    refs: Iterable[str], session_ids: Sequence[int], checked: Mapping[int, bool], rows: Iterable[Membership]
+    refs: Iterable[str],
+    session_ids: Sequence[int],
+    checked: Mapping[int, bool],
+    rows: Iterable[Membership],
+    source: str | None = None,
 ) -> dict[str, GroupReach]:
-    """``group_reach`` for each of ``refs``, by ref."""
+    """``group_reach`` for each of ``refs``, by ref; ``source``: the post's private source, if any
+    (``engine.reach.private_source``)."""
+    rows = list(rows)
     index = ChatIndex(rows)
-    return {ref: group_reach(ref, session_ids, checked, index) for ref in refs}
+    unread = [s for s in session_ids if not checked.get(s, False)]
+    known = Memberships([_chat_row(m) for m in rows if m.session_id in set(session_ids)], session_ids, unread)
+    return {ref: group_reach(ref, session_ids, checked, index, known.verdict(ref, source)) for ref in refs}
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,8 @@ async def customer_reach(conn: Connection, customer_id: int) -> CustomerReach:
     session_ids = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
     checked = {sid: at is not None for sid, at in (await memberships.checked_times(conn, session_ids)).items()}
     rows = await memberships.for_sessions(conn, session_ids)
-    reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows)
+    customer = await customers.get(conn, customer_id)
+    source = private_source(customer) if customer is not None else None
+    reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows, source)
     unchecked = [sid for sid in session_ids if not checked.get(sid, False)]
     return CustomerReach(own_groups, reach, session_ids, unchecked, rows)

@@ -141,6 +141,10 @@ def _unreachable(reach: GroupReachView) -> str:
     if reach.reach == "forbidden":
         reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
         return "🚫 no posting: " + "; ".join(reasons)
+    if reach.reach == "not_a_group":
+        return "🚫 no posting: " + write_block("broadcast")
+    if reach.reach == "source_not_member":
+        return "🚫 unreachable: " + REASONS[reach.reach]
     if reach.blocks:
         return "🚫 unreachable: " + "; ".join(write_block(b) for b in reach.blocks)
     return "🚫 unreachable: none of your sessions is a member"
@@ -268,6 +272,8 @@ _ADMIN_REACH = {
     "checking": "their sessions' chats not read yet",
     "forbidden": "members, may not write",
     "not_member": "none of their sessions is a member",
+    "not_a_group": "a broadcast channel, not a group",
+    "source_not_member": "their sessions in it are not in the post's private channel",
 }
 
 
