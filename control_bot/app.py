@@ -326,6 +326,7 @@ async def create_app(
             connect_timeout=settings.engine.connect_timeout,
             request_timeout=settings.engine.send_timeout,
             low_threshold=settings.bot.low_pool_threshold,
+            held=discovery.scanning,  # an idle session is never open twice (scan, check, join)
         )
         dp = Dispatcher(
             settings=settings,

@@ -204,8 +204,12 @@ class JoinRunner:
         connect_timeout: float = 30.0,
         request_timeout: float = 30.0,
         low_threshold: int = 0,
+        held: set[int] | None = None,
     ) -> None:
         self.db = db
+        self.held = held if held is not None else set()
+        """Idle sessions open right now (the discovery's ``scanning``, which claims and checks respect):
+        one in it is not opened for a join; one opened for a join is in it while open."""
         self.sessions_dir = sessions_dir
         self.factory = factory
         self.classify = classify
@@ -279,15 +283,25 @@ class JoinRunner:
         return await self._joined(row, result)
 
     async def _with_account(self, session_id: int, fn: Callable[[AccountPort], Awaitable[T]]) -> T:
-        async with self.db.read() as conn:
+        async with self.db.tx() as conn:  # the state and the hold together: no claim or scan in between
             row = await session_rows.get(conn, session_id)
-        if row is None or row.state not in USABLE_STATES:
-            raise NoLiveAccount(session_id)
-
-        if row.owned:
+            if row is None or row.state not in USABLE_STATES:
+                raise NoLiveAccount(session_id)
+            idle = not row.owned
+            if idle:
+                if session_id in self.held:
+                    raise NoLiveAccount(session_id)  # being scanned or checked: the next run joins
+                self.held.add(session_id)
+        if not idle:
             if self.live is None:
                 raise NoLiveAccount(session_id)
             return await self.live.run_on_account(session_id, fn)
+        try:
+            return await self._with_idle(session_id, fn)
+        finally:
+            self.held.discard(session_id)
+
+    async def _with_idle(self, session_id: int, fn: Callable[[AccountPort], Awaitable[T]]) -> T:
         credentials = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
         port = self.factory.open(credentials)
         try:

@@ -16,7 +16,7 @@ from pool_support import NOW, add_customer, add_pair, seed_sessions
 
 from core.clock import FakeClock
 from core.join_targets import JoinTarget, parse_join_target
-from core.ports import Dialog, Peer
+from core.ports import Dialog, Peer, SessionCredentials
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool import joins as pool_joins
@@ -25,6 +25,7 @@ from pool.joins import DAY, JoinPacing, JoinRunner, next_slot, queue_joins
 from pool.supply import PoolSupply
 from sandbox.world import World
 from sandbox.world.faults import Fault
+from sandbox.world.port import SimPort
 from storage import joins as join_rows
 from storage import memberships
 from storage import sessions as session_rows
@@ -362,3 +363,25 @@ def test_next_slot_examples() -> None:
     assert next_slot(five, DAY + 10, PACING) == DAY + 10
     with pytest.raises(ValueError):
         JoinTarget()
+
+
+async def test_an_idle_session_open_elsewhere_waits_and_a_joining_one_is_held(db: Database, sdir: Path) -> None:
+    clock = FakeClock(NOW, auto=False)
+    world, (sid,), keys = await world_for(db, sdir, 1, clock)
+    world.add_group("@cats_chat", members=set())
+    await queue(db, [sid], "@cats_chat", clock)
+    held = {sid}  # e.g. discovery is reading its dialogs right now
+    run = runner(db, sdir, world, clock, held=held)
+    assert await run.run_due() == []
+    assert world.request_count(account=keys[sid]) == 0 and [r.status for r in await rows(db)] == ["queued"]
+    held.clear()
+    seen: list[bool] = []
+    real_open = world.open
+
+    def watching(credentials: SessionCredentials) -> SimPort:
+        seen.append(credentials.session_id in held)
+        return real_open(credentials)
+
+    world.open = watching  # type: ignore[method-assign]
+    assert [d.status for d in await run.run_due()] == ["joined"]
+    assert seen == [True] and held == set()  # held while open, let go after
