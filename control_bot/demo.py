@@ -43,6 +43,7 @@ CUSTOMER_ID = 2002
 INTERVAL_MINUTES = 5
 POST_LINK = "https://t.me/adbot_news/42"
 GROUPS = ("@cats_market", "@dogs_market", "@books_corner", "@garden_club", "@slow_lane", "@closed_club")
+JOINED = "@tea_room"  # no session is in it until the admin has one join it
 DEMO_API_HASH = "0123456789abcdef0123456789abcdef"
 # The demo chats quickly; the real pacing (1 message/s per chat) is what `adbot run` uses.
 DEMO_PACING = Pacing(per_chat_rate=50.0, per_chat_burst=50.0, global_rate=100.0, global_burst=100.0)
@@ -61,6 +62,7 @@ class DemoResult:
     replaced: bool = False
     paused: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)  # groups an admin's join made reachable
     slow_mode_skips: int = 0
     flood_waits: int = 0
     seconds: float = 0.0
@@ -71,7 +73,9 @@ class DemoResult:
             self.violations == 0
             and self.double_posts == 0
             and self.replaced
-            and "@closed_club" in self.unreachable
+            and self.unreachable == ["@closed_club"]
+            and self.joined == [JOINED]
+            and self.deliveries[JOINED] > 0
             and self.flood_waits > 0
             and self.slow_mode_skips > 0
             and self.deliveries["@cats_market"] > 0
@@ -79,12 +83,14 @@ class DemoResult:
 
 
 def build_world(clock: FakeClock) -> tuple[World, list[bytes]]:
-    """The Telegram the demo talks to: a channel with the post, six groups, four seller accounts."""
+    """The Telegram the demo talks to: a channel with the post, six groups every account is in, one public
+    group none is in (until the admin has a session join it), four seller accounts."""
     world = World(clock)
     world.add_channel("adbot_news", posts=(42,))
     for ref in GROUPS:
         name = ref.lstrip("@")
         world.add_group(name, slow_mode=900 if name == "slow_lane" else 0, read_only=name == "closed_club")
+    world.add_group(JOINED.lstrip("@"), members=set())
     keys = [new_auth_key() for _ in range(4)]
     for i, key in enumerate(keys, start=1):
         world.add_account(hashlib.sha256(key).hexdigest(), username=f"seller{i}")
@@ -177,7 +183,7 @@ class Story:
         self.narrate("The customer sets up the campaign.")
         await self.say(customer, "/start")
         await self.say(customer, f"/post {POST_LINK}")
-        await self.say(customer, "/addgroups " + " ".join(GROUPS) + " t.me/+AbCdEfInviteLink")
+        await self.say(customer, "/addgroups " + " ".join((*GROUPS, JOINED)) + " t.me/+AbCdEfInviteLink")
         await self.say(customer, f"/interval {INTERVAL_MINUTES}")
         await self.say(customer, "/run")
 
@@ -190,6 +196,12 @@ class Story:
         self.world.add_fault(kind="flood_wait", session=owned[0], after=1, seconds=120)
         await self.cycle(1)
         await self.say(customer, "/status")
+
+        self.narrate(f"None of Carl's sessions is in {JOINED}: the admin has them join it (paced, never automatic).")
+        await self.say(admin, f"/join c{CUSTOMER_ID} {JOINED}")
+        assert self.app.joins is not None
+        await self.app.joins.run_due()
+        await self.say(admin, "/joins")
 
         # The session that did not post to @slow_lane dies, so the slow-mode group stays in the story.
         async with self.app.db.read() as conn:
@@ -226,6 +238,7 @@ class Story:
             own = await groups.list_for(conn, CUSTOMER_ID)
             out.paused = [g.ref for g in own if not g.active]
             out.unreachable = [g.ref for g in own if g.reach is not None]
+            out.joined = [g.ref for g in own if g.ref == JOINED and g.reach is None and g.reach_told_at is None]
             stats = await ledger.get_stats(conn, CUSTOMER_ID)
         for (outcome, error), count in tally.items():
             out.outcomes[outcome] += count
@@ -289,7 +302,7 @@ def summary_lines(result: DemoResult) -> list[str]:
     s = result.stats
     return [
         "Summary",
-        "  posts per group: " + ", ".join(f"{g} {result.deliveries.get(g, 0)}" for g in GROUPS),
+        "  posts per group: " + ", ".join(f"{g} {result.deliveries.get(g, 0)}" for g in (*GROUPS, JOINED)),
         "  ledger outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())),
         f"  customer stats: posts {s.get('total_posts')}, success {s.get('total_success')},"
         f" failures {s.get('total_failures')}, flood waits {s.get('total_flood_waits')}",
@@ -297,6 +310,7 @@ def summary_lines(result: DemoResult) -> list[str]:
         f"  dead session replaced: {'yes' if result.replaced else 'NO'};"
         f" paused groups: {', '.join(result.paused) or 'none'};"
         f" unreachable groups: {', '.join(result.unreachable) or 'none'};"
+        f" reachable after an admin's join: {', '.join(result.joined) or 'none'};"
         f" sends held back by slow mode: {result.slow_mode_skips}",
         f"  rules broken (flood/slow-mode windows, two clients on one session): {result.violations};"
         f" double posts: {result.double_posts}",

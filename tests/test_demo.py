@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from control_bot.cli import main
-from control_bot.demo import GROUPS, run_demo, summary_lines
+from control_bot.demo import GROUPS, JOINED, run_demo, summary_lines
 
 
 async def test_demo_story_shows_every_scripted_event() -> None:
@@ -17,6 +17,7 @@ async def test_demo_story_shows_every_scripted_event() -> None:
     assert result.ok, summary_lines(result)
     assert result.violations == 0 and result.double_posts == 0
     assert result.replaced and result.unreachable == ["@closed_club"] and result.flood_waits == 1
+    assert result.joined == [JOINED] and result.deliveries[JOINED] >= 1  # reachable once the admin had it joined
     assert result.paused == []
     assert result.slow_mode_skips >= 1
     assert result.deliveries["@closed_club"] == 0
