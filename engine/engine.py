@@ -103,6 +103,7 @@ class Engine:
         self.discovery = Discovery(self.accounts, self.ledger, supply, clock, config, self._rng, self.notifier)
         self._cycles: dict[int, asyncio.Task[CycleReport]] = {}
         self._holds: dict[int, asyncio.Lock] = {}  # customer -> held while one of its sessions changes hands
+        self._refreshes: dict[int, asyncio.Task[None]] = {}  # customer -> its background dialogs read
         self._expected: dict[int, float] = {}  # customer -> when its next cycle is due
         self._started_at: float | None = None
         self._stopped = False
@@ -179,6 +180,10 @@ class Engine:
         rt.stopping = True
         if self.scheduler is not None:
             self.scheduler.pause()
+        refreshes = list(self._refreshes.values())
+        for refresh in refreshes:
+            refresh.cancel()
+        await asyncio.gather(*refreshes, return_exceptions=True)
         tasks = [t for t in self._cycles.values() if not t.done()]
         for task in tasks:
             task.cancel()  # wakes workers that sleep; sends in flight are shielded and finish
@@ -318,6 +323,28 @@ class Engine:
             await self.accounts.close(session_id)
             logger.info("session %d released", session_id, extra={"customer_id": customer_id})
             yield True
+
+    def refresh_memberships_soon(self, customer_id: int) -> None:
+        """``refresh_memberships`` in the background: the customer just added groups, and their /groups
+        says which their sessions can reach once the dialogs are read. One at a time per customer;
+        shutdown cancels what is left (the next cycle reads what is due anyway)."""
+        if self._rt is None or self._rt.stopping or customer_id in self._refreshes:
+            return
+
+        async def refresh() -> None:
+            try:
+                await self.refresh_memberships(customer_id)
+            except Exception:
+                logger.exception("reading dialogs after new groups failed", extra={"customer_id": customer_id})
+            finally:
+                self._refreshes.pop(customer_id, None)
+
+        self._refreshes[customer_id] = asyncio.get_running_loop().create_task(refresh(), name=f"refresh-{customer_id}")
+
+    async def refreshes_done(self) -> None:
+        """Wait for the background reads ``refresh_memberships_soon`` started (tests, the demo)."""
+        while self._refreshes:
+            await asyncio.gather(*list(self._refreshes.values()), return_exceptions=True)
 
     async def refresh_memberships(self, customer_id: int) -> int:
         """Read the dialogs of the customer's sessions now (they added groups: which can their sessions

@@ -153,9 +153,14 @@ async def test_admin_reach_screen_and_a_swap(tmp_path: Path) -> None:
         admin, alice, bob = h.user(ADMIN_ID, "Admin"), h.user(ALICE, "Alice"), h.user(BOB, "Bob")
         await alice.ask("/post https://t.me/adschannel/5")
         await alice.ask("/addgroups @cats @dogs @birds")
+        await h.app.engine.refreshes_done()  # the new groups' reads, and Alice told about @dogs
+        await h.app.outbox.deliver_pending()
+        await h.idle()
         assert "Campaign started" in (await alice.ask("/run")).text
         assert await owned(h, ALICE) == [one, two]
-        await h.cycle(ALICE)  # the engine now holds the ports of the sessions it sent from
+        await h.cycle(ALICE)
+        # A running campaign's reads keep their ports: the engine holds #2's too (it sends nothing).
+        await h.app.engine.refresh_memberships(ALICE)
         assert two in h.app.engine.accounts
 
         # From the panel: a customer picker, then the customer's screen.
@@ -263,3 +268,28 @@ async def test_a_swap_waits_for_the_running_cycle(tmp_path: Path) -> None:
         answer = await admin.forge(screen.message_id, press)
         assert answer.text == rt.swapped(two, one)
         assert await owned(h, ALICE) == [two] and one not in h.app.engine.accounts
+
+
+async def test_new_groups_have_the_sessions_dialogs_read_at_once(tmp_path: Path) -> None:
+    """No cycle needed: adding groups reads the customer's sessions' dialogs in the background."""
+    async with strict(tmp_path) as h:
+        sessions = await pool_sessions(h, 2)
+        one, two = sorted(sessions)
+        h.world.add_channel("adschannel", posts=[5])
+        h.world.add_group("first_group", members={sessions[one]})
+        h.world.add_group("late_group", members={sessions[two]})
+        await h.grant(ALICE, sessions=2)
+        alice = h.user(ALICE, "Alice")
+        await alice.ask("/post https://t.me/adschannel/5")
+        await alice.ask("/addgroups @first_group")  # no session yet: nothing to read
+        assert "Campaign started" in (await alice.ask("/run")).text
+        assert h.app.engine.discovery.reads == 0
+        await alice.ask("/addgroups @late_group")
+        await h.app.engine.refreshes_done()
+        assert h.app.engine.discovery.reads == 2
+        screen = await alice.ask("/groups")
+        assert "✅ reachable (1 of your 2 sessions)" in line_of(screen.text, "@late_group")
+        assert "✅ reachable (1 of your 2 sessions)" in line_of(screen.text, "@first_group")
+        assert await alice.ask("/addgroups @late_group")  # nothing new: nothing read again
+        await h.idle()
+        assert h.app.engine.discovery.reads == 2

@@ -17,7 +17,7 @@ from control_bot.filters import IsPrivate
 from control_bot.render import register_screen, show
 from control_bot.routers.common import command_args, sender_id
 from control_bot.services import campaign
-from control_bot.services.campaign import AddGroupsResult
+from control_bot.services.campaign import AddGroupsResult, CampaignEngine
 from control_bot.services.reach import GroupReach, Reach
 from core.clock import Clock
 from core.errors import InputError
@@ -91,8 +91,20 @@ async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, 
     await show(event, t.GROUPS_ASK if form == GroupsForm.adding else t.DEL_GROUP_ASK, kb.cancel())
 
 
+def _read_dialogs(engine: CampaignEngine, user_id: int, result: AddGroupsResult) -> None:
+    """New groups: the customer's sessions' dialogs are read now (in the background), so /groups soon
+    says which they can reach instead of waiting for the next cycle."""
+    if result.added:
+        engine.refresh_memberships_soon(user_id)
+
+
 async def on_addgroups(
-    event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, command: CommandObject | None = None
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    clock: Clock,
+    engine: CampaignEngine,
+    command: CommandObject | None = None,
 ) -> None:
     """/addgroups <groups> adds them; /addgroups alone, or the Add button, asks for them."""
     args = command_args(command)
@@ -100,16 +112,22 @@ async def on_addgroups(
         await _ask(event, state, db, clock, GroupsForm.adding)
         return
     result = await campaign.add_groups(db, sender_id(event), args, clock.now())
+    _read_dialogs(engine, sender_id(event), result)
     await show(event, _added(result), kb.back_to_menu())
 
 
-async def on_addgroups_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
+async def on_addgroups_answer(
+    message: Message, state: FSMContext, db: Database, clock: Clock, engine: CampaignEngine
+) -> None:
     result = await campaign.add_groups(db, sender_id(message), message.text or "", clock.now())
+    _read_dialogs(engine, sender_id(message), result)
     await state.clear()
     await message.answer(_added(result), reply_markup=kb.back_to_menu())
 
 
-async def on_groups_file(message: Message, state: FSMContext, bot: Bot, db: Database, clock: Clock) -> None:
+async def on_groups_file(
+    message: Message, state: FSMContext, bot: Bot, db: Database, clock: Clock, engine: CampaignEngine
+) -> None:
     document = message.document
     assert document is not None  # the filter registered below
     user_id = sender_id(message)
@@ -121,12 +139,14 @@ async def on_groups_file(message: Message, state: FSMContext, bot: Bot, db: Data
     buffer = io.BytesIO()
     await bot.download(document, destination=buffer)
     result = await campaign.add_groups(db, user_id, campaign.decode_groups_file(buffer.getvalue()), clock.now())
+    _read_dialogs(engine, user_id, result)
     await state.clear()
     await message.answer(_added(result), reply_markup=kb.back_to_menu())
 
 
-async def on_defaults(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
+async def on_defaults(event: Message | CallbackQuery, db: Database, clock: Clock, engine: CampaignEngine) -> None:
     result = await campaign.add_default_groups(db, sender_id(event), clock.now())
+    _read_dialogs(engine, sender_id(event), result)
     await show(event, _added(result), kb.back_to_menu())
 
 

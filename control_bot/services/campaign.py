@@ -61,6 +61,8 @@ class CampaignEngine(Protocol):
 
     def next_run_at(self, customer_id: int) -> float | None: ...
 
+    def refresh_memberships_soon(self, customer_id: int) -> None: ...
+
 
 @dataclass(frozen=True)
 class IntervalBounds:
