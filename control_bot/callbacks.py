@@ -98,6 +98,14 @@ class ReachSwapCb(CallbackData, prefix="ars"):
     take: int
 
 
+class ReachJoinCb(CallbackData, prefix="arj"):
+    """Join: the customer's sessions queue a join of one of their groups (a public one none of them is in).
+    The group is looked up again by id when pressed, as the customer's."""
+
+    customer_id: int
+    group_id: int
+
+
 class JoinAction(StrEnum):
     QUEUE = "q"
     CANCEL = "x"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -165,17 +167,22 @@ def reach_picker(customers: list[tuple[int, bool]]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def reach(customer_id: int, offers: list[tuple[int, int, int]]) -> InlineKeyboardMarkup:
-    """One customer's reach screen: ``offers`` (take, give, groups it reaches) as swap buttons."""
+def reach(
+    customer_id: int, offers: Sequence[tuple[int, int, int]], joins: Sequence[tuple[int, str]] = ()
+) -> InlineKeyboardMarkup:
+    """One customer's reach screen: ``offers`` (take, give, groups it reaches) as swap buttons, ``joins``
+    (group id, public chat) as join buttons."""
     kb = InlineKeyboardBuilder()
     for take, give, groups in offers:
         kb.button(
             text=rt.btn_swap(take, give, groups),
             callback_data=cb.ReachSwapCb(customer_id=customer_id, give=give, take=take),
         )
+    for group_id, ref in joins:
+        kb.button(text=rt.btn_join(ref), callback_data=cb.ReachJoinCb(customer_id=customer_id, group_id=group_id))
     kb.button(text=rt.BTN_REACH_REFRESH, callback_data=cb.ReachCb(customer_id=customer_id))
     kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
-    kb.adjust(*([1] * len(offers)), 2)
+    kb.adjust(*([1] * (len(offers) + len(joins))), 2)
     return kb.as_markup()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from botkit import ADMIN_ID, START, Harness, bot_harness, labels
 
-from control_bot.callbacks import ReachCb, ReachSwapCb
+from control_bot.callbacks import ReachCb, ReachJoinCb, ReachSwapCb
 from core.clock import FakeClock
 from core.texts import customer as t
 from core.texts import reach as rt
@@ -293,3 +293,45 @@ async def test_new_groups_have_the_sessions_dialogs_read_at_once(tmp_path: Path)
         assert await alice.ask("/addgroups @late_group")  # nothing new: nothing read again
         await h.idle()
         assert h.app.engine.discovery.reads == 2
+
+
+async def test_a_public_group_none_of_their_sessions_is_in_is_joined_on_the_admins_press(tmp_path: Path) -> None:
+    async with strict(tmp_path) as h:
+        sessions = await pool_sessions(h, 2)
+        one, two = sorted(sessions)
+        h.world.add_channel("adschannel", posts=[5])
+        h.world.add_group("cats", members={sessions[one]})
+        h.world.add_group("tea_room", members=set())  # public, nobody in it yet
+        await h.grant(ALICE, sessions=2)
+        await h.grant(BOB, sessions=1)
+        admin, alice, bob = h.user(ADMIN_ID, "Admin"), h.user(ALICE, "Alice"), h.user(BOB, "Bob")
+        await alice.ask("/post https://t.me/adschannel/5")
+        await alice.ask("/addgroups @cats @tea_room")
+        assert "Campaign started" in (await alice.ask("/run")).text
+        await h.cycle(ALICE)  # reads their sessions' dialogs: @tea_room is in none of them
+        await h.app.outbox.deliver_pending()
+        await h.idle()
+        assert not h.world.deliveries_to("@tea_room")
+        screen = await admin.ask(f"/reach {ALICE}")
+        assert "@tea_room" in screen.text and rt.btn_join("@tea_room") in labels(screen)
+        assert rt.btn_join("@cats") not in labels(screen)  # reachable: nothing to join
+
+        # A forged press for a group that is not Alice's, and a non-admin's, queue nothing.
+        async with h.db.read() as conn:
+            cats = await groups.get(conn, ALICE, "@cats")
+            tea = await groups.get(conn, ALICE, "@tea_room")
+        assert cats is not None and tea is not None
+        forged = ReachJoinCb(customer_id=BOB, group_id=tea.id).pack()
+        assert (await admin.forge(screen.message_id, forged)).text == rt.GROUP_GONE
+        menu = await bob.ask("/start")
+        assert (await bob.forge(menu.message_id, ReachJoinCb(customer_id=ALICE, group_id=tea.id).pack())).text \
+            == t.STALE_BUTTON
+        assert await h.app.joins.run_due() == []
+
+        queued = await admin.press(rt.btn_join("@tea_room"))
+        assert "@tea_room" in queued.text and f"session #{one}" in queued.text and f"session #{two}" in queued.text
+        done = await h.app.joins.run_due()
+        assert sorted((d.session_id, d.status) for d in done) == [(one, "joined"), (two, "joined")]
+        assert h.world.chat("@tea_room") is not None
+        await h.cycle(ALICE)
+        assert h.world.deliveries_to("@tea_room")  # reachable from the next cycle on

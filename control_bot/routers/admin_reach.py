@@ -1,6 +1,7 @@
 """The admins' reach screens: /reach <user_id> (or a customer picked from the panel's Reach button) lists
-the customer's unreachable groups with the pool sessions in them, and a button swaps a free member
-session in for one of theirs.
+the customer's unreachable groups with the pool sessions in them; a button swaps a free member session
+in for one of theirs, another has the customer's sessions join a public group none of them is in
+(queued and paced like /join: never automatic).
 
 Behind ``IsAdmin`` like every admin router (``control_bot.routers.admin``): a non-admin's press or
 forged data matches nothing here and gets the stale-button answer. Every id in a button is checked
@@ -15,12 +16,14 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
-from control_bot.callbacks import AdminAction, ReachCb, ReachSwapCb, admin_button
-from control_bot.render import register_screen, show
-from control_bot.services import admin, admin_reach
+from control_bot.callbacks import AdminAction, ReachCb, ReachJoinCb, ReachSwapCb, admin_button
+from control_bot.render import register_screen, send_report, show
+from control_bot.services import admin, admin_reach, joins
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AdbotError
+from core.join_targets import parse_join_target
+from core.texts import joins as join_texts
 from core.texts import reach as t
 from engine.engine import Engine
 from storage.db import Database
@@ -29,7 +32,7 @@ from storage.db import Database
 async def reach_screen(db: Database, customer_id: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
     report = await admin_reach.reach_report(db, customer_id, now)
     offers = [(o.take, o.give, o.groups) for o in report.offers]
-    return t.reach_report(report), kb.reach(customer_id, offers)
+    return t.reach_report(report), kb.reach(customer_id, offers, admin_reach.join_offers(report))
 
 
 async def on_picker(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
@@ -69,6 +72,25 @@ async def on_swap(
     await show(callback, text, markup, toast=t.swapped(take, give))
 
 
+async def on_join(
+    callback: CallbackQuery, callback_data: ReachJoinCb, db: Database, settings: Settings, clock: Clock
+) -> None:
+    """The customer's sessions queue a join of one of their public groups, paced like /join."""
+    cid = callback_data.customer_id
+    ref = await admin_reach.group_to_join(db, cid, callback_data.group_id)
+    session_ids = await joins.choose_sessions(db, joins.SessionChoice(customer_id=cid))
+    now = clock.now()
+    admin_id = callback.from_user.id
+    result = await joins.queue(
+        db, session_ids, parse_join_target(ref), requested_by=admin_id, now=now, pacing=joins.pacing(settings)
+    )
+    text = join_texts.joins_queued(
+        ref, None, result.queued, gap_minutes=settings.pool.join_min_gap_minutes,
+        daily_cap=settings.pool.join_daily_cap, now=now,
+    )
+    await send_report(callback, text, kb.admin_back())
+
+
 async def _refresh(callback: CallbackQuery, db: Database, customer_id: int, clock: Clock) -> None:
     if not 0 < customer_id <= admin_reach.MAX_ID or not isinstance(callback.message, Message):
         return
@@ -87,4 +109,5 @@ def setup() -> Router:
     register_screen(router, on_picker, None, admin_button(AdminAction.REACH))
     register_screen(router, on_reach, Command("reach"), ReachCb.filter())
     router.callback_query.register(on_swap, ReachSwapCb.filter())
+    router.callback_query.register(on_join, ReachJoinCb.filter())
     return router

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from control_bot.services.reach import ChatIndex, GroupReach, customer_reach
+from control_bot.services.reach import ChatIndex, GroupReach, Reach, customer_reach
 from core.errors import InputError, NotFound
 from core.texts import errors as error_texts
 from core.texts import reach as texts
 from pool import assign
-from storage import customers, memberships
+from storage import customers, groups, memberships
 from storage import sessions as session_rows
 from storage.db import Database
 
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ID = 2**63 - 1  # user ids and row ids fit a signed 64-bit integer
 MAX_OFFERS = 20  # swap buttons on one screen
+MAX_JOIN_OFFERS = 10  # join buttons on one screen
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Member:
 
 @dataclass(frozen=True)
 class UnreachableGroup:
+    group_id: int
     ref: str
     reach: GroupReach
     paused: bool
@@ -107,7 +109,9 @@ async def reach_report(db: Database, customer_id: int, now: float) -> ReachRepor
                 free.append(row.session_id)
             else:
                 others += 1
-        unreachable.append(UnreachableGroup(group.ref, view.reach[group.ref], not group.active, mine, free, others))
+        unreachable.append(
+            UnreachableGroup(group.id, group.ref, view.reach[group.ref], not group.active, mine, free, others)
+        )
     give = _give_back(view.session_ids, [view.reach[g.ref] for g in view.groups if g.active])
     gains = Counter(s for g in unreachable for s in g.free)
     offers = [] if give is None else [
@@ -124,6 +128,30 @@ async def reach_report(db: Database, customer_id: int, now: float) -> ReachRepor
         give_back=give,
         offers=offers,
     )
+
+
+def join_offers(report: ReachReport) -> list[tuple[int, str]]:
+    """(group id, ref) of the unreachable groups the customer's sessions could join themselves: public
+    ones (a username) that none of their sessions is in. Joining is never automatic: the admin presses."""
+    if not report.session_ids:
+        return []
+    offers = [
+        (g.group_id, g.ref.partition("#")[0])
+        for g in report.unreachable
+        if g.reach.reach == Reach.NOT_MEMBER and g.ref.startswith("@") and not g.paused
+    ]
+    return offers[:MAX_JOIN_OFFERS]
+
+
+async def group_to_join(db: Database, customer_id: int, group_id: int) -> str:
+    """The public chat of the customer's group ``group_id`` (a pressed join button, checked again)."""
+    if not (0 < customer_id <= MAX_ID and 0 < group_id <= MAX_ID):
+        raise NotFound(error_texts.no_customer(customer_id))
+    async with db.read() as conn:
+        ref = await groups.ref_of(conn, customer_id, group_id)
+    if ref is None or not ref.startswith("@"):
+        raise NotFound(texts.GROUP_GONE)
+    return ref.partition("#")[0]
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,14 @@ def btn_swap(take_id: int, give_id: int, groups: int) -> str:
     return f"⇄ #{take_id} in, #{give_id} out (+{groups} group{'s' if groups != 1 else ''})"
 
 
+def btn_join(ref: str) -> str:
+    """Queue a join of ``ref`` by the customer's sessions (paced like /join)."""
+    return f"🤝 Join {ref}"
+
+
+GROUP_GONE = "That group is not on the customer's list any more (or is not a public group): nothing was queued."
+
+
 class PickerLine(Protocol):
     @property
     def user_id(self) -> int: ...
