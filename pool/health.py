@@ -59,57 +59,41 @@ async def _check_one(
             return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY)
         held.add(row.id)
     try:
-        return await _check_held(
-            db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold
-        )
+        try:
+            creds = await lifecycle.credentials(db, sessions_dir, row.id)
+        except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
+            return CheckResult(row.id, row.state, "error", exc.user_message)
+        port = factory.open(creds)
+        outcome: Outcome | None = None
+        try:
+            await asyncio.wait_for(port.connect(), connect_timeout)
+        except Exception as exc:
+            outcome = classify(exc)
+        finally:
+            try:
+                await port.close()
+            except Exception:
+                logger.exception("closing session %d after its check failed", row.id)
+        async with db.tx() as conn:
+            await session_rows.set_checked(conn, row.id, now)
+        if outcome is None:
+            if row.state == "limited" and now - row.state_changed_at >= min_quarantine:
+                await lifecycle.release_limited(db, sessions_dir, row.id, now)
+                return CheckResult(row.id, row.state, "released")
+            return CheckResult(row.id, row.state, "healthy")
+        if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
+            await lifecycle.mark_dead(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
+            return CheckResult(row.id, row.state, "dead", outcome.error)
+        if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
+            await lifecycle.mark_limited(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
+            return CheckResult(row.id, row.state, "limited", outcome.error)
+        if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
+            await lifecycle.set_cooldown(db, row.id, now + outcome.seconds, now)
+            return CheckResult(row.id, row.state, "cooling", outcome.error)
+        logger.info("check of session %d inconclusive: %s", row.id, outcome.error)
+        return CheckResult(row.id, row.state, "error", outcome.error)
     finally:
         held.discard(row.id)
-
-
-async def _check_held(
-    db: Database,
-    sessions_dir: Path,
-    factory: AccountFactory,
-    classify: Classifier,
-    row: SessionRow,
-    now: float,
-    connect_timeout: float,
-    min_quarantine: float,
-    low_threshold: int,
-) -> CheckResult:
-    try:
-        creds = await lifecycle.credentials(db, sessions_dir, row.id)
-    except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
-        return CheckResult(row.id, row.state, "error", exc.user_message)
-    port = factory.open(creds)
-    outcome: Outcome | None = None
-    try:
-        await asyncio.wait_for(port.connect(), connect_timeout)
-    except Exception as exc:
-        outcome = classify(exc)
-    finally:
-        try:
-            await port.close()
-        except Exception:
-            logger.exception("closing session %d after its check failed", row.id)
-    async with db.tx() as conn:
-        await session_rows.set_checked(conn, row.id, now)
-    if outcome is None:
-        if row.state == "limited" and now - row.state_changed_at >= min_quarantine:
-            await lifecycle.release_limited(db, sessions_dir, row.id, now)
-            return CheckResult(row.id, row.state, "released")
-        return CheckResult(row.id, row.state, "healthy")
-    if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
-        await lifecycle.mark_dead(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
-        return CheckResult(row.id, row.state, "dead", outcome.error)
-    if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
-        await lifecycle.mark_limited(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
-        return CheckResult(row.id, row.state, "limited", outcome.error)
-    if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
-        await lifecycle.set_cooldown(db, row.id, now + outcome.seconds, now)
-        return CheckResult(row.id, row.state, "cooling", outcome.error)
-    logger.info("check of session %d inconclusive: %s", row.id, outcome.error)
-    return CheckResult(row.id, row.state, "error", outcome.error)
 
 
 async def check_sessions(

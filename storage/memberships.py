@@ -64,6 +64,22 @@ def chat_key(peer_ref: str) -> ChatKey:
     return unmark(marked)
 
 
+def _split_refs(peer_refs: Iterable[str]) -> tuple[set[str], dict[str, set[int]]]:
+    """The usernames and the (kind -> bare ids) the references name; what names no chat is skipped."""
+    names: set[str] = set()
+    ids: dict[str, set[int]] = {"channel": set(), "chat": set()}
+    for ref in peer_refs:
+        try:
+            field, value = chat_key(ref)
+        except ValueError:
+            continue
+        if field == "username":
+            names.add(str(value))
+        else:
+            ids[field].add(int(value))
+    return names, ids
+
+
 _COLUMNS = (
     "session_id, peer_type, chat_id, kind, access_hash, username, title, can_write, why_not, slow_mode,"
     " archived, seen_at"
@@ -312,17 +328,8 @@ class MemberSession:
 async def members_of_chats(conn: aiosqlite.Connection, peer_refs: Sequence[str]) -> list[MemberSession]:
     """Every session whose dialogs hold one of these chats (by username or id; refs that name no chat
     are ignored), with its state and owner, in one query."""
-    names: set[str] = set()
-    ids: set[tuple[str, int]] = set()
-    for ref in peer_refs:
-        try:
-            field, value = chat_key(ref)
-        except ValueError:
-            continue
-        if field == "username":
-            names.add(str(value))
-        else:
-            ids.add((field, int(value)))
+    names, by_kind = _split_refs(peer_refs)
+    ids = {(kind, bare) for kind, bares in by_kind.items() for bare in bares}
     if not names and not ids:
         return []
     where: list[str] = []
@@ -395,17 +402,7 @@ async def scan_times(conn: aiosqlite.Connection, session_ids: Sequence[int]) -> 
 
 
 def _chat_rows_query(session_ids: Sequence[int], peer_refs: Iterable[str]) -> tuple[str, tuple[object, ...]] | None:
-    names: set[str] = set()
-    ids: dict[str, set[int]] = {"channel": set(), "chat": set()}
-    for ref in peer_refs:
-        try:
-            field, value = chat_key(ref)
-        except ValueError:
-            continue
-        if field == "username":
-            names.add(str(value))
-        else:
-            ids[field].add(int(value))
+    names, ids = _split_refs(peer_refs)
     clauses: list[str] = []
     params: list[object] = []
     if names:
