@@ -29,6 +29,7 @@ from core.ports import Peer, SessionSupply
 from core.states import EventKind, SendOutcome
 from engine import readiness
 from engine.accounts import Accounts
+from engine.customer_log import customer_log
 from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
@@ -102,8 +103,7 @@ class Runtime:
     preparing: Gate = field(default_factory=lambda: Gate(PREPARE_CONCURRENCY))  # cycles being set up at once
 
 
-def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
-    logger.log(level, msg, *args, extra={"customer_id": customer_id})
+_log = customer_log(logger)
 
 
 async def stop(
@@ -189,6 +189,13 @@ class Cycle:
         await self.rt.ledger.results([self.result(g, session_id, outcome, error=error) for g in rest])
         for _ in rest:
             self.report.count(outcome)
+
+    async def post_invalid(self, group: Group, session_id: int, error: str, attempts: int = 1) -> None:
+        """The post itself cannot be sent (deleted, its source unreachable): the group's row says so and the
+        campaign stops, the customer told why."""
+        await self.rt.ledger.result(self.result(group, session_id, "failed", error=error, attempts=attempts))
+        self.report.count("failed")
+        await self.stop_campaign("post_invalid", EventKind.POST_INVALID, error=error, link=self.customer.post_link)
 
     async def stop_campaign(self, reason: str, kind: EventKind, **payload: Any) -> None:
         """Stop the campaign from inside the cycle, with an event for the customer (once per cycle: several

@@ -41,7 +41,7 @@ from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
 from engine.reach import assess, private_source, record_reach
-from engine.readiness import CampaignStart
+from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
@@ -405,7 +405,7 @@ class Engine:
                 self._lag = max(0.0, now - expected)
         if report.next_cycle_at is not None:
             self._expected[customer_id] = report.next_cycle_at
-        if report.reason in ("plan_expired", "no_post", "post_invalid") or (
+        if report.reason in (Missing.PLAN.value, Missing.POST.value, "post_invalid") or (
             report.reason is not None and customer_id in rt.aborts
         ):
             if self.scheduler is not None:

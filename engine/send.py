@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from core.clock import DeadlineExceeded, wait_with_timeout
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import Peer
-from core.states import EventKind
 from engine.accounts import Account
+from engine.customer_log import customer_log
 from engine.outcomes import classify
 from engine.slowmode import record_slowmode
 from storage import ledger as ledger_rows
@@ -51,8 +51,7 @@ __all__ = ["SendJob", "SendStatus", "run_send"]
 SendStatus = Literal["sent", "failed", "waiting", "skipped", "in_doubt", "refused", "not_started"]
 
 
-def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
-    logger.log(level, msg, *args, extra={"customer_id": customer_id})
+_log = customer_log(logger)
 
 
 @dataclass(eq=False)
@@ -254,10 +253,7 @@ async def _record(
         cycle.report.count("skipped")
         return "skipped"
     if kind is OutcomeKind.POST_INVALID:
-        await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))
-        cycle.report.count("failed")
-        await cycle.stop_campaign("post_invalid", EventKind.POST_INVALID, error=outcome.error,
-                                  link=cycle.customer.post_link)
+        await cycle.post_invalid(group, sid, outcome.error, attempts)
         return "failed"
     if kind is OutcomeKind.TRANSIENT:
         await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))

@@ -19,10 +19,10 @@ from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 from core.ports import Peer, Retirement
 from core.states import EventKind
 from engine.accounts import Account
+from engine.customer_log import customer_log
 from engine.outcomes import classify
 from engine.send import run_send
-from storage import events, groups, memberships
-from storage import ledger as ledger_rows
+from storage import events, groups, memberships, stats
 from storage import sessions as session_rows
 from storage.db import Connection
 from storage.groups import Group
@@ -45,8 +45,7 @@ def split_ref(ref: str) -> tuple[str, int | None]:
     return peer, int(topic) if sep else None
 
 
-def _log(customer_id: int, level: int, msg: str, *args: object) -> None:
-    logger.log(level, msg, *args, extra={"customer_id": customer_id})
+_log = customer_log(logger)
 
 
 class SessionWorker:
@@ -208,10 +207,7 @@ class SessionWorker:
             return False
         if kind is OutcomeKind.POST_INVALID and resolving and group is not None:
             self.queue.popleft()
-            await self.rt.ledger.result(cycle.result(group, self.sid, "failed", error=outcome.error))
-            cycle.report.count("failed")
-            await cycle.stop_campaign("post_invalid", EventKind.POST_INVALID, error=outcome.error,
-                                      link=cycle.customer.post_link)
+            await cycle.post_invalid(group, self.sid, outcome.error)
             return False
         # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
         # session in this cycle.
@@ -285,7 +281,7 @@ def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> 
 
     async def op(conn: Connection) -> None:
         await session_rows.record_cooldown(conn, session_id, until, now)
-        await ledger_rows.count_flood_wait(conn, customer_id)
+        await stats.count_flood_wait(conn, customer_id)
 
     return op
 

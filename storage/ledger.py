@@ -403,15 +403,6 @@ async def group_stats(conn: aiosqlite.Connection, customer_id: int) -> dict[str,
     return {r["group_ref"]: (int(r["success"]), int(r["failures"])) for r in rows}
 
 
-async def count_flood_wait(conn: aiosqlite.Connection, customer_id: int) -> None:
-    """A flood wait outside any send (connecting, resolving) in the customer's statistics."""
-    await conn.execute(
-        "INSERT INTO stats (customer_id, total_flood_waits) VALUES (?, 1) ON CONFLICT (customer_id)"
-        " DO UPDATE SET total_flood_waits = total_flood_waits + 1",
-        (customer_id,),
-    )
-
-
 async def recent(conn: aiosqlite.Connection, customer_id: int, limit: int = 50) -> list[SendRow]:
     rows = await fetchall(
         conn,

@@ -31,7 +31,7 @@ from core.errors import (
 from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_link
 from core.ports import NOT_IN_CHAT
 from core.texts import customer as t
-from core.texts.split import utf16_len
+from core.texts.split import TELEGRAM_LIMIT, utf16_len
 from engine.readiness import CampaignStart, Missing
 from storage import customers, groups, ledger, memberships
 from storage import sessions as session_rows
@@ -42,7 +42,6 @@ from storage.groups import Group
 logger = logging.getLogger(__name__)
 
 MAX_GROUPS_PER_CUSTOMER = 200
-MAX_POST_UTF16 = 4096
 MAX_GROUPS_FILE_BYTES = 256 * 1024
 LOG_LINES = 100
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
@@ -185,8 +184,8 @@ async def set_post(
                            extra={"customer_id": user_id})
     else:
         units = utf16_len(body)
-        if units > MAX_POST_UTF16:
-            raise InputError(t.post_too_long(units, MAX_POST_UTF16))
+        if units > TELEGRAM_LIMIT:
+            raise InputError(t.post_too_long(units, TELEGRAM_LIMIT))
         async with db.tx() as conn:
             await customers.set_post_text(conn, user_id, body, moved, now)
             customer = await customers.get(conn, user_id)
