@@ -303,13 +303,20 @@ async def create_app(
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold
         discovery = PoolDiscovery(
-            db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low
+            db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low,
+            proxy_required=settings.pool.proxy_required,
         )
         engine = Engine(
             db,
             factory,
             # Sessions open for a scan are never granted meanwhile: one live client per session.
-            PoolSupply(db, settings.paths.sessions_dir, low_threshold=low, held=discovery.scanning),
+            PoolSupply(
+                db,
+                settings.paths.sessions_dir,
+                low_threshold=low,
+                held=discovery.scanning,
+                proxy_required=settings.pool.proxy_required,
+            ),
             clock,
             settings.engine,
             notify=outbox.wake,
@@ -327,6 +334,7 @@ async def create_app(
             request_timeout=settings.engine.send_timeout,
             low_threshold=settings.bot.low_pool_threshold,
             held=discovery.scanning,  # an idle session is never open twice (scan, check, join)
+            proxy_required=settings.pool.proxy_required,
         )
         dp = Dispatcher(
             settings=settings,

@@ -93,6 +93,9 @@ class PoolSettings(_Section):
     """Minutes between two joins of one session (joins run only when an admin asks: ``pool.joins``)."""
     join_daily_cap: int = Field(default=5, ge=1)
     """Joins one session may make in any 24 hours."""
+    proxy_required: bool = False
+    """When true, a session without a proxy is never opened (no send, scan, check or join from the
+    server's own address); /health counts them."""
 
 
 class Settings(_Section):

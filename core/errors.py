@@ -9,14 +9,16 @@ of the messages built here is ``core.texts.errors``.
     ├── ConfigError                 bad configuration file or environment override
     ├── InputError                  the user typed something we cannot accept
     │   ├── LinkError               not a usable post link / group reference
-    │   └── IntervalError           interval out of the admin's bounds
+    │   ├── IntervalError           interval out of the admin's bounds
+    │   └── ProxyRefused            a proxy that cannot be read or did not reach Telegram
     ├── NotFound                    the thing named does not exist (or is not yours)
     ├── AccessDenied                not a customer / not an admin / plan expired
     ├── CampaignNotReady            /run refused: post, groups or sessions missing
     ├── PoolError                   session pool and API pairs
     │   ├── NotEnoughSessions       fewer free sessions than asked (says how many are free)
     │   ├── NoPairCapacity          every API pair is full
-    │   └── PairInUse               an API pair still has sessions
+    │   ├── PairInUse               an API pair still has sessions
+    │   └── ProxyMissing            [pool] proxy_required is on and the session has no proxy
     └── StorageBusy                 the database stayed locked; try again
 """
 
@@ -47,6 +49,10 @@ class LinkError(InputError):
 
 class IntervalError(InputError):
     """The requested interval is outside the allowed bounds."""
+
+
+class ProxyRefused(InputError):
+    """A proxy that cannot be parsed, or whose check did not reach Telegram; nothing was changed."""
 
 
 class NotFound(AdbotError):
@@ -80,6 +86,10 @@ class NoPairCapacity(PoolError):
 
 class PairInUse(PoolError):
     """An API pair that sessions still use cannot be removed."""
+
+
+class ProxyMissing(PoolError):
+    """``[pool] proxy_required`` is on and the session has no proxy: it is never opened."""
 
 
 class StorageBusy(AdbotError):

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from core.errors import PoolError
 from core.outcomes import Outcome
+from core.proxy import ProxySpec
 
 PeerKind = Literal["user", "chat", "channel"]
 
@@ -114,6 +115,7 @@ class SessionCredentials:
     api_hash: str = field(repr=False)
     device: Mapping[str, str] = field(default_factory=dict)  # device_model, system_version, app_version,
     # lang_code, system_lang_code (from the seller's sidecar, when there was one)
+    proxy: ProxySpec | None = None  # the session's own proxy for life (None: it connects directly)
 
 
 class AccountPort(Protocol):

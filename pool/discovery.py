@@ -79,8 +79,10 @@ class PoolDiscovery:
         every: float = TICK_SECONDS,
         dialogs_timeout: float = 120.0,
         rng: random.Random | None = None,
+        proxy_required: bool = False,
     ) -> None:
         self.db = db
+        self.proxy_required = proxy_required
         self.sessions_dir = sessions_dir
         self.factory = factory
         self.classify = classify
@@ -137,7 +139,9 @@ class PoolDiscovery:
     async def _read(self, session_id: int) -> tuple[Sequence[Dialog] | None, Outcome | None, str | None]:
         """(dialogs, None, None) or (None, what the port raised, classified) or (None, None, why not opened)."""
         try:
-            creds = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+            creds = await lifecycle.credentials(
+                self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
+            )
         except (NotFound, PoolError) as exc:  # file missing, no API pair to connect with
             return None, None, exc.user_message
         port = self.factory.open(creds)

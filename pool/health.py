@@ -48,6 +48,8 @@ async def _check_one(
     min_quarantine: float,
     low_threshold: int,
     held: set[int],
+    *,
+    proxy_required: bool = False,
 ) -> CheckResult:
     # Taken the way a discovery scan takes a session (pool.discovery): inside a transaction that sees
     # its state, so no claim and no scan opens a second client on it meanwhile.
@@ -60,7 +62,7 @@ async def _check_one(
         held.add(row.id)
     try:
         try:
-            creds = await lifecycle.credentials(db, sessions_dir, row.id)
+            creds = await lifecycle.credentials(db, sessions_dir, row.id, proxy_required=proxy_required)
         except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
             return CheckResult(row.id, row.state, "error", exc.user_message)
         port = factory.open(creds)
@@ -109,6 +111,7 @@ async def check_sessions(
     min_quarantine: float = 0.0,
     low_threshold: int = 0,
     held: set[int] | None = None,
+    proxy_required: bool = False,
 ) -> list[CheckResult]:
     """Check every session in ``states`` (owned states are refused: the engine has those open).
 
@@ -128,7 +131,7 @@ async def check_sessions(
         async with gate:
             return await _check_one(
                 db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold,
-                open_now,
+                open_now, proxy_required=proxy_required,
             )
 
     results = await asyncio.gather(*(one(row) for row in rows))

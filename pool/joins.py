@@ -205,8 +205,10 @@ class JoinRunner:
         request_timeout: float = 30.0,
         low_threshold: int = 0,
         held: set[int] | None = None,
+        proxy_required: bool = False,
     ) -> None:
         self.db = db
+        self.proxy_required = proxy_required
         self.held = held if held is not None else set()
         """Idle sessions open right now (the discovery's ``scanning``, which claims and checks respect):
         one in it is not opened for a join; one opened for a join is in it while open."""
@@ -302,7 +304,9 @@ class JoinRunner:
             self.held.discard(session_id)
 
     async def _with_idle(self, session_id: int, fn: Callable[[AccountPort], Awaitable[T]]) -> T:
-        credentials = await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+        credentials = await lifecycle.credentials(
+            self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
+        )
         port = self.factory.open(credentials)
         try:
             await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)

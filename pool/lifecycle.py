@@ -16,15 +16,17 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from core.errors import NoPairCapacity, NotFound
+from core.errors import NoPairCapacity, NotFound, ProxyMissing
 from core.ports import Retirement, SessionCredentials
 from core.states import EventKind
 from core.texts import errors as texts
+from core.texts import proxy as proxy_texts
 from pool.assign import notify_if_low, take_one_or_none
 from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
 from storage import customers, events, stats
 from storage import pairs as pair_rows
+from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Connection, Database
 from storage.sessions import SessionRow
@@ -151,8 +153,13 @@ async def release_limited(db: Database, sessions_dir: Path, session_id: int, now
     logger.info("session %d released from quarantine", session_id)
 
 
-async def credentials(db: Database, sessions_dir: Path, session_id: int) -> SessionCredentials:
-    """What opening the session needs: its file where it lives now, its API pair and device.
+async def credentials(
+    db: Database, sessions_dir: Path, session_id: int, *, proxy_required: bool = False
+) -> SessionCredentials:
+    """What opening the session needs: its file where it lives now, its API pair, device and proxy.
+
+    With ``proxy_required`` (``[pool] proxy_required``) a session without a proxy raises ProxyMissing:
+    it is never opened from the server's own address.
 
     A session with its own app (sidecar) uses it; an owned one uses its pool pair; one that holds no
     pair (idle or quarantined, for a health check) borrows the least-used pool pair without recording it.
@@ -168,9 +175,17 @@ async def credentials(db: Database, sessions_dir: Path, session_id: int) -> Sess
             if pair is None:
                 raise NoPairCapacity(texts.NO_PAIR_CONFIGURED)
             api_id, api_hash = pair.api_id, pair.api_hash
+        proxy = await proxy_rows.get(conn, session_id)
+    if proxy is None and proxy_required:
+        raise ProxyMissing(proxy_texts.proxy_required(session_id))
     path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
     if not path.is_file():
         raise NotFound(texts.session_file_missing(session_id, row.folder))
     return SessionCredentials(
-        session_id=row.id, path=path, api_id=api_id, api_hash=api_hash, device=dict(row.device)
+        session_id=row.id,
+        path=path,
+        api_id=api_id,
+        api_hash=api_hash,
+        device=dict(row.device),
+        proxy=proxy.spec if proxy else None,
     )

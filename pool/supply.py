@@ -21,15 +21,24 @@ from storage.db import Database
 
 class PoolSupply:
     def __init__(
-        self, db: Database, sessions_dir: Path, *, low_threshold: int = 0, held: Collection[int] = ()
+        self,
+        db: Database,
+        sessions_dir: Path,
+        *,
+        low_threshold: int = 0,
+        held: Collection[int] = (),
+        proxy_required: bool = False,
     ) -> None:
         self.db = db
         self.sessions_dir = sessions_dir
         self.low_threshold = low_threshold
         self.held = held  # a live collection: read at each claim
+        self.proxy_required = proxy_required  # [pool] proxy_required: no session opened without a proxy
 
     async def credentials(self, session_id: int) -> SessionCredentials:
-        return await lifecycle.credentials(self.db, self.sessions_dir, session_id)
+        return await lifecycle.credentials(
+            self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
+        )
 
     async def ensure_plan(self, customer_id: int, now: float) -> list[int]:
         return await assign.ensure_plan(

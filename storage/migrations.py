@@ -223,6 +223,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX joins_by_session ON joins(session_id, tried_at);
     ALTER TABLE sessions ADD COLUMN join_wait_until REAL;
     """,
+    # per-session proxies: the one a session connects through for life (from its sidecar or an admin),
+    # and the last check of it (a TCP connect through it to the session's DC)
+    """
+    CREATE TABLE session_proxies (
+        session_id   INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        spec         TEXT    NOT NULL,                       -- the proxy URL with its credentials: a secret
+        set_by       TEXT    NOT NULL,                       -- 'sidecar', 'cli' or 'admin:<user id>'
+        set_at       REAL    NOT NULL,
+        checked_at   REAL,                                   -- NULL: never checked
+        check_error  TEXT                                    -- NULL: the last check reached Telegram
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

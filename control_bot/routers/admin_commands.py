@@ -82,6 +82,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         connect_timeout=ctx.engine.config.connect_timeout,
         low_threshold=ctx.settings.bot.low_pool_threshold,
         held=ctx.idle_open,
+        proxy_required=ctx.settings.pool.proxy_required,
     )
     return t.check_sessions(results)
 

@@ -1,0 +1,112 @@
+"""Per-session proxies: why a proxy is refused, what setting one says, and how health shows them.
+
+Plain text unless a function says HTML. A proxy is shown masked (``socks5://host:port``): never its
+user name, password or MTProxy secret.
+"""
+
+from __future__ import annotations
+
+# --- why a proxy cannot be used (core.proxy.parse_proxy; ProxyRefused.user_message) --------------------
+
+EMPTY = "no proxy given"
+NOT_A_URL = (
+    "not a proxy: give socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port"
+    " or a t.me/proxy link"
+)
+SOCKS4 = "SOCKS4 proxies are not supported (no authentication, no remote DNS): use SOCKS5"
+BAD_HOST = "the proxy's host is not a host name or an IP address"
+BAD_PORT = "the proxy's port must be a number from 1 to 65535"
+BAD_CREDENTIALS = "the proxy's user name or password is too long or holds control characters"
+NO_SECRET = "an MTProxy needs its secret"  # noqa: S105 (a text, not a secret)
+BAD_SECRET = "the MTProxy secret must be 16 bytes (32 hex digits, optionally after 'dd')"  # noqa: S105
+FAKE_TLS = "fake-TLS MTProxy secrets ('ee…') are not supported by the Telegram library: use a 'dd' secret"
+BAD_SIDECAR_SHAPE = "the sidecar's proxy is neither a URL, a list [type, host, port, user, password] nor an object"
+
+
+def unknown_type(name: str) -> str:
+    return f"unknown proxy type '{name[:16]}': use socks5, http or mtproxy"
+
+
+def sidecar_proxy(reason: str) -> str:
+    """``InvalidUpload`` reason: the sidecar names a proxy that cannot be used (the session is refused
+    rather than connected from the server's own address)."""
+    return f"the sidecar's proxy cannot be used: {reason}"
+
+
+# --- checks (pool.proxies) -----------------------------------------------------------------------------
+
+
+def check_failed(masked: str, reason: str) -> str:
+    """A proxy an admin set did not reach Telegram: refused, nothing changed."""
+    return f"the proxy {masked} did not reach Telegram: {reason}. Nothing was changed."
+
+
+CHECK_TIMEOUT = "no answer in time"
+CHECK_REFUSED = "the proxy refused the connection"
+
+
+def check_unreachable(detail: str) -> str:
+    return f"cannot connect ({detail[:80]})"
+
+
+def proxy_refused(detail: str) -> str:
+    return f"the proxy said no ({detail[:80]})"
+
+
+# --- pool errors ---------------------------------------------------------------------------------------
+
+
+def proxy_required(session_id: int) -> str:
+    """``ProxyMissing``: ``[pool] proxy_required`` is on and the session has no proxy."""
+    return f"session #{session_id} has no proxy and [pool] proxy_required is on: set one with /proxy"
+
+
+def session_dead(session_id: int) -> str:
+    return f"session #{session_id} is dead: it never connects again"
+
+
+# --- admin command and CLI -----------------------------------------------------------------------------
+
+USAGE = (
+    "Usage: /proxy SESSION_ID URL (socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port,"
+    " a t.me/proxy link) or /proxy SESSION_ID off"
+)
+
+
+def proxy_set(session_id: int, masked: str) -> str:
+    return (
+        f"🌐 Session #{session_id} now connects through {masked} (checked: it reaches Telegram),"
+        " from its next connection."
+    )
+
+
+def proxy_cleared(session_id: int) -> str:
+    return f"🌐 Session #{session_id} now connects directly (no proxy), from its next connection."
+
+
+def proxy_unchanged_off(session_id: int) -> str:
+    return f"Session #{session_id} had no proxy: nothing changed."
+
+
+DIRECT = "direct"
+NOT_CHECKED = "not checked yet"
+
+
+def shown(masked: str | None, check_error: str | None) -> str:
+    """One session's proxy as health and the pool list show it (plain)."""
+    if masked is None:
+        return DIRECT
+    return masked + (f" (⚠ failed: {check_error})" if check_error else "")
+
+
+def summary(total: int, direct: int, failed: int, required: bool) -> str:
+    """The count line of /health and ``adbot health`` (plain)."""
+    rule = "required" if required else "optional"
+    return f"Proxies ({rule}): {total - direct} of {total} sessions have one; {direct} direct, {failed} failed check"
+
+
+def intake_note(masked: str, check_error: str | None) -> str:
+    """Beside an accepted session whose sidecar named a proxy (plain)."""
+    if check_error is None:
+        return f"proxy {masked}"
+    return f"proxy {masked} stored but did not reach Telegram: {check_error}"
