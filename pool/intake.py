@@ -9,6 +9,11 @@ Sidecars pair with sessions by stem across the whole batch (``x.session`` + ``x.
 sit in the batch or its archives). A sidecar sent alone attaches to the pool session that was
 imported from a file with the same stem (``sessions.source_name``).
 
+A sidecar's proxy is stored with the row (the session's proxy for life) and checked once the row is in:
+an unreachable proxy is kept and flagged (``IntakeResult.note``, /health), not a reason to refuse the
+session, whose account was made behind it. A sidecar sent later gives its proxy only to a session that
+has none (a proxy changes only when an admin changes it).
+
 Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
 the file just before COMMIT; a crash between the two leaves a file without a row, which
 ``pool.reconcile`` reports (it never deletes).
@@ -27,10 +32,13 @@ from pathlib import Path
 from core.errors import InvalidUpload
 from core.private_files import write_private_file
 from core.texts import intake as texts
+from core.texts import proxy as proxy_texts
 from pool.archive import expand_zip
 from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
 from pool.names import display_name, kind_of, stem_of
+from pool.proxies import ProxyChecker, check_proxy, check_stored
 from pool.sidecar import Sidecar, parse_sidecar
+from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Database
 from storage.sessionfile import SessionInfo, validate_session
@@ -44,6 +52,7 @@ class IntakeResult:
     accepted: bool
     session_id: int | None = None
     reason: str | None = None  # why it was rejected
+    note: str | None = None  # beside an accepted one: its sidecar's proxy (masked) and how its check went
 
 
 @dataclass
@@ -90,6 +99,8 @@ async def _store(
                 phone=sidecar.phone if sidecar else None,
                 source_name=stem or None,
             )
+            if sidecar is not None and sidecar.proxy is not None:
+                await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
             write_private_file(path, data)
             written = True
     except BaseException:
@@ -99,7 +110,9 @@ async def _store(
     return session_id
 
 
-async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
+async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tuple[int, bool]:
+    """The sidecar's app and device go to the pool session of that stem; its proxy too when the session
+    has none. Returns the session id and whether a proxy was stored."""
     if not stem:
         raise InvalidUpload(texts.SIDECAR_NO_STEM)
     async with db.tx() as conn:
@@ -116,7 +129,17 @@ async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
             device=sidecar.device,
             phone=sidecar.phone,
         )
-        return rows[0].id
+        proxy_added = False
+        if sidecar.proxy is not None and await proxy_rows.get(conn, rows[0].id) is None:
+            await proxy_rows.put(conn, rows[0].id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
+            proxy_added = True
+        return rows[0].id, proxy_added
+
+
+async def _proxy_note(db: Database, session_id: int, sidecar: Sidecar, now: float, check: ProxyChecker) -> str:
+    assert sidecar.proxy is not None
+    error = await check_stored(db, session_id, now, check)
+    return proxy_texts.intake_note(sidecar.proxy.masked(), error)
 
 
 class _Batch:
@@ -136,8 +159,8 @@ class _Batch:
         else:
             self.results[slot] = result
 
-    def accept(self, item: _Item, session_id: int) -> None:
-        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None)
+    def accept(self, item: _Item, session_id: int, note: str | None = None) -> None:
+        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, note)
 
     def add(self, name: str, shown: str, data: bytes) -> None:
         kind = kind_of(name)
@@ -169,7 +192,13 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
 
 
 async def _import_session(
-    db: Database, sessions_dir: Path, batch: _Batch, item: _Item, sidecar_items: list[_Item], now: float
+    db: Database,
+    sessions_dir: Path,
+    batch: _Batch,
+    item: _Item,
+    sidecar_items: list[_Item],
+    now: float,
+    check: ProxyChecker,
 ) -> None:
     side = sidecar_items[0] if sidecar_items else None
     sidecar = None
@@ -193,16 +222,26 @@ async def _import_session(
         if side:
             batch.reject(side.shown, texts.session_duplicate(item.shown), side.slot)
         return
-    batch.accept(item, session_id)
+    note = None
+    if sidecar is not None and sidecar.proxy is not None:
+        note = await _proxy_note(db, session_id, sidecar, now, check)
+    batch.accept(item, session_id, note)
     if side:
-        batch.accept(side, session_id)
+        batch.accept(side, session_id, note)
     logger.info("session #%d added to the pool (own app: %s)", session_id, bool(sidecar and sidecar.has_app))
 
 
 async def import_files(
-    db: Database, sessions_dir: Path, files: Sequence[tuple[str, bytes]], *, max_bytes: int, now: float
+    db: Database,
+    sessions_dir: Path,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    max_bytes: int,
+    now: float,
+    check: ProxyChecker = check_proxy,
 ) -> list[IntakeResult]:
-    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips)."""
+    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips).
+    ``check``: how a sidecar's proxy is checked (tests pass a local one)."""
     batch = _Batch()
     await _expand(batch, files, max_bytes)
     for stem, items in batch.sessions.items():
@@ -213,17 +252,19 @@ async def import_files(
                 batch.reject(item.shown, why, item.slot)
             continue
         for item in items:
-            await _import_session(db, sessions_dir, batch, item, sidecar_items, now)
+            await _import_session(db, sessions_dir, batch, item, sidecar_items, now, check)
     for stem, sidecar_items in batch.sidecars.items():
         for side in sidecar_items:
             try:
                 if len(sidecar_items) > 1:
                     raise InvalidUpload(texts.sidecars_ambiguous(len(sidecar_items), stem))
-                session_id = await _attach(db, parse_sidecar(side.data), stem)
+                sidecar = parse_sidecar(side.data)
+                session_id, proxy_added = await _attach(db, sidecar, stem, now)
             except InvalidUpload as exc:
                 batch.reject(side.shown, exc.reason, side.slot)
             else:
-                batch.accept(side, session_id)
+                note = await _proxy_note(db, session_id, sidecar, now, check) if proxy_added else None
+                batch.accept(side, session_id, note)
                 logger.info("sidecar attached to session #%d", session_id)
     results = [r for r in batch.results if r is not None]
     assert len(results) == len(batch.results)

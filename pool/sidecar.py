@@ -1,8 +1,12 @@
 """The JSON sidecar sellers ship beside a ``.session``: the app (api id/hash) the account was made with
 and the device it claimed. A session keeps that app and device instead of borrowing a pool pair.
 
-Shops spell the keys differently; the first key present from each list below wins. Everything else
-in the file (names, 2FA passwords, proxies) is ignored and never stored.
+Shops spell the keys differently; the first key present from each list below wins. The proxy the
+account was used through (``proxy``: a URL, a list ``[type, host, port, (rdns,) user, password]`` as
+Telethon/PySocks take it, or an object ``{type, host, port, username, password}`` / an MTProxy's
+``secret``) is kept, so the session goes on connecting from that address; a proxy that cannot be read
+refuses the sidecar (the session would otherwise connect from the server's own address). Everything else
+in the file (names, 2FA passwords) is ignored and never stored.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InvalidUpload
+from core.errors import InvalidUpload, ProxyRefused
+from core.proxy import ProxySpec, make_spec, parse_proxy
 from core.texts import intake as texts
+from core.texts import proxy as proxy_texts
 
 MAX_SIDECAR_BYTES = 64 * 1024
 _MAX_VALUE = 64
@@ -29,6 +35,15 @@ _DEVICE_KEYS: dict[str, tuple[str, ...]] = {
     "lang_code": ("lang_code", "langCode", "lang_pack", "langPack", "lang"),
     "system_lang_code": ("system_lang_code", "systemLangCode", "system_lang_pack", "systemLangPack", "system_lang"),
 }
+_PROXY_KEYS = ("proxy", "Proxy", "proxy_settings", "proxySettings")
+_PROXY_FIELDS: dict[str, tuple[str, ...]] = {
+    "scheme": ("type", "scheme", "proxy_type", "protocol", "kind"),
+    "host": ("host", "addr", "address", "hostname", "server", "ip"),
+    "port": ("port",),
+    "username": ("username", "user", "login"),
+    "password": ("password", "pass", "pwd"),
+    "secret": ("secret",),
+}
 _LANG_RE = re.compile(r"[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
 _HASH_RE = re.compile(r"[0-9a-fA-F]{32}")
 _PHONE_RE = re.compile(r"\+?[0-9]{5,20}")
@@ -41,6 +56,7 @@ class Sidecar:
     api_hash: str | None = field(repr=False)
     device: dict[str, str]
     phone: str | None
+    proxy: ProxySpec | None = None
 
     @property
     def has_app(self) -> bool:
@@ -73,6 +89,37 @@ def _api_id(value: Any) -> int:
     return value
 
 
+def _proxy_from_list(items: list[Any]) -> ProxySpec:
+    # [type, host, port, user, pass] or Telethon/PySocks' (type, host, port, rdns, user, pass)
+    if len(items) < 3:
+        raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE)
+    rest = items[3:]
+    if rest and isinstance(rest[0], bool):
+        rest = rest[1:]
+    scheme, host, port = items[:3]
+    if isinstance(scheme, str) and scheme.strip().lower() in ("mtproxy", "mtproto"):
+        return make_spec(scheme, host, port, secret=rest[0] if rest else None)
+    return make_spec(scheme, host, port, *(rest[:2]))
+
+
+def _proxy(value: Any) -> ProxySpec | None:
+    """The sidecar's proxy in any of the shapes shops use; None when it names none."""
+    if value is None or value is False or value in ("", [], {}):
+        return None
+    if isinstance(value, str):
+        return parse_proxy(value)
+    if isinstance(value, list):
+        return _proxy_from_list(value)
+    if isinstance(value, dict):
+        if value.get("enabled") is False or value.get("enable") is False:
+            return None
+        parts = {name: _first(value, keys) for name, keys in _PROXY_FIELDS.items()}
+        if parts["scheme"] is None and parts["secret"] is not None:
+            parts["scheme"] = "mtproxy"
+        return make_spec(**parts)
+    raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE)
+
+
 def parse_sidecar(data: bytes) -> Sidecar:
     """Read a sidecar's bytes; raises InvalidUpload with the reason."""
     if len(data) > MAX_SIDECAR_BYTES:
@@ -103,4 +150,8 @@ def parse_sidecar(data: bytes) -> Sidecar:
     if phone is not None:
         phone = phone.replace(" ", "")
         phone = phone if _PHONE_RE.fullmatch(phone) else None
-    return Sidecar(api_id=api_id, api_hash=api_hash, device=device, phone=phone)
+    try:
+        proxy = _proxy(_first(obj, _PROXY_KEYS))
+    except ProxyRefused as exc:
+        raise InvalidUpload(proxy_texts.sidecar_proxy(exc.user_message)) from None
+    return Sidecar(api_id=api_id, api_hash=api_hash, device=device, phone=phone, proxy=proxy)

@@ -57,7 +57,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = run_with_db(args, work)
     for r in results:
         if r.accepted:
-            print(texts.import_accepted(r.filename, r.session_id))
+            print(texts.import_accepted(r.filename, r.session_id, r.note))
         else:
             print(texts.import_rejected(r.filename, r.reason))
     accepted = sum(r.accepted for r in results)

@@ -161,6 +161,8 @@ class UploadedFile(Protocol):
     def session_id(self) -> int | None: ...
     @property
     def reason(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
 
 
 class Upload(Protocol):
@@ -461,7 +463,9 @@ def check_sessions(results: Sequence[SessionCheck]) -> str:
 def upload_summary(report: Upload) -> str:
     accepted, rejected = report.accepted, report.rejected
     lines = [f"📥 <b>Upload</b>: accepted {len(accepted)}, rejected {len(rejected)}"]
-    lines += [f"✅ {esc(r.filename)} → session #{r.session_id}" for r in accepted]
+    lines += [
+        f"✅ {esc(r.filename)} → session #{r.session_id}" + (f" ({esc(r.note)})" if r.note else "") for r in accepted
+    ]
     lines += [f"❌ {esc(r.filename)}: {esc(r.reason or 'rejected')}" for r in rejected]
     lines.append(f"Free sessions in the pool now: {report.free_after}")
     return "\n".join(lines)

@@ -78,8 +78,8 @@ def config_ok(path: str | PathLike[str]) -> str:
 # adbot pool import: one line per file, then the count.
 
 
-def import_accepted(filename: str, session_id: int | None) -> str:
-    return f"accepted  {filename} -> session #{session_id}"
+def import_accepted(filename: str, session_id: int | None, note: str | None = None) -> str:
+    return f"accepted  {filename} -> session #{session_id}" + (f" ({note})" if note else "")
 
 
 def import_rejected(filename: str, reason: str | None) -> str:
