@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 
 
@@ -112,3 +113,27 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def in_thread(proxy: FakeProxy) -> Iterator[FakeProxy]:
+    """The fake proxy on its own event loop in a thread: for code that runs ``asyncio.run`` itself (the CLI)."""
+    started = threading.Event()
+    stop: list[asyncio.Event] = []
+    loop = asyncio.new_event_loop()
+
+    async def serve() -> None:
+        async with running(proxy):
+            stop.append(asyncio.Event())
+            started.set()
+            await stop[0].wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(5)
+    try:
+        yield proxy
+    finally:
+        loop.call_soon_threadsafe(stop[0].set)
+        thread.join(5)
+        loop.close()

@@ -11,6 +11,7 @@ import pytest
 
 from control_bot.cli import main
 from sandbox.sessionfiles import make_session_file, make_sidecar
+from tests.fake_proxy import FakeProxy, closed_port, in_thread
 
 HASH = "0123456789abcdef0123456789abcdef"
 
@@ -105,3 +106,34 @@ def test_pool_join_queues_and_joins_lists(config: str, tmp_path: Path, capsys: p
     ]
     assert main(["pool", "joins", "--config", config]) == 0
     assert capsys.readouterr().out.startswith("#2 session 2 +AbCdEf123456: queued ")
+
+
+def test_pool_proxy_sets_checked_refuses_and_clears(
+    config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_session_file(tmp_path / "p.session")
+    assert main(["pool", "import", str(tmp_path / "p.session"), "--config", config]) == 0
+    capsys.readouterr()
+    with in_thread(FakeProxy("socks5", auth=("u", "pw"))) as fake:
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"socks5://u:pw@127.0.0.1:{fake.port}\n"))
+        assert main(["pool", "proxy", "1", "-", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert f"Session #1 now connects through socks5://127.0.0.1:{fake.port}" in out and "pw" not in out
+    assert fake.connects == [("149.154.167.51", 443)]
+
+    dead = f"http://127.0.0.1:{closed_port()}"
+    assert main(["pool", "proxy", "1", dead, "--config", config]) == 1
+    assert "did not reach Telegram" in capsys.readouterr().err
+    assert main(["health", "--config", config]) == 0
+    health = capsys.readouterr().out
+    assert "Proxies (optional): 1 of 1 sessions have one; 0 direct, 0 failed check" in health
+    assert f"socks5://127.0.0.1:{fake.port}: #1" in health and "pw" not in health  # the refused one changed nothing
+
+    assert main(["pool", "proxy", "1", "--clear", "--config", config]) == 0
+    assert "now connects directly" in capsys.readouterr().out
+    assert main(["pool", "proxy", "1", "--config", config]) == 1
+    assert "--clear" in capsys.readouterr().err
+    assert main(["pool", "proxy", "1", "socks4://1.2.3.4:1", "--config", config]) == 1
+    assert "SOCKS4" in capsys.readouterr().err
+    assert main(["health", "--config", config]) == 0
+    assert "  direct: #1" in capsys.readouterr().out

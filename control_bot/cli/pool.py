@@ -18,6 +18,7 @@ from control_bot.cli.common import Subparsers, add_command, add_group, run_with_
 from core.texts import cli as texts
 from core.texts import intake as intake_texts
 from core.texts import joins as join_texts
+from core.texts import proxy as proxy_texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -121,6 +122,24 @@ def _cmd_joins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_proxy(args: argparse.Namespace) -> int:
+    from control_bot.services import proxies
+    from core.errors import InputError
+    from core.texts import proxy as proxy_texts
+    from storage.proxies import CLI
+
+    if (args.url is None) == (not args.clear):
+        raise InputError(proxy_texts.CLI_URL_OR_CLEAR)
+    url = sys.stdin.readline().strip() if args.url == "-" else args.url
+    session_id, spec = proxies.parse_args(f"{args.session_id} {'off' if args.clear else url}")
+
+    async def work(_settings: Settings, db: Database) -> proxies.ProxyChange:
+        return await proxies.change(db, session_id, spec, set_by=CLI, now=time.time())
+
+    print(run_with_db(args, work).reply())
+    return 0
+
+
 def _cmd_pairs_add(args: argparse.Namespace) -> int:
     from pool.pairs import add_pair
     from storage.pairs import ApiPair
@@ -168,6 +187,10 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("target", metavar="GROUP", help=join_texts.HELP_POOL_JOIN_TARGET)
     p.add_argument("--admin", type=int, default=0, metavar="USER_ID", help=join_texts.HELP_POOL_JOIN_ADMIN)
     add_command(pool, "joins", _cmd_joins, join_texts.HELP_POOL_JOINS, json=True)
+    p = add_command(pool, "proxy", _cmd_proxy, proxy_texts.HELP_POOL_PROXY)
+    p.add_argument("session_id", metavar="SESSION")
+    p.add_argument("url", nargs="?", metavar="URL", help=proxy_texts.HELP_POOL_PROXY_URL)
+    p.add_argument("--clear", action="store_true", help=proxy_texts.HELP_POOL_PROXY_CLEAR)
 
     pairs = add_group(subparsers, "pairs", texts.HELP_PAIRS)
     p = add_command(pairs, "add", _cmd_pairs_add, texts.HELP_PAIRS_ADD)

@@ -11,7 +11,7 @@ from aiogram import Router
 
 from control_bot.filters import IsAdmin
 from control_bot.middlewares import ClearStateOnNewAction
-from control_bot.routers import admin_commands, admin_joins, admin_reach, admin_upload
+from control_bot.routers import admin_commands, admin_joins, admin_proxy, admin_reach, admin_upload
 
 
 def setup(*, upload_debounce: float | None = None) -> Router:
@@ -27,6 +27,7 @@ def setup(*, upload_debounce: float | None = None) -> Router:
         admin_commands.setup(),
         admin_reach.setup(),
         admin_joins.setup(),
+        admin_proxy.setup(),
         admin_upload.setup(upload_debounce),
     )
     for sub in (router, *children):

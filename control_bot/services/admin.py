@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,9 +19,10 @@ from core.states import EventKind
 from core.texts import admin as texts
 from core.texts import intake as intake_texts
 from core.texts.outcomes import STOP_REASON_REVOKED
-from pool import assign, intake
+from pool import assign, intake, proxies
 from pool.intake import IntakeResult
 from pool.names import display_name
+from pool.proxies import ProxyOverview
 from storage import customers, events, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer, CycleTimes
@@ -240,20 +241,24 @@ class HealthReport:
     cycles: CycleTimes  # from the database: survives restarts, true for every process
     sessions: dict[str, int]  # per state
     last_hour: SendCounts
+    proxies: ProxyOverview | None = None  # each session's proxy (masked) or direct
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-async def health_report(db: Database, engine: HealthSource | None, now: float) -> HealthReport:
+async def health_report(
+    db: Database, engine: HealthSource | None, now: float, *, proxy_required: bool = False
+) -> HealthReport:
     async with db.read() as conn:
-        return HealthReport(
+        report = HealthReport(
             now=now,
             engine=engine.health() if engine is not None else None,
             cycles=await customers.cycle_times(conn),
             sessions=await session_rows.count_by_state(conn),
             last_hour=await ledger.counts_since(conn, now - HOUR),
         )
+    return replace(report, proxies=await proxies.overview(db, required=proxy_required))
 
 
 # --- uploads ---------------------------------------------------------------------------------------

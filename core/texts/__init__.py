@@ -17,6 +17,7 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``reach``: whether a customer's sessions can post in each of their groups: the reasons, the events'
   wording (engine) and the screens (the customer's /groups states, the admins' reach screen);
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
+* ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``fmt``: formatting helpers (escaping, times, durations);
 * ``split``: counting and splitting in Telegram's unit (UTF-16 code units).

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from core.texts import proxy as proxy_texts
 from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative
 
 # --- what the reports read -----------------------------------------------------------------------------
@@ -141,6 +142,8 @@ class Health(Protocol):
     def sessions(self) -> Mapping[str, int]: ...
     @property
     def last_hour(self) -> SendCounts: ...
+    @property
+    def proxies(self) -> proxy_texts.ProxyView | None: ...
 
 
 class SessionCheck(Protocol):
@@ -193,6 +196,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("reach", "A customer's unreachable groups: /reach user_id"),
     ("join", "Make sessions join a group: /join sessions group"),
     ("joins", "Recent joins and their outcome"),
+    proxy_texts.COMMAND,
 )
 
 BTN_ADMIN_POOL = "📦 Pool"
@@ -424,6 +428,8 @@ def health(report: Health) -> str:
     lines.append(f"Last hour: {h.sent} sent, {h.failed} failed" + (f", {h.other} other" if h.other else ""))
     if e is not None:
         lines.append(f"Uptime: {fmt_duration(e.uptime)}")
+    if report.proxies is not None:
+        lines += proxy_texts.health_lines(report.proxies, html=True)
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from os import PathLike
 from typing import TYPE_CHECKING
 
+from core.texts import proxy as proxy_texts
 from core.texts.fmt import fmt_time
 
 if TYPE_CHECKING:
@@ -154,10 +155,12 @@ def customer_line(line: CustomerRow) -> str:
 def health(report: Health) -> str:
     """``adbot health``: what the database knows (no engine runs in the command's process)."""
     c, s, h = report.cycles, report.sessions, report.last_hour
+    proxies = proxy_texts.health_lines(report.proxies, html=False) if report.proxies is not None else []
     return "\n".join([
         f"running campaigns: {c.running_campaigns}",
         f"last cycle: started {fmt_time(c.last_started_at)}, finished {fmt_time(c.last_finished_at)}",
         ", ".join(f"{n} {state}" for state, n in s.items()),
         f"last hour: {h.sent} sent, {h.failed} failed, {h.other} other",
+        *proxies,
         "(engine figures such as lag and uptime: /health in the bot)",
     ])

@@ -6,6 +6,11 @@ user name, password or MTProxy secret.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
+from core.texts.fmt import esc
+
 # --- why a proxy cannot be used (core.proxy.parse_proxy; ProxyRefused.user_message) --------------------
 
 EMPTY = "no proxy given"
@@ -68,9 +73,16 @@ def session_dead(session_id: int) -> str:
 # --- admin command and CLI -----------------------------------------------------------------------------
 
 USAGE = (
-    "Usage: /proxy SESSION_ID URL (socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port,"
-    " a t.me/proxy link) or /proxy SESSION_ID off"
+    "/proxy <session id> <url> (socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port,"
+    " a t.me/proxy link), or /proxy <session id> off"
 )
+SESSION_ID = "The session id"
+COMMAND = ("proxy", "A session's proxy: /proxy session_id url|off")
+"""The admin command's menu entry (``core.texts.admin.ADMIN_COMMANDS``)."""
+
+
+def message_not_deleted() -> str:
+    return "⚠ I could not delete your message with the proxy's password: delete it yourself."
 
 
 def proxy_set(session_id: int, masked: str) -> str:
@@ -87,6 +99,14 @@ def proxy_cleared(session_id: int) -> str:
 def proxy_unchanged_off(session_id: int) -> str:
     return f"Session #{session_id} had no proxy: nothing changed."
 
+
+HELP_POOL_PROXY = "set a session's proxy (checked first: it must reach Telegram) or clear it"
+HELP_POOL_PROXY_URL = (
+    "socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port or a t.me/proxy link;"
+    " - reads it from stdin (keeps the password out of the shell history)"
+)
+HELP_POOL_PROXY_CLEAR = "remove the session's proxy: it connects directly from its next connection"
+CLI_URL_OR_CLEAR = "give the proxy URL or --clear (not both)"
 
 DIRECT = "direct"
 NOT_CHECKED = "not checked yet"
@@ -110,3 +130,40 @@ def intake_note(masked: str, check_error: str | None) -> str:
     if check_error is None:
         return f"proxy {masked}"
     return f"proxy {masked} stored but did not reach Telegram: {check_error}"
+
+
+class SessionProxyView(Protocol):
+    @property
+    def session_id(self) -> int: ...
+    @property
+    def masked(self) -> str | None: ...
+    @property
+    def check_error(self) -> str | None: ...
+
+
+class ProxyView(Protocol):
+    """Every session that may still connect, with its proxy (``pool.proxies.ProxyOverview``)."""
+
+    @property
+    def required(self) -> bool: ...
+    @property
+    def sessions(self) -> Sequence[SessionProxyView]: ...
+    @property
+    def direct(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+
+
+def health_lines(view: ProxyView, *, html: bool) -> list[str]:
+    """The proxies part of /health (``html``) and ``adbot health``: the counts, then each proxy (or
+    'direct') with the sessions using it; a required proxy missing is marked."""
+    escape = esc if html else str
+    lines = [summary(len(view.sessions), view.direct, view.failed, view.required)]
+    if view.required and view.direct:
+        lines.append(f"⛔ {view.direct} session(s) without a proxy are never opened (proxy_required)")
+    by_proxy: dict[str, list[int]] = {}
+    for s in view.sessions:
+        by_proxy.setdefault(shown(s.masked, s.check_error), []).append(s.session_id)
+    for label, ids in sorted(by_proxy.items(), key=lambda item: item[1][0]):
+        lines.append(f"  {escape(label)}: " + ", ".join(f"#{i}" for i in ids))
+    return lines
