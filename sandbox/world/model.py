@@ -22,6 +22,7 @@ class SimAccount:
     limited: str | None = None  # the error class name every send raises (PeerFloodError, ...)
     flood_until: float = 0.0
     latency: float | None = None
+    routes: list[str | None] = field(default_factory=list)  # each connect's proxy (masked); None: direct
 
 
 @dataclass

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 class SimPort:
     """One account's connection to the world (an ``AccountPort``)."""
 
-    def __init__(self, world: World, key: str, session_id: int) -> None:
+    def __init__(self, world: World, key: str, session_id: int, proxy: str | None = None) -> None:
         self.world = world
         self.key = key
         self.session_id = session_id
+        self.proxy = proxy  # the proxy (masked) the credentials named: where Telegram sees it come from
         self.connected = False
         self.closed = False
 
@@ -25,6 +26,7 @@ class SimPort:
         if self.closed:
             raise ConnectionError("port is closed")
         info = await self.world._connect(self)
+        self.world.accounts[self.key].routes.append(self.proxy)
         self.connected = True
         return info
 

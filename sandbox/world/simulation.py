@@ -297,7 +297,7 @@ class World:
 
     def open(self, credentials: SessionCredentials) -> SimPort:
         key = account_key_for_file(credentials.path) or f"session-{credentials.session_id}"
-        return SimPort(self, key, credentials.session_id)
+        return SimPort(self, key, credentials.session_id, str(credentials.proxy) if credentials.proxy else None)
 
     def reset_connections(self) -> None:
         """Forget every live connection (the process that held them died)."""
