@@ -3,15 +3,24 @@ SOCKS5 proxy (never the internet), refusals that change nothing, and /health sho
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from botkit import ADMIN_ID, bot_harness
 
+from control_bot.routers import admin_upload
 from core.texts import customer as t
+from sandbox.sessionfiles import make_session_bytes, make_sidecar
 from storage import proxies as proxy_rows
 from tests.fake_proxy import FakeProxy, closed_port, running
 
 OTHER = 1002
+
+
+@pytest.fixture(autouse=True)
+def quick_uploads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_upload, "DEBOUNCE", 0.2)
 
 
 async def test_admin_sets_checks_refuses_and_clears_a_sessions_proxy(tmp_path: Path) -> None:
@@ -57,3 +66,21 @@ async def test_admin_sets_checks_refuses_and_clears_a_sessions_proxy(tmp_path: P
     logged = "".join(f.read_text(errors="replace") for f in (tmp_path / "logs").rglob("*") if f.is_file())
     assert "proxy set to socks5://127.0.0.1" in logged  # the change is logged, masked
     assert "pw7" not in logged and "alice" not in logged
+
+
+async def test_upload_with_a_sidecar_proxy_says_how_its_check_went(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h, running(FakeProxy("http")) as fake:
+        admin = h.user(ADMIN_ID, "Admin")
+        good = make_sidecar(proxy={"type": "http", "host": "127.0.0.1", "port": fake.port, "user": "u", "pass": "s3"})
+        bad = make_sidecar(proxy=f"socks5://127.0.0.1:{closed_port()}")
+        await admin.user.send_document("a.session", make_session_bytes(2))
+        await admin.user.send_document("a.json", json.dumps(good).encode())
+        await admin.user.send_document("b.session", make_session_bytes(2))
+        summary = await admin.send_file("b.json", json.dumps(bad).encode())
+        assert "accepted 4, rejected 0" in summary.text
+        assert f"a.session → session #1 (proxy http://127.0.0.1:{fake.port})" in summary.text
+        assert "b.session → session #2 (proxy socks5://127.0.0.1:" in summary.text
+        assert "stored but did not reach Telegram" in summary.text and "s3" not in summary.text
+        assert fake.connects == [("149.154.167.51", 443)]
+        health = await admin.ask("/health")
+        assert "2 of 2 sessions have one; 0 direct, 1 failed check" in health.text

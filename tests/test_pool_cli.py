@@ -128,6 +128,11 @@ def test_pool_proxy_sets_checked_refuses_and_clears(
     health = capsys.readouterr().out
     assert "Proxies (optional): 1 of 1 sessions have one; 0 direct, 0 failed check" in health
     assert f"socks5://127.0.0.1:{fake.port}: #1" in health and "pw" not in health  # the refused one changed nothing
+    assert main(["health", "--json", "--config", config]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["proxies"]["sessions"] == [
+        {"session_id": 1, "state": "unused", "masked": f"socks5://127.0.0.1:{fake.port}", "check_error": None}
+    ]
 
     assert main(["pool", "proxy", "1", "--clear", "--config", config]) == 0
     assert "now connects directly" in capsys.readouterr().out
