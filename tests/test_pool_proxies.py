@@ -12,13 +12,18 @@ import pytest
 from telethon.network.connection import ConnectionTcpMTProxyRandomizedIntermediate
 from telethon.sessions import StringSession
 
+from core.clock import FakeClock
 from core.errors import NotFound, ProxyMissing, ProxyRefused
 from core.ports import SessionCredentials
 from core.proxy import ProxySpec, parse_proxy
+from core.texts.proxy import health_lines
+from engine.outcomes import classify
 from engine.telethon_adapter import ClientSettings, build_client
 from pool import lifecycle
+from pool.health import check_sessions
 from pool.proxies import TELEGRAM_DCS, check_proxy, overview, set_proxy
 from pool.supply import PoolSupply
+from sandbox.world import World
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Database
@@ -193,3 +198,28 @@ async def test_telethon_connects_to_the_mtproxy(tmp_path: Path) -> None:
             await client.connect()
         await client.disconnect()
     assert fake.accepted >= 1
+
+
+async def test_health_lines_mark_sessions_a_required_proxy_keeps_closed(db: Database, sdir: Path) -> None:
+    a, _b = await seed_sessions(db, sdir, 2)
+    async with db.tx() as conn:
+        await proxy_rows.put(conn, a, parse_proxy("socks5://u:secretpw@1.2.3.4:1080"), set_by="cli", now=NOW)
+    lines = health_lines(await overview(db, required=True), html=True)
+    assert lines[0] == "Proxies (required): 1 of 2 sessions have one; 1 direct, 0 failed check"
+    assert "⛔ 1 session(s) without a proxy are never opened (proxy_required)" in lines
+    assert "  socks5://1.2.3.4:1080: #1" in lines and "  direct: #2" in lines
+    assert "secretpw" not in "\n".join(lines)
+
+
+async def test_check_sessions_never_opens_a_direct_session_when_a_proxy_is_required(db: Database, sdir: Path) -> None:
+    await add_pair(db, 111)
+    (sid,) = await seed_sessions(db, sdir, 1)
+    world = World(FakeClock(NOW), lenient=True)
+    [result] = await check_sessions(db, sdir, world, NOW, classify=classify, proxy_required=True)
+    assert result.outcome == "error" and result.detail is not None and "proxy_required" in result.detail
+    assert world.request_count() == 0 and world.accounts == {}
+    async with db.tx() as conn:
+        await proxy_rows.put(conn, sid, parse_proxy("http://10.1.1.1:80"), set_by="cli", now=NOW)
+    [result] = await check_sessions(db, sdir, world, NOW, classify=classify, proxy_required=True)
+    assert result.outcome == "healthy"
+    assert [a.routes for a in world.accounts.values()] == [["http://10.1.1.1:80"]]
