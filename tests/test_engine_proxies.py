@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from core.proxy import parse_proxy
+from control_bot.services import proxies
+from core.proxy import ProxySpec, parse_proxy
 from engine.engine import Engine
 from pool.supply import PoolSupply
 from sandbox.world.routes import route_changes
@@ -78,5 +79,26 @@ async def test_proxy_required_never_opens_a_direct_session(db: Database, tmp_pat
     assert report.sent == 10
     rows = await s.rows(1)
     assert {r.session_id for r in rows.values()} == {with_proxy}
+    assert s.world.violations == []
+    await engine.shutdown()
+
+
+async def test_an_admins_change_closes_the_live_client_between_cycles(db: Database, tmp_path: Path) -> None:
+    async def reachable(_spec: ProxySpec, _dc: int) -> str | None:
+        return None
+
+    s = await make_setup(db, tmp_path, plan=1, pool=1, groups=("@g1",))
+    (sid,) = s.session_ids
+    engine = s.engine()
+    await running(s, engine)
+    await engine.run_cycle(CID)
+    account = s.account_of(sid)
+    assert s.world.accounts[account].routes == [None]  # direct until a proxy is set
+    new = parse_proxy("socks5://u:p@10.0.0.9:1080")
+    change = await proxies.change(db, sid, new, set_by="admin:1", now=NOW + 1, check=reachable, engine=engine)
+    assert change.reconnects and "next cycle connects the new way" in change.reply()
+    s.clock.set(NOW + 300)
+    assert (await engine.run_cycle(CID)).sent == 1
+    assert route_changes(s.world) == {account: [None, new.masked()]}
     assert s.world.violations == []
     await engine.shutdown()

@@ -108,6 +108,8 @@ HELP_POOL_PROXY_URL = (
 HELP_POOL_PROXY_CLEAR = "remove the session's proxy: it connects directly from its next connection"
 CLI_URL_OR_CLEAR = "give the proxy URL or --clear (not both)"
 
+RECONNECTS = "Its customer's connection was closed: the next cycle connects the new way."
+
 DIRECT = "direct"
 NOT_CHECKED = "not checked yet"
 
