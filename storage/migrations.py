@@ -223,6 +223,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX joins_by_session ON joins(session_id, tried_at);
     ALTER TABLE sessions ADD COLUMN join_wait_until REAL;
     """,
+    # the daily send cap: each session's post requests in the last 24 hours are counted from its rows
+    """
+    CREATE INDEX IF NOT EXISTS sends_by_session ON sends(session_id, started_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
