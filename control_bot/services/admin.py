@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from control_bot.services.limits import Limits, limits_report
 from core.errors import InputError, NotFound
 from core.links import parse_group_refs
 from core.states import EventKind
@@ -29,6 +30,7 @@ from storage.db import Database
 from storage.ledger import SendCounts
 
 if TYPE_CHECKING:
+    from core.config import Settings
     from engine.engine import EngineHealth  # typing only: the CLI imports this module without the engine
 
 logger = logging.getLogger(__name__)
@@ -240,12 +242,15 @@ class HealthReport:
     cycles: CycleTimes  # from the database: survives restarts, true for every process
     sessions: dict[str, int]  # per state
     last_hour: SendCounts
+    limits: Limits | None = None  # the configured limits and the sessions' daily counts (None: not asked)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-async def health_report(db: Database, engine: HealthSource | None, now: float) -> HealthReport:
+async def health_report(
+    db: Database, engine: HealthSource | None, now: float, settings: Settings | None = None
+) -> HealthReport:
     async with db.read() as conn:
         return HealthReport(
             now=now,
@@ -253,6 +258,7 @@ async def health_report(db: Database, engine: HealthSource | None, now: float) -
             cycles=await customers.cycle_times(conn),
             sessions=await session_rows.count_by_state(conn),
             last_hour=await ledger.counts_since(conn, now - HOUR),
+            limits=await limits_report(conn, settings, now) if settings is not None else None,
         )
 
 

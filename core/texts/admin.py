@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from core.texts import limits as limit_texts
 from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative
 
 # --- what the reports read -----------------------------------------------------------------------------
@@ -141,6 +142,8 @@ class Health(Protocol):
     def sessions(self) -> Mapping[str, int]: ...
     @property
     def last_hour(self) -> SendCounts: ...
+    @property
+    def limits(self) -> limit_texts.Limits | None: ...
 
 
 class SessionCheck(Protocol):
@@ -420,6 +423,8 @@ def health(report: Health) -> str:
     )
     h = report.last_hour
     lines.append(f"Last hour: {h.sent} sent, {h.failed} failed" + (f", {h.other} other" if h.other else ""))
+    if report.limits is not None:
+        lines += [esc(line) for line in limit_texts.health_lines(report.limits)]
     if e is not None:
         lines.append(f"Uptime: {fmt_duration(e.uptime)}")
     return "\n".join(lines)

@@ -153,11 +153,14 @@ def customer_line(line: CustomerRow) -> str:
 
 def health(report: Health) -> str:
     """``adbot health``: what the database knows (no engine runs in the command's process)."""
+    from core.texts import limits as limit_texts  # here: importing this module stays stdlib-only
+
     c, s, h = report.cycles, report.sessions, report.last_hour
     return "\n".join([
         f"running campaigns: {c.running_campaigns}",
         f"last cycle: started {fmt_time(c.last_started_at)}, finished {fmt_time(c.last_finished_at)}",
         ", ".join(f"{n} {state}" for state, n in s.items()),
         f"last hour: {h.sent} sent, {h.failed} failed, {h.other} other",
+        *(limit_texts.health_lines(report.limits) if report.limits is not None else []),
         "(engine figures such as lag and uptime: /health in the bot)",
     ])
