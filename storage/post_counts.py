@@ -1,7 +1,8 @@
 """How many post requests each session made recently: what the daily send cap (``core.pacing``) counts.
 
 A post request is a ledger row (table ``sends``) of the session that a request went out for: 'pending'
-(in flight, or its answer lost) or any row with an attempt, whatever Telegram answered (a refusal or a
+(in flight), 'in_doubt' (its answer lost: a resumed cycle turns 'pending' into it without an attempt
+count) or any row with an attempt, whatever Telegram answered (a refusal or a
 flood wait was still a request). Rows of groups that were never tried (skipped, left waiting before a
 request) do not count. The row's ``started_at`` is when its last request began; a row retried after a
 flood wait counts once. Index ``sends_by_session`` serves both queries.
@@ -30,7 +31,7 @@ async def posts_since(conn: aiosqlite.Connection, session_ids: Collection[int], 
         rows = await fetchall(
             conn,
             f"SELECT session_id, COUNT(*) FROM sends WHERE session_id IN ({marks}) AND started_at >= ?"
-            " AND (attempts > 0 OR outcome = 'pending') GROUP BY session_id",
+            " AND (attempts > 0 OR outcome IN ('pending', 'in_doubt')) GROUP BY session_id",
             (*chunk, since),
         )
         for row in rows:

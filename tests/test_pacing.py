@@ -206,7 +206,11 @@ async def test_the_cap_counts_every_post_request_of_the_session(db: Database, tm
         return ledger_rows.Result(CID, 1, ref, sid, outcome, len(ref), at, attempts=attempts)
 
     async with db.tx() as conn:
-        await ledger_rows.insert_intents(conn, [ledger_rows.Intent(CID, 1, "@in_flight", a, 1, t)])
+        await ledger_rows.insert_intents(conn, [
+            ledger_rows.Intent(CID, 1, "@in_flight", a, 1, t), ledger_rows.Intent(CID, 1, "@lost", a, 2, t)
+        ])
+        await ledger_rows.pending_to_in_doubt(conn, CID, 1, t)  # a resume: both 'in_doubt', no attempt counted
+        await ledger_rows.insert_intents(conn, [ledger_rows.Intent(CID, 2, "@in_flight", a, 3, t)])
         await ledger_rows.apply_results(conn, [
             result("@sent", a, "sent", 1),
             result("@refused", a, "failed", 1),  # a refusal was still a request
@@ -217,7 +221,7 @@ async def test_the_cap_counts_every_post_request_of_the_session(db: Database, tm
             result("@other", b, "sent", 1),
         ])
     async with db.read() as conn:
-        assert await post_counts.posts_since(conn, [a, b, c], t - DAY) == {a: 4, b: 1, c: 0}
+        assert await post_counts.posts_since(conn, [a, b, c], t - DAY) == {a: 6, b: 1, c: 0}
         assert await post_counts.posts_since(conn, [], t - DAY) == {}
 
 
