@@ -99,8 +99,9 @@ class SessionWorker:
                 await cycle.leave([group], self.sid, "skipped", "slow_mode")
                 continue
             if self.cap_room is not None and self.cap_room <= 0:
-                _log(cid, logging.INFO, "session %d is at its daily send cap: %d group(s) skipped", self.sid,
-                     len(self.queue))
+                # The customer's log: said without the number (customers never see internal limits).
+                _log(cid, logging.INFO, "session %d has posted enough for today: %d group(s) left for a later"
+                     " cycle", self.sid, len(self.queue))
                 await cycle.leave(list(self.queue), self.sid, "skipped", DAILY_CAP)
                 self.queue.clear()
                 return
