@@ -11,6 +11,7 @@ import pytest
 from botkit import ADMIN_ID, bot_harness
 
 from control_bot.cli import main
+from control_bot.services.admin import health_report
 from core.config import EngineSettings, load_settings, settings_from_dict
 from core.errors import ConfigError
 from core.pacing import DAY, cap_today, unsafe_values
@@ -249,6 +250,10 @@ async def test_health_shows_the_limits_and_each_sessions_posts_today(tmp_path: P
         assert "Customers' sessions: 2, 2 at their cap, 0 in warm-up" in reply
         for sid in posts:
             assert f"#{sid} 2/2" in reply
+        # What ``adbot health --json`` prints: every customer's session, its posts and its cap.
+        report = (await health_report(h.db, None, h.clock.now(), h.settings)).as_dict()
+        assert [(p["session_id"], p["posts"], p["cap"], p["warmup_until"]) for p in report["limits"]["sessions"]] \
+            == [(sid, 2, 2, None) for sid in sorted(posts)]
 
 
 async def test_health_shows_sessions_in_warmup(tmp_path: Path) -> None:
