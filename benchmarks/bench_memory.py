@@ -71,6 +71,7 @@ from telethon.sessions import SQLiteSession
 
 from benchmarks.common import (
     FIRST_CUSTOMER,
+    NO_CAP_REACHED,
     SOURCE,
     Fleet,
     NullFactory,
@@ -202,7 +203,9 @@ async def measure(root: Path, point: Point) -> dict[str, Any]:
     )
     customers = [FIRST_CUSTOMER + c for c in range(point.campaigns)]
     db = await Database.open(root / "data" / "adbot.sqlite3")
-    config = EngineSettings(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
+    config = EngineSettings(
+        send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED
+    )
     engine = Engine(db, factory, PoolSupply(db, root / "sessions"), SystemClock(), config)
     try:
         await engine.start()

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import NullFactory, emit, header, machine, seed, split_cpu, thread_cpu
+from benchmarks.common import NO_CAP_REACHED, NullFactory, emit, header, machine, seed, split_cpu, thread_cpu
 from control_bot.logfiles import setup_logging
 from core.clock import SystemClock
 from core.config import EngineSettings
@@ -50,7 +50,9 @@ async def measure(
                  world=world)
     factory: AccountFactory = world if world is not None else NullFactory()
     db = await Database.open(fleet.db_path)
-    config = EngineSettings(send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0)
+    config = EngineSettings(
+        send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED
+    )
     engine = Engine(db, factory, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False)
     try:
         await engine.start()

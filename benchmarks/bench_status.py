@@ -17,7 +17,7 @@ Phases, each probed for its whole length:
 * ``flat out``: the warm-up cycle of every campaign at once with no spacing and no latency (accounts
   connect, every post goes as fast as the engine can send): the loop is saturated, the stress figure;
 * ``cycle``: the measured cycle of every campaign at once with ``--spacing`` (start to start, jitter
-  0; default the product's 5 s, ``--spacing 2`` is the stress variant) and ``--latency``: a busy
+  0; default 5 s, a third of the product's 15 s, ``--spacing 2`` is the stress variant) and ``--latency``: a busy
   fleet's steady state. Target: p95 < 100 ms, i.e. the loop is never
   blocked for long while customers talk to the bot.
 
@@ -43,10 +43,10 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import Fleet, LoopLag, emit, header, machine, percentile, seed
+from benchmarks.common import FULL_RUN_SPACING, NO_CAP_REACHED, Fleet, LoopLag, emit, header, machine, percentile, seed
 from control_bot.app import App, create_app
 from core.clock import SystemClock
-from core.config import EngineSettings, Settings, settings_from_dict
+from core.config import Settings, settings_from_dict
 from engine.cycle import CycleReport
 from sandbox.botuser import BotApiEmulator, BotUser
 from sandbox.world import World
@@ -146,7 +146,10 @@ def bench_settings(root: Path, api_base: str, *, spacing: float) -> Settings:
         {
             "bot": {"token": TOKEN, "api_base": api_base, "admins": []},
             "paths": {"data_dir": "data", "sessions_dir": "sessions", "logs_dir": "logs"},
-            "engine": {"backend": "simulated", "send_spacing": spacing, "spacing_jitter": 0.0, "send_timeout": 60.0},
+            "engine": {
+                "backend": "simulated", "send_spacing": spacing, "spacing_jitter": 0.0, "send_timeout": 60.0,
+                **NO_CAP_REACHED,
+            },
         },
         root,
     )
@@ -239,7 +242,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     campaigns = args.campaigns if args.campaigns is not None else (100 if args.quick else 1000)
-    spacing = args.spacing if args.spacing is not None else (0.5 if args.quick else EngineSettings().send_spacing)
+    spacing = args.spacing if args.spacing is not None else (0.5 if args.quick else FULL_RUN_SPACING)
 
     header(f"/status round trip during a cycle: {campaigns} campaigns x {args.sessions} sessions x {args.groups}"
            f" groups, latency {args.latency * 1000:.0f} ms, spacing {spacing:g} s (start to start), real clock,"

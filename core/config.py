@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from core import pacing
 from core.errors import ConfigError
 from core.texts import config as texts
 
@@ -45,14 +46,19 @@ class EngineSettings(_Section):
     """``[engine]``: the engine reads this section as it is (no copy of it exists elsewhere)."""
 
     backend: Literal["telethon", "simulated"] = "telethon"
-    cycle_interval: int = Field(default=300, ge=1)
+    # Pacing (``core.pacing``): the defaults are the safe values; lower ones are allowed (check-config warns).
+    cycle_interval: int = Field(default=pacing.SAFE_CYCLE_INTERVAL, ge=1)
     """Default interval of a new campaign (customers.interval_s is what a cycle uses)."""
-    min_cycle_interval: int = Field(default=60, ge=1)
+    min_cycle_interval: int = Field(default=pacing.SAFE_MIN_CYCLE_INTERVAL, ge=1)
     max_cycle_interval: int = Field(default=86_400, ge=1)
-    send_spacing: float = Field(default=5.0, ge=0)
+    send_spacing: float = Field(default=pacing.SAFE_SEND_SPACING, ge=0)
     """Seconds between two sends of one session (each session sends its groups one after another)."""
-    spacing_jitter: float = Field(default=0.2, ge=0, le=1)
-    """Each spacing is multiplied by a random factor in [1 - jitter, 1 + jitter]."""
+    spacing_jitter: float = Field(default=pacing.SAFE_SPACING_JITTER, ge=0, le=1)
+    """Each spacing is multiplied by a random factor in [1 - jitter, 1 + jitter] (default: 10 to 20 s)."""
+    daily_send_cap: int = Field(default=pacing.SAFE_DAILY_SEND_CAP, ge=0)
+    """Post requests one session may make in any 24 hours; 0: no cap."""
+    warmup_days: int = Field(default=pacing.SAFE_WARMUP_DAYS, ge=0, le=365)
+    """A session new to the pool gets a lower cap for this many days (a ramp: 25, 50, 75 % for 3); 0: none."""
     on_restart: Literal["stop", "resume"] = "stop"
     """What a start-up does with campaigns that were running: stop them, or resume them."""
     max_in_flight: int = Field(default=200, ge=1)

@@ -30,6 +30,7 @@ from core.states import EventKind, SendOutcome
 from engine import readiness
 from engine.accounts import Accounts
 from engine.customer_log import customer_log
+from engine.daily_cap import room_left
 from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
@@ -312,6 +313,7 @@ async def _prepare(
         all_groups = await groups.list_for(conn, customer_id)
         active = [g for g in all_groups if g.active]
         known = await assess(conn, session_ids, active, source)
+        room = await room_left(conn, rt.config, sessions, now)  # the daily send cap's, per session
     if not scanned:
         unread = rt.discovery.due(sessions, known.times, now, unreached_since=known.unreached_since(active))
         if unread:
@@ -354,9 +356,10 @@ async def _prepare(
     reachable = [g for g in todo if known.verdicts[g.ref].reach is None]
     report.unreachable = len(todo) - len(reachable)
     writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
-    plan = rt.plans.plan(customer_id, reachable, session_ids, writers)
+    plan = rt.plans.plan(customer_id, reachable, session_ids, writers, room)
     workers = [
-        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source))
+        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source),
+                      room.get(s.id) if room is not None else None)
         for s in sessions
         if plan[s.id]
     ]

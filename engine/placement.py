@@ -4,7 +4,8 @@ Only a session that can reach a group (its own dialogs hold the chat and it may 
 ``engine.reach``) is ever given it; among those, groups are spread by rendezvous hashing with bounded
 loads: a group stays on its session and moves only when the sessions (or their memberships) change,
 and no session gets more than its share (a cycle lasts as long as its busiest session). A group no
-session can reach is not placed at all.
+session can reach is not placed at all. A session near its daily send cap (``engine.daily_cap``) gets
+no more groups than it may still send while another session that may write there has room.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ def _score(session_id: int, ref: str) -> int:
 
 
 def assign_groups(
-    groups: Sequence[Group], session_ids: Sequence[int], writers: Mapping[str, Sequence[int]] | None = None
+    groups: Sequence[Group],
+    session_ids: Sequence[int],
+    writers: Mapping[str, Sequence[int]] | None = None,
+    limits: Mapping[int, int] | None = None,
 ) -> dict[int, list[Group]]:
     """Each group goes to one of the sessions that may post there (``writers[ref]``; None: every
     session may), by rendezvous hashing with bounded loads: the one with the highest score for it that
@@ -31,7 +35,9 @@ def assign_groups(
     adding or removing a session moves few groups. Groups with the fewest choices are placed first, so
     one that a single session can reach finds room there; when none of its sessions has room left it
     goes to the least loaded of them (ties: the higher score). A group without a writer is left out.
-    Each session's groups keep their list order."""
+    ``limits`` (the daily cap's room per session; None: no limit) bound a session's groups: one at its
+    limit is chosen only when none of the group's sessions is below its own (its worker then stops at
+    the cap). Each session's groups keep their list order."""
     plan: dict[int, list[Group]] = {sid: [] for sid in session_ids}
     if not session_ids:
         return plan
@@ -46,11 +52,14 @@ def assign_groups(
     room = -(-len(choices) // takers)
     choices.sort(key=lambda item: len(item[2]))  # stable: list order among groups with as many choices
     placed: dict[int, list[tuple[int, Group]]] = {sid: [] for sid in session_ids}
+    def fits(sid: int) -> bool:
+        return limits is None or len(placed[sid]) < limits.get(sid, len(choices))
+
     for index, group, allowed in choices:
         ranked = sorted(allowed, key=lambda sid: _score(sid, group.ref), reverse=True)
-        best = next((sid for sid in ranked if len(placed[sid]) < room), None)
+        best = next((sid for sid in ranked if len(placed[sid]) < room and fits(sid)), None)
         if best is None:
-            best = min(ranked, key=lambda sid: len(placed[sid]))
+            best = min([sid for sid in ranked if fits(sid)] or ranked, key=lambda sid: len(placed[sid]))
         placed[best].append((index, group))
     for sid, items in placed.items():
         items.sort(key=lambda item: item[0])
@@ -72,6 +81,21 @@ class Plans:
         todo: Sequence[Group],
         session_ids: Sequence[int],
         writers: Mapping[str, Sequence[int]] | None = None,
+        limits: Mapping[int, int] | None = None,
+    ) -> dict[int, list[Group]]:
+        """The remembered plan; when it gives a session more groups than its ``limits`` allows, a plan
+        within the limits for this cycle only (the remembered one comes back once the caps have room)."""
+        plan = self._plan(customer_id, todo, session_ids, writers)
+        if limits is not None and any(len(gs) > limits.get(sid, len(gs)) for sid, gs in plan.items()):
+            return assign_groups(todo, session_ids, writers, limits)
+        return plan
+
+    def _plan(
+        self,
+        customer_id: int,
+        todo: Sequence[Group],
+        session_ids: Sequence[int],
+        writers: Mapping[str, Sequence[int]] | None,
     ) -> dict[int, list[Group]]:
         refs = tuple(g.ref for g in todo)
         key = (tuple(session_ids), refs, None if writers is None else tuple(tuple(writers.get(r, ())) for r in refs))

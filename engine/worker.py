@@ -1,7 +1,8 @@
 """A session's share of a cycle: its worker sends its groups one after another.
 
 Sends are spaced by ``send_spacing`` +- jitter, start to start; a session that must wait (flood wait)
-keeps its groups, never handing them to another session. Each group (and a private source) is
+keeps its groups, never handing them to another session. A session at its daily send cap makes no more
+post requests: its remaining groups are left 'skipped' (``engine.daily_cap``). Each group (and a private source) is
 addressed with the session's own peer from its dialogs (``addresses``, from its rows): no resolve
 request, and a session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
 the post's public source) are handled here; one send and its outcome are ``engine.send``'s.
@@ -20,6 +21,7 @@ from core.ports import Peer, Retirement
 from core.states import EventKind
 from engine.accounts import Account
 from engine.customer_log import customer_log
+from engine.daily_cap import DAILY_CAP
 from engine.outcomes import classify
 from engine.send import run_send
 from storage import events, groups, memberships, stats
@@ -52,7 +54,12 @@ class SessionWorker:
     """Sends one session's share of the cycle, in order."""
 
     def __init__(
-        self, cycle: Cycle, session: SessionRow, groups: list[Group], addresses: Mapping[str, Peer]
+        self,
+        cycle: Cycle,
+        session: SessionRow,
+        groups: list[Group],
+        addresses: Mapping[str, Peer],
+        cap_room: int | None = None,
     ) -> None:
         self.cycle = cycle
         self.addresses = addresses  # chat ('@name', '-100<id>') -> this session's own peer of it
@@ -66,6 +73,7 @@ class SessionWorker:
         self.sent_once = False  # a request went out for the last group: space the next one
         self.next_send_at = 0.0
         self.request_at: float | None = None  # when the last post request left (set by the send task)
+        self.cap_room = cap_room  # post requests the daily cap still allows (None: no cap)
 
     async def run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
@@ -90,11 +98,21 @@ class SessionWorker:
                 self.queue.popleft()
                 await cycle.leave([group], self.sid, "skipped", "slow_mode")
                 continue
+            if self.cap_room is not None and self.cap_room <= 0:
+                # The customer's log: said without the number (customers never see internal limits).
+                _log(cid, logging.INFO, "session %d has posted enough for today: %d group(s) left for a later"
+                     " cycle", self.sid, len(self.queue))
+                await cycle.leave(list(self.queue), self.sid, "skipped", DAILY_CAP)
+                self.queue.clear()
+                return
             if self.next_send_at > now:
                 await rt.clock.sleep(self.next_send_at - now)
                 continue  # re-check abort, waits and slow mode after the pause
             self.request_at = None
-            if not await self.step(group):
+            going_on = await self.step(group)
+            if self.request_at is not None and self.cap_room is not None:
+                self.cap_room -= 1
+            if not going_on:
                 return
             if self.sent_once:
                 # Spacing runs from the start of one request to the start of the next, so latency

@@ -235,6 +235,10 @@ MIGRATIONS: tuple[str, ...] = (
         check_error  TEXT                                    -- NULL: the last check reached Telegram
     );
     """,
+    # the daily send cap: each session's post requests in the last 24 hours are counted from its rows
+    """
+    CREATE INDEX IF NOT EXISTS sends_by_session ON sends(session_id, started_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

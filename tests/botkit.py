@@ -66,6 +66,9 @@ def make_settings(tmp_path: Path, api_base: str, *, admins: Sequence[int] = (ADM
             "max_cycle_interval": 86_400,
             "send_spacing": 0,
             "spacing_jitter": 0,
+            # The daily send cap is counted but never reached unless a test sets it (tests/test_pacing.py).
+            "daily_send_cap": 1_000_000,
+            "warmup_days": 0,
             **engine,
         },
     }

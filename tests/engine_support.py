@@ -104,6 +104,9 @@ def fast_config(**changes: object) -> EngineSettings:
         "group_failure_limit": 3,
         "transient_retries": 2,
         "transient_backoff": 2.0,
+        # The daily send cap is counted every cycle but never reached (tests/test_pacing.py sets its own).
+        "daily_send_cap": 1_000_000,
+        "warmup_days": 0,
     }
     base.update(changes)
     return EngineSettings.model_validate(base)

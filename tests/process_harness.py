@@ -142,6 +142,9 @@ class Installation:
                 "min_cycle_interval": 1,
                 "send_spacing": 0.05,
                 "spacing_jitter": 0.2,
+                # Cycles every 2 s post far more than a day's safe cap: counted, never reached.
+                "daily_send_cap": 1_000_000,
+                "warmup_days": 0,
                 "on_restart": "resume",
                 "send_timeout": 10.0,
                 "shutdown_timeout": 5.0,

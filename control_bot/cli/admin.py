@@ -91,9 +91,7 @@ def _cmd_health(args: argparse.Namespace) -> int:
     from control_bot.services import admin
 
     now = time.time()
-    report = run_with_db(
-        args, lambda settings, db: admin.health_report(db, None, now, proxy_required=settings.pool.proxy_required)
-    )
+    report = run_with_db(args, lambda settings, db: admin.health_report(db, None, now, settings))
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return 0

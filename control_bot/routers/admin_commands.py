@@ -64,10 +64,7 @@ async def customers_screen(ctx: Ctx) -> str:
 
 
 async def health_screen(ctx: Ctx) -> str:
-    report = await admin.health_report(
-        ctx.db, ctx.engine, ctx.clock.now(), proxy_required=ctx.settings.pool.proxy_required
-    )
-    return t.health(report)
+    return t.health(await admin.health_report(ctx.db, ctx.engine, ctx.clock.now(), ctx.settings))
 
 
 async def default_groups_screen(ctx: Ctx) -> str:

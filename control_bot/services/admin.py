@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from control_bot.services.limits import Limits, limits_report
 from core.errors import InputError, NotFound
 from core.links import parse_group_refs
 from core.states import EventKind
@@ -30,6 +31,7 @@ from storage.db import Database
 from storage.ledger import SendCounts
 
 if TYPE_CHECKING:
+    from core.config import Settings
     from engine.engine import EngineHealth  # typing only: the CLI imports this module without the engine
 
 logger = logging.getLogger(__name__)
@@ -242,13 +244,14 @@ class HealthReport:
     sessions: dict[str, int]  # per state
     last_hour: SendCounts
     proxies: ProxyOverview | None = None  # each session's proxy (masked) or direct
+    limits: Limits | None = None  # the configured limits and the sessions' daily counts (None: not asked)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 async def health_report(
-    db: Database, engine: HealthSource | None, now: float, *, proxy_required: bool = False
+    db: Database, engine: HealthSource | None, now: float, settings: Settings | None = None
 ) -> HealthReport:
     async with db.read() as conn:
         report = HealthReport(
@@ -257,8 +260,10 @@ async def health_report(
             cycles=await customers.cycle_times(conn),
             sessions=await session_rows.count_by_state(conn),
             last_hour=await ledger.counts_since(conn, now - HOUR),
+            limits=await limits_report(conn, settings, now) if settings is not None else None,
         )
-    return replace(report, proxies=await proxies.overview(db, required=proxy_required))
+    required = settings.pool.proxy_required if settings is not None else False
+    return replace(report, proxies=await proxies.overview(db, required=required))
 
 
 # --- uploads ---------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ the values it interpolates, so a translation replaces these modules and nothing 
   pool, storage, failures);
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
+* ``limits``: the pacing limits and daily send cap as /health and ``adbot health`` show them, and
+  ``adbot check-config``'s warnings about values less safe than the defaults;
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
 * ``reach``: whether a customer's sessions can post in each of their groups: the reasons, the events'
   wording (engine) and the screens (the customer's /groups states, the admins' reach screen);

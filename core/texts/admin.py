@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from core.texts import limits as limit_texts
 from core.texts import proxy as proxy_texts
 from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative
 
@@ -144,6 +145,8 @@ class Health(Protocol):
     def last_hour(self) -> SendCounts: ...
     @property
     def proxies(self) -> proxy_texts.ProxyView | None: ...
+    @property
+    def limits(self) -> limit_texts.Limits | None: ...
 
 
 class SessionCheck(Protocol):
@@ -426,6 +429,8 @@ def health(report: Health) -> str:
     )
     h = report.last_hour
     lines.append(f"Last hour: {h.sent} sent, {h.failed} failed" + (f", {h.other} other" if h.other else ""))
+    if report.limits is not None:
+        lines += [esc(line) for line in limit_texts.health_lines(report.limits)]
     if e is not None:
         lines.append(f"Uptime: {fmt_duration(e.uptime)}")
     if report.proxies is not None:

@@ -154,6 +154,8 @@ def customer_line(line: CustomerRow) -> str:
 
 def health(report: Health) -> str:
     """``adbot health``: what the database knows (no engine runs in the command's process)."""
+    from core.texts import limits as limit_texts  # here: importing this module stays stdlib-only
+
     c, s, h = report.cycles, report.sessions, report.last_hour
     proxies = proxy_texts.health_lines(report.proxies, html=False) if report.proxies is not None else []
     return "\n".join([
@@ -162,5 +164,6 @@ def health(report: Health) -> str:
         ", ".join(f"{n} {state}" for state, n in s.items()),
         f"last hour: {h.sent} sent, {h.failed} failed, {h.other} other",
         *proxies,
+        *(limit_texts.health_lines(report.limits) if report.limits is not None else []),
         "(engine figures such as lag and uptime: /health in the bot)",
     ])
