@@ -20,7 +20,7 @@ class SimAccount:
     phone: str | None = None
     dead: bool = False
     limited: str | None = None  # the error class name every send raises (PeerFloodError, ...)
-    flood_until: float = 0.0
+    flood_until: dict[str, float] = field(default_factory=dict)  # method class (core.waits) -> wait end
     latency: float | None = None
 
 
