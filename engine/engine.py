@@ -148,6 +148,7 @@ class Engine:
             running = await customers.list_running(conn)
             # Every flood wait still running, per session and method class: a restart honours them all.
             self.accounts.waits.merge(await wait_rows.active(conn, now))
+        await self.ledger.run(lambda conn: wait_rows.clear_expired(conn, now))  # the rows of waits over
         if not running:
             return
         # One transaction for every campaign (not one each): start-up time must not grow with a

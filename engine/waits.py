@@ -9,7 +9,7 @@ ledger: a send's wait commits with its row). A wait is never shortened.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from core.waits import MethodClass
 from storage import waits as wait_rows
@@ -56,14 +56,3 @@ class WaitBook:
             await wait_rows.record(conn, session_id, method, until, now)
 
         return op
-
-    def forget_past(self, now: float, sessions: Collection[int] | None = None) -> None:
-        """Drop waits that are over (memory only), of every session or of ``sessions``."""
-        for session_id in list(self._until if sessions is None else sessions):
-            waits = self._until.get(session_id)
-            if waits is None:
-                continue
-            for method in [m for m, t in waits.items() if t <= now]:
-                del waits[method]
-            if not waits:
-                del self._until[session_id]

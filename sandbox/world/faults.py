@@ -60,10 +60,13 @@ class Fault:
             return False
         return self.group is None or (chat is not None and chat.matches(self.group))
 
-    async def strike(self, account: SimAccount, clock: Clock, method: str) -> None:
+    async def strike(self, account: SimAccount, clock: Clock, method: str | None = None) -> None:
         """Raise what the fault stands for at a request of ``method``, leaving ``account`` in the state it
-        implies (a flood wait holds the method's class: ``sandbox.world.waits``)."""
+        implies (a flood wait holds the method's class: ``sandbox.world.waits``; without ``method``, the
+        class of the fault's own, a send for 'send' and 'any')."""
         now = clock.now()
+        if method is None:
+            method = "forward" if self.method in ("send", "any") else self.method
         if self.kind == "flood_wait":
             start_flood(account, method, now + self.seconds)
             raise errors.FloodWaitError(request=None, capture=int(self.seconds))
