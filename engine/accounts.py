@@ -12,14 +12,16 @@ makes one request per post.
 Both requests made here honour their class's flood wait (``engine.waits``): no connect inside the
 session's 'connect' wait, no resolve inside its 'resolve' wait (``WaitPending`` is raised instead, and
 nothing is sent); a FloodWait either request meets is recorded as its class's wait before it is raised.
+``guarded`` does the same for any other request of a session (a 'read', say).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 from core.clock import Clock, wait_with_timeout
 from core.outcomes import OutcomeKind
@@ -34,6 +36,8 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 __all__ = ["Account", "Accounts"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -119,17 +123,26 @@ class Accounts:
         peer = account.peers.get(ref)
         if peer is not None:
             return peer
-        self._check_wait(account.session_id, "resolve")
-        try:
-            peer = await wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout)
-        except Exception as exc:
-            await self._record_flood(account.session_id, "resolve", exc)
-            raise
+        peer = await self.guarded(
+            account.session_id, "resolve",
+            lambda: wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout),
+        )
         account.peers[ref] = peer
         now = self.clock.now()
         cached = peer_rows.CachedPeer(peer.kind, peer.id, peer.access_hash)
         await self.ledger.run(lambda conn: peer_rows.store(conn, account.session_id, ref, cached, now))
         return peer
+
+    async def guarded(self, session_id: int, method: MethodClass, request: Callable[[], Awaitable[T]]) -> T:
+        """``request()`` (one request of ``method``'s class through the session's port) unless the class
+        must still wait (``WaitPending``, nothing sent); a FloodWait it meets is recorded as the class's
+        wait, then raised. Every request the engine makes outside a send goes through here."""
+        self._check_wait(session_id, method)
+        try:
+            return await request()
+        except Exception as exc:
+            await self._record_flood(session_id, method, exc)
+            raise
 
     def _check_wait(self, session_id: int, method: MethodClass) -> None:
         """Raise ``WaitPending`` when the session's requests of the class must still wait."""

@@ -200,23 +200,22 @@ class Discovery:
         while True:
             attempts += 1
             try:
-                account = await self.accounts.get(session_id)  # records a flood wait as 'connect'
-                timeout = self.config.send_timeout * PAGES_TIMEOUT
-                try:
-                    return await wait_with_timeout(self.clock, account.port.dialogs(), timeout)
-                except Exception as exc:
-                    outcome = classify(exc)
-                    if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
-                        now = self.clock.now()
-                        until = now + outcome.seconds
-                        await self.ledger.run(self.accounts.waits.record(session_id, "dialogs", until, now))
-                    raise
+                return await self._dialogs_of(session_id)
             except (NotFound, PoolError):
                 raise
             except Exception as exc:
                 if attempts > self.config.transient_retries or classify(exc).kind is not OutcomeKind.TRANSIENT:
                     raise
             await self.clock.sleep(self.config.transient_backoff * 2 ** (attempts - 1))
+
+    async def _dialogs_of(self, session_id: int) -> Sequence[Dialog]:
+        """One read through the session's open account: a flood wait connecting is recorded as the
+        'connect' class's, one on getDialogs as the 'dialogs' class's (``Accounts.guarded``)."""
+        account = await self.accounts.get(session_id)
+        timeout = self.config.send_timeout * PAGES_TIMEOUT
+        return await self.accounts.guarded(
+            session_id, "dialogs", lambda: wait_with_timeout(self.clock, account.port.dialogs(), timeout)
+        )
 
     async def _failed(self, session: SessionRow, outcome: Outcome) -> ScanResult:
         sid, now = session.id, self.clock.now()
