@@ -31,6 +31,7 @@ from engine.ledger import Ledger
 from engine.outcomes import classify
 from engine.waits import WaitBook
 from storage import peers as peer_rows
+from storage import waits as wait_rows
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class Accounts:
             account = self._open.get(session_id)
             if account is not None:
                 return account
+            async with self.db.read() as conn:  # what the pool recorded while the session was idle, too
+                self.waits.merge({session_id: await wait_rows.for_session(conn, session_id, self.clock.now())})
             self._check_wait(session_id, "connect")
             credentials = await self.supply.credentials(session_id)
             port = self.factory.open(credentials)

@@ -345,3 +345,26 @@ async def test_telethon_a_connect_flood_is_recorded_as_connect_and_not_asked_aga
     finally:
         await accounts.close_all()
         await ledger.close()
+
+
+async def test_a_connect_wait_the_pool_recorded_holds_the_engine_too(db: Database, tmp_path: Path) -> None:
+    """A health check met a flood wait connecting an idle session; the session is then given to a
+    customer: the engine does not connect it before the wait ends, whichever path opens it first."""
+    s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=1)
+    [sid] = s.session_ids
+    engine = s.engine()
+    await engine.start()  # before the check: the wait is news to the engine
+    s.world.add_fault(kind="flood_wait", session=sid, method="connect", seconds=HOUR)
+    [checked] = await check_sessions(db, s.sessions_dir, s.world, NOW, classify=classify)
+    assert (checked.outcome, await waits_of(db, sid, NOW)) == ("cooling", {"connect": NOW + HOUR})
+    assert await PoolSupply(db, s.sessions_dir).ensure_plan(CID, NOW) == [sid]
+    assert await engine.refresh_memberships(CID) == 0  # the customer added groups: not read inside the wait
+    s.clock.set(NOW + HOUR / 2)
+    assert (await engine.start_campaign(CID)).started
+    report = await engine.run_cycle(CID)
+    assert (report.sent, report.unreachable) == (0, 3)  # its dialogs are not read yet: nothing is placed
+    assert s.world.request_count(method="connect") == 1 and s.world.violations == []
+    s.clock.set(NOW + HOUR)
+    assert (await engine.run_cycle(CID)).sent == 3
+    assert s.world.violations == []
+    await engine.shutdown()
