@@ -8,24 +8,37 @@ coroutines ask for the same session at once.
 Peers are cached per session (access hashes are per account) in memory and in ``peer_cache``, so a
 session resolves each group and the post's source channel once in its life, and a steady-state cycle
 makes one request per post.
+
+Both requests made here honour their class's flood wait (``engine.waits``): no connect inside the
+session's 'connect' wait, no resolve inside its 'resolve' wait (``WaitPending`` is raised instead, and
+nothing is sent); a FloodWait either request meets is recorded as its class's wait before it is raised.
+``guarded`` does the same for any other request of a session (a 'read', say).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 from core.clock import Clock, wait_with_timeout
+from core.outcomes import OutcomeKind
 from core.ports import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind, SessionSupply
+from core.waits import MethodClass, WaitPending
 from engine.ledger import Ledger
+from engine.outcomes import classify
+from engine.waits import WaitBook
 from storage import peers as peer_rows
+from storage import waits as wait_rows
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Account", "Accounts"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +64,7 @@ class Accounts:
         *,
         connect_timeout: float = 30.0,
         resolve_timeout: float = 30.0,
+        waits: WaitBook | None = None,
     ) -> None:
         self.db = db
         self.factory = factory
@@ -59,6 +73,7 @@ class Accounts:
         self.clock = clock
         self.connect_timeout = connect_timeout
         self.resolve_timeout = resolve_timeout
+        self.waits = waits if waits is not None else WaitBook()
         self._open: dict[int, Account] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -87,12 +102,16 @@ class Accounts:
             account = self._open.get(session_id)
             if account is not None:
                 return account
+            async with self.db.read() as conn:  # what the pool recorded while the session was idle, too
+                self.waits.merge({session_id: await wait_rows.for_session(conn, session_id, self.clock.now())})
+            self._check_wait(session_id, "connect")
             credentials = await self.supply.credentials(session_id)
             port = self.factory.open(credentials)
             try:
                 info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
-            except BaseException:
+            except BaseException as exc:
                 await self._close_port(session_id, port)
+                await self._record_flood(session_id, "connect", exc)
                 raise
             async with self.db.read() as conn:
                 cached = await peer_rows.load(conn, session_id)
@@ -107,12 +126,45 @@ class Accounts:
         peer = account.peers.get(ref)
         if peer is not None:
             return peer
-        peer = await wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout)
+        peer = await self.guarded(
+            account.session_id, "resolve",
+            lambda: wait_with_timeout(self.clock, account.port.resolve(ref), self.resolve_timeout),
+        )
         account.peers[ref] = peer
         now = self.clock.now()
         cached = peer_rows.CachedPeer(peer.kind, peer.id, peer.access_hash)
         await self.ledger.run(lambda conn: peer_rows.store(conn, account.session_id, ref, cached, now))
         return peer
+
+    async def guarded(self, session_id: int, method: MethodClass, request: Callable[[], Awaitable[T]]) -> T:
+        """``request()`` (one request of ``method``'s class through the session's port) unless the class
+        must still wait (``WaitPending``, nothing sent); a FloodWait it meets is recorded as the class's
+        wait, then raised. Every request the engine makes outside a send goes through here."""
+        self._check_wait(session_id, method)
+        try:
+            return await request()
+        except Exception as exc:
+            await self._record_flood(session_id, method, exc)
+            raise
+
+    def _check_wait(self, session_id: int, method: MethodClass) -> None:
+        """Raise ``WaitPending`` when the session's requests of the class must still wait."""
+        now = self.clock.now()
+        until = self.waits.until(session_id, method)
+        if until > now:
+            raise WaitPending(method, until, now)
+
+    async def _record_flood(self, session_id: int, method: MethodClass, exc: BaseException) -> None:
+        """A FloodWait the request met becomes the class's wait, noted and persisted."""
+        if not isinstance(exc, Exception) or isinstance(exc, WaitPending):
+            return
+        outcome = classify(exc)
+        if outcome.kind is not OutcomeKind.FLOOD_WAIT or outcome.seconds is None:
+            return
+        now = self.clock.now()
+        until = now + outcome.seconds
+        await self.ledger.run(self.waits.record(session_id, method, until, now))
+        logger.warning("session %d: %s requests wait %d s (%s)", session_id, method, outcome.seconds, outcome.error)
 
     async def forget_peer(self, account: Account, ref: str) -> None:
         """Drop a cached peer that Telegram refused as invalid, so the next cycle resolves it again."""

@@ -42,6 +42,7 @@ from engine.worker import SessionWorker
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.customers import Customer
 from storage.db import Connection, Database
 from storage.groups import Group
@@ -314,6 +315,8 @@ async def _prepare(
         active = [g for g in all_groups if g.active]
         known = await assess(conn, session_ids, active, source)
         room = await room_left(conn, rt.config, sessions, now)  # the daily send cap's, per session
+        # Waits the pool recorded (a health check, a scan, a join) before these sessions came here.
+        rt.accounts.waits.merge(await wait_rows.for_sessions(conn, session_ids, now))
     if not scanned:
         unread = rt.discovery.due(sessions, known.times, now, unreached_since=known.unreached_since(active))
         if unread:

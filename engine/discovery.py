@@ -13,11 +13,12 @@ never read at once. A session is read
 from the preparation of its campaign's cycle (``engine.cycle``), so no scheduler of its own is needed.
 ``dialogs_scan_concurrency`` bounds the reads in flight across the whole engine.
 
-A FloodWait on this read only pushes the session's next read (never its cooldown, never its sends:
-Telegram's waits are per method). Other failures are classified as for any request: a dead or limited
-account is retired through the pool (``SessionSupply.retire``) as a send would; network trouble is
-retried, then the read is tried again later. A session resting after a flood wait is not read (no
-request before its wait ends).
+A FloodWait on this read is the session's 'dialogs' wait (``engine.waits``, persisted): it pushes the
+session's next read, never its cooldown or its sends (Telegram's waits are per method). Other failures
+are classified as for any request: a dead or limited account is retired through the pool
+(``SessionSupply.retire``) as a send would; network trouble is retried, then the read is tried again
+later. A session inside its 'dialogs' wait is not read, nor one inside its 'connect' wait whose port is
+not open; a send wait does not hold the read.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from core.config import EngineSettings
 from core.errors import AdbotError, NotFound, PoolError
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import Dialog, Retirement, SessionSupply
+from core.waits import MethodClass
 from engine.accounts import Accounts
 from engine.gate import Gate
 from engine.ledger import Ledger
@@ -100,7 +102,6 @@ class Discovery:
         self.notify = notify
         self.gate = Gate(config.dialogs_scan_concurrency)
         self._locks: dict[int, asyncio.Lock] = {}
-        self._held: dict[int, float] = {}  # session -> no read before (a flood wait on getDialogs)
         self._tried: dict[int, float] = {}  # session -> when its dialogs were last asked for
         self._fresh: set[int] = set()  # sessions whose last ask was answered and stored
         self._started: dict[int, int] = {}  # session -> reads started (a caller that waited sees a newer one)
@@ -124,7 +125,7 @@ class Discovery:
         resting after a flood wait, nor those whose getDialogs must wait."""
         found = []
         for session in sessions:
-            if self._held.get(session.id, 0.0) > now or (session.cooldown_until or 0.0) > now:
+            if self._wait(session.id) > now:
                 continue
             t = times.get(session.id, ScanTimes(None, None))
             if t.due_at is None or t.due_at <= now:
@@ -142,6 +143,14 @@ class Discovery:
         results = await asyncio.gather(*(self.scan(s) for s in todo))
         return Scanned({s.id: r for s, r in zip(todo, results, strict=True)})
 
+    def _classes(self, session_id: int) -> tuple[MethodClass, ...]:
+        """The request classes a read of the session makes: getDialogs, and connecting when not open."""
+        return ("dialogs",) if session_id in self.accounts else ("dialogs", "connect")
+
+    def _wait(self, session_id: int) -> float:
+        """Until when a read of the session must wait (0.0: it need not)."""
+        return self.accounts.waits.hold(session_id, self._classes(session_id))
+
     def _lock(self, session_id: int) -> asyncio.Lock:
         lock = self._locks.get(session_id)
         if lock is None:
@@ -154,10 +163,10 @@ class Discovery:
         requested = self.clock.now()
         started = self._started.get(sid, 0)
         async with self._lock(sid):
-            if self._held.get(sid, 0.0) > requested:
+            if self.accounts.waits.until(sid, "dialogs") > requested:
                 return ScanResult.HELD
-            if (session.cooldown_until or 0.0) > requested:
-                return ScanResult.RESTING
+            if self._wait(sid) > requested:
+                return ScanResult.RESTING  # connecting must wait
             if self._started.get(sid, 0) != started and sid in self._fresh:
                 return ScanResult.READ  # read for another caller while this one waited for it
             async with self.gate:
@@ -173,7 +182,6 @@ class Discovery:
                     return await self._failed(session, classify(exc))
             now = self.clock.now()
             due = self.next_due(now)
-            self._held.pop(sid, None)
 
             async def store(conn: Connection) -> int:
                 count = await memberships.replace_for_session(conn, sid, dialogs, now)
@@ -192,9 +200,7 @@ class Discovery:
         while True:
             attempts += 1
             try:
-                account = await self.accounts.get(session_id)
-                timeout = self.config.send_timeout * PAGES_TIMEOUT
-                return await wait_with_timeout(self.clock, account.port.dialogs(), timeout)
+                return await self._dialogs_of(session_id)
             except (NotFound, PoolError):
                 raise
             except Exception as exc:
@@ -202,12 +208,20 @@ class Discovery:
                     raise
             await self.clock.sleep(self.config.transient_backoff * 2 ** (attempts - 1))
 
+    async def _dialogs_of(self, session_id: int) -> Sequence[Dialog]:
+        """One read through the session's open account: a flood wait connecting is recorded as the
+        'connect' class's, one on getDialogs as the 'dialogs' class's (``Accounts.guarded``)."""
+        account = await self.accounts.get(session_id)
+        timeout = self.config.send_timeout * PAGES_TIMEOUT
+        return await self.accounts.guarded(
+            session_id, "dialogs", lambda: wait_with_timeout(self.clock, account.port.dialogs(), timeout)
+        )
+
     async def _failed(self, session: SessionRow, outcome: Outcome) -> ScanResult:
         sid, now = session.id, self.clock.now()
         if outcome.kind is OutcomeKind.FLOOD_WAIT:
-            # Only this read waits: the session's sends go on (Telegram's waits are per method).
-            until = now + (outcome.seconds or 0)
-            self._held[sid] = until
+            # Only this read waits (its class's wait is recorded): the session's sends go on.
+            until = max(now + (outcome.seconds or 0), self.accounts.waits.hold(sid, ("dialogs", "connect")))
             await self.ledger.run(lambda conn: memberships.set_scan_due(conn, sid, until))
             logger.warning("session %d: reading its dialogs must wait %s s (%s)", sid, outcome.seconds, outcome.error)
             return ScanResult.HELD

@@ -43,9 +43,11 @@ from engine.notifier import Notifier
 from engine.reach import assess, private_source, record_reach
 from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
+from engine.waits import WaitBook
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
@@ -94,7 +96,7 @@ class Engine:
         self.ledger = Ledger(db)
         self.accounts = Accounts(
             db, factory, supply, self.ledger, clock,
-            connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout,
+            connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout, waits=WaitBook(),
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
         self._semaphore: Gate | None = None
@@ -144,6 +146,9 @@ class Engine:
             self.scheduler.start()
         async with self.db.read() as conn:
             running = await customers.list_running(conn)
+            # Every flood wait still running, per session and method class: a restart honours them all.
+            self.accounts.waits.merge(await wait_rows.active(conn, now))
+        await self.ledger.run(lambda conn: wait_rows.clear_expired(conn, now))  # the rows of waits over
         if not running:
             return
         # One transaction for every campaign (not one each): start-up time must not grow with a

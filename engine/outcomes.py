@@ -10,7 +10,8 @@ classes, so the classification is a table of those classes, most specific first,
                     SessionPasswordNeeded, ...), AuthKeyDuplicated, and our AccountNotAuthorizedError
     ACCOUNT_LIMITED PeerFlood, UserBannedInChannel (account-wide: not one group), UserRestricted,
                     FrozenMethodInvalid (a FloodError *without* .seconds), any other seconds-less 420
-    FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds
+    FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds; and our own
+                    ``core.waits.WaitPending`` (a request held back inside its class's wait: none sent)
     SLOW_MODE       SlowModeWait (per group)
     GROUP_FAILED    the destination refuses or cannot be addressed (write forbidden, private, not a
                     member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError;
@@ -39,6 +40,7 @@ from typing import Any
 from telethon import errors
 
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind
+from core.waits import WaitPending
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +242,8 @@ def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
 
 def _classify(exc: BaseException) -> Outcome:
     name = _error_name(exc)
+    if isinstance(exc, WaitPending):
+        return Outcome(OutcomeKind.FLOOD_WAIT, name, exc.seconds)
     for classes, kind in _TABLE:
         if isinstance(exc, classes):
             if kind in (OutcomeKind.FLOOD_WAIT, OutcomeKind.SLOW_MODE):

@@ -10,7 +10,8 @@ What each outcome does (``engine.outcomes.classify`` decides the kind; what it m
 the session's groups is ``engine.worker``'s):
 
     SENT             row 'sent'; the group's failure streak is cleared
-    FLOOD_WAIT       the session rests (persisted cooldown); its groups wait for it, never moving to
+    FLOOD_WAIT       the session's sends rest (its 'send' wait: the persisted cooldown; other
+                     request classes go on); its groups wait for it, never moving to
                      another session: sent after the wait if it ends before the next cycle is due,
                      else left 'waiting'
     SLOW_MODE        row 'skipped'; the group's window is remembered and never sent into
@@ -38,7 +39,6 @@ from engine.customer_log import customer_log
 from engine.outcomes import classify
 from engine.slowmode import record_slowmode
 from storage import ledger as ledger_rows
-from storage import sessions as session_rows
 from storage.groups import Group
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ async def _record(
         # later 'in_doubt', for a send that was refused, nor a wait missing from the statistics).
         await rt.ledger.result(
             cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1),
-            then=lambda conn: session_rows.record_cooldown(conn, sid, until, now),
+            then=rt.accounts.waits.record(sid, "send", until, now),
         )
         _log(cid, logging.WARNING, "session %d must wait %s s before posting again (%s)", sid, outcome.seconds,
              outcome.error)

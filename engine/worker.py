@@ -1,8 +1,11 @@
 """A session's share of a cycle: its worker sends its groups one after another.
 
 Sends are spaced by ``send_spacing`` +- jitter, start to start; a session that must wait (flood wait)
-keeps its groups, never handing them to another session. A session at its daily send cap makes no more
-post requests: its remaining groups are left 'skipped' (``engine.daily_cap``). Each group (and a private source) is
+keeps its groups, never handing them to another session. Waits are per method class (``core.waits``):
+the head group waits only for the classes its send still needs (connecting while the account is not
+open, resolving the post's public source while it is not cached, and sending), so a resolve wait
+never holds a send that needs no resolve. A session at its daily send cap makes no more post requests:
+its remaining groups are left 'skipped' (``engine.daily_cap``). Each group (and a private source) is
 addressed with the session's own peer from its dialogs (``addresses``, from its rows): no resolve
 request, and a session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
 the post's public source) are handled here; one send and its outcome are ``engine.send``'s.
@@ -19,6 +22,7 @@ from core.errors import AdbotError, NotFound, PoolError
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind
 from core.ports import Peer, Retirement
 from core.states import EventKind
+from core.waits import MethodClass
 from engine.accounts import Account
 from engine.customer_log import customer_log
 from engine.daily_cap import DAILY_CAP
@@ -67,7 +71,8 @@ class SessionWorker:
         self.session = session
         self.sid = session.id
         self.queue: deque[Group] = deque(groups)
-        self.wait_until = session.cooldown_until or 0.0
+        self.waits = self.rt.accounts.waits  # per method class; the send class is the session's cooldown
+        self.waits.note(self.sid, "send", session.cooldown_until or 0.0)
         self.cooling = session.state == "cooling"
         self.account: Account | None = None
         self.sent_once = False  # a request went out for the last group: space the next one
@@ -81,13 +86,16 @@ class SessionWorker:
             if cycle.aborted:
                 return  # groups without a row are sent when the cycle is resumed
             now = rt.clock.now()
-            if self.wait_until > now:
-                if self.wait_until >= cycle.due:
-                    _log(cid, logging.INFO, "session %d rests until after this cycle: %d group(s) wait",
-                         self.sid, len(self.queue))
+            classes = self._needed()
+            hold = self.waits.hold(self.sid, classes)
+            if hold > now:
+                if hold >= cycle.due:
+                    _log(cid, logging.INFO, "session %d rests until after this cycle (%s flood wait): %d group(s)"
+                         " wait", self.sid, "/".join(c for c in classes if self.waits.until(self.sid, c) > now),
+                         len(self.queue))
                     await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
                     return
-                await rt.clock.sleep(self.wait_until - now)
+                await rt.clock.sleep(hold - now)
                 continue
             if self.cooling:
                 async with rt.db.tx() as conn:
@@ -122,6 +130,15 @@ class SessionWorker:
                 start = self.request_at if self.request_at is not None else now
                 self.next_send_at = start + rt.config.send_spacing * jitter
                 self.sent_once = False
+
+    def _needed(self) -> tuple[MethodClass, ...]:
+        """The request classes the head group's send still needs: their waits hold it, no other's."""
+        if self.account is None:
+            return ("connect", "send")
+        post_peer = self.cycle.post_peer
+        if self.cycle.private_source is None and post_peer is not None and post_peer not in self.account.peers:
+            return ("resolve", "send")
+        return ("send",)
 
     # --- one group ------------------------------------------------------------------------------------
 
@@ -162,8 +179,7 @@ class SessionWorker:
             return True
         kind = outcome.kind
         if kind is OutcomeKind.FLOOD_WAIT:
-            self.wait_until = max(self.wait_until, self.rt.clock.now() + (outcome.seconds or 0))
-            return True  # the group stays at the head: sent after the wait or left 'waiting'
+            return True  # the group stays at the head (its send wait is noted): sent after it or left 'waiting'
         if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
             self.queue.popleft()
             await self._retire(outcome)
@@ -212,14 +228,18 @@ class SessionWorker:
         """A failure before any send (connect, resolve): what it means for the session and the cycle."""
         cycle, kind = self.cycle, outcome.kind
         if kind is OutcomeKind.FLOOD_WAIT:
-            now = self.rt.clock.now()
-            until = now + (outcome.seconds or 0)
-            await self.rt.ledger.run(_flood_wait(cycle.cid, self.sid, until, now))
-            self.wait_until = max(self.wait_until, until)
-            self.cooling = True
-            _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s)", self.sid, outcome.seconds,
-                 outcome.error)
-            return True
+            # Connecting or resolving: the port's wrapper (``engine.accounts``) recorded the wait as that
+            # request's class; the session's sends do not wait for it unless they need that request.
+            if outcome.error != "WaitPending":  # a real answer from Telegram, not our own hold
+                await self.rt.ledger.run(lambda conn: stats.count_flood_wait(conn, cycle.cid))
+            _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s, %s)", self.sid, outcome.seconds,
+                 outcome.error, "resolving" if resolving else "connecting")
+            if self.waits.hold(self.sid, self._needed()) > self.rt.clock.now():
+                return True
+            # A wait without an end we could keep: nothing more from this session in this cycle.
+            await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
+            self.queue.clear()
+            return False
         if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
             await self._retire(outcome)
             return False
@@ -291,17 +311,6 @@ class SessionWorker:
             self.rt.notify()
             _log(cycle.cid, logging.WARNING, "group %s paused after %d failures in a row (%s)", group.ref,
                  self.rt.config.group_failure_limit, outcome.error)
-
-
-def _flood_wait(customer_id: int, session_id: int, until: float, now: float) -> Op:
-    """A flood wait before any send (connect, resolve): the session's wait and the customer's count of
-    flood waits, in one transaction."""
-
-    async def op(conn: Connection) -> None:
-        await session_rows.record_cooldown(conn, session_id, until, now)
-        await stats.count_flood_wait(conn, customer_id)
-
-    return op
 
 
 def _lose_membership(session_id: int, chat: str, loss: MembershipLoss, now: float) -> Op:

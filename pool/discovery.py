@@ -11,8 +11,10 @@ again after ``[engine] dialogs_refresh_hours`` times a random factor in ``1 ± d
 so the pool's scans spread over time instead of all falling due together. ``PoolDiscovery.start`` runs
 the due scans every few minutes, ``dialogs_scan_concurrency`` at a time.
 
-What a scan may meet: a FloodWait moves only that session's next scan (never its cooldown: flood waits
-are per method, and nothing else of the session waits); a dead or limited account is retired through
+What a scan may meet: a FloodWait on getDialogs is the session's 'dialogs' wait, one while connecting its
+'connect' wait (``storage.waits``); either moves only that session's next scan (never its cooldown: flood
+waits are per method, and nothing else of the session waits), and no scan makes a request of a class
+inside its wait (a session inside one is not opened at all); a dead or limited account is retired through
 ``pool.lifecycle`` as a health check would; anything else (network, timeout, a missing file) is tried
 again later.
 
@@ -39,9 +41,11 @@ from core.config import EngineSettings
 from core.errors import NotFound, PoolError
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import AccountFactory, Classifier, Dialog
+from core.waits import MethodClass
 from pool import lifecycle
 from storage import memberships
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
@@ -136,20 +140,25 @@ class PoolDiscovery:
         async with self.db.tx() as conn:
             await memberships.set_scan_due(conn, session_id, due_at)
 
-    async def _read(self, session_id: int) -> tuple[Sequence[Dialog] | None, Outcome | None, str | None]:
-        """(dialogs, None, None) or (None, what the port raised, classified) or (None, None, why not opened)."""
+    async def _read(
+        self, session_id: int
+    ) -> tuple[Sequence[Dialog] | None, Outcome | None, str | None, MethodClass]:
+        """(dialogs, None, None, _) or (None, what the port raised, classified, the request's class) or
+        (None, None, why not opened, _)."""
         try:
             creds = await lifecycle.credentials(
                 self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
             )
         except (NotFound, PoolError) as exc:  # file missing, no API pair to connect with
-            return None, None, exc.user_message
+            return None, None, exc.user_message, "connect"
         port = self.factory.open(creds)
+        method: MethodClass = "connect"
         try:
             await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
-            return await wait_with_timeout(self.clock, port.dialogs(), self.dialogs_timeout), None, None
+            method = "dialogs"
+            return await wait_with_timeout(self.clock, port.dialogs(), self.dialogs_timeout), None, None, method
         except Exception as exc:
-            return None, self.classify(exc), None
+            return None, self.classify(exc), None, method
         finally:
             try:
                 await port.close()
@@ -157,7 +166,13 @@ class PoolDiscovery:
                 logger.exception("closing session %d after reading its dialogs failed", session_id)
 
     async def _scan_held(self, session_id: int) -> ScanResult:
-        found, outcome, why_not = await self._read(session_id)
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            hold = await wait_rows.hold(conn, session_id, ("connect", "dialogs"))
+        if hold > now:  # no request inside a wait: the scan is due when it ends
+            await self._push(session_id, hold)
+            return ScanResult(session_id, "flood", detail="FloodWaitError")
+        found, outcome, why_not, method = await self._read(session_id)
         now = self.clock.now()
         if found is not None:
             async with self.db.tx() as conn:
@@ -180,8 +195,12 @@ class PoolDiscovery:
             )
             return ScanResult(session_id, "limited", detail=outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
-            # Only the next scan waits: the session's cooldown (its sends) is not this request's business.
-            await self._push(session_id, now + outcome.seconds)
+            # Only this class and the next scan wait: the session's cooldown (its sends) is not this
+            # request's business.
+            until = now + outcome.seconds
+            async with self.db.tx() as conn:
+                await wait_rows.record(conn, session_id, method, until, now)
+                await memberships.set_scan_due(conn, session_id, until)
             return ScanResult(session_id, "flood", detail=outcome.error)
         logger.info("reading the dialogs of session %d failed: %s", session_id, outcome.error)
         await self._push(session_id, self.spread(now, min(self.refresh, RETRY_SECONDS)))

@@ -2,7 +2,9 @@
 
 An idle (``unused``) or quarantined (``limited``) session is connected once; the failure, if any, is
 classified by the ``classify`` the caller passes (the engine's one classification table), so a dead account goes to
-``banned/`` and a quarantined one that connects again returns to the pool. Owned sessions are never
+``banned/`` and a quarantined one that connects again returns to the pool. A flood wait met while
+connecting is the session's 'connect' wait (``core.waits``): recorded, and no check connects it before it
+ends (nor is its sending held by it). Owned sessions are never
 checked here: the engine has them open, and a second client on one session file is refused.
 """
 
@@ -21,6 +23,7 @@ from core.ports import AccountFactory, Classifier
 from core.texts import admin as texts
 from pool import lifecycle
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 from storage.sessions import SessionRow
 
@@ -59,6 +62,8 @@ async def _check_one(
             return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
         if row.id in held:
             return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY)
+        if (await wait_rows.until(conn, row.id, "connect") or 0.0) > now:
+            return CheckResult(row.id, row.state, "cooling", "FloodWaitError")  # not connected inside its wait
         held.add(row.id)
     try:
         try:
@@ -90,7 +95,8 @@ async def _check_one(
             await lifecycle.mark_limited(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
             return CheckResult(row.id, row.state, "limited", outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
-            await lifecycle.set_cooldown(db, row.id, now + outcome.seconds, now)
+            async with db.tx() as conn:  # connecting waits; the account's sends are not this request's
+                await wait_rows.record(conn, row.id, "connect", now + outcome.seconds, now)
             return CheckResult(row.id, row.state, "cooling", outcome.error)
         logger.info("check of session %d inconclusive: %s", row.id, outcome.error)
         return CheckResult(row.id, row.state, "error", outcome.error)

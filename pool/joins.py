@@ -7,9 +7,11 @@ Why this shape (the issue's rules, and Telegram's):
 * **Paced.** A session's join requests are at least ``join_min_gap_minutes`` apart and at most
   ``join_daily_cap`` in any 24 hours, counted from the queue's own rows (``storage.joins``), so the
   pacing holds across restarts. Each queued row carries the time it is planned for (shown to the admin).
-* **A flood wait stops that session's joins** until it ends (``sessions.join_wait_until``), never its
-  sends: Telegram's waits are per method. A session waiting out a send flood wait (its cooldown) does
-  not join either: one wait at a time.
+* **A flood wait stops that session's joins** until it ends (its 'join' wait, ``storage.waits``; an
+  invite preview is of that class too), never its sends: Telegram's waits are per method. A session
+  waiting out a send flood wait (its cooldown) does not join either: one wait at a time. An idle
+  session is not connected inside its 'connect' wait, and a flood wait met while connecting it is
+  recorded as that class (not as a join wait).
 * **Nothing around approval.** A join request the chat's admins must approve ends 'pending' and stays
   so; too many channels, an expired invite or a private chat end 'refused'; no second way is tried.
   Captchas and verification bots are never answered: a join is one request and its answer.
@@ -37,10 +39,12 @@ from core.errors import AdbotError
 from core.join_targets import JoinTarget
 from core.outcomes import OutcomeKind
 from core.ports import AccountFactory, AccountPort, Classifier, InvitePreview, JoinResult
+from core.waits import MethodClass, WaitPending
 from pool import lifecycle
 from storage import joins as join_rows
 from storage import memberships
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Connection, Database
 from storage.joins import JoinRow, JoinStatus
 
@@ -52,6 +56,8 @@ T = TypeVar("T")
 DAY = 86_400.0
 USABLE_STATES = ("unused", "assigned", "cooling")
 SkipReason = Literal["no_session", "dead", "limited", "queued", "member"]
+HOLDING: tuple[MethodClass, ...] = ("join", "connect", "send")
+"""The waits that hold a session's joins: its own, connecting, and (one wait at a time) sending."""
 
 # Reasons stored with a row that are ours, not Telegram's (core.texts.joins words them).
 SESSION_DEAD = "SESSION_DEAD"
@@ -91,8 +97,8 @@ async def _plan(conn: Connection, session_id: int, now: float, hold: float, paci
 
 
 async def _hold(conn: Connection, session_id: int, cooldown_until: float | None) -> float:
-    """No join request before this: a join flood wait, or the session's send flood wait."""
-    return max(await join_rows.wait_until(conn, session_id) or 0.0, cooldown_until or 0.0)
+    """No join request before this: a join or connect flood wait, or the session's send flood wait."""
+    return max(await wait_rows.hold(conn, session_id, HOLDING), cooldown_until or 0.0)
 
 
 async def _member(conn: Connection, session_id: int, ref: str) -> bool:
@@ -226,8 +232,26 @@ class JoinRunner:
 
     async def preview(self, session_id: int, invite_hash: str) -> InvitePreview:
         """What the invite leads to, as this session sees it (``messages.checkChatInvite``, no join). A
-        session that turns out to be a member has the chat recorded. Raises what the request raised."""
-        preview = await self._with_account(session_id, lambda port: self._bounded(port.check_invite(invite_hash)))
+        session that turns out to be a member has the chat recorded. Raises what the request raised, and
+        ``WaitPending`` inside the session's join (or connect) wait: no request then."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            hold = await wait_rows.hold(conn, session_id, HOLDING)
+        if hold > now:
+            raise WaitPending("join", hold, now)
+        try:
+            preview = await self._with_account(
+                session_id, lambda port: self._bounded(port.check_invite(invite_hash))
+            )
+        except Exception as exc:
+            outcome = self.classify(exc)
+            if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None and not isinstance(
+                exc, WaitPending
+            ):
+                now = self.clock.now()
+                async with self.db.tx() as conn:  # checkChatInvite is of the join class
+                    await wait_rows.record(conn, session_id, "join", now + outcome.seconds, now)
+            raise
         if preview.already_member and preview.dialog is not None:
             dialog = preview.dialog
             async with self.db.tx() as conn:
@@ -309,7 +333,17 @@ class JoinRunner:
         )
         port = self.factory.open(credentials)
         try:
-            await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            try:
+                await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            except Exception as exc:
+                outcome = self.classify(exc)
+                if outcome.kind is not OutcomeKind.FLOOD_WAIT or outcome.seconds is None:
+                    raise
+                now = self.clock.now()
+                until = now + outcome.seconds
+                async with self.db.tx() as conn:  # connecting waits, not joining
+                    await wait_rows.record(conn, session_id, "connect", until, now)
+                raise WaitPending("connect", until, now) from exc
             return await fn(port)
         finally:
             try:
@@ -361,10 +395,16 @@ class JoinRunner:
         outcome = self.classify(exc)
         now = self.clock.now()
         sid = row.session_id
+        if isinstance(exc, WaitPending):  # no request went out: a wait recorded already holds it
+            async with self.db.tx() as conn:
+                await join_rows.set_due(conn, row.id, exc.until, FLOOD_WAIT)
+                await self._replan(conn, sid, now, exc.until)
+            logger.info("session %d: joins wait %d s (%s flood wait)", sid, exc.seconds, exc.method)
+            return JoinDone(row.id, sid, row.target, "queued", FLOOD_WAIT)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
             until = now + outcome.seconds
             async with self.db.tx() as conn:
-                await join_rows.set_wait(conn, sid, until)
+                await wait_rows.record(conn, sid, "join", until, now)
                 await join_rows.set_due(conn, row.id, until, FLOOD_WAIT)
                 await self._replan(conn, sid, now, until)
             logger.warning("session %d: joins wait %d s (flood wait on joining)", sid, outcome.seconds)

@@ -2,7 +2,7 @@
 
 The rows are the queue (it survives restarts) and the pacing's memory: when a session's last join
 request went out (``tried_at``) and how many went out in a day are read from them. A flood wait on
-joining is kept in ``sessions.join_wait_until``, apart from the session's send cooldown: a wait on
+joining is the session's 'join' wait (``storage.waits``), apart from its send cooldown: a wait on
 ``channels.joinChannel`` says nothing about sending (Telegram's waits are per method).
 
 Statuses: ``queued`` (waiting for its time), ``joined``, ``already`` (was a member), ``pending`` (a
@@ -184,26 +184,3 @@ async def recent(conn: aiosqlite.Connection, limit: int) -> list[JoinRow]:
     """The newest joins first."""
     rows = await fetchall(conn, f"SELECT {_COLUMNS} FROM joins ORDER BY created_at DESC, id DESC LIMIT ?", (limit,))
     return [_row(r) for r in rows]
-
-
-async def set_wait(conn: aiosqlite.Connection, session_id: int, until: float) -> None:
-    """A flood wait on joining: no join request from this session before ``until`` (never shortened)."""
-    await execute(
-        conn,
-        "UPDATE sessions SET join_wait_until = MAX(COALESCE(join_wait_until, 0), ?) WHERE id = ?",
-        (until, session_id),
-    )
-
-
-async def wait_until(conn: aiosqlite.Connection, session_id: int) -> float | None:
-    """Until when the session's joins wait out a flood wait (None: no wait recorded)."""
-    row = await fetchone(conn, "SELECT join_wait_until FROM sessions WHERE id = ?", (session_id,))
-    return None if row is None or row[0] is None else float(row[0])
-
-
-async def waits(conn: aiosqlite.Connection, now: float) -> dict[int, float]:
-    """Sessions whose joins wait out a flood wait now, and until when."""
-    rows = await fetchall(
-        conn, "SELECT id, join_wait_until FROM sessions WHERE join_wait_until > ? ORDER BY id", (now,)
-    )
-    return {int(r[0]): float(r[1]) for r in rows}

@@ -239,6 +239,23 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX IF NOT EXISTS sends_by_session ON sends(session_id, started_at);
     """,
+    # flood waits per method class (core.waits): one row per (session, class), never shortened. The 'send'
+    # class is also sessions.cooldown_until (kept in step); sessions.join_wait_until moves to the 'join'
+    # row and is no longer read
+    """
+    CREATE TABLE method_waits (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        method      TEXT    NOT NULL
+                    CHECK (method IN ('send', 'resolve', 'dialogs', 'join', 'read', 'connect')),
+        until       REAL    NOT NULL,                        -- no request of the class before this time
+        PRIMARY KEY (session_id, method)
+    );
+    CREATE INDEX method_waits_by_until ON method_waits(until);
+    INSERT INTO method_waits (session_id, method, until)
+        SELECT id, 'send', cooldown_until FROM sessions WHERE cooldown_until IS NOT NULL;
+    INSERT INTO method_waits (session_id, method, until)
+        SELECT id, 'join', join_wait_until FROM sessions WHERE join_wait_until IS NOT NULL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

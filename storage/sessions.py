@@ -313,7 +313,8 @@ async def set_checked(conn: aiosqlite.Connection, session_id: int, now: float) -
 
 async def record_cooldown(conn: aiosqlite.Connection, session_id: int, until: float, now: float) -> None:
     """A flood wait: no request before ``until``. An owned session becomes 'cooling'; an idle one only
-    records the time (it is honoured when the session is next assigned). Never shortens a wait."""
+    records the time (it is honoured when the session is next assigned). Never shortens a wait. The
+    cooldown is the 'send' class of the session's flood waits (``storage.waits``): its row is kept in step."""
     await execute(
         conn,
         "UPDATE sessions SET cooldown_until = MAX(COALESCE(cooldown_until, 0), ?),"
@@ -322,10 +323,17 @@ async def record_cooldown(conn: aiosqlite.Connection, session_id: int, until: fl
         " WHERE id = ?",
         (until, now, session_id),
     )
+    await execute(
+        conn,
+        "INSERT INTO method_waits (session_id, method, until) SELECT id, 'send', cooldown_until FROM sessions"
+        " WHERE id = ? ON CONFLICT (session_id, method) DO UPDATE SET until = MAX(until, excluded.until)",
+        (session_id,),
+    )
 
 
 async def clear_cooldown(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
-    """End a flood wait that is over: 'cooling' -> 'assigned'. A wait not yet over is left alone."""
+    """End a flood wait that is over: 'cooling' -> 'assigned', its 'send' row of ``method_waits`` gone. A
+    wait not yet over is left alone."""
     await execute(
         conn,
         "UPDATE sessions SET cooldown_until = NULL,"
@@ -333,4 +341,7 @@ async def clear_cooldown(conn: aiosqlite.Connection, session_id: int, now: float
         " state_changed_at = CASE WHEN state = 'cooling' THEN ? ELSE state_changed_at END"
         " WHERE id = ? AND COALESCE(cooldown_until, 0) <= ?",
         (now, session_id, now),
+    )
+    await execute(
+        conn, "DELETE FROM method_waits WHERE session_id = ? AND method = 'send' AND until <= ?", (session_id, now)
     )

@@ -196,7 +196,7 @@ async def test_the_preview_is_made_by_a_session_free_to_ask(tmp_path: Path) -> N
         s1, s2 = await session_ids(h)
         async with h.db.tx() as conn:
             await session_rows.record_cooldown(conn, s1, h.clock.now() + 600, h.clock.now())
-        world.accounts[keys[0]].flood_until = h.clock.now() + 600
+        world.accounts[keys[0]].flood_until["send"] = h.clock.now() + 600
         chat = world.add_group(None, members={keys[1]})
         world.joins.add_invite(chat.marked_id, "Fine12345678")
 

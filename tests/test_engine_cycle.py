@@ -19,6 +19,7 @@ from storage import customers, memberships
 from storage import groups as group_rows
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 from tests.engine_support import CID, fast_config, make_setup, running
 from tests.pool_support import NOW
@@ -133,7 +134,7 @@ async def test_short_flood_wait_delays_the_sessions_groups_within_the_cycle(db: 
     await engine.shutdown()
 
 
-async def test_flood_wait_while_resolving_rests_the_session_and_is_counted(db: Database, tmp_path: Path) -> None:
+async def test_flood_wait_while_resolving_holds_resolving_and_is_counted(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, plan=1, pool=1, groups=[f"@group_{i:02d}" for i in range(3)])
     sid = s.session_ids[0]
     # The only resolve: the post's source channel (groups are addressed with the session's dialogs).
@@ -145,8 +146,10 @@ async def test_flood_wait_while_resolving_rests_the_session_and_is_counted(db: D
     async with db.read() as conn:
         stats = await ledger_rows.get_stats(conn, CID)
         session = await session_rows.get(conn, sid)
+        resolve_wait = await wait_rows.until(conn, sid, "resolve")
     assert stats.total_flood_waits == 1
-    # The wait was honoured and, once over, cleared: the session is back to 'assigned'.
+    # The wait was the resolve class's (recorded as such), honoured, and the session's sends never rested.
+    assert resolve_wait == NOW + 30
     assert session is not None and session.state == "assigned" and session.cooldown_until is None
     assert min(d.at for d in s.world.deliveries_to("@group_01")) >= NOW + 30
     await engine.shutdown()

@@ -19,6 +19,7 @@ from pool import lifecycle
 from pool.assign import ensure_plan
 from pool.health import check_sessions
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 
 
@@ -84,9 +85,21 @@ async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
         rows = {r.id: r for r in await session_rows.list_all(conn)}
     assert rows[dead].state == "dead" and rows[dead].folder == "banned"
     assert rows[limited].state == "limited" and rows[quarantined].state == "unused"
-    assert rows[flood].state == "unused" and rows[flood].cooldown_until == NOW + 120
+    # The wait is the 'connect' class's (what the check asked): recorded, and the sends are not held by it.
+    assert rows[flood].state == "unused" and rows[flood].cooldown_until is None
+    async with db.read() as conn:
+        assert await wait_rows.for_session(conn, flood, NOW) == {"connect": NOW + 120}
     assert all(r.last_checked_at == NOW for r in rows.values())
     await assert_pool_consistent(db, sdir)
+    # Checked again inside that wait: the session is not connected at all; after it, it is.
+    factory.failures.pop(flood)
+    factory.log.clear()
+    again = await check_sessions(db, sdir, factory, NOW + 60, classify=classify)
+    assert {r.session_id: r.outcome for r in again}[flood] == "cooling"
+    assert f"connect {flood}" not in factory.log
+    later = await check_sessions(db, sdir, factory, NOW + 121, classify=classify)
+    assert {r.session_id: r.outcome for r in later}[flood] == "healthy"
+    assert f"connect {flood}" in factory.log
 
 
 async def test_quarantine_minimum_and_owned_sessions_untouched(db: Database, sdir: Path) -> None:

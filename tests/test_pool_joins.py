@@ -29,6 +29,7 @@ from sandbox.world.port import SimPort
 from storage import joins as join_rows
 from storage import memberships
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 from tests.engine_support import fast_config
 
@@ -130,12 +131,13 @@ async def test_a_flood_wait_stops_the_sessions_joins_until_it_ends_but_not_its_s
         (other, "joined", None),
     }
     async with db.read() as conn:
-        assert await join_rows.wait_until(conn, sid) == NOW + 3600
+        assert await wait_rows.until(conn, sid, "join") == NOW + 3600
         session = await session_rows.get(conn, sid)
         assert session is not None and session.cooldown_until is None and session.state == "unused"  # sends go on
         queued = await join_rows.queued_for(conn, sid)
         assert [(r.target, r.due_at) for r in queued] == [("@one_chat", NOW + 3600), ("@two_chat", NOW + 3600 + GAP)]
-        assert await join_rows.waits(conn, NOW) == {sid: NOW + 3600}
+        assert await wait_rows.waiting(conn, "join", NOW) == {sid: NOW + 3600}
+        assert await wait_rows.for_session(conn, sid, NOW) == {"join": NOW + 3600}  # that class only
     for minutes in (10, 30, 59):
         clock.set(NOW + minutes * 60)
         assert await run.run_due() == []
@@ -153,7 +155,7 @@ async def test_a_send_flood_wait_also_holds_joins(db: Database, sdir: Path) -> N
     world.add_group("@one_chat", members=set())
     async with db.tx() as conn:
         await session_rows.record_cooldown(conn, sid, NOW + 900, NOW)
-    world.accounts[keys[sid]].flood_until = NOW + 900
+    world.accounts[keys[sid]].flood_until["send"] = NOW + 900
     assert (await queue(db, [sid], "@one_chat", clock))[0].due_at == NOW + 900
     assert await runner(db, sdir, world, clock).run_due() == []
     clock.set(NOW + 900)

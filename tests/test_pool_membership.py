@@ -24,12 +24,13 @@ from engine.outcomes import classify
 from pool import lifecycle
 from pool.assign import assign, ensure_plan
 from pool.cover import greedy_cover
-from pool.discovery import PoolDiscovery
+from pool.discovery import PoolDiscovery, ScanResult
 from pool.supply import PoolSupply
 from sandbox.botuser import BotApiEmulator
 from sandbox.world import World
 from storage import events, groups, memberships
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 
 HOUR = 3600.0
@@ -311,7 +312,10 @@ async def test_a_flood_wait_on_dialogs_only_delays_the_scan(db: Database, sdir: 
         assert await memberships.due_for_scan(conn, NOW + 899, ["unused"], 10) == []
         assert await memberships.due_for_scan(conn, NOW + 900, ["unused"], 10) == [sid]
         assert await memberships.for_sessions(conn, [sid]) == []
+        assert await wait_rows.for_session(conn, sid, NOW) == {"dialogs": NOW + 900}  # that class only
     assert row is not None and row.state == "unused" and row.cooldown_until is None  # sends never wait
+    assert await discovery.scan(sid) == ScanResult(sid, "flood", detail="FloodWaitError")  # asked: no request
+    assert world.request_count(method="dialogs") == 1
     clock.set(NOW + 900)
     [again] = await discovery.run_due()
     assert (again.outcome, again.chats) == ("scanned", 1)

@@ -20,10 +20,11 @@ from core.ports import InvitePreview
 from core.texts import admin as admin_texts
 from core.texts import errors as error_texts
 from core.texts import joins as texts
-from pool.joins import USABLE_STATES, JoinPacing, JoinRunner, QueuedJoin, queue_joins
+from pool.joins import HOLDING, USABLE_STATES, JoinPacing, JoinRunner, QueuedJoin, queue_joins
 from storage import customers
 from storage import joins as join_rows
 from storage import sessions as session_rows
+from storage import waits as wait_rows
 from storage.db import Database
 from storage.joins import JoinRow
 
@@ -88,10 +89,11 @@ class InviteCheck:
 
 async def preview_invite(db: Database, runner: JoinRunner, session_ids: Sequence[int], invite_hash: str) -> InviteCheck:
     """The invite as the first session that can look sees it (``messages.checkChatInvite``: no join)."""
+    now = runner.clock.now()
     async with db.read() as conn:
         rows = [await session_rows.get(conn, sid) for sid in session_ids]
+        holds = {sid: await wait_rows.hold(conn, sid, HOLDING) for sid in session_ids}
     reachable = runner.live is not None  # a customer's session is reached through the engine
-    now = runner.clock.now()
     usable = [
         r.id
         for r in rows
@@ -99,6 +101,7 @@ async def preview_invite(db: Database, runner: JoinRunner, session_ids: Sequence
         and r.state in USABLE_STATES
         and (reachable or not r.owned)
         and (r.cooldown_until or 0.0) <= now  # one waiting out a flood wait makes no request at all
+        and holds[r.id] <= now  # nor one whose joins (a preview is one) or connecting must wait
     ]
     if not usable:
         raise NotFound(texts.NO_SESSION_TO_PREVIEW)
@@ -144,4 +147,4 @@ class JoinsView:
 
 async def recent_joins(db: Database, now: float, limit: int = RECENT_JOINS) -> JoinsView:
     async with db.read() as conn:
-        return JoinsView(await join_rows.recent(conn, limit), await join_rows.waits(conn, now))
+        return JoinsView(await join_rows.recent(conn, limit), await wait_rows.waiting(conn, "join", now))

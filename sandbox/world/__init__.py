@@ -5,7 +5,8 @@ raised as real ``telethon.errors`` instances, so ``engine.outcomes.classify`` tr
 Telegram alike. The world enforces the rules that keep real accounts alive and records every breach in
 ``violations`` (tests assert it stays empty):
 
-* a flood wait is remembered per account: a request before it ends raises ``FloodWaitError`` again;
+* a flood wait is remembered per account and method class (``sandbox.world.waits``): a request of that
+  class before it ends raises ``FloodWaitError`` again (a ``flood_wait`` violation), other classes go on;
 * slow mode is a window per (account, group): a post inside it raises ``SlowModeWaitError``;
 * only members may post, nobody is ever joined automatically; a non-member's send is refused as
   Telegram refuses it (CHANNEL_PRIVATE in a private group, CHAT_WRITE_FORBIDDEN in a public one, and
@@ -36,7 +37,8 @@ was told about keep their members and rules in both modes. Scripted worlds come 
 the process (``sandbox.world.logs``).
 
 Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (scripted failures), ``logs``
-(the JSON-lines logs), ``dialogs`` (an account's dialogs and their pages), ``port`` (``SimPort``, one
+(the JSON-lines logs), ``waits`` (flood waits per method class), ``dialogs`` (an account's dialogs and
+their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
 the channel cap; ``World.joins``).
 """

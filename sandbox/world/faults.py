@@ -11,11 +11,12 @@ from telethon import errors
 
 from core.clock import Clock
 from sandbox.world.model import SimAccount, SimChat
+from sandbox.world.waits import start_flood
 
 SEND_METHODS = ("forward", "send_text")
 
 FaultKind = Literal[
-    "flood_wait",  # FloodWaitError(seconds); the account is under the wait afterwards
+    "flood_wait",  # FloodWaitError(seconds); the method's class (core.waits) is under the wait afterwards
     "peer_flood",  # PeerFloodError; the account stays spam-limited
     "banned_in_channel",  # UserBannedInChannelError; the account stays limited
     "dead",  # AuthKeyUnregisteredError; the account stays dead
@@ -59,11 +60,15 @@ class Fault:
             return False
         return self.group is None or (chat is not None and chat.matches(self.group))
 
-    async def strike(self, account: SimAccount, clock: Clock) -> None:
-        """Raise what the fault stands for, leaving ``account`` in the state it implies."""
+    async def strike(self, account: SimAccount, clock: Clock, method: str | None = None) -> None:
+        """Raise what the fault stands for at a request of ``method``, leaving ``account`` in the state it
+        implies (a flood wait holds the method's class: ``sandbox.world.waits``; without ``method``, the
+        class of the fault's own, a send for 'send' and 'any')."""
         now = clock.now()
+        if method is None:
+            method = "forward" if self.method in ("send", "any") else self.method
         if self.kind == "flood_wait":
-            account.flood_until = now + self.seconds
+            start_flood(account, method, now + self.seconds)
             raise errors.FloodWaitError(request=None, capture=int(self.seconds))
         if self.kind == "peer_flood":
             account.limited = "PeerFloodError"
@@ -87,6 +92,8 @@ class Fault:
             if not (isinstance(cls, type) and issubclass(cls, errors.RPCError)):
                 raise ValueError(f"unknown telethon error {self.error!r}")
             if "capture" in inspect.signature(cls).parameters:
+                if issubclass(cls, (errors.FloodWaitError, errors.FloodPremiumWaitError)):
+                    start_flood(account, method, now + int(self.seconds))  # not slow mode: that is per chat
                 raise cls(request=None, capture=int(self.seconds))
             raise cls(request=None)
         raise ValueError(f"unknown fault kind {self.kind!r}")

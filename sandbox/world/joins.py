@@ -8,10 +8,11 @@ Rules, as Telegram has them:
   INVITE_REQUEST_SENT and the account is *not* a member until ``approve``;
 * an account is in at most ``channels_cap`` channels and supergroups (``cap_for`` one account):
   beyond it CHANNELS_TOO_MUCH;
-* flood waits on joining are the join method's own (a send is not refused for them, as on Telegram):
-  ``flood`` starts one, ``flood_after`` makes the world answer FLOOD_WAIT after that many joins of one
-  account in a day, and a scripted ``Fault`` raising ``FloodWaitError`` on method "join" counts as one.
-  A join inside a wait is raised again and recorded as a ``flood_wait`` violation.
+* flood waits on joining are the 'join' class's own (``sandbox.world.waits``; a send is not refused for
+  them, as on Telegram; an invite check is of that class too): ``flood`` starts one, ``flood_after``
+  makes the world answer FLOOD_WAIT after that many joins of one account in a day, and a scripted
+  ``Fault`` raising ``FloodWaitError`` on method "join" counts as one. A join inside a wait is raised
+  again and recorded as a ``flood_wait`` violation.
 
 Requests are counted per method "join" and "check_invite" (``World.request_count``); faults can target
 those methods.
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING
 from telethon import errors
 
 from core.ports import InvitePreview, JoinResult
-from sandbox.world.model import SimChat, Violation
+from sandbox.world.model import SimChat
+from sandbox.world.waits import start_flood
 
 if TYPE_CHECKING:
     from sandbox.world.port import SimPort
@@ -52,7 +54,6 @@ class WorldJoins:
     pending: set[tuple[str, int]] = field(default_factory=set)  # (account, chat): requests not yet approved
     channels_cap: int = 500
     caps: dict[str, int] = field(default_factory=dict)
-    flood_until: dict[str, float] = field(default_factory=dict)
     flood_after: int | None = None
     flood_seconds: int = 3600
     joined_at: dict[str, list[float]] = field(default_factory=dict)
@@ -83,7 +84,7 @@ class WorldJoins:
 
     def flood(self, account: str, seconds: float) -> None:
         """A flood wait on joining for ``account``, from now."""
-        self.flood_until[account] = self.world.clock.now() + seconds
+        start_flood(self.world.accounts[account], "join", self.world.clock.now() + seconds)
 
     def channels_of(self, account: str) -> int:
         """Channels and supergroups the account is in (chats every account is in do not count)."""
@@ -106,18 +107,10 @@ class WorldJoins:
         account = world._account(port.key)
         invite = None if target.startswith("@") else self.invites.get(target.removeprefix("+"))
         chat = world.chats.get(invite.chat_id) if invite is not None else world.chat(target)
-        fault = await world._enter(port, account, "join", chat)
+        fault = await world._enter(port, account, "join", chat)  # a join inside its wait is refused there
         now = world.clock.now()
-        waited = self.flood_until.get(account.key, 0.0)
-        if waited > now:
-            world.violations.append(Violation("flood_wait", account.key, now, f"join during a flood wait: {target}"))
-            raise errors.FloodWaitError(request=None, capture=max(1, int(waited - now + 0.999)))
         if fault is not None:
-            try:
-                await fault.strike(account, world.clock)
-            except errors.FloodWaitError as exc:
-                self.flood_until[account.key] = now + exc.seconds
-                raise
+            await fault.strike(account, world.clock, "join")
         if target.startswith("@"):
             if chat is None and world.lenient:
                 chat = world._chat_for_ref(target, account.key)
@@ -138,7 +131,7 @@ class WorldJoins:
             return JoinResult("pending", error="INVITE_REQUEST_SENT")
         today = [t for t in self.joined_at.get(account.key, []) if t > now - DAY]
         if self.flood_after is not None and len(today) >= self.flood_after:
-            self.flood_until[account.key] = now + self.flood_seconds
+            start_flood(account, "join", now + self.flood_seconds)
             raise errors.FloodWaitError(request=None, capture=self.flood_seconds)
         if chat.kind == "channel" and self.channels_of(account.key) >= self.caps.get(account.key, self.channels_cap):
             return JoinResult("too_many", error="CHANNELS_TOO_MUCH")
@@ -153,7 +146,7 @@ class WorldJoins:
         chat = world.chats.get(invite.chat_id) if invite is not None else None
         fault = await world._enter(port, account, "check_invite", chat)
         if fault is not None:
-            await fault.strike(account, world.clock)
+            await fault.strike(account, world.clock, "check_invite")
         if invite is None or chat is None:
             return InvitePreview(invalid="INVITE_HASH_INVALID")
         if invite.expired:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from core.links import marked_id
 from core.ports import PeerKind
+from core.waits import MethodClass
 from storage.sessionfile import auth_key_sha_of_file
 
 
@@ -20,7 +21,7 @@ class SimAccount:
     phone: str | None = None
     dead: bool = False
     limited: str | None = None  # the error class name every send raises (PeerFloodError, ...)
-    flood_until: float = 0.0
+    flood_until: dict[MethodClass, float] = field(default_factory=dict)  # method class -> its wait's end
     latency: float | None = None
     routes: list[str | None] = field(default_factory=list)  # each connect's proxy (masked); None: direct
 

@@ -26,6 +26,7 @@ from sandbox.world.model import (
     stable_int,
 )
 from sandbox.world.port import SimPort
+from sandbox.world.waits import check_flood
 
 
 class World:
@@ -395,9 +396,7 @@ class World:
         now = self.clock.now()
         if account.dead:
             raise errors.AuthKeyUnregisteredError(request=None)
-        if account.flood_until > now:
-            self.violations.append(Violation("flood_wait", account.key, now, f"{method} during a flood wait"))
-            raise errors.FloodWaitError(request=None, capture=max(1, int(account.flood_until - now + 0.999)))
+        check_flood(account, method, now, self.violations)
         for fault in self.faults:
             if not fault.matches(account.key, port.session_id, method, chat):
                 continue
@@ -415,7 +414,7 @@ class World:
             self.violations.append(Violation("two_live_ports", port.key, self.clock.now()))
         fault = await self._enter(port, account, "connect", None)
         if fault is not None:
-            await fault.strike(account, self.clock)
+            await fault.strike(account, self.clock, "connect")
         self._live[port.key] = port
         return AccountInfo(
             user_id=account.user_id,
@@ -429,7 +428,7 @@ class World:
         chat = self.chat(ref)
         fault = await self._enter(port, account, "resolve", chat)
         if fault is not None:
-            await fault.strike(account, self.clock)
+            await fault.strike(account, self.clock, "resolve")
         if ref.startswith("@"):
             # contacts.resolveUsername answers for a public chat the account is not in, too (with its
             # `left` flag): the account has its hash from then on.
@@ -471,7 +470,7 @@ class World:
             for page in pages(folder):
                 fault = await self._enter(port, account, "dialogs", None)
                 if fault is not None:
-                    await fault.strike(account, self.clock)
+                    await fault.strike(account, self.clock, "dialogs")
                 found += [self._dialog(chat, account.key) for chat in page]
         return found
 
@@ -513,7 +512,7 @@ class World:
         dest_hint = self.chats.get(dest_peer.id)
         fault = await self._enter(port, account, method, dest_hint)
         if fault is not None and not fault.deliver:
-            await fault.strike(account, self.clock)
+            await fault.strike(account, self.clock, method)
         dest = self._chat_for_peer(dest_peer, account.key)
         source: SimChat | None = None
         if source_peer is not None:
@@ -560,7 +559,7 @@ class World:
         if self.step_hook is not None:
             self.step_hook(f"delivered:{method}", account.key)
         if fault is not None:  # one that delivers: the post arrived, its answer is lost
-            await fault.strike(account, self.clock)
+            await fault.strike(account, self.clock, method)
         return message_id
 
     # --- deliveries and their log ------------------------------------------------------------------
