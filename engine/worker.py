@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
@@ -22,6 +22,7 @@ from engine.accounts import Account
 from engine.customer_log import customer_log
 from engine.outcomes import classify
 from engine.send import run_send
+from engine.sources import SourceCheck, post_ids
 from storage import events, groups, memberships, stats
 from storage import sessions as session_rows
 from storage.db import Connection
@@ -66,6 +67,7 @@ class SessionWorker:
         self.sent_once = False  # a request went out for the last group: space the next one
         self.next_send_at = 0.0
         self.request_at: float | None = None  # when the last post request left (set by the send task)
+        self.source_check = SourceCheck()  # whether the source is readable, read at most once per cycle
 
     async def run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
@@ -135,7 +137,12 @@ class SessionWorker:
                     source = await self._retrying(lambda: self._source(account))
                 except Exception as exc:
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-        status, outcome = await run_send(self, group, account, source, dest, topic_id)
+        album: Sequence[int] = ()
+        if source is not None:
+            album = await self._album(account, source, group)
+            if not album:
+                return False
+        status, outcome = await run_send(self, group, account, source, dest, topic_id, album)
         if status == "not_started":
             return False
         if outcome is None or outcome.kind is OutcomeKind.SENT or status in ("in_doubt", "refused"):
@@ -150,12 +157,23 @@ class SessionWorker:
             self.queue.popleft()
             await self._retire(outcome)
             return False
-        if kind is OutcomeKind.POST_INVALID:
+        if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED):
             self.queue.popleft()
             return False
         self.queue.popleft()
         self.sent_once = True
         return True
+
+    async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int]:
+        """The post's ids to forward (``engine.sources.post_ids``); empty when reading it failed (handled)."""
+        msg_id = self.cycle.customer.post_msg_id
+        assert msg_id is not None
+        rt = self.rt
+        try:
+            return await self._retrying(lambda: post_ids(account, source, msg_id, rt.clock, rt.config.send_timeout))
+        except Exception as exc:
+            await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+            return ()
 
     async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
         """``make()`` with bounded retries (and backoff) of transient failures; the last one is raised."""
@@ -205,9 +223,12 @@ class SessionWorker:
         if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
             await self._retire(outcome)
             return False
-        if kind is OutcomeKind.POST_INVALID and resolving and group is not None:
+        if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED) and resolving and group is not None:
             self.queue.popleft()
-            await cycle.post_invalid(group, self.sid, outcome.error)
+            if kind is OutcomeKind.SOURCE_FAILED:
+                await cycle.source_failed(group, self.sid, outcome.error)
+            else:
+                await cycle.post_invalid(group, self.sid, outcome.error)
             return False
         # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
         # session in this cycle.

@@ -223,6 +223,20 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX joins_by_session ON joins(session_id, tried_at);
     ALTER TABLE sessions ADD COLUMN join_wait_until REAL;
     """,
+    # issue 16 part E: permanent refusals of one session's posts by one chat (or one topic of a forum),
+    # kept until the session's dialogs no longer hold the chat (``storage.refusals``)
+    """
+    CREATE TABLE refusals (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        peer_type   TEXT    NOT NULL CHECK (peer_type IN ('channel', 'chat')),
+        chat_id     INTEGER NOT NULL,                        -- bare id, as in memberships
+        topic_id    INTEGER NOT NULL DEFAULT 0,              -- 0: the whole chat; else one topic
+        reason      TEXT    NOT NULL,                        -- core.outcomes.RefusalReason
+        error       TEXT,                                    -- the Telegram error behind it
+        refused_at  REAL    NOT NULL,
+        PRIMARY KEY (session_id, peer_type, chat_id, topic_id)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

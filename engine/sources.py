@@ -1,0 +1,75 @@
+"""The post's source, as one session sees it: its album, and whose fault an ambiguous refusal is.
+
+* ``post_ids``: the ids to forward (the whole album, or the post alone), read once per session with
+  ``AccountPort.read_post`` (method class 'read') and kept on the account for its life
+  (``Account.albums``): a steady-state cycle makes no read, one request per post.
+* ``settle``: CHANNEL_PRIVATE, CHANNEL_INVALID and PEER_ID_INVALID on a forward may be about either
+  peer (``engine.outcomes.either_peer``). The error's peer is determined, not guessed: one read of the
+  source, once per session per cycle (``SourceCheck``, held by the session's worker), says which. A
+  source the session can read puts the blame on the group (the original outcome); a source it cannot
+  read fails the post (SOURCE_FAILED: the campaign pauses, no group is blamed). A read that itself waits
+  (flood wait) or dies passes that outcome on; one that fails for another reason (network) settles
+  nothing: the send is recorded without blaming anyone (``None``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.clock import Clock, wait_with_timeout
+from core.outcomes import Outcome, OutcomeKind
+from core.ports import Peer
+from engine.accounts import Account
+from engine.outcomes import classify
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SourceCheck", "post_ids", "settle"]
+
+_PASSED_ON = (OutcomeKind.FLOOD_WAIT, OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED, OutcomeKind.SOURCE_FAILED)
+
+
+@dataclass
+class SourceCheck:
+    """What one read of the source said in this cycle for one session (None: not read yet)."""
+
+    verdict: Outcome | None = None  # SENT: readable; SOURCE_FAILED: not
+
+
+async def post_ids(account: Account, source: Peer, msg_id: int, clock: Clock, limit: float) -> Sequence[int]:
+    """The ids a forward of the post sends: read once per session (raises what the read raised)."""
+    key = (source, msg_id)
+    ids = account.albums.get(key)
+    if ids is None:
+        found = await wait_with_timeout(clock, account.port.read_post(source, msg_id), limit)
+        ids = account.albums[key] = tuple(found) or (msg_id,)
+        if len(ids) > 1:
+            logger.info("session %d: the post is an album of %d messages", account.session_id, len(ids))
+    return ids
+
+
+async def settle(
+    check: SourceCheck, account: Account, source: Peer, msg_id: int, blamed: Outcome, clock: Clock, limit: float
+) -> Outcome | None:
+    """Whose fault the forward's ``blamed`` (a GROUP_FAILED of either peer) is: ``blamed`` itself when
+    the session can read the source, SOURCE_FAILED when it cannot, what the read came to when it waits
+    or the account failed, None when the read settled nothing."""
+    if check.verdict is None:
+        try:
+            await wait_with_timeout(clock, account.port.read_post(source, msg_id), limit)
+        except Exception as exc:
+            outcome = classify(exc, source_failed=True)
+            if outcome.kind not in _PASSED_ON:
+                logger.warning("session %d: reading the source to settle %s failed: %s", account.session_id,
+                               blamed.error, outcome.error)
+                return None
+            if outcome.kind is not OutcomeKind.SOURCE_FAILED:
+                return outcome  # not settled: asked again after the wait (or never, the account is gone)
+            check.verdict = outcome
+        else:
+            check.verdict = Outcome(OutcomeKind.SENT, "")
+    if check.verdict.kind is OutcomeKind.SOURCE_FAILED:
+        return check.verdict
+    return blamed
