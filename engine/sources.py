@@ -1,8 +1,8 @@
 """The post's source, as one session sees it: its album, and whose fault an ambiguous refusal is.
 
 * ``post_ids``: the ids to forward (the whole album, or the post alone), read once per session with
-  ``AccountPort.read_post`` (method class 'read') and kept on the account for its life
-  (``Account.albums``): a steady-state cycle makes no read, one request per post.
+  ``AccountPort.read_post`` (method class 'read') and kept (``Account.albums``, ``storage.albums``): a
+  steady-state cycle, and a restart, make no read: one request per post.
 * ``settle``: CHANNEL_PRIVATE, CHANNEL_INVALID and PEER_ID_INVALID on a forward may be about either
   peer (``engine.outcomes.either_peer``). The error's peer is determined, not guessed: one read of the
   source, once per session per cycle (``SourceCheck``, held by the session's worker), says which. A
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from core.clock import Clock, wait_with_timeout
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import Peer
-from engine.accounts import Account
+from engine.accounts import Account, Accounts
 from engine.outcomes import classify
+from storage import albums
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,24 @@ class SourceCheck:
     verdict: Outcome | None = None  # SENT: readable; SOURCE_FAILED: not
 
 
-async def post_ids(account: Account, source: Peer, msg_id: int, clock: Clock, limit: float) -> Sequence[int]:
-    """The ids a forward of the post sends: read once per session (raises what the read raised)."""
+async def post_ids(accounts: Accounts, account: Account, source: Peer, msg_id: int, limit: float) -> Sequence[int]:
+    """The ids a forward of the post sends: read once per session, kept in memory and in the database
+    (``storage.albums``); raises what the read raised."""
     key = (source, msg_id)
     ids = account.albums.get(key)
+    if ids is not None:
+        return ids
+    sid = account.session_id
+    async with accounts.db.read() as conn:
+        ids = await albums.find(conn, sid, source, msg_id)
     if ids is None:
-        found = await wait_with_timeout(clock, account.port.read_post(source, msg_id), limit)
-        ids = account.albums[key] = tuple(found) or (msg_id,)
+        found = await wait_with_timeout(accounts.clock, account.port.read_post(source, msg_id), limit)
+        read = ids = tuple(found) or (msg_id,)
+        now = accounts.clock.now()
+        await accounts.ledger.run(lambda conn: albums.store(conn, sid, source, msg_id, read, now))
         if len(ids) > 1:
-            logger.info("session %d: the post is an album of %d messages", account.session_id, len(ids))
+            logger.info("session %d: the post is an album of %d messages", sid, len(ids))
+    account.albums[key] = ids
     return ids
 
 

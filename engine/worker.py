@@ -170,7 +170,7 @@ class SessionWorker:
         assert msg_id is not None
         rt = self.rt
         try:
-            return await self._retrying(lambda: post_ids(account, source, msg_id, rt.clock, rt.config.send_timeout))
+            return await self._retrying(lambda: post_ids(rt.accounts, account, source, msg_id, rt.config.send_timeout))
         except Exception as exc:
             await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
             return ()

@@ -236,6 +236,17 @@ MIGRATIONS: tuple[str, ...] = (
         refused_at  REAL    NOT NULL,
         PRIMARY KEY (session_id, peer_type, chat_id, topic_id)
     );
+    -- the ids a forward of a source post sends (its whole album, or the post alone), read once per
+    -- session (``storage.albums``): a restart makes no new read
+    CREATE TABLE post_albums (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        peer_type   TEXT    NOT NULL,
+        chat_id     INTEGER NOT NULL,
+        msg_id      INTEGER NOT NULL,
+        ids         TEXT    NOT NULL,                        -- JSON list of message ids, in order
+        read_at     REAL    NOT NULL,
+        PRIMARY KEY (session_id, peer_type, chat_id, msg_id)
+    );
     """,
 )
 

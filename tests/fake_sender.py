@@ -267,3 +267,15 @@ def dialogs_of(chats: list[Any]) -> Any:
             )
         )
     return types.messages.Dialogs(dialogs=dialogs, messages=[], chats=list(chats), users=[])
+
+
+def channel_posts(channel_id: int, *posts: int | tuple[int, int]) -> Any:
+    """A ``channels.getMessages`` answer holding these posts of the channel: an id, or (id, grouped_id)
+    for a message of an album. The ids asked for that are not listed are simply absent, as deleted ones."""
+    messages = []
+    for post in posts:
+        msg_id, grouped_id = post if isinstance(post, tuple) else (post, None)
+        messages.append(types.Message(
+            id=msg_id, peer_id=types.PeerChannel(channel_id), date=NOW, message=f"post {msg_id}", grouped_id=grouped_id
+        ))
+    return types.messages.ChannelMessages(pts=1, count=len(messages), messages=messages, topics=[], chats=[], users=[])

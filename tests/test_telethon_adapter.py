@@ -389,7 +389,9 @@ def _channel_messages(*messages: Any) -> Any:
                                           users=[])
 
 
-async def test_read_post_finds_the_whole_album_in_one_request(factory: TelethonFactory, rig: Rig, tmp_path: Path) -> None:
+async def test_read_post_finds_the_whole_album_in_one_request(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
     account = await connected(factory, tmp_path)
     before = len(rig.fake.requests)
     # The album 54..56 around the post 55; 53 and 57 are other posts (one of another album).
@@ -408,7 +410,9 @@ async def test_read_post_finds_the_whole_album_in_one_request(factory: TelethonF
     await account.close()
 
 
-async def test_read_post_of_a_single_post_and_of_a_deleted_one(factory: TelethonFactory, rig: Rig, tmp_path: Path) -> None:
+async def test_read_post_of_a_single_post_and_of_a_deleted_one(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
     account = await connected(factory, tmp_path)
     rig.fake.script(
         functions.channels.GetMessagesRequest,
@@ -546,7 +550,15 @@ _MEMBERSHIP: dict[str, MembershipLoss] = {
     "ChatGuestSendForbiddenError": "left",
     "ChatWriteForbiddenError": "blocked",
 }
-_REFUSAL: dict[str, RefusalReason] = {"ChatWriteForbiddenError": "write_forbidden", "ChatSendPlainForbiddenError": "plain_forbidden", "ChatSendMediaForbiddenError": "media_forbidden", "ChatAdminRequiredError": "admin_required", "ChatGuestSendForbiddenError": "guest_forbidden", "TopicDeletedError": "topic_deleted", "TOPIC_CLOSED": "topic_closed"}
+_REFUSAL: dict[str, RefusalReason] = {
+    "ChatWriteForbiddenError": "write_forbidden",
+    "ChatSendPlainForbiddenError": "plain_forbidden",
+    "ChatSendMediaForbiddenError": "media_forbidden",
+    "ChatAdminRequiredError": "admin_required",
+    "ChatGuestSendForbiddenError": "guest_forbidden",
+    "TopicDeletedError": "topic_deleted",
+    "TOPIC_CLOSED": "topic_closed",
+}
 
 
 @pytest.mark.parametrize(("reply", "kind", "error", "seconds"), ERROR_ROWS, ids=[r[2] + "-" + r[1] for r in ERROR_ROWS])
