@@ -94,6 +94,11 @@ class FakeSender:
             functions.users.GetUsersRequest: lambda _r: [self_user()],
             functions.updates.GetStateRequest: types.updates.State(pts=10, qts=0, date=NOW, seq=1, unread_count=0),
             functions.updates.GetDifferenceRequest: types.updates.DifferenceEmpty(date=NOW, seq=1),
+            # A read of a channel's posts: each id asked for is a plain post (no album). Tests of
+            # albums, deleted posts and unreadable sources script their own answer (``channel_posts``).
+            functions.channels.GetMessagesRequest: lambda r: channel_posts(
+                r.channel.channel_id, *(i.id for i in r.id if isinstance(i, types.InputMessageID))
+            ),
         }
 
     @classmethod

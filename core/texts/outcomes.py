@@ -47,6 +47,7 @@ _TELEGRAM_ERRORS = {
     "ChatSendMediaForbiddenError": "media is not allowed there",
     "ChatAdminRequiredError": "only admins may post there",
     "ChannelPrivateError": "the group is private or the account was removed",
+    "ChatRestrictedError": "the group is restricted",
     "UserNotParticipantError": "the account is not a member",
     "ChannelInvalidError": "the group does not exist",
     "PeerIdInvalidError": "the group is unknown to the account",
