@@ -5,15 +5,25 @@ without a new message is in doubt, and an album goes out whole in one request.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
+from telethon import functions, types
 
 from core.clock import FakeClock
+from core.ports import SessionCredentials
 from core.states import EventKind
+from engine.albums import album_random_ids
+from engine.engine import Engine
+from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from pool.supply import PoolSupply
 from sandbox.world import World
 from sandbox.world.model import Violation
 from storage import ledger as ledger_rows
 from storage import memberships, refusals
 from storage.db import Database
 from tests.engine_support import CID, NOW, Setup, fast_config, make_setup, running
+from tests.fake_sender import FakeSender, RpcFail, channel, channel_message_sent, channel_posts, dialogs_of
 
 
 async def _no_group_blamed(s: Setup) -> None:
@@ -217,3 +227,97 @@ async def test_the_world_flags_a_partial_album(db: Database, tmp_path: Path) -> 
     )
     assert len(s.world.violations) == 1
     await engine.shutdown()
+
+
+# --- the same through the Telethon contract fake (real TelegramClient, scripted sender) ------------------
+
+
+def _telethon_engine(
+    s: Setup, fakes: list[FakeSender], ads_id: int, group_id: int, group_hash: int, script: Any
+) -> Engine:
+    def builder(creds: SessionCredentials, client_settings: ClientSettings) -> Any:
+        client = build_client(creds, client_settings)
+        fake = FakeSender.install(client)
+        fake.always(functions.contacts.ResolveUsernameRequest, types.contacts.ResolvedPeer(
+            peer=types.PeerChannel(ads_id), chats=[channel(ads_id, 99, "ads", megagroup=False)], users=[]))
+        fake.always(functions.messages.GetDialogsRequest,
+                    lambda r: dialogs_of([] if r.folder_id else [channel(group_id, group_hash)]))
+        script(fake)
+        fakes.append(fake)
+        return client
+
+    return Engine(s.db, TelethonFactory(client_builder=builder), PoolSupply(s.db, s.sessions_dir), s.clock,
+                  fast_config(), schedule=False)
+
+
+async def _telethon_setup(db: Database, tmp_path: Path, post_id: int) -> tuple[Setup, str, int, int, int]:
+    group_id, group_hash, ads_id = 1_777_000_111, 4242, 1_666_000_222
+    clock = FakeClock(NOW)
+    world = World(clock)
+    ref = world.add_group(None, chat_id=group_id).marked_id
+    s = await make_setup(db, tmp_path, groups=[ref], plan=1, pool=1, clock=clock, world=world,
+                         post=("@ads", post_id))
+    return s, ref, ads_id, group_id, group_hash
+
+
+async def test_telethon_an_album_goes_out_in_one_forward_and_is_read_once(db: Database, tmp_path: Path) -> None:
+    s, ref, ads_id, group_id, group_hash = await _telethon_setup(db, tmp_path, 21)
+    fakes: list[FakeSender] = []
+
+    def script(fake: FakeSender) -> None:
+        fake.always(functions.channels.GetMessagesRequest, channel_posts(ads_id, 19, (20, 3), (21, 3), (22, 3), 23))
+        fake.always(functions.messages.ForwardMessagesRequest,
+                    lambda r: channel_message_sent(r.to_peer.channel_id, 5, r.random_id[0]))
+
+    engine = _telethon_engine(s, fakes, ads_id, group_id, group_hash, script)
+    await running(s, engine)
+    assert (await engine.run_cycle(CID)).sent == 1
+    s.clock.set(NOW + 300)
+    assert (await engine.run_cycle(CID)).sent == 1
+    await engine.shutdown()
+
+    [fake] = fakes
+    first, second = fake.of(functions.messages.ForwardMessagesRequest)
+    assert first.id == second.id == [20, 21, 22]
+    assert first.random_id == album_random_ids(s.random_id(1, ref), 3)
+    assert len(fake.of(functions.channels.GetMessagesRequest)) == 1  # read once, kept
+
+
+@pytest.mark.parametrize(("source_answer", "blamed"), [
+    (RpcFail(400, "CHANNEL_PRIVATE"), "source"),  # the session may not read the source
+    (None, "group"),  # it can: the group refused
+])
+async def test_telethon_channel_private_on_a_forward_is_settled_by_one_read(
+    db: Database, tmp_path: Path, source_answer: Any, blamed: str
+) -> None:
+    s, ref, ads_id, group_id, group_hash = await _telethon_setup(db, tmp_path, 1)
+    fakes: list[FakeSender] = []
+
+    def script(fake: FakeSender) -> None:
+        fake.always(functions.messages.ForwardMessagesRequest, RpcFail(400, "CHANNEL_PRIVATE"))
+        # the first read (is it an album?) succeeds; the one that settles the refusal says what is scripted
+        fake.script(functions.channels.GetMessagesRequest, channel_posts(ads_id, 1),
+                    source_answer if source_answer is not None else channel_posts(ads_id, 1))
+
+    engine = _telethon_engine(s, fakes, ads_id, group_id, group_hash, script)
+    await running(s, engine)
+    report = await engine.run_cycle(CID)
+    await engine.shutdown()
+
+    [fake] = fakes
+    assert len(fake.of(functions.channels.GetMessagesRequest)) == 2
+    assert len(fake.of(functions.messages.ForwardMessagesRequest)) == 1
+    [sid] = s.session_ids
+    row = (await s.rows(1))[ref]
+    async with db.read() as conn:
+        member = await memberships.find(conn, sid, ref)
+    if blamed == "source":
+        assert report.reason == "source_failed"
+        assert (row.outcome, row.error) == ("skipped", "source_failed:ChannelPrivateError")
+        assert member is not None  # the session's row of the group stays
+        await _no_group_blamed(s)
+    else:
+        assert report.reason is None and (await s.customer()).status == "running"
+        assert (row.outcome, row.error) == ("failed", "ChannelPrivateError")
+        assert member is None  # not in the group: its row goes, the next placement looks elsewhere
+        assert (await s.groups())[ref].consecutive_failures == 0  # the session's place, not the group's fault
