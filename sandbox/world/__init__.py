@@ -38,7 +38,8 @@ the process (``sandbox.world.logs``).
 Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (scripted failures), ``logs``
 (the JSON-lines logs), ``dialogs`` (an account's dialogs and their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
-the channel cap; ``World.joins``).
+the channel cap; ``World.joins``), ``posts`` (reading a source post and its album, a forward's source
+rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation).
 """
 
 from sandbox.world.simulation import World

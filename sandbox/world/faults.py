@@ -39,7 +39,7 @@ class Fault:
     account: str | None = None  # account key; None: any account
     session: int | None = None  # or the engine's session id (handy in a JSON world file)
     group: str | None = None  # '@name' or '-100<id>' of the destination; None: any
-    method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect',
+    method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect', 'read',
     # 'dialogs' (each page of a dialogs read), 'any'
     after: int = 0
     times: int = 1  # 0: every matching request from then on
