@@ -219,10 +219,14 @@ class NullPort:
         return Peer("channel", abs(hash(peer)) % 10**9 + 1, 1)
 
     async def forward(
-        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool
+        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool,
+        album: Sequence[int] = (),
     ) -> int:
         self.sent += 1
         return self.sent
+
+    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+        return [msg_id]
 
     async def send_text(
         self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int

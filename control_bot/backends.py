@@ -80,15 +80,20 @@ class _PlaygroundPort:
         return await self.port.resolve(peer)
 
     async def forward(
-        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool
-    ) -> int:
+        self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool,
+        album: Sequence[int] = (),
+    ) -> int | None:
         return await self.port.forward(
-            source=source, msg_id=msg_id, dest=dest, topic_id=topic_id, random_id=random_id, drop_author=drop_author
+            source=source, msg_id=msg_id, dest=dest, topic_id=topic_id, random_id=random_id, drop_author=drop_author,
+            album=album,
         )
+
+    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+        return await self.port.read_post(source, msg_id)
 
     async def send_text(
         self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int
-    ) -> int:
+    ) -> int | None:
         return await self.port.send_text(dest=dest, topic_id=topic_id, text=text, entities=entities,
                                          random_id=random_id)
 

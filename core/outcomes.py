@@ -15,6 +15,17 @@ MembershipLoss = Literal["left", "blocked"]
 """What a refusal says about the sending session's place in the chat: it is not (or no longer) a member
 ("left"), or it is one that may not write there ("blocked")."""
 
+RefusalReason = Literal[
+    "write_forbidden", "plain_forbidden", "media_forbidden", "guest_forbidden", "admin_required",
+    "topic_closed", "topic_deleted",
+]
+"""Why a chat refuses posts from one session for good (a REFUSED outcome): it may not write there, not
+plain text or media, must join a discussion group first, only admins post, or the topic is closed or
+deleted. Stored per (session, chat) or (session, chat, topic) by ``storage.refusals``."""
+
+TOPIC_REFUSALS: frozenset[RefusalReason] = frozenset({"topic_closed", "topic_deleted"})
+"""Refusals of one topic of a forum, not of the whole chat."""
+
 
 class OutcomeKind(StrEnum):
     SENT = "sent"
@@ -24,6 +35,8 @@ class OutcomeKind(StrEnum):
     SLOW_MODE = "slow_mode"
     GROUP_FAILED = "group_failed"
     POST_INVALID = "post_invalid"
+    SOURCE_FAILED = "source_failed"  # the post's source: deleted, unreadable by the session, no forwards
+    REFUSED = "refused"  # a permanent refusal of this (session, group): see RefusalReason
     TRANSIENT = "transient"
     UNKNOWN = "unknown"
 
@@ -41,3 +54,5 @@ class Outcome:
     # The refusal says the session is not in the chat or may not write there: its membership row is
     # updated at once, so the next cycle places the group on another member session.
     membership: MembershipLoss | None = None
+    # A REFUSED outcome's reason: that session never tries that chat (or topic) again.
+    refusal: RefusalReason | None = None

@@ -138,8 +138,12 @@ class AccountPort(Protocol):
         topic_id: int | None,
         random_id: int,
         drop_author: bool,
-    ) -> int:
-        """Forward one message in one request; returns the new message's id in ``dest``."""
+        album: Sequence[int] = (),
+    ) -> int | None:
+        """Forward the post in one request: ``msg_id`` alone, or every message of its ``album`` (the ids
+        ``read_post`` gave, in order; one random_id each, the first ``random_id``, the rest
+        ``album_random_ids``). Returns the new message's id in ``dest``; None when Telegram's answer
+        carries no new message (nothing is known to have arrived: the send is *in doubt*)."""
         ...
 
     async def send_text(
@@ -150,8 +154,16 @@ class AccountPort(Protocol):
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
-    ) -> int:
-        """Send a text post with its formatting in one request; returns the new message id."""
+    ) -> int | None:
+        """Send a text post with its formatting in one request; returns the new message id (None: the
+        answer carries no new message, as for ``forward``)."""
+        ...
+
+    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+        """Read the post (``channels.getMessages``, ``messages.getMessages`` for a basic group): the ids
+        of its album in order (messages sharing its ``grouped_id``), or ``[msg_id]`` when it is none.
+        Raises MessageIdInvalidError when it no longer exists and what the source raises (CHANNEL_PRIVATE
+        when this account may not read it, a flood wait, ...). One request of method class 'read'."""
         ...
 
     async def dialogs(self) -> Sequence[Dialog]:

@@ -49,6 +49,7 @@ class Account:
     port: AccountPort
     info: AccountInfo
     peers: dict[str, Peer] = field(default_factory=dict)
+    albums: dict[tuple[Peer, int], tuple[int, ...]] = field(default_factory=dict)  # engine.sources.post_ids
 
 
 class Accounts:

@@ -199,6 +199,15 @@ class Cycle:
         self.report.count("failed")
         await self.stop_campaign("post_invalid", EventKind.POST_INVALID, error=error, link=self.customer.post_link)
 
+    async def source_failed(self, group: Group, session_id: int, error: str, attempts: int = 1) -> None:
+        """The post's source failed (deleted, unreadable by the session, forwards restricted): the campaign
+        stops as for ``post_invalid``, but the group's row is 'skipped' (``source_failed:<error>``), so no
+        statistic counts it as the group's failure."""
+        row = self.result(group, session_id, "skipped", error=f"source_failed:{error}", attempts=attempts)
+        await self.rt.ledger.result(row)
+        self.report.count("skipped")
+        await self.stop_campaign("source_failed", EventKind.POST_INVALID, error=error, link=self.customer.post_link)
+
     async def stop_campaign(self, reason: str, kind: EventKind, **payload: Any) -> None:
         """Stop the campaign from inside the cycle, with an event for the customer (once per cycle: several
         sessions may find the same problem at the same time)."""

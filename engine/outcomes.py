@@ -13,15 +13,23 @@ classes, so the classification is a table of those classes, most specific first,
     FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds; and our own
                     ``core.waits.WaitPending`` (a request held back inside its class's wait: none sent)
     SLOW_MODE       SlowModeWait (per group)
-    GROUP_FAILED    the destination refuses or cannot be addressed (write forbidden, private, not a
-                    member, invalid/unknown peer, topic deleted/closed, ...), and our PeerNotCachedError;
+    REFUSED         the chat refuses this session's posts for good (write forbidden, plain text / media
+                    forbidden, guest send forbidden, admin required, topic closed or deleted): ``refusal``
+                    says which; that session never tries that chat (topic) again, no failure streak
+    GROUP_FAILED    the destination cannot be addressed or refuses (private, not a member,
+                    invalid/unknown peer, ...), and our PeerNotCachedError;
                     ChannelInvalid, PeerIdInvalid and ChatIdInvalid also set ``stale_peer`` (the cached
                     access hash may be outdated), but not PeerNotCachedError (nothing is cached);
                     those that say the *session* is not in the chat (ChannelPrivate, UserNotParticipant,
-                    ChatGuestSendForbidden: ``membership`` "left") or may not write there
-                    (ChatWriteForbidden: "blocked") also set ``membership``: its row is updated at once
-    POST_INVALID    the post itself: message id invalid/empty, forwards restricted, bad text/entities;
-                    and every GROUP_FAILED error when it was the *source* that failed
+                    and the REFUSED ChatGuestSendForbidden: ``membership`` "left") or may not write there
+                    (the REFUSED ChatWriteForbidden: "blocked") also set ``membership``: its row is
+                    updated at once
+    SOURCE_FAILED   the post's source: message id invalid/empty (deleted), forwards restricted; and every
+                    GROUP_FAILED/REFUSED error when it was the *source* that failed (``source_failed``).
+                    ChannelPrivate, ChannelInvalid and PeerIdInvalid on a forward may be either peer's:
+                    ``either_peer`` says so, and the engine settles it with one read of the source
+                    (``engine.sources``) before it blames the group or the source
+    POST_INVALID    the post itself: empty or too long text, bad entities, media
     TRANSIENT       OSError (ConnectionError, TimeoutError), EOFError, 500s, -503 timeouts,
                     303 migrations that leaked out, MTProto-level glitches
     UNKNOWN         anything else; ``error`` is the RPC message for a bare RPC error, else the class
@@ -39,7 +47,7 @@ from typing import Any
 
 from telethon import errors
 
-from core.outcomes import MembershipLoss, Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
 from core.waits import WaitPending
 
 logger = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ __all__ = [
     "AccountNotAuthorizedError",
     "PeerNotCachedError",
     "classify",
+    "either_peer",
 ]
 
 _MAX_ERROR_CHARS = 64
@@ -144,8 +153,14 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
             _E.ChatSendInlineForbiddenError,
             _E.ChatGuestSendForbiddenError,
             _E.ChatAdminRequiredError,
-            _E.ChatRestrictedError,
             _E.BroadcastForbiddenError,
+            _E.TopicDeletedError,
+        ),
+        OutcomeKind.REFUSED,
+    ),
+    (
+        (
+            _E.ChatRestrictedError,
             _E.ChannelPrivateError,
             _E.ChannelPublicGroupNaError,
             _E.ChannelBannedError,
@@ -158,7 +173,6 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
             _E.UserNotParticipantError,
             _E.UsernameNotOccupiedError,
             _E.UsernameInvalidError,
-            _E.TopicDeletedError,
             _E.InputUserDeactivatedError,
             _E.UserIsBlockedError,
             _E.YouBlockedUserError,
@@ -171,6 +185,11 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
             _E.MsgIdInvalidError,
             _E.MessageIdsEmptyError,
             _E.ChatForwardsRestrictedError,
+        ),
+        OutcomeKind.SOURCE_FAILED,
+    ),
+    (
+        (
             _E.MessageEmptyError,
             _E.MessageTooLongError,
             _E.EntityBoundsInvalidError,
@@ -201,8 +220,40 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
 # Errors Telegram sends that Telethon 1.45 has no class for: they arrive as a bare base-class error
 # (BadRequestError, ForbiddenError, ...) holding the exact message. Exact matches only.
 _BARE_MESSAGES: dict[str, OutcomeKind] = {
-    "TOPIC_CLOSED": OutcomeKind.GROUP_FAILED,
+    "TOPIC_CLOSED": OutcomeKind.REFUSED,
 }
+
+# Why each REFUSED error refuses (most specific first, matched with isinstance; bare messages by text).
+_REFUSALS: tuple[tuple[tuple[type[BaseException], ...], RefusalReason], ...] = (
+    ((_E.ChatWriteForbiddenError, _E.ChatForbiddenError), "write_forbidden"),
+    ((_E.ChatSendPlainForbiddenError,), "plain_forbidden"),
+    (
+        (
+            _E.ChatSendMediaForbiddenError,
+            _E.ChatSendPhotosForbiddenError,
+            _E.ChatSendVideosForbiddenError,
+            _E.ChatSendGifsForbiddenError,
+            _E.ChatSendStickersForbiddenError,
+            _E.ChatSendVoicesForbiddenError,
+            _E.ChatSendPollForbiddenError,
+            _E.ChatSendGameForbiddenError,
+            _E.ChatSendInlineForbiddenError,
+        ),
+        "media_forbidden",
+    ),
+    ((_E.ChatGuestSendForbiddenError,), "guest_forbidden"),
+    ((_E.ChatAdminRequiredError, _E.BroadcastForbiddenError), "admin_required"),
+    ((_E.TopicDeletedError,), "topic_deleted"),
+)
+_BARE_REFUSALS: dict[str, RefusalReason] = {"TOPIC_CLOSED": "topic_closed"}
+
+# Refusals of a forward that may be about either peer: the source (the session cannot read it) or the
+# destination (the session is not in it). Only a read of the source tells which (``engine.sources``).
+_EITHER_PEER: tuple[type[BaseException], ...] = (
+    _E.ChannelPrivateError,
+    _E.ChannelInvalidError,
+    _E.PeerIdInvalidError,
+)
 
 
 # Refusals that can mean our cached (id, access hash) went stale rather than that the group refuses us.
@@ -222,22 +273,38 @@ _MEMBERSHIP: tuple[tuple[tuple[type[BaseException], ...], MembershipLoss], ...] 
 
 
 def classify(exc: BaseException, *, source_failed: bool = False) -> Outcome:
-    """Turn a failure of forward/send_text/resolve/connect into an outcome.
+    """Turn a failure of forward/send_text/resolve/connect/read_post into an outcome.
 
-    ``source_failed`` says the failing peer was the post's source (for instance resolving the source
-    channel): then a peer that cannot be reached means the post cannot be used, not that one group
-    failed, so GROUP_FAILED becomes POST_INVALID.
+    ``source_failed`` says the failing peer was the post's source (resolving or reading the source
+    channel, or a forward's error settled as the source's): then a peer that cannot be reached or
+    refuses means the post cannot be used, not that one group failed, so GROUP_FAILED and REFUSED
+    become SOURCE_FAILED.
     """
     outcome = _classify(exc)
     if type(exc) in _STALE_PEER:
         outcome = dataclasses.replace(outcome, stale_peer=True)
-    if source_failed and outcome.kind is OutcomeKind.GROUP_FAILED:
-        outcome = dataclasses.replace(outcome, kind=OutcomeKind.POST_INVALID)
-    elif outcome.kind is OutcomeKind.GROUP_FAILED:
+    if source_failed and outcome.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.REFUSED):
+        return dataclasses.replace(outcome, kind=OutcomeKind.SOURCE_FAILED)
+    if outcome.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.REFUSED):
         loss = next((loss for classes, loss in _MEMBERSHIP if isinstance(exc, classes)), None)
         if loss is not None:
             outcome = dataclasses.replace(outcome, membership=loss)
+    if outcome.kind is OutcomeKind.REFUSED:
+        outcome = dataclasses.replace(outcome, refusal=_refusal(exc))
     return outcome
+
+
+def either_peer(exc: BaseException) -> bool:
+    """Whether a forward's failure may be the source's as well as the destination's (see _EITHER_PEER)."""
+    return isinstance(exc, _EITHER_PEER)
+
+
+def _refusal(exc: BaseException) -> RefusalReason:
+    found = next((reason for classes, reason in _REFUSALS if isinstance(exc, classes)), None)
+    if found is not None:
+        return found
+    message = _own_message(exc) if isinstance(exc, errors.RPCError) else None
+    return _BARE_REFUSALS.get(message or "", "write_forbidden")
 
 
 def _classify(exc: BaseException) -> Outcome:

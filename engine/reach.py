@@ -11,6 +11,8 @@ own access hash too. A group no session of the customer can reach is *unreachabl
     forbidden          sessions are in it, but none may write there (``detail``: their reasons)
     not_a_group        the chat is a broadcast channel the sessions do not administer
     source_not_member  sessions may write there, but none of them is in the post's private source
+    refused            sessions may write there as their dialogs say, but the chat (or the group's topic)
+                       refused their posts for good (``storage.refusals``; ``detail``: the reasons)
 
 Each group's state is stored on it (``storage.groups.set_reach``), and the customer is told once when a
 group becomes unreachable (GROUP_UNREACHABLE, with the reason: not for "checking", which passes by
@@ -26,11 +28,12 @@ from enum import StrEnum
 from core.links import unmark
 from core.ports import NOT_IN_CHAT
 from core.states import EventKind
-from storage import events, groups, memberships
+from storage import events, groups, memberships, refusals
 from storage.customers import Customer
 from storage.db import Connection
 from storage.groups import Group
 from storage.memberships import ChatRow, ScanTimes
+from storage.refusals import Refusal
 
 __all__ = [
     "Assessment",
@@ -52,6 +55,7 @@ class Reach(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_A_GROUP = "not_a_group"
     SOURCE_NOT_MEMBER = "source_not_member"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,19 @@ _NONE: Mapping[int, ChatRow] = {}
 class Memberships:
     """The rows of one campaign's sessions for its chats, found by '@name' or by marked id."""
 
-    def __init__(self, rows: Iterable[ChatRow], session_ids: Sequence[int], unread: Iterable[int]) -> None:
+    def __init__(
+        self,
+        rows: Iterable[ChatRow],
+        session_ids: Sequence[int],
+        unread: Iterable[int],
+        refused: Iterable[Refusal] = (),
+    ) -> None:
         self.session_ids = tuple(session_ids)
+        # (peer type, chat id) -> session -> topic (0: the whole chat) -> why it refused that session
+        self._refused: dict[tuple[str, int], dict[int, dict[int, str]]] = {}
+        for item in refused:
+            chat = self._refused.setdefault((item.peer_type, item.chat_id), {})
+            chat.setdefault(item.session_id, {})[item.topic_id] = item.reason
         self.unread = frozenset(unread) & frozenset(session_ids)  # dialogs never read
         self._by_id: dict[tuple[str, int], dict[int, ChatRow]] = {}
         # A username names a chat (its id): a session's row of that chat counts even when it was stored
@@ -93,15 +108,29 @@ class Memberships:
             if row.username:
                 self._by_name[row.username] = key
 
+    def _key(self, peer: str) -> tuple[str, int] | None:
+        if peer.startswith("@"):
+            return self._by_name.get(peer[1:].lower())
+        try:
+            return unmark(int(peer))
+        except ValueError:
+            return None
+
     def members(self, peer: str) -> Mapping[int, ChatRow]:
         """Each session's row for the chat ('@name', '-100<id>', '-<id>'; no topic)."""
-        if peer.startswith("@"):
-            key = self._by_name.get(peer[1:].lower())
-            return _NONE if key is None else self._by_id.get(key, _NONE)
-        try:
-            return self._by_id.get(unmark(int(peer)), _NONE)
-        except ValueError:
-            return _NONE
+        key = self._key(peer)
+        return _NONE if key is None else self._by_id.get(key, _NONE)
+
+    def refusal(self, session_id: int, ref: str) -> str | None:
+        """Why the group ``ref`` (its chat, or its topic) refused this session's posts for good, if it did."""
+        peer, _, topic = ref.partition("#")
+        key = self._key(peer) if self._refused else None
+        if key is None:
+            return None
+        topics = self._refused.get(key, {}).get(session_id)
+        if not topics:
+            return None
+        return topics.get(0) or (topics.get(int(topic)) if topic.isdigit() else None)
 
     def row(self, session_id: int, peer: str) -> ChatRow | None:
         """The session's row for the chat: its own peer (access hash) to address it with."""
@@ -111,6 +140,8 @@ class Memberships:
         """Whether the group ``ref`` can be reached, and by which sessions (in ``session_ids`` order)."""
         members = self.members(ref.partition("#")[0])
         writers = [sid for sid in self.session_ids if sid in members and members[sid].can_write]
+        refusals = {sid: refused for sid in writers if (refused := self.refusal(sid, ref)) is not None}
+        writers = [sid for sid in writers if sid not in refusals]
         usable = writers
         if source is not None:
             in_source = self.members(source)
@@ -121,6 +152,8 @@ class Memberships:
             return Verdict(Reach.CHECKING)
         if writers:
             return Verdict(Reach.SOURCE_NOT_MEMBER)
+        if refusals:
+            return Verdict(Reach.REFUSED, ",".join(sorted(set(refusals.values()))))
         rows = [members[sid] for sid in self.session_ids if sid in members]
         present = [r for r in rows if r.why_not not in NOT_IN_CHAT]
         if not present:  # a row that says it left or was removed is no membership
@@ -152,7 +185,7 @@ async def assess(
     chats = {g.ref.partition("#")[0] for g in groups} | ({source} if source is not None else set())
     rows, times = await memberships.for_placement(conn, session_ids, chats)
     unread = [sid for sid in session_ids if sid not in times or times[sid].checked_at is None]
-    known = Memberships(rows, session_ids, unread)
+    known = Memberships(rows, session_ids, unread, await refusals.for_sessions(conn, session_ids))
     return Assessment(known, {g.ref: known.verdict(g.ref, source) for g in groups}, times)
 
 

@@ -10,14 +10,20 @@ What each outcome does (``engine.outcomes.classify`` decides the kind; what it m
 the session's groups is ``engine.worker``'s):
 
     SENT             row 'sent'; the group's failure streak is cleared
+    (no new message) the answer names no new message: row 'in_doubt' (not a delivery, not re-sent
+                     in this cycle, counted apart in /stats)
     FLOOD_WAIT       the session's sends rest (its 'send' wait: the persisted cooldown; other
                      request classes go on); its groups wait for it, never moving to
                      another session: sent after the wait if it ends before the next cycle is due,
                      else left 'waiting'
     SLOW_MODE        row 'skipped'; the group's window is remembered and never sent into
     GROUP_FAILED     row 'failed'; the group is paused after ``group_failure_limit`` in a row
+                     (an error of either peer of a forward is settled first: ``engine.sources``)
+    REFUSED          row 'failed'; the session's refusal by the chat (topic) is stored, it never tries
+                     the group again: the next placement picks another session or none (``engine.refusals``)
     UNKNOWN          same as GROUP_FAILED
     POST_INVALID     the campaign stops (POST_INVALID event): the customer must set a new post
+    SOURCE_FAILED    the same stop, the row 'skipped' (error ``source_failed:<error>``): no group is blamed
     TRANSIENT        retried with backoff and the same random_id, then 'failed'
     ACCOUNT_DEAD     the pool retires the session and finds a replacement for the next cycle; this
     ACCOUNT_LIMITED  session's groups are 'skipped' for this cycle
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,8 +43,10 @@ from core.outcomes import Outcome, OutcomeKind
 from core.ports import Peer
 from engine.accounts import Account
 from engine.customer_log import customer_log
-from engine.outcomes import classify
+from engine.outcomes import classify, either_peer
+from engine.refusals import record_refusal
 from engine.slowmode import record_slowmode
+from engine.sources import settle
 from storage import ledger as ledger_rows
 from storage.groups import Group
 
@@ -83,13 +92,19 @@ class SendJob:
 
 
 async def run_send(
-    worker: SessionWorker, group: Group, account: Account, source: Peer | None, dest: Peer, topic_id: int | None
+    worker: SessionWorker,
+    group: Group,
+    account: Account,
+    source: Peer | None,
+    dest: Peer,
+    topic_id: int | None,
+    album: Sequence[int] = (),
 ) -> tuple[SendStatus, Outcome | None]:
     """Run one send in a task that cancellation does not reach; wait for it even when cancelled."""
     rt = worker.rt
     loop = asyncio.get_running_loop()
     job = SendJob(worker.cycle.cid, group.ref, worker.sid)
-    task = loop.create_task(_send(worker, job, group, account, source, dest, topic_id))
+    task = loop.create_task(_send(worker, job, group, account, source, dest, topic_id, album))
     job.task = task
     rt.in_flight.add(job)
     # The worker waits on a future of its own that the task's end resolves: cancelling the worker
@@ -126,6 +141,7 @@ async def _send(
     source: Peer | None,
     dest: Peer,
     topic_id: int | None,
+    album: Sequence[int],
 ) -> tuple[SendStatus, Outcome | None]:
     cycle, rt = worker.cycle, worker.rt
     cid, sid = cycle.cid, worker.sid
@@ -166,7 +182,7 @@ async def _send(
                     assert customer.post_msg_id is not None
                     request = account.port.forward(
                         source=source, msg_id=customer.post_msg_id, dest=dest, topic_id=topic_id,
-                        random_id=random_id, drop_author=customer.drop_author,
+                        random_id=random_id, drop_author=customer.drop_author, album=album,
                     )
                 else:
                     request = account.port.send_text(
@@ -174,6 +190,9 @@ async def _send(
                         entities=customer.post_entities, random_id=random_id,
                     )
                 message_id = await wait_with_timeout(rt.clock, request, rt.config.send_timeout)
+                if message_id is None:  # taken, but no new message named: not a delivery
+                    recording()
+                    return await _record_in_doubt(worker, group, attempts, "no_new_message")
                 outcome = Outcome(OutcomeKind.SENT, "")
             except DeadlineExceeded:
                 recording()
@@ -194,9 +213,23 @@ async def _send(
                         recording()
                         return await _record_in_doubt(worker, group, attempts, "shutdown")
                     continue
+                if source is not None and either_peer(exc) and outcome.kind is OutcomeKind.GROUP_FAILED:
+                    assert customer.post_msg_id is not None
+                    try:
+                        settled = await settle(worker.source_check, rt.accounts, account, source,
+                                               customer.post_msg_id, outcome, rt.config.send_timeout)
+                    except asyncio.CancelledError:
+                        if not job.take_back_abort():
+                            raise
+                        recording()
+                        return await _record_in_doubt(worker, group, attempts, "shutdown")
+                    if settled is None:
+                        recording()
+                        return await _record_unsettled(worker, group, outcome, attempts)
+                    outcome = settled
             break
         recording()
-        return await _record(worker, group, outcome, message_id, attempts), outcome
+        return await _record(worker, group, dest, outcome, message_id, attempts), outcome
     finally:
         if held:
             held = False
@@ -213,8 +246,22 @@ async def _record_in_doubt(
     return "in_doubt", None
 
 
+async def _record_unsettled(
+    worker: SessionWorker, group: Group, outcome: Outcome, attempts: int
+) -> tuple[SendStatus, Outcome | None]:
+    """A refusal that may be the source's or the group's, and a read of the source that did not say:
+    'skipped', blaming neither (the next cycle tries again)."""
+    cycle = worker.cycle
+    error = f"unsettled:{outcome.error}"
+    await worker.rt.ledger.result(cycle.result(group, worker.sid, "skipped", error=error, attempts=attempts))
+    cycle.report.count("skipped")
+    _log(cycle.cid, logging.WARNING, "post to %s refused (%s), by the source or the group: not known yet",
+         group.ref, outcome.error)
+    return "skipped", None
+
+
 async def _record(
-    worker: SessionWorker, group: Group, outcome: Outcome, message_id: int | None, attempts: int
+    worker: SessionWorker, group: Group, dest: Peer, outcome: Outcome, message_id: int | None, attempts: int
 ) -> SendStatus:
     cycle, rt = worker.cycle, worker.rt
     cid, sid = cycle.cid, worker.sid
@@ -254,6 +301,12 @@ async def _record(
         return "skipped"
     if kind is OutcomeKind.POST_INVALID:
         await cycle.post_invalid(group, sid, outcome.error, attempts)
+        return "failed"
+    if kind is OutcomeKind.SOURCE_FAILED:
+        await cycle.source_failed(group, sid, outcome.error, attempts)
+        return "skipped"
+    if kind is OutcomeKind.REFUSED:
+        await record_refusal(worker, group, dest, outcome, attempts)
         return "failed"
     if kind is OutcomeKind.TRANSIENT:
         await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))

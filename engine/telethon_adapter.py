@@ -10,7 +10,9 @@ What it does and does not do, and why:
   ``raise_last_call_error`` so a failure surfaces as the RPC error itself, not a ValueError.
 * A forward or a text is exactly one raw request built from cached ids and access hashes: no
   ``get_entity``/``get_messages``/resolve on the way; the ``random_id`` is the caller's, so a retry
-  after a lost answer is dropped by Telegram instead of posting twice.
+  after a lost answer is dropped by Telegram instead of posting twice. An album is forwarded whole in
+  that one request (``read_post`` found its ids once; ``engine.albums``). An answer that names no new
+  message returns None: not a delivery (the engine records it in doubt).
 * No update handling at all. Even with ``receive_updates=False`` Telethon feeds each request's own
   answer into its update state: every group posted to gets tracked, and a gap (other members wrote in
   between, i.e. always) or 15 idle minutes makes it call ``updates.getChannelDifference`` for that group
@@ -40,7 +42,8 @@ from telethon.sessions import Session
 
 from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer, PeerKind, SessionCredentials
 from core.proxy import ProxySpec
-from engine import joining
+from engine import albums, joining
+from engine.albums import album_random_ids
 from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 
@@ -225,14 +228,17 @@ class TelethonAccount:
         topic_id: int | None,
         random_id: int,
         drop_author: bool,
-    ) -> int:
-        """One messages.forwardMessages; returns the new message's id (0 if Telegram's answer omits it)."""
+        album: Sequence[int] = (),
+    ) -> int | None:
+        """One messages.forwardMessages of the post (the whole ``album`` when it is one, one random_id per
+        message: ``engine.albums``); returns the new message's id, None if the answer names none."""
         client = await self._ready()
+        ids = list(album) or [msg_id]
         request = functions.messages.ForwardMessagesRequest(
             from_peer=_input_peer(source),
-            id=[msg_id],
+            id=ids,
             to_peer=_input_peer(dest),
-            random_id=[random_id],
+            random_id=album_random_ids(random_id, len(ids)),
             drop_author=drop_author,
             top_msg_id=topic_id,
         )
@@ -247,8 +253,9 @@ class TelethonAccount:
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
-    ) -> int:
-        """One messages.sendMessage with the post's formatting; returns the new message's id."""
+    ) -> int | None:
+        """One messages.sendMessage with the post's formatting; returns the new message's id (None: the
+        answer names none)."""
         client = await self._ready()
         tl_entities = entities_to_tl(entities, lambda user_id: self._cached_input_user(client, user_id))
         request = functions.messages.SendMessageRequest(
@@ -265,6 +272,10 @@ class TelethonAccount:
         )
         result = await client(request)
         return self._new_message_id(result, random_id, dest)
+
+    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+        """The post's album ids (or ``[msg_id]``) in one read: see ``engine.albums.read_post``."""
+        return await albums.read_post(await self._ready(), _input_peer(source), msg_id)
 
     async def dialogs(self) -> Sequence[Dialog]:
         """Every chat of the account's dialogs: the main list, then the archive (folder 1), each read to
@@ -360,10 +371,11 @@ class TelethonAccount:
             return types.InputUser(cached.user_id, cached.access_hash)
         return None
 
-    def _new_message_id(self, result: Any, random_id: int, dest: Peer) -> int:
+    def _new_message_id(self, result: Any, random_id: int, dest: Peer) -> int | None:
         new_id = _find_new_message_id(result, random_id, dest)
         if new_id is None:
-            # The request succeeded, so the post is there; failing now would only invite a retry.
+            # Telegram took the request but names no new message (it may have dropped it silently):
+            # not a delivery. The engine records the send in doubt and does not repeat it this cycle.
             logger.warning(
                 "session %s: sent to %s %s but the answer (%s) names no new message",
                 self.session_id,
@@ -371,7 +383,6 @@ class TelethonAccount:
                 dest.id,
                 type(result).__name__,
             )
-            return 0
         return new_id
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
@@ -28,6 +28,7 @@ from engine.customer_log import customer_log
 from engine.daily_cap import DAILY_CAP
 from engine.outcomes import classify
 from engine.send import run_send
+from engine.sources import SourceCheck, post_ids
 from storage import events, groups, memberships, stats
 from storage import sessions as session_rows
 from storage.db import Connection
@@ -79,6 +80,7 @@ class SessionWorker:
         self.next_send_at = 0.0
         self.request_at: float | None = None  # when the last post request left (set by the send task)
         self.cap_room = cap_room  # post requests the daily cap still allows (None: no cap)
+        self.source_check = SourceCheck()  # whether the source is readable, read at most once per cycle
 
     async def run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
@@ -135,10 +137,14 @@ class SessionWorker:
         """The request classes the head group's send still needs: their waits hold it, no other's."""
         if self.account is None:
             return ("connect", "send")
-        post_peer = self.cycle.post_peer
-        if self.cycle.private_source is None and post_peer is not None and post_peer not in self.account.peers:
-            return ("resolve", "send")
-        return ("send",)
+        cycle = self.cycle
+        needed: tuple[MethodClass, ...] = ("send",)
+        if cycle.private_source is None and cycle.post_peer is not None and cycle.post_peer not in self.account.peers:
+            needed += ("resolve",)
+        msg_id = cycle.customer.post_msg_id
+        if msg_id is not None and not any(key[1] == msg_id for key in self.account.albums):
+            needed += ("read",)  # the post's album is read once per session before its first forward
+        return needed
 
     # --- one group ------------------------------------------------------------------------------------
 
@@ -170,7 +176,12 @@ class SessionWorker:
                     source = await self._retrying(lambda: self._source(account))
                 except Exception as exc:
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-        status, outcome = await run_send(self, group, account, source, dest, topic_id)
+        album: Sequence[int] = ()
+        if source is not None:
+            album = await self._album(account, source, group)
+            if not album:
+                return False
+        status, outcome = await run_send(self, group, account, source, dest, topic_id, album)
         if status == "not_started":
             return False
         if outcome is None or outcome.kind is OutcomeKind.SENT or status in ("in_doubt", "refused"):
@@ -184,12 +195,23 @@ class SessionWorker:
             self.queue.popleft()
             await self._retire(outcome)
             return False
-        if kind is OutcomeKind.POST_INVALID:
+        if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED):
             self.queue.popleft()
             return False
         self.queue.popleft()
         self.sent_once = True
         return True
+
+    async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int]:
+        """The post's ids to forward (``engine.sources.post_ids``); empty when reading it failed (handled)."""
+        msg_id = self.cycle.customer.post_msg_id
+        assert msg_id is not None
+        rt = self.rt
+        try:
+            return await self._retrying(lambda: post_ids(rt.accounts, account, source, msg_id, rt.config.send_timeout))
+        except Exception as exc:
+            await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+            return ()
 
     async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
         """``make()`` with bounded retries (and backoff) of transient failures; the last one is raised."""
@@ -243,9 +265,12 @@ class SessionWorker:
         if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
             await self._retire(outcome)
             return False
-        if kind is OutcomeKind.POST_INVALID and resolving and group is not None:
+        if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED) and resolving and group is not None:
             self.queue.popleft()
-            await cycle.post_invalid(group, self.sid, outcome.error)
+            if kind is OutcomeKind.SOURCE_FAILED:
+                await cycle.source_failed(group, self.sid, outcome.error)
+            else:
+                await cycle.post_invalid(group, self.sid, outcome.error)
             return False
         # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
         # session in this cycle.

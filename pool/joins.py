@@ -420,7 +420,8 @@ class JoinRunner:
             retire = lifecycle.mark_dead if outcome.kind is OutcomeKind.ACCOUNT_DEAD else lifecycle.mark_limited
             await retire(self.db, self.sessions_dir, sid, outcome.error, now, low_threshold=self.low_threshold)
             return done
-        status: JoinStatus = "refused" if outcome.kind is OutcomeKind.GROUP_FAILED else "failed"
+        refused = outcome.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.REFUSED)
+        status: JoinStatus = "refused" if refused else "failed"
         return await self._end(row, status, outcome.error)
 
     async def _end(self, row: JoinRow, status: JoinStatus, reason: str, *, whole_session: bool = False) -> JoinDone:

@@ -385,6 +385,15 @@ async def outcome_tally(conn: aiosqlite.Connection) -> dict[tuple[SendOutcome, s
     return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
+async def count_in_doubt(conn: aiosqlite.Connection, customer_id: int) -> int:
+    """The customer's sends of unknown outcome ('in_doubt': no answer, or an answer naming no new
+    message): neither delivered nor failed, so ``stats`` counts them in neither."""
+    row = await fetchone(
+        conn, "SELECT COUNT(*) FROM sends WHERE customer_id = ? AND outcome = 'in_doubt'", (customer_id,)
+    )
+    return 0 if row is None else int(row[0])
+
+
 async def get_stats(conn: aiosqlite.Connection, customer_id: int) -> Stats:
     row = await fetchone(conn, "SELECT * FROM stats WHERE customer_id = ?", (customer_id,))
     if row is None:

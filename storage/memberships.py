@@ -22,6 +22,7 @@ import aiosqlite
 from core.links import marked_id, unmark
 from core.ports import Dialog, DialogKind, Peer, PeerKind, WriteBlock
 from core.states import SessionState
+from storage import refusals
 from storage.db import execute, executemany, fetchall, fetchone, in_thread
 
 
@@ -124,6 +125,7 @@ async def replace_for_session(
     await execute(conn, "DELETE FROM memberships WHERE session_id = ?", (session_id,))
     await executemany(conn, _UPSERT, rows)
     await execute(conn, "UPDATE sessions SET dialogs_checked_at = ? WHERE id = ?", (now, session_id))
+    await refusals.prune_left(conn, session_id)  # refusals of chats it left go with them
     return len(rows)
 
 

@@ -256,6 +256,31 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO method_waits (session_id, method, until)
         SELECT id, 'join', join_wait_until FROM sessions WHERE join_wait_until IS NOT NULL;
     """,
+    # issue 16 part E: permanent refusals of one session's posts by one chat (or one topic of a forum),
+    # kept until the session's dialogs no longer hold the chat (``storage.refusals``)
+    """
+    CREATE TABLE refusals (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        peer_type   TEXT    NOT NULL CHECK (peer_type IN ('channel', 'chat')),
+        chat_id     INTEGER NOT NULL,                        -- bare id, as in memberships
+        topic_id    INTEGER NOT NULL DEFAULT 0,              -- 0: the whole chat; else one topic
+        reason      TEXT    NOT NULL,                        -- core.outcomes.RefusalReason
+        error       TEXT,                                    -- the Telegram error behind it
+        refused_at  REAL    NOT NULL,
+        PRIMARY KEY (session_id, peer_type, chat_id, topic_id)
+    );
+    -- the ids a forward of a source post sends (its whole album, or the post alone), read once per
+    -- session (``storage.albums``): a restart makes no new read
+    CREATE TABLE post_albums (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        peer_type   TEXT    NOT NULL,
+        chat_id     INTEGER NOT NULL,
+        msg_id      INTEGER NOT NULL,
+        ids         TEXT    NOT NULL,                        -- JSON list of message ids, in order
+        read_at     REAL    NOT NULL,
+        PRIMARY KEY (session_id, peer_type, chat_id, msg_id)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

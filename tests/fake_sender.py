@@ -94,6 +94,11 @@ class FakeSender:
             functions.users.GetUsersRequest: lambda _r: [self_user()],
             functions.updates.GetStateRequest: types.updates.State(pts=10, qts=0, date=NOW, seq=1, unread_count=0),
             functions.updates.GetDifferenceRequest: types.updates.DifferenceEmpty(date=NOW, seq=1),
+            # A read of a channel's posts: each id asked for is a plain post (no album). Tests of
+            # albums, deleted posts and unreadable sources script their own answer (``channel_posts``).
+            functions.channels.GetMessagesRequest: lambda r: channel_posts(
+                r.channel.channel_id, *(i.id for i in r.id if isinstance(i, types.InputMessageID))
+            ),
         }
 
     @classmethod
@@ -267,3 +272,15 @@ def dialogs_of(chats: list[Any]) -> Any:
             )
         )
     return types.messages.Dialogs(dialogs=dialogs, messages=[], chats=list(chats), users=[])
+
+
+def channel_posts(channel_id: int, *posts: int | tuple[int, int]) -> Any:
+    """A ``channels.getMessages`` answer holding these posts of the channel: an id, or (id, grouped_id)
+    for a message of an album. The ids asked for that are not listed are simply absent, as deleted ones."""
+    messages = []
+    for post in posts:
+        msg_id, grouped_id = post if isinstance(post, tuple) else (post, None)
+        messages.append(types.Message(
+            id=msg_id, peer_id=types.PeerChannel(channel_id), date=NOW, message=f"post {msg_id}", grouped_id=grouped_id
+        ))
+    return types.messages.ChannelMessages(pts=1, count=len(messages), messages=messages, topics=[], chats=[], users=[])

@@ -219,3 +219,24 @@ async def test_pending_question_is_dropped_by_another_command(tmp_path: Path) ->
         menu = await alice.ask("/start")
         forged = await alice.forge(menu.message_id, MenuCb(action=MenuAction.HOME).pack())
         assert forged.text == t.UP_TO_DATE  # a valid button data on the menu itself: nothing to change
+
+
+async def test_stats_show_a_post_without_a_new_message_apart_from_success_and_failure(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ALICE, sessions=1)
+        await h.fill_pool(1)
+        alice = h.user(ALICE, "Alice")
+        await alice.ask("/post https://t.me/AdsChannel/5")
+        await alice.ask("/addgroups @cats_group @dogs_group")
+        h.world.add_fault(kind="dropped", group="@dogs_group")  # taken, answered with no new message
+        await alice.ask("/run")
+
+        report = await h.cycle(ALICE)
+
+        assert (report.sent, report.in_doubt, report.failed) == (1, 1, 0)
+        assert [d.chat_ref for d in h.world.deliveries] == ["@cats_group"]
+        stats = await alice.ask("/stats")
+        assert "Successful: 1" in stats.text and "Failed: 0" in stats.text
+        assert "Unconfirmed (no new message seen, not repeated): 1" in stats.text
+        before = await h.rows("SELECT COUNT(*) AS n FROM sends WHERE outcome = 'in_doubt'")
+        assert before[0]["n"] == 1

@@ -17,9 +17,10 @@ SECOND_ADMIN = 9001
 
 async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_path: Path) -> None:
     async with bot_harness(tmp_path, group_failure_limit=1) as h:
-        # The session's dialogs say it may write there, yet the group refuses the post.
+        # The session's dialogs say it may write there, yet the group fails every post (the chat is
+        # restricted: the group's problem, not a refusal of this session, which would not pause it).
         h.world.add_group("readonly_group")
-        h.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@readonly_group", times=0)
+        h.world.add_fault(kind="error", error="ChatRestrictedError", group="@readonly_group", times=0)
         await h.grant(ALICE)
         await h.fill_pool(1)
         alice = h.user(ALICE, "Alice")
@@ -30,7 +31,7 @@ async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_pat
 
         notice = await alice.user.wait_reply()
         assert "Group @readonly_group was paused" in notice.text
-        assert "only admins may post there" in notice.text  # the Telethon error, said in words
+        assert "the group is restricted" in notice.text  # the Telethon error, said in words
 
         screen = await alice.ask("/groups")
         assert "paused" in screen.text and t.btn_resume("@readonly_group") in labels(screen)
@@ -80,7 +81,35 @@ async def test_unreachable_post_stops_the_campaign_with_a_notice(tmp_path: Path)
         assert "the post was deleted" in notice.text
         assert (await h.customer(ALICE)).status == "stopped"
         status = await alice.ask("/status")
-        assert "stopped (the post can no longer be sent)" in status.text
+        assert "stopped (the post's source can no longer be read or forwarded)" in status.text
+        rows = await h.rows("SELECT outcome, error FROM sends")
+        assert [tuple(r) for r in rows] == [("skipped", "source_failed:MessageIdInvalidError")]  # no group blamed
+        assert h.world.request_count(method="forward") == 0  # the read of the post found it gone
+
+
+async def test_a_group_that_refuses_the_sessions_posts_is_put_on_hold_with_the_reason(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        # The session's dialogs say it may write there, yet only admins may post: a permanent refusal.
+        h.world.add_group("admins_only")
+        h.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@admins_only", times=0)
+        await h.grant(ALICE)
+        await h.fill_pool(1)
+        alice = h.user(ALICE, "Alice")
+        await alice.ask("/post https://t.me/adschannel/1")
+        await alice.ask("/addgroups @admins_only @open_group")
+        await alice.ask("/run")
+        await h.cycle(ALICE)
+        await h.clock.advance(300)
+        await h.cycle(ALICE)
+
+        notice = await alice.user.wait_reply()
+        assert "Posts to @admins_only are on hold" in notice.text
+        assert "it refused posts from your sessions that are in it (only admins may post there)" in notice.text
+        assert h.world.request_count(method="forward") == 3  # the refusing group once, never again
+        row = await h.rows("SELECT paused_reason, consecutive_failures, reach FROM groups WHERE ref = '@admins_only'")
+        assert tuple(row[0]) == (None, 0, "refused")
+        screen = await alice.ask("/groups")
+        assert "@admins_only" in screen.text and "unreachable" in screen.text
 
 
 async def test_restart_with_on_restart_stop_tells_the_customer(tmp_path: Path) -> None:

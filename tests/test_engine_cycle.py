@@ -51,7 +51,7 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
         assert s.world.request_count() - before == s.world.request_count(method="forward") - 10 * (cycle_no - 1)
     for ref in s.refs:
         assert len(s.world.deliveries_to(ref)) == 3
-    assert first_cycle_requests == 3 + dialog_pages + 3 + 10
+    assert first_cycle_requests == 3 + dialog_pages + 3 + 3 + 10
     assert s.world.violations == []
     async with db.read() as conn:
         stats = await ledger_rows.get_stats(conn, CID)
@@ -234,8 +234,9 @@ async def test_known_slow_mode_is_skipped_without_a_request(db: Database, tmp_pa
 
 async def test_a_refusing_group_is_paused_after_the_failure_limit(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, plan=1, pool=1, groups=["@open_group", "@closed_group"])
-    # The session is a member that may write, as its dialogs say, yet the group refuses every post.
-    s.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@closed_group", times=0)
+    # The session is a member that may write, as its dialogs say, yet the group fails every post (the chat
+    # is restricted: not a refusal of this session, which REFUSED would be).
+    s.world.add_fault(kind="error", error="ChatRestrictedError", group="@closed_group", times=0)
     engine = s.engine(fast_config(group_failure_limit=3))
     await running(s, engine)
     for n in range(5):
@@ -246,7 +247,7 @@ async def test_a_refusing_group_is_paused_after_the_failure_limit(db: Database, 
     assert tries == []
     assert s.world.request_count(key, "forward") == 5 + 3  # the open group 5 times, the closed one 3
     group = (await s.groups())["@closed_group"]
-    assert group.paused_reason is not None and "ChatAdminRequiredError" in group.paused_reason
+    assert group.paused_reason is not None and "ChatRestrictedError" in group.paused_reason
     paused = [e for e in await s.events() if e.kind is EventKind.GROUP_PAUSED]
     assert len(paused) == 1 and paused[0].payload["group"] == "@closed_group"
     assert s.notified.calls >= 1
@@ -317,28 +318,38 @@ async def test_a_retired_session_is_replaced_from_the_next_cycle(
     await engine.shutdown()
 
 
-async def test_invalid_post_stops_the_campaign(db: Database, tmp_path: Path) -> None:
+async def test_a_deleted_post_stops_the_campaign_and_blames_no_group(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, post=("@ads", 99))
     engine = s.engine()
     await running(s, engine)
     report = await engine.run_cycle(CID)
-    assert report.reason == "post_invalid"
+    assert report.reason == "source_failed"
     customer = await s.customer()
-    assert customer.status == "stopped" and customer.stop_reason == "post_invalid"
+    assert customer.status == "stopped" and customer.stop_reason == "source_failed"
     invalid = [e for e in await s.events() if e.kind is EventKind.POST_INVALID]
     assert len(invalid) == 1 and invalid[0].payload["error"] == "MessageIdInvalidError"
     assert s.world.deliveries == []
-    assert s.world.request_count(method="forward") <= 3  # at most one in flight per session
+    # the read of the post (is it an album?) found it gone: no forward went out at all
+    assert s.world.request_count(method="forward") == 0
+    assert 1 <= s.world.request_count(method="read") <= 3  # at most one in flight per session
+    rows = await s.rows(1)
+    assert rows and all(r.outcome == "skipped" and r.error == "source_failed:MessageIdInvalidError"
+                        for r in rows.values())
+    async with db.read() as conn:
+        stats = await ledger_rows.get_stats(conn, CID)
+        assert all(failures == 0 for _, failures in (await ledger_rows.group_stats(conn, CID)).values())
+    assert stats.total_failures == 0
+    assert all(g.consecutive_failures == 0 for g in (await s.groups()).values())
     assert (await engine.run_cycle(CID)).reason == "not_running"
     await engine.shutdown()
 
 
-async def test_unreachable_source_channel_is_an_invalid_post(db: Database, tmp_path: Path) -> None:
+async def test_unreachable_source_channel_is_a_source_failure(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path, post=("@nosuchchannel", 5))
     engine = s.engine()
     await running(s, engine)
     report = await engine.run_cycle(CID)
-    assert report.reason == "post_invalid"
+    assert report.reason == "source_failed"
     assert [e.kind for e in await s.events()].count(EventKind.POST_INVALID) == 1
     await engine.shutdown()
 

@@ -29,7 +29,7 @@ from storage import customers, memberships
 from storage import groups as group_rows
 from storage.db import Database
 from tests.engine_support import CID, Setup, fast_config, make_setup, running
-from tests.fake_sender import FakeSender, channel, channel_message_sent, dialogs_of
+from tests.fake_sender import FakeSender, channel, channel_message_sent, channel_posts, dialogs_of
 from tests.pool_support import NOW
 
 HOUR = 3600.0
@@ -382,6 +382,7 @@ async def test_telethon_a_marked_id_group_goes_out_with_the_access_hash_its_dial
                     lambda r: dialogs_of([] if r.folder_id else [channel(group_id, group_hash)]))
         fake.always(functions.messages.ForwardMessagesRequest,
                     lambda r: channel_message_sent(r.to_peer.channel_id, 5, r.random_id[0]))
+        fake.always(functions.channels.GetMessagesRequest, channel_posts(ads_id, 1))
         fakes.append(fake)
         return client
 
@@ -396,6 +397,9 @@ async def test_telethon_a_marked_id_group_goes_out_with_the_access_hash_its_dial
     assert forward.to_peer == types.InputPeerChannel(group_id, group_hash)
     assert forward.from_peer == types.InputPeerChannel(ads_id, 99)
     assert forward.random_id == [s.random_id(1, ref)]
+    assert forward.id == [1]  # not an album: the post alone
+    [read] = fake.of(functions.channels.GetMessagesRequest)  # is the post an album? asked once
+    assert read.channel == types.InputChannel(ads_id, 99)
     assert [r.username for r in fake.of(functions.contacts.ResolveUsernameRequest)] == ["ads"]
     assert len(fake.of(functions.messages.GetDialogsRequest)) == 2  # the main list and the archive
     assert (await s.rows(1))[ref].outcome == "sent"

@@ -13,7 +13,7 @@ from core.clock import FakeClock
 from core.ports import Dialog, Peer, SessionCredentials
 from engine.dialogs import dialog_of
 from sandbox.world import World
-from storage import memberships
+from storage import memberships, refusals
 from storage.db import Database
 
 NOW = 1_700_000_000.0
@@ -124,3 +124,22 @@ async def test_scans_fall_due_most_overdue_first(db: Database, sdir: Path) -> No
     assert memberships.chat_key("@Cats#4") == ("username", "cats")
     with pytest.raises(ValueError):
         memberships.chat_key("123")
+
+
+async def test_a_refusal_lasts_while_the_session_is_in_the_chat(db: Database, tmp_path: Path) -> None:
+    [sid] = await seed_sessions(db, tmp_path / "sessions", 1)
+    cats = Dialog(Peer("channel", 77, 999), "group", "Cats", username="cats")
+    forum = Dialog(Peer("channel", 78, 998), "forum", "Forum", username="forum")
+    async with db.tx() as conn:
+        await memberships.replace_for_session(conn, sid, [cats, forum], NOW)
+        await refusals.record(conn, sid, cats.peer, None, "plain_forbidden", "ChatSendPlainForbiddenError", NOW)
+        await refusals.record(conn, sid, forum.peer, 5, "topic_closed", "TOPIC_CLOSED", NOW)
+        # a new read of its dialogs that still lists both (they cannot tell these refusals) keeps them
+        await memberships.replace_for_session(conn, sid, [cats, forum], NOW + 1)
+    async with db.read() as conn:
+        kept = await refusals.for_sessions(conn, [sid])
+    assert [(r.chat_id, r.topic_id, r.reason) for r in kept] == [(77, 0, "plain_forbidden"), (78, 5, "topic_closed")]
+    async with db.tx() as conn:  # it left the forum: that refusal goes with it
+        await memberships.replace_for_session(conn, sid, [cats], NOW + 2)
+    async with db.read() as conn:
+        assert [r.chat_id for r in await refusals.for_sessions(conn, [sid])] == [77]

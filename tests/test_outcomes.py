@@ -15,8 +15,8 @@ import pytest
 from telethon import errors, functions, types
 from telethon.errors import rpcerrorlist
 
-from core.outcomes import MembershipLoss, Outcome, OutcomeKind
-from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
+from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify, either_peer
 
 K = OutcomeKind
 REQUEST = functions.messages.ForwardMessagesRequest(
@@ -74,16 +74,16 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
     (errors.SlowModeWaitError(request=REQUEST, capture=30), K.SLOW_MODE, "SlowModeWaitError", 30),
     (rpc(420, "SLOWMODE_WAIT_300"), K.SLOW_MODE, "SlowModeWaitError", 300),
     # group-level
-    (gen(errors.ChatWriteForbiddenError), K.GROUP_FAILED, "ChatWriteForbiddenError", None),
-    (rpc(403, "CHAT_WRITE_FORBIDDEN"), K.GROUP_FAILED, "ChatWriteForbiddenError", None),
-    (gen(errors.ChatForbiddenError), K.GROUP_FAILED, "ChatForbiddenError", None),
-    (gen(errors.ChatSendPlainForbiddenError), K.GROUP_FAILED, "ChatSendPlainForbiddenError", None),
-    (gen(errors.ChatSendMediaForbiddenError), K.GROUP_FAILED, "ChatSendMediaForbiddenError", None),
-    (gen(errors.ChatSendPhotosForbiddenError), K.GROUP_FAILED, "ChatSendPhotosForbiddenError", None),
-    (gen(errors.ChatGuestSendForbiddenError), K.GROUP_FAILED, "ChatGuestSendForbiddenError", None),
-    (gen(errors.ChatAdminRequiredError), K.GROUP_FAILED, "ChatAdminRequiredError", None),
+    (gen(errors.ChatWriteForbiddenError), K.REFUSED, "ChatWriteForbiddenError", None),
+    (rpc(403, "CHAT_WRITE_FORBIDDEN"), K.REFUSED, "ChatWriteForbiddenError", None),
+    (gen(errors.ChatForbiddenError), K.REFUSED, "ChatForbiddenError", None),
+    (gen(errors.ChatSendPlainForbiddenError), K.REFUSED, "ChatSendPlainForbiddenError", None),
+    (gen(errors.ChatSendMediaForbiddenError), K.REFUSED, "ChatSendMediaForbiddenError", None),
+    (gen(errors.ChatSendPhotosForbiddenError), K.REFUSED, "ChatSendPhotosForbiddenError", None),
+    (gen(errors.ChatGuestSendForbiddenError), K.REFUSED, "ChatGuestSendForbiddenError", None),
+    (gen(errors.ChatAdminRequiredError), K.REFUSED, "ChatAdminRequiredError", None),
     (gen(errors.ChatRestrictedError), K.GROUP_FAILED, "ChatRestrictedError", None),
-    (gen(errors.BroadcastForbiddenError), K.GROUP_FAILED, "BroadcastForbiddenError", None),
+    (gen(errors.BroadcastForbiddenError), K.REFUSED, "BroadcastForbiddenError", None),
     (gen(errors.ChannelPrivateError), K.GROUP_FAILED, "ChannelPrivateError", None),
     (gen(errors.ChannelPublicGroupNaError), K.GROUP_FAILED, "ChannelPublicGroupNaError", None),
     (gen(errors.ChannelBannedError), K.GROUP_FAILED, "ChannelBannedError", None),
@@ -96,17 +96,17 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
     (gen(errors.UserNotParticipantError), K.GROUP_FAILED, "UserNotParticipantError", None),
     (gen(errors.UsernameNotOccupiedError), K.GROUP_FAILED, "UsernameNotOccupiedError", None),
     (gen(errors.UsernameInvalidError), K.GROUP_FAILED, "UsernameInvalidError", None),
-    (gen(errors.TopicDeletedError), K.GROUP_FAILED, "TopicDeletedError", None),
-    (rpc(400, "TOPIC_CLOSED"), K.GROUP_FAILED, "TOPIC_CLOSED", None),  # no class in telethon 1.45
+    (gen(errors.TopicDeletedError), K.REFUSED, "TopicDeletedError", None),
+    (rpc(400, "TOPIC_CLOSED"), K.REFUSED, "TOPIC_CLOSED", None),  # no class in telethon 1.45
     (gen(errors.InputUserDeactivatedError), K.GROUP_FAILED, "InputUserDeactivatedError", None),
     (gen(errors.UserIsBlockedError), K.GROUP_FAILED, "UserIsBlockedError", None),
     (gen(errors.YouBlockedUserError), K.GROUP_FAILED, "YouBlockedUserError", None),
     (PeerNotCachedError("-1001234567890"), K.GROUP_FAILED, "PEER_NOT_CACHED", None),
     # post-level
-    (gen(errors.MessageIdInvalidError), K.POST_INVALID, "MessageIdInvalidError", None),
-    (gen(errors.MsgIdInvalidError), K.POST_INVALID, "MsgIdInvalidError", None),
-    (gen(errors.MessageIdsEmptyError), K.POST_INVALID, "MessageIdsEmptyError", None),
-    (gen(errors.ChatForwardsRestrictedError), K.POST_INVALID, "ChatForwardsRestrictedError", None),
+    (gen(errors.MessageIdInvalidError), K.SOURCE_FAILED, "MessageIdInvalidError", None),
+    (gen(errors.MsgIdInvalidError), K.SOURCE_FAILED, "MsgIdInvalidError", None),
+    (gen(errors.MessageIdsEmptyError), K.SOURCE_FAILED, "MessageIdsEmptyError", None),
+    (gen(errors.ChatForwardsRestrictedError), K.SOURCE_FAILED, "ChatForwardsRestrictedError", None),
     (gen(errors.MessageEmptyError), K.POST_INVALID, "MessageEmptyError", None),
     (gen(errors.MessageTooLongError), K.POST_INVALID, "MessageTooLongError", None),
     (gen(errors.EntityBoundsInvalidError), K.POST_INVALID, "EntityBoundsInvalidError", None),
@@ -153,17 +153,39 @@ MEMBERSHIP: dict[type[BaseException], MembershipLoss] = {
 }
 
 
+# Why each permanent refusal refuses (a REFUSED outcome's ``refusal``); TOPIC_CLOSED has no class.
+REFUSAL: dict[str, RefusalReason] = {
+    "ChatWriteForbiddenError": "write_forbidden",
+    "ChatForbiddenError": "write_forbidden",
+    "ChatSendPlainForbiddenError": "plain_forbidden",
+    "ChatSendMediaForbiddenError": "media_forbidden",
+    "ChatSendPhotosForbiddenError": "media_forbidden",
+    "ChatGuestSendForbiddenError": "guest_forbidden",
+    "ChatAdminRequiredError": "admin_required",
+    "BroadcastForbiddenError": "admin_required",
+    "TopicDeletedError": "topic_deleted",
+    "TOPIC_CLOSED": "topic_closed",
+}
+
+
 @pytest.mark.parametrize(("exc", "kind", "error", "seconds"), ROWS, ids=[f"{type(r[0]).__name__}-{r[2]}" for r in ROWS])
 def test_every_row_classifies(exc: BaseException, kind: OutcomeKind, error: str, seconds: int | None) -> None:
     assert classify(exc) == Outcome(
-        kind, error, seconds, stale_peer=type(exc) in STALE_PEER, membership=MEMBERSHIP.get(type(exc))
+        kind,
+        error,
+        seconds,
+        stale_peer=type(exc) in STALE_PEER,
+        membership=MEMBERSHIP.get(type(exc)),
+        refusal=REFUSAL.get(error),
     )
+    assert (kind is K.REFUSED) == (error in REFUSAL)
 
 
 def test_membership_refusals_name_the_loss_and_only_for_a_destination() -> None:
     for cls, loss in MEMBERSHIP.items():
         outcome = classify(gen(cls))
-        assert (outcome.kind, outcome.membership) == (K.GROUP_FAILED, loss), cls.__name__
+        expected = K.REFUSED if cls.__name__ in REFUSAL else K.GROUP_FAILED
+        assert (outcome.kind, outcome.membership) == (expected, loss), cls.__name__
         assert classify(gen(cls), source_failed=True).membership is None  # the post's source: not a group's row
     # Account-wide, not one chat's: the account is limited, no row changes.
     banned = classify(gen(errors.UserBannedInChannelError))
@@ -182,7 +204,7 @@ def test_stale_peer_is_set_by_the_three_invalid_peer_classes_only() -> None:
         assert not classify(other).stale_peer
 
 
-def test_every_chat_send_forbidden_class_in_telethon_is_group_level() -> None:
+def test_every_chat_send_forbidden_class_in_telethon_is_a_permanent_refusal() -> None:
     # Telegram keeps adding per-media ChatSend*Forbidden errors; a new one must not fall to UNKNOWN.
     found: list[type[BaseException]] = []
     for name, cls in vars(rpcerrorlist).items():
@@ -191,7 +213,9 @@ def test_every_chat_send_forbidden_class_in_telethon_is_group_level() -> None:
             found.append(cls)
     assert len(found) >= 10
     for cls in found:
-        assert classify(gen(cls)).kind is K.GROUP_FAILED, cls.__name__
+        outcome = classify(gen(cls))
+        assert outcome.kind is K.REFUSED, cls.__name__
+        assert outcome.refusal in ("plain_forbidden", "media_forbidden"), cls.__name__
 
 
 def test_frozen_method_invalid_is_a_flood_error_without_seconds() -> None:
@@ -209,15 +233,30 @@ def test_a_wait_with_a_bogus_seconds_value_carries_no_seconds() -> None:
     assert classify(exc) == Outcome(K.FLOOD_WAIT, "FloodWaitError", None)
 
 
-def test_source_failure_makes_a_group_error_a_post_error() -> None:
+def test_source_failure_makes_a_group_error_a_source_failure() -> None:
     private = gen(errors.ChannelPrivateError)
     assert classify(private).kind is K.GROUP_FAILED
-    assert classify(private, source_failed=True) == Outcome(K.POST_INVALID, "ChannelPrivateError")
-    assert classify(PeerNotCachedError("-1001"), source_failed=True).kind is K.POST_INVALID
-    assert classify(rpc(400, "USERNAME_NOT_OCCUPIED"), source_failed=True).kind is K.POST_INVALID
+    assert classify(private, source_failed=True) == Outcome(K.SOURCE_FAILED, "ChannelPrivateError")
+    assert classify(PeerNotCachedError("-1001"), source_failed=True).kind is K.SOURCE_FAILED
+    assert classify(rpc(400, "USERNAME_NOT_OCCUPIED"), source_failed=True).kind is K.SOURCE_FAILED
+    # a refusal by the source is no refusal of a group: nothing is stored against a (session, group)
+    assert classify(gen(errors.ChatAdminRequiredError), source_failed=True) == Outcome(
+        K.SOURCE_FAILED, "ChatAdminRequiredError"
+    )
+    # the post's own content stays POST_INVALID
+    assert classify(gen(errors.MessageTooLongError), source_failed=True).kind is K.POST_INVALID
     # only "cannot reach that peer" changes meaning; account-level outcomes stay what they are
     assert classify(rpc(420, "FLOOD_WAIT_9"), source_failed=True) == Outcome(K.FLOOD_WAIT, "FloodWaitError", 9)
     assert classify(gen(errors.AuthKeyUnregisteredError), source_failed=True).kind is K.ACCOUNT_DEAD
+
+
+def test_either_peer_names_the_refusals_a_forward_cannot_place_by_itself() -> None:
+    # A forward names two peers; these three may be about either, so a read of the source settles them.
+    for cls in (errors.ChannelPrivateError, errors.ChannelInvalidError, errors.PeerIdInvalidError):
+        assert either_peer(gen(cls)), cls.__name__
+    for cls in (errors.ChatWriteForbiddenError, errors.MessageIdInvalidError, errors.UserNotParticipantError):
+        assert not either_peer(gen(cls)), cls.__name__
+    assert not either_peer(ConnectionError())
 
 
 def test_error_names_never_carry_exception_text() -> None:
@@ -255,6 +294,8 @@ def test_outcome_kinds_are_stable_strings_for_the_ledger() -> None:
         "slow_mode",
         "group_failed",
         "post_invalid",
+        "source_failed",
+        "refused",
         "transient",
         "unknown",
     ]

@@ -19,9 +19,10 @@ from telethon._updates import messagebox
 from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
-from core.outcomes import MembershipLoss, Outcome, OutcomeKind
+from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
 from core.ports import AccountFactory, AccountPort, Peer, SessionCredentials
 from engine import telethon_adapter
+from engine.albums import album_random_ids
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
 from engine.telethon_adapter import (
     ClientSettings,
@@ -358,17 +359,95 @@ async def test_forward_to_a_user_uses_the_users_access_hash(factory: TelethonFac
     await account.close()
 
 
-async def test_an_answer_that_names_no_message_still_counts_as_sent(
+async def test_an_answer_that_names_no_message_is_no_delivery(
     factory: TelethonFactory, rig: Rig, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # Telegram took the request but its answer names no new message of ours (dropped silently, or an
+    # answer about something else): the port says None, and the engine records the send in doubt.
     account = await connected(factory, tmp_path)
     other = types.UpdateMessageID(id=5, random_id=RANDOM_ID + 1)  # someone else's random_id
     rig.fake.script(Forward, types.Updates(updates=[other], users=[], chats=[], date=NOW, seq=0))
+    rig.fake.script(Send, types.Updates(updates=[], users=[], chats=[], date=NOW, seq=0))
 
     with caplog.at_level(logging.WARNING, logger="engine.telethon_adapter"):
-        assert await forward(account) == 0
+        assert await forward(account) is None
+        assert await account.send_text(dest=DEST, topic_id=None, text="t", entities=[], random_id=RANDOM_ID) is None
 
     assert "names no new message" in caplog.text
+    assert len(rig.fake.of(Forward)) == len(rig.fake.of(Send)) == 1  # no retry of a request that went through
+    await account.close()
+
+
+def _post(msg_id: int, grouped_id: int | None = None) -> Any:
+    return types.Message(
+        id=msg_id, peer_id=types.PeerChannel(SOURCE.id), date=NOW, message=f"p{msg_id}", grouped_id=grouped_id
+    )
+
+
+def _channel_messages(*messages: Any) -> Any:
+    return types.messages.ChannelMessages(pts=1, count=len(messages), messages=list(messages), topics=[], chats=[],
+                                          users=[])
+
+
+async def test_read_post_finds_the_whole_album_in_one_request(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    before = len(rig.fake.requests)
+    # The album 54..56 around the post 55; 53 and 57 are other posts (one of another album).
+    rig.fake.script(
+        functions.channels.GetMessagesRequest,
+        _channel_messages(_post(53), _post(54, 7), _post(55, 7), _post(56, 7), _post(57, 8),
+                          types.MessageEmpty(id=58, peer_id=types.PeerChannel(SOURCE.id))),
+    )
+
+    assert list(await account.read_post(SOURCE, 55)) == [54, 55, 56]
+
+    assert len(rig.fake.requests) == before + 1
+    request = rig.fake.of(functions.channels.GetMessagesRequest)[-1]
+    assert request.channel == types.InputChannel(SOURCE.id, SOURCE.access_hash)
+    assert [i.id for i in request.id] == list(range(46, 65))  # an album lies within 9 of any of its ids
+    await account.close()
+
+
+async def test_read_post_of_a_single_post_and_of_a_deleted_one(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    rig.fake.script(
+        functions.channels.GetMessagesRequest,
+        _channel_messages(_post(54, 7), _post(55), _post(56, 7)),
+        _channel_messages(types.MessageEmpty(id=55, peer_id=types.PeerChannel(SOURCE.id))),
+        RpcFail(400, "CHANNEL_PRIVATE"),
+    )
+
+    assert list(await account.read_post(SOURCE, 55)) == [55]
+    with pytest.raises(errors.MessageIdInvalidError) as gone:
+        await account.read_post(SOURCE, 55)
+    with pytest.raises(errors.ChannelPrivateError) as private:
+        await account.read_post(SOURCE, 55)
+
+    assert classify(gone.value, source_failed=True).kind is K.SOURCE_FAILED
+    assert classify(private.value, source_failed=True) == Outcome(K.SOURCE_FAILED, "ChannelPrivateError")
+    await account.close()
+
+
+async def test_an_album_is_forwarded_whole_in_one_request_with_a_random_id_each(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    rig.fake.script(Forward, channel_message_sent(DEST.id, 90, RANDOM_ID))
+
+    new_id = await account.forward(
+        source=SOURCE, msg_id=55, dest=DEST, topic_id=None, random_id=RANDOM_ID, drop_author=True, album=[54, 55, 56]
+    )
+
+    assert new_id == 90
+    request = rig.fake.of(Forward)[-1]
+    assert request.id == [54, 55, 56]
+    assert request.random_id[0] == RANDOM_ID and len(set(request.random_id)) == 3
+    assert request.random_id == album_random_ids(RANDOM_ID, 3)  # derived: a retry repeats all of them
+    assert album_random_ids(RANDOM_ID, 3) == album_random_ids(RANDOM_ID, 3)
     await account.close()
 
 
@@ -438,24 +517,24 @@ ERROR_ROWS: list[tuple[Any, OutcomeKind, str, int | None]] = [
     (RpcFail(401, "SESSION_EXPIRED"), K.ACCOUNT_DEAD, "SessionExpiredError", None),
     (RpcFail(401, "USER_DEACTIVATED"), K.ACCOUNT_DEAD, "UserDeactivatedError", None),
     (RpcFail(401, "USER_DEACTIVATED_BAN"), K.ACCOUNT_DEAD, "UserDeactivatedBanError", None),
-    (errors.rpcerrorlist.ChatWriteForbiddenError(None), K.GROUP_FAILED, "ChatWriteForbiddenError", None),
-    (RpcFail(403, "CHAT_WRITE_FORBIDDEN"), K.GROUP_FAILED, "ChatWriteForbiddenError", None),
-    (RpcFail(403, "CHAT_SEND_PLAIN_FORBIDDEN"), K.GROUP_FAILED, "ChatSendPlainForbiddenError", None),
-    (RpcFail(403, "CHAT_SEND_MEDIA_FORBIDDEN"), K.GROUP_FAILED, "ChatSendMediaForbiddenError", None),
-    (RpcFail(400, "CHAT_ADMIN_REQUIRED"), K.GROUP_FAILED, "ChatAdminRequiredError", None),
+    (errors.rpcerrorlist.ChatWriteForbiddenError(None), K.REFUSED, "ChatWriteForbiddenError", None),
+    (RpcFail(403, "CHAT_WRITE_FORBIDDEN"), K.REFUSED, "ChatWriteForbiddenError", None),
+    (RpcFail(403, "CHAT_SEND_PLAIN_FORBIDDEN"), K.REFUSED, "ChatSendPlainForbiddenError", None),
+    (RpcFail(403, "CHAT_SEND_MEDIA_FORBIDDEN"), K.REFUSED, "ChatSendMediaForbiddenError", None),
+    (RpcFail(400, "CHAT_ADMIN_REQUIRED"), K.REFUSED, "ChatAdminRequiredError", None),
     (RpcFail(400, "CHANNEL_PRIVATE"), K.GROUP_FAILED, "ChannelPrivateError", None),
     (RpcFail(400, "USER_NOT_PARTICIPANT"), K.GROUP_FAILED, "UserNotParticipantError", None),
     (RpcFail(400, "CHANNEL_INVALID"), K.GROUP_FAILED, "ChannelInvalidError", None),
     (RpcFail(400, "PEER_ID_INVALID"), K.GROUP_FAILED, "PeerIdInvalidError", None),
     (RpcFail(400, "CHAT_ID_INVALID"), K.GROUP_FAILED, "ChatIdInvalidError", None),
     (RpcFail(400, "CHAT_RESTRICTED"), K.GROUP_FAILED, "ChatRestrictedError", None),
-    (RpcFail(403, "CHAT_GUEST_SEND_FORBIDDEN"), K.GROUP_FAILED, "ChatGuestSendForbiddenError", None),
-    (RpcFail(400, "TOPIC_DELETED"), K.GROUP_FAILED, "TopicDeletedError", None),
-    (RpcFail(400, "TOPIC_CLOSED"), K.GROUP_FAILED, "TOPIC_CLOSED", None),
+    (RpcFail(403, "CHAT_GUEST_SEND_FORBIDDEN"), K.REFUSED, "ChatGuestSendForbiddenError", None),
+    (RpcFail(400, "TOPIC_DELETED"), K.REFUSED, "TopicDeletedError", None),
+    (RpcFail(400, "TOPIC_CLOSED"), K.REFUSED, "TOPIC_CLOSED", None),
     (RpcFail(400, "INPUT_USER_DEACTIVATED"), K.GROUP_FAILED, "InputUserDeactivatedError", None),
-    (RpcFail(400, "MESSAGE_ID_INVALID"), K.POST_INVALID, "MessageIdInvalidError", None),
-    (RpcFail(400, "CHAT_FORWARDS_RESTRICTED"), K.POST_INVALID, "ChatForwardsRestrictedError", None),
-    (RpcFail(400, "MESSAGE_IDS_EMPTY"), K.POST_INVALID, "MessageIdsEmptyError", None),
+    (RpcFail(400, "MESSAGE_ID_INVALID"), K.SOURCE_FAILED, "MessageIdInvalidError", None),
+    (RpcFail(400, "CHAT_FORWARDS_RESTRICTED"), K.SOURCE_FAILED, "ChatForwardsRestrictedError", None),
+    (RpcFail(400, "MESSAGE_IDS_EMPTY"), K.SOURCE_FAILED, "MessageIdsEmptyError", None),
     (ConnectionResetError(104, "reset"), K.TRANSIENT, "ConnectionResetError", None),
     (TimeoutError(), K.TRANSIENT, "TimeoutError", None),
     (RpcFail(500, "RPC_CALL_FAIL"), K.TRANSIENT, "RpcCallFailError", None),
@@ -470,6 +549,15 @@ _MEMBERSHIP: dict[str, MembershipLoss] = {
     "UserNotParticipantError": "left",
     "ChatGuestSendForbiddenError": "left",
     "ChatWriteForbiddenError": "blocked",
+}
+_REFUSAL: dict[str, RefusalReason] = {
+    "ChatWriteForbiddenError": "write_forbidden",
+    "ChatSendPlainForbiddenError": "plain_forbidden",
+    "ChatSendMediaForbiddenError": "media_forbidden",
+    "ChatAdminRequiredError": "admin_required",
+    "ChatGuestSendForbiddenError": "guest_forbidden",
+    "TopicDeletedError": "topic_deleted",
+    "TOPIC_CLOSED": "topic_closed",
 }
 
 
@@ -493,7 +581,10 @@ async def test_errors_surface_from_forward_and_classify(
     stale_peer = error in ("ChannelInvalidError", "PeerIdInvalidError", "ChatIdInvalidError")
     # The refusals that say the session is not in the group, or may not write there (its row is updated).
     membership = _MEMBERSHIP.get(error)
-    assert classify(caught.value) == Outcome(kind, error, seconds, stale_peer=stale_peer, membership=membership)
+    refusal = _REFUSAL.get(error)
+    assert classify(caught.value) == Outcome(
+        kind, error, seconds, stale_peer=stale_peer, membership=membership, refusal=refusal
+    )
     attempts = len(rig.fake.requests) - before
     if isinstance(caught.value, _RETRIED):
         assert attempts == 2
@@ -652,7 +743,7 @@ async def test_send_text_errors_classify_like_forward_errors(
             await account.send_text(dest=DEST, topic_id=None, text="t", entities=[], random_id=RANDOM_ID)
         outcomes.append(classify(caught.value).kind)
 
-    assert outcomes == [K.GROUP_FAILED, K.POST_INVALID]
+    assert outcomes == [K.REFUSED, K.POST_INVALID]
     await account.close()
 
 
@@ -730,7 +821,7 @@ async def test_an_unknown_numeric_peer_is_a_clear_group_failure(
 
     assert len(rig.fake.requests) == before  # no guessing with access_hash 0
     assert classify(caught.value).kind is K.GROUP_FAILED
-    assert classify(caught.value, source_failed=True).kind is K.POST_INVALID
+    assert classify(caught.value, source_failed=True).kind is K.SOURCE_FAILED
     with pytest.raises(PeerNotCachedError):
         await account.resolve("0")  # Telethon's own "who am I" row is not a peer
     await account.close()

@@ -396,3 +396,83 @@ async def test_faults_can_target_an_engine_session_id(clock: FakeClock) -> None:
     src2, dest2 = await two.resolve("@ads"), await two.resolve("@cats")
     with pytest.raises(errors.FloodWaitError):
         await forward(two, src2, dest2, 2)
+
+
+# --- posts: reads, albums, answers without a new message, refusals (issue 16 part E) -------------------
+
+
+async def test_read_post_is_one_read_request_and_knows_albums(clock: FakeClock) -> None:
+    world = World(clock)
+    world.add_account("a")
+    ads = world.add_channel("ads", posts=[1, 2, 3, 4])
+    ads.albums.update({2: 9, 3: 9, 4: 9})
+    port = await connected(world, "a")
+    src = await port.resolve("@ads")
+    assert list(await port.read_post(src, 1)) == [1]
+    assert list(await port.read_post(src, 3)) == [2, 3, 4]
+    assert world.request_count("a", "read") == 2
+    with pytest.raises(errors.MessageIdInvalidError):
+        await port.read_post(src, 5)  # no such post
+    world.ban("@ads", "a")
+    with pytest.raises(errors.ChannelPrivateError):
+        await port.read_post(src, 1)
+
+
+async def test_an_album_forward_is_one_request_and_a_partial_one_is_flagged(clock: FakeClock) -> None:
+    world = World(clock)
+    world.add_account("a")
+    ads = world.add_channel("ads", posts=[1, 2, 3])
+    ads.albums.update({1: 4, 2: 4, 3: 4})
+    world.add_group("cats")
+    port = await connected(world, "a")
+    src, dest = await port.resolve("@ads"), await port.resolve("@cats")
+    before = world.request_count("a", "forward")
+    msg = await port.forward(source=src, msg_id=2, dest=dest, topic_id=None, random_id=5, drop_author=True,
+                             album=[1, 2, 3])
+    assert msg is not None and world.request_count("a", "forward") == before + 1
+    assert world.violations == []
+    await forward(port, src, dest, 6, msg_id=2)  # one item of the album only
+    assert [(v.kind, v.account) for v in world.violations] == [("partial_album", "a")]
+
+
+async def test_a_dropped_send_answers_no_new_message_and_delivers_nothing(clock: FakeClock) -> None:
+    world = World(clock)
+    world.add_account("a")
+    world.add_channel("ads")
+    world.add_group("cats", read_only=True)
+    world.add_group("dogs")
+    world.add_fault(kind="dropped", group="@dogs", times=0)
+    port = await connected(world, "a")
+    src = await port.resolve("@ads")
+    assert await forward(port, src, await port.resolve("@dogs"), 1) is None
+    assert world.deliveries_to("@dogs") == []
+    # the rules hold before a drop: a refused send is refused, not dropped
+    world.add_fault(kind="dropped", group="@cats")
+    with pytest.raises(errors.ChatWriteForbiddenError):
+        await forward(port, src, await port.resolve("@cats"), 2)
+
+
+async def test_permanent_refusals_of_each_kind_classify_as_refused(clock: FakeClock) -> None:
+    world = World(clock)
+    world.add_account("a")
+    world.add_channel("ads")
+    world.add_group("forum", topics=[5, 6])
+    world.chat("@forum").closed_topics.add(5)  # type: ignore[union-attr]
+    world.add_group("plain", plain_forbidden=True)
+    world.add_group("guests")
+    world.add_fault(kind="error", error="ChatGuestSendForbiddenError", group="@guests")
+    port = await connected(world, "a")
+    src = await port.resolve("@ads")
+    forum = await port.resolve("@forum")
+    with pytest.raises(errors.BadRequestError) as closed:
+        await forward(port, src, forum, 1, topic_id=5)
+    with pytest.raises(errors.TopicDeletedError) as deleted:
+        await forward(port, src, forum, 2, topic_id=7)
+    with pytest.raises(errors.ChatSendPlainForbiddenError) as plain:
+        await port.send_text(dest=await port.resolve("@plain"), topic_id=None, text="t", entities=[], random_id=3)
+    with pytest.raises(errors.ChatGuestSendForbiddenError) as guest:
+        await forward(port, src, await port.resolve("@guests"), 4)
+    refusals = [classify(e.value).refusal for e in (closed, deleted, plain, guest)]
+    assert refusals == ["topic_closed", "topic_deleted", "plain_forbidden", "guest_forbidden"]
+    assert all(classify(e.value).kind is OutcomeKind.REFUSED for e in (closed, deleted, plain, guest))
+    assert await forward(port, src, forum, 5, topic_id=6) is not None  # an open topic of it takes posts

@@ -32,6 +32,7 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
         last_activity=view.last_activity,
         per_group=view.per_group,
         now=now,
+        in_doubt=view.in_doubt,
     )
     await show(event, text, kb.refreshable(MenuAction.STATS))
 

@@ -477,6 +477,7 @@ class StatsView:
     banned_sessions: int
     last_activity: float | None
     per_group: list[tuple[str, int, int]]  # (group ref, success, failures), busiest first
+    in_doubt: int = 0  # sends of unknown outcome (no answer, or none naming a new message): counted apart
 
 
 async def campaign_stats(db: Database, user_id: int, now: float) -> StatsView:
@@ -485,6 +486,7 @@ async def campaign_stats(db: Database, user_id: int, now: float) -> StatsView:
         stats = await ledger.get_stats(conn, user_id)
         per_group = await ledger.group_stats(conn, user_id)
         owned = await session_rows.list_for_owner(conn, user_id)
+        in_doubt = await ledger.count_in_doubt(conn, user_id)
     return StatsView(
         total_posts=stats.total_posts,
         total_success=stats.total_success,
@@ -495,6 +497,7 @@ async def campaign_stats(db: Database, user_id: int, now: float) -> StatsView:
         banned_sessions=stats.banned_sessions,
         last_activity=stats.last_activity,
         per_group=[(ref, success, failures) for ref, (success, failures) in per_group.items()],
+        in_doubt=in_doubt,
     )
 
 

@@ -25,12 +25,13 @@ from core.links import unmark
 from core.ports import WriteBlock
 from engine.reach import Memberships, Verdict, private_source
 from engine.reach import Reach as EngineReach
-from storage import customers, memberships
+from storage import customers, memberships, refusals
 from storage import groups as group_rows
 from storage import sessions as session_rows
 from storage.db import Connection
 from storage.groups import Group
 from storage.memberships import ChatRow, Membership
+from storage.refusals import Refusal
 
 
 class Reach(StrEnum):
@@ -43,6 +44,7 @@ class Reach(StrEnum):
     NOT_MEMBER = EngineReach.NOT_MEMBER.value
     NOT_A_GROUP = EngineReach.NOT_A_GROUP.value
     SOURCE_NOT_MEMBER = EngineReach.SOURCE_NOT_MEMBER.value
+    REFUSED = EngineReach.REFUSED.value
 
 
 @dataclass(frozen=True)
@@ -127,13 +129,15 @@ def reach_of(
     checked: Mapping[int, bool],
     rows: Iterable[Membership],
     source: str | None = None,
+    refused: Iterable[Refusal] = (),
 ) -> dict[str, GroupReach]:
     """``group_reach`` for each of ``refs``, by ref; ``source``: the post's private source, if any
     (``engine.reach.private_source``)."""
     rows = list(rows)
     index = ChatIndex(rows)
     unread = [s for s in session_ids if not checked.get(s, False)]
-    known = Memberships([_chat_row(m) for m in rows if m.session_id in set(session_ids)], session_ids, unread)
+    own = set(session_ids)
+    known = Memberships([_chat_row(m) for m in rows if m.session_id in own], session_ids, unread, refused)
     return {ref: group_reach(ref, session_ids, checked, index, known.verdict(ref, source)) for ref in refs}
 
 
@@ -157,6 +161,7 @@ async def customer_reach(conn: Connection, customer_id: int) -> CustomerReach:
     rows = await memberships.for_sessions(conn, session_ids)
     customer = await customers.get(conn, customer_id)
     source = private_source(customer) if customer is not None else None
-    reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows, source)
+    refused = await refusals.for_sessions(conn, session_ids)
+    reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows, source, refused)
     unchecked = [sid for sid in session_ids if not checked.get(sid, False)]
     return CustomerReach(own_groups, reach, session_ids, unchecked, rows)

@@ -511,12 +511,17 @@ def stats(
     last_activity: float | None,
     per_group: list[tuple[str, int, int]],
     now: float,
+    in_doubt: int = 0,
 ) -> str:
+    # Posts whose outcome is unknown (no answer, or Telegram's answer named no new message) are neither
+    # successful nor failed: said apart, and only when there are some.
+    doubt = f"Unconfirmed (no new message seen, not repeated): {in_doubt}\n" if in_doubt else ""
     head = (
         "<b>Stats</b>\n"
         f"Posts tried: {total_posts}\n"
         f"Successful: {total_success}\n"
         f"Failed: {total_failures}\n"
+        f"{doubt}"
         f"Flood waits: {total_flood_waits}\n"
         f"Messages sent: {total_messages_sent}\n"
         f"Active sessions: {active_sessions}\n"

@@ -6,7 +6,7 @@ Each wording is a clause that completes "stopped: ...", "paused: ..." or "(...)"
 
 from __future__ import annotations
 
-from core.outcomes import OutcomeKind
+from core.outcomes import OutcomeKind, RefusalReason
 from core.texts.fmt import esc
 
 OUTCOME_TEXTS: dict[OutcomeKind, str] = {
@@ -17,6 +17,8 @@ OUTCOME_TEXTS: dict[OutcomeKind, str] = {
     OutcomeKind.SLOW_MODE: "the group's slow mode allows no post yet",
     OutcomeKind.GROUP_FAILED: "the group refused the post",
     OutcomeKind.POST_INVALID: "the post can no longer be sent",
+    OutcomeKind.SOURCE_FAILED: "the post's source can no longer be read or forwarded",
+    OutcomeKind.REFUSED: "the group does not accept posts from this account",
     OutcomeKind.TRANSIENT: "a temporary network or server error",
     OutcomeKind.UNKNOWN: "an unexpected error",
 }
@@ -45,6 +47,7 @@ _TELEGRAM_ERRORS = {
     "ChatSendMediaForbiddenError": "media is not allowed there",
     "ChatAdminRequiredError": "only admins may post there",
     "ChannelPrivateError": "the group is private or the account was removed",
+    "ChatRestrictedError": "the group is restricted",
     "UserNotParticipantError": "the account is not a member",
     "ChannelInvalidError": "the group does not exist",
     "PeerIdInvalidError": "the group is unknown to the account",
@@ -53,6 +56,20 @@ _TELEGRAM_ERRORS = {
     "MessageIdInvalidError": "the post was deleted",
     "ChatForwardsRestrictedError": "the source chat does not allow forwarding",
     "PeerNotCachedError": "the group could not be found by the account",
+    "ChatGuestSendForbiddenError": "only members of the discussion group may post there",
+    "TopicDeletedError": "the topic was deleted",
+    "TOPIC_CLOSED": "the topic is closed",
+}
+
+# Why a group refuses one account's posts for good (``core.outcomes.RefusalReason``), in words.
+REFUSAL_TEXTS: dict[RefusalReason, str] = {
+    "write_forbidden": "the account may not write there",
+    "plain_forbidden": "text messages are not allowed there",
+    "media_forbidden": "media is not allowed there",
+    "guest_forbidden": "only members of the discussion group may post there",
+    "admin_required": "only admins may post there",
+    "topic_closed": "the topic is closed",
+    "topic_deleted": "the topic was deleted",
 }
 
 

@@ -9,11 +9,11 @@ in the bottom layer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from core.texts.fmt import esc, fmt_duration, in_or_now
-from core.texts.outcomes import reason_text
+from core.texts.outcomes import REFUSAL_TEXTS, reason_text
 from core.texts.split import take_fitting, utf16_len
 
 # Why no session of the customer can post to a group (``engine.reach.Reach`` values), completing
@@ -26,6 +26,7 @@ REASONS: dict[str, str] = {
     "source_not_member": (
         "your post comes from a private channel, and none of your sessions in this group is a member of it"
     ),
+    "refused": "it refused posts from your sessions that are in it",
 }
 
 # Why the customer's sessions that the chat lists may not post there (``core.ports.WriteBlock``).
@@ -53,15 +54,22 @@ WHAT_TO_DO: dict[str, str] = {
         "Post from a public channel instead, or ask the service's admin for a session that is in both the "
         "group and your post's channel."
     ),
+    "refused": (
+        "Ask the group's admins to allow posts like yours (or reopen the topic), or remove it with /delgroup."
+    ),
 }
+
+
+_REFUSED_BECAUSE: dict[str, str] = {str(reason): words for reason, words in REFUSAL_TEXTS.items()}
 
 
 def unreachable_reason(reason: str, detail: str | None = None) -> str:
     """The reason in words (HTML), with the sessions' own reasons when the service knows them (e.g.
     "not a member (they were removed from it)")."""
     words = REASONS.get(reason, esc(reason))
-    if detail and reason in ("forbidden", "not_member"):
-        blocks = [BLOCKED_BECAUSE.get(part, esc(part)) for part in detail.split(",") if part]
+    if detail and reason in ("forbidden", "not_member", "refused"):
+        said: Mapping[str, str] = _REFUSED_BECAUSE if reason == "refused" else BLOCKED_BECAUSE
+        blocks = [said.get(part, esc(part)) for part in detail.split(",") if part]
         if blocks:
             words += f" ({'; '.join(blocks)})"
     return words
@@ -143,7 +151,7 @@ def _unreachable(reach: GroupReachView) -> str:
         return "🚫 no posting: " + "; ".join(reasons)
     if reach.reach == "not_a_group":
         return "🚫 no posting: " + write_block("broadcast")
-    if reach.reach == "source_not_member":
+    if reach.reach in ("source_not_member", "refused"):
         return "🚫 unreachable: " + REASONS[reach.reach]
     if reach.blocks:
         return "🚫 unreachable: " + "; ".join(write_block(b) for b in reach.blocks)

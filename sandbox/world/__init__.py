@@ -40,7 +40,8 @@ Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (script
 (the JSON-lines logs), ``waits`` (flood waits per method class), ``dialogs`` (an account's dialogs and
 their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
-the channel cap; ``World.joins``).
+the channel cap; ``World.joins``), ``posts`` (reading a source post and its album, a forward's source
+rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation).
 """
 
 from sandbox.world.simulation import World

@@ -22,7 +22,9 @@ FaultKind = Literal[
     "dead",  # AuthKeyUnregisteredError; the account stays dead
     "timeout",  # the request hangs for ``seconds`` (0: forever) then raises TimeoutError
     "transient",  # ConnectionError
-    "error",  # any telethon.errors class named by ``error``
+    "error",  # any telethon.errors class named by ``error``, or a bare 400 with that message
+    # ("TOPIC_CLOSED": Telegram errors Telethon 1.45 has no class for arrive as a bare BadRequestError)
+    "dropped",  # a send is taken and answered without a new message: nothing arrives (in doubt)
 ]
 
 
@@ -38,7 +40,7 @@ class Fault:
     account: str | None = None  # account key; None: any account
     session: int | None = None  # or the engine's session id (handy in a JSON world file)
     group: str | None = None  # '@name' or '-100<id>' of the destination; None: any
-    method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect',
+    method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect', 'read',
     # 'dialogs' (each page of a dialogs read), 'any'
     after: int = 0
     times: int = 1  # 0: every matching request from then on
@@ -87,8 +89,12 @@ class Fault:
             raise TimeoutError
         if self.kind == "transient":
             raise ConnectionError("simulated connection reset")
+        if self.kind == "dropped":
+            return  # the request goes through; the world answers it without a new message
         if self.kind == "error":
             cls = getattr(errors, self.error or "", None)
+            if cls is None and self.error and self.error.isupper():
+                raise errors.BadRequestError(request=None, message=self.error, code=400)
             if not (isinstance(cls, type) and issubclass(cls, errors.RPCError)):
                 raise ValueError(f"unknown telethon error {self.error!r}")
             if "capture" in inspect.signature(cls).parameters:

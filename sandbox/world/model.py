@@ -51,6 +51,8 @@ class SimChat:
     removed: set[str] = field(default_factory=set)  # out of the chat, whatever ``everyone`` says
     banned: set[str] = field(default_factory=set)  # out and banned: a "kicked" dialog, CHANNEL_PRIVATE
     archived: set[str] = field(default_factory=set)  # accounts keeping the chat in their archive folder
+    albums: dict[int, int] = field(default_factory=dict)  # post id -> its album's grouped_id
+    closed_topics: set[int] = field(default_factory=set)  # topics only admins may post in (TOPIC_CLOSED)
 
     @property
     def marked_id(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer
+from sandbox.world import posts
 
 if TYPE_CHECKING:
     from sandbox.world.simulation import World
@@ -47,11 +48,17 @@ class SimPort:
         topic_id: int | None,
         random_id: int,
         drop_author: bool,
-    ) -> int:
+        album: Sequence[int] = (),
+    ) -> int | None:
         self._require()
         return await self.world._send(
-            self, "forward", dest, topic_id, random_id, source_peer=source, msg_id=msg_id, drop_author=drop_author
+            self, "forward", dest, topic_id, random_id, source_peer=source, msg_ids=list(album) or [msg_id],
+            drop_author=drop_author,
         )
+
+    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+        self._require()
+        return await posts.read_post(self.world, self, source, msg_id)
 
     async def send_text(
         self,
@@ -61,7 +68,7 @@ class SimPort:
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
-    ) -> int:
+    ) -> int | None:
         self._require()
         return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from sandbox.world.model import (
     stable_int,
 )
 from sandbox.world.port import SimPort
+from sandbox.world.posts import check_source, check_topic
 from sandbox.world.waits import check_flood
 
 
@@ -504,28 +505,23 @@ class World:
         random_id: int,
         *,
         source_peer: Peer | None = None,
-        msg_id: int | None = None,
+        msg_ids: Sequence[int] = (),
         text: str | None = None,
         drop_author: bool = False,
-    ) -> int:
+    ) -> int | None:
         account = self._account(port.key)
         dest_hint = self.chats.get(dest_peer.id)
         fault = await self._enter(port, account, method, dest_hint)
         if fault is not None and not fault.deliver:
             await fault.strike(account, self.clock, method)
         dest = self._chat_for_peer(dest_peer, account.key)
-        source: SimChat | None = None
-        if source_peer is not None:
-            source = self._chat_for_peer(source_peer, account.key)
-            if account.key in source.banned or (not source.username and not source.is_member(account.key)):
-                raise errors.ChannelPrivateError(request=None)
-            if msg_id is None or not (source.any_post or msg_id in source.posts):
-                raise errors.MessageIdInvalidError(request=None)
-            if source.noforwards:
-                raise errors.ChatForwardsRestrictedError(request=None)
-        elif dest.plain_forbidden:
+        source = None if source_peer is None else check_source(self, account, source_peer, msg_ids)
+        if source is None and dest.plain_forbidden:
             raise errors.ChatSendPlainForbiddenError(request=None)
         self._check_dest(account, dest, topic_id)
+        check_topic(dest, account.key, topic_id)
+        if fault is not None and fault.kind == "dropped":
+            return None  # taken, answered without a new message: nothing arrived
         existing = self._dedupe.get((account.key, dest.id, random_id)) if self.dedupe else None
         if existing is not None:
             self.duplicates_suppressed += 1
@@ -551,7 +547,7 @@ class World:
                 random_id=random_id,
                 at=now,
                 source_chat=source.id if source else None,
-                source_msg=msg_id if source else None,
+                source_msg=msg_ids[0] if source else None,
                 text=text,
                 drop_author=drop_author,
             )
