@@ -53,6 +53,7 @@ from engine.outcomes import classify
 from pool.discovery import PoolDiscovery
 from pool.joins import JoinPacing, JoinRunner
 from pool.layout import ensure_layout
+from pool.quarantine import Quarantine
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
 from storage.db import Database
@@ -309,11 +310,13 @@ async def create_app(
             db,
             factory,
             # Sessions open for a scan are never granted meanwhile: one live client per session.
-            PoolSupply(db, settings.paths.sessions_dir, low_threshold=low, held=discovery.scanning),
+            PoolSupply(db, settings.paths.sessions_dir, low_threshold=low, held=discovery.scanning,
+                       quarantine=Quarantine.from_settings(settings.pool)),
             clock,
             settings.engine,
             notify=outbox.wake,
             schedule=schedule,
+            status_check_interval=settings.pool.frozen_check_hours * 3600,
         )
         joins = JoinRunner(
             db,

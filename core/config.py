@@ -93,6 +93,12 @@ class PoolSettings(_Section):
     """Minutes between two joins of one session (joins run only when an admin asks: ``pool.joins``)."""
     join_daily_cap: int = Field(default=5, ge=1)
     """Joins one session may make in any 24 hours."""
+    quarantine_hours: float = Field(default=24.0, ge=0)
+    """Least time a limited session rests in quarantine (no command shortens it); doubled at each repeat."""
+    quarantine_max_days: float = Field(default=7.0, ge=0)
+    """The doubling stops at this many days."""
+    frozen_check_hours: float = Field(default=24.0, gt=0)
+    """How often a connected session's app config is read again (is the account frozen?)."""
 
 
 class Settings(_Section):

@@ -5,6 +5,10 @@ every cycle; it is closed when the session leaves its customer (dead, limited, r
 shutdown. A per-session lock makes "never two live ports for one session" hold even when two
 coroutines ask for the same session at once.
 
+Whether Telegram froze the account is read from its app config (``AccountPort.account_status``) right
+after connecting and again once ``status_check_interval`` has passed (daily by default): a frozen account
+raises ``AccountFrozenError`` from ``get`` (classified ACCOUNT_FROZEN), so nothing is ever sent from it.
+
 Peers are cached per session (access hashes are per account) in memory and in ``peer_cache``, so a
 session resolves each group and the post's source channel once in its life, and a steady-state cycle
 makes one request per post.
@@ -18,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from core.clock import Clock, wait_with_timeout
-from core.ports import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind, SessionSupply
+from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, PeerKind, SessionSupply
 from engine.ledger import Ledger
+from engine.outcomes import AccountFrozenError
 from storage import peers as peer_rows
 from storage.db import Database
 
@@ -36,6 +41,7 @@ class Account:
     port: AccountPort
     info: AccountInfo
     peers: dict[str, Peer] = field(default_factory=dict)
+    status_checked_at: float = 0.0  # when its app config last said it is not frozen
 
 
 class Accounts:
@@ -51,6 +57,7 @@ class Accounts:
         *,
         connect_timeout: float = 30.0,
         resolve_timeout: float = 30.0,
+        status_check_interval: float = 86_400.0,
     ) -> None:
         self.db = db
         self.factory = factory
@@ -59,7 +66,9 @@ class Accounts:
         self.clock = clock
         self.connect_timeout = connect_timeout
         self.resolve_timeout = resolve_timeout
+        self.status_check_interval = status_check_interval
         self._open: dict[int, Account] = {}
+        self._frozen: dict[int, AccountStatus] = {}  # what the app config said of a session found frozen
         self._locks: dict[int, asyncio.Lock] = {}
 
     def __contains__(self, session_id: int) -> bool:
@@ -79,28 +88,61 @@ class Accounts:
         """The session's connected account, opening and connecting it on first use.
 
         Raises what opening or connecting raised (Telethon errors, TimeoutError, NotFound for a
-        missing file); the caller classifies it. A port that failed to connect is closed again."""
+        missing file), and ``AccountFrozenError`` when the account's app config says it is frozen (read
+        at connect, then again when ``status_check_interval`` passed); the caller classifies it. A port
+        that failed to connect is closed again."""
         account = self._open.get(session_id)
-        if account is not None:
+        if account is not None and not self._status_due(account):
             return account
         async with self._lock(session_id):
             account = self._open.get(session_id)
             if account is not None:
+                if self._status_due(account):
+                    await self._check_status(session_id, account.port)
+                    account.status_checked_at = self.clock.now()
                 return account
             credentials = await self.supply.credentials(session_id)
             port = self.factory.open(credentials)
             try:
                 info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+                await self._check_status(session_id, port)
             except BaseException:
                 await self._close_port(session_id, port)
                 raise
             async with self.db.read() as conn:
                 cached = await peer_rows.load(conn, session_id)
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
-            account = Account(session_id, port, info, peers)
+            account = Account(session_id, port, info, peers, status_checked_at=self.clock.now())
             self._open[session_id] = account
             logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
             return account
+
+    def _status_due(self, account: Account) -> bool:
+        return self.clock.now() - account.status_checked_at >= self.status_check_interval
+
+    async def _check_status(self, session_id: int, port: AccountPort) -> None:
+        """One ``help.getAppConfig``: raises ``AccountFrozenError`` when it says the account is frozen."""
+        status = await wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+        if status.frozen:
+            self._frozen[session_id] = status
+            logger.warning("session %d: its app config says the account is frozen", session_id)
+            raise AccountFrozenError(status)
+
+    async def freeze_status(self, session_id: int) -> AccountStatus | None:
+        """What Telegram says of a frozen account (dates, appeal link), for the admins: as the check that
+        found it said, or asked once now through its open port (a send answered FROZEN_METHOD_INVALID).
+        None when it cannot be learned; never raises."""
+        known = self._frozen.pop(session_id, None)
+        if known is not None:
+            return known
+        account = self._open.get(session_id)
+        if account is None:
+            return None
+        try:
+            return await wait_with_timeout(self.clock, account.port.account_status(), self.connect_timeout)
+        except Exception as exc:  # only a detail for a message: the account is retired either way
+            logger.info("session %d: its freeze details could not be read: %s", session_id, type(exc).__name__)
+            return None
 
     async def peer(self, account: Account, ref: str) -> Peer:
         """The peer for '@name' / '-100<id>' as this account sees it: cached, or resolved once and stored."""

@@ -32,8 +32,8 @@ from enum import StrEnum
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
 from core.errors import AdbotError, NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
-from core.ports import Dialog, Retirement, SessionSupply
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
+from core.ports import Dialog, SessionSupply
 from engine.accounts import Accounts
 from engine.gate import Gate
 from engine.ledger import Ledger
@@ -211,7 +211,7 @@ class Discovery:
             await self.ledger.run(lambda conn: memberships.set_scan_due(conn, sid, until))
             logger.warning("session %d: reading its dialogs must wait %s s (%s)", sid, outcome.seconds, outcome.error)
             return ScanResult.HELD
-        if outcome.kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if outcome.kind in RETIREMENTS:
             await self._retire(session, outcome)
             return ScanResult.RETIRED
         retry = now + min(RETRY_AFTER, self.config.dialogs_refresh_hours * 3600.0)
@@ -220,12 +220,13 @@ class Discovery:
         return ScanResult.FAILED
 
     async def _retire(self, session: SessionRow, outcome: Outcome) -> None:
-        """Dead or limited, as a send would have found: the pool retires the session (closed first)."""
+        """Dead, limited or frozen, as a send would have found: the pool retires the session (closed first)."""
         sid = session.id
+        state = RETIREMENTS[outcome.kind]
+        status = await self.accounts.freeze_status(sid) if state == "frozen" else None
         await self.accounts.close(sid)
-        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
         try:
-            replacement = await self.supply.retire(sid, state, outcome.error, self.clock.now())
+            replacement = await self.supply.retire(sid, state, outcome.error, self.clock.now(), status=status)
         except AdbotError as exc:
             replacement = None
             logger.warning("retiring session %d failed: %s", sid, exc.user_message)

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
-from core.outcomes import MembershipLoss, Outcome, OutcomeKind
-from core.ports import Peer, Retirement
+from core.outcomes import RETIREMENTS, MembershipLoss, Outcome, OutcomeKind
+from core.ports import Peer
 from core.states import EventKind
 from engine.accounts import Account
 from engine.customer_log import customer_log
@@ -146,7 +146,7 @@ class SessionWorker:
         if kind is OutcomeKind.FLOOD_WAIT:
             self.wait_until = max(self.wait_until, self.rt.clock.now() + (outcome.seconds or 0))
             return True  # the group stays at the head: sent after the wait or left 'waiting'
-        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if kind in RETIREMENTS:
             self.queue.popleft()
             await self._retire(outcome)
             return False
@@ -202,7 +202,7 @@ class SessionWorker:
             _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s)", self.sid, outcome.seconds,
                  outcome.error)
             return True
-        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if kind in RETIREMENTS:
             await self._retire(outcome)
             return False
         if kind is OutcomeKind.POST_INVALID and resolving and group is not None:
@@ -217,25 +217,26 @@ class SessionWorker:
         return False
 
     async def _retire(self, outcome: Outcome) -> None:
-        """Dead or limited: the pool retires the session (and finds a replacement for the next cycle);
-        this session's remaining groups are skipped for this cycle, never handed to another session."""
+        """Dead, limited or frozen: the pool retires the session (and finds a replacement for the next
+        cycle); this session's remaining groups are skipped for this cycle, never handed to another session.
+        A frozen one's app config is read for the admins (the appeal link) before its port closes."""
         cycle, rt = self.cycle, self.rt
         rest = list(self.queue)
         self.queue.clear()
         await cycle.leave(rest, self.sid, "skipped", outcome.error)
-        # Closed before the pool moves its file to banned/ or limited/.
+        state = RETIREMENTS[outcome.kind]
+        status = await rt.accounts.freeze_status(self.sid) if state == "frozen" else None
+        # Closed before the pool moves its file to banned/, limited/ or frozen/.
         await rt.accounts.close(self.sid)
         self.account = None
         now = rt.clock.now()
-        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
         try:
-            replacement = await rt.supply.retire(self.sid, state, outcome.error, now)
+            replacement = await rt.supply.retire(self.sid, state, outcome.error, now, status=status)
         except AdbotError as exc:
             replacement = None
             logger.warning("retiring session %d failed: %s", self.sid, exc.user_message)
         rt.notify()
-        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid,
-             "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited", outcome.error,
+        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid, state, outcome.error,
              replacement if replacement is not None else "none")
 
     async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:

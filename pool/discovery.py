@@ -37,7 +37,7 @@ from typing import Literal
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
 from core.errors import NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, Classifier, Dialog
 from pool import lifecycle
 from storage import memberships
@@ -52,7 +52,7 @@ RETRY_SECONDS = 3600.0
 """A scan that failed for a passing reason (network, timeout, no API pair) is tried again after this."""
 HOUR = 3600.0
 
-ScanOutcome = Literal["scanned", "flood", "dead", "limited", "skipped", "error"]
+ScanOutcome = Literal["scanned", "flood", "dead", "limited", "frozen", "skipped", "error"]
 
 
 @dataclass(frozen=True)
@@ -165,16 +165,12 @@ class PoolDiscovery:
         if outcome is None:
             await self._push(session_id, self.spread(now, min(self.refresh, RETRY_SECONDS)))
             return ScanResult(session_id, "error", detail=why_not)
-        if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
-            await lifecycle.mark_dead(
-                self.db, self.sessions_dir, session_id, outcome.error, now, low_threshold=self.low_threshold
+        state = RETIREMENTS.get(outcome.kind)
+        if state is not None:
+            await lifecycle.retire(
+                self.db, self.sessions_dir, session_id, state, outcome.error, now, low_threshold=self.low_threshold
             )
-            return ScanResult(session_id, "dead", detail=outcome.error)
-        if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
-            await lifecycle.mark_limited(
-                self.db, self.sessions_dir, session_id, outcome.error, now, low_threshold=self.low_threshold
-            )
-            return ScanResult(session_id, "limited", detail=outcome.error)
+            return ScanResult(session_id, state, detail=outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
             # Only the next scan waits: the session's cooldown (its sends) is not this request's business.
             await self._push(session_id, now + outcome.seconds)

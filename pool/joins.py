@@ -35,7 +35,7 @@ from core.clock import Clock, wait_with_timeout
 from core.config import PoolSettings
 from core.errors import AdbotError
 from core.join_targets import JoinTarget
-from core.outcomes import OutcomeKind
+from core.outcomes import RETIREMENTS, OutcomeKind
 from core.ports import AccountFactory, AccountPort, Classifier, InvitePreview, JoinResult
 from pool import lifecycle
 from storage import joins as join_rows
@@ -51,11 +51,13 @@ __all__ = ["JoinDone", "JoinPacing", "JoinRunner", "LiveAccounts", "QueuedJoin",
 T = TypeVar("T")
 DAY = 86_400.0
 USABLE_STATES = ("unused", "assigned", "cooling")
-SkipReason = Literal["no_session", "dead", "limited", "queued", "member"]
+SkipReason = Literal["no_session", "dead", "limited", "frozen", "queued", "member"]
 
 # Reasons stored with a row that are ours, not Telegram's (core.texts.joins words them).
 SESSION_DEAD = "SESSION_DEAD"
 SESSION_LIMITED = "SESSION_LIMITED"
+SESSION_FROZEN = "SESSION_FROZEN"
+_RETIRED_REASONS = {"dead": SESSION_DEAD, "limited": SESSION_LIMITED, "frozen": SESSION_FROZEN}
 FLOOD_WAIT = "FLOOD_WAIT"
 REQUEST_SENT = "INVITE_REQUEST_SENT"
 TOO_MANY = "CHANNELS_TOO_MUCH"
@@ -139,7 +141,7 @@ async def queue_joins(
             skip: SkipReason | None = None
             if row is None:
                 skip = "no_session"
-            elif row.state in ("dead", "limited"):
+            elif row.state == "dead" or row.state == "limited" or row.state == "frozen":
                 skip = row.state
             elif session_id in open_already:
                 skip = "queued"
@@ -255,8 +257,8 @@ class JoinRunner:
             session = await session_rows.get(conn, sid)
             if session is None:
                 return None  # its rows went with it
-            if session.state in ("dead", "limited"):
-                reason = SESSION_DEAD if session.state == "dead" else SESSION_LIMITED
+            if session.state in _RETIRED_REASONS:
+                reason = _RETIRED_REASONS[session.state]
                 await join_rows.finish_queued(conn, "failed", reason, now, session_id=sid)
                 return JoinDone(row.id, sid, row.target, "failed", reason)
             hold = await _hold(conn, sid, session.cooldown_until)
@@ -371,10 +373,11 @@ class JoinRunner:
                 await self._replan(conn, sid, now, now)
             logger.info("session %d join of %s: %s, tried again later", sid, row.target, outcome.error)
             return JoinDone(row.id, sid, row.target, "queued", outcome.error)
-        if outcome.kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        state = RETIREMENTS.get(outcome.kind)
+        if state is not None:
             done = await self._end(row, "failed", outcome.error, whole_session=True)
-            retire = lifecycle.mark_dead if outcome.kind is OutcomeKind.ACCOUNT_DEAD else lifecycle.mark_limited
-            await retire(self.db, self.sessions_dir, sid, outcome.error, now, low_threshold=self.low_threshold)
+            await lifecycle.retire(self.db, self.sessions_dir, sid, state, outcome.error, now,
+                                   low_threshold=self.low_threshold)
             return done
         status: JoinStatus = "refused" if outcome.kind is OutcomeKind.GROUP_FAILED else "failed"
         return await self._end(row, status, outcome.error)

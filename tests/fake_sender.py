@@ -94,6 +94,8 @@ class FakeSender:
             functions.users.GetUsersRequest: lambda _r: [self_user()],
             functions.updates.GetStateRequest: types.updates.State(pts=10, qts=0, date=NOW, seq=1, unread_count=0),
             functions.updates.GetDifferenceRequest: types.updates.DifferenceEmpty(date=NOW, seq=1),
+            # An account Telegram did not freeze: its app config has no freeze_* keys.
+            functions.help.GetAppConfigRequest: types.help.AppConfig(hash=1, config=types.JsonObject([])),
         }
 
     @classmethod
@@ -267,3 +269,16 @@ def dialogs_of(chats: list[Any]) -> Any:
             )
         )
     return types.messages.Dialogs(dialogs=dialogs, messages=[], chats=list(chats), users=[])
+
+
+def frozen_app_config(since: int, until: int, appeal_url: str = "https://t.me/spambot") -> Any:
+    """What help.getAppConfig answers for a frozen account (Telegram's keys, unix seconds)."""
+    return types.help.AppConfig(
+        hash=2,
+        config=types.JsonObject([
+            types.JsonObjectValue("freeze_since_date", types.JsonNumber(float(since))),
+            types.JsonObjectValue("freeze_until_date", types.JsonNumber(float(until))),
+            types.JsonObjectValue("freeze_appeal_url", types.JsonString(appeal_url)),
+            types.JsonObjectValue("reactions_uniq_max", types.JsonNumber(11.0)),
+        ]),
+    )

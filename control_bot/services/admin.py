@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -240,6 +240,7 @@ class HealthReport:
     cycles: CycleTimes  # from the database: survives restarts, true for every process
     sessions: dict[str, int]  # per state
     last_hour: SendCounts
+    quarantine: list[tuple[int, float | None]] = field(default_factory=list)  # limited: (id, earliest return)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -253,6 +254,7 @@ async def health_report(db: Database, engine: HealthSource | None, now: float) -
             cycles=await customers.cycle_times(conn),
             sessions=await session_rows.count_by_state(conn),
             last_hour=await ledger.counts_since(conn, now - HOUR),
+            quarantine=await session_rows.quarantined(conn),
         )
 
 

@@ -13,6 +13,7 @@ OUTCOME_TEXTS: dict[OutcomeKind, str] = {
     OutcomeKind.SENT: "the post was sent",
     OutcomeKind.ACCOUNT_DEAD: "the account no longer works",
     OutcomeKind.ACCOUNT_LIMITED: "the account is limited by Telegram",
+    OutcomeKind.ACCOUNT_FROZEN: "the account was frozen by Telegram",
     OutcomeKind.FLOOD_WAIT: "Telegram asked the account to wait before posting again",
     OutcomeKind.SLOW_MODE: "the group's slow mode allows no post yet",
     OutcomeKind.GROUP_FAILED: "the group refused the post",
@@ -53,6 +54,10 @@ _TELEGRAM_ERRORS = {
     "MessageIdInvalidError": "the post was deleted",
     "ChatForwardsRestrictedError": "the source chat does not allow forwarding",
     "PeerNotCachedError": "the group could not be found by the account",
+    "FrozenMethodInvalidError": "the account is frozen",
+    "FrozenParticipantMissingError": "the account is frozen",
+    "ACCOUNT_FROZEN": "the account is frozen",
+    "AuthKeyNotFound": "Telegram no longer knows the session's key",
 }
 
 

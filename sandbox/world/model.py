@@ -22,6 +22,12 @@ class SimAccount:
     limited: str | None = None  # the error class name every send raises (PeerFloodError, ...)
     flood_until: float = 0.0
     latency: float | None = None
+    # Frozen by Telegram (``sandbox.world.frozen``): since when, until when, where to appeal; told: a
+    # request was already answered FROZEN_METHOD_INVALID (asking again is a violation).
+    frozen_since: float | None = None
+    frozen_until: float | None = None
+    appeal_url: str | None = None
+    frozen_told: bool = False
 
 
 @dataclass

@@ -13,6 +13,7 @@ from telethon import errors
 from core.clock import Clock
 from core.links import unmark
 from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
+from sandbox.world import frozen
 from sandbox.world.dialogs import dialog_of, folders, pages
 from sandbox.world.faults import Fault
 from sandbox.world.joins import WorldJoins
@@ -395,6 +396,7 @@ class World:
         now = self.clock.now()
         if account.dead:
             raise errors.AuthKeyUnregisteredError(request=None)
+        frozen.check(self, account, method, now)
         if account.flood_until > now:
             self.violations.append(Violation("flood_wait", account.key, now, f"{method} during a flood wait"))
             raise errors.FloodWaitError(request=None, capture=max(1, int(account.flood_until - now + 0.999)))
