@@ -28,7 +28,7 @@ class FakePort:
     creds: SessionCredentials
     failure: BaseException | None
     log: list[str]
-    status: AccountStatus = AccountStatus()
+    status: AccountStatus = field(default_factory=AccountStatus)
 
     async def connect(self) -> AccountInfo:
         self.log.append(f"connect {self.creds.session_id}")
