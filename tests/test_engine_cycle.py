@@ -280,7 +280,9 @@ async def test_a_group_nobody_may_write_in_gets_no_request_and_the_customer_is_t
 
 @pytest.mark.parametrize(("fault", "state", "event"), [
     ("dead", "dead", EventKind.SESSION_DEAD),
+    ("key_not_found", "dead", EventKind.SESSION_DEAD),
     ("peer_flood", "limited", EventKind.SESSION_LIMITED),
+    ("frozen", "frozen", EventKind.SESSION_FROZEN),
 ])
 async def test_a_retired_session_is_replaced_from_the_next_cycle(
     db: Database, tmp_path: Path, fault: str, state: str, event: EventKind
@@ -316,6 +318,7 @@ async def test_a_retired_session_is_replaced_from_the_next_cycle(
     assert s.world.request_count(account=key) == before_victim
     assert s.world.request_count(account=s.account_of(replacement), method="forward") >= 1
     assert victim not in engine.accounts
+    assert s.world.violations == []  # nothing more was asked of the account once it answered
     await engine.shutdown()
 
 
