@@ -42,7 +42,9 @@ def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
 def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
         phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}."
+        until = p.get("quarantine_until")
+        rest = f" Quarantined until at least {fmt_time(float(until))}." if isinstance(until, int | float) else ""
+        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}.{rest}"
     return f"⚠ One of your sessions is limited by Telegram ({_reason(p, 'spam limit')}) and was set aside."
 
 
