@@ -38,7 +38,7 @@ from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
-from core.ports import AccountFactory, Classifier, Dialog
+from core.ports import AccountFactory, AccountStatus, Classifier, Dialog
 from pool import lifecycle
 from storage import memberships
 from storage import sessions as session_rows
@@ -94,6 +94,7 @@ class PoolDiscovery:
         self.every = every
         self.rng = rng or random.Random()
         self.scanning: set[int] = set()
+        self._frozen: dict[int, AccountStatus] = {}  # what the app config said of one found frozen
         """Sessions open for a scan right now: no claim may take one (``PoolSupply(held=...)``)."""
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -143,6 +144,11 @@ class PoolDiscovery:
         port = self.factory.open(creds)
         try:
             await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            # Each connect also asks whether Telegram froze the account: a frozen one reads nothing more.
+            status = await wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+            if status.frozen:
+                self._frozen[session_id] = status
+                return None, Outcome(OutcomeKind.ACCOUNT_FROZEN, "ACCOUNT_FROZEN"), None
             return await wait_with_timeout(self.clock, port.dialogs(), self.dialogs_timeout), None, None
         except Exception as exc:
             return None, self.classify(exc), None
@@ -168,7 +174,8 @@ class PoolDiscovery:
         state = RETIREMENTS.get(outcome.kind)
         if state is not None:
             await lifecycle.retire(
-                self.db, self.sessions_dir, session_id, state, outcome.error, now, low_threshold=self.low_threshold
+                self.db, self.sessions_dir, session_id, state, outcome.error, now, low_threshold=self.low_threshold,
+                status=self._frozen.pop(session_id, None),
             )
             return ScanResult(session_id, state, detail=outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
