@@ -303,15 +303,17 @@ async def create_app(
         bot = make_bot(settings, pacing)
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold
+        quarantine = Quarantine.from_settings(settings.pool)
         discovery = PoolDiscovery(
-            db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low
+            db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low,
+            quarantine=quarantine,
         )
         engine = Engine(
             db,
             factory,
             # Sessions open for a scan are never granted meanwhile: one live client per session.
             PoolSupply(db, settings.paths.sessions_dir, low_threshold=low, held=discovery.scanning,
-                       quarantine=Quarantine.from_settings(settings.pool)),
+                       quarantine=quarantine),
             clock,
             settings.engine,
             notify=outbox.wake,
@@ -330,6 +332,7 @@ async def create_app(
             request_timeout=settings.engine.send_timeout,
             low_threshold=settings.bot.low_pool_threshold,
             held=discovery.scanning,  # an idle session is never open twice (scan, check, join)
+            quarantine=quarantine,
         )
         dp = Dispatcher(
             settings=settings,

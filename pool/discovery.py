@@ -40,6 +40,7 @@ from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier, Dialog
 from pool import lifecycle
+from pool.quarantine import Quarantine
 from storage import memberships
 from storage import sessions as session_rows
 from storage.db import Database
@@ -79,8 +80,10 @@ class PoolDiscovery:
         every: float = TICK_SECONDS,
         dialogs_timeout: float = 120.0,
         rng: random.Random | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.db = db
+        self.quarantine = quarantine  # the rule for a session a scan finds limited
         self.sessions_dir = sessions_dir
         self.factory = factory
         self.classify = classify
@@ -175,7 +178,7 @@ class PoolDiscovery:
         if state is not None:
             await lifecycle.retire(
                 self.db, self.sessions_dir, session_id, state, outcome.error, now, low_threshold=self.low_threshold,
-                status=self._frozen.pop(session_id, None),
+                quarantine=self.quarantine, status=self._frozen.pop(session_id, None),
             )
             return ScanResult(session_id, state, detail=outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:

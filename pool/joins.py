@@ -38,6 +38,7 @@ from core.join_targets import JoinTarget
 from core.outcomes import RETIREMENTS, OutcomeKind
 from core.ports import AccountFactory, AccountPort, Classifier, InvitePreview, JoinResult
 from pool import lifecycle
+from pool.quarantine import Quarantine
 from storage import joins as join_rows
 from storage import memberships
 from storage import sessions as session_rows
@@ -207,8 +208,10 @@ class JoinRunner:
         request_timeout: float = 30.0,
         low_threshold: int = 0,
         held: set[int] | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.db = db
+        self.quarantine = quarantine  # the rule for a session a join finds limited
         self.held = held if held is not None else set()
         """Idle sessions open right now (the discovery's ``scanning``, which claims and checks respect):
         one in it is not opened for a join; one opened for a join is in it while open."""
@@ -377,7 +380,7 @@ class JoinRunner:
         if state is not None:
             done = await self._end(row, "failed", outcome.error, whole_session=True)
             await lifecycle.retire(self.db, self.sessions_dir, sid, state, outcome.error, now,
-                                   low_threshold=self.low_threshold)
+                                   low_threshold=self.low_threshold, quarantine=self.quarantine)
             return done
         status: JoinStatus = "refused" if outcome.kind is OutcomeKind.GROUP_FAILED else "failed"
         return await self._end(row, status, outcome.error)

@@ -11,6 +11,7 @@ import pytest
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
 from telethon import errors
 
+from core.config import PoolSettings
 from core.ports import AccountInfo, AccountStatus, EntityDict, Peer, SessionCredentials
 from core.texts import admin as admin_texts
 from core.texts import errors as error_texts
@@ -207,3 +208,12 @@ async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is
     assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY), checked: ("healthy", None)}
     assert factory.log == [f"connect {checked}", f"status {checked}", f"close {checked}"] and seen_held == [True]
     assert held == {scanned}  # the check let go of its own session, not of the other
+
+
+def test_quarantine_rule_from_the_config_doubles_up_to_its_cap() -> None:
+    rule = Quarantine.from_settings(PoolSettings())  # the defaults: 24 h, at most 7 days
+    assert [rule.length(n) / 3600 for n in (1, 2, 3, 4, 5, 40)] == [24, 48, 96, 168, 168, 168]
+    short = Quarantine.from_settings(PoolSettings(quarantine_hours=0.5, quarantine_max_days=1))
+    assert [short.length(n) for n in (1, 2, 6, 7)] == [1800, 3600, 57_600, 86_400]
+    # A cap below the minimum never shortens the minimum.
+    assert Quarantine.from_settings(PoolSettings(quarantine_hours=240, quarantine_max_days=7)).length(3) == 240 * 3600
