@@ -241,6 +241,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN frozen_until REAL;         -- freeze_until_date (deleted after it)
     ALTER TABLE sessions ADD COLUMN frozen_appeal_url TEXT;    -- freeze_appeal_url
     ALTER TABLE sessions ADD COLUMN status_checked_at REAL;    -- its app config was last read then
+    -- sessions already in quarantine get the default minimum (24 h) from when they were limited
+    UPDATE sessions SET quarantine_count = 1, quarantine_until = state_changed_at + 86400 WHERE state = 'limited';
     """,
 )
 

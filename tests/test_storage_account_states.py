@@ -43,7 +43,9 @@ async def test_an_old_file_upgrades_in_place_and_a_session_can_be_frozen(tmp_pat
                 "status_checked_at"} <= set(after)
         assert check is not None and check[0] == "ok"
         assert row is not None
-        assert (row.state, row.state_reason, row.quarantine_count) == ("limited", "PeerFloodError", 0)
+        # already in quarantine: the default minimum from when it was limited
+        assert (row.state, row.state_reason, row.quarantine_count, row.quarantine_until) == (
+            "limited", "PeerFloodError", 1, NOW + 86_400)
         async with db.tx() as conn:
             await session_rows.retire(conn, 1, "frozen", "frozen", "FrozenMethodInvalidError", NOW)
             await session_rows.record_frozen(conn, 1, since=NOW - 5, until=NOW + 99, appeal_url="https://t.me/x",
