@@ -4,15 +4,23 @@ or at the daily app-config check), and dead at connect (a 401 of any kind, the t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telethon import functions
 
+from core.clock import FakeClock
+from core.ports import SessionCredentials
 from core.states import EventKind
 from core.texts.events import event_text
+from engine.engine import Engine
+from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from pool.supply import PoolSupply
 from sandbox.world import frozen
 from sandbox.world.faults import Fault
 from storage.db import Database
-from tests.engine_support import CID, make_setup, running
+from tests.engine_support import CID, fast_config, make_setup, running
+from tests.fake_sender import FakeSender, frozen_app_config
 from tests.pool_support import NOW
 
 DAY = 86_400.0
@@ -119,3 +127,38 @@ async def test_a_key_telegram_forgot_at_connect_is_dead(db: Database, tmp_path: 
     row = await s.session(victim)
     assert (row.state, row.state_reason) == ("dead", "AuthKeyNotFound")
     await engine.shutdown()
+
+
+async def test_telethon_a_frozen_app_config_retires_the_session_before_any_request_of_its_own(
+    db: Database, tmp_path: Path
+) -> None:
+    """The Telethon contract fake: help.getAppConfig answers Telegram's freeze keys right after the
+    connect; the session sends nothing, reads no dialogs, and the admins get the appeal link."""
+    clock = FakeClock(NOW)
+    s = await make_setup(db, tmp_path, groups=["@cats"], plan=1, pool=2, clock=clock)
+    fakes: list[FakeSender] = []
+
+    def builder(creds: SessionCredentials, client_settings: ClientSettings) -> Any:
+        client = build_client(creds, client_settings)
+        fake = FakeSender.install(client)
+        fake.always(functions.help.GetAppConfigRequest,
+                    frozen_app_config(int(NOW) - 600, int(NOW + 30 * DAY), "https://t.me/spambot?t=9"))
+        fakes.append(fake)
+        return client
+
+    engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
+                    fast_config(), schedule=False)
+    await running(s, engine)
+    [owned] = [r.id for r in await s.owned()]
+    await engine.run_cycle(CID)
+    await engine.shutdown()
+    for fake in fakes:
+        sent = {type(r).__name__ for r in fake.requests}
+        assert sent <= {"GetConfigRequest", "GetUsersRequest", "GetStateRequest", "GetDifferenceRequest",
+                        "GetAppConfigRequest"}, sent
+    row = await s.session(owned)
+    assert (row.state, row.frozen_since, row.frozen_until, row.frozen_appeal_url) == (
+        "frozen", NOW - 600, NOW + 30 * DAY, "https://t.me/spambot?t=9")
+    [told] = [e for e in await s.admin_events() if e.kind is EventKind.SESSION_FROZEN]
+    assert told.payload["session_id"] == owned
+    assert told.payload["appeal_url"] == "https://t.me/spambot?t=9"
