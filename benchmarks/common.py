@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.ports import AccountInfo, Dialog, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, Peer, SessionCredentials
 from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
 from sandbox.world import World
 from storage.migrations import MIGRATIONS
@@ -236,6 +236,9 @@ class NullPort:
 
     async def dialogs(self) -> Sequence[Dialog]:
         return []
+
+    async def account_status(self) -> AccountStatus:
+        return AccountStatus()
 
     async def close(self) -> None:
         return None

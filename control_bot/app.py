@@ -53,6 +53,7 @@ from engine.outcomes import classify
 from pool.discovery import PoolDiscovery
 from pool.joins import JoinPacing, JoinRunner
 from pool.layout import ensure_layout
+from pool.quarantine import Quarantine
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
 from storage.db import Database
@@ -302,9 +303,11 @@ async def create_app(
         bot = make_bot(settings, pacing)
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold
+        quarantine = Quarantine.from_settings(settings.pool)
         discovery = PoolDiscovery(
             db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low,
             proxy_required=settings.pool.proxy_required,
+            quarantine=quarantine,
         )
         engine = Engine(
             db,
@@ -316,11 +319,13 @@ async def create_app(
                 low_threshold=low,
                 held=discovery.scanning,
                 proxy_required=settings.pool.proxy_required,
+                quarantine=quarantine,
             ),
             clock,
             settings.engine,
             notify=outbox.wake,
             schedule=schedule,
+            status_check_interval=settings.pool.frozen_check_hours * 3600,
         )
         joins = JoinRunner(
             db,
@@ -335,6 +340,7 @@ async def create_app(
             low_threshold=settings.bot.low_pool_threshold,
             held=discovery.scanning,  # an idle session is never open twice (scan, check, join)
             proxy_required=settings.pool.proxy_required,
+            quarantine=quarantine,
         )
         dp = Dispatcher(
             settings=settings,

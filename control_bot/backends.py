@@ -13,6 +13,7 @@ from core.ports import (
     AccountFactory,
     AccountInfo,
     AccountPort,
+    AccountStatus,
     Dialog,
     EntityDict,
     InvitePreview,
@@ -106,6 +107,9 @@ class _PlaygroundPort:
 
     async def check_invite(self, invite_hash: str) -> InvitePreview:
         return await self.port.check_invite(invite_hash)
+
+    async def account_status(self) -> AccountStatus:
+        return await self.port.account_status()
 
     async def close(self) -> None:
         await self.port.close()

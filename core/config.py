@@ -102,6 +102,12 @@ class PoolSettings(_Section):
     proxy_required: bool = False
     """When true, a session without a proxy is never opened (no send, scan, check or join from the
     server's own address); /health counts them."""
+    quarantine_hours: float = Field(default=24.0, ge=0)
+    """Least time a limited session rests in quarantine (no command shortens it); doubled at each repeat."""
+    quarantine_max_days: float = Field(default=7.0, ge=0)
+    """The doubling stops at this many days."""
+    frozen_check_hours: float = Field(default=24.0, gt=0)
+    """How often a connected session's app config is read again (is the account frozen?)."""
 
 
 class Settings(_Section):

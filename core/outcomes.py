@@ -31,6 +31,7 @@ class OutcomeKind(StrEnum):
     SENT = "sent"
     ACCOUNT_DEAD = "account_dead"
     ACCOUNT_LIMITED = "account_limited"
+    ACCOUNT_FROZEN = "account_frozen"
     FLOOD_WAIT = "flood_wait"
     SLOW_MODE = "slow_mode"
     GROUP_FAILED = "group_failed"
@@ -39,6 +40,17 @@ class OutcomeKind(StrEnum):
     REFUSED = "refused"  # a permanent refusal of this (session, group): see RefusalReason
     TRANSIENT = "transient"
     UNKNOWN = "unknown"
+
+
+Retirement = Literal["dead", "limited", "frozen"]
+"""Why an account leaves its customer's hands (its session state afterwards)."""
+
+RETIREMENTS: dict[OutcomeKind, Retirement] = {
+    OutcomeKind.ACCOUNT_DEAD: "dead",
+    OutcomeKind.ACCOUNT_LIMITED: "limited",
+    OutcomeKind.ACCOUNT_FROZEN: "frozen",
+}
+"""The outcomes that retire the session, and the state each one leaves it in."""
 
 
 @dataclass(frozen=True)

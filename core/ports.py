@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from core.errors import PoolError
 from core.outcomes import Outcome
+from core.outcomes import Retirement as Retirement
 from core.proxy import ProxySpec
 
 PeerKind = Literal["user", "chat", "channel"]
@@ -106,6 +107,21 @@ class InvitePreview:
 
 
 @dataclass(frozen=True)
+class AccountStatus:
+    """What Telegram's app config (``help.getAppConfig``) says about the account itself: whether it is
+    frozen (``freeze_since_date``), until when (``freeze_until_date``: then it is deleted unless an appeal
+    succeeds) and where to appeal (``freeze_appeal_url``). Unix seconds; None when the config does not say."""
+
+    frozen_since: float | None = None
+    frozen_until: float | None = None
+    appeal_url: str | None = None
+
+    @property
+    def frozen(self) -> bool:
+        return self.frozen_since is not None
+
+
+@dataclass(frozen=True)
 class SessionCredentials:
     """What is needed to open one account: its session file and the API pair/device it uses."""
 
@@ -181,6 +197,11 @@ class AccountPort(Protocol):
         """Preview an invite ('+<hash>' or the bare hash) without joining (``messages.checkChatInvite``)."""
         ...
 
+    async def account_status(self) -> AccountStatus:
+        """The account's own standing from its app config (``help.getAppConfig``, class 'read'): frozen
+        or not. Asked at connect and then daily (``[pool] frozen_check_hours``)."""
+        ...
+
     async def close(self) -> None:
         """Disconnect and release the session file."""
         ...
@@ -194,9 +215,6 @@ class AccountFactory(Protocol):
     """Makes the port for one session (does not connect yet)."""
 
     def open(self, credentials: SessionCredentials) -> AccountPort: ...
-
-
-Retirement = Literal["dead", "limited"]
 
 
 @dataclass(frozen=True)
@@ -228,6 +246,9 @@ class SessionSupply(Protocol):
         runs short rather than not at all (its cycles top the plan up as sessions come back)."""
         ...
 
-    async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:
-        """The account is dead or limited: out of its customer's hands; returns a replacement's id."""
+    async def retire(
+        self, session_id: int, state: Retirement, reason: str, now: float, *, status: AccountStatus | None = None
+    ) -> int | None:
+        """The account is dead, limited or frozen (``status``: what its app config said, when known): out
+        of its customer's hands; returns a replacement's id."""
         ...

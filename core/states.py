@@ -9,8 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-SessionState = Literal["unused", "assigned", "cooling", "limited", "dead"]
-STATES: tuple[SessionState, ...] = ("unused", "assigned", "cooling", "limited", "dead")
+SessionState = Literal["unused", "assigned", "cooling", "limited", "dead", "frozen"]
+STATES: tuple[SessionState, ...] = ("unused", "assigned", "cooling", "limited", "dead", "frozen")
+"""``limited``: spam-limited, in quarantine (may come back after its minimum and a probe); ``frozen``: Telegram
+froze the account (FROZEN_METHOD_INVALID, or ``freeze_since_date`` in its app config): never sent from, out
+until Telegram lifts it; ``dead``: gone for good."""
 OWNED_STATES: tuple[SessionState, ...] = ("assigned", "cooling")
 
 CampaignStatus = Literal["stopped", "running"]
@@ -23,6 +26,7 @@ class EventKind(StrEnum):
 
     SESSION_DEAD = "session_dead"
     SESSION_LIMITED = "session_limited"
+    SESSION_FROZEN = "session_frozen"  # payload: session_id, reason, appeal_url, frozen_until (admins: owner, phone)
     SESSION_REPLACED = "session_replaced"
     NO_REPLACEMENT = "no_replacement"
     GROUP_PAUSED = "group_paused"

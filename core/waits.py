@@ -38,6 +38,9 @@ PORT_METHODS: Mapping[str, MethodClass] = MappingProxyType(
         "join": "join",
         "check_invite": "join",
         "connect": "connect",
+        # Named though 'read' is the default: the app-config read (is the account frozen?) is a 'read'.
+        "account_status": "read",  # the port's method
+        "app_config": "read",  # the simulated world's request name for it
     }
 )
 """The ``core.ports.AccountPort`` methods (and the simulated world's request names) by class; any other

@@ -5,6 +5,10 @@ every cycle; it is closed when the session leaves its customer (dead, limited, r
 shutdown. A per-session lock makes "never two live ports for one session" hold even when two
 coroutines ask for the same session at once.
 
+Whether Telegram froze the account is read from its app config (``AccountPort.account_status``) right
+after connecting and again once ``status_check_interval`` has passed (daily by default): a frozen account
+raises ``AccountFrozenError`` from ``get`` (classified ACCOUNT_FROZEN), so nothing is ever sent from it.
+
 Peers are cached per session (access hashes are per account) in memory and in ``peer_cache``, so a
 session resolves each group and the post's source channel once in its life, and a steady-state cycle
 makes one request per post.
@@ -25,10 +29,10 @@ from typing import TypeVar, cast
 
 from core.clock import Clock, wait_with_timeout
 from core.outcomes import OutcomeKind
-from core.ports import AccountFactory, AccountInfo, AccountPort, Peer, PeerKind, SessionSupply
+from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, PeerKind, SessionSupply
 from core.waits import MethodClass, WaitPending
 from engine.ledger import Ledger
-from engine.outcomes import classify
+from engine.outcomes import AccountFrozenError, classify
 from engine.waits import WaitBook
 from storage import peers as peer_rows
 from storage import waits as wait_rows
@@ -50,6 +54,7 @@ class Account:
     info: AccountInfo
     peers: dict[str, Peer] = field(default_factory=dict)
     albums: dict[tuple[Peer, int], tuple[int, ...]] = field(default_factory=dict)  # engine.sources.post_ids
+    status_checked_at: float = 0.0  # when its app config last said it is not frozen
 
 
 class Accounts:
@@ -66,6 +71,7 @@ class Accounts:
         connect_timeout: float = 30.0,
         resolve_timeout: float = 30.0,
         waits: WaitBook | None = None,
+        status_check_interval: float = 86_400.0,
     ) -> None:
         self.db = db
         self.factory = factory
@@ -75,7 +81,9 @@ class Accounts:
         self.connect_timeout = connect_timeout
         self.resolve_timeout = resolve_timeout
         self.waits = waits if waits is not None else WaitBook()
+        self.status_check_interval = status_check_interval
         self._open: dict[int, Account] = {}
+        self._frozen: dict[int, AccountStatus] = {}  # what the app config said of a session found frozen
         self._locks: dict[int, asyncio.Lock] = {}
 
     def __contains__(self, session_id: int) -> bool:
@@ -95,13 +103,18 @@ class Accounts:
         """The session's connected account, opening and connecting it on first use.
 
         Raises what opening or connecting raised (Telethon errors, TimeoutError, NotFound for a
-        missing file); the caller classifies it. A port that failed to connect is closed again."""
+        missing file), and ``AccountFrozenError`` when the account's app config says it is frozen (read
+        at connect, then again when ``status_check_interval`` passed); the caller classifies it. A port
+        that failed to connect is closed again."""
         account = self._open.get(session_id)
-        if account is not None:
+        if account is not None and not self._status_due(account):
             return account
         async with self._lock(session_id):
             account = self._open.get(session_id)
             if account is not None:
+                if self._status_due(account):
+                    await self._check_status(session_id, account.port)
+                    account.status_checked_at = self.clock.now()
                 return account
             async with self.db.read() as conn:  # what the pool recorded while the session was idle, too
                 self.waits.merge({session_id: await wait_rows.for_session(conn, session_id, self.clock.now())})
@@ -114,13 +127,52 @@ class Accounts:
                 await self._close_port(session_id, port)
                 await self._record_flood(session_id, "connect", exc)
                 raise
+            try:
+                await self._check_status(session_id, port)
+            except BaseException:
+                await self._close_port(session_id, port)
+                raise
             async with self.db.read() as conn:
                 cached = await peer_rows.load(conn, session_id)
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
-            account = Account(session_id, port, info, peers)
+            account = Account(session_id, port, info, peers, status_checked_at=self.clock.now())
             self._open[session_id] = account
             logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
             return account
+
+    def _status_due(self, account: Account) -> bool:
+        return self.clock.now() - account.status_checked_at >= self.status_check_interval
+
+    async def _check_status(self, session_id: int, port: AccountPort) -> None:
+        """One ``help.getAppConfig`` (a 'read' class request: held by a read wait, a FloodWait recorded as
+        one): raises ``AccountFrozenError`` when it says the account is frozen. Inside a read wait it raises
+        ``WaitPending``: an account whose standing cannot be read sends nothing meanwhile."""
+        status = await self.guarded(
+            session_id, "read", lambda: wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+        )
+        if status.frozen:
+            self._frozen[session_id] = status
+            logger.warning("session %d: its app config says the account is frozen", session_id)
+            raise AccountFrozenError(status)
+
+    async def freeze_status(self, session_id: int) -> AccountStatus | None:
+        """What Telegram says of a frozen account (dates, appeal link), for the admins: as the check that
+        found it said, or asked once now through its open port (a send answered FROZEN_METHOD_INVALID).
+        None when it cannot be learned; never raises."""
+        known = self._frozen.pop(session_id, None)
+        if known is not None:
+            return known
+        account = self._open.get(session_id)
+        if account is None:
+            return None
+        port = account.port
+        try:
+            return await self.guarded(
+                session_id, "read", lambda: wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+            )
+        except Exception as exc:  # only a detail for a message (a read wait included): retired either way
+            logger.info("session %d: its freeze details could not be read: %s", session_id, type(exc).__name__)
+            return None
 
     async def peer(self, account: Account, ref: str) -> Peer:
         """The peer for '@name' / '-100<id>' as this account sees it: cached, or resolved once and stored."""

@@ -17,8 +17,8 @@ A FloodWait on this read is the session's 'dialogs' wait (``engine.waits``, pers
 session's next read, never its cooldown or its sends (Telegram's waits are per method). Other failures
 are classified as for any request: a dead or limited account is retired through the pool
 (``SessionSupply.retire``) as a send would; network trouble is retried, then the read is tried again
-later. A session inside its 'dialogs' wait is not read, nor one inside its 'connect' wait whose port is
-not open; a send wait does not hold the read.
+later. A session inside its 'dialogs' wait is not read, nor one inside its 'connect' or 'read' wait (the
+app config is read at connect) whose port is not open; a send wait does not hold the read.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from enum import StrEnum
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
 from core.errors import AdbotError, NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
-from core.ports import Dialog, Retirement, SessionSupply
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
+from core.ports import Dialog, SessionSupply
 from core.waits import MethodClass
 from engine.accounts import Accounts
 from engine.gate import Gate
@@ -144,8 +144,9 @@ class Discovery:
         return Scanned({s.id: r for s, r in zip(todo, results, strict=True)})
 
     def _classes(self, session_id: int) -> tuple[MethodClass, ...]:
-        """The request classes a read of the session makes: getDialogs, and connecting when not open."""
-        return ("dialogs",) if session_id in self.accounts else ("dialogs", "connect")
+        """The request classes a read of the session makes: getDialogs, and when not open connecting and
+        the app-config read right after it (a 'read', ``engine.accounts``)."""
+        return ("dialogs",) if session_id in self.accounts else ("dialogs", "connect", "read")
 
     def _wait(self, session_id: int) -> float:
         """Until when a read of the session must wait (0.0: it need not)."""
@@ -225,7 +226,7 @@ class Discovery:
             await self.ledger.run(lambda conn: memberships.set_scan_due(conn, sid, until))
             logger.warning("session %d: reading its dialogs must wait %s s (%s)", sid, outcome.seconds, outcome.error)
             return ScanResult.HELD
-        if outcome.kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if outcome.kind in RETIREMENTS:
             await self._retire(session, outcome)
             return ScanResult.RETIRED
         retry = now + min(RETRY_AFTER, self.config.dialogs_refresh_hours * 3600.0)
@@ -234,12 +235,13 @@ class Discovery:
         return ScanResult.FAILED
 
     async def _retire(self, session: SessionRow, outcome: Outcome) -> None:
-        """Dead or limited, as a send would have found: the pool retires the session (closed first)."""
+        """Dead, limited or frozen, as a send would have found: the pool retires the session (closed first)."""
         sid = session.id
+        state = RETIREMENTS[outcome.kind]
+        status = await self.accounts.freeze_status(sid) if state == "frozen" else None
         await self.accounts.close(sid)
-        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
         try:
-            replacement = await self.supply.retire(sid, state, outcome.error, self.clock.now())
+            replacement = await self.supply.retire(sid, state, outcome.error, self.clock.now(), status=status)
         except AdbotError as exc:
             replacement = None
             logger.warning("retiring session %d failed: %s", sid, exc.user_message)

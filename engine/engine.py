@@ -87,6 +87,7 @@ class Engine:
         *,
         schedule: bool = True,
         rng: random.Random | None = None,
+        status_check_interval: float = 86_400.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -97,6 +98,7 @@ class Engine:
         self.accounts = Accounts(
             db, factory, supply, self.ledger, clock,
             connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout, waits=WaitBook(),
+            status_check_interval=status_check_interval,
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
         self._semaphore: Gate | None = None

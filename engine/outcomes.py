@@ -7,9 +7,13 @@ classes, so the classification is a table of those classes, most specific first,
     SENT            RandomIdDuplicateError: a retry reused the random_id of a send that already
                     went through, so Telegram dropped the copy (the post is there; its id is unknown)
     ACCOUNT_DEAD    the 401 family (AuthKeyUnregistered, SessionRevoked/Expired, UserDeactivated[Ban],
-                    SessionPasswordNeeded, ...), AuthKeyDuplicated, and our AccountNotAuthorizedError
+                    SessionPasswordNeeded, ...), AuthKeyDuplicated, our AccountNotAuthorizedError, and
+                    the transport-level -404 (Telethon's AuthKeyNotFound, or an InvalidBufferError whose
+                    code is 404 when it leaks out raw): Telegram no longer knows the key
+    ACCOUNT_FROZEN  FrozenMethodInvalid (a FloodError *without* .seconds), FrozenParticipantMissing, and
+                    our AccountFrozenError (the app config's ``freeze_since_date``)
     ACCOUNT_LIMITED PeerFlood, UserBannedInChannel (account-wide: not one group), UserRestricted,
-                    FrozenMethodInvalid (a FloodError *without* .seconds), any other seconds-less 420
+                    any other seconds-less 420
     FLOOD_WAIT      FloodWait, FloodPremiumWait, any other 420 that carries .seconds; and our own
                     ``core.waits.WaitPending`` (a request held back inside its class's wait: none sent)
     SLOW_MODE       SlowModeWait (per group)
@@ -48,11 +52,13 @@ from typing import Any
 from telethon import errors
 
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
+from core.ports import AccountStatus
 from core.waits import WaitPending
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AccountFrozenError",
     "AccountNotAuthorizedError",
     "PeerNotCachedError",
     "classify",
@@ -80,6 +86,21 @@ class AccountNotAuthorizedError(errors.UnauthorizedError):  # type: ignore[misc]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.reason,), {"message": self.message}
+
+
+class AccountFrozenError(errors.FloodError):  # type: ignore[misc]  # telethon is untyped
+    """The account's app config says it is frozen (``freeze_since_date``): seen at connect or at the daily
+    check, before any send. A FloodError without ``.seconds``, like Telegram's FROZEN_METHOD_INVALID."""
+
+    def __init__(self, status: AccountStatus) -> None:
+        self.request = None
+        self.code = 420
+        self.message = "ACCOUNT_FROZEN"
+        self.status = status
+        Exception.__init__(self, "the account is frozen by Telegram")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.status,)
 
 
 class PeerNotCachedError(errors.PeerIdInvalidError):  # type: ignore[misc]  # telethon is untyped
@@ -122,16 +143,19 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
             # Every 401 means "this authorisation is no good". The 406 family is *not* listed as a whole:
             # it also holds harmless errors (FilerefUpgradeNeeded, PremiumCurrentlyUnavailable, ...).
             _E.UnauthorizedError,
+            _E.AuthKeyNotFound,  # transport -404: the server does not know the key (any more)
         ),
         OutcomeKind.ACCOUNT_DEAD,
+    ),
+    (
+        (_E.FrozenMethodInvalidError, _E.FrozenParticipantMissingError, AccountFrozenError),
+        OutcomeKind.ACCOUNT_FROZEN,
     ),
     (
         (
             _E.PeerFloodError,
             _E.UserBannedInChannelError,
             _E.UserRestrictedError,
-            _E.FrozenMethodInvalidError,
-            _E.FrozenParticipantMissingError,
         ),
         OutcomeKind.ACCOUNT_LIMITED,
     ),
@@ -311,6 +335,9 @@ def _classify(exc: BaseException) -> Outcome:
     name = _error_name(exc)
     if isinstance(exc, WaitPending):
         return Outcome(OutcomeKind.FLOOD_WAIT, name, exc.seconds)
+    if isinstance(exc, errors.InvalidBufferError) and getattr(exc, "code", None) in (404, -404):
+        # Telethon turns a -404 into AuthKeyNotFound itself; a raw one means the same (else TRANSIENT below).
+        return Outcome(OutcomeKind.ACCOUNT_DEAD, "AuthKeyNotFound")
     for classes, kind in _TABLE:
         if isinstance(exc, classes):
             if kind in (OutcomeKind.FLOOD_WAIT, OutcomeKind.SLOW_MODE):

@@ -27,6 +27,7 @@ the session's groups is ``engine.worker``'s):
     TRANSIENT        retried with backoff and the same random_id, then 'failed'
     ACCOUNT_DEAD     the pool retires the session and finds a replacement for the next cycle; this
     ACCOUNT_LIMITED  session's groups are 'skipped' for this cycle
+    ACCOUNT_FROZEN
     (no answer)      'in_doubt' after ``send_timeout``: never retried in this cycle
 """
 
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.clock import DeadlineExceeded, wait_with_timeout
-from core.outcomes import Outcome, OutcomeKind
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import Peer
 from engine.accounts import Account
 from engine.customer_log import customer_log
@@ -294,7 +295,7 @@ async def _record(
         _log(cid, logging.INFO, "%s has slow mode (%d s window, %d s left): skipped this cycle", group.ref, window,
              seconds)
         return "skipped"
-    if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+    if kind in RETIREMENTS:
         # The request was refused, so nothing arrived: skipped, not failed; never retried by another session.
         await rt.ledger.result(cycle.result(group, sid, "skipped", error=outcome.error, attempts=attempts))
         cycle.report.count("skipped")

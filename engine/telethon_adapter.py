@@ -3,8 +3,12 @@
 What it does and does not do, and why:
 
 * One ``TelegramClient`` per session, kept connected across cycles; never ``start()`` or ``async with``
-  (both prompt on stdin). ``connect`` = ``client.connect()``, then ``users.getUsers([self])``: no answer
-  means the session is not logged in (raised as ``AccountNotAuthorizedError``, ACCOUNT_DEAD).
+  (both prompt on stdin). ``connect`` = ``client.connect()``, then ``users.getUsers([self])`` called
+  directly, not ``get_me`` (which turns a 401 into None): a 401 surfaces as its own class (AuthKeyUnregistered,
+  SessionRevoked, ...: ACCOUNT_DEAD, the class recorded as the reason); an empty answer is
+  ``AccountNotAuthorizedError``. A key Telegram forgot answers -404 at transport level: Telethon raises
+  ``AuthKeyNotFound`` (ACCOUNT_DEAD too). ``account_status`` reads ``help.getAppConfig``
+  (``engine.app_config``: is the account frozen).
 * The engine owns waiting and retrying: ``flood_sleep_threshold`` 0 by default (Telethon raises every
   flood wait instead of sleeping through it), few request/connection retries, and
   ``raise_last_call_error`` so a failure surfaces as the RPC error itself, not a ValueError.
@@ -40,10 +44,21 @@ from telethon import TelegramClient, errors, functions, types, utils
 from telethon.network.connection import ConnectionTcpMTProxyRandomizedIntermediate
 from telethon.sessions import Session
 
-from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer, PeerKind, SessionCredentials
+from core.ports import (
+    AccountInfo,
+    AccountStatus,
+    Dialog,
+    EntityDict,
+    InvitePreview,
+    JoinResult,
+    Peer,
+    PeerKind,
+    SessionCredentials,
+)
 from core.proxy import ProxySpec
 from engine import albums, joining
 from engine.albums import album_random_ids
+from engine.app_config import status_from_app_config
 from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 
@@ -194,9 +209,10 @@ class TelethonAccount:
         if fresh:
             await client.connect()
         # Not is_user_authorized(): it turns *any* RPC error (a flood wait, a 500) into False, which
-        # would condemn a live account. get_me() returns None only on a 401, and raises the rest.
-        me = await client.get_me()
-        if me is None:
+        # would condemn a live account. Not get_me() either: it swallows the 401 that says why.
+        users = await client(functions.users.GetUsersRequest([types.InputUserSelf()]))
+        me = users[0] if users else None
+        if not isinstance(me, types.User):
             raise AccountNotAuthorizedError("the session is not logged in")
         info = AccountInfo(
             user_id=int(me.id),
@@ -302,6 +318,11 @@ class TelethonAccount:
     async def check_invite(self, invite_hash: str) -> InvitePreview:
         """Preview an invite without joining (``messages.checkChatInvite``)."""
         return await joining.check_invite(await self._ready(), invite_hash)
+
+    async def account_status(self) -> AccountStatus:
+        """One ``help.getAppConfig`` (hash 0: the whole config): frozen or not (``engine.app_config``)."""
+        client = await self._ready()
+        return status_from_app_config(await client(functions.help.GetAppConfigRequest(hash=0)))
 
     async def close(self) -> None:
         """Disconnect and close the session file; idempotent, never raises (failures are logged)."""

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import AdbotError, NotFound, PoolError
-from core.outcomes import MembershipLoss, Outcome, OutcomeKind
-from core.ports import Peer, Retirement
+from core.outcomes import RETIREMENTS, MembershipLoss, Outcome, OutcomeKind
+from core.ports import Peer
 from core.states import EventKind
 from core.waits import MethodClass
 from engine.accounts import Account
@@ -136,7 +136,7 @@ class SessionWorker:
     def _needed(self) -> tuple[MethodClass, ...]:
         """The request classes the head group's send still needs: their waits hold it, no other's."""
         if self.account is None:
-            return ("connect", "send")
+            return ("connect", "read", "send")  # connecting reads the app config (is it frozen?): a 'read'
         cycle = self.cycle
         needed: tuple[MethodClass, ...] = ("send",)
         if cycle.private_source is None and cycle.post_peer is not None and cycle.post_peer not in self.account.peers:
@@ -191,7 +191,7 @@ class SessionWorker:
         kind = outcome.kind
         if kind is OutcomeKind.FLOOD_WAIT:
             return True  # the group stays at the head (its send wait is noted): sent after it or left 'waiting'
-        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if kind in RETIREMENTS:
             self.queue.popleft()
             await self._retire(outcome)
             return False
@@ -262,7 +262,7 @@ class SessionWorker:
             await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
             self.queue.clear()
             return False
-        if kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        if kind in RETIREMENTS:
             await self._retire(outcome)
             return False
         if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED) and resolving and group is not None:
@@ -280,25 +280,26 @@ class SessionWorker:
         return False
 
     async def _retire(self, outcome: Outcome) -> None:
-        """Dead or limited: the pool retires the session (and finds a replacement for the next cycle);
-        this session's remaining groups are skipped for this cycle, never handed to another session."""
+        """Dead, limited or frozen: the pool retires the session (and finds a replacement for the next
+        cycle); this session's remaining groups are skipped for this cycle, never handed to another session.
+        A frozen one's app config is read for the admins (the appeal link) before its port closes."""
         cycle, rt = self.cycle, self.rt
         rest = list(self.queue)
         self.queue.clear()
         await cycle.leave(rest, self.sid, "skipped", outcome.error)
-        # Closed before the pool moves its file to banned/ or limited/.
+        state = RETIREMENTS[outcome.kind]
+        status = await rt.accounts.freeze_status(self.sid) if state == "frozen" else None
+        # Closed before the pool moves its file to banned/, limited/ or frozen/.
         await rt.accounts.close(self.sid)
         self.account = None
         now = rt.clock.now()
-        state: Retirement = "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited"
         try:
-            replacement = await rt.supply.retire(self.sid, state, outcome.error, now)
+            replacement = await rt.supply.retire(self.sid, state, outcome.error, now, status=status)
         except AdbotError as exc:
             replacement = None
             logger.warning("retiring session %d failed: %s", self.sid, exc.user_message)
         rt.notify()
-        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid,
-             "dead" if outcome.kind is OutcomeKind.ACCOUNT_DEAD else "limited", outcome.error,
+        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid, state, outcome.error,
              replacement if replacement is not None else "none")
 
     async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:

@@ -12,11 +12,11 @@ so the pool's scans spread over time instead of all falling due together. ``Pool
 the due scans every few minutes, ``dialogs_scan_concurrency`` at a time.
 
 What a scan may meet: a FloodWait on getDialogs is the session's 'dialogs' wait, one while connecting its
-'connect' wait (``storage.waits``); either moves only that session's next scan (never its cooldown: flood
-waits are per method, and nothing else of the session waits), and no scan makes a request of a class
-inside its wait (a session inside one is not opened at all); a dead or limited account is retired through
-``pool.lifecycle`` as a health check would; anything else (network, timeout, a missing file) is tried
-again later.
+'connect' wait, one on the app-config read after connecting its 'read' wait (``storage.waits``); each
+moves only that session's next scan (never its cooldown: flood waits are per method, and nothing else of
+the session waits), and no scan makes a request of a class inside its wait (a session inside one is not
+opened at all); a dead, limited or frozen account is retired through ``pool.lifecycle`` as a health check
+would; anything else (network, timeout, a missing file) is tried again later.
 
 One live client per session: only ``unused`` sessions are scanned (the engine holds owned ones open),
 and a session being scanned is in ``scanning``, which every claim skips (``PoolSupply(held=...)``). The
@@ -39,10 +39,11 @@ from typing import Literal
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
 from core.errors import NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
-from core.ports import AccountFactory, Classifier, Dialog
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
+from core.ports import AccountFactory, AccountStatus, Classifier, Dialog
 from core.waits import MethodClass
 from pool import lifecycle
+from pool.quarantine import Quarantine
 from storage import memberships
 from storage import sessions as session_rows
 from storage import waits as wait_rows
@@ -56,7 +57,7 @@ RETRY_SECONDS = 3600.0
 """A scan that failed for a passing reason (network, timeout, no API pair) is tried again after this."""
 HOUR = 3600.0
 
-ScanOutcome = Literal["scanned", "flood", "dead", "limited", "skipped", "error"]
+ScanOutcome = Literal["scanned", "flood", "dead", "limited", "frozen", "skipped", "error"]
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,11 @@ class PoolDiscovery:
         dialogs_timeout: float = 120.0,
         rng: random.Random | None = None,
         proxy_required: bool = False,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.db = db
         self.proxy_required = proxy_required
+        self.quarantine = quarantine  # the rule for a session a scan finds limited
         self.sessions_dir = sessions_dir
         self.factory = factory
         self.classify = classify
@@ -100,6 +103,7 @@ class PoolDiscovery:
         self.every = every
         self.rng = rng or random.Random()
         self.scanning: set[int] = set()
+        self._frozen: dict[int, AccountStatus] = {}  # what the app config said of one found frozen
         """Sessions open for a scan right now: no claim may take one (``PoolSupply(held=...)``)."""
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -155,6 +159,13 @@ class PoolDiscovery:
         method: MethodClass = "connect"
         try:
             await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            # Each connect also asks whether Telegram froze the account (a 'read' class request): a frozen
+            # one reads nothing more.
+            method = "read"
+            status = await wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+            if status.frozen:
+                self._frozen[session_id] = status
+                return None, Outcome(OutcomeKind.ACCOUNT_FROZEN, "ACCOUNT_FROZEN"), None, method
             method = "dialogs"
             return await wait_with_timeout(self.clock, port.dialogs(), self.dialogs_timeout), None, None, method
         except Exception as exc:
@@ -168,7 +179,7 @@ class PoolDiscovery:
     async def _scan_held(self, session_id: int) -> ScanResult:
         now = self.clock.now()
         async with self.db.read() as conn:
-            hold = await wait_rows.hold(conn, session_id, ("connect", "dialogs"))
+            hold = await wait_rows.hold(conn, session_id, ("connect", "read", "dialogs"))
         if hold > now:  # no request inside a wait: the scan is due when it ends
             await self._push(session_id, hold)
             return ScanResult(session_id, "flood", detail="FloodWaitError")
@@ -184,16 +195,13 @@ class PoolDiscovery:
         if outcome is None:
             await self._push(session_id, self.spread(now, min(self.refresh, RETRY_SECONDS)))
             return ScanResult(session_id, "error", detail=why_not)
-        if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
-            await lifecycle.mark_dead(
-                self.db, self.sessions_dir, session_id, outcome.error, now, low_threshold=self.low_threshold
+        state = RETIREMENTS.get(outcome.kind)
+        if state is not None:
+            await lifecycle.retire(
+                self.db, self.sessions_dir, session_id, state, outcome.error, now, low_threshold=self.low_threshold,
+                quarantine=self.quarantine, status=self._frozen.pop(session_id, None),
             )
-            return ScanResult(session_id, "dead", detail=outcome.error)
-        if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
-            await lifecycle.mark_limited(
-                self.db, self.sessions_dir, session_id, outcome.error, now, low_threshold=self.low_threshold
-            )
-            return ScanResult(session_id, "limited", detail=outcome.error)
+            return ScanResult(session_id, state, detail=outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
             # Only this class and the next scan wait: the session's cooldown (its sends) is not this
             # request's business.

@@ -1,11 +1,15 @@
 """Health checks of sessions nobody is using: connect each through the engine's port, then close it.
 
-An idle (``unused``) or quarantined (``limited``) session is connected once; the failure, if any, is
-classified by the ``classify`` the caller passes (the engine's one classification table), so a dead account goes to
-``banned/`` and a quarantined one that connects again returns to the pool. A flood wait met while
-connecting is the session's 'connect' wait (``core.waits``): recorded, and no check connects it before it
-ends (nor is its sending held by it). Owned sessions are never
-checked here: the engine has them open, and a second client on one session file is refused.
+An idle (``unused``), quarantined (``limited``) or ``frozen`` session is probed once: a connect
+(``users.getUsers`` of itself) and its app config (``help.getAppConfig``: frozen or not). The failure, if
+any, is classified by the ``classify`` the caller passes (the engine's one classification table), so a
+dead account goes to ``banned/`` and a frozen one to ``frozen/``. A quarantined one returns to the pool
+only when its quarantine is over (``quarantine_until``: no check shortens it) *and* the probe succeeded
+(``pool.quarantine`` says why that is the probe); a frozen one whose freeze Telegram lifted returns too.
+A flood wait met while connecting is the session's 'connect' wait, one on the app-config read its 'read'
+wait (``core.waits``): recorded, and no check probes it before they end (nor is its sending held by
+them). Owned sessions are never checked here: the engine has them open, and a second client on one
+session file is refused.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from pathlib import Path
 from typing import Literal
 
 from core.errors import NotFound, PoolError
-from core.outcomes import Outcome, OutcomeKind
-from core.ports import AccountFactory, Classifier
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
+from core.ports import AccountFactory, AccountStatus, Classifier
 from core.texts import admin as texts
+from core.waits import MethodClass
 from pool import lifecycle
+from pool.quarantine import Quarantine
 from storage import sessions as session_rows
 from storage import waits as wait_rows
 from storage.db import Database
@@ -29,7 +35,10 @@ from storage.sessions import SessionRow
 
 logger = logging.getLogger(__name__)
 
-CheckOutcome = Literal["healthy", "released", "dead", "limited", "cooling", "error"]
+CheckOutcome = Literal["healthy", "released", "quarantined", "dead", "limited", "frozen", "cooling", "error"]
+"""``quarantined``: the probe succeeded but the session's quarantine is not over (``detail``: until when)."""
+PROBE_CLASSES: tuple[MethodClass, ...] = ("connect", "read")
+"""The request classes of a probe: connecting, then the app-config read."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class CheckResult:
     state_before: str
     outcome: CheckOutcome
     detail: str | None = None  # classified error name, never a secret
+    until: float | None = None  # 'quarantined': the earliest time it may return
 
 
 async def _check_one(
@@ -48,7 +58,7 @@ async def _check_one(
     row: SessionRow,
     now: float,
     connect_timeout: float,
-    min_quarantine: float,
+    quarantine: Quarantine | None,
     low_threshold: int,
     held: set[int],
     *,
@@ -62,8 +72,11 @@ async def _check_one(
             return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
         if row.id in held:
             return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY)
-        if (await wait_rows.until(conn, row.id, "connect") or 0.0) > now:
-            return CheckResult(row.id, row.state, "cooling", "FloodWaitError")  # not connected inside its wait
+        if current.state == "limited" and (current.quarantine_until or 0.0) > now:
+            # Not probed at all before its quarantine is over: nothing it answers could shorten it.
+            return CheckResult(row.id, row.state, "quarantined", until=current.quarantine_until)
+        if await wait_rows.hold(conn, row.id, PROBE_CLASSES) > now:
+            return CheckResult(row.id, row.state, "cooling", "FloodWaitError")  # not probed inside a wait
         held.add(row.id)
     try:
         try:
@@ -72,8 +85,12 @@ async def _check_one(
             return CheckResult(row.id, row.state, "error", exc.user_message)
         port = factory.open(creds)
         outcome: Outcome | None = None
+        status = AccountStatus()
+        method: MethodClass = "connect"
         try:
             await asyncio.wait_for(port.connect(), connect_timeout)
+            method = "read"
+            status = await asyncio.wait_for(port.account_status(), connect_timeout)
         except Exception as exc:
             outcome = classify(exc)
         finally:
@@ -83,21 +100,29 @@ async def _check_one(
                 logger.exception("closing session %d after its check failed", row.id)
         async with db.tx() as conn:
             await session_rows.set_checked(conn, row.id, now)
+            if outcome is None and not status.frozen:
+                await session_rows.set_status_checked(conn, row.id, now)
+        if outcome is None and status.frozen:
+            await lifecycle.retire(db, sessions_dir, row.id, "frozen", "ACCOUNT_FROZEN", now,
+                                   low_threshold=low_threshold, status=status)
+            return CheckResult(row.id, row.state, "frozen", "ACCOUNT_FROZEN")
         if outcome is None:
-            if row.state == "limited" and now - row.state_changed_at >= min_quarantine:
-                await lifecycle.release_limited(db, sessions_dir, row.id, now)
+            if row.state == "frozen" and await lifecycle.release_frozen(db, sessions_dir, row.id, now):
                 return CheckResult(row.id, row.state, "released")
+            if row.state == "limited":
+                if await lifecycle.release_limited(db, sessions_dir, row.id, now):
+                    return CheckResult(row.id, row.state, "released")
+                return CheckResult(row.id, row.state, "quarantined", until=row.quarantine_until)
             return CheckResult(row.id, row.state, "healthy")
-        if outcome.kind is OutcomeKind.ACCOUNT_DEAD:
-            await lifecycle.mark_dead(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
-            return CheckResult(row.id, row.state, "dead", outcome.error)
-        if outcome.kind is OutcomeKind.ACCOUNT_LIMITED:
-            await lifecycle.mark_limited(db, sessions_dir, row.id, outcome.error, now, low_threshold=low_threshold)
-            return CheckResult(row.id, row.state, "limited", outcome.error)
         if outcome.kind is OutcomeKind.FLOOD_WAIT and outcome.seconds is not None:
-            async with db.tx() as conn:  # connecting waits; the account's sends are not this request's
-                await wait_rows.record(conn, row.id, "connect", now + outcome.seconds, now)
+            async with db.tx() as conn:  # that request's class waits; the account's sends are not its business
+                await wait_rows.record(conn, row.id, method, now + outcome.seconds, now)
             return CheckResult(row.id, row.state, "cooling", outcome.error)
+        state = RETIREMENTS.get(outcome.kind)
+        if state is not None:
+            await lifecycle.retire(db, sessions_dir, row.id, state, outcome.error, now, low_threshold=low_threshold,
+                                   quarantine=quarantine)
+            return CheckResult(row.id, row.state, state, outcome.error)
         logger.info("check of session %d inconclusive: %s", row.id, outcome.error)
         return CheckResult(row.id, row.state, "error", outcome.error)
     finally:
@@ -109,12 +134,12 @@ async def check_sessions(
     sessions_dir: Path,
     factory: AccountFactory,
     now: float,
-    states: Sequence[str] = ("unused", "limited"),
+    states: Sequence[str] = ("unused", "limited", "frozen"),
     *,
     classify: Classifier,
     connect_timeout: float = 30.0,
     concurrency: int = 4,
-    min_quarantine: float = 0.0,
+    quarantine: Quarantine | None = None,
     low_threshold: int = 0,
     held: set[int] | None = None,
     proxy_required: bool = False,
@@ -124,8 +149,9 @@ async def check_sessions(
     ``held``: the idle sessions open right now (the pool discovery's ``scanning``, which claims skip too);
     one already in it is reported busy, not opened a second time, and each checked one is in it while open.
 
-    ``min_quarantine``: a limited session that connects is released only after that many seconds in
-    quarantine (connecting proves the account exists, not that its restriction is over)."""
+    A limited session is released only once its stored quarantine is over (connecting proves the
+    account exists, not that its restriction is over) and its probe succeeded; ``quarantine`` is the rule
+    for a session this check finds limited (its next quarantine)."""
     if set(states) & {"assigned", "cooling"}:
         raise ValueError("owned sessions are checked by the engine, not here")
     async with db.read() as conn:
@@ -136,7 +162,7 @@ async def check_sessions(
     async def one(row: SessionRow) -> CheckResult:
         async with gate:
             return await _check_one(
-                db, sessions_dir, factory, classify, row, now, connect_timeout, min_quarantine, low_threshold,
+                db, sessions_dir, factory, classify, row, now, connect_timeout, quarantine, low_threshold,
                 open_now, proxy_required=proxy_required,
             )
 

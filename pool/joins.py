@@ -37,10 +37,11 @@ from core.clock import Clock, wait_with_timeout
 from core.config import PoolSettings
 from core.errors import AdbotError
 from core.join_targets import JoinTarget
-from core.outcomes import OutcomeKind
+from core.outcomes import RETIREMENTS, OutcomeKind
 from core.ports import AccountFactory, AccountPort, Classifier, InvitePreview, JoinResult
 from core.waits import MethodClass, WaitPending
 from pool import lifecycle
+from pool.quarantine import Quarantine
 from storage import joins as join_rows
 from storage import memberships
 from storage import sessions as session_rows
@@ -55,13 +56,15 @@ __all__ = ["JoinDone", "JoinPacing", "JoinRunner", "LiveAccounts", "QueuedJoin",
 T = TypeVar("T")
 DAY = 86_400.0
 USABLE_STATES = ("unused", "assigned", "cooling")
-SkipReason = Literal["no_session", "dead", "limited", "queued", "member"]
+SkipReason = Literal["no_session", "dead", "limited", "frozen", "queued", "member"]
 HOLDING: tuple[MethodClass, ...] = ("join", "connect", "send")
 """The waits that hold a session's joins: its own, connecting, and (one wait at a time) sending."""
 
 # Reasons stored with a row that are ours, not Telegram's (core.texts.joins words them).
 SESSION_DEAD = "SESSION_DEAD"
 SESSION_LIMITED = "SESSION_LIMITED"
+SESSION_FROZEN = "SESSION_FROZEN"
+_RETIRED_REASONS = {"dead": SESSION_DEAD, "limited": SESSION_LIMITED, "frozen": SESSION_FROZEN}
 FLOOD_WAIT = "FLOOD_WAIT"
 REQUEST_SENT = "INVITE_REQUEST_SENT"
 TOO_MANY = "CHANNELS_TOO_MUCH"
@@ -145,7 +148,7 @@ async def queue_joins(
             skip: SkipReason | None = None
             if row is None:
                 skip = "no_session"
-            elif row.state in ("dead", "limited"):
+            elif row.state == "dead" or row.state == "limited" or row.state == "frozen":
                 skip = row.state
             elif session_id in open_already:
                 skip = "queued"
@@ -212,9 +215,11 @@ class JoinRunner:
         low_threshold: int = 0,
         held: set[int] | None = None,
         proxy_required: bool = False,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.db = db
         self.proxy_required = proxy_required
+        self.quarantine = quarantine  # the rule for a session a join finds limited
         self.held = held if held is not None else set()
         """Idle sessions open right now (the discovery's ``scanning``, which claims and checks respect):
         one in it is not opened for a join; one opened for a join is in it while open."""
@@ -281,8 +286,8 @@ class JoinRunner:
             session = await session_rows.get(conn, sid)
             if session is None:
                 return None  # its rows went with it
-            if session.state in ("dead", "limited"):
-                reason = SESSION_DEAD if session.state == "dead" else SESSION_LIMITED
+            if session.state in _RETIRED_REASONS:
+                reason = _RETIRED_REASONS[session.state]
                 await join_rows.finish_queued(conn, "failed", reason, now, session_id=sid)
                 return JoinDone(row.id, sid, row.target, "failed", reason)
             hold = await _hold(conn, sid, session.cooldown_until)
@@ -415,10 +420,11 @@ class JoinRunner:
                 await self._replan(conn, sid, now, now)
             logger.info("session %d join of %s: %s, tried again later", sid, row.target, outcome.error)
             return JoinDone(row.id, sid, row.target, "queued", outcome.error)
-        if outcome.kind in (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED):
+        state = RETIREMENTS.get(outcome.kind)
+        if state is not None:
             done = await self._end(row, "failed", outcome.error, whole_session=True)
-            retire = lifecycle.mark_dead if outcome.kind is OutcomeKind.ACCOUNT_DEAD else lifecycle.mark_limited
-            await retire(self.db, self.sessions_dir, sid, outcome.error, now, low_threshold=self.low_threshold)
+            await lifecycle.retire(self.db, self.sessions_dir, sid, state, outcome.error, now,
+                                   low_threshold=self.low_threshold, quarantine=self.quarantine)
             return done
         refused = outcome.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.REFUSED)
         status: JoinStatus = "refused" if refused else "failed"

@@ -4,6 +4,7 @@
         unused/              in the pool
         assigned/<user_id>/  owned by a customer (assigned or cooling)
         limited/             quarantine: may come back to the pool
+        frozen/              frozen by Telegram: out until Telegram lifts it
         banned/              dead accounts, kept for the record
 
 Session files are account credentials: folders are 0700 and files 0600, set with an explicit chmod
@@ -22,7 +23,8 @@ UNUSED = "unused"
 ASSIGNED = "assigned"
 LIMITED = "limited"
 BANNED = "banned"
-TOP_FOLDERS = (UNUSED, ASSIGNED, LIMITED, BANNED)
+FROZEN = "frozen"
+TOP_FOLDERS = (UNUSED, ASSIGNED, LIMITED, BANNED, FROZEN)
 
 SESSION_SUFFIX = ".session"
 # SQLite's side files (Telethon uses the rollback journal); a hot journal must stay beside its database.
@@ -42,12 +44,14 @@ def folder_for(state: SessionState, owner_id: int | None) -> str:
         return UNUSED
     if state == "limited":
         return LIMITED
+    if state == "frozen":
+        return FROZEN
     return BANNED
 
 
 def check_folder(folder: str) -> str:
     """``folder`` as stored in a row; refuses anything but the layout's own names (never a path escape)."""
-    if folder in (UNUSED, LIMITED, BANNED) or _ASSIGNED_RE.fullmatch(folder):
+    if folder in (UNUSED, LIMITED, BANNED, FROZEN) or _ASSIGNED_RE.fullmatch(folder):
         return folder
     raise ValueError(f"not a session folder: {folder!r}")
 

@@ -5,6 +5,8 @@ leaves a dead session with its customer or a customer unaware that it died.
 
 Event payloads (``storage.events``):
     SESSION_DEAD / SESSION_LIMITED  admins: session_id, reason, owner_id, phone; customer: session_id, reason
+    SESSION_LIMITED                 also: quarantine_until (the earliest return), quarantine_count
+    SESSION_FROZEN                  as SESSION_DEAD, plus appeal_url and frozen_until when Telegram gave them
     SESSION_REPLACED                customer: old_session_id, new_session_id
     NO_REPLACEMENT                  customer and admins: session_id, reason (why none was given)
     POOL_LOW, PAIR_FULL             see ``pool.assign``
@@ -17,13 +19,14 @@ from collections.abc import Collection
 from pathlib import Path
 
 from core.errors import NoPairCapacity, NotFound, ProxyMissing
-from core.ports import Retirement, SessionCredentials
+from core.ports import AccountStatus, Retirement, SessionCredentials
 from core.states import EventKind
 from core.texts import errors as texts
 from core.texts import proxy as proxy_texts
 from pool.assign import notify_if_low, take_one_or_none
-from pool.layout import BANNED, LIMITED, UNUSED, check_file_name, check_folder
+from pool.layout import BANNED, FROZEN, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
+from pool.quarantine import Quarantine
 from storage import customers, events, stats
 from storage import pairs as pair_rows
 from storage import proxies as proxy_rows
@@ -79,19 +82,33 @@ async def _replace(
     return new_id
 
 
-async def _retire(
+_FOLDERS: dict[Retirement, str] = {"dead": BANNED, "limited": LIMITED, "frozen": FROZEN}
+_EVENTS: dict[Retirement, EventKind] = {
+    "dead": EventKind.SESSION_DEAD,
+    "limited": EventKind.SESSION_LIMITED,
+    "frozen": EventKind.SESSION_FROZEN,
+}
+
+
+async def retire(
     db: Database,
     sessions_dir: Path,
     session_id: int,
     state: Retirement,
     reason: str,
     now: float,
-    low_threshold: int,
+    *,
+    low_threshold: int = 0,
     held: Collection[int] = (),
+    quarantine: Quarantine | None = None,
+    status: AccountStatus | None = None,
 ) -> int | None:
-    dead = state == "dead"
-    folder = BANNED if dead else LIMITED
-    kind = EventKind.SESSION_DEAD if dead else EventKind.SESSION_LIMITED
+    """Dead, limited or frozen: out of its customer's hands, its file to banned/, limited/ or frozen/,
+    events for the admins and the owner, and a replacement for the owner (its id; None when there was no
+    owner, no need or no free session). A limited one starts its next quarantine (``quarantine``); a
+    frozen one keeps what its app config said (``status``: dates and the appeal link). Reporting a state
+    the session is already in, or anything about a dead one, changes nothing."""
+    folder, kind = _FOLDERS[state], _EVENTS[state]
     async with pool_tx(db, sessions_dir) as (conn, moves):
         row = await _require(conn, session_id)
         if row.state == "dead" or row.state == state:
@@ -99,12 +116,23 @@ async def _retire(
         owner_id = row.owner_id if row.owned else None
         await session_rows.retire(conn, session_id, state, folder, reason, now)
         moves.plan(row.file_name, row.folder, folder)
+        extra: dict[str, object] = {}
+        if state == "limited":
+            count = row.quarantine_count + 1
+            until = now + (quarantine or Quarantine()).length(count)
+            await session_rows.start_quarantine(conn, session_id, count, until)
+            extra = {"quarantine_until": until, "quarantine_count": count}
+        elif state == "frozen":
+            status = status or AccountStatus()
+            await session_rows.record_frozen(conn, session_id, since=status.frozen_since or now,
+                                             until=status.frozen_until, appeal_url=status.appeal_url, now=now)
+            extra = {"appeal_url": status.appeal_url, "frozen_until": status.frozen_until}
         await events.add(conn, None, kind, now, session_id=session_id, reason=reason, owner_id=owner_id,
-                         phone=row.phone)
+                         phone=row.phone, **extra)
         logger.warning("session %d is %s (%s), owner %s", session_id, state, reason, owner_id)
         if owner_id is None:
             return None
-        if dead:
+        if state == "dead":
             await stats.count_banned_session(conn, owner_id)
         await events.add(conn, owner_id, kind, now, session_id=session_id, reason=reason)
         return await _replace(conn, moves, row, owner_id, now, low_threshold, held)
@@ -124,7 +152,7 @@ async def mark_dead(
 
     Returns the replacement's id (None when there was no owner, no need, or no free session).
     Marking a session that is already dead does nothing."""
-    return await _retire(db, sessions_dir, session_id, "dead", reason, now, low_threshold, held)
+    return await retire(db, sessions_dir, session_id, "dead", reason, now, low_threshold=low_threshold, held=held)
 
 
 async def mark_limited(
@@ -136,21 +164,36 @@ async def mark_limited(
     *,
     low_threshold: int = 0,
     held: Collection[int] = (),
+    quarantine: Quarantine | None = None,
 ) -> int | None:
-    """The account is restricted (spam-limited, banned from public groups): quarantine in limited/,
-    replaced like a dead one. ``release_limited`` (or a health check) can return it to the pool."""
-    return await _retire(db, sessions_dir, session_id, "limited", reason, now, low_threshold, held)
+    """The account is restricted (spam-limited, banned from public groups): quarantine in limited/ for
+    ``quarantine.length(n)`` (its n-th time), replaced like a dead one. After that, a health check whose
+    probe succeeds returns it to the pool (``release_limited``)."""
+    return await retire(db, sessions_dir, session_id, "limited", reason, now, low_threshold=low_threshold,
+                        held=held, quarantine=quarantine)
 
 
-async def release_limited(db: Database, sessions_dir: Path, session_id: int, now: float) -> None:
-    """A quarantined session is healthy again: limited -> unused. Any other state is left alone."""
+async def release_limited(db: Database, sessions_dir: Path, session_id: int, now: float) -> bool:
+    """A quarantined session is healthy again: limited -> unused, only once its quarantine is over (no
+    caller shortens it). Returns whether it was released; any other state is left alone."""
     async with pool_tx(db, sessions_dir) as (conn, moves):
         row = await _require(conn, session_id)
-        if row.state != "limited":
-            return
-        await session_rows.release_quarantined(conn, session_id, UNUSED, now)
+        if row.state != "limited" or not await session_rows.release_quarantined(conn, session_id, UNUSED, now):
+            return False
         moves.plan(row.file_name, row.folder, UNUSED)
     logger.info("session %d released from quarantine", session_id)
+    return True
+
+
+async def release_frozen(db: Database, sessions_dir: Path, session_id: int, now: float) -> bool:
+    """Telegram lifted the freeze (the app config no longer says frozen): frozen -> unused."""
+    async with pool_tx(db, sessions_dir) as (conn, moves):
+        row = await _require(conn, session_id)
+        if row.state != "frozen" or not await session_rows.release_frozen(conn, session_id, UNUSED, now):
+            return False
+        moves.plan(row.file_name, row.folder, UNUSED)
+    logger.info("session %d is no longer frozen: back in the pool", session_id)
+    return True
 
 
 async def credentials(

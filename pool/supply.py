@@ -13,8 +13,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from core.errors import NoPairCapacity, NotEnoughSessions
-from core.ports import PlanFill, Retirement, SessionCredentials
+from core.ports import AccountStatus, PlanFill, Retirement, SessionCredentials
 from pool import assign, lifecycle
+from pool.quarantine import Quarantine
 from storage import sessions as session_rows
 from storage.db import Database
 
@@ -28,12 +29,14 @@ class PoolSupply:
         low_threshold: int = 0,
         held: Collection[int] = (),
         proxy_required: bool = False,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self.db = db
         self.sessions_dir = sessions_dir
         self.low_threshold = low_threshold
         self.held = held  # a live collection: read at each claim
         self.proxy_required = proxy_required  # [pool] proxy_required: no session opened without a proxy
+        self.quarantine = quarantine or Quarantine()
 
     async def credentials(self, session_id: int) -> SessionCredentials:
         return await lifecycle.credentials(
@@ -65,8 +68,10 @@ class PoolSupply:
                 held = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
             return PlanFill(held, exc)
 
-    async def retire(self, session_id: int, state: Retirement, reason: str, now: float) -> int | None:
-        retire = lifecycle.mark_dead if state == "dead" else lifecycle.mark_limited
-        return await retire(
-            self.db, self.sessions_dir, session_id, reason, now, low_threshold=self.low_threshold, held=self.held
+    async def retire(
+        self, session_id: int, state: Retirement, reason: str, now: float, *, status: AccountStatus | None = None
+    ) -> int | None:
+        return await lifecycle.retire(
+            self.db, self.sessions_dir, session_id, state, reason, now, low_threshold=self.low_threshold,
+            held=self.held, quarantine=self.quarantine, status=status,
         )

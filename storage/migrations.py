@@ -281,6 +281,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, peer_type, chat_id, msg_id)
     );
     """,
+    # (issue 16, part D) account states Telegram really has: 'frozen' joins the states the sessions
+    # table's CHECK allows, and a limited session's quarantine (how many times, until when) and a frozen
+    # one's dates are kept on its row. SQLite cannot alter a CHECK: the table's stored SQL is edited in
+    # place (SQLite's documented writable_schema procedure; every existing row still passes), so columns
+    # other migrations added stay; the ALTERs after it bump the schema cookie, so every other connection
+    # reloads the schema.
+    """
+    PRAGMA writable_schema = ON;
+    UPDATE sqlite_master
+       SET sql = replace(sql, '''limited'', ''dead'')', '''limited'', ''dead'', ''frozen'')')
+     WHERE type = 'table' AND name = 'sessions' AND sql NOT LIKE '%''frozen''%';
+    PRAGMA writable_schema = RESET;
+    ALTER TABLE sessions ADD COLUMN quarantine_count INTEGER NOT NULL DEFAULT 0;  -- times it was limited
+    ALTER TABLE sessions ADD COLUMN quarantine_until REAL;     -- a limited one rests at least until then
+    ALTER TABLE sessions ADD COLUMN frozen_since REAL;         -- the app config's freeze_since_date
+    ALTER TABLE sessions ADD COLUMN frozen_until REAL;         -- freeze_until_date (deleted after it)
+    ALTER TABLE sessions ADD COLUMN frozen_appeal_url TEXT;    -- freeze_appeal_url
+    ALTER TABLE sessions ADD COLUMN status_checked_at REAL;    -- its app config was last read then
+    -- sessions already in quarantine get the default minimum (24 h) from when they were limited
+    UPDATE sessions SET quarantine_count = 1, quarantine_until = state_changed_at + 86400 WHERE state = 'limited';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

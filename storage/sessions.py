@@ -1,7 +1,8 @@
 """The session pool's rows: one per Telegram account file, its state, owner, API pair and folder.
 
 States: ``unused`` (in the pool), ``assigned`` / ``cooling`` (owned by a customer; cooling = waiting out
-a flood wait), ``limited`` (quarantined, may come back), ``dead`` (never used again). The rules that
+a flood wait), ``limited`` (quarantined until ``quarantine_until``, may come back), ``frozen`` (Telegram
+froze the account), ``dead`` (never used again). The rules that
 move a session between states live in ``pool``; this module only reads and writes rows.
 """
 
@@ -38,6 +39,12 @@ class SessionRow:
     state_changed_at: float
     last_checked_at: float | None
     source_name: str | None = None  # stem of the uploaded file (matching a later sidecar; never a path)
+    quarantine_count: int = 0  # times it was limited (each doubles the next quarantine)
+    quarantine_until: float | None = None  # a limited session rests at least until then
+    frozen_since: float | None = None  # Telegram's freeze dates and appeal link, when it is frozen
+    frozen_until: float | None = None
+    frozen_appeal_url: str | None = None
+    status_checked_at: float | None = None  # its app config (frozen or not) was last read then
 
     @property
     def owned(self) -> bool:
@@ -81,6 +88,12 @@ def _row(row: sqlite3.Row) -> SessionRow:
         state_changed_at=row["state_changed_at"],
         last_checked_at=row["last_checked_at"],
         source_name=row["source_name"],
+        quarantine_count=row["quarantine_count"],
+        quarantine_until=row["quarantine_until"],
+        frozen_since=row["frozen_since"],
+        frozen_until=row["frozen_until"],
+        frozen_appeal_url=row["frozen_appeal_url"],
+        status_checked_at=row["status_checked_at"],
     )
 
 
@@ -132,6 +145,16 @@ async def count_by_state(conn: aiosqlite.Connection) -> dict[str, int]:
     for row in await fetchall(conn, "SELECT state, COUNT(*) FROM sessions GROUP BY state"):
         counts[row[0]] = int(row[1])
     return counts
+
+
+async def quarantined(conn: aiosqlite.Connection) -> list[tuple[int, float | None]]:
+    """Every limited session with the earliest time it may return to the pool, soonest first."""
+    rows = await fetchall(
+        conn,
+        "SELECT id, quarantine_until FROM sessions WHERE state = 'limited'"
+        " ORDER BY COALESCE(quarantine_until, 0), id",
+    )
+    return [(int(r[0]), r[1]) for r in rows]
 
 
 async def count_free(conn: aiosqlite.Connection) -> int:
@@ -262,7 +285,7 @@ async def return_to_pool(conn: aiosqlite.Connection, session_id: int, folder: st
 async def retire(
     conn: aiosqlite.Connection, session_id: int, state: SessionState, folder: str, reason: str, now: float
 ) -> None:
-    """Out of use ('dead' or 'limited'): no owner, no pool pair, the reason recorded."""
+    """Out of use ('dead', 'limited' or 'frozen'): no owner, no pool pair, the reason recorded."""
     await execute(
         conn,
         "UPDATE sessions SET state = ?, owner_id = NULL, pair_id = NULL, folder = ?, state_reason = ?,"
@@ -271,14 +294,61 @@ async def retire(
     )
 
 
-async def release_quarantined(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> None:
-    """A 'limited' session back to 'unused' (the caller checked its state)."""
-    await execute(
+async def release_quarantined(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> bool:
+    """A 'limited' session whose quarantine is over back to 'unused'; False (nothing changed) while its
+    ``quarantine_until`` is still ahead: the statement itself refuses to shorten a quarantine."""
+    row = await fetchone(
         conn,
         "UPDATE sessions SET state = 'unused', folder = ?, state_reason = NULL, state_changed_at = ?"
-        " WHERE id = ?",
-        (folder, now, session_id),
+        " WHERE id = ? AND state = 'limited' AND COALESCE(quarantine_until, 0) <= ? RETURNING id",
+        (folder, now, session_id, now),
     )
+    return row is not None
+
+
+async def start_quarantine(conn: aiosqlite.Connection, session_id: int, count: int, until: float) -> None:
+    """The session's ``count``-th quarantine, lasting until ``until`` (never shortens one under way)."""
+    await execute(
+        conn,
+        "UPDATE sessions SET quarantine_count = ?, quarantine_until = MAX(COALESCE(quarantine_until, 0), ?)"
+        " WHERE id = ?",
+        (count, until, session_id),
+    )
+
+
+async def record_frozen(
+    conn: aiosqlite.Connection,
+    session_id: int,
+    *,
+    since: float | None,
+    until: float | None,
+    appeal_url: str | None,
+    now: float,
+) -> None:
+    """What Telegram said about a freeze (dates, appeal link), and that the account was checked now."""
+    await execute(
+        conn,
+        "UPDATE sessions SET frozen_since = ?, frozen_until = ?, frozen_appeal_url = ?, status_checked_at = ?"
+        " WHERE id = ?",
+        (since, until, appeal_url, now, session_id),
+    )
+
+
+async def release_frozen(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> bool:
+    """A 'frozen' session Telegram unfroze (its app config says so) back to 'unused'."""
+    row = await fetchone(
+        conn,
+        "UPDATE sessions SET state = 'unused', folder = ?, state_reason = NULL, state_changed_at = ?,"
+        " frozen_since = NULL, frozen_until = NULL, frozen_appeal_url = NULL, status_checked_at = ?"
+        " WHERE id = ? AND state = 'frozen' RETURNING id",
+        (folder, now, now, session_id),
+    )
+    return row is not None
+
+
+async def set_status_checked(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
+    """Its app config was read now and says it is not frozen."""
+    await execute(conn, "UPDATE sessions SET status_checked_at = ? WHERE id = ?", (now, session_id))
 
 
 async def set_own_app(

@@ -99,6 +99,8 @@ class FakeSender:
             functions.channels.GetMessagesRequest: lambda r: channel_posts(
                 r.channel.channel_id, *(i.id for i in r.id if isinstance(i, types.InputMessageID))
             ),
+            # An account Telegram did not freeze: its app config has no freeze_* keys.
+            functions.help.GetAppConfigRequest: types.help.AppConfig(hash=1, config=types.JsonObject([])),
         }
 
     @classmethod
@@ -284,3 +286,16 @@ def channel_posts(channel_id: int, *posts: int | tuple[int, int]) -> Any:
             id=msg_id, peer_id=types.PeerChannel(channel_id), date=NOW, message=f"post {msg_id}", grouped_id=grouped_id
         ))
     return types.messages.ChannelMessages(pts=1, count=len(messages), messages=messages, topics=[], chats=[], users=[])
+
+
+def frozen_app_config(since: int, until: int, appeal_url: str = "https://t.me/spambot") -> Any:
+    """What help.getAppConfig answers for a frozen account (Telegram's keys, unix seconds)."""
+    return types.help.AppConfig(
+        hash=2,
+        config=types.JsonObject([
+            types.JsonObjectValue("freeze_since_date", types.JsonNumber(float(since))),
+            types.JsonObjectValue("freeze_until_date", types.JsonNumber(float(until))),
+            types.JsonObjectValue("freeze_appeal_url", types.JsonString(appeal_url)),
+            types.JsonObjectValue("reactions_uniq_max", types.JsonNumber(11.0)),
+        ]),
+    )

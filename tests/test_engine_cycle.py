@@ -36,9 +36,10 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
         assert delivery.random_id == s.random_id(1, ref)
         assert delivery.source_msg == 1
     first_cycle_requests = s.world.request_count()
-    # connect once per session, its dialogs once (each group is addressed with its own row of them, no
-    # resolve), the source channel once per session: then the sends
+    # connect once per session with its app config (is it frozen?), its dialogs once (each group is
+    # addressed with its own row of them, no resolve), the source channel once per session: then the sends
     assert s.world.request_count(method="connect") == 3
+    assert s.world.request_count(method="app_config") == 3
     assert engine.discovery.reads == 3
     assert s.world.request_count(method="resolve") == 3
     dialog_pages = s.world.request_count(method="dialogs")
@@ -51,7 +52,7 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
         assert s.world.request_count() - before == s.world.request_count(method="forward") - 10 * (cycle_no - 1)
     for ref in s.refs:
         assert len(s.world.deliveries_to(ref)) == 3
-    assert first_cycle_requests == 3 + dialog_pages + 3 + 3 + 10
+    assert first_cycle_requests == 3 + 3 + dialog_pages + 3 + 3 + 10
     assert s.world.violations == []
     async with db.read() as conn:
         stats = await ledger_rows.get_stats(conn, CID)
@@ -67,7 +68,11 @@ async def test_each_group_gets_one_post_per_cycle_and_one_request_per_post(db: D
     counts_before = Counter(s.world.requests)
     await again.run_cycle(CID)
     spent = Counter(s.world.requests) - counts_before
-    assert sum(v for (_, method), v in spent.items() if method != "connect") == 10
+    assert sum(v for (_, method), v in spent.items() if method not in ("connect", "app_config")) == 10
+    by_method = Counter({m: 0 for m in ("connect", "app_config")})
+    for (_, m), v in spent.items():
+        by_method[m] += v
+    assert by_method["app_config"] == by_method["connect"]  # each reconnect checks its app config once
     assert s.world.request_count(method="resolve") == 3
     assert again.discovery.reads == 0  # read again only when due (hours later)
     assert s.world.request_count(method="dialogs") == dialog_pages
@@ -279,7 +284,9 @@ async def test_a_group_nobody_may_write_in_gets_no_request_and_the_customer_is_t
 
 @pytest.mark.parametrize(("fault", "state", "event"), [
     ("dead", "dead", EventKind.SESSION_DEAD),
+    ("key_not_found", "dead", EventKind.SESSION_DEAD),
     ("peer_flood", "limited", EventKind.SESSION_LIMITED),
+    ("frozen", "frozen", EventKind.SESSION_FROZEN),
 ])
 async def test_a_retired_session_is_replaced_from_the_next_cycle(
     db: Database, tmp_path: Path, fault: str, state: str, event: EventKind
@@ -315,6 +322,7 @@ async def test_a_retired_session_is_replaced_from_the_next_cycle(
     assert s.world.request_count(account=key) == before_victim
     assert s.world.request_count(account=s.account_of(replacement), method="forward") >= 1
     assert victim not in engine.accounts
+    assert s.world.violations == []  # nothing more was asked of the account once it answered
     await engine.shutdown()
 
 

@@ -215,7 +215,7 @@ async def test_no_request_inside_a_window_with_floods_on_every_method(db: Databa
     s = await make_setup(db, tmp_path, groups=[f"@g{i}" for i in range(8)], plan=3, pool=5)
     world = s.world
     for method, seconds in (("connect", 700), ("resolve", 900), ("dialogs", 1200), ("forward", 1500),
-                            ("join", 2000), ("check_invite", 800)):
+                            ("join", 2000), ("check_invite", 800), ("app_config", 1100)):
         world.add_fault(Fault(kind="flood_wait", method=method, seconds=seconds, after=1, times=3))
     world.add_fault(Fault(kind="error", error="FloodWaitError", method="dialogs", seconds=4000, after=4, times=1))
     engine = s.engine(fast_config(dialogs_refresh_hours=1.0))
@@ -366,5 +366,41 @@ async def test_a_connect_wait_the_pool_recorded_holds_the_engine_too(db: Databas
     assert s.world.request_count(method="connect") == 1 and s.world.violations == []
     s.clock.set(NOW + HOUR)
     assert (await engine.run_cycle(CID)).sent == 3
+    assert s.world.violations == []
+    await engine.shutdown()
+
+
+async def test_an_app_config_flood_is_a_read_wait_the_engine_and_the_pool_honour(
+    db: Database, tmp_path: Path
+) -> None:
+    """The app-config read after connecting (is the account frozen?) is a 'read' class request: a flood
+    wait on it is recorded as the read class's, no app-config read leaves inside it, neither from the
+    engine nor from a health check, and the session sends once it is over (its standing read first)."""
+    s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=2)
+    for session_id in s.session_ids:
+        s.world.add_fault(kind="flood_wait", session=session_id, method="app_config", seconds=HOUR, times=1)
+    engine = s.engine()
+    await running(s, engine)
+    owned = {r.id for r in await s.owned()}
+    [sid] = owned
+    [idle] = [i for i in s.session_ids if i not in owned]
+    report = await engine.run_cycle(CID)
+    assert report.sent == 0
+    assert await waits_of(db, sid, NOW) == {"read": NOW + HOUR}
+    assert (await s.session(sid)).cooldown_until is None  # its sends' own wait is not set by it
+    [checked] = await check_sessions(db, s.sessions_dir, s.world, NOW, classify=classify)
+    assert (checked.session_id, checked.outcome) == (idle, "cooling")
+    assert await waits_of(db, idle, NOW) == {"read": NOW + HOUR}
+    reads = s.world.request_count(method="app_config")
+    s.clock.set(NOW + HOUR / 2)
+    assert (await engine.run_cycle(CID)).sent == 0
+    [again] = await check_sessions(db, s.sessions_dir, s.world, NOW + HOUR / 2, classify=classify)
+    assert again.outcome == "cooling"  # not probed inside its read wait
+    assert s.world.request_count(method="app_config") == reads
+    s.clock.set(NOW + HOUR)
+    assert (await engine.run_cycle(CID)).sent == 3
+    [healthy] = await check_sessions(db, s.sessions_dir, s.world, NOW + HOUR, classify=classify)
+    assert healthy.outcome == "healthy"
+    assert s.world.request_count(method="app_config") == reads + 2
     assert s.world.violations == []
     await engine.shutdown()

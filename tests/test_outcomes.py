@@ -16,7 +16,8 @@ from telethon import errors, functions, types
 from telethon.errors import rpcerrorlist
 
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
-from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify, either_peer
+from core.ports import AccountStatus
+from engine.outcomes import AccountFrozenError, AccountNotAuthorizedError, PeerNotCachedError, classify, either_peer
 
 K = OutcomeKind
 REQUEST = functions.messages.ForwardMessagesRequest(
@@ -61,9 +62,12 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
     (gen(errors.PeerFloodError), K.ACCOUNT_LIMITED, "PeerFloodError", None),
     (gen(errors.UserBannedInChannelError), K.ACCOUNT_LIMITED, "UserBannedInChannelError", None),
     (gen(errors.UserRestrictedError), K.ACCOUNT_LIMITED, "UserRestrictedError", None),
-    (gen(errors.FrozenMethodInvalidError), K.ACCOUNT_LIMITED, "FrozenMethodInvalidError", None),
-    (rpc(420, "FROZEN_METHOD_INVALID"), K.ACCOUNT_LIMITED, "FrozenMethodInvalidError", None),
-    (gen(errors.FrozenParticipantMissingError), K.ACCOUNT_LIMITED, "FrozenParticipantMissingError", None),
+    # frozen: distinct from limited (never sent from, admins get the appeal link)
+    (gen(errors.FrozenMethodInvalidError), K.ACCOUNT_FROZEN, "FrozenMethodInvalidError", None),
+    (rpc(420, "FROZEN_METHOD_INVALID"), K.ACCOUNT_FROZEN, "FrozenMethodInvalidError", None),
+    (gen(errors.FrozenParticipantMissingError), K.ACCOUNT_FROZEN, "FrozenParticipantMissingError", None),
+    (rpc(400, "FROZEN_PARTICIPANT_MISSING"), K.ACCOUNT_FROZEN, "FrozenParticipantMissingError", None),
+    (AccountFrozenError(AccountStatus(1.0, 2.0, "https://t.me/spambot")), K.ACCOUNT_FROZEN, "ACCOUNT_FROZEN", None),
     (rpc(420, "FLOOD_SOMETHING_NEW"), K.ACCOUNT_LIMITED, "FLOOD_SOMETHING_NEW", None),
     # waits
     (errors.FloodWaitError(request=REQUEST, capture=42), K.FLOOD_WAIT, "FloodWaitError", 42),
@@ -129,7 +133,11 @@ ROWS: list[tuple[BaseException, OutcomeKind, str, int | None]] = [
     (rpc(-503, "Timeout"), K.TRANSIENT, "TimeoutError", None),
     (errors.UserMigrateError(request=REQUEST, capture=4), K.TRANSIENT, "UserMigrateError", None),
     (errors.SecurityError("bad msg_id"), K.TRANSIENT, "SecurityError", None),
-    (errors.InvalidBufferError(b"\x6c\xfe\xff\xff"), K.TRANSIENT, "InvalidBufferError", None),
+    # -404 at transport level: the server does not know the key (Telethon raises AuthKeyNotFound; a raw
+    # InvalidBufferError carrying 404 means the same); other transport codes stay transient
+    (errors.AuthKeyNotFound(), K.ACCOUNT_DEAD, "AuthKeyNotFound", None),
+    (errors.InvalidBufferError(b"\x6c\xfe\xff\xff"), K.ACCOUNT_DEAD, "AuthKeyNotFound", None),
+    (errors.InvalidBufferError(b"\x44\xfe\xff\xff"), K.TRANSIENT, "InvalidBufferError", None),
     (errors.BadMessageError(REQUEST, 32), K.TRANSIENT, "BadMessageError", None),
     # unknown: the RPC message for a bare RPC error, the class name otherwise
     (rpc(400, "SOME_NEW_ERROR"), K.UNKNOWN, "SOME_NEW_ERROR", None),
@@ -223,7 +231,7 @@ def test_frozen_method_invalid_is_a_flood_error_without_seconds() -> None:
     assert isinstance(exc, errors.FloodError)
     assert not hasattr(exc, "seconds")  # code reading e.seconds blindly would crash here
     outcome = classify(exc)
-    assert outcome.kind is K.ACCOUNT_LIMITED
+    assert outcome.kind is K.ACCOUNT_FROZEN
     assert outcome.seconds is None
 
 
@@ -290,6 +298,7 @@ def test_outcome_kinds_are_stable_strings_for_the_ledger() -> None:
         "sent",
         "account_dead",
         "account_limited",
+        "account_frozen",
         "flood_wait",
         "slow_mode",
         "group_failed",

@@ -35,7 +35,7 @@ async def test_assign_takes_n_and_moves_files(db: Database, sdir: Path) -> None:
         counts = await session_rows.count_by_state(conn)
         row = await session_rows.get(conn, got[0])
     assert [s.id for s in owned] == got
-    assert counts == {"unused": 2, "assigned": 3, "cooling": 0, "limited": 0, "dead": 0}
+    assert counts == {"unused": 2, "assigned": 3, "cooling": 0, "limited": 0, "dead": 0, "frozen": 0}
     assert row is not None and row.folder == "assigned/10" and row.pair_id is not None
     assert (sdir / "assigned" / "10" / row.file_name).is_file()
     await assert_pool_consistent(db, sdir)
@@ -208,9 +208,15 @@ async def test_mark_limited_quarantines_and_release(db: Database, sdir: Path) ->
         stats = await fetchone(conn, "SELECT banned_sessions FROM stats WHERE customer_id = 10")
     assert row is not None and row.state == "limited" and row.folder == "limited" and row.owner_id is None
     assert stats is not None and stats[0] == 0
-    assert await lifecycle.mark_limited(db, sdir, sid, "again", NOW) is None
+    assert row.quarantine_count == 1 and row.quarantine_until == NOW + 24 * 3600  # the default minimum
+    assert await lifecycle.mark_limited(db, sdir, sid, "again", NOW) is None  # a repeat report: no doubling
     await assert_pool_consistent(db, sdir)
-    await lifecycle.release_limited(db, sdir, sid, NOW)
+    # Nothing releases it before its quarantine is over.
+    assert await lifecycle.release_limited(db, sdir, sid, NOW + 24 * 3600 - 1) is False
+    async with db.read() as conn:
+        row = await session_rows.get(conn, sid)
+    assert row is not None and row.state == "limited" and row.quarantine_until == NOW + 24 * 3600
+    assert await lifecycle.release_limited(db, sdir, sid, NOW + 24 * 3600) is True
     async with db.read() as conn:
         row = await session_rows.get(conn, sid)
     assert row is not None and row.state == "unused" and row.folder == "unused"
@@ -249,7 +255,7 @@ async def test_credentials(db: Database, sdir: Path) -> None:
 async def test_count_by_state_lists_every_state(db: Database) -> None:
     async with db.read() as conn:
         assert await session_rows.count_by_state(conn) == dict.fromkeys(
-            ("unused", "assigned", "cooling", "limited", "dead"), 0
+            ("unused", "assigned", "cooling", "limited", "dead", "frozen"), 0
         )
         assert await session_rows.get(conn, 1) is None
 

@@ -11,13 +11,15 @@ import pytest
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
 from telethon import errors
 
-from core.ports import AccountInfo, EntityDict, Peer, SessionCredentials
+from core.config import PoolSettings
+from core.ports import AccountInfo, AccountStatus, EntityDict, Peer, SessionCredentials
 from core.texts import admin as admin_texts
 from core.texts import errors as error_texts
 from engine.outcomes import classify
 from pool import lifecycle
 from pool.assign import ensure_plan
 from pool.health import check_sessions
+from pool.quarantine import Quarantine
 from storage import sessions as session_rows
 from storage import waits as wait_rows
 from storage.db import Database
@@ -28,6 +30,7 @@ class FakePort:
     creds: SessionCredentials
     failure: BaseException | None
     log: list[str]
+    status: AccountStatus = field(default_factory=AccountStatus)
 
     async def connect(self) -> AccountInfo:
         self.log.append(f"connect {self.creds.session_id}")
@@ -47,6 +50,10 @@ class FakePort:
                         random_id: int) -> int:
         raise NotImplementedError
 
+    async def account_status(self) -> AccountStatus:
+        self.log.append(f"status {self.creds.session_id}")
+        return self.status
+
     async def close(self) -> None:
         self.log.append(f"close {self.creds.session_id}")
 
@@ -55,21 +62,28 @@ class FakePort:
 class FakeFactory:
     failures: dict[int, BaseException] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    frozen: dict[int, AccountStatus] = field(default_factory=dict)
 
     def open(self, credentials: SessionCredentials) -> FakePort:
-        return FakePort(credentials, self.failures.get(credentials.session_id), self.log)
+        sid = credentials.session_id
+        return FakePort(credentials, self.failures.get(sid), self.log, self.frozen.get(sid, AccountStatus()))
+
+
+DAY = 86_400.0
+FROZEN = AccountStatus(NOW - 3600, NOW + 30 * DAY, "https://t.me/spambot")
 
 
 async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
     await add_pair(db, 1001)
-    ok, dead, limited, flood, flaky, quarantined = await seed_sessions(db, sdir, 6)
-    await lifecycle.mark_limited(db, sdir, quarantined, "PeerFloodError", NOW - 100)
+    ok, dead, limited, flood, flaky, quarantined, frozen, frozen_send = await seed_sessions(db, sdir, 8)
+    await lifecycle.mark_limited(db, sdir, quarantined, "PeerFloodError", NOW - DAY - 100)  # its 24 h are over
     factory = FakeFactory({
         dead: errors.AuthKeyUnregisteredError(request=None),
         limited: errors.PeerFloodError(request=None),
         flood: errors.FloodWaitError(request=None, capture=120),
         flaky: ConnectionError("reset"),
-    })
+        frozen_send: errors.FrozenParticipantMissingError(request=None),
+    }, frozen={frozen: FROZEN})
     results = await check_sessions(db, sdir, factory, NOW, classify=classify)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
     assert outcomes == {
@@ -79,8 +93,15 @@ async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
         flood: ("cooling", "FloodWaitError"),
         flaky: ("error", "ConnectionError"),
         quarantined: ("released", None),
+        frozen: ("frozen", "ACCOUNT_FROZEN"),
+        frozen_send: ("frozen", "FrozenParticipantMissingError"),
     }
-    assert sorted(factory.log) == sorted([f"{verb} {i}" for i in outcomes for verb in ("connect", "close")])
+    # the probe: connect, then the app config (only when the connect worked), then close
+    connected = {ok, quarantined, frozen, frozen_send}
+    assert sorted(factory.log) == sorted(
+        [f"{verb} {i}" for i in outcomes for verb in ("connect", "close")] + [f"status {i}" for i in connected - {
+            frozen_send}]
+    )
     async with db.read() as conn:
         rows = {r.id: r for r in await session_rows.list_all(conn)}
     assert rows[dead].state == "dead" and rows[dead].folder == "banned"
@@ -89,7 +110,13 @@ async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
     assert rows[flood].state == "unused" and rows[flood].cooldown_until is None
     async with db.read() as conn:
         assert await wait_rows.for_session(conn, flood, NOW) == {"connect": NOW + 120}
+    assert (rows[frozen].state, rows[frozen].folder) == ("frozen", "frozen")
+    assert (rows[frozen].frozen_since, rows[frozen].frozen_until, rows[frozen].frozen_appeal_url) == (
+        NOW - 3600, NOW + 30 * DAY, "https://t.me/spambot")
+    assert rows[frozen_send].state == "frozen"
     assert all(r.last_checked_at == NOW for r in rows.values())
+    assert rows[ok].status_checked_at == NOW
+    assert list((sdir / "frozen").glob("*.session"))
     await assert_pool_consistent(db, sdir)
     # Checked again inside that wait: the session is not connected at all; after it, it is.
     factory.failures.pop(flood)
@@ -102,21 +129,57 @@ async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
     assert f"connect {flood}" in factory.log
 
 
-async def test_quarantine_minimum_and_owned_sessions_untouched(db: Database, sdir: Path) -> None:
+async def test_quarantine_minimum_is_never_shortened_and_doubles(db: Database, sdir: Path) -> None:
     await add_customer(db, 10, plan=1)
     await add_pair(db, 1001)
     owned_id, limited_id = await seed_sessions(db, sdir, 2)
     assert await ensure_plan(db, sdir, 10, NOW) == [owned_id]
-    await lifecycle.mark_limited(db, sdir, limited_id, "PeerFloodError", NOW)
+    rule = Quarantine(first=3600, longest=3 * 3600)
+    await lifecycle.mark_limited(db, sdir, limited_id, "PeerFloodError", NOW, quarantine=rule)
     factory = FakeFactory()
-    results = await check_sessions(db, sdir, factory, NOW + 10, classify=classify, min_quarantine=3600)
-    assert [(r.session_id, r.outcome) for r in results] == [(limited_id, "healthy")]
-    async with db.read() as conn:
-        row = await session_rows.get(conn, limited_id)
-    assert row is not None and row.state == "limited"  # too early to release
-    assert factory.log == [f"connect {limited_id}", f"close {limited_id}"]  # the owned one was never opened
+    # Inside its quarantine a check does not even open it: nothing it could answer shortens it.
+    for at in (NOW + 10, NOW + 3599):
+        results = await check_sessions(db, sdir, factory, at, classify=classify, quarantine=rule)
+        assert [(r.session_id, r.outcome, r.until) for r in results] == [(limited_id, "quarantined", NOW + 3600)]
+    assert factory.log == []  # and the owned one was never opened
+    assert await lifecycle.release_limited(db, sdir, limited_id, NOW + 3599) is False
+    # Over: one successful probe (connect + app config) returns it.
+    [result] = await check_sessions(db, sdir, factory, NOW + 3600, classify=classify, quarantine=rule)
+    assert result.outcome == "released"
+    assert factory.log == [f"connect {limited_id}", f"status {limited_id}", f"close {limited_id}"]
+    # Each repeat doubles it, up to the longest.
+    at = NOW + 3600
+    for count, length in ((2, 7200), (3, 3 * 3600), (4, 3 * 3600)):
+        await lifecycle.mark_limited(db, sdir, limited_id, "PeerFloodError", at, quarantine=rule)
+        async with db.read() as conn:
+            row = await session_rows.get(conn, limited_id)
+        assert row is not None and (row.state, row.quarantine_count, row.quarantine_until) == (
+            "limited", count, at + length)
+        at += length
+        assert await lifecycle.release_limited(db, sdir, limited_id, at)
+    # A probe that fails keeps it in quarantine (a limited answer starts the next, doubled one).
+    await lifecycle.mark_limited(db, sdir, limited_id, "PeerFloodError", at, quarantine=rule)
+    factory.failures[limited_id] = errors.AuthKeyUnregisteredError(request=None)
+    [result] = await check_sessions(db, sdir, factory, at + 3 * 3600, classify=classify, quarantine=rule)
+    assert result.outcome == "dead"
     with pytest.raises(ValueError, match="owned sessions"):
         await check_sessions(db, sdir, factory, NOW, classify=classify, states=("assigned",))
+    await assert_pool_consistent(db, sdir)
+
+
+async def test_a_frozen_session_telegram_unfroze_returns_to_the_pool(db: Database, sdir: Path) -> None:
+    await add_pair(db, 1001)
+    still, lifted = await seed_sessions(db, sdir, 2)
+    for sid in (still, lifted):
+        await lifecycle.retire(db, sdir, sid, "frozen", "FrozenMethodInvalidError", NOW, status=FROZEN)
+    factory = FakeFactory(frozen={still: FROZEN})
+    results = await check_sessions(db, sdir, factory, NOW + DAY, classify=classify)
+    assert {r.session_id: r.outcome for r in results} == {still: "frozen", lifted: "released"}
+    async with db.read() as conn:
+        rows = {r.id: r for r in await session_rows.list_all(conn)}
+    assert (rows[still].state, rows[lifted].state, rows[lifted].folder) == ("frozen", "unused", "unused")
+    assert rows[lifted].frozen_since is None
+    await assert_pool_consistent(db, sdir)
 
 
 async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) -> None:
@@ -136,7 +199,7 @@ async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked
     results = await check_sessions(db, sdir, factory, NOW, classify=classify)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
     assert outcomes == {lost: ("error", error_texts.session_file_missing(lost, "unused")), ok: ("healthy", None)}
-    assert factory.log == [f"connect {ok}", f"close {ok}"]  # no client is opened on a missing file
+    assert factory.log == [f"connect {ok}", f"status {ok}", f"close {ok}"]  # no client is opened on a missing file
 
 
 async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is_held(
@@ -156,5 +219,14 @@ async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is
     results = await check_sessions(db, sdir, factory, NOW, classify=classify, held=held)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
     assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY), checked: ("healthy", None)}
-    assert factory.log == [f"connect {checked}", f"close {checked}"] and seen_held == [True]
+    assert factory.log == [f"connect {checked}", f"status {checked}", f"close {checked}"] and seen_held == [True]
     assert held == {scanned}  # the check let go of its own session, not of the other
+
+
+def test_quarantine_rule_from_the_config_doubles_up_to_its_cap() -> None:
+    rule = Quarantine.from_settings(PoolSettings())  # the defaults: 24 h, at most 7 days
+    assert [rule.length(n) / 3600 for n in (1, 2, 3, 4, 5, 40)] == [24, 48, 96, 168, 168, 168]
+    short = Quarantine.from_settings(PoolSettings(quarantine_hours=0.5, quarantine_max_days=1))
+    assert [short.length(n) for n in (1, 2, 6, 7)] == [1800, 3600, 57_600, 86_400]
+    # A cap below the minimum never shortens the minimum.
+    assert Quarantine.from_settings(PoolSettings(quarantine_hours=240, quarantine_max_days=7)).length(3) == 240 * 3600

@@ -18,7 +18,7 @@ from control_bot.app import create_app
 from core.clock import FakeClock
 from core.config import EngineSettings
 from core.errors import NotEnoughSessions
-from core.ports import AccountInfo, AccountPort, Dialog, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, AccountPort, AccountStatus, Dialog, EntityDict, Peer, SessionCredentials
 from core.states import EventKind
 from engine.outcomes import classify
 from pool import lifecycle
@@ -27,7 +27,7 @@ from pool.cover import greedy_cover
 from pool.discovery import PoolDiscovery, ScanResult
 from pool.supply import PoolSupply
 from sandbox.botuser import BotApiEmulator
-from sandbox.world import World
+from sandbox.world import World, frozen
 from storage import events, groups, memberships
 from storage import sessions as session_rows
 from storage import waits as wait_rows
@@ -218,6 +218,9 @@ class GatedPort:
         await self.gate.wait()
         return await self.inner.dialogs()
 
+    async def account_status(self) -> AccountStatus:
+        return await self.inner.account_status()
+
     async def close(self) -> None:
         await self.inner.close()
 
@@ -388,3 +391,28 @@ async def test_the_periodic_scan_starts_and_stops_with_the_app(tmp_path: Path) -
                 assert world.live_ports() == 0 and world.violations == []
     finally:
         await clock.aclose()
+
+
+async def test_an_idle_session_found_frozen_when_scanned_reads_nothing_and_is_set_apart(
+    db: Database, sdir: Path
+) -> None:
+    clock = FakeClock(NOW)
+    await add_pair(db, 1001)
+    ids = await seed_sessions(db, sdir, 2)
+    world, keys = await _world(db, ids, clock)
+    world.add_group("@cats", members=set(keys))
+    frozen.freeze(world.accounts[keys[0]], NOW - 60, until=NOW + 86_400, appeal_url="https://t.me/spambot?s=1")
+    discovery = _discovery(db, sdir, world, clock)
+
+    results = {sid: (await discovery.scan(sid)).outcome for sid in ids}
+
+    assert results == {ids[0]: "frozen", ids[1]: "scanned"}
+    assert world.request_count(account=keys[0], method="dialogs") == 0  # its app config said so first
+    assert world.violations == []
+    async with db.read() as conn:
+        row = await session_rows.get(conn, ids[0])
+        told = [e for e in await events.undelivered(conn) if e.kind is EventKind.SESSION_FROZEN]
+    assert row is not None and (row.state, row.folder, row.frozen_appeal_url) == (
+        "frozen", "frozen", "https://t.me/spambot?s=1")
+    assert [e.payload["appeal_url"] for e in told] == ["https://t.me/spambot?s=1"]
+    await assert_pool_consistent(db, sdir)

@@ -76,7 +76,7 @@ async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     await seed_sessions(db, sdir, 3)
     await assign(db, sdir, 10, 2, NOW)
     status = await pool_status(db)
-    assert status["sessions"] == {"unused": 1, "assigned": 2, "cooling": 0, "limited": 0, "dead": 0}
+    assert status["sessions"] == {"unused": 1, "assigned": 2, "cooling": 0, "limited": 0, "dead": 0, "frozen": 0}
     assert status["pairs"] == [{"api_id": 2040, "used": 2, "capacity": 2, "full": True}]
     assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
     text = format_status(status)

@@ -220,7 +220,10 @@ class PoolMachine(RuleBasedStateMachine):
         if not limited:
             return
         sid = limited[pick % len(limited)]
-        self.run(lifecycle.release_limited(self.db, self.sdir, sid, NOW))
+        # Never before its quarantine is over (every 'kill' happens at NOW; none lasts beyond 7 days).
+        assert self.run(lifecycle.release_limited(self.db, self.sdir, sid, NOW)) is False
+        assert self.snapshot() == before
+        assert self.run(lifecycle.release_limited(self.db, self.sdir, sid, NOW + 7 * 86_400)) is True
         after = self.snapshot()
         self.check_changes(before, after, allowed={sid}, takes_for=None, max_taken=0)
         assert after[sid] == ("unused", None)

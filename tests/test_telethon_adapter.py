@@ -20,7 +20,7 @@ from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
-from core.ports import AccountFactory, AccountPort, Peer, SessionCredentials
+from core.ports import AccountFactory, AccountPort, AccountStatus, Peer, SessionCredentials
 from engine import telethon_adapter
 from engine.albums import album_random_ids
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
@@ -32,7 +32,15 @@ from engine.telethon_adapter import (
     entities_to_tl,
     session_file,
 )
-from tests.fake_sender import NOW, SELF_ID, FakeSender, RpcFail, channel, channel_message_sent
+from tests.fake_sender import (
+    NOW,
+    SELF_ID,
+    FakeSender,
+    RpcFail,
+    channel,
+    channel_message_sent,
+    frozen_app_config,
+)
 
 K = OutcomeKind
 SOURCE = Peer("channel", 1111111111, 911)
@@ -173,17 +181,71 @@ async def test_connect_again_reuses_the_connection_with_at_most_one_request(
     await account.close()
 
 
-async def test_a_session_that_is_not_logged_in_is_a_dead_account(
-    factory: TelethonFactory, rig: Rig, tmp_path: Path
+@pytest.mark.parametrize(
+    ("fail", "error"),
+    [
+        (RpcFail(401, "AUTH_KEY_UNREGISTERED"), "AuthKeyUnregisteredError"),
+        (RpcFail(401, "SESSION_REVOKED"), "SessionRevokedError"),
+        (RpcFail(401, "USER_DEACTIVATED"), "UserDeactivatedError"),
+    ],
+)
+async def test_a_401_at_connect_surfaces_as_its_own_class_and_is_a_dead_account(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path, fail: RpcFail, error: str
 ) -> None:
+    # get_me() would turn the 401 into None and lose why: connect asks users.getUsers itself.
     account = factory.open(credentials(tmp_path))
     account._client_or_build()
-    rig.fake.always(functions.users.GetUsersRequest, RpcFail(401, "AUTH_KEY_UNREGISTERED"))
+    rig.fake.always(functions.users.GetUsersRequest, fail)
 
-    with pytest.raises(AccountNotAuthorizedError) as caught:
+    with pytest.raises(errors.UnauthorizedError) as caught:
         await account.connect()
 
-    assert classify(caught.value) == Outcome(K.ACCOUNT_DEAD, "SESSION_NOT_AUTHORIZED")
+    assert type(caught.value).__name__ == error
+    assert classify(caught.value) == Outcome(K.ACCOUNT_DEAD, error)
+    [ours] = [r for r in rig.fake.of(functions.users.GetUsersRequest) if r is rig.fake.requests[-1]]
+    assert [type(u) for u in ours.id] == [types.InputUserSelf]
+    await account.close()
+
+
+async def test_a_key_telegram_forgot_404_at_connect_is_a_dead_account(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    # The real sender answers every pending request with AuthKeyNotFound when the transport says -404.
+    account = factory.open(credentials(tmp_path))
+    account._client_or_build()
+    rig.fake.always(functions.help.GetConfigRequest, errors.AuthKeyNotFound())
+
+    with pytest.raises(errors.AuthKeyNotFound) as caught:
+        await account.connect()
+
+    assert classify(caught.value) == Outcome(K.ACCOUNT_DEAD, "AuthKeyNotFound")
+    await account.close()
+
+
+async def test_account_status_reads_the_app_config_once(factory: TelethonFactory, rig: Rig, tmp_path: Path) -> None:
+    account = await connected(factory, tmp_path)
+    before = len(rig.fake.requests)
+
+    status = await account.account_status()
+
+    assert status == AccountStatus() and not status.frozen
+    [request] = rig.fake.requests[before:]
+    assert isinstance(request, functions.help.GetAppConfigRequest) and request.hash == 0
+    await account.close()
+
+
+async def test_a_frozen_account_status_carries_telegrams_dates_and_appeal_link(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    rig.fake.script(functions.help.GetAppConfigRequest, frozen_app_config(1_735_000_000, 1_767_000_000))
+
+    status = await account.account_status()
+
+    assert status == AccountStatus(1_735_000_000.0, 1_767_000_000.0, "https://t.me/spambot")
+    assert status.frozen
+    # frozen accounts still connect (the check itself must not fail them)
+    assert (await account.connect()).user_id == SELF_ID
     await account.close()
 
 
@@ -508,7 +570,7 @@ ERROR_ROWS: list[tuple[Any, OutcomeKind, str, int | None]] = [
     (errors.FloodWaitError(None, capture=30), K.FLOOD_WAIT, "FloodWaitError", 30),
     (RpcFail(420, "FLOOD_PREMIUM_WAIT_12"), K.FLOOD_WAIT, "FloodPremiumWaitError", 12),
     (RpcFail(420, "SLOWMODE_WAIT_60"), K.SLOW_MODE, "SlowModeWaitError", 60),
-    (RpcFail(420, "FROZEN_METHOD_INVALID"), K.ACCOUNT_LIMITED, "FrozenMethodInvalidError", None),
+    (RpcFail(420, "FROZEN_METHOD_INVALID"), K.ACCOUNT_FROZEN, "FrozenMethodInvalidError", None),
     (RpcFail(400, "PEER_FLOOD"), K.ACCOUNT_LIMITED, "PeerFloodError", None),
     (RpcFail(400, "USER_BANNED_IN_CHANNEL"), K.ACCOUNT_LIMITED, "UserBannedInChannelError", None),
     (RpcFail(401, "AUTH_KEY_UNREGISTERED"), K.ACCOUNT_DEAD, "AuthKeyUnregisteredError", None),
@@ -605,7 +667,7 @@ async def test_frozen_account_error_does_not_break_the_account(
         await forward(account)
     outcome = classify(caught.value)
 
-    assert outcome == Outcome(K.ACCOUNT_LIMITED, "FrozenMethodInvalidError", None)
+    assert outcome == Outcome(K.ACCOUNT_FROZEN, "FrozenMethodInvalidError", None)
     # no flood-wait memory was set for it (it has no seconds): the next request really goes out
     assert await forward(account) == 61
     assert (await account.connect()).user_id == SELF_ID

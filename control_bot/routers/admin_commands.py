@@ -30,6 +30,7 @@ from engine.engine import Engine
 from engine.outcomes import classify
 from pool import pairs
 from pool.health import check_sessions
+from pool.quarantine import Quarantine
 from pool.status import pool_status
 from storage.db import Database
 
@@ -72,7 +73,8 @@ async def default_groups_screen(ctx: Ctx) -> str:
 
 
 async def check_sessions_screen(ctx: Ctx) -> str:
-    # Dead ones are retired, quarantined ones that connect go back to the pool (pool.health).
+    # Dead and frozen ones are retired; quarantined ones go back to the pool only once their quarantine
+    # is over and their probe succeeds (pool.health): this command never shortens a quarantine.
     results = await check_sessions(
         ctx.db,
         ctx.settings.paths.sessions_dir,
@@ -83,6 +85,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         low_threshold=ctx.settings.bot.low_pool_threshold,
         held=ctx.idle_open,
         proxy_required=ctx.settings.pool.proxy_required,
+        quarantine=Quarantine.from_settings(ctx.settings.pool),
     )
     return t.check_sessions(results)
 

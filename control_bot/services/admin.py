@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -245,6 +245,7 @@ class HealthReport:
     last_hour: SendCounts
     proxies: ProxyOverview | None = None  # each session's proxy (masked) or direct
     limits: Limits | None = None  # the configured limits and the sessions' daily counts (None: not asked)
+    quarantine: list[tuple[int, float | None]] = field(default_factory=list)  # limited: (id, earliest return)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -261,6 +262,7 @@ async def health_report(
             sessions=await session_rows.count_by_state(conn),
             last_hour=await ledger.counts_since(conn, now - HOUR),
             limits=await limits_report(conn, settings, now) if settings is not None else None,
+            quarantine=await session_rows.quarantined(conn),
         )
     required = settings.pool.proxy_required if settings is not None else False
     return replace(report, proxies=await proxies.overview(db, required=required))

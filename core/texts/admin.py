@@ -147,6 +147,8 @@ class Health(Protocol):
     def proxies(self) -> proxy_texts.ProxyView | None: ...
     @property
     def limits(self) -> limit_texts.Limits | None: ...
+    @property
+    def quarantine(self) -> Sequence[tuple[int, float | None]]: ...
 
 
 class SessionCheck(Protocol):
@@ -158,6 +160,8 @@ class SessionCheck(Protocol):
     def outcome(self) -> str: ...
     @property
     def detail(self) -> str | None: ...
+    @property
+    def until(self) -> float | None: ...
 
 
 class UploadedFile(Protocol):
@@ -291,7 +295,7 @@ def pool_status(status: Mapping[str, Any]) -> str:
         "📦 <b>Session pool</b>",
         f"Free (unused): <b>{s['unused']}</b>",
         f"Assigned: {s['assigned']} · cooling: {s['cooling']}",
-        f"Limited: {s['limited']} · dead: {s['dead']}",
+        f"Limited: {s['limited']} · frozen: {s.get('frozen', 0)} · dead: {s['dead']}",
         f"Total: {status['total']}",
         "",
     ]
@@ -425,8 +429,11 @@ def health(report: Health) -> str:
     s = report.sessions
     lines.append(
         f"Pool: {s['unused']} free, {s['assigned']} assigned, {s['cooling']} cooling, "
-        f"{s['limited']} limited, {s['dead']} dead"
+        f"{s['limited']} limited, {s.get('frozen', 0)} frozen, {s['dead']} dead"
     )
+    for session_id, until in report.quarantine:
+        when = f"{fmt_time(until)} ({relative(until, now)})" if until is not None else "after its next check"
+        lines.append(f"  🔒 #{session_id} in quarantine: returns not before {when}")
     h = report.last_hour
     lines.append(f"Last hour: {h.sent} sent, {h.failed} failed" + (f", {h.other} other" if h.other else ""))
     if report.limits is not None:
@@ -447,8 +454,10 @@ CHECK_SESSIONS_STARTED = "🔍 Checking the idle and quarantined sessions: this 
 CHECK_LABELS = {
     "healthy": "✅ alive",
     "released": "♻ alive again, back in the pool",
+    "quarantined": "🔒 still in quarantine",
     "dead": "☠ dead (moved to banned)",
     "limited": "⚠ limited (quarantined)",
+    "frozen": "🧊 frozen by Telegram (moved to frozen)",
     "cooling": "⏳ flood wait",
     "error": "❔ could not check",
 }
@@ -465,6 +474,9 @@ def check_sessions(results: Sequence[SessionCheck]) -> str:
         if outcome in ("healthy", "released"):
             ids = ", ".join(f"#{r.session_id}" for r in group)
             lines.append(f"{label}: {len(group)} ({ids})")
+        elif outcome == "quarantined":
+            lines.append(f"{label}: {len(group)}")
+            lines += [f"  #{r.session_id}: not before {fmt_time(r.until) if r.until else '?'}" for r in group]
         else:
             lines.append(f"{label}: {len(group)}")
             lines += [f"  #{r.session_id}: {esc(r.detail or '?')}" for r in group]
@@ -491,7 +503,7 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
     s = status["sessions"]
     lines = [
         f"Sessions: {status['total']} total, {s['unused']} free, {s['assigned']} assigned,"
-        f" {s['cooling']} cooling, {s['limited']} limited, {s['dead']} dead",
+        f" {s['cooling']} cooling, {s['limited']} limited, {s.get('frozen', 0)} frozen, {s['dead']} dead",
     ]
     if status["pairs"]:
         lines.append(f"API pairs ({status['pair_slots_free']} free slot(s)):")

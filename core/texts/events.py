@@ -42,8 +42,24 @@ def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
 def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
         phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}."
+        until = p.get("quarantine_until")
+        rest = f" Quarantined until at least {fmt_time(float(until))}." if isinstance(until, int | float) else ""
+        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}.{rest}"
     return f"⚠ One of your sessions is limited by Telegram ({_reason(p, 'spam limit')}) and was set aside."
+
+
+def _ev_session_frozen(p: Mapping[str, Any], admin: bool) -> str:
+    if admin:
+        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
+        until = p.get("frozen_until")
+        deadline = f" Telegram deletes it after {fmt_time(float(until))} unless an appeal succeeds." if isinstance(
+            until, int | float) else ""
+        appeal = f" Appeal: {_p(p, 'appeal_url')}" if p.get("appeal_url") else ""
+        return (
+            f"🧊 Session #{_p(p, 'session_id')}{phone}{_whose(p)} was frozen by Telegram "
+            f"({_reason(p, 'frozen')}) and is out of use.{deadline}{appeal}"
+        )
+    return "🧊 One of your sessions was frozen by Telegram and was set aside."
 
 
 def _ev_session_replaced(p: Mapping[str, Any], admin: bool) -> str:
@@ -154,6 +170,7 @@ def _ev_pair_full(p: Mapping[str, Any], admin: bool) -> str:
 _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.SESSION_DEAD: _ev_session_dead,
     EventKind.SESSION_LIMITED: _ev_session_limited,
+    EventKind.SESSION_FROZEN: _ev_session_frozen,
     EventKind.SESSION_REPLACED: _ev_session_replaced,
     EventKind.NO_REPLACEMENT: _ev_no_replacement,
     EventKind.GROUP_PAUSED: _ev_group_paused,

@@ -154,6 +154,7 @@ _REASONS: Mapping[str, str] = {
     "FLOOD_WAIT": "Telegram asked this session to wait before joining again",
     "SESSION_DEAD": "the session is dead",
     "SESSION_LIMITED": "the session is limited (quarantined)",
+    "SESSION_FROZEN": "the session is frozen by Telegram",
     "ChannelPrivateError": "the chat is private, or the account was banned from it",
     "UsersTooMuchError": "the group is full",
 }
@@ -170,6 +171,7 @@ _SKIPPED: Mapping[str, str] = {
     "no_session": "no such session",
     "dead": "the session is dead",
     "limited": "the session is limited (quarantined)",
+    "frozen": "the session is frozen by Telegram",
     "queued": "already queued or waiting for approval",
     "member": "already a member",
 }

@@ -13,6 +13,7 @@ OUTCOME_TEXTS: dict[OutcomeKind, str] = {
     OutcomeKind.SENT: "the post was sent",
     OutcomeKind.ACCOUNT_DEAD: "the account no longer works",
     OutcomeKind.ACCOUNT_LIMITED: "the account is limited by Telegram",
+    OutcomeKind.ACCOUNT_FROZEN: "the account was frozen by Telegram",
     OutcomeKind.FLOOD_WAIT: "Telegram asked the account to wait before posting again",
     OutcomeKind.SLOW_MODE: "the group's slow mode allows no post yet",
     OutcomeKind.GROUP_FAILED: "the group refused the post",
@@ -59,6 +60,10 @@ _TELEGRAM_ERRORS = {
     "ChatGuestSendForbiddenError": "only members of the discussion group may post there",
     "TopicDeletedError": "the topic was deleted",
     "TOPIC_CLOSED": "the topic is closed",
+    "FrozenMethodInvalidError": "the account is frozen",
+    "FrozenParticipantMissingError": "the account is frozen",
+    "ACCOUNT_FROZEN": "the account is frozen",
+    "AuthKeyNotFound": "Telegram no longer knows the session's key",
 }
 
 # Why a group refuses one account's posts for good (``core.outcomes.RefusalReason``), in words.

@@ -21,7 +21,10 @@ Telegram alike. The world enforces the rules that keep real accounts alive and r
   chat in the account's dialogs as kicked);
 * a repeated ``random_id`` from one account to one chat is delivered once (the original message id is
   returned), as Telegram does;
-* one live connection per account (a second one is recorded as ``two_live_ports``).
+* one live connection per account (a second one is recorded as ``two_live_ports``);
+* a frozen account connects and reads its app config (which carries its freeze dates and appeal link)
+  but every other request is FROZEN_METHOD_INVALID, and asking again is a ``frozen`` violation
+  (``sandbox.world.frozen``).
 
 Accounts are keyed by the sha256 of the session file's auth key (read read-only from the real file),
 so an account added for a test still matches after the pool has imported and renamed the file; a
@@ -41,7 +44,8 @@ Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (script
 their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
 the channel cap; ``World.joins``), ``posts`` (reading a source post and its album, a forward's source
-rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation).
+rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation), ``frozen``
+(frozen accounts and their app config).
 """
 
 from sandbox.world.simulation import World

@@ -20,6 +20,8 @@ FaultKind = Literal[
     "peer_flood",  # PeerFloodError; the account stays spam-limited
     "banned_in_channel",  # UserBannedInChannelError; the account stays limited
     "dead",  # AuthKeyUnregisteredError; the account stays dead
+    "key_not_found",  # the transport-level -404 (Telethon's AuthKeyNotFound); the account stays dead
+    "frozen",  # FrozenMethodInvalidError; the account stays frozen (its app config says so)
     "timeout",  # the request hangs for ``seconds`` (0: forever) then raises TimeoutError
     "transient",  # ConnectionError
     "error",  # any telethon.errors class named by ``error``, or a bare 400 with that message
@@ -41,7 +43,7 @@ class Fault:
     session: int | None = None  # or the engine's session id (handy in a JSON world file)
     group: str | None = None  # '@name' or '-100<id>' of the destination; None: any
     method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect', 'read',
-    # 'dialogs' (each page of a dialogs read), 'any'
+    # 'dialogs' (each page of a dialogs read), 'app_config', 'any'
     after: int = 0
     times: int = 1  # 0: every matching request from then on
     seconds: float = 0
@@ -81,6 +83,13 @@ class Fault:
         if self.kind == "dead":
             account.dead = True
             raise errors.AuthKeyUnregisteredError(request=None)
+        if self.kind == "key_not_found":
+            account.dead = True
+            raise errors.AuthKeyNotFound()
+        if self.kind == "frozen":
+            account.frozen_since, account.frozen_told = now, True
+            account.appeal_url = account.appeal_url or "https://t.me/spambot"
+            raise errors.FrozenMethodInvalidError(request=None)
         if self.kind == "timeout":
             if self.seconds > 0:
                 await clock.sleep(self.seconds)

@@ -24,6 +24,12 @@ class SimAccount:
     flood_until: dict[MethodClass, float] = field(default_factory=dict)  # method class -> its wait's end
     latency: float | None = None
     routes: list[str | None] = field(default_factory=list)  # each connect's proxy (masked); None: direct
+    # Frozen by Telegram (``sandbox.world.frozen``): since when, until when, where to appeal; told: a
+    # request was already answered FROZEN_METHOD_INVALID (asking again is a violation).
+    frozen_since: float | None = None
+    frozen_until: float | None = None
+    appeal_url: str | None = None
+    frozen_told: bool = False
 
 
 @dataclass

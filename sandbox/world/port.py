@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core.ports import AccountInfo, Dialog, EntityDict, InvitePreview, JoinResult, Peer
-from sandbox.world import posts
+from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, InvitePreview, JoinResult, Peer
+from sandbox.world import frozen, posts
 
 if TYPE_CHECKING:
     from sandbox.world.simulation import World
@@ -83,6 +83,10 @@ class SimPort:
     async def check_invite(self, invite_hash: str) -> InvitePreview:
         self._require()
         return await self.world.joins.check_invite(self, invite_hash)
+
+    async def account_status(self) -> AccountStatus:
+        self._require()
+        return await frozen.app_config(self.world, self)
 
     async def close(self) -> None:
         self.closed = True

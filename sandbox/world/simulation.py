@@ -13,6 +13,7 @@ from telethon import errors
 from core.clock import Clock
 from core.links import unmark
 from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
+from sandbox.world import frozen
 from sandbox.world.dialogs import dialog_of, folders, pages
 from sandbox.world.faults import Fault
 from sandbox.world.joins import WorldJoins
@@ -397,6 +398,7 @@ class World:
         now = self.clock.now()
         if account.dead:
             raise errors.AuthKeyUnregisteredError(request=None)
+        frozen.check(self, account, method, now)
         check_flood(account, method, now, self.violations)
         for fault in self.faults:
             if not fault.matches(account.key, port.session_id, method, chat):
