@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery", "placement")
+BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery", "placement", "soak")
 Result = dict[str, Any]
 
 
@@ -75,6 +75,14 @@ def _placement(r: Result) -> tuple[str, str, bool | None]:
     return what, figure, r["place_s"] < r["target_s"] if r["campaigns"] >= 1000 else None
 
 
+def _soak(r: Result) -> tuple[str, str, bool | None]:
+    what = f"soak, {r['sessions']} sessions x {r['groups']} groups, {r['hours']:g} simulated h"
+    figure = (f"{r['delivered']:,} posts, {r['non_member_sends']} non-member sends, {r['flood_violations']} requests"
+              f" inside a wait, {r['identity_changes']} identity changes, {r['requests_per_post']:.2f} req/post")
+    holds = not (r["non_member_sends"] or r["flood_violations"] or r["identity_changes"] or r["source_blamed_groups"])
+    return what, figure, holds and round(r["requests_per_post"], 2) == 1.0
+
+
 HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "overhead": _overhead,
     "cycle": _cycle,
@@ -83,6 +91,7 @@ HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "startup": _startup,
     "discovery": _discovery,
     "placement": _placement,
+    "soak": _soak,
 }
 
 

@@ -49,8 +49,14 @@ class SystemClock:
 class FakeClock:
     """Virtual time. ``auto=True`` advances by itself whenever every task waits on the clock."""
 
-    def __init__(self, start: float = 1_700_000_000.0, *, auto: bool = True, grace: float = 0.0005) -> None:
+    def __init__(
+        self, start: float = 1_700_000_000.0, *, auto: bool = True, grace: float = 0.0005, max_jump: float | None = None
+    ) -> None:
         self._now = float(start)
+        # Auto mode jumps to the next sleeper once the loop looks idle, and work waiting on a thread
+        # (SQLite) can look idle; with sleepers hours away (a long simulation) one such glitch would skip
+        # hours. ``max_jump`` bounds each step, so time moves at most that far past a busy moment.
+        self.max_jump = max_jump
         self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._activity = 0
@@ -97,7 +103,10 @@ class FakeClock:
         self._prune()
         if not self._heap:
             return False
-        self._now = max(self._now, self._heap[0][0])
+        due = self._heap[0][0]
+        if self.max_jump is not None:
+            due = min(due, self._now + self.max_jump)
+        self._now = max(self._now, due)
         self._wake_due()
         return True
 

@@ -107,3 +107,15 @@ def test_discovery_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
         "discovery, 50 dialogs, refresh 12 h",
         "discovery, 230 dialogs, refresh 12 h",
     ]
+
+
+def test_soak_benchmark_holds_the_account_safety_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_soak
+
+    [r] = bench_soak.main(["--sessions", "12", "--groups", "60", "--customers", "2", "--hours", "6"])
+    assert bench_soak.broken_rules(r) == []
+    assert r["delivered"] > 0 and r["faults_fired"] > 0 and r["source_paused"] is not None
+    assert r["non_member_sends"] == 0 and r["flood_violations"] == 0 and r["identity_changes"] == 0
+    [printed] = result_lines(capsys.readouterr().out)
+    what, _figure, meets = HEADLINES["soak"](printed)
+    assert "12 sessions" in what and meets is True

@@ -58,6 +58,7 @@ class World:
         self.violations: list[Violation] = []
         self.requests: Counter[tuple[str, str]] = Counter()
         self.duplicates_suppressed = 0
+        self.non_member_sends = 0  # sends to a chat the account is not in (refused, as Telegram does)
         self.step_hook: Any = None  # Callable[[str, str], None]: called with (point, account key)
         self._dedupe: dict[tuple[str, int, int], int] = {}
         self._last_post: dict[tuple[str, int], float] = {}
@@ -490,6 +491,7 @@ class World:
         if dest.broadcast and account.key not in dest.admins:
             raise errors.ChatAdminRequiredError(request=None)
         if not dest.is_member(account.key):
+            self.non_member_sends += 1
             if dest.username:
                 raise errors.ChatWriteForbiddenError(request=None)
             raise errors.ChannelPrivateError(request=None)
