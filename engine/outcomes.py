@@ -126,6 +126,32 @@ class PeerNotCachedError(errors.PeerIdInvalidError):  # type: ignore[misc]  # te
 
 _E = errors  # short alias to keep the table readable
 
+# Why each REFUSED error refuses (most specific first, matched with isinstance; bare messages by text).
+_REFUSALS: tuple[tuple[tuple[type[BaseException], ...], RefusalReason], ...] = (
+    ((_E.ChatWriteForbiddenError, _E.ChatForbiddenError), "write_forbidden"),
+    ((_E.ChatSendPlainForbiddenError,), "plain_forbidden"),
+    (
+        (
+            _E.ChatSendMediaForbiddenError,
+            _E.ChatSendPhotosForbiddenError,
+            _E.ChatSendVideosForbiddenError,
+            _E.ChatSendGifsForbiddenError,
+            _E.ChatSendStickersForbiddenError,
+            _E.ChatSendVoicesForbiddenError,
+            _E.ChatSendPollForbiddenError,
+            _E.ChatSendGameForbiddenError,
+            _E.ChatSendInlineForbiddenError,
+        ),
+        "media_forbidden",
+    ),
+    ((_E.ChatGuestSendForbiddenError,), "guest_forbidden"),
+    ((_E.ChatAdminRequiredError, _E.BroadcastForbiddenError), "admin_required"),
+    ((_E.TopicDeletedError,), "topic_deleted"),
+)
+_BARE_REFUSALS: dict[str, RefusalReason] = {"TOPIC_CLOSED": "topic_closed"}
+_REFUSED: tuple[type[BaseException], ...] = tuple(cls for classes, _ in _REFUSALS for cls in classes)
+
+
 _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
     # A ServerError subclass, so it must come before the 500 family.
     ((_E.RandomIdDuplicateError,), OutcomeKind.SENT),
@@ -161,27 +187,7 @@ _TABLE: tuple[tuple[tuple[type[BaseException], ...], OutcomeKind], ...] = (
     ),
     ((_E.FloodWaitError, _E.FloodPremiumWaitError), OutcomeKind.FLOOD_WAIT),
     ((_E.SlowModeWaitError,), OutcomeKind.SLOW_MODE),
-    (
-        (
-            _E.ChatWriteForbiddenError,
-            _E.ChatForbiddenError,
-            _E.ChatSendPlainForbiddenError,
-            _E.ChatSendMediaForbiddenError,
-            _E.ChatSendPhotosForbiddenError,
-            _E.ChatSendVideosForbiddenError,
-            _E.ChatSendGifsForbiddenError,
-            _E.ChatSendStickersForbiddenError,
-            _E.ChatSendVoicesForbiddenError,
-            _E.ChatSendPollForbiddenError,
-            _E.ChatSendGameForbiddenError,
-            _E.ChatSendInlineForbiddenError,
-            _E.ChatGuestSendForbiddenError,
-            _E.ChatAdminRequiredError,
-            _E.BroadcastForbiddenError,
-            _E.TopicDeletedError,
-        ),
-        OutcomeKind.REFUSED,
-    ),
+    (_REFUSED, OutcomeKind.REFUSED),  # the classes of ``_REFUSALS`` above
     (
         (
             _E.ChatRestrictedError,
@@ -247,29 +253,6 @@ _BARE_MESSAGES: dict[str, OutcomeKind] = {
     "TOPIC_CLOSED": OutcomeKind.REFUSED,
 }
 
-# Why each REFUSED error refuses (most specific first, matched with isinstance; bare messages by text).
-_REFUSALS: tuple[tuple[tuple[type[BaseException], ...], RefusalReason], ...] = (
-    ((_E.ChatWriteForbiddenError, _E.ChatForbiddenError), "write_forbidden"),
-    ((_E.ChatSendPlainForbiddenError,), "plain_forbidden"),
-    (
-        (
-            _E.ChatSendMediaForbiddenError,
-            _E.ChatSendPhotosForbiddenError,
-            _E.ChatSendVideosForbiddenError,
-            _E.ChatSendGifsForbiddenError,
-            _E.ChatSendStickersForbiddenError,
-            _E.ChatSendVoicesForbiddenError,
-            _E.ChatSendPollForbiddenError,
-            _E.ChatSendGameForbiddenError,
-            _E.ChatSendInlineForbiddenError,
-        ),
-        "media_forbidden",
-    ),
-    ((_E.ChatGuestSendForbiddenError,), "guest_forbidden"),
-    ((_E.ChatAdminRequiredError, _E.BroadcastForbiddenError), "admin_required"),
-    ((_E.TopicDeletedError,), "topic_deleted"),
-)
-_BARE_REFUSALS: dict[str, RefusalReason] = {"TOPIC_CLOSED": "topic_closed"}
 
 # Refusals of a forward that may be about either peer: the source (the session cannot read it) or the
 # destination (the session is not in it). Only a read of the source tells which (``engine.sources``).
