@@ -9,6 +9,9 @@ Sidecars pair with sessions by stem across the whole batch (``x.session`` + ``x.
 sit in the batch or its archives). A sidecar sent alone attaches to the pool session that was
 imported from a file with the same stem (``sessions.source_name``).
 
+Identity (``pool.identity``): the API id and device profile are chosen here, once, and stored with the
+row; a session no pair has room for is accepted but waits for an API pair (``IntakeResult.waiting``).
+
 Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
 the file just before COMMIT; a crash between the two leaves a file without a row, which
 ``pool.reconcile`` reports (it never deletes).
@@ -27,6 +30,7 @@ from pathlib import Path
 from core.errors import InvalidUpload
 from core.private_files import write_private_file
 from core.texts import intake as texts
+from pool import devices, identity
 from pool.archive import expand_zip
 from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
 from pool.names import display_name, kind_of, stem_of
@@ -44,6 +48,7 @@ class IntakeResult:
     accepted: bool
     session_id: int | None = None
     reason: str | None = None  # why it was rejected
+    waiting: bool = False  # accepted without an API pair (none had room): unused until an admin adds one
 
 
 @dataclass
@@ -66,7 +71,7 @@ def new_file_name() -> str:
 
 async def _store(
     db: Database, sessions_dir: Path, data: bytes, info: SessionInfo, sidecar: Sidecar | None, stem: str, now: float
-) -> int:
+) -> tuple[int, bool]:
     folder = ensure_dir(sessions_dir, UNUSED)
     name = new_file_name()
     path = folder / name
@@ -76,7 +81,12 @@ async def _store(
             existing = await session_rows.get_by_key_sha(conn, info.auth_key_sha)
             if existing is not None:
                 raise _Duplicate(existing.id)
-            own = sidecar is not None and sidecar.has_app
+            own_app = None
+            if sidecar is not None and sidecar.api_id is not None and sidecar.api_hash:
+                own_app = (sidecar.api_id, sidecar.api_hash)
+            chosen = await identity.for_new_session(
+                conn, auth_key_sha=info.auth_key_sha, own_app=own_app, device=sidecar.device if sidecar else {}
+            )
             session_id = await session_rows.insert(
                 conn,
                 file_name=name,
@@ -84,22 +94,24 @@ async def _store(
                 dc_id=info.dc_id,
                 folder=UNUSED,
                 now=now,
-                own_api_id=sidecar.api_id if own and sidecar else None,
-                own_api_hash=sidecar.api_hash if own and sidecar else None,
-                device=sidecar.device if own and sidecar else None,
+                pair_id=chosen.pair_id,
+                own_api_id=chosen.own_api_id,
+                own_api_hash=chosen.own_api_hash,
+                device=chosen.device,
                 phone=sidecar.phone if sidecar else None,
                 source_name=stem or None,
             )
+            await identity.note_if_full(conn, now, pair_id=chosen.pair_id, api_id=chosen.own_api_id)
             write_private_file(path, data)
             written = True
     except BaseException:
         if written:
             path.unlink(missing_ok=True)  # the row did not commit: the file must not stay
         raise
-    return session_id
+    return session_id, chosen.pair_id is None and chosen.own_api_id is None
 
 
-async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
+async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> int:
     if not stem:
         raise InvalidUpload(texts.SIDECAR_NO_STEM)
     async with db.tx() as conn:
@@ -108,15 +120,23 @@ async def _attach(db: Database, sidecar: Sidecar, stem: str) -> int:
             raise InvalidUpload(texts.no_session_named(stem))
         if len(rows) > 1:
             raise InvalidUpload(texts.several_sessions_named(len(rows), stem))
+        [row] = rows
+        if row.identity_used_at is not None and (sidecar.has_app or sidecar.device):
+            # it already connected as itself: another app or device now would be a visible change
+            raise InvalidUpload(texts.identity_fixed(row.id))
+        if sidecar.api_id is not None:
+            await identity.check_app_room(conn, sidecar.api_id, session_id=row.id)
         await session_rows.set_own_app(
             conn,
-            rows[0].id,
+            row.id,
             api_id=sidecar.api_id,
             api_hash=sidecar.api_hash,
-            device=sidecar.device,
+            device=devices.complete(sidecar.device, row.auth_key_sha) if sidecar.device else {},
             phone=sidecar.phone,
         )
-        return rows[0].id
+        if sidecar.api_id is not None:
+            await identity.note_if_full(conn, now, api_id=sidecar.api_id)
+        return row.id
 
 
 class _Batch:
@@ -136,8 +156,8 @@ class _Batch:
         else:
             self.results[slot] = result
 
-    def accept(self, item: _Item, session_id: int) -> None:
-        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None)
+    def accept(self, item: _Item, session_id: int, waiting: bool = False) -> None:
+        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, waiting)
 
     def add(self, name: str, shown: str, data: bytes) -> None:
         kind = kind_of(name)
@@ -182,7 +202,7 @@ async def _import_session(
             return
     try:
         info = await asyncio.to_thread(validate_session, item.data)
-        session_id = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
+        session_id, waiting = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
     except InvalidUpload as exc:
         batch.reject(item.shown, exc.reason, item.slot)
         if side:
@@ -193,10 +213,11 @@ async def _import_session(
         if side:
             batch.reject(side.shown, texts.session_duplicate(item.shown), side.slot)
         return
-    batch.accept(item, session_id)
+    batch.accept(item, session_id, waiting)
     if side:
         batch.accept(side, session_id)
-    logger.info("session #%d added to the pool (own app: %s)", session_id, bool(sidecar and sidecar.has_app))
+    logger.info("session #%d added to the pool (own app: %s, waits for an API pair: %s)", session_id,
+                bool(sidecar and sidecar.has_app), waiting)
 
 
 async def import_files(
@@ -219,7 +240,7 @@ async def import_files(
             try:
                 if len(sidecar_items) > 1:
                     raise InvalidUpload(texts.sidecars_ambiguous(len(sidecar_items), stem))
-                session_id = await _attach(db, parse_sidecar(side.data), stem)
+                session_id = await _attach(db, parse_sidecar(side.data), stem, now)
             except InvalidUpload as exc:
                 batch.reject(side.shown, exc.reason, side.slot)
             else:

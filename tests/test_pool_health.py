@@ -107,9 +107,11 @@ async def test_quarantine_minimum_and_owned_sessions_untouched(db: Database, sdi
 
 
 async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) -> None:
-    [sid] = await seed_sessions(db, sdir, 1)
-    [result] = await check_sessions(db, sdir, FakeFactory(), NOW, classify=classify)
+    [sid] = await seed_sessions(db, sdir, 1)  # no pair had room: it waits for one, and is never opened
+    factory = FakeFactory()
+    [result] = await check_sessions(db, sdir, factory, NOW, classify=classify)
     assert result.session_id == sid and result.outcome == "error" and "adbot pairs add" in (result.detail or "")
+    assert "waits for an API pair" in (result.detail or "") and factory.log == []
 
 
 async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked(db: Database, sdir: Path) -> None:

@@ -20,7 +20,9 @@ Telegram alike. The world enforces the rules that keep real accounts alive and r
   chat in the account's dialogs as kicked);
 * a repeated ``random_id`` from one account to one chat is delivered once (the original message id is
   returned), as Telegram does;
-* one live connection per account (a second one is recorded as ``two_live_ports``).
+* one live connection per account (a second one is recorded as ``two_live_ports``);
+* an account keeps the API id and device it first connected with (``identity``): a connect with another
+  is recorded as ``identity_change``.
 
 Accounts are keyed by the sha256 of the session file's auth key (read read-only from the real file),
 so an account added for a test still matches after the pool has imported and renamed the file; a
@@ -38,7 +40,7 @@ the process (``sandbox.world.logs``).
 Modules: ``model`` (accounts, chats, deliveries, violations), ``faults`` (scripted failures), ``logs``
 (the JSON-lines logs), ``dialogs`` (an account's dialogs and their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
-the channel cap; ``World.joins``).
+the channel cap; ``World.joins``), ``identity`` (each account's first API id and device).
 """
 
 from sandbox.world.simulation import World
