@@ -83,7 +83,7 @@ def _system_lang(platform: str, lang: str, region: str) -> str:
 
 def profile_for(auth_key_sha: str) -> dict[str, str]:
     """The generated profile of the session whose auth key hashes to ``auth_key_sha`` (always the same)."""
-    rng = random.Random(int(auth_key_sha[:16] or "0", 16))
+    rng = random.Random(f"adbot-device:{auth_key_sha}")  # a str seed is hashed (sha512): same in every process
     platform, table, _weight = rng.choices(_PLATFORMS, weights=[w for *_, w in _PLATFORMS])[0]
     device_model, system_version, app_version = rng.choice(table)
     lang, region, _w = rng.choices(_LANGS, weights=[w for *_, w in _LANGS])[0]
