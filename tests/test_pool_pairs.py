@@ -85,8 +85,10 @@ async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     await assign(db, sdir, 10, 2, NOW)
     status = await pool_status(db)
     assert status["sessions"] == {"unused": 1, "assigned": 2, "cooling": 0, "limited": 0, "dead": 0}
+    assert status["waiting_for_pair"] == 1  # the third session: the pair (capacity 2) had no room for it
     assert status["pairs"] == [{"api_id": 2040, "used": 2, "capacity": 2, "full": True}]
     assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
     text = format_status(status)
     assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 session(s)" in text
+    assert "1 session(s) wait for an API pair" in text
     assert HASH.lower() not in str(status)

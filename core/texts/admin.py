@@ -306,6 +306,8 @@ def pool_status(status: Mapping[str, Any]) -> str:
         ]
     else:
         lines.append("🔑 No API pairs yet: add one with /addpair.")
+    if status.get("waiting_for_pair"):
+        lines.append(f"⏳ {status['waiting_for_pair']} session(s) wait for an API pair (none has room): /addpair")
     if status["customers"]:
         lines += ["", "👥 <b>Sessions per customer</b>"]
         lines += [
@@ -505,6 +507,8 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
         ]
     else:
         lines.append("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')")
+    if status.get("waiting_for_pair"):
+        lines.append(f"{status['waiting_for_pair']} session(s) wait for an API pair (none has room): 'adbot pairs add'")
     if status["customers"]:
         lines.append("Customers:")
         lines += [
