@@ -41,7 +41,10 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     assert not (tmp_path / "sessions" / "unused" / "a.session").exists()  # server-made names only
 
     assert main(["pairs", "add", "2040", HASH, "--config", config]) == 0
-    assert capsys.readouterr().out == "API pair 2040 added (up to 3 sessions)\n"
+    # the waiting session gets it at once
+    assert capsys.readouterr().out == (
+        "API pair 2040 added (up to 3 sessions); 1 session(s) connect with its API id now\n"
+    )
     assert main(["pairs", "add", "2040", "nothex", "--config", config]) == 1
     assert "32 hexadecimal" in capsys.readouterr().err
     assert main(["pairs", "list", "--config", config]) == 0

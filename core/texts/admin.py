@@ -335,9 +335,11 @@ def pair_added(pair: Pair, message_deleted: bool) -> str:
         if message_deleted
         else "⚠ I could not delete your message: delete it yourself, it contains the hash."
     )
+    using = f"\n{pair.used} session(s) connect with its API id now (waiting ones got it, for life)."
+    using = using if pair.used else ""
     return (
         f"✅ API pair <code>{pair.api_id}</code> added (hash <code>{esc(_mask_hash(pair.api_hash))}</code>, "
-        f"up to {pair.capacity} sessions).\n{note}"
+        f"up to {pair.capacity} sessions).{using}\n{note}"
     )
 
 

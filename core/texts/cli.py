@@ -116,7 +116,8 @@ NO_PAIRS = "no API pairs (add one with 'adbot pairs add API_ID API_HASH')"
 
 
 def pair_added(pair: Pair) -> str:
-    return f"API pair {pair.api_id} added (up to {pair.capacity} sessions)"
+    using = f"; {pair.used} session(s) connect with its API id now" if pair.used else ""
+    return f"API pair {pair.api_id} added (up to {pair.capacity} sessions){using}"
 
 
 def pair_line(pair: Pair) -> str:
