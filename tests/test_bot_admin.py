@@ -71,6 +71,9 @@ async def test_uploads_are_batched_summarised_and_pool_counts_match(tmp_path: Pa
         assert "x<b>bad.session" in summary.text  # escaped in the HTML, shown as sent
         assert "unsupported file type" in summary.text
         assert "Free sessions in the pool now: 2" in summary.text
+        # no API pair yet: the session without a sidecar app is kept but waits for one (good1 has its own)
+        assert re.search(r"good2\.session → session #\d+ \(waits for an API pair", summary.text)
+        assert summary.text.count("waits for an API pair") == 1
 
         # A session and its sidecar as two messages in a row, plus files refused on their size
         # alone (never downloaded): one summary for the whole batch.
