@@ -10,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from fake_sender import FakeSender
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
@@ -31,8 +32,9 @@ from sandbox.sessionfiles import make_session_bytes, make_sidecar
 from sandbox.world import World
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
-from storage.db import Database
-from storage.migrations import LATEST_VERSION
+from storage.db import Database, migrate
+from storage.migrations import LATEST_VERSION, MIGRATIONS
+from storage.sessionfile import validate_session
 
 MAX = 1024 * 1024
 HASH = "0123456789abcdef0123456789abcdef"
@@ -358,3 +360,39 @@ async def test_the_migration_is_in_place(db: Database) -> None:
         cols = {r[1] for r in await conn.execute_fetchall("PRAGMA table_info(sessions)")}
         version = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
     assert "identity_used_at" in cols and version == LATEST_VERSION
+
+
+async def test_an_older_database_gets_identities_at_start_up(tmp_path: Path, sdir: Path) -> None:
+    """Rows from before this rule: an owned session keeps its pair; an idle one, which used to borrow one
+    per check, gets its first and only pair at start-up; devices are completed at the first connect."""
+    mine = next(i for i, script in enumerate(MIGRATIONS) if "identity_used_at" in script)  # its number - 1
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await migrate(conn, target=mine) == mine
+        await conn.execute("INSERT INTO api_pairs (id, api_id, api_hash, capacity, created_at)"
+                           " VALUES (1, 1001, ?, 2, ?)", (HASH, NOW))
+        await conn.execute("INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, interval_s,"
+                           " updated_at) VALUES (10, 1, ?, ?, 300, ?)", (NOW + 86400, NOW, NOW))
+        old_rows = ((1, "assigned", 10, 1, "assigned/10"), (2, "unused", None, None, "unused"),
+                    (3, "limited", None, None, "limited"))
+        for sid, state, owner, pair, folder in old_rows:
+            data = make_session_bytes()
+            sha = validate_session(data).auth_key_sha
+            (sdir / folder).mkdir(parents=True, exist_ok=True)
+            (sdir / folder / f"s{sid}.session").write_bytes(data)
+            await conn.execute(
+                "INSERT INTO sessions (id, file_name, auth_key_sha, dc_id, state, owner_id, pair_id, folder, added_at,"
+                " state_changed_at) VALUES (?, ?, ?, 2, ?, ?, ?, ?, ?, ?)",
+                (sid, f"s{sid}.session", sha, state, owner, pair, folder, NOW + sid, NOW),
+            )
+    db = await Database.open(path)
+    try:
+        await prepare_pool(db, sdir, max_sessions_per_pair=2)
+        rows = [await _row(db, sid) for sid in (1, 2, 3)]
+        assert [r.pair_id for r in rows] == [1, 1, None]  # the owned one kept it; the oldest idle got the room
+        async with db.read() as conn:
+            assert await session_rows.count_without_identity(conn) == 1
+        creds = await lifecycle.credentials(db, sdir, 2)
+        assert creds.api_id == 1001 and dict(creds.device) == devices.profile_for(rows[1].auth_key_sha)
+    finally:
+        await db.close()
