@@ -56,7 +56,7 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A session ``claim_ids`` just gave a customer: where its file was, and whether it needs a pool pair."""
+    """A session ``claim_ids`` just gave a customer: where its file was, and its own app id (if any)."""
 
     id: int
     file_name: str
