@@ -35,6 +35,7 @@ from storage import sessions as session_rows
 from storage.db import Database, migrate
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.sessionfile import validate_session
+from tests.engine_support import CID, make_setup, running
 
 MAX = 1024 * 1024
 HASH = "0123456789abcdef0123456789abcdef"
@@ -396,3 +397,29 @@ async def test_an_older_database_gets_identities_at_start_up(tmp_path: Path, sdi
         assert creds.api_id == 1001 and dict(creds.device) == devices.profile_for(rows[1].auth_key_sha)
     finally:
         await db.close()
+
+
+async def test_the_engine_connects_each_session_as_itself_across_a_restart(db: Database, tmp_path: Path) -> None:
+    """Cycles, a restart (a new engine, every connection dropped) and a session replaced: every connect of
+    every account presents the identity it first presented, and that is the stored one."""
+    s = await make_setup(db, tmp_path, plan=2, pool=3)
+    first = s.engine()
+    await running(s, first)
+    assert (await first.run_cycle(CID)).sent == 10
+    await first.shutdown()
+    s.world.reset_connections()
+    second = s.engine()
+    await second.start()
+    [gone, kept] = [r.id for r in await s.owned()]
+    await lifecycle.mark_limited(db, s.sessions_dir, gone, "PeerFloodError", NOW)  # replaced by the third
+    await s.clock.advance(600)
+    report = await second.run_cycle(CID)
+    assert report.sent == 10
+    await second.shutdown()
+    assert s.world.violations == []
+    for sid in s.session_ids:
+        row = await _row(db, sid)
+        seen = s.world.identities.of(s.account_of(sid))
+        if seen is not None:
+            assert seen == {"api_id": "1001", **row.device}
+    assert s.world.identities.of(s.account_of(kept)) is not None
