@@ -229,6 +229,29 @@ async def test_identity_is_the_same_across_reassignment_quarantine_and_restart(t
         assert seen[0][2]["device_model"]
 
 
+async def test_a_frozen_or_limited_session_keeps_its_identity_and_its_cap_slot(db: Database, sdir: Path) -> None:
+    await add_pair(db, 1001, capacity=2)
+    frozen, limited = await seed_sessions(db, sdir, 2)
+    await add_customer(db, 10, plan=2)
+    await assign(db, sdir, 10, 2, NOW)
+    before = {sid: await lifecycle.credentials(db, sdir, sid) for sid in (frozen, limited)}
+    await lifecycle.retire(db, sdir, frozen, "frozen", "ACCOUNT_FROZEN", NOW)
+    await lifecycle.mark_limited(db, sdir, limited, "PeerFloodError", NOW)
+    for sid in (frozen, limited):
+        row = await _row(db, sid)
+        assert row.state in ("frozen", "limited") and row.pair_id is not None
+    [pair] = await list_pairs(db)
+    assert pair.used == 2  # both still connect with its api_id one day: no third session takes their place
+    [waiting] = await seed_sessions(db, sdir, 1)
+    assert not (await _row(db, waiting)).has_identity
+    assert await lifecycle.release_frozen(db, sdir, frozen, NOW + 1)
+    after = {sid: await lifecycle.credentials(db, sdir, sid) for sid in (frozen, limited)}
+    for sid in (frozen, limited):
+        assert (after[sid].api_id, after[sid].api_hash, dict(after[sid].device)) == (
+            before[sid].api_id, before[sid].api_hash, dict(before[sid].device)
+        )
+
+
 async def test_a_sidecar_sent_after_the_first_connect_cannot_change_the_identity(db: Database, sdir: Path) -> None:
     await add_pair(db, 1001)
     early = await _import(db, sdir, "early")

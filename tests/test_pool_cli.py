@@ -95,6 +95,7 @@ def test_pairs_add_reads_the_hash_from_stdin(config: str, monkeypatch: pytest.Mo
 
 
 def test_pool_join_queues_and_joins_lists(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pairs", "add", "2040", HASH, "--config", config]) == 0  # an identity for them: they may join
     make_session_file(tmp_path / "a.session")
     make_session_file(tmp_path / "b.session")
     assert main(["pool", "import", str(tmp_path / "a.session"), str(tmp_path / "b.session"), "--config", config]) == 0
