@@ -61,6 +61,7 @@ async def build_database(root: Path, customers: int, sessions_per_customer: int)
             "INSERT INTO groups (customer_id, ref, added_at) VALUES (?, ?, ?)",
             [(uid, f"@group_{uid}_{g}", NOW) for uid in range(1, customers + 1) for g in range(3)],
         )
+        # their own app (api id 2) is not the pool pair's (1): the pair's cap would count them otherwise
         rows = []
         sid = 0
         for uid in range(1, customers + 1):
@@ -69,7 +70,7 @@ async def build_database(root: Path, customers: int, sessions_per_customer: int)
                 rows.append((f"s{sid:08x}.session", f"sha{sid}", uid, f"assigned/{uid}", NOW, NOW))
         conn.executemany(
             "INSERT INTO sessions (file_name, auth_key_sha, dc_id, state, owner_id, folder, added_at,"
-            " state_changed_at, own_api_id, own_api_hash) VALUES (?, ?, 2, 'assigned', ?, ?, ?, ?, 1, 'x')",
+            " state_changed_at, own_api_id, own_api_hash) VALUES (?, ?, 2, 'assigned', ?, ?, ?, ?, 2, 'x')",
             rows,
         )
     conn.close()

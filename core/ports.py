@@ -123,14 +123,15 @@ class AccountStatus:
 
 @dataclass(frozen=True)
 class SessionCredentials:
-    """What is needed to open one account: its session file and the API pair/device it uses."""
+    """What is needed to open one account: its session file and its identity (the API id/hash and device
+    profile chosen once for the session and stored: it connects with nothing else)."""
 
     session_id: int
     path: Path
     api_id: int
     api_hash: str = field(repr=False)
     device: Mapping[str, str] = field(default_factory=dict)  # device_model, system_version, app_version,
-    # lang_code, system_lang_code (from the seller's sidecar, when there was one)
+    # lang_code, system_lang_code, lang_pack (the sidecar's, else a generated profile: pool.devices)
     proxy: ProxySpec | None = None  # the session's own proxy for life (None: it connects directly)
 
 

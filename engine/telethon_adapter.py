@@ -76,6 +76,7 @@ __all__ = [
 
 SESSION_SUFFIX = ".session"  # Telethon's SQLiteSession appends it to a name that lacks it
 _DEVICE_KEYS = ("device_model", "system_version", "app_version", "lang_code", "system_lang_code")
+"""The device fields ``TelegramClient`` takes as arguments; ``lang_pack`` it does not (see ``build_client``)."""
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
 _MARKED_ID_RE = re.compile(r"^-?[0-9]{1,19}$")
 _IDLE_CHECK_S = 30.0  # how often the drain loop notices a connection that dropped
@@ -131,7 +132,7 @@ def build_client(credentials: SessionCredentials, settings: ClientSettings, *, s
     else:
         session_arg = session
     device = {key: str(credentials.device[key]) for key in _DEVICE_KEYS if credentials.device.get(key)}
-    return _SendOnlyClient(
+    client = _SendOnlyClient(
         session_arg,
         credentials.api_id,
         credentials.api_hash,
@@ -146,6 +147,11 @@ def build_client(credentials: SessionCredentials, settings: ClientSettings, *, s
         **device,
         **proxy_args(credentials.proxy),
     )
+    # Telethon 1.45 has no ``lang_pack`` argument: it builds ``InitConnectionRequest(lang_pack='')`` once in
+    # the constructor and sends that object on every (re)connect, so the stored pack (an official app's,
+    # from a sidecar with that app's id) is set on it here. Without one it stays '' as Telethon sends it.
+    client._init_request.lang_pack = str(credentials.device.get("lang_pack") or "")
+    return client
 
 
 def proxy_args(spec: ProxySpec | None) -> dict[str, Any]:

@@ -5,8 +5,8 @@ Every change is one ``BEGIN IMMEDIATE`` transaction (``pool_tx``): the sessions 
 that only takes sessions still unused (``storage.sessions.claim_ids``), so two concurrent requests can
 never take the same session, and a request that cannot be met in full raises before COMMIT and takes
 nothing. Sessions the pool has open for a scan (``held``, see ``pool.discovery``) are never chosen.
-A session without its own app (sidecar) borrows the least-used API pair while it is owned, and gives it
-back when it leaves its customer.
+A session keeps its identity (own app or pool pair, ``pool.identity``) through every owner change: nothing
+here lends or gives back a pair. One waiting for an API pair is never handed out.
 """
 
 from __future__ import annotations
@@ -37,23 +37,13 @@ async def _require_customer(conn: Connection, customer_id: int) -> customers.Cus
     return customer
 
 
-async def _lend_pairs(conn: Connection, taken: list[session_rows.Claimed], now: float) -> None:
-    """A pool pair for each claimed session without its own app (the least used first); NoPairCapacity
-    when one has no room left (the caller rolls back). PAIR_FULL for the admins when one fills up."""
-    touched: set[int] = set()
-    for claimed in sorted(taken, key=lambda c: c.id):
-        if claimed.own_api_id is not None:
-            continue
-        pair = await pair_rows.least_used_with_room(conn)
-        if pair is None:
-            total = len(await pair_rows.list_all(conn))
-            raise NoPairCapacity(texts.no_pair_room(total))
-        await session_rows.set_pair(conn, claimed.id, pair.id)
-        touched.add(pair.id)
-    for pair_id in sorted(touched):
-        pair = await pair_rows.get(conn, pair_id)
-        if pair is not None and pair.full:
-            await events.add(conn, None, EventKind.PAIR_FULL, now, api_id=pair.api_id, capacity=pair.capacity)
+async def _short(conn: Connection, wanted: int, found: int) -> NotEnoughSessions | NoPairCapacity:
+    """Why fewer than ``wanted`` sessions could be handed out: unused sessions waiting for an API pair
+    would have made up the difference (NoPairCapacity: an admin adds a pair), or the pool is short."""
+    waiting = await session_rows.count_without_identity(conn, state="unused")
+    if waiting and found + waiting >= wanted:
+        return NoPairCapacity(texts.pending_sessions(waiting, len(await pair_rows.list_all(conn))))
+    return NotEnoughSessions(wanted, found)
 
 
 async def take(
@@ -71,11 +61,10 @@ async def take(
     owned = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
     chosen = await choose_free(conn, n, now, group_refs=refs, owned=owned, held=held)
     if len(chosen) < n:
-        raise NotEnoughSessions(n, len(chosen))
+        raise await _short(conn, n, len(chosen))
     taken = await session_rows.claim_ids(conn, customer_id, folder, now, chosen)
     if len(taken) < n:
         raise NotEnoughSessions(n, len(taken))
-    await _lend_pairs(conn, taken, now)
     for claimed in taken:
         moves.plan(claimed.file_name, UNUSED, folder)
     ids = sorted(c.id for c in taken)
@@ -147,7 +136,7 @@ async def ensure_plan(
 
 
 async def revoke(db: Database, sessions_dir: Path, customer_id: int, now: float) -> int:
-    """Return the customer's healthy sessions to the pool (their pool pairs are freed); returns how many.
+    """Return the customer's healthy sessions to the pool (each keeps its identity); returns how many.
 
     A flood wait in progress (``cooldown_until``) stays on the session: it belongs to the account."""
     async with pool_tx(db, sessions_dir) as (conn, moves):
@@ -174,14 +163,12 @@ async def swap(db: Database, sessions_dir: Path, customer_id: int, give_back_id:
             raise NotFound(reach_texts.not_their_session(give_back_id, customer_id))
         if give_back_id == take_id:
             raise NotFound(reach_texts.session_not_free(take_id))
-        # Given back first: the pool pair it frees may be the one the taken session borrows.
         await session_rows.return_to_pool(conn, given.id, UNUSED, now)
         moves.plan(given.file_name, given.folder, UNUSED)
         taken = await session_rows.claim_ids(conn, customer_id, folder_for("assigned", customer_id), now, [take_id])
         if not taken:
             raise NotFound(reach_texts.session_not_free(take_id))
         [claimed] = taken
-        await _lend_pairs(conn, taken, now)
         moves.plan(claimed.file_name, UNUSED, claimed.folder)
     logger.info("customer %d: session %d back to the pool, session %d in its place", customer_id, give_back_id,
                 take_id)

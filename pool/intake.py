@@ -14,6 +14,9 @@ an unreachable proxy is kept and flagged (``IntakeResult.note``, /health), not a
 session, whose account was made behind it. A sidecar sent later gives its proxy only to a session that
 has none (a proxy changes only when an admin changes it).
 
+Identity (``pool.identity``): the API id and device profile are chosen here, once, and stored with the
+row; a session no pair has room for is accepted but waits for an API pair (``IntakeResult.waiting``).
+
 Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
 the file just before COMMIT; a crash between the two leaves a file without a row, which
 ``pool.reconcile`` reports (it never deletes).
@@ -33,6 +36,7 @@ from core.errors import InvalidUpload
 from core.private_files import write_private_file
 from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
+from pool import devices, identity
 from pool.archive import expand_zip
 from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
 from pool.names import display_name, kind_of, stem_of
@@ -53,6 +57,7 @@ class IntakeResult:
     session_id: int | None = None
     reason: str | None = None  # why it was rejected
     note: str | None = None  # beside an accepted one: its sidecar's proxy (masked) and how its check went
+    waiting: bool = False  # accepted without an API pair (none had room): unused until an admin adds one
 
 
 @dataclass
@@ -75,7 +80,7 @@ def new_file_name() -> str:
 
 async def _store(
     db: Database, sessions_dir: Path, data: bytes, info: SessionInfo, sidecar: Sidecar | None, stem: str, now: float
-) -> int:
+) -> tuple[int, bool]:
     folder = ensure_dir(sessions_dir, UNUSED)
     name = new_file_name()
     path = folder / name
@@ -85,7 +90,12 @@ async def _store(
             existing = await session_rows.get_by_key_sha(conn, info.auth_key_sha)
             if existing is not None:
                 raise _Duplicate(existing.id)
-            own = sidecar is not None and sidecar.has_app
+            own_app = None
+            if sidecar is not None and sidecar.api_id is not None and sidecar.api_hash:
+                own_app = (sidecar.api_id, sidecar.api_hash)
+            chosen = await identity.for_new_session(
+                conn, auth_key_sha=info.auth_key_sha, own_app=own_app, device=sidecar.device if sidecar else {}
+            )
             session_id = await session_rows.insert(
                 conn,
                 file_name=name,
@@ -93,26 +103,29 @@ async def _store(
                 dc_id=info.dc_id,
                 folder=UNUSED,
                 now=now,
-                own_api_id=sidecar.api_id if own and sidecar else None,
-                own_api_hash=sidecar.api_hash if own and sidecar else None,
-                device=sidecar.device if own and sidecar else None,
+                pair_id=chosen.pair_id,
+                own_api_id=chosen.own_api_id,
+                own_api_hash=chosen.own_api_hash,
+                device=chosen.device,
                 phone=sidecar.phone if sidecar else None,
                 source_name=stem or None,
             )
             if sidecar is not None and sidecar.proxy is not None:
                 await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
+            await identity.note_if_full(conn, now, pair_id=chosen.pair_id, api_id=chosen.own_api_id)
             write_private_file(path, data)
             written = True
     except BaseException:
         if written:
             path.unlink(missing_ok=True)  # the row did not commit: the file must not stay
         raise
-    return session_id
+    return session_id, chosen.pair_id is None and chosen.own_api_id is None
 
 
 async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tuple[int, bool]:
-    """The sidecar's app and device go to the pool session of that stem; its proxy too when the session
-    has none. Returns the session id and whether a proxy was stored."""
+    """The sidecar's app and device go to the pool session of that stem (only while it never connected:
+    ``pool.identity``); its proxy too when the session has none. Returns the session id and whether a
+    proxy was stored."""
     if not stem:
         raise InvalidUpload(texts.SIDECAR_NO_STEM)
     async with db.tx() as conn:
@@ -121,19 +134,27 @@ async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tupl
             raise InvalidUpload(texts.no_session_named(stem))
         if len(rows) > 1:
             raise InvalidUpload(texts.several_sessions_named(len(rows), stem))
+        [row] = rows
+        if row.identity_used_at is not None and (sidecar.has_app or sidecar.device):
+            # it already connected as itself: another app or device now would be a visible change
+            raise InvalidUpload(texts.identity_fixed(row.id))
+        if sidecar.api_id is not None:
+            await identity.check_app_room(conn, sidecar.api_id, session_id=row.id)
         await session_rows.set_own_app(
             conn,
-            rows[0].id,
+            row.id,
             api_id=sidecar.api_id,
             api_hash=sidecar.api_hash,
-            device=sidecar.device,
+            device=devices.complete(sidecar.device, row.auth_key_sha) if sidecar.device else {},
             phone=sidecar.phone,
         )
+        if sidecar.api_id is not None:
+            await identity.note_if_full(conn, now, api_id=sidecar.api_id)
         proxy_added = False
-        if sidecar.proxy is not None and await proxy_rows.get(conn, rows[0].id) is None:
-            await proxy_rows.put(conn, rows[0].id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
+        if sidecar.proxy is not None and await proxy_rows.get(conn, row.id) is None:
+            await proxy_rows.put(conn, row.id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
             proxy_added = True
-        return rows[0].id, proxy_added
+        return row.id, proxy_added
 
 
 async def _proxy_note(db: Database, session_id: int, sidecar: Sidecar, now: float, check: ProxyChecker) -> str:
@@ -159,8 +180,8 @@ class _Batch:
         else:
             self.results[slot] = result
 
-    def accept(self, item: _Item, session_id: int, note: str | None = None) -> None:
-        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, note)
+    def accept(self, item: _Item, session_id: int, note: str | None = None, waiting: bool = False) -> None:
+        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, note=note, waiting=waiting)
 
     def add(self, name: str, shown: str, data: bytes) -> None:
         kind = kind_of(name)
@@ -211,7 +232,7 @@ async def _import_session(
             return
     try:
         info = await asyncio.to_thread(validate_session, item.data)
-        session_id = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
+        session_id, waiting = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
     except InvalidUpload as exc:
         batch.reject(item.shown, exc.reason, item.slot)
         if side:
@@ -225,10 +246,11 @@ async def _import_session(
     note = None
     if sidecar is not None and sidecar.proxy is not None:
         note = await _proxy_note(db, session_id, sidecar, now, check)
-    batch.accept(item, session_id, note)
+    batch.accept(item, session_id, note, waiting)
     if side:
         batch.accept(side, session_id, note)
-    logger.info("session #%d added to the pool (own app: %s)", session_id, bool(sidecar and sidecar.has_app))
+    logger.info("session #%d added to the pool (own app: %s, waits for an API pair: %s)", session_id,
+                bool(sidecar and sidecar.has_app), waiting)
 
 
 async def import_files(

@@ -56,7 +56,7 @@ __all__ = ["JoinDone", "JoinPacing", "JoinRunner", "LiveAccounts", "QueuedJoin",
 T = TypeVar("T")
 DAY = 86_400.0
 USABLE_STATES = ("unused", "assigned", "cooling")
-SkipReason = Literal["no_session", "dead", "limited", "frozen", "queued", "member"]
+SkipReason = Literal["no_session", "dead", "limited", "frozen", "no_pair", "queued", "member"]
 HOLDING: tuple[MethodClass, ...] = ("join", "connect", "send")
 """The waits that hold a session's joins: its own, connecting, and (one wait at a time) sending."""
 
@@ -136,7 +136,8 @@ async def queue_joins(
 ) -> list[QueuedJoin]:
     """Queue a join of ``target`` for each session (in one transaction), each at its next free slot.
 
-    Skipped: a session that does not exist, is dead or limited, has this target queued or pending
+    Skipped: a session that does not exist, is dead, limited or frozen, waits for an API pair (no identity
+    yet: it is never opened), has this target queued or pending
     already, or is known to be a member (its stored dialogs hold the public chat, or ``members``: what
     an invite's preview said)."""
     queued: list[QueuedJoin] = []
@@ -150,6 +151,8 @@ async def queue_joins(
                 skip = "no_session"
             elif row.state == "dead" or row.state == "limited" or row.state == "frozen":
                 skip = row.state
+            elif not row.has_identity:
+                skip = "no_pair"  # it waits for an API pair: never opened until it has its identity
             elif session_id in open_already:
                 skip = "queued"
             elif session_id in members or (not target.is_invite and await _member(conn, session_id, target.ref)):

@@ -15,6 +15,7 @@ Event payloads (``storage.events``):
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from core.ports import AccountStatus, Retirement, SessionCredentials
 from core.states import EventKind
 from core.texts import errors as texts
 from core.texts import proxy as proxy_texts
+from pool import identity
 from pool.assign import notify_if_low, take_one_or_none
 from pool.layout import BANNED, FROZEN, LIMITED, UNUSED, check_file_name, check_folder
 from pool.moves import FileMoves, pool_tx
@@ -199,36 +201,46 @@ async def release_frozen(db: Database, sessions_dir: Path, session_id: int, now:
 async def credentials(
     db: Database, sessions_dir: Path, session_id: int, *, proxy_required: bool = False
 ) -> SessionCredentials:
-    """What opening the session needs: its file where it lives now, its API pair, device and proxy.
+    """What opening the session needs: its file where it lives now, its identity as stored (its own app
+    or its pool pair, and its device profile, ``pool.identity``; never anything else) and its proxy.
 
     With ``proxy_required`` (``[pool] proxy_required``) a session without a proxy raises ProxyMissing:
     it is never opened from the server's own address.
 
-    A session with its own app (sidecar) uses it; an owned one uses its pool pair; one that holds no
-    pair (idle or quarantined, for a health check) borrows the least-used pool pair without recording it.
-    Raises NotFound when the file is not where its row says: Telethon would create an empty session."""
+    Raises NoPairCapacity for a session waiting for an API pair (it is never opened), NotFound when the
+    file is not where its row says (Telethon would create an empty session). The first call stamps the
+    identity as used (and completes a device profile stored before profiles existed), so it is fixed."""
     async with db.read() as conn:
         row = await _require(conn, session_id)
-        if row.own_api_id is not None and row.own_api_hash:
-            api_id, api_hash = row.own_api_id, row.own_api_hash
-        else:
-            pair = await pair_rows.get(conn, row.pair_id) if row.pair_id is not None else None
-            if pair is None:
-                pair = await pair_rows.least_used(conn)
-            if pair is None:
-                raise NoPairCapacity(texts.NO_PAIR_CONFIGURED)
-            api_id, api_hash = pair.api_id, pair.api_hash
+        pair = await pair_rows.get(conn, row.pair_id) if row.pair_id is not None else None
         proxy = await proxy_rows.get(conn, session_id)
+    if row.own_api_id is not None and row.own_api_hash:
+        api_id, api_hash = row.own_api_id, row.own_api_hash
+    elif pair is not None:
+        api_id, api_hash = pair.api_id, pair.api_hash
+    else:
+        raise NoPairCapacity(texts.waits_for_pair(session_id))
     if proxy is None and proxy_required:
         raise ProxyMissing(proxy_texts.proxy_required(session_id))
     path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
     if not path.is_file():
         raise NotFound(texts.session_file_missing(session_id, row.folder))
+    device = dict(row.device)
+    if row.identity_used_at is None:
+        device = identity.first_use_device(row.device, row.auth_key_sha) or device
+        async with db.tx() as conn:
+            current = await _require(conn, session_id)
+            if current.identity_used_at is None:
+                if device != current.device:
+                    await session_rows.set_device(conn, session_id, device)
+                await session_rows.mark_identity_used(conn, session_id, time.time())
+            else:
+                device = dict(current.device)  # another caller sealed it first: its profile is the one
     return SessionCredentials(
         session_id=row.id,
         path=path,
         api_id=api_id,
         api_hash=api_hash,
-        device=dict(row.device),
+        device=device,
         proxy=proxy.spec if proxy else None,
     )

@@ -1,13 +1,19 @@
-"""API pairs as the admins manage them (bot and CLI): add, list, remove, with input checked."""
+"""API pairs as the admins manage them (bot and CLI): add, list, remove, with input checked.
+
+A pair is the lifelong identity of the sessions holding it (``pool.identity``): adding one gives it to the
+sessions waiting for a pair; removing one they hold is refused, or, on the admin's explicit choice,
+moves them to other pairs (the one time a session's API id changes, logged and shown)."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from core.errors import InputError, NotFound, PairInUse
+from core.errors import InputError, NoPairCapacity, NotFound, PairInUse
 from core.texts import admin as texts
+from pool import identity
 from storage import pairs as pair_rows
+from storage import sessions as session_rows
 from storage.db import Database
 from storage.pairs import ApiPair
 
@@ -33,12 +39,17 @@ def parse_api_hash(value: str) -> str:
 
 
 async def add_pair(db: Database, api_id: str | int, api_hash: str, *, capacity: int, now: float) -> ApiPair:
+    """Add a pair; sessions waiting for one get theirs (the returned pair's ``used`` counts them).
+
+    An api_id that sidecar sessions already use is allowed: they count toward its cap from now on."""
     checked_id, checked_hash = parse_api_id(api_id), parse_api_hash(api_hash)
     async with db.tx() as conn:  # BEGIN IMMEDIATE: nobody adds the same id between the look and the insert
         if await pair_rows.get_by_api_id(conn, checked_id) is not None:
             raise InputError(texts.api_id_exists(checked_id))
         pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
-    logger.info("API pair %d added (capacity %d)", checked_id, capacity)
+        given = await identity.settle(conn, now)
+        pair = await pair_rows.get(conn, pair.id) or pair
+    logger.info("API pair %d added (capacity %d, %d waiting session(s) got a pair)", checked_id, capacity, len(given))
     return pair
 
 
@@ -47,16 +58,34 @@ async def list_pairs(db: Database) -> list[ApiPair]:
         return await pair_rows.list_all(conn)
 
 
-async def remove_pair(db: Database, api_id: str | int) -> None:
+async def remove_pair(db: Database, api_id: str | int, *, move: bool = False) -> list[tuple[int, int]]:
+    """Remove a pair. One that live sessions hold is refused (PairInUse, with their count), unless
+    ``move``: then each of them goes to another pair with room (least used first), all or none
+    (NoPairCapacity when the others lack room). Returns (session id, its new api_id) per moved session.
+
+    Sidecar sessions whose own app id equals the pair's do not hold it: removing it changes nothing for them."""
     checked_id = parse_api_id(api_id)
+    moved: list[tuple[int, int]] = []
     async with db.tx() as conn:
         pair = await pair_rows.get_by_api_id(conn, checked_id)
         if pair is None:
             raise NotFound(texts.no_pair(checked_id))
-        if pair.used:
-            raise PairInUse(texts.pair_in_use(checked_id, pair.used))
+        holders = await pair_rows.holders(conn, pair.id)
+        if holders and not move:
+            raise PairInUse(texts.pair_in_use(checked_id, len(holders)))
+        for session_id in holders:
+            target = await pair_rows.least_used_with_room(conn, exclude=pair.id)
+            if target is None:
+                room = len(moved)
+                raise NoPairCapacity(texts.no_room_to_move(checked_id, len(holders), room))  # rolls back
+            await session_rows.set_pair(conn, session_id, target.id)
+            moved.append((session_id, target.api_id))
         await pair_rows.remove(conn, pair.id)
+    for session_id, new_api_id in moved:
+        logger.warning("session %d moved from API id %d to %d (its pair was removed by an admin)", session_id,
+                       checked_id, new_api_id)
     logger.info("API pair %d removed", checked_id)
+    return moved
 
 
 async def sync_capacity(db: Database, capacity: int) -> int:

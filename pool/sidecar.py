@@ -1,5 +1,5 @@
 """The JSON sidecar sellers ship beside a ``.session``: the app (api id/hash) the account was made with
-and the device it claimed. A session keeps that app and device instead of borrowing a pool pair.
+and the device it claimed. A session keeps that app and device for life (``pool.identity``).
 
 Shops spell the keys differently; the first key present from each list below wins. The proxy the
 account was used through (``proxy``: a URL, a list ``[type, host, port, (rdns,) user, password]`` as
@@ -7,6 +7,13 @@ Telethon/PySocks take it, or an object ``{type, host, port, username, password}`
 ``secret``) is kept, so the session goes on connecting from that address; a proxy that cannot be read
 refuses the sidecar (the session would otherwise connect from the server's own address). Everything else
 in the file (names, 2FA passwords) is ignored and never stored.
+
+Device keys are read with or without an app: a sidecar without one still describes the device the
+account was made on, and looking like that device is what keeps it unremarkable. ``lang_pack`` is its
+own key (the official app's language pack: "tdesktop", "android", ...), never ``lang_code``; it is kept
+only with the sidecar's own app (Telegram's language packs are for its official apps; on a pool pair the
+session connects with ``lang_pack=''``). A ``lang_pack`` that is a language code (some shops write "en"
+there) is read as ``lang_code`` when the sidecar names none; any other value is ignored.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ _DEVICE_KEYS: dict[str, tuple[str, ...]] = {
     "device_model": ("device_model", "device", "deviceModel", "model"),
     "system_version": ("system_version", "sdk", "systemVersion", "system", "os"),
     "app_version": ("app_version", "appVersion", "application_version"),
-    "lang_code": ("lang_code", "langCode", "lang_pack", "langPack", "lang"),
+    "lang_code": ("lang_code", "langCode", "lang"),
     "system_lang_code": ("system_lang_code", "systemLangCode", "system_lang_pack", "systemLangPack", "system_lang"),
 }
 _PROXY_KEYS = ("proxy", "Proxy", "proxy_settings", "proxySettings")
@@ -44,7 +51,11 @@ _PROXY_FIELDS: dict[str, tuple[str, ...]] = {
     "password": ("password", "pass", "pwd"),
     "secret": ("secret",),
 }
+_LANG_PACK_KEYS = ("lang_pack", "langPack")
 _LANG_RE = re.compile(r"[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
+_LANG_PACKS = frozenset({"tdesktop", "android", "android_x", "ios", "macos", "webk", "weba"})
+"""The official apps' language packs; anything else under ``lang_pack`` is not one."""
+
 _HASH_RE = re.compile(r"[0-9a-fA-F]{32}")
 _PHONE_RE = re.compile(r"\+?[0-9]{5,20}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -140,12 +151,17 @@ def parse_sidecar(data: bytes) -> Sidecar:
         if not isinstance(raw_hash, str) or not _HASH_RE.fullmatch(raw_hash.strip()):
             raise InvalidUpload(texts.BAD_APP_HASH)
         api_hash = raw_hash.strip().lower()
-        # Device parameters describe the app the account was made with: only meaningful with that app.
-        for name, keys in _DEVICE_KEYS.items():
-            text = _text(_first(obj, keys))
-            if text is None or (name.endswith("lang_code") and not _LANG_RE.fullmatch(text)):
-                continue
-            device[name] = text
+    for name, keys in _DEVICE_KEYS.items():
+        text = _text(_first(obj, keys))
+        if text is None or (name.endswith("lang_code") and not _LANG_RE.fullmatch(text)):
+            continue
+        device[name] = text
+    pack = _text(_first(obj, _LANG_PACK_KEYS))
+    if pack is not None and pack.lower() in _LANG_PACKS:
+        if api_id is not None:
+            device["lang_pack"] = pack.lower()
+    elif pack is not None and _LANG_RE.fullmatch(pack):
+        device.setdefault("lang_code", pack)  # a language code written under lang_pack
     phone = _text(_first(obj, _PHONE_KEYS))
     if phone is not None:
         phone = phone.replace(" ", "")

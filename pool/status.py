@@ -16,6 +16,7 @@ async def pool_status(db: Database) -> dict[str, Any]:
         states = await session_rows.count_by_state(conn)
         pairs = await pair_rows.list_all(conn)
         owners = await session_rows.count_by_owner(conn)
+        waiting = await session_rows.count_without_identity(conn)
     return {
         "sessions": states,
         "total": sum(states.values()),
@@ -24,6 +25,7 @@ async def pool_status(db: Database) -> dict[str, Any]:
             {"api_id": p.api_id, "used": p.used, "capacity": p.capacity, "full": p.full} for p in pairs
         ],
         "pair_slots_free": sum(max(0, p.capacity - p.used) for p in pairs),
+        "waiting_for_pair": waiting,  # live sessions no pair had room for: never used until one is added
         "customers": [
             {
                 "customer_id": cid,

@@ -65,7 +65,8 @@ def make_sidecar(
     device: str = "DESKTOP-4F2K9QX",
     sdk: str = "Windows 10",
     app_version: str = "4.16.8 x64",
-    lang_pack: str = "en",
+    lang_code: str = "en",
+    lang_pack: str = "tdesktop",
     system_lang_pack: str = "en-US",
     **extra: Any,
 ) -> dict[str, Any]:
@@ -78,6 +79,7 @@ def make_sidecar(
         "sdk": sdk,
         "app_version": app_version,
         "device": device,
+        "lang_code": lang_code,
         "lang_pack": lang_pack,
         "system_lang_pack": system_lang_pack,
         "twoFA": None,

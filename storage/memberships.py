@@ -238,11 +238,13 @@ async def set_scan_due(conn: aiosqlite.Connection, session_id: int, due_at: floa
 
 
 async def due_for_scan(conn: aiosqlite.Connection, now: float, states: Sequence[str], limit: int) -> list[int]:
-    """Sessions in ``states`` whose dialogs were never read or are due, the most overdue first."""
+    """Sessions in ``states`` whose dialogs were never read or are due, the most overdue first (never one
+    waiting for an API pair: it is not opened until it has one)."""
     marks = ", ".join("?" * len(states))
     rows = await fetchall(
         conn,
         f"SELECT id FROM sessions WHERE state IN ({marks}) AND COALESCE(dialogs_due_at, 0) <= ?"
+        " AND (pair_id IS NOT NULL OR own_api_id IS NOT NULL)"
         " ORDER BY dialogs_due_at IS NOT NULL, dialogs_due_at, id LIMIT ?",
         (*states, now, limit),
     )

@@ -5,7 +5,8 @@ older version of adbot upgrades in place. Never edit a released migration: appen
 
 Times are unix seconds (REAL, UTC). Constraints are the backstop for the rules the code enforces:
 a session has at most one owner (a column plus a trigger refusing a change of owner), no API pair holds
-more sessions than its capacity (trigger), and the ledger holds one row per (campaign, cycle, group).
+more sessions than its capacity (trigger, counting sidecar sessions with the pair's api_id too), and the
+ledger holds one row per (campaign, cycle, group).
 """
 
 from __future__ import annotations
@@ -301,6 +302,37 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN status_checked_at REAL;    -- its app config was last read then
     -- sessions already in quarantine get the default minimum (24 h) from when they were limited
     UPDATE sessions SET quarantine_count = 1, quarantine_until = state_changed_at + 86400 WHERE state = 'limited';
+    """,
+    # one identity per session, for life: the API pair (``pair_id``) or own app (``own_api_id``) and the
+    # device profile (``device_json``) are chosen once at intake and kept by every state but the owner
+    # changes; ``identity_used_at``: when the session first connected with it (from then on a sidecar
+    # sent later cannot change it). The per-pair cap counts every session connecting with the pair's
+    # api_id (those pointing at the pair and those whose own app id equals it), dead ones excepted.
+    """
+    ALTER TABLE sessions ADD COLUMN identity_used_at REAL;
+    DROP TRIGGER IF EXISTS sessions_pair_cap_insert;
+    DROP TRIGGER IF EXISTS sessions_pair_cap_update;
+    CREATE TRIGGER sessions_identity_cap_insert BEFORE INSERT ON sessions
+    WHEN NEW.state != 'dead' AND EXISTS (
+        SELECT 1 FROM api_pairs p
+        WHERE (p.id = NEW.pair_id OR (NEW.pair_id IS NULL AND p.api_id = NEW.own_api_id))
+          AND (SELECT COUNT(*) FROM sessions s WHERE s.state != 'dead'
+               AND (s.pair_id = p.id OR (s.pair_id IS NULL AND s.own_api_id = p.api_id))) >= p.capacity)
+    BEGIN SELECT RAISE(ABORT, 'api pair is full'); END;
+    CREATE TRIGGER sessions_identity_cap_update BEFORE UPDATE OF pair_id, own_api_id ON sessions
+    WHEN NEW.state != 'dead'
+         AND (NEW.pair_id IS NOT OLD.pair_id OR NEW.own_api_id IS NOT OLD.own_api_id)
+         AND EXISTS (
+        SELECT 1 FROM api_pairs p
+        WHERE (p.id = NEW.pair_id OR (NEW.pair_id IS NULL AND p.api_id = NEW.own_api_id))
+          AND (SELECT COUNT(*) FROM sessions s WHERE s.state != 'dead' AND s.id != NEW.id
+               AND (s.pair_id = p.id OR (s.pair_id IS NULL AND s.own_api_id = p.api_id))) >= p.capacity)
+    BEGIN SELECT RAISE(ABORT, 'api pair is full'); END;
+    CREATE TRIGGER sessions_own_app_fixed BEFORE UPDATE OF own_api_id, own_api_hash ON sessions
+    WHEN OLD.identity_used_at IS NOT NULL
+         AND (NEW.own_api_id IS NOT OLD.own_api_id OR NEW.own_api_hash IS NOT OLD.own_api_hash)
+    BEGIN SELECT RAISE(ABORT, 'a session keeps the app it connected with'); END;
+    CREATE INDEX sessions_by_own_api ON sessions(own_api_id) WHERE own_api_id IS NOT NULL;
     """,
 )
 

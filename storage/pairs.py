@@ -1,7 +1,8 @@
-"""API pairs (api_id, api_hash) that sessions without their own app borrow while a customer owns them.
+"""API pairs (api_id, api_hash): the identity of sessions without their own app, chosen once for life.
 
 ``capacity`` mirrors the config's ``max_sessions_per_pair``; a trigger refuses a session beyond it.
-Only owned sessions hold a pool pair, so "used" is the number of sessions pointing at the pair.
+"used" counts every session that connects with the pair's api_id: those pointing at the pair and those
+whose own app (sidecar) has the same api_id; dead sessions never connect again and do not count.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ class ApiPair:
         return self.used >= self.capacity
 
 
+USERS = "s.state != 'dead' AND (s.pair_id = p.id OR (s.pair_id IS NULL AND s.own_api_id = p.api_id))"
+"""The sessions (alias ``s``) connecting with pair ``p``'s api_id: the cap's count (the trigger's too)."""
+
 _SELECT = (
     "SELECT p.id, p.api_id, p.api_hash, p.capacity, p.created_at,"
-    " (SELECT COUNT(*) FROM sessions s WHERE s.pair_id = p.id) AS used FROM api_pairs p"
+    f" (SELECT COUNT(*) FROM sessions s WHERE {USERS}) AS used FROM api_pairs p"
 )
 
 
@@ -72,19 +76,28 @@ async def list_all(conn: aiosqlite.Connection) -> list[ApiPair]:
     return [_row(r) for r in await fetchall(conn, f"{_SELECT} ORDER BY p.id")]
 
 
-async def least_used_with_room(conn: aiosqlite.Connection) -> ApiPair | None:
-    """The pair with the fewest sessions among those below capacity (ties: oldest first)."""
-    row = await fetchone(conn, f"SELECT * FROM ({_SELECT}) WHERE used < capacity ORDER BY used, id LIMIT 1")
+async def least_used_with_room(conn: aiosqlite.Connection, *, exclude: int | None = None) -> ApiPair | None:
+    """The pair with the fewest sessions among those below capacity (ties: oldest first), never the pair
+    with id ``exclude``."""
+    row = await fetchone(
+        conn,
+        f"SELECT * FROM ({_SELECT}) WHERE used < capacity AND id IS NOT ? ORDER BY used, id LIMIT 1",
+        (exclude,),
+    )
     return _row(row) if row else None
 
 
-async def least_used(conn: aiosqlite.Connection) -> ApiPair | None:
-    """The pair with the fewest sessions, full or not (for a short check connection)."""
-    row = await fetchone(conn, f"SELECT * FROM ({_SELECT}) ORDER BY used, id LIMIT 1")
-    return _row(row) if row else None
+async def holders(conn: aiosqlite.Connection, pair_id: int) -> list[int]:
+    """Ids of the sessions (dead ones excepted) whose identity is this pool pair, by id."""
+    rows = await fetchall(
+        conn, "SELECT id FROM sessions WHERE pair_id = ? AND state != 'dead' ORDER BY id", (pair_id,)
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def remove(conn: aiosqlite.Connection, pair_id: int) -> None:
+    """Delete a pair no live session holds; dead sessions that held it forget it (they never connect)."""
+    await execute(conn, "UPDATE sessions SET pair_id = NULL WHERE pair_id = ? AND state = 'dead'", (pair_id,))
     await execute(conn, "DELETE FROM api_pairs WHERE id = ?", (pair_id,))
 
 

@@ -1,4 +1,8 @@
-"""The session pool's rows: one per Telegram account file, its state, owner, API pair and folder.
+"""The session pool's rows: one per Telegram account file, its state, owner, identity and folder.
+
+Identity: the API id a session connects with (its own app from a sidecar, ``own_api_id``, or a pool pair,
+``pair_id``) and its device profile (``device``), chosen once (``pool.identity``) and kept for life: no
+state change clears them. A row with neither app nor pair waits for an API pair and is never used.
 
 States: ``unused`` (in the pool), ``assigned`` / ``cooling`` (owned by a customer; cooling = waiting out
 a flood wait), ``limited`` (quarantined until ``quarantine_until``, may come back), ``frozen`` (Telegram
@@ -45,15 +49,21 @@ class SessionRow:
     frozen_until: float | None = None
     frozen_appeal_url: str | None = None
     status_checked_at: float | None = None  # its app config (frozen or not) was last read then
+    identity_used_at: float | None = None  # first connect with its identity: from then on it is fixed
 
     @property
     def owned(self) -> bool:
         return self.state in OWNED_STATES
 
+    @property
+    def has_identity(self) -> bool:
+        """It has an API id to connect with (own app or pool pair); without one it is never used."""
+        return self.pair_id is not None or (self.own_api_id is not None and bool(self.own_api_hash))
+
 
 @dataclass(frozen=True)
 class Claimed:
-    """A session ``claim_ids`` just gave a customer: where its file was, and whether it needs a pool pair."""
+    """A session ``claim_ids`` just gave a customer: where its file was, and its own app id (if any)."""
 
     id: int
     file_name: str
@@ -94,6 +104,7 @@ def _row(row: sqlite3.Row) -> SessionRow:
         frozen_until=row["frozen_until"],
         frozen_appeal_url=row["frozen_appeal_url"],
         status_checked_at=row["status_checked_at"],
+        identity_used_at=row["identity_used_at"],
     )
 
 
@@ -187,17 +198,20 @@ async def insert(
     device: dict[str, str] | None = None,
     phone: str | None = None,
     source_name: str | None = None,
+    pair_id: int | None = None,
 ) -> int:
-    """A new unused session; returns its id."""
+    """A new unused session; returns its id. ``pair_id`` or ``own_api_id``: its identity (a trigger
+    refuses a full pair); neither: it waits for an API pair."""
     row = await fetchone(
         conn,
-        "INSERT INTO sessions (file_name, auth_key_sha, dc_id, state, own_api_id, own_api_hash, device_json,"
-        " phone, folder, added_at, state_changed_at, source_name)"
-        " VALUES (?, ?, ?, 'unused', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO sessions (file_name, auth_key_sha, dc_id, state, pair_id, own_api_id, own_api_hash,"
+        " device_json, phone, folder, added_at, state_changed_at, source_name)"
+        " VALUES (?, ?, ?, 'unused', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             file_name,
             auth_key_sha,
             dc_id,
+            pair_id,
             own_api_id,
             own_api_hash,
             json.dumps(device, ensure_ascii=False) if device else None,
@@ -213,8 +227,11 @@ async def insert(
 
 
 _PREFERENCE = "own_api_id IS NULL, COALESCE(cooldown_until, 0) > ?, added_at, id"
-"""How free sessions rank when nothing else tells them apart: those with their own app first (they need no
-pool pair), then those not waiting out a flood, then the oldest."""
+"""How free sessions rank when nothing else tells them apart: those with their own app first (the app the
+account was made with), then those not waiting out a flood, then the oldest."""
+
+_USABLE = "(pair_id IS NOT NULL OR own_api_id IS NOT NULL)"
+"""A session with an identity: only those are handed out (one waiting for an API pair never is)."""
 
 
 async def free_by_preference(
@@ -229,7 +246,7 @@ async def free_by_preference(
     given ids; never one in ``exclude``; at most ``limit``."""
     if among is not None and not among:
         return []
-    where = ["state = 'unused'"]
+    where = ["state = 'unused'", _USABLE]
     params: list[object] = []
     if among is not None:
         where.append(f"id IN ({', '.join('?' * len(among))})")
@@ -260,7 +277,7 @@ async def claim_ids(
         conn,
         "UPDATE sessions SET owner_id = ?, folder = ?, state_changed_at = ?, state_reason = NULL,"
         " state = CASE WHEN COALESCE(cooldown_until, 0) > ? THEN 'cooling' ELSE 'assigned' END"
-        f" WHERE state = 'unused' AND id IN ({marks})"
+        f" WHERE state = 'unused' AND {_USABLE} AND id IN ({marks})"
         " RETURNING id, file_name, folder, own_api_id",
         (owner, folder, now, now, *ids),
     )
@@ -268,15 +285,61 @@ async def claim_ids(
 
 
 async def set_pair(conn: aiosqlite.Connection, session_id: int, pair_id: int) -> None:
-    """The pool pair an owned session without its own app borrows (a trigger refuses a full pair)."""
+    """The pool pair that is a session's identity: given once to one waiting for it, or moved by an
+    admin's explicit choice (``pool.pairs.remove_pair``). A trigger refuses a full pair."""
     await execute(conn, "UPDATE sessions SET pair_id = ? WHERE id = ?", (pair_id, session_id))
 
 
+async def list_without_identity(conn: aiosqlite.Connection) -> list[int]:
+    """Ids of live sessions waiting for an API pair (neither own app nor pool pair), oldest first."""
+    rows = await fetchall(
+        conn,
+        "SELECT id FROM sessions WHERE state != 'dead' AND pair_id IS NULL AND own_api_id IS NULL"
+        " ORDER BY added_at, id",
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def count_without_identity(conn: aiosqlite.Connection, *, state: str | None = None) -> int:
+    """Live sessions waiting for an API pair (only those in ``state`` when given)."""
+    row = await fetchone(
+        conn,
+        "SELECT COUNT(*) FROM sessions WHERE state != 'dead' AND pair_id IS NULL AND own_api_id IS NULL"
+        " AND (? IS NULL OR state = ?)",
+        (state, state),
+    )
+    return int(row[0]) if row else 0
+
+
+async def list_without_device(conn: aiosqlite.Connection) -> list[tuple[int, str]]:
+    """(id, auth key sha) of live sessions with no stored device profile (rows older than profiles)."""
+    rows = await fetchall(
+        conn,
+        "SELECT id, auth_key_sha FROM sessions WHERE state != 'dead' AND COALESCE(device_json, '') IN ('', '{}')"
+        " ORDER BY id",
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def set_device(conn: aiosqlite.Connection, session_id: int, device: dict[str, str]) -> None:
+    """Store a session's device profile (once: the caller only sets one that has none, or one never used)."""
+    await execute(
+        conn, "UPDATE sessions SET device_json = ? WHERE id = ?", (json.dumps(device, ensure_ascii=False), session_id)
+    )
+
+
+async def mark_identity_used(conn: aiosqlite.Connection, session_id: int, now: float) -> None:
+    """The session is about to connect with its identity for the first time: from now on it is fixed."""
+    await execute(
+        conn, "UPDATE sessions SET identity_used_at = ? WHERE id = ? AND identity_used_at IS NULL", (now, session_id)
+    )
+
+
 async def return_to_pool(conn: aiosqlite.Connection, session_id: int, folder: str, now: float) -> None:
-    """An owned session back to 'unused': no owner, its pool pair freed. A flood wait stays recorded."""
+    """An owned session back to 'unused': no owner; its identity (pair) stays. A flood wait stays recorded."""
     await execute(
         conn,
-        "UPDATE sessions SET state = 'unused', owner_id = NULL, pair_id = NULL, folder = ?,"
+        "UPDATE sessions SET state = 'unused', owner_id = NULL, folder = ?,"
         " state_changed_at = ?, state_reason = NULL WHERE id = ?",
         (folder, now, session_id),
     )
@@ -285,10 +348,11 @@ async def return_to_pool(conn: aiosqlite.Connection, session_id: int, folder: st
 async def retire(
     conn: aiosqlite.Connection, session_id: int, state: SessionState, folder: str, reason: str, now: float
 ) -> None:
-    """Out of use ('dead', 'limited' or 'frozen'): no owner, no pool pair, the reason recorded."""
+    """Out of use ('dead', 'limited' or 'frozen'): no owner, the reason recorded; its identity stays (a
+    quarantined or frozen session comes back as itself; a dead one no longer counts toward its pair's cap)."""
     await execute(
         conn,
-        "UPDATE sessions SET state = ?, owner_id = NULL, pair_id = NULL, folder = ?, state_reason = ?,"
+        "UPDATE sessions SET state = ?, owner_id = NULL, folder = ?, state_reason = ?,"
         " state_changed_at = ? WHERE id = ?",
         (state, folder, reason, now, session_id),
     )
@@ -360,7 +424,9 @@ async def set_own_app(
     device: dict[str, str],
     phone: str | None,
 ) -> None:
-    """Attach a sidecar's app and device; a session with its own app gives back its pool pair."""
+    """Attach a sidecar's app and device to a session that never connected yet (``identity_used_at`` is
+    NULL; the caller checks, a trigger refuses a change of app after): its own app replaces the pool pair
+    chosen at intake, so the account keeps the app it was made with."""
     await execute(
         conn,
         "UPDATE sessions SET own_api_id = COALESCE(?, own_api_id), own_api_hash = COALESCE(?, own_api_hash),"

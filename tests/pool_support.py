@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from core.private_files import write_private_file
+from pool import identity
 from pool.layout import UNUSED, ensure_dir, folder_for
 from sandbox.sessionfiles import make_session_bytes
 from storage import customers
@@ -25,13 +26,16 @@ async def add_customer(db: Database, user_id: int, plan: int = 3, days: float = 
 
 
 async def add_pair(db: Database, api_id: int, capacity: int = 7) -> int:
+    """A pool pair; sessions waiting for one get theirs, as ``pool.pairs.add_pair`` does."""
     async with db.tx() as conn:
         pair = await pair_rows.add(conn, api_id, secrets.token_hex(16), capacity, NOW)
+        await identity.settle(conn, NOW)
     return pair.id
 
 
 async def seed_sessions(db: Database, sessions_dir: Path, count: int, *, own_app: bool = False) -> list[int]:
-    """Unused sessions written straight into the pool (no intake validation: fast)."""
+    """Unused sessions written straight into the pool (no intake validation: fast). Each gets its identity
+    as intake gives it: its own app, else a pool pair with room (none: it waits for one)."""
     ids = []
     ensure_dir(sessions_dir, UNUSED)
     for _ in range(count):
@@ -52,6 +56,7 @@ async def seed_sessions(db: Database, sessions_dir: Path, count: int, *, own_app
                     device={"device_model": "PC"} if own_app else None,
                 )
             )
+            await identity.settle(conn, NOW)
     return ids
 
 
@@ -78,9 +83,9 @@ async def assert_pool_consistent(db: Database, sessions_dir: Path) -> None:
         assert where[row.file_name] == row.folder, (row, where[row.file_name])
         assert (row.owner_id is not None) == row.owned
         if row.pair_id is not None:
-            assert row.owned and row.own_api_id is None, row
+            assert row.own_api_id is None, row  # one identity: a pool pair or its own app, never both
         elif row.owned:
-            assert row.own_api_id is not None, row
+            assert row.own_api_id is not None, row  # an owned session always has an identity
     assert len(on_disk) == len(rows), sorted(set(counts) - {r.file_name for r in rows})
     for pair in pairs:
         assert pair.used <= pair.capacity, pair

@@ -71,6 +71,9 @@ async def test_uploads_are_batched_summarised_and_pool_counts_match(tmp_path: Pa
         assert "x<b>bad.session" in summary.text  # escaped in the HTML, shown as sent
         assert "unsupported file type" in summary.text
         assert "Free sessions in the pool now: 2" in summary.text
+        # no API pair yet: the session without a sidecar app is kept but waits for one (good1 has its own)
+        assert re.search(r"good2\.session → session #\d+ \(waits for an API pair", summary.text)
+        assert summary.text.count("waits for an API pair") == 1
 
         # A session and its sidecar as two messages in a row, plus files refused on their size
         # alone (never downloaded): one summary for the whole batch.
@@ -145,8 +148,8 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         assert "started" in (await alice.ask("/run")).text.lower()
         await h.cycle(CUSTOMER)
         assert (await session_counts(h))["assigned"] == 3
-        # A pair that sessions hold cannot go.
-        assert "is used by 3 session(s)" in (await admin.ask("/delpair 12345")).text
+        # A pair that sessions hold cannot go: each of the pool's 4 keeps its API id for life.
+        assert "is used by 4 session(s)" in (await admin.ask("/delpair 12345")).text
 
         reply = await admin.ask(f"/revoke {CUSTOMER}")
         assert "campaign stopped, 3 session(s) back in the pool" in reply.text
@@ -157,10 +160,19 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         told = await alice.user.wait_reply()
         assert "Your plan was ended by the admin" in told.text
 
-        # An unused pair can go.
+        # Back in the pool they still hold it; an unused pair can go.
+        assert "is used by 4 session(s)" in (await admin.ask("/delpair 12345")).text
         assert "added" in (await admin.ask(f"/addpair 54321 {'f' * 32}")).text
         assert "API pair 54321 removed" in (await admin.ask("/delpair 54321")).text
         assert [r[0] for r in await h.rows("SELECT api_id FROM api_pairs")] == [12345]
+        # Moving them is the admin's explicit choice, shown session by session.
+        assert "added" in (await admin.ask(f"/addpair 54321 {'f' * 32}")).text
+        moved = (await admin.ask("/delpair 12345 move")).text
+        assert "API pair 12345 removed" in moved and "4 session(s) moved" in moved
+        assert moved.count("→ API id 54321") == 4
+        assert [r[0] for r in await h.rows("SELECT api_id FROM api_pairs")] == [54321]
+        held = await h.rows("SELECT p.api_id FROM sessions s JOIN api_pairs p ON p.id = s.pair_id")
+        assert [r[0] for r in held] == [54321] * 4
 
 
 async def test_bad_arguments_and_non_admins_change_nothing(tmp_path: Path) -> None:

@@ -203,7 +203,8 @@ async def test_admin_reach_screen_and_a_swap(tmp_path: Path) -> None:
         assert await owned(h, ALICE) == [one, three]
         async with h.db.read() as conn:
             given, taken = await session_rows.get(conn, two), await session_rows.get(conn, three)
-        assert given is not None and given.state == "unused" and given.owner_id is None and given.pair_id is None
+        assert given is not None and given.state == "unused" and given.owner_id is None
+        assert given.pair_id is not None  # it keeps its API pair (its identity) back in the pool
         assert taken is not None and taken.state == "assigned" and taken.owner_id == ALICE
         root = h.settings.paths.sessions_dir
         assert (root / "unused" / given.file_name).is_file()

@@ -76,7 +76,8 @@ def test_offline_commands_import_no_network_package(tmp_path: Path) -> None:
         ["customers", "--json", *c],
         ["health", *c],
         ["revoke", "42", *c],
-        ["pairs", "remove", "2040", *c],
+        ["pairs", "add", "2041", HASH, *c],
+        ["pairs", "remove", "2040", "--move", *c],  # the imported session holds it: moved to 2041
     ]
     results = _run_child(
         f"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pool_support import seed_sessions
+from pool_support import add_pair, seed_sessions
 from telethon.tl import types
 
 from core.clock import FakeClock
@@ -115,6 +115,8 @@ async def test_storage_keeps_each_sessions_chats(db: Database, sdir: Path) -> No
 
 async def test_scans_fall_due_most_overdue_first(db: Database, sdir: Path) -> None:
     s1, s2, s3 = await seed_sessions(db, sdir, 3)
+    await seed_sessions(db, sdir, 1)  # the pair has room for 3: this one waits for one, never opened, never due
+    await add_pair(db, 1, capacity=3)
     async with db.tx() as conn:
         await memberships.set_scan_due(conn, s1, NOW + 100)
         await memberships.set_scan_due(conn, s2, NOW - 50)

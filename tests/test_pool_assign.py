@@ -14,6 +14,7 @@ from core.states import EventKind
 from pool import lifecycle
 from pool.assign import assign, ensure_plan, revoke
 from storage import events
+from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database, fetchone
 
@@ -122,13 +123,15 @@ async def test_revoke_returns_sessions_and_pairs(db: Database, sdir: Path) -> No
     await add_pair(db, 1001)
     await seed_sessions(db, sdir, 3)
     ids = await assign(db, sdir, 10, 3, NOW)
+    async with db.read() as conn:
+        pairs_before = [r.pair_id for r in [await session_rows.get(conn, i) for i in ids] if r is not None]
     await lifecycle.set_cooldown(db, ids[0], NOW + 600, NOW)
     assert await revoke(db, sdir, 10, NOW) == 3
     async with db.read() as conn:
         rows = [await session_rows.get(conn, i) for i in ids]
-        used = await fetchone(conn, "SELECT COUNT(*) FROM sessions WHERE pair_id IS NOT NULL")
     assert all(r is not None and r.state == "unused" and r.owner_id is None for r in rows)
-    assert used is not None and used[0] == 0
+    # each keeps its pair: the API id is the session's for life, not its customer's
+    assert [r.pair_id for r in rows if r is not None] == pairs_before and None not in pairs_before
     assert not (sdir / "assigned" / "10").exists()  # the emptied customer folder is removed
     await assert_pool_consistent(db, sdir)
     # the flood wait stays with the account: assigned again before it ends, it starts cooling
@@ -171,7 +174,10 @@ async def test_mark_dead_replaces_and_is_idempotent(db: Database, sdir: Path) ->
         dead = await session_rows.get(conn, first)
         stats = await fetchone(conn, "SELECT banned_sessions FROM stats WHERE customer_id = 10")
         owned = [s.id for s in await session_rows.list_for_owner(conn, 10)]
-    assert dead is not None and dead.state == "dead" and dead.owner_id is None and dead.pair_id is None
+    assert dead is not None and dead.state == "dead" and dead.owner_id is None and dead.pair_id is not None
+    async with db.read() as conn:
+        pair = await pair_rows.get(conn, dead.pair_id)
+    assert pair is not None and pair.used == 2  # a dead session never connects again: it frees its slot
     assert dead.folder == "banned" and (sdir / "banned" / dead.file_name).is_file()
     assert stats is not None and stats[0] == 1
     assert owned == sorted([second, new])
@@ -198,15 +204,18 @@ async def test_mark_dead_without_free_session_tells_no_replacement(db: Database,
 
 async def test_mark_limited_quarantines_and_release(db: Database, sdir: Path) -> None:
     await add_customer(db, 10, plan=1)
-    await add_pair(db, 1001, capacity=1)
+    await add_pair(db, 1001, capacity=2)
     await seed_sessions(db, sdir, 2)
     [sid] = await ensure_plan(db, sdir, 10, NOW)
     new = await lifecycle.mark_limited(db, sdir, sid, "PeerFloodError", NOW)
-    assert new is not None  # the freed pair slot went to the replacement
+    assert new is not None
     async with db.read() as conn:
         row = await session_rows.get(conn, sid)
         stats = await fetchone(conn, "SELECT banned_sessions FROM stats WHERE customer_id = 10")
+        [pair] = await pair_rows.list_all(conn)
     assert row is not None and row.state == "limited" and row.folder == "limited" and row.owner_id is None
+    # quarantined, it keeps its pair (it comes back as itself) and still counts toward the cap
+    assert row.pair_id == pair.id and pair.used == 2
     assert stats is not None and stats[0] == 0
     assert row.quarantine_count == 1 and row.quarantine_until == NOW + 24 * 3600  # the default minimum
     assert await lifecycle.mark_limited(db, sdir, sid, "again", NOW) is None  # a repeat report: no doubling
@@ -239,12 +248,15 @@ async def test_credentials(db: Database, sdir: Path) -> None:
     await add_pair(db, 1001)
     [own] = await seed_sessions(db, sdir, 1, own_app=True)
     [plain] = await seed_sessions(db, sdir, 1)
-    c_idle = await lifecycle.credentials(db, sdir, plain)  # idle: borrows a pool pair for a check
+    c_idle = await lifecycle.credentials(db, sdir, plain)  # idle: its own pool pair, as stored at intake
     assert c_idle.api_id == 1001 and c_idle.path.parent == sdir / "unused"
     await ensure_plan(db, sdir, 10, NOW)
     c_own = await lifecycle.credentials(db, sdir, own)
     c_plain = await lifecycle.credentials(db, sdir, plain)
-    assert c_own.api_id == 12345 and c_own.device == {"device_model": "PC"}
+    # the sidecar's device as given, the fields it did not name completed once and stored
+    assert c_own.api_id == 12345 and c_own.device["device_model"] == "PC"
+    assert {"system_version", "app_version", "lang_code", "system_lang_code"} <= set(c_own.device)
+    assert c_plain.device == c_idle.device and c_plain.device.get("device_model")
     assert c_plain.api_id == 1001 and c_plain.path == sdir / "assigned" / "10" / c_plain.path.name
     assert c_plain.path.is_file() and "api_hash" not in repr(c_plain)
     c_plain.path.unlink()

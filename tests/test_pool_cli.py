@@ -32,7 +32,9 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     assert main(["pool", "import", *files, "--config", config]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "rejected  nope.session: cannot read it (No such file or directory)"
-    assert out[1] == "accepted  a.session -> session #1"
+    # no API pair yet: a.session is accepted but waits for one (b.session has its sidecar's own app)
+    assert out[1] == "accepted  a.session -> session #1  (waits for an API pair: none has room; add one with" \
+        " 'adbot pairs add')"
     assert out[2] == "accepted  b.session -> session #2" and out[3] == "accepted  b.json -> session #2"
     assert out[4].startswith("rejected  junk.session: not a Telethon session")
     assert out[5].startswith("rejected  evil.zip: the archive entry 'x.session' points outside")
@@ -40,11 +42,14 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     assert not (tmp_path / "sessions" / "unused" / "a.session").exists()  # server-made names only
 
     assert main(["pairs", "add", "2040", HASH, "--config", config]) == 0
-    assert capsys.readouterr().out == "API pair 2040 added (up to 3 sessions)\n"
+    # the waiting session gets it at once
+    assert capsys.readouterr().out == (
+        "API pair 2040 added (up to 3 sessions); 1 session(s) connect with its API id now\n"
+    )
     assert main(["pairs", "add", "2040", "nothex", "--config", config]) == 1
     assert "32 hexadecimal" in capsys.readouterr().err
     assert main(["pairs", "list", "--config", config]) == 0
-    assert capsys.readouterr().out == "2040  0/3 sessions\n"
+    assert capsys.readouterr().out == "2040  1/3 sessions\n"  # the waiting session got it, for life
 
     assert main(["pool", "status", "--json", "--config", config]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -54,7 +59,16 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     assert main(["pool", "reconcile", "--config", config]) == 0
     assert "agree" in capsys.readouterr().out
 
-    assert main(["pairs", "remove", "2040", "--config", config]) == 0
+    assert main(["pairs", "remove", "2040", "--config", config]) == 1
+    assert "used by 1 session(s)" in capsys.readouterr().err
+    assert main(["pairs", "remove", "2040", "--move", "--config", config]) == 1  # nowhere to move it
+    assert "room for only 0" in capsys.readouterr().err
+    assert main(["pairs", "add", "2041", HASH, "--config", config]) == 0
+    capsys.readouterr()
+    assert main(["pairs", "remove", "2040", "--move", "--config", config]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "API pair 2040 removed", "session #1 moved to API id 2041 (its API id changed once, as asked)"
+    ]
     assert main(["pairs", "remove", "2040", "--config", config]) == 1
     assert "no API pair with id 2040" in capsys.readouterr().err
     assert HASH not in capsys.readouterr().out
@@ -81,6 +95,7 @@ def test_pairs_add_reads_the_hash_from_stdin(config: str, monkeypatch: pytest.Mo
 
 
 def test_pool_join_queues_and_joins_lists(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pairs", "add", "2040", HASH, "--config", config]) == 0  # an identity for them: they may join
     make_session_file(tmp_path / "a.session")
     make_session_file(tmp_path / "b.session")
     assert main(["pool", "import", str(tmp_path / "a.session"), str(tmp_path / "b.session"), "--config", config]) == 0

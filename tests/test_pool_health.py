@@ -74,7 +74,7 @@ FROZEN = AccountStatus(NOW - 3600, NOW + 30 * DAY, "https://t.me/spambot")
 
 
 async def test_check_classifies_and_acts(db: Database, sdir: Path) -> None:
-    await add_pair(db, 1001)
+    await add_pair(db, 1001, capacity=8)  # room for all eight: none waits for an API pair
     ok, dead, limited, flood, flaky, quarantined, frozen, frozen_send = await seed_sessions(db, sdir, 8)
     await lifecycle.mark_limited(db, sdir, quarantined, "PeerFloodError", NOW - DAY - 100)  # its 24 h are over
     factory = FakeFactory({
@@ -183,9 +183,11 @@ async def test_a_frozen_session_telegram_unfroze_returns_to_the_pool(db: Databas
 
 
 async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) -> None:
-    [sid] = await seed_sessions(db, sdir, 1)
-    [result] = await check_sessions(db, sdir, FakeFactory(), NOW, classify=classify)
+    [sid] = await seed_sessions(db, sdir, 1)  # no pair had room: it waits for one, and is never opened
+    factory = FakeFactory()
+    [result] = await check_sessions(db, sdir, factory, NOW, classify=classify)
     assert result.session_id == sid and result.outcome == "error" and "adbot pairs add" in (result.detail or "")
+    assert "waits for an API pair" in (result.detail or "") and factory.log == []
 
 
 async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked(db: Database, sdir: Path) -> None:

@@ -200,7 +200,7 @@ async def test_session_with_sidecar_keeps_its_app(db: Database, sdir: Path) -> N
     assert row.phone == "15550002"
     assert row.device == {
         "device_model": "DESKTOP-4F2K9QX", "system_version": "Windows 10", "app_version": "4.16.8 x64",
-        "lang_code": "en", "system_lang_code": "en-US",
+        "lang_code": "en", "system_lang_code": "en-US", "lang_pack": "tdesktop",
     }
     assert "b18441" not in repr(row)
 

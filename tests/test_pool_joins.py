@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pool_support import NOW, add_customer, add_pair, seed_sessions
 
+from control_bot.services.joins import preview_invite
 from core.clock import FakeClock
 from core.join_targets import JoinTarget, parse_join_target
 from core.ports import Dialog, Peer, SessionCredentials
@@ -274,6 +275,27 @@ async def test_what_is_not_queued(db: Database, sdir: Path) -> None:
         await memberships.record(conn, sid, replace(left, can_write=False, why_not="banned"), NOW)
     queued = await queue(db, [other, sid], "@dogs_market", clock)
     assert [(q.session_id, q.skipped) for q in queued] == [(other, None), (sid, "member")]  # left: not a member
+
+
+async def test_a_session_waiting_for_an_api_pair_is_never_queued_nor_previewed(db: Database, sdir: Path) -> None:
+    clock = FakeClock(NOW, auto=False)
+    await add_pair(db, 1001, capacity=1)
+    sid, waiting = await seed_sessions(db, sdir, 2)  # the pair had room for one: the other waits for a pair
+    async with db.read() as conn:
+        row = await session_rows.get(conn, waiting)
+    assert row is not None and not row.has_identity
+    queued = await queue(db, [waiting, sid], "@cats_market", clock)
+    assert [(q.session_id, q.skipped) for q in queued] == [(waiting, "no_pair"), (sid, None)]
+    world = World(clock)
+    async with db.read() as conn:
+        keys = {r.id: r.auth_key_sha for r in await session_rows.list_all(conn)}
+    for key in keys.values():
+        world.add_account(key)
+    chat = world.add_group(None, members=set())
+    invite = world.joins.add_invite(chat.marked_id, "AskFirst123", request_needed=True)
+    checked = await preview_invite(db, runner(db, sdir, world, clock), [waiting, sid], invite)
+    assert checked.session_id == sid  # the waiting one was passed over, never opened
+    assert world.request_count(account=keys[waiting]) == 0
 
 
 # --- previews --------------------------------------------------------------------------------------------

@@ -349,10 +349,17 @@ async def test_a_dead_account_found_by_a_scan_is_retired(db: Database, sdir: Pat
 
 async def test_a_session_that_cannot_be_opened_waits_for_a_later_round(db: Database, sdir: Path) -> None:
     clock = FakeClock(NOW)
-    [sid] = await seed_sessions(db, sdir, 1)  # no API pair configured: nothing to connect with
+    [sid] = await seed_sessions(db, sdir, 1)  # no API pair configured: it waits for one, never opened
     world, _ = await _world(db, [sid], clock)
+    assert await _discovery(db, sdir, world, clock).run_due() == []
+    assert world.request_count() == 0
+    await add_pair(db, 1001)  # now it has its identity: scanned at the next round
+    async with db.read() as conn:
+        row = await session_rows.get(conn, sid)
+    assert row is not None
+    (sdir / row.folder / row.file_name).unlink()  # ... but its file is gone: an error, retried later
     [result] = await _discovery(db, sdir, world, clock).run_due()
-    assert result.outcome == "error" and result.detail is not None and "pair" in result.detail
+    assert result.outcome == "error" and result.detail is not None and "missing" in result.detail
     assert world.request_count() == 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pool_support import NOW, add_customer, seed_sessions
 
-from core.errors import InputError, NotFound, PairInUse
+from core.errors import InputError, NoPairCapacity, NotFound, PairInUse
 from pool.assign import assign, revoke
 from pool.pairs import add_pair, list_pairs, parse_api_hash, parse_api_id, remove_pair, sync_capacity
 from pool.status import format_status, pool_status
@@ -44,9 +44,17 @@ async def test_add_list_remove(db: Database, sdir: Path) -> None:
     assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2040, 2)]
     with pytest.raises(PairInUse, match="used by 2 session"):
         await remove_pair(db, 2040)
-    await revoke(db, sdir, 10, NOW)  # leaving the customer releases the pair
-    await remove_pair(db, "2040")
-    assert await list_pairs(db) == []
+    await revoke(db, sdir, 10, NOW)  # leaving the customer does not release it: the pair is their identity
+    assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2040, 2)]
+    with pytest.raises(PairInUse, match="used by 2 session"):
+        await remove_pair(db, 2040)
+    await add_pair(db, 2041, HASH, capacity=7, now=NOW)
+    moved = await remove_pair(db, "2040", move=True)  # the admin's explicit choice: they move, all of them
+    assert sorted(api_id for _sid, api_id in moved) == [2041, 2041]
+    assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2041, 2)]
+    with pytest.raises(NoPairCapacity, match="room for only 0"):  # nowhere to go: refused, nothing changed
+        await remove_pair(db, 2041, move=True)
+    assert [(p.api_id, p.used) for p in await list_pairs(db)] == [(2041, 2)]
     with pytest.raises(NotFound):
         await remove_pair(db, 2040)
 
@@ -77,8 +85,10 @@ async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     await assign(db, sdir, 10, 2, NOW)
     status = await pool_status(db)
     assert status["sessions"] == {"unused": 1, "assigned": 2, "cooling": 0, "limited": 0, "dead": 0, "frozen": 0}
+    assert status["waiting_for_pair"] == 1  # the third session: the pair (capacity 2) had no room for it
     assert status["pairs"] == [{"api_id": 2040, "used": 2, "capacity": 2, "full": True}]
     assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
     text = format_status(status)
     assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 session(s)" in text
+    assert "1 session(s) wait for an API pair" in text
     assert HASH.lower() not in str(status)

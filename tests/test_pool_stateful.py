@@ -120,13 +120,15 @@ class PoolMachine(RuleBasedStateMachine):
         assert len(after) == len(before) + count and all(after[s] == v for s, v in before.items())
 
     def reached(self, cid: int, state: str = "owned") -> set[memberships.ChatKey]:
-        """The customer's group chats that its sessions (or the free ones: ``state='unused'``) may write to."""
+        """The customer's group chats that its sessions (or the free ones: ``state='unused'``, those with an
+        identity: one waiting for an API pair is never handed out) may write to."""
 
         async def read() -> set[memberships.ChatKey]:
             async with self.db.read() as conn:
                 wanted = [memberships.chat_key(g.ref) for g in await groups.list_for(conn, cid)]
                 if state == "unused":
-                    found = await memberships.writers_among(conn, "unused", wanted)
+                    free = [r.id for r in await session_rows.list_by_state(conn, ["unused"]) if r.has_identity]
+                    found = await memberships.writers_among(conn, free, wanted)
                 else:
                     owned = [r.id for r in await session_rows.list_for_owner(conn, cid)]
                     found = await memberships.writers_among(conn, owned, wanted)

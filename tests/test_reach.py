@@ -118,8 +118,8 @@ async def test_customer_reach_reads_their_sessions_and_when_they_were_read(db: D
 
 
 async def test_swap_gives_one_back_and_takes_a_named_free_one(db: Database, sdir: Path) -> None:
-    await add_pair(db, 1, capacity=3)
-    s1, s2, s3, s4 = await seed_sessions(db, sdir, 4)
+    await add_pair(db, 1, capacity=4)
+    s1, s2, s3, s4, waiting = await seed_sessions(db, sdir, 5)  # the pair has room for 4: the 5th waits
     await add_customer(db, 1001, plan=2)
     await add_customer(db, 1002, plan=1)
     assert await assign.assign(db, sdir, 1001, 2, NOW) == [s1, s2]
@@ -128,7 +128,7 @@ async def test_swap_gives_one_back_and_takes_a_named_free_one(db: Database, sdir
         before = {r.id: r for r in await session_rows.list_all(conn)}
 
     # Refusals change nothing: not theirs, not free, the same session, no such customer.
-    for give, take in ((s3, s4), (s1, s3), (s1, s1), (999, s4), (s1, 999)):
+    for give, take in ((s3, s4), (s1, s3), (s1, s1), (999, s4), (s1, 999), (s1, waiting)):
         with pytest.raises(NotFound):
             await assign.swap(db, sdir, 1001, give, take, NOW + 1)
     with pytest.raises(NotFound):
@@ -136,12 +136,13 @@ async def test_swap_gives_one_back_and_takes_a_named_free_one(db: Database, sdir
     async with db.read() as conn:
         assert {r.id: r for r in await session_rows.list_all(conn)} == before
 
-    # The one pair is full (s1, s2, s3): the given-back session frees the room the taken one needs.
+    # Each keeps its own pair (its identity) through the swap: nothing is lent or given back.
     await assign.swap(db, sdir, 1001, s2, s4, NOW + 2)
     async with db.read() as conn:
         rows = {r.id: r for r in await session_rows.list_all(conn)}
-    assert rows[s2].state == "unused" and rows[s2].owner_id is None and rows[s2].pair_id is None
-    assert rows[s4].state == "assigned" and rows[s4].owner_id == 1001 and rows[s4].pair_id is not None
+    assert rows[s2].state == "unused" and rows[s2].owner_id is None and rows[s2].pair_id == before[s2].pair_id
+    assert rows[s4].state == "assigned" and rows[s4].owner_id == 1001
+    assert rows[s4].pair_id == before[s4].pair_id is not None
     assert (rows[s1], rows[s3]) == (before[s1], before[s3])
     on_disk = {name: folder for folder, name in files_on_disk(sdir)}
     assert on_disk[rows[s4].file_name] == "assigned/1001" and on_disk[rows[s2].file_name] == "unused"

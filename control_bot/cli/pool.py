@@ -58,7 +58,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = run_with_db(args, work)
     for r in results:
         if r.accepted:
-            print(texts.import_accepted(r.filename, r.session_id, r.note))
+            print(texts.import_accepted(r.filename, r.session_id, r.note, r.waiting))
         else:
             print(texts.import_rejected(r.filename, r.reason))
     accepted = sum(r.accepted for r in results)
@@ -170,8 +170,8 @@ def _cmd_pairs_list(args: argparse.Namespace) -> int:
 def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     from pool.pairs import parse_api_id, remove_pair
 
-    run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id))
-    print(texts.pair_removed(parse_api_id(args.api_id)))
+    moved = run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id, move=args.move))
+    print(texts.pair_removed(parse_api_id(args.api_id), moved))
     return 0
 
 
@@ -199,3 +199,4 @@ def register(subparsers: Subparsers) -> None:
     add_command(pairs, "list", _cmd_pairs_list, texts.HELP_PAIRS_LIST, json=True)
     p = add_command(pairs, "remove", _cmd_pairs_remove, texts.HELP_PAIRS_REMOVE)
     p.add_argument("api_id", metavar="API_ID")
+    p.add_argument("--move", action="store_true", help=texts.HELP_PAIRS_REMOVE_MOVE)

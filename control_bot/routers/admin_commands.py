@@ -158,10 +158,12 @@ async def on_addpair(message: Message, command: CommandObject, db: Database, set
 
 
 async def on_delpair(message: Message, command: CommandObject, db: Database) -> None:
-    (raw,) = admin.split_args(command.args, 1, t.USAGE_DELPAIR)
+    words = (command.args or "").split()
+    move = len(words) == 2 and words[1].lower() == "move"  # the admin's explicit choice to move its sessions
+    (raw,) = admin.split_args(words[0] if move else command.args, 1, t.USAGE_DELPAIR)
     api_id = pairs.parse_api_id(raw)
-    await pairs.remove_pair(db, api_id)
-    await message.answer(t.pair_removed(api_id))
+    moved = await pairs.remove_pair(db, api_id, move=move)
+    await message.answer(t.pair_removed(api_id, moved))
 
 
 async def on_grant(

@@ -99,6 +99,7 @@ async def preview_invite(db: Database, runner: JoinRunner, session_ids: Sequence
         for r in rows
         if r is not None
         and r.state in USABLE_STATES
+        and r.has_identity  # one waiting for an API pair is never opened
         and (reachable or not r.owned)
         and (r.cooldown_until or 0.0) <= now  # one waiting out a flood wait makes no request at all
         and holds[r.id] <= now  # nor one whose joins (a preview is one) or connecting must wait

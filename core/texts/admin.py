@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from core.texts import intake
 from core.texts import limits as limit_texts
 from core.texts import proxy as proxy_texts
 from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative
@@ -173,6 +174,8 @@ class UploadedFile(Protocol):
     def reason(self) -> str | None: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def waiting(self) -> bool: ...
 
 
 class Upload(Protocol):
@@ -192,7 +195,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("pool", "Session pool: states, API pair usage"),
     ("pairs", "API pairs"),
     ("addpair", "Add an API pair: /addpair api_id api_hash"),
-    ("delpair", "Remove an API pair: /delpair api_id"),
+    ("delpair", "Remove an API pair: /delpair api_id [move]"),
     ("grant", "Grant or extend a plan: /grant user_id sessions days"),
     ("revoke", "End a plan: /revoke user_id"),
     ("customers", "Customers, plans and today's sends"),
@@ -216,7 +219,7 @@ BTN_ADMIN_BACK = "« Admin panel"
 
 # Usage lines: plain text (they become InputError.user_message, which the error handler escapes).
 USAGE_ADDPAIR = "Usage: /addpair <api_id> <api_hash> (both from my.telegram.org)"
-USAGE_DELPAIR = "Usage: /delpair <api_id>"
+USAGE_DELPAIR = "Usage: /delpair <api_id> [move]  (move: its sessions go to other pairs with room)"
 USAGE_GRANT = "Usage: /grant <user_id> <sessions> <days>, e.g. /grant 123456789 3 30"
 USAGE_REVOKE = "Usage: /revoke <user_id>"
 USAGE_ADD_DEFAULT_GROUPS = "Usage: /adddefaultgroups followed by the groups (@name, t.me links or -100 ids)"
@@ -262,8 +265,16 @@ def no_pair(api_id: int) -> str:
 
 def pair_in_use(api_id: int, sessions: int) -> str:
     return (
-        f"The API pair {api_id} is used by {sessions} session(s); it can be removed once they"
-        " leave their customers."
+        f"The API pair {api_id} is used by {sessions} session(s); each keeps its API id for life, so it is"
+        f" not removed. To move them to other pairs with room (their API id changes once): /delpair {api_id}"
+        f" move, or 'adbot pairs remove {api_id} --move'."
+    )
+
+
+def no_room_to_move(api_id: int, sessions: int, room: int) -> str:
+    return (
+        f"The API pair {api_id} is used by {sessions} session(s), but the other pairs have room for only"
+        f" {room}: nothing was moved or removed. Add an API pair first."
     )
 
 
@@ -308,6 +319,8 @@ def pool_status(status: Mapping[str, Any]) -> str:
         ]
     else:
         lines.append("🔑 No API pairs yet: add one with /addpair.")
+    if status.get("waiting_for_pair"):
+        lines.append(f"⏳ {status['waiting_for_pair']} session(s) wait for an API pair (none has room): /addpair")
     if status["customers"]:
         lines += ["", "👥 <b>Sessions per customer</b>"]
         lines += [
@@ -335,14 +348,21 @@ def pair_added(pair: Pair, message_deleted: bool) -> str:
         if message_deleted
         else "⚠ I could not delete your message: delete it yourself, it contains the hash."
     )
+    using = f"\n{pair.used} session(s) connect with its API id now (waiting ones got it, for life)."
+    using = using if pair.used else ""
     return (
         f"✅ API pair <code>{pair.api_id}</code> added (hash <code>{esc(_mask_hash(pair.api_hash))}</code>, "
-        f"up to {pair.capacity} sessions).\n{note}"
+        f"up to {pair.capacity} sessions).{using}\n{note}"
     )
 
 
-def pair_removed(api_id: int) -> str:
-    return f"✅ API pair <code>{api_id}</code> removed."
+def pair_removed(api_id: int, moved: Sequence[tuple[int, int]] = ()) -> str:
+    """``moved``: (session id, the API id it connects with from now on) for each session moved off it."""
+    lines = [f"✅ API pair <code>{api_id}</code> removed."]
+    if moved:
+        lines.append(f"{len(moved)} session(s) moved to other pairs (their API id changed once, as you chose):")
+        lines += [f"• session #{sid} → API id <code>{new}</code>" for sid, new in moved]
+    return "\n".join(lines)
 
 
 def plan_granted(result: Granted, now: float) -> str:
@@ -487,7 +507,10 @@ def upload_summary(report: Upload) -> str:
     accepted, rejected = report.accepted, report.rejected
     lines = [f"📥 <b>Upload</b>: accepted {len(accepted)}, rejected {len(rejected)}"]
     lines += [
-        f"✅ {esc(r.filename)} → session #{r.session_id}" + (f" ({esc(r.note)})" if r.note else "") for r in accepted
+        f"✅ {esc(r.filename)} → session #{r.session_id}"
+        + (f" ({intake.WAITS_FOR_PAIR})" if r.waiting else "")
+        + (f" ({esc(r.note)})" if r.note else "")
+        for r in accepted
     ]
     lines += [f"❌ {esc(r.filename)}: {esc(r.reason or 'rejected')}" for r in rejected]
     lines.append(f"Free sessions in the pool now: {report.free_after}")
@@ -513,6 +536,8 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
         ]
     else:
         lines.append("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')")
+    if status.get("waiting_for_pair"):
+        lines.append(f"{status['waiting_for_pair']} session(s) wait for an API pair (none has room): 'adbot pairs add'")
     if status["customers"]:
         lines.append("Customers:")
         lines += [

@@ -13,6 +13,7 @@ are ``core.texts.intake``'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,8 @@ HELP_PAIRS = "API pairs (api_id, api_hash) for sessions without their own"
 HELP_PAIRS_ADD = "add an API pair from my.telegram.org"
 HELP_PAIRS_ADD_HASH = "32 hex characters, or - to read it from stdin"
 HELP_PAIRS_LIST = "API pairs and how many sessions use each"
-HELP_PAIRS_REMOVE = "remove an API pair no session uses"
+HELP_PAIRS_REMOVE = "remove an API pair no session uses (or --move its sessions to other pairs)"
+HELP_PAIRS_REMOVE_MOVE = "move the sessions using it to other pairs with room (all or none); their API id changes"
 
 HELP_GRANT = "create a customer or extend their plan (the customer is told)"
 HELP_GRANT_USER_ID = "the customer's Telegram user id"
@@ -79,8 +81,9 @@ def config_ok(path: str | PathLike[str]) -> str:
 # adbot pool import: one line per file, then the count.
 
 
-def import_accepted(filename: str, session_id: int | None, note: str | None = None) -> str:
-    return f"accepted  {filename} -> session #{session_id}" + (f" ({note})" if note else "")
+def import_accepted(filename: str, session_id: int | None, note: str | None = None, waiting: bool = False) -> str:
+    wait = "  (waits for an API pair: none has room; add one with 'adbot pairs add')" if waiting else ""
+    return f"accepted  {filename} -> session #{session_id}" + (f" ({note})" if note else "") + wait
 
 
 def import_rejected(filename: str, reason: str | None) -> str:
@@ -114,7 +117,8 @@ NO_PAIRS = "no API pairs (add one with 'adbot pairs add API_ID API_HASH')"
 
 
 def pair_added(pair: Pair) -> str:
-    return f"API pair {pair.api_id} added (up to {pair.capacity} sessions)"
+    using = f"; {pair.used} session(s) connect with its API id now" if pair.used else ""
+    return f"API pair {pair.api_id} added (up to {pair.capacity} sessions){using}"
 
 
 def pair_line(pair: Pair) -> str:
@@ -122,8 +126,11 @@ def pair_line(pair: Pair) -> str:
     return f"{pair.api_id}  {pair.used}/{pair.capacity} sessions" + ("  (full)" if pair.full else "")
 
 
-def pair_removed(api_id: int) -> str:
-    return f"API pair {api_id} removed"
+def pair_removed(api_id: int, moved: Sequence[tuple[int, int]] = ()) -> str:
+    """``moved``: (session id, the API id it connects with from now on) for each session moved off it."""
+    lines = [f"API pair {api_id} removed"]
+    lines += [f"session #{sid} moved to API id {new} (its API id changed once, as asked)" for sid, new in moved]
+    return "\n".join(lines)
 
 
 # adbot grant, revoke, customers, health.

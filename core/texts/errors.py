@@ -21,14 +21,21 @@ def not_enough_sessions(wanted: int, free: int) -> str:
     return f"{wanted} session(s) needed but only {free} free in the pool"
 
 
-NO_PAIR_CONFIGURED = "No API pair is configured: add one with 'adbot pairs add'."
-"""``NoPairCapacity``: a session without a pair of its own has none to borrow (a health check)."""
+def waits_for_pair(session_id: int) -> str:
+    """``NoPairCapacity``: the session was stored without an API id (no pair had room); it is never opened."""
+    return (
+        f"Session #{session_id} waits for an API pair (none had room when it arrived): add one with"
+        " 'adbot pairs add' or /addpair."
+    )
 
 
-def no_pair_room(pairs: int) -> str:
-    """``NoPairCapacity`` when sessions are handed out; ``pairs``: how many API pairs exist (all full)."""
-    why = f" (all {pairs} pair(s) are full)" if pairs else " (no API pair is configured)"
-    return f"No API pair has room for another session{why}: add an API pair with 'adbot pairs add'."
+def pending_sessions(count: int, pairs: int) -> str:
+    """``NoPairCapacity`` when sessions are handed out and some of the unused ones wait for an API pair."""
+    why = f"all {pairs} pair(s) are full" if pairs else "no API pair is configured"
+    return (
+        f"{count} unused session(s) wait for an API pair ({why}): add an API pair with 'adbot pairs add'"
+        " to use them."
+    )
 
 
 def no_session(session_id: int) -> str:

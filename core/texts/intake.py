@@ -69,6 +69,26 @@ def no_session_named(stem: str) -> str:
 def several_sessions_named(count: int, stem: str) -> str:
     return f"{count} pool sessions came from files named {stem}.session; cannot tell which"
 
+
+def app_id_full(api_id: int, used: int, capacity: int) -> str:
+    """The sidecar's app id is a pool pair's, and that pair already has its cap of sessions."""
+    return (
+        f"its app id {api_id} is the API pair {api_id}, which already has {used} of {capacity} sessions:"
+        " another would exceed the per-pair cap"
+    )
+
+
+def identity_fixed(session_id: int) -> str:
+    """A sidecar sent after its session already connected: its app and device never change."""
+    return (
+        f"session #{session_id} already connects with its own API id and device; a sidecar sent later"
+        " cannot change them"
+    )
+
+
+WAITS_FOR_PAIR = "waits for an API pair (none has room): add one to use it"
+"""An accepted session no pool pair had room for (admins: upload summary, CLI import)."""
+
 # --- session files (storage.sessionfile) ---------------------------------------------------------------
 
 NOT_SQLITE = "not a Telethon session: the file is not an SQLite database"

@@ -172,6 +172,7 @@ _SKIPPED: Mapping[str, str] = {
     "dead": "the session is dead",
     "limited": "the session is limited (quarantined)",
     "frozen": "the session is frozen by Telegram",
+    "no_pair": "the session waits for an API pair (add one with /addpair)",
     "queued": "already queued or waiting for approval",
     "member": "already a member",
 }

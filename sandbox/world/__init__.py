@@ -24,7 +24,9 @@ Telegram alike. The world enforces the rules that keep real accounts alive and r
 * one live connection per account (a second one is recorded as ``two_live_ports``);
 * a frozen account connects and reads its app config (which carries its freeze dates and appeal link)
   but every other request is FROZEN_METHOD_INVALID, and asking again is a ``frozen`` violation
-  (``sandbox.world.frozen``).
+  (``sandbox.world.frozen``);
+* an account keeps the API id and device it first connected with (``identity``): a connect with another
+  is recorded as ``identity_change``.
 
 Accounts are keyed by the sha256 of the session file's auth key (read read-only from the real file),
 so an account added for a test still matches after the pool has imported and renamed the file; a
@@ -45,7 +47,7 @@ their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
 the channel cap; ``World.joins``), ``posts`` (reading a source post and its album, a forward's source
 rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation), ``frozen``
-(frozen accounts and their app config).
+(frozen accounts and their app config), ``identity`` (each account's first API id and device).
 """
 
 from sandbox.world.simulation import World

@@ -98,7 +98,7 @@ class Delivery(NamedTuple):
 class Violation:
     """A rule the client broke (a real account would be punished for it)."""
 
-    kind: str  # 'flood_wait', 'slow_mode', 'two_live_ports'
+    kind: str  # 'flood_wait', 'slow_mode', 'two_live_ports', 'identity_change'
     account: str
     at: float
     detail: str = ""

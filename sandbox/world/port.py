@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, InvitePreview, JoinResult, Peer
 from sandbox.world import frozen, posts
+from sandbox.world.identity import SeenIdentity
 
 if TYPE_CHECKING:
     from sandbox.world.simulation import World
@@ -15,17 +16,22 @@ if TYPE_CHECKING:
 class SimPort:
     """One account's connection to the world (an ``AccountPort``)."""
 
-    def __init__(self, world: World, key: str, session_id: int, proxy: str | None = None) -> None:
+    def __init__(
+        self, world: World, key: str, session_id: int, proxy: str | None = None, identity: SeenIdentity | None = None
+    ) -> None:
         self.world = world
         self.key = key
         self.session_id = session_id
         self.proxy = proxy  # the proxy (masked) the credentials named: where Telegram sees it come from
+        self.identity = identity  # what its InitConnection says (api id, device); None: not modelled
         self.connected = False
         self.closed = False
 
     async def connect(self) -> AccountInfo:
         if self.closed:
             raise ConnectionError("port is closed")
+        if self.identity is not None:
+            self.world.identities.connect(self.key, self.identity, self.world.clock.now(), self.world.violations)
         info = await self.world._connect(self)
         self.world.accounts[self.key].routes.append(self.proxy)
         self.connected = True

@@ -16,6 +16,7 @@ from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
 from sandbox.world import frozen
 from sandbox.world.dialogs import dialog_of, folders, pages
 from sandbox.world.faults import Fault
+from sandbox.world.identity import Identities, SeenIdentity
 from sandbox.world.joins import WorldJoins
 from sandbox.world.logs import WorldLogs
 from sandbox.world.model import (
@@ -56,6 +57,7 @@ class World:
         # the engine). ``deliveries`` makes them Delivery objects on demand.
         self._delivered: list[tuple[Any, ...]] = []
         self.violations: list[Violation] = []
+        self.identities = Identities()  # each account's first API id and device (sandbox.world.identity)
         self.requests: Counter[tuple[str, str]] = Counter()
         self.duplicates_suppressed = 0
         self.non_member_sends = 0  # sends to a chat the account is not in (refused, as Telegram does)
@@ -301,7 +303,8 @@ class World:
 
     def open(self, credentials: SessionCredentials) -> SimPort:
         key = account_key_for_file(credentials.path) or f"session-{credentials.session_id}"
-        return SimPort(self, key, credentials.session_id, str(credentials.proxy) if credentials.proxy else None)
+        proxy = str(credentials.proxy) if credentials.proxy else None
+        return SimPort(self, key, credentials.session_id, proxy, SeenIdentity.of(credentials))
 
     def reset_connections(self) -> None:
         """Forget every live connection (the process that held them died)."""
