@@ -277,6 +277,14 @@ async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int,
         tasks.append(asyncio.create_task(_checks(db, sessions_dir, world, clock, soak_state, end=steady_at,
                                                  quarantine=quarantine)))
         tasks.append(asyncio.create_task(mark_steady()))
+
+        async def progress() -> None:  # one line per simulated hour on stderr: a long run shows it is alive
+            while clock.now() + HOUR <= end:
+                await clock.sleep(HOUR)
+                print(f"  hour {(clock.now() - T0) / HOUR:4.1f}: {len(world._delivered):,} posts, "
+                      f"{time.perf_counter() - wall0:.0f} s", file=sys.stderr, flush=True)
+
+        tasks.append(asyncio.create_task(progress()))
         await asyncio.gather(*tasks)
         return await _figures(db, world, soak_state, snapshot, keys, end=end, hours=hours,
                               wall=time.perf_counter() - wall0, cpu=time.process_time() - cpu0,
