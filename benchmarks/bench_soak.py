@@ -271,7 +271,7 @@ async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int,
 
         tasks = [asyncio.create_task(_campaign(engine, uid, end, clock, soak_state)) for uid in uids]
         tasks.append(asyncio.create_task(_faults(db, world, keys, clock, soak_state, until=T0 + fault_hours * HOUR,
-                                                 rng=rng, scale=max(1, sessions // 200))))
+                                                 rng=rng, scale=max(1, sessions // 50))))
         tasks.append(asyncio.create_task(_source_failure(db, engine, world, uids[0], clock, soak_state,
                                                          T0 + fault_hours * HOUR / 2)))
         tasks.append(asyncio.create_task(_checks(db, sessions_dir, world, clock, soak_state, end=steady_at,
@@ -333,6 +333,7 @@ async def _figures(db: Database, world: World, soak: Soak, snapshot: dict[str, A
         "states_at_end": states,
         "scripted": dict(soak.scripted),
         "faults_fired": sum(f.fired for f in world.faults),
+        "fired": dict(Counter(f"{f.kind}:{f.method}" for f in world.faults for _ in range(f.fired))),
         "faults_scripted": len(world.faults),
         "wall_s": wall,
         "cpu_s": cpu,
@@ -373,6 +374,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print(f"{'requests by method':>34}: {r['requests_by_method']}")
     print(f"{'states at end':>34}: {r['states_at_end']}")
     print(f"{'scripted':>34}: {r['scripted']}")
+    print(f"{'fired':>34}: {r['fired']}")
     print(f"(load average {machine()['load']})")
     emit("soak", r)
     broken = broken_rules(r)

@@ -112,8 +112,7 @@ class Accounts:
         async with self._lock(session_id):
             account = self._open.get(session_id)
             if account is not None:
-                if self._status_due(account):
-                    await self._check_status(session_id, account.port)
+                if self._status_due(account) and await self._check_status(session_id, account.port):
                     account.status_checked_at = self.clock.now()
                 return account
             async with self.db.read() as conn:  # what the pool recorded while the session was idle, too
@@ -128,14 +127,16 @@ class Accounts:
                 await self._record_flood(session_id, "connect", exc)
                 raise
             try:
-                await self._check_status(session_id, port)
+                checked = await self._check_status(session_id, port)
             except BaseException:
                 await self._close_port(session_id, port)
                 raise
             async with self.db.read() as conn:
                 cached = await peer_rows.load(conn, session_id)
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
-            account = Account(session_id, port, info, peers, status_checked_at=self.clock.now())
+            # Not checked (a read wait): due again at once, so the next use after the wait checks it.
+            checked_at = self.clock.now() if checked else self.clock.now() - self.status_check_interval
+            account = Account(session_id, port, info, peers, status_checked_at=checked_at)
             self._open[session_id] = account
             logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
             return account
@@ -143,17 +144,26 @@ class Accounts:
     def _status_due(self, account: Account) -> bool:
         return self.clock.now() - account.status_checked_at >= self.status_check_interval
 
-    async def _check_status(self, session_id: int, port: AccountPort) -> None:
-        """One ``help.getAppConfig`` (a 'read' class request: held by a read wait, a FloodWait recorded as
-        one): raises ``AccountFrozenError`` when it says the account is frozen. Inside a read wait it raises
-        ``WaitPending``: an account whose standing cannot be read sends nothing meanwhile."""
-        status = await self.guarded(
-            session_id, "read", lambda: wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
-        )
+    async def _check_status(self, session_id: int, port: AccountPort) -> bool:
+        """One ``help.getAppConfig`` (a 'read' class request): raises ``AccountFrozenError`` when it says
+        the account is frozen; True when it was read. Inside a read wait, or meeting one (recorded as the
+        class's by ``guarded``), it is not read (False) and the caller goes on: a wait holds only its own
+        class, and a frozen account says so itself at its next send (FROZEN_METHOD_INVALID)."""
+        if self.waits.until(session_id, "read") > self.clock.now():
+            return False
+        try:
+            status = await self.guarded(
+                session_id, "read", lambda: wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
+            )
+        except Exception as exc:
+            if classify(exc).kind is OutcomeKind.FLOOD_WAIT:
+                return False
+            raise
         if status.frozen:
             self._frozen[session_id] = status
             logger.warning("session %d: its app config says the account is frozen", session_id)
             raise AccountFrozenError(status)
+        return True
 
     async def freeze_status(self, session_id: int) -> AccountStatus | None:
         """What Telegram says of a frozen account (dates, appeal link), for the admins: as the check that

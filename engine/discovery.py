@@ -144,9 +144,9 @@ class Discovery:
         return Scanned({s.id: r for s, r in zip(todo, results, strict=True)})
 
     def _classes(self, session_id: int) -> tuple[MethodClass, ...]:
-        """The request classes a read of the session makes: getDialogs, and when not open connecting and
-        the app-config read right after it (a 'read', ``engine.accounts``)."""
-        return ("dialogs",) if session_id in self.accounts else ("dialogs", "connect", "read")
+        """The request classes a read of the session makes: getDialogs, and connecting when it is not open
+        (the app-config read after connecting keeps to a read wait by itself, ``engine.accounts``)."""
+        return ("dialogs",) if session_id in self.accounts else ("dialogs", "connect")
 
     def _wait(self, session_id: int) -> float:
         """Until when a read of the session must wait (0.0: it need not)."""

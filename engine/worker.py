@@ -136,7 +136,7 @@ class SessionWorker:
     def _needed(self) -> tuple[MethodClass, ...]:
         """The request classes the head group's send still needs: their waits hold it, no other's."""
         if self.account is None:
-            return ("connect", "read", "send")  # connecting reads the app config (is it frozen?): a 'read'
+            return ("connect", "send")  # its app-config read waits for a read wait by itself (engine.accounts)
         cycle = self.cycle
         needed: tuple[MethodClass, ...] = ("send",)
         if cycle.private_source is None and cycle.post_peer is not None and cycle.post_peer not in self.account.peers:
@@ -178,9 +178,10 @@ class SessionWorker:
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
         album: Sequence[int] = ()
         if source is not None:
-            album = await self._album(account, source, group)
-            if not album:
-                return False
+            found = await self._album(account, source, group)
+            if isinstance(found, bool):
+                return found  # reading it failed: handled (True: wait for its class, then go on)
+            album = found
         status, outcome = await run_send(self, group, account, source, dest, topic_id, album)
         if status == "not_started":
             return False
@@ -202,16 +203,16 @@ class SessionWorker:
         self.sent_once = True
         return True
 
-    async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int]:
-        """The post's ids to forward (``engine.sources.post_ids``); empty when reading it failed (handled)."""
+    async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int] | bool:
+        """The post's ids to forward (``engine.sources.post_ids``), or, when reading it failed (handled),
+        whether the worker should go on (True: a wait of the read class, held by ``run``)."""
         msg_id = self.cycle.customer.post_msg_id
         assert msg_id is not None
         rt = self.rt
         try:
             return await self._retrying(lambda: post_ids(rt.accounts, account, source, msg_id, rt.config.send_timeout))
         except Exception as exc:
-            await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-            return ()
+            return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
 
     async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
         """``make()`` with bounded retries (and backoff) of transient failures; the last one is raised."""

@@ -375,7 +375,8 @@ async def test_an_app_config_flood_is_a_read_wait_the_engine_and_the_pool_honour
 ) -> None:
     """The app-config read after connecting (is the account frozen?) is a 'read' class request: a flood
     wait on it is recorded as the read class's, no app-config read leaves inside it, neither from the
-    engine nor from a health check, and the session sends once it is over (its standing read first)."""
+    engine nor from a health check. A link post's first forward needs a read too (the post's album), so
+    its groups wait for it ('waiting', never lost) and are sent once it is over (its standing read first)."""
     s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=2)
     for session_id in s.session_ids:
         s.world.add_fault(kind="flood_wait", session=session_id, method="app_config", seconds=HOUR, times=1)
@@ -385,7 +386,8 @@ async def test_an_app_config_flood_is_a_read_wait_the_engine_and_the_pool_honour
     [sid] = owned
     [idle] = [i for i in s.session_ids if i not in owned]
     report = await engine.run_cycle(CID)
-    assert report.sent == 0
+    assert (report.sent, report.waiting) == (0, 3)
+    assert {(r.outcome, r.error) for r in (await s.rows(1)).values()} == {("waiting", "flood_wait")}
     assert await waits_of(db, sid, NOW) == {"read": NOW + HOUR}
     assert (await s.session(sid)).cooldown_until is None  # its sends' own wait is not set by it
     [checked] = await check_sessions(db, s.sessions_dir, s.world, NOW, classify=classify)
@@ -402,5 +404,26 @@ async def test_an_app_config_flood_is_a_read_wait_the_engine_and_the_pool_honour
     [healthy] = await check_sessions(db, s.sessions_dir, s.world, NOW + HOUR, classify=classify)
     assert healthy.outcome == "healthy"
     assert s.world.request_count(method="app_config") == reads + 2
+    assert s.world.violations == []
+    await engine.shutdown()
+
+
+async def test_a_read_wait_does_not_hold_the_sends_that_need_no_read(db: Database, tmp_path: Path) -> None:
+    """A text post needs no read: a flood wait met by the app-config read at connect holds the reads
+    only; the session connects and posts, and its standing is read once the wait is over."""
+    s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=1, post=None, text="hi there")
+    [sid] = s.session_ids
+    s.world.add_fault(kind="flood_wait", session=sid, method="app_config", seconds=HOUR, times=1)
+    engine = s.engine()
+    await running(s, engine)
+    assert (await engine.run_cycle(CID)).sent == 3
+    assert await waits_of(db, sid, NOW) == {"read": NOW + HOUR}
+    assert s.world.request_count(method="app_config") == 1
+    s.clock.set(NOW + HOUR / 2)
+    assert (await engine.run_cycle(CID)).sent == 3
+    assert s.world.request_count(method="app_config") == 1  # not asked inside the wait
+    s.clock.set(NOW + HOUR + 1)
+    assert (await engine.run_cycle(CID)).sent == 3
+    assert s.world.request_count(method="app_config") == 2  # read once the wait was over
     assert s.world.violations == []
     await engine.shutdown()
