@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from core.clock import Clock, wait_with_timeout
-from core.outcomes import OutcomeKind
+from core.errors import AdbotError
+from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, PeerKind, SessionSupply
 from core.waits import MethodClass, WaitPending
 from engine.ledger import Ledger
 from engine.outcomes import AccountFrozenError, classify
 from engine.waits import WaitBook
+from storage import albums as album_rows
 from storage import peers as peer_rows
 from storage import waits as wait_rows
 from storage.db import Database
@@ -83,6 +85,10 @@ class Accounts:
         self.waits = waits if waits is not None else WaitBook()
         self.status_check_interval = status_check_interval
         self._open: dict[int, Account] = {}
+        # Sessions retired through ``retire`` (dead, limited, frozen) while a worker of a cycle may still
+        # hold their account: it stops at its next group. Cleared when the session is opened again (it
+        # came back and was given to a customer).
+        self.retired: set[int] = set()
         self._frozen: dict[int, AccountStatus] = {}  # what the app config said of a session found frozen
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -133,10 +139,12 @@ class Accounts:
                 raise
             async with self.db.read() as conn:
                 cached = await peer_rows.load(conn, session_id)
+                albums = await album_rows.for_session(conn, session_id)
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
             # Not checked (a read wait): due again at once, so the next use after the wait checks it.
             checked_at = self.clock.now() if checked else self.clock.now() - self.status_check_interval
-            account = Account(session_id, port, info, peers, status_checked_at=checked_at)
+            account = Account(session_id, port, info, peers, status_checked_at=checked_at, albums=albums)
+            self.retired.discard(session_id)
             self._open[session_id] = account
             logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
             return account
@@ -241,6 +249,21 @@ class Accounts:
             if account is not None:
                 await self._close_port(session_id, account.port)
         self._locks.pop(session_id, None)
+
+    async def retire(self, session_id: int, outcome: Outcome) -> int | None:
+        """Dead, limited or frozen (``outcome``), found by whoever used the account (a send, a dialogs read,
+        an admin's join): a frozen one's app config read for the admins (its appeal link), the port closed
+        before the pool moves the file, the session marked retired (a worker still holding it stops), and
+        the pool retires it; returns the customer's replacement, if any."""
+        state = RETIREMENTS[outcome.kind]
+        status = await self.freeze_status(session_id) if state == "frozen" else None
+        await self.close(session_id)
+        self.retired.add(session_id)
+        try:
+            return await self.supply.retire(session_id, state, outcome.error, self.clock.now(), status=status)
+        except AdbotError as exc:
+            logger.warning("retiring session %d failed: %s", session_id, exc.user_message)
+            return None
 
     async def close_all(self) -> None:
         for session_id in list(self._open):

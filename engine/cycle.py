@@ -368,6 +368,11 @@ async def _prepare(
     reachable = [g for g in todo if known.verdicts[g.ref].reach is None]
     report.unreachable = len(todo) - len(reachable)
     writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
+    for ref, row in existing.items():
+        # A resumed cycle's group that waits for its session's flood wait stays with that session (never
+        # moved to another to dodge the wait) while the session is still the customer's and may write there.
+        if row.outcome == "waiting" and row.session_id in writers.get(ref, ()):
+            writers[ref] = (row.session_id,)
     plan = rt.plans.plan(customer_id, reachable, session_ids, writers, room)
     workers = [
         SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source),

@@ -32,7 +32,7 @@ from enum import StrEnum
 
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
-from core.errors import AdbotError, NotFound, PoolError
+from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import Dialog, SessionSupply
 from core.waits import MethodClass
@@ -237,14 +237,7 @@ class Discovery:
     async def _retire(self, session: SessionRow, outcome: Outcome) -> None:
         """Dead, limited or frozen, as a send would have found: the pool retires the session (closed first)."""
         sid = session.id
-        state = RETIREMENTS[outcome.kind]
-        status = await self.accounts.freeze_status(sid) if state == "frozen" else None
-        await self.accounts.close(sid)
-        try:
-            replacement = await self.supply.retire(sid, state, outcome.error, self.clock.now(), status=status)
-        except AdbotError as exc:
-            replacement = None
-            logger.warning("retiring session %d failed: %s", sid, exc.user_message)
+        replacement = await self.accounts.retire(sid, outcome)
         self.notify()
-        logger.warning("session %d is %s (%s, reading its dialogs); replacement: %s", sid, state, outcome.error,
-                       replacement if replacement is not None else "none")
+        logger.warning("session %d is %s (%s, reading its dialogs); replacement: %s", sid, RETIREMENTS[outcome.kind],
+                       outcome.error, replacement if replacement is not None else "none")

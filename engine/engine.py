@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from core.clock import Clock
 from core.config import EngineSettings
 from core.errors import NotFound, PoolError
+from core.outcomes import RETIREMENTS
 from core.ports import AccountFactory, AccountPort, SessionSupply
 from core.states import EventKind
 from core.texts import errors as error_texts
@@ -40,6 +41,7 @@ from engine.gate import Gate
 from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
+from engine.outcomes import classify
 from engine.reach import assess, private_source, record_reach
 from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
@@ -441,9 +443,18 @@ class Engine:
         afterwards unless a cycle of its customer holds the session by then. Raises what ``fn`` or
         connecting raised."""
         was_open = session_id in self.accounts
-        account = await self.accounts.get(session_id)
         try:
+            account = await self.accounts.get(session_id)
             return await fn(account.port)
+        except Exception as exc:
+            # Dead, limited or frozen: retired here, through the engine, so that a cycle's worker still
+            # holding the account stops and the port is closed before the pool moves the file (the
+            # caller's own report of it then changes nothing).
+            outcome = classify(exc)
+            if outcome.kind in RETIREMENTS:
+                await self.accounts.retire(session_id, outcome)
+                self.notifier()
+            raise
         finally:
             held = self._rt is not None and any(session_id in ids for ids in self._rt.owned.values())
             if not was_open and not held:

@@ -31,7 +31,8 @@ __all__ = ["SourceCheck", "post_ids", "settle"]
 
 # A flood wait on the read is not passed on: it is the 'read' class's (recorded by ``Accounts.guarded``),
 # never the sends'; the send is then recorded unsettled, blaming nobody, and settled in a later cycle.
-_PASSED_ON = (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED, OutcomeKind.SOURCE_FAILED)
+_PASSED_ON = (OutcomeKind.ACCOUNT_DEAD, OutcomeKind.ACCOUNT_LIMITED, OutcomeKind.ACCOUNT_FROZEN,
+              OutcomeKind.SOURCE_FAILED)
 
 
 @dataclass
@@ -44,7 +45,7 @@ class SourceCheck:
 async def post_ids(accounts: Accounts, account: Account, source: Peer, msg_id: int, limit: float) -> Sequence[int]:
     """The ids a forward of the post sends: read once per session, kept in memory and in the database
     (``storage.albums``); raises what the read raised."""
-    key = (source, msg_id)
+    key = (Peer(source.kind, source.id), msg_id)  # without the access hash: as stored (``storage.albums``)
     ids = account.albums.get(key)
     if ids is not None:
         return ids

@@ -13,12 +13,13 @@ the post's public source) are handled here; one send and its outcome are ``engin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from core.errors import AdbotError, NotFound, PoolError
+from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, MembershipLoss, Outcome, OutcomeKind
 from core.ports import Peer
 from core.states import EventKind
@@ -87,6 +88,12 @@ class SessionWorker:
         while self.queue:
             if cycle.aborted:
                 return  # groups without a row are sent when the cycle is resumed
+            if self.sid in rt.accounts.retired:
+                # Retired by other work on the account meanwhile (a dialogs read, an admin's join): never
+                # sent from again, its groups skipped for this cycle like a retirement found here.
+                await cycle.leave(list(self.queue), self.sid, "skipped", "session_retired")
+                self.queue.clear()
+                return
             now = rt.clock.now()
             classes = self._needed()
             hold = self.waits.hold(self.sid, classes)
@@ -191,7 +198,10 @@ class SessionWorker:
             return True
         kind = outcome.kind
         if kind is OutcomeKind.FLOOD_WAIT:
-            return True  # the group stays at the head (its send wait is noted): sent after it or left 'waiting'
+            # The group stays at the head (its send wait is noted): sent after it or left 'waiting'. The
+            # refused request went out, so the retry is spaced from it too (a wait of 0 or 1 s included).
+            self.sent_once = True
+            return True
         if kind in RETIREMENTS:
             self.queue.popleft()
             await self._retire(outcome)
@@ -212,7 +222,14 @@ class SessionWorker:
         try:
             return await self._retrying(lambda: post_ids(rt.accounts, account, source, msg_id, rt.config.send_timeout))
         except Exception as exc:
-            return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+            outcome = classify(exc, source_failed=True)
+            post_peer = self.cycle.post_peer
+            if outcome.stale_peer and self.cycle.private_source is None and post_peer is not None:
+                # Our cached access hash of the public source may be outdated, not the post unusable: the
+                # session resolves it afresh next cycle; nobody is blamed in this one.
+                await rt.accounts.forget_peer(account, post_peer)
+                outcome = dataclasses.replace(outcome, kind=OutcomeKind.TRANSIENT)
+            return await self._session_failure(outcome, group, resolving=True)
 
     async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
         """``make()`` with bounded retries (and backoff) of transient failures; the last one is raised."""
@@ -288,20 +305,11 @@ class SessionWorker:
         rest = list(self.queue)
         self.queue.clear()
         await cycle.leave(rest, self.sid, "skipped", outcome.error)
-        state = RETIREMENTS[outcome.kind]
-        status = await rt.accounts.freeze_status(self.sid) if state == "frozen" else None
-        # Closed before the pool moves its file to banned/, limited/ or frozen/.
-        await rt.accounts.close(self.sid)
         self.account = None
-        now = rt.clock.now()
-        try:
-            replacement = await rt.supply.retire(self.sid, state, outcome.error, now, status=status)
-        except AdbotError as exc:
-            replacement = None
-            logger.warning("retiring session %d failed: %s", self.sid, exc.user_message)
+        replacement = await rt.accounts.retire(self.sid, outcome)
         rt.notify()
-        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid, state, outcome.error,
-             replacement if replacement is not None else "none")
+        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid,
+             RETIREMENTS[outcome.kind], outcome.error, replacement if replacement is not None else "none")
 
     async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:
         """The group refused the post or cannot be addressed (also ``engine.send``'s GROUP_FAILED and

@@ -426,8 +426,10 @@ class JoinRunner:
         state = RETIREMENTS.get(outcome.kind)
         if state is not None:
             done = await self._end(row, "failed", outcome.error, whole_session=True)
+            # A customer's session was retired by the engine already (``run_on_account``), which makes
+            # this a no-op; an idle one is retired here. Never a replacement the pool has open right now.
             await lifecycle.retire(self.db, self.sessions_dir, sid, state, outcome.error, now,
-                                   low_threshold=self.low_threshold, quarantine=self.quarantine)
+                                   low_threshold=self.low_threshold, quarantine=self.quarantine, held=self.held)
             return done
         refused = outcome.kind in (OutcomeKind.GROUP_FAILED, OutcomeKind.REFUSED)
         status: JoinStatus = "refused" if refused else "failed"
