@@ -211,31 +211,22 @@ async def credentials(
     file is not where its row says (Telethon would create an empty session). The first call stamps the
     identity as used (and completes a device profile stored before profiles existed), so it is fixed."""
     async with db.read() as conn:
-        row = await _require(conn, session_id)
-        pair = await pair_rows.get(conn, row.pair_id) if row.pair_id is not None else None
-        proxy = await proxy_rows.get(conn, session_id)
-    if row.own_api_id is not None and row.own_api_hash:
-        api_id, api_hash = row.own_api_id, row.own_api_hash
-    elif pair is not None:
-        api_id, api_hash = pair.api_id, pair.api_hash
-    else:
-        raise NoPairCapacity(texts.waits_for_pair(session_id))
-    if proxy is None and proxy_required:
-        raise ProxyMissing(proxy_texts.proxy_required(session_id))
-    path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
-    if not path.is_file():
-        raise NotFound(texts.session_file_missing(session_id, row.folder))
+        row, pair, proxy = await _identity(conn, session_id)
+    api_id, api_hash, path = _usable(sessions_dir, row, pair, proxy, proxy_required)
     device = dict(row.device)
     if row.identity_used_at is None:
-        device = identity.first_use_device(row.device, row.auth_key_sha) or device
+        # The first use seals the identity, once the session proved usable. Read again inside the sealing
+        # transaction, so that what is sealed is what is used: a sidecar attached since the read above is
+        # in it, or refused after it.
         async with db.tx() as conn:
-            current = await _require(conn, session_id)
-            if current.identity_used_at is None:
-                if device != current.device:
+            row, pair, proxy = await _identity(conn, session_id)
+            api_id, api_hash, path = _usable(sessions_dir, row, pair, proxy, proxy_required)
+            device = dict(row.device)
+            if row.identity_used_at is None:
+                device = identity.first_use_device(row.device, row.auth_key_sha) or device
+                if device != row.device:
                     await session_rows.set_device(conn, session_id, device)
                 await session_rows.mark_identity_used(conn, session_id, time.time())
-            else:
-                device = dict(current.device)  # another caller sealed it first: its profile is the one
     return SessionCredentials(
         session_id=row.id,
         path=path,
@@ -244,3 +235,34 @@ async def credentials(
         device=device,
         proxy=proxy.spec if proxy else None,
     )
+
+
+async def _identity(
+    conn: Connection, session_id: int
+) -> tuple[SessionRow, pair_rows.ApiPair | None, proxy_rows.ProxyRow | None]:
+    """The session's row, its pool pair (None: its own app, or none yet) and its proxy."""
+    row = await _require(conn, session_id)
+    pair = await pair_rows.get(conn, row.pair_id) if row.pair_id is not None else None
+    return row, pair, await proxy_rows.get(conn, session_id)
+
+
+def _usable(
+    sessions_dir: Path,
+    row: SessionRow,
+    pair: pair_rows.ApiPair | None,
+    proxy: proxy_rows.ProxyRow | None,
+    proxy_required: bool,
+) -> tuple[int, str, Path]:
+    """(api id, api hash, file) of a session that can be opened; raises why it cannot."""
+    if row.own_api_id is not None and row.own_api_hash:
+        api_id, api_hash = row.own_api_id, row.own_api_hash
+    elif pair is not None:
+        api_id, api_hash = pair.api_id, pair.api_hash
+    else:
+        raise NoPairCapacity(texts.waits_for_pair(row.id))
+    if proxy is None and proxy_required:
+        raise ProxyMissing(proxy_texts.proxy_required(row.id))
+    path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
+    if not path.is_file():
+        raise NotFound(texts.session_file_missing(row.id, row.folder))
+    return api_id, api_hash, path
