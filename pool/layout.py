@@ -56,6 +56,11 @@ def check_folder(folder: str) -> str:
     raise ValueError(f"not a session folder: {folder!r}")
 
 
+def is_session_folder(folder: str) -> bool:
+    """True for the layout's own folders (where ``check_folder`` passes): a sub-folder is not one."""
+    return folder in (UNUSED, LIMITED, BANNED, FROZEN) or _ASSIGNED_RE.fullmatch(folder) is not None
+
+
 def check_file_name(name: str) -> str:
     """A session file name as stored in a row: one plain path component (server-generated)."""
     if _FILE_NAME_RE.fullmatch(name):

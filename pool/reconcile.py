@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core.private_files import DIR_MODE, FILE_MODE
 from core.texts import admin as texts
-from pool.layout import check_folder, ensure_layout, owner_of_side_file
+from pool.layout import check_folder, ensure_layout, is_session_folder, owner_of_side_file
 from pool.moves import move_file, move_side_files
 from storage import sessions as session_rows
 from storage.db import Database
@@ -56,25 +56,41 @@ def _scan(root: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, s
     pending = [(os.fspath(root), ".")]
     while pending:
         path, folder = pending.pop()
-        with os.scandir(path) as entries:
-            for entry in entries:
-                name = entry.name
-                rel = name if folder == "." else f"{folder}/{name}"
-                if entry.is_dir(follow_symlinks=False):
-                    os.chmod(entry.path, DIR_MODE)  # noqa: PTH101 - see _scan
-                    pending.append((entry.path, rel))
-                    continue
-                if folder == "." and name.startswith(_IGNORED_AT_ROOT):
-                    continue
-                if not entry.is_file(follow_symlinks=False):  # symlinks and anything odd: reported
-                    others.append(rel)
-                    continue
-                owner = owner_of_side_file(name)
-                if owner is not None:
-                    sides[owner].append((folder, name))
-                else:
-                    mains[name].append(folder)
+        try:
+            with os.scandir(path) as listing:
+                entries = list(listing)
+        except OSError as exc:  # an unreadable sub-folder: reported, the rest goes on
+            logger.warning("session folders: cannot read %s: %s", folder, exc)
+            others.append(f"{folder}/")
+            continue
+        for entry in entries:
+            name = entry.name
+            rel = name if folder == "." else f"{folder}/{name}"
+            if entry.is_dir(follow_symlinks=False):
+                _tighten(entry.path, rel)
+                pending.append((entry.path, rel))
+                continue
+            if folder == "." and name.startswith(_IGNORED_AT_ROOT):
+                continue
+            # Symlinks, sockets, and any file outside the layout's own folders (a sub-folder of one,
+            # a foreign folder, the root): reported as odd and never moved, even under a row's name.
+            if not entry.is_file(follow_symlinks=False) or not is_session_folder(folder):
+                others.append(rel)
+                continue
+            owner = owner_of_side_file(name)
+            if owner is not None:
+                sides[owner].append((folder, name))
+            else:
+                mains[name].append(folder)
     return mains, sides, others
+
+
+def _tighten(path: str, rel: str) -> None:
+    """0700 on a folder; one that cannot be changed (another owner) is logged, never fatal."""
+    try:
+        os.chmod(path, DIR_MODE)  # noqa: PTH101 - see _scan
+    except OSError as exc:
+        logger.warning("session folders: cannot set the mode of %s: %s", rel, exc)
 
 
 def _place(root: Path, report: ReconcileReport, sid: int, file_name: str, folder: str, found: list[str]) -> None:

@@ -217,3 +217,34 @@ async def test_prepare_pool_on_a_fresh_directory(db: Database, sdir: Path) -> No
         from storage import pairs as pair_rows
 
         assert [p.capacity for p in await pair_rows.list_all(conn)] == [7]
+
+
+async def test_reconcile_and_start_up_report_a_session_file_in_a_sub_folder_and_go_on(
+    db: Database, sdir: Path
+) -> None:
+    """Issue 17 point 7: a row's file inside a sub-folder (and foreign files and folders) crashed
+    reconcile with "not a session folder"; now they are reported as odd, never moved, and the rest goes on."""
+    ids = await _pool(db, sdir)
+    async with db.read() as conn:
+        row = await session_rows.get(conn, ids[0])
+    assert row is not None
+    (sdir / "unused" / "sub").mkdir()
+    os.rename(sdir / "unused" / row.file_name, sdir / "unused" / "sub" / row.file_name)
+    (sdir / "unused" / "sub" / f"{row.file_name}-journal").write_bytes(b"j")
+    (sdir / "foreign").mkdir()
+    (sdir / "foreign" / "notes.txt").write_bytes(b"n")
+    (sdir / "stray.session").write_bytes(b"s")
+    report = await reconcile(db, sdir)
+    assert report.missing == [(ids[0], "unused")]
+    assert report.unknown == sorted(
+        [
+            "foreign/notes.txt",
+            "stray.session",
+            f"unused/sub/{row.file_name}",
+            f"unused/sub/{row.file_name}-journal",
+        ]
+    )
+    assert (sdir / "unused" / "sub" / row.file_name).exists()
+    assert any(f"unused/sub/{row.file_name}" in line for line in report.lines())
+    start = await prepare_pool(db, sdir, max_sessions_per_pair=7)
+    assert not start.clean
