@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -23,17 +23,24 @@ from core.texts import config as texts
 DEFAULT_CONFIG = Path("config.toml")
 ENV_CONFIG = "ADBOT_CONFIG"
 ENV_PREFIX = "ADBOT_"
+# Upper bounds: every number is finite and bounded, so no value can overflow a timer or a date later
+# (a campaign committed as running, then an OverflowError scheduling it).
+_HOUR = 3_600
+_MAX_INTERVAL = 30 * 86_400
+_RANGE_ERRORS = frozenset(
+    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"}
+)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class BotSettings(_Section):
     token: SecretStr = SecretStr("")
     api_base: str = ""
-    admins: list[int] = Field(default_factory=list)
-    low_pool_threshold: int = Field(default=3, ge=0)
+    admins: list[Annotated[int, Field(ge=1, lt=2**63)]] = Field(default_factory=list)
+    low_pool_threshold: int = Field(default=3, ge=0, le=100_000)
 
 
 class PathsSettings(_Section):
@@ -47,41 +54,41 @@ class EngineSettings(_Section):
 
     backend: Literal["telethon", "simulated"] = "telethon"
     # Pacing (``core.pacing``): the defaults are the safe values; lower ones are allowed (check-config warns).
-    cycle_interval: int = Field(default=pacing.SAFE_CYCLE_INTERVAL, ge=1)
+    cycle_interval: int = Field(default=pacing.SAFE_CYCLE_INTERVAL, ge=1, le=_MAX_INTERVAL)
     """Default interval of a new campaign (customers.interval_s is what a cycle uses)."""
-    min_cycle_interval: int = Field(default=pacing.SAFE_MIN_CYCLE_INTERVAL, ge=1)
-    max_cycle_interval: int = Field(default=86_400, ge=1)
-    send_spacing: float = Field(default=pacing.SAFE_SEND_SPACING, ge=0)
+    min_cycle_interval: int = Field(default=pacing.SAFE_MIN_CYCLE_INTERVAL, ge=1, le=_MAX_INTERVAL)
+    max_cycle_interval: int = Field(default=86_400, ge=1, le=_MAX_INTERVAL)
+    send_spacing: float = Field(default=pacing.SAFE_SEND_SPACING, ge=0, le=_HOUR)
     """Seconds between two sends of one session (each session sends its groups one after another)."""
     spacing_jitter: float = Field(default=pacing.SAFE_SPACING_JITTER, ge=0, le=1)
     """Each spacing is multiplied by a random factor in [1 - jitter, 1 + jitter] (default: 10 to 20 s)."""
-    daily_send_cap: int = Field(default=pacing.SAFE_DAILY_SEND_CAP, ge=0)
+    daily_send_cap: int = Field(default=pacing.SAFE_DAILY_SEND_CAP, ge=0, le=1_000_000_000)
     """Post requests one session may make in any 24 hours; 0: no cap."""
     warmup_days: int = Field(default=pacing.SAFE_WARMUP_DAYS, ge=0, le=365)
     """A session new to the pool gets a lower cap for this many days (a ramp: 25, 50, 75 % for 3); 0: none."""
     on_restart: Literal["stop", "resume"] = "stop"
     """What a start-up does with campaigns that were running: stop them, or resume them."""
-    max_in_flight: int = Field(default=200, ge=1)
+    max_in_flight: int = Field(default=200, ge=1, le=100_000)
     """Global bound on sends in flight across every campaign and session."""
-    send_timeout: float = Field(default=30.0, gt=0)
+    send_timeout: float = Field(default=30.0, gt=0, le=_HOUR)
     """A send without an answer after this long is recorded 'in_doubt' and never retried in its cycle."""
-    shutdown_timeout: float = Field(default=20.0, ge=0)
+    shutdown_timeout: float = Field(default=20.0, ge=0, le=_HOUR)
     """How long a graceful shutdown lets in-flight sends finish before abandoning their requests."""
-    group_failure_limit: int = Field(default=3, ge=1)
+    group_failure_limit: int = Field(default=3, ge=1, le=1_000)
     """A group is paused after this many failures in a row."""
-    transient_retries: int = Field(default=2, ge=0)
+    transient_retries: int = Field(default=2, ge=0, le=100)
     """Retries of a send that failed with a network error (same random_id, so Telegram de-duplicates)."""
-    transient_backoff: float = Field(default=2.0, ge=0)
+    transient_backoff: float = Field(default=2.0, ge=0, le=_HOUR)
     """First retry delay in seconds; doubled for each further retry."""
-    connect_timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=30.0, gt=0, le=_HOUR)
     """Connecting one account (first use of its session)."""
     flood_sleep_threshold: int = Field(default=0, ge=0, le=60)
-    dialogs_refresh_hours: float = Field(default=12.0, gt=0)
+    dialogs_refresh_hours: float = Field(default=12.0, gt=0, le=720)
     """How often each session's dialogs (the chats it is in) are read again."""
     dialogs_refresh_jitter: float = Field(default=0.25, ge=0, lt=1)
     """Each refresh is due after ``dialogs_refresh_hours`` x a random factor in [1 - jitter, 1 + jitter],
     so the sessions are never all read at once."""
-    dialogs_scan_concurrency: int = Field(default=2, ge=1)
+    dialogs_scan_concurrency: int = Field(default=2, ge=1, le=1_000)
     """How many sessions' dialogs the engine reads at the same time."""
     world_file: Path | None = None
 
@@ -93,20 +100,20 @@ class EngineSettings(_Section):
 
 
 class PoolSettings(_Section):
-    max_sessions_per_pair: int = Field(default=7, ge=1)
-    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    join_min_gap_minutes: int = Field(default=10, ge=1)
+    max_sessions_per_pair: int = Field(default=7, ge=1, le=1_000)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=2**30)
+    join_min_gap_minutes: int = Field(default=10, ge=1, le=10_080)
     """Minutes between two joins of one session (joins run only when an admin asks: ``pool.joins``)."""
-    join_daily_cap: int = Field(default=5, ge=1)
+    join_daily_cap: int = Field(default=5, ge=1, le=1_000)
     """Joins one session may make in any 24 hours."""
     proxy_required: bool = False
     """When true, a session without a proxy is never opened (no send, scan, check or join from the
     server's own address); /health counts them."""
-    quarantine_hours: float = Field(default=24.0, ge=0)
+    quarantine_hours: float = Field(default=24.0, ge=0, le=8_760)
     """Least time a limited session rests in quarantine (no command shortens it); doubled at each repeat."""
-    quarantine_max_days: float = Field(default=7.0, ge=0)
+    quarantine_max_days: float = Field(default=7.0, ge=0, le=365)
     """The doubling stops at this many days."""
-    frozen_check_hours: float = Field(default=24.0, gt=0)
+    frozen_check_hours: float = Field(default=24.0, gt=0, le=720)
     """How often a connected session's app config is read again (is the account frozen?)."""
 
 
@@ -167,8 +174,45 @@ def _describe(exc: ValidationError) -> str:
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = texts.UNKNOWN_KEY
+    elif err["type"] in _RANGE_ERRORS:
+        msg = _range_of(err["loc"]) or msg
     more = texts.more_problems(len(exc.errors()) - 1) if len(exc.errors()) > 1 else ""
     return texts.config_error(key, msg + more)
+
+
+def _range_of(loc: tuple[int | str, ...]) -> str | None:
+    """The allowed range of the number at ``loc`` (``section.key``, or an item of a list), from its Field bounds."""
+    model: type[BaseModel] = Settings
+    info = None
+    for part in loc:
+        if not isinstance(part, str) or part not in model.model_fields:
+            break
+        info = model.model_fields[part]
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            model = sub
+    if info is None:
+        return None
+    metadata = list(info.metadata)
+    if info.annotation is not None and getattr(info.annotation, "__args__", None):  # list[Annotated[int, ...]]
+        item = info.annotation.__args__[0]
+        metadata += list(getattr(item, "__metadata__", ()))
+        for extra in getattr(item, "__metadata__", ()):
+            metadata += list(getattr(extra, "metadata", ()))
+    low = high = None
+    low_open = high_open = False
+    for bound in metadata:
+        if getattr(bound, "ge", None) is not None:
+            low = bound.ge
+        if getattr(bound, "gt", None) is not None:
+            low, low_open = bound.gt, True
+        if getattr(bound, "le", None) is not None:
+            high = bound.le
+        if getattr(bound, "lt", None) is not None:
+            high, high_open = bound.lt, True
+    if low is None or high is None:
+        return None
+    return texts.out_of_range(low, high, low_open=low_open, high_open=high_open)
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

@@ -89,3 +89,39 @@ def test_check_config_refuses_unknown_backend(tmp_path: Path, capsys: pytest.Cap
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[engine]\nsend_spacing = inf\n", "engine.send_spacing: must be a finite number, 0 <= value <= 3600"),
+        ("[engine]\nsend_timeout = nan\n", "engine.send_timeout: must be a finite number, 0 < value <= 3600"),
+        ("[engine]\nconnect_timeout = inf\n", "engine.connect_timeout: must be a finite number, 0 < value <= 3600"),
+        ("[engine]\nshutdown_timeout = -inf\n", "engine.shutdown_timeout: must be a finite number, 0 <= value <= 3600"),
+        (
+            "[engine]\ncycle_interval = 99999999999999999\n",
+            "engine.cycle_interval: must be a finite number, 1 <= value <= 2592000",
+        ),
+        ("[engine]\nmax_cycle_interval = 1e18\n", "engine.max_cycle_interval"),
+        ("[engine]\nmax_in_flight = 10000000\n", "engine.max_in_flight: must be a finite number, 1 <= value <= 100000"),
+        ("[pool]\nquarantine_hours = inf\n", "pool.quarantine_hours: must be a finite number, 0 <= value <= 8760"),
+        ("[pool]\nfrozen_check_hours = nan\n", "pool.frozen_check_hours"),
+        ("[bot]\nadmins = [0]\n", "bot.admins.0: must be a finite number, 1 <= value < 9223372036854775808"),
+    ],
+)
+def test_every_number_is_finite_and_bounded_with_its_range_named(tmp_path: Path, toml: str, expected: str) -> None:
+    """Issue 17 point 8: ``inf``/``nan`` timeouts and spacing and a huge interval were accepted (a huge
+    interval raised OverflowError only after the campaign was committed as running)."""
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert info.value.user_message.startswith(f"config error: {expected}")
+    assert "\n" not in info.value.user_message
+
+
+def test_a_non_finite_number_from_the_environment_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("")
+    with pytest.raises(ConfigError, match=r"engine\.send_spacing: must be a finite number"):
+        load_settings(path, env={"ADBOT_ENGINE__SEND_SPACING": "inf"})

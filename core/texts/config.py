@@ -31,3 +31,8 @@ def cannot_read(reason: str) -> str:
 def not_toml(error: str) -> str:
     """``error``: the TOML parser's message (line and column)."""
     return f"not valid TOML ({error})"
+
+
+def out_of_range(low: float, high: float, *, low_open: bool, high_open: bool) -> str:
+    """A number outside its allowed range, or not finite (``inf``, ``nan``): the range, both ends."""
+    return f"must be a finite number, {low} {'<' if low_open else '<='} value {'<' if high_open else '<='} {high}"
