@@ -13,8 +13,9 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from core import pacing
 from core.errors import ConfigError
@@ -41,6 +42,15 @@ class BotSettings(_Section):
     api_base: str = ""
     admins: list[Annotated[int, Field(ge=1, lt=2**63)]] = Field(default_factory=list)
     low_pool_threshold: int = Field(default=3, ge=0, le=100_000)
+
+    @field_validator("token")
+    @classmethod
+    def _token_not_blank(cls, token: SecretStr) -> SecretStr:
+        # A token of spaces is a mistake, not "no token yet": refused everywhere (check-config too).
+        value = token.get_secret_value()
+        if value and not value.strip():
+            raise ValueError(texts.TOKEN_BLANK)
+        return token
 
 
 class PathsSettings(_Section):
@@ -135,11 +145,24 @@ class Settings(_Section):
         """The effective settings as plain data, secrets masked."""
         data = self.model_dump(mode="json")
         data["bot"]["token"] = _mask(self.bot.token.get_secret_value())
+        data["bot"]["api_base"] = _mask_url(self.bot.api_base)
         return data
 
 
 def _mask(secret: str) -> str:
     return "" if not secret else "***" + (f" ({len(secret)} chars)" if len(secret) > 8 else "")
+
+
+def _mask_url(url: str) -> str:
+    """``api_base`` shown as its scheme and host only: a local Bot API server's URL can carry credentials
+    (``user:pass@``) or a secret in its path or query, masked like the token."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.hostname:
+        return _mask(url)
+    port = f":{parts.port}" if parts.port else ""
+    rest = url.strip()[len(f"{parts.scheme}://{parts.netloc}") :]
+    hidden = "***@" if parts.username or parts.password else ""
+    return f"{parts.scheme}://{hidden}{parts.hostname}{port}" + ("/***" if rest.strip("/") else "")
 
 
 def resolve_config_path(flag: str | Path | None, env: Mapping[str, str]) -> Path:

@@ -31,6 +31,7 @@ _SKIPPED_DIRS = {"__MACOSX"}
 class Member:
     path: str  # the entry's name inside the archive, '/'-separated (display and stem only)
     data: bytes
+    hidden: bool = False  # a dotfile: never read, reported as skipped in the upload's answer
 
 
 def _parts(name: str) -> list[str]:
@@ -72,7 +73,8 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
 
 
 def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
-    """The files in an archive (directories and macOS metadata skipped); raises InvalidUpload."""
+    """The files in an archive (directories and macOS metadata skipped; dotfiles listed unread, ``hidden``,
+    so the admin is told); raises InvalidUpload."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -88,7 +90,10 @@ def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
             budget = MAX_TOTAL_BYTES
             for info in infos:
                 parts = _parts(info.filename)
-                if info.is_dir() or not parts or _SKIPPED_DIRS & set(parts) or parts[-1].startswith("."):
+                if info.is_dir() or not parts or _SKIPPED_DIRS & set(parts):
+                    continue
+                if parts[-1].startswith("."):
+                    members.append(Member("/".join(parts), b"", hidden=True))
                     continue
                 content = _read(zf, info, budget, max_member_bytes)
                 budget -= len(content)

@@ -204,9 +204,12 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
             except InvalidUpload as exc:
                 batch.reject(shown, exc.reason)
                 continue
-            if not members:
+            if not members:  # only folders and macOS metadata (a dotfile is listed, and reported)
                 batch.reject(shown, texts.ARCHIVE_EMPTY)
             for member in members:
+                if member.hidden:
+                    batch.reject(display_name(f"{name}/{member.path}"), texts.HIDDEN_SKIPPED)
+                    continue
                 batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
         else:
             batch.add(name, shown, data)

@@ -306,3 +306,41 @@ async def test_long_reports_arrive_in_several_messages(tmp_path: Path) -> None:
         assert len(replies) > 1 and all(len(r.text) <= 4096 for r in replies)
         text = "\n".join(r.text for r in replies)
         assert all(f"{user_id}: plan 1 session(s)" in text for user_id in ids)
+
+
+async def test_addpair_sent_in_a_group_is_deleted_refused_and_answered_in_private(tmp_path: Path) -> None:
+    """Issue 17 point 9: /addpair in a group was ignored (admin commands are private-only) and its hash
+    stayed visible to the group. Now the message is deleted, the pair is not added, the admin is told
+    in private, and nothing with the hash is said in the group."""
+    async with bot_harness(tmp_path) as h:
+        admin = h.user(ADMIN_ID, "Admin")
+        sent = await admin.user.say(f"/addpair 12345 {API_HASH}", chat_type="supergroup")
+        reply = await admin.user.wait_reply()  # the private chat
+        assert "works only in a private chat" in reply.text and "deleted it" in reply.text
+        assert API_HASH not in reply.text
+        assert h.emu.message(sent.chat_id, sent.message_id).deleted
+        assert await h.rows("SELECT api_id FROM api_pairs") == []
+        await h.idle()
+        in_group = [m for m in admin.user.history(chat_id=sent.chat_id) if m.from_bot]
+        assert in_group == []
+
+
+async def test_dotfiles_in_a_zip_are_named_in_the_upload_summary(tmp_path: Path) -> None:
+    """Issue 17 point 9: dotfiles in an archive were skipped without a word."""
+    async with bot_harness(tmp_path) as h:
+        admin = h.user(ADMIN_ID, "Admin")
+        archive = make_zip(
+            {
+                "good.session": make_session_bytes(2),
+                ".hidden.session": make_session_bytes(3),
+                "pack/.DS_Store": b"junk",
+                "__MACOSX/._good.session": b"mac metadata",
+            }
+        )
+        summary = await admin.send_file("upload.zip", archive)
+        assert "accepted 1, rejected 2" in summary.text
+        assert ".hidden.session" in summary.text and ".DS_Store" in summary.text
+        assert summary.text.count("hidden file (its name starts with a dot)") == 2
+        assert "__MACOSX" not in summary.text
+        counts = await session_counts(h)
+        assert sum(counts.values()) == 1

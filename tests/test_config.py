@@ -125,3 +125,27 @@ def test_a_non_finite_number_from_the_environment_is_refused(tmp_path: Path) -> 
     path.write_text("")
     with pytest.raises(ConfigError, match=r"engine\.send_spacing: must be a finite number"):
         load_settings(path, env={"ADBOT_ENGINE__SEND_SPACING": "inf"})
+
+
+@pytest.mark.parametrize("token", [" ", "   \t  "])
+def test_check_config_refuses_a_token_of_spaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    """Issue 17 point 9: a token of spaces passed check-config (and was shown as a masked token)."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[bot]\ntoken = "{token}"\n')
+    assert main(["check-config", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("config error: bot.token:") and "only spaces" in err
+    assert main(["run", "--config", str(path)]) == 2
+
+
+def test_check_config_masks_the_api_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 17 point 9: api_base (a local Bot API server's URL, which can carry credentials or a secret
+    path) was printed as it is."""
+    path = tmp_path / "c.toml"
+    path.write_text('[bot]\ntoken = "1:x"\napi_base = "https://ops:s3cret@botapi.internal:8081/k3y/"\n')
+    assert main(["check-config", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "k3y" not in out and "ops" not in out
+    assert '"api_base": "https://***@botapi.internal:8081/***"' in out

@@ -11,7 +11,7 @@ from aiogram import Router
 
 from control_bot.filters import IsAdmin
 from control_bot.middlewares import ClearStateOnNewAction
-from control_bot.routers import admin_commands, admin_joins, admin_proxy, admin_reach, admin_upload
+from control_bot.routers import admin_commands, admin_group, admin_joins, admin_proxy, admin_reach, admin_upload
 
 
 def setup(*, upload_debounce: float | None = None) -> Router:
@@ -34,4 +34,7 @@ def setup(*, upload_debounce: float | None = None) -> Router:
         sub.message.filter(IsAdmin())
         sub.callback_query.filter(IsAdmin())
     router.include_routers(*children)
-    return router
+    # Before the admin filter (private chats only): an /addpair sent in a group still has its hash removed.
+    root = Router(name="admin_root")
+    root.include_routers(admin_group.setup(), router)
+    return root

@@ -342,6 +342,19 @@ def pairs_list(pairs: Sequence[Pair]) -> str:
     return "\n".join(lines)
 
 
+def addpair_in_group(message_deleted: bool) -> str:
+    """/addpair sent outside a private chat: never added, the hash is treated as seen by the group."""
+    done = (
+        "I deleted it there"
+        if message_deleted
+        else "⚠ I could not delete it there (I need the right to delete messages): delete it yourself"
+    )
+    return (
+        "🔒 /addpair works only in a private chat with me, so I did not add that pair. "
+        f"Your message in the group contained the API hash: {done}, and treat the hash as seen by the group."
+    )
+
+
 def pair_added(pair: Pair, message_deleted: bool) -> str:
     note = (
         "I deleted your message because it contained the hash."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 UNKNOWN_KEY = "unknown key"
 TOKEN_MISSING = "missing (set it in the config or ADBOT_BOT__TOKEN)"  # noqa: S105 - wording, not a secret
+TOKEN_BLANK = "only spaces (set the bot's token, or leave it empty until you have one)"  # noqa: S105 - wording
 NOT_A_TABLE = "must be a table"
 FILE_NOT_FOUND = "file not found (copy config.example.toml)"
 INTERVAL_BOUNDS = "max_cycle_interval must be >= min_cycle_interval"

@@ -29,6 +29,7 @@ def too_large_for_bot(size: int, limit_mb: int) -> str:
 # --- a batch of files (pool.intake) --------------------------------------------------------------------
 # ``shown``: a file's name, sanitised for display; ``stem``: its name without the extension.
 
+HIDDEN_SKIPPED = "hidden file (its name starts with a dot): skipped, not read"
 UNSUPPORTED_TYPE = "unsupported file type: send .session files, .json sidecars or a .zip of them"
 ARCHIVE_EMPTY = "the archive holds no files"
 SIDECAR_NO_STEM = "the sidecar's name has no stem to match a session file with"
