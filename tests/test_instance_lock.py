@@ -3,6 +3,7 @@ exclusive ``flock`` on ``data/adbot.lock``; a second one refuses with "already r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,9 +13,17 @@ import pytest
 
 from control_bot.cli import main
 from core.errors import AlreadyRunning
+from sandbox.botapi import BotApiEmulator
 from storage.instance_lock import LOCK_FILE, acquire_instance_lock, hold_instance_lock
+from tests.process_harness import BOT_USERNAME, TOKEN, BotRunner, install
 
 ROOT = Path(__file__).resolve().parent.parent
+HASH = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def emu_bot() -> tuple[str, str]:
+    return TOKEN, BOT_USERNAME
 
 
 def test_a_second_lock_on_one_data_dir_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
@@ -40,7 +49,7 @@ def test_writing_cli_commands_refuse_while_the_lock_is_held(
     data = tmp_path / "data"
     with hold_instance_lock(data):
         assert main(["grant", "42", "1", "1", "--config", config]) == 1
-        assert main(["pairs", "add", "123", "0123456789abcdef0123456789abcdef", "--config", config]) == 1
+        assert main(["pairs", "add", "123", HASH, "--config", config]) == 1
         assert main(["pool", "import", str(tmp_path / "none.session"), "--config", config]) == 1
         assert main(["pool", "reconcile", "--config", config]) == 1
         err = capsys.readouterr().err.splitlines()
@@ -49,7 +58,7 @@ def test_writing_cli_commands_refuse_while_the_lock_is_held(
         assert not (tmp_path / "sessions").exists()
         # reading needs no lock
         assert main(["pool", "status", "--config", config]) == 0
-    assert main(["pairs", "add", "123", "0123456789abcdef0123456789abcdef", "--config", config]) == 0
+    assert main(["pairs", "add", "123", HASH, "--config", config]) == 0
 
 
 @pytest.mark.process
@@ -65,3 +74,23 @@ def test_a_second_adbot_run_on_one_data_dir_exits_already_running(config: str, t
     # nothing was opened: no database, no sessions folder, no logs
     assert sorted(p.name for p in data.iterdir()) == [LOCK_FILE]
     assert not (tmp_path / "sessions").exists() and not (tmp_path / "logs").exists()
+
+
+@pytest.mark.process(fork_server=True)
+async def test_while_adbot_runs_a_second_run_and_writing_commands_are_refused(
+    tmp_path: Path, emu: BotApiEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inst = install(tmp_path, emu.base_url)
+    config = str(inst.config)  # the commands run in a thread: they run their own event loop
+    async with BotRunner(inst, emu) as runner:
+        first = await runner.start()  # polling: the engine started, the lock is held
+        second = await runner.start(ready=False)
+        assert await second.wait(60.0) == 1, second.tail()
+        assert second.tail().splitlines()[-1] == f"error: already running (pid {first.pid})"
+        assert await asyncio.to_thread(main, ["pairs", "add", "123", HASH, "--config", config]) == 1
+        assert capsys.readouterr().err.splitlines() == [f"error: already running (pid {first.pid})"]
+        assert await asyncio.to_thread(main, ["pool", "status", "--config", config]) == 0  # reading needs no lock
+        assert first.exit_code is None  # the first one runs on, untouched
+        assert await first.terminate() == 0, first.tail()
+    # its lock went with it
+    assert await asyncio.to_thread(main, ["pairs", "add", "123", HASH, "--config", config]) == 0
