@@ -19,11 +19,13 @@ of the messages built here is ``core.texts.errors``.
     │   ├── NoPairCapacity          every API pair is full
     │   ├── PairInUse               an API pair still has sessions
     │   └── ProxyMissing            [pool] proxy_required is on and the session has no proxy
-    └── StorageBusy                 the database stayed locked; try again
+    ├── StorageBusy                 the database stayed locked; try again
+    └── AlreadyRunning              another adbot holds the data dir's lock (``storage.instance_lock``)
 """
 
 from __future__ import annotations
 
+from core.texts import cli as cli_texts
 from core.texts import errors as texts
 
 
@@ -97,6 +99,14 @@ class StorageBusy(AdbotError):
 
     def __init__(self) -> None:
         super().__init__(texts.TRY_AGAIN)
+
+
+class AlreadyRunning(AdbotError):
+    """Another process holds the data dir's instance lock; ``pid`` is its pid (None if unreadable)."""
+
+    def __init__(self, pid: int | None) -> None:
+        super().__init__(cli_texts.already_running(pid))
+        self.pid = pid
 
 
 class InvalidUpload(Exception):

@@ -12,6 +12,23 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) owner-only; an existing folder is tightened to 0700 too.
+    Whichever command runs first (``adbot run`` or a CLI command) creates the folder this way."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    path.chmod(DIR_MODE)
+
+
+def make_private_file(path: Path) -> None:
+    """Create ``path`` empty and 0600 if it does not exist, and tighten it to 0600 if it does: a file
+    another program (SQLite) then opens keeps the owner-only mode it finds."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Write a new file (never overwriting) readable by the owner only, flushed to disk."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from core.errors import StorageBusy
+from core.private_files import FILE_MODE, make_private_dir, make_private_file
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,18 @@ class Database:
     async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Database:
         """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
         db = cls(path, busy_timeout_ms)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The database holds API hashes and who owns which session: owner-only from whichever command
+        # opens it first (a CLI command before the first ``adbot run`` included). SQLite gives the
+        # -wal and -shm files the database file's mode, so creating the database 0600 covers them;
+        # any left from an older version are tightened here. An existing parent folder is left as it
+        # is (it may be anything the caller chose); ``adbot run`` tightens the data dir itself.
+        if not path.parent.exists():
+            make_private_dir(path.parent)
+        make_private_file(path)
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                companion.chmod(FILE_MODE)
         db._writer = await aiosqlite.connect(path, isolation_level=None)
         try:
             await _configure(db._writer, busy_timeout_ms)

@@ -36,7 +36,7 @@ def _cmd_grant(args: argparse.Namespace) -> int:
             db, user_id, sessions, days, now=time.time(), default_interval=settings.engine.cycle_interval
         )
 
-    result = run_with_db(args, work)
+    result = run_with_db(args, work, writes=True)
     print(texts.plan_granted(result))
     return 0
 
@@ -49,7 +49,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     async def work(settings: Settings, db: Database) -> admin.RevokeResult:
         return await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=time.time(), engine=None)
 
-    result = run_with_db(args, work)
+    result = run_with_db(args, work, writes=True)
     print(texts.plan_revoked(result))
     return 0
 

@@ -52,12 +52,26 @@ def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
     return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
 
 
-def run_with_db(args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    """Load the settings ``--config`` names, open the database, run ``work`` and close it again."""
+def run_with_db(
+    args: argparse.Namespace, work: Callable[[Settings, Database], Awaitable[T]], *, writes: bool = False
+) -> T:
+    """Load the settings ``--config`` names, open the database, run ``work`` and close it again.
+
+    ``writes``: the command changes the database or the pool, so it holds the data dir's instance lock
+    (``storage.instance_lock``) while it runs and refuses with ``AlreadyRunning`` while ``adbot run``
+    (or another writing command) holds it. Read-only commands need no lock (WAL lets them read)."""
     from core.config import load_settings
-    from storage.db import Database
+    from storage.instance_lock import hold_instance_lock
 
     settings = load_settings(args.config)
+    if writes:
+        with hold_instance_lock(settings.paths.data_dir):
+            return _run(settings, work)
+    return _run(settings, work)
+
+
+def _run(settings: Settings, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+    from storage.db import Database
 
     async def main() -> T:
         db = await Database.open(settings.db_path)

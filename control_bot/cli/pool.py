@@ -55,7 +55,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         results = await import_files(db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time())
         return unreadable + results
 
-    results = run_with_db(args, work)
+    results = run_with_db(args, work, writes=True)
     for r in results:
         if r.accepted:
             print(texts.import_accepted(r.filename, r.session_id, r.note, r.waiting))
@@ -80,7 +80,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     async def work(settings: Settings, db: Database) -> ReconcileReport:
         return await reconcile(db, settings.paths.sessions_dir)
 
-    report = run_with_db(args, work)
+    report = run_with_db(args, work, writes=True)
     for line in report.lines():
         print(line)
     print(texts.RECONCILE_CLEAN if report.clean else texts.reconcile_findings(len(report.lines())))
@@ -101,7 +101,7 @@ def _cmd_join(args: argparse.Namespace) -> int:
             db, session_ids, target, requested_by=args.admin, now=now, pacing=joins.pacing(settings)
         )
 
-    result = run_with_db(args, work)
+    result = run_with_db(args, work, writes=True)
     for item in result.queued:
         print(join_texts.cli_queued(item, now))
     return 0 if any(item.join_id is not None for item in result.queued) else 1
@@ -136,7 +136,7 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     async def work(_settings: Settings, db: Database) -> proxies.ProxyChange:
         return await proxies.change(db, session_id, spec, set_by=CLI, now=time.time())
 
-    print(run_with_db(args, work).reply())
+    print(run_with_db(args, work, writes=True).reply())
     return 0
 
 
@@ -149,7 +149,7 @@ def _cmd_pairs_add(args: argparse.Namespace) -> int:
     async def work(settings: Settings, db: Database) -> ApiPair:
         return await add_pair(db, args.api_id, api_hash, capacity=settings.pool.max_sessions_per_pair, now=time.time())
 
-    pair = run_with_db(args, work)
+    pair = run_with_db(args, work, writes=True)
     print(texts.pair_added(pair))
     return 0
 
@@ -170,7 +170,7 @@ def _cmd_pairs_list(args: argparse.Namespace) -> int:
 def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     from pool.pairs import parse_api_id, remove_pair
 
-    moved = run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id, move=args.move))
+    moved = run_with_db(args, lambda _settings, db: remove_pair(db, args.api_id, move=args.move), writes=True)
     print(texts.pair_removed(parse_api_id(args.api_id), moved))
     return 0
 

@@ -28,12 +28,16 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from core.config import load_settings
+    from storage.instance_lock import hold_instance_lock
 
     settings = load_settings(args.config)
     settings.require_token()
-    from control_bot.app import run
+    # One adbot per data dir, before anything connects: a second one would post twice and open every
+    # session twice (AUTH_KEY_DUPLICATED). Held until the process ends; the kernel drops it on SIGKILL.
+    with hold_instance_lock(settings.paths.data_dir):
+        from control_bot.app import run
 
-    return run(settings)
+        return run(settings)
 
 
 def register(subparsers: Subparsers) -> None:

@@ -73,6 +73,12 @@ def error(message: str) -> str:
     return f"error: {message}"
 
 
+def already_running(pid: int | None) -> str:
+    """A second ``adbot run``, or a CLI command that writes, while another adbot holds the data dir
+    (one line on stderr, exit code 1); ``pid``: the holder's, None when it could not be read."""
+    return f"already running (pid {pid if pid is not None else 'unknown'})"
+
+
 def config_ok(path: str | PathLike[str]) -> str:
     """``adbot check-config``, before the effective settings; ``path``: the file it read."""
     return f"config OK: {path}"
