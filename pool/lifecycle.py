@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 
 from core.errors import NoPairCapacity, NotFound, ProxyMissing
 from core.ports import AccountStatus, Retirement, SessionCredentials
-from core.states import EventKind
+from core.states import EventKind, SessionState
 from core.texts import errors as texts
 from core.texts import proxy as proxy_texts
 from pool import identity
@@ -178,23 +178,35 @@ async def mark_limited(
 async def release_limited(db: Database, sessions_dir: Path, session_id: int, now: float) -> bool:
     """A quarantined session is healthy again: limited -> unused, only once its quarantine is over (no
     caller shortens it). Returns whether it was released; any other state is left alone."""
-    async with pool_tx(db, sessions_dir) as (conn, moves):
-        row = await _require(conn, session_id)
-        if row.state != "limited" or not await session_rows.release_quarantined(conn, session_id, UNUSED, now):
-            return False
-        moves.plan(row.file_name, row.folder, UNUSED)
-    logger.info("session %d released from quarantine", session_id)
-    return True
+    released = await _release(db, sessions_dir, session_id, now, "limited", session_rows.release_quarantined)
+    if released:
+        logger.info("session %d released from quarantine", session_id)
+    return released
 
 
 async def release_frozen(db: Database, sessions_dir: Path, session_id: int, now: float) -> bool:
     """Telegram lifted the freeze (the app config no longer says frozen): frozen -> unused."""
+    released = await _release(db, sessions_dir, session_id, now, "frozen", session_rows.release_frozen)
+    if released:
+        logger.info("session %d is no longer frozen: back in the pool", session_id)
+    return released
+
+
+async def _release(
+    db: Database,
+    sessions_dir: Path,
+    session_id: int,
+    now: float,
+    state: SessionState,
+    release: Callable[[Connection, int, str, float], Awaitable[bool]],
+) -> bool:
+    """A session in ``state`` back to the unused folder, when the row's own release (which refuses what
+    it must, e.g. a quarantine not over) agrees; one transaction with the file move."""
     async with pool_tx(db, sessions_dir) as (conn, moves):
         row = await _require(conn, session_id)
-        if row.state != "frozen" or not await session_rows.release_frozen(conn, session_id, UNUSED, now):
+        if row.state != state or not await release(conn, session_id, UNUSED, now):
             return False
         moves.plan(row.file_name, row.folder, UNUSED)
-    logger.info("session %d is no longer frozen: back in the pool", session_id)
     return True
 
 
