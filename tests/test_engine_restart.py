@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from core.states import EventKind
@@ -81,14 +82,29 @@ async def test_on_restart_resume_finishes_the_cycle_with_the_same_number(db: Dat
     await second.shutdown()
 
 
+async def step_until(s: Setup, condition: Callable[[], bool], step: float = 1.0, limit: int = 1_000) -> None:
+    """Drive the fake clock by hand until ``condition`` holds, then hand it back to auto mode.
+
+    In auto mode the clock jumps whenever the loop looks idle, and a test polling in real time can
+    miss a window (sends in flight for 8 s of virtual time pass in one jump while an SQLite thread
+    is slow under load). Small manual steps with a real pause between them let every thread finish."""
+    await s.clock.aclose()
+    for _ in range(limit):
+        if condition():
+            break
+        await s.clock.advance(step)
+        await asyncio.sleep(0.002)
+    assert condition()
+    s.clock.auto = True  # the next sleeper restarts the driver
+
+
 async def test_graceful_shutdown_records_the_sends_in_flight(db: Database, tmp_path: Path) -> None:
     s = await make_setup(db, tmp_path)
     s.world.latency = 8.0
     engine = s.engine(fast_config(shutdown_timeout=20.0))
     await running(s, engine)
     task = asyncio.create_task(engine.run_cycle(CID))
-    while engine.health().sends_in_flight < 3:
-        await asyncio.sleep(0.001)
+    await step_until(s, lambda: engine.health().sends_in_flight >= 3)
     health = engine.health()
     assert health.running and health.cycles_in_progress == 1 and health.open_ports == 3
     await engine.shutdown()
@@ -108,8 +124,7 @@ async def test_shutdown_gives_up_on_unanswered_requests_as_in_doubt(db: Database
     engine = s.engine(fast_config(send_timeout=1000.0, shutdown_timeout=5.0))
     await running(s, engine)
     task = asyncio.create_task(engine.run_cycle(CID))
-    while engine.health().sends_in_flight < 1:
-        await asyncio.sleep(0.001)
+    await step_until(s, lambda: engine.health().sends_in_flight >= 1)
     started = s.clock.now()
     await engine.shutdown()
     assert s.clock.now() - started >= 5.0
