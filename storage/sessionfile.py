@@ -19,10 +19,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from core import dcs
 from core.errors import InvalidUpload
@@ -260,7 +262,9 @@ def foreign_objects(path: Path) -> list[str] | None:
     nothing of the file's: read-only and ``immutable`` (no lock, no journal or ``-shm`` created; one
     instance per data dir means no client has it open), ``trusted_schema=OFF``, ``query_only``."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        # abspath, not resolve(): no syscall per path component (once per session file at every start)
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro&immutable=1"  # noqa: PTH100
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
             conn.execute("PRAGMA query_only = ON")
