@@ -18,25 +18,27 @@ treated as a production one.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 PORT: Final = 443
 """The port every address of the table is reached on."""
 
-IPV4: Final[dict[int, str]] = {
+IPV4: Final[Mapping[int, str]] = MappingProxyType({
     1: "149.154.175.53",
     2: "149.154.167.51",
     3: "149.154.175.100",
     4: "149.154.167.92",
     5: "91.108.56.190",
-}
-IPV6: Final[dict[int, str]] = {
+})
+IPV6: Final[Mapping[int, str]] = MappingProxyType({
     1: "2001:b28:f23d:f001::a",
     2: "2001:67c:4e8:f002::a",
     3: "2001:b28:f23d:f003::a",
     4: "2001:67c:4e8:f004::a",
     5: "2001:b28:f23f:f005::a",
-}
+})
 DC_IDS: Final = tuple(sorted(IPV4))
 
 NETWORKS: Final = tuple(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from python_socks import ProxyError, ProxyType
@@ -31,7 +31,7 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-TELEGRAM_DCS: dict[int, str] = dcs.IPV4
+TELEGRAM_DCS: Mapping[int, str] = dcs.IPV4
 """Telegram's published production DC addresses (IPv4, ``core.dcs``): where a session's connection goes."""
 TELEGRAM_PORT = dcs.PORT
 CHECK_TIMEOUT = 10.0

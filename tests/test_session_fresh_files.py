@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botkit import ADMIN_ID, bot_harness
 from pool_support import NOW
 
 from control_bot.cli import main
+from control_bot.routers import admin_upload
 from core import dcs
 from core.ports import SessionCredentials
 from engine.telethon_adapter import ClientSettings, build_client
@@ -229,6 +231,20 @@ async def test_foreign_address_accepted_with_its_dc_and_a_note(
     async with db.read() as conn:
         row = await session_rows.get(conn, result.session_id or 0)
     assert row is not None and row.dc_id == 3
+
+
+async def test_the_admins_upload_summary_says_the_address_was_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin_upload, "DEBOUNCE", 0.2)  # the batching's quiet time is not under test
+    async with bot_harness(tmp_path) as h:
+        admin = h.user(ADMIN_ID, "Admin")
+        summary = await admin.send_file("seller.session", _hostile(4, address="169.254.169.254", port=80))
+        assert "accepted 1, rejected 0" in summary.text
+        assert "its file named server 169.254.169.254:80, which is not Telegram's: ignored" in summary.text
+        [stored] = (h.settings.paths.sessions_dir / UNUSED).iterdir()
+        assert _row(stored)[:3] == (4, dcs.address_for(4), 443)
+        assert _objects(stored) == _telethon_objects(tmp_path)
 
 
 async def test_a_scoped_ipv6_address_is_shown_without_the_files_text(db: Database, sdir: Path) -> None:
