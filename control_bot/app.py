@@ -296,7 +296,8 @@ async def create_app(
     try:
         factory = factory or make_factory(settings, clock, db)
         report = await prepare_pool(
-            db, settings.paths.sessions_dir, max_sessions_per_pair=settings.pool.max_sessions_per_pair
+            db, settings.paths.sessions_dir, max_sessions_per_pair=settings.pool.max_sessions_per_pair,
+            ipv6=settings.pool.ipv6,
         )
         for line in report.lines():
             logger.warning("session folders: %s", line)

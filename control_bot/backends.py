@@ -41,7 +41,9 @@ def make_factory(settings: Settings, clock: Clock, db: Database) -> AccountFacto
         return Playground(World(clock, lenient=True, log_path=log_path), db)
     from engine.telethon_adapter import ClientSettings, TelethonFactory
 
-    return TelethonFactory(ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold))
+    return TelethonFactory(
+        ClientSettings(flood_sleep_threshold=settings.engine.flood_sleep_threshold, ipv6=settings.pool.ipv6)
+    )
 
 
 class Playground:

@@ -125,6 +125,9 @@ class PoolSettings(_Section):
     """The doubling stops at this many days."""
     frozen_check_hours: float = Field(default=24.0, gt=0, le=720)
     """How often a connected session's app config is read again (is the account frozen?)."""
+    ipv6: bool = False
+    """Connect to Telegram's data centres over IPv6 (their published IPv6 addresses, ``core.dcs``)
+    instead of IPv4. Sessions' addresses always come from that table, never from their files."""
 
 
 class Settings(_Section):

@@ -61,6 +61,7 @@ from engine.albums import album_random_ids
 from engine.app_config import status_from_app_config
 from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
+from engine.session_address import open_session_file, pin_address
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class ClientSettings:
     retry_delay: int = 1
     timeout: int = 10  # seconds to connect
     entity_cache_limit: int = 5000
+    ipv6: bool = False  # [pool] ipv6: the DC address family (engine.session_address) and Telethon's use_ipv6
 
 
 ClientBuilder = Callable[[SessionCredentials, ClientSettings], Any]
@@ -121,32 +123,38 @@ def session_file(path: Path) -> Path:
 
 
 def build_client(credentials: SessionCredentials, settings: ClientSettings, *, session: Session | None = None) -> Any:
-    """A ``TelegramClient`` for the session, not connected. ``session`` overrides the file (tests)."""
+    """A ``TelegramClient`` for the session, not connected. ``session`` overrides the file (tests).
+    It connects to its DC id's published address, never its file's (``engine.session_address``)."""
     if session is None:
         file = session_file(credentials.path)
         # SQLiteSession creates a missing file: the client would then make a new, unauthorised key
         # and leave an empty session behind instead of saying the account is gone.
         if not file.is_file():
             raise AccountNotAuthorizedError("the session file is missing", message="SESSION_FILE_MISSING")
-        session_arg: Any = str(file)
+        session = open_session_file(file, ipv6=settings.ipv6)
     else:
-        session_arg = session
+        pin_address(session, ipv6=settings.ipv6)
     device = {key: str(credentials.device[key]) for key in _DEVICE_KEYS if credentials.device.get(key)}
-    client = _SendOnlyClient(
-        session_arg,
-        credentials.api_id,
-        credentials.api_hash,
-        receive_updates=False,
-        flood_sleep_threshold=settings.flood_sleep_threshold,
-        request_retries=settings.request_retries,
-        connection_retries=settings.connection_retries,
-        retry_delay=settings.retry_delay,
-        timeout=settings.timeout,
-        raise_last_call_error=True,
-        entity_cache_limit=settings.entity_cache_limit,
-        **device,
-        **proxy_args(credentials.proxy),
-    )
+    try:
+        client = _SendOnlyClient(
+            session,
+            credentials.api_id,
+            credentials.api_hash,
+            use_ipv6=settings.ipv6,
+            receive_updates=False,
+            flood_sleep_threshold=settings.flood_sleep_threshold,
+            request_retries=settings.request_retries,
+            connection_retries=settings.connection_retries,
+            retry_delay=settings.retry_delay,
+            timeout=settings.timeout,
+            raise_last_call_error=True,
+            entity_cache_limit=settings.entity_cache_limit,
+            **device,
+            **proxy_args(credentials.proxy),
+        )
+    except BaseException:
+        session.close()
+        raise
     # Telethon 1.45 has no ``lang_pack`` argument: it builds ``InitConnectionRequest(lang_pack='')`` once in
     # the constructor and sends that object on every (re)connect, so the stored pack (an official app's,
     # from a sidecar with that app's id) is set on it here. Without one it stays '' as Telethon sends it.

@@ -17,6 +17,10 @@ has none (a proxy changes only when an admin changes it).
 Identity (``pool.identity``): the API id and device profile are chosen here, once, and stored with the
 row; a session no pair has room for is accepted but waits for an API pair (``IntakeResult.waiting``).
 
+What is stored is never the upload: a fresh file holding its DC id and auth key, with the DC table's
+address (``storage.sessionfile.fresh_image``, ``core.dcs``), so the upload's triggers, views, extra
+tables and server address go nowhere; a foreign address is named in ``IntakeResult.note``.
+
 Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
 the file just before COMMIT; a crash between the two leaves a file without a row, which
 ``pool.reconcile`` reports (it never deletes).
@@ -45,7 +49,7 @@ from pool.sidecar import Sidecar, parse_sidecar
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Database
-from storage.sessionfile import SessionInfo, validate_session
+from storage.sessionfile import SessionInfo, fresh_image, validate_session
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +227,7 @@ async def _import_session(
     sidecar_items: list[_Item],
     now: float,
     check: ProxyChecker,
+    ipv6: bool,
 ) -> None:
     side = sidecar_items[0] if sidecar_items else None
     sidecar = None
@@ -235,7 +240,8 @@ async def _import_session(
             return
     try:
         info = await asyncio.to_thread(validate_session, item.data)
-        session_id, waiting = await _store(db, sessions_dir, item.data, info, sidecar, item.stem, now)
+        fresh = fresh_image(info, ipv6=ipv6)  # never the upload's bytes: its triggers and address go nowhere
+        session_id, waiting = await _store(db, sessions_dir, fresh, info, sidecar, item.stem, now)
     except InvalidUpload as exc:
         batch.reject(item.shown, exc.reason, item.slot)
         if side:
@@ -249,6 +255,8 @@ async def _import_session(
     note = None
     if sidecar is not None and sidecar.proxy is not None:
         note = await _proxy_note(db, session_id, sidecar, now, check)
+    if info.foreign_address:
+        note = texts.join_notes(texts.address_ignored(info.address, info.port, info.dc_id), note)
     batch.accept(item, session_id, note, waiting)
     if side:
         batch.accept(side, session_id, note)
@@ -264,9 +272,11 @@ async def import_files(
     max_bytes: int,
     now: float,
     check: ProxyChecker = check_proxy,
+    ipv6: bool = False,
 ) -> list[IntakeResult]:
     """Import uploaded files (name as sent, content); one result per file (per archive entry for zips).
-    ``check``: how a sidecar's proxy is checked (tests pass a local one)."""
+    ``check``: how a sidecar's proxy is checked (tests pass a local one); ``ipv6``: ``[pool] ipv6``,
+    the address family of the DC address written into each stored file."""
     batch = _Batch()
     await _expand(batch, files, max_bytes)
     for stem, items in batch.sessions.items():
@@ -277,7 +287,7 @@ async def import_files(
                 batch.reject(item.shown, why, item.slot)
             continue
         for item in items:
-            await _import_session(db, sessions_dir, batch, item, sidecar_items, now, check)
+            await _import_session(db, sessions_dir, batch, item, sidecar_items, now, check, ipv6)
     for stem, sidecar_items in batch.sidecars.items():
         for side in sidecar_items:
             try:

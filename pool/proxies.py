@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from python_socks import ProxyError, ProxyType
 from python_socks.async_.asyncio import Proxy
 
+from core import dcs
 from core.errors import NotFound, ProxyRefused
 from core.proxy import ProxySpec
 from core.texts import errors as error_texts
@@ -30,15 +31,9 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-TELEGRAM_DCS: dict[int, str] = {
-    1: "149.154.175.53",
-    2: "149.154.167.51",
-    3: "149.154.175.100",
-    4: "149.154.167.91",
-    5: "91.108.56.130",
-}
-"""Telegram's published production DC addresses (IPv4): where a session's connection goes."""
-TELEGRAM_PORT = 443
+TELEGRAM_DCS: Mapping[int, str] = dcs.IPV4
+"""Telegram's published production DC addresses (IPv4, ``core.dcs``): where a session's connection goes."""
+TELEGRAM_PORT = dcs.PORT
 CHECK_TIMEOUT = 10.0
 
 ProxyChecker = Callable[[ProxySpec, int], Awaitable[str | None]]

@@ -3,7 +3,9 @@ briefly disagree after a crash).
 
 The rows are the truth. A session file found in another folder is moved to where its row says (with
 its SQLite side files); a file no row claims is reported, never deleted; a row whose file is nowhere is
-reported. Folder and file permissions are tightened to 0700/0600 on the way.
+reported. Folder and file permissions are tightened to 0700/0600 on the way. Every file found where its
+row says is then checked for objects Telethon's schema lacks and rewritten fresh if it has any
+(``pool.sanitize``: files an older version stored as uploaded).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 
 from core.private_files import DIR_MODE, FILE_MODE
 from core.texts import admin as texts
+from core.texts import intake as intake_texts
 from pool.layout import check_folder, ensure_layout, is_session_folder, owner_of_side_file
 from pool.moves import move_file, move_side_files
+from pool.sanitize import TMP_SUFFIX, SanitizeReport, remove_leftover, sanitize
 from storage import sessions as session_rows
 from storage.db import Database
 
@@ -32,16 +36,22 @@ class ReconcileReport:
     unknown: list[str] = field(default_factory=list)  # paths relative to sessions_dir no row claims
     missing: list[tuple[int, str]] = field(default_factory=list)  # (session id, where the row says)
     conflicts: list[tuple[int, list[str]]] = field(default_factory=list)  # one session's file in many places
+    sanitized: SanitizeReport = field(default_factory=SanitizeReport)  # files rewritten fresh (pool.sanitize)
 
     @property
     def clean(self) -> bool:
-        return not (self.moved or self.unknown or self.missing or self.conflicts)
+        s = self.sanitized
+        return not (self.moved or self.unknown or self.missing or self.conflicts or s.rewritten or s.unreadable
+                    or s.leftovers)
 
     def lines(self) -> list[str]:
         out = [texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
         out += [texts.folder_unknown_file(path) for path in self.unknown]
         out += [texts.folder_file_missing(sid, where) for sid, where in self.missing]
         out += [texts.folder_conflict(sid, paths) for sid, paths in self.conflicts]
+        out += [intake_texts.folder_rewritten(sid, kinds) for sid, kinds in self.sanitized.rewritten]
+        out += [intake_texts.folder_unreadable(sid) for sid in self.sanitized.unreadable]
+        out += [intake_texts.folder_leftover_removed(path) for path in self.sanitized.leftovers]
         return out
 
 
@@ -93,30 +103,38 @@ def _tighten(path: str, rel: str) -> None:
         logger.warning("session folders: cannot set the mode of %s: %s", rel, exc)
 
 
-def _place(root: Path, report: ReconcileReport, sid: int, file_name: str, folder: str, found: list[str]) -> None:
+def _place(root: Path, report: ReconcileReport, sid: int, file_name: str, folder: str, found: list[str]) -> bool:
+    """True when the file is (now) where its row says."""
     want = check_folder(folder)
     if not found:
         report.missing.append((sid, want))
-        return
+        return False
     if len(found) > 1:
         report.conflicts.append((sid, [f"{f}/{file_name}" for f in found]))
-        return
+        return False
     if found[0] != want:
         move_file(root, file_name, found[0], want)
         report.moved.append((file_name, found[0], want))
     os.chmod(os.path.join(root, want, file_name), FILE_MODE)  # noqa: PTH101,PTH118 - once per session file
+    return True
 
 
-async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
-    """Make the folders agree with the rows; returns what was done and what needs a person."""
+async def reconcile(db: Database, sessions_dir: Path, *, ipv6: bool = False) -> ReconcileReport:
+    """Make the folders agree with the rows; returns what was done and what needs a person.
+    ``ipv6``: ``[pool] ipv6``, the family of the DC address a rewritten file gets."""
     report = ReconcileReport()
     ensure_layout(sessions_dir)
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
         placements = await session_rows.list_placements(conn)
         mains, sides, others = _scan(sessions_dir)
+        in_place: list[tuple[int, str, str]] = []
         for sid, file_name, want in placements:
-            _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, []))
+            if _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, [])):
+                in_place.append((sid, file_name, want))
+            for folder in mains.pop(file_name + TMP_SUFFIX, []):  # an interrupted rewrite (pool.sanitize)
+                remove_leftover(sessions_dir, f"{folder}/{file_name}{TMP_SUFFIX}")
+                report.sanitized.leftovers.append(f"{folder}/{file_name}{TMP_SUFFIX}")
             for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
                 if move_side_files(sessions_dir, file_name, folder, want):
                     report.moved.append((texts.side_files(file_name), folder, want))
@@ -125,6 +143,7 @@ async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
         for entries in sides.values():
             report.unknown += [f"{f}/{name}" if f != "." else name for f, name in entries]
         report.unknown = sorted(report.unknown + others)
+        sanitize(sessions_dir, in_place, report.sanitized, ipv6=ipv6)
     for line in report.lines():
         logger.warning("session folders: %s", line)
     return report

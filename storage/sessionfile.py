@@ -1,26 +1,33 @@
-"""Telethon ``.session`` files: validating an upload (treating it as hostile), and writing one.
+"""Telethon ``.session`` files: validating an upload (treating it as hostile), writing one, and
+checking a stored one for objects Telethon's schema lacks.
 
-The bytes are checked before SQLite sees them (size, magic, header), then a private copy is opened
-read-only (``mode=ro``, ``trusted_schema=OFF``, ``query_only=ON``) and checked with ``quick_check``;
-opening the real upload with Telethon would migrate it in place, and a hostile schema could stand a
-view (or a trigger-laden table) in for the ``sessions`` table. Every failure is an ``InvalidUpload`` whose
-reason is fit to show the admin (it never echoes text from the file; the wording is ``core.texts.intake``).
+The bytes are checked before SQLite sees them (size, magic, header), then opened in memory
+(``deserialize``: no copy on disk) with ``trusted_schema=OFF``, ``query_only=ON``, ``cell_size_check``
+and checked with ``quick_check``; opening the real upload with Telethon would migrate it in place, and a
+hostile schema could stand a view (or a trigger-laden table) in for the ``sessions`` table. Every
+failure is an ``InvalidUpload`` whose reason is fit to show the admin (it never echoes text from the
+file; the wording is ``core.texts.intake``).
+
+The upload itself is never stored: only its DC id and auth key go into a file we write
+(``fresh_image``), with the DC table's address (``core.dcs``) and nothing else, so its triggers, views,
+extra tables and server address go nowhere. Files stored by older versions (which kept the upload's
+bytes) are found by ``foreign_objects`` and rewritten the same way at start-up (``pool.sanitize``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
-import shutil
+import os
 import sqlite3
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from core import dcs
 from core.errors import InvalidUpload
-from core.private_files import write_private_file
 from core.texts import intake as texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -34,9 +41,20 @@ _PYROGRAM_COLUMNS = {"api_id", "user_id", "is_bot", "test_mode"}
 
 @dataclass(frozen=True)
 class SessionInfo:
+    """What a valid session file says. Only ``dc_id`` and ``auth_key`` go into the file intake writes;
+    the address and port are kept to tell the admin that a foreign one was ignored."""
+
     dc_id: int
+    auth_key: bytes = field(repr=False)  # the account's secret: written into the fresh file, never logged
     auth_key_sha: str  # sha256 hex of the auth key: duplicate detection without storing the key
     version: int
+    address: str  # the file's server address, normalised (a valid IP; never the file's raw text)
+    port: int
+
+    @property
+    def foreign_address(self) -> bool:
+        """The file named an address outside Telegram's networks, or an odd port (``core.dcs``)."""
+        return dcs.is_foreign(self.address, self.port)
 
 
 def check_header(data: bytes) -> bytes:
@@ -88,7 +106,7 @@ def _check_schema(conn: sqlite3.Connection) -> int:
     return version
 
 
-def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
+def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes, str, int]:
     count = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     if count != 1:
         raise InvalidUpload(texts.wrong_row_count(count))
@@ -98,7 +116,7 @@ def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
     if not isinstance(address, str) or len(address) > 64:
         raise InvalidUpload(texts.BAD_SERVER_ADDRESS)
     try:
-        ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address)
     except ValueError:
         raise InvalidUpload(texts.BAD_SERVER_ADDRESS) from None
     if not isinstance(port, int) or not 1 <= port <= 65535:
@@ -109,41 +127,55 @@ def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes]:
         raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
     if len(key) != AUTH_KEY_BYTES:
         raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
-    return dc_id, key
+    # Rebuilt from the number: an IPv6 scope ('%eth0') is text from the file and is never shown.
+    return dc_id, key, str(type(ip)(int(ip))), port
 
 
-def _inspect(path: Path) -> SessionInfo:
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, isolation_level=None)
+def _open_image(image: bytes) -> sqlite3.Connection:
+    """The image as an in-memory database, read-only and distrusting its schema; nothing on disk."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.deserialize(image)
+        conn.execute("PRAGMA trusted_schema = OFF")  # no function of the file's schema is ever run
         conn.execute("PRAGMA query_only = ON")
         conn.execute("PRAGMA cell_size_check = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _inspect(image: bytes) -> SessionInfo:
+    conn = _open_image(image)
+    try:
         check = conn.execute("PRAGMA quick_check").fetchall()
         if check != [("ok",)]:
             raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED)
         version = _check_schema(conn)
-        dc_id, key = _check_row(conn)
+        dc_id, key, address, port = _check_row(conn)
     finally:
         conn.close()
-    return SessionInfo(dc_id=dc_id, auth_key_sha=hashlib.sha256(key).hexdigest(), version=version)
+    return SessionInfo(
+        dc_id=dc_id, auth_key=key, auth_key_sha=hashlib.sha256(key).hexdigest(), version=version,
+        address=address, port=port,
+    )
 
 
 def validate_session(data: bytes) -> SessionInfo:
-    """Check an uploaded session file's bytes (blocking: run it in a thread); raises InvalidUpload."""
+    """Check an uploaded session file's bytes (blocking: run it in a thread); raises InvalidUpload.
+
+    Writes nothing anywhere: the header-checked image is opened in memory (``deserialize``), so no copy
+    of the upload (with its auth key) ever lands in the system temp folder, where a SIGKILL would leave
+    it. Its triggers, views and extra tables are never run and never kept: intake writes a fresh file
+    from the returned values (``fresh_image``)."""
     image = check_header(data)
-    workdir = Path(tempfile.mkdtemp(prefix="adbot-intake-"))  # 0700, ours alone
     try:
-        copy = workdir / "upload.sqlite"
-        write_private_file(copy, image)
-        try:
-            return _inspect(copy)
-        except InvalidUpload:
-            raise
-        except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
-            # Damaged files fail in many ways, including UnicodeDecodeError from sqlite's own messages.
-            raise InvalidUpload(texts.unreadable_database(type(exc).__name__)) from None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        return _inspect(image)
+    except InvalidUpload:
+        raise
+    except (sqlite3.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError, MemoryError) as exc:
+        # Damaged files fail in many ways, including UnicodeDecodeError from sqlite's own messages.
+        raise InvalidUpload(texts.unreadable_database(type(exc).__name__)) from None
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -194,3 +226,51 @@ def auth_key_sha_of_file(path: Path) -> str | None:
     if row is None or not isinstance(row[0], bytes) or not row[0]:
         return None
     return hashlib.sha256(row[0]).hexdigest()
+
+
+def fresh_image(info: SessionInfo, *, ipv6: bool = False) -> bytes:
+    """The file intake stores for a validated upload: its DC id and auth key, the DC table's address
+    (IPv6 when ``[pool] ipv6``) on port 443, Telethon's current schema, nothing else."""
+    return session_image(info.dc_id, dcs.address_for(info.dc_id, ipv6=ipv6), dcs.PORT, info.auth_key)
+
+
+def _schema_of(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """(type, name, definition) of every object; definitions compared without case or spacing, so a
+    file Telethon itself made or migrated matches ours."""
+    return {
+        (str(kind), str(name), "".join(str(sql or "").lower().split()))
+        for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master")
+    }
+
+
+@functools.cache
+def _telethon_schema() -> frozenset[tuple[str, str, str]]:
+    """The objects of a file ``session_image`` writes (Telethon's schema version 8)."""
+    conn = _open_image(session_image(2, dcs.address_for(2), dcs.PORT, bytes(AUTH_KEY_BYTES)))
+    try:
+        return frozenset(_schema_of(conn))
+    finally:
+        conn.close()
+
+
+def foreign_objects(path: Path) -> list[str] | None:
+    """The kinds of the objects in a stored session file that a file we write lacks ('trigger',
+    'view', 'table', 'index'; a table of Telethon's defined otherwise counts as 'table'), one entry
+    each, sorted; [] for a clean file, None when it cannot be read. Blocking.
+
+    Cheap enough for every file at every start (open, one read of ``sqlite_master``, close) and runs
+    nothing of the file's: read-only and ``immutable`` (no lock, no journal or ``-shm`` created; one
+    instance per data dir means no client has it open), ``trusted_schema=OFF``, ``query_only``."""
+    try:
+        # abspath, not resolve(): no syscall per path component (once per session file at every start)
+        uri = f"file:{quote(os.path.abspath(path))}?mode=ro&immutable=1"  # noqa: PTH100
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            conn.execute("PRAGMA query_only = ON")
+            found = _schema_of(conn)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError, UnicodeDecodeError, ValueError):
+        return None
+    return sorted(kind for kind, _name, _sql in found - _telethon_schema())

@@ -82,6 +82,7 @@ class FakeSender:
         self.requests: list[Any] = []  # inner requests, in order, wrappers stripped
         self.sent: list[Any] = []  # the same requests as they went out, in Telethon's wrappers
         self.connects = 0
+        self.dialed: list[tuple[str, int, int]] = []  # (address, port, dc id) of each connect: where a socket would go
         self.disconnects = 0
         self.pings = 0
         self.refuse_connect: BaseException | None = None
@@ -132,7 +133,8 @@ class FakeSender:
     # --- the MTProtoSender surface TelegramClient uses ------------------------------------------
 
     async def connect(self, connection: Any) -> bool:
-        del connection  # never opened: no socket in tests
+        # Never opened (no socket in tests); where it would have gone is what Telethon built it with.
+        self.dialed.append((connection._ip, connection._port, connection._dc_id))
         if self._connected:
             return False
         if self.refuse_connect is not None:

@@ -52,7 +52,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 unreadable.append(IntakeResult(path.name, False, None, problem))
             else:
                 uploads.append((path.name, data))
-        results = await import_files(db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time())
+        results = await import_files(
+            db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time(), ipv6=settings.pool.ipv6
+        )
         return unreadable + results
 
     results = run_with_db(args, work, writes=True)
@@ -78,7 +80,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
     from pool.reconcile import ReconcileReport, reconcile
 
     async def work(settings: Settings, db: Database) -> ReconcileReport:
-        return await reconcile(db, settings.paths.sessions_dir)
+        return await reconcile(db, settings.paths.sessions_dir, ipv6=settings.pool.ipv6)
 
     report = run_with_db(args, work, writes=True)
     for line in report.lines():

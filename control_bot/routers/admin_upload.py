@@ -130,6 +130,7 @@ class UploadBatcher:
                 refused=batch.refused,
                 max_bytes=deps.settings.pool.max_upload_bytes,
                 now=deps.clock.now(),
+                ipv6=deps.settings.pool.ipv6,
             )
             text = t.upload_summary(report)
         except Exception:

@@ -304,11 +304,14 @@ async def import_uploads(
     refused: Sequence[tuple[str, str]] = (),
     max_bytes: int,
     now: float,
+    ipv6: bool = False,
 ) -> UploadReport:
     """Run the pool's intake on one batch; ``refused`` (name, reason) are files turned away before
-    they were read (too large, download failed), reported alongside."""
+    they were read (too large, download failed), reported alongside. ``ipv6``: ``[pool] ipv6``."""
     early = [IntakeResult(display_name(name), False, None, reason) for name, reason in refused]
-    results = await intake.import_files(db, sessions_dir, files, max_bytes=max_bytes, now=now) if files else []
+    results = (
+        await intake.import_files(db, sessions_dir, files, max_bytes=max_bytes, now=now, ipv6=ipv6) if files else []
+    )
     async with db.read() as conn:
         free = await session_rows.count_free(conn)
     return UploadReport(early + results, free)

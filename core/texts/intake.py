@@ -6,7 +6,7 @@ never quotes text from inside the file: only sizes, counts, version numbers and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 UNNAMED = "(unnamed)"
 """The name shown for a document sent without a file name."""
@@ -202,3 +202,41 @@ def too_many_entries(count: int, limit: int) -> str:
 def not_a_zip(error: str) -> str:
     """``error``: the exception's class name."""
     return f"not a valid zip archive ({error})"
+
+
+# --- beside an accepted session (``IntakeResult.note``) ------------------------------------------------
+
+
+def address_ignored(address: str, port: int, dc_id: int) -> str:
+    """The file named a server outside Telegram's networks, or an odd port (``core.dcs.is_foreign``).
+    ``address`` is the file's address rebuilt from its number (a valid IP, never the file's raw text)."""
+    shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    return (
+        f"its file named server {shown}, which is not Telegram's: ignored, it connects to data centre"
+        f" {dc_id}'s published address"
+    )
+
+
+def join_notes(*notes: str | None) -> str | None:
+    """Several notes beside one accepted session, in one line."""
+    present = [note for note in notes if note]
+    return "; ".join(present) if present else None
+
+
+# --- stored files an older version kept as uploaded (``pool.sanitize``, in the reconcile report) --------
+
+
+def folder_rewritten(session_id: int, kinds: Sequence[str]) -> str:
+    """A stored file (an older version kept the upload) carried objects Telethon's schema lacks
+    (``kinds``: 'trigger', 'view', 'table', 'index', one per object): rewritten fresh from its key."""
+    counts = ", ".join(f"{kinds.count(kind)} {kind}(s)" for kind in sorted(set(kinds)))
+    return f"session #{session_id}: its file carried {counts} besides Telethon's schema; rewritten fresh"
+
+
+def folder_unreadable(session_id: int) -> str:
+    return f"session #{session_id}: its file could not be read to check it for triggers; left as is"
+
+
+def folder_leftover_removed(path: str) -> str:
+    """``path``: '<folder>/<name>.tmp', an interrupted rewrite (the session's file itself is intact)."""
+    return f"removed the leftover of an interrupted rewrite: {path}"
