@@ -4,6 +4,8 @@ briefly disagree after a crash).
 The rows are the truth. A session file found in another folder is moved to where its row says (with
 its SQLite side files); a file no row claims is reported, never deleted; a row whose file is nowhere is
 reported. Folder and file permissions are tightened to 0700/0600 on the way.
+
+First, the leftovers of an interrupted upload (``pool.staging``) are completed or removed, and counted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from core.private_files import DIR_MODE, FILE_MODE
 from core.texts import admin as texts
 from pool.layout import check_folder, ensure_layout, is_session_folder, owner_of_side_file
 from pool.moves import move_file, move_side_files
+from pool.staging import STAGING, settle
 from storage import sessions as session_rows
 from storage.db import Database
 
@@ -32,16 +35,21 @@ class ReconcileReport:
     unknown: list[str] = field(default_factory=list)  # paths relative to sessions_dir no row claims
     missing: list[tuple[int, str]] = field(default_factory=list)  # (session id, where the row says)
     conflicts: list[tuple[int, list[str]]] = field(default_factory=list)  # one session's file in many places
+    staged_completed: int = 0  # interrupted uploads whose row had committed: completed
+    staged_removed: int = 0  # interrupted uploads without a row: their files removed
 
     @property
     def clean(self) -> bool:
-        return not (self.moved or self.unknown or self.missing or self.conflicts)
+        return not (self.moved or self.unknown or self.missing or self.conflicts or self.staged_completed
+                    or self.staged_removed)
 
     def lines(self) -> list[str]:
         out = [texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
         out += [texts.folder_unknown_file(path) for path in self.unknown]
         out += [texts.folder_file_missing(sid, where) for sid, where in self.missing]
         out += [texts.folder_conflict(sid, paths) for sid, paths in self.conflicts]
+        if self.staged_completed or self.staged_removed:
+            out.append(texts.interrupted_uploads(self.staged_completed, self.staged_removed))
         return out
 
 
@@ -68,6 +76,8 @@ def _scan(root: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, s
             rel = name if folder == "." else f"{folder}/{name}"
             if entry.is_dir(follow_symlinks=False):
                 _tighten(entry.path, rel)
+                if folder == "." and name == STAGING:
+                    continue  # uploads on their way in: pool.staging settled it already
                 pending.append((entry.path, rel))
                 continue
             if folder == "." and name.startswith(_IGNORED_AT_ROOT):
@@ -114,7 +124,10 @@ async def reconcile(db: Database, sessions_dir: Path) -> ReconcileReport:
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
         placements = await session_rows.list_placements(conn)
+        staged = settle(sessions_dir, {file_name: want for _sid, file_name, want in placements})
+        report.staged_completed, report.staged_removed = staged.completed, staged.removed
         mains, sides, others = _scan(sessions_dir)
+        others += staged.odd
         for sid, file_name, want in placements:
             _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, []))
             for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
