@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.private_files import FILE_MODE
+from core.private_files import DIR_MODE, FILE_MODE
 from pool.layout import UNUSED, check_folder, ensure_dir
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def settle(sessions_dir: Path, placements: Mapping[str, str]) -> StagingReport:
     folder = sessions_dir / STAGING
     if not folder.is_dir():
         return report
-    folder.chmod(0o700)
+    folder.chmod(DIR_MODE)
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
@@ -165,11 +165,17 @@ def settle(sessions_dir: Path, placements: Mapping[str, str]) -> StagingReport:
         if entry.is_dir(follow_symlinks=False):
             report.odd.append(f"{STAGING}/{entry.name}/")
             continue
-        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-            path.unlink()  # nothing we write; the name alone goes
-            report.removed += 1
+        try:
+            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                path.unlink()  # nothing we write; the name alone goes
+                report.removed += 1
+                continue
+            done = _settle_one(sessions_dir, path, placements.get(entry.name))
+        except (OSError, ValueError) as exc:  # reported, and start-up goes on (the next start tries again)
+            logger.error("could not settle an interrupted upload: %s", exc)
+            report.odd.append(f"{STAGING}/{entry.name}")
             continue
-        if _settle_one(sessions_dir, path, placements.get(entry.name)):
+        if done:
             report.completed += 1
         else:
             report.removed += 1

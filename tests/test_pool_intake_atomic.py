@@ -184,9 +184,10 @@ async def test_startup_removes_a_staged_file_without_row_and_its_uncommitted_lin
     os.link(staged, sdir / "unused" / staged.name)
     foreign = sdir / "unused" / "someone-elses.session"  # not the staged file: reported, never deleted
     foreign.write_bytes(b"x")
+    (sdir / pool.staging.STAGING / "sub").mkdir()  # nothing intake makes: reported, left alone
     report = await reconcile(db, sdir)
     assert (report.staged_completed, report.staged_removed) == (0, 1)
     assert not (sdir / "unused" / staged.name).exists()
-    assert not os.listdir(sdir / pool.staging.STAGING)
-    assert report.unknown == ["unused/someone-elses.session"]
+    assert os.listdir(sdir / pool.staging.STAGING) == ["sub"]
+    assert report.unknown == ["staging/sub/", "unused/someone-elses.session"]
     assert foreign.exists()
