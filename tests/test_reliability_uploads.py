@@ -4,10 +4,11 @@
   file too big to write: each file gets the disk-full reason, the batch goes on, the exit status is the
   CLI's "some files were rejected" (1), and nothing is left behind.
 * The acceptance test: 100 mixed files (good sessions, truncated ones, wrong schemas, duplicates, zips,
-  sidecars, junk) imported by a real process that is SIGKILLed at random moments (seeded; more kills
-  with ``ADBOT_UPLOAD_KILLS``), each kill followed by the start-up cleanup (``adbot pool reconcile``)
-  and an audit: every pool file has a row and every row its file, the staging folder is empty, no file
-  the process could write outside ``sessions/`` holds an auth key, every pool key is a good file's key.
+  sidecars, junk) imported by a real process that is SIGKILLed at random moments (seeded:
+  ``ADBOT_UPLOAD_SEED``; more kills with ``ADBOT_UPLOAD_KILLS``), each kill followed by the start-up
+  cleanup (``adbot pool reconcile``) and an audit: every pool file has a row and every row its file, the
+  staging folder is empty, no file the process could write outside ``sessions/`` holds an auth key, every
+  pool key is a good file's key.
   A final run without a kill leaves exactly the good files' keys in the pool.
 """
 
@@ -197,7 +198,7 @@ def _reconcile(config: Path, env: dict[str, str], cwd: Path) -> tuple[int, int]:
 
 @pytest.mark.process
 def test_kill_9_during_100_uploads(tmp_path: Path) -> None:
-    rng = random.Random(SEED)
+    rng = random.Random(int(os.environ.get("ADBOT_UPLOAD_SEED", SEED)))
     config, env = _install(tmp_path)
     cwd = config.parent
     inputs = _make_inputs(tmp_path / "inputs", rng)
