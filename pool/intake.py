@@ -21,9 +21,11 @@ What is stored is never the upload: a fresh file holding its DC id and auth key,
 address (``storage.sessionfile.fresh_image``, ``core.dcs``), so the upload's triggers, views, extra
 tables and server address go nowhere; a foreign address is named in ``IntakeResult.note``.
 
-Storing: the row is inserted and the file written (0600, a server-made name) in one transaction,
-the file just before COMMIT; a crash between the two leaves a file without a row, which
-``pool.reconcile`` reports (it never deletes).
+Storing: the row is inserted and the file written (0600, a server-made name) in one transaction, the
+file staged inside ``sessions_dir`` and linked into ``unused/`` just before COMMIT (``pool.staging``:
+every crash window is settled at start-up, no orphan file is possible). Storing one file may fail (a
+full disk: ENOSPC, EDQUOT, EFBIG; another OS error; a busy or failing database): that is the file's
+result with its reason, its row and file are rolled back, and the rest of the batch is still tried.
 """
 
 from __future__ import annotations
@@ -36,19 +38,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InvalidUpload
-from core.private_files import write_private_file
+from core.errors import InvalidUpload, StorageBusy
 from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
 from pool import devices, identity
 from pool.archive import expand_zip
-from pool.layout import SESSION_SUFFIX, UNUSED, ensure_dir
+from pool.layout import SESSION_SUFFIX, UNUSED
 from pool.names import display_name, kind_of, stem_of
 from pool.proxies import ProxyChecker, check_proxy, check_stored
 from pool.sidecar import Sidecar, parse_sidecar
+from pool.staging import DISK_FULL_ERRNOS, StagedFile
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
-from storage.db import Database
+from storage.db import Database, is_database_error, is_disk_full
 from storage.sessionfile import SessionInfo, fresh_image, validate_session
 
 logger = logging.getLogger(__name__)
@@ -85,10 +87,11 @@ def new_file_name() -> str:
 async def _store(
     db: Database, sessions_dir: Path, data: bytes, info: SessionInfo, sidecar: Sidecar | None, stem: str, now: float
 ) -> tuple[int, bool]:
-    folder = ensure_dir(sessions_dir, UNUSED)
+    """Insert the row and put ``data`` into ``unused/`` atomically (``pool.staging`` has the protocol and
+    why each crash window is safe): staged and linked into place under the write lock, before COMMIT."""
     name = new_file_name()
-    path = folder / name
-    written = False
+    staged = StagedFile(sessions_dir, name)
+    body_done = False
     try:
         async with db.tx() as conn:
             existing = await session_rows.get_by_key_sha(conn, info.auth_key_sha)
@@ -117,13 +120,36 @@ async def _store(
             if sidecar is not None and sidecar.proxy is not None:
                 await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
             await identity.note_if_full(conn, now, pair_id=chosen.pair_id, api_id=chosen.own_api_id)
-            write_private_file(path, data)
-            written = True
-    except BaseException:
-        if written:
-            path.unlink(missing_ok=True)  # the row did not commit: the file must not stay
+            await asyncio.to_thread(staged.write, data)
+            await asyncio.to_thread(staged.link)
+            body_done = True
+    except Exception:
+        staged.discard()  # an ordinary error: the transaction surely rolled back
         raise
+    except BaseException:
+        # Cancellation or exit: during COMMIT it may have gone through; start-up settles the files then.
+        if not body_done:
+            staged.discard()
+        raise
+    staged.finish()
     return session_id, chosen.pair_id is None and chosen.own_api_id is None
+
+
+def _not_saved(exc: BaseException) -> str | None:
+    """Why storing a file failed, as that file's result; None when ``exc`` is no storage failure."""
+    if (isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS) or is_disk_full(exc):
+        logger.warning("upload not stored: the disk is full (%s)", type(exc).__name__)
+        return texts.DISK_FULL
+    if isinstance(exc, StorageBusy):
+        logger.warning("upload not stored: the database stayed busy")
+        return texts.DATABASE_BUSY
+    if isinstance(exc, OSError):
+        logger.error("upload not stored: %s (errno %s)", exc.strerror, exc.errno)
+        return texts.not_saved(exc.strerror)
+    if is_database_error(exc):
+        logger.error("upload not stored: database error", exc_info=exc)
+        return texts.DATABASE_FAILED
+    return None
 
 
 async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tuple[int, bool]:
@@ -242,15 +268,20 @@ async def _import_session(
         info = await asyncio.to_thread(validate_session, item.data)
         fresh = fresh_image(info, ipv6=ipv6)  # never the upload's bytes: its triggers and address go nowhere
         session_id, waiting = await _store(db, sessions_dir, fresh, info, sidecar, item.stem, now)
-    except InvalidUpload as exc:
-        batch.reject(item.shown, exc.reason, item.slot)
-        if side:
-            batch.reject(side.shown, texts.session_rejected(item.shown), side.slot)
-        return
     except _Duplicate as dup:
         batch.reject(item.shown, texts.duplicate(dup.session_id), item.slot)
         if side:
             batch.reject(side.shown, texts.session_duplicate(item.shown), side.slot)
+        return
+    except Exception as exc:
+        # A bad file, or storing it failed (full disk, busy database): this file's result, and the
+        # rest of the batch is still tried. Anything else is our bug and propagates.
+        reason = exc.reason if isinstance(exc, InvalidUpload) else _not_saved(exc)
+        if reason is None:
+            raise
+        batch.reject(item.shown, reason, item.slot)
+        if side:
+            batch.reject(side.shown, texts.session_rejected(item.shown), side.slot)
         return
     note = None
     if sidecar is not None and sidecar.proxy is not None:
@@ -295,8 +326,11 @@ async def import_files(
                     raise InvalidUpload(texts.sidecars_ambiguous(len(sidecar_items), stem))
                 sidecar = parse_sidecar(side.data)
                 session_id, proxy_added = await _attach(db, sidecar, stem, now)
-            except InvalidUpload as exc:
-                batch.reject(side.shown, exc.reason, side.slot)
+            except Exception as exc:
+                reason = exc.reason if isinstance(exc, InvalidUpload) else _not_saved(exc)
+                if reason is None:
+                    raise
+                batch.reject(side.shown, reason, side.slot)
             else:
                 note = await _proxy_note(db, session_id, sidecar, now, check) if proxy_added else None
                 batch.accept(side, session_id, note)

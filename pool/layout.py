@@ -6,6 +6,7 @@
         limited/             quarantine: may come back to the pool
         frozen/              frozen by Telegram: out until Telegram lifts it
         banned/              dead accounts, kept for the record
+        staging/             uploads on their way into unused/ (``pool.staging``); empty at rest
 
 Session files are account credentials: folders are 0700 and files 0600, set with an explicit chmod
 because ``mkdir``/``open`` modes are filtered by the process umask.

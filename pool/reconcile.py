@@ -6,6 +6,8 @@ its SQLite side files); a file no row claims is reported, never deleted; a row w
 reported. Folder and file permissions are tightened to 0700/0600 on the way. Every file found where its
 row says is then checked for objects Telethon's schema lacks and rewritten fresh if it has any
 (``pool.sanitize``: files an older version stored as uploaded).
+
+First, the leftovers of an interrupted upload (``pool.staging``) are completed or removed, and counted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.texts import intake as intake_texts
 from pool.layout import check_folder, ensure_layout, is_session_folder, owner_of_side_file
 from pool.moves import move_file, move_side_files
 from pool.sanitize import TMP_SUFFIX, SanitizeReport, remove_leftover, sanitize
+from pool.staging import STAGING, settle
 from storage import sessions as session_rows
 from storage.db import Database
 
@@ -37,12 +40,14 @@ class ReconcileReport:
     missing: list[tuple[int, str]] = field(default_factory=list)  # (session id, where the row says)
     conflicts: list[tuple[int, list[str]]] = field(default_factory=list)  # one session's file in many places
     sanitized: SanitizeReport = field(default_factory=SanitizeReport)  # files rewritten fresh (pool.sanitize)
+    staged_completed: int = 0  # interrupted uploads whose row had committed: completed
+    staged_removed: int = 0  # interrupted uploads without a row: their files removed
 
     @property
     def clean(self) -> bool:
         s = self.sanitized
         return not (self.moved or self.unknown or self.missing or self.conflicts or s.rewritten or s.unreadable
-                    or s.leftovers)
+                    or s.leftovers or self.staged_completed or self.staged_removed)
 
     def lines(self) -> list[str]:
         out = [texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
@@ -52,6 +57,8 @@ class ReconcileReport:
         out += [intake_texts.folder_rewritten(sid, kinds) for sid, kinds in self.sanitized.rewritten]
         out += [intake_texts.folder_unreadable(sid) for sid in self.sanitized.unreadable]
         out += [intake_texts.folder_leftover_removed(path) for path in self.sanitized.leftovers]
+        if self.staged_completed or self.staged_removed:
+            out.append(texts.interrupted_uploads(self.staged_completed, self.staged_removed))
         return out
 
 
@@ -78,6 +85,8 @@ def _scan(root: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, s
             rel = name if folder == "." else f"{folder}/{name}"
             if entry.is_dir(follow_symlinks=False):
                 _tighten(entry.path, rel)
+                if folder == "." and name == STAGING:
+                    continue  # uploads on their way in: pool.staging settled it already
                 pending.append((entry.path, rel))
                 continue
             if folder == "." and name.startswith(_IGNORED_AT_ROOT):
@@ -127,8 +136,11 @@ async def reconcile(db: Database, sessions_dir: Path, *, ipv6: bool = False) -> 
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
         placements = await session_rows.list_placements(conn)
+        staged = settle(sessions_dir, {file_name: want for _sid, file_name, want in placements})
+        report.staged_completed, report.staged_removed = staged.completed, staged.removed
         mains, sides, others = _scan(sessions_dir)
         in_place: list[tuple[int, str, str]] = []
+        others += staged.odd
         for sid, file_name, want in placements:
             if _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, [])):
                 in_place.append((sid, file_name, want))

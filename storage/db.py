@@ -39,6 +39,16 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL): a caller outside storage reports a full disk."""
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Any other SQLite failure (I/O error, corrupt page...): for callers that may not import sqlite3."""
+    return isinstance(exc, sqlite3.Error)
+
+
 async def _configure(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

@@ -580,5 +580,13 @@ def folder_file_missing(session_id: int, folder: str) -> str:
     return f"session #{session_id}: file missing from {folder}"
 
 
+def interrupted_uploads(completed: int, removed: int) -> str:
+    """Start-up settled the leftovers of uploads a crash interrupted (``pool.staging``)."""
+    return (
+        f"interrupted uploads: {completed} completed (their rows had been saved), {removed} removed"
+        " (never saved)"
+    )
+
+
 def folder_conflict(session_id: int, paths: Sequence[str]) -> str:
     return f"session #{session_id}: file found in several places, left alone: {', '.join(paths)}"

@@ -87,6 +87,18 @@ def identity_fixed(session_id: int) -> str:
     )
 
 
+DISK_FULL = "the server's disk is full: the file was not added (free some space, then send it again)"
+"""Writing it failed with ENOSPC, EDQUOT or EFBIG (the disk, a quota or the file size limit)."""
+DATABASE_BUSY = "the database was busy: the file was not added; send it again"
+DATABASE_FAILED = "the database could not store it: the file was not added (see the server log)"
+
+
+def not_saved(strerror: str | None) -> str:
+    """Writing the file failed for another reason; ``strerror``: the OS's text (never a path or content)."""
+    why = f" ({strerror})" if strerror else ""
+    return f"the file could not be saved on the server{why}: it was not added"
+
+
 WAITS_FOR_PAIR = "waits for an API pair (none has room): add one to use it"
 """An accepted session no pool pair had room for (admins: upload summary, CLI import)."""
 
