@@ -10,6 +10,13 @@ worker sends its groups one after another (``engine.worker``), each send with it
 A cycle is opened in the customer's record (its number, when it started) before anything is sent and
 closed with when the next one is due; one that the engine left open (shutdown, crash) is resumed with
 the same number, its 'pending' sends becoming 'in_doubt': at most one post per (campaign, cycle, group).
+
+A database that cannot be written (locked by another process past ``busy_timeout``, a full disk) is
+nobody's failure: the ledger keeps the cycle's writes and retries them (``engine.ledger``), the cycle's
+sends wait for their intents, and the cycle is closed only once every group has its final row. A storage
+failure that still reaches the cycle (the ledger gave up at shutdown, a write outside the ledger) is never
+turned into a group or session outcome: the cycle stays open, its groups without a row are sent when it
+is resumed, with the same number.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage import waits as wait_rows
 from storage.customers import Customer
-from storage.db import Connection, Database
+from storage.db import Connection, Database, unavailable, unavailable_reason
 from storage.groups import Group
 from storage.sessions import SessionRow
 
@@ -53,6 +60,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Cycle", "CycleReport", "Runtime", "run_cycle", "stop"]
 
 PREPARE_CONCURRENCY = 32  # cycles that read their campaign and open their ledger rows at the same time
+STORAGE_UNAVAILABLE = "storage_unavailable"  # a report's reason: the database could not be written
 
 
 @dataclass
@@ -109,20 +117,22 @@ _log = customer_log(logger)
 
 
 async def stop(
-    rt: Runtime, customer_id: int, reason: str, now: float, *, tell: EventKind | None = None, **payload: Any
+    rt: Runtime, customer_id: int, reason: str, now: float, *, tell: EventKind | None = None, patient: bool = True,
+    **payload: Any,
 ) -> None:
     """The one way a campaign stops, whoever stops it (the customer, an admin, the engine itself):
     status 'stopped' with ``reason`` and, for a stop the customer did not ask for, the event ``tell``
     for them, in one transaction. A cycle of the campaign that is running is the caller's to end
     (``rt.aborts``): it finishes its sends in flight and closes itself; one the engine left open is
-    closed by the next start."""
+    closed by the next start. ``patient=False`` (a person asked): a busy database raises ``StorageBusy``
+    at once, nothing changed."""
 
     async def op(conn: Connection) -> None:
         await customers.set_status(conn, customer_id, "stopped", now, reason=reason)
         if tell is not None:
             await events.add(conn, customer_id, tell, now, reason=reason, **payload)
 
-    await rt.ledger.run(op)
+    await rt.ledger.run(op, patient=patient)
     if tell is not None:
         rt.notify()
     _log(customer_id, logging.INFO if tell is None else logging.WARNING, "campaign stopped: %s", reason)
@@ -223,8 +233,28 @@ class Cycle:
 
 async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
     """Run (or resume) the campaign's current cycle. The caller makes sure only one runs per campaign."""
+    report = CycleReport(customer_id, started_at=rt.clock.now())
+    try:
+        return await _run(rt, customer_id, report)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        # Nothing was blamed on the way (``engine.worker`` and ``engine.send`` let storage failures through):
+        # whatever the cycle could not write is settled when it is resumed.
+        _held_open(customer_id, report, exc)
+        return report
+
+
+def _held_open(customer_id: int, report: CycleReport, exc: BaseException) -> None:
+    report.interrupted = report.cycle_no is not None
+    report.reason = STORAGE_UNAVAILABLE
+    logger.warning("customer %d: cycle %s stays open: the database cannot be written (%s); it is resumed with the"
+                   " same number", customer_id, report.cycle_no if report.cycle_no is not None else "(not opened)",
+                   unavailable_reason(exc))
+
+
+async def _run(rt: Runtime, customer_id: int, report: CycleReport) -> CycleReport:
     clock = rt.clock
-    report = CycleReport(customer_id, started_at=clock.now())
     # Cycles due together (a thousand at start-up) are prepared a few at a time: the event loop then
     # has a bounded amount of work per turn instead of every campaign's reads and rows at once.
     async with rt.preparing:
@@ -248,15 +278,21 @@ async def run_cycle(rt: Runtime, customer_id: int) -> CycleReport:
         report.interrupted = True
         raise
     crash: BaseException | None = None
+    storage: Exception | None = None
     for worker_result in outcomes:
         if isinstance(worker_result, asyncio.CancelledError):
             report.interrupted = True
+        elif isinstance(worker_result, Exception) and unavailable(worker_result):
+            storage = worker_result  # not the worker's failure, nor its session's: the cycle stays open
         elif isinstance(worker_result, Exception):
             logger.error("a session worker of customer %d failed", customer_id, exc_info=worker_result)
         elif isinstance(worker_result, BaseException):
             crash = worker_result
     if crash is not None:
         raise crash
+    if storage is not None:
+        _held_open(customer_id, report, storage)
+        return report
     if rt.stopping or report.interrupted:
         report.interrupted = True
         _log(customer_id, logging.INFO, "cycle %d interrupted by shutdown: it continues after restart", cycle_no)

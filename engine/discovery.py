@@ -41,7 +41,7 @@ from engine.gate import Gate
 from engine.ledger import Ledger
 from engine.outcomes import classify
 from storage import memberships
-from storage.db import Connection
+from storage.db import Connection, unavailable, unavailable_reason
 from storage.memberships import ScanTimes
 from storage.sessions import SessionRow
 
@@ -51,6 +51,7 @@ __all__ = ["Discovery", "ScanResult", "Scanned"]
 
 RETRY_AFTER = 900.0  # a read that failed (network, unknown error) is tried again this much later, at most
 PAGES_TIMEOUT = 10  # a read may take this many send timeouts (it is several getDialogs pages)
+STORAGE_PAUSE_MAX = 60.0  # seconds: the longest pause before opening a session again when the database refused
 
 
 class ScanResult(StrEnum):
@@ -196,8 +197,10 @@ class Discovery:
             return ScanResult.READ
 
     async def _read(self, session_id: int) -> Sequence[Dialog]:
-        """The session's dialogs, with bounded retries (and backoff) of network trouble."""
-        attempts = 0
+        """The session's dialogs, with bounded retries (and backoff) of network trouble. A database that
+        cannot be written while the session is opened (the pool seals its identity at first use) is not
+        the session's failure: the read waits for it, then goes on (one warning per spell)."""
+        attempts = pauses = 0
         while True:
             attempts += 1
             try:
@@ -205,6 +208,14 @@ class Discovery:
             except (NotFound, PoolError):
                 raise
             except Exception as exc:
+                if unavailable(exc):
+                    if not pauses:
+                        logger.warning("session %d: reading its dialogs waits for the database (%s)", session_id,
+                                       unavailable_reason(exc))
+                    attempts -= 1
+                    pauses += 1
+                    await self.clock.sleep(min(self.config.transient_backoff * 2 ** min(pauses, 10), STORAGE_PAUSE_MAX))
+                    continue
                 if attempts > self.config.transient_retries or classify(exc).kind is not OutcomeKind.TRANSIENT:
                     raise
             await self.clock.sleep(self.config.transient_backoff * 2 ** (attempts - 1))

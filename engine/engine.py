@@ -12,7 +12,8 @@ did not finish continues with the same cycle number (its 'pending' sends become 
 
 Shutdown is graceful: no new send starts, sends in flight get ``shutdown_timeout`` to finish (their
 answers are recorded), then the requests still waiting are abandoned and recorded 'in_doubt'. A cycle
-interrupted this way stays open and is resumed (or closed, with "stop") by the next start.
+interrupted this way stays open and is resumed (or closed, with "stop") by the next start. Writes that a
+locked database still refuses then are given up (``engine.ledger``): their rows are settled by that start.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class Engine:
             running = await customers.list_running(conn)
             # Every flood wait still running, per session and method class: a restart honours them all.
             self.accounts.waits.merge(await wait_rows.active(conn, now))
-        await self.ledger.run(lambda conn: wait_rows.clear_expired(conn, now))  # the rows of waits over
+        # Start-up writes fail at once on a busy database (the caller reports it), as a person's commands do.
+        await self.ledger.run(lambda conn: wait_rows.clear_expired(conn, now), patient=False)  # waits that are over
         if not running:
             return
         # One transaction for every campaign (not one each): start-up time must not grow with a
@@ -163,7 +165,7 @@ class Engine:
                 stopped = await customers.stop_all_running(conn, now, "restart")
                 await events.add_many(conn, stopped, EventKind.CAMPAIGN_STOPPED, now, reason="restart")
 
-            await self.ledger.run(stop_all)
+            await self.ledger.run(stop_all, patient=False)
             logger.info("start-up: %d campaign(s) that were running are stopped (on_restart = stop)", len(running))
         else:
             for customer in running:
@@ -176,7 +178,7 @@ class Engine:
                 await events.add_many(conn, [c.user_id for c in running], EventKind.CAMPAIGN_RESUMED, now,
                                       reason="restart")
 
-            await self.ledger.run(resumed)
+            await self.ledger.run(resumed, patient=False)
             logger.info("start-up: %d campaign(s) resumed", len(running))
         self.notifier()
 
@@ -199,6 +201,9 @@ class Engine:
         if tasks:
             done = await self._wait(tasks, self.config.shutdown_timeout)
             if not done:
+                # Writes the database still refuses (it stayed locked) fail now: their cycles stay open and
+                # the next start settles them (``engine.ledger``).
+                self.ledger.give_up()
                 stuck = [job for job in rt.in_flight if job.phase == "request"]
                 logger.warning("shutdown: abandoning %d request(s) without an answer (recorded in_doubt)",
                                len(stuck))
@@ -269,7 +274,7 @@ class Engine:
                 await customers.finish_cycle(conn, customer_id, current.cycle_no, now, None)
             await customers.set_status(conn, customer_id, "running", now, next_cycle_at=now)
 
-        await self.ledger.run(op)
+        await self.ledger.run(op, patient=False)  # a busy database: the bot says "try again", nothing changed
         rt.aborts.pop(customer_id, None)
         self._expected[customer_id] = now
         if self.scheduler is not None:
@@ -285,7 +290,7 @@ class Engine:
         its sends in flight. ``wait`` returns only once a running cycle has ended and the campaign's
         ports are closed (before its sessions may go back to the pool)."""
         rt = self.rt
-        await cycles.stop(rt, customer_id, reason, self.clock.now())
+        await cycles.stop(rt, customer_id, reason, self.clock.now(), patient=False)
         if self.scheduler is not None:
             self.scheduler.unschedule(customer_id)
         self._expected.pop(customer_id, None)
@@ -312,7 +317,7 @@ class Engine:
         if self.scheduler is not None:
             self.scheduler.schedule(customer_id, customer.interval_s, first)
 
-        await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, first))
+        await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, first), patient=False)
 
     @contextlib.asynccontextmanager
     async def session_released(self, customer_id: int, session_id: int) -> AsyncIterator[bool]:

@@ -29,6 +29,11 @@ the session's groups is ``engine.worker``'s):
     ACCOUNT_LIMITED  session's groups are 'skipped' for this cycle
     ACCOUNT_FROZEN
     (no answer)      'in_doubt' after ``send_timeout``: never retried in this cycle
+
+A database that cannot be written holds the send where it is: its intent is committed before the request
+leaves, however long that takes, and an answer that arrived is kept until its row can be written (the
+ledger retries it: ``engine.ledger``). A storage failure that still comes through (the engine is
+stopping) is raised, never classified: the row stays 'pending' and the resume makes it 'in_doubt'.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from engine.refusals import record_refusal
 from engine.slowmode import record_slowmode
 from engine.sources import settle
 from storage import ledger as ledger_rows
+from storage.db import unavailable
 from storage.groups import Group
 
 if TYPE_CHECKING:
@@ -204,6 +210,8 @@ async def _send(
                 recording()
                 return await _record_in_doubt(worker, group, attempts, "shutdown")
             except Exception as exc:
+                if unavailable(exc):
+                    raise  # not the group's nor the session's: the row stays 'pending' (resumed: 'in_doubt')
                 outcome = classify(exc)
                 if outcome.kind is OutcomeKind.TRANSIENT and attempts <= rt.config.transient_retries:
                     try:

@@ -9,6 +9,12 @@ its remaining groups are left 'skipped' (``engine.daily_cap``). Each group (and 
 addressed with the session's own peer from its dialogs (``addresses``, from its rows): no resolve
 request, and a session never sends where its dialogs do not have it. Failures before any send (connecting, resolving
 the post's public source) are handled here; one send and its outcome are ``engine.send``'s.
+
+A storage failure (``storage.db.unavailable``: the database locked past ``busy_timeout``, a full disk)
+is never classified as the session's or the group's. Opening the session (the pool seals its identity at
+first use, a write of its own) waits and tries again; anywhere else it is raised past every handler here
+and the cycle stays open (``engine.cycle``). The ledger keeps and retries the cycle's own writes while the
+engine runs, so one of those only reaches a worker when the engine stops.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from engine.send import run_send
 from engine.sources import SourceCheck, post_ids
 from storage import events, groups, memberships, stats
 from storage import sessions as session_rows
-from storage.db import Connection
+from storage.db import Connection, unavailable, unavailable_reason
 from storage.groups import Group
 from storage.ledger import Op
 from storage.sessions import SessionRow
@@ -45,6 +51,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["SessionWorker", "split_ref"]
 
 T = TypeVar("T")
+
+STORAGE_PAUSE_MAX = 60.0  # seconds: the longest pause before opening a session again after a storage failure
 
 
 def split_ref(ref: str) -> tuple[str, int | None]:
@@ -82,6 +90,7 @@ class SessionWorker:
         self.request_at: float | None = None  # when the last post request left (set by the send task)
         self.cap_room = cap_room  # post requests the daily cap still allows (None: no cap)
         self.source_check = SourceCheck()  # whether the source is readable, read at most once per cycle
+        self.storage_pauses = 0  # tries to open the session that met a database it could not write
 
     async def run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
@@ -107,8 +116,8 @@ class SessionWorker:
                 await rt.clock.sleep(hold - now)
                 continue
             if self.cooling:
-                async with rt.db.tx() as conn:
-                    await session_rows.clear_cooldown(conn, self.sid, now)
+                # Through the ledger: a busy database holds this write (and the worker) until it can be written.
+                await rt.ledger.run(_clear_cooldown(self.sid, now))
                 self.cooling = False
             group = self.queue[0]
             if group.slowmode_until is not None and group.slowmode_until > now:
@@ -182,6 +191,8 @@ class SessionWorker:
                 try:
                     source = await self._retrying(lambda: self._source(account))
                 except Exception as exc:
+                    if unavailable(exc):
+                        raise
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
         album: Sequence[int] = ()
         if source is not None:
@@ -222,6 +233,8 @@ class SessionWorker:
         try:
             return await self._retrying(lambda: post_ids(rt.accounts, account, source, msg_id, rt.config.send_timeout))
         except Exception as exc:
+            if unavailable(exc):
+                raise
             outcome = classify(exc, source_failed=True)
             post_peer = self.cycle.post_peer
             if outcome.stale_peer and self.cycle.private_source is None and post_peer is not None:
@@ -239,7 +252,8 @@ class SessionWorker:
             try:
                 return await make()
             except Exception as exc:
-                if attempts > self.rt.config.transient_retries or classify(exc).kind is not OutcomeKind.TRANSIENT:
+                if (attempts > self.rt.config.transient_retries or unavailable(exc)
+                        or classify(exc).kind is not OutcomeKind.TRANSIENT):
                     raise
             await self.rt.clock.sleep(self.rt.config.transient_backoff * 2 ** (attempts - 1))
 
@@ -249,6 +263,7 @@ class SessionWorker:
             return self.account
         try:
             self.account = await self._retrying(lambda: self.rt.accounts.get(self.sid))
+            self.storage_pauses = 0
             return self.account
         except (NotFound, PoolError) as exc:
             _log(self.cycle.cid, logging.WARNING, "session %d cannot be opened: %s", self.sid, exc.user_message)
@@ -256,7 +271,21 @@ class SessionWorker:
             self.queue.clear()
             return False
         except Exception as exc:
+            if unavailable(exc):
+                return await self._storage_pause(exc)
             return await self._session_failure(classify(exc), None, resolving=False)
+
+    async def _storage_pause(self, exc: Exception) -> bool:
+        """Opening the session met a database it cannot write (the pool seals a session's identity at its
+        first use): nothing was sent, nobody is to blame; the worker tries again after a pause, then goes
+        on where it was (True). One warning per spell."""
+        if self.storage_pauses == 0:
+            logger.warning("session %d (customer %d) waits for the database to open (%s)", self.sid, self.cycle.cid,
+                           unavailable_reason(exc))
+        config = self.rt.config
+        await self.rt.clock.sleep(min(config.transient_backoff * 2 ** min(self.storage_pauses, 10), STORAGE_PAUSE_MAX))
+        self.storage_pauses += 1
+        return True
 
     async def _source(self, account: Account) -> Peer | None:
         customer = self.cycle.customer
@@ -356,6 +385,13 @@ def _lose_membership(session_id: int, chat: str, loss: MembershipLoss, now: floa
             await memberships.forget(conn, session_id, chat)
         else:
             await memberships.mark_blocked(conn, session_id, chat, "banned", now)
+
+    return op
+
+
+def _clear_cooldown(session_id: int, now: float) -> Op:
+    async def op(conn: Connection) -> None:
+        await session_rows.clear_cooldown(conn, session_id, now)
 
     return op
 

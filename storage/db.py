@@ -49,6 +49,35 @@ def is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error)
 
 
+# SQLite's primary result codes that say the database cannot be written *now* (another process holds the
+# lock, the disk is full, an I/O error), not that the write itself is wrong (a constraint, a bug): the
+# same write may succeed unchanged later.
+_UNAVAILABLE_CODES = frozenset({
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database being unavailable for writing just now (``StorageBusy``: locked
+    past ``busy_timeout``; a full disk; an I/O error) rather than a wrong write. Callers outside storage
+    use it to tell a storage failure, which blames nobody and is retried, from everything else."""
+    if isinstance(exc, StorageBusy):
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return code & 0xFF in _UNAVAILABLE_CODES
+        return _is_busy(exc)
+    return False
+
+
+def unavailable_reason(exc: BaseException) -> str:
+    """What SQLite said, for a log line ("database is locked", "database or disk is full")."""
+    cause = exc.__cause__ if isinstance(exc, StorageBusy) and exc.__cause__ is not None else exc
+    return str(cause)
+
+
 async def _configure(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
