@@ -177,7 +177,11 @@ def pyrogram_unsupported_version(version: int, newest: int) -> str:
 
 def pyrogram_foreign_object(kind: str, name: str) -> str:
     """``kind``: 'trigger', 'view', 'table', 'index', 'virtual table'; ``name`` already sanitised."""
-    return f"a Pyrogram session carrying a {kind} Pyrogram never makes ({name!r}): refused, nothing of it was run"
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"a Pyrogram session carrying {article} {kind} Pyrogram never makes ({name!r}): refused, nothing of"
+        " it was run"
+    )
 
 
 def pyrogram_wrong_row_count(count: int) -> str:
