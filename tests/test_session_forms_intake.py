@@ -381,3 +381,19 @@ async def test_the_bot_takes_every_form_and_refuses_a_test_server_string(
 def test_results_name_each_line() -> None:
     result = IntakeResult("keys.txt line 3", True, 7)
     assert result.filename.endswith("line 3")
+
+
+async def test_an_admins_txt_is_a_pool_upload_except_while_answering_addgroups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin_upload, "DEBOUNCE", 0.2)
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ADMIN_ID)  # the admin is also a customer
+        admin = h.user(ADMIN_ID, "Admin")
+        summary = await admin.send_file("keys.txt", telethon_string(2).encode())
+        assert "accepted 1, rejected 0" in summary.text and "keys.txt line 1 → session #" in summary.text
+        await admin.ask("/addgroups")
+        reply = await admin.send_file("groups.txt", b"@file_group_one\nt.me/file_group_two\n")
+        assert "Added 2 group(s)" in reply.text
+        async with h.db.read() as conn:
+            assert len(await session_rows.list_all(conn)) == 1
