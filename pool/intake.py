@@ -256,12 +256,17 @@ class _Batch:
                 lines = forms.read_strings(shown, data)
             except InvalidUpload as exc:
                 lines = [(shown, exc)]
-            for line_shown, found in lines:
-                self.sessions[stem].append(_Item(self.slot(), line_shown, stem, b"", found, in_file=len(lines)))
+            self.add_found(stem, lines)
         else:
             # Refused as it is, but still its stem's session: a sidecar of that stem is told why.
             why = InvalidUpload(forms.refusal(kind) or texts.UNSUPPORTED_TYPE)
             self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", why))
+
+    def add_found(self, stem: str, found: Sequence[tuple[str, Extracted | InvalidUpload]]) -> None:
+        """Sessions one file held, read already (a text file's strings; a tdata zip's accounts): each is
+        one result, named ``shown``; a sidecar of ``stem`` pairs only when the file held one."""
+        for shown, one in found:
+            self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", one, in_file=len(found)))
 
 
 async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
