@@ -213,6 +213,16 @@ def test_hostile_pyrogram_files_are_refused_with_their_reason(kwargs: dict[str, 
     assert reason in box[0], box[0]
 
 
+def test_a_wal_mode_pyrogram_file_reads_and_a_truncated_one_is_refused() -> None:
+    data = bytearray(pyrogram_file(2, KEY, version=3))
+    data[18] = data[19] = 2  # WAL mode, shipped without its -wal file (which is never read anyway)
+    assert read_session_file(bytes(data)).auth_key == KEY
+    assert "truncated" in _refused(read_session_file, bytes(data[:5000]))
+    assert "test servers have three" in _refused(
+        read_session_file, make_session_bytes(4, KEY, server_address=dcs.TEST_IPV4[1])
+    )
+
+
 def test_a_virtual_table_is_never_read() -> None:
     try:
         data = pyrogram_file(4, KEY, extra_sql=["CREATE VIRTUAL TABLE loot USING fts5(a)"])
