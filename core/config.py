@@ -128,6 +128,9 @@ class PoolSettings(_Section):
     ipv6: bool = False
     """Connect to Telegram's data centres over IPv6 (their published IPv6 addresses, ``core.dcs``)
     instead of IPv4. Sessions' addresses always come from that table, never from their files."""
+    allow_test_servers: bool = False
+    """Accept sessions of Telegram's test servers (test_mode; ``docs/SESSION_FORMS.md``): stored with
+    their flag, they connect to the test data centres (``core.dcs``). Off: refused at intake."""
 
 
 class Settings(_Section):

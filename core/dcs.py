@@ -11,8 +11,12 @@ Sources: the IPv4 addresses are Telethon's own (v2 ``client/client/net.py``
 ``KNOWN_DCS``; v1 ``telegrambaseclient.py`` ``DEFAULT_IPV4_IP`` for DC 2), the IPv6 ones Telegram
 Desktop's built-in list (``mtproto_dc_options.cpp`` ``kBuiltInDcsIPv6``; DC 2 equals Telethon v1's
 ``DEFAULT_IPV6_IP``). Telegram's address networks are its published list,
-https://core.telegram.org/resources/cidr.txt. Test DCs (test_mode) are not here: a test session is never
-treated as a production one.
+https://core.telegram.org/resources/cidr.txt.
+
+Telegram's test servers (a ``test_mode`` session, accepted only with ``[pool] allow_test_servers``) have
+their own table, never mixed with the production one: DC ids 1..3, from Telegram Desktop's built-in list
+(``mtproto_dc_options.cpp`` ``kBuiltInDcsTest`` and ``kBuiltInDcsIPv6Test``, port 443; Telethon's
+documentation names the same IPv4 addresses). A test session is never treated as a production one.
 """
 
 from __future__ import annotations
@@ -59,9 +63,34 @@ fallback). Any other port with a Telegram address is still reported as foreign: 
 replaced anyway, and an unusual port in a bought file is worth the admin's notice."""
 
 
-def address_for(dc_id: int, *, ipv6: bool = False) -> str:
-    """The table's address of production DC ``dc_id`` (1..5) in the configured family."""
+TEST_IPV4: Final[Mapping[int, str]] = MappingProxyType({
+    1: "149.154.175.10",
+    2: "149.154.167.40",
+    3: "149.154.175.117",
+})
+TEST_IPV6: Final[Mapping[int, str]] = MappingProxyType({
+    1: "2001:b28:f23d:f001::e",
+    2: "2001:67c:4e8:f002::e",
+    3: "2001:b28:f23d:f003::e",
+})
+TEST_DC_IDS: Final = tuple(sorted(TEST_IPV4))
+
+
+def address_for(dc_id: int, *, ipv6: bool = False, test: bool = False) -> str:
+    """The table's address of DC ``dc_id`` in the configured family: production (1..5), or Telegram's
+    test servers (1..3) for a test-mode session."""
+    if test:
+        return (TEST_IPV6 if ipv6 else TEST_IPV4)[dc_id]
     return (IPV6 if ipv6 else IPV4)[dc_id]
+
+
+def is_test_address(address: str) -> bool:
+    """True when ``address`` (an IP in text form) is one of Telegram's test servers (either family)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip == ipaddress.ip_address(a) for a in (*TEST_IPV4.values(), *TEST_IPV6.values()))
 
 
 def is_telegram_address(address: str) -> bool:

@@ -133,6 +133,7 @@ class SessionCredentials:
     device: Mapping[str, str] = field(default_factory=dict)  # device_model, system_version, app_version,
     # lang_code, system_lang_code, lang_pack (the sidecar's, else a generated profile: pool.devices)
     proxy: ProxySpec | None = None  # the session's own proxy for life (None: it connects directly)
+    test_mode: bool = False  # a session of Telegram's test servers: it connects to the test DC table only
 
 
 class AccountPort(Protocol):

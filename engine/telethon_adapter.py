@@ -131,9 +131,9 @@ def build_client(credentials: SessionCredentials, settings: ClientSettings, *, s
         # and leave an empty session behind instead of saying the account is gone.
         if not file.is_file():
             raise AccountNotAuthorizedError("the session file is missing", message="SESSION_FILE_MISSING")
-        session = open_session_file(file, ipv6=settings.ipv6)
+        session = open_session_file(file, ipv6=settings.ipv6, test=credentials.test_mode)
     else:
-        pin_address(session, ipv6=settings.ipv6)
+        pin_address(session, ipv6=settings.ipv6, test=credentials.test_mode)
     device = {key: str(credentials.device[key]) for key in _DEVICE_KEYS if credentials.device.get(key)}
     try:
         client = _SendOnlyClient(

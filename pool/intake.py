@@ -1,13 +1,17 @@
-"""Intake: adding uploaded ``.session`` files (with optional ``.json`` sidecars, or in ``.zip`` archives)
-to the pool. Used by the control bot (documents an admin sends) and ``adbot pool import``.
+"""Intake: adding uploaded sessions, in every form sellers ship them (``pool.forms``: Telethon and
+Pyrogram / Kurigram ``.session`` files, text files of session strings, ``.zip`` archives of them), with
+optional ``.json`` sidecars, to the pool. Used by the control bot (documents an admin sends) and
+``adbot pool import``. The form is told from the content, never the name; each session gets one result
+(a text file of strings: one per line, ``keys.txt line 3``), and one refused does not stop the rest.
 
 Every upload is hostile until proven otherwise (``storage.sessionfile``, ``pool.sidecar``,
 ``pool.archive``). Each file gets one result: accepted with its session id, or rejected with the
 precise reason; a rejected file leaves nothing behind (no row, no file, no temporary copy).
 
 Sidecars pair with sessions by stem across the whole batch (``x.session`` + ``x.json``, wherever they
-sit in the batch or its archives). A sidecar sent alone attaches to the pool session that was
-imported from a file with the same stem (``sessions.source_name``).
+sit in the batch or its archives; ``x.txt`` + ``x.json`` only when the text holds one session string).
+A sidecar sent alone attaches to the pool session that was imported from a file with the same stem
+(``sessions.source_name``).
 
 A sidecar's proxy is stored with the row (the session's proxy for life) and checked once the row is in:
 an unreachable proxy is kept and flagged (``IntakeResult.note``, /health), not a reason to refuse the
@@ -16,6 +20,11 @@ has none (a proxy changes only when an admin changes it).
 
 Identity (``pool.identity``): the API id and device profile are chosen here, once, and stored with the
 row; a session no pair has room for is accepted but waits for an API pair (``IntakeResult.waiting``).
+A sidecar's app wins; else the app id the file names (Pyrogram) when it is an official app's whose hash
+is public (``core.official_apps``); any other app id cannot be used without its hash (the note says so).
+
+Test-server sessions (``Extracted.test_mode``) are refused unless ``[pool] allow_test_servers``; then
+they are stored with their flag and the test DC table's address.
 
 What is stored is never the upload: a fresh file holding its DC id and auth key, with the DC table's
 address (``storage.sessionfile.fresh_image``, ``core.dcs``), so the upload's triggers, views, extra
@@ -39,9 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidUpload, StorageBusy
+from core.official_apps import OFFICIAL_APPS
+from core.session_forms import Extracted
 from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
-from pool import devices, identity
+from pool import devices, forms, identity
 from pool.archive import expand_zip
 from pool.layout import SESSION_SUFFIX, UNUSED
 from pool.names import display_name, kind_of, stem_of
@@ -51,7 +62,8 @@ from pool.staging import DISK_FULL_ERRNOS, StagedFile
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Database, is_database_error, is_disk_full
-from storage.sessionfile import SessionInfo, fresh_image, validate_session
+from storage.pyrogram_file import read_session_file
+from storage.sessionfile import fresh_image
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +83,9 @@ class _Item:
     slot: int  # index of its result
     shown: str
     stem: str
-    data: bytes
+    data: bytes  # a session file, read when it is imported; b"" for an item read already (``found``)
+    found: Extracted | InvalidUpload | None = None  # a session string, read (or refused) with its file
+    in_file: int = 1  # sessions its file holds (a text file of strings: several; a sidecar pairs with one)
 
 
 class _Duplicate(Exception):
@@ -84,11 +98,28 @@ def new_file_name() -> str:
     return f"s{secrets.token_hex(8)}{SESSION_SUFFIX}"
 
 
+def _own_app(found: Extracted, sidecar: Sidecar | None) -> tuple[tuple[int, str] | None, dict[str, str], str | None]:
+    """The app the session keeps (None: a pool pair), its device as given, and a note for the admin.
+    A sidecar's app wins; else the official app the file names; an app id without its hash is unusable."""
+    device = dict(sidecar.device) if sidecar else {}
+    if sidecar is not None and sidecar.api_id is not None and sidecar.api_hash:
+        return (sidecar.api_id, sidecar.api_hash), device, None
+    if found.api_id is None:
+        return None, device, None
+    app = OFFICIAL_APPS.get(found.api_id)
+    if app is None:
+        return None, device, texts.app_id_without_hash(found.api_id)
+    if app.lang_pack:
+        device.setdefault("lang_pack", app.lang_pack)
+    return (app.api_id, app.api_hash), device, texts.official_app(app.name, app.api_id)
+
+
 async def _store(
-    db: Database, sessions_dir: Path, data: bytes, info: SessionInfo, sidecar: Sidecar | None, stem: str, now: float
-) -> tuple[int, bool]:
+    db: Database, sessions_dir: Path, data: bytes, info: Extracted, sidecar: Sidecar | None, stem: str, now: float
+) -> tuple[int, bool, str | None]:
     """Insert the row and put ``data`` into ``unused/`` atomically (``pool.staging`` has the protocol and
-    why each crash window is safe): staged and linked into place under the write lock, before COMMIT."""
+    why each crash window is safe): staged and linked into place under the write lock, before COMMIT.
+    Returns the session id, whether it waits for an API pair, and a note on its app (``_own_app``)."""
     name = new_file_name()
     staged = StagedFile(sessions_dir, name)
     body_done = False
@@ -97,11 +128,9 @@ async def _store(
             existing = await session_rows.get_by_key_sha(conn, info.auth_key_sha)
             if existing is not None:
                 raise _Duplicate(existing.id)
-            own_app = None
-            if sidecar is not None and sidecar.api_id is not None and sidecar.api_hash:
-                own_app = (sidecar.api_id, sidecar.api_hash)
+            own_app, device, app_note = _own_app(info, sidecar)
             chosen = await identity.for_new_session(
-                conn, auth_key_sha=info.auth_key_sha, own_app=own_app, device=sidecar.device if sidecar else {}
+                conn, auth_key_sha=info.auth_key_sha, own_app=own_app, device=device
             )
             session_id = await session_rows.insert(
                 conn,
@@ -116,6 +145,7 @@ async def _store(
                 device=chosen.device,
                 phone=sidecar.phone if sidecar else None,
                 source_name=stem or None,
+                test_mode=info.test_mode,
             )
             if sidecar is not None and sidecar.proxy is not None:
                 await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
@@ -132,7 +162,7 @@ async def _store(
             staged.discard()
         raise
     staged.finish()
-    return session_id, chosen.pair_id is None and chosen.own_api_id is None
+    return session_id, chosen.pair_id is None and chosen.own_api_id is None, app_note
 
 
 def _not_saved(exc: BaseException) -> str | None:
@@ -214,13 +244,29 @@ class _Batch:
         self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, note=note, waiting=waiting)
 
     def add(self, name: str, shown: str, data: bytes) -> None:
-        kind = kind_of(name)
-        if kind == "session":
-            self.sessions[stem_of(name)].append(_Item(self.slot(), shown, stem_of(name), data))
-        elif kind == "sidecar":
-            self.sidecars[stem_of(name)].append(_Item(self.slot(), shown, stem_of(name), data))
+        """One file of the upload (or of an archive in it), told by its content (``pool.forms``)."""
+        kind = forms.kind_of_content(data)
+        stem = stem_of(name)
+        if kind is forms.Kind.SQLITE:
+            self.sessions[stem].append(_Item(self.slot(), shown, stem, data))
+        elif kind_of(name) == "sidecar" and kind in (forms.Kind.STRINGS, forms.Kind.OTHER):
+            self.sidecars[stem].append(_Item(self.slot(), shown, stem, data))
+        elif kind is forms.Kind.STRINGS:
+            try:
+                lines = forms.read_strings(shown, data)
+            except InvalidUpload as exc:
+                lines = [(shown, exc)]
+            self.add_found(stem, lines)
         else:
-            self.reject(shown, texts.UNSUPPORTED_TYPE)
+            # Refused as it is, but still its stem's session: a sidecar of that stem is told why.
+            why = InvalidUpload(forms.refusal(kind) or texts.UNSUPPORTED_TYPE)
+            self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", why))
+
+    def add_found(self, stem: str, found: Sequence[tuple[str, Extracted | InvalidUpload]]) -> None:
+        """Sessions one file held, read already (a text file's strings; a tdata zip's accounts): each is
+        one result, named ``shown``; a sidecar of ``stem`` pairs only when the file held one."""
+        for shown, one in found:
+            self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", one, in_file=len(found)))
 
 
 async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
@@ -228,7 +274,7 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
         shown = display_name(name)
         if len(data) > max_bytes:
             batch.reject(shown, texts.file_too_large(len(data), max_bytes))
-        elif kind_of(name) == "zip":
+        elif forms.kind_of_content(data) is forms.Kind.ZIP:
             try:
                 members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
             except InvalidUpload as exc:
@@ -245,6 +291,16 @@ async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: 
             batch.add(name, shown, data)
 
 
+async def _read(item: _Item, allow_test_servers: bool) -> Extracted:
+    """The session an item holds (a file is read now, in a thread); raises InvalidUpload."""
+    if isinstance(item.found, InvalidUpload):
+        raise InvalidUpload(item.found.reason)
+    found = item.found if item.found is not None else await asyncio.to_thread(read_session_file, item.data)
+    if found.test_mode and not allow_test_servers:
+        raise InvalidUpload(texts.TEST_SERVER)
+    return found
+
+
 async def _import_session(
     db: Database,
     sessions_dir: Path,
@@ -254,6 +310,7 @@ async def _import_session(
     now: float,
     check: ProxyChecker,
     ipv6: bool,
+    allow_test_servers: bool,
 ) -> None:
     side = sidecar_items[0] if sidecar_items else None
     sidecar = None
@@ -265,9 +322,9 @@ async def _import_session(
             batch.reject(item.shown, texts.sidecar_rejected(side.shown, exc.reason), item.slot)
             return
     try:
-        info = await asyncio.to_thread(validate_session, item.data)
+        info = await _read(item, allow_test_servers)
         fresh = fresh_image(info, ipv6=ipv6)  # never the upload's bytes: its triggers and address go nowhere
-        session_id, waiting = await _store(db, sessions_dir, fresh, info, sidecar, item.stem, now)
+        session_id, waiting, app_note = await _store(db, sessions_dir, fresh, info, sidecar, item.stem, now)
     except _Duplicate as dup:
         batch.reject(item.shown, texts.duplicate(dup.session_id), item.slot)
         if side:
@@ -286,13 +343,14 @@ async def _import_session(
     note = None
     if sidecar is not None and sidecar.proxy is not None:
         note = await _proxy_note(db, session_id, sidecar, now, check)
-    if info.foreign_address:
+    if info.foreign_address and info.address is not None and info.port is not None:
         note = texts.join_notes(texts.address_ignored(info.address, info.port, info.dc_id), note)
+    note = texts.join_notes(app_note, note)
     batch.accept(item, session_id, note, waiting)
     if side:
         batch.accept(side, session_id, note)
-    logger.info("session #%d added to the pool (own app: %s, waits for an API pair: %s)", session_id,
-                bool(sidecar and sidecar.has_app), waiting)
+    logger.info("session #%d added to the pool (%s; own app: %s, waits for an API pair: %s)", session_id,
+                info.form, bool(sidecar and sidecar.has_app), waiting)
 
 
 async def import_files(
@@ -304,21 +362,25 @@ async def import_files(
     now: float,
     check: ProxyChecker = check_proxy,
     ipv6: bool = False,
+    allow_test_servers: bool = False,
 ) -> list[IntakeResult]:
-    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips).
-    ``check``: how a sidecar's proxy is checked (tests pass a local one); ``ipv6``: ``[pool] ipv6``,
-    the address family of the DC address written into each stored file."""
+    """Import uploaded files (name as sent, content); one result per session (per archive entry for zips,
+    per line for a text file of session strings). ``check``: how a sidecar's proxy is checked (tests pass
+    a local one); ``ipv6``: ``[pool] ipv6``, the address family of the DC address written into each
+    stored file; ``allow_test_servers``: ``[pool] allow_test_servers``."""
     batch = _Batch()
     await _expand(batch, files, max_bytes)
     for stem, items in batch.sessions.items():
         sidecar_items = batch.sidecars.pop(stem, [])
         if len(sidecar_items) > 1 or (sidecar_items and len(items) > 1):
-            why = texts.files_ambiguous(len(items), len(sidecar_items), stem)
+            one_text = len(sidecar_items) == 1 and len(items) == items[0].in_file > 1
+            why = (texts.strings_ambiguous(len(items), stem) if one_text
+                   else texts.files_ambiguous(len(items), len(sidecar_items), stem))
             for item in items + sidecar_items:
                 batch.reject(item.shown, why, item.slot)
             continue
         for item in items:
-            await _import_session(db, sessions_dir, batch, item, sidecar_items, now, check, ipv6)
+            await _import_session(db, sessions_dir, batch, item, sidecar_items, now, check, ipv6, allow_test_servers)
     for stem, sidecar_items in batch.sidecars.items():
         for side in sidecar_items:
             try:

@@ -246,6 +246,7 @@ async def credentials(
         api_hash=api_hash,
         device=device,
         proxy=proxy.spec if proxy else None,
+        test_mode=row.test_mode,
     )
 
 

@@ -34,9 +34,10 @@ def kind_of(name: str) -> UploadKind:
 
 
 def stem_of(name: str) -> str:
-    """``+1555.session`` and ``+1555.json`` (also ``+1555.session.json``) share the stem ``+1555``."""
+    """``+1555.session`` and ``+1555.json`` (also ``+1555.session.json``) share the stem ``+1555``; so do
+    ``+1555.txt`` (session strings) and ``+1555.json``."""
     base = base_name(name)
-    for suffix in (".json", ".session"):
+    for suffix in (".json", ".session", ".txt"):
         if base.lower().endswith(suffix):
             base = base[: -len(suffix)]
     return base[:200]

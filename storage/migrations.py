@@ -334,6 +334,11 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN SELECT RAISE(ABORT, 'a session keeps the app it connected with'); END;
     CREATE INDEX sessions_by_own_api ON sessions(own_api_id) WHERE own_api_id IS NOT NULL;
     """,
+    # a session of Telegram's test servers (``[pool] allow_test_servers``): it connects to the test DC
+    # table only (``core.dcs``, ``engine.session_address``); its DC id is then 1..3
+    """
+    ALTER TABLE sessions ADD COLUMN test_mode INTEGER NOT NULL DEFAULT 0 CHECK (test_mode IN (0, 1));
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

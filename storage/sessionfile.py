@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from core import dcs
 from core.errors import InvalidUpload
+from core.session_forms import Extracted, Form
 from core.texts import intake as texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -55,6 +56,17 @@ class SessionInfo:
     def foreign_address(self) -> bool:
         """The file named an address outside Telegram's networks, or an odd port (``core.dcs``)."""
         return dcs.is_foreign(self.address, self.port)
+
+    def extracted(self) -> Extracted:
+        """The values intake reads from any form (a Telethon file has no user id, app id or test flag:
+        Telethon keeps none; a test-server address says test, as for Telethon's strings)."""
+        test = dcs.is_test_address(self.address)
+        if test and self.dc_id not in dcs.TEST_DC_IDS:
+            raise InvalidUpload(texts.BAD_TEST_DC_ID)
+        return Extracted(
+            form=Form.TELETHON_FILE, dc_id=self.dc_id, auth_key=self.auth_key,
+            test_mode=test, address=self.address, port=self.port,
+        )
 
 
 def check_header(data: bytes) -> bytes:
@@ -131,7 +143,7 @@ def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes, str, int]:
     return dc_id, key, str(type(ip)(int(ip))), port
 
 
-def _open_image(image: bytes) -> sqlite3.Connection:
+def open_image(image: bytes) -> sqlite3.Connection:
     """The image as an in-memory database, read-only and distrusting its schema; nothing on disk."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
@@ -146,7 +158,7 @@ def _open_image(image: bytes) -> sqlite3.Connection:
 
 
 def _inspect(image: bytes) -> SessionInfo:
-    conn = _open_image(image)
+    conn = open_image(image)
     try:
         check = conn.execute("PRAGMA quick_check").fetchall()
         if check != [("ok",)]:
@@ -228,10 +240,12 @@ def auth_key_sha_of_file(path: Path) -> str | None:
     return hashlib.sha256(row[0]).hexdigest()
 
 
-def fresh_image(info: SessionInfo, *, ipv6: bool = False) -> bytes:
-    """The file intake stores for a validated upload: its DC id and auth key, the DC table's address
-    (IPv6 when ``[pool] ipv6``) on port 443, Telethon's current schema, nothing else."""
-    return session_image(info.dc_id, dcs.address_for(info.dc_id, ipv6=ipv6), dcs.PORT, info.auth_key)
+def fresh_image(info: SessionInfo | Extracted, *, ipv6: bool = False) -> bytes:
+    """The file intake stores for a validated upload (any form): its DC id and auth key, the DC table's
+    address (IPv6 when ``[pool] ipv6``; the test table for a test-server session) on port 443, Telethon's
+    current schema, nothing else."""
+    test = isinstance(info, Extracted) and info.test_mode
+    return session_image(info.dc_id, dcs.address_for(info.dc_id, ipv6=ipv6, test=test), dcs.PORT, info.auth_key)
 
 
 def _schema_of(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
@@ -246,7 +260,7 @@ def _schema_of(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 @functools.cache
 def _telethon_schema() -> frozenset[tuple[str, str, str]]:
     """The objects of a file ``session_image`` writes (Telethon's schema version 8)."""
-    conn = _open_image(session_image(2, dcs.address_for(2), dcs.PORT, bytes(AUTH_KEY_BYTES)))
+    conn = open_image(session_image(2, dcs.address_for(2), dcs.PORT, bytes(AUTH_KEY_BYTES)))
     try:
         return frozenset(_schema_of(conn))
     finally:

@@ -50,6 +50,7 @@ class SessionRow:
     frozen_appeal_url: str | None = None
     status_checked_at: float | None = None  # its app config (frozen or not) was last read then
     identity_used_at: float | None = None  # first connect with its identity: from then on it is fixed
+    test_mode: bool = False  # a session of Telegram's test servers ([pool] allow_test_servers): test DCs only
 
     @property
     def owned(self) -> bool:
@@ -105,6 +106,7 @@ def _row(row: sqlite3.Row) -> SessionRow:
         frozen_appeal_url=row["frozen_appeal_url"],
         status_checked_at=row["status_checked_at"],
         identity_used_at=row["identity_used_at"],
+        test_mode=bool(row["test_mode"]),
     )
 
 
@@ -199,14 +201,15 @@ async def insert(
     phone: str | None = None,
     source_name: str | None = None,
     pair_id: int | None = None,
+    test_mode: bool = False,
 ) -> int:
     """A new unused session; returns its id. ``pair_id`` or ``own_api_id``: its identity (a trigger
-    refuses a full pair); neither: it waits for an API pair."""
+    refuses a full pair); neither: it waits for an API pair. ``test_mode``: Telegram's test servers."""
     row = await fetchone(
         conn,
         "INSERT INTO sessions (file_name, auth_key_sha, dc_id, state, pair_id, own_api_id, own_api_hash,"
-        " device_json, phone, folder, added_at, state_changed_at, source_name)"
-        " VALUES (?, ?, ?, 'unused', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " device_json, phone, folder, added_at, state_changed_at, source_name, test_mode)"
+        " VALUES (?, ?, ?, 'unused', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             file_name,
             auth_key_sha,
@@ -220,6 +223,7 @@ async def insert(
             now,
             now,
             source_name,
+            int(test_mode),
         ),
     )
     assert row is not None

@@ -53,7 +53,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             else:
                 uploads.append((path.name, data))
         results = await import_files(
-            db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time(), ipv6=settings.pool.ipv6
+            db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time(), ipv6=settings.pool.ipv6,
+            allow_test_servers=settings.pool.allow_test_servers,
         )
         return unreadable + results
 

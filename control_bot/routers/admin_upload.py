@@ -1,5 +1,9 @@
-"""Session uploads: an admin sends ``.session`` files, ``.json`` sidecars or ``.zip`` archives as
-documents and gets one summary per batch.
+"""Session uploads: an admin sends ``.session`` files (Telethon or Pyrogram), ``.txt`` files of session
+strings, ``.json`` sidecars or ``.zip`` archives as documents and gets one summary per batch.
+
+The name only routes a document here (the form is then told from its content, ``pool.forms``): an
+admin's ``.txt`` is a pool upload, except while the admin is answering /addgroups (the bot asked for a
+list of groups then, and the customer side takes it).
 
 Telegram delivers an album, or several files sent at once, as separate messages. Each is downloaded as
 it arrives; the batch is imported once no file of that admin arrived for ``DEBOUNCE`` seconds and no
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from aiogram import Bot, F, Router
 from aiogram.types import Document, Message
 
+from control_bot.routers.customer_groups import GroupsForm
 from control_bot.services import admin
 from core.clock import Clock
 from core.config import Settings
@@ -34,10 +39,16 @@ DEBOUNCE = 1.5
 """Seconds of quiet after an admin's last file before the batch is imported."""
 
 
-def is_pool_upload(message: Message) -> bool:
-    """A document the pool takes (other documents go on to the customer side, e.g. a groups .txt)."""
+def is_pool_upload(message: Message, raw_state: str | None = None) -> bool:
+    """A document the pool takes (other documents go on to the customer side, e.g. a groups .txt sent
+    while answering /addgroups)."""
     document = message.document
-    return document is not None and kind_of(document.file_name or "") in ("session", "sidecar", "zip")
+    if document is None:
+        return False
+    name = (document.file_name or "").lower()
+    if name.endswith(".txt"):
+        return raw_state != GroupsForm.adding.state
+    return kind_of(name) in ("session", "sidecar", "zip")
 
 
 @dataclass
@@ -131,6 +142,7 @@ class UploadBatcher:
                 max_bytes=deps.settings.pool.max_upload_bytes,
                 now=deps.clock.now(),
                 ipv6=deps.settings.pool.ipv6,
+                allow_test_servers=deps.settings.pool.allow_test_servers,
             )
             text = t.upload_summary(report)
         except Exception:

@@ -30,7 +30,15 @@ def too_large_for_bot(size: int, limit_mb: int) -> str:
 # ``shown``: a file's name, sanitised for display; ``stem``: its name without the extension.
 
 HIDDEN_SKIPPED = "hidden file (its name starts with a dot): skipped, not read"
-UNSUPPORTED_TYPE = "unsupported file type: send .session files, .json sidecars or a .zip of them"
+UNSUPPORTED_TYPE = (
+    "not a Telethon session: the file is not an SQLite database, a zip archive or session strings"
+    " (unsupported file type: send .session files of Telethon or Pyrogram, session strings in a .txt, one"
+    " per line, .json sidecars or a .zip of them)"
+)
+"""Told from the content, whatever the name: the file is none of the accepted forms."""
+LONE_TDATA_FILE = (
+    "a single file of a Telegram Desktop tdata folder: send the whole tdata folder zipped"
+)
 ARCHIVE_EMPTY = "the archive holds no files"
 SIDECAR_NO_STEM = "the sidecar's name has no stem to match a session file with"
 
@@ -154,6 +162,97 @@ def wrong_auth_key_size(size: int, expected: int) -> str:
 def unreadable_database(error: str) -> str:
     """``error``: the exception's class name, never its message (it may quote the file)."""
     return f"corrupt or unreadable SQLite database ({error})"
+
+
+# --- Pyrogram / Kurigram session files (storage.pyrogram_file) -----------------------------------------
+# Each names the form first, so the admin knows the file was recognised and why it is still refused.
+
+PYROGRAM_NO_VERSION = "a Pyrogram session with no schema version (an incomplete file)"
+PYROGRAM_DAMAGED = "a Pyrogram session whose sessions table is damaged or not Pyrogram's"
+
+
+def pyrogram_unsupported_version(version: int, newest: int) -> str:
+    return f"a Pyrogram session of schema version {version}, which no known Pyrogram or Kurigram writes (1..{newest})"
+
+
+def pyrogram_foreign_object(kind: str, name: str) -> str:
+    """``kind``: 'trigger', 'view', 'table', 'index', 'virtual table'; ``name`` already sanitised."""
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"a Pyrogram session carrying {article} {kind} Pyrogram never makes ({name!r}): refused, nothing of"
+        " it was run"
+    )
+
+
+def pyrogram_wrong_row_count(count: int) -> str:
+    return f"a Pyrogram session whose sessions table has {count} rows, expected exactly 1"
+
+
+# --- values any form carries (pool.forms, storage.pyrogram_file) ---------------------------------------
+
+BAD_TEST_DC_ID = "the data centre id is not 1..3 (Telegram's test servers have three)"
+ZERO_AUTH_KEY = "the auth key is all zeros: the session is not logged in"
+BOT_SESSION = "a bot's session, not a user account's: bots cannot be used"
+BAD_FLAG = "a flag byte (test server, bot) is neither 0 nor 1: not a session"
+BAD_USER_ID = "the user id is out of range"
+BAD_API_ID = "the app id is out of range"
+TEST_SERVER = (
+    "a test-server session (Telegram's test data centres): refused; set [pool] allow_test_servers = true"
+    " to accept them"
+)
+
+
+def app_id_without_hash(api_id: int) -> str:
+    """A Pyrogram file or string named its app id; no sidecar gave the hash and it is no official app's."""
+    return (
+        f"its file's app id {api_id} was not usable without its app hash (send a .json sidecar with"
+        " app_id and app_hash): it connects with a pool API pair instead"
+    )
+
+
+def official_app(name: str, api_id: int) -> str:
+    """The session keeps the official app its file named (``core.official_apps``)."""
+    return f"connects as {name} (app id {api_id}), the app its file names"
+
+
+# --- session strings (pool.forms.strings) --------------------------------------------------------------
+
+
+def string_line(shown: str, number: int) -> str:
+    """How one session string of a text file is named in the results: ``keys.txt line 3``."""
+    return f"{shown} line {number}"
+
+
+NOT_A_SESSION_STRING = "not a session string (Telethon, Pyrogram or GramJS)"
+STRING_NOT_BASE64 = "not a session string: it is not valid base64"
+STRING_NOT_ASCII = "not a session string: it holds characters base64 never uses"
+GRAMJS_BAD_ADDRESS = "a GramJS session string whose server address is not an IP address"
+TEXT_NOT_UTF8 = "a text file that is not UTF-8: send session strings as UTF-8 text, one per line"
+
+
+def string_too_long(limit: int) -> str:
+    return f"the line is longer than {limit} characters: no session string is"
+
+
+def string_unknown_length(size: int) -> str:
+    """``size``: the decoded bytes; Telethon, Pyrogram and GramJS strings each have known lengths."""
+    return f"not a session string: it decodes to {size} bytes, which no Telethon, Pyrogram or GramJS layout has"
+
+
+def text_too_large(size: int, limit: int) -> str:
+    return f"the text file is too large for session strings ({size} bytes; at most {limit})"
+
+
+def too_many_lines(count: int, limit: int) -> str:
+    return f"the text file has {count} session string lines; at most {limit} per file"
+
+
+def strings_ambiguous(count: int, stem: str) -> str:
+    """A sidecar pairs with a file holding one session; the text file of its stem holds ``count``."""
+    return (
+        f"ambiguous: the text file {stem} holds {count} session strings and a sidecar pairs with a file"
+        " holding one: send one string per file with its sidecar, or the strings without one"
+    )
 
 
 # --- sidecars (pool.sidecar) ---------------------------------------------------------------------------
