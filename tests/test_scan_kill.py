@@ -5,9 +5,11 @@ names its members; an account the world does not know is dead): four pool sessio
 besides the campaign's (three getDialogs pages: two of the main list, one of the archive, every request
 answered after ``LATENCY``), a campaign of six groups on two of them (one group nobody is in), and
 ``dialogs_refresh_hours`` so short (about 2 s) that the engine reads its sessions' dialogs again at
-nearly every cycle and the pool reads the idle ones at every start: a kill lands in a read most of
-the time. In every process the flooded account's second dialogs page meets a FloodWait of
-``FLOOD_SECONDS`` (the world forgets it with the process: only the database keeps it).
+nearly every cycle and the pool reads the idle ones at every start when due: a kill lands in a read
+most of the time. Once the campaign has its sessions, the first one's second dialogs page meets a
+FloodWait of ``FLOOD_SECONDS`` in every process that starts outside such a wait; a process that starts
+inside one gets a world file without the fault (the world forgets a wait with its process, as a new
+process of ours would if it did not keep it: only the database holds the read back).
 
 The process is killed ``ADBOT_SCAN_KILLS`` times (default 10; ``ADBOT_SCAN_SEED`` repeats a run) at a
 random moment 0.3–2.5 s after launch and started again; then it runs until every session's dialogs were
@@ -17,9 +19,9 @@ read again and every reachable group was posted to, and is stopped with SIGTERM.
   (without): never half a read; no group a session of the campaign can write in is stored or reported
   unreachable; no send was refused for want of membership (no ``failed`` row at all: nothing else
   refuses here); the crash audit (one post per cycle and group, ledger, statistics, integrity);
-* all along (the database polled every 20 ms): no read of the flooded session completed inside a
-  dialogs wait the database had recorded (a completed read inside it could only come from a request
-  inside it);
+* all along (the database polled every 20 ms): no session's read completed inside a dialogs wait the
+  database had recorded for it (with the world forgetting the wait, a completed read inside it could
+  only come from a request inside it);
 * at the end: exit 0 after SIGTERM, every session's rows equal its dialogs (the scans cut by kills
   were completed: the campaign's sessions read again by the last process, the idle ones at least
   once), every group but the one nobody is in reachable and posted to, the full audit.
