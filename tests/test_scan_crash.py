@@ -37,15 +37,20 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import pytest
 
 from core.clock import FakeClock
 from core.config import EngineSettings
+from core.errors import StorageBusy
 from core.states import EventKind
 from engine.outcomes import classify
 from pool.discovery import PoolDiscovery
 from sandbox.world import World
 from sandbox.world.dialogs import dialog_of, folders
 from storage import memberships
+from storage import peers as peer_rows
 from storage import sessions as session_rows
 from storage import waits as wait_rows
 from storage.db import Database
@@ -59,6 +64,7 @@ FLOOD = 600.0  # the FloodWait one account's second dialogs page meets
 LATENCY = 0.5
 
 Chat = tuple[str, int, bool]  # (peer type, bare chat id, may write there)
+Mode = Literal["raise", "cancel"]  # a process death, or a graceful stop (the cycle or the scan cancelled)
 
 
 def truth(world: World, key: str) -> set[Chat]:
@@ -179,7 +185,7 @@ async def reach_is_never_wrong(s: Setup, reachable: set[str], told_before: set[s
     assert set(told) <= (set(GROUPS) - reachable) | told_before, told
 
 
-async def engine_scenario(tmp: Path, at: int | None, rescan: bool) -> Crasher:
+async def engine_scenario(tmp: Path, at: int | None, rescan: bool, mode: Mode = "raise") -> Crasher:
     """``rescan``: the crash hits the second read of both sessions, 16 h after a first cycle, while a
     has left g2 and joined g5 meanwhile (its stored rows are stale until the read completes); else the
     first read, before any cycle."""
@@ -207,14 +213,20 @@ async def engine_scenario(tmp: Path, at: int | None, rescan: bool) -> Crasher:
         clock.set(NOW + 16 * 3600)  # both reads due (12 h x 1.25 at most)
     before = await stored(db, owned)
     s.world.add_fault(kind="flood_wait", method="dialogs", account=b, after=1, times=1, seconds=FLOOD)
-    crasher = Crasher(at)
+    crasher = Crasher(at, mode)
     db.crasher = crasher
     s.world.step_hook = lambda point, _account: crasher.hit(point)
+    task: asyncio.Task[object] = asyncio.create_task(engine.run_cycle(CID))  # reads dialogs first, then posts
+    crasher.victim = task
     try:
-        await engine.run_cycle(CID)  # reads both sessions' dialogs first, then posts
-    except Crash:
+        await task
+    except (Crash, asyncio.CancelledError):
         pass
-    await die(db, s.world, crasher)
+    if mode == "cancel":
+        await engine.shutdown()  # a graceful stop in the middle: every port it opened is closed
+    left_open = s.world.live_ports()
+    await die(db, s.world, crasher)  # (first: a failing test must not leave the database's thread running)
+    assert left_open == 0 or mode == "raise", "a graceful stop during a scan left a client connected"
 
     db2 = await Database.open(path)
     try:
@@ -260,7 +272,7 @@ async def engine_scenario(tmp: Path, at: int | None, rescan: bool) -> Crasher:
 # --- the pool's scans of idle sessions ----------------------------------------------------------------
 
 
-async def pool_scenario(tmp: Path, at: int | None) -> Crasher:
+async def pool_scenario(tmp: Path, at: int | None, mode: Mode = "raise") -> Crasher:
     path = tmp / "data" / "adbot.sqlite3"
     sdir = tmp / "sessions"
     db = await CrashingDatabase.open(path)
@@ -286,14 +298,18 @@ async def pool_scenario(tmp: Path, at: int | None) -> Crasher:
     def scanner(database: Database) -> PoolDiscovery:
         return PoolDiscovery(database, sdir, world, classify, clock, settings, rng=random.Random(7))
 
-    crasher = Crasher(at)
+    crasher = Crasher(at, mode)
     db.crasher = crasher
     world.step_hook = lambda point, _account: crasher.hit(point)
+    task: asyncio.Task[object] = asyncio.create_task(scanner(db).run_due())
+    crasher.victim = task
     try:
-        await scanner(db).run_due()
-    except Crash:
+        await task
+    except (Crash, asyncio.CancelledError):
         pass
+    left_open = world.live_ports()  # the app stopping discovery ("cancel"): the scans close their ports
     await die(db, world, crasher)
+    assert left_open == 0 or mode == "raise", "a scan cancelled mid-way left a client connected"
 
     db2 = await Database.open(path)
     try:
@@ -318,25 +334,26 @@ async def pool_scenario(tmp: Path, at: int | None) -> Crasher:
     return crasher
 
 
-def _run(scenario: str, at: int | None) -> Crasher:
+def _run(scenario: str, at: int | None, mode: Mode = "raise") -> Crasher:
     with tempfile.TemporaryDirectory() as tmp:
         if scenario == "pool":
-            run = pool_scenario(Path(tmp), at)
+            run = pool_scenario(Path(tmp), at, mode)
         else:
-            run = engine_scenario(Path(tmp), at, rescan=scenario == "engine-rescan")
+            run = engine_scenario(Path(tmp), at, rescan=scenario == "engine-rescan", mode=mode)
         try:
             return asyncio.run(run)
         except AssertionError as exc:
-            raise AssertionError(f"{scenario} scan, crash at step {at}: {exc}") from None
+            raise AssertionError(f"{scenario} scan, {mode} at step {at}: {exc}") from None
 
 
-def _every_point(scenario: str) -> tuple[int, int, list[str]]:
-    """Crash the scenario at each of its await points in turn; (points, crashes that fired, the points)."""
+def _every_point(scenario: str, mode: Mode = "raise", every: int = 1) -> tuple[int, int, list[str]]:
+    """Crash the scenario at each of its await points in turn (or each ``every``-th); (points, crashes
+    that fired, the points)."""
     counting = _run(scenario, None)
     total = counting.steps
     fired = 0
-    for at in range(1, total + 1):
-        crasher = _run(scenario, at)
+    for at in range(1, total + 1, every):
+        crasher = _run(scenario, at, mode)
         # Group commits batch as timing allows, so a run may take a transaction fewer than the counting
         # run: a crash point past its end is simply not there (the run checked out whole).
         assert crasher.fired or crasher.steps < at, crasher
@@ -360,3 +377,49 @@ def test_a_crash_at_any_await_point_of_an_idle_pool_scan_leaves_no_half_truth() 
     total, fired, points = _every_point("pool")
     assert points.count("request:dialogs") == 3 + 2 + 3  # the second account's scan stopped at its wait
     assert total > 30 and fired >= total - 2, (total, fired)
+
+
+def test_a_graceful_stop_at_every_other_await_point_of_a_scan_closes_every_client_and_loses_nothing() -> None:
+    """"cancel" mode: the cycle (or the pool's round) is cancelled at the k-th point and the engine shut
+    down gracefully, as SIGTERM does; the same checks, and no client left connected."""
+    for scenario in ("engine", "pool"):
+        total, fired, _points = _every_point(scenario, "cancel", every=2)
+        assert fired >= total // 2 - 1, (scenario, total, fired)
+
+
+# --- found by the graceful-stop sweep: a port opened for a read, cut before it was registered ----------
+
+
+async def test_a_connect_cut_after_its_app_config_read_closes_the_port(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine opens a session's port on first use (a dialogs read, a send): connect, the app-config
+    read, then the session's cached peers and albums from the database, and only then is the port its
+    open account (closed at shutdown, reused by the next use). A stop (the cycle cancelled) or a database
+    error in that last step left the port connected and unregistered: never closed, and the next use of
+    the session opened a second live client beside it."""
+    s = await make_setup(db, tmp_path, groups=GROUPS[:1], plan=1, pool=1)
+    [sid] = s.session_ids
+    engine = s.engine()
+    await running(s, engine)
+    async def stopped(*args: object) -> object:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()  # the engine stops (the cycle is cancelled) while the peers are read
+        await asyncio.sleep(0)
+        raise AssertionError("not cancelled")
+
+    async def busy(*args: object) -> object:
+        raise StorageBusy()
+
+    for cut, error in ((stopped, asyncio.CancelledError), (busy, StorageBusy)):
+        with monkeypatch.context() as patched:
+            patched.setattr(peer_rows, "load", cut)
+            with pytest.raises(error):
+                await asyncio.create_task(engine.accounts.get(sid))
+        assert s.world.live_ports() == 0, f"connected and cut by {error.__name__}: the client stayed connected"
+    account = await engine.accounts.get(sid)  # the next use: one client, no second one beside a lost one
+    assert account.session_id == sid and s.world.live_ports() == 1
+    await engine.shutdown()
+    assert s.world.live_ports() == 0
+    assert s.world.violations == []
