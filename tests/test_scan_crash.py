@@ -27,6 +27,12 @@ What must hold, right after the crash and after the restart:
   process died before its commit), where the world answers with the wait again and it is recorded;
 * the next start completes the scans: every session's rows equal its dialogs, every reachable group
   is posted to, each exactly once per cycle.
+
+"cancel" mode is a graceful stop instead (the cycle or the pool's round cancelled at the k-th point,
+the engine shut down as SIGTERM does): the same checks, and no client may be left connected. It found
+a port the engine connected for a session's first use and cut (by the stop, or by a database error)
+while reading the session's cached peers, before registering it: left connected, never closed, and a
+second client at the next use (``test_a_connect_cut_after_its_app_config_read_closes_the_port``).
 """
 
 from __future__ import annotations
