@@ -132,14 +132,17 @@ class Accounts:
                 await self._close_port(session_id, port)
                 await self._record_flood(session_id, "connect", exc)
                 raise
+            # Until the port is registered below (``close_all`` and the next ``get`` find it there), whatever
+            # cuts this short (a frozen account, a stop cancelling the cycle, a database error reading the
+            # peers) closes it here: a connected port nobody holds would be a second live client.
             try:
                 checked = await self._check_status(session_id, port)
+                async with self.db.read() as conn:
+                    cached = await peer_rows.load(conn, session_id)
+                    albums = await album_rows.for_session(conn, session_id)
             except BaseException:
                 await self._close_port(session_id, port)
                 raise
-            async with self.db.read() as conn:
-                cached = await peer_rows.load(conn, session_id)
-                albums = await album_rows.for_session(conn, session_id)
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
             # Not checked (a read wait): due again at once, so the next use after the wait checks it.
             checked_at = self.clock.now() if checked else self.clock.now() - self.status_check_interval
