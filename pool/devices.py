@@ -96,6 +96,21 @@ def profile_for(auth_key_sha: str) -> dict[str, str]:
     }
 
 
+def tdesktop_profile(auth_key_sha: str) -> dict[str, str]:
+    """A Telegram Desktop profile (Windows or Linux, a tdesktop version) for a session read from a tdata
+    folder, whose app is Telegram Desktop: a phone or the macOS app's profile would not match it."""
+    rng = random.Random(f"adbot-tdesktop:{auth_key_sha}")
+    device_model, system_version, app_version = rng.choice([row for row in _DESKTOP if row[2].endswith("x64")])
+    lang, region, _w = rng.choices(_LANGS, weights=[w for *_, w in _LANGS])[0]
+    return {
+        "device_model": device_model,
+        "system_version": system_version,
+        "app_version": app_version,
+        "lang_code": lang,
+        "system_lang_code": _system_lang("desktop", lang, region),
+    }
+
+
 def complete(given: Mapping[str, str], auth_key_sha: str) -> dict[str, str]:
     """The profile to store: the sidecar's fields as given, any field it does not name from the generated
     profile, so nothing is left for Telethon to take from the host (stable beats a perfect match; a

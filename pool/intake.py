@@ -38,11 +38,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import dcs
 from core.errors import InvalidUpload, StorageBusy
 from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
+from core.texts import tdata as tdata_texts
 from pool import devices, identity
 from pool.archive import expand_zip
+from pool.forms.tdata_identity import tdesktop_sidecar
+from pool.forms.tdata_zip import Item as TDataItem
+from pool.forms.tdata_zip import is_lone_tdf, tdata_accounts
 from pool.layout import SESSION_SUFFIX, UNUSED
 from pool.names import display_name, kind_of, stem_of
 from pool.proxies import ProxyChecker, check_proxy, check_stored
@@ -51,7 +56,7 @@ from pool.staging import DISK_FULL_ERRNOS, StagedFile
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
 from storage.db import Database, is_database_error, is_disk_full
-from storage.sessionfile import SessionInfo, fresh_image, validate_session
+from storage.sessionfile import SessionInfo, fresh_image, session_image, validate_session
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +77,7 @@ class _Item:
     shown: str
     stem: str
     data: bytes
+    implied: Sidecar | None = None  # what the form itself says of its app and device (tdata: Telegram Desktop)
 
 
 class _Duplicate(Exception):
@@ -198,6 +204,7 @@ class _Batch:
         self.results: list[IntakeResult | None] = []
         self.sessions: dict[str, list[_Item]] = defaultdict(list)
         self.sidecars: dict[str, list[_Item]] = defaultdict(list)
+        self.tdata: list[_Item] = []  # accounts of tdata folders: no stem, never paired with a sidecar
 
     def slot(self) -> int:
         self.results.append(None)
@@ -223,12 +230,38 @@ class _Batch:
             self.reject(shown, texts.UNSUPPORTED_TYPE)
 
 
-async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
+def _add_tdata(batch: _Batch, name: str, accounts: list[TDataItem]) -> None:
+    """Issue 21b's seam: the accounts of a zip's tdata folders join the batch. Until intake stores an
+    ``Extracted`` directly, each goes in as the Telethon file of its DC and key (validated and written
+    fresh like any upload) with Telegram Desktop's identity (``pool.forms.tdata_identity``)."""
+    for shown, result in accounts:
+        where = display_name(f"{name}/{shown}")
+        if isinstance(result, InvalidUpload):
+            batch.reject(where, result.reason)
+            continue
+        image = session_image(result.dc_id, dcs.address_for(result.dc_id), dcs.PORT, result.auth_key)
+        implied = tdesktop_sidecar(result.auth_key_sha)
+        batch.tdata.append(_Item(batch.slot(), where, "", image, implied))
+
+
+async def _expand(
+    batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int, passcode: str | None = None
+) -> None:
     for name, data in files:
         shown = display_name(name)
         if len(data) > max_bytes:
             batch.reject(shown, texts.file_too_large(len(data), max_bytes))
+        elif is_lone_tdf(data):
+            batch.reject(shown, tdata_texts.LONE_TDF)
         elif kind_of(name) == "zip":
+            try:  # a zip holding tdata folders: only their few needed files are read (pool.forms.tdata_zip)
+                accounts = await asyncio.to_thread(tdata_accounts, data, passcode)
+            except InvalidUpload as exc:
+                batch.reject(shown, exc.reason)
+                continue
+            if accounts is not None:
+                _add_tdata(batch, name, accounts)
+                continue
             try:
                 members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
             except InvalidUpload as exc:
@@ -256,7 +289,7 @@ async def _import_session(
     ipv6: bool,
 ) -> None:
     side = sidecar_items[0] if sidecar_items else None
-    sidecar = None
+    sidecar = item.implied
     if side is not None:
         try:
             sidecar = parse_sidecar(side.data)
@@ -304,12 +337,16 @@ async def import_files(
     now: float,
     check: ProxyChecker = check_proxy,
     ipv6: bool = False,
+    passcode: str | None = None,
 ) -> list[IntakeResult]:
-    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips).
-    ``check``: how a sidecar's proxy is checked (tests pass a local one); ``ipv6``: ``[pool] ipv6``,
-    the address family of the DC address written into each stored file."""
+    """Import uploaded files (name as sent, content); one result per file (per archive entry for zips,
+    per account for tdata folders). ``check``: how a sidecar's proxy is checked (tests pass a local one);
+    ``ipv6``: ``[pool] ipv6``, the address family of the DC address written into each stored file;
+    ``passcode``: a Telegram Desktop local passcode for passcode-locked tdata (used, never kept)."""
     batch = _Batch()
-    await _expand(batch, files, max_bytes)
+    await _expand(batch, files, max_bytes, passcode)
+    for item in batch.tdata:
+        await _import_session(db, sessions_dir, batch, item, [], now, check, ipv6)
     for stem, items in batch.sessions.items():
         sidecar_items = batch.sidecars.pop(stem, [])
         if len(sidecar_items) > 1 or (sidecar_items and len(items) > 1):

@@ -24,7 +24,7 @@ TEST_SERVER = "a test-server session (set [pool] allow_test_servers to accept th
 ALL_ZERO_KEY = "the account's auth key is empty (all zeros)"
 ACCOUNT_MISSING = "an account listed in the tdata has no data file"
 SAME_ACCOUNT = "the same account appears twice in this tdata"
-ARCHIVE_NOT_ZIP = "not a readable zip archive"
+OUTSIDE_TDATA = "not read: this archive holds a tdata folder; send other sessions in an archive of their own"
 
 
 def too_many_roots(count: int, limit: int) -> str:
@@ -76,3 +76,5 @@ PASSCODE_EMPTY = "The passcode cannot be empty: reply to my message with the pas
 
 CLI_PASSCODE_PROMPT = "Telegram Desktop passcode (not shown): "
 CLI_PASSCODE_HINT = "A tdata is protected by a local passcode: run again with --passcode (asks) or --passcode-stdin."
+HELP_PASSCODE = "ask for a Telegram Desktop local passcode (not echoed) to open passcode-locked tdata"
+HELP_PASSCODE_STDIN = "read the Telegram Desktop local passcode from the first line of standard input"

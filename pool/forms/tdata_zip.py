@@ -22,6 +22,7 @@ from core.session_forms import Extracted
 from core.texts import tdata as texts
 from pool.forms.tdata import KEY_FILE, SUFFIXES, PasscodeRequired, needed_paths, open_local_key, read_tdata
 from pool.forms.tdata_crypto import TDF_MAGIC, open_tdf
+from pool.names import kind_of
 
 MAX_NAMES = 20_000
 """Entries a tdata zip may list (a full tdata with its caches has a few thousand)."""
@@ -109,17 +110,31 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo], lis
     return zf, index, roots
 
 
+def _sessions_outside(index: dict[str, zipfile.ZipInfo], roots: list[str]) -> list[str]:
+    """Session-like files of a tdata zip outside every tdata root: not read, and said so (the program,
+    readme and other files a seller packs beside a tdata are passed over in silence)."""
+    if "" in roots:
+        return []
+    prefixes = tuple(f"{root}/" for root in roots)
+    return [
+        name for name, info in index.items()
+        if not info.is_dir() and not name.startswith(prefixes) and kind_of(name) != "other"
+        and not any(p in _SKIPPED_DIRS or p.startswith(".") for p in name.split("/"))
+    ]
+
+
 def tdata_accounts(data: bytes, passcode: str | None = None, *, allow_test_servers: bool = False) -> list[Item] | None:
     """None when the zip holds no tdata root (the caller treats it as an ordinary archive); else one
     (shown, session or refusal) per account of each root, or one refusal for a root that cannot be opened
-    (``PasscodeRequired`` / ``WrongPasscode`` among them). ``shown`` is relative to the archive
-    (``tdata account 1``, ``seller/tdata``). Raises InvalidUpload for the whole archive (too many names or
-    roots). Blocking: run it in a thread."""
+    (``PasscodeRequired`` / ``WrongPasscode`` among them), after one refusal per ``.session``/``.json``/
+    ``.zip`` file lying outside the roots (not read). ``shown`` is relative to the archive
+    (``tdata account 1``, ``seller/tdata``, ``+1555.session``). Raises InvalidUpload for the whole archive
+    (too many names or roots). Blocking: run it in a thread."""
     opened = _open(data)
     if opened is None:
         return None
     zf, index, roots = opened
-    items: list[Item] = []
+    items: list[Item] = [(name, InvalidUpload(texts.OUTSIDE_TDATA)) for name in _sessions_outside(index, roots)]
     with zf:
         for root in roots:
             shown = _root_shown(root)
@@ -133,22 +148,6 @@ def tdata_accounts(data: bytes, passcode: str | None = None, *, allow_test_serve
                     result = InvalidUpload(texts.TEST_SERVER)
                 items.append((texts.account_shown(shown, account_index), result))
     return items
-
-
-def outside_roots(data: bytes) -> list[str]:
-    """Names of files in a tdata zip that lie outside every tdata root (not read; the caller reports them)."""
-    opened = _open(data)
-    if opened is None:
-        return []
-    zf, index, roots = opened
-    zf.close()
-    prefixes = tuple(f"{r}/" for r in roots if r)
-    has_top = "" in roots
-    return [
-        name for name, info in index.items()
-        if not info.is_dir() and not has_top and not name.startswith(prefixes)
-        and not any(p in _SKIPPED_DIRS for p in name.split("/"))
-    ]
 
 
 def needs_passcode(data: bytes) -> bool:

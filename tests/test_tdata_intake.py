@@ -1,0 +1,188 @@
+"""Issue 21b through the intake and the command line: the accounts of a zipped tdata folder become pool
+sessions (fresh Telethon files with the same keys and DCs, Telegram Desktop's identity) that connect in
+the contract fake; locked, hostile and test-server folders are refused and change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from pool_support import NOW, files_on_disk
+
+from control_bot.cli import main
+from core import dcs
+from core.texts import tdata as texts
+from engine.telethon_adapter import ClientSettings, build_client
+from pool import lifecycle
+from pool.forms.tdata import TDESKTOP_API_HASH
+from pool.intake import IntakeResult, import_files
+from sandbox.sessionfiles import make_session_bytes
+from sandbox.tdata import FAST_ARGON2, TAccount, make_tdata, zip_tdata
+from storage import sessions as session_rows
+from storage.db import Database
+from storage.sessionfile import session_image
+from tests.fake_sender import FakeSender
+
+MAX = 20 * 1024 * 1024
+
+
+def key(seed: int) -> bytes:
+    return hashlib.sha512(b"intake%d" % seed).digest() * 4
+
+
+THREE = [TAccount(0, 5000000001, 4, key(0)), TAccount(2, 222222, 1, key(1), wide_ids=False), TAccount(3, 9, 5, key(2))]
+
+
+def stored(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return sorted((str(k), str(n)) for k, n in conn.execute("select type, name from sqlite_master"))
+    finally:
+        conn.close()
+
+
+def stored_row(path: Path) -> tuple[int, str, int, bytes]:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dc_id, address, port, auth_key = conn.execute(
+            "select dc_id, server_address, port, auth_key from sessions"
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(dc_id), str(address), int(port), bytes(auth_key)
+
+
+def telethon_objects(tmp: Path) -> list[tuple[str, str]]:
+    """The schema objects of a file adbot writes (Telethon's own schema: no trigger, no view)."""
+    tmp.write_bytes(session_image(2, dcs.address_for(2), 443, key(99)))
+    return stored(tmp)
+
+
+async def run(
+    db: Database, sdir: Path, files: list[tuple[str, bytes]], passcode: str | None = None
+) -> list[IntakeResult]:
+    return await import_files(db, sdir, files, max_bytes=MAX, now=NOW, passcode=passcode)
+
+
+async def test_every_account_of_a_tdata_zip_is_stored_fresh_as_telegram_desktop(db: Database, sdir: Path) -> None:
+    junk = {f"user_data/cache/{i}": b"j" for i in range(3000)}
+    data = zip_tdata({"+1555/tdata": make_tdata(THREE, extra=junk)})
+    results = await run(db, sdir, [("seller.zip", data)])
+    assert [(r.filename, r.accepted) for r in results] == [
+        ("seller.zip/+1555/tdata account 1", True),
+        ("seller.zip/+1555/tdata account 3", True),
+        ("seller.zip/+1555/tdata account 4", True),
+    ]
+    async with db.read() as conn:
+        rows = await session_rows.list_all(conn)
+    assert len(rows) == 3
+    for row, account in zip(sorted(rows, key=lambda r: r.id), THREE, strict=True):
+        assert (row.dc_id, row.own_api_id, row.own_api_hash) == (account.dc_id, 2040, TDESKTOP_API_HASH)
+        assert row.pair_id is None and row.source_name is None
+        assert row.device["lang_pack"] == "tdesktop" and row.device["app_version"].endswith("x64")
+        path = sdir / row.folder / row.file_name
+        assert stored_row(path) == (account.dc_id, dcs.address_for(account.dc_id), 443, account.auth_key)
+        assert stored(path) == telethon_objects(sdir.parent / "reference.session")
+
+        creds = await lifecycle.credentials(db, sdir, row.id)
+        assert (creds.api_id, creds.device.get("lang_pack")) == (2040, "tdesktop")
+        client = build_client(creds, ClientSettings())
+        fake = FakeSender.install(client)
+        await client.connect()
+        try:
+            assert fake.dialed == [(dcs.address_for(account.dc_id), 443, account.dc_id)]
+            assert client.session.auth_key.key == account.auth_key
+            assert client._init_request.lang_pack == "tdesktop"
+            assert client.api_id == 2040
+        finally:
+            await client.disconnect()
+
+
+async def test_duplicates_across_forms_are_reported_once(db: Database, sdir: Path) -> None:
+    first = await run(db, sdir, [("a.zip", zip_tdata({"tdata": make_tdata(THREE[:1])}))])
+    assert first[0].accepted
+    sid = first[0].session_id
+    again = await run(db, sdir, [
+        ("b.zip", zip_tdata({"tdata": make_tdata(THREE[:1], legacy=True)})),
+        ("same.session", make_session_bytes(4, key(0))),
+    ])
+    assert [(r.accepted, r.reason) for r in again] == [
+        (False, f"duplicate: this session is already in the pool as #{sid}"),
+        (False, f"duplicate: this session is already in the pool as #{sid}"),
+    ]
+
+
+async def test_a_locked_tdata_needs_its_passcode(db: Database, sdir: Path) -> None:
+    data = zip_tdata({"tdata": make_tdata(THREE[:2], passcode="pässcode", kdf=FAST_ARGON2)})
+    refused = await run(db, sdir, [("locked.zip", data)])
+    assert [(r.filename, r.reason) for r in refused] == [("locked.zip/tdata", texts.PASSCODE_REQUIRED)]
+    wrong = await run(db, sdir, [("locked.zip", data)], passcode="nope")
+    assert [(r.filename, r.reason) for r in wrong] == [("locked.zip/tdata", texts.WRONG_PASSCODE)]
+    assert files_on_disk(sdir) == []
+    opened = await run(db, sdir, [("locked.zip", data)], passcode="pässcode")
+    assert [r.accepted for r in opened] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({"tdata": make_tdata([TAccount(0, 1, 2, key(7), test_mode=True)])}, texts.TEST_SERVER),
+        ({"tdata": make_tdata(THREE[:1], key_count=2**31 - 1)}, texts.BAD_KEY_COUNT),
+        ({"tdata": make_tdata(THREE[:1], account_count=7)}, texts.BAD_ACCOUNT_COUNT),
+        ({"tdata": make_tdata(THREE[:1], block_id=3)}, texts.UNKNOWN_BLOCK),
+        ({"tdata": make_tdata(THREE[:1], info_key=key(9))}, texts.WRONG_KEY),
+    ],
+    ids=["test-server", "key-count", "account-count", "unknown-block", "wrong-key"],
+)
+async def test_hostile_tdata_is_refused_and_changes_nothing(
+    db: Database, sdir: Path, files: dict[str, dict[str, bytes]], reason: str
+) -> None:
+    results = await run(db, sdir, [("x.zip", zip_tdata(files))])
+    assert [(r.accepted, r.reason) for r in results] == [(False, reason)]
+    async with db.read() as conn:
+        assert await session_rows.list_all(conn) == []
+    assert files_on_disk(sdir) == []
+
+
+async def test_a_lone_tdf_file_and_sessions_beside_a_tdata(db: Database, sdir: Path) -> None:
+    files = make_tdata(THREE[:1])
+    lone = [("key_datas", files["key_datas"]), ("D877F783D5D3EF8Cs.session", files["D877F783D5D3EF8Cs"])]
+    results = await run(db, sdir, lone)
+    assert [r.reason for r in results] == [texts.LONE_TDF, texts.LONE_TDF]
+    data = zip_tdata({"a/tdata": files}, extra={"b.session": make_session_bytes(2), "Telegram.exe": b"MZ"})
+    results = await run(db, sdir, [("mixed.zip", data)])
+    assert [(r.filename, r.accepted, r.reason) for r in results] == [
+        ("mixed.zip/b.session", False, texts.OUTSIDE_TDATA),
+        ("mixed.zip/a/tdata account 1", True, None),
+    ]
+
+
+def test_cli_imports_a_locked_tdata_with_a_passcode_from_stdin(
+    config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "seller.zip"
+    archive.write_bytes(zip_tdata({"tdata": make_tdata(THREE, passcode="p4ss", kdf=FAST_ARGON2)}))
+    assert main(["pool", "import", str(archive), "--config", config]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"rejected  seller.zip/tdata: {texts.PASSCODE_REQUIRED}", "0 accepted, 1 rejected",
+                   texts.CLI_PASSCODE_HINT]
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("wrong\n"))
+    assert main(["pool", "import", str(archive), "--passcode-stdin", "--config", config]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == f"rejected  seller.zip/tdata: {texts.WRONG_PASSCODE}"
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("p4ss\n"))
+    assert main(["pool", "import", str(archive), "--passcode-stdin", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "p4ss" not in out
+    assert out.splitlines()[0] == "accepted  seller.zip/tdata account 1 -> session #1"
+    assert out.splitlines()[-1] == "3 accepted, 0 rejected"
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "p4ss")
+    assert main(["pool", "import", str(archive), "--passcode", "--config", config]) == 1
+    assert "duplicate" in capsys.readouterr().out
+
