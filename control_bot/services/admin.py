@@ -305,12 +305,16 @@ async def import_uploads(
     max_bytes: int,
     now: float,
     ipv6: bool = False,
+    passcode: str | None = None,
 ) -> UploadReport:
     """Run the pool's intake on one batch; ``refused`` (name, reason) are files turned away before
-    they were read (too large, download failed), reported alongside. ``ipv6``: ``[pool] ipv6``."""
+    they were read (too large, download failed), reported alongside. ``ipv6``: ``[pool] ipv6``;
+    ``passcode``: a Telegram Desktop local passcode for locked tdata (used for this call only)."""
     early = [IntakeResult(display_name(name), False, None, reason) for name, reason in refused]
     results = (
-        await intake.import_files(db, sessions_dir, files, max_bytes=max_bytes, now=now, ipv6=ipv6) if files else []
+        await intake.import_files(
+            db, sessions_dir, files, max_bytes=max_bytes, now=now, ipv6=ipv6, passcode=passcode
+        ) if files else []
     )
     async with db.read() as conn:
         free = await session_rows.count_free(conn)
