@@ -13,6 +13,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InvalidUpload
@@ -72,12 +73,13 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
     return data
 
 
-def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
+def expand_zip(data: bytes, *, max_member_bytes: int, keep: Callable[[str], bool] | None = None) -> list[Member]:
     """The files in an archive (directories and macOS metadata skipped; dotfiles listed unread, ``hidden``,
-    so the admin is told); raises InvalidUpload."""
+    so the admin is told); raises InvalidUpload. ``keep``: only entries whose name it accepts are looked
+    at (checked, counted, read): the files beside a tdata folder (``pool.forms.tdata_zip``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
+            infos = [info for info in zf.infolist() if keep is None or keep(info.filename)]
             if len(infos) > MAX_MEMBERS:
                 raise InvalidUpload(texts.too_many_entries(len(infos), MAX_MEMBERS))
             declared = 0

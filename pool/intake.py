@@ -44,10 +44,9 @@ from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
 from core.texts import tdata as tdata_texts
 from pool import devices, identity
-from pool.archive import expand_zip
+from pool.archive import Member, expand_zip
 from pool.forms.tdata_identity import tdesktop_sidecar
-from pool.forms.tdata_zip import Item as TDataItem
-from pool.forms.tdata_zip import is_lone_tdf, tdata_accounts
+from pool.forms.tdata_zip import TDataArchive, is_lone_tdf, tdata_archive
 from pool.layout import SESSION_SUFFIX, UNUSED
 from pool.names import display_name, kind_of, stem_of
 from pool.proxies import ProxyChecker, check_proxy, check_stored
@@ -230,18 +229,33 @@ class _Batch:
             self.reject(shown, texts.UNSUPPORTED_TYPE)
 
 
-def _add_tdata(batch: _Batch, name: str, accounts: list[TDataItem]) -> None:
-    """Issue 21b's seam: the accounts of a zip's tdata folders join the batch. Until intake stores an
-    ``Extracted`` directly, each goes in as the Telethon file of its DC and key (validated and written
-    fresh like any upload) with Telegram Desktop's identity (``pool.forms.tdata_identity``)."""
-    for shown, result in accounts:
-        where = display_name(f"{name}/{shown}")
-        if isinstance(result, InvalidUpload):
-            batch.reject(where, result.reason)
+def _add_members(batch: _Batch, name: str, members: list[Member]) -> None:
+    for member in members:
+        if member.hidden:
+            batch.reject(display_name(f"{name}/{member.path}"), texts.HIDDEN_SKIPPED)
             continue
-        image = session_image(result.dc_id, dcs.address_for(result.dc_id), dcs.PORT, result.auth_key)
-        implied = tdesktop_sidecar(result.auth_key_sha)
-        batch.tdata.append(_Item(batch.slot(), where, "", image, implied))
+        batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
+
+
+def _add_tdata(batch: _Batch, name: str, found: TDataArchive) -> None:
+    """Issue 21b's seam: the accounts of a zip's tdata folders join the batch, then the files beside them.
+    Until intake stores an ``Extracted`` directly, each account goes in as the Telethon file of its DC and
+    key (validated and written fresh like any upload) with Telegram Desktop's identity
+    (``pool.forms.tdata_identity``); a sidecar of its stem (a root holding one account) wins, as for a
+    ``.session``."""
+    for account in found.accounts:
+        where = display_name(f"{name}/{account.shown}")
+        if isinstance(account.result, InvalidUpload):
+            batch.reject(where, account.result.reason)
+            continue
+        extracted = account.result
+        image = session_image(extracted.dc_id, dcs.address_for(extracted.dc_id), dcs.PORT, extracted.auth_key)
+        item = _Item(batch.slot(), where, account.stem, image, tdesktop_sidecar(extracted.auth_key_sha))
+        if account.stem:
+            batch.sessions[account.stem].append(item)
+        else:
+            batch.tdata.append(item)
+    _add_members(batch, name, found.beside)
 
 
 async def _expand(
@@ -255,12 +269,14 @@ async def _expand(
             batch.reject(shown, tdata_texts.LONE_TDF)
         elif kind_of(name) == "zip":
             try:  # a zip holding tdata folders: only their few needed files are read (pool.forms.tdata_zip)
-                accounts = await asyncio.to_thread(tdata_accounts, data, passcode)
+                found = await asyncio.to_thread(
+                    tdata_archive, data, passcode, name=name, max_member_bytes=max_bytes
+                )
             except InvalidUpload as exc:
                 batch.reject(shown, exc.reason)
                 continue
-            if accounts is not None:
-                _add_tdata(batch, name, accounts)
+            if found is not None:
+                _add_tdata(batch, name, found)
                 continue
             try:
                 members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
@@ -269,11 +285,7 @@ async def _expand(
                 continue
             if not members:  # only folders and macOS metadata (a dotfile is listed, and reported)
                 batch.reject(shown, texts.ARCHIVE_EMPTY)
-            for member in members:
-                if member.hidden:
-                    batch.reject(display_name(f"{name}/{member.path}"), texts.HIDDEN_SKIPPED)
-                    continue
-                batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
+            _add_members(batch, name, members)
         else:
             batch.add(name, shown, data)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from engine.telethon_adapter import ClientSettings, build_client
 from pool import lifecycle
 from pool.forms.tdata import TDESKTOP_API_HASH
 from pool.intake import IntakeResult, import_files
-from sandbox.sessionfiles import make_session_bytes
+from sandbox.sessionfiles import make_session_bytes, make_sidecar
 from sandbox.tdata import FAST_ARGON2, TAccount, make_tdata, zip_tdata
 from storage import sessions as session_rows
 from storage.db import Database
@@ -153,12 +154,36 @@ async def test_a_lone_tdf_file_and_sessions_beside_a_tdata(db: Database, sdir: P
     lone = [("key_datas", files["key_datas"]), ("D877F783D5D3EF8Cs.session", files["D877F783D5D3EF8Cs"])]
     results = await run(db, sdir, lone)
     assert [r.reason for r in results] == [texts.LONE_TDF, texts.LONE_TDF]
-    data = zip_tdata({"a/tdata": files}, extra={"b.session": make_session_bytes(2), "Telegram.exe": b"MZ"})
-    results = await run(db, sdir, [("mixed.zip", data)])
-    assert [(r.filename, r.accepted, r.reason) for r in results] == [
-        ("mixed.zip/b.session", False, texts.OUTSIDE_TDATA),
-        ("mixed.zip/a/tdata account 1", True, None),
-    ]
+    beside = {"b.session": make_session_bytes(2), "Telegram.exe": b"MZ" * 1000, "readme.md": b"hi"}
+    results = await run(db, sdir, [("mixed.zip", zip_tdata({"a/tdata": files}, extra=beside))])
+    assert [(r.filename, r.accepted) for r in results] == [("mixed.zip/a/tdata account 1", True),
+                                                            ("mixed.zip/b.session", True)]
+
+
+@pytest.mark.parametrize(
+    ("folder", "sidecar_path", "archive"),
+    [("+1555/tdata", "+1555/+1555.json", "seller.zip"), ("+1555/tdata", "+1555.json", "seller.zip"),
+     ("tdata", "+1555.json", "+1555.zip"), ("+1555", "+1555.json", "x.zip")],
+)
+async def test_a_sidecar_beside_a_one_account_tdata_wins(
+    db: Database, sdir: Path, folder: str, sidecar_path: str, archive: str
+) -> None:
+    sidecar = make_sidecar(api_id=6, device="Samsung SM-G991B", sdk="SDK 33", app_version="10.14.5 (4775)",
+                           lang_pack="android")
+    data = zip_tdata({folder: make_tdata(THREE[:1])}, extra={sidecar_path: json.dumps(sidecar).encode()})
+    results = await run(db, sdir, [(archive, data)])
+    assert [r.accepted for r in results] == [True, True]
+    async with db.read() as conn:
+        [row] = await session_rows.list_all(conn)
+    assert (row.own_api_id, row.device["lang_pack"], row.device["device_model"]) == (6, "android", "Samsung SM-G991B")
+    assert row.source_name == "+1555"
+
+
+async def test_a_dangerous_name_anywhere_refuses_a_tdata_archive(db: Database, sdir: Path) -> None:
+    data = zip_tdata({"tdata": make_tdata(THREE[:1])}, extra={"tdata/user_data/../../../x": b"x"})
+    results = await run(db, sdir, [("evil.zip", data)])
+    assert len(results) == 1 and not results[0].accepted and "outside" in (results[0].reason or "")
+    assert files_on_disk(sdir) == []
 
 
 def test_cli_imports_a_locked_tdata_with_a_passcode_from_stdin(

@@ -24,7 +24,6 @@ TEST_SERVER = "a test-server session (set [pool] allow_test_servers to accept th
 ALL_ZERO_KEY = "the account's auth key is empty (all zeros)"
 ACCOUNT_MISSING = "an account listed in the tdata has no data file"
 SAME_ACCOUNT = "the same account appears twice in this tdata"
-OUTSIDE_TDATA = "not read: this archive holds a tdata folder; send other sessions in an archive of their own"
 
 
 def too_many_roots(count: int, limit: int) -> str:

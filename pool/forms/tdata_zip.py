@@ -4,25 +4,32 @@ alone, and only the few files the reader needs are decompressed, each under a sm
 A seller's tdata is often the whole folder: thousands of media cache files, ``user_data``, emoji packs.
 ``pool.archive.expand_zip`` (at most 200 entries, everything read) refuses that, so a zip holding a tdata
 root takes this path instead (``pool.intake._expand`` asks here first). Nothing but the 39 possible
-key/data/config files per root (``pool.forms.tdata.needed_paths``) is ever opened: a zip-bomb member
-elsewhere is never decompressed, and a needed member that declares or inflates beyond ``MEMBER_CAP``
-refuses its folder. Names are only lookup keys here: nothing is ever written to disk.
+key/data/config files per root (``pool.forms.tdata.needed_paths``) is decompressed: a zip-bomb member
+elsewhere is never read, and a needed member that declares or inflates beyond ``MEMBER_CAP`` refuses its
+folder. Beside the roots, only files named ``.session``, ``.json`` or ``.txt`` are read, by the ordinary
+archive rules (``expand_zip`` with ``keep``): a sidecar for a tdata account, or other sessions. The rest
+(the program, its updater, a readme) is passed over. Names are only lookup keys: nothing is written to
+disk, and an absolute name, a ``..`` or a symbolic link anywhere refuses the archive (as ``pool.archive``).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import stat
 import zipfile
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from core.errors import InvalidUpload
 from core.session_forms import Extracted
+from core.texts import intake as intake_texts
 from core.texts import tdata as texts
+from pool.archive import Member, expand_zip
 from pool.forms.tdata import KEY_FILE, SUFFIXES, PasscodeRequired, needed_paths, open_local_key, read_tdata
 from pool.forms.tdata_crypto import TDF_MAGIC, open_tdf
-from pool.names import kind_of
+from pool.names import base_name, display_name
 
 MAX_NAMES = 20_000
 """Entries a tdata zip may list (a full tdata with its caches has a few thousand)."""
@@ -31,8 +38,23 @@ MEMBER_CAP = 64 * 1024
 """The largest needed file read (real ones are under 2 KiB; a config a few KiB)."""
 _KEY_NAMES = frozenset(KEY_FILE + s for s in SUFFIXES)
 _SKIPPED_DIRS = ("__MACOSX",)
+_BESIDE_SUFFIXES = (".session", ".json", ".txt")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 Item = tuple[str, Extracted | InvalidUpload]
+
+
+@dataclass(frozen=True)
+class TDataAccount:
+    shown: str  # relative to the archive: "seller/tdata account 2", or the root ("tdata") for its refusal
+    result: Extracted | InvalidUpload
+    stem: str = ""  # pairs it with a sidecar of that stem: set only for a root holding one account
+
+
+@dataclass(frozen=True)
+class TDataArchive:
+    accounts: list[TDataAccount]
+    beside: list[Member]  # .session/.json/.txt files outside the roots, read as any archive's members
 
 
 def is_lone_tdf(data: bytes) -> bool:
@@ -50,17 +72,27 @@ def find_roots(names: Iterable[str]) -> list[str]:
     roots: dict[str, None] = {}
     for name in names:
         parts = _parts(name)
-        if len(parts) < 1 or parts[-1] not in _KEY_NAMES or any(p in _SKIPPED_DIRS for p in parts):
+        if not parts or parts[-1] not in _KEY_NAMES or any(p in _SKIPPED_DIRS for p in parts):
             continue
         roots.setdefault("/".join(parts[:-1]), None)
     return list(roots)
 
 
+def _check_name(info: zipfile.ZipInfo) -> None:
+    """The archive-wide rules of ``pool.archive`` on every name (nothing is decompressed for this)."""
+    name = info.filename
+    shown = display_name(base_name(name))
+    if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
+        raise InvalidUpload(intake_texts.entry_absolute(shown))
+    if ".." in _parts(name):
+        raise InvalidUpload(intake_texts.entry_outside(shown))
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise InvalidUpload(intake_texts.entry_symlink(shown))
+
+
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     if info.flag_bits & 0x1:
         raise InvalidUpload(texts.member_unreadable("encrypted"))
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise InvalidUpload(texts.member_unreadable("a symbolic link"))
     if info.file_size > MEMBER_CAP:
         raise InvalidUpload(texts.member_too_big(MEMBER_CAP))
     try:
@@ -83,8 +115,16 @@ def _root_files(zf: zipfile.ZipFile, index: dict[str, zipfile.ZipInfo], root: st
     return files
 
 
-def _root_shown(root: str) -> str:
-    return root or "tdata"
+def _root_stem(root: str, archive_name: str) -> str:
+    """The stem a sidecar names a tdata by: the folder holding ``tdata`` (``+1555/tdata`` -> ``+1555``), a
+    root folder of another name itself, or for a ``tdata`` at the archive's top the archive's own stem."""
+    parts = root.split("/") if root else []
+    if parts and parts[-1].lower() != "tdata":
+        return parts[-1][:200]
+    if len(parts) > 1:
+        return parts[-2][:200]
+    stem = base_name(archive_name)
+    return stem[:-4][:200] if stem.lower().endswith(".zip") else ""
 
 
 def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo], list[str]] | None:
@@ -93,61 +133,74 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo], lis
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None  # not a zip: the ordinary archive path says why
-    infos = zf.infolist()
-    index: dict[str, zipfile.ZipInfo] = {}
-    for info in infos[: MAX_NAMES + 1]:
-        index.setdefault("/".join(_parts(info.filename)), info)
-    roots = find_roots(index)
-    if not roots:
+    try:
+        infos = zf.infolist()
+        index: dict[str, zipfile.ZipInfo] = {}
+        for info in infos[: MAX_NAMES + 1]:
+            index.setdefault("/".join(_parts(info.filename)), info)
+        roots = find_roots(index)
+        if not roots:
+            zf.close()
+            return None
+        if len(infos) > MAX_NAMES:
+            raise InvalidUpload(texts.too_many_names(len(infos), MAX_NAMES))
+        if len(roots) > MAX_ROOTS:
+            raise InvalidUpload(texts.too_many_roots(len(roots), MAX_ROOTS))
+        for info in infos:
+            _check_name(info)
+    except BaseException:
         zf.close()
-        return None
-    if len(infos) > MAX_NAMES:
-        zf.close()
-        raise InvalidUpload(texts.too_many_names(len(infos), MAX_NAMES))
-    if len(roots) > MAX_ROOTS:
-        zf.close()
-        raise InvalidUpload(texts.too_many_roots(len(roots), MAX_ROOTS))
+        raise
     return zf, index, roots
 
 
-def _sessions_outside(index: dict[str, zipfile.ZipInfo], roots: list[str]) -> list[str]:
-    """Session-like files of a tdata zip outside every tdata root: not read, and said so (the program,
-    readme and other files a seller packs beside a tdata are passed over in silence)."""
-    if "" in roots:
-        return []
-    prefixes = tuple(f"{root}/" for root in roots)
-    return [
-        name for name, info in index.items()
-        if not info.is_dir() and not name.startswith(prefixes) and kind_of(name) != "other"
-        and not any(p in _SKIPPED_DIRS or p.startswith(".") for p in name.split("/"))
-    ]
+def _is_beside(name: str, roots: list[str]) -> bool:
+    parts = _parts(name)
+    path = "/".join(parts)
+    return (
+        "" not in roots
+        and not any(path.startswith(f"{root}/") for root in roots)
+        and base_name(name).lower().endswith(_BESIDE_SUFFIXES)
+        and not any(p in _SKIPPED_DIRS for p in parts)
+    )
 
 
-def tdata_accounts(data: bytes, passcode: str | None = None, *, allow_test_servers: bool = False) -> list[Item] | None:
-    """None when the zip holds no tdata root (the caller treats it as an ordinary archive); else one
-    (shown, session or refusal) per account of each root, or one refusal for a root that cannot be opened
-    (``PasscodeRequired`` / ``WrongPasscode`` among them), after one refusal per ``.session``/``.json``/
-    ``.zip`` file lying outside the roots (not read). ``shown`` is relative to the archive
-    (``tdata account 1``, ``seller/tdata``, ``+1555.session``). Raises InvalidUpload for the whole archive
-    (too many names or roots). Blocking: run it in a thread."""
+def tdata_archive(
+    data: bytes, passcode: str | None = None, *, name: str = "", max_member_bytes: int = MEMBER_CAP,
+    allow_test_servers: bool = False,
+) -> TDataArchive | None:
+    """None when the zip holds no tdata root (the caller treats it as an ordinary archive). Else the
+    accounts of each root (one refusal for a root that cannot be opened: ``PasscodeRequired``,
+    ``WrongPasscode`` among them) and the ``.session``/``.json``/``.txt`` files beside the roots
+    (``expand_zip`` rules, ``max_member_bytes``). ``name``: the archive's name (a root at its top pairs
+    with a sidecar of the archive's stem). Raises InvalidUpload for the whole archive. Blocking: run it in
+    a thread (a passcode derivation may take a second or two)."""
     opened = _open(data)
     if opened is None:
         return None
     zf, index, roots = opened
-    items: list[Item] = [(name, InvalidUpload(texts.OUTSIDE_TDATA)) for name in _sessions_outside(index, roots)]
+    accounts: list[TDataAccount] = []
     with zf:
         for root in roots:
-            shown = _root_shown(root)
+            shown = root or "tdata"
             try:
-                accounts = read_tdata(_root_files(zf, index, root), passcode)
+                found = read_tdata(_root_files(zf, index, root), passcode)
             except InvalidUpload as exc:
-                items.append((shown, exc))
+                accounts.append(TDataAccount(shown, exc))
                 continue
-            for account_index, result in accounts:
+            stem = _root_stem(root, name) if len(found) == 1 else ""
+            for account_index, result in found:
                 if isinstance(result, Extracted) and result.test_mode and not allow_test_servers:
                     result = InvalidUpload(texts.TEST_SERVER)
-                items.append((texts.account_shown(shown, account_index), result))
-    return items
+                accounts.append(TDataAccount(texts.account_shown(shown, account_index), result, stem))
+    beside = expand_zip(data, max_member_bytes=max_member_bytes, keep=lambda n: _is_beside(n, roots))
+    return TDataArchive(accounts, beside)
+
+
+def tdata_accounts(data: bytes, passcode: str | None = None, *, allow_test_servers: bool = False) -> list[Item] | None:
+    """The accounts alone, as (shown, session or refusal); None when the zip holds no tdata root."""
+    found = tdata_archive(data, passcode, allow_test_servers=allow_test_servers)
+    return None if found is None else [(a.shown, a.result) for a in found.accounts]
 
 
 def needs_passcode(data: bytes) -> bool:
@@ -178,3 +231,4 @@ def needs_passcode(data: bytes) -> bool:
                     pass
                 break
     return False
+
