@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-
-from telethon.crypto import AES
+from typing import Any
 
 from core.errors import InvalidUpload
 from core.texts import tdata as texts
@@ -117,13 +116,22 @@ def _old_mtp_aes(key: bytes, msg_key: bytes) -> tuple[bytes, bytes]:
     return a[:8] + b[8:20] + c[4:16], a[8:20] + b[:8] + c[16:20] + d[:8]
 
 
+def _aes() -> Any:
+    """Telethon's AES-IGE (cryptg when installed, else OpenSSL through ctypes, else pure Python), imported
+    on first use: ``telethon`` loads its whole client, which offline commands (``adbot pool status``) and
+    ``adbot --help`` must not pay for (``tests/test_cli_imports.py``)."""
+    from telethon.crypto import AES
+
+    return AES
+
+
 def decrypt_local(encrypted: bytes, key: bytes) -> QReader:
     """``DecryptLocal``: the stream inside; Damaged when the SHA-1 check fails (another key)."""
     if len(encrypted) <= 16 or len(encrypted) % 16:
         raise Damaged(texts.WRONG_KEY)
     msg_key, body = encrypted[:16], encrypted[16:]
     aes_key, aes_iv = _old_mtp_aes(key, msg_key)
-    plain: bytes = AES.decrypt_ige(body, aes_key, aes_iv)
+    plain: bytes = _aes().decrypt_ige(body, aes_key, aes_iv)
     if hashlib.sha1(plain).digest()[:16] != msg_key:  # noqa: S324
         raise Damaged(texts.WRONG_KEY)
     size = int.from_bytes(plain[:4], "little")
@@ -143,7 +151,7 @@ def encrypt_local(payload: bytes, key: bytes, padding: bytes) -> bytes:
         raise ValueError("not enough padding bytes")
     msg_key = hashlib.sha1(plain).digest()[:16]  # noqa: S324
     aes_key, aes_iv = _old_mtp_aes(key, msg_key)
-    encrypted: bytes = AES.encrypt_ige(plain, aes_key, aes_iv)
+    encrypted: bytes = _aes().encrypt_ige(plain, aes_key, aes_iv)
     return msg_key + encrypted
 
 
