@@ -107,3 +107,25 @@ async def test_an_unlocked_tdata_asks_nothing_and_a_lone_file_is_refused(tmp_pat
         await h.idle()
         await asyncio.sleep(0.4)
         assert admin.unread() == []
+
+
+async def test_a_passcode_request_expires_and_a_late_reply_is_still_deleted(tmp_path: Path) -> None:
+    archive = zip_tdata({"tdata": make_tdata(ACCOUNTS[:1], passcode=PASSCODE, legacy=True)})
+    async with bot_harness(tmp_path) as h:
+        admin = h.user(ADMIN_ID, "Admin")
+        summary = await admin.send_file("old.zip", archive)
+        assert texts.PASSCODE_REQUIRED in summary.text
+        ask = await admin.user.wait_reply()
+        h.clock.set(h.clock.now() + admin_upload.PASSCODE_TTL + 1)
+        late = await admin.user.say(PASSCODE, reply_to=ask.message_id)
+        answer = await admin.user.wait_reply()
+        assert h.emu.message(ADMIN_ID, late.message_id).deleted
+        assert answer.text == texts.PASSCODE_EXPIRED
+        assert len(h.emu.calls_of("getFile")) == 1  # never downloaded again
+        async with h.db.read() as conn:
+            assert await session_rows.list_all(conn) == []
+
+        # a reply to another bot message is no passcode: it reaches the ordinary handlers, not deleted
+        other = await admin.user.say("hello", reply_to=summary.message_id)
+        await admin.user.wait_reply()
+        assert not h.emu.message(ADMIN_ID, other.message_id).deleted

@@ -45,8 +45,6 @@ DEBOUNCE = 1.5
 """Seconds of quiet after an admin's last file before the batch is imported."""
 PASSCODE_TTL = 30 * 60.0
 """Seconds a passcode request can be answered; later the archive must be sent again."""
-PASSCODE_MARK = "🔒"
-"""How the bot's passcode requests begin: a reply to one is a passcode even after a restart."""
 
 
 def is_pool_upload(message: Message) -> bool:
@@ -91,7 +89,7 @@ def is_passcode_reply(message: Message, bot: Bot) -> bool:
         and target is not None
         and target.from_user is not None
         and target.from_user.id == bot.id
-        and (target.text or "").startswith(PASSCODE_MARK)
+        and tdata_texts.ASK_MARK in (target.text or "")
     )
 
 

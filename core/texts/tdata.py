@@ -56,15 +56,19 @@ def account_shown(root: str, index: int) -> str:
 
 # --- the bot's passcode exchange (control_bot.routers.admin_upload) ------------------------------------
 
+ASK_MARK = "Reply to this message with the passcode"
+"""In every passcode request: a reply to a bot message holding it is a passcode (even after a restart)."""
+
+
 def ask_passcode(shown: str) -> str:
     return (
-        f"🔒 {shown}: its tdata is protected by a local passcode. Reply to this message with the passcode"
-        " to import it. I delete your reply at once; the passcode is neither logged nor stored."
+        f"🔒 {shown}: its tdata is protected by a local passcode. {ASK_MARK} to import it."
+        " I delete your reply at once; the passcode is neither logged nor stored."
     )
 
 
 def ask_again(shown: str) -> str:
-    return f"🔒 {shown}: that passcode does not open it. Reply to this message with the passcode to try again."
+    return f"🔒 {shown}: that passcode does not open it. {ASK_MARK} to try again."
 
 
 PASSCODE_EXPIRED = "This passcode request has expired: send the archive again. (I deleted your message.)"
