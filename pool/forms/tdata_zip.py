@@ -48,7 +48,7 @@ Item = tuple[str, Extracted | InvalidUpload]
 class TDataAccount:
     shown: str  # relative to the archive: "seller/tdata account 2", or the root ("tdata") for its refusal
     result: Extracted | InvalidUpload
-    stem: str = ""  # pairs it with a sidecar of that stem: set only for a root holding one account
+    stem: str = ""  # pairs it with a sidecar of that stem: set for a root holding one account (or refused)
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,8 @@ def tdata_archive(
             shown = root or "tdata"
             try:
                 found = read_tdata(_root_files(zf, index, root), passcode)
-            except InvalidUpload as exc:
-                accounts.append(TDataAccount(shown, exc))
+            except InvalidUpload as exc:  # the folder's sidecar (if any) is told why, via the stem
+                accounts.append(TDataAccount(shown, exc, _root_stem(root, name)))
                 continue
             stem = _root_stem(root, name) if len(found) == 1 else ""
             for account_index, result in found:
