@@ -10,6 +10,8 @@ import time
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.errors import InvalidUpload
 from core.session_forms import Extracted, Form
@@ -74,9 +76,9 @@ def test_a_locked_tdata_asks_for_its_passcode_and_refuses_a_wrong_one(
     options: dict[str, object], passcode: str
 ) -> None:
     files = make_tdata(ONE, **options)  # type: ignore[arg-type]
-    for given in (None, ""):
+    for none in (None, ""):
         with pytest.raises(PasscodeRequired) as asked:
-            read_tdata(files, given)
+            read_tdata(files, none)
         assert "passcode" in asked.value.reason
     with pytest.raises(WrongPasscode) as wrong:
         read_tdata(files, passcode + "x")
@@ -311,3 +313,63 @@ def test_a_lone_tdf_file_is_recognised() -> None:
     assert is_lone_tdf(make_tdata(ONE)["key_datas"])
     assert not is_lone_tdf(b"SQLite format 3\0")
 
+
+
+# --- properties: any damage is a refusal with a reason, never another exception -------------------------
+
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BASE = {
+    "7.3": make_tdata(THREE),
+    "legacy": make_tdata(THREE, legacy=True),
+    "scrypt": make_tdata(ONE, passcode="p", kdf=FAST_SCRYPT),
+}
+
+
+@PROPERTY
+@given(
+    base=st.sampled_from(sorted(BASE)),
+    target=st.integers(0, 100),
+    cuts=st.lists(st.tuples(st.integers(0, 2**16), st.integers(0, 255)), max_size=6),
+    truncate=st.one_of(st.none(), st.integers(0, 2**16)),
+    passcode=st.sampled_from([None, "p", "x"]),
+)
+def test_a_damaged_file_is_refused_with_a_reason(
+    base: str, target: int, cuts: list[tuple[int, int]], truncate: int | None, passcode: str | None
+) -> None:
+    files = dict(BASE[base])
+    name = sorted(files)[target % len(files)]
+    data = bytearray(files[name])
+    for offset, value in cuts:
+        data[offset % len(data)] = value
+    files[name] = bytes(data[:truncate] if truncate is not None else data)
+    try:
+        results = read_tdata(files, passcode)
+    except InvalidUpload as exc:
+        assert exc.reason
+        return
+    for _, result in results:
+        assert isinstance(result, Extracted) or result.reason
+
+
+@PROPERTY
+@given(data=st.binary(max_size=4096), cut=st.integers(0, 5000), flip=st.integers(0, 255))
+def test_any_bytes_as_a_tdata_zip_are_refused_or_ignored(data: bytes, cut: int, flip: int) -> None:
+    archive = bytearray(zip_tdata({"tdata": make_tdata(ONE)}) if flip % 2 else data)
+    if archive:
+        archive[cut % len(archive)] = flip
+    try:
+        found = tdata_accounts(bytes(archive))
+    except InvalidUpload as exc:
+        assert exc.reason
+        return
+    for _, result in found or []:
+        assert isinstance(result, Extracted) or result.reason
+
+
+def test_an_unsupported_zip_version_is_left_to_the_archive_path_not_raised() -> None:
+    # Found by fuzzing: zipfile raises NotImplementedError("zip file version ...") while listing names.
+    data = bytearray(zip_tdata({"tdata": make_tdata(ONE)}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6 : central + 8] = struct.pack("<H", 100)  # "version needed to extract": 10.0
+    assert tdata_accounts(bytes(data)) is None
+    assert not needs_passcode(bytes(data))

@@ -41,6 +41,10 @@ _SKIPPED_DIRS = ("__MACOSX",)
 _BESIDE_SUFFIXES = (".session", ".json", ".txt")
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError)
+"""What ``zipfile`` raises on a damaged or unsupported archive (a CRC mismatch, encryption, an unknown
+compression method or "zip file version"; ``UnicodeDecodeError`` is a ValueError)."""
+
 Item = tuple[str, Extracted | InvalidUpload]
 
 
@@ -98,7 +102,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as fh:
             data = fh.read(MEMBER_CAP + 1)  # bounded whatever the header claims
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise InvalidUpload(texts.member_unreadable(type(exc).__name__)) from None
     if len(data) > MEMBER_CAP:
         raise InvalidUpload(texts.member_too_big(MEMBER_CAP))
@@ -131,8 +135,8 @@ def _open(data: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo], lis
     """The archive, its names (normalised) and its tdata roots; None when it holds no tdata root."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return None  # not a zip: the ordinary archive path says why
+    except _ZIP_ERRORS:
+        return None  # not a zip we can read: the ordinary archive path says why
     try:
         infos = zf.infolist()
         index: dict[str, zipfile.ZipInfo] = {}
