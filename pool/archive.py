@@ -13,6 +13,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import InvalidUpload
@@ -34,21 +35,30 @@ class Member:
     hidden: bool = False  # a dotfile: never read, reported as skipped in the upload's answer
 
 
-def _parts(name: str) -> list[str]:
+def name_parts(name: str) -> list[str]:
+    """An entry's name as its folders and file ('\\' read as '/', empty and '.' parts dropped)."""
     return [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
 
 
-def _check_entry(info: zipfile.ZipInfo, max_member_bytes: int) -> None:
+def check_name(info: zipfile.ZipInfo) -> None:
+    """The rules on an entry's name that refuse the whole archive (nothing is decompressed for them):
+    absolute, outside the archive (``..``), a symbolic link. Also the tdata path's (``pool.forms.tdata_zip``)."""
     name = info.filename
     shown = display_name(base_name(name))
     if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
         raise InvalidUpload(texts.entry_absolute(shown))
-    if ".." in _parts(name):
+    if ".." in name_parts(name):
         raise InvalidUpload(texts.entry_outside(shown))
-    if info.flag_bits & 0x1:
-        raise InvalidUpload(texts.entry_encrypted(shown))
     if stat.S_ISLNK(info.external_attr >> 16):
         raise InvalidUpload(texts.entry_symlink(shown))
+
+
+def _check_entry(info: zipfile.ZipInfo, max_member_bytes: int) -> None:
+    check_name(info)
+    name = info.filename
+    shown = display_name(base_name(name))
+    if info.flag_bits & 0x1:
+        raise InvalidUpload(texts.entry_encrypted(shown))
     if not info.is_dir() and name.lower().endswith((".zip", ".7z", ".rar", ".tar", ".gz")):
         raise InvalidUpload(texts.entry_nested(shown))
     if info.file_size > max_member_bytes:
@@ -72,12 +82,13 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
     return data
 
 
-def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
+def expand_zip(data: bytes, *, max_member_bytes: int, keep: Callable[[str], bool] | None = None) -> list[Member]:
     """The files in an archive (directories and macOS metadata skipped; dotfiles listed unread, ``hidden``,
-    so the admin is told); raises InvalidUpload."""
+    so the admin is told); raises InvalidUpload. ``keep``: only entries whose name it accepts are looked
+    at (checked, counted, read): the files beside a tdata folder (``pool.forms.tdata_zip``)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
+            infos = [info for info in zf.infolist() if keep is None or keep(info.filename)]
             if len(infos) > MAX_MEMBERS:
                 raise InvalidUpload(texts.too_many_entries(len(infos), MAX_MEMBERS))
             declared = 0
@@ -89,7 +100,7 @@ def expand_zip(data: bytes, *, max_member_bytes: int) -> list[Member]:
             members: list[Member] = []
             budget = MAX_TOTAL_BYTES
             for info in infos:
-                parts = _parts(info.filename)
+                parts = name_parts(info.filename)
                 if info.is_dir() or not parts or _SKIPPED_DIRS & set(parts):
                     continue
                 if parts[-1].startswith("."):

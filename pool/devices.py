@@ -9,13 +9,14 @@ one (even if the stored one were lost) and different sessions spread over the ta
 
 ``lang_pack`` is left out: Telegram's language packs belong to its official apps, and a session on a pool
 pair (our own api_id) connects with Telethon's ``lang_pack=''``, as a third-party app does. Only a
-sidecar's own official app id brings its ``lang_pack`` (``pool.sidecar``).
+session's own official app brings its ``lang_pack`` (a sidecar's, ``pool.sidecar``, or the one its form
+names, ``core.official_apps``); Telegram Desktop's sessions get a desktop profile (``tdesktop_profile``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 DEVICE_KEYS = ("device_model", "system_version", "app_version", "lang_code", "system_lang_code", "lang_pack")
 """What a stored device profile may hold: the fields of ``InitConnection`` a client chooses."""
@@ -57,6 +58,8 @@ _IOS: tuple[tuple[str, str, str], ...] = (
     ("iPhone 11", "16.7.8", "10.9 (28069)"),
 )
 _PLATFORMS = (("desktop", _DESKTOP, 5), ("android", _ANDROID, 4), ("ios", _IOS, 2))
+_TDESKTOP = tuple(row for row in _DESKTOP if row[2].endswith("x64"))
+"""Telegram Desktop's own builds (Windows, Linux); the macOS rows are the separate macOS app."""
 
 # (lang_code, system_lang_code per platform): the app's language and the OS locale as each platform's
 # client reports it (desktop "en-US", Android "en-us", iOS "en").
@@ -81,10 +84,7 @@ def _system_lang(platform: str, lang: str, region: str) -> str:
     return base
 
 
-def profile_for(auth_key_sha: str) -> dict[str, str]:
-    """The generated profile of the session whose auth key hashes to ``auth_key_sha`` (always the same)."""
-    rng = random.Random(f"adbot-device:{auth_key_sha}")  # a str seed is hashed (sha512): same in every process
-    platform, table, _weight = rng.choices(_PLATFORMS, weights=[w for *_, w in _PLATFORMS])[0]
+def _profile(rng: random.Random, platform: str, table: Sequence[tuple[str, str, str]]) -> dict[str, str]:
     device_model, system_version, app_version = rng.choice(table)
     lang, region, _w = rng.choices(_LANGS, weights=[w for *_, w in _LANGS])[0]
     return {
@@ -94,6 +94,20 @@ def profile_for(auth_key_sha: str) -> dict[str, str]:
         "lang_code": lang,
         "system_lang_code": _system_lang(platform, lang, region),
     }
+
+
+def profile_for(auth_key_sha: str) -> dict[str, str]:
+    """The generated profile of the session whose auth key hashes to ``auth_key_sha`` (always the same)."""
+    rng = random.Random(f"adbot-device:{auth_key_sha}")  # a str seed is hashed (sha512): same in every process
+    platform, table, _weight = rng.choices(_PLATFORMS, weights=[w for *_, w in _PLATFORMS])[0]
+    return _profile(rng, platform, table)
+
+
+def tdesktop_profile(auth_key_sha: str) -> dict[str, str]:
+    """A Telegram Desktop profile (Windows or Linux, a tdesktop version) for a session whose app is
+    Telegram Desktop (a tdata account; ``pool.intake``): a phone's or the macOS app's would not match."""
+    rng = random.Random(f"adbot-tdesktop:{auth_key_sha}")
+    return _profile(rng, "desktop", _TDESKTOP)
 
 
 def complete(given: Mapping[str, str], auth_key_sha: str) -> dict[str, str]:

@@ -1,8 +1,11 @@
 """Intake: adding uploaded sessions, in every form sellers ship them (``pool.forms``: Telethon and
-Pyrogram / Kurigram ``.session`` files, text files of session strings, ``.zip`` archives of them), with
-optional ``.json`` sidecars, to the pool. Used by the control bot (documents an admin sends) and
-``adbot pool import``. The form is told from the content, never the name; each session gets one result
-(a text file of strings: one per line, ``keys.txt line 3``), and one refused does not stop the rest.
+Pyrogram / Kurigram ``.session`` files, text files of session strings, zipped Telegram Desktop ``tdata``
+folders, ``.zip`` archives of them), with optional ``.json`` sidecars, to the pool. Used by the control
+bot (documents an admin sends) and ``adbot pool import``. The form is told from the content, never the
+name; each session gets one result (a text file of strings: one per line, ``keys.txt line 3``; a tdata
+folder: one per account, ``x.zip/tdata account 2``), and one refused does not stop the rest. A tdata
+locked by a local passcode is opened with the ``passcode`` given for the call (never kept); without it,
+or with a wrong one, its result says so (``IntakeResult.needs_passcode``: the bot asks the admin for it).
 
 Every upload is hostile until proven otherwise (``storage.sessionfile``, ``pool.sidecar``,
 ``pool.archive``). Each file gets one result: accepted with its session id, or rejected with the
@@ -20,8 +23,9 @@ has none (a proxy changes only when an admin changes it).
 
 Identity (``pool.identity``): the API id and device profile are chosen here, once, and stored with the
 row; a session no pair has room for is accepted but waits for an API pair (``IntakeResult.waiting``).
-A sidecar's app wins; else the app id the file names (Pyrogram) when it is an official app's whose hash
-is public (``core.official_apps``); any other app id cannot be used without its hash (the note says so).
+A sidecar's app wins; else the app id the file names (Pyrogram; Telegram Desktop's for tdata) when it is
+an official app's whose hash is public (``core.official_apps``; Telegram Desktop's sessions get a desktop
+device, ``devices.tdesktop_profile``); any other app id cannot be used without its hash (the note says so).
 
 Test-server sessions (``Extracted.test_mode``) are refused unless ``[pool] allow_test_servers``; then
 they are stored with their flag and the test DC table's address.
@@ -48,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidUpload, StorageBusy
-from core.official_apps import OFFICIAL_APPS
+from core.official_apps import OFFICIAL_APPS, TELEGRAM_DESKTOP
 from core.session_forms import Extracted
 from core.texts import intake as texts
 from core.texts import proxy as proxy_texts
@@ -76,6 +80,7 @@ class IntakeResult:
     reason: str | None = None  # why it was rejected
     note: str | None = None  # beside an accepted one: its sidecar's proxy (masked) and how its check went
     waiting: bool = False  # accepted without an API pair (none had room): unused until an admin adds one
+    needs_passcode: bool = False  # refused: a tdata locked by a local passcode, none given or a wrong one
 
 
 @dataclass
@@ -109,6 +114,8 @@ def _own_app(found: Extracted, sidecar: Sidecar | None) -> tuple[tuple[int, str]
     app = OFFICIAL_APPS.get(found.api_id)
     if app is None:
         return None, device, texts.app_id_without_hash(found.api_id)
+    if app is TELEGRAM_DESKTOP:  # a desktop device, not a phone (a tdata account, or a file made by it)
+        device = {**devices.tdesktop_profile(found.auth_key_sha), **device}
     if app.lang_pack:
         device.setdefault("lang_pack", app.lang_pack)
     return (app.api_id, app.api_hash), device, texts.official_app(app.name, app.api_id)
@@ -233,8 +240,8 @@ class _Batch:
         self.results.append(None)
         return len(self.results) - 1
 
-    def reject(self, shown: str, reason: str, slot: int | None = None) -> None:
-        result = IntakeResult(shown, False, None, reason)
+    def reject(self, shown: str, reason: str, slot: int | None = None, needs_passcode: bool = False) -> None:
+        result = IntakeResult(shown, False, None, reason, needs_passcode=needs_passcode)
         if slot is None:
             self.results.append(result)
         else:
@@ -269,18 +276,30 @@ class _Batch:
             self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", one, in_file=len(found)))
 
 
-async def _expand(batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int) -> None:
+async def _expand(
+    batch: _Batch, files: Sequence[tuple[str, bytes]], max_bytes: int, passcode: str | None
+) -> None:
     for name, data in files:
         shown = display_name(name)
         if len(data) > max_bytes:
             batch.reject(shown, texts.file_too_large(len(data), max_bytes))
         elif forms.kind_of_content(data) is forms.Kind.ZIP:
             try:
-                members = await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
+                # Its tdata folders first: only their few needed files are read (``pool.forms.tdata_zip``),
+                # and the members beside them; any other zip is unpacked the ordinary way.
+                found = await asyncio.to_thread(
+                    forms.tdata_archive, data, passcode, name=name, max_member_bytes=max_bytes
+                )
+                members = (
+                    found.beside if found is not None
+                    else await asyncio.to_thread(expand_zip, data, max_member_bytes=max_bytes)
+                )
             except InvalidUpload as exc:
                 batch.reject(shown, exc.reason)
                 continue
-            if not members:  # only folders and macOS metadata (a dotfile is listed, and reported)
+            for account in found.accounts if found is not None else []:
+                batch.add_found(account.stem, [(display_name(f"{name}/{account.shown}"), account.result)])
+            if not members and found is None:  # only folders and macOS metadata (a dotfile is listed)
                 batch.reject(shown, texts.ARCHIVE_EMPTY)
             for member in members:
                 if member.hidden:
@@ -336,7 +355,7 @@ async def _import_session(
         reason = exc.reason if isinstance(exc, InvalidUpload) else _not_saved(exc)
         if reason is None:
             raise
-        batch.reject(item.shown, reason, item.slot)
+        batch.reject(item.shown, reason, item.slot, needs_passcode=isinstance(item.found, forms.PasscodeNeeded))
         if side:
             batch.reject(side.shown, texts.session_rejected(item.shown), side.slot)
         return
@@ -363,13 +382,15 @@ async def import_files(
     check: ProxyChecker = check_proxy,
     ipv6: bool = False,
     allow_test_servers: bool = False,
+    passcode: str | None = None,
 ) -> list[IntakeResult]:
     """Import uploaded files (name as sent, content); one result per session (per archive entry for zips,
-    per line for a text file of session strings). ``check``: how a sidecar's proxy is checked (tests pass
-    a local one); ``ipv6``: ``[pool] ipv6``, the address family of the DC address written into each
-    stored file; ``allow_test_servers``: ``[pool] allow_test_servers``."""
+    per line for a text file of session strings, per account for tdata folders). ``check``: how a
+    sidecar's proxy is checked (tests pass a local one); ``ipv6``: ``[pool] ipv6``, the address family of
+    the DC address written into each stored file; ``allow_test_servers``: ``[pool] allow_test_servers``;
+    ``passcode``: a Telegram Desktop local passcode for passcode-locked tdata (used, never kept)."""
     batch = _Batch()
-    await _expand(batch, files, max_bytes)
+    await _expand(batch, files, max_bytes, passcode)
     for stem, items in batch.sessions.items():
         sidecar_items = batch.sidecars.pop(stem, [])
         if len(sidecar_items) > 1 or (sidecar_items and len(items) > 1):

@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from core import dcs
 from core.private_files import write_private_file
-from pool import identity
+from engine.telethon_adapter import ClientSettings, build_client
+from pool import identity, lifecycle
 from pool.layout import UNUSED, ensure_dir, folder_for
-from sandbox.sessionfiles import make_session_bytes
+from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from storage import customers
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
 from storage.db import Database
+from storage.sessionfile import session_image
+from tests.fake_sender import FakeSender
 
 NOW = 1_800_000_000.0
 
@@ -89,3 +94,48 @@ async def assert_pool_consistent(db: Database, sessions_dir: Path) -> None:
     assert len(on_disk) == len(rows), sorted(set(counts) - {r.file_name for r in rows})
     for pair in pairs:
         assert pair.used <= pair.capacity, pair
+
+
+def file_objects(path: Path) -> list[tuple[str, str]]:
+    """(type, name) of every schema object of a stored session file (read-only)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return sorted((str(k), str(n)) for k, n in conn.execute("select type, name from sqlite_master"))
+    finally:
+        conn.close()
+
+
+def file_row(path: Path) -> tuple[int, str, int, bytes]:
+    """(DC id, server address, port, auth key) of a stored Telethon session file (read-only)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        row = conn.execute("select dc_id, server_address, port, auth_key from sessions").fetchone()
+    finally:
+        conn.close()
+    dc_id, address, port, key = row
+    return int(dc_id), str(address), int(port), bytes(key)
+
+
+def telethon_objects(path: Path) -> list[tuple[str, str]]:
+    """The schema objects of a file adbot writes (Telethon's own schema: no trigger, no view), written
+    at ``path`` to be read back."""
+    path.write_bytes(session_image(2, dcs.address_for(2), 443, new_auth_key()))
+    return file_objects(path)
+
+
+async def assert_connects_as(
+    db: Database, sessions_dir: Path, session_id: int, *, dc_id: int, auth_key: bytes, api_id: int,
+    lang_pack: str, address: str | None = None,
+) -> None:
+    """The stored session opened as the engine does (Telethon's client, the contract fake for a sender)
+    dials its DC (``address``: the DC table's by default) with its key, as the app ``api_id``."""
+    creds = await lifecycle.credentials(db, sessions_dir, session_id)
+    client = build_client(creds, ClientSettings())
+    fake = FakeSender.install(client)
+    await client.connect()
+    try:
+        assert fake.dialed == [(address or dcs.address_for(dc_id), 443, dc_id)]
+        assert client.session.auth_key.key == auth_key
+        assert client.api_id == api_id and client._init_request.lang_pack == lang_pack
+    finally:
+        await client.disconnect()

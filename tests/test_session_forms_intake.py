@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 from botkit import ADMIN_ID, bot_harness
-from pool_support import NOW, add_pair, files_on_disk
+from pool_support import NOW, add_pair, file_objects, file_row, files_on_disk, telethon_objects
 
 from control_bot.cli import main
 from control_bot.routers import admin_upload
@@ -52,30 +51,6 @@ FORMS: dict[str, Callable[[int, bytes], tuple[str, bytes]]] = {
     "strings-named-session": lambda dc, key: ("odd.session", telethon_string(dc, key).encode()),
     "pyrogram-named-txt": lambda dc, key: ("odd.txt", pyrogram_file(dc, key, version=2)),
 }
-
-
-def _objects(path: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return sorted((str(k), str(n)) for k, n in conn.execute("select type, name from sqlite_master"))
-    finally:
-        conn.close()
-
-
-def _row(path: Path) -> tuple[int, str, int, bytes]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        row = conn.execute("select dc_id, server_address, port, auth_key from sessions").fetchone()
-    finally:
-        conn.close()
-    dc_id, address, port, key = row
-    return int(dc_id), str(address), int(port), bytes(key)
-
-
-def _telethon_objects(tmp_path: Path) -> list[tuple[str, str]]:
-    path = tmp_path / "ours.session"
-    path.write_bytes(session_image(2, dcs.address_for(2), 443, new_auth_key()))
-    return _objects(path)
 
 
 async def _stored(db: Database, sdir: Path, session_id: int) -> tuple[session_rows.SessionRow, Path]:
@@ -113,8 +88,9 @@ async def test_each_form_is_stored_fresh_and_connects(db: Database, sdir: Path, 
     [result] = await import_files(db, sdir, [(name, data)], max_bytes=MAX, now=NOW)
     assert result.accepted, result.reason
     row, path = await _stored(db, sdir, result.session_id or 0)
-    assert _objects(path) == _telethon_objects(tmp_path)  # written by adbot: no trigger, no Pyrogram table
-    assert _row(path) == (4, dcs.address_for(4), 443, key)
+    # written by adbot: no trigger, no Pyrogram table
+    assert file_objects(path) == telethon_objects(tmp_path / "ours.session")
+    assert file_row(path) == (4, dcs.address_for(4), 443, key)
     assert row.dc_id == 4 and not row.test_mode and path.stat().st_mode & 0o777 == 0o600
     creds, fake = await _connect(db, sdir, row.id)
     assert fake.dialed[0] == (dcs.address_for(4), 443, 4)
@@ -138,7 +114,7 @@ async def test_a_text_file_of_strings_answers_each_line(db: Database, sdir: Path
     assert results[4].reason is not None and "all zeros" in results[4].reason
     for result, dc_id, key in zip([results[0], results[1], results[3]], (1, 2, 3), keys, strict=True):
         row, path = await _stored(db, sdir, result.session_id or 0)
-        assert _row(path) == (dc_id, dcs.address_for(dc_id), 443, key) and row.source_name == "keys"
+        assert file_row(path) == (dc_id, dcs.address_for(dc_id), 443, key) and row.source_name == "keys"
 
 
 async def test_duplicates_across_forms_are_reported_once_each(db: Database, sdir: Path) -> None:
@@ -239,7 +215,7 @@ async def test_allowed_test_server_sessions_connect_to_the_test_dcs_only(
     assert "not Telegram's" not in (result.note or "")  # a test address is no foreign one
     row, path = await _stored(db, sdir, result.session_id or 0)
     want = dcs.address_for(2, ipv6=ipv6, test=True)
-    assert row.test_mode and _row(path) == (2, want, 443, key)
+    assert row.test_mode and file_row(path) == (2, want, 443, key)
     creds, fake = await _connect(db, sdir, row.id, ipv6=ipv6)
     assert creds.test_mode and fake.dialed[0] == (want, 443, 2)
     assert fake.auth_key.key == key
@@ -259,7 +235,7 @@ async def test_a_test_row_stays_on_the_test_table_even_if_its_file_says_otherwis
         assert fake.dialed == [(dcs.TEST_IPV4[3], 443, 3)]
     finally:
         await client.disconnect()
-    assert _row(path)[:3] == (3, dcs.TEST_IPV4[3], 443)
+    assert file_row(path)[:3] == (3, dcs.TEST_IPV4[3], 443)
 
 
 # --- hostile inputs change nothing ------------------------------------------------------------------------
@@ -342,7 +318,7 @@ def test_cli_imports_every_form(config: str, tmp_path: Path, capsys: pytest.Capt
     assert out[3].startswith(f"accepted  pyro.session -> session #{pyro}")
     assert out[4] == f"rejected  again.txt line 1: duplicate: this session is already in the pool as #{pyro}"
     assert out[-1] == f"{4 if allow_test else 3} accepted, {1 if allow_test else 2} rejected"
-    stored = sorted(_row(p) for p in (tmp_path / "sessions" / "unused").iterdir())
+    stored = sorted(file_row(p) for p in (tmp_path / "sessions" / "unused").iterdir())
     want = [(1, dcs.address_for(1), 443, keys[0]), (5, dcs.address_for(5), 443, keys[1]),
             (3, dcs.address_for(3), 443, keys[3])]
     if allow_test:
@@ -371,11 +347,11 @@ async def test_the_bot_takes_every_form_and_refuses_a_test_server_string(
         assert "pyro.session → session #" in text and "connects as Telegram Desktop (app id 2040)" in text
         assert "more.zip/x/g.txt line 1 → session #" in text
         assert "more.zip/x/dup.txt line 1: duplicate: this session is already in the pool as #" in text
-        stored = sorted(_row(p) for p in (h.settings.paths.sessions_dir / "unused").iterdir())
+        stored = sorted(file_row(p) for p in (h.settings.paths.sessions_dir / "unused").iterdir())
         assert stored == sorted([(2, dcs.address_for(2), 443, keys[0]), (4, dcs.address_for(4), 443, keys[1]),
                                  (1, dcs.address_for(1), 443, keys[2])])
         for path in (h.settings.paths.sessions_dir / "unused").iterdir():
-            assert _objects(path) == _telethon_objects(tmp_path)
+            assert file_objects(path) == telethon_objects(tmp_path / "ours.session")
 
 
 def test_results_name_each_line() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from botkit import ADMIN_ID, bot_harness
-from pool_support import NOW
+from pool_support import NOW, file_objects, file_row
 
 from control_bot.cli import main
 from control_bot.routers import admin_upload
@@ -61,31 +61,13 @@ def _hostile(dc_id: int = 2, *, address: str | None = None, port: int = 443, key
     return data
 
 
-def _objects(path: Path) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return sorted((str(k), str(n)) for k, n in conn.execute("select type, name from sqlite_master"))
-    finally:
-        conn.close()
-
-
-def _row(path: Path) -> tuple[int, str, int, bytes]:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        row = conn.execute("select dc_id, server_address, port, auth_key from sessions").fetchone()
-    finally:
-        conn.close()
-    dc_id, address, port, key = row
-    return int(dc_id), str(address), int(port), bytes(key)
-
-
 def _telethon_objects(tmp_path: Path) -> list[tuple[str, str]]:
     """The objects of a file Telethon itself creates (its own schema, nothing else)."""
     from telethon.sessions import SQLiteSession
 
     session = SQLiteSession(str(tmp_path / "telethon-made.session"))
     session.close()
-    return _objects(tmp_path / "telethon-made.session")
+    return file_objects(tmp_path / "telethon-made.session")
 
 
 async def _stored(db: Database, sdir: Path, session_id: int) -> Path:
@@ -105,7 +87,7 @@ def _saves_like_telethon(path: Path) -> tuple[int, str, int]:
         session.save()
     finally:
         session.close()
-    dc_id, address, port, _key = _row(path)
+    dc_id, address, port, _key = file_row(path)
     return dc_id, address, port
 
 
@@ -136,8 +118,8 @@ async def test_upload_with_triggers_views_and_tables_is_stored_fresh(
     [result] = await import_files(db, sdir, [("dressed.session", _hostile(4, key=key))], max_bytes=MAX, now=NOW)
     assert result.accepted and result.note is None  # a Telegram address: nothing to tell
     path = await _stored(db, sdir, result.session_id or 0)
-    assert _objects(path) == _telethon_objects(tmp_path)  # no trigger, view, extra table or index
-    assert _row(path) == (4, dcs.address_for(4), 443, key)
+    assert file_objects(path) == _telethon_objects(tmp_path)  # no trigger, view, extra table or index
+    assert file_row(path) == (4, dcs.address_for(4), 443, key)
     # Telethon saves it as every client does: no trigger aborts it or redirects the address.
     assert _saves_like_telethon(path) == (4, dcs.address_for(4), 443)
     assert list(private_tmp.iterdir()) == []
@@ -161,8 +143,8 @@ def test_cli_import_of_a_trigger_laden_file_stores_one_without(
     assert out[0].startswith("accepted  hostile.session -> session #1 (its file named server 127.0.0.1:6379,")
     assert "ignored" in out[0] and out[-1] == "1 accepted, 0 rejected"
     [stored] = (tmp_path / "sessions" / UNUSED).iterdir()
-    assert _objects(stored) == _telethon_objects(tmp_path)
-    assert _row(stored)[:3] == (5, dcs.address_for(5), 443)
+    assert file_objects(stored) == _telethon_objects(tmp_path)
+    assert file_row(stored)[:3] == (5, dcs.address_for(5), 443)
     assert _saves_like_telethon(stored) == (5, dcs.address_for(5), 443)
     assert main(["pool", "reconcile", "--config", config]) == 0
     assert "agree" in capsys.readouterr().out  # nothing left to rewrite
@@ -227,7 +209,7 @@ async def test_foreign_address_accepted_with_its_dc_and_a_note(
     shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     assert result.note is not None and shown in result.note and "ignored" in result.note
     path = await _stored(db, sdir, result.session_id or 0)
-    assert _row(path)[:3] == (3, dcs.address_for(3), 443)
+    assert file_row(path)[:3] == (3, dcs.address_for(3), 443)
     async with db.read() as conn:
         row = await session_rows.get(conn, result.session_id or 0)
     assert row is not None and row.dc_id == 3
@@ -243,8 +225,8 @@ async def test_the_admins_upload_summary_says_the_address_was_ignored(
         assert "accepted 1, rejected 0" in summary.text
         assert "its file named server 169.254.169.254:80, which is not Telegram's: ignored" in summary.text
         [stored] = (h.settings.paths.sessions_dir / UNUSED).iterdir()
-        assert _row(stored)[:3] == (4, dcs.address_for(4), 443)
-        assert _objects(stored) == _telethon_objects(tmp_path)
+        assert file_row(stored)[:3] == (4, dcs.address_for(4), 443)
+        assert file_objects(stored) == _telethon_objects(tmp_path)
 
 
 async def test_a_scoped_ipv6_address_is_shown_without_the_files_text(db: Database, sdir: Path) -> None:
@@ -261,7 +243,7 @@ async def test_ipv6_telegram_address_keeps_its_dc(db: Database, sdir: Path, ipv6
     [result] = await import_files(db, sdir, [("v6.session", upload)], max_bytes=MAX, now=NOW, ipv6=ipv6)
     assert result.accepted and result.note is None
     path = await _stored(db, sdir, result.session_id or 0)
-    assert _row(path)[:3] == (4, dcs.address_for(4, ipv6=ipv6), 443)  # its DC, in the configured family
+    assert file_row(path)[:3] == (4, dcs.address_for(4, ipv6=ipv6), 443)  # its DC, in the configured family
 
 
 def _creds(path: Path) -> SessionCredentials:
@@ -301,7 +283,7 @@ async def test_build_client_connects_to_the_dc_table_address(
         assert client.session.auth_key.key == key
     finally:
         await client.disconnect()
-    assert _row(path) == (4, want, 443, key)  # corrected in the file too
+    assert file_row(path) == (4, want, 443, key)  # corrected in the file too
 
 
 async def test_build_client_leaves_a_table_address_untouched(tmp_path: Path) -> None:
@@ -340,8 +322,8 @@ async def test_startup_rewrites_an_old_trigger_laden_file(db: Database, sdir: Pa
 
     report = await prepare_pool(db, sdir, max_sessions_per_pair=7)
 
-    assert _objects(dirty_path) == _telethon_objects(tmp_path)
-    assert _row(dirty_path) == (5, dcs.address_for(5), 443, key)
+    assert file_objects(dirty_path) == _telethon_objects(tmp_path)
+    assert file_row(dirty_path) == (5, dcs.address_for(5), 443, key)
     assert _saves_like_telethon(dirty_path) == (5, dcs.address_for(5), 443)
     assert oct(dirty_path.stat().st_mode & 0o777) == "0o600"
     assert clean_path.read_bytes() == clean_data  # a file with nothing extra is not touched
@@ -360,7 +342,7 @@ async def test_startup_rewrites_an_old_trigger_laden_file(db: Database, sdir: Pa
 async def test_startup_rewrite_uses_the_configured_family(db: Database, sdir: Path) -> None:
     _sid, path = await _old_stored(db, sdir, _hostile(1, extras=(RAISING,)))
     await reconcile(db, sdir, ipv6=True)
-    assert _row(path)[:3] == (1, dcs.address_for(1, ipv6=True), 443)
+    assert file_row(path)[:3] == (1, dcs.address_for(1, ipv6=True), 443)
 
 
 async def test_startup_reports_a_stored_file_it_cannot_read(db: Database, sdir: Path) -> None:

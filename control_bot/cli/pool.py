@@ -8,6 +8,7 @@ control bot uses (``pool.intake``, ``pool.pairs``, ``pool.status``, ``pool.recon
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -19,6 +20,7 @@ from core.texts import cli as texts
 from core.texts import intake as intake_texts
 from core.texts import joins as join_texts
 from core.texts import proxy as proxy_texts
+from core.texts import tdata as tdata_texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -39,8 +41,20 @@ def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
         return None, texts.cannot_read(exc.strerror)
 
 
+def _passcode(args: argparse.Namespace) -> str | None:
+    """A Telegram Desktop passcode for locked tdata: asked without echo (``--passcode``) or the first line
+    of stdin (``--passcode-stdin``, for scripts). Held only for this run, never printed or logged."""
+    if args.passcode_stdin:
+        return sys.stdin.readline().rstrip("\r\n") or None
+    if args.passcode:
+        return getpass.getpass(tdata_texts.CLI_PASSCODE_PROMPT) or None
+    return None
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from pool.intake import IntakeResult, import_files
+
+    passcode = _passcode(args)
 
     async def work(settings: Settings, db: Database) -> list[IntakeResult]:
         limit = settings.pool.max_upload_bytes
@@ -54,7 +68,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                 uploads.append((path.name, data))
         results = await import_files(
             db, settings.paths.sessions_dir, uploads, max_bytes=limit, now=time.time(), ipv6=settings.pool.ipv6,
-            allow_test_servers=settings.pool.allow_test_servers,
+            allow_test_servers=settings.pool.allow_test_servers, passcode=passcode,
         )
         return unreadable + results
 
@@ -66,6 +80,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(texts.import_rejected(r.filename, r.reason))
     accepted = sum(r.accepted for r in results)
     print(texts.import_summary(accepted, len(results) - accepted))
+    if passcode is None and any(r.needs_passcode for r in results):
+        print(tdata_texts.CLI_PASSCODE_HINT)
     return 0 if accepted == len(results) else 1
 
 
@@ -183,6 +199,9 @@ def register(subparsers: Subparsers) -> None:
     pool = add_group(subparsers, "pool", texts.HELP_POOL)
     p = add_command(pool, "import", _cmd_import, texts.HELP_POOL_IMPORT)
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    asked = p.add_mutually_exclusive_group()
+    asked.add_argument("--passcode", action="store_true", help=tdata_texts.HELP_PASSCODE)
+    asked.add_argument("--passcode-stdin", action="store_true", help=tdata_texts.HELP_PASSCODE_STDIN)
     add_command(pool, "status", _cmd_status, texts.HELP_POOL_STATUS, json=True)
     add_command(pool, "reconcile", _cmd_reconcile, texts.HELP_POOL_RECONCILE)
     p = add_command(pool, "join", _cmd_join, join_texts.HELP_POOL_JOIN)

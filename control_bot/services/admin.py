@@ -306,14 +306,17 @@ async def import_uploads(
     now: float,
     ipv6: bool = False,
     allow_test_servers: bool = False,
+    passcode: str | None = None,
 ) -> UploadReport:
     """Run the pool's intake on one batch; ``refused`` (name, reason) are files turned away before
     they were read (too large, download failed), reported alongside. ``ipv6``: ``[pool] ipv6``;
-    ``allow_test_servers``: ``[pool] allow_test_servers``."""
+    ``allow_test_servers``: ``[pool] allow_test_servers``; ``passcode``: a Telegram Desktop local
+    passcode for locked tdata (used for this call only)."""
     early = [IntakeResult(display_name(name), False, None, reason) for name, reason in refused]
     results = (
         await intake.import_files(
-            db, sessions_dir, files, max_bytes=max_bytes, now=now, ipv6=ipv6, allow_test_servers=allow_test_servers
+            db, sessions_dir, files, max_bytes=max_bytes, now=now, ipv6=ipv6,
+            allow_test_servers=allow_test_servers, passcode=passcode,
         )
         if files
         else []

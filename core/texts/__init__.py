@@ -12,6 +12,7 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``errors``: the wording of domain errors raised below the bot and shared by its layers (links,
   pool, storage, failures);
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
+* ``tdata``: why a Telegram Desktop tdata folder (zipped) is refused, and the passcode exchange (bot, CLI);
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
 * ``limits``: the pacing limits and daily send cap as /health and ``adbot health`` show them, and
   ``adbot check-config``'s warnings about values less safe than the defaults;

@@ -2,8 +2,11 @@
 
 - ``SQLite format 3\\0``: a ``.session`` file, Telethon's or Pyrogram / Kurigram's by its schema
   (``storage.pyrogram_file.read_session_file``); read in ``pool.intake`` (in a thread), one session;
-- ``PK``: a zip archive, unpacked by ``pool.intake`` (``pool.archive``; Telegram Desktop tdata roots
-  first: ``pool.forms.tdata``);
+- ``PK``: a zip archive: its Telegram Desktop tdata folders first (``tdata_archive``: found by the
+  central directory's names, only the few needed files read; ``pool.forms.tdata_zip``,
+  ``pool.forms.tdata``), else unpacked by ``pool.intake`` (``pool.archive``); a tdata locked by a local
+  passcode not given (or wrong) is a ``PasscodeNeeded`` refusal, and ``needs_passcode`` tells the bot
+  which archive to ask the passcode for;
 - ``TDF$``: one file of a Telegram Desktop tdata folder sent alone: refused (the folder is needed, zipped);
 - UTF-8 text with session strings (Telethon, Pyrogram, GramJS), one per line, blank and ``#`` lines
   ignored: one result per line (``pool.forms.strings``);
@@ -21,10 +24,27 @@ from core.errors import InvalidUpload
 from core.session_forms import Extracted
 from core.texts import intake as texts
 from pool.forms import strings
+from pool.forms.tdata import PasscodeNeeded
+from pool.forms.tdata_crypto import TDF_MAGIC
+from pool.forms.tdata_zip import TDataAccount, TDataArchive, needs_passcode, tdata_archive
+
+__all__ = [
+    "SQLITE_MAGIC",
+    "TDF_MAGIC",
+    "ZIP_MAGICS",
+    "Kind",
+    "PasscodeNeeded",
+    "TDataAccount",
+    "TDataArchive",
+    "kind_of_content",
+    "needs_passcode",
+    "read_strings",
+    "refusal",
+    "tdata_archive",
+]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-TDF_MAGIC = b"TDF$"
 
 
 class Kind(StrEnum):
