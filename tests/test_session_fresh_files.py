@@ -9,9 +9,11 @@ extra tables, and any server address and port.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import sqlite3
+import struct
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from pool.layout import UNUSED, ensure_dir
 from pool.reconcile import reconcile
 from pool.startup import prepare_pool
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
+from sandbox.sessionforms import pyrogram_file
 from storage import sessions as session_rows
 from storage.db import Database
 from storage.sessionfile import fresh_image, session_image, validate_session
@@ -231,6 +234,52 @@ async def test_foreign_address_accepted_with_its_dc_and_a_note(
     async with db.read() as conn:
         row = await session_rows.get(conn, result.session_id or 0)
     assert row is not None and row.dc_id == 3
+
+
+def _gramjs(dc_id: int, key: bytes, address: str, port: int) -> bytes:
+    """A GramJS string line with any port (0..65535; GramJS's own writer stops at 32767)."""
+    text = address.encode()
+    raw = struct.pack(">Bh", dc_id, len(text)) + text + struct.pack(">H", port) + key
+    return ("1" + base64.b64encode(raw).decode()).encode()
+
+
+# Every other form that names a server (Kurigram v7 files, GramJS strings; Telethon strings are in
+# tests/test_session_forms.py): the same FOREIGN addresses, each accepted with its DC and a note.
+FORM_FOREIGN: list[tuple[str, str, int | None, Callable[[int, bytes, str, int | None], tuple[str, bytes]]]] = [
+    *[(f"kurigram-v7 {a}:{p}", a, p, lambda dc, key, a, p: ("k.session", pyrogram_file(
+        dc, key, version=7, server=(a, p)))) for a, p in FOREIGN],
+    ("kurigram-v7-migrated", "169.254.169.254", 80, lambda dc, key, a, p: ("m.session", pyrogram_file(
+        dc, key, version=7, migrated=True, server=(a, p)))),
+    ("kurigram-v7 no port", "127.0.0.1", None, lambda dc, key, a, p: ("n.session", pyrogram_file(
+        dc, key, version=7, server=(a, p)))),
+    *[(f"gramjs {a}:{p}", a, p, lambda dc, key, a, p: ("g.txt", _gramjs(dc, key, a, p or 0)))
+      for a, p in [*FOREIGN, ("127.0.0.1", 65535), ("10.1.2.3", 40000), ("149.154.167.51", 65535), ("10.1.2.3", 0)]],
+]
+
+
+@pytest.mark.parametrize(("address", "port", "build"), [f[1:] for f in FORM_FOREIGN], ids=[f[0] for f in FORM_FOREIGN])
+async def test_foreign_address_of_any_form_is_accepted_with_its_dc_and_a_note(
+    db: Database, sdir: Path, address: str, port: int | None,
+    build: Callable[[int, bytes, str, int | None], tuple[str, bytes]],
+) -> None:
+    key = new_auth_key()
+    [result] = await import_files(db, sdir, [build(3, key, address, port)], max_bytes=MAX, now=NOW)
+    assert result.accepted, result.reason
+    if port is None:
+        shown = f"server {address}, which"
+    else:
+        shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    assert result.note is not None and shown in result.note and "ignored" in result.note, result.note
+    path = await _stored(db, sdir, result.session_id or 0)
+    assert _row(path) == (3, dcs.address_for(3), 443, key)
+
+
+async def test_a_test_servers_kurigram_file_with_a_foreign_address_gets_its_note(db: Database, sdir: Path) -> None:
+    data = pyrogram_file(2, version=7, test_mode=True, server=("127.0.0.1", 6379))
+    [result] = await import_files(db, sdir, [("t.session", data)], max_bytes=MAX, now=NOW, allow_test_servers=True)
+    assert result.accepted and result.note is not None and "127.0.0.1:6379" in result.note
+    path = await _stored(db, sdir, result.session_id or 0)
+    assert _row(path)[:3] == (2, dcs.address_for(2, test=True), 443)
 
 
 async def test_the_admins_upload_summary_says_the_address_was_ignored(
