@@ -419,3 +419,25 @@ async def test_startup_reports_a_stored_file_it_cannot_read(db: Database, sdir: 
     assert report.sanitized.unreadable == [sid]
     assert f"session #{sid}: its file could not be read to check it for triggers; left as is" in report.lines()
     assert path.read_bytes() == b"\0" * 4096
+
+
+async def test_startup_leaves_a_clean_telethon_v7_file_alone(db: Database, sdir: Path) -> None:
+    """Telethon's schema 7 (before 1.40) is Telethon's own: a clean v7 file is not rewritten at every start
+    (Telethon migrates it itself when the engine opens it); a v7 file with a trigger still is, and only the
+    trigger is reported."""
+    clean_data = session_image(3, dcs.address_for(3), 443, new_auth_key(), version=7)
+    _clean, clean_path = await _old_stored(db, sdir, clean_data)
+    key = new_auth_key()
+    dirty_data = session_image(2, dcs.address_for(2), 443, key, version=7)
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(dirty_data)
+    conn.execute(RAISING)
+    conn.commit()
+    dirty_data = conn.serialize()
+    conn.close()
+    dirty, dirty_path = await _old_stored(db, sdir, dirty_data)
+    report = await reconcile(db, sdir)
+    assert clean_path.read_bytes() == clean_data
+    assert report.sanitized.rewritten == [(dirty, ["trigger"])]
+    assert _row(dirty_path) == (2, dcs.address_for(2), 443, key)
+    assert (await reconcile(db, sdir)).clean
