@@ -365,8 +365,9 @@ async def test_build_client_leaves_a_table_address_untouched(tmp_path: Path) -> 
 # --- start-up: files an older version stored as uploaded --------------------------------------------------
 
 
-async def _old_stored(db: Database, sdir: Path, data: bytes) -> tuple[int, Path]:
-    """A session stored the way intake did before issue 17: the uploaded bytes as they were."""
+async def _old_stored(db: Database, sdir: Path, data: bytes, *, test: bool = False) -> tuple[int, Path]:
+    """A session stored the way intake did before issue 17: the uploaded bytes as they were (``test``: a
+    test-server session's row)."""
     name = f"s{hashlib.sha256(data).hexdigest()[:16]}.session"
     path = ensure_dir(sdir, UNUSED) / name
     path.write_bytes(data)
@@ -374,7 +375,7 @@ async def _old_stored(db: Database, sdir: Path, data: bytes) -> tuple[int, Path]
     async with db.tx() as conn:
         sid = await session_rows.insert(
             conn, file_name=name, auth_key_sha=validate_session(data).auth_key_sha, dc_id=validate_session(data).dc_id,
-            folder=UNUSED, now=NOW,
+            folder=UNUSED, now=NOW, test_mode=test,
         )
     return sid, path
 
@@ -441,3 +442,48 @@ async def test_startup_leaves_a_clean_telethon_v7_file_alone(db: Database, sdir:
     assert report.sanitized.rewritten == [(dirty, ["trigger"])]
     assert _row(dirty_path) == (2, dcs.address_for(2), 443, key)
     assert (await reconcile(db, sdir)).clean
+
+
+@pytest.mark.parametrize("ipv6", [False, True])
+async def test_startup_rewrite_of_a_test_servers_session_keeps_it_on_the_test_dcs(
+    db: Database, sdir: Path, ipv6: bool
+) -> None:
+    key = new_auth_key()
+    sid, path = await _old_stored(
+        db, sdir, _hostile(2, address=dcs.TEST_IPV4[2], key=key, extras=(RAISING,)), test=True
+    )
+    report = await reconcile(db, sdir, ipv6=ipv6)
+    assert report.sanitized.rewritten == [(sid, ["trigger"])]
+    assert _row(path) == (2, dcs.address_for(2, ipv6=ipv6, test=True), 443, key)  # never a production DC
+
+
+async def test_startup_rewrite_of_a_test_session_on_a_dc_the_test_servers_lack_leaves_it(
+    db: Database, sdir: Path
+) -> None:
+    data = _hostile(5, extras=(RAISING,))
+    sid, path = await _old_stored(db, sdir, data, test=True)
+    report = await reconcile(db, sdir)
+    assert report.sanitized.unreadable == [sid] and report.sanitized.rewritten == []
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("target_exists", [True, False], ids=["to-a-file", "dangling"])
+async def test_startup_rewrite_never_follows_a_symlink_planted_at_its_tmp(
+    db: Database, sdir: Path, tmp_path: Path, target_exists: bool
+) -> None:
+    key = new_auth_key()
+    sid, path = await _old_stored(db, sdir, _hostile(4, key=key, extras=(RAISING,)))
+    victim = tmp_path / "victim.db"
+    if target_exists:
+        victim.write_bytes(b"precious")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.symlink_to(victim)
+    report = await reconcile(db, sdir)
+    assert report.sanitized.rewritten == [(sid, ["trigger"])]
+    if target_exists:
+        assert victim.read_bytes() == b"precious"
+    else:
+        assert not victim.exists()
+    assert not path.is_symlink() and _row(path) == (4, dcs.address_for(4), 443, key)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert not tmp.exists() and not tmp.is_symlink()
