@@ -34,7 +34,7 @@ class Extracted:
     api_id: int | None = None  # the app the session was made with, when the form says (Pyrogram, tdata)
     test_mode: bool = False  # a session of Telegram's test servers
     address: str | None = None  # the server the input named (a parsed IP, never raw text); judged only
-    port: int | None = None
+    port: int | None = None  # its port, when the input names one (a Kurigram v7 row may hold NULL)
 
     @property
     def auth_key_sha(self) -> str:
@@ -43,7 +43,11 @@ class Extracted:
 
     @property
     def foreign_address(self) -> bool:
-        """The input named an address outside Telegram's networks, or an odd port (``core.dcs``)."""
-        if self.address is None or self.port is None or self.test_mode:
+        """The input named an address outside Telegram's networks, or an odd port (``core.dcs``). A
+        test-server session is judged too (the test DCs lie in Telegram's networks), and an address
+        without a port is judged by the address alone: either way it is ignored, and the admin is told."""
+        if self.address is None:
             return False
+        if self.port is None:
+            return not dcs.is_telegram_address(self.address)
         return dcs.is_foreign(self.address, self.port)

@@ -224,9 +224,11 @@ async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tupl
         return row.id, proxy_added
 
 
-async def _proxy_note(db: Database, session_id: int, sidecar: Sidecar, now: float, check: ProxyChecker) -> str:
+async def _proxy_note(
+    db: Database, session_id: int, sidecar: Sidecar, now: float, check: ProxyChecker, ipv6: bool
+) -> str:
     assert sidecar.proxy is not None
-    error = await check_stored(db, session_id, now, check)
+    error = await check_stored(db, session_id, now, check, ipv6=ipv6)
     return proxy_texts.intake_note(sidecar.proxy.masked(), error)
 
 
@@ -361,8 +363,8 @@ async def _import_session(
         return
     note = None
     if sidecar is not None and sidecar.proxy is not None:
-        note = await _proxy_note(db, session_id, sidecar, now, check)
-    if info.foreign_address and info.address is not None and info.port is not None:
+        note = await _proxy_note(db, session_id, sidecar, now, check, ipv6)
+    if info.foreign_address and info.address is not None:
         note = texts.join_notes(texts.address_ignored(info.address, info.port, info.dc_id), note)
     note = texts.join_notes(app_note, note)
     batch.accept(item, session_id, note, waiting)
@@ -415,7 +417,7 @@ async def import_files(
                     raise
                 batch.reject(side.shown, reason, side.slot)
             else:
-                note = await _proxy_note(db, session_id, sidecar, now, check) if proxy_added else None
+                note = await _proxy_note(db, session_id, sidecar, now, check, ipv6) if proxy_added else None
                 batch.accept(side, session_id, note)
                 logger.info("sidecar attached to session #%d", session_id)
     results = [r for r in batch.results if r is not None]

@@ -7,6 +7,10 @@ through it to the session's own Telegram DC (python-socks, as Telethon will use 
 reach Telegram is refused with the reason and nothing changes. An MTProxy speaks only MTProto, so its
 check is a plain TCP connect to it (the secret is proven at the session's next connection).
 
+The DC address checked is the one the session will connect to (``engine.session_address`` pins the same):
+its DC in the configured family (``[pool] ipv6``: an IPv4-only proxy must not pass for an IPv6 pool),
+and Telegram's test DC table for a test-server session (its row's ``test_mode``), never the production one.
+
 The check is injectable (``ProxyChecker``): tests run it against a local fake proxy, never the internet.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from python_socks import ProxyError, ProxyType
@@ -31,18 +35,24 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-TELEGRAM_DCS: Mapping[int, str] = dcs.IPV4
-"""Telegram's published production DC addresses (IPv4, ``core.dcs``): where a session's connection goes."""
 TELEGRAM_PORT = dcs.PORT
 CHECK_TIMEOUT = 10.0
 
-ProxyChecker = Callable[[ProxySpec, int], Awaitable[str | None]]
-"""Checks a proxy for a session of that DC: None when it reaches Telegram, else why not (plain text)."""
+ProxyChecker = Callable[[ProxySpec, str], Awaitable[str | None]]
+"""Checks a proxy on the way to a session's DC address (``dc_address``): None when it reaches Telegram,
+else why not (plain text)."""
 
 
-async def check_proxy(spec: ProxySpec, dc_id: int, *, limit: float = CHECK_TIMEOUT) -> str | None:
-    """A TCP connect through the proxy to the DC (SOCKS5 / HTTP CONNECT), or to the MTProxy itself,
-    within ``limit`` seconds."""
+def dc_address(dc_id: int, *, ipv6: bool, test: bool) -> str:
+    """Where a session of DC ``dc_id`` connects (``core.dcs``): the configured family, the test table for a
+    test-server session; an id outside the table (never stored by intake) is checked against DC 2's."""
+    known = dcs.TEST_DC_IDS if test else dcs.DC_IDS
+    return dcs.address_for(dc_id if dc_id in known else 2, ipv6=ipv6, test=test)
+
+
+async def check_proxy(spec: ProxySpec, address: str, *, limit: float = CHECK_TIMEOUT) -> str | None:
+    """A TCP connect through the proxy to the DC ``address`` (SOCKS5 / HTTP CONNECT), or to the MTProxy
+    itself, within ``limit`` seconds."""
     try:
         if spec.scheme == "mtproxy":
             _reader, writer = await asyncio.wait_for(asyncio.open_connection(spec.host, spec.port), limit)
@@ -51,7 +61,7 @@ async def check_proxy(spec: ProxySpec, dc_id: int, *, limit: float = CHECK_TIMEO
         else:
             kind = ProxyType.SOCKS5 if spec.scheme == "socks5" else ProxyType.HTTP
             proxy = Proxy(kind, spec.host, spec.port, spec.username, spec.password, rdns=True)
-            sock = await proxy.connect(TELEGRAM_DCS.get(dc_id, TELEGRAM_DCS[2]), TELEGRAM_PORT, timeout=limit)
+            sock = await proxy.connect(address, TELEGRAM_PORT, timeout=limit)
             sock.close()
     except TimeoutError:  # ProxyTimeoutError included
         return texts.CHECK_TIMEOUT
@@ -70,10 +80,11 @@ async def set_proxy(
     set_by: str,
     now: float,
     check: ProxyChecker = check_proxy,
+    ipv6: bool = False,
 ) -> bool:
     """An admin sets (checked first) or clears (``spec`` None) a session's proxy. Returns whether anything
     changed; raises NotFound, or ProxyRefused (a dead session, a failed check) with nothing changed.
-    It takes effect at the session's next connection."""
+    It takes effect at the session's next connection. ``ipv6``: ``[pool] ipv6``, the family checked."""
     async with db.read() as conn:
         row = await session_rows.get(conn, session_id)
     if row is None:
@@ -86,7 +97,7 @@ async def set_proxy(
         if changed:
             logger.info("session %d: proxy cleared by %s (direct from its next connection)", session_id, set_by)
         return changed
-    error = await check(spec, row.dc_id)
+    error = await check(spec, dc_address(row.dc_id, ipv6=ipv6, test=row.test_mode))
     if error is not None:
         logger.info("session %d: proxy %s refused, its check failed: %s", session_id, spec.masked(), error)
         raise ProxyRefused(texts.check_failed(spec.masked(), error))
@@ -96,14 +107,17 @@ async def set_proxy(
     return True
 
 
-async def check_stored(db: Database, session_id: int, now: float, check: ProxyChecker = check_proxy) -> str | None:
-    """Check the session's stored proxy and record the outcome (a sidecar's, at intake); None: fine or none."""
+async def check_stored(
+    db: Database, session_id: int, now: float, check: ProxyChecker = check_proxy, *, ipv6: bool = False
+) -> str | None:
+    """Check the session's stored proxy and record the outcome (a sidecar's, at intake); None: fine or none.
+    ``ipv6``: ``[pool] ipv6``, the family checked."""
     async with db.read() as conn:
         row = await session_rows.get(conn, session_id)
         stored = await proxy_rows.get(conn, session_id)
     if row is None or stored is None:
         return None
-    error = await check(stored.spec, row.dc_id)
+    error = await check(stored.spec, dc_address(row.dc_id, ipv6=ipv6, test=row.test_mode))
     async with db.tx() as conn:
         await proxy_rows.record_check(conn, session_id, now, error)
     if error is not None:

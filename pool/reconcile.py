@@ -27,6 +27,7 @@ from pool.sanitize import TMP_SUFFIX, SanitizeReport, remove_leftover, sanitize
 from pool.staging import STAGING, settle
 from storage import sessions as session_rows
 from storage.db import Database
+from storage.sessions import Placement
 
 logger = logging.getLogger(__name__)
 
@@ -136,14 +137,15 @@ async def reconcile(db: Database, sessions_dir: Path, *, ipv6: bool = False) -> 
     # The write lock keeps every other pool change out while files are looked at and moved.
     async with db.tx() as conn:
         placements = await session_rows.list_placements(conn)
-        staged = settle(sessions_dir, {file_name: want for _sid, file_name, want in placements})
+        staged = settle(sessions_dir, {p.file_name: p.folder for p in placements})
         report.staged_completed, report.staged_removed = staged.completed, staged.removed
         mains, sides, others = _scan(sessions_dir)
-        in_place: list[tuple[int, str, str]] = []
+        in_place: list[Placement] = []
         others += staged.odd
-        for sid, file_name, want in placements:
+        for placement in placements:
+            sid, file_name, want, _test = placement
             if _place(sessions_dir, report, sid, file_name, want, mains.pop(file_name, [])):
-                in_place.append((sid, file_name, want))
+                in_place.append(placement)
             for folder in mains.pop(file_name + TMP_SUFFIX, []):  # an interrupted rewrite (pool.sanitize)
                 remove_leftover(sessions_dir, f"{folder}/{file_name}{TMP_SUFFIX}")
                 report.sanitized.leftovers.append(f"{folder}/{file_name}{TMP_SUFFIX}")

@@ -7,15 +7,18 @@ every connect, rewrite the server address), views or extra tables. ``pool.reconc
 opened read-only without running anything of its own (``storage.sessionfile.foreign_objects``: one read
 of ``sqlite_master``, cheap for 10,000 files), and one that carries any object a file we write lacks
 is rewritten from its DC id and auth key with the DC table's address (``fresh_image``), exactly as
-intake writes a new one. Telethon's ``entities`` cache is lost by that; the access hashes the engine
-needs live in our ``memberships`` table.
+intake writes a new one: the test DC table for a test-server session (its row's ``test_mode``: the file's
+own address is never trusted for that). Telethon's ``entities`` cache is lost by that; the access hashes
+the engine needs live in our ``memberships`` table.
 
 The rewrite is atomic: the new bytes go to ``<name>.tmp`` beside the file (0600, fsync), the old file's
 SQLite side files are removed (a stale journal must never be "rolled back" onto the new file), then
 ``os.replace`` and an fsync of the folder. A crash before the replace leaves the old file as it was
-(rewritten at the next start, over the same ``.tmp``); a ``.tmp`` found beside a row's file is that
-leftover and is removed. Only one adbot runs per data dir (``storage.instance_lock``), so no live client
-has a file open while it is replaced.
+(rewritten at the next start); a ``.tmp`` found beside a row's file is that leftover and is removed.
+Whatever is at ``<name>.tmp`` when a rewrite starts is unlinked first and the new one is created with
+``O_EXCL | O_NOFOLLOW``: a symlink planted there is removed, never followed (following it would truncate
+and fill its target, and the replace would leave the session's file a symlink). Only one adbot runs per
+data dir (``storage.instance_lock``), so no live client has a file open while it is replaced.
 """
 
 from __future__ import annotations
@@ -26,10 +29,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import dcs
 from core.errors import InvalidUpload
 from core.private_files import FILE_MODE
+from core.session_forms import Extracted, Form
+from core.texts import intake as texts
 from pool.layout import SIDE_SUFFIXES
 from storage.sessionfile import foreign_objects, fresh_image, validate_session
+from storage.sessions import Placement
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +50,11 @@ class SanitizeReport:
     leftovers: list[str] = field(default_factory=list)  # '<folder>/<name>.tmp' of an interrupted rewrite, removed
 
 
-def sanitize(
-    root: Path, files: Iterable[tuple[int, str, str]], report: SanitizeReport, *, ipv6: bool = False
-) -> None:
-    """Check each (session id, file name, folder) under ``root``; rewrite those carrying objects
-    Telethon's schema lacks; what was done goes into ``report``. Blocking (start-up). ``ipv6``:
-    ``[pool] ipv6``, the family of the DC address written."""
-    for session_id, name, folder in files:
+def sanitize(root: Path, files: Iterable[Placement], report: SanitizeReport, *, ipv6: bool = False) -> None:
+    """Check each session's file under ``root``; rewrite those carrying objects Telethon's schema lacks;
+    what was done goes into ``report``. Blocking (start-up). ``ipv6``: ``[pool] ipv6``, the family of the
+    DC address written."""
+    for session_id, name, folder, test_mode in files:
         path = root / folder / name
         kinds = foreign_objects(path)
         if kinds is None:
@@ -59,7 +64,7 @@ def sanitize(
         if not kinds:
             continue
         try:
-            _rewrite(path, ipv6=ipv6)
+            _rewrite(path, ipv6=ipv6, test=test_mode)
         except InvalidUpload as exc:
             report.unreadable.append(session_id)
             logger.warning("session #%d: its file carries %s but is no longer valid (%s); left as is",
@@ -74,11 +79,15 @@ def remove_leftover(root: Path, rel: str) -> None:
     (root / rel).unlink(missing_ok=True)
 
 
-def _rewrite(path: Path, *, ipv6: bool) -> None:
+def _rewrite(path: Path, *, ipv6: bool, test: bool) -> None:
     info = validate_session(path.read_bytes())  # in memory, every intake check; nothing of it runs
-    data = fresh_image(info, ipv6=ipv6)
+    if test and info.dc_id not in dcs.TEST_DC_IDS:
+        raise InvalidUpload(texts.BAD_TEST_DC_ID)
+    keep = Extracted(form=Form.TELETHON_FILE, dc_id=info.dc_id, auth_key=info.auth_key, test_mode=test)
+    data = fresh_image(keep, ipv6=ipv6)
     tmp = path.with_name(path.name + TMP_SUFFIX)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)  # over a crashed attempt's leftover
+    tmp.unlink(missing_ok=True)  # a crashed attempt's leftover, or a planted symlink: removed, never followed
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         view = memoryview(data)

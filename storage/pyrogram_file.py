@@ -11,11 +11,15 @@ and a view standing in for ``sessions`` is refused before anything is read from 
 with a file's migration history, so values are read by column name.
 
 Only the DC id, auth key, test flag, user id and app id are read; the pool stores a fresh Telethon file
-written from them (``sessionfile.fresh_image``).
+written from them (``sessionfile.fresh_image``). Kurigram's v7 ``server_address`` and ``port`` are read
+only to be judged, as a Telethon file's are: a foreign one is named in the result (rebuilt from the
+parsed IP, never the file's text), then ignored. Either may be NULL (no address: nothing to judge; no
+port: the address alone is judged).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 
 from core.errors import InvalidUpload
@@ -70,6 +74,25 @@ def _check_objects(kinds: list[tuple[str, str, str]]) -> None:
             raise InvalidUpload(texts.pyrogram_foreign_object(kind, _shown(name)))
 
 
+def _server(conn: sqlite3.Connection, columns: set[str]) -> tuple[str | None, int | None]:
+    """Kurigram v7's server address and port (None where the file has no such column or NULL), checked
+    as a Telethon file's are; the address rebuilt from its number (an IPv6 scope is the file's text)."""
+    address_column = "server_address" if "server_address" in columns else "NULL"  # our names, never the file's
+    port_column = "port" if "port" in columns else "NULL"
+    address, port = conn.execute(f"SELECT {address_column}, {port_column} FROM sessions").fetchone()
+    if port is not None and not (isinstance(port, int) and 1 <= port <= 65535):
+        raise InvalidUpload(texts.BAD_SERVER_PORT)
+    if address is None:
+        return None, port
+    if not isinstance(address, str) or len(address) > 64:
+        raise InvalidUpload(texts.BAD_SERVER_ADDRESS)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        raise InvalidUpload(texts.BAD_SERVER_ADDRESS) from None
+    return str(type(ip)(int(ip))), port
+
+
 def _read(conn: sqlite3.Connection) -> Extracted:
     columns = {str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info('sessions')")}
     version_columns = [str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info('version')")]
@@ -106,9 +129,10 @@ def _read(conn: sqlite3.Connection) -> Extracted:
         raise InvalidUpload(texts.BAD_USER_ID)
     if api_id is not None and not (isinstance(api_id, int) and 0 <= api_id <= _MAX_API_ID):
         raise InvalidUpload(texts.BAD_API_ID)
+    address, port = _server(conn, columns)
     return Extracted(
         form=Form.PYROGRAM_FILE, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None,
-        test_mode=bool(test),
+        test_mode=bool(test), address=address, port=port if address is not None else None,
     )
 
 

@@ -13,6 +13,8 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from core import dcs
+
 _PEERS = (
     "CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER, type INTEGER NOT NULL, {username}"
     "phone_number TEXT, last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER)))"
@@ -38,6 +40,12 @@ def _sessions_columns(version: int, migrated: bool) -> list[str]:
     return [base[0], *later, *base[1:]]
 
 
+def _kurigram_server(dc_id: int, test_mode: bool) -> tuple[str, int]:
+    """Kurigram's own v7 values (``sqlite_storage.py``: its DC table, port 80 on the test servers)."""
+    table = dcs.TEST_IPV4 if test_mode else dcs.IPV4
+    return table.get(dc_id, table[2]), 80 if test_mode else 443
+
+
 def pyrogram_image(
     dc_id: int,
     auth_key: bytes | None,
@@ -50,9 +58,12 @@ def pyrogram_image(
     migrated: bool = False,
     rows: int = 1,
     extra_sql: Sequence[str] = (),
+    server: tuple[str | None, int | None] | None = None,
 ) -> bytes:
     """The bytes of a logged-in Pyrogram (v1..v3) or Kurigram (v4..v7) session file; ``migrated``: the
-    column order of a file upgraded from an older version; ``extra_sql``: run last (hostile variants)."""
+    column order of a file upgraded from an older version; ``extra_sql``: run last (hostile variants);
+    ``server``: the v7 (server_address, port) written (None in either: NULL), by default what Kurigram
+    writes (its DC's address, port 443; 80 for a test session)."""
     if not 1 <= version <= 8:
         raise ValueError("Pyrogram session schema versions are 1..7 (8: a hostile variant)")
     conn = sqlite3.connect(":memory:")
@@ -85,7 +96,7 @@ def pyrogram_image(
             if version >= 3:
                 values["api_id"] = api_id
             if version >= 7:
-                values["server_address"], values["port"] = "149.154.167.51", 443
+                values["server_address"], values["port"] = server or _kurigram_server(dc_id + n, test_mode)
             names = ", ".join(values)
             marks = ", ".join("?" * len(values))
             conn.execute(f"INSERT INTO sessions ({names}) VALUES ({marks})", tuple(values.values()))

@@ -258,19 +258,25 @@ def _schema_of(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
 
 
 @functools.cache
-def _telethon_schema() -> frozenset[tuple[str, str, str]]:
-    """The objects of a file ``session_image`` writes (Telethon's schema version 8)."""
-    conn = open_image(session_image(2, dcs.address_for(2), dcs.PORT, bytes(AUTH_KEY_BYTES)))
-    try:
-        return frozenset(_schema_of(conn))
-    finally:
-        conn.close()
+def _telethon_schemas() -> tuple[frozenset[tuple[str, str, str]], ...]:
+    """The objects of a file ``session_image`` writes, one set per Telethon schema version (7 and 8): a
+    version-7 file (Telethon before 1.40; an upload stored as is by an older adbot) is Telethon's own and
+    clean, and Telethon migrates it itself when the engine first opens it."""
+    schemas = []
+    for version in SUPPORTED_VERSIONS:
+        conn = open_image(session_image(2, dcs.address_for(2), dcs.PORT, bytes(AUTH_KEY_BYTES), version))
+        try:
+            schemas.append(frozenset(_schema_of(conn)))
+        finally:
+            conn.close()
+    return tuple(schemas)
 
 
 def foreign_objects(path: Path) -> list[str] | None:
     """The kinds of the objects in a stored session file that a file we write lacks ('trigger',
     'view', 'table', 'index'; a table of Telethon's defined otherwise counts as 'table'), one entry
-    each, sorted; [] for a clean file, None when it cannot be read. Blocking.
+    each, sorted, judged against the Telethon schema version it is closest to (7 or 8: the whole file
+    must match one of them); [] for a clean file, None when it cannot be read. Blocking.
 
     Cheap enough for every file at every start (open, one read of ``sqlite_master``, close) and runs
     nothing of the file's: read-only and ``immutable`` (no lock, no journal or ``-shm`` created; one
@@ -287,4 +293,4 @@ def foreign_objects(path: Path) -> list[str] | None:
             conn.close()
     except (sqlite3.Error, OSError, UnicodeDecodeError, ValueError):
         return None
-    return sorted(kind for kind, _name, _sql in found - _telethon_schema())
+    return min((sorted(kind for kind, _name, _sql in found - schema) for schema in _telethon_schemas()), key=len)

@@ -16,6 +16,7 @@ import json
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -145,11 +146,20 @@ async def list_all(conn: aiosqlite.Connection) -> list[SessionRow]:
     return [_row(r) for r in await fetchall(conn, "SELECT * FROM sessions ORDER BY id")]
 
 
-async def list_placements(conn: aiosqlite.Connection) -> list[tuple[int, str, str]]:
-    """(id, file name, folder) of every session, by id: all start-up reconciling needs, without building
-    a ``SessionRow`` (and parsing its device JSON) for each of tens of thousands of rows."""
-    rows = await fetchall(conn, "SELECT id, file_name, folder FROM sessions ORDER BY id")
-    return [(r[0], r[1], r[2]) for r in rows]
+class Placement(NamedTuple):
+    """Where a session's file belongs, and what a rewrite of it must keep (``pool.reconcile``)."""
+
+    session_id: int
+    file_name: str
+    folder: str
+    test_mode: bool  # a test-server session: a rewritten file gets the test DC table's address
+
+
+async def list_placements(conn: aiosqlite.Connection) -> list[Placement]:
+    """Every session's placement, by id: all start-up reconciling needs, without building a
+    ``SessionRow`` (and parsing its device JSON) for each of tens of thousands of rows."""
+    rows = await fetchall(conn, "SELECT id, file_name, folder, test_mode FROM sessions ORDER BY id")
+    return [Placement(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
 
 async def count_by_state(conn: aiosqlite.Connection) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -22,7 +23,7 @@ class FakeProxy:
     auth: tuple[str, str] | None = None
     refuse: bool = False
     port: int = 0
-    connects: list[tuple[str, int]] = field(default_factory=list)  # destinations asked for
+    connects: list[tuple[str, int]] = field(default_factory=list)  # destinations asked for (IPs as text)
     logins: list[tuple[str, str]] = field(default_factory=list)
     accepted: int = 0
 
@@ -49,7 +50,7 @@ class FakeProxy:
         elif atyp == 3:
             host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
         else:
-            host = (await reader.readexactly(16)).hex()
+            host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
         port = int.from_bytes(await reader.readexactly(2), "big")
         self.connects.append((host, port))
         code = 5 if self.refuse else 0
@@ -60,6 +61,7 @@ class FakeProxy:
         lines = head.split("\r\n")
         _method, target, _version = lines[0].split(" ")
         host, _, port = target.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")  # an IPv6 destination, as python-socks writes it
         headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         if self.auth:
             given = headers.get("proxy-authorization", "")

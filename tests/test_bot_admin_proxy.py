@@ -3,6 +3,7 @@ SOCKS5 proxy (never the internet), refusals that change nothing, and /health sho
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,9 +11,12 @@ import pytest
 from botkit import ADMIN_ID, bot_harness
 
 from control_bot.routers import admin_upload
+from core import dcs
 from core.texts import customer as t
-from sandbox.sessionfiles import make_session_bytes, make_sidecar
+from pool.layout import UNUSED
+from sandbox.sessionfiles import make_session_bytes, make_sidecar, new_auth_key
 from storage import proxies as proxy_rows
+from storage import sessions as session_rows
 from tests.fake_proxy import FakeProxy, closed_port, running
 
 OTHER = 1002
@@ -84,3 +88,22 @@ async def test_upload_with_a_sidecar_proxy_says_how_its_check_went(tmp_path: Pat
         assert fake.connects == [("149.154.167.51", 443)]
         health = await admin.ask("/health")
         assert "2 of 2 sessions have one; 0 direct, 1 failed check" in health.text
+
+
+async def test_admins_proxy_is_checked_on_the_address_the_session_will_connect_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``[pool] ipv6`` and a test-server session's test DC: what the engine will dial, not production IPv4."""
+    async with bot_harness(tmp_path) as h, running(FakeProxy("socks5")) as fake:
+        admin = h.user(ADMIN_ID, "Admin")
+        await h.fill_pool(1)
+        key = new_auth_key()
+        async with h.db.tx() as conn:
+            test_sid = await session_rows.insert(
+                conn, file_name="t.session", auth_key_sha=hashlib.sha256(key).hexdigest(), dc_id=3,
+                folder=UNUSED, now=h.clock.now(), test_mode=True,
+            )
+        monkeypatch.setattr(h.settings.pool, "ipv6", True)  # as `[pool] ipv6 = true` in the config
+        assert "now connects through" in (await admin.ask(f"/proxy 1 socks5://127.0.0.1:{fake.port}")).text
+        assert "now connects through" in (await admin.ask(f"/proxy {test_sid} socks5://127.0.0.1:{fake.port}")).text
+        assert fake.connects == [(dcs.IPV6[2], 443), (dcs.TEST_IPV6[3], 443)]

@@ -84,7 +84,7 @@ async def test_proxy_required_never_opens_a_direct_session(db: Database, tmp_pat
 
 
 async def test_an_admins_change_closes_the_live_client_between_cycles(db: Database, tmp_path: Path) -> None:
-    async def reachable(_spec: ProxySpec, _dc: int) -> str | None:
+    async def reachable(_spec: ProxySpec, _address: str) -> str | None:
         return None
 
     s = await make_setup(db, tmp_path, plan=1, pool=1, groups=("@g1",))

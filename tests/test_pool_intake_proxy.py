@@ -98,7 +98,7 @@ async def test_unreadable_sidecar_proxy_refuses_the_session(db: Database, sdir: 
 
 
 async def test_later_sidecar_gives_its_proxy_only_to_a_session_without_one(db: Database, sdir: Path) -> None:
-    async def ok(_spec: ProxySpec, _dc: int) -> str | None:
+    async def ok(_spec: ProxySpec, _address: str) -> str | None:
         return None
 
     [first] = await import_files(db, sdir, [("+1777.session", make_session_bytes())], max_bytes=MAX, now=NOW)

@@ -157,7 +157,54 @@ def test_pyrogram_and_kurigram_files_of_every_schema_version(version: int, migra
         Form.PYROGRAM_FILE, 5, KEY, 5_000_000_001, False
     )
     assert found.api_id == (21724 if version >= 3 else None)
-    assert found.address is None and not found.foreign_address
+    # Kurigram v7 names its DC's address (read to be judged); older versions name none.
+    assert (found.address, found.port) == ((dcs.address_for(5), 443) if version >= 7 else (None, None))
+    assert not found.foreign_address
+
+
+KURIGRAM_SERVERS: list[tuple[str, dict[str, object], tuple[str | None, int | None], bool]] = [
+    ("redis", {}, ("127.0.0.1", 6379), True),
+    ("metadata, migrated", {"migrated": True}, ("169.254.169.254", 80), True),
+    ("telegram on ssh", {}, ("149.154.167.51", 22), True),
+    ("no port", {}, ("10.1.2.3", None), True),
+    ("telegram, no port", {}, ("149.154.167.51", None), False),
+    ("no address", {}, (None, 6379), False),
+    ("test session", {"test_mode": True}, ("127.0.0.1", 80), True),
+    ("test session, its own", {"test_mode": True}, (dcs.TEST_IPV4[2], 80), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "server", "foreign"), [k[1:] for k in KURIGRAM_SERVERS], ids=[k[0] for k in KURIGRAM_SERVERS]
+)
+def test_a_kurigram_v7_address_is_read_to_be_judged(
+    kwargs: dict[str, object], server: tuple[str | None, int | None], foreign: bool
+) -> None:
+    found = read_session_file(pyrogram_file(2, KEY, version=7, server=server, **kwargs))
+    address, port = server
+    assert (found.dc_id, found.auth_key, found.address, found.port) == (2, KEY, address, port if address else None)
+    assert found.foreign_address is foreign
+
+
+def test_a_kurigram_v7_scoped_ipv6_address_is_rebuilt_without_the_files_text() -> None:
+    found = read_session_file(pyrogram_file(2, KEY, version=7, server=("fe80::1%evil<b>", 443)))
+    assert (found.address, found.port, found.foreign_address) == ("fe80::1", 443, True)
+
+
+def _gramjs_raw(address: str, port_bytes: bytes, dc_id: int = 2) -> str:
+    """A GramJS string with any two port bytes (GramJS's writer refuses ports above 32767)."""
+    text = address.encode()
+    return "1" + base64.b64encode(struct.pack(">Bh", dc_id, len(text)) + text + port_bytes + KEY).decode()
+
+
+@pytest.mark.parametrize(("address", "port_bytes", "port"), [
+    ("127.0.0.1", b"\xff\xff", 65535), ("10.1.2.3", b"\x80\x00", 32768), ("149.154.167.51", b"\xff\xff", 65535),
+    ("169.254.169.254", b"\x00\x00", 0),
+])
+def test_a_gramjs_port_is_read_unsigned_and_always_judged(address: str, port_bytes: bytes, port: int) -> None:
+    found = parse_session_string(_gramjs_raw(address, port_bytes))
+    assert (found.form, found.address, found.port) == (Form.GRAMJS_STRING, address, port)
+    assert found.foreign_address
 
 
 def test_a_telethon_file_is_read_as_telethons() -> None:
@@ -197,6 +244,12 @@ HOSTILE_FILES: list[tuple[str, dict[str, object], str]] = [
     ("short key", {"extra_sql": ["UPDATE sessions SET auth_key = randomblob(255)"]}, "255 bytes, expected 256"),
     ("api id", {"extra_sql": ["UPDATE sessions SET api_id = -5"]}, "app id is out of range"),
     ("sessions as a view", {"extra_sql": ["DROP TABLE sessions", ENDLESS_VIEW]}, "is a view, not a real table"),
+    ("v7 hostname", {"version": 7, "server": ("evil.example.com", 443)}, "server address is not an IP address"),
+    ("v7 blob address", {"version": 7, "extra_sql": ["UPDATE sessions SET server_address = x'7f000001'"]},
+     "server address is not an IP address"),
+    ("v7 port 0", {"version": 7, "server": ("127.0.0.1", 0)}, "server port is not 1..65535"),
+    ("v7 port 70000", {"version": 7, "server": ("127.0.0.1", 70000)}, "server port is not 1..65535"),
+    ("v7 text port", {"version": 7, "extra_sql": ["UPDATE sessions SET port = 'http'"]}, "server port is not 1..65535"),
 ]
 
 

@@ -9,9 +9,11 @@ extra tables, and any server address and port.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import sqlite3
+import struct
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from pool.layout import UNUSED, ensure_dir
 from pool.reconcile import reconcile
 from pool.startup import prepare_pool
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
+from sandbox.sessionforms import pyrogram_file
 from storage import sessions as session_rows
 from storage.db import Database
 from storage.sessionfile import fresh_image, session_image, validate_session
@@ -215,6 +218,52 @@ async def test_foreign_address_accepted_with_its_dc_and_a_note(
     assert row is not None and row.dc_id == 3
 
 
+def _gramjs(dc_id: int, key: bytes, address: str, port: int) -> bytes:
+    """A GramJS string line with any port (0..65535; GramJS's own writer stops at 32767)."""
+    text = address.encode()
+    raw = struct.pack(">Bh", dc_id, len(text)) + text + struct.pack(">H", port) + key
+    return ("1" + base64.b64encode(raw).decode()).encode()
+
+
+# Every other form that names a server (Kurigram v7 files, GramJS strings; Telethon strings are in
+# tests/test_session_forms.py): the same FOREIGN addresses, each accepted with its DC and a note.
+FORM_FOREIGN: list[tuple[str, str, int | None, Callable[[int, bytes, str, int | None], tuple[str, bytes]]]] = [
+    *[(f"kurigram-v7 {a}:{p}", a, p, lambda dc, key, a, p: ("k.session", pyrogram_file(
+        dc, key, version=7, server=(a, p)))) for a, p in FOREIGN],
+    ("kurigram-v7-migrated", "169.254.169.254", 80, lambda dc, key, a, p: ("m.session", pyrogram_file(
+        dc, key, version=7, migrated=True, server=(a, p)))),
+    ("kurigram-v7 no port", "127.0.0.1", None, lambda dc, key, a, p: ("n.session", pyrogram_file(
+        dc, key, version=7, server=(a, p)))),
+    *[(f"gramjs {a}:{p}", a, p, lambda dc, key, a, p: ("g.txt", _gramjs(dc, key, a, p or 0)))
+      for a, p in [*FOREIGN, ("127.0.0.1", 65535), ("10.1.2.3", 40000), ("149.154.167.51", 65535), ("10.1.2.3", 0)]],
+]
+
+
+@pytest.mark.parametrize(("address", "port", "build"), [f[1:] for f in FORM_FOREIGN], ids=[f[0] for f in FORM_FOREIGN])
+async def test_foreign_address_of_any_form_is_accepted_with_its_dc_and_a_note(
+    db: Database, sdir: Path, address: str, port: int | None,
+    build: Callable[[int, bytes, str, int | None], tuple[str, bytes]],
+) -> None:
+    key = new_auth_key()
+    [result] = await import_files(db, sdir, [build(3, key, address, port)], max_bytes=MAX, now=NOW)
+    assert result.accepted, result.reason
+    if port is None:
+        shown = f"server {address}, which"
+    else:
+        shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    assert result.note is not None and shown in result.note and "ignored" in result.note, result.note
+    path = await _stored(db, sdir, result.session_id or 0)
+    assert _row(path) == (3, dcs.address_for(3), 443, key)
+
+
+async def test_a_test_servers_kurigram_file_with_a_foreign_address_gets_its_note(db: Database, sdir: Path) -> None:
+    data = pyrogram_file(2, version=7, test_mode=True, server=("127.0.0.1", 6379))
+    [result] = await import_files(db, sdir, [("t.session", data)], max_bytes=MAX, now=NOW, allow_test_servers=True)
+    assert result.accepted and result.note is not None and "127.0.0.1:6379" in result.note
+    path = await _stored(db, sdir, result.session_id or 0)
+    assert _row(path)[:3] == (2, dcs.address_for(2, test=True), 443)
+
+
 async def test_the_admins_upload_summary_says_the_address_was_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -298,8 +347,9 @@ async def test_build_client_leaves_a_table_address_untouched(tmp_path: Path) -> 
 # --- start-up: files an older version stored as uploaded --------------------------------------------------
 
 
-async def _old_stored(db: Database, sdir: Path, data: bytes) -> tuple[int, Path]:
-    """A session stored the way intake did before issue 17: the uploaded bytes as they were."""
+async def _old_stored(db: Database, sdir: Path, data: bytes, *, test: bool = False) -> tuple[int, Path]:
+    """A session stored the way intake did before issue 17: the uploaded bytes as they were (``test``: a
+    test-server session's row)."""
     name = f"s{hashlib.sha256(data).hexdigest()[:16]}.session"
     path = ensure_dir(sdir, UNUSED) / name
     path.write_bytes(data)
@@ -307,7 +357,7 @@ async def _old_stored(db: Database, sdir: Path, data: bytes) -> tuple[int, Path]
     async with db.tx() as conn:
         sid = await session_rows.insert(
             conn, file_name=name, auth_key_sha=validate_session(data).auth_key_sha, dc_id=validate_session(data).dc_id,
-            folder=UNUSED, now=NOW,
+            folder=UNUSED, now=NOW, test_mode=test,
         )
     return sid, path
 
@@ -352,3 +402,70 @@ async def test_startup_reports_a_stored_file_it_cannot_read(db: Database, sdir: 
     assert report.sanitized.unreadable == [sid]
     assert f"session #{sid}: its file could not be read to check it for triggers; left as is" in report.lines()
     assert path.read_bytes() == b"\0" * 4096
+
+
+async def test_startup_leaves_a_clean_telethon_v7_file_alone(db: Database, sdir: Path) -> None:
+    """Telethon's schema 7 (before 1.40) is Telethon's own: a clean v7 file is not rewritten at every start
+    (Telethon migrates it itself when the engine opens it); a v7 file with a trigger still is, and only the
+    trigger is reported."""
+    clean_data = session_image(3, dcs.address_for(3), 443, new_auth_key(), version=7)
+    _clean, clean_path = await _old_stored(db, sdir, clean_data)
+    key = new_auth_key()
+    dirty_data = session_image(2, dcs.address_for(2), 443, key, version=7)
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(dirty_data)
+    conn.execute(RAISING)
+    conn.commit()
+    dirty_data = conn.serialize()
+    conn.close()
+    dirty, dirty_path = await _old_stored(db, sdir, dirty_data)
+    report = await reconcile(db, sdir)
+    assert clean_path.read_bytes() == clean_data
+    assert report.sanitized.rewritten == [(dirty, ["trigger"])]
+    assert _row(dirty_path) == (2, dcs.address_for(2), 443, key)
+    assert (await reconcile(db, sdir)).clean
+
+
+@pytest.mark.parametrize("ipv6", [False, True])
+async def test_startup_rewrite_of_a_test_servers_session_keeps_it_on_the_test_dcs(
+    db: Database, sdir: Path, ipv6: bool
+) -> None:
+    key = new_auth_key()
+    sid, path = await _old_stored(
+        db, sdir, _hostile(2, address=dcs.TEST_IPV4[2], key=key, extras=(RAISING,)), test=True
+    )
+    report = await reconcile(db, sdir, ipv6=ipv6)
+    assert report.sanitized.rewritten == [(sid, ["trigger"])]
+    assert _row(path) == (2, dcs.address_for(2, ipv6=ipv6, test=True), 443, key)  # never a production DC
+
+
+async def test_startup_rewrite_of_a_test_session_on_a_dc_the_test_servers_lack_leaves_it(
+    db: Database, sdir: Path
+) -> None:
+    data = _hostile(5, extras=(RAISING,))
+    sid, path = await _old_stored(db, sdir, data, test=True)
+    report = await reconcile(db, sdir)
+    assert report.sanitized.unreadable == [sid] and report.sanitized.rewritten == []
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("target_exists", [True, False], ids=["to-a-file", "dangling"])
+async def test_startup_rewrite_never_follows_a_symlink_planted_at_its_tmp(
+    db: Database, sdir: Path, tmp_path: Path, target_exists: bool
+) -> None:
+    key = new_auth_key()
+    sid, path = await _old_stored(db, sdir, _hostile(4, key=key, extras=(RAISING,)))
+    victim = tmp_path / "victim.db"
+    if target_exists:
+        victim.write_bytes(b"precious")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.symlink_to(victim)
+    report = await reconcile(db, sdir)
+    assert report.sanitized.rewritten == [(sid, ["trigger"])]
+    if target_exists:
+        assert victim.read_bytes() == b"precious"
+    else:
+        assert not victim.exists()
+    assert not path.is_symlink() and _row(path) == (4, dcs.address_for(4), 443, key)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert not tmp.exists() and not tmp.is_symlink()

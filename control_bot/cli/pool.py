@@ -152,8 +152,8 @@ def _cmd_proxy(args: argparse.Namespace) -> int:
     url = sys.stdin.readline().strip() if args.url == "-" else args.url
     session_id, spec = proxies.parse_args(f"{args.session_id} {'off' if args.clear else url}")
 
-    async def work(_settings: Settings, db: Database) -> proxies.ProxyChange:
-        return await proxies.change(db, session_id, spec, set_by=CLI, now=time.time())
+    async def work(settings: Settings, db: Database) -> proxies.ProxyChange:
+        return await proxies.change(db, session_id, spec, set_by=CLI, now=time.time(), ipv6=settings.pool.ipv6)
 
     print(run_with_db(args, work, writes=True).reply())
     return 0

@@ -15,6 +15,7 @@ from aiogram.types import Message
 
 from control_bot.services import proxies
 from core.clock import Clock
+from core.config import Settings
 from core.texts import proxy as texts
 from engine.engine import Engine
 from storage import proxies as proxy_rows
@@ -28,7 +29,9 @@ def _holds_secret(args: str) -> bool:
     return "@" in args or any(key in args.lower() for key in ("secret=", "pass=", "user="))
 
 
-async def on_proxy(message: Message, command: CommandObject, db: Database, clock: Clock, engine: Engine) -> None:
+async def on_proxy(
+    message: Message, command: CommandObject, db: Database, clock: Clock, engine: Engine, settings: Settings
+) -> None:
     deleted = True
     if _holds_secret(command.args or ""):
         try:
@@ -39,7 +42,8 @@ async def on_proxy(message: Message, command: CommandObject, db: Database, clock
     session_id, spec = proxies.parse_args(command.args)
     admin_id = message.from_user.id if message.from_user else 0
     result = await proxies.change(
-        db, session_id, spec, set_by=proxy_rows.by_admin(admin_id), now=clock.now(), engine=engine
+        db, session_id, spec, set_by=proxy_rows.by_admin(admin_id), now=clock.now(), engine=engine,
+        ipv6=settings.pool.ipv6,
     )
     await message.answer(result.reply() + ("" if deleted else "\n" + texts.message_not_deleted()))
 

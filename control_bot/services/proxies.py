@@ -77,7 +77,9 @@ async def change(
     now: float,
     check: ProxyChecker = check_proxy,
     engine: LiveSessions | None = None,
+    ipv6: bool = False,
 ) -> ProxyChange:
-    changed = await set_proxy(db, session_id, spec, set_by=set_by, now=now, check=check)
+    """``ipv6``: ``[pool] ipv6``, the address family the proxy is checked on (the one sessions connect on)."""
+    changed = await set_proxy(db, session_id, spec, set_by=set_by, now=now, check=check, ipv6=ipv6)
     reconnects = changed and engine is not None and await _reconnect(db, engine, session_id)
     return ProxyChange(session_id, spec, changed, reconnects)

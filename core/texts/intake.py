@@ -318,10 +318,13 @@ def not_a_zip(error: str) -> str:
 # --- beside an accepted session (``IntakeResult.note``) ------------------------------------------------
 
 
-def address_ignored(address: str, port: int, dc_id: int) -> str:
+def address_ignored(address: str, port: int | None, dc_id: int) -> str:
     """The file named a server outside Telegram's networks, or an odd port (``core.dcs.is_foreign``).
-    ``address`` is the file's address rebuilt from its number (a valid IP, never the file's raw text)."""
+    ``address`` is the file's address rebuilt from its number (a valid IP, never the file's raw text);
+    ``port`` None: the file named no port (a Kurigram row's NULL)."""
     shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    if port is None:
+        shown = address
     return (
         f"its file named server {shown}, which is not Telegram's: ignored, it connects to data centre"
         f" {dc_id}'s published address"

@@ -5,7 +5,9 @@ Layouts (checked against each library's writer; ``docs/SESSION_FORMS.md``):
   263 or 275 bytes. No user id, app id or test flag: a test-server address says test.
 - GramJS: ``"1"`` + base64 of ``u8 dc | i16 BE address length | address text | i16 BE port | 256-byte
   key`` (261 + address length bytes). Its IPv4 form is as long as Telethon's IPv6 one; told apart as
-  GramJS's own loader does: the length field must match.
+  GramJS's own loader does: the length field must match. The port is read unsigned (0..65535): every
+  value a string can hold is a port to judge, so none (a "negative" one) slips past the foreign-address
+  note.
 - Pyrogram / Kurigram: urlsafe base64 without padding, chosen by decoded length: 263 ``>B?256sI?``
   (dc, test, key, 32-bit user id, bot), 267 ``>B?256sQ?``, 271 ``>BI?256sQ?`` (dc, app id, test, key,
   user id, bot). Its first character is never ``1`` (it encodes a DC id <= 5).
@@ -105,11 +107,10 @@ def _telethon_or_gramjs(raw: bytes) -> Extracted:
             except (UnicodeDecodeError, ValueError):
                 raise InvalidUpload(texts.GRAMJS_BAD_ADDRESS) from None
             address = str(type(ip)(int(ip)))  # rebuilt from the number: never the string's own text
-            port = struct.unpack(">h", raw[3 + length : 5 + length])[0]
+            port = struct.unpack(">H", raw[3 + length : 5 + length])[0]
             key = raw[5 + length :]
             return _checked(
-                Form.GRAMJS_STRING, raw[0], key, test=dcs.is_test_address(address), address=address,
-                port=port if port > 0 else None,
+                Form.GRAMJS_STRING, raw[0], key, test=dcs.is_test_address(address), address=address, port=port
             )
     if len(raw) == _TELETHON_V6:
         dc_id, packed, port, key = struct.unpack(">B16sH256s", raw)
