@@ -34,7 +34,6 @@ It reports counts, never names or contents of the files.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 from collections.abc import Mapping
@@ -48,9 +47,6 @@ logger = logging.getLogger(__name__)
 
 STAGING = "staging"
 """The staging folder, relative to ``sessions_dir`` (not a session folder: reconcile leaves it to us)."""
-
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-"""No space, over quota, or over the process's file size limit (RLIMIT_FSIZE): "the disk is full"."""
 
 _write = os.write  # the one writing call (a seam tests use to simulate a full disk)
 
