@@ -150,8 +150,7 @@ async def _store(
             if sidecar is not None and sidecar.proxy is not None:
                 await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
             await identity.note_if_full(conn, now, pair_id=chosen.pair_id, api_id=chosen.own_api_id)
-            await asyncio.to_thread(staged.write, data)
-            await asyncio.to_thread(staged.link)
+            await staged.place(data)  # cancelled meanwhile: returns only once its thread is done
             body_done = True
     except Exception:
         staged.discard()  # an ordinary error: the transaction surely rolled back
