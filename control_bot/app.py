@@ -295,12 +295,11 @@ async def create_app(
     db = await Database.open(settings.db_path)
     try:
         factory = factory or make_factory(settings, clock, db)
-        report = await prepare_pool(
+        # reconcile logs each of its findings itself (once)
+        await prepare_pool(
             db, settings.paths.sessions_dir, max_sessions_per_pair=settings.pool.max_sessions_per_pair,
             ipv6=settings.pool.ipv6,
         )
-        for line in report.lines():
-            logger.warning("session folders: %s", line)
         bot = make_bot(settings, pacing)
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold

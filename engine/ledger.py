@@ -22,7 +22,9 @@ runs; writes queued meanwhile join it, so what was kept is settled by the next w
 the latest. Its caller simply waits: a send's intent is committed before its request, as always, and an
 answer that arrived is written as soon as the database can be. One warning per busy spell, not per
 write. An impatient write (``patient=False``: what a person asked for through the bot) fails with the
-error as before, so the bot can answer "try again". ``give_up()`` (shutdown) and ``close()`` end the
+error as before, so the bot can answer "try again": during a busy spell it joins the next attempt at
+once, whatever is kept (the batch may grow past ``max_batch`` for it), never waiting behind the kept
+writes. ``give_up()`` (shutdown) and ``close()`` end the
 retries: what is still kept then fails with the error, the cycle stays open, and the next start settles
 it by the resume rules ('pending' -> 'in_doubt').
 """
@@ -30,7 +32,6 @@ it by the resume rules ('pending' -> 'in_doubt').
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class Ledger:
         self._closing = False
         self._retrying = True  # patient writes are kept while the database cannot be written
         self._stop_retrying: asyncio.Event | None = None
+        self._impatient: asyncio.Event | None = None  # set when a person's write arrives during a pause
         self._busy_since: float | None = None  # when the current busy spell began (loop time)
         self.batches = 0
         self.writes = 0
@@ -154,6 +156,8 @@ class Ledger:
             self._task.add_done_callback(self._writer_done)
         assert self._wakeup is not None
         self._wakeup.set()
+        if not write.patient and self._impatient is not None:
+            self._impatient.set()
         return write.future
 
     @staticmethod
@@ -194,11 +198,7 @@ class Ledger:
                         return
                     await self._pause(delay)
                     delay = min(delay * 2, self.max_backoff)
-                    # Writes queued meanwhile go with the kept ones: settled by the next write at the latest.
-                    room = self.max_batch - len(batch)
-                    if room > 0:
-                        batch += self._queue[:room]
-                        del self._queue[:room]
+                    batch += self._next_joiners(self.max_batch - len(batch))
                     continue
                 if len(batch) == 1:
                     self._fail(batch, exc)
@@ -245,14 +245,37 @@ class Ledger:
                            " can; cycles wait meanwhile", unavailable_reason(exc), len(kept) + len(self._queue))
         return kept
 
+    def _next_joiners(self, room: int) -> list[_Write]:
+        """The queued writes that join a retry of kept ones: every impatient one, whatever is kept (a
+        person's write is tried at the next attempt and fails fast with the error, never waits behind
+        a full batch of kept writes), then patient ones in their order as far as ``room`` goes (what
+        was kept is settled by the next write that goes through at the latest)."""
+        impatient = [w for w in self._queue if not w.patient]
+        if impatient:
+            self._queue = [w for w in self._queue if w.patient]
+        patient = self._queue[: max(room - len(impatient), 0)]
+        del self._queue[: len(patient)]
+        return impatient + patient
+
     async def _pause(self, seconds: float) -> None:
-        """Wait before the next try (``give_up`` ends the wait at once)."""
+        """Wait before the next try: ``give_up`` ends the wait at once, a person's write (impatient) too,
+        so that it is tried, and fails if it must, without waiting out the backoff."""
         if self._stop_retrying is None:
             self._stop_retrying = asyncio.Event()
             if not self._retrying:
                 self._stop_retrying.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_retrying.wait(), seconds)
+        if any(not w.patient for w in self._queue):
+            return
+        self._impatient = asyncio.Event()
+        try:
+            waits = {asyncio.ensure_future(self._stop_retrying.wait()), asyncio.ensure_future(self._impatient.wait())}
+            try:
+                await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
+        finally:
+            self._impatient = None
 
     @staticmethod
     def _fail(batch: list[_Write], exc: BaseException) -> None:

@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InvalidUpload, StorageBusy
+from core.errors import InvalidUpload
 from core.official_apps import OFFICIAL_APPS, TELEGRAM_DESKTOP
 from core.session_forms import Extracted
 from core.texts import intake as texts
@@ -62,10 +62,10 @@ from pool.layout import SESSION_SUFFIX, UNUSED
 from pool.names import display_name, kind_of, stem_of
 from pool.proxies import ProxyChecker, check_proxy, check_stored
 from pool.sidecar import Sidecar, parse_sidecar
-from pool.staging import DISK_FULL_ERRNOS, StagedFile
+from pool.staging import StagedFile
 from storage import proxies as proxy_rows
 from storage import sessions as session_rows
-from storage.db import Database, is_database_error, is_disk_full
+from storage.db import Database, StorageFailure, failure_kind
 from storage.pyrogram_file import read_session_file
 from storage.sessionfile import fresh_image
 
@@ -157,8 +157,7 @@ async def _store(
             if sidecar is not None and sidecar.proxy is not None:
                 await proxy_rows.put(conn, session_id, sidecar.proxy, set_by=proxy_rows.SIDECAR, now=now)
             await identity.note_if_full(conn, now, pair_id=chosen.pair_id, api_id=chosen.own_api_id)
-            await asyncio.to_thread(staged.write, data)
-            await asyncio.to_thread(staged.link)
+            await staged.place(data)  # cancelled meanwhile: returns only once its thread is done
             body_done = True
     except Exception:
         staged.discard()  # an ordinary error: the transaction surely rolled back
@@ -173,17 +172,19 @@ async def _store(
 
 
 def _not_saved(exc: BaseException) -> str | None:
-    """Why storing a file failed, as that file's result; None when ``exc`` is no storage failure."""
-    if (isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS) or is_disk_full(exc):
+    """Why storing a file failed, as that file's result; None when ``exc`` is no storage failure. What a
+    failure is comes from ``storage.db.failure_kind``, the classifier the engine uses too."""
+    kind = failure_kind(exc)
+    if kind is StorageFailure.DISK_FULL:
         logger.warning("upload not stored: the disk is full (%s)", type(exc).__name__)
         return texts.DISK_FULL
-    if isinstance(exc, StorageBusy):
+    if kind is StorageFailure.BUSY:
         logger.warning("upload not stored: the database stayed busy")
         return texts.DATABASE_BUSY
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError):  # staging the file failed otherwise (no storage failure to the engine)
         logger.error("upload not stored: %s (errno %s)", exc.strerror, exc.errno)
         return texts.not_saved(exc.strerror)
-    if is_database_error(exc):
+    if kind is not None:
         logger.error("upload not stored: database error", exc_info=exc)
         return texts.DATABASE_FAILED
     return None

@@ -1,6 +1,8 @@
 """How an accepted upload's session file reaches the pool so that no crash leaves anything behind.
 
-The protocol (``pool.intake._store`` runs steps 2 to 6 inside the row's ``BEGIN IMMEDIATE``):
+The protocol (``pool.intake._store`` runs steps 2 to 6 inside the row's ``BEGIN IMMEDIATE``; steps 3 and
+4 run in one thread that a cancelled upload still waits for, ``StagedFile.place``, so that clean-up
+never runs before the thread stops creating files):
 
 1. ``sessions_dir/staging/`` (0700) is the only place a file is written: it lives inside
    ``sessions_dir``, hence on the pool folders' filesystem, so steps 4 and 7 are atomic link/unlink
@@ -34,10 +36,10 @@ It reports counts, never names or contents of the files.
 
 from __future__ import annotations
 
-import errno
+import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,9 +50,6 @@ logger = logging.getLogger(__name__)
 
 STAGING = "staging"
 """The staging folder, relative to ``sessions_dir`` (not a session folder: reconcile leaves it to us)."""
-
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-"""No space, over quota, or over the process's file size limit (RLIMIT_FSIZE): "the disk is full"."""
 
 _write = os.write  # the one writing call (a seam tests use to simulate a full disk)
 
@@ -86,6 +85,23 @@ def _write_new(path: Path, data: bytes) -> None:
         raise
 
 
+async def _to_the_end(fn: Callable[[bytes], None], data: bytes) -> None:
+    """``fn(data)`` in a thread, awaited to its end even when the caller is cancelled meanwhile (the
+    cancellation is raised then, once the thread is done; the thread's own error goes with it)."""
+    work = asyncio.ensure_future(asyncio.to_thread(fn, data))
+    cancelled: asyncio.CancelledError | None = None
+    while not work.done():
+        try:
+            await asyncio.wait({work})  # unlike shield, wait() never cancels what it waits for
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    if cancelled is not None:
+        if not work.cancelled() and work.exception() is not None:
+            logger.warning("staging an upload failed while it was cancelled: %s", work.exception())
+        raise cancelled
+    work.result()
+
+
 class StagedFile:
     """One upload's file on its way into ``unused/`` (steps 3, 4 and 6 of the module doc)."""
 
@@ -93,6 +109,16 @@ class StagedFile:
         self.staged = staging_dir(sessions_dir) / name
         self.target = ensure_dir(sessions_dir, UNUSED) / name
         self._linked = False
+
+    async def place(self, data: bytes) -> None:
+        """Steps 3 and 4, in a thread. Cancelled meanwhile, it still waits for the thread to end before
+        it raises: a thread cannot be stopped, and a ``discard`` run while it works could come before the
+        staged file or the pool link exists, which would then stay until the next start."""
+        await _to_the_end(self._place, data)
+
+    def _place(self, data: bytes) -> None:
+        self.write(data)
+        self.link()
 
     def write(self, data: bytes) -> None:
         _write_new(self.staged, data)

@@ -13,6 +13,8 @@ a lock held longer than that surfaces as ``StorageBusy``.
 from __future__ import annotations
 
 import asyncio
+import enum
+import errno
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
@@ -34,42 +36,70 @@ T = TypeVar("T")
 SyncConnection = sqlite3.Connection  # the writer's plain connection, inside its own thread (``in_thread``)
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "locked" in text or "busy" in text
+class StorageFailure(enum.Enum):
+    """What kind of storage failure an exception is (``failure_kind``): the one classification intake
+    (a file's result) and the engine (keep the write, or fail it) both use."""
+
+    DISK_FULL = "disk_full"  # no room: a full disk, a quota, the process's file size limit
+    BUSY = "busy"  # another connection holds the lock (past busy_timeout)
+    IO = "io"  # any other I/O failure of the database file (read error, cannot open it)
+    OTHER = "other"  # any other SQLite error: the write itself is wrong (a constraint, a bug, corruption)
+
+    @property
+    def unavailable(self) -> bool:
+        """The database cannot be written *now*; the same write may succeed unchanged later."""
+        return self is not StorageFailure.OTHER
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """SQLite's "database or disk is full" (SQLITE_FULL): a caller outside storage reports a full disk."""
-    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""No space, over quota, or over the process's file size limit (RLIMIT_FSIZE, Python ignores SIGXFSZ)."""
+
+# SQLite says SQLITE_FULL only for ENOSPC; a write() failing with EDQUOT or EFBIG is SQLITE_IOERR_WRITE
+# (os_unix.c unixWrite), and a -shm that cannot grow is SQLITE_IOERR_SHMSIZE: all "no room" to a person.
+_DISK_FULL_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_SHMSIZE})
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_PROTOCOL})
+_IO_CODES = frozenset({sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN})
 
 
-def is_database_error(exc: BaseException) -> bool:
-    """Any other SQLite failure (I/O error, corrupt page...): for callers that may not import sqlite3."""
-    return isinstance(exc, sqlite3.Error)
+def failure_kind(exc: BaseException) -> StorageFailure | None:
+    """The kind of storage failure ``exc`` is; None when it is none (a network error, a bug...).
+
+    Extended result codes are compared whole first (``IOERR_WRITE`` is a full disk to us), then by their
+    primary code (``& 0xFF``). An OSError counts only when it says the disk is full (staging a file):
+    any other OSError is no storage failure here (Telethon's network errors are OSErrors too)."""
+    if isinstance(exc, StorageBusy):
+        return StorageFailure.BUSY
+    if isinstance(exc, OSError):
+        return StorageFailure.DISK_FULL if exc.errno in DISK_FULL_ERRNOS else None
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(code, int):  # raised without a code (sqlite3 itself, an older Python): its text
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StorageFailure.BUSY
+        if "disk is full" in text:
+            return StorageFailure.DISK_FULL
+        return StorageFailure.OTHER
+    if code in _DISK_FULL_CODES or code & 0xFF == sqlite3.SQLITE_FULL:
+        return StorageFailure.DISK_FULL
+    if code & 0xFF in _BUSY_CODES:
+        return StorageFailure.BUSY
+    if code & 0xFF in _IO_CODES:
+        return StorageFailure.IO
+    return StorageFailure.OTHER
 
 
-# SQLite's primary result codes that say the database cannot be written *now* (another process holds the
-# lock, the disk is full, an I/O error), not that the write itself is wrong (a constraint, a bug): the
-# same write may succeed unchanged later.
-_UNAVAILABLE_CODES = frozenset({
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
-})
+def _is_busy(exc: BaseException) -> bool:
+    return failure_kind(exc) is StorageFailure.BUSY
 
 
 def unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` is the database being unavailable for writing just now (``StorageBusy``: locked
     past ``busy_timeout``; a full disk; an I/O error) rather than a wrong write. Callers outside storage
     use it to tell a storage failure, which blames nobody and is retried, from everything else."""
-    if isinstance(exc, StorageBusy):
-        return True
-    if isinstance(exc, sqlite3.OperationalError):
-        code = getattr(exc, "sqlite_errorcode", None)
-        if isinstance(code, int):
-            return code & 0xFF in _UNAVAILABLE_CODES
-        return _is_busy(exc)
-    return False
+    kind = failure_kind(exc)
+    return kind is not None and kind.unavailable
 
 
 def unavailable_reason(exc: BaseException) -> str:
@@ -152,12 +182,12 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
             try:
                 await conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 if _is_busy(exc):
                     raise StorageBusy() from exc
                 raise
@@ -191,6 +221,14 @@ class Database:
         if self._reader is None:
             raise RuntimeError("database is closed")
         yield self._reader
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back what is still open. On SQLITE_FULL, IOERR or NOMEM SQLite may have rolled the whole
+    transaction back itself: a ROLLBACK then fails ("no transaction is active") and would replace the
+    error that says why (a full disk) with one that says nothing."""
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
 
 
 def in_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> Awaitable[T]:
@@ -241,7 +279,8 @@ async def fetchone(conn: aiosqlite.Connection, sql: str, params: Params = ()) ->
 
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
     """Run one statement; returns the number of changed rows."""
-    return await _statement(conn, sql, params, lambda cur: cur.rowcount)
+    with _busy_as_storage_busy():
+        return await _statement(conn, sql, params, lambda cur: cur.rowcount)
 
 
 @asynccontextmanager
@@ -263,7 +302,8 @@ async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None
 
 
 async def executemany(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
-    await conn.executemany(sql, rows)
+    with _busy_as_storage_busy():
+        await conn.executemany(sql, rows)
 
 
 async def user_version(conn: aiosqlite.Connection) -> int:

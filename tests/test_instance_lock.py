@@ -3,15 +3,17 @@ exclusive ``flock`` on ``data/adbot.lock``; a second one refuses with "already r
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from control_bot.cli import main
+from control_bot.cli import build_parser, main
 from core.errors import AlreadyRunning
 from sandbox.botapi import BotApiEmulator
 from storage.instance_lock import LOCK_FILE, acquire_instance_lock, hold_instance_lock
@@ -59,6 +61,53 @@ def test_writing_cli_commands_refuse_while_the_lock_is_held(
         # reading needs no lock
         assert main(["pool", "status", "--config", config]) == 0
     assert main(["pairs", "add", "123", HASH, "--config", config]) == 0
+
+
+# Commands that never write the data dir's database or pool: they run beside ``adbot run`` (WAL lets them
+# read). ``check-config`` opens nothing; ``demo`` runs in a temporary data dir of its own.
+READ_ONLY = {
+    ("check-config",), ("customers",), ("health",), ("demo",),
+    ("pool", "status"), ("pool", "joins"), ("pairs", "list"),
+}
+# Every other command writes, and takes the lock: the arguments it needs to get that far.
+WRITING: dict[tuple[str, ...], list[str]] = {
+    ("run",): [],
+    ("grant",): ["42", "1", "1"],
+    ("revoke",): ["42"],
+    ("pool", "import"): ["none.session"],
+    ("pool", "reconcile"): [],
+    ("pool", "join"): ["1", "@cats"],
+    ("pool", "proxy"): ["1", "socks5://127.0.0.1:1080"],
+    ("pairs", "add"): ["123", HASH],
+    ("pairs", "remove"): ["123"],
+}
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every command the CLI registers (its words: ``("pool", "import")``)."""
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        yield path
+    for group in groups:
+        for name, sub in group.choices.items():
+            yield from _commands(sub, (*path, name))
+
+
+def test_every_registered_writing_cli_command_takes_the_lock(
+    config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command added to the CLI is either read-only (listed above) or refused while the lock is held."""
+    registered = set(_commands(build_parser()))
+    assert registered == READ_ONLY | set(WRITING), "a new command: list it as READ_ONLY or WRITING"
+    data = tmp_path / "data"
+    with hold_instance_lock(data):
+        for words, args in sorted(WRITING.items()):
+            assert main([*words, *args, "--config", config]) == 1, words
+            assert capsys.readouterr().err.splitlines() == [f"error: already running (pid {os.getpid()})"], words
+        assert sorted(p.name for p in data.iterdir()) == [LOCK_FILE]  # refused before the database was opened
+        assert not (tmp_path / "sessions").exists()
+        for words in sorted(READ_ONLY - {("demo",)}):  # reading needs no lock (the demo has its own test)
+            assert main([*words, "--config", config]) == 0, (words, capsys.readouterr().err)
 
 
 @pytest.mark.process

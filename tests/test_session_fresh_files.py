@@ -253,7 +253,7 @@ async def test_foreign_address_of_any_form_is_accepted_with_its_dc_and_a_note(
         shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     assert result.note is not None and shown in result.note and "ignored" in result.note, result.note
     path = await _stored(db, sdir, result.session_id or 0)
-    assert _row(path) == (3, dcs.address_for(3), 443, key)
+    assert file_row(path) == (3, dcs.address_for(3), 443, key)
 
 
 async def test_a_test_servers_kurigram_file_with_a_foreign_address_gets_its_note(db: Database, sdir: Path) -> None:
@@ -261,7 +261,7 @@ async def test_a_test_servers_kurigram_file_with_a_foreign_address_gets_its_note
     [result] = await import_files(db, sdir, [("t.session", data)], max_bytes=MAX, now=NOW, allow_test_servers=True)
     assert result.accepted and result.note is not None and "127.0.0.1:6379" in result.note
     path = await _stored(db, sdir, result.session_id or 0)
-    assert _row(path)[:3] == (2, dcs.address_for(2, test=True), 443)
+    assert file_row(path)[:3] == (2, dcs.address_for(2, test=True), 443)
 
 
 async def test_the_admins_upload_summary_says_the_address_was_ignored(
@@ -422,7 +422,7 @@ async def test_startup_leaves_a_clean_telethon_v7_file_alone(db: Database, sdir:
     report = await reconcile(db, sdir)
     assert clean_path.read_bytes() == clean_data
     assert report.sanitized.rewritten == [(dirty, ["trigger"])]
-    assert _row(dirty_path) == (2, dcs.address_for(2), 443, key)
+    assert file_row(dirty_path) == (2, dcs.address_for(2), 443, key)
     assert (await reconcile(db, sdir)).clean
 
 
@@ -436,7 +436,7 @@ async def test_startup_rewrite_of_a_test_servers_session_keeps_it_on_the_test_dc
     )
     report = await reconcile(db, sdir, ipv6=ipv6)
     assert report.sanitized.rewritten == [(sid, ["trigger"])]
-    assert _row(path) == (2, dcs.address_for(2, ipv6=ipv6, test=True), 443, key)  # never a production DC
+    assert file_row(path) == (2, dcs.address_for(2, ipv6=ipv6, test=True), 443, key)  # never a production DC
 
 
 async def test_startup_rewrite_of_a_test_session_on_a_dc_the_test_servers_lack_leaves_it(
@@ -466,6 +466,6 @@ async def test_startup_rewrite_never_follows_a_symlink_planted_at_its_tmp(
         assert victim.read_bytes() == b"precious"
     else:
         assert not victim.exists()
-    assert not path.is_symlink() and _row(path) == (4, dcs.address_for(4), 443, key)
+    assert not path.is_symlink() and file_row(path) == (4, dcs.address_for(4), 443, key)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert not tmp.exists() and not tmp.is_symlink()
