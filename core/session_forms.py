@@ -35,6 +35,7 @@ class Extracted:
     test_mode: bool = False  # a session of Telegram's test servers
     address: str | None = None  # the server the input named (a parsed IP, never raw text); judged only
     port: int | None = None  # its port, when the input names one (a Kurigram v7 row may hold NULL)
+    odd_address: bool = False  # it named a server that is no IP, or an unusable port: ignored, never shown
 
     @property
     def auth_key_sha(self) -> str:
@@ -46,6 +47,8 @@ class Extracted:
         """The input named an address outside Telegram's networks, or an odd port (``core.dcs``). A
         test-server session is judged too (the test DCs lie in Telegram's networks), and an address
         without a port is judged by the address alone: either way it is ignored, and the admin is told."""
+        if self.odd_address:
+            return True
         if self.address is None:
             return False
         if self.port is None:

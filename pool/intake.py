@@ -365,7 +365,7 @@ async def _import_session(
     note = None
     if sidecar is not None and sidecar.proxy is not None:
         note = await _proxy_note(db, session_id, sidecar, now, check, ipv6)
-    if info.foreign_address and info.address is not None:
+    if info.foreign_address:
         note = texts.join_notes(texts.address_ignored(info.address, info.port, info.dc_id), note)
     note = texts.join_notes(app_note, note)
     batch.accept(item, session_id, note, waiting)

@@ -19,13 +19,12 @@ port: the address alone is judged).
 
 from __future__ import annotations
 
-import ipaddress
 import sqlite3
 
 from core.errors import InvalidUpload
 from core.session_forms import Extracted, Form
 from core.texts import intake as texts
-from storage.sessionfile import AUTH_KEY_BYTES, check_header, open_image, validate_session
+from storage.sessionfile import AUTH_KEY_BYTES, check_header, open_image, server_of, validate_session
 
 NEWEST_VERSION = 7  # Kurigram's SQLiteStorage.VERSION; Pyrogram's releases wrote 1..3 (4 unreleased)
 _TABLES = frozenset({"sessions", "peers", "version", "usernames", "update_state"})
@@ -74,23 +73,16 @@ def _check_objects(kinds: list[tuple[str, str, str]]) -> None:
             raise InvalidUpload(texts.pyrogram_foreign_object(kind, _shown(name)))
 
 
-def _server(conn: sqlite3.Connection, columns: set[str]) -> tuple[str | None, int | None]:
-    """Kurigram v7's server address and port (None where the file has no such column or NULL), checked
-    as a Telethon file's are; the address rebuilt from its number (an IPv6 scope is the file's text)."""
+def _server(conn: sqlite3.Connection, columns: set[str]) -> tuple[str | None, int | None, bool]:
+    """Kurigram v7's server address and port (None where the file has no such column or NULL), judged as a
+    Telethon file's are (``storage.sessionfile.server_of``); the third value says the file named a server
+    that is no IP address or an unusable port: ignored like any address, and the admin told."""
     address_column = "server_address" if "server_address" in columns else "NULL"  # our names, never the file's
     port_column = "port" if "port" in columns else "NULL"
     address, port = conn.execute(f"SELECT {address_column}, {port_column} FROM sessions").fetchone()
-    if port is not None and not (isinstance(port, int) and 1 <= port <= 65535):
-        raise InvalidUpload(texts.BAD_SERVER_PORT)
-    if address is None:
-        return None, port
-    if not isinstance(address, str) or len(address) > 64:
-        raise InvalidUpload(texts.BAD_SERVER_ADDRESS)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        raise InvalidUpload(texts.BAD_SERVER_ADDRESS) from None
-    return str(type(ip)(int(ip))), port
+    ip_text, usable_port = server_of(address, port)
+    odd = (address is not None and ip_text is None) or (port is not None and usable_port is None)
+    return ip_text, usable_port, odd
 
 
 def _read(conn: sqlite3.Connection) -> Extracted:
@@ -129,10 +121,10 @@ def _read(conn: sqlite3.Connection) -> Extracted:
         raise InvalidUpload(texts.BAD_USER_ID)
     if api_id is not None and not (isinstance(api_id, int) and 0 <= api_id <= _MAX_API_ID):
         raise InvalidUpload(texts.BAD_API_ID)
-    address, port = _server(conn, columns)
+    address, port, odd = _server(conn, columns)
     return Extracted(
         form=Form.PYROGRAM_FILE, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None,
-        test_mode=bool(test), address=address, port=port if address is not None else None,
+        test_mode=bool(test), address=address, port=port if address is not None else None, odd_address=odd,
     )
 
 

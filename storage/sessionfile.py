@@ -49,23 +49,31 @@ class SessionInfo:
     auth_key: bytes = field(repr=False)  # the account's secret: written into the fresh file, never logged
     auth_key_sha: str  # sha256 hex of the auth key: duplicate detection without storing the key
     version: int
-    address: str  # the file's server address, normalised (a valid IP; never the file's raw text)
-    port: int
+    address: str | None  # the file's server address, normalised (a valid IP; never the file's raw text)
+    port: int | None  # None: not a port number 1..65535
+
+    @property
+    def odd_address(self) -> bool:
+        """The file named a server that is no IP address (a host name, nothing, a blob) or an unusable
+        port. Telethon would dial it; we never do, so the file is taken with its DC id and the admin told."""
+        return self.address is None or self.port is None
 
     @property
     def foreign_address(self) -> bool:
         """The file named an address outside Telegram's networks, or an odd port (``core.dcs``)."""
+        if self.address is None or self.port is None:
+            return True
         return dcs.is_foreign(self.address, self.port)
 
     def extracted(self) -> Extracted:
         """The values intake reads from any form (a Telethon file has no user id, app id or test flag:
         Telethon keeps none; a test-server address says test, as for Telethon's strings)."""
-        test = dcs.is_test_address(self.address)
+        test = self.address is not None and dcs.is_test_address(self.address)
         if test and self.dc_id not in dcs.TEST_DC_IDS:
             raise InvalidUpload(texts.BAD_TEST_DC_ID)
         return Extracted(
             form=Form.TELETHON_FILE, dc_id=self.dc_id, auth_key=self.auth_key,
-            test_mode=test, address=self.address, port=self.port,
+            test_mode=test, address=self.address, port=self.port, odd_address=self.odd_address,
         )
 
 
@@ -118,29 +126,36 @@ def _check_schema(conn: sqlite3.Connection) -> int:
     return version
 
 
-def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes, str, int]:
+def server_of(address: object, port: object) -> tuple[str | None, int | None]:
+    """A stored server address and port as values we may show: the address rebuilt from its number (an
+    IPv6 scope ('%eth0') is text from the file and is never shown), None for anything that is no IP
+    address (a host name, NULL, a blob) or no port 1..65535. Neither is ever dialled (``core.dcs``)."""
+    ip_text = None
+    if isinstance(address, str) and len(address) <= 64:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            pass
+        else:
+            ip_text = str(type(ip)(int(ip)))
+    usable_port = port if isinstance(port, int) and 1 <= port <= 65535 else None
+    return ip_text, usable_port
+
+
+def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes, str | None, int | None]:
     count = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     if count != 1:
         raise InvalidUpload(texts.wrong_row_count(count))
     dc_id, address, port, key = conn.execute("SELECT dc_id, server_address, port, auth_key FROM sessions").fetchone()
     if not isinstance(dc_id, int) or not 1 <= dc_id <= 5:
         raise InvalidUpload(texts.BAD_DC_ID)
-    if not isinstance(address, str) or len(address) > 64:
-        raise InvalidUpload(texts.BAD_SERVER_ADDRESS)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        raise InvalidUpload(texts.BAD_SERVER_ADDRESS) from None
-    if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise InvalidUpload(texts.BAD_SERVER_PORT)
     if key is None or key in (b"", ""):
         raise InvalidUpload(texts.NO_AUTH_KEY)
     if not isinstance(key, bytes):
         raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
     if len(key) != AUTH_KEY_BYTES:
         raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
-    # Rebuilt from the number: an IPv6 scope ('%eth0') is text from the file and is never shown.
-    return dc_id, key, str(type(ip)(int(ip))), port
+    return (dc_id, key, *server_of(address, port))
 
 
 def open_image(image: bytes) -> sqlite3.Connection:

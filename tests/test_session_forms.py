@@ -99,7 +99,6 @@ HOSTILE_STRINGS: list[tuple[str, str, str]] = [
     ("telethon zero key", telethon_string(2, b"\0" * 256), "all zeros"),
     ("api id 2^32-1", _raw_pyrogram(2, 2**32 - 1, False, KEY, 1, False), "app id is out of range"),
     ("user id 2^64-1", _raw_pyrogram(2, 1, False, KEY, 2**64 - 1, False), "user id is out of range"),
-    ("gramjs hostname", gramjs_string(2, KEY, address="evil.example.com"), "not an IP address"),
     ("fork layout", "A" * 387, "decodes to 290 bytes"),
 ]
 
@@ -244,12 +243,6 @@ HOSTILE_FILES: list[tuple[str, dict[str, object], str]] = [
     ("short key", {"extra_sql": ["UPDATE sessions SET auth_key = randomblob(255)"]}, "255 bytes, expected 256"),
     ("api id", {"extra_sql": ["UPDATE sessions SET api_id = -5"]}, "app id is out of range"),
     ("sessions as a view", {"extra_sql": ["DROP TABLE sessions", ENDLESS_VIEW]}, "is a view, not a real table"),
-    ("v7 hostname", {"version": 7, "server": ("evil.example.com", 443)}, "server address is not an IP address"),
-    ("v7 blob address", {"version": 7, "extra_sql": ["UPDATE sessions SET server_address = x'7f000001'"]},
-     "server address is not an IP address"),
-    ("v7 port 0", {"version": 7, "server": ("127.0.0.1", 0)}, "server port is not 1..65535"),
-    ("v7 port 70000", {"version": 7, "server": ("127.0.0.1", 70000)}, "server port is not 1..65535"),
-    ("v7 text port", {"version": 7, "extra_sql": ["UPDATE sessions SET port = 'http'"]}, "server port is not 1..65535"),
 ]
 
 

@@ -256,6 +256,44 @@ async def test_foreign_address_of_any_form_is_accepted_with_its_dc_and_a_note(
     assert file_row(path) == (3, dcs.address_for(3), 443, key)
 
 
+# A server that is no IP address (a host name, a blob, NULL) or an unusable port: Telethon would dial it,
+# we never do, so the session is taken with its DC id and the admin told, without the file's own text.
+ODD: list[tuple[str, str, Callable[[int, bytes], tuple[str, bytes]]]] = [
+    ("telethon host name", "a server that is not an IP address",
+     lambda dc, key: ("h.session", _hostile(dc, key=key, address="evil.example", extras=()))),
+    ("telethon blob address", "a server that is not an IP address", lambda dc, key: ("b.session", _hostile(
+        dc, key=key, extras=("UPDATE sessions SET server_address = x'7f000001'",)))),
+    ("telethon NULL address", "a server that is not an IP address", lambda dc, key: ("n.session", _hostile(
+        dc, key=key, extras=("UPDATE sessions SET server_address = NULL",)))),
+    ("telethon port 70000", "server 127.0.0.1, which",
+     lambda dc, key: ("p.session", _hostile(dc, key=key, address="127.0.0.1", port=70000, extras=()))),
+    ("telethon text port", "server 149.154.167.51, which", lambda dc, key: ("t.session", _hostile(
+        dc, key=key, address="149.154.167.51", extras=("UPDATE sessions SET port = 'http'",)))),
+    ("kurigram-v7 host name", "a server that is not an IP address",
+     lambda dc, key: ("k.session", pyrogram_file(dc, key, version=7, server=("evil.example", 443)))),
+    ("kurigram-v7 blob address", "a server that is not an IP address", lambda dc, key: ("kb.session", pyrogram_file(
+        dc, key, version=7, extra_sql=["UPDATE sessions SET server_address = x'7f000001'"]))),
+    ("kurigram-v7 port 0", "server 127.0.0.1, which",
+     lambda dc, key: ("k0.session", pyrogram_file(dc, key, version=7, server=("127.0.0.1", 0)))),
+    ("kurigram-v7 text port", "which is not Telegram's", lambda dc, key: ("kt.session", pyrogram_file(
+        dc, key, version=7, extra_sql=["UPDATE sessions SET port = 'http'"]))),
+    ("gramjs host name", "a server that is not an IP address",
+     lambda dc, key: ("g.txt", _gramjs(dc, key, "evil.example", 443))),
+]
+
+
+@pytest.mark.parametrize(("shown", "build"), [o[1:] for o in ODD], ids=[o[0] for o in ODD])
+async def test_a_server_that_is_no_ip_or_port_is_ignored_with_a_note_in_any_form(
+    db: Database, sdir: Path, shown: str, build: Callable[[int, bytes], tuple[str, bytes]]
+) -> None:
+    key = new_auth_key()
+    [result] = await import_files(db, sdir, [build(4, key)], max_bytes=MAX, now=NOW)
+    assert result.accepted, result.reason
+    assert result.note is not None and shown in result.note and "ignored" in result.note, result.note
+    assert "evil" not in result.note and "http" not in result.note  # the file's own text is never shown
+    assert file_row(await _stored(db, sdir, result.session_id or 0)) == (4, dcs.address_for(4), 443, key)
+
+
 async def test_a_test_servers_kurigram_file_with_a_foreign_address_gets_its_note(db: Database, sdir: Path) -> None:
     data = pyrogram_file(2, version=7, test_mode=True, server=("127.0.0.1", 6379))
     [result] = await import_files(db, sdir, [("t.session", data)], max_bytes=MAX, now=NOW, allow_test_servers=True)

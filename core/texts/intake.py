@@ -119,8 +119,6 @@ NO_SESSIONS_TABLE = "not a Telethon session: there is no sessions table"
 PYROGRAM_SESSION = "a Pyrogram session, not a Telethon one"
 NO_SCHEMA_VERSION = "not a complete Telethon session: no schema version"
 BAD_DC_ID = "the data centre id is not 1..5"
-BAD_SERVER_ADDRESS = "the server address is not an IP address"
-BAD_SERVER_PORT = "the server port is not 1..65535"
 NO_AUTH_KEY = "no auth key: the session is not logged in"
 AUTH_KEY_NOT_BINARY = "the auth key is not binary data"
 INTEGRITY_CHECK_FAILED = "corrupt SQLite database (the integrity check failed)"
@@ -226,7 +224,7 @@ def string_line(shown: str, number: int) -> str:
 NOT_A_SESSION_STRING = "not a session string (Telethon, Pyrogram or GramJS)"
 STRING_NOT_BASE64 = "not a session string: it is not valid base64"
 STRING_NOT_ASCII = "not a session string: it holds characters base64 never uses"
-GRAMJS_BAD_ADDRESS = "a GramJS session string whose server address is not an IP address"
+GRAMJS_BAD_ADDRESS = "a GramJS session string whose server address is not text"
 TEXT_NOT_UTF8 = "a text file that is not UTF-8: send session strings as UTF-8 text, one per line"
 
 
@@ -318,16 +316,20 @@ def not_a_zip(error: str) -> str:
 # --- beside an accepted session (``IntakeResult.note``) ------------------------------------------------
 
 
-def address_ignored(address: str, port: int | None, dc_id: int) -> str:
+def address_ignored(address: str | None, port: int | None, dc_id: int) -> str:
     """The file named a server outside Telegram's networks, or an odd port (``core.dcs.is_foreign``).
     ``address`` is the file's address rebuilt from its number (a valid IP, never the file's raw text);
-    ``port`` None: the file named no port (a Kurigram row's NULL)."""
-    shown = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-    if port is None:
-        shown = address
+    None: the file named something that is no IP address (a host name, a blob), never shown. ``port``
+    None: the file named no usable port."""
+    if address is None:
+        shown = "a server that is not an IP address"
+    elif port is None:
+        shown = f"server {address}"
+    else:
+        shown = f"server [{address}]:{port}" if ":" in address else f"server {address}:{port}"
     return (
-        f"its file named server {shown}, which is not Telegram's: ignored, it connects to data centre"
-        f" {dc_id}'s published address"
+        f"its file named {shown}, which is not Telegram's: ignored, it connects to data centre {dc_id}'s"
+        " published address"
     )
 
 

@@ -73,6 +73,7 @@ def _checked(
     api_id: int | None = None,
     address: str | None = None,
     port: int | None = None,
+    odd: bool = False,
 ) -> Extracted:
     if not 1 <= dc_id <= (len(dcs.TEST_DC_IDS) if test else len(dcs.DC_IDS)):
         raise InvalidUpload(texts.BAD_TEST_DC_ID if test else texts.BAD_DC_ID)
@@ -86,12 +87,26 @@ def _checked(
         raise InvalidUpload(texts.BAD_API_ID)
     return Extracted(
         form=form, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None, test_mode=test,
-        address=address, port=port,
+        address=address, port=port, odd_address=odd,
     )
 
 
 def _ip_text(packed: bytes) -> str:
     return str(ipaddress.ip_address(packed))
+
+
+def _gramjs_ip(text: bytes) -> str | None:
+    """A GramJS string's address rebuilt from its number (never the string's own text); None for a host
+    name. Anything but ASCII is no address GramJS writes: refused."""
+    try:
+        decoded = text.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidUpload(texts.GRAMJS_BAD_ADDRESS) from None
+    try:
+        ip = ipaddress.ip_address(decoded)
+    except ValueError:
+        return None
+    return str(type(ip)(int(ip)))
 
 
 def _telethon_or_gramjs(raw: bytes) -> Extracted:
@@ -102,15 +117,12 @@ def _telethon_or_gramjs(raw: bytes) -> Extracted:
     if len(raw) >= 3:
         length = struct.unpack(">h", raw[1:3])[0]
         if 1 <= length <= 100 and len(raw) == _GRAMJS_BASE + length:
-            try:
-                ip = ipaddress.ip_address(raw[3 : 3 + length].decode("ascii"))
-            except (UnicodeDecodeError, ValueError):
-                raise InvalidUpload(texts.GRAMJS_BAD_ADDRESS) from None
-            address = str(type(ip)(int(ip)))  # rebuilt from the number: never the string's own text
+            ip_text = _gramjs_ip(raw[3 : 3 + length])  # None: a host name (ignored, as any address is)
             port = struct.unpack(">H", raw[3 + length : 5 + length])[0]
             key = raw[5 + length :]
+            test = ip_text is not None and dcs.is_test_address(ip_text)
             return _checked(
-                Form.GRAMJS_STRING, raw[0], key, test=dcs.is_test_address(address), address=address, port=port
+                Form.GRAMJS_STRING, raw[0], key, test=test, address=ip_text, port=port, odd=ip_text is None
             )
     if len(raw) == _TELETHON_V6:
         dc_id, packed, port, key = struct.unpack(">B16sH256s", raw)
