@@ -218,7 +218,7 @@ async def _source_failure(db: Database, engine: Engine, world: World, uid: int, 
 
 
 async def _checks(db: Database, sessions_dir: Path, world: World, clock: FakeClock, soak: Soak, *, end: float,
-                  quarantine: Quarantine) -> None:
+                  quarantine: Quarantine, held: set[int]) -> None:
     """The admins' hourly check of idle, quarantined and frozen sessions; releases are recorded with how
     long the session was quarantined and the minimum its count asked for."""
     while clock.now() + HOUR <= end:
@@ -227,7 +227,8 @@ async def _checks(db: Database, sessions_dir: Path, world: World, clock: FakeClo
         async with db.read() as conn:
             before = {r.id: r for r in await session_rows.list_by_state(conn, ("limited",))}
         results = await health.check_sessions(
-            db, sessions_dir, world, now, ("unused", "limited", "frozen"), classify=classify, quarantine=quarantine
+            db, sessions_dir, world, now, ("unused", "limited", "frozen"), classify=classify, quarantine=quarantine,
+            held=held, clock=clock,  # as the bot runs it (control_bot): waits counted from Telegram's answer
         )
         soak.checks += len(results)
         for result in results:
@@ -253,7 +254,10 @@ async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int,
     refs = _world_groups(world, keys, count=group_count, share=share, rng=rng)
     plan = max(1, int(sessions * 0.8) // customers_n)
     uids = await _customers(db, refs, customers_n=customers_n, plan=plan, world=world)
-    supply = PoolSupply(db, sessions_dir, quarantine=quarantine)
+    # The idle sessions open right now (a check's probe): never given to a customer meanwhile, wired as
+    # control_bot.app wires them (there, the pool discovery's ``scanning``).
+    idle_open: set[int] = set()
+    supply = PoolSupply(db, sessions_dir, quarantine=quarantine, held=idle_open)
     engine = Engine(db, world, supply, clock, config, schedule=False, rng=random.Random(seed))
     end = T0 + hours * HOUR
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -275,7 +279,7 @@ async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int,
         tasks.append(asyncio.create_task(_source_failure(db, engine, world, uids[0], clock, soak_state,
                                                          T0 + fault_hours * HOUR / 2)))
         tasks.append(asyncio.create_task(_checks(db, sessions_dir, world, clock, soak_state, end=steady_at,
-                                                 quarantine=quarantine)))
+                                                 quarantine=quarantine, held=idle_open)))
         tasks.append(asyncio.create_task(mark_steady()))
 
         async def progress() -> None:  # one line per simulated hour on stderr: a long run shows it is alive
@@ -321,6 +325,9 @@ async def _figures(db: Database, world: World, soak: Soak, snapshot: dict[str, A
         "flood_violations": kinds.get("flood_wait", 0),
         "identity_changes": kinds.get("identity_change", 0),
         "violations": dict(kinds),
+        # Each breach as the world saw it (what, whose, when into the run, the wait's end): how to trace one.
+        "violation_details": [f"{v.kind} by {v.account[:12]} at +{v.at - T0:.1f} s: {v.detail}"
+                              for v in world.violations[:20]],
         "quarantine_releases": len(soak.releases),
         "checks": soak.checks,
         "quarantine_short_s": short,
@@ -371,6 +378,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         value = r[name]
         print(f"{name:>34}: {value:.3f}" if isinstance(value, float) else f"{name:>34}: {value}")
     print(f"{'violations':>34}: {r['violations']}")
+    for detail in r["violation_details"]:
+        print(f"{'':>36}{detail}")
     print(f"{'requests by method':>34}: {r['requests_by_method']}")
     print(f"{'states at end':>34}: {r['states_at_end']}")
     print(f"{'scripted':>34}: {r['scripted']}")

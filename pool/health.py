@@ -8,8 +8,12 @@ only when its quarantine is over (``quarantine_until``: no check shortens it) *a
 (``pool.quarantine`` says why that is the probe); a frozen one whose freeze Telegram lifted returns too.
 A flood wait met while connecting is the session's 'connect' wait, one on the app-config read its 'read'
 wait (``core.waits``): recorded, and no check probes it before they end (nor is its sending held by
-them). Owned sessions are never checked here: the engine has them open, and a second client on one
-session file is refused.
+them). Telegram counts a wait from its answer, so the wait is recorded from the time the answer came
+(``clock``), never from when the check began: a check waits for the gate and connects (up to
+``connect_timeout``) before it asks, and a wait counted from its start would end early, letting the engine
+(which may take the session next) or the next check ask inside it. Whatever the probe leads to (checked,
+quarantined, released) is dated the same way. Owned sessions are never checked here: the engine has them
+open, and a second client on one session file is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from core.clock import Clock
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier
@@ -63,6 +68,7 @@ async def _check_one(
     held: set[int],
     *,
     proxy_required: bool = False,
+    clock: Clock | None = None,
 ) -> CheckResult:
     # Taken the way a discovery scan takes a session (pool.discovery): inside a transaction that sees
     # its state, so no claim and no scan opens a second client on it meanwhile.
@@ -98,6 +104,9 @@ async def _check_one(
                 await port.close()
             except Exception:
                 logger.exception("closing session %d after its check failed", row.id)
+        # From here on ``now`` is the time the probe ended, its answer in hand (see the module doc), not
+        # when the run began: a wait counted from it ends no earlier than Telegram's.
+        now = now if clock is None else max(now, clock.now())
         async with db.tx() as conn:
             await session_rows.set_checked(conn, row.id, now)
             if outcome is None and not status.frozen:
@@ -143,6 +152,7 @@ async def check_sessions(
     low_threshold: int = 0,
     held: set[int] | None = None,
     proxy_required: bool = False,
+    clock: Clock | None = None,
 ) -> list[CheckResult]:
     """Check every session in ``states`` (owned states are refused: the engine has those open).
 
@@ -151,7 +161,11 @@ async def check_sessions(
 
     A limited session is released only once its stored quarantine is over (connecting proves the
     account exists, not that its restriction is over) and its probe succeeded; ``quarantine`` is the rule
-    for a session this check finds limited (its next quarantine)."""
+    for a session this check finds limited (its next quarantine).
+
+    ``now`` is when the run began (what decides which sessions may be probed); ``clock`` gives the time
+    each probe was answered, from which a flood wait it met (and whatever else it leads to) is counted.
+    Without a clock everything is dated ``now``: only for a caller whose time does not move meanwhile."""
     if set(states) & {"assigned", "cooling"}:
         raise ValueError("owned sessions are checked by the engine, not here")
     async with db.read() as conn:
@@ -163,7 +177,7 @@ async def check_sessions(
         async with gate:
             return await _check_one(
                 db, sessions_dir, factory, classify, row, now, connect_timeout, quarantine, low_threshold,
-                open_now, proxy_required=proxy_required,
+                open_now, proxy_required=proxy_required, clock=clock,
             )
 
     results = await asyncio.gather(*(one(row) for row in rows))

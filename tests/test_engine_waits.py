@@ -26,6 +26,7 @@ from engine.ledger import Ledger
 from engine.outcomes import classify
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
 from engine.waits import WaitBook
+from pool import lifecycle
 from pool.discovery import PoolDiscovery
 from pool.health import check_sessions
 from pool.joins import JoinPacing, JoinRunner, queue_joins
@@ -427,3 +428,63 @@ async def test_a_read_wait_does_not_hold_the_sends_that_need_no_read(db: Databas
     assert s.world.request_count(method="app_config") == 2  # read once the wait was over
     assert s.world.violations == []
     await engine.shutdown()
+
+
+async def test_a_wait_a_health_check_meets_runs_from_telegrams_answer_not_from_the_checks_start(
+    db: Database, tmp_path: Path
+) -> None:
+    """The soak once broke a read wait this way: a check run began at T, its probe of an idle session was
+    answered FLOOD_WAIT later (the gate, a slow connect: 90 s here), and the wait was counted from T, so it
+    ended 90 s before Telegram's. The engine took the session next and read its app config inside
+    Telegram's wait. Counted from the answer, neither the engine nor the next check asks inside it."""
+    s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=1)
+    [sid] = s.session_ids
+    s.world.add_fault(kind="flood_wait", session=sid, method="app_config", seconds=HOUR)
+
+    def slow_connect(point: str, _key: str) -> None:
+        if point == "request:connect":
+            s.clock.set(NOW + 90)  # the probe is answered 90 s into the run
+
+    s.world.step_hook = slow_connect
+    [checked] = await check_sessions(db, s.sessions_dir, s.world, NOW, classify=classify, clock=s.clock)
+    s.world.step_hook = None
+    assert checked.outcome == "cooling"
+    assert await waits_of(db, sid, NOW) == {"read": NOW + 90 + HOUR}  # Telegram's wait, to the second
+    reads = s.world.request_count(method="app_config")
+    s.clock.set(NOW + HOUR + 30)  # past a wait counted from the run's start, inside Telegram's
+    [again] = await check_sessions(db, s.sessions_dir, s.world, s.clock.now(), classify=classify, clock=s.clock)
+    assert again.outcome == "cooling"  # not probed
+    engine = s.engine()
+    await engine.start()
+    assert await PoolSupply(db, s.sessions_dir).ensure_plan(CID, s.clock.now()) == [sid]
+    assert (await engine.start_campaign(CID)).started
+    await engine.run_cycle(CID)  # connects it (its dialogs): the app config is not read inside the wait
+    assert s.world.request_count(method="app_config") == reads
+    assert s.world.violations == []
+    s.clock.set(NOW + 90 + HOUR)
+    assert (await engine.run_cycle(CID)).sent == 3  # the read once the wait is over, then the posts
+    assert s.world.request_count(method="app_config") == reads + 1
+    assert s.world.violations == []
+    await engine.shutdown()
+
+
+async def test_the_world_catches_a_client_that_ignores_a_wait(db: Database, tmp_path: Path) -> None:
+    """The world's side of the rule, unweakened: a request of a class inside its flood wait is recorded as
+    a violation (with the wait's end) and refused, whoever sends it; one after the wait is not."""
+    s = await make_setup(db, tmp_path, groups=GROUPS, plan=1, pool=1)
+    [sid] = s.session_ids
+    s.world.add_fault(kind="flood_wait", session=sid, method="app_config", seconds=HOUR)
+    [checked] = await check_sessions(db, s.sessions_dir, s.world, NOW, classify=classify, clock=s.clock)
+    assert checked.outcome == "cooling" and s.world.violations == []
+    s.clock.set(NOW + HOUR - 1)
+    port = s.world.open(await lifecycle.credentials(db, s.sessions_dir, sid))  # a client that forgets the wait
+    await port.connect()
+    with pytest.raises(errors.FloodWaitError):
+        await port.account_status()  # refused again
+    await port.close()
+    [violation] = s.world.violations
+    assert (violation.kind, violation.at) == ("flood_wait", NOW + HOUR - 1)
+    assert violation.detail.startswith("read: app_config during a flood wait, 1.0 s before its end")
+    s.clock.set(NOW + 2 * HOUR)
+    [healthy] = await check_sessions(db, s.sessions_dir, s.world, s.clock.now(), classify=classify, clock=s.clock)
+    assert healthy.outcome == "healthy" and len(s.world.violations) == 1

@@ -86,6 +86,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         held=ctx.idle_open,
         proxy_required=ctx.settings.pool.proxy_required,
         quarantine=Quarantine.from_settings(ctx.settings.pool),
+        clock=ctx.clock,  # a wait a probe meets runs from its answer
     )
     return t.check_sessions(results)
 

@@ -9,12 +9,16 @@ engine must never ask.
 
 from __future__ import annotations
 
+import logging
+
 from telethon import errors
 
 from core.waits import method_class
 from sandbox.world.model import SimAccount, Violation
 
 __all__ = ["check_flood", "start_flood"]
+
+logger = logging.getLogger(__name__)
 
 
 def start_flood(account: SimAccount, method: str, until: float) -> None:
@@ -28,5 +32,8 @@ def check_flood(account: SimAccount, method: str, now: float, violations: list[V
     cls = method_class(method)
     until = account.flood_until.get(cls, 0.0)
     if until > now:
-        violations.append(Violation("flood_wait", account.key, now, f"{cls}: {method} during a flood wait"))
+        # Said in full (when, how early, the wait's end) so that a breach in a long run can be traced.
+        detail = f"{cls}: {method} during a flood wait, {until - now:.1f} s before its end at {until:.1f}"
+        logger.warning("flood wait broken by account %s at %.1f: %s", account.key[:12], now, detail)
+        violations.append(Violation("flood_wait", account.key, now, detail))
         raise errors.FloodWaitError(request=None, capture=max(1, int(until - now + 0.999)))
