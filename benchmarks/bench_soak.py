@@ -234,7 +234,13 @@ async def _checks(db: Database, sessions_dir: Path, world: World, clock: FakeClo
         for result in results:
             row = before.get(result.session_id)
             if result.outcome == "released" and row is not None:
-                soak.releases.append((row.id, now - row.state_changed_at, quarantine.length(row.quarantine_count)))
+                # Released when its probe ended (the check dates it so, not by the run's start): the row's
+                # state change says when (a claim right after it could only make it later).
+                async with db.read() as conn:
+                    after = await session_rows.get(conn, row.id)
+                released_at = after.state_changed_at if after is not None else now
+                soak.releases.append((row.id, released_at - row.state_changed_at,
+                                      quarantine.length(row.quarantine_count)))
 
 
 async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int, hours: float, share: float,
