@@ -13,7 +13,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from storage.sessionfile import AUTH_KEY_BYTES, session_image
+from core.session_forms import AUTH_KEY_BYTES
+from storage.sessionfile import session_image
 
 TELETHON_SESSION_VERSION = 8
 """``telethon.sessions.sqlite.CURRENT_VERSION`` of the pinned Telethon (a test keeps them equal)."""

@@ -22,9 +22,9 @@ from __future__ import annotations
 import sqlite3
 
 from core.errors import InvalidUpload
-from core.session_forms import Extracted, Form
+from core.session_forms import Extracted, Form, checked
 from core.texts import intake as texts
-from storage.sessionfile import AUTH_KEY_BYTES, check_header, open_image, server_of, validate_session
+from storage.sessionfile import check_header, open_image, server_of, validate_session
 
 NEWEST_VERSION = 7  # Kurigram's SQLiteStorage.VERSION; Pyrogram's releases wrote 1..3 (4 unreleased)
 _TABLES = frozenset({"sessions", "peers", "version", "usernames", "update_state"})
@@ -35,8 +35,6 @@ _TRIGGER = "trg_peers_last_update_on"
 _PYROGRAM_COLUMNS = frozenset({"test_mode", "user_id", "is_bot", "api_id"})
 """Columns of Pyrogram's ``sessions`` table that Telethon's never has: their presence says Pyrogram."""
 _REQUIRED = frozenset({"dc_id", "test_mode", "auth_key", "user_id", "is_bot"})
-_MAX_ID = 2**63 - 1
-_MAX_API_ID = 2**31 - 1
 
 
 def _shown(name: object) -> str:
@@ -107,24 +105,20 @@ def _read(conn: sqlite3.Connection) -> Extracted:
         raise InvalidUpload(texts.BAD_FLAG)
     if bot:
         raise InvalidUpload(texts.BOT_SESSION)
-    if not isinstance(dc_id, int) or not 1 <= dc_id <= (3 if test else 5):
+    if not isinstance(dc_id, int):
         raise InvalidUpload(texts.BAD_TEST_DC_ID if test else texts.BAD_DC_ID)
     if key is None or key in (b"", ""):
         raise InvalidUpload(texts.NO_AUTH_KEY)
     if not isinstance(key, bytes):
         raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
-    if len(key) != AUTH_KEY_BYTES:
-        raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
-    if not any(key):
-        raise InvalidUpload(texts.ZERO_AUTH_KEY)
-    if user_id is not None and not (isinstance(user_id, int) and 0 <= user_id <= _MAX_ID):
+    if user_id is not None and not isinstance(user_id, int):
         raise InvalidUpload(texts.BAD_USER_ID)
-    if api_id is not None and not (isinstance(api_id, int) and 0 <= api_id <= _MAX_API_ID):
+    if api_id is not None and not isinstance(api_id, int):
         raise InvalidUpload(texts.BAD_API_ID)
     address, port, odd = _server(conn, columns)
-    return Extracted(
-        form=Form.PYROGRAM_FILE, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None,
-        test_mode=bool(test), address=address, port=port if address is not None else None, odd_address=odd,
+    return checked(
+        Form.PYROGRAM_FILE, dc_id, key, test=bool(test), user_id=user_id, api_id=api_id,
+        address=address, port=port if address is not None else None, odd=odd,
     )
 
 

@@ -28,11 +28,10 @@ from urllib.parse import quote
 
 from core import dcs
 from core.errors import InvalidUpload
-from core.session_forms import Extracted, Form
+from core.session_forms import AUTH_KEY_BYTES, Extracted, Form
 from core.texts import intake as texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-AUTH_KEY_BYTES = 256
 SUPPORTED_VERSIONS = (7, 8)  # Telethon's session schema: 7 (before 1.40) and 8 (tmp_auth_key added)
 _BASE_COLUMNS = ["dc_id", "server_address", "port", "auth_key", "takeout_id"]
 _EXPECTED_COLUMNS = {7: _BASE_COLUMNS, 8: [*_BASE_COLUMNS, "tmp_auth_key"]}

@@ -27,7 +27,7 @@ import struct
 
 from core import dcs
 from core.errors import InvalidUpload
-from core.session_forms import Extracted, Form
+from core.session_forms import Extracted, Form, checked
 from core.texts import intake as texts
 
 MAX_LINE = 600
@@ -35,7 +35,6 @@ MAX_LINE = 600
 MAX_TEXT_BYTES = 256 * 1024
 MAX_LINES = 500
 """Session string lines per file (blank and ``#`` lines are not counted)."""
-AUTH_KEY_BYTES = 256
 
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
 _CANDIDATE_MIN = 300
@@ -46,8 +45,6 @@ _PYROGRAM = {263: ">B?256sI?", 267: ">B?256sQ?", 271: ">BI?256sQ?"}
 _TELETHON_V4 = 263
 _TELETHON_V6 = 275
 _GRAMJS_BASE = 261  # dc (1) + length (2) + port (2) + key (256)
-_MAX_ID = 2**63 - 1
-_MAX_API_ID = 2**31 - 1
 
 
 def _decode(body: str) -> bytes:
@@ -61,34 +58,6 @@ def _decode(body: str) -> bytes:
         return base64.b64decode(plain + "=" * (-len(plain) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidUpload(texts.STRING_NOT_BASE64) from None
-
-
-def _checked(
-    form: Form,
-    dc_id: int,
-    key: bytes,
-    *,
-    test: bool,
-    user_id: int | None = None,
-    api_id: int | None = None,
-    address: str | None = None,
-    port: int | None = None,
-    odd: bool = False,
-) -> Extracted:
-    if not 1 <= dc_id <= (len(dcs.TEST_DC_IDS) if test else len(dcs.DC_IDS)):
-        raise InvalidUpload(texts.BAD_TEST_DC_ID if test else texts.BAD_DC_ID)
-    if len(key) != AUTH_KEY_BYTES:
-        raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
-    if not any(key):
-        raise InvalidUpload(texts.ZERO_AUTH_KEY)
-    if user_id is not None and not 0 <= user_id <= _MAX_ID:
-        raise InvalidUpload(texts.BAD_USER_ID)
-    if api_id is not None and not 0 <= api_id <= _MAX_API_ID:
-        raise InvalidUpload(texts.BAD_API_ID)
-    return Extracted(
-        form=form, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None, test_mode=test,
-        address=address, port=port, odd_address=odd,
-    )
 
 
 def _ip_text(packed: bytes) -> str:
@@ -113,7 +82,7 @@ def _telethon_or_gramjs(raw: bytes) -> Extracted:
     if len(raw) == _TELETHON_V4:
         dc_id, packed, port, key = struct.unpack(">B4sH256s", raw)
         address = _ip_text(packed)
-        return _checked(Form.TELETHON_STRING, dc_id, key, test=dcs.is_test_address(address), address=address, port=port)
+        return checked(Form.TELETHON_STRING, dc_id, key, test=dcs.is_test_address(address), address=address, port=port)
     if len(raw) >= 3:
         length = struct.unpack(">h", raw[1:3])[0]
         if 1 <= length <= 100 and len(raw) == _GRAMJS_BASE + length:
@@ -121,13 +90,13 @@ def _telethon_or_gramjs(raw: bytes) -> Extracted:
             port = struct.unpack(">H", raw[3 + length : 5 + length])[0]
             key = raw[5 + length :]
             test = ip_text is not None and dcs.is_test_address(ip_text)
-            return _checked(
+            return checked(
                 Form.GRAMJS_STRING, raw[0], key, test=test, address=ip_text, port=port, odd=ip_text is None
             )
     if len(raw) == _TELETHON_V6:
         dc_id, packed, port, key = struct.unpack(">B16sH256s", raw)
         address = _ip_text(packed)
-        return _checked(Form.TELETHON_STRING, dc_id, key, test=dcs.is_test_address(address), address=address, port=port)
+        return checked(Form.TELETHON_STRING, dc_id, key, test=dcs.is_test_address(address), address=address, port=port)
     raise InvalidUpload(texts.string_unknown_length(len(raw)))
 
 
@@ -147,7 +116,7 @@ def _pyrogram(raw: bytes) -> Extracted:
         api_id = None
     if bot:
         raise InvalidUpload(texts.BOT_SESSION)
-    return _checked(Form.PYROGRAM_STRING, dc_id, key, test=bool(test), user_id=user_id, api_id=api_id)
+    return checked(Form.PYROGRAM_STRING, dc_id, key, test=bool(test), user_id=user_id, api_id=api_id)
 
 
 def parse_session_string(text: str) -> Extracted:
