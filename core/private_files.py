@@ -6,6 +6,7 @@ Modes are set with an explicit chmod because ``mkdir``/``open`` modes are filter
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -29,15 +30,30 @@ def make_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write a new file (never overwriting) readable by the owner only, flushed to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+def write_private_file(
+    path: Path, data: bytes, *, write: Callable[[int, memoryview], int] = os.write
+) -> None:
+    """Write a new file (never overwriting, never through a symlink) readable by the owner only, flushed
+    to disk; a failed write (a full disk) removes what it created. ``write``: the one writing call."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(data)
+            while view:
+                view = view[write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a new, linked, replaced or removed name) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)

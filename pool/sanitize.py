@@ -24,14 +24,13 @@ data dir (``storage.instance_lock``), so no live client has a file open while it
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import dcs
 from core.errors import InvalidUpload
-from core.private_files import FILE_MODE
+from core.private_files import fsync_dir, write_private_file
 from core.session_forms import Extracted, Form
 from core.texts import intake as texts
 from pool.layout import SIDE_SUFFIXES
@@ -87,20 +86,8 @@ def _rewrite(path: Path, *, ipv6: bool, test: bool) -> None:
     data = fresh_image(keep, ipv6=ipv6)
     tmp = path.with_name(path.name + TMP_SUFFIX)
     tmp.unlink(missing_ok=True)  # a crashed attempt's leftover, or a planted symlink: removed, never followed
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_private_file(tmp, data)
     for suffix in SIDE_SUFFIXES:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     tmp.replace(path)
-    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    fsync_dir(path.parent)

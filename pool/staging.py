@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.private_files import DIR_MODE, FILE_MODE
+from core.private_files import DIR_MODE, fsync_dir, write_private_file
 from pool.layout import UNUSED, check_folder, ensure_dir
 
 logger = logging.getLogger(__name__)
@@ -58,31 +58,9 @@ def staging_dir(sessions_dir: Path) -> Path:
     return ensure_dir(sessions_dir, STAGING)
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (a new, linked or removed name) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_new(path: Path, data: bytes) -> None:
     """A new 0600 file with ``data``, fsynced; a failed write removes what it created."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(data)
-            while view:
-                written = _write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    write_private_file(path, data, write=_write)
 
 
 async def _to_the_end(fn: Callable[[bytes], None], data: bytes) -> None:
