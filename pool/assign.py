@@ -112,6 +112,31 @@ async def assign(
     return ids
 
 
+SHORT_TOLD_AGAIN_AFTER = 3 * 3600.0
+"""The admins hear of one customer's shortage (for one reason) at most this often: a campaign that
+stays short tries again every cycle, and one message per cycle would bury the admins."""
+
+
+async def note_short(
+    conn: Connection, customer_id: int, wanted: int, short: NotEnoughSessions | NoPairCapacity, now: float
+) -> bool:
+    """SESSIONS_SHORT for the admins: the customer's plan wants ``wanted`` more sessions than the pool
+    could give (``no_sessions``: too few free; ``no_pair``: free ones wait for an API pair). Recorded
+    in the caller's transaction, so "the admin has been told" is true once it commits; False (nothing
+    written) when they were told of it for this customer within ``SHORT_TOLD_AGAIN_AFTER``."""
+    reason = "no_sessions" if isinstance(short, NotEnoughSessions) else "no_pair"
+    if await events.told_recently(
+        conn, EventKind.SESSIONS_SHORT, customer_id, reason, since=now - SHORT_TOLD_AGAIN_AFTER
+    ):
+        return False
+    free = short.free if isinstance(short, NotEnoughSessions) else await session_rows.count_free(conn)
+    await events.add(
+        conn, None, EventKind.SESSIONS_SHORT, now, customer_id=customer_id, wanted=wanted, free=free, reason=reason
+    )
+    logger.warning("customer %d: the pool cannot give %d session(s) (%s); admins told", customer_id, wanted, reason)
+    return True
+
+
 async def ensure_plan(
     db: Database,
     sessions_dir: Path,
@@ -123,15 +148,26 @@ async def ensure_plan(
 ) -> list[int]:
     """Top the customer's healthy sessions (assigned + cooling) up to their plan; returns all their ids.
 
-    Never takes sessions away when they own more than the plan (revoke does that)."""
+    When the pool cannot (all or none: nothing is taken) the admins are told (``note_short``) in the
+    transaction that found it, then the pool's error is raised. Never takes sessions away when they own
+    more than the plan (revoke does that)."""
+    short: NotEnoughSessions | NoPairCapacity | None = None
     async with pool_tx(db, sessions_dir) as (conn, moves):
         customer = await _require_customer(conn, customer_id)
         owned = [s.id for s in await session_rows.list_for_owner(conn, customer_id)]
         missing = customer.plan_sessions - len(owned)
         if missing > 0:
             free_before = await session_rows.count_free(conn)
-            owned += await take(conn, moves, customer_id, missing, now, held=held)
-            await notify_if_low(conn, free_before, low_threshold, now)
+            try:
+                async with savepoint(conn, "top_up"):
+                    owned += await take(conn, moves, customer_id, missing, now, held=held)
+            except (NotEnoughSessions, NoPairCapacity) as exc:
+                short = exc
+                await note_short(conn, customer_id, missing, exc, now)
+            else:
+                await notify_if_low(conn, free_before, low_threshold, now)
+    if short is not None:
+        raise short
     return sorted(owned)
 
 
@@ -147,6 +183,24 @@ async def revoke(db: Database, sessions_dir: Path, customer_id: int, now: float)
     if owned:
         logger.info("returned %d session(s) of customer %d to the pool", len(owned), customer_id)
     return len(owned)
+
+
+async def give_back(db: Database, sessions_dir: Path, customer_id: int, session_ids: Collection[int], now: float) -> int:
+    """Return these sessions of the customer's to the pool (a smaller plan); returns how many went back.
+    One that is no longer theirs (retired, swapped meanwhile) is skipped. The caller makes sure no open
+    port still uses them (their file moves)."""
+    returned = 0
+    async with pool_tx(db, sessions_dir) as (conn, moves):
+        for session_id in sorted(set(session_ids)):
+            row = await session_rows.get(conn, session_id)
+            if row is None or not row.owned or row.owner_id != customer_id:
+                continue
+            await session_rows.return_to_pool(conn, row.id, UNUSED, now)
+            moves.plan(row.file_name, row.folder, UNUSED)
+            returned += 1
+    if returned:
+        logger.info("returned %d session(s) of customer %d to the pool (smaller plan)", returned, customer_id)
+    return returned
 
 
 async def swap(db: Database, sessions_dir: Path, customer_id: int, give_back_id: int, take_id: int, now: float) -> None:

@@ -81,6 +81,21 @@ class IntakeResult:
     note: str | None = None  # beside an accepted one: its sidecar's proxy (masked) and how its check went
     waiting: bool = False  # accepted without an API pair (none had room): unused until an admin adds one
     needs_passcode: bool = False  # refused: a tdata locked by a local passcode, none given or a wrong one
+    lacks: tuple[str, ...] = ()  # a waiting one: what it lacks to connect (``NO_PAIR_ROOM``, ``NO_SIDECAR``...)
+
+
+# What a session accepted without a usable API pair lacks (``IntakeResult.lacks``), named in the upload
+# report so the admin knows what to send: either would let it connect.
+NO_PAIR_ROOM = "pair_room"  # no pool API pair has room for one more session (/addpair adds one)
+NO_SIDECAR = "sidecar"  # no .json sidecar came with it (one with app_id and app_hash gives it its own app)
+NO_SIDECAR_APP = "sidecar_app"  # its sidecar came without app_id and app_hash
+
+
+def lacks_of(waiting: bool, sidecar: Sidecar | None) -> tuple[str, ...]:
+    """What a stored session lacks to connect: nothing unless it waits for an API pair."""
+    if not waiting:
+        return ()
+    return (NO_PAIR_ROOM, NO_SIDECAR if sidecar is None else NO_SIDECAR_APP)
 
 
 @dataclass
@@ -250,8 +265,12 @@ class _Batch:
         else:
             self.results[slot] = result
 
-    def accept(self, item: _Item, session_id: int, note: str | None = None, waiting: bool = False) -> None:
-        self.results[item.slot] = IntakeResult(item.shown, True, session_id, None, note=note, waiting=waiting)
+    def accept(
+        self, item: _Item, session_id: int, note: str | None = None, waiting: bool = False, lacks: tuple[str, ...] = ()
+    ) -> None:
+        self.results[item.slot] = IntakeResult(
+            item.shown, True, session_id, None, note=note, waiting=waiting, lacks=lacks
+        )
 
     def add(self, name: str, shown: str, data: bytes) -> None:
         """One file of the upload (or of an archive in it), told by its content (``pool.forms``)."""
@@ -368,7 +387,7 @@ async def _import_session(
     if info.foreign_address:
         note = texts.join_notes(texts.address_ignored(info.address, info.port, info.dc_id), note)
     note = texts.join_notes(app_note, note)
-    batch.accept(item, session_id, note, waiting)
+    batch.accept(item, session_id, note, waiting, lacks_of(waiting, sidecar))
     if side:
         batch.accept(side, session_id, note)
     logger.info("session #%d added to the pool (%s; own app: %s, waits for an API pair: %s)", session_id,

@@ -72,3 +72,17 @@ async def list_for(conn: aiosqlite.Connection, customer_id: int | None, limit: i
             conn, "SELECT * FROM events WHERE customer_id = ? ORDER BY id DESC LIMIT ?", (customer_id, limit)
         )
     return [_row(r) for r in rows]
+
+
+async def told_recently(
+    conn: aiosqlite.Connection, kind: EventKind, customer_id: int, reason: str, *, since: float
+) -> bool:
+    """Whether an admins' event of ``kind`` about this customer (payload ``customer_id``) for this
+    ``reason`` was recorded at or after ``since``: told once, not at every retry."""
+    row = await fetchone(
+        conn,
+        "SELECT 1 FROM events WHERE kind = ? AND customer_id IS NULL AND created_at >= ?"
+        " AND json_extract(payload, '$.customer_id') = ? AND json_extract(payload, '$.reason') = ? LIMIT 1",
+        (str(kind), since, customer_id, reason),
+    )
+    return row is not None
