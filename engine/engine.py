@@ -320,22 +320,23 @@ class Engine:
         await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, first), patient=False)
 
     @contextlib.asynccontextmanager
-    async def session_released(self, customer_id: int, session_id: int) -> AsyncIterator[bool]:
-        """Stop the campaign's use of one of its sessions, for a block that takes it away (an admin's
-        swap: its file moves). Yields False, having done nothing, while a cycle of the campaign runs
-        (the caller asks again once it ends); else True with the session's port closed, and no cycle
-        of the campaign starts until the block ends (one that comes due waits for it). The next cycle
-        reads the campaign's sessions afresh."""
+    async def session_released(self, customer_id: int, *session_ids: int) -> AsyncIterator[bool]:
+        """Stop the campaign's use of some of its sessions, for a block that takes them away (an admin's
+        swap, a smaller plan: their file moves). Yields False, having done nothing, while a cycle of the
+        campaign runs (the caller asks again once it ends); else True with the sessions' ports closed,
+        and no cycle of the campaign starts until the block ends (one that comes due waits for it). The
+        next cycle reads the campaign's sessions afresh."""
         hold = self._holds.setdefault(customer_id, asyncio.Lock())
         async with hold:
             task = self._cycles.get(customer_id)
             if task is not None and not task.done():
                 yield False
                 return
-            if self._rt is not None:
-                self._rt.owned.get(customer_id, set()).discard(session_id)
-            await self.accounts.close(session_id)
-            logger.info("session %d released", session_id, extra={"customer_id": customer_id})
+            for session_id in session_ids:
+                if self._rt is not None:
+                    self._rt.owned.get(customer_id, set()).discard(session_id)
+                await self.accounts.close(session_id)
+                logger.info("session %d released", session_id, extra={"customer_id": customer_id})
             yield True
 
     def refresh_memberships_soon(self, customer_id: int) -> None:

@@ -185,7 +185,9 @@ async def revoke(db: Database, sessions_dir: Path, customer_id: int, now: float)
     return len(owned)
 
 
-async def give_back(db: Database, sessions_dir: Path, customer_id: int, session_ids: Collection[int], now: float) -> int:
+async def give_back(
+    db: Database, sessions_dir: Path, customer_id: int, session_ids: Collection[int], now: float
+) -> int:
     """Return these sessions of the customer's to the pool (a smaller plan); returns how many went back.
     One that is no longer theirs (retired, swapped meanwhile) is skipped. The caller makes sure no open
     port still uses them (their file moves)."""

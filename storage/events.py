@@ -25,8 +25,9 @@ class Event:
 
 
 async def add(
-    conn: aiosqlite.Connection, customer_id: int | None, kind: EventKind, now: float, **payload: Any
+    conn: aiosqlite.Connection, customer_id: int | None, kind: EventKind, now: float, /, **payload: Any
 ) -> None:
+    """``customer_id`` None: for the admins (a payload may then name the customer it is about)."""
     await execute(
         conn,
         "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",

@@ -129,14 +129,18 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         assert "Usage: /addpair <api_id> <api_hash>" in (await admin.ask("/addpair")).text
 
         reply = await admin.ask(f"/grant {CUSTOMER} 2 30")
-        assert f"Plan created for {CUSTOMER}: 2 session(s)" in reply.text
+        assert f"Plan created for {CUSTOMER}: 2 sessions" in reply.text
         customer = await h.customer(CUSTOMER)
         assert customer.plan_sessions == 2
         assert customer.plan_expires_at == pytest.approx(h.clock.now() + 30 * 86_400)
         told = await alice.user.wait_reply()
         assert "Your plan is ready: 2 session(s)" in told.text
 
-        reply = await admin.ask(f"/grant {CUSTOMER} 3 10")
+        # A change of a running plan is shown before -> after and made only once confirmed.
+        shown = await admin.ask(f"/grant {CUSTOMER} 3 10")
+        assert "Before: 2 sessions" in shown.text and "After: 3 sessions" in shown.text
+        assert (await h.customer(CUSTOMER)).plan_sessions == 2
+        reply = await admin.press("✅ Confirm")
         assert "Plan extended" in reply.text
         assert (await h.customer(CUSTOMER)).plan_expires_at == pytest.approx(h.clock.now() + 40 * 86_400)
         assert "was extended" in (await alice.user.wait_reply()).text
@@ -151,8 +155,12 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         # A pair that sessions hold cannot go: each of the pool's 4 keeps its API id for life.
         assert "is used by 4 session(s)" in (await admin.ask("/delpair 12345")).text
 
-        reply = await admin.ask(f"/revoke {CUSTOMER}")
-        assert "campaign stopped, 3 session(s) back in the pool" in reply.text
+        shown = await admin.ask(f"/revoke {CUSTOMER}")
+        assert "Their campaign is running: it stops." in shown.text
+        assert "3 sessions go back to the pool" in shown.text
+        assert (await h.customer(CUSTOMER)).status == "running"
+        reply = await admin.press("✅ Confirm")
+        assert "their campaign was stopped" in reply.text and "3 sessions went back to the pool" in reply.text
         customer = await h.customer(CUSTOMER)
         assert customer.status == "stopped" and not customer.plan_active(h.clock.now())
         counts = await session_counts(h)
@@ -185,19 +193,21 @@ async def test_bad_arguments_and_non_admins_change_nothing(tmp_path: Path) -> No
             f"/grant {CUSTOMER} 101 30": "from 1 to 100",
             f"/grant {CUSTOMER} 1 0": "from 1 to 3650",
             f"/grant {CUSTOMER} 1 3651": "from 1 to 3650",
-            "/grant 0 1 1": "The user id must be from 1 to",
-            "/grant -5 1 1": "The user id must be a whole number",
-            f"/grant {2**63} 1 1": "The user id must be from 1 to",
-            "/grant abc 1 1": "not “abc”",
-            "/grant 1 2": "Usage: /grant <user_id> <sessions> <days>",
-            "/revoke 5555": "There is no customer with id 5555",
-            "/revoke": "Usage: /revoke <user_id>",
+            # (issue 18) a user id or an @username; never an internal bound like 2^63
+            "/grant 0 1 1": "“0” is not a user id or an @username",
+            "/grant -5 1 1": "“-5” is not a user id or an @username",
+            f"/grant {2**63} 1 1": f"“{2**63}” is not a user id or an @username",
+            "/grant abc 1 1": "@abc has not started the bot yet",
+            "/grant 1 2": "Usage: /grant <user id or @username> <sessions> <days>",
+            "/revoke 5555": "5555 has no plan: nothing to end",
+            "/revoke": "Usage: /revoke <user id or @username>",
             "/delpair 999": "There is no API pair with id 999",
             "/adddefaultgroups": "Usage: /adddefaultgroups",
         }
         for command, expected in refusals.items():
             reply = await admin.ask(command)
             assert expected in reply.text, (command, reply.text)
+            assert str(2**63 - 1) not in reply.text
         assert await h.snapshot() == before
 
         # Not admins: an ordinary user, the anonymous group admin (even when listed), an admin in a group.

@@ -75,8 +75,13 @@ async def test_run_names_what_is_missing_step_by_step(tmp_path: Path) -> None:
         assert "add groups with /addgroups" in text and "/post" not in text
 
         await alice.ask("/addgroups @only_group")
-        text = await _unchanged(h, alice, "/run")  # the pool is empty
+        before = await h.snapshot()
+        text = (await alice.ask("/run")).text  # the pool is empty
         assert "needs 2 more session(s) but only 0 are free" in text
+        # Nothing changed but what makes "the admin has been told" true (issue 18): the admins' event.
+        after = await h.snapshot()
+        assert {k: v for k, v in after.items() if k != "events"} == {k: v for k, v in before.items() if k != "events"}
+        assert [(e[1], e[2]) for e in after["events"][len(before["events"]):]] == [(None, "sessions_short")]
 
         group_id = (await h.rows("SELECT id FROM groups"))[0]["id"]
         async with h.db.tx() as conn:

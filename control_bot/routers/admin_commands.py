@@ -19,7 +19,6 @@ from aiogram.types import CallbackQuery, Message
 
 from control_bot import keyboards as kb
 from control_bot.callbacks import AdminAction, admin_button
-from control_bot.notify import OutboxSender
 from control_bot.render import Screen, answer_callback, register_screen, send_report, show
 from control_bot.services import admin
 from core.clock import Clock
@@ -167,37 +166,6 @@ async def on_delpair(message: Message, command: CommandObject, db: Database) -> 
     await message.answer(t.pair_removed(api_id, moved))
 
 
-async def on_grant(
-    message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, outbox: OutboxSender
-) -> None:
-    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, t.USAGE_GRANT)
-    user_id = admin.parse_user_id(raw_user)
-    sessions = admin.parse_sessions(raw_sessions)
-    days = admin.parse_days(raw_days)
-    now = clock.now()
-    result = await admin.grant_plan(
-        db, user_id, sessions, days, now=now, default_interval=settings.engine.cycle_interval
-    )
-    outbox.wake()
-    await message.answer(t.plan_granted(result, now))
-
-
-async def on_revoke(
-    message: Message,
-    command: CommandObject,
-    db: Database,
-    settings: Settings,
-    engine: Engine,
-    clock: Clock,
-    outbox: OutboxSender,
-) -> None:
-    (raw_user,) = admin.split_args(command.args, 1, t.USAGE_REVOKE)
-    user_id = admin.parse_user_id(raw_user)
-    result = await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=clock.now(), engine=engine)
-    outbox.wake()
-    await message.answer(t.plan_revoked(result))
-
-
 async def on_adddefaultgroups(message: Message, command: CommandObject, db: Database, clock: Clock) -> None:
     if not (command.args or "").strip():
         raise InputError(t.USAGE_ADD_DEFAULT_GROUPS)
@@ -212,7 +180,5 @@ def setup() -> Router:
         register_screen(router, report_handler(action, report), Command(name), admin_button(action))
     router.message.register(on_addpair, Command("addpair"))
     router.message.register(on_delpair, Command("delpair"))
-    router.message.register(on_grant, Command("grant"))
-    router.message.register(on_revoke, Command("revoke"))
     router.message.register(on_adddefaultgroups, Command("adddefaultgroups"))
     return router

@@ -27,7 +27,7 @@ from pool.proxies import ProxyOverview
 from storage import customers, events, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer, CycleTimes
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.ledger import SendCounts
 
 if TYPE_CHECKING:
@@ -106,18 +106,25 @@ async def grant_plan(
     _check_range(sessions, texts.SESSIONS_COUNT, MIN_SESSIONS, MAX_SESSIONS)
     _check_range(days, texts.DAYS_COUNT, MIN_DAYS, MAX_DAYS)
     async with db.tx() as conn:
-        created = await customers.get(conn, user_id) is None
-        customer = await customers.grant(conn, user_id, sessions, days, now, default_interval)
-        await events.add(
-            conn,
-            user_id,
-            EventKind.PLAN_GRANTED,
-            now,
-            sessions=sessions,
-            days=days,
-            expires_at=customer.plan_expires_at,
-            extended=not created,
-        )
+        return await grant_in(conn, user_id, sessions, days, now, default_interval)
+
+
+async def grant_in(
+    conn: Connection, user_id: int, sessions: int, days: int, now: float, default_interval: int
+) -> GrantResult:
+    """``grant_plan`` inside the caller's transaction (a confirmed proposal is used up in the same one)."""
+    created = await customers.get(conn, user_id) is None
+    customer = await customers.grant(conn, user_id, sessions, days, now, default_interval)
+    await events.add(
+        conn,
+        user_id,
+        EventKind.PLAN_GRANTED,
+        now,
+        sessions=sessions,
+        days=days,
+        expires_at=customer.plan_expires_at,
+        extended=not created,
+    )
     logger.info(
         "plan %s for customer %d: %d session(s), +%d day(s)",
         "created" if created else "extended",
