@@ -36,7 +36,7 @@ from aiogram.enums import ParseMode
 
 from control_bot import errors
 from control_bot.backends import make_factory
-from control_bot.bot_profile import set_profile
+from control_bot.bot_profile import admin_menu_follower, set_profile
 from control_bot.i18n import AdbotI18n, UserLocale
 from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
@@ -333,7 +333,7 @@ async def create_app(
             joins=joins,
         )
         i18n = make_i18n(settings)
-        locales = UserLocale(i18n, db, clock)
+        locales = UserLocale(i18n, db, clock, on_new_profile=admin_menu_follower(bot, settings, i18n))
         locales.setup(dp)  # every observer, errors included: even an error reply is in the reader's language
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))

@@ -17,7 +17,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from control_bot.i18n import AdbotI18n, Profile, UserLocale
+from control_bot.i18n import AdbotI18n, OnNewProfile, Profile, UserLocale
 from core.config import Settings
 from core.i18n import reading
 from core.texts import bot_profile as texts
@@ -89,3 +89,14 @@ async def set_profile(bot: Bot, settings: Settings, i18n: AdbotI18n, locales: Us
     for admin_id in settings.bot.admins:
         profile: Profile | None = await locales.reload(admin_id)
         await set_chat_menu(bot, i18n, admin_id, locales.locale_of(profile), admin=True)
+
+
+def admin_menu_follower(bot: Bot, settings: Settings, i18n: AdbotI18n) -> OnNewProfile:
+    """An admin's chat-scope menu follows their language when the bot first sees them or their Telegram
+    language changes (a chat scope beats Telegram's own choice by language, so it must be theirs)."""
+
+    async def follow(user_id: int, locale: str) -> None:
+        if user_id in settings.bot.admins:
+            await set_chat_menu(bot, i18n, user_id, locale, admin=True)
+
+    return follow

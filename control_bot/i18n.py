@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_SIZE = 10_000
 
+OnNewProfile = Callable[[int, str], Awaitable[None]]
+"""Called with (user id, their locale) when someone is new or Telegram told something new about them."""
+
 
 class AdbotI18n(I18n):
     """aiogram's ``I18n`` over our catalogs: every ``.po`` of a locale folder, compiled in memory; the
@@ -88,12 +91,21 @@ class Profile:
 class UserLocale(I18nMiddleware):
     """Outer middleware on every observer (``.setup(dp)``; errors too): the reader of the update."""
 
-    def __init__(self, i18n: AdbotI18n, db: Database, clock: Clock, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        i18n: AdbotI18n,
+        db: Database,
+        clock: Clock,
+        *,
+        cache_size: int = CACHE_SIZE,
+        on_new_profile: OnNewProfile | None = None,
+    ) -> None:
         super().__init__(i18n)
         self.adbot_i18n = i18n
         self.db = db
         self.clock = clock
         self.cache_size = cache_size
+        self.on_new_profile = on_new_profile
         self._profiles: OrderedDict[int, Profile] = OrderedDict()
 
     # --- the profile cache ------------------------------------------------------------------------
@@ -128,7 +140,9 @@ class UserLocale(I18nMiddleware):
         )
         try:
             async with self.db.tx() as conn:
-                await users.touch(conn, user.id, user.username, user.first_name, user.language_code, self.clock.now())
+                changed = await users.touch(
+                    conn, user.id, user.username, user.first_name, user.language_code, self.clock.now()
+                )
                 row = await users.get(conn, user.id)
         except Exception:
             # The reader's language is never a reason to drop an update: Telegram's word for now.
@@ -136,6 +150,11 @@ class UserLocale(I18nMiddleware):
             return cached if cached is not None else fallback
         profile = Profile.of(row) if row is not None else fallback
         self.remember(user.id, profile)
+        if changed and self.on_new_profile is not None:
+            try:
+                await self.on_new_profile(user.id, self.locale_of(profile))
+            except Exception:
+                logger.warning("updating user %d's profile failed", user.id, exc_info=True)
         return profile
 
     # --- the reader -------------------------------------------------------------------------------

@@ -220,6 +220,12 @@ def settings_menu() -> InlineKeyboardMarkup:
     return b.as_markup()
 
 
+def settings_back() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    return b.as_markup()
+
+
 def settings_languages(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:
     """One button per available locale, named in its own language; the current one marked."""
     b = InlineKeyboardBuilder()
