@@ -128,6 +128,7 @@ class App:
 
     async def _on_shutdown(self) -> None:
         await self._wait_handlers()
+        await self.locales.drain()
         await self._stop_services()
         logger.info("control bot stopped")
 

@@ -9,6 +9,7 @@ about them (username, first name, language); a profile cache keeps the usual upd
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import logging
 from collections import OrderedDict
@@ -80,6 +81,13 @@ class Profile:
     def of(cls, row: UserRow) -> Profile:
         return cls(row.username, row.first_name, row.language_code, row.locale, row.time_zone)
 
+    def same_telegram_as(self, other: Profile) -> bool:
+        return (self.username, self.first_name, self.language_code) == (
+            other.username,
+            other.first_name,
+            other.language_code,
+        )
+
     def same_telegram(self, user: User) -> bool:
         return (self.username, self.first_name, self.language_code) == (
             users.normalize_username(user.username),
@@ -106,6 +114,7 @@ class UserLocale(I18nMiddleware):
         self.clock = clock
         self.cache_size = cache_size
         self.on_new_profile = on_new_profile
+        self._writes: set[asyncio.Task[None]] = set()
         self._profiles: OrderedDict[int, Profile] = OrderedDict()
 
     # --- the profile cache ------------------------------------------------------------------------
@@ -131,31 +140,55 @@ class UserLocale(I18nMiddleware):
         return profile
 
     async def profile(self, user: User) -> Profile:
+        """What we know of ``user``. Never waits for the writer: the row is read (the reader connection),
+        and a new person or new Telegram details are written by a task of their own (``drain`` waits for
+        those), so an update is never held up behind a long write."""
         cached = self._profiles.get(user.id)
         if cached is not None and cached.same_telegram(user):
             self._profiles.move_to_end(user.id)
             return cached
-        fallback = Profile(
-            users.normalize_username(user.username), user.first_name, user.language_code, None, None
-        )
+        username = users.normalize_username(user.username)
         try:
-            async with self.db.tx() as conn:
-                changed = await users.touch(
-                    conn, user.id, user.username, user.first_name, user.language_code, self.clock.now()
-                )
+            async with self.db.read() as conn:
                 row = await users.get(conn, user.id)
         except Exception:
             # The reader's language is never a reason to drop an update: Telegram's word for now.
-            logger.warning("could not record user %d; using Telegram's language", user.id, exc_info=True)
-            return cached if cached is not None else fallback
-        profile = Profile.of(row) if row is not None else fallback
+            logger.warning("could not read user %d; using Telegram's language", user.id, exc_info=True)
+            row = None
+        if row is not None:
+            locale, zone = row.locale, row.time_zone
+        elif cached is not None:
+            locale, zone = cached.locale, cached.time_zone
+        else:
+            locale, zone = None, None
+        profile = Profile(username, user.first_name, user.language_code, locale, zone)
         self.remember(user.id, profile)
-        if changed and self.on_new_profile is not None:
-            try:
-                await self.on_new_profile(user.id, self.locale_of(profile))
-            except Exception:
-                logger.warning("updating user %d's profile failed", user.id, exc_info=True)
+        if row is None or not profile.same_telegram_as(Profile.of(row)):
+            self._start_write(user)
+            if self.on_new_profile is not None:
+                try:
+                    await self.on_new_profile(user.id, self.locale_of(profile))
+                except Exception:
+                    logger.warning("updating user %d's profile failed", user.id, exc_info=True)
         return profile
+
+    def _start_write(self, user: User) -> None:
+        task = asyncio.create_task(self._write(user), name=f"user-{user.id}")
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write(self, user: User) -> None:
+        try:
+            async with self.db.tx() as conn:
+                await users.touch(conn, user.id, user.username, user.first_name, user.language_code, self.clock.now())
+        except Exception:
+            self.forget(user.id)  # written again at their next update
+            logger.warning("could not record user %d", user.id, exc_info=True)
+
+    async def drain(self) -> None:
+        """Wait for the profile writes under way (shutdown, tests)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
 
     # --- the reader -------------------------------------------------------------------------------
 

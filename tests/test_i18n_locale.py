@@ -9,13 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiogram.types import User
 
-from control_bot.i18n import AdbotI18n, negotiate
+from control_bot.i18n import AdbotI18n, UserLocale, negotiate
 from control_bot.services.settings import offset_label, parse_zone
+from core.clock import SystemClock
 from core.states import NotifyLevel
 from core.texts import bot_profile as bp
 from core.texts import settings as st
 from storage import users
+from storage.db import Database
 from tests.botkit import ADMIN_ID, START, bot_harness, in_locale, labels
 
 ALICE = 501  # Russian Telegram
@@ -138,6 +141,7 @@ async def test_russian_user_gets_russian_settings_and_menu(tmp_path: Path) -> No
             assert labels(reply)[:3] == [st.BTN_LANGUAGE(), st.BTN_ZONE(), st.BTN_NOTIFICATIONS()]
         assert h.emu.commands_seen_by(ALICE) == _customer_menu("ru")
         assert ("start", "Главное меню") in h.emu.commands_seen_by(ALICE)
+        await h.app.locales.drain()  # the row is written beside the update, never in its way
         async with h.db.read() as conn:
             row = await users.get(conn, ALICE)
         assert row is not None
@@ -229,3 +233,34 @@ async def test_admin_with_russian_telegram_gets_a_russian_admin_menu(tmp_path: P
     async with bot_harness(tmp_path) as h:
         h.user(ADMIN_ID, "Админ", language_code="ru")
         assert h.emu.commands_for({"type": "chat", "chat_id": ADMIN_ID}) == _admin_menu("ru")
+
+
+async def test_profile_is_written_only_when_new_or_changed(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "a.sqlite3")
+    seen: list[tuple[int, str]] = []
+
+    async def record(user_id: int, locale: str) -> None:
+        seen.append((user_id, locale))
+
+    try:
+        mw = UserLocale(AdbotI18n(), db, SystemClock(), on_new_profile=record, cache_size=1)
+        alice = User(id=5, is_bot=False, first_name="Alice", language_code="ru", username="Al")
+        assert mw.locale_of(await mw.profile(alice)) == "ru"
+        await mw.drain()
+        await mw.profile(alice)  # cached
+        await mw.profile(User(id=6, is_bot=False, first_name="Bob"))  # pushes Alice out of the cache
+        await mw.drain()
+        await mw.profile(alice)  # read again: unchanged, nothing written
+        assert seen == [(5, "ru"), (6, "en")]
+        await mw.profile(alice.model_copy(update={"language_code": "uk"}))
+        await mw.drain()
+        assert seen == [(5, "ru"), (6, "en"), (5, "en")]
+        async with db.read() as conn:
+            row = await users.get(conn, 5)
+        assert row is not None and (row.username, row.language_code) == ("al", "uk")
+        async with db.tx() as conn:
+            await users.set_locale(conn, 5, "ru")
+        profile = await mw.reload(5)
+        assert mw.locale_of(profile) == "ru"
+    finally:
+        await db.close()

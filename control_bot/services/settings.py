@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from core.states import NotifyLevel
+from core.states import DEFAULT_NOTIFY_LEVEL, NotifyLevel
 from storage import users
 from storage.db import Database
 from storage.users import UserRow
@@ -115,7 +115,12 @@ async def _ensure(db: Database, user_id: int, now: float) -> UserRow:
 
 
 async def current(db: Database, user_id: int, now: float) -> PersonSettings:
-    row = await _ensure(db, user_id, now)
+    """What the person chose (defaults for someone whose row is still being written). A read only."""
+    del now
+    async with db.read() as conn:
+        row = await users.get(conn, user_id)
+    if row is None:
+        return PersonSettings(None, None, DEFAULT_NOTIFY_LEVEL)
     return PersonSettings(row.locale, row.time_zone, row.notify_level)
 
 
