@@ -14,6 +14,8 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``intake``: why an uploaded session file, sidecar or archive is refused;
 * ``tdata``: why a Telegram Desktop tdata folder (zipped) is refused, and the passcode exchange (bot, CLI);
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
+* ``bot_profile``: the command menus, the bot's description and short description (issue 18);
+* ``settings``: /settings: language, time zone, notification level (issue 18);
 * ``limits``: the pacing limits and daily send cap as /health and ``adbot health`` show them, and
   ``adbot check-config``'s warnings about values less safe than the defaults;
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
