@@ -9,6 +9,7 @@ from botkit import bot_harness, labels
 
 from control_bot.callbacks import MenuAction, MenuCb
 from core.texts import customer as t
+from core.texts import status as status_texts
 
 ALICE = 1001
 BOB = 1002
@@ -86,7 +87,7 @@ async def test_logs_show_only_the_customers_own_lines_and_the_day_file(tmp_path:
         await h.grant(BOB)
         alice, bob = h.user(ALICE, "Alice"), h.user(BOB, "Bob")
         empty = await alice.ask("/logs")
-        assert empty.text == t.NO_LOGS
+        assert empty.text == status_texts.NO_LOGS
 
         await alice.ask("/post https://t.me/alicechannel/1")
         await bob.ask("/post https://t.me/bobchannel/7")

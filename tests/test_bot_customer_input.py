@@ -7,6 +7,7 @@ from pathlib import Path
 from botkit import Harness, Player, bot_harness
 
 from core.texts import customer as t
+from core.texts import groups as group_texts
 
 ALICE = 1001
 
@@ -111,14 +112,14 @@ async def test_answers_to_questions_are_validated_and_the_question_stays_open(tm
         text = await _unchanged(h, alice, "9999999")
         assert "outside the allowed range" in text
         done = await alice.ask("7.5")
-        assert "every 7.5 min" in done.text
+        assert "every 7 min 30 s" in done.text
         assert (await h.customer(ALICE)).interval_s == 450
 
         await alice.ask("/addgroups")
         before = await h.snapshot()
         await alice.user.send_photo(b"\x89PNG fake")
         reply = await alice.user.wait_reply()
-        assert reply.text == t.GROUPS_FILE_NOT_TXT
+        assert reply.text == group_texts.GROUPS_FILE_NOT_TXT
         assert await h.snapshot() == before
 
 
@@ -147,7 +148,7 @@ async def test_groups_from_a_txt_file_and_the_cap(tmp_path: Path) -> None:
 
         before = await h.snapshot()
         reply = await alice.send_file("photo.jpg", b"\xff\xd8 not text")
-        assert reply.text == t.GROUPS_FILE_NOT_TXT
+        assert reply.text == group_texts.GROUPS_FILE_NOT_TXT
         assert await h.snapshot() == before
 
         many = "\n".join(f"@bulk_group_{i:03d}" for i in range(199))

@@ -8,7 +8,7 @@ from pathlib import Path
 from botkit import Harness, bot_harness
 
 from core.ports import Dialog, DialogKind, Peer, WriteBlock
-from core.texts import customer as t
+from core.texts import post as post_texts
 from pool.assign import assign
 from storage import groups, memberships
 
@@ -55,20 +55,20 @@ async def test_private_post_that_no_session_is_in_is_saved_and_the_customer_told
         # No session yet: nobody can say, so the customer hears what it takes.
         reply = await alice.ask(f"/post {PRIVATE_POST}")
         assert "Post set: the bot will forward https://t.me/c/1234567890/55" in reply.text
-        assert t.POST_SOURCE_UNCHECKED in reply.text and t.POST_SOURCE_NOT_MEMBER not in reply.text
+        assert post_texts.POST_SOURCE_UNCHECKED in reply.text and post_texts.POST_SOURCE_NOT_MEMBER not in reply.text
 
         first, second = await sessions_for(h, ALICE, 2)
         (bobs,) = await sessions_for(h, BOB, 1)
         await read_dialogs(h, first, channel(99, "group", "other_group"))
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert t.POST_SOURCE_UNCHECKED in reply.text  # the second session's dialogs were never read
+        assert post_texts.POST_SOURCE_UNCHECKED in reply.text  # the second session's dialogs were never read
 
         # Both read, neither in the channel (another customer's session is: it does not count; one of
         # Alice's left it): told plainly, and the post is saved all the same.
         await read_dialogs(h, bobs, channel(PRIVATE))
         await read_dialogs(h, second, channel(PRIVATE, why_not="left"))
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert t.POST_SOURCE_NOT_MEMBER in reply.text
+        assert post_texts.POST_SOURCE_NOT_MEMBER in reply.text
         assert "none of your sessions is in" in reply.text and "The admin can help" in reply.text
         c = await h.customer(ALICE)
         assert (c.post_kind, c.post_peer, c.post_msg_id) == ("link", f"-100{PRIVATE}", 55)
@@ -76,7 +76,7 @@ async def test_private_post_that_no_session_is_in_is_saved_and_the_customer_told
         # As the answer to the question, too.
         await alice.ask("/post")
         reply = await alice.ask(f"https://t.me/c/{PRIVATE}/56")
-        assert t.POST_SOURCE_NOT_MEMBER in reply.text
+        assert post_texts.POST_SOURCE_NOT_MEMBER in reply.text
         assert (await h.customer(ALICE)).post_msg_id == 56
 
 
@@ -90,13 +90,13 @@ async def test_private_post_a_session_is_in_and_public_posts_need_nothing_said(t
         await read_dialogs(h, second, channel(PRIVATE, why_not="broadcast"))
 
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert reply.text == t.post_saved_link(PRIVATE_POST, False)
+        assert reply.text == post_texts.post_saved_link(PRIVATE_POST, False)
         assert "private channel" not in reply.text
 
         # A public channel's post: anyone can read it, no membership needed.
         await read_dialogs(h, second)
         reply = await alice.ask("/post https://t.me/adschannel/3")
-        assert reply.text == t.post_saved_link("https://t.me/adschannel/3", False)
+        assert reply.text == post_texts.post_saved_link("https://t.me/adschannel/3", False)
 
 
 # --- /addgroups: forum topics and message links ----------------------------------------------------

@@ -26,6 +26,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import InputError
 from core.texts import admin as t
+from core.texts import plans as plan_texts
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool import pairs
@@ -170,7 +171,7 @@ async def on_delpair(message: Message, command: CommandObject, db: Database) -> 
 async def on_grant(
     message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, outbox: OutboxSender
 ) -> None:
-    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, t.USAGE_GRANT)
+    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, plan_texts.USAGE_GRANT)
     user_id = admin.parse_user_id(raw_user)
     sessions = admin.parse_sessions(raw_sessions)
     days = admin.parse_days(raw_days)
@@ -179,7 +180,7 @@ async def on_grant(
         db, user_id, sessions, days, now=now, default_interval=settings.engine.cycle_interval
     )
     outbox.wake()
-    await message.answer(t.plan_granted(result, now))
+    await message.answer(plan_texts.plan_granted(result, now))
 
 
 async def on_revoke(
@@ -191,11 +192,11 @@ async def on_revoke(
     clock: Clock,
     outbox: OutboxSender,
 ) -> None:
-    (raw_user,) = admin.split_args(command.args, 1, t.USAGE_REVOKE)
+    (raw_user,) = admin.split_args(command.args, 1, plan_texts.USAGE_REVOKE)
     user_id = admin.parse_user_id(raw_user)
     result = await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=clock.now(), engine=engine)
     outbox.wake()
-    await message.answer(t.plan_revoked(result))
+    await message.answer(plan_texts.plan_revoked(result))
 
 
 async def on_adddefaultgroups(message: Message, command: CommandObject, db: Database, clock: Clock) -> None:

@@ -18,6 +18,7 @@ from control_bot.services.campaign import CampaignEngine
 from core.clock import Clock
 from core.config import Settings
 from core.texts import customer as t
+from core.texts import status as status_texts
 from storage.db import Database
 
 
@@ -123,7 +124,7 @@ async def status_screen(
     view = await campaign.campaign_status(db, engine, user_id, now)
     c = view.customer
     running = c.status == "running"
-    text = t.status(
+    text = status_texts.status(
         running=running,
         stop_reason=c.stop_reason,
         cycle_no=c.cycle_no,

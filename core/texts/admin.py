@@ -50,24 +50,6 @@ class Plan(Protocol):
     def stop_reason(self) -> str | None: ...
 
 
-class Granted(Protocol):
-    @property
-    def customer(self) -> Plan: ...
-    @property
-    def created(self) -> bool: ...
-    @property
-    def days(self) -> int: ...
-
-
-class Revoked(Protocol):
-    @property
-    def user_id(self) -> int: ...
-    @property
-    def was_running(self) -> bool: ...
-    @property
-    def sessions_returned(self) -> int: ...
-
-
 class CustomerRow(Protocol):
     """One line of /customers: the plan, and today's counts (``services.admin.CustomerLine``)."""
 
@@ -220,8 +202,6 @@ BTN_ADMIN_BACK = "« Admin panel"
 # Usage lines: plain text (they become InputError.user_message, which the error handler escapes).
 USAGE_ADDPAIR = "Usage: /addpair <api_id> <api_hash> (both from my.telegram.org)"
 USAGE_DELPAIR = "Usage: /delpair <api_id> [move]  (move: its sessions go to other pairs with room)"
-USAGE_GRANT = "Usage: /grant <user_id> <sessions> <days>, e.g. /grant 123456789 3 30"
-USAGE_REVOKE = "Usage: /revoke <user_id>"
 USAGE_ADD_DEFAULT_GROUPS = "Usage: /adddefaultgroups followed by the groups (@name, t.me links or -100 ids)"
 
 
@@ -234,8 +214,6 @@ def usage(line: str) -> str:
 
 # What a number is, completing "... must be a whole number from 1 to 100".
 USER_ID = "The user id"
-SESSIONS_COUNT = "The number of sessions"
-DAYS_COUNT = "The number of days"
 
 
 def out_of_range(what: str, low: int, high: int, value: int) -> str:
@@ -378,24 +356,6 @@ def pair_removed(api_id: int, moved: Sequence[tuple[int, int]] = ()) -> str:
     return "\n".join(lines)
 
 
-def plan_granted(result: Granted, now: float) -> str:
-    c = result.customer
-    verb = "created" if result.created else "extended"
-    return (
-        f"✅ Plan {verb} for <code>{c.user_id}</code>: {c.plan_sessions} session(s) until "
-        f"{fmt_time(c.plan_expires_at)} ({relative(c.plan_expires_at, now)}; +{result.days} day(s)).\n"
-        "The customer is being told."
-    )
-
-
-def plan_revoked(result: Revoked) -> str:
-    stopped = "campaign stopped, " if result.was_running else ""
-    return (
-        f"✅ Plan of <code>{result.user_id}</code> ended: {stopped}"
-        f"{result.sessions_returned} session(s) back in the pool.\nThe customer is being told."
-    )
-
-
 def _customer_line(line: CustomerRow, now: float) -> str:
     c = line.customer
     plan = (
@@ -528,7 +488,6 @@ def upload_summary(report: Upload) -> str:
     lines += [f"❌ {esc(r.filename)}: {esc(r.reason or 'rejected')}" for r in rejected]
     lines.append(f"Free sessions in the pool now: {report.free_after}")
     return "\n".join(lines)
-
 
 
 # --- the command line and start-up reports (plain text, no markup) ------------------------------------
