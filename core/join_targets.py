@@ -84,12 +84,12 @@ def parse_join_target(text: str) -> JoinTarget:
 
 def _parse(text: object) -> JoinTarget:
     if not isinstance(text, str):
-        raise LinkError(texts.JOIN_TARGET_NOT_TEXT)
+        raise LinkError(texts.JOIN_TARGET_NOT_TEXT())
     s = text
     while (stripped := s.strip().strip(_EDGE_CHARS)) != s:
         s = stripped
     if not s:
-        raise LinkError(texts.NO_JOIN_TARGET)
+        raise LinkError(texts.NO_JOIN_TARGET())
     if len(s) > _MAX_INPUT_CHARS:
         raise LinkError(texts.join_target_too_long(len(s)))
     invite = _invite_hash(s)

@@ -153,14 +153,14 @@ def parse_group_items(
     way the link texts quote input (``core.texts.errors.echo``): what a refusal on what is known of the
     chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``)."""
     if not isinstance(text, str):
-        raise LinkError(link_texts.GROUPS_NOT_TEXT)
+        raise LinkError(link_texts.GROUPS_NOT_TEXT())
     items: list[str] = []
     for match in re.finditer(r"[^\s,;]+", text):
         if len(items) == max_items:
             raise LinkError(link_texts.too_many_groups(max_items))
         items.append(match.group())
     if not items:
-        raise LinkError(link_texts.NO_GROUPS_FOUND)
+        raise LinkError(link_texts.NO_GROUPS_FOUND())
 
     good: list[tuple[str, GroupRef]] = []
     seen: set[str] = set()
@@ -213,7 +213,7 @@ def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
 
 
 def _parse_post(text: str) -> PostRef:
-    s = _clean(text, link_texts.A_POST_LINK)
+    s = _clean(text, link_texts.A_POST_LINK())
     if any(ch.isspace() for ch in s):
         raise LinkError(link_texts.post_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
@@ -309,7 +309,7 @@ def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
 
 
 def _parse_group(text: str) -> GroupRef:
-    s = _clean(text, link_texts.A_GROUP)
+    s = _clean(text, link_texts.A_GROUP())
     if any(ch.isspace() for ch in s):
         raise LinkError(link_texts.group_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
@@ -460,17 +460,17 @@ def _username_peer(name: str, s: str) -> str:
 def _username_problem(name: str) -> str | None:
     """Why ``name`` breaks Telegram's username rules, or None if it is fine."""
     if not name:
-        return link_texts.USERNAME_EMPTY
+        return link_texts.USERNAME_EMPTY()
     if not _USERNAME_CHARS_RE.fullmatch(name):
-        return link_texts.USERNAME_CHARS
+        return link_texts.USERNAME_CHARS()
     if not 4 <= len(name) <= 32:
-        return link_texts.USERNAME_LENGTH
+        return link_texts.USERNAME_LENGTH()
     if not name[0].isalpha():
-        return link_texts.USERNAME_FIRST
+        return link_texts.USERNAME_FIRST()
     if name.endswith("_"):
-        return link_texts.USERNAME_TRAILING_UNDERSCORE
+        return link_texts.USERNAME_TRAILING_UNDERSCORE()
     if "__" in name:
-        return link_texts.USERNAME_DOUBLE_UNDERSCORE
+        return link_texts.USERNAME_DOUBLE_UNDERSCORE()
     return None
 
 
@@ -484,15 +484,15 @@ def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
 
 
 def _message_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.MESSAGE_NUMBER, MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.MESSAGE_NUMBER(), MAX_MESSAGE_ID)
 
 
 def _topic_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.TOPIC_NUMBER, MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.TOPIC_NUMBER(), MAX_MESSAGE_ID)
 
 
 def _channel_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.CHANNEL_NUMBER, _MAX_CHANNEL_ID)
+    return _parse_positive(raw, s, link_texts.CHANNEL_NUMBER(), _MAX_CHANNEL_ID)
 
 
 def _channel_peer(channel_id: int) -> str:

@@ -231,10 +231,10 @@ def test_error_replies() -> None:
     method = SendMessage(chat_id=1, text="x")
     assert errors.reply_for(LinkError('"<x>" is not a link')) == '"&lt;x&gt;" is not a link'
     assert errors.reply_for(AccessDenied("no")) == "no"
-    assert errors.reply_for(StorageBusy()) == error_texts.TRY_AGAIN
-    assert errors.reply_for(ValueError("internal detail")) == error_texts.GENERIC_ERROR
+    assert errors.reply_for(StorageBusy()) == error_texts.TRY_AGAIN()
+    assert errors.reply_for(ValueError("internal detail")) == error_texts.GENERIC_ERROR()
     assert errors.reply_for(TelegramForbiddenError(method=method, message="blocked")) is None
-    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == error_texts.GENERIC_ERROR
+    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == error_texts.GENERIC_ERROR()
 
 
 def _message(user_id: int | None, chat_type: str = "private") -> Message:

@@ -48,6 +48,7 @@ from core.texts import customer as t
 from core.texts import errors as error_texts
 from core.texts import events as event_texts
 from core.texts import groups as group_texts
+from core.texts import pairs as pair_texts
 from core.texts import plans as plan_texts
 from core.texts import post as post_texts
 from core.texts import status as status_texts
@@ -67,7 +68,7 @@ STRANGER = 4242
 HOSTILE_NAME = '</code><a href="javascript:alert(1)">x</a> &amp; <b>Eve\u202e\u200b'
 
 # Every refused input is answered with something more useful than these.
-USELESS_REPLIES = (error_texts.GENERIC_ERROR, error_texts.TRY_AGAIN)
+USELESS_REPLIES = (error_texts.GENERIC_ERROR(), error_texts.TRY_AGAIN())
 # What the bot may legitimately be refused by Telegram (the render layer handles it).
 HARMLESS_API_ERRORS = ("message is not modified",)
 
@@ -219,10 +220,10 @@ def customer_refusals(bobs_group: str) -> list[tuple[str, str | None]]:
         ("/addgroups " + " ".join(["@x"] * 501), "Too many groups at once"),
         ("/addgroups \u200b \u202e , ; ,", None),
         # unknown commands and plain text
-        ("/" + "a" * 4000, t.UNKNOWN_COMMAND),
-        ("/start\u200b", t.UNKNOWN_COMMAND),
+        ("/" + "a" * 4000, t.UNKNOWN_COMMAND()),
+        ("/start\u200b", t.UNKNOWN_COMMAND()),
         ("/interval@other_bot 5", None),
-        ("/\u202enur", t.UNKNOWN_COMMAND),
+        ("/\u202enur", t.UNKNOWN_COMMAND()),
     ]
     cases += [(f"/delgroup {text}", None) for text in HTML_INJECTION + ODD_UNICODE]
     cases += [(f"/interval {text}", "is not a number of minutes") for text in HTML_INJECTION + ODD_UNICODE]
@@ -251,7 +252,7 @@ def forged_payloads(alice_group: int, bobs_group: int) -> list[tuple[str, str | 
     rng = random.Random(8)
     alphabet = "abc:019-_ \x00é👍\u202e<>&"
     noise = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(20)]
-    not_found = group_texts.GROUP_NOT_FOUND
+    not_found = group_texts.GROUP_NOT_FOUND()
     cases: list[tuple[str, str | None]] = [
         (f"cgr:{bobs_group}", not_found),  # another customer's group
         ("cgr:999999", not_found),
@@ -262,27 +263,27 @@ def forged_payloads(alice_group: int, bobs_group: int) -> list[tuple[str, str | 
         ("cgr:99999999999999999999", not_found),
         ("cgr:" + "9" * 60, not_found),  # a 64-byte payload
         (f"cgr:{alice_group}", "is not paused"),
-        ("cgr:abc", t.STALE_BUTTON),
-        ("cgr:", t.STALE_BUTTON),
-        ("cgr:1:2", t.STALE_BUTTON),
-        ("cgr:1.5", t.STALE_BUTTON),
+        ("cgr:abc", t.STALE_BUTTON()),
+        ("cgr:", t.STALE_BUTTON()),
+        ("cgr:1:2", t.STALE_BUTTON()),
+        ("cgr:1.5", t.STALE_BUTTON()),
         ("cgp:-5", None),
         ("cgp:99999999999999999999", None),
-        ("cgp:abc", t.STALE_BUTTON),
+        ("cgp:abc", t.STALE_BUTTON()),
         ("ci:99999999999999999999", "outside the allowed range"),
         ("ci:-1", "outside the allowed range"),
         ("ci:0", "outside the allowed range"),
-        ("ci:1e3", t.STALE_BUTTON),
-        ("cm:bogus", t.STALE_BUTTON),
-        ("cm:", t.STALE_BUTTON),
-        ("cm:home:extra", t.STALE_BUTTON),
-        ("adm:pool", t.STALE_BUTTON),  # the admin panel, pressed by a customer
-        ("adm:bogus", t.STALE_BUTTON),
-        (":", t.STALE_BUTTON),
-        ("x", t.STALE_BUTTON),
-        ("\x00" * 64, t.STALE_BUTTON),
-        ("é" * 32, t.STALE_BUTTON),  # 64 bytes of UTF-8
-        ("9" * 64, t.STALE_BUTTON),
+        ("ci:1e3", t.STALE_BUTTON()),
+        ("cm:bogus", t.STALE_BUTTON()),
+        ("cm:", t.STALE_BUTTON()),
+        ("cm:home:extra", t.STALE_BUTTON()),
+        ("adm:pool", t.STALE_BUTTON()),  # the admin panel, pressed by a customer
+        ("adm:bogus", t.STALE_BUTTON()),
+        (":", t.STALE_BUTTON()),
+        ("x", t.STALE_BUTTON()),
+        ("\x00" * 64, t.STALE_BUTTON()),
+        ("é" * 32, t.STALE_BUTTON()),  # 64 bytes of UTF-8
+        ("9" * 64, t.STALE_BUTTON()),
     ]
     return cases + [(data, None) for data in noise]
 
@@ -316,13 +317,13 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
         await fed(h, ALICE, "/addgroups " + huge, "too long")
         await fed(h, ALICE, "/addgroups " + " ".join(f"@g{i}!" for i in range(2500)), "Too many groups")
         await fed(h, ALICE, "/delgroup " + huge, "too long")
-        await fed(h, ALICE, huge, t.UNKNOWN_TEXT)
-        await fed(h, ALICE, "/" + huge, t.UNKNOWN_COMMAND)
+        await fed(h, ALICE, huge, t.UNKNOWN_TEXT())
+        await fed(h, ALICE, "/" + huge, t.UNKNOWN_COMMAND())
 
         # Group list files: hostile names and contents, too big, not text.
         for name, content, expect in [
             ("<b>groups</b>.txt", b"<b>\n</code>\n&amp;\n\x00\xff\xfe", "Not understood"),
-            ("\u202etxt.exe", b"@some_group", group_texts.GROUPS_FILE_NOT_TXT),
+            ("\u202etxt.exe", b"@some_group", group_texts.GROUPS_FILE_NOT_TXT()),
             ("huge.txt", b"@g\n" * (group_service.MAX_GROUPS_FILE_BYTES // 3 + 1), "too big"),
             ("binary.txt", bytes(range(256)) * 40, None),
             ("utf16.txt", "@some_group\n".encode("utf-16"), None),
@@ -341,7 +342,7 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
         for text in STRANGER_COMMANDS:
             await refused(h, stranger, text, "you do not have one yet")
         for text in ADMIN_ONLY_COMMANDS:
-            await refused(h, stranger, text, t.UNKNOWN_COMMAND)
+            await refused(h, stranger, text, t.UNKNOWN_COMMAND())
         await refused(h, stranger, "/start", "you do not have one yet")
         await forged(h, stranger, f"cgr:{ids['@alice_group']}", "you do not have one yet")
         await forged(h, stranger, "cm:run", "you do not have one yet")
@@ -391,9 +392,9 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/grant -5 1 1", "The user id must be a whole number"),
     ("/grant 99999999999999999999 1 1", "The user id must be from 1 to"),
     ("/grant 999999999999999999999 1 1", "The user id must be a whole number"),
-    ("/grant abc", plan_texts.USAGE_GRANT),
-    ("/grant", plan_texts.USAGE_GRANT),
-    ("/grant 1 1 1 1", plan_texts.USAGE_GRANT),
+    ("/grant abc", plan_texts.USAGE_GRANT()),
+    ("/grant", plan_texts.USAGE_GRANT()),
+    ("/grant 1 1 1 1", plan_texts.USAGE_GRANT()),
     ("/grant ١٢٣ 1 1", "The user id must be a whole number"),
     ("/grant ² 1 1", "The user id must be a whole number"),
     ("/grant 1\u200b 1 1", "The user id must be a whole number"),
@@ -406,8 +407,8 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/revoke 99999999999999999999", "The user id must be from 1 to"),
     ("/revoke -1", "The user id must be a whole number"),
     ("/revoke 0", "The user id must be from 1 to"),
-    ("/revoke", plan_texts.USAGE_REVOKE),
-    ("/revoke 1 2", plan_texts.USAGE_REVOKE),
+    ("/revoke", plan_texts.USAGE_REVOKE()),
+    ("/revoke 1 2", plan_texts.USAGE_REVOKE()),
     ("/revoke &amp;", "not “&amp;”"),
     ("/addpair 1 nothex", "32 hexadecimal"),
     ("/addpair ² " + "a" * 32, "positive whole number"),
@@ -421,13 +422,13 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/addpair 1 " + "a" * 33, "32 hexadecimal"),
     ("/addpair 1 " + "а" * 32, "32 hexadecimal"),  # Cyrillic а
     ("/addpair <b> </code>", "positive whole number"),
-    ("/addpair", admin_texts.USAGE_ADDPAIR),
-    ("/addpair 1", admin_texts.USAGE_ADDPAIR),
+    ("/addpair", pair_texts.USAGE_ADDPAIR()),
+    ("/addpair 1", pair_texts.USAGE_ADDPAIR()),
     ("/delpair ²", "positive whole number"),
     ("/delpair 99999", "There is no API pair with id 99999"),
     ("/delpair " + "9" * 4000, "positive whole number"),
-    ("/delpair", admin_texts.USAGE_DELPAIR),
-    ("/adddefaultgroups", admin_texts.USAGE_ADD_DEFAULT_GROUPS),
+    ("/delpair", pair_texts.USAGE_DELPAIR()),
+    ("/adddefaultgroups", admin_texts.USAGE_ADD_DEFAULT_GROUPS()),
     ("/adddefaultgroups " + " ".join(HTML_INJECTION), "0 added"),
     ("/adddefaultgroups " + " ".join(f"@{i}" + "<b>" * 30 for i in range(40)), "40 not understood"),
 ]

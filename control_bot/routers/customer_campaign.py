@@ -102,7 +102,7 @@ async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignE
     now = clock.now()
     result = await campaign.start_campaign(db, engine, sender_id(event), now)
     if not result.started:
-        await show(event, t.ALREADY_RUNNING, kb.status(True))
+        await show(event, t.ALREADY_RUNNING(), kb.status(True))
         return
     text = t.run_started(
         result.sessions, result.groups_active, result.interval_s, result.next_run_at, now, short=result.sessions_short
@@ -112,7 +112,7 @@ async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignE
 
 async def on_stop(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     stopped = await campaign.stop_campaign(db, engine, sender_id(event), clock.now())
-    await show(event, t.STOPPED if stopped else t.NOT_RUNNING, kb.status(False))
+    await show(event, t.STOPPED() if stopped else t.NOT_RUNNING(), kb.status(False))
 
 
 # --- status ----------------------------------------------------------------------------------------

@@ -90,7 +90,9 @@ async def on_groups_page(callback: CallbackQuery, callback_data: GroupsPageCb, d
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, form: State) -> None:
     await campaign.require_customer(db, sender_id(event), clock.now())
     await state.set_state(form)
-    await show(event, group_texts.GROUPS_ASK if form == GroupsForm.adding else group_texts.DEL_GROUP_ASK, kb.cancel())
+    await show(
+        event, group_texts.GROUPS_ASK() if form == GroupsForm.adding else group_texts.DEL_GROUP_ASK(), kb.cancel()
+    )
 
 
 def _read_dialogs(engine: CampaignEngine, user_id: int, result: AddGroupsResult) -> None:
@@ -135,7 +137,7 @@ async def on_groups_file(
     user_id = sender_id(message)
     await campaign.require_customer(db, user_id, clock.now())
     if not (document.file_name or "").lower().endswith(".txt"):
-        raise InputError(group_texts.GROUPS_FILE_NOT_TXT)
+        raise InputError(group_texts.GROUPS_FILE_NOT_TXT())
     if (document.file_size or 0) > group_service.MAX_GROUPS_FILE_BYTES:
         raise InputError(group_texts.groups_file_too_big(group_service.MAX_GROUPS_FILE_BYTES // 1024))
     buffer = io.BytesIO()
@@ -179,7 +181,7 @@ async def on_resume(callback: CallbackQuery, callback_data: GroupResumeCb, db: D
 
 
 async def on_not_text_answer(message: Message) -> None:
-    await message.answer(group_texts.GROUPS_FILE_NOT_TXT, reply_markup=kb.cancel())
+    await message.answer(group_texts.GROUPS_FILE_NOT_TXT(), reply_markup=kb.cancel())
 
 
 def setup() -> Router:

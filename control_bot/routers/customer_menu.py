@@ -51,7 +51,7 @@ async def on_help(event: Message | CallbackQuery, db: Database, clock: Clock, se
 
 async def on_cancel(message: Message, state_cleared: bool = False) -> None:
     # ClearStateOnNewAction already dropped the pending question: this reply only says so.
-    await message.answer(t.CANCELLED if state_cleared else t.NOTHING_TO_CANCEL, reply_markup=kb.back_to_menu())
+    await message.answer(t.CANCELLED() if state_cleared else t.NOTHING_TO_CANCEL(), reply_markup=kb.back_to_menu())
 
 
 def setup() -> Router:

@@ -62,7 +62,7 @@ async def on_post_answer(message: Message, state: FSMContext, db: Database, cloc
 
 
 async def on_post_not_text(message: Message) -> None:
-    await message.answer(post_texts.POST_NOT_TEXT, reply_markup=kb.cancel())
+    await message.answer(post_texts.POST_NOT_TEXT(), reply_markup=kb.cancel())
 
 
 async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:

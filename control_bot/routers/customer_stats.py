@@ -39,14 +39,14 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
 
 async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
     lines = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
-    await show(event, status_texts.logs(lines) if lines else status_texts.NO_LOGS, kb.logs(has_file=bool(lines)))
+    await show(event, status_texts.logs(lines) if lines else status_texts.NO_LOGS(), kb.logs(has_file=bool(lines)))
 
 
 async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
     user_id = sender_id(callback)
     found = await campaign.latest_log_file(db, settings.paths.logs_dir, user_id, clock.now())
     if found is None:
-        await answer_callback(callback, status_texts.NO_LOG_FILE_TODAY, alert=True)
+        await answer_callback(callback, status_texts.NO_LOG_FILE_TODAY(), alert=True)
         return
     day, data = found
     if callback.bot is None:

@@ -81,7 +81,7 @@ def parse_interval_minutes(text: str, bounds: IntervalBounds) -> int:
     """Minutes as the customer typed them ('15', '7.5', '15 min') to seconds within the bounds."""
     raw = text.strip()
     if not raw:
-        raise IntervalError(t.INTERVAL_MISSING)
+        raise IntervalError(t.INTERVAL_MISSING())
     match = re.fullmatch(r"(\d{1,7}(?:[.,]\d{1,3})?)\s*(?:m|min|mins|minutes?)?", raw, re.IGNORECASE)
     if match is None:
         raise IntervalError(t.interval_not_number(raw, bounds.min_s, bounds.max_s))
@@ -140,6 +140,7 @@ async def start_campaign(db: Database, engine: CampaignEngine, user_id: int, now
     )
 
 
+# Texts, worded when shown (in the reader's language): not at import.
 _MISSING_TEXTS = {
     Missing.POST: t.RUN_NEEDS_POST,
     Missing.GROUPS: t.RUN_NEEDS_GROUPS,
@@ -154,8 +155,8 @@ def _not_ready(customer: Customer, start: CampaignStart, now: float) -> AdbotErr
         short = start.pool_error
         if isinstance(short, NotEnoughSessions):
             return CampaignNotReady(t.run_no_sessions(short.wanted, short.free))
-        return CampaignNotReady(t.RUN_NO_PAIR)
-    return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m] for m in start.missing]))
+        return CampaignNotReady(t.RUN_NO_PAIR())
+    return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m]() for m in start.missing]))
 
 
 async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> bool:

@@ -117,7 +117,7 @@ async def add_default_groups(
     async with db.read() as conn:
         defaults = await groups.list_defaults(conn)
     if not defaults:
-        raise NotFound(group_texts.NO_DEFAULT_GROUPS)
+        raise NotFound(group_texts.NO_DEFAULT_GROUPS())
     items: list[tuple[str, GroupRef]] = []
     bad: list[tuple[str, str]] = []
     for ref in defaults:  # stored normalised by the admin's parse: read back the same
@@ -156,11 +156,11 @@ async def resume_group(db: Database, user_id: int, group_id: int, now: float) ->
     """Resume a paused group by id; an id that is not the caller's own group is NotFound."""
     await require_customer(db, user_id, now)
     if not 0 < group_id <= MAX_ROW_ID:  # a forged button: SQLite cannot even bind a bigger integer
-        raise NotFound(group_texts.GROUP_NOT_FOUND)
+        raise NotFound(group_texts.GROUP_NOT_FOUND())
     async with db.tx() as conn:
         ref = await groups.ref_of(conn, user_id, group_id)
         if ref is None:
-            raise NotFound(group_texts.GROUP_NOT_FOUND)
+            raise NotFound(group_texts.GROUP_NOT_FOUND())
         if not await groups.resume(conn, user_id, ref):
             raise InputError(group_texts.group_not_paused(ref))
         group = await groups.get(conn, user_id, ref)

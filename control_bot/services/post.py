@@ -105,7 +105,7 @@ async def set_post(
     await require_customer(db, user_id, now)
     body, moved = trim_post(text, entities)
     if not body:
-        raise InputError(post_texts.POST_EMPTY)
+        raise InputError(post_texts.POST_EMPTY())
     source: SourceAccess | None = None
     if looks_like_link(body):
         ref = parse_post_link(body)

@@ -1,7 +1,8 @@
 """Every user-facing text of adbot, keyed for translation, in the bottom layer so every layer can use it.
 
-One module per audience or subject; each text is a module-level constant or a small function taking
-the values it interpolates (see ``core.i18n``); each module is one translation domain
+One module per audience or subject; each text is a function, worded when called so it reads in the
+reader's language (``core.i18n``): a fixed text keeps its UPPER_CASE name (``BTN_POST()``), the others
+take the values they interpolate as named placeholders; each module is one translation domain
 (``core/locales/<lang>/LC_MESSAGES/<module>.po``, ``scripts/i18n.py``):
 
 * ``customer``: what a customer reads in the bot: menu, help, generic answers, interval, run/stop;
@@ -11,6 +12,7 @@ the values it interpolates (see ``core.i18n``); each module is one translation d
 * ``onboarding``: strangers, admins without a plan, ended plans;
 * ``admin``: the admin panel, commands and reports, refused admin input (API pairs, plans), and the
   plain-text reports of the command line and start-up (pool status, session folder findings);
+* ``pairs``: the API pairs as the admin manages them (/pairs, /addpair, /delpair);
 * ``plans``: granting and revoking plans (/grant, /revoke): usage lines, refused numbers, reports;
 * ``events``: the notifications of ``core.states.EventKind`` (to the customer, or to the admins);
 * ``reach``: whether a customer's sessions can reach a group: the reasons in words, what to do, and

@@ -21,6 +21,12 @@ def NEVER() -> str:
     return _("never")
 
 
+def tr(marked: str) -> str:
+    """A table value marked with ``N_()``, in the reader's language; a value no catalog knows (a stored
+    reason from an older version, an unknown key shown as is) reads unchanged."""
+    return _(marked) if marked else marked  # the one non-literal _(): tests/test_i18n_catalogs.py allows it here only
+
+
 def esc(value: object) -> str:
     """``value`` made safe inside an HTML text (quotes are left alone: no text puts a value in an attribute)."""
     return escape(str(value), quote=False)

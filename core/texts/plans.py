@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from core.i18n import _, n_
 from core.texts.admin import Plan
 from core.texts.fmt import fmt_time, relative
 
@@ -29,31 +30,51 @@ class Revoked(Protocol):
     def sessions_returned(self) -> int: ...
 
 
-USAGE_GRANT = "Usage: /grant <user_id> <sessions> <days>, e.g. /grant 123456789 3 30"
+def USAGE_GRANT() -> str:
+    return _("Usage: /grant <user_id> <sessions> <days>, e.g. /grant 123456789 3 30")
 
 
-USAGE_REVOKE = "Usage: /revoke <user_id>"
+def USAGE_REVOKE() -> str:
+    return _("Usage: /revoke <user_id>")
 
 
-SESSIONS_COUNT = "The number of sessions"
+def SESSIONS_COUNT() -> str:
+    return _("The number of sessions")
 
 
-DAYS_COUNT = "The number of days"
+def DAYS_COUNT() -> str:
+    return _("The number of days")
 
 
 def plan_granted(result: Granted, now: float) -> str:
     c = result.customer
-    verb = "created" if result.created else "extended"
+    verb = _("created") if result.created else _("extended")
+    # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
     return (
-        f"✅ Plan {verb} for <code>{c.user_id}</code>: {c.plan_sessions} session(s) until "
-        f"{fmt_time(c.plan_expires_at)} ({relative(c.plan_expires_at, now)}; +{result.days} day(s)).\n"
-        "The customer is being told."
+        _(
+            "✅ Plan {verb} for <code>{user_id}</code>: {plan_sessions} session(s) until {plan_expires_at} "
+            "({when}; +{days} day(s)).\n"
+            "The customer is being told.",
+            verb=verb,
+            user_id=c.user_id,
+            plan_sessions=c.plan_sessions,
+            plan_expires_at=fmt_time(c.plan_expires_at),
+            when=relative(c.plan_expires_at, now),
+            days=result.days,
+        )
     )
 
 
 def plan_revoked(result: Revoked) -> str:
-    stopped = "campaign stopped, " if result.was_running else ""
+    stopped = _("campaign stopped, ") if result.was_running else ""
     return (
-        f"✅ Plan of <code>{result.user_id}</code> ended: {stopped}"
-        f"{result.sessions_returned} session(s) back in the pool.\nThe customer is being told."
+        n_(
+            "✅ Plan of <code>{user_id}</code> ended: {stopped}{n} session back in the pool.\n"
+            "The customer is being told.",
+            "✅ Plan of <code>{user_id}</code> ended: {stopped}{n} sessions back in the pool.\n"
+            "The customer is being told.",
+            result.sessions_returned,
+            user_id=result.user_id,
+            stopped=stopped,
+        )
     )
