@@ -262,23 +262,28 @@ def admin_panel() -> str:
 
 def pool_status(status: Mapping[str, Any]) -> str:
     s = status["sessions"]
-    # i18n: words inside an f-string value are not translated yet
     lines = [
         _("📦 <b>Session pool</b>"),
-        _("Free (unused): <b>{s}</b>", s=s['unused']),
-        _("Assigned: {s} · cooling: {s_2}", s=s['assigned'], s_2=s['cooling']),
-        _("Limited: {s} · frozen: {get} · dead: {s_2}", s=s['limited'], get=s.get('frozen', 0), s_2=s['dead']),
-        _("Total: {status}", status=status['total']),
+        _("Free (unused): <b>{unused}</b>", unused=s["unused"]),
+        _("Assigned: {assigned} · cooling: {cooling}", assigned=s["assigned"], cooling=s["cooling"]),
+        _(
+            "Limited: {limited} · frozen: {frozen} · dead: {dead}",
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
+        ),
+        _("Total: {status}", status=status["total"]),
         "",
     ]
     pairs = status["pairs"]
     if pairs:
-        lines.append(n_(
-            "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slot)",
-            "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slots)",
-            status['pair_slots_free'],
-        ))
-        # i18n: words inside an f-string value are not translated yet
+        lines.append(
+            n_(
+                "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slot)",
+                "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slots)",
+                status["pair_slots_free"],
+            )
+        )
         lines += [
             f"• <code>{p['api_id']}</code>: {p['used']}/{p['capacity']}" + (_(" (full)") if p["full"] else "")
             for p in pairs
@@ -286,17 +291,18 @@ def pool_status(status: Mapping[str, Any]) -> str:
     else:
         lines.append(_("🔑 No API pairs yet: add one with /addpair."))
     if status.get("waiting_for_pair"):
-        lines.append(n_(
-            "⏳ {n} session wait for an API pair (none has room): /addpair",
-            "⏳ {n} sessions wait for an API pair (none has room): /addpair",
-            status['waiting_for_pair'],
-        ))
+        lines.append(
+            n_(
+                "⏳ {n} session wait for an API pair (none has room): /addpair",
+                "⏳ {n} sessions wait for an API pair (none has room): /addpair",
+                status["waiting_for_pair"],
+            )
+        )
     if status["customers"]:
         lines += ["", _("👥 <b>Sessions per customer</b>")]
-        # i18n: words inside an f-string value are not translated yet
         lines += [
             f"• <code>{c['customer_id']}</code>: {c['total']}"
-            + (_(" ({c} cooling)", c=c["cooling"]) if c["cooling"] else "")
+            + (_(" ({cooling} cooling)", cooling=c["cooling"]) if c["cooling"] else "")
             for c in status["customers"]
         ]
     return "\n".join(lines)
@@ -398,16 +404,16 @@ def health(report: Health) -> str:
         )
         lines.append(_("Scheduling lag (last cycle): {duration}", duration=fmt_duration(e.lag)))
     s = report.sessions
-    # i18n: words inside an f-string value are not translated yet
     lines.append(
         _(
-            "Pool: {s} free, {s_2} assigned, {s_3} cooling, {s_4} limited, {get} frozen, {s_5} dead",
-            s=s["unused"],
-            s_2=s["assigned"],
-            s_3=s["cooling"],
-            s_4=s["limited"],
-            get=s.get("frozen", 0),
-            s_5=s["dead"],
+            "Pool: {unused} free, {assigned} assigned, {cooling} cooling, {limited} limited, {frozen} frozen, "
+            "{dead} dead",
+            unused=s["unused"],
+            assigned=s["assigned"],
+            cooling=s["cooling"],
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
         )
     )
     for session_id, until in report.quarantine:
@@ -489,7 +495,6 @@ def upload_summary(report: Upload) -> str:
         + (f" ({esc(r.note)})" if r.note else "")
         for r in accepted
     ]
-    # i18n: words inside an f-string value are not translated yet
     lines += [f"❌ {esc(r.filename)}: {esc(r.reason or 'rejected')}" for r in rejected]
     lines.append(_("Free sessions in the pool now: {free_after}", free_after=report.free_after))
     return "\n".join(lines)
@@ -501,23 +506,21 @@ def upload_summary(report: Upload) -> str:
 def pool_status_plain(status: Mapping[str, Any]) -> str:
     """``adbot pool status``: the same data as ``pool_status``, for a terminal."""
     s = status["sessions"]
-    # i18n: words inside an f-string value are not translated yet
     lines = [
         _(
-            "Sessions: {status} total, {s} free, {s_2} assigned, {s_3} cooling, {s_4} limited, {get} frozen, "
-            "{s_5} dead",
+            "Sessions: {status} total, {unused} free, {assigned} assigned, {cooling} cooling, {limited} limited, "
+            "{frozen} frozen, {dead} dead",
             status=status["total"],
-            s=s["unused"],
-            s_2=s["assigned"],
-            s_3=s["cooling"],
-            s_4=s["limited"],
-            get=s.get("frozen", 0),
-            s_5=s["dead"],
+            unused=s["unused"],
+            assigned=s["assigned"],
+            cooling=s["cooling"],
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
         ),
     ]
     if status["pairs"]:
         lines.append(n_("API pairs ({n} free slot):", "API pairs ({n} free slots):", status["pair_slots_free"]))
-        # i18n: words inside an f-string value are not translated yet
         lines += [
             f"  {p['api_id']}: {p['used']}/{p['capacity']}" + (_(" (full)") if p["full"] else "")
             for p in status["pairs"]
@@ -534,10 +537,14 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
         )
     if status["customers"]:
         lines.append(_("Customers:"))
-        # i18n: words inside an f-string value are not translated yet
         lines += [
-            n_("  {c}: {n} session", "  {c}: {n} sessions", c["total"], c=c["customer_id"])
-            + (_(", {c} cooling", c=c["cooling"]) if c["cooling"] else "")
+            n_(
+                "  {customer_id}: {n} session",
+                "  {customer_id}: {n} sessions",
+                c["total"],
+                customer_id=c["customer_id"],
+            )
+            + (_(", {cooling} cooling", cooling=c["cooling"]) if c["cooling"] else "")
             for c in status["customers"]
         ]
     return "\n".join(lines)

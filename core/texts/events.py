@@ -35,9 +35,7 @@ def _whose(p: Mapping[str, Any]) -> str:
 
 def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        # i18n: words inside an f-string value are not translated yet
         phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        # i18n: words inside an f-string value are not translated yet
         return _(
             "☠ Session #{session_id}{phone}{whose} is dead: {reason}.",
             session_id=_p(p, 'session_id'),
@@ -51,7 +49,6 @@ def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
 
 def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        # i18n: words inside an f-string value are not translated yet
         phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
         until = p.get("quarantine_until")
         rest = (
@@ -59,7 +56,6 @@ def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
             if isinstance(until, int | float)
             else ""
         )
-        # i18n: words inside an f-string value are not translated yet
         return _(
             "⚠ Session #{session_id}{phone}{whose} is limited: {reason}.{rest}",
             session_id=_p(p, "session_id"),
@@ -77,7 +73,6 @@ def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
 
 def _ev_session_frozen(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        # i18n: words inside an f-string value are not translated yet
         phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
         until = p.get("frozen_until")
         deadline = (
@@ -86,7 +81,6 @@ def _ev_session_frozen(p: Mapping[str, Any], admin: bool) -> str:
             else ""
         )
         appeal = _(" Appeal: {appeal_url}", appeal_url=_p(p, "appeal_url")) if p.get("appeal_url") else ""
-        # i18n: words inside an f-string value are not translated yet
         return _(
             "🧊 Session #{session_id}{phone}{whose} was frozen by Telegram ({reason}) and is out of "
             "use.{deadline}{appeal}",
@@ -127,7 +121,7 @@ def _ev_no_replacement(p: Mapping[str, Any], admin: bool) -> str:
 
 
 def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
-    group = esc(next((p[k] for k in (_("group"), _("ref"), "group_ref") if p.get(k) is not None), "?"))
+    group = esc(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
     if admin:
         # i18n: words inside an f-string value are not translated yet
         return _(
@@ -145,7 +139,7 @@ def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
 
 
 def _group(p: Mapping[str, Any]) -> str:
-    return str(next((p[k] for k in (_("group"), _("ref"), "group_ref") if p.get(k) is not None), "?"))
+    return str(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
 
 
 def _ev_group_unreachable(p: Mapping[str, Any], admin: bool) -> str:
@@ -171,7 +165,6 @@ def _why_post(p: Mapping[str, Any]) -> str:
 def _ev_post_invalid(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
         return _("❌ The post{whose} can no longer be sent: {why_post}.", whose=_whose(p), why_post=_why_post(p))
-    # i18n: words inside an f-string value are not translated yet
     return _(
         "❌ Your post{value} can no longer be sent ({why_post}). Set a new one with /post, then /run.",
         value=" " + _p(p, "link") if p.get("link") else "",
@@ -198,7 +191,6 @@ def _ev_plan_granted(p: Mapping[str, Any], admin: bool) -> str:
     until = _(" until {expires}", expires=fmt_time(float(expires))) if isinstance(expires, int | float) else ""
     if admin:
         # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
-        # i18n: words inside an f-string value are not translated yet
         return _(
             "🎉 Plan{whose}: {sessions} session(s){until}.",
             whose=_whose(p),
@@ -207,7 +199,6 @@ def _ev_plan_granted(p: Mapping[str, Any], admin: bool) -> str:
         )
     verb = _("was extended") if p.get("extended") else _("is ready")
     # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
-    # i18n: words inside an f-string value are not translated yet
     return _(
         "🎉 Your plan {verb}: {sessions} session(s){until}. Type /start to set up your campaign.",
         verb=verb,
@@ -230,7 +221,6 @@ def _ev_plan_expired(p: Mapping[str, Any], admin: bool) -> str:
 
 def _ev_pool_low(p: Mapping[str, Any], admin: bool) -> str:
     # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
-    # i18n: words inside an f-string value are not translated yet
     return _(
         "⚠ The session pool is low: {free} free session(s) left (threshold {threshold}). Upload more sessions.",
         free=_p(p, "free"),
@@ -239,7 +229,6 @@ def _ev_pool_low(p: Mapping[str, Any], admin: bool) -> str:
 
 
 def _ev_pair_full(p: Mapping[str, Any], admin: bool) -> str:
-    # i18n: words inside an f-string value are not translated yet
     return _(
         "⚠ API pair {api_id} is full ({capacity} sessions). Add another API pair so more sessions can be used.",
         api_id=_p(p, "api_id"),

@@ -262,7 +262,8 @@ def pyrogram_unsupported_version(version: int, newest: int) -> str:
 
 def pyrogram_foreign_object(kind: str, name: str) -> str:
     """``kind``: 'trigger', 'view', 'table', 'index', 'virtual table'; ``name`` already sanitised."""
-    article = _("an") if kind[0] in "aeiou" else "a"
+    # i18n: an English article chosen by the next word: reword as whole sentences
+    article = "an" if kind[0] in "aeiou" else "a"
     return (
         _(
             "a Pyrogram session carrying {article} {kind} Pyrogram never makes ({name!r}): refused, nothing "

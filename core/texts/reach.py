@@ -169,7 +169,7 @@ def _unreachable(reach: GroupReachView) -> str:
         reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
         return _("🚫 no posting: ") + "; ".join(reasons)
     if reach.reach == "not_a_group":
-        return _("🚫 no posting: ") + write_block(_("broadcast"))
+        return _("🚫 no posting: ") + write_block("broadcast")
     if reach.reach in ("source_not_member", "refused"):
         return _("🚫 unreachable: ") + tr(REASONS[reach.reach])
     if reach.blocks:
@@ -362,7 +362,6 @@ def _unreachable_line(group: UnreachableView) -> str:
 
 def reach_report(report: ReachReportView, budget: int = 3600) -> str:
     """The admins' reach screen of one customer (one message: the list is cut to ``budget`` units)."""
-    # i18n: words inside an f-string value are not translated yet
     head = [
         _("📡 <b>Reach of customer</b> <code>{customer_id}</code>", customer_id=report.customer_id)
         + ("" if report.plan_active else _(" (plan ended)")),

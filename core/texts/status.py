@@ -138,6 +138,7 @@ def NO_LOG_FILE_TODAY() -> str:
 
 def logs(lines: list[str], limit: int = TELEGRAM_LIMIT) -> str:
     """The newest lines that fit one message, oldest first, in a <pre> block."""
+    # i18n: formatted twice: "{{n}}" becomes {n}, filled once the lines that fit are known
     head = _("<b>Your latest log lines</b> (UTC, newest last, {{n}} of the last {count}):\n", count=len(lines))
     budget = limit - utf16_len(head) - 20 - utf16_len("<pre></pre>")
     kept = take_fitting([esc(line) for line in reversed(lines)], budget)
@@ -146,7 +147,7 @@ def logs(lines: list[str], limit: int = TELEGRAM_LIMIT) -> str:
 
 
 def log_file_name(day: str) -> str:
-    return _("adbot-{day}.log", day=day)
+    return f"adbot-{day}.log"
 
 
 def log_file_caption(day: str) -> str:
