@@ -1,7 +1,10 @@
-"""The translation catalogs: every ``.po`` of each locale folder, compiled in memory (no ``.mo`` anywhere).
+"""The translation catalogs, read from the committed ``.po`` files and compiled in memory at start.
 
-Stand-in written by part A1 with the API part A2 provides (A2's module replaces this one at merge):
-``LOCALES_DIR`` and ``load_catalogs(path)``.
+Layout: ``core/locales/<lang>/LC_MESSAGES/<domain>.po``, one domain per ``core.texts`` module so parts
+of the code own their catalogs; at runtime a locale's domains are merged into one ``Translations``.
+No ``.mo`` is committed or built: compiling ~1,000 messages takes tens of milliseconds. English is the
+source language and has no folder. A new language is a new folder (``scripts/i18n.py init LANG``).
+This module imports no bot framework: the bot's i18n wrapper calls it, and so do the catalog tests.
 """
 
 from __future__ import annotations
@@ -16,28 +19,36 @@ from babel.support import Translations
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 
 
-def _compile(po: Path) -> Translations:
-    with po.open("rb") as fp:
-        catalog = read_po(fp, locale=po.parent.parent.name, domain=po.stem)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain=po.stem)
+def available_locales(path: Path = LOCALES_DIR) -> list[str]:
+    """The locales that have catalogs: every folder of ``path`` holding ``LC_MESSAGES/*.po``, sorted."""
+    if not path.is_dir():
+        return []
+    return sorted(
+        entry.name for entry in path.iterdir() if entry.is_dir() and any((entry / "LC_MESSAGES").glob("*.po"))
+    )
+
+
+def load_locale(path: Path, locale: str) -> Translations:
+    """Every domain of ``locale`` under ``path``, compiled in memory and merged into one catalog.
+
+    Fuzzy entries are left out (as ``msgfmt`` does): an unreviewed translation reads as the English
+    source text rather than as a guess.
+    """
+    merged: Translations | None = None
+    for po_path in sorted((path / locale / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale, domain=po_path.stem)
+        buffer = BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        translations = Translations(buffer, domain=po_path.stem)
+        if merged is None:
+            merged = translations
+        else:
+            merged.merge(translations)
+    return merged if merged is not None else Translations()
 
 
 def load_catalogs(path: Path = LOCALES_DIR) -> dict[str, Translations]:
-    """``{locale: Translations}``: a locale's domains merged into one catalog."""
-    result: dict[str, Translations] = {}
-    if not path.is_dir():
-        return result
-    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
-        merged: Translations | None = None
-        for po in sorted((folder / "LC_MESSAGES").glob("*.po")):
-            translations = _compile(po)
-            if merged is None:
-                merged = translations
-            else:
-                merged.merge(translations)
-        if merged is not None:
-            result[folder.name] = merged
-    return result
+    """One merged ``Translations`` per available locale under ``path``, keyed by locale code."""
+    return {code: load_locale(path, code) for code in available_locales(path)}
