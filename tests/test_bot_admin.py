@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from botkit import ADMIN_ID, Harness, Player, bot_harness
+from botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale
 
 from control_bot.filters import ANONYMOUS_ADMIN_ID
 from control_bot.routers import admin_upload
@@ -24,6 +24,12 @@ from storage import sessions as session_rows
 CUSTOMER = 1001
 OTHER = 1002
 API_HASH = "0123456789abcdef0123456789abcdef"
+
+
+def bot_time(ts: float | None) -> str:
+    """A time as the bot writes it to an English reader (the bot always reads inside a reading scope)."""
+    with in_locale("en"):
+        return fmt.fmt_time(ts)
 
 
 @pytest.fixture(autouse=True)
@@ -244,8 +250,8 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
         (customer_row,) = await h.rows("SELECT cycle_started_at, cycle_finished_at, status FROM customers")
         assert customer_row["status"] == "running"
         assert "Running campaigns: 1" in reply.text
-        assert f"Last cycle started: {fmt.fmt_time(customer_row['cycle_started_at'])}" in reply.text
-        assert f"Last cycle finished: {fmt.fmt_time(customer_row['cycle_finished_at'])}" in reply.text
+        assert f"Last cycle started: {bot_time(customer_row['cycle_started_at'])}" in reply.text
+        assert f"Last cycle finished: {bot_time(customer_row['cycle_finished_at'])}" in reply.text
         counts = await session_counts(h)
         assert f"Pool: {counts['unused']} free, {counts['assigned']} assigned" in reply.text
         assert "Engine: ✅ running" in reply.text
