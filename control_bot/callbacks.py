@@ -159,3 +159,30 @@ def settings_button(action: SettingsAction) -> CallbackQueryFilter:
 
 
 # --- issue 18 part H ---
+
+
+class PlanAction(StrEnum):
+    CONFIRM = "ok"
+    CANCEL = "no"
+
+
+class PlanConfirmCb(CallbackData, prefix="hp"):
+    """Confirm or cancel a proposed plan change. ``token`` names the proposal (``services.plans``: bound
+    to the admin, single use, short-lived): a forged, used or stale one changes nothing."""
+
+    action: PlanAction
+    token: str
+
+
+class PlanPresetCb(CallbackData, prefix="hg"):
+    """A plan button for one person (/grant and part D's access-request card): proposes the change, which
+    is shown before -> after; the numbers are checked again when pressed."""
+
+    user_id: int
+    sessions: int
+    days: int
+
+
+PICK_PERSON_REQUEST_ID = 18
+"""``request_id`` of /grant's "Pick a person" button (``KeyboardButtonRequestUsers``): the
+``users_shared`` answer carrying it is the admin's pick."""

@@ -381,7 +381,21 @@ MIGRATIONS: tuple[str, ...] = (
     -- issue 18 part G
     """,
     """
-    -- issue 18 part H
+    -- issue 18 part H: plan changes shown to an admin and not confirmed yet (storage.plan_proposals,
+    -- single use, short-lived), and an index for "were the admins told of this lately"
+    -- (storage.events.told_recently: one SESSIONS_SHORT per customer and reason for a while)
+    CREATE TABLE plan_proposals (
+        token              TEXT    PRIMARY KEY,          -- rides in the Confirm button
+        admin_id           INTEGER NOT NULL,             -- only this admin may confirm it
+        user_id            INTEGER NOT NULL,
+        kind               TEXT    NOT NULL CHECK (kind IN ('grant', 'revoke')),
+        sessions           INTEGER NOT NULL,
+        days               INTEGER NOT NULL,
+        before_sessions    INTEGER,                      -- the plan it was computed from (NULL: none)
+        before_expires_at  REAL,
+        created_at         REAL    NOT NULL
+    );
+    CREATE INDEX events_by_kind ON events(kind, created_at);
     """,
 )
 

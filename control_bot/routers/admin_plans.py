@@ -70,10 +70,10 @@ async def on_grant(
 ) -> None:
     words = (command.args or "").split()
     if not words:
-        await message.answer(esc(t.USAGE_GRANT_WHO()), reply_markup=kb.pick_person())  # plain text
+        await message.answer(esc(t.USAGE_GRANT()), reply_markup=kb.pick_person())  # plain text
         return
     if len(words) not in (1, 3):
-        raise InputError(t.USAGE_GRANT_WHO())
+        raise InputError(t.USAGE_GRANT())
     who = await plans.find_person(db, words[0])
     if len(words) == 1:
         await _offer_presets(message, who, settings)
@@ -114,7 +114,7 @@ async def on_preset(callback: CallbackQuery, callback_data: PlanPresetCb, db: Da
 async def on_revoke(message: Message, command: CommandObject, db: Database, clock: Clock) -> None:
     words = (command.args or "").split()
     if len(words) != 1:
-        raise InputError(t.USAGE_REVOKE_WHO())
+        raise InputError(t.USAGE_REVOKE())
     who = await plans.find_person(db, words[0])
     proposal = await plans.propose_revoke(db, sender_id(message), who.user_id, now=clock.now())
     await message.answer(t.plan_change(proposal.change), reply_markup=kb.plan_confirm(proposal.token))
