@@ -257,7 +257,9 @@ def plan_change(change: PlanChangeLike) -> str:
             if change.returned
             else _("⚠ Fewer sessions (they hold no more than the new plan: none goes back to the pool).")
         )
-    if change.pool_short:
+    if change.pool_short and not change.free:
+        lines.append(_("⚠ The pool has no free session now: the campaign runs short until some are added."))
+    elif change.pool_short:
         lines.append(
             n_(
                 "⚠ The pool has only {n} free session now: the campaign runs short until more are added.",
