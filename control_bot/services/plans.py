@@ -200,8 +200,9 @@ async def propose_plan(
 ) -> Proposal:
     """Give ``user_id`` a plan of ``sessions`` sessions with ``days`` more days (added to what is left):
     the change before -> after and the token its Confirm button carries (``confirm``). Nothing changes
-    yet. InputError for numbers out of range. Part D's access-request card calls this for its plan
-    buttons, then shows ``texts.plan_change(proposal.change)`` with ``keyboards.plan_confirm``."""
+    yet. InputError for numbers out of range. The plan buttons (``keyboards.plan_presets``, also on part
+    D's access-request card) come here through ``routers.admin_plans.on_preset``, which shows
+    ``texts.plan_change(proposal.change)`` with ``keyboards.plan_confirm(proposal.token)``."""
     _check_plan(user_id, sessions, days)
     return await _propose(db, admin_id, await person(db, user_id), "grant", sessions, days, now)
 
