@@ -196,3 +196,13 @@ async def test_a_grant_answers_an_open_access_request(db: Database, sdir: Path) 
     await _confirm(db, sdir, (await plans.propose_plan(db, ADMIN, 42, 1, 30, now=NOW)).token)
     async with db.read() as conn:
         assert await users.pending_request(conn, 42) is None
+
+
+def test_the_sessions_given_back_are_those_whose_loss_costs_fewest_groups() -> None:
+    # 1 alone reaches group A; 2 and 3 both reach B; 4 reaches nothing the others do not.
+    writers = [(1,), (2, 3), (1, 4)]
+    assert plans._least_needed([1, 2, 3, 4], writers, 1) == [4]
+    # Then one of the two B writers (the newest), never both, before the only writer of A.
+    assert plans._least_needed([1, 2, 3, 4], writers, 2) == [4, 3]
+    assert plans._least_needed([1, 2, 3, 4], writers, 3) == [4, 3, 2]
+    assert plans._least_needed([1, 2], writers, 5) == [2, 1]  # no more than they hold
