@@ -1,8 +1,9 @@
 """The wording of domain errors raised below the bot, and of the bot's replies to failures.
 
-Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. The link
-texts take ``shown``: the user's input as ``core.links`` quotes it (shortened, unprintable characters
-replaced, see ``echo``), never the raw text.
+Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. Whole
+sentences, plurals through ``n_``; a refused post link or group reference is worded in
+``core.texts.links``. The operator's terminal reads these in English (no reading scope): the commands
+it knows (``adbot pairs add``) are named there; a translation names the bot's command (/addpair).
 """
 
 from __future__ import annotations
