@@ -10,6 +10,7 @@ from botkit import bot_harness, labels
 from control_bot.callbacks import MenuAction, MenuCb
 from core.texts import customer as t
 from core.texts import status as status_texts
+from core.texts.bot_profile import customer_commands
 
 ALICE = 1001
 BOB = 1002
@@ -49,7 +50,7 @@ async def test_customer_sets_up_runs_watches_and_stops_a_campaign(tmp_path: Path
             await groups.pause(conn, bad[0]["id"], "paused for the test", h.clock.now())
 
         reply = await alice.ask("/run")
-        assert "Campaign started: 2 session(s), 2 active group(s), every 10 min" in reply.text
+        assert "Campaign started with 2 sessions. It posts in 2 active groups every 10 min." in reply.text
         assert (await h.customer(ALICE)).status == "running"
 
         before = await alice.ask("/stats")
@@ -175,8 +176,9 @@ async def test_every_action_is_also_a_button(tmp_path: Path) -> None:
         assert "latest log lines" in logs.text
         help_ = await alice.ask("/help")
         assert "/addgroups" in help_.text
-        for command, _ in t.CUSTOMER_COMMANDS:
-            assert (command, _) in h.emu.commands
+        for command, description in customer_commands():
+            assert (command, description) in h.emu.commands
+            assert f"/{command}" in help_.text  # /help names every command of the menu
 
 
 async def test_default_groups_are_copied_into_the_customers_list(tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ async def test_bad_input_is_refused_specifically_and_changes_nothing(tmp_path: P
 
         # /run with nothing set says what is missing, all of it
         text = await _unchanged(h, alice, "/run")
-        assert "set the post with /post" in text and "add groups with /addgroups" in text
+        assert text == t.run_not_ready([t.RUN_NEEDS_POST(), t.RUN_NEEDS_GROUPS()])
+        assert "• Set the post with /post." in text and "• Add groups with /addgroups." in text
 
         # empty arguments ask for the value instead of failing
         assert "Send the post now" in await _unchanged(h, alice, "/post")
@@ -73,12 +74,12 @@ async def test_run_names_what_is_missing_step_by_step(tmp_path: Path) -> None:
         alice = h.user(ALICE, "Alice")
         await alice.ask("/post https://t.me/adschannel/3")
         text = await _unchanged(h, alice, "/run")
-        assert "add groups with /addgroups" in text and "/post" not in text
+        assert "Add groups with /addgroups." in text and "/post" not in text
 
         await alice.ask("/addgroups @only_group")
         before = await h.snapshot()
         text = (await alice.ask("/run")).text  # the pool is empty
-        assert "needs 2 more sessions but only 0 are free" in text
+        assert "needs 2 more sessions and the pool has none free right now" in text
         # Nothing changed but what makes "the admin has been told" true (issue 18): the admins' event.
         after = await h.snapshot()
         assert {k: v for k, v in after.items() if k != "events"} == {k: v for k, v in before.items() if k != "events"}
@@ -90,14 +91,14 @@ async def test_run_names_what_is_missing_step_by_step(tmp_path: Path) -> None:
 
             await groups.pause(conn, group_id, "ChatWriteForbiddenError", h.clock.now())
         text = await _unchanged(h, alice, "/run")
-        assert "every group is paused" in text
+        assert "Every group is paused" in text
 
         await alice.ask("/groups")
         resumed = await alice.press(t.btn_resume("@only_group"))
         assert "1 active, 0 paused" in resumed.text
         await h.fill_pool(1)
         started = await alice.ask("/run")
-        assert "Campaign started: 1 session(s)" in started.text and "other 1 of your plan" in started.text
+        assert "Campaign started with 1 session." in started.text and "the other 1 of your plan" in started.text
 
 
 async def test_answers_to_questions_are_validated_and_the_question_stays_open(tmp_path: Path) -> None:

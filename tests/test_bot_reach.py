@@ -107,7 +107,7 @@ async def test_groups_say_per_group_what_the_customers_sessions_can_do_there(tmp
         assert "⏸ paused: the account may not write there" in line_of(screen.text, "@paused_group")
         assert "✅ 0 reachable · ⏳ 7 not checked yet" in screen.text
 
-        assert "Campaign started: 2 session(s)" in (await alice.ask("/run")).text
+        assert "Campaign started with 2 sessions." in (await alice.ask("/run")).text
         assert await owned(h, ALICE) == [one, two]
         screen = await alice.ask("/groups")
         assert "⏳ checking: your sessions' chats are being read" in line_of(screen.text, "@open_group")

@@ -1,34 +1,20 @@
-"""What a customer reads in the control bot: commands, buttons, menus, questions, answers and refusals.
+"""What a customer reads in the control bot: buttons, the main menu, help, generic answers, the interval,
+run and stop (the command menu itself is ``core.texts.bot_profile``).
 
 HTML unless a text says it is plain: plain texts become ``AdbotError.user_message`` (the bot's error
-handler escapes them). Anything that came from a user goes through ``esc()``.
+handler escapes them). Anything that came from a user goes through ``esc()``. One wording per outcome,
+whole sentences (a value is a number, a duration, a time or a name, never a piece of a sentence),
+plurals through ``n_``, lengths as people count characters (``core.texts.split.char_count``), and no
+internal limit is ever shown.
 """
 
 from __future__ import annotations
 
-from core.i18n import _, n_
+from core.i18n import _, n_, num
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
 from core.texts.outcomes import STOP_REASON_CUSTOMER as STOP_REASON_CUSTOMER  # re-exported: the services store it
 from core.texts.outcomes import reason_text
-
-# --- commands (registered with setMyCommands) -----------------------------------------------------
-
-CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Main menu"),
-    ("status", "Campaign status"),
-    ("post", "Set the post: a t.me link or a text"),
-    ("groups", "Your groups and their state"),
-    ("addgroups", "Add groups (many at once)"),
-    ("delgroup", "Remove a group"),
-    ("usedefaults", "Add the admin's default groups"),
-    ("interval", "Minutes between two cycles"),
-    ("run", "Start the campaign"),
-    ("stop", "Stop the campaign"),
-    ("stats", "Counters"),
-    ("logs", "Your latest log lines"),
-    ("cancel", "Cancel the current step"),
-    ("help", "What every command does"),
-)
+from core.texts.split import char_count, clip
 
 # --- buttons ---------------------------------------------------------------------------------------
 
@@ -118,7 +104,8 @@ def btn_resume(ref: str) -> str:
 
 
 def btn_interval(minutes: int) -> str:
-    return _("{minutes} min", minutes=minutes)
+    """A preset interval's label: "15 min", "1 h"."""
+    return fmt_duration(minutes * 60)
 
 
 # --- access ----------------------------------------------------------------------------------------
@@ -134,21 +121,47 @@ def ONLY_PEOPLE() -> str:
 
 
 def _campaign_line(running: bool, stop_reason: str | None, next_run_at: float | None, now: float) -> str:
+    """The campaign's state on one line (the main menu and /status)."""
     if running:
-        when = "" if next_run_at is None else _(", next cycle {when}", when=in_or_now(next_run_at, now))
-        return _("▶ <b>running</b>{when}", when=when)
-    reason = f" ({reason_text(stop_reason)})" if stop_reason else ""
-    return _("⏹ <b>stopped</b>{reason}", reason=reason)
+        if next_run_at is None:
+            return _("▶ <b>running</b>")
+        return _("▶ <b>running</b>, next cycle {when}", when=in_or_now(next_run_at, now))
+    if stop_reason:
+        return _("⏹ <b>stopped</b> ({reason})", reason=reason_text(stop_reason))
+    return _("⏹ <b>stopped</b>")
 
 
 def post_summary(kind: str | None, link: str | None, text: str | None) -> str:
+    """The post on one line: the link it forwards, or the start of its text and its length."""
     if kind == "link" and link:
         return _("forward of {link}", link=esc(link))
     if kind == "text" and text:
         first = text.strip().splitlines()[0] if text.strip() else ""
-        preview = first if len(first) <= 60 else first[:60] + "…"
-        return _("text «{preview}» ({count} characters)", preview=esc(preview), count=len(text))
+        return n_(
+            "text «{preview}» ({n} character)",
+            "text «{preview}» ({n} characters)",
+            char_count(text),
+            preview=esc(clip(first, 60)),
+        )
     return _("<i>not set</i> (/post)")
+
+
+def _groups_line(total: int, paused: int) -> str:
+    if not total:
+        return _("<i>none yet</i> (/addgroups)")
+    if paused:
+        return _("{total} ({paused} paused)", total=num(total), paused=num(paused))
+    return num(total)
+
+
+def _plan_line(sessions: int, expires_at: float, now: float) -> str:
+    return n_(
+        "{n} session until {until} ({left} left)",
+        "{n} sessions until {until} ({left} left)",
+        sessions,
+        until=fmt_time(expires_at),
+        left=fmt_duration(expires_at - now),
+    )
 
 
 def main_menu(
@@ -167,68 +180,54 @@ def main_menu(
     interval_s: int,
     now: float,
 ) -> str:
-    paused = _(" ({groups_paused} paused)", groups_paused=groups_paused) if groups_paused else ""
-    groups = f"{groups_total}{paused}" if groups_total else _("<i>none yet</i> (/addgroups)")
-    return (
-        n_(
-            "Hello, {first_name}! This is your ad campaign.\n"
-            "\n"
-            "Campaign: {campaign_line}\n"
-            "Post: {post_summary}\n"
-            "Groups: {groups}\n"
-            "Interval: every {duration}\n"
-            "Plan: {n} session until {plan_expires_at} ({duration_2} left)\n"
-            "\n"
-            "Choose below, or type /help for the commands.",
-            "Hello, {first_name}! This is your ad campaign.\n"
-            "\n"
-            "Campaign: {campaign_line}\n"
-            "Post: {post_summary}\n"
-            "Groups: {groups}\n"
-            "Interval: every {duration}\n"
-            "Plan: {n} sessions until {plan_expires_at} ({duration_2} left)\n"
-            "\n"
-            "Choose below, or type /help for the commands.",
-            plan_sessions,
-            first_name=esc(first_name),
-            campaign_line=_campaign_line(running, stop_reason, next_run_at, now),
-            post_summary=post_summary(post_kind, post_link, post_text),
-            groups=groups,
-            duration=fmt_duration(interval_s),
-            plan_expires_at=fmt_time(plan_expires_at),
-            duration_2=fmt_duration(plan_expires_at - now),
-        )
+    return _(
+        "Hello, {first_name}! This is your ad campaign.\n"
+        "\n"
+        "Campaign: {campaign}\n"
+        "Post: {post}\n"
+        "Groups: {groups}\n"
+        "Interval: every {interval}\n"
+        "Plan: {plan}\n"
+        "\n"
+        "Choose below, or type /help for the commands.",
+        first_name=esc(first_name),
+        campaign=_campaign_line(running, stop_reason, next_run_at, now),
+        post=post_summary(post_kind, post_link, post_text),
+        groups=_groups_line(groups_total, groups_paused),
+        interval=fmt_duration(interval_s),
+        plan=_plan_line(plan_sessions, plan_expires_at, now),
     )
 
 
 def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
-    return (
-        _(
-            "<b>What you can do</b>\n"
-            "/start: the main menu\n"
-            "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded (a "
-            "private channel's link, t.me/c/…, only by a session of yours that is in that channel); a text "
-            "is sent with its formatting. Without an argument the bot asks for it.\n"
-            "/groups: your groups and their state; paused groups can be resumed there\n"
-            "/addgroups <i>groups</i>: add groups, one per line or separated by spaces or commas (@name or "
-            "t.me/name for a public group; a -100… id for a group one of your sessions is in; an invite link "
-            "is not a group: ask the admin to have a session join it); a .txt file works too. At most "
-            "{max_groups} groups.\n"
-            "/delgroup <i>group</i>: remove one group\n"
-            "/usedefaults: add the groups the admin recommends\n"
-            "/interval <i>minutes</i>: time between two cycles, from {duration} to {duration_2}\n"
-            "/run: start the campaign; /stop: stop it\n"
-            "/status: running or not, sessions, groups, next cycle\n"
-            "/stats: counters of the posts sent\n"
-            "/logs: your latest log lines (and today's full log as a file)\n"
-            "/cancel: cancel the current question\n"
-            "\n"
-            "Your accounts only post where they are already members and allowed to write: the bot never "
-            "joins groups by itself (the admin can have a session join one).",
-            max_groups=max_groups,
-            duration=fmt_duration(min_interval_s),
-            duration_2=fmt_duration(max_interval_s),
-        )
+    """Every command of the customer menu (``bot_profile.customer_commands``), one line each."""
+    return _(
+        "<b>What you can do</b>\n"
+        "/start: the main menu\n"
+        "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded (a "
+        "private channel's link, t.me/c/…, only by a session of yours that is in that channel); a text "
+        "is sent with its formatting. Without an argument the bot asks for it.\n"
+        "/groups: your groups and their state; paused groups can be resumed there\n"
+        "/addgroups <i>groups</i>: add groups, one per line or separated by spaces or commas (@name or "
+        "t.me/name for a public group; a -100… id for a group one of your sessions is in; an invite link "
+        "is not a group: ask the admin to have a session join it); a .txt file works too. Up to "
+        "{max_groups} in all.\n"
+        "/delgroup <i>group</i>: remove one group\n"
+        "/usedefaults: add the groups the admin recommends\n"
+        "/interval <i>minutes</i>: the time between two cycles, from {shortest} to {longest}\n"
+        "/run: start the campaign; /stop: stop it\n"
+        "/status: running or not, sessions, groups, next cycle\n"
+        "/stats: counters of the posts sent\n"
+        "/logs: your latest log lines (and today's full log as a file)\n"
+        "/settings: your language, time zone and which notifications you get\n"
+        "/cancel: cancel the current question\n"
+        "/help: this list\n"
+        "\n"
+        "Your accounts only post where they are already members and allowed to write: the bot never "
+        "joins groups by itself (the admin can have a session join one).",
+        max_groups=num(max_groups),
+        shortest=fmt_duration(min_interval_s),
+        longest=fmt_duration(max_interval_s),
     )
 
 
@@ -263,40 +262,35 @@ def UP_TO_DATE() -> str:
 
 
 def interval_ask(current_s: int, min_s: int, max_s: int) -> str:
-    return (
-        _(
-            "Now every {duration}. Choose an interval or send a number of minutes ({duration_2} to "
-            "{duration_3}). /cancel to keep it.",
-            duration=fmt_duration(current_s),
-            duration_2=fmt_duration(min_s),
-            duration_3=fmt_duration(max_s),
-        )
+    return _(
+        "Now every {current}. Choose an interval, or send a number of minutes from {shortest} to {longest}. "
+        "/cancel keeps it.",
+        current=fmt_duration(current_s),
+        shortest=fmt_duration(min_s),
+        longest=fmt_duration(max_s),
     )
 
 
 def interval_not_number(text: str, min_s: int, max_s: int) -> str:
-    """Plain text (an IntervalError message)."""
-    shown = text if len(text) <= 20 else text[:20] + "…"
-    return (
-        _(
-            "\"{shown}\" is not a number of minutes. Send a number from {duration} to {duration_2}, like /interval 15",
-            shown=shown,
-            duration=fmt_duration(min_s),
-            duration_2=fmt_duration(max_s),
-        )
+    """Plain text (an IntervalError message). Also for a number too long to be an interval: no internal
+    limit is named."""
+    return _(
+        "\"{shown}\" is not a number of minutes I can use. Send a number of minutes from {shortest} to "
+        "{longest}, like /interval 15",
+        shown=clip(text, 20),
+        shortest=fmt_duration(min_s),
+        longest=fmt_duration(max_s),
     )
 
 
 def interval_out_of_bounds(seconds: int, min_s: int, max_s: int) -> str:
     """Plain text (an IntervalError message)."""
-    return (
-        _(
-            "{duration} is outside the allowed range: the interval must be from {duration_2} to "
-            "{duration_3}. Nothing was changed.",
-            duration=fmt_duration(seconds),
-            duration_2=fmt_duration(min_s),
-            duration_3=fmt_duration(max_s),
-        )
+    return _(
+        "{interval} is outside the allowed range: the interval must be from {shortest} to {longest}. "
+        "Nothing was changed.",
+        interval=fmt_duration(seconds),
+        shortest=fmt_duration(min_s),
+        longest=fmt_duration(max_s),
     )
 
 
@@ -305,41 +299,53 @@ def INTERVAL_MISSING() -> str:
 
 
 def interval_set(seconds: int, running: bool) -> str:
-    more = _(" It applies from the next cycle.") if running else ""
-    return _("✅ Interval set: every {duration}.{more}", duration=fmt_duration(seconds), more=more)
+    if running:
+        return _(
+            "✅ Interval set: every {interval}. It applies from the next cycle.", interval=fmt_duration(seconds)
+        )
+    return _("✅ Interval set: every {interval}.", interval=fmt_duration(seconds))
 
 
 # --- run / stop ------------------------------------------------------------------------------------
+# Plain text (no HTML) where it says so: those become CampaignNotReady.user_message.
 
 
 def RUN_NEEDS_POST() -> str:
-    return _("set the post with /post")
+    return _("Set the post with /post.")
 
 
 def RUN_NEEDS_GROUPS() -> str:
-    return _("add groups with /addgroups")
+    return _("Add groups with /addgroups.")
 
 
 def RUN_ALL_PAUSED() -> str:
-    return _("every group is paused: resume one in /groups or add new ones")
+    return _("Every group is paused: resume one in /groups or add new ones.")
 
 
 def run_not_ready(missing: list[str]) -> str:
-    """Plain text (a CampaignNotReady message)."""
-    return _("The campaign cannot start yet: ") + "; ".join(missing) + "."
+    """Plain text (a CampaignNotReady message): ``missing`` are whole sentences (``RUN_NEEDS_POST()``...),
+    one per line."""
+    return "\n".join([_("The campaign cannot start yet:"), *(f"• {item}" for item in missing)])
 
 
 def run_no_sessions(wanted: int, free: int) -> str:
-    """Plain text (a CampaignNotReady message)."""
-    return (
-        n_(
-            "The campaign cannot start yet: your plan needs {n} more session but only {free} are free in the "
-            "pool right now. The admin has been told; try again later.",
-            "The campaign cannot start yet: your plan needs {n} more sessions but only {free} are free in "
-            "the pool right now. The admin has been told; try again later.",
+    """Plain text (a CampaignNotReady message): the pool could give none of the plan's sessions.
+    The pool told the admins in the transaction that found it short (``pool.assign.note_short``)."""
+    if free:
+        return n_(
+            "The campaign cannot start yet: your plan needs {n} more session and the pool has only {free} free "
+            "right now. The admin has been told; try again later.",
+            "The campaign cannot start yet: your plan needs {n} more sessions and the pool has only {free} free "
+            "right now. The admin has been told; try again later.",
             wanted,
-            free=free,
+            free=num(free),
         )
+    return n_(
+        "The campaign cannot start yet: your plan needs {n} more session and the pool has none free right now. "
+        "The admin has been told; try again later.",
+        "The campaign cannot start yet: your plan needs {n} more sessions and the pool has none free right now. "
+        "The admin has been told; try again later.",
+        wanted,
     )
 
 
@@ -353,28 +359,29 @@ def RUN_NO_PAIR() -> str:
 def run_started(
     sessions: int, groups: int, interval_s: int, next_run_at: float | None, now: float, *, short: int = 0
 ) -> str:
-    first = "" if next_run_at is None else _(" First cycle {when}.", when=in_or_now(next_run_at, now))
-    missing = (
-        _(
-            "\n"
-            "⚠ The pool has no free session for the other {short} of your plan right now; they are added as "
-            "soon as there are (the admin has been told).",
-            short=short,
+    """Whole sentences, one per fact: the sessions, the groups and the interval, the first cycle, and
+    (``short``) the sessions the pool could not give yet."""
+    lines = [
+        n_("▶ Campaign started with {n} session.", "▶ Campaign started with {n} sessions.", sessions),
+        n_(
+            "It posts in {n} active group every {interval}.",
+            "It posts in {n} active groups every {interval}.",
+            groups,
+            interval=fmt_duration(interval_s),
+        ),
+    ]
+    if next_run_at is not None:
+        lines.append(_("First cycle {when}.", when=in_or_now(next_run_at, now)))
+    text = " ".join(lines)
+    if short:
+        text += "\n" + n_(
+            "⚠ The pool has no free session for the other {n} of your plan right now; it is added as soon as "
+            "there is one (the admin has been told).",
+            "⚠ The pool has no free sessions for the other {n} of your plan right now; they are added as soon "
+            "as there are (the admin has been told).",
+            short,
         )
-        if short
-        else ""
-    )
-    # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
-    return (
-        _(
-            "▶ Campaign started: {sessions} session(s), {groups} active group(s), every {duration}.{first}{missing}",
-            sessions=sessions,
-            groups=groups,
-            duration=fmt_duration(interval_s),
-            first=first,
-            missing=missing,
-        )
-    )
+    return text
 
 
 def ALREADY_RUNNING() -> str:

@@ -1,13 +1,14 @@
 """The wording of domain errors raised below the bot, and of the bot's replies to failures.
 
-Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. The link
-texts take ``shown``: the user's input as ``core.links`` quotes it (shortened, unprintable characters
-replaced, see ``echo``), never the raw text.
+Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. Whole
+sentences, plurals through ``n_``; a refused post link or group reference is worded in
+``core.texts.links``. The operator's terminal reads these in English (no reading scope): the commands
+it knows (``adbot pairs add``) are named there; a translation names the bot's command (/addpair).
 """
 
 from __future__ import annotations
 
-from core.i18n import _, n_
+from core.i18n import _, n_, num
 
 # --- failures the bot answers --------------------------------------------------------------------------
 
@@ -25,36 +26,40 @@ def TRY_AGAIN() -> str:
 
 
 def not_enough_sessions(wanted: int, free: int) -> str:
+    if not free:
+        return n_(
+            "{n} session is needed and the pool has none free.",
+            "{n} sessions are needed and the pool has none free.",
+            wanted,
+        )
     return n_(
-        "{n} session needed but only {free} free in the pool",
-        "{n} sessions needed but only {free} free in the pool",
+        "{n} session is needed and the pool has only {free} free.",
+        "{n} sessions are needed and the pool has only {free} free.",
         wanted,
-        free=free,
+        free=num(free),
     )
 
 
 def waits_for_pair(session_id: int) -> str:
     """``NoPairCapacity``: the session was stored without an API id (no pair had room); it is never opened."""
-    return (
-        _(
-            "Session #{session_id} waits for an API pair (none had room when it arrived): add one with "
-            "'adbot pairs add' or /addpair.",
-            session_id=session_id,
-        )
+    return _(
+        "Session #{session_id} waits for an API pair (none had room when it arrived): add one with "
+        "'adbot pairs add' or /addpair.",
+        session_id=session_id,
     )
 
 
 def pending_sessions(count: int, pairs: int) -> str:
-    """``NoPairCapacity`` when sessions are handed out and some of the unused ones wait for an API pair."""
-    why = n_("all {n} pair are full", "all {n} pairs are full", pairs) if pairs else _("no API pair is configured")
-    return (
-        n_(
-            "{n} unused session wait for an API pair ({why}): add an API pair with 'adbot pairs add' to use them.",
-            "{n} unused sessions wait for an API pair ({why}): add an API pair with 'adbot pairs add' to use them.",
-            count,
-            why=why,
-        )
+    """``NoPairCapacity`` when sessions are handed out and some of the unused ones wait for an API pair:
+    whole sentences, what waits, why, what to do."""
+    waiting = n_(
+        "{n} unused session waits for an API pair.", "{n} unused sessions wait for an API pair.", count
     )
+    if pairs:
+        why = n_("Every API pair is full ({n} pair).", "Every API pair is full ({n} pairs).", pairs)
+    else:
+        why = _("No API pair is configured.")
+    return f"{waiting} {why} " + _("Add an API pair with 'adbot pairs add' or /addpair.")
 
 
 def no_session(session_id: int) -> str:
