@@ -19,6 +19,7 @@ from control_bot import keyboards as kb
 from control_bot.callbacks import AdminAction, ReachCb, ReachJoinCb, ReachSwapCb, admin_button
 from control_bot.render import register_screen, send_report, show
 from control_bot.services import admin, admin_reach, joins
+from control_bot.services.ids import is_id
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AdbotError
@@ -92,7 +93,7 @@ async def on_join(
 
 
 async def _refresh(callback: CallbackQuery, db: Database, customer_id: int, clock: Clock) -> None:
-    if not 0 < customer_id <= admin_reach.MAX_ID or not isinstance(callback.message, Message):
+    if not is_id(customer_id) or not isinstance(callback.message, Message):
         return
     try:
         text, markup = await reach_screen(db, customer_id, clock.now())
