@@ -114,7 +114,7 @@ def is_passcode_reply(message: Message, bot: Bot) -> bool:
         and target is not None
         and target.from_user is not None
         and target.from_user.id == bot.id
-        and tdata_texts.ASK_MARK() in (target.text or "")
+        and any(mark in (target.text or "") for mark in tdata_texts.ASK_MARKS)
     )
 
 
