@@ -280,6 +280,9 @@ def pyrogram_foreign_object(kind: str, name: str) -> str:
     if kind == "table":
         return _("a Pyrogram session carrying a table Pyrogram never makes ({name}): refused, nothing of it was"
                  " run", name=shown)
+    if kind == "virtual table":
+        return _("a Pyrogram session carrying a virtual table Pyrogram never makes ({name}): refused, nothing of it"
+                 " was run", name=shown)
     if kind == "index":
         return _("a Pyrogram session carrying an index Pyrogram never makes ({name}): refused, nothing of it was"
                  " run", name=shown)
