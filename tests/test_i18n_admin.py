@@ -11,6 +11,7 @@ that a wrong catalog cannot pass by construction.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -27,10 +28,13 @@ from core.texts import intake as it
 from core.texts import joins as jt
 from core.texts import pairs as pairs_texts
 from core.texts import proxy as pt
+from core.texts import tdata as td
 from pool import health as pool_health
 from pool import joins as pool_joins
 from pool.status import pool_status
 from sandbox.sessionfiles import make_session_bytes, make_session_file, make_sidecar
+from sandbox.tdata import FAST_ARGON2, TAccount, make_tdata, zip_tdata
+from storage import joins as join_rows
 from storage import sessions as session_rows
 from tests.botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale
 
@@ -159,6 +163,25 @@ def test_every_stored_key_has_words(lang: str) -> None:
         # words an older version stored are shown as they are
         assert jt.reason_text("the session is gone") == "the session is gone"
         assert pt.check_error_text("no answer in time") == "no answer in time" or lang == "ru"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_joins_show_a_stored_key_in_words_of_the_reader(tmp_path: Path, lang: str) -> None:
+    """A join that failed because its session's file is gone keeps the key; /joins words it."""
+    async with bot_harness(tmp_path) as h:
+        await h.fill_pool(1)
+        now = h.clock.now()
+        async with h.db.tx() as conn:
+            [row] = await session_rows.list_all(conn)
+            join_id = await join_rows.add(conn, row.id, "@cats_chat", title=None, requested_by=ADMIN_ID, now=now,
+                                          due_at=now)
+            await join_rows.finish(conn, join_id, "failed", SESSION_FILE_MISSING, now)
+        reply = await admin(h, lang).ask("/joins")
+        with in_locale(lang):
+            words = jt.reason_text(SESSION_FILE_MISSING)
+        assert words in reply.text and SESSION_FILE_MISSING not in reply.text
+        if lang == "ru":
+            assert "файла сессии нет в её папке" in reply.text and "ошибка" in reply.text
 
 
 # --- an upload and its results ------------------------------------------------------------------------------
@@ -297,3 +320,25 @@ def test_cli_output_is_the_english_it_always_was(
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for run, (mine, want) in enumerate(zip(got, golden, strict=True)):
         assert mine == want, (run, runs[run])
+
+
+# --- a locked tdata: the passcode asked and taken in Russian ----------------------------------------------------
+
+
+async def test_a_passcode_is_asked_in_russian_and_a_reply_to_it_is_taken(tmp_path: Path) -> None:
+    """The request carries the language-free mark (🔐): the reply is deleted and the archive imported."""
+    passcode = "пароль 42"
+    account = TAccount(0, 5000000001, 4, hashlib.sha512(b"ru").digest() * 4)
+    archive = zip_tdata({"tdata": make_tdata([account], passcode=passcode, kdf=FAST_ARGON2)})
+    async with bot_harness(tmp_path) as h:
+        player = admin(h, "ru")
+        summary = await player.send_file("seller.zip", archive)
+        ask = await player.user.wait_reply()
+        with in_locale("ru"):
+            assert f"seller.zip/tdata: {td.PASSCODE_REQUIRED()}" in summary.text
+            assert ask.text == td.ask_passcode("seller.zip")
+        assert td.ASK_MARK in ask.text and "ответьте на это сообщение паролем" in ask.text
+        sent = await player.user.say(passcode, reply_to=ask.message_id)
+        done = await player.user.wait_reply()
+        assert h.emu.message(ADMIN_ID, sent.message_id).deleted
+        assert "Загрузка: принято 1, отклонено 0" in done.text and passcode not in done.text
