@@ -22,13 +22,16 @@ import pytest
 
 from control_bot.cli import main
 from control_bot.routers import admin_upload
+from control_bot.services import admin as admin_service
 from core.errors import SESSION_FILE_MISSING, SESSION_GONE, SESSION_NO_PAIR, SESSION_NO_PROXY
 from core.texts import admin as at
 from core.texts import intake as it
 from core.texts import joins as jt
+from core.texts import limits as lt
 from core.texts import pairs as pairs_texts
 from core.texts import proxy as pt
 from core.texts import tdata as td
+from core.texts.fmt import esc
 from pool import health as pool_health
 from pool import joins as pool_joins
 from pool.status import pool_status
@@ -115,6 +118,12 @@ async def test_health_in_the_admins_language(tmp_path: Path, lang: str) -> None:
         await h.fill_pool(2)
         reply = await admin(h, lang).ask("/health")
         lines = reply.html.splitlines()
+        report = await admin_service.health_report(h.db, None, h.clock.now(), h.settings)
+        with in_locale(lang):  # what reads the same whenever it is asked: the pool, proxies and limits
+            assert report.limits is not None and report.proxies is not None
+            steady = [esc(line) for line in lt.health_lines(report.limits)]
+            steady += pt.health_lines(report.proxies, html=True)
+        assert all(line in lines for line in steady), (steady, lines)
         if lang == "ru":
             assert lines[0] == "🩺 <b>Состояние</b>"
             assert any(line.startswith("Пул: свободно 2") for line in lines), lines
