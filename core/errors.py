@@ -28,13 +28,30 @@ from __future__ import annotations
 from core.texts import cli as cli_texts
 from core.texts import errors as texts
 
+# Keys of errors that may be stored (``AdbotError.key``); ``core.texts`` words them where they are shown.
+NO_FREE_SESSIONS = "no_sessions"
+"""Fewer free sessions than asked (the pool is short)."""
+NO_PAIR_ROOM = "no_pair"
+"""Unused sessions wait for an API pair that would make up the difference: an admin adds a pair."""
+SESSION_NO_PAIR = "SESSION_NO_PAIR"
+"""This session was stored without an API id (no pair had room): it is never opened."""
+SESSION_NO_PROXY = "SESSION_NO_PROXY"
+"""``[pool] proxy_required`` is on and this session has no proxy: it is never opened."""
+SESSION_FILE_MISSING = "SESSION_FILE_MISSING"
+"""This session's file is not where its row says."""
+SESSION_GONE = "SESSION_GONE"
+"""No such session (removed meanwhile)."""
+
 
 class AdbotError(Exception):
-    """Base class: ``user_message`` is what a person may be shown."""
+    """Base class: ``user_message`` is what a person may be shown, now (it is worded in the language of
+    whoever is reading when it is raised). ``key``, when set, names the same thing for storing: a row or
+    a result that outlives the request keeps the key and is worded when shown, to whoever reads it then."""
 
-    def __init__(self, user_message: str) -> None:
+    def __init__(self, user_message: str, *, key: str | None = None) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+        self.key = key
 
 
 class ConfigError(AdbotError):
@@ -77,7 +94,7 @@ class NotEnoughSessions(PoolError):
     """Fewer unused sessions than requested; nothing was taken."""
 
     def __init__(self, wanted: int, free: int) -> None:
-        super().__init__(texts.not_enough_sessions(wanted, free))
+        super().__init__(texts.not_enough_sessions(wanted, free), key=NO_FREE_SESSIONS)
         self.wanted = wanted
         self.free = free
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
+from core.errors import NO_FREE_SESSIONS, NO_PAIR_ROOM, NoPairCapacity, NotEnoughSessions, NotFound
 from core.states import EventKind
 from core.texts import errors as texts
 from core.texts import reach as reach_texts
@@ -42,7 +42,7 @@ async def _short(conn: Connection, wanted: int, found: int) -> NotEnoughSessions
     would have made up the difference (NoPairCapacity: an admin adds a pair), or the pool is short."""
     waiting = await session_rows.count_without_identity(conn, state="unused")
     if waiting and found + waiting >= wanted:
-        return NoPairCapacity(texts.pending_sessions(waiting, len(await pair_rows.list_all(conn))))
+        return NoPairCapacity(texts.pending_sessions(waiting, len(await pair_rows.list_all(conn))), key=NO_PAIR_ROOM)
     return NotEnoughSessions(wanted, found)
 
 
@@ -75,12 +75,14 @@ async def take(
 async def take_one_or_none(
     conn: Connection, moves: FileMoves, customer_id: int, now: float, *, held: Collection[int] = ()
 ) -> tuple[int | None, str | None]:
-    """One replacement session, or (None, why not) leaving the transaction as it was (savepoint)."""
+    """One replacement session, or (None, why not) leaving the transaction as it was (savepoint). Why not
+    is a key (``core.errors.NO_FREE_SESSIONS`` or ``NO_PAIR_ROOM``): it is stored in events, and worded
+    for each reader when shown."""
     try:
         async with savepoint(conn, "take_one"):
             ids = await take(conn, moves, customer_id, 1, now, held=held)
     except (NotEnoughSessions, NoPairCapacity) as exc:
-        return None, exc.user_message
+        return None, exc.key or NO_FREE_SESSIONS
     return ids[0], None
 
 

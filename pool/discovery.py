@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 300.0
 """How often the periodic task looks for sessions due."""
 RETRY_SECONDS = 3600.0
+UNUSABLE = "SESSION_UNUSABLE"
+"""Not scanned: the session could not be opened, for a reason with no key of its own (``AdbotError.key``)."""
 """A scan that failed for a passing reason (network, timeout, no API pair) is tried again after this."""
 HOUR = 3600.0
 
@@ -65,7 +67,7 @@ class ScanResult:
     session_id: int
     outcome: ScanOutcome
     chats: int = 0  # chats stored (scanned)
-    detail: str | None = None  # classified error name, or why not scanned; never a secret
+    detail: str | None = None  # classified error name, or why not scanned (a key); never words nor a secret
 
 
 class PoolDiscovery:
@@ -154,7 +156,8 @@ class PoolDiscovery:
                 self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
             )
         except (NotFound, PoolError) as exc:  # file missing, no API pair to connect with
-            return None, None, exc.user_message, "connect"
+            logger.info("session %d not scanned: %s", session_id, exc.user_message)
+            return None, None, exc.key or UNUSABLE, "connect"
         port = self.factory.open(creds)
         method: MethodClass = "connect"
         try:

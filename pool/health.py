@@ -29,7 +29,6 @@ from core.clock import Clock
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier
-from core.texts import admin as texts
 from core.waits import MethodClass
 from pool import lifecycle
 from pool.quarantine import Quarantine
@@ -42,6 +41,14 @@ logger = logging.getLogger(__name__)
 
 CheckOutcome = Literal["healthy", "released", "quarantined", "dead", "limited", "frozen", "cooling", "error"]
 """``quarantined``: the probe succeeded but the session's quarantine is not over (``detail``: until when)."""
+# Why a session was not checked, ours (a check's ``detail`` is otherwise a classified error name or a key
+# of ``core.errors``): keys, worded where the results are shown (``core.texts.admin``).
+STATE_CHANGED = "STATE_CHANGED"
+"""The session was assigned (or retired) while the check waited."""
+BUSY = "BUSY"
+"""Its dialogs are being read right now (a discovery scan holds it)."""
+UNUSABLE = "SESSION_UNUSABLE"
+"""It could not be opened, for a reason with no key of its own."""
 PROBE_CLASSES: tuple[MethodClass, ...] = ("connect", "read")
 """The request classes of a probe: connecting, then the app-config read."""
 
@@ -51,7 +58,7 @@ class CheckResult:
     session_id: int
     state_before: str
     outcome: CheckOutcome
-    detail: str | None = None  # classified error name, never a secret
+    detail: str | None = None  # a key: a classified error name or one of ours, never words nor a secret
     until: float | None = None  # 'quarantined': the earliest time it may return
 
 
@@ -75,9 +82,9 @@ async def _check_one(
     async with db.tx() as conn:
         current = await session_rows.get(conn, row.id)
         if current is None or current.state != row.state:
-            return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED())  # e.g. just assigned
+            return CheckResult(row.id, row.state, "error", STATE_CHANGED)  # e.g. just assigned
         if row.id in held:
-            return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY())
+            return CheckResult(row.id, row.state, "error", BUSY)
         if current.state == "limited" and (current.quarantine_until or 0.0) > now:
             # Not probed at all before its quarantine is over: nothing it answers could shorten it.
             return CheckResult(row.id, row.state, "quarantined", until=current.quarantine_until)
@@ -88,7 +95,8 @@ async def _check_one(
         try:
             creds = await lifecycle.credentials(db, sessions_dir, row.id, proxy_required=proxy_required)
         except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
-            return CheckResult(row.id, row.state, "error", exc.user_message)
+            logger.info("session %d not checked: %s", row.id, exc.user_message)
+            return CheckResult(row.id, row.state, "error", exc.key or UNUSABLE)
         port = factory.open(creds)
         outcome: Outcome | None = None
         status = AccountStatus()

@@ -68,6 +68,8 @@ _RETIRED_REASONS = {"dead": SESSION_DEAD, "limited": SESSION_LIMITED, "frozen": 
 FLOOD_WAIT = "FLOOD_WAIT"
 REQUEST_SENT = "INVITE_REQUEST_SENT"
 TOO_MANY = "CHANNELS_TOO_MUCH"
+UNUSABLE = "SESSION_UNUSABLE"
+"""The session could not be opened, for a reason with no key of its own (``AdbotError.key``)."""
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,9 @@ class JoinRunner:
         except NoLiveAccount:
             return None
         except AdbotError as exc:  # the session cannot be opened: its file is gone, no API pair
-            return await self._end(row, "failed", exc.user_message)
+            # Stored as a key (``core.errors``), worded for whoever reads /joins: never as words.
+            logger.info("session %d cannot join: %s", sid, exc.user_message)
+            return await self._end(row, "failed", exc.key or UNUSABLE)
         except Exception as exc:
             return await self._failed(row, exc)
         return await self._joined(row, result)

@@ -19,7 +19,15 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 
-from core.errors import NoPairCapacity, NotFound, ProxyMissing
+from core.errors import (
+    SESSION_FILE_MISSING,
+    SESSION_GONE,
+    SESSION_NO_PAIR,
+    SESSION_NO_PROXY,
+    NoPairCapacity,
+    NotFound,
+    ProxyMissing,
+)
 from core.ports import AccountStatus, Retirement, SessionCredentials
 from core.states import EventKind, SessionState
 from core.texts import errors as texts
@@ -42,7 +50,7 @@ logger = logging.getLogger(__name__)
 async def _require(conn: Connection, session_id: int) -> SessionRow:
     row = await session_rows.get(conn, session_id)
     if row is None:
-        raise NotFound(texts.no_session(session_id))
+        raise NotFound(texts.no_session(session_id), key=SESSION_GONE)
     return row
 
 
@@ -272,10 +280,10 @@ def _usable(
     elif pair is not None:
         api_id, api_hash = pair.api_id, pair.api_hash
     else:
-        raise NoPairCapacity(texts.waits_for_pair(row.id))
+        raise NoPairCapacity(texts.waits_for_pair(row.id), key=SESSION_NO_PAIR)
     if proxy is None and proxy_required:
-        raise ProxyMissing(proxy_texts.proxy_required(row.id))
+        raise ProxyMissing(proxy_texts.proxy_required(row.id), key=SESSION_NO_PROXY)
     path = sessions_dir / check_folder(row.folder) / check_file_name(row.file_name)
     if not path.is_file():
-        raise NotFound(texts.session_file_missing(row.id, row.folder))
+        raise NotFound(texts.session_file_missing(row.id, row.folder), key=SESSION_FILE_MISSING)
     return api_id, api_hash, path

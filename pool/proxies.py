@@ -40,7 +40,14 @@ CHECK_TIMEOUT = 10.0
 
 ProxyChecker = Callable[[ProxySpec, str], Awaitable[str | None]]
 """Checks a proxy on the way to a session's DC address (``dc_address``): None when it reaches Telegram,
-else why not (plain text)."""
+else why not, as a key (``check_proxy``'s): it is stored with the proxy and worded for whoever reads it
+(``core.texts.proxy.check_error_text``)."""
+
+# Why a check failed, stored as such (never words): a key, or a key and the OS's or the proxy's own
+# detail after a colon.
+CHECK_NO_ANSWER = "timeout"
+CHECK_SAID_NO = "refused"
+CHECK_NO_CONNECTION = "unreachable"
 
 
 def dc_address(dc_id: int, *, ipv6: bool, test: bool) -> str:
@@ -64,11 +71,11 @@ async def check_proxy(spec: ProxySpec, address: str, *, limit: float = CHECK_TIM
             sock = await proxy.connect(address, TELEGRAM_PORT, timeout=limit)
             sock.close()
     except TimeoutError:  # ProxyTimeoutError included
-        return texts.CHECK_TIMEOUT()
+        return CHECK_NO_ANSWER
     except ProxyError as exc:
-        return texts.proxy_refused(str(exc))
+        return f"{CHECK_SAID_NO}:{str(exc)[:80]}"
     except OSError as exc:  # python-socks' ProxyConnectionError included
-        return texts.check_unreachable(exc.strerror or type(exc).__name__)
+        return f"{CHECK_NO_CONNECTION}:{(exc.strerror or type(exc).__name__)[:80]}"
     return None
 
 

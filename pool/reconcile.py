@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.private_files import DIR_MODE, FILE_MODE
-from core.texts import admin as texts
 from core.texts import intake as intake_texts
 from pool.layout import check_folder, ensure_layout, is_session_folder, owner_of_side_file
 from pool.moves import move_file, move_side_files
@@ -51,15 +50,15 @@ class ReconcileReport:
                     or s.leftovers or self.staged_completed or self.staged_removed)
 
     def lines(self) -> list[str]:
-        out = [texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
-        out += [texts.folder_unknown_file(path) for path in self.unknown]
-        out += [texts.folder_file_missing(sid, where) for sid, where in self.missing]
-        out += [texts.folder_conflict(sid, paths) for sid, paths in self.conflicts]
+        out = [intake_texts.folder_moved(name, src, dst) for name, src, dst in self.moved]
+        out += [intake_texts.folder_unknown_file(path) for path in self.unknown]
+        out += [intake_texts.folder_file_missing(sid, where) for sid, where in self.missing]
+        out += [intake_texts.folder_conflict(sid, paths) for sid, paths in self.conflicts]
         out += [intake_texts.folder_rewritten(sid, kinds) for sid, kinds in self.sanitized.rewritten]
         out += [intake_texts.folder_unreadable(sid) for sid in self.sanitized.unreadable]
         out += [intake_texts.folder_leftover_removed(path) for path in self.sanitized.leftovers]
         if self.staged_completed or self.staged_removed:
-            out.append(texts.interrupted_uploads(self.staged_completed, self.staged_removed))
+            out.append(intake_texts.interrupted_uploads(self.staged_completed, self.staged_removed))
         return out
 
 
@@ -151,7 +150,7 @@ async def reconcile(db: Database, sessions_dir: Path, *, ipv6: bool = False) -> 
                 report.sanitized.leftovers.append(f"{folder}/{file_name}{TMP_SUFFIX}")
             for folder in sorted({f for f, _name in sides.pop(file_name, [])} - {want}):
                 if move_side_files(sessions_dir, file_name, folder, want):
-                    report.moved.append((texts.side_files(file_name), folder, want))
+                    report.moved.append((intake_texts.side_files(file_name), folder, want))
         for name, folders in sorted(mains.items()):
             report.unknown += [f"{f}/{name}" if f != "." else name for f in folders]
         for entries in sides.values():

@@ -10,7 +10,7 @@ import pytest
 from botkit import TOKEN, make_settings
 
 from control_bot import app as app_module
-from core.texts import admin as admin_texts
+from core.texts import intake as intake_texts
 from sandbox.botuser import BotApiEmulator
 
 
@@ -25,6 +25,6 @@ async def test_each_reconcile_finding_is_logged_once_at_start_up(
         with caplog.at_level(logging.WARNING):
             app = await app_module.create_app(settings, configure_logging=False, schedule=False)
         await app.close()
-    expected = f"session folders: {admin_texts.folder_unknown_file('unused/stray.session')}"
+    expected = f"session folders: {intake_texts.folder_unknown_file('unused/stray.session')}"
     found = [r.getMessage() for r in caplog.records if r.getMessage().startswith("session folders:")]
     assert found == [expected]

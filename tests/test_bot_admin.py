@@ -16,6 +16,7 @@ from botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale
 from control_bot.filters import ANONYMOUS_ADMIN_ID
 from control_bot.routers import admin_upload
 from core.texts import admin as admin_texts
+from core.texts import bot_profile as bot_profile_texts
 from core.texts import customer as t
 from core.texts import fmt
 from sandbox.sessionfiles import make_session_bytes, make_sidecar
@@ -274,7 +275,8 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
 
         # The admins' command menu lists the admin commands after the customer ones.
         menu = [name for name, _ in h.emu.commands_for({"type": "chat", "chat_id": ADMIN_ID})]
-        assert menu[-len(admin_texts.ADMIN_COMMANDS):] == [name for name, _ in admin_texts.ADMIN_COMMANDS]
+        admin_menu = bot_profile_texts.admin_commands()
+        assert menu[-len(admin_menu):] == [name for name, _ in admin_menu]
         assert "grant" not in [name for name, _ in h.emu.commands]
 
         # The panel: buttons open the same reports in place, and lead back.

@@ -48,7 +48,7 @@ async def test_admin_sets_checks_refuses_and_clears_a_sessions_proxy(tmp_path: P
         assert "did not reach Telegram" in dead.text and "Nothing was changed" in dead.text
         assert "SOCKS4" in (await admin.ask("/proxy 2 socks4://1.2.3.4:1080")).text
         assert "Usage: /proxy" in (await admin.ask("/proxy 2")).text
-        assert "whole number" in (await admin.ask("/proxy two off")).text
+        assert "“two” is not a session number I know" in (await admin.ask("/proxy two off")).text
         assert (await admin.ask("/proxy 99 off")).text == "There is no session #99."
         async with h.db.read() as conn:
             assert await proxy_rows.get(conn, 2) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, seed_sessions
 
-from core.errors import NoPairCapacity, NotEnoughSessions, NotFound
+from core.errors import NO_FREE_SESSIONS, NoPairCapacity, NotEnoughSessions, NotFound
 from core.states import EventKind
 from pool import lifecycle
 from pool.assign import assign, ensure_plan, revoke
@@ -199,6 +199,9 @@ async def test_mark_dead_without_free_session_tells_no_replacement(db: Database,
     assert await lifecycle.mark_dead(db, sdir, sid, "UserDeactivatedBanError", NOW) is None
     kinds = [(c, k) for c, k, _ in await _events(db)]
     assert (10, EventKind.NO_REPLACEMENT) in kinds and (None, EventKind.NO_REPLACEMENT) in kinds
+    # Why is stored as a key, worded for each reader when shown: never as words.
+    reasons = {p["reason"] for _, k, p in await _events(db) if k is EventKind.NO_REPLACEMENT}
+    assert reasons == {NO_FREE_SESSIONS}
     await assert_pool_consistent(db, sdir)
 
 

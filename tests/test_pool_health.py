@@ -12,11 +12,10 @@ from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, se
 from telethon import errors
 
 from core.config import PoolSettings
+from core.errors import SESSION_FILE_MISSING, SESSION_NO_PAIR
 from core.ports import AccountInfo, AccountStatus, EntityDict, Peer, SessionCredentials
-from core.texts import admin as admin_texts
-from core.texts import errors as error_texts
 from engine.outcomes import classify
-from pool import lifecycle
+from pool import health, lifecycle
 from pool.assign import ensure_plan
 from pool.health import check_sessions
 from pool.quarantine import Quarantine
@@ -186,8 +185,9 @@ async def test_check_without_any_pair_reports_error(db: Database, sdir: Path) ->
     [sid] = await seed_sessions(db, sdir, 1)  # no pair had room: it waits for one, and is never opened
     factory = FakeFactory()
     [result] = await check_sessions(db, sdir, factory, NOW, classify=classify)
-    assert result.session_id == sid and result.outcome == "error" and "adbot pairs add" in (result.detail or "")
-    assert "waits for an API pair" in (result.detail or "") and factory.log == []
+    # A key (worded where it is shown: it waits for an API pair), never words
+    assert result.session_id == sid and result.outcome == "error" and result.detail == SESSION_NO_PAIR
+    assert factory.log == []
 
 
 async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked(db: Database, sdir: Path) -> None:
@@ -200,7 +200,7 @@ async def test_a_missing_file_is_one_error_line_and_the_others_are_still_checked
     factory = FakeFactory()
     results = await check_sessions(db, sdir, factory, NOW, classify=classify)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
-    assert outcomes == {lost: ("error", error_texts.session_file_missing(lost, "unused")), ok: ("healthy", None)}
+    assert outcomes == {lost: ("error", SESSION_FILE_MISSING), ok: ("healthy", None)}
     assert factory.log == [f"connect {ok}", f"status {ok}", f"close {ok}"]  # no client is opened on a missing file
 
 
@@ -220,7 +220,7 @@ async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is
     factory = Watching()
     results = await check_sessions(db, sdir, factory, NOW, classify=classify, held=held)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
-    assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY()), checked: ("healthy", None)}
+    assert outcomes == {scanned: ("error", health.BUSY), checked: ("healthy", None)}
     assert factory.log == [f"connect {checked}", f"status {checked}", f"close {checked}"] and seen_held == [True]
     assert held == {scanned}  # the check let go of its own session, not of the other
 

@@ -14,7 +14,6 @@ from pool_support import NOW, assert_pool_consistent, files_on_disk
 import pool.intake
 import pool.staging
 from core.errors import StorageBusy
-from core.texts import admin as admin_texts
 from core.texts import intake as texts
 from pool.intake import import_files
 from pool.reconcile import reconcile
@@ -157,7 +156,7 @@ async def test_startup_settles_a_crash_at_every_step(
         assert [r.source_name for r in rows] == (["ok", "x"] if completed else ["ok"])
         assert (report.staged_completed, report.staged_removed) == ((1, 0) if completed else (0, 1))
         assert report.unknown == [] and report.missing == []
-        assert admin_texts.interrupted_uploads(report.staged_completed, report.staged_removed) in report.lines()
+        assert texts.interrupted_uploads(report.staged_completed, report.staged_removed) in report.lines()
         assert not os.listdir(sdir / pool.staging.STAGING)
         assert (sdir / "unused" / staged[0]).exists() == completed
         await assert_pool_consistent(db, sdir)

@@ -16,6 +16,7 @@ from pool_support import NOW, add_customer, add_pair, seed_sessions
 
 from control_bot.services.joins import preview_invite
 from core.clock import FakeClock
+from core.errors import SESSION_FILE_MISSING
 from core.join_targets import JoinTarget, parse_join_target
 from core.ports import Dialog, Peer, SessionCredentials
 from engine.engine import Engine
@@ -409,3 +410,18 @@ async def test_an_idle_session_open_elsewhere_waits_and_a_joining_one_is_held(db
     world.open = watching  # type: ignore[method-assign]
     assert [d.status for d in await run.run_due()] == ["joined"]
     assert seen == [True] and held == set()  # held while open, let go after
+
+
+async def test_a_session_that_cannot_be_opened_stores_a_key_never_words(db: Database, sdir: Path) -> None:
+    """Its row keeps why as a key (``core.errors``), worded for whoever reads /joins, in their language."""
+    clock = FakeClock(NOW, auto=False)
+    world, (sid,), _keys = await world_for(db, sdir, 1, clock)
+    world.add_group("@one_chat", members=set())
+    await queue(db, [sid], "@one_chat", clock)
+    async with db.read() as conn:
+        session = await session_rows.get(conn, sid)
+    assert session is not None
+    (sdir / session.folder / session.file_name).unlink()
+    done = await runner(db, sdir, world, clock).run_due()
+    assert [(d.status, d.reason) for d in done] == [("failed", SESSION_FILE_MISSING)]
+    assert [(r.status, r.reason) for r in await rows(db)] == [("failed", SESSION_FILE_MISSING)]

@@ -17,7 +17,7 @@ from pool_support import NOW, add_customer, add_pair, assert_pool_consistent, se
 from control_bot.app import create_app
 from core.clock import FakeClock
 from core.config import EngineSettings
-from core.errors import NotEnoughSessions
+from core.errors import SESSION_FILE_MISSING, NotEnoughSessions
 from core.ports import AccountInfo, AccountPort, AccountStatus, Dialog, EntityDict, Peer, SessionCredentials
 from core.states import EventKind
 from engine.outcomes import classify
@@ -359,7 +359,7 @@ async def test_a_session_that_cannot_be_opened_waits_for_a_later_round(db: Datab
     assert row is not None
     (sdir / row.folder / row.file_name).unlink()  # ... but its file is gone: an error, retried later
     [result] = await _discovery(db, sdir, world, clock).run_due()
-    assert result.outcome == "error" and result.detail is not None and "missing" in result.detail
+    assert result.outcome == "error" and result.detail == SESSION_FILE_MISSING  # a key, never words
     assert world.request_count() == 0
 
 

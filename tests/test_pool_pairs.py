@@ -90,5 +90,5 @@ async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
     text = format_status(status)
     assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 sessions" in text
-    assert "1 session wait for an API pair" in text
+    assert "1 session waits for an API pair" in text
     assert HASH.lower() not in str(status)

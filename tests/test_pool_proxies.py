@@ -17,13 +17,13 @@ from telethon.sessions import StringSession
 from control_bot.cli import main
 from core import dcs
 from core.clock import FakeClock
-from core.errors import NotFound, ProxyMissing, ProxyRefused
+from core.errors import SESSION_NO_PROXY, NotFound, ProxyMissing, ProxyRefused
 from core.ports import SessionCredentials
 from core.proxy import ProxySpec, parse_proxy
 from core.texts.proxy import health_lines
 from engine.outcomes import classify
 from engine.telethon_adapter import ClientSettings, build_client
-from pool import lifecycle
+from pool import lifecycle, proxies
 from pool.health import check_sessions
 from pool.intake import import_files
 from pool.layout import UNUSED
@@ -66,7 +66,7 @@ async def test_check_fails_on_wrong_password_refusal_and_dead_port(kind: str) ->
         refused = await check_proxy(parse_proxy(f"{kind}://{fake.url_host}"), DC2)
     assert refused is not None
     dead = await check_proxy(parse_proxy(f"{kind}://127.0.0.1:{closed_port()}"), DC2)
-    assert dead is not None and "cannot connect" in dead
+    assert dead is not None and dead.startswith(proxies.CHECK_NO_CONNECTION + ":")
 
 
 async def test_check_of_an_mtproxy_is_a_tcp_connect() -> None:
@@ -87,7 +87,7 @@ async def test_check_times_out() -> None:
         error = await check_proxy(parse_proxy(f"socks5://127.0.0.1:{port}"), DC2, limit=0.3)
     finally:
         server.close()
-    assert error == "no answer in time"
+    assert error == proxies.CHECK_NO_ANSWER  # a key, stored as it is and worded where shown
 
 
 async def test_set_checks_first_and_a_failed_check_changes_nothing(db: Database, sdir: Path) -> None:
@@ -280,7 +280,7 @@ async def test_health_lines_mark_sessions_a_required_proxy_keeps_closed(db: Data
         await proxy_rows.put(conn, a, parse_proxy("socks5://u:secretpw@1.2.3.4:1080"), set_by="cli", now=NOW)
     lines = health_lines(await overview(db, required=True), html=True)
     assert lines[0] == "Proxies (required): 1 of 2 sessions have one; 1 direct, 0 failed check"
-    assert "⛔ 1 session without a proxy are never opened (proxy_required)" in lines
+    assert "⛔ 1 session without a proxy is never opened (proxy_required)" in lines
     assert "  socks5://1.2.3.4:1080: #1" in lines and "  direct: #2" in lines
     assert "secretpw" not in "\n".join(lines)
 
@@ -290,7 +290,7 @@ async def test_check_sessions_never_opens_a_direct_session_when_a_proxy_is_requi
     (sid,) = await seed_sessions(db, sdir, 1)
     world = World(FakeClock(NOW), lenient=True)
     [result] = await check_sessions(db, sdir, world, NOW, classify=classify, proxy_required=True)
-    assert result.outcome == "error" and result.detail is not None and "proxy_required" in result.detail
+    assert result.outcome == "error" and result.detail == SESSION_NO_PROXY  # a key, worded where shown
     assert world.request_count() == 0 and world.accounts == {}
     async with db.tx() as conn:
         await proxy_rows.put(conn, sid, parse_proxy("http://10.1.1.1:80"), set_by="cli", now=NOW)

@@ -19,10 +19,12 @@ from control_bot import keyboards as kb
 from control_bot.callbacks import AdminAction, ReachCb, ReachJoinCb, ReachSwapCb, admin_button
 from control_bot.render import register_screen, send_report, show
 from control_bot.services import admin, admin_reach, joins
+from control_bot.services.ids import is_id, parse_id
 from core.clock import Clock
 from core.config import Settings
 from core.errors import AdbotError
 from core.join_targets import parse_join_target
+from core.texts import admin as admin_texts
 from core.texts import joins as join_texts
 from core.texts import reach as t
 from engine.engine import Engine
@@ -53,7 +55,7 @@ async def on_reach(
         customer_id = callback_data.customer_id
     else:
         (raw,) = admin.split_args(command.args if command else None, 1, t.USAGE_REACH)
-        customer_id = admin.parse_user_id(raw)
+        customer_id = parse_id(raw, admin_texts.not_a_user_id)
     text, markup = await reach_screen(db, customer_id, clock.now())
     await show(event, text, markup)
 
@@ -92,7 +94,7 @@ async def on_join(
 
 
 async def _refresh(callback: CallbackQuery, db: Database, customer_id: int, clock: Clock) -> None:
-    if not 0 < customer_id <= admin_reach.MAX_ID or not isinstance(callback.message, Message):
+    if not is_id(customer_id) or not isinstance(callback.message, Message):
         return
     try:
         text, markup = await reach_screen(db, customer_id, clock.now())

@@ -18,6 +18,10 @@ downloads the same document again and imports it with the passcode. Only Telegra
 file name are kept for a pending request (in memory, ``PASSCODE_TTL``), never the bytes and never the
 passcode, which is not logged either. A reply to an expired or forgotten request (a restart) is still
 deleted, and the admin is told to send the archive again.
+
+The summary is worded for the admin who uploaded: their reading scope (language, time zone,
+``core.i18n``) is captured with the batch's first document and entered again where the batch is imported,
+which may be outside any handler (the shutdown's ``flush``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from aiogram import Bot, F, Router
@@ -33,6 +38,7 @@ from aiogram.types import Document, Message
 
 from control_bot.routers.customer_groups import GroupsForm
 from control_bot.services import admin
+from core import i18n
 from core.clock import Clock
 from core.config import Settings
 from core.texts import admin as t
@@ -72,10 +78,18 @@ class _Deps:
     clock: Clock
 
 
+def _reading(audience: i18n.Audience) -> AbstractContextManager[object]:
+    """The captured reader's scope again (none was entered where none was: the operator's exact formats)."""
+    if not audience.scoped:
+        return nullcontext()
+    return i18n.reading(audience.locale, audience.tz, audience.translator)
+
+
 @dataclass
 class _Batch:
     chat_id: int
     deps: _Deps
+    audience: i18n.Audience  # who uploaded: the summary is in their language, whenever it is imported
     files: list[tuple[str, bytes]] = field(default_factory=list)
     file_ids: list[str] = field(default_factory=list)  # Telegram's file_id of each of ``files``
     refused: list[tuple[str, str]] = field(default_factory=list)
@@ -100,7 +114,7 @@ def is_passcode_reply(message: Message, bot: Bot) -> bool:
         and target is not None
         and target.from_user is not None
         and target.from_user.id == bot.id
-        and tdata_texts.ASK_MARK() in (target.text or "")
+        and any(mark in (target.text or "") for mark in tdata_texts.ASK_MARKS)
     )
 
 
@@ -128,7 +142,7 @@ class UploadBatcher:
         admin_id = message.from_user.id
         batch = self._open.get(admin_id)
         if batch is None:
-            batch = self._open[admin_id] = _Batch(message.chat.id, _Deps(bot, db, settings, clock))
+            batch = self._open[admin_id] = _Batch(message.chat.id, _Deps(bot, db, settings, clock), i18n.audience())
         if batch.timer is not None:
             batch.timer.cancel()
             batch.timer = None
@@ -169,6 +183,10 @@ class UploadBatcher:
         task.add_done_callback(self._importing.discard)
 
     async def _import(self, batch: _Batch) -> None:
+        with _reading(batch.audience):
+            await self._import_as_read(batch)
+
+    async def _import_as_read(self, batch: _Batch) -> None:
         deps = batch.deps
         report = None
         try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from control_bot.services.ids import is_id
 from control_bot.services.reach import ChatIndex, GroupReach, Reach, customer_reach
 from core.errors import InputError, NotFound
 from core.texts import errors as error_texts
@@ -27,7 +28,6 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-MAX_ID = 2**63 - 1  # user ids and row ids fit a signed 64-bit integer
 MAX_OFFERS = 20  # swap buttons on one screen
 MAX_JOIN_OFFERS = 10  # join buttons on one screen
 
@@ -84,7 +84,7 @@ def _give_back(session_ids: list[int], reaches: list[GroupReach]) -> int | None:
 
 
 async def reach_report(db: Database, customer_id: int, now: float) -> ReachReport:
-    if not 0 < customer_id <= MAX_ID:  # a forged button: SQLite could not even bind it
+    if not is_id(customer_id):  # a forged button: SQLite could not even bind it
         raise NotFound(error_texts.no_customer(customer_id))
     async with db.read() as conn:
         customer = await customers.get(conn, customer_id)
@@ -145,7 +145,7 @@ def join_offers(report: ReachReport) -> list[tuple[int, str]]:
 
 async def group_to_join(db: Database, customer_id: int, group_id: int) -> str:
     """The public chat of the customer's group ``group_id`` (a pressed join button, checked again)."""
-    if not (0 < customer_id <= MAX_ID and 0 < group_id <= MAX_ID):
+    if not (is_id(customer_id) and is_id(group_id)):
         raise NotFound(error_texts.no_customer(customer_id))
     async with db.read() as conn:
         ref = await groups.ref_of(conn, customer_id, group_id)
@@ -181,9 +181,9 @@ async def swap_session(
     The ids come from a button (forgeable, maybe stale): anything but the customer's own session to give
     and an unused one to take is refused before the engine is touched, and checked again in the
     swap's transaction. InputError while a cycle of the campaign runs."""
-    if not (0 < customer_id <= MAX_ID and 0 < give <= MAX_ID):
+    if not (is_id(customer_id) and is_id(give)):
         raise NotFound(texts.not_their_session(give, customer_id))
-    if not 0 < take <= MAX_ID:
+    if not is_id(take):
         raise NotFound(texts.session_not_free(take))
     async with db.read() as conn:
         given = await session_rows.get(conn, give)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from control_bot.services.admin import MAX_USER_ID, parse_int, parse_user_id
+from control_bot.services.ids import parse_id
 from core.config import Settings
 from core.errors import AdbotError, InputError, NotFound, PoolError
 from core.join_targets import JoinTarget, parse_join_target
@@ -45,13 +45,13 @@ def parse_sessions(raw: str) -> SessionChoice:
     text = raw.strip()
     shown = text if len(text) <= 24 else text[:23] + "…"
     if text[:1] in ("c", "C"):
-        return SessionChoice(customer_id=parse_user_id(text[1:]))
+        return SessionChoice(customer_id=parse_id(text[1:], admin_texts.not_a_user_id))
     parts = [p for p in re.split(r"[,;]", text) if p]
     if not parts or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise InputError(texts.bad_session_list(shown))
     if len(parts) > MAX_SESSIONS_PER_JOIN:
         raise InputError(texts.too_many_sessions(len(parts), MAX_SESSIONS_PER_JOIN))
-    ids = tuple(dict.fromkeys(parse_int(p, texts.SESSION_ID(), 1, MAX_USER_ID) for p in parts))
+    ids = tuple(dict.fromkeys(parse_id(p, admin_texts.not_a_session_number) for p in parts))
     return SessionChoice(session_ids=ids)
 
 

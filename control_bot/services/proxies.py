@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from control_bot.services.admin import parse_int
+from control_bot.services.ids import parse_id
 from core.errors import InputError
 from core.proxy import ProxySpec, parse_proxy
 from core.texts import admin as admin_texts
@@ -22,7 +22,6 @@ from storage import sessions as session_rows
 from storage.db import Database
 
 OFF_WORDS = frozenset({"off", "none", "direct", "clear", "-"})
-MAX_SESSION_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def parse_args(raw: str | None) -> tuple[int, ProxySpec | None]:
     parts = (raw or "").split()
     if len(parts) != 2:
         raise InputError(admin_texts.usage(texts.USAGE()))
-    session_id = parse_int(parts[0], texts.SESSION_ID(), 1, MAX_SESSION_ID)
+    session_id = parse_id(parts[0], admin_texts.not_a_session_number)
     if parts[1].lower() in OFF_WORDS:
         return session_id, None
     return session_id, parse_proxy(parts[1])

@@ -2,13 +2,20 @@
 
 Plain text, shown to the admin after the file's name in the upload summary (which escapes it). A reason
 never quotes text from inside the file: only sizes, counts, version numbers and an entry's sanitised name.
+Each reason is a clause after the file's name and a colon ("a.session: the file is too large (...)").
+
+``adbot pool import`` prints the same reasons: their English is what it always printed (a reason with
+two counts keeps its "(s)"; the Russian says each count after a colon). The findings of the start-up
+check of stored files (``folder_*``) are the operator's: marked like every text, the terminal prints them
+in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from core.i18n import _
+from core.i18n import N_, _
+from core.texts.fmt import tr
 
 
 def UNNAMED() -> str:
@@ -27,13 +34,11 @@ def file_too_large(size: int, limit: int) -> str:
 
 def too_large_for_bot(size: int, limit_mb: int) -> str:
     """Bigger than a bot may download from Telegram (``limit_mb``), whatever the configured limit."""
-    return (
-        _(
-            "the file is too large for a bot to download ({size} bytes; Telegram's limit is {limit_mb} MB): "
-            "split it or use 'adbot pool import'",
-            size=size,
-            limit_mb=limit_mb,
-        )
+    return _(
+        "the file is too large for a bot to download ({size} bytes; Telegram's limit is {limit} MB): split it or"
+        " use 'adbot pool import'",
+        size=size,
+        limit=limit_mb,
     )
 
 
@@ -48,9 +53,9 @@ def HIDDEN_SKIPPED() -> str:
 def UNSUPPORTED_TYPE() -> str:
     """Told from the content, whatever the name: the file is none of the accepted forms."""
     return _(
-        "not a Telethon session: the file is not an SQLite database, a zip archive or session strings "
-        "(unsupported file type: send .session files of Telethon or Pyrogram, session strings in a .txt, one "
-        "per line, .json sidecars or a .zip of them)",
+        "not a Telethon session: the file is not an SQLite database, a zip archive or session strings"
+        " (unsupported file type: send .session files of Telethon or Pyrogram, session strings in a .txt, one"
+        " per line, .json sidecars or a .zip of them)"
     )
 
 
@@ -67,32 +72,27 @@ def SIDECAR_NO_STEM() -> str:
 
 
 def duplicate(session_id: int) -> str:
-    return _("duplicate: this session is already in the pool as #{session_id}", session_id=session_id)
+    return _("duplicate: this session is already in the pool as #{session}", session=session_id)
 
 
 def sidecar_rejected(shown: str, reason: str) -> str:
     """A session file refused because its sidecar was; ``reason``: why the sidecar was."""
-    return _("its sidecar {shown} was rejected: {reason}", shown=shown, reason=reason)
+    return _("its sidecar {sidecar} was rejected: {reason}", sidecar=shown, reason=reason)
 
 
 def session_rejected(shown: str) -> str:
     """A sidecar refused because its session file was."""
-    return _("its session {shown} was rejected", shown=shown)
+    return _("its session {session} was rejected", session=shown)
 
 
 def session_duplicate(shown: str) -> str:
     """A sidecar refused because its session file is already in the pool."""
-    return _("its session {shown} is a duplicate", shown=shown)
+    return _("its session {session} is a duplicate", session=shown)
 
 
 def files_ambiguous(sessions: int, sidecars: int, stem: str) -> str:
-    # i18n: a "(s)" plural left for the owner (n_ with whole sentences)
-    return _(
-        "ambiguous: {sessions} session file(s) and {sidecars} sidecar(s) are named {stem}",
-        sessions=sessions,
-        sidecars=sidecars,
-        stem=stem,
-    )
+    return _("ambiguous: {sessions} session file(s) and {sidecars} sidecar(s) are named {stem}", sessions=sessions,
+             sidecars=sidecars, stem=stem)
 
 
 def sidecars_ambiguous(sidecars: int, stem: str) -> str:
@@ -110,25 +110,21 @@ def several_sessions_named(count: int, stem: str) -> str:
 
 def app_id_full(api_id: int, used: int, capacity: int) -> str:
     """The sidecar's app id is a pool pair's, and that pair already has its cap of sessions."""
-    return (
-        _(
-            "its app id {api_id} is the API pair {api_id}, which already has {used} of {capacity} sessions: "
-            "another would exceed the per-pair cap",
-            api_id=api_id,
-            used=used,
-            capacity=capacity,
-        )
+    return _(
+        "its app id {api_id} is the API pair {api_id}, which already has {used} of {capacity} sessions: another"
+        " would exceed the per-pair cap",
+        api_id=api_id,
+        used=used,
+        capacity=capacity,
     )
 
 
 def identity_fixed(session_id: int) -> str:
     """A sidecar sent after its session already connected: its app and device never change."""
-    return (
-        _(
-            "session #{session_id} already connects with its own API id and device; a sidecar sent later "
-            "cannot change them",
-            session_id=session_id,
-        )
+    return _(
+        "session #{session} already connects with its own API id and device; a sidecar sent later cannot change"
+        " them",
+        session=session_id,
     )
 
 
@@ -147,13 +143,15 @@ def DATABASE_FAILED() -> str:
 
 def not_saved(strerror: str | None) -> str:
     """Writing the file failed for another reason; ``strerror``: the OS's text (never a path or content)."""
-    why = f" ({strerror})" if strerror else ""
-    return _("the file could not be saved on the server{why}: it was not added", why=why)
+    if strerror:
+        return _("the file could not be saved on the server ({error}): it was not added", error=strerror)
+    return _("the file could not be saved on the server: it was not added")
 
 
 def WAITS_FOR_PAIR() -> str:
     """An accepted session no pool pair had room for (admins: upload summary, CLI import)."""
     return _("waits for an API pair (none has room): add one to use it")
+
 
 # --- session files (storage.sessionfile) ---------------------------------------------------------------
 
@@ -206,9 +204,24 @@ def shorter_than_header(expected: int, actual: int) -> str:
     return _("truncated: the header says {expected} bytes, the file has {actual}", expected=expected, actual=actual)
 
 
+# SQLite's kinds of schema objects (``sqlite_master.type``), as a reason names them.
+_OBJECT_KINDS = {
+    "table": N_("table"),
+    "view": N_("view"),
+    "index": N_("index"),
+    "trigger": N_("trigger"),
+    "virtual table": N_("virtual table"),
+}
+
+
+def _kind(kind: str) -> str:
+    words = _OBJECT_KINDS.get(kind)
+    return tr(words) if words is not None else kind
+
+
 def sessions_not_a_table(kind: str) -> str:
     """``kind``: what ``sessions`` is instead ('view', 'virtual table', ...)."""
-    return _("the sessions table is a {kind}, not a real table", kind=kind)
+    return _("the sessions table is a {kind}, not a real table", kind=_kind(kind))
 
 
 def table_missing(table: str) -> str:
@@ -216,11 +229,8 @@ def table_missing(table: str) -> str:
 
 
 def unsupported_version(version: int, supported: Iterable[int]) -> str:
-    return _(
-        "unsupported Telethon session version {version} (supported: {join})",
-        version=version,
-        join=', '.join(map(str, supported)),
-    )
+    return _("unsupported Telethon session version {version} (supported: {supported})", version=version,
+             supported=", ".join(map(str, supported)))
 
 
 def wrong_columns(version: int) -> str:
@@ -253,26 +263,31 @@ def PYROGRAM_DAMAGED() -> str:
 
 
 def pyrogram_unsupported_version(version: int, newest: int) -> str:
-    return _(
-        "a Pyrogram session of schema version {version}, which no known Pyrogram or Kurigram writes (1..{newest})",
-        version=version,
-        newest=newest,
-    )
+    return _("a Pyrogram session of schema version {version}, which no known Pyrogram or Kurigram writes"
+             " (1..{newest})", version=version, newest=newest)
 
 
 def pyrogram_foreign_object(kind: str, name: str) -> str:
-    """``kind``: 'trigger', 'view', 'table', 'index', 'virtual table'; ``name`` already sanitised."""
-    # i18n: an English article chosen by the next word: reword as whole sentences
-    article = "an" if kind[0] in "aeiou" else "a"
-    return (
-        _(
-            "a Pyrogram session carrying {article} {kind} Pyrogram never makes ({name!r}): refused, nothing "
-            "of it was run",
-            article=article,
-            kind=kind,
-            name=name,
-        )
-    )
+    """``kind``: 'trigger', 'view', 'table', 'index', 'virtual table'; ``name`` already sanitised. One
+    whole sentence per kind (the article and, in other languages, the kind's gender differ)."""
+    shown = repr(name)
+    if kind == "trigger":
+        return _("a Pyrogram session carrying a trigger Pyrogram never makes ({name}): refused, nothing of it was"
+                 " run", name=shown)
+    if kind == "view":
+        return _("a Pyrogram session carrying a view Pyrogram never makes ({name}): refused, nothing of it was run",
+                 name=shown)
+    if kind == "table":
+        return _("a Pyrogram session carrying a table Pyrogram never makes ({name}): refused, nothing of it was"
+                 " run", name=shown)
+    if kind == "virtual table":
+        return _("a Pyrogram session carrying a virtual table Pyrogram never makes ({name}): refused, nothing of it"
+                 " was run", name=shown)
+    if kind == "index":
+        return _("a Pyrogram session carrying an index Pyrogram never makes ({name}): refused, nothing of it was"
+                 " run", name=shown)
+    return _("a Pyrogram session carrying an object Pyrogram never makes ({name}, {kind}): refused, nothing of it"
+             " was run", name=shown, kind=_kind(kind))
 
 
 def pyrogram_wrong_row_count(count: int) -> str:
@@ -308,25 +323,23 @@ def BAD_API_ID() -> str:
 
 def TEST_SERVER() -> str:
     return _(
-        "a test-server session (Telegram's test data centres): refused; set [pool] allow_test_servers = true "
-        "to accept them",
+        "a test-server session (Telegram's test data centres): refused; set [pool] allow_test_servers = true"
+        " to accept them"
     )
 
 
 def app_id_without_hash(api_id: int) -> str:
     """A Pyrogram file or string named its app id; no sidecar gave the hash and it is no official app's."""
-    return (
-        _(
-            "its file's app id {api_id} was not usable without its app hash (send a .json sidecar with "
-            "app_id and app_hash): it connects with a pool API pair instead",
-            api_id=api_id,
-        )
+    return _(
+        "its file's app id {api_id} was not usable without its app hash (send a .json sidecar with app_id and"
+        " app_hash): it connects with a pool API pair instead",
+        api_id=api_id,
     )
 
 
 def official_app(name: str, api_id: int) -> str:
     """The session keeps the official app its file named (``core.official_apps``)."""
-    return _("connects as {name} (app id {api_id}), the app its file names", name=name, api_id=api_id)
+    return _("connects as {app} (app id {api_id}), the app its file names", app=name, api_id=api_id)
 
 
 # --- session strings (pool.forms.strings) --------------------------------------------------------------
@@ -334,7 +347,7 @@ def official_app(name: str, api_id: int) -> str:
 
 def string_line(shown: str, number: int) -> str:
     """How one session string of a text file is named in the results: ``keys.txt line 3``."""
-    return _("{shown} line {number}", shown=shown, number=number)
+    return _("{file} line {number}", file=shown, number=number)
 
 
 def NOT_A_SESSION_STRING() -> str:
@@ -363,18 +376,13 @@ def string_too_long(limit: int) -> str:
 
 def string_unknown_length(size: int) -> str:
     """``size``: the decoded bytes; Telethon, Pyrogram and GramJS strings each have known lengths."""
-    return _(
-        "not a session string: it decodes to {size} bytes, which no Telethon, Pyrogram or GramJS layout has",
-        size=size,
-    )
+    return _("not a session string: it decodes to {size} bytes, which no Telethon, Pyrogram or GramJS layout has",
+             size=size)
 
 
 def text_too_large(size: int, limit: int) -> str:
-    return _(
-        "the text file is too large for session strings ({size} bytes; at most {limit})",
-        size=size,
-        limit=limit,
-    )
+    return _("the text file is too large for session strings ({size} bytes; at most {limit})", size=size,
+             limit=limit)
 
 
 def too_many_lines(count: int, limit: int) -> str:
@@ -383,13 +391,11 @@ def too_many_lines(count: int, limit: int) -> str:
 
 def strings_ambiguous(count: int, stem: str) -> str:
     """A sidecar pairs with a file holding one session; the text file of its stem holds ``count``."""
-    return (
-        _(
-            "ambiguous: the text file {stem} holds {count} session strings and a sidecar pairs with a file "
-            "holding one: send one string per file with its sidecar, or the strings without one",
-            stem=stem,
-            count=count,
-        )
+    return _(
+        "ambiguous: the text file {stem} holds {count} session strings and a sidecar pairs with a file holding"
+        " one: send one string per file with its sidecar, or the strings without one",
+        stem=stem,
+        count=count,
     )
 
 
@@ -417,7 +423,7 @@ def SIDECAR_HALF_APP() -> str:
 
 
 def sidecar_too_big(limit_kb: int) -> str:
-    return _("the sidecar is larger than {limit_kb} KB", limit_kb=limit_kb)
+    return _("the sidecar is larger than {limit} KB", limit=limit_kb)
 
 
 # --- zip archives (pool.archive) -----------------------------------------------------------------------
@@ -429,39 +435,36 @@ def NESTED_ARCHIVE() -> str:
 
 
 def entry_absolute(shown: str) -> str:
-    return _("the archive entry {shown!r} has an absolute path", shown=shown)
+    return _("the archive entry {entry} has an absolute path", entry=repr(shown))
 
 
 def entry_outside(shown: str) -> str:
-    return _("the archive entry {shown!r} points outside the archive ('..')", shown=shown)
+    return _("the archive entry {entry} points outside the archive ('..')", entry=repr(shown))
 
 
 def entry_encrypted(shown: str) -> str:
-    return _("the archive entry {shown!r} is encrypted", shown=shown)
+    return _("the archive entry {entry} is encrypted", entry=repr(shown))
 
 
 def entry_symlink(shown: str) -> str:
-    return _("the archive entry {shown!r} is a symbolic link", shown=shown)
+    return _("the archive entry {entry} is a symbolic link", entry=repr(shown))
 
 
 def entry_nested(shown: str) -> str:
-    return _("the archive entry {shown!r} is itself an archive (nested archives are not accepted)", shown=shown)
+    return _("the archive entry {entry} is itself an archive (nested archives are not accepted)", entry=repr(shown))
 
 
 def entry_too_big(shown: str, max_bytes: int) -> str:
-    return _(
-        "the archive entry {shown!r} is larger than the upload limit ({max_bytes} bytes)",
-        shown=shown,
-        max_bytes=max_bytes,
-    )
+    return _("the archive entry {entry} is larger than the upload limit ({limit} bytes)", entry=repr(shown),
+             limit=max_bytes)
 
 
 def entry_unpacks_too_big(max_bytes: int) -> str:
-    return _("an archive entry unpacks beyond the upload limit ({max_bytes} bytes)", max_bytes=max_bytes)
+    return _("an archive entry unpacks beyond the upload limit ({limit} bytes)", limit=max_bytes)
 
 
 def archive_too_big(limit_mb: int) -> str:
-    return _("the archive unpacks to more than {limit_mb} MB", limit_mb=limit_mb)
+    return _("the archive unpacks to more than {limit} MB", limit=limit_mb)
 
 
 def too_many_entries(count: int, limit: int) -> str:
@@ -482,20 +485,12 @@ def address_ignored(address: str | None, port: int | None, dc_id: int) -> str:
     None: the file named something that is no IP address (a host name, a blob), never shown. ``port``
     None: the file named no usable port."""
     if address is None:
-        shown = _("a server that is not an IP address")
-    elif port is None:
-        shown = _("server {address}", address=address)
-    else:
-        if ":" in address:
-            shown = _("server [{address}]:{port}", address=address, port=port)
-        else:
-            shown = _("server {address}:{port}", address=address, port=port)
-    return _(
-        "its file named {shown}, which is not Telegram's: ignored, it connects to data centre {dc_id}'s "
-        "published address",
-        shown=shown,
-        dc_id=dc_id,
-    )
+        return _("its file named a server that is not an IP address, which is not Telegram's: ignored, it connects"
+                 " to data centre {dc}'s published address", dc=dc_id)
+    bracketed = f"[{address}]" if ":" in address else address  # an IPv6 address before its port
+    server = address if port is None else f"{bracketed}:{port}"
+    return _("its file named server {server}, which is not Telegram's: ignored, it connects to data centre {dc}'s"
+             " published address", server=server, dc=dc_id)
 
 
 def join_notes(*notes: str | None) -> str | None:
@@ -528,3 +523,40 @@ def folder_unreadable(session_id: int) -> str:
 def folder_leftover_removed(path: str) -> str:
     """``path``: '<folder>/<name>.tmp', an interrupted rewrite (the session's file itself is intact)."""
     return _("removed the leftover of an interrupted rewrite: {path}", path=path)
+
+
+# The findings of the start-up check of the session folders (``pool.reconcile``), one line each.
+
+
+def side_files(file_name: str) -> str:
+    """What moved when only a session's SQLite side files (journal, WAL) were out of place."""
+    return _("{file_name} (side files)", file_name=file_name)
+
+
+def folder_moved(name: str, src: str, dst: str) -> str:
+    return _("moved {name}: {src}/ -> {dst}/", name=name, src=src, dst=dst)
+
+
+def folder_unknown_file(path: str) -> str:
+    return _("unknown file (left in place): {path}", path=path)
+
+
+def folder_file_missing(session_id: int, folder: str) -> str:
+    return _("session #{session_id}: file missing from {folder}", session_id=session_id, folder=folder)
+
+
+def interrupted_uploads(completed: int, removed: int) -> str:
+    """Start-up settled the leftovers of uploads a crash interrupted (``pool.staging``)."""
+    return _(
+        "interrupted uploads: {completed} completed (their rows had been saved), {removed} removed (never saved)",
+        completed=completed,
+        removed=removed,
+    )
+
+
+def folder_conflict(session_id: int, paths: Sequence[str]) -> str:
+    return _(
+        "session #{session_id}: file found in several places, left alone: {join}",
+        session_id=session_id,
+        join=", ".join(paths),
+    )

@@ -7,7 +7,10 @@ and the ``cli_*`` texts and ``HELP_*`` lines (a terminal; argparse %-formats hel
 
 The screens read the pool's results through the small read-only shapes below (``pool.joins``,
 ``storage.joins``, ``core.ports.InvitePreview`` fit them), so the texts stay in the bottom layer.
-Reasons are stored as names (Telegram's error names, a few of our own): ``reason_text`` words them.
+Reasons are stored as names (Telegram's error names, a few of our own, and the keys of ``core.errors``
+a session that cannot be opened fails with): ``reason_text`` words them; a reason an older version stored
+as words is shown as it is. The terminal prints the refusals, reasons and skips too: their English is
+what it always printed. The ``cli_*`` and ``HELP_*`` texts are the terminal's own: not translated.
 """
 
 from __future__ import annotations
@@ -72,8 +75,8 @@ class Join(Protocol):
 
 # --- refused join targets (plain text) ---------------------------------------------------------------------
 
-
 JOIN_EXAMPLES = "@name, t.me/name, t.me/+AbCdEf123456 or t.me/joinchat/AbCdEf123456"
+"""Examples, not wording: the same in every language."""
 
 
 def JOIN_TARGET_NOT_TEXT() -> str:
@@ -81,7 +84,7 @@ def JOIN_TARGET_NOT_TEXT() -> str:
 
 
 def NO_JOIN_TARGET() -> str:
-    return _("No group to join: send one of {join_examples}", join_examples=JOIN_EXAMPLES)
+    return _("No group to join: send one of {examples}", examples=JOIN_EXAMPLES)
 
 
 def join_target_too_long(chars: int) -> str:
@@ -90,29 +93,24 @@ def join_target_too_long(chars: int) -> str:
 
 def join_target_unreadable(shown: str) -> str:
     """``shown``: the input quoted (``core.texts.errors.echo``)."""
-    return _(
-        "{shown} could not be read as a group to join. Send one of {join_examples}",
-        shown=shown,
-        join_examples=JOIN_EXAMPLES,
-    )
+    return _("{shown} could not be read as a group to join. Send one of {examples}", shown=shown,
+             examples=JOIN_EXAMPLES)
 
 
 def join_by_id(shown: str) -> str:
-    return (
-        _(
-            "{shown} names a chat by its number: a chat can only be joined by its @username or an invite "
-            "link ({join_examples})",
-            shown=shown,
-            join_examples=JOIN_EXAMPLES,
-        )
+    return _(
+        "{shown} names a chat by its number: a chat can only be joined by its @username or an invite link"
+        " ({examples})",
+        shown=shown,
+        examples=JOIN_EXAMPLES,
     )
 
 
 def not_joinable(shown: str) -> str:
     return _(
-        "{shown} is not a group to join (a folder link, or joinchat without its code). Send one of {join_examples}",
+        "{shown} is not a group to join (a folder link, or joinchat without its code). Send one of {examples}",
         shown=shown,
-        join_examples=JOIN_EXAMPLES,
+        examples=JOIN_EXAMPLES,
     )
 
 
@@ -121,12 +119,10 @@ def phone_link(shown: str) -> str:
 
 
 def bad_invite(shown: str) -> str:
-    return (
-        _(
-            "{shown} is not a valid invite link: the code after + or joinchat/ is 6 to 64 letters, digits, - "
-            "or _. Copy the link again.",
-            shown=shown,
-        )
+    return _(
+        "{shown} is not a valid invite link: the code after + or joinchat/ is 6 to 64 letters, digits,"
+        " - or _. Copy the link again.",
+        shown=shown,
     )
 
 
@@ -134,21 +130,16 @@ def bad_invite(shown: str) -> str:
 
 
 def USAGE_JOIN() -> str:
+    """How to call /join, without "Usage:" (``admin.usage`` says it)."""
     return _(
-        "/join <sessions> <group>. Sessions: ids like 3,5,7, or c<customer id> for all of a customer's "
-        "sessions. Group: @name, t.me/name or an invite link (t.me/+...)",
+        "/join <sessions> <group>. Sessions: ids like 3,5,7, or c<customer id> for all of a customer's"
+        " sessions. Group: @name, t.me/name or an invite link (t.me/+...)"
     )
-
-
-def SESSION_ID() -> str:
-    return _("A session id")
 
 
 def bad_session_list(shown: str) -> str:
-    return _(
-        "“{shown}” is not a list of sessions: give ids like 3,5,7, or c123456789 for a customer's sessions.",
-        shown=shown,
-    )
+    return _("“{shown}” is not a list of sessions: give ids like 3,5,7, or c123456789 for a customer's sessions.",
+             shown=shown)
 
 
 def too_many_sessions(count: int, most: int) -> str:
@@ -156,27 +147,23 @@ def too_many_sessions(count: int, most: int) -> str:
 
 
 def customer_has_no_sessions(customer_id: int) -> str:
-    return _("Customer {customer_id} holds no session to join with.", customer_id=customer_id)
+    return _("Customer {customer} holds no session to join with.", customer=customer_id)
 
 
 def NO_SESSION_TO_PREVIEW() -> str:
     return _(
-        "None of these sessions can open the invite link now (dead, limited, unknown, or a customer's "
-        "session while the engine is not running): nothing was queued.",
+        "None of these sessions can open the invite link now (dead, limited, unknown, or a customer's"
+        " session while the engine is not running): nothing was queued."
     )
 
 
 def preview_failed(session_id: int, reason: str) -> str:
     """The preview request failed; ``reason``: the classified error name."""
-    return _(
-        "Session #{session_id} could not preview the invite link ({reason}): nothing was queued. Try again later.",
-        session_id=session_id,
-        reason=reason,
-    )
+    return _("Session #{session} could not preview the invite link ({reason}): nothing was queued. Try again later.",
+             session=session_id, reason=reason_text(reason) or reason)
 
 
 # --- statuses and reasons ----------------------------------------------------------------------------------
-
 
 _REASONS: Mapping[str, str] = {
     "INVITE_REQUEST_SENT": N_("the chat's admins approve new members: the request waits for them"),
@@ -192,16 +179,23 @@ _REASONS: Mapping[str, str] = {
     "SESSION_DEAD": N_("the session is dead"),
     "SESSION_LIMITED": N_("the session is limited (quarantined)"),
     "SESSION_FROZEN": N_("the session is frozen by Telegram"),
+    # A session that cannot be opened (``core.errors`` keys, ``pool.joins.UNUSABLE``).
+    "SESSION_NO_PAIR": N_("the session waits for an API pair (add one with /addpair)"),
+    "SESSION_NO_PROXY": N_("the session has no proxy and [pool] proxy_required is on (set one with /proxy)"),
+    "SESSION_FILE_MISSING": N_("the session's file is missing from its folder"),
+    "SESSION_GONE": N_("the session no longer exists"),
+    "SESSION_UNUSABLE": N_("the session could not be opened (the server log says why)"),
     "ChannelPrivateError": N_("the chat is private, or the account was banned from it"),
     "UsersTooMuchError": N_("the group is full"),
 }
 
 
 def reason_text(reason: str | None) -> str:
-    """A stored reason in words (an unknown one as it is)."""
+    """A stored reason in words (an unknown one, or words an older version stored, as it is)."""
     if not reason:
         return ""
-    return tr(_REASONS.get(reason, reason))
+    words = _REASONS.get(reason)
+    return tr(words) if words is not None else reason
 
 
 _SKIPPED: Mapping[str, str] = {
@@ -216,25 +210,36 @@ _SKIPPED: Mapping[str, str] = {
 
 
 def skipped_text(skipped: str) -> str:
-    return tr(_SKIPPED.get(skipped, skipped))
+    words = _SKIPPED.get(skipped)
+    return tr(words) if words is not None else skipped
 
 
 def _status(row: Join, now: float, waits: Mapping[int, float]) -> str:
-    reason = reason_text(row.reason)
+    """One join's state, a whole phrase per state (HTML)."""
+    reason = esc(reason_text(row.reason))
     if row.status == "queued":
-        due = max(row.due_at, waits.get(row.session_id, 0.0))
-        waiting = f" ({esc(reason)})" if reason else ""
-        return _("⏳ queued, runs {when}{waiting}", when=in_or_now(due, now), waiting=waiting)
-    done = f" {relative(row.done_at, now)}" if row.done_at is not None else ""
+        when = in_or_now(max(row.due_at, waits.get(row.session_id, 0.0)), now)
+        if reason:
+            return _("⏳ queued, runs {when} ({reason})", when=when, reason=reason)
+        return _("⏳ queued, runs {when}", when=when)
+    done = relative(row.done_at, now) if row.done_at is not None else "?"
     if row.status == "joined":
-        return _("✅ joined{done}", done=done)
+        return _("✅ joined {when}", when=done)
     if row.status == "already":
-        return _("☑️ already a member{done}", done=done)
+        return _("☑️ already a member {when}", when=done)
     if row.status == "pending":
-        # i18n: words inside an f-string value are not translated yet
-        return _("🕓 pending: {value} (asked{done})", value=esc(reason or 'waiting for approval'), done=done)
-    icon = _("⛔ refused") if row.status == "refused" else _("❌ failed")
-    return f"{icon}{done}: {esc(reason)}" if reason else f"{icon}{done}"
+        return _("🕓 pending: {reason} (asked {when})", reason=reason or esc(WAITING_FOR_APPROVAL()), when=done)
+    if row.status == "refused":
+        if reason:
+            return _("⛔ refused {when}: {reason}", when=done, reason=reason)
+        return _("⛔ refused {when}", when=done)
+    if reason:
+        return _("❌ failed {when}: {reason}", when=done, reason=reason)
+    return _("❌ failed {when}", when=done)
+
+
+def WAITING_FOR_APPROVAL() -> str:
+    return _("waiting for approval")
 
 
 def _target(ref: str, title: str | None) -> str:
@@ -271,37 +276,32 @@ def _sessions(ids: Sequence[int]) -> str:
 
 def invite_preview(preview: Preview, link: str, session_ids: Sequence[int], previewer: int) -> str:
     """An invite link, seen by session ``previewer`` before anything is queued."""
-    kind = _("a group")
+    title = esc(preview.title or "?")
     if preview.broadcast:
-        kind = _("a channel (only its admins post: a session in it cannot advertise there)")
-    lines = [
-        _("🔗 <b>Invite link</b> ") + esc(link),
-        n_(
-            "<b>{value}</b>: {kind}, {n} member.",
-            "<b>{value}</b>: {kind}, {n} members.",
+        what = n_(
+            "<b>{title}</b>: a channel (only its admins post: a session in it cannot advertise there), {n} member.",
+            "<b>{title}</b>: a channel (only its admins post: a session in it cannot advertise there), {n} members.",
             preview.participants,
-            value=esc(preview.title or '?'),
-            kind=kind,
-        ),
-    ]
-    if preview.request_needed:
-        lines.append(
-            _("⚠️ Its admins approve new members: each join is a request that stays <b>pending</b> until they"
-            " accept it (adbot never does anything else about it).")
+            title=title,
         )
+    else:
+        what = n_("<b>{title}</b>: a group, {n} member.", "<b>{title}</b>: a group, {n} members.",
+                  preview.participants, title=title)
+    lines = [_("🔗 <b>Invite link</b> {link}", link=esc(link)), what]
+    if preview.request_needed:
+        lines.append(_(
+            "⚠️ Its admins approve new members: each join is a request that stays <b>pending</b> until they"
+            " accept it (adbot never does anything else about it)."
+        ))
     if preview.already_member:
-        lines.append(_("Session #{previewer} is already a member (recorded; it is not queued).", previewer=previewer))
+        lines.append(_("Session #{session} is already a member (recorded; it is not queued).", session=previewer))
     lines.append(_("Queue joins for {sessions}?", sessions=_sessions(session_ids)))
     return "\n".join(lines)
 
 
 def invite_invalid(link: str, reason: str | None) -> str:
-    # i18n: words inside an f-string value are not translated yet
-    return _(
-        "🔗 {link}: {value}. Nothing was queued.",
-        link=esc(link),
-        value=esc(reason_text(reason) or 'the invite link is not valid'),
-    )
+    words = reason_text(reason) or _("the invite link is not valid")
+    return _("🔗 {link}: {reason}. Nothing was queued.", link=esc(link), reason=esc(words))
 
 
 def joins_queued(
@@ -311,27 +311,19 @@ def joins_queued(
     lines = [_("🤝 <b>Joins of {target}</b>", target=_target(target, title))]
     for item in queued:
         if item.join_id is not None and item.due_at is not None:
-            lines.append(_(
-                "• session #{session_id}: {due_at} ({when})",
-                session_id=item.session_id,
-                due_at=fmt_time(item.due_at),
-                when=in_or_now(item.due_at, now),
-            ))
+            lines.append(_("• session #{session}: {time} ({when})", session=item.session_id,
+                           time=fmt_time(item.due_at), when=in_or_now(item.due_at, now)))
         else:
-            lines.append(_(
-                "• session #{session_id}: not queued, {skipped_text}",
-                session_id=item.session_id,
-                skipped_text=esc(skipped_text(item.skipped or '')),
-            ))
-    lines.append(
-        _(
-            "\n"
-            "Each session joins at most once every {gap_minutes} min and {daily_cap} times in 24 hours; a "
-            "flood wait pauses that session's joins until it ends. See /joins for the outcome.",
-            gap_minutes=gap_minutes,
-            daily_cap=daily_cap,
-        )
-    )
+            lines.append(_("• session #{session}: not queued, {reason}", session=item.session_id,
+                           reason=esc(skipped_text(item.skipped or ""))))
+    lines.append("\n" + n_(
+        "Each session joins at most once every {gap} and {n} time in 24 hours; a flood wait pauses that"
+        " session's joins until it ends. See /joins for the outcome.",
+        "Each session joins at most once every {gap} and {n} times in 24 hours; a flood wait pauses that"
+        " session's joins until it ends. See /joins for the outcome.",
+        daily_cap,
+        gap=fmt_duration(gap_minutes * 60),
+    ))
     return "\n".join(lines)
 
 
@@ -341,26 +333,15 @@ def joins_list(rows: Sequence[Join], waits: Mapping[int, float], now: float) -> 
         return _("🤝 <b>Joins</b>\nNo joins yet. Ask for one with /join &lt;sessions&gt; &lt;group&gt;.")
     lines = [_("🤝 <b>Joins</b> (newest first)")]
     for row in rows:
-        target = _target(row.target, row.title)
-        lines.append(_(
-            "#{id} session #{session_id} → {target}: {status}",
-            id=row.id,
-            session_id=row.session_id,
-            target=target,
-            status=_status(row, now, waits),
-        ))
+        lines.append(_("#{join} session #{session} → {target}: {status}", join=row.id, session=row.session_id,
+                       target=_target(row.target, row.title), status=_status(row, now, waits)))
     for session_id, until in sorted(waits.items()):
-        lines.append(_(
-            "⏸ session #{session_id}: joins wait until {until} ({duration})",
-            session_id=session_id,
-            until=fmt_time(until),
-            duration=fmt_duration(until - now),
-        ))
+        lines.append(_("⏸ session #{session}: joins wait until {time} ({duration})", session=session_id,
+                       time=fmt_time(until), duration=fmt_duration(until - now)))
     return "\n".join(lines)
 
 
-# --- the command line (plain text) -------------------------------------------------------------------------
-
+# --- the command line (plain text; the operator's: not translated) -------------------------------------------
 
 HELP_POOL_JOIN = "queue joins of a group or invite link for sessions (paced; run by the bot's process)"
 HELP_POOL_JOIN_SESSIONS = "session ids like 3,5,7, or c<customer id> for all of a customer's sessions"
@@ -373,27 +354,11 @@ CLI_NO_JOINS = "no joins yet"
 def cli_queued(item: Queued, now: float) -> str:
     if item.join_id is not None and item.due_at is not None:
         when = f"{fmt_time(item.due_at)} ({in_or_now(item.due_at, now)})"
-        return _(
-            "session {session_id}: join #{join_id} at {when}",
-            session_id=item.session_id,
-            join_id=item.join_id,
-            when=when,
-        )
-    return _(
-        "session {session_id}: not queued, {skipped_text}",
-        session_id=item.session_id,
-        skipped_text=skipped_text(item.skipped or ''),
-    )
+        return f"session {item.session_id}: join #{item.join_id} at {when}"
+    return f"session {item.session_id}: not queued, {skipped_text(item.skipped or '')}"
 
 
 def cli_join(row: Join, now: float) -> str:
     when = in_or_now(row.due_at, now) if row.status == "queued" else (relative(row.done_at, now) if row.done_at else "")
     reason = reason_text(row.reason)
-    return _(
-        "#{id} session {session_id} {target}: {status} {when}",
-        id=row.id,
-        session_id=row.session_id,
-        target=row.target,
-        status=row.status,
-        when=when,
-    ) + (f" ({reason})" if reason else "")
+    return f"#{row.id} session {row.session_id} {row.target}: {row.status} {when}" + (f" ({reason})" if reason else "")

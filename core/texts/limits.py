@@ -1,13 +1,16 @@
 """What an admin or the operator reads about the limits: the /health and ``adbot health`` lines, and
 ``adbot check-config``'s warnings (``core.pacing``). The reports read ``control_bot.services.limits``'
-results through the read-only shapes below."""
+results through the read-only shapes below.
+
+``adbot health`` prints the same lines as /health: their English is what it always printed. The
+warnings of ``adbot check-config`` are the operator's: marked like every text, printed in English."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.i18n import _
+from core.i18n import _, num
 from core.pacing import SAFE_MIN_SPACING
 from core.texts.fmt import fmt_duration, fmt_time
 
@@ -59,7 +62,7 @@ class Limits(Protocol):
 
 
 def _seconds(value: float) -> str:
-    return f"{round(value, 2):g} s"
+    return _("{seconds} s", seconds=num(round(value, 2)))
 
 
 def _spacing(limits: Limits) -> str:
@@ -67,61 +70,58 @@ def _spacing(limits: Limits) -> str:
     high = limits.send_spacing * (1 + limits.spacing_jitter)
     if high - low < 0.01:
         return _seconds(limits.send_spacing)
-    return f"{round(low, 2):g}–{_seconds(high)}"
+    return _("{low}–{high} s", low=num(round(low, 2)), high=num(round(high, 2)))
 
 
 def _cap(limits: Limits) -> str:
     if limits.daily_send_cap <= 0:
         return _("Daily send cap: off")
-    line = _("Daily send cap: {daily_send_cap} posts per session in any 24 h", daily_send_cap=limits.daily_send_cap)
     if limits.warmup_days > 0:
-        ramp = ", ".join(str(c) for c in limits.warmup_caps)
-        line += _("; warm-up {warmup_days} d for new sessions ({ramp})", warmup_days=limits.warmup_days, ramp=ramp)
-    else:
-        line += _("; no warm-up")
-    return line
+        return _(
+            "Daily send cap: {cap} posts per session in any 24 h; warm-up {days} d for new sessions ({ramp})",
+            cap=limits.daily_send_cap,
+            days=limits.warmup_days,
+            ramp=", ".join(str(c) for c in limits.warmup_caps),
+        )
+    return _("Daily send cap: {cap} posts per session in any 24 h; no warm-up", cap=limits.daily_send_cap)
 
 
 def _session(s: SessionPosts) -> str:
     cap = f"/{s.cap}" if s.cap is not None else ""
-    warm = (
-        _(" (warm-up until {warmup_until})", warmup_until=fmt_time(s.warmup_until))
-        if s.warmup_until is not None
-        else ""
-    )
-    return f"#{s.session_id} {s.posts}{cap}{warm}"
+    posts = f"#{s.session_id} {s.posts}{cap}"
+    if s.warmup_until is None:
+        return posts
+    return _("{posts} (warm-up until {time})", posts=posts, time=fmt_time(s.warmup_until))
 
 
 def health_lines(limits: Limits) -> list[str]:
     """The limits' lines of /health and ``adbot health`` (plain text: nothing here needs escaping)."""
     lines = [
         _(
-            "Pacing: cycles every {duration} by default (customers may choose {duration_2}..{duration_3}); "
-            "{spacing} between two posts of a session",
-            duration=fmt_duration(limits.cycle_interval),
-            duration_2=fmt_duration(limits.min_cycle_interval),
-            duration_3=fmt_duration(limits.max_cycle_interval),
+            "Pacing: cycles every {interval} by default (customers may choose {shortest}..{longest}); {spacing}"
+            " between two posts of a session",
+            interval=fmt_duration(limits.cycle_interval),
+            shortest=fmt_duration(limits.min_cycle_interval),
+            longest=fmt_duration(limits.max_cycle_interval),
             spacing=_spacing(limits),
         ),
         _cap(limits),
         _(
-            "Joins: {join_min_gap_minutes} min apart, at most {join_daily_cap} per session in any 24 h",
-            join_min_gap_minutes=limits.join_min_gap_minutes,
-            join_daily_cap=limits.join_daily_cap,
+            "Joins: {gap} min apart, at most {cap} per session in any 24 h",
+            gap=limits.join_min_gap_minutes,
+            cap=limits.join_daily_cap,
         ),
     ]
     if limits.sessions:
-        lines.append(
-            _(
-                "Customers' sessions: {count}, {count_2} at their cap, {count_3} in warm-up",
-                count=len(limits.sessions),
-                count_2=len(limits.at_cap),
-                count_3=len(limits.warming),
-            )
-        )
+        lines.append(_(
+            "Customers' sessions: {count}, {at_cap} at their cap, {warming} in warm-up",
+            count=len(limits.sessions),
+            at_cap=len(limits.at_cap),
+            warming=len(limits.warming),
+        ))
         busiest = [s for s in limits.sessions[:BUSIEST_SHOWN] if s.posts or s.warmup_until is not None]
         if busiest:
-            lines.append(_("Posts in the last 24 h: ") + ", ".join(_session(s) for s in busiest))
+            lines.append(_("Posts in the last 24 h: {sessions}", sessions=", ".join(_session(s) for s in busiest)))
     return lines
 
 

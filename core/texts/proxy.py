@@ -1,7 +1,9 @@
 """Per-session proxies: why a proxy is refused, what setting one says, and how health shows them.
 
 Plain text unless a function says HTML. A proxy is shown masked (``socks5://host:port``): never its
-user name, password or MTProxy secret.
+user name, password or MTProxy secret. The terminal prints the refusals, the settings' replies and the
+health lines too: their English is what it always printed. ``HELP_*`` and ``CLI_*`` are the terminal's
+own: not translated.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ def EMPTY() -> str:
 
 def NOT_A_URL() -> str:
     return _(
-        "not a proxy: give socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port or a "
-        "t.me/proxy link",
+        "not a proxy: give socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port"
+        " or a t.me/proxy link"
     )
 
 
 def SOCKS4() -> str:
-    return _("SOCKS4() proxies are not supported (no authentication, no remote DNS): use SOCKS5")
+    return _("SOCKS4 proxies are not supported (no authentication, no remote DNS): use SOCKS5")
 
 
 def BAD_HOST() -> str:
@@ -69,31 +71,26 @@ def sidecar_proxy(reason: str) -> str:
 
 
 # --- checks (pool.proxies) -----------------------------------------------------------------------------
+# A failed check is stored as a key (``pool.proxies.CHECK_*``: 'timeout', 'refused:<detail>',
+# 'unreachable:<detail>'), worded here for whoever reads it; words an older version stored show as they are.
 
 
-def check_failed(masked: str, reason: str) -> str:
-    """A proxy an admin set did not reach Telegram: refused, nothing changed."""
-    return _(
-        "the proxy {masked} did not reach Telegram: {reason}. Nothing was changed.",
-        masked=masked,
-        reason=reason,
-    )
+def check_error_text(error: str) -> str:
+    """A stored check failure in words."""
+    key, _sep, detail = error.partition(":")
+    if key == "timeout" and not detail:
+        return _("no answer in time")
+    if key == "refused" and detail:
+        return _("the proxy said no ({detail})", detail=detail[:80])
+    if key == "unreachable" and detail:
+        return _("cannot connect ({detail})", detail=detail[:80])
+    return error
 
 
-def CHECK_TIMEOUT() -> str:
-    return _("no answer in time")
-
-
-def CHECK_REFUSED() -> str:
-    return _("the proxy refused the connection")
-
-
-def check_unreachable(detail: str) -> str:
-    return _("cannot connect ({detail})", detail=detail[:80])
-
-
-def proxy_refused(detail: str) -> str:
-    return _("the proxy said no ({detail})", detail=detail[:80])
+def check_failed(masked: str, error: str) -> str:
+    """A proxy an admin set did not reach Telegram: refused, nothing changed. ``error``: the check's key."""
+    return _("the proxy {proxy} did not reach Telegram: {reason}. Nothing was changed.", proxy=masked,
+             reason=check_error_text(error))
 
 
 # --- pool errors ---------------------------------------------------------------------------------------
@@ -101,32 +98,23 @@ def proxy_refused(detail: str) -> str:
 
 def proxy_required(session_id: int) -> str:
     """``ProxyMissing``: ``[pool] proxy_required`` is on and the session has no proxy."""
-    return _(
-        "session #{session_id} has no proxy and [pool] proxy_required is on: set one with /proxy",
-        session_id=session_id,
-    )
+    return _("session #{session} has no proxy and [pool] proxy_required is on: set one with /proxy",
+             session=session_id)
 
 
 def session_dead(session_id: int) -> str:
-    return _("session #{session_id} is dead: it never connects again", session_id=session_id)
+    return _("session #{session} is dead: it never connects again", session=session_id)
 
 
 # --- admin command and CLI -----------------------------------------------------------------------------
 
 
 def USAGE() -> str:
+    """How to call /proxy, without "Usage:" (``admin.usage`` says it)."""
     return _(
-        "/proxy <session id> <url> (socks5://user:pass@host:port, http://host:port, "
-        "mtproxy://SECRET@host:port, a t.me/proxy link), or /proxy <session id> off",
+        "/proxy <session id> <url> (socks5://user:pass@host:port, http://host:port, mtproxy://SECRET@host:port,"
+        " a t.me/proxy link), or /proxy <session id> off"
     )
-
-
-def SESSION_ID() -> str:
-    return _("The session id")
-
-
-COMMAND = ("proxy", "A session's proxy: /proxy session_id url|off")
-"""The admin command's menu entry (``core.texts.admin.ADMIN_COMMANDS``)."""
 
 
 def message_not_deleted() -> str:
@@ -134,25 +122,24 @@ def message_not_deleted() -> str:
 
 
 def proxy_set(session_id: int, masked: str) -> str:
-    return (
-        _(
-            "🌐 Session #{session_id} now connects through {masked} (checked: it reaches Telegram), from its "
-            "next connection.",
-            session_id=session_id,
-            masked=masked,
-        )
+    return _(
+        "🌐 Session #{session} now connects through {proxy} (checked: it reaches Telegram), from its next"
+        " connection.",
+        session=session_id,
+        proxy=masked,
     )
 
 
 def proxy_cleared(session_id: int) -> str:
-    return _(
-        "🌐 Session #{session_id} now connects directly (no proxy), from its next connection.",
-        session_id=session_id,
-    )
+    return _("🌐 Session #{session} now connects directly (no proxy), from its next connection.", session=session_id)
 
 
 def proxy_unchanged_off(session_id: int) -> str:
-    return _("Session #{session_id} had no proxy: nothing changed.", session_id=session_id)
+    return _("Session #{session} had no proxy: nothing changed.", session=session_id)
+
+
+def RECONNECTS() -> str:
+    return _("Its customer's connection was closed: the next cycle connects the new way.")
 
 
 HELP_POOL_PROXY = "set a session's proxy (checked first: it must reach Telegram) or clear it"
@@ -164,8 +151,7 @@ HELP_POOL_PROXY_CLEAR = "remove the session's proxy: it connects directly from i
 CLI_URL_OR_CLEAR = "give the proxy URL or --clear (not both)"
 
 
-def RECONNECTS() -> str:
-    return _("Its customer's connection was closed: the next cycle connects the new way.")
+# --- health and the upload summary ---------------------------------------------------------------------
 
 
 def DIRECT() -> str:
@@ -180,31 +166,26 @@ def shown(masked: str | None, check_error: str | None) -> str:
     """One session's proxy as health and the pool list show it (plain)."""
     if masked is None:
         return DIRECT()
-    return masked + (_(" (⚠ failed: {check_error})", check_error=check_error) if check_error else "")
+    if check_error:
+        return _("{proxy} (⚠ failed: {reason})", proxy=masked, reason=check_error_text(check_error))
+    return masked
 
 
 def summary(total: int, direct: int, failed: int, required: bool) -> str:
     """The count line of /health and ``adbot health`` (plain)."""
-    rule = _("required") if required else _("optional")
-    return _(
-        "Proxies ({rule}): {value} of {total} sessions have one; {direct} direct, {failed} failed check",
-        rule=rule,
-        value=total - direct,
-        total=total,
-        direct=direct,
-        failed=failed,
-    )
+    if required:
+        return _("Proxies (required): {with_proxy} of {total} sessions have one; {direct} direct, {failed} failed"
+                 " check", with_proxy=total - direct, total=total, direct=direct, failed=failed)
+    return _("Proxies (optional): {with_proxy} of {total} sessions have one; {direct} direct, {failed} failed check",
+             with_proxy=total - direct, total=total, direct=direct, failed=failed)
 
 
 def intake_note(masked: str, check_error: str | None) -> str:
     """Beside an accepted session whose sidecar named a proxy (plain)."""
     if check_error is None:
-        return _("proxy {masked}", masked=masked)
-    return _(
-        "proxy {masked} stored but did not reach Telegram: {check_error}",
-        masked=masked,
-        check_error=check_error,
-    )
+        return _("proxy {proxy}", proxy=masked)
+    return _("proxy {proxy} stored but did not reach Telegram: {reason}", proxy=masked,
+             reason=check_error_text(check_error))
 
 
 class SessionProxyView(Protocol):
@@ -236,7 +217,7 @@ def health_lines(view: ProxyView, *, html: bool) -> list[str]:
     lines = [summary(len(view.sessions), view.direct, view.failed, view.required)]
     if view.required and view.direct:
         lines.append(n_(
-            "⛔ {n} session without a proxy are never opened (proxy_required)",
+            "⛔ {n} session without a proxy is never opened (proxy_required)",
             "⛔ {n} sessions without a proxy are never opened (proxy_required)",
             view.direct,
         ))

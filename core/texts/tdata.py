@@ -2,6 +2,8 @@
 
 Plain text after the account's or archive's name in the upload summary (which escapes it). A reason never
 quotes text from inside the files: only counts, indexes and cost numbers. The passcode is never echoed.
+``adbot pool import`` prints the same reasons: their English is what it always printed. ``CLI_*`` and
+``HELP_*`` are the terminal's own: not translated.
 """
 
 from __future__ import annotations
@@ -74,62 +76,61 @@ def SAME_ACCOUNT() -> str:
 
 
 def too_many_roots(count: int, limit: int) -> str:
-    return _(
-        "the archive holds {count} tdata folders; at most {limit} are read per archive",
-        count=count,
-        limit=limit,
-    )
+    return _("the archive holds {count} tdata folders; at most {limit} are read per archive", count=count, limit=limit)
 
 
 def too_many_names(count: int, limit: int) -> str:
-    return _(
-        "the archive lists {count} entries; at most {limit} are read for a tdata archive",
-        count=count,
-        limit=limit,
-    )
+    return _("the archive lists {count} entries; at most {limit} are read for a tdata archive", count=count,
+             limit=limit)
 
 
 def member_too_big(limit: int) -> str:
     """A file the reader needs (key_datas, an account's data or config) unpacks beyond the cap."""
-    return _("a tdata file it needs unpacks to more than {value} KiB (a real one is a few KiB)", value=limit // 1024)
+    return _("a tdata file it needs unpacks to more than {limit} KiB (a real one is a few KiB)", limit=limit // 1024)
 
 
 def member_unreadable(kind: str) -> str:
-    """A needed member could not be read (encrypted, an unknown compression, a CRC error)."""
-    return _("a tdata file could not be read from the archive ({kind})", kind=kind)
+    """A needed member could not be read: 'encrypted', or the exception's class name (an unknown
+    compression, a CRC error)."""
+    if kind == "encrypted":
+        return _("a tdata file could not be read from the archive (encrypted)")
+    return _("a tdata file could not be read from the archive ({error})", error=kind)
 
 
 def cost_too_high(kind: str) -> str:
-    """The passcode wrap asks for more memory or time than Telegram Desktop itself accepts."""
-    return _("the tdata's passcode wrap asks for an excessive {kind} cost: refused", kind=kind)
+    """The passcode wrap asks for more memory or time than Telegram Desktop itself accepts (``kind``:
+    'memory' or 'time')."""
+    if kind == "memory":
+        return _("the tdata's passcode wrap asks for an excessive memory cost: refused")
+    return _("the tdata's passcode wrap asks for an excessive time cost: refused")
 
 
 def account_shown(root: str, index: int) -> str:
     """The name of one account of a tdata folder in the upload summary (``archive.zip/tdata account 2``)."""
-    return _("{root} account {value}", root=root, value=index + 1)
+    return _("{root} account {number}", root=root, number=index + 1)
 
 
 # --- the bot's passcode exchange (control_bot.routers.admin_upload) ------------------------------------
 
-
-def ASK_MARK() -> str:
-    """In every passcode request: a reply to a bot message holding it is a passcode (even after a restart)."""
-    return _("Reply to this message with the passcode")
+ASK_MARK = "🔐"
+"""In every passcode request, whatever its language, and in no other text: a text reply to a bot message
+holding it is a passcode (even after a restart, or after the admin changed language)."""
+ASK_MARKS = (ASK_MARK, "Reply to this message with the passcode")
+"""Every mark a passcode request ever carried (the second: requests sent before they carried ``ASK_MARK``,
+all in English): a reply to any of them is deleted at once."""
 
 
 def ask_passcode(shown: str) -> str:
-    return (
-        _(
-            "🔒 {shown}: its tdata is protected by a local passcode. {ask_mark} to import it. I delete your "
-            "reply at once; the passcode is neither logged nor stored.",
-            shown=shown,
-            ask_mark=ASK_MARK(),
-        )
+    return _(
+        "🔐 {archive}: its tdata is protected by a local passcode. Reply to this message with the passcode to"
+        " import it. I delete your reply at once; the passcode is neither logged nor stored.",
+        archive=shown,
     )
 
 
 def ask_again(shown: str) -> str:
-    return _("🔒 {shown}: that passcode does not open it. {ask_mark} to try again.", shown=shown, ask_mark=ASK_MARK())
+    return _("🔐 {archive}: that passcode does not open it. Reply to this message with the passcode to try again.",
+             archive=shown)
 
 
 def PASSCODE_EXPIRED() -> str:
@@ -143,8 +144,8 @@ def PASSCODE_DOWNLOAD_FAILED() -> str:
 def PASSCODE_EMPTY() -> str:
     return _("The passcode cannot be empty: reply to my message with the passcode.")
 
-# --- the command line ----------------------------------------------------------------------------------
 
+# --- the command line (the operator's: not translated) ---------------------------------------------------
 
 CLI_PASSCODE_PROMPT = "Telegram Desktop passcode (not shown): "
 CLI_PASSCODE_HINT = "A tdata is protected by a local passcode: run again with --passcode (asks) or --passcode-stdin."
