@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -14,7 +16,9 @@ from control_bot.routers.common import sender_id
 from control_bot.services import campaign
 from core.clock import Clock
 from core.config import Settings
+from core.customer_log import parse
 from core.texts import customer as t
+from core.texts.customer_log import render_line
 from storage.db import Database
 
 
@@ -38,7 +42,8 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
 
 
 async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
-    lines = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
+    raw = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
+    lines = [render_line(parse(line)) for line in raw]
     await show(event, t.logs(lines) if lines else t.NO_LOGS, kb.logs(has_file=bool(lines)))
 
 
@@ -48,13 +53,20 @@ async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock
     if found is None:
         await answer_callback(callback, t.NO_LOG_FILE_TODAY, alert=True)
         return
-    day, data = found
+    day, raw = found
+    data = await asyncio.to_thread(_rendered, raw)  # the reader's scope follows into the thread
     if callback.bot is None:
         raise RuntimeError("callback query without a bot")
     await callback.bot.send_document(
         user_id, BufferedInputFile(data, filename=t.log_file_name(day)), caption=t.log_file_caption(day)
     )
     await answer_callback(callback)
+
+
+def _rendered(raw: bytes) -> bytes:
+    """The day's file as the reader reads it: each structured line in their language and zone."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    return "\n".join(render_line(parse(line)) for line in lines).encode("utf-8") + b"\n"
 
 
 def setup() -> Router:

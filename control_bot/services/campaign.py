@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from control_bot.logfiles import newest_customer_log, tail_customer_log
 from control_bot.services.reach import CustomerReach, customer_reach
+from core.customer_log import LogKey
 from core.destinations import Verdict, judge, refusal
 from core.errors import (
     AccessDenied,
@@ -32,6 +33,7 @@ from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_
 from core.ports import NOT_IN_CHAT
 from core.texts import customer as t
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
+from engine.customer_log import customer_log
 from engine.readiness import CampaignStart, Missing
 from storage import customers, groups, ledger, memberships
 from storage import sessions as session_rows
@@ -40,6 +42,7 @@ from storage.db import Connection, Database
 from storage.groups import Group
 
 logger = logging.getLogger(__name__)
+customer_line = customer_log(logger)
 
 MAX_GROUPS_PER_CUSTOMER = 200
 MAX_GROUPS_FILE_BYTES = 256 * 1024
@@ -368,7 +371,7 @@ async def set_interval(
     assert customer is not None
     if customer.status == "running":
         await engine.reschedule(user_id)
-    logger.info("interval set to %d min", seconds // 60, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.INTERVAL_SET, seconds=seconds)
     return customer
 
 
