@@ -8,10 +8,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
+from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
 from core.texts import joins as jt
 from core.texts import reach as rt
+from core.texts import settings as st
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -193,3 +195,74 @@ def join_confirm(draft: int) -> InlineKeyboardMarkup:
     kb.button(text=jt.BTN_CANCEL_JOINS, callback_data=cb.JoinCb(action=cb.JoinAction.CANCEL, draft=draft))
     kb.adjust(2)
     return kb.as_markup()
+
+
+# --- /settings (issue 18 part A1) ------------------------------------------------------------------
+
+SETTINGS_ZONES = (
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Kyiv", "Europe/Moscow", "Asia/Dubai",
+    "Asia/Tashkent", "Asia/Almaty", "Asia/Kolkata", "Asia/Shanghai", "America/New_York", "America/Los_Angeles",
+)
+"""The zones offered as buttons; any other IANA name or offset can be typed."""
+
+
+def _settings_button(b: InlineKeyboardBuilder, label: str, action: cb.SettingsAction, value: str = "") -> None:
+    b.button(text=label, callback_data=cb.SettingsCb(action=action, value=value))
+
+
+def settings_menu() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _settings_button(b, st.BTN_LANGUAGE(), cb.SettingsAction.LANGUAGES)
+    _settings_button(b, st.BTN_ZONE(), cb.SettingsAction.ZONES)
+    _settings_button(b, st.BTN_NOTIFICATIONS(), cb.SettingsAction.LEVELS)
+    _settings_button(b, st.BTN_CLOSE(), cb.SettingsAction.CLOSE)
+    b.adjust(2, 1, 1)
+    return b.as_markup()
+
+
+def settings_languages(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:
+    """One button per available locale, named in its own language; the current one marked."""
+    b = InlineKeyboardBuilder()
+    for code in locales:
+        mark = "✅ " if code == current else ""
+        _settings_button(b, mark + st.language_name(code), cb.SettingsAction.SET_LANGUAGE, code)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(*([2] * ((len(locales) + 1) // 2)), 1)
+    return b.as_markup()
+
+
+def settings_zones(zones: Sequence[tuple[str, str]], current: str) -> InlineKeyboardMarkup:
+    """``zones``: (IANA name, its label now) of the offered zones."""
+    b = InlineKeyboardBuilder()
+    for name, label in zones:
+        mark = "✅ " if name == current else ""
+        _settings_button(b, mark + label, cb.SettingsAction.SET_ZONE, name)
+    _settings_button(b, st.BTN_ZONE_OTHER(), cb.SettingsAction.ZONE_OTHER)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(*([2] * ((len(zones) + 1) // 2)), 1, 1)
+    return b.as_markup()
+
+
+def settings_levels(levels: Sequence[NotifyLevel], current: NotifyLevel) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for level in levels:
+        mark = "✅ " if level == current else ""
+        _settings_button(b, mark + st.level_button(level), cb.SettingsAction.SET_LEVEL, level.value)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(1)
+    return b.as_markup()
+
+
+# --- issue 18 part D ---
+
+
+# --- issue 18 part E ---
+
+
+# --- issue 18 part F ---
+
+
+# --- issue 18 part G ---
+
+
+# --- issue 18 part H ---
