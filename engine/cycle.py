@@ -46,6 +46,7 @@ from engine.placement import Plans
 from engine.reach import Assessment, Memberships, assess, needs_recording, private_source, record_reach
 from engine.readiness import Missing
 from engine.send import SendJob
+from engine.summary import close_cycle
 from engine.worker import SessionWorker
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
@@ -302,9 +303,11 @@ async def _run(rt: Runtime, customer_id: int, report: CycleReport) -> CycleRepor
     next_at = rt.next_due(customer_id, started_at, customer.interval_s)
     still_running = customer_id not in rt.aborts
 
-    await rt.ledger.run_sync(
-        lambda conn: customers.finish_cycle_sync(conn, customer_id, cycle_no, end, next_at if still_running else None)
-    )
+    # The cycle closes with its summary (the customer's one notification for it) in one transaction.
+    stopped = None if still_running else (report.reason or rt.aborts.get(customer_id))
+    await rt.ledger.run_sync(close_cycle(customer_id, cycle_no, started_at, end, next_at if still_running else None,
+                                         unreachable=report.unreachable, stopped=stopped))
+    rt.notify()
     report.finished_at = end
     report.next_cycle_at = next_at if still_running else None
     _log(customer_id, logging.INFO, LogKey.CYCLE_DONE, cycle=cycle_no, sent=report.sent, failed=report.failed,
@@ -440,6 +443,5 @@ async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], know
     """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
     if not needs_recording(active, known.verdicts):
         return
-    told = await rt.ledger.run(record_reach(customer_id, known.verdicts, now))
-    if told:
-        rt.notify()
+    # What it tells the customer goes out in the summary of the cycle that starts now (engine.summary).
+    await rt.ledger.run(record_reach(customer_id, known.verdicts, now))

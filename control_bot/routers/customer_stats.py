@@ -6,7 +6,7 @@ import asyncio
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
 from control_bot.callbacks import MenuAction, menu_button
@@ -41,10 +41,15 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
     await show(event, text, kb.refreshable(MenuAction.STATS))
 
 
-async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
-    raw = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
+async def logs_screen(db: Database, settings: Settings, user_id: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
+    """/logs: the customer's latest lines in their language and zone."""
+    raw = await campaign.recent_log_lines(db, settings.paths.logs_dir, user_id, now)
     lines = [render_line(parse(line)) for line in raw]
-    await show(event, t.logs(lines) if lines else t.NO_LOGS, kb.logs(has_file=bool(lines)))
+    return (t.logs(lines) if lines else t.NO_LOGS), kb.logs(has_file=bool(lines))
+
+
+async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
+    await show(event, *await logs_screen(db, settings, sender_id(event), clock.now()))
 
 
 async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:

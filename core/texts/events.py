@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from core.i18n import _, n_, num
 from core.states import EventKind
 from core.texts.fmt import esc, fmt_time
 from core.texts.outcomes import reason_text
@@ -167,6 +168,111 @@ def _ev_pair_full(p: Mapping[str, Any], admin: bool) -> str:
     )
 
 
+# --- issue 18 part G: the cycle summary, reminders, sessions short -----------------------------------
+
+
+def BTN_DETAILS() -> str:
+    return _("📜 Details")
+
+
+def BTN_STOP_CAMPAIGN() -> str:
+    return _("⏹ Stop")
+
+
+def BTN_FIX_GROUPS() -> str:
+    return _("🛠 Fix groups")
+
+
+def _count(p: Mapping[str, Any], key: str) -> int:
+    value = p.get(key)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def summary_problems(p: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The events a cycle summary folded (each ``{"kind": ..., **payload}``), those of a kind we know."""
+    found = p.get("problems")
+    if not isinstance(found, list):
+        return []
+    known = {str(k) for k in _EVENT_TEXTS}
+    return [e for e in found if isinstance(e, dict) and str(e.get("kind")) in known]
+
+
+def summary_needs_reader(p: Mapping[str, Any]) -> bool:
+    """Whether a cycle summary says something that needs the customer: a problem folded into it, a failed
+    post, a stop. Routine success (unconfirmed posts, slow mode and flood waits included: nothing to do
+    about them) is said only to who asked for everything."""
+    return bool(summary_problems(p)) or _count(p, "failed") > 0 or bool(p.get("stopped"))
+
+
+def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
+    total, sent = _count(p, "total"), _count(p, "sent")
+    head = n_(
+        "📋 Cycle {cycle}: the post reached {sent} of {n} group.",
+        "📋 Cycle {cycle}: the post reached {sent} of {n} groups.",
+        total, cycle=num(_count(p, "cycle_no")), sent=num(sent),
+    )
+    if admin:
+        head = _("Customer <code>{customer}</code>:", customer=_p(p, "customer_id")) + " " + head
+    lines = [head]
+    failed, in_doubt = _count(p, "failed"), _count(p, "in_doubt")
+    if failed:
+        lines.append(n_("{n} post failed.", "{n} posts failed.", failed))
+    if in_doubt:
+        lines.append(n_("{n} post got no clear answer from Telegram and is not repeated.",
+                        "{n} posts got no clear answer from Telegram and are not repeated.", in_doubt))
+    parts = ["\n".join(lines)]
+    for problem in summary_problems(p):
+        parts.append(_EVENT_TEXTS[EventKind(str(problem["kind"]))](problem, admin))
+    if p.get("stopped") and not any(
+        str(e.get("kind")) in (EventKind.CAMPAIGN_STOPPED, EventKind.POST_INVALID) for e in summary_problems(p)
+    ):
+        parts.append(_("⏹ Your campaign was stopped: {reason}. /run starts it again.",
+                       reason=reason_text(str(p["stopped"]))))
+    next_at = p.get("next_at")
+    if isinstance(next_at, int | float) and not p.get("stopped"):
+        parts.append(_("Next cycle: {when}.", when=fmt_time(float(next_at))))
+    return "\n\n".join(parts)
+
+
+def _ev_plan_expiring(p: Mapping[str, Any], admin: bool) -> str:
+    expires = p.get("expires_at")
+    when = fmt_time(float(expires)) if isinstance(expires, int | float) else "?"
+    days = max(1, _count(p, "days_left"))
+    if admin:
+        return n_("⏳ The plan of customer <code>{customer}</code> ends in {n} day ({when}).",
+                  "⏳ The plan of customer <code>{customer}</code> ends in {n} days ({when}).",
+                  days, customer=_p(p, "customer_id"), when=when)
+    return n_(
+        "⏳ Your plan ends in {n} day, on {when}. Ask the admin to extend it so your campaign keeps running.",
+        "⏳ Your plan ends in {n} days, on {when}. Ask the admin to extend it so your campaign keeps running.",
+        days, when=when,
+    )
+
+
+def _ev_expiring_plans(p: Mapping[str, Any], admin: bool) -> str:
+    plans = [x for x in p.get("plans") or [] if isinstance(x, dict)]
+    head = n_("⏳ {n} plan ends within 3 days:", "⏳ {n} plans end within 3 days:", len(plans))
+    rows = []
+    for plan in plans:
+        expires = plan.get("expires_at")
+        rows.append(n_(
+            "• customer <code>{customer}</code>: {n} session, until {when}",
+            "• customer <code>{customer}</code>: {n} sessions, until {when}",
+            _count(plan, "sessions"), customer=_p(plan, "customer_id"),
+            when=fmt_time(float(expires)) if isinstance(expires, int | float) else "?",
+        ))
+    return "\n".join([head, *rows])
+
+
+def _ev_sessions_short(p: Mapping[str, Any], admin: bool) -> str:
+    if p.get("reason") == "no_pair":
+        return _("⚠ Customer <code>{customer}</code> needs {wanted} sessions, but no API pair has room for more. "
+                 "Add one with /addpair.", customer=_p(p, "customer_id"), wanted=num(_count(p, "wanted")))
+    return _("⚠ Customer <code>{customer}</code> needs {wanted} sessions and the pool has {free} free. "
+             "Upload more sessions.", customer=_p(p, "customer_id"), wanted=num(_count(p, "wanted")),
+             free=num(_count(p, "free")))
+
+
 _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.SESSION_DEAD: _ev_session_dead,
     EventKind.SESSION_LIMITED: _ev_session_limited,
@@ -184,6 +290,10 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.PLAN_EXPIRED: _ev_plan_expired,
     EventKind.POOL_LOW: _ev_pool_low,
     EventKind.PAIR_FULL: _ev_pair_full,
+    EventKind.CYCLE_SUMMARY: _ev_cycle_summary,
+    EventKind.PLAN_EXPIRING: _ev_plan_expiring,
+    EventKind.EXPIRING_PLANS: _ev_expiring_plans,
+    EventKind.SESSIONS_SHORT: _ev_sessions_short,
 }
 
 
