@@ -1,0 +1,143 @@
+"""Notifications that respect attention (issue 18 part G): one summary per cycle with its buttons, silence
+on routine success unless asked for, plan reminders before the end, the customer's log in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from botkit import ADMIN_ID, Harness, bot_harness, labels
+
+from control_bot.services.reminders import remind
+from core.states import EventKind, NotifyLevel
+from core.texts import events as et
+from storage import events, users
+
+ALICE = 1001
+DAY = 86_400.0
+
+
+async def _level(h: Harness, user_id: int, level: NotifyLevel) -> None:
+    async with h.db.tx() as conn:
+        await users.touch(conn, user_id, None, "Alice", "en", h.clock.now())
+        await users.set_notify_level(conn, user_id, level)
+
+
+async def _campaign(h: Harness, *groups: str) -> None:
+    await h.grant(ALICE)
+    await h.fill_pool(1)
+    alice = h.user(ALICE, "Alice")
+    await alice.ask("/post https://t.me/adschannel/1")
+    await alice.ask("/addgroups " + " ".join(groups))
+    await alice.ask("/run")
+
+
+async def _kinds(h: Harness, user_id: int | None) -> list[EventKind]:
+    async with h.db.read() as conn:
+        return [e.kind for e in reversed(await events.list_for(conn, user_id, limit=500))]
+
+
+async def test_one_summary_per_cycle_with_what_needs_the_customer_and_its_buttons(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, group_failure_limit=1) as h:
+        h.world.add_group("readonly_group")
+        h.world.add_fault(kind="error", error="ChatRestrictedError", group="@readonly_group", times=0)
+        await _campaign(h, "@readonly_group", "@open_group")
+        alice = h.user(ALICE, "Alice")
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+
+        [summary] = alice.unread()  # one message for the cycle: the pause is inside it
+        assert "Cycle 1: the post reached 1 of 2 groups." in summary.text
+        assert "1 post failed." in summary.text
+        assert "Group @readonly_group was paused" in summary.text and "the group is restricted" in summary.text
+        assert "Next cycle:" in summary.text
+        assert labels(summary) == [et.BTN_DETAILS(), et.BTN_STOP_CAMPAIGN(), et.BTN_FIX_GROUPS()]
+        # The paused event went out inside the summary, not on its own.
+        assert (await _kinds(h, ALICE)).count(EventKind.CYCLE_SUMMARY) == 1
+
+        details = await alice.press(et.BTN_DETAILS())
+        assert "posted to @open_group" in details.text and "Error" not in details.text
+        assert summary.message_id != details.message_id  # a new message: the summary stays
+        fix = await alice.press(et.BTN_FIX_GROUPS())
+        assert "@readonly_group" in fix.text and "paused" in fix.text
+        stop = await alice.press(et.BTN_STOP_CAMPAIGN())
+        assert "Campaign stopped" in stop.text
+        assert (await h.customer(ALICE)).status == "stopped"
+
+
+async def test_routine_success_is_silent_at_problems_and_said_at_all(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        await _campaign(h, "@cats_group", "@dogs_group")
+        alice = h.user(ALICE, "Alice")
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+        assert alice.unread() == []  # default level 'problems': nothing went wrong, nothing said
+        assert EventKind.CYCLE_SUMMARY in await _kinds(h, ALICE)
+
+        await _level(h, ALICE, NotifyLevel.ALL)
+        await h.clock.advance(300)
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+        [summary] = alice.unread()
+        assert "Cycle 2: the post reached 2 of 2 groups." in summary.text
+        assert "failed" not in summary.text
+
+
+async def test_level_off_leaves_only_the_plan_news(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, group_failure_limit=1) as h:
+        h.world.add_group("readonly_group")
+        h.world.add_fault(kind="error", error="ChatRestrictedError", group="@readonly_group", times=0)
+        await _campaign(h, "@readonly_group")
+        await _level(h, ALICE, NotifyLevel.OFF)
+        alice = h.user(ALICE, "Alice")
+        await h.cycle(ALICE)
+        await h.clock.advance(DAY * 28)
+        await remind(h.db, h.clock.now())
+        await h.deliver()
+        await h.idle()
+        [reminder] = alice.unread()
+        assert "Your plan ends in 3 days" in reminder.text
+
+
+async def test_reminders_at_3_and_1_days_once_each_and_again_after_an_extension(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ALICE, days=5)
+        alice = h.user(ALICE, "Alice")
+        admin = h.user(ADMIN_ID, "Admin")
+        assert await remind(h.db, h.clock.now()) == 0  # 5 days left: nothing yet
+
+        await h.clock.advance(DAY * 2.5)  # 2.5 days left
+        assert await remind(h.db, h.clock.now()) == 2  # the customer's 3-day reminder, the admins' list
+        assert await remind(h.db, h.clock.now()) == 0  # remembered
+        await h.deliver()
+        await h.idle()
+        [three] = [m for m in alice.unread() if "plan ends" in m.text]
+        assert "Your plan ends in 3 days" in three.text and "Ask the admin to extend it" in three.text
+        [listed] = [m for m in admin.unread() if "ends within 3 days" in m.text or "end within 3 days" in m.text]
+        assert "1 plan ends within 3 days" in listed.text and f"<code>{ALICE}</code>" in listed.html
+
+        await h.clock.advance(DAY * 1.75)  # 0.75 days left, the next day
+        assert await remind(h.db, h.clock.now()) == 2  # the 1-day reminder, the next day's list
+        assert await remind(h.db, h.clock.now()) == 0
+        await h.deliver()
+        await h.idle()
+        [one] = [m for m in alice.unread() if "Your plan ends in 1 day," in m.text]
+        assert "Ask the admin to extend it" in one.text
+        assert len([m for m in admin.unread() if "1 plan ends within 3 days" in m.text]) == 2  # one a day
+
+        await h.grant(ALICE, days=2)  # extended: 2.75 days left, a new expiry
+        assert await remind(h.db, h.clock.now()) == 1  # its 3-day reminder again (the day's list was sent)
+        async with h.db.read() as conn:
+            told = [e for e in await events.list_for(conn, ALICE) if e.kind is EventKind.PLAN_EXPIRING]
+        assert sorted(e.payload["days_left"] for e in told) == [1, 3, 3]
+
+
+async def test_reminder_for_a_plan_granted_with_hours_left_is_the_1_day_one_only(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ALICE, days=0.5)
+        assert await remind(h.db, h.clock.now()) == 2
+        async with h.db.read() as conn:
+            [told] = [e for e in await events.list_for(conn, ALICE) if e.kind is EventKind.PLAN_EXPIRING]
+        assert told.payload["days_left"] == 1
