@@ -21,7 +21,9 @@ __all__ = ["LogKey", "LogLine", "encode", "parse"]
 class LogKey(StrEnum):
     """What a customer log line says; its values are named in the comment."""
 
+    CAMPAIGN_STARTED = "campaign_started"  # sessions, groups
     CAMPAIGN_STOPPED = "campaign_stopped"  # reason
+    SESSION_RELEASED = "session_released"  # session
     CYCLE_STARTED = "cycle_started"  # cycle, groups, sessions, unreachable
     CYCLE_RESUMED = "cycle_resumed"  # cycle, groups, sessions, unreachable
     CYCLE_DONE = "cycle_done"  # cycle, sent, failed, waiting, skipped, in_doubt
@@ -31,12 +33,12 @@ class LogKey(StrEnum):
     NO_SESSION = "no_session"  # n
     ALREADY_DONE = "already_done"  # group, cycle
     NO_ANSWER = "no_answer"  # group, why ('timeout' | 'no_new_message' | 'shutdown')
-    UNSETTLED = "unsettled"  # group, error
+    UNSETTLED = "unsettled"  # group, kind, error
     SENT = "sent"  # group, message, session
     FLOOD_WAIT = "flood_wait"  # session, seconds, error
     SLOW_MODE = "slow_mode"  # group, window, left
     SEND_FAILED = "send_failed"  # group, attempts, kind, error
-    SESSION_RESTS = "session_rests"  # session, n
+    SESSION_RESTS = "session_rests"  # session, n, until, waits
     DAILY_CAP = "daily_cap"  # session, n
     SESSION_UNAVAILABLE = "session_unavailable"  # session
     SESSION_WAIT = "session_wait"  # session, seconds, doing ('resolving' | 'connecting'), error
@@ -45,7 +47,7 @@ class LogKey(StrEnum):
     NOT_MEMBER = "not_member"  # group, session, error
     MAY_NOT_WRITE = "may_not_write"  # group, session, error
     POST_FAILED = "post_failed"  # group, kind, error
-    GROUP_PAUSED = "group_paused"  # group, failures, error
+    GROUP_PAUSED = "group_paused"  # group, failures, kind, error
     REFUSED = "refused"  # group, session, refusal, error
     INTERVAL_SET = "interval_set"  # seconds
 

@@ -56,6 +56,15 @@ def _wait(v: Values) -> str:
     return fmt_duration(float(seconds)) if isinstance(seconds, int | float) else _("a while")
 
 
+def _campaign_started(v: Values) -> str:
+    return _("Campaign started. Sessions: {sessions}, active groups: {groups}.",
+             sessions=num(_int(v, "sessions")), groups=num(_int(v, "groups")))
+
+
+def _session_released(v: Values) -> str:
+    return _("Session #{session} went back to the pool.", session=v.get("session", "?"))
+
+
 def _campaign_stopped(v: Values) -> str:
     return _("Campaign stopped: {reason}.", reason=html.unescape(reason_text(str(v.get("reason") or ""))))
 
@@ -239,7 +248,9 @@ def _interval_set(v: Values) -> str:
 
 
 _LINES: dict[LogKey, Callable[[Values], str]] = {
+    LogKey.CAMPAIGN_STARTED: _campaign_started,
     LogKey.CAMPAIGN_STOPPED: _campaign_stopped,
+    LogKey.SESSION_RELEASED: _session_released,
     LogKey.CYCLE_STARTED: _cycle_started,
     LogKey.CYCLE_RESUMED: _cycle_resumed,
     LogKey.CYCLE_DONE: _cycle_done,
