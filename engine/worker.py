@@ -406,7 +406,7 @@ def _stale_row(session_id: int, chat: str, now: float) -> Op:
 
 def _record_group_failure(customer_id: int, group: Group, error: str, limit: int, now: float) -> Op:
     async def op(conn: Connection) -> bool:
-        reason = f"{limit} failures in a row, last: {error}"
+        reason = f"failures:{limit}:{error}"  # a key: ``core.texts.outcomes.reason_text`` words it
         paused = await groups.record_failure(conn, group.id, error, limit, reason, now)
         if paused:
             await events.add(conn, customer_id, EventKind.GROUP_PAUSED, now, group=group.ref, reason=reason,

@@ -51,6 +51,8 @@ def test_old_plain_lines_are_shown_as_written() -> None:
 def test_unknown_error_names_and_broken_values_never_show_a_name() -> None:
     text = line_text(LogKey.SEND_FAILED, {"group": "@x", "attempts": 3, "kind": "transient",
                                           "error": "AuthKeyUnregisteredError"})
+    assert text == "The post to @x failed after 3 attempts: Telegram no longer knows the session's key."
+    text = line_text(LogKey.SEND_FAILED, {"group": "@x", "attempts": 3, "kind": "transient", "error": "OddNewError"})
     assert text == "The post to @x failed after 3 attempts: a temporary network or server error."
     assert line_text(LogKey.POST_FAILED, {"group": "@x", "error": "SomeNewError"}).endswith("an unexpected error.")
     shown = line_text(LogKey.SEND_FAILED, {"attempts": "x"})

@@ -8,7 +8,6 @@ never shown. A line of the old format (plain English) is shown as it was written
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -17,29 +16,11 @@ from typing import Any
 from core.customer_log import LogKey, LogLine
 from core.i18n import _, n_, num, tz
 from core.texts.fmt import fmt_duration
-from core.texts.outcomes import _TELEGRAM_ERRORS, OUTCOME_TEXTS, REFUSAL_TEXTS, reason_text
+from core.texts.outcomes import error_words, reason_words, refusal_words
 
 logger = logging.getLogger(__name__)
 
 Values = Mapping[str, Any]
-
-
-def error_words(kind: str, error: str) -> str:
-    """An error's short name in words: Telegram's errors we know by name, else what its kind means."""
-    words = _TELEGRAM_ERRORS.get(error)
-    if words is not None:
-        return words
-    for outcome, text in OUTCOME_TEXTS.items():
-        if outcome.value == kind:
-            return text
-    return "an unexpected error"
-
-
-def refusal_words(refusal: str) -> str:
-    for reason, text in REFUSAL_TEXTS.items():
-        if reason == refusal:
-            return text
-    return REFUSAL_TEXTS["write_forbidden"]
 
 
 def _int(v: Values, name: str) -> int:
@@ -66,7 +47,7 @@ def _session_released(v: Values) -> str:
 
 
 def _campaign_stopped(v: Values) -> str:
-    return _("Campaign stopped: {reason}.", reason=html.unescape(reason_text(str(v.get("reason") or ""))))
+    return _("Campaign stopped: {reason}.", reason=reason_words(str(v.get("reason") or "")))
 
 
 def _cycle_started(v: Values) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from core.i18n import _, n_, num
 from core.states import EventKind
 from core.texts.fmt import esc, fmt_time
-from core.texts.outcomes import reason_text
-from core.texts.reach import reachable_event, unreachable_event
+from core.texts.outcomes import REFUSAL_TEXTS, reason_text
+from core.texts.reach import BLOCKED_BECAUSE, REASONS, reachable_event, unreachable_event
 
 
 def _p(payload: Mapping[str, Any], key: str, default: str = "?") -> str:
@@ -98,9 +98,14 @@ def _group(p: Mapping[str, Any]) -> str:
 
 
 def _ev_group_unreachable(p: Mapping[str, Any], admin: bool) -> str:
+    # Only reasons and details the reach texts word are passed on: anything else (an error's name stored
+    # by mistake) is never shown.
+    reason = str(p.get("reason") or "not_member")
+    if reason not in REASONS:
+        reason = "not_member"
     detail = p.get("detail")
-    return unreachable_event(_group(p), str(p.get("reason") or "not_member"),
-                             None if detail is None else str(detail), admin=admin, whose=_whose(p))
+    parts = [] if detail is None else [x for x in str(detail).split(",") if x in BLOCKED_BECAUSE or x in REFUSAL_TEXTS]
+    return unreachable_event(_group(p), reason, ",".join(parts) or None, admin=admin, whose=_whose(p))
 
 
 def _ev_group_reachable(p: Mapping[str, Any], admin: bool) -> str:
