@@ -134,7 +134,7 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         assert customer.plan_sessions == 2
         assert customer.plan_expires_at == pytest.approx(h.clock.now() + 30 * 86_400)
         told = await alice.user.wait_reply()
-        assert "Your plan is ready: 2 session(s)" in told.text
+        assert "Your plan is ready: 2 sessions" in told.text
 
         reply = await admin.ask(f"/grant {CUSTOMER} 3 10")
         assert "Plan extended" in reply.text

@@ -145,7 +145,7 @@ async def test_events_are_merged_per_chat_admin_events_reach_every_admin(tmp_pat
 
         merged = await alice.user.wait_reply()
         assert "replaced" in merged.text and "@g<b>" in merged.text and "You have" not in merged.text
-        assert "Your plan is ready: 2 session(s)" in merged.text
+        assert "Your plan is ready: 2 sessions" in merged.text
         assert "private" in merged.text  # ChannelPrivateError in words
         for person in (admin, second):
             low = await person.user.wait_reply()

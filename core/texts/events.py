@@ -24,77 +24,94 @@ def _p(payload: Mapping[str, Any], key: str, default: str = "?") -> str:
 
 
 def _reason(payload: Mapping[str, Any], default: str) -> str:
+    """The payload's stored reason in words (HTML); ``default`` (already in the reader's words) without one."""
     value = payload.get("reason")
     return esc(default) if value is None else reason_text(str(value))
 
 
-def _whose(p: Mapping[str, Any]) -> str:
-    owner = p.get("owner_id", p.get("customer_id"))
-    return "" if owner is None else f" of customer <code>{esc(owner)}</code>"
+def _owner(p: Mapping[str, Any]) -> object | None:
+    owner: object | None = p.get("owner_id", p.get("customer_id"))
+    return owner
+
+
+def _for_customer(p: Mapping[str, Any], text: str) -> str:
+    """An admin event about a customer starts with who it is (a label, then the sentence)."""
+    owner = _owner(p)
+    if owner is None:
+        return text
+    return _("Customer <code>{customer}</code>:", customer=esc(owner)) + " " + text
+
+
+def _session(p: Mapping[str, Any], key: str = "session_id") -> str:
+    """``#5`` or ``#5 (+1 555…)``: a session as admins know it (no words)."""
+    phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
+    return f"#{_p(p, key)}{phone}"
+
+
+def _when(p: Mapping[str, Any], key: str) -> str | None:
+    value = p.get(key)
+    return fmt_time(float(value)) if isinstance(value, int | float) else None
 
 
 def _ev_session_dead(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        return f"☠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is dead: {_reason(p, 'unknown')}."
-    return f"⚠ One of your sessions stopped working ({_reason(p, 'account no longer usable')})."
+        return _for_customer(p, _("☠ Session {session} is dead: {reason}.", session=_session(p),
+                                  reason=_reason(p, _("unknown"))))
+    return _("⚠ One of your sessions stopped working ({reason}).", reason=_reason(p, _("account no longer usable")))
 
 
 def _ev_session_limited(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        until = p.get("quarantine_until")
-        rest = f" Quarantined until at least {fmt_time(float(until))}." if isinstance(until, int | float) else ""
-        return f"⚠ Session #{_p(p, 'session_id')}{phone}{_whose(p)} is limited: {_reason(p, 'unknown')}.{rest}"
-    return f"⚠ One of your sessions is limited by Telegram ({_reason(p, 'spam limit')}) and was set aside."
+        text = _("⚠ Session {session} is limited: {reason}.", session=_session(p), reason=_reason(p, _("unknown")))
+        until = _when(p, "quarantine_until")
+        if until is not None:
+            text += " " + _("Quarantined until at least {until}.", until=until)
+        return _for_customer(p, text)
+    return _("⚠ One of your sessions is limited by Telegram ({reason}) and was set aside.",
+             reason=_reason(p, _("spam limit")))
 
 
 def _ev_session_frozen(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        phone = f" ({_p(p, 'phone')})" if p.get("phone") else ""
-        until = p.get("frozen_until")
-        deadline = f" Telegram deletes it after {fmt_time(float(until))} unless an appeal succeeds." if isinstance(
-            until, int | float) else ""
-        appeal = f" Appeal: {_p(p, 'appeal_url')}" if p.get("appeal_url") else ""
-        return (
-            f"🧊 Session #{_p(p, 'session_id')}{phone}{_whose(p)} was frozen by Telegram "
-            f"({_reason(p, 'frozen')}) and is out of use.{deadline}{appeal}"
-        )
-    return "🧊 One of your sessions was frozen by Telegram and was set aside."
+        text = _("🧊 Session {session} was frozen by Telegram ({reason}) and is out of use.", session=_session(p),
+                 reason=_reason(p, _("frozen")))
+        until = _when(p, "frozen_until")
+        if until is not None:
+            text += " " + _("Telegram deletes it after {until} unless an appeal succeeds.", until=until)
+        if p.get("appeal_url"):
+            text += " " + _("Appeal: {url}", url=_p(p, "appeal_url"))
+        return _for_customer(p, text)
+    return _("🧊 One of your sessions was frozen by Telegram and was set aside.")
 
 
 def _ev_session_replaced(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return (
-            f"🔁 Session #{_p(p, 'old_session_id')}{_whose(p)} was replaced by #{_p(p, 'new_session_id')}."
-        )
-    return "🔁 A session of yours was replaced by a fresh one from the pool. Your campaign goes on."
+        return _for_customer(p, _("🔁 Session #{old} was replaced by #{new}.", old=_p(p, "old_session_id"),
+                                  new=_p(p, "new_session_id")))
+    return _("🔁 A session of yours was replaced by a fresh one from the pool. Your campaign goes on.")
 
 
 def _ev_no_replacement(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return (
-            f"⚠ No replacement for session #{_p(p, 'session_id')}{_whose(p)}: {_reason(p, 'pool empty')}. "
-            "Add sessions to the pool."
-        )
-    return (
+        return _for_customer(p, _("⚠ No replacement for session #{session}: {reason}. Add sessions to the pool.",
+                                  session=_p(p, "session_id"), reason=_reason(p, _("pool empty"))))
+    return _(
         "⚠ A session of yours stopped working and there is no free session to replace it right now. "
         "Your campaign goes on with the others; the admin has been told."
     )
 
 
-def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
-    group = esc(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
-    if admin:
-        return f"⏸ Group <code>{group}</code>{_whose(p)} paused: {_reason(p, 'it kept failing')}."
-    return (
-        f"⏸ Group <code>{group}</code> was paused: {_reason(p, 'it kept failing')}. "
-        "Resume it in /groups once fixed."
-    )
-
-
 def _group(p: Mapping[str, Any]) -> str:
     return str(next((p[k] for k in ("group", "ref", "group_ref") if p.get(k) is not None), "?"))
+
+
+def _ev_group_paused(p: Mapping[str, Any], admin: bool) -> str:
+    group = esc(_group(p))
+    if admin:
+        return _for_customer(p, _("⏸ Group <code>{group}</code> paused: {reason}.", group=group,
+                                  reason=_reason(p, _("it kept failing"))))
+    return _("⏸ Group <code>{group}</code> was paused: {reason}. Resume it in /groups once fixed.", group=group,
+             reason=_reason(p, _("it kept failing")))
 
 
 def _ev_group_unreachable(p: Mapping[str, Any], admin: bool) -> str:
@@ -105,71 +122,85 @@ def _ev_group_unreachable(p: Mapping[str, Any], admin: bool) -> str:
         reason = "not_member"
     detail = p.get("detail")
     parts = [] if detail is None else [x for x in str(detail).split(",") if x in BLOCKED_BECAUSE or x in REFUSAL_TEXTS]
-    return unreachable_event(_group(p), reason, ",".join(parts) or None, admin=admin, whose=_whose(p))
+    text = unreachable_event(_group(p), reason, ",".join(parts) or None, admin=admin)
+    return _for_customer(p, text) if admin else text
 
 
 def _ev_group_reachable(p: Mapping[str, Any], admin: bool) -> str:
-    return reachable_event(_group(p), admin=admin, whose=_whose(p))
+    text = reachable_event(_group(p), admin=admin)
+    return _for_customer(p, text) if admin else text
 
 
 def _why_post(p: Mapping[str, Any]) -> str:
     error = p.get("error")
-    return reason_text(str(error)) if error else "the message is not reachable"
+    return reason_text(str(error)) if error else esc(_("the message is not reachable"))
 
 
 def _ev_post_invalid(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return f"❌ The post{_whose(p)} can no longer be sent: {_why_post(p)}."
-    return (
-        f"❌ Your post{' ' + _p(p, 'link') if p.get('link') else ''} can no longer be sent ({_why_post(p)}). "
-        "Set a new one with /post, then /run."
-    )
+        return _for_customer(p, _("❌ The post can no longer be sent: {why}.", why=_why_post(p)))
+    if p.get("link"):
+        return _("❌ Your post {link} can no longer be sent ({why}). Set a new one with /post, then /run.",
+                 link=_p(p, "link"), why=_why_post(p))
+    return _("❌ Your post can no longer be sent ({why}). Set a new one with /post, then /run.", why=_why_post(p))
 
 
 def _ev_campaign_stopped(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return f"⏹ Campaign{_whose(p)} stopped: {_reason(p, 'by the service')}."
-    return f"⏹ Your campaign was stopped: {_reason(p, 'by the service')}. /run starts it again."
+        return _for_customer(p, _("⏹ Campaign stopped: {reason}.", reason=_reason(p, _("by the service"))))
+    return _("⏹ Your campaign was stopped: {reason}. /run starts it again.", reason=_reason(p, _("by the service")))
 
 
 def _ev_campaign_resumed(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return f"▶ Campaign{_whose(p)} resumed after a restart."
-    return "▶ Your campaign was resumed after a restart of the service."
+        return _for_customer(p, _("▶ Campaign resumed after a restart."))
+    return _("▶ Your campaign was resumed after a restart of the service.")
 
 
 def _ev_plan_granted(p: Mapping[str, Any], admin: bool) -> str:
-    expires = p.get("expires_at")
-    until = f" until {fmt_time(float(expires))}" if isinstance(expires, int | float) else ""
+    sessions = _count(p, "sessions")
+    until = _when(p, "expires_at") or "?"
     if admin:
-        return f"🎉 Plan{_whose(p)}: {_p(p, 'sessions')} session(s){until}."
-    verb = "was extended" if p.get("extended") else "is ready"
-    return f"🎉 Your plan {verb}: {_p(p, 'sessions')} session(s){until}. Type /start to set up your campaign."
+        return _for_customer(p, n_("🎉 Plan: {n} session until {until}.", "🎉 Plan: {n} sessions until {until}.",
+                                   sessions, until=until))
+    if p.get("extended"):
+        return n_(
+            "🎉 Your plan was extended: {n} session until {until}. Type /start to set up your campaign.",
+            "🎉 Your plan was extended: {n} sessions until {until}. Type /start to set up your campaign.",
+            sessions, until=until,
+        )
+    return n_(
+        "🎉 Your plan is ready: {n} session until {until}. Type /start to set up your campaign.",
+        "🎉 Your plan is ready: {n} sessions until {until}. Type /start to set up your campaign.",
+        sessions, until=until,
+    )
 
 
 def _ev_plan_revoked(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return f"Plan{_whose(p)} revoked."
-    return "Your plan was ended by the admin and your campaign is stopped. Contact the admin to renew it."
+        return _for_customer(p, _("Plan revoked."))
+    return _("Your plan was ended by the admin and your campaign is stopped. Contact the admin to renew it.")
 
 
 def _ev_plan_expired(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
-        return f"⌛ Plan{_whose(p)} expired; the campaign was stopped."
-    return "⌛ Your plan has expired, so your campaign is stopped. Ask the admin to renew it."
+        return _for_customer(p, _("⌛ Plan expired; the campaign was stopped."))
+    return _("⌛ Your plan has expired, so your campaign is stopped. Ask the admin to renew it.")
 
 
 def _ev_pool_low(p: Mapping[str, Any], admin: bool) -> str:
-    return (
-        f"⚠ The session pool is low: {_p(p, 'free')} free session(s) left (threshold {_p(p, 'threshold')}). "
-        "Upload more sessions."
+    return n_(
+        "⚠ The session pool is low: {n} free session left (threshold {threshold}). Upload more sessions.",
+        "⚠ The session pool is low: {n} free sessions left (threshold {threshold}). Upload more sessions.",
+        _count(p, "free"), threshold=num(_count(p, "threshold")),
     )
 
 
 def _ev_pair_full(p: Mapping[str, Any], admin: bool) -> str:
-    return (
-        f"⚠ API pair {_p(p, 'api_id')} is full ({_p(p, 'capacity')} sessions). "
-        "Add another API pair so more sessions can be used."
+    return n_(
+        "⚠ API pair {api_id} is full ({n} session). Add another API pair so more sessions can be used.",
+        "⚠ API pair {api_id} is full ({n} sessions). Add another API pair so more sessions can be used.",
+        _count(p, "capacity"), api_id=_p(p, "api_id"),
     )
 
 
@@ -217,7 +248,7 @@ def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
         total, cycle=num(_count(p, "cycle_no")), sent=num(sent),
     )
     if admin:
-        head = _("Customer <code>{customer}</code>:", customer=_p(p, "customer_id")) + " " + head
+        head = _for_customer(p, head)
     lines = [head]
     failed, in_doubt = _count(p, "failed"), _count(p, "in_doubt")
     if failed:
@@ -303,8 +334,8 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
 
 
 def event_text(kind: EventKind, payload: Mapping[str, Any], *, for_admin: bool) -> str:
-    """The notification for one outbox event (HTML; payload values escaped)."""
+    """The notification for one outbox event (HTML; payload values escaped), in the reader's language."""
     render = _EVENT_TEXTS.get(kind)
     if render is None:
-        return f"ℹ {esc(kind)}"
+        return _("ℹ Something changed in the service.")
     return render(payload, for_admin)
