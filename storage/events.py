@@ -132,3 +132,12 @@ async def was_written(
         conn, f"SELECT 1 FROM events WHERE kind = ? AND {who}{where} LIMIT 1", (*params, *match.values())
     )
     return row is not None
+
+
+async def latest(conn: aiosqlite.Connection, customer_id: int, kind: EventKind) -> Event | None:
+    """The customer's newest event of ``kind`` (e.g. the last cycle's summary, for /status)."""
+    row = await fetchone(
+        conn, "SELECT * FROM events WHERE customer_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (customer_id, str(kind)),
+    )
+    return _row(row) if row is not None else None

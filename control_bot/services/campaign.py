@@ -31,11 +31,12 @@ from core.errors import (
 )
 from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_link
 from core.ports import NOT_IN_CHAT
+from core.states import EventKind
 from core.texts import customer as t
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
 from engine.customer_log import customer_log
 from engine.readiness import CampaignStart, Missing
-from storage import customers, groups, ledger, memberships
+from storage import customers, events, groups, ledger, memberships
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Connection, Database
@@ -442,6 +443,18 @@ class StatusView:
     next_run_at: float | None
     last_activity: float | None
     now: float
+    last_cycle: LastCycle | None = None
+
+
+@dataclass(frozen=True)
+class LastCycle:
+    """The last finished cycle, as its summary said it (/status)."""
+
+    cycle_no: int
+    finished_at: float
+    sent: int
+    total: int
+    failed: int
 
 
 async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, now: float) -> StatusView:
@@ -450,6 +463,12 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         owned = await session_rows.list_for_owner(conn, user_id)
         own_groups = await groups.list_for(conn, user_id)
         stats = await ledger.get_stats(conn, user_id)
+        summary = await events.latest(conn, user_id, EventKind.CYCLE_SUMMARY)
+    last_cycle = None
+    if summary is not None:
+        p = summary.payload
+        last_cycle = LastCycle(int(p.get("cycle_no") or 0), summary.created_at, int(p.get("sent") or 0),
+                               int(p.get("total") or 0), int(p.get("failed") or 0))
     states: dict[str, int] = {}
     for row in owned:
         states[row.state] = states.get(row.state, 0) + 1
@@ -466,6 +485,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         next_run_at=engine.next_run_at(user_id) if running else None,
         last_activity=stats.last_activity,
         now=now,
+        last_cycle=last_cycle,
     )
 
 
