@@ -10,7 +10,9 @@ from botkit import ADMIN_ID, Harness, bot_harness, labels
 from control_bot.services.reminders import remind
 from core.states import EventKind, NotifyLevel
 from core.texts import events as et
-from storage import events, users
+from engine.summary import FOLDED, HOLD_MAX, close_cycle
+from storage import customers, events, users
+from storage.db import Database
 
 ALICE = 1001
 DAY = 86_400.0
@@ -141,3 +143,28 @@ async def test_reminder_for_a_plan_granted_with_hours_left_is_the_1_day_one_only
         async with h.db.read() as conn:
             [told] = [e for e in await events.list_for(conn, ALICE) if e.kind is EventKind.PLAN_EXPIRING]
         assert told.payload["days_left"] == 1
+
+
+async def test_events_of_a_running_cycle_are_held_until_its_summary_and_never_for_ever(db: Database) -> None:
+    now = 1_800_000_000.0
+    async with db.tx() as conn:
+        await customers.grant(conn, ALICE, 1, 30, now, 300)
+        await customers.set_status(conn, ALICE, "running", now)
+    cycle_no = await db.transact_sync(lambda conn: customers.begin_cycle_sync(conn, ALICE, now))
+    async with db.tx() as conn:
+        await events.add(conn, ALICE, EventKind.GROUP_PAUSED, now + 1, group="@x", reason="failures:3:X")
+        await events.add(conn, ALICE, EventKind.PLAN_GRANTED, now + 1, sessions=1)  # plan news: not held
+        await events.add(conn, None, EventKind.POOL_LOW, now + 1, free=1, threshold=5)  # admins': not held
+    async with db.read() as conn:
+        kinds = [e.kind for e in await events.deliverable(conn, now + 2, FOLDED, HOLD_MAX)]
+        assert kinds == [EventKind.PLAN_GRANTED, EventKind.POOL_LOW]
+        # A cycle left open (the engine stopped) keeps them at most HOLD_MAX.
+        late = [e.kind for e in await events.deliverable(conn, now + 2 + HOLD_MAX, FOLDED, HOLD_MAX)]
+        assert EventKind.GROUP_PAUSED in late
+    await db.transact_sync(close_cycle(ALICE, cycle_no, now, now + 10, now + 300, unreachable=0, stopped=None))
+    async with db.read() as conn:
+        pending = await events.deliverable(conn, now + 11, FOLDED, HOLD_MAX)
+    [summary] = [e for e in pending if e.kind is EventKind.CYCLE_SUMMARY]
+    assert EventKind.GROUP_PAUSED not in [e.kind for e in pending]  # it travels inside the summary
+    assert [p["kind"] for p in summary.payload["problems"]] == ["group_paused"]
+    assert summary.payload["cycle_no"] == cycle_no and summary.payload["next_at"] == now + 300
