@@ -19,7 +19,9 @@ the values it interpolates, so a translation replaces these modules and nothing 
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
 * ``reach``: whether a customer's sessions can post in each of their groups: the reasons, the events'
   wording (engine) and the screens (the customer's /groups states, the admins' reach screen);
-* ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
+* ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``, and the stored
+  reasons and error names said in words (never shown as names);
+* ``customer_log``: the lines of a customer's own log (/logs, the day's file) in the reader's language;
 * ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``fmt``: formatting helpers (escaping, times, durations);
