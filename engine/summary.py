@@ -36,6 +36,9 @@ FOLDED: tuple[EventKind, ...] = (
 )
 """Customer events a running cycle holds for its summary (plan changes and reminders go out at once)."""
 
+FAILURES_SHOWN = 5
+"""Failed groups a summary names (with why); the rest are counted."""
+
 HOLD_MAX = 3600.0
 """Seconds an event is held at most: a cycle left open (the engine stopped) must not keep it for ever."""
 
@@ -63,6 +66,10 @@ def close_cycle(
             "stopped": stopped,
             "next_at": next_at,
             "problems": problems,
+            "failures": [
+                {"group": group, "error": error}
+                for group, error in ledger_rows.cycle_failures_sync(conn, customer_id, cycle_no, FAILURES_SHOWN)
+            ],
         }
         events.add_sync(conn, customer_id, EventKind.CYCLE_SUMMARY, end, **payload)
         return payload

@@ -58,7 +58,7 @@ def _payload(reason: str) -> dict[str, Any]:
         "capacity": 7, "sessions": 2, "days": 30, "expires_at": 1_800_000_000.0, "quarantine_until": 1_800_000_000.0,
         "frozen_until": 1_800_000_000.0, "appeal_url": "https://t.me/spambot", "extended": False, "wanted": 3,
         "days_left": 3, "cycle_no": 4, "total": 3, "sent": 1, "failed": 1, "in_doubt": 1, "unreachable": 1,
-        "stopped": reason, "next_at": None,
+        "stopped": reason, "next_at": None, "failures": [{"group": "@cats", "error": reason}],
         "plans": [{"customer_id": 77, "expires_at": 1_800_000_000.0, "sessions": 1}],
     }
 

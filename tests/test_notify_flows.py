@@ -50,7 +50,7 @@ async def test_one_summary_per_cycle_with_what_needs_the_customer_and_its_button
 
         [summary] = alice.unread()  # one message for the cycle: the pause is inside it
         assert "Cycle 1: the post reached 1 of 2 groups." in summary.text
-        assert "1 post failed." in summary.text
+        assert "1 post failed.\n• @readonly_group: the group is restricted" in summary.text
         assert "Group @readonly_group was paused" in summary.text and "the group is restricted" in summary.text
         assert "Next cycle:" in summary.text
         assert labels(summary) == [et.BTN_DETAILS(), et.BTN_STOP_CAMPAIGN(), et.BTN_FIX_GROUPS()]

@@ -253,6 +253,10 @@ def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
     failed, in_doubt = _count(p, "failed"), _count(p, "in_doubt")
     if failed:
         lines.append(n_("{n} post failed.", "{n} posts failed.", failed))
+        for failure in p.get("failures") or []:
+            if isinstance(failure, dict):
+                lines.append(_("• <code>{group}</code>: {why}", group=_p(failure, "group"),
+                               why=reason_text(str(failure.get("error") or ""))))
     if in_doubt:
         lines.append(n_("{n} post got no clear answer from Telegram and is not repeated.",
                         "{n} posts got no clear answer from Telegram and are not repeated.", in_doubt))
