@@ -3,12 +3,14 @@ on routine success unless asked for, plan reminders before the end, the customer
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from botkit import ADMIN_ID, Harness, bot_harness, labels
 
 from control_bot.services.reminders import remind
 from core.states import EventKind, NotifyLevel
+from core.texts import customer as t
 from core.texts import events as et
 from engine.summary import FOLDED, HOLD_MAX, close_cycle
 from storage import customers, events, users
@@ -168,3 +170,27 @@ async def test_events_of_a_running_cycle_are_held_until_its_summary_and_never_fo
     assert EventKind.GROUP_PAUSED not in [e.kind for e in pending]  # it travels inside the summary
     assert [p["kind"] for p in summary.payload["problems"]] == ["group_paused"]
     assert summary.payload["cycle_no"] == cycle_no and summary.payload["next_at"] == now + 300
+
+
+async def test_logs_and_the_day_file_say_what_happened_in_words(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        h.world.add_group("admins_only")
+        h.world.add_fault(kind="error", error="ChatAdminRequiredError", group="@admins_only", times=0)
+        await _campaign(h, "@admins_only", "@open_group")
+        alice = h.user(ALICE, "Alice")
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+        await alice.ask("/interval 2.5")
+
+        logs = await alice.ask("/logs")
+        assert "posted to @open_group" in logs.text
+        assert "@admins_only refuses posts from session" in logs.text and "only admins may post there" in logs.text
+        assert "Cycle 1 done: sent 1, failed 1" in logs.text
+        assert "Interval set to 2 min 30 s." in logs.text
+        assert not re.search(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+Error|\{\"key\"", logs.text)
+        document = await alice.press(t.BTN_LOG_FILE)
+        assert document.document is not None
+        content = document.document.data.decode()
+        assert "posted to @open_group" in content and "ChatAdminRequiredError" not in content
+        assert '{"key"' not in content
