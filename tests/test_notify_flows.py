@@ -189,7 +189,7 @@ async def test_logs_and_the_day_file_say_what_happened_in_words(tmp_path: Path) 
         assert "Cycle 1 done: sent 1, failed 1" in logs.text
         assert "Interval set to 2 min 30 s." in logs.text
         assert not re.search(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+Error|\{\"key\"", logs.text)
-        document = await alice.press(t.BTN_LOG_FILE)
+        document = await alice.press(t.BTN_LOG_FILE())
         assert document.document is not None
         content = document.document.data.decode()
         assert "posted to @open_group" in content and "ChatAdminRequiredError" not in content

@@ -36,7 +36,7 @@ async def on_details(callback: CallbackQuery, db: Database, clock: Clock, settin
 
 async def on_stop(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     stopped = await campaign.stop_campaign(db, engine, sender_id(callback), clock.now())
-    await _reply(callback, t.STOPPED if stopped else t.NOT_RUNNING, kb.status(False))
+    await _reply(callback, t.STOPPED() if stopped else t.NOT_RUNNING(), kb.status(False))
 
 
 async def on_fix_groups(callback: CallbackQuery, db: Database, clock: Clock) -> None:

@@ -17,7 +17,7 @@ from control_bot.services import campaign
 from core.clock import Clock
 from core.config import Settings
 from core.customer_log import parse
-from core.texts import customer as t
+from core.texts import status as status_texts
 from core.texts.customer_log import render_line
 from storage.db import Database
 
@@ -25,7 +25,7 @@ from storage.db import Database
 async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
     now = clock.now()
     view = await campaign.campaign_stats(db, sender_id(event), now)
-    text = t.stats(
+    text = status_texts.stats(
         total_posts=view.total_posts,
         total_success=view.total_success,
         total_failures=view.total_failures,
@@ -45,7 +45,7 @@ async def logs_screen(db: Database, settings: Settings, user_id: int, now: float
     """/logs: the customer's latest lines in their language and zone."""
     raw = await campaign.recent_log_lines(db, settings.paths.logs_dir, user_id, now)
     lines = [render_line(parse(line)) for line in raw]
-    return (t.logs(lines) if lines else t.NO_LOGS), kb.logs(has_file=bool(lines))
+    return (status_texts.logs(lines) if lines else status_texts.NO_LOGS()), kb.logs(has_file=bool(lines))
 
 
 async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
@@ -56,14 +56,16 @@ async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock
     user_id = sender_id(callback)
     found = await campaign.latest_log_file(db, settings.paths.logs_dir, user_id, clock.now())
     if found is None:
-        await answer_callback(callback, t.NO_LOG_FILE_TODAY, alert=True)
+        await answer_callback(callback, status_texts.NO_LOG_FILE_TODAY(), alert=True)
         return
     day, raw = found
     data = await asyncio.to_thread(_rendered, raw)  # the reader's scope follows into the thread
     if callback.bot is None:
         raise RuntimeError("callback query without a bot")
     await callback.bot.send_document(
-        user_id, BufferedInputFile(data, filename=t.log_file_name(day)), caption=t.log_file_caption(day)
+        user_id,
+        BufferedInputFile(data, filename=status_texts.log_file_name(day)),
+        caption=status_texts.log_file_caption(day),
     )
     await answer_callback(callback)
 

@@ -261,10 +261,10 @@ _LINES: dict[LogKey, Callable[[Values], str]] = {
 }
 
 
-def line_text(key: LogKey, values: Values) -> str:
-    """What one line says (plain text), in the reader's language."""
+def line_text(key: str, values: Values) -> str:
+    """What one line says (plain text), in the reader's language (``key``: a ``LogKey``)."""
     try:
-        return _LINES[key](values)
+        return _LINES[LogKey(key)](values)
     except (KeyError, TypeError, ValueError, IndexError):
         logger.warning("customer log line %s with values %r cannot be shown", key, values)
         return _("(a line this version cannot show)")

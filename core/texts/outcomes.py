@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from core.i18n import N_, _, n_
+from core.i18n import N_, n_
 from core.outcomes import OutcomeKind, RefusalReason
-from core.texts.fmt import esc
+from core.texts.fmt import esc, tr
 
 OUTCOME_TEXTS: dict[OutcomeKind, str] = {
     OutcomeKind.SENT: N_("the post was sent"),
@@ -124,13 +124,13 @@ _PREFIXED = re.compile(r"(source_failed|unsettled):(.*)", re.DOTALL)
 
 def outcome_text(kind: OutcomeKind) -> str:
     """What an outcome kind means, in the reader's language."""
-    return _(OUTCOME_TEXTS[kind])
+    return tr(OUTCOME_TEXTS[kind])
 
 
 def refusal_words(refusal: str) -> str:
     """Why a group refuses a session's posts (``RefusalReason``), in words (plain text)."""
     words = REFUSAL_TEXTS.get(refusal, REFUSAL_TEXTS["write_forbidden"])  # type: ignore[call-overload]
-    return _(words)
+    return tr(words)
 
 
 def _camel(name: str) -> str:
@@ -150,14 +150,14 @@ def error_words(kind: str, error: str) -> str:
             words = OUTCOME_TEXTS[OutcomeKind(kind)]
         except ValueError:
             words = OUTCOME_TEXTS[OutcomeKind.UNKNOWN]
-    return _(words)
+    return tr(words)
 
 
 def reason_words(reason: str) -> str:
     """A stored stop/pause reason in words (plain text); an error's name in it is said in words."""
     text = reason.strip()
     if text in _STOP_REASONS:
-        return _(_STOP_REASONS[text])
+        return tr(_STOP_REASONS[text])
     failures = _FAILURES.fullmatch(text)
     if failures is not None:
         count = int(failures.group(1) or failures.group(3))

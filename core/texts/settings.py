@@ -133,5 +133,5 @@ def SETTINGS_CLOSED() -> str:
     return _("Settings closed.")
 
 
-def ZONE_KEPT() -> str:
-    return _("The time zone stays as it was.")
+def STALE_CHOICE() -> str:
+    return _("That choice is no longer offered. Open /settings again.")
