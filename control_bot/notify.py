@@ -31,6 +31,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup
 
 from control_bot import keyboards as kb
+from control_bot.services.reminders import ReminderJob
 from core.i18n import SOURCE_LOCALE, Translator, reading
 from core.states import EventKind, NotifyLevel
 from core.texts.events import event_text, summary_needs_reader, summary_problems
@@ -124,6 +125,7 @@ class OutboxSender:
     ) -> None:
         self.translator = translator
         self.negotiate = negotiate
+        self.reminders: ReminderJob | None = None
         self.bot = bot
         self.db = db
         self.admins = list(dict.fromkeys(admins))
@@ -138,6 +140,15 @@ class OutboxSender:
         self._sent: set[tuple[int, int]] = set()
         self._lock = asyncio.Lock()
 
+    def attach(
+        self, translator: Translator, negotiate: Callable[[str | None], str], reminders: ReminderJob | None = None
+    ) -> None:
+        """Speak each reader's language (the bot's catalogs and its negotiation of a stored language), and
+        run the plan reminders (``control_bot.services.reminders``) while this sender runs."""
+        self.translator = translator
+        self.negotiate = negotiate
+        self.reminders = reminders
+
     def wake(self) -> None:
         """Ask for a delivery pass soon (cheap; safe to call many times)."""
         self._wake.set()
@@ -146,10 +157,14 @@ class OutboxSender:
         if self._task is None or self._task.done():
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        if self.reminders is not None:
+            self.reminders.start()
 
     async def stop(self, flush_timeout: float = 5.0) -> None:
         """Stop the task after one last pass (bounded by ``flush_timeout``)."""
         self._stopping = True
+        if self.reminders is not None:
+            await self.reminders.stop()
         task, self._task = self._task, None
         if task is not None:
             self._wake.set()

@@ -4,7 +4,8 @@ Each reminder is an outbox event (``PLAN_EXPIRING`` for the customer, ``EXPIRING
 and is remembered by the event itself: a customer's by the plan's ``expires_at`` and its threshold, so
 an extension (a new ``expires_at``) arms both reminders again; the admins' list by its UTC day. A plan
 that already has less than a day left when first seen gets only the 1-day reminder. The check runs every
-few minutes on the injected clock (``ReminderJob``); ``remind`` is one pass (tests call it directly).
+ten minutes (``ReminderJob``, started with the outbox) reading the injected clock; ``remind`` is one pass
+(tests call it directly on a virtual clock).
 """
 
 from __future__ import annotations
@@ -96,4 +97,6 @@ class ReminderJob:
                     self.wake()
             except Exception:
                 logger.exception("plan reminders: the check failed; tried again in %.0f s", self.every)
-            await self.clock.sleep(self.every)
+            # Real time between looks (as the join queue's loop): a virtual clock in tests is never moved
+            # by this job; what is due is read from ``clock.now()``.
+            await asyncio.sleep(self.every)
