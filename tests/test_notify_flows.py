@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from botkit import ADMIN_ID, Harness, bot_harness, labels
+from botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale, labels
 
 from control_bot.services.reminders import remind
 from core.states import EventKind, NotifyLevel
 from core.texts import customer as t
 from core.texts import events as et
+from core.texts.fmt import fmt_time
 from engine.summary import FOLDED, HOLD_MAX, close_cycle
 from storage import customers, events, users
 from storage.db import Database
@@ -194,3 +195,98 @@ async def test_logs_and_the_day_file_say_what_happened_in_words(tmp_path: Path) 
         content = document.document.data.decode()
         assert "posted to @open_group" in content and "ChatAdminRequiredError" not in content
         assert '{"key"' not in content
+
+
+# --- in Russian -----------------------------------------------------------------------------------------
+
+
+async def _russian(h: Harness, zone: str | None = "Europe/Moscow") -> Player:
+    """Alice with a Russian Telegram app and a time zone chosen (as /settings stores it)."""
+    alice = h.user(ALICE, "Алиса", language_code="ru")
+    await alice.ask("/start")  # she is seen: her row and language
+    async with h.db.tx() as conn:
+        await users.set_time_zone(conn, ALICE, zone)
+    await h.app.locales.reload(ALICE)
+    return alice
+
+
+async def test_ru_one_summary_per_cycle_with_buttons_in_russian(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, group_failure_limit=1) as h:
+        h.world.add_group("readonly_group")
+        h.world.add_fault(kind="error", error="ChatRestrictedError", group="@readonly_group", times=0)
+        alice = await _russian(h)
+        await h.grant(ALICE)
+        await h.fill_pool(1)
+        await alice.ask("/post https://t.me/adschannel/1")
+        await alice.ask("/addgroups @readonly_group @open_group")
+        await alice.ask("/run")
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+
+        [summary] = [m for m in alice.unread() if "📋" in m.text]
+        assert "Цикл 1: пост дошёл до 1 из 2 групп." in summary.text  # literal: a wrong catalog cannot pass
+        assert "1 пост не отправлен." in summary.text and "группа ограничена" in summary.text
+        assert "UTC+3" in summary.text  # the next cycle in her zone
+        with in_locale("ru", "Europe/Moscow"):
+            assert labels(summary) == [et.BTN_DETAILS(), et.BTN_STOP_CAMPAIGN(), et.BTN_FIX_GROUPS()]
+            assert labels(summary) == ["📜 Подробнее", "⏹ Остановить", "🛠 Исправить группы"]
+            details = await alice.press(et.BTN_DETAILS())
+        assert "Сессия #" in details.text and "отправила пост в @open_group" in details.text
+        assert "Error" not in details.text and "Europe/Moscow" in details.text
+
+
+async def test_ru_status_shows_the_last_and_next_cycle_in_her_zone(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        alice = await _russian(h, "Europe/Moscow")
+        await h.grant(ALICE)
+        await h.fill_pool(1)
+        await alice.ask("/post https://t.me/adschannel/1")
+        await alice.ask("/addgroups @cats_group @dogs_group")
+        await alice.ask("/run")
+        await h.cycle(ALICE)
+        await h.deliver()
+        await h.idle()
+        assert [m for m in alice.unread() if "📋" in m.text] == []  # routine success: silent
+
+        status = await alice.ask("/status")
+        finished = (await h.customer(ALICE)).cycle_finished_at
+        next_at = h.app.engine.next_run_at(ALICE)
+        assert finished is not None and next_at is not None
+        with in_locale("ru", "Europe/Moscow"):
+            assert f"Последний цикл: №1, {fmt_time(finished)}: пост дошёл до 2 из 2 групп" in status.text
+            assert f"Следующий цикл: {fmt_time(next_at)}" in status.text
+        assert "UTC+3" in status.text and "Состояние" in status.text
+
+
+async def test_ru_reminder_and_the_admins_list_in_each_ones_language(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        alice = await _russian(h, None)
+        admin = h.user(ADMIN_ID, "Admin")  # English
+        await admin.ask("/start")
+        await h.grant(ALICE, days=2)
+        assert await remind(h.db, h.clock.now()) == 2
+        await h.deliver()
+        await h.idle()
+        [reminder] = [m for m in alice.unread() if "⏳" in m.text]
+        assert "Ваш тариф заканчивается через 3 дня" in reminder.text
+        [listed] = [m for m in admin.unread() if "⏳" in m.text]
+        assert "1 plan ends within 3 days" in listed.text
+
+
+async def test_ru_logs_are_in_russian(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        alice = await _russian(h, "UTC")
+        await h.grant(ALICE)
+        await h.fill_pool(1)
+        await alice.ask("/post https://t.me/adschannel/1")
+        await alice.ask("/addgroups @cats_group")
+        await alice.ask("/run")
+        await h.cycle(ALICE)
+        logs = await alice.ask("/logs")
+        assert "Последние строки журнала" in logs.text
+        assert "отправила пост в @cats_group" in logs.text and "Цикл 1 завершён: отправлено 1" in logs.text
+        with in_locale("ru"):
+            document = await alice.press(t.BTN_LOG_FILE())
+        assert document.document is not None
+        assert "отправила пост в @cats_group" in document.document.data.decode()
