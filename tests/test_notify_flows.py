@@ -12,6 +12,7 @@ from control_bot.services.reminders import remind
 from core.states import EventKind, NotifyLevel
 from core.texts import customer as t
 from core.texts import events as et
+from core.texts.events import summary_needs_reader
 from core.texts.fmt import fmt_time
 from engine.summary import FOLDED, HOLD_MAX, close_cycle
 from storage import customers, events, users
@@ -290,3 +291,13 @@ async def test_ru_logs_are_in_russian(tmp_path: Path) -> None:
             document = await alice.press(t.BTN_LOG_FILE())
         assert document.document is not None
         assert "отправила пост в @cats_group" in document.document.data.decode()
+
+
+def test_a_summary_of_a_stop_the_customer_asked_for_needs_no_message() -> None:
+    base = {"cycle_no": 3, "total": 2, "sent": 2, "failed": 0, "problems": []}
+    assert not summary_needs_reader({**base, "stopped": "by_customer"})
+    assert summary_needs_reader({**base, "stopped": "plan_expired"})
+    assert summary_needs_reader({**base, "failed": 1, "stopped": None})
+    assert not summary_needs_reader({**base, "in_doubt": 1, "stopped": None})
+    text = et.event_text(EventKind.CYCLE_SUMMARY, {**base, "stopped": "plan_expired"}, for_admin=False)
+    assert "Your campaign was stopped: your plan expired." in text and "Next cycle" not in text

@@ -14,7 +14,7 @@ from typing import Any
 from core.i18n import _, n_, num
 from core.states import EventKind
 from core.texts.fmt import esc, fmt_time
-from core.texts.outcomes import REFUSAL_TEXTS, reason_text
+from core.texts.outcomes import REFUSAL_TEXTS, STOP_REASON_CUSTOMER, reason_text
 from core.texts.reach import BLOCKED_BECAUSE, REASONS, reachable_event, unreachable_event
 
 
@@ -237,7 +237,8 @@ def summary_needs_reader(p: Mapping[str, Any]) -> bool:
     """Whether a cycle summary says something that needs the customer: a problem folded into it, a failed
     post, a stop. Routine success (unconfirmed posts, slow mode and flood waits included: nothing to do
     about them) is said only to who asked for everything."""
-    return bool(summary_problems(p)) or _count(p, "failed") > 0 or bool(p.get("stopped"))
+    stopped = p.get("stopped")
+    return bool(summary_problems(p)) or _count(p, "failed") > 0 or bool(stopped and stopped != STOP_REASON_CUSTOMER)
 
 
 def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
@@ -263,7 +264,7 @@ def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
     parts = ["\n".join(lines)]
     for problem in summary_problems(p):
         parts.append(_EVENT_TEXTS[EventKind(str(problem["kind"]))](problem, admin))
-    if p.get("stopped") and not any(
+    if p.get("stopped") and p.get("stopped") != STOP_REASON_CUSTOMER and not any(
         str(e.get("kind")) in (EventKind.CAMPAIGN_STOPPED, EventKind.POST_INVALID) for e in summary_problems(p)
     ):
         parts.append(_("⏹ Your campaign was stopped: {reason}. /run starts it again.",
