@@ -42,6 +42,7 @@ from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
+from control_bot.services.reminders import ReminderJob
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.i18n import SOURCE_LOCALE
@@ -334,6 +335,7 @@ async def create_app(
             joins=joins,
         )
         i18n = make_i18n(settings)
+        outbox.attach(i18n, i18n.negotiate, ReminderJob(db, clock, outbox.wake))  # issue 18 part G
         locales = UserLocale(i18n, db, clock, on_new_profile=admin_menu_follower(bot, settings, i18n))
         locales.setup(dp)  # every observer, errors included: even an error reply is in the reader's language
         errors.setup(dp)

@@ -158,6 +158,23 @@ def settings_button(action: SettingsAction) -> CallbackQueryFilter:
 # --- issue 18 part G ---
 
 
+class NotifyAction(StrEnum):
+    DETAILS = "details"  # the customer's latest log lines, as a new message
+    STOP = "stop"  # stop the campaign
+    FIX_GROUPS = "fixgroups"  # the groups screen, as a new message
+
+
+class NotifyCb(CallbackData, prefix="nt"):
+    """A button under a notification (the cycle summary): each answers with a new message, so the
+    notification stays where it is."""
+
+    action: NotifyAction
+
+
+def notify_button(action: NotifyAction) -> CallbackQueryFilter:
+    return NotifyCb.filter(F.action == action)
+
+
 # --- issue 18 part H ---
 
 

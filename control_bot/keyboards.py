@@ -17,6 +17,7 @@ from control_bot import callbacks as cb
 from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
+from core.texts import events as et
 from core.texts import joins as jt
 from core.texts import plans as pt
 from core.texts import reach as rt
@@ -276,6 +277,18 @@ def settings_levels(levels: Sequence[NotifyLevel], current: NotifyLevel) -> Inli
 
 
 # --- issue 18 part G ---
+
+
+def cycle_summary(*, running: bool, fix_groups: bool) -> InlineKeyboardMarkup:
+    """Details / Stop / Fix under a cycle summary (Stop only while it runs, Fix for group problems)."""
+    b = InlineKeyboardBuilder()
+    b.button(text=et.BTN_DETAILS(), callback_data=cb.NotifyCb(action=cb.NotifyAction.DETAILS))
+    if running:
+        b.button(text=et.BTN_STOP_CAMPAIGN(), callback_data=cb.NotifyCb(action=cb.NotifyAction.STOP))
+    if fix_groups:
+        b.button(text=et.BTN_FIX_GROUPS(), callback_data=cb.NotifyCb(action=cb.NotifyAction.FIX_GROUPS))
+    b.adjust(3)
+    return b.as_markup()
 
 
 # --- issue 18 part H ---

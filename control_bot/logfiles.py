@@ -2,6 +2,9 @@
 
 A record that carries ``extra={"customer_id": <user id>}`` is also written to
 ``<logs_dir>/<user_id>/YYYY-MM-DD.log`` (the seed's layout), which is what ``/logs`` shows the customer.
+A record of ``engine.customer_log`` (a key and values) is stored there structured, ``DAY TIME LEVEL
+{json}`` (``core.customer_log``), and rendered in the reader's language when shown; any other record
+(and every line written before that format) is stored and shown as its plain message.
 Every handler carries the ``RedactingFilter``: bot tokens, API hashes, auth keys and session strings
 never reach a file or the console, whoever logged them.
 """
@@ -20,9 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from core.customer_log import encode
 from core.private_files import DIR_MODE
 
 CUSTOMER_ATTR = "customer_id"
+CUSTOMER_LINE_ATTR = "customer_line"  # engine.customer_log's (key, values) of the record
 REDACTED = "[redacted]"
 
 _PATTERNS = (
@@ -141,10 +146,22 @@ class CustomerFileHandler(logging.Handler):
             return
         try:
             handle = self._file(int(customer), int(record.created // 86_400))
-            handle.write(self.format(record) + "\n")
+            handle.write(self._line(record) + "\n")
             handle.flush()
         except Exception:
             self.handleError(record)
+
+    def _line(self, record: logging.LogRecord) -> str:
+        line = getattr(record, CUSTOMER_LINE_ATTR, None)
+        if line is None:
+            return self.format(record)
+        key, values = line
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
+        body = encode(key, values)
+        for redactor in self.filters:
+            if isinstance(redactor, RedactingFilter):
+                body = redactor.redact(body)
+        return f"{stamp} {record.levelname} {body}"
 
     def close(self) -> None:
         for handle in self._files.values():

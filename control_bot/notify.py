@@ -9,7 +9,12 @@ anyway (events written by another process, e.g. the CLI).
 * events for one chat are merged into as few messages as fit (4096 UTF-16 units each), and every send
   passes the bot session's ``FloodControl`` (paced per chat and overall, 429 honoured);
 * a user who blocked the bot (403) or a message Telegram refuses (400) will not get better by retrying:
-  logged and marked delivered; anything else (network, 5xx, a long 429) is retried on the next pass.
+  logged and marked delivered; anything else (network, 5xx, a long 429) is retried on the next pass;
+* each text is rendered for its reader: their language and time zone (``storage.users.audience``), an
+  admin event once per admin;
+* a customer's events of a running cycle are held and go out folded into the cycle's summary
+  (``engine.summary``), one message with buttons (Details / Stop / Fix); a summary of routine success is
+  said only to a customer whose ``notify_level`` is ``all``, and ``off`` leaves only the plan's news.
 """
 
 from __future__ import annotations
@@ -23,11 +28,17 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup
 
-from core.texts.events import event_text
+from control_bot import keyboards as kb
+from control_bot.services.reminders import ReminderJob
+from core.i18n import SOURCE_LOCALE, Translator, reading
+from core.states import EventKind, NotifyLevel
+from core.texts.events import event_text, summary_needs_reader, summary_problems
 from core.texts.split import TELEGRAM_LIMIT, split_message
-from storage import events
-from storage.db import Database
+from engine.summary import FOLDED, HOLD_MAX
+from storage import events, users
+from storage.db import Connection, Database
 from storage.events import Event
 
 logger = logging.getLogger(__name__)
@@ -35,10 +46,58 @@ logger = logging.getLogger(__name__)
 _SEPARATOR = "\n\n"
 
 
+# What a customer hears at ``notify_level = off``: the plan's news only.
+PLAN_NEWS = frozenset({EventKind.PLAN_GRANTED, EventKind.PLAN_REVOKED, EventKind.PLAN_EXPIRED, EventKind.PLAN_EXPIRING})
+GROUP_PROBLEMS = frozenset({EventKind.GROUP_PAUSED, EventKind.GROUP_UNREACHABLE})
+
+
 @dataclass
 class _Outgoing:
     chat_id: int
     parts: list[tuple[int, str]] = field(default_factory=list)  # (event id, rendered text)
+    # Messages of their own with buttons (cycle summaries): (event id, text, markup).
+    alone: list[tuple[int, str, InlineKeyboardMarkup | None]] = field(default_factory=list)
+
+    @property
+    def event_ids(self) -> list[int]:
+        return [i for i, _ in self.parts] + [i for i, _, _ in self.alone]
+
+
+@dataclass(frozen=True)
+class _Reader:
+    locale: str
+    zone: str | None
+    level: NotifyLevel
+
+
+def negotiate_base(code: str | None, available: frozenset[str] = frozenset({SOURCE_LOCALE})) -> str:
+    """A stored language (``ru``, ``ru-RU``, ``pt_BR``) matched against the available locales."""
+    if not code:
+        return SOURCE_LOCALE
+    code = code.replace("-", "_")
+    if code in available:
+        return code
+    base = code.split("_")[0].lower()
+    return base if base in available else SOURCE_LOCALE
+
+
+def wanted(event: Event, level: NotifyLevel) -> bool:
+    """Whether a customer at ``level`` hears this event (admin events always go out)."""
+    if event.customer_id is None:
+        return True
+    if level is NotifyLevel.OFF:
+        return event.kind in PLAN_NEWS
+    if event.kind is EventKind.CYCLE_SUMMARY:
+        return level is NotifyLevel.ALL or summary_needs_reader(event.payload)
+    return True
+
+
+def summary_markup(event: Event) -> InlineKeyboardMarkup:
+    """Details / Stop / Fix under a cycle summary: Stop while the campaign runs, Fix for group problems."""
+    problems = {str(p.get("kind")) for p in summary_problems(event.payload)}
+    running = not event.payload.get("stopped")
+    return kb.cycle_summary(running=running, fix_groups=bool(problems & GROUP_PROBLEMS) or
+                            int(event.payload.get("failed") or 0) > 0)
 
 
 def _chunks(parts: Sequence[tuple[int, str]]) -> list[str]:
@@ -61,7 +120,12 @@ class OutboxSender:
         now: Callable[[], float] = time.time,
         poll_interval: float = 5.0,
         batch: int = 100,
+        translator: Translator | None = None,
+        negotiate: Callable[[str | None], str] = negotiate_base,
     ) -> None:
+        self.translator = translator
+        self.negotiate = negotiate
+        self.reminders: ReminderJob | None = None
         self.bot = bot
         self.db = db
         self.admins = list(dict.fromkeys(admins))
@@ -76,6 +140,15 @@ class OutboxSender:
         self._sent: set[tuple[int, int]] = set()
         self._lock = asyncio.Lock()
 
+    def attach(
+        self, translator: Translator, negotiate: Callable[[str | None], str], reminders: ReminderJob | None = None
+    ) -> None:
+        """Speak each reader's language (the bot's catalogs and its negotiation of a stored language), and
+        run the plan reminders (``control_bot.services.reminders``) while this sender runs."""
+        self.translator = translator
+        self.negotiate = negotiate
+        self.reminders = reminders
+
     def wake(self) -> None:
         """Ask for a delivery pass soon (cheap; safe to call many times)."""
         self._wake.set()
@@ -84,10 +157,14 @@ class OutboxSender:
         if self._task is None or self._task.done():
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        if self.reminders is not None:
+            self.reminders.start()
 
     async def stop(self, flush_timeout: float = 5.0) -> None:
         """Stop the task after one last pass (bounded by ``flush_timeout``)."""
         self._stopping = True
+        if self.reminders is not None:
+            await self.reminders.stop()
         task, self._task = self._task, None
         if task is not None:
             self._wake.set()
@@ -119,7 +196,7 @@ class OutboxSender:
             total = 0
             while True:
                 async with self.db.read() as conn:
-                    pending = await events.undelivered(conn, self.batch)
+                    pending = await events.deliverable(conn, self._now(), FOLDED, HOLD_MAX, self.batch)
                 if not pending:
                     return total
                 done = await self._deliver(pending)
@@ -135,19 +212,37 @@ class OutboxSender:
     def _recipients(self, event: Event) -> list[int]:
         return [event.customer_id] if event.customer_id is not None else self.admins
 
+    async def _readers(self, conn: Connection, chats: set[int]) -> dict[int, _Reader]:
+        found: dict[int, _Reader] = {}
+        for chat in chats:
+            code, zone = await users.audience(conn, chat)
+            found[chat] = _Reader(self.negotiate(code), zone, await users.notify_level(conn, chat))
+        return found
+
     async def _deliver(self, pending: Sequence[Event]) -> list[int]:
         outgoing: dict[int, _Outgoing] = {}
+        chats = {chat for event in pending for chat in self._recipients(event)}
+        async with self.db.read() as conn:
+            readers = await self._readers(conn, chats)
         for event in pending:
-            text = event_text(event.kind, event.payload, for_admin=event.customer_id is None)
+            admin = event.customer_id is None
             for chat in self._recipients(event):
-                if (event.id, chat) not in self._sent:
-                    outgoing.setdefault(chat, _Outgoing(chat)).parts.append((event.id, text))
+                reader = readers[chat]
+                if (event.id, chat) in self._sent or not wanted(event, reader.level):
+                    continue
+                item = outgoing.setdefault(chat, _Outgoing(chat))
+                with reading(reader.locale, reader.zone, self.translator):
+                    text = event_text(event.kind, event.payload, for_admin=admin)
+                    if event.kind is EventKind.CYCLE_SUMMARY and not admin:
+                        item.alone.append((event.id, text, summary_markup(event)))
+                    else:
+                        item.parts.append((event.id, text))
         failed_chats: set[int] = set()
         for chat, item in outgoing.items():
             if not await self._send_chat(chat, item):
                 failed_chats.add(chat)
             else:
-                self._sent.update((event_id, chat) for event_id, _ in item.parts)
+                self._sent.update((event_id, chat) for event_id in item.event_ids)
         done: list[int] = []
         for event in pending:
             if any(chat in failed_chats for chat in self._recipients(event)):
@@ -159,11 +254,15 @@ class OutboxSender:
 
     async def _send_chat(self, chat_id: int, item: _Outgoing) -> bool:
         """Send one chat's messages; False when it should be tried again later."""
-        for text in _chunks(item.parts):
+        messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(text, None) for text in _chunks(item.parts)]
+        for _event_id, text, markup in item.alone:
+            chunks = split_message(text, TELEGRAM_LIMIT, sep=_SEPARATOR)
+            messages += [(chunk, markup if i == len(chunks) - 1 else None) for i, chunk in enumerate(chunks)]
+        for text, markup in messages:
             try:
-                await self.bot.send_message(chat_id, text)
+                await self.bot.send_message(chat_id, text, reply_markup=markup)
             except TelegramForbiddenError:
-                logger.info("outbox: chat %d blocked the bot; %d notification(s) dropped", chat_id, len(item.parts))
+                logger.info("outbox: chat %d blocked the bot; %d notification(s) dropped", chat_id, len(item.event_ids))
                 return True
             except TelegramBadRequest as exc:
                 logger.warning("outbox: Telegram refused a notification for chat %d: %s", chat_id, exc.message)

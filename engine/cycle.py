@@ -30,6 +30,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.config import EngineSettings
+from core.customer_log import LogKey
 from core.errors import PoolError
 from core.links import random_id_for
 from core.ports import Peer, SessionSupply
@@ -45,6 +46,7 @@ from engine.placement import Plans
 from engine.reach import Assessment, Memberships, assess, needs_recording, private_source, record_reach
 from engine.readiness import Missing
 from engine.send import SendJob
+from engine.summary import close_cycle
 from engine.worker import SessionWorker
 from storage import customers, events, groups
 from storage import ledger as ledger_rows
@@ -135,7 +137,7 @@ async def stop(
     await rt.ledger.run(op, patient=patient)
     if tell is not None:
         rt.notify()
-    _log(customer_id, logging.INFO if tell is None else logging.WARNING, "campaign stopped: %s", reason)
+    _log(customer_id, logging.INFO if tell is None else logging.WARNING, LogKey.CAMPAIGN_STOPPED, reason=reason)
 
 
 # --- the cycle --------------------------------------------------------------------------------------
@@ -295,19 +297,21 @@ async def _run(rt: Runtime, customer_id: int, report: CycleReport) -> CycleRepor
         return report
     if rt.stopping or report.interrupted:
         report.interrupted = True
-        _log(customer_id, logging.INFO, "cycle %d interrupted by shutdown: it continues after restart", cycle_no)
+        _log(customer_id, logging.INFO, LogKey.CYCLE_INTERRUPTED, cycle=cycle_no)
         return report
     end = clock.now()
     next_at = rt.next_due(customer_id, started_at, customer.interval_s)
     still_running = customer_id not in rt.aborts
 
-    await rt.ledger.run_sync(
-        lambda conn: customers.finish_cycle_sync(conn, customer_id, cycle_no, end, next_at if still_running else None)
-    )
+    # The cycle closes with its summary (the customer's one notification for it) in one transaction.
+    stopped = None if still_running else (report.reason or rt.aborts.get(customer_id))
+    await rt.ledger.run_sync(close_cycle(customer_id, cycle_no, started_at, end, next_at if still_running else None,
+                                         unreachable=report.unreachable, stopped=stopped))
+    rt.notify()
     report.finished_at = end
     report.next_cycle_at = next_at if still_running else None
-    _log(customer_id, logging.INFO, "cycle %d done: %d sent, %d failed, %d waiting, %d skipped, %d in doubt",
-         cycle_no, report.sent, report.failed, report.waiting, report.skipped, report.in_doubt)
+    _log(customer_id, logging.INFO, LogKey.CYCLE_DONE, cycle=cycle_no, sent=report.sent, failed=report.failed,
+         waiting=report.waiting, skipped=report.skipped, in_doubt=report.in_doubt)
     if not still_running:
         report.reason = report.reason or rt.aborts.get(customer_id)
     return report
@@ -350,7 +354,9 @@ async def _prepare(
         try:
             await rt.supply.ensure_plan(customer_id, now)
         except PoolError as exc:
-            _log(customer_id, logging.WARNING, "not enough sessions for the plan: %s", exc.user_message)
+            logger.info("customer %d: plan not filled: %s", customer_id, exc)
+            _log(customer_id, logging.WARNING, LogKey.SESSIONS_SHORT, have=len(sessions),
+                 wanted=customer.plan_sessions)
         async with rt.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
     session_ids = [s.id for s in sessions]
@@ -377,8 +383,8 @@ async def _prepare(
         async def settle(conn: Connection) -> dict[str, ledger_rows.SendRow]:
             doubtful = await ledger_rows.pending_to_in_doubt(conn, customer_id, cycle_no, now)
             if doubtful:
-                _log(customer_id, logging.WARNING, "cycle %d resumed: %d post(s) of unknown outcome not repeated"
-                     " (%s)", cycle_no, len(doubtful), ", ".join(doubtful))
+                _log(customer_id, logging.WARNING, LogKey.IN_DOUBT_NOT_REPEATED, cycle=cycle_no, n=len(doubtful),
+                     groups=list(doubtful))
             return await ledger_rows.cycle_rows(conn, customer_id, cycle_no)
 
         existing = await rt.ledger.run(settle)
@@ -397,7 +403,7 @@ async def _prepare(
     await rt.accounts.retain(set(session_ids), rt.owned.get(customer_id, set()))
     rt.owned[customer_id] = set(session_ids)
     if todo and not sessions:
-        _log(customer_id, logging.WARNING, "no session to post with: %d group(s) skipped", len(todo))
+        _log(customer_id, logging.WARNING, LogKey.NO_SESSION, n=len(todo))
         await cycle.leave(todo, None, "skipped", "no_session")
         todo = []
     # A group no session can reach gets no row and no request: it is the customer's to fix (told once).
@@ -416,9 +422,8 @@ async def _prepare(
         for s in sessions
         if plan[s.id]
     ]
-    _log(customer_id, logging.INFO, "cycle %d %s: %d group(s) over %d session(s)%s", cycle_no,
-         "resumed" if report.resumed else "started", len(reachable), len(workers),
-         f", {report.unreachable} unreachable" if report.unreachable else "")
+    _log(customer_id, logging.INFO, LogKey.CYCLE_RESUMED if report.resumed else LogKey.CYCLE_STARTED,
+         cycle=cycle_no, groups=len(reachable), sessions=len(workers), unreachable=report.unreachable)
     return customer, cycle_no, started_at, workers
 
 
@@ -438,6 +443,5 @@ async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], know
     """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
     if not needs_recording(active, known.verdicts):
         return
-    told = await rt.ledger.run(record_reach(customer_id, known.verdicts, now))
-    if told:
-        rt.notify()
+    # What it tells the customer goes out in the summary of the cycle that starts now (engine.summary).
+    await rt.ledger.run(record_reach(customer_id, known.verdicts, now))

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from core.clock import Clock
 from core.config import EngineSettings
+from core.customer_log import LogKey
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS
 from core.ports import AccountFactory, AccountPort, SessionSupply
@@ -36,6 +37,7 @@ from core.texts import errors as error_texts
 from engine import cycle as cycles
 from engine import readiness
 from engine.accounts import Accounts
+from engine.customer_log import customer_log
 from engine.cycle import CycleReport, Runtime
 from engine.discovery import Discovery
 from engine.gate import Gate
@@ -54,6 +56,7 @@ from storage import waits as wait_rows
 from storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
+_log = customer_log(logger)
 
 __all__ = ["Engine", "EngineHealth"]
 
@@ -257,13 +260,12 @@ class Engine:
             fill = await self.supply.fill_plan(customer_id, now)
             held, short_because = len(fill.held), fill.short_because
             if short_because is not None:
-                logger.warning("plan not filled: %s", short_because.user_message, extra={"customer_id": customer_id})
+                logger.info("customer %d: plan not filled: %s", customer_id, short_because)
+                _log(customer_id, logging.WARNING, LogKey.SESSIONS_SHORT, have=held, wanted=customer.plan_sessions)
             missing = readiness.missing(customer, own_groups, now, sessions=held)
         if missing:
             return CampaignStart(False, missing, sessions=held, groups_active=active, interval_s=customer.interval_s,
                                  pool_error=short_because)
-        logger.info("starting with %d session(s) and %d active group(s)", held, active,
-                    extra={"customer_id": customer_id})
         running_cycle = customer_id in self._cycles and not self._cycles[customer_id].done()
 
         async def op(conn: Connection) -> None:
@@ -279,7 +281,7 @@ class Engine:
         self._expected[customer_id] = now
         if self.scheduler is not None:
             self.scheduler.schedule(customer_id, customer.interval_s, now)
-        logger.info("campaign started", extra={"customer_id": customer_id})
+        _log(customer_id, logging.INFO, LogKey.CAMPAIGN_STARTED, sessions=held, groups=active)
         return CampaignStart(
             True, sessions=held, groups_active=active, interval_s=customer.interval_s,
             sessions_short=max(0, customer.plan_sessions - held), pool_error=short_because,
@@ -336,7 +338,7 @@ class Engine:
                 if self._rt is not None:
                     self._rt.owned.get(customer_id, set()).discard(session_id)
                 await self.accounts.close(session_id)
-                logger.info("session %d released", session_id, extra={"customer_id": customer_id})
+                _log(customer_id, logging.INFO, LogKey.SESSION_RELEASED, session=session_id)
             yield True
 
     def refresh_memberships_soon(self, customer_id: int) -> None:
@@ -350,7 +352,7 @@ class Engine:
             try:
                 await self.refresh_memberships(customer_id)
             except Exception:
-                logger.exception("reading dialogs after new groups failed", extra={"customer_id": customer_id})
+                logger.exception("customer %d: reading dialogs after new groups failed", customer_id)
             finally:
                 self._refreshes.pop(customer_id, None)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from core.customer_log import LogKey
 from core.outcomes import TOPIC_REFUSALS, Outcome
 from core.ports import Peer
 from engine.customer_log import customer_log
@@ -51,5 +52,4 @@ async def record_refusal(worker: SessionWorker, group: Group, dest: Peer, outcom
         cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts), then=op
     )
     cycle.report.count("failed")
-    _log(cycle.cid, logging.WARNING, "post to %s refused for good for session %d (%s): not tried there again",
-         group.ref, sid, outcome.error)
+    _log(cycle.cid, logging.WARNING, LogKey.REFUSED, group=group.ref, session=sid, refusal=reason, error=outcome.error)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.clock import DeadlineExceeded, wait_with_timeout
+from core.customer_log import LogKey
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import Peer
 from engine.accounts import Account
@@ -173,8 +174,7 @@ async def _send(
         random_id = cycle.random_id(group.ref)
         intent = ledger_rows.Intent(cid, cycle.cycle_no, group.ref, sid, random_id, rt.clock.now())
         if not await rt.ledger.intent(intent):
-            _log(cid, logging.WARNING, "%s already has an outcome in cycle %d: not sent again", group.ref,
-                 cycle.cycle_no)
+            _log(cid, logging.WARNING, LogKey.ALREADY_DONE, group=group.ref, cycle=cycle.cycle_no)
             return "refused", None
         job.phase = "request"
         attempts = 0
@@ -251,7 +251,7 @@ async def _record_in_doubt(
     cycle = worker.cycle
     await worker.rt.ledger.result(cycle.result(group, worker.sid, "in_doubt", error=why, attempts=attempts))
     cycle.report.count("in_doubt")
-    _log(cycle.cid, logging.WARNING, "no answer for the post to %s (%s): not retried this cycle", group.ref, why)
+    _log(cycle.cid, logging.WARNING, LogKey.NO_ANSWER, group=group.ref, why=why)
     return "in_doubt", None
 
 
@@ -264,8 +264,7 @@ async def _record_unsettled(
     error = f"unsettled:{outcome.error}"
     await worker.rt.ledger.result(cycle.result(group, worker.sid, "skipped", error=error, attempts=attempts))
     cycle.report.count("skipped")
-    _log(cycle.cid, logging.WARNING, "post to %s refused (%s), by the source or the group: not known yet",
-         group.ref, outcome.error)
+    _log(cycle.cid, logging.WARNING, LogKey.UNSETTLED, group=group.ref, kind=outcome.kind, error=outcome.error)
     return "skipped", None
 
 
@@ -278,7 +277,7 @@ async def _record(
     if kind is OutcomeKind.SENT:
         await rt.ledger.result(cycle.result(group, sid, "sent", message_id=message_id, attempts=attempts))
         cycle.report.count("sent")
-        _log(cid, logging.INFO, "posted to %s (message %s) via session %d", group.ref, message_id, sid)
+        _log(cid, logging.INFO, LogKey.SENT, group=group.ref, message=message_id, session=sid)
         return "sent"
     if kind is OutcomeKind.FLOOD_WAIT:
         now = rt.clock.now()
@@ -290,8 +289,7 @@ async def _record(
             cycle.result(group, sid, "waiting", error=outcome.error, attempts=attempts, flood_waits=1),
             then=rt.accounts.waits.record(sid, "send", until, now),
         )
-        _log(cid, logging.WARNING, "session %d must wait %s s before posting again (%s)", sid, outcome.seconds,
-             outcome.error)
+        _log(cid, logging.WARNING, LogKey.FLOOD_WAIT, session=sid, seconds=outcome.seconds, error=outcome.error)
         return "waiting"
     if kind is OutcomeKind.SLOW_MODE:
         seconds = outcome.seconds or 0
@@ -300,8 +298,7 @@ async def _record(
             then=record_slowmode(cid, group, seconds, rt.clock.now()),
         )
         cycle.report.count("skipped")
-        _log(cid, logging.INFO, "%s has slow mode (%d s window, %d s left): skipped this cycle", group.ref, window,
-             seconds)
+        _log(cid, logging.INFO, LogKey.SLOW_MODE, group=group.ref, window=window, left=seconds)
         return "skipped"
     if kind in RETIREMENTS:
         # The request was refused, so nothing arrived: skipped, not failed; never retried by another session.
@@ -320,7 +317,8 @@ async def _record(
     if kind is OutcomeKind.TRANSIENT:
         await rt.ledger.result(cycle.result(group, sid, "failed", error=outcome.error, attempts=attempts))
         cycle.report.count("failed")
-        _log(cid, logging.WARNING, "post to %s failed after %d attempts: %s", group.ref, attempts, outcome.error)
+        _log(cid, logging.WARNING, LogKey.SEND_FAILED, group=group.ref, attempts=attempts, kind=kind,
+             error=outcome.error)
         return "failed"
     # GROUP_FAILED and UNKNOWN count toward pausing the group.
     await worker.group_failed(group, outcome, attempts=attempts)

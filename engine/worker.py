@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from core.customer_log import LogKey
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, MembershipLoss, Outcome, OutcomeKind
 from core.ports import Peer
@@ -108,9 +109,8 @@ class SessionWorker:
             hold = self.waits.hold(self.sid, classes)
             if hold > now:
                 if hold >= cycle.due:
-                    _log(cid, logging.INFO, "session %d rests until after this cycle (%s flood wait): %d group(s)"
-                         " wait", self.sid, "/".join(c for c in classes if self.waits.until(self.sid, c) > now),
-                         len(self.queue))
+                    _log(cid, logging.INFO, LogKey.SESSION_RESTS, session=self.sid, n=len(self.queue),
+                         until=hold, waits="/".join(c for c in classes if self.waits.until(self.sid, c) > now))
                     await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
                     return
                 await rt.clock.sleep(hold - now)
@@ -126,8 +126,7 @@ class SessionWorker:
                 continue
             if self.cap_room is not None and self.cap_room <= 0:
                 # The customer's log: said without the number (customers never see internal limits).
-                _log(cid, logging.INFO, "session %d has posted enough for today: %d group(s) left for a later"
-                     " cycle", self.sid, len(self.queue))
+                _log(cid, logging.INFO, LogKey.DAILY_CAP, session=self.sid, n=len(self.queue))
                 await cycle.leave(list(self.queue), self.sid, "skipped", DAILY_CAP)
                 self.queue.clear()
                 return
@@ -266,7 +265,8 @@ class SessionWorker:
             self.storage_pauses = 0
             return self.account
         except (NotFound, PoolError) as exc:
-            _log(self.cycle.cid, logging.WARNING, "session %d cannot be opened: %s", self.sid, exc.user_message)
+            logger.info("session %d cannot be opened: %s", self.sid, exc)
+            _log(self.cycle.cid, logging.WARNING, LogKey.SESSION_UNAVAILABLE, session=self.sid)
             await self.cycle.leave(list(self.queue), self.sid, "skipped", "session_unavailable")
             self.queue.clear()
             return False
@@ -301,8 +301,8 @@ class SessionWorker:
             # request's class; the session's sends do not wait for it unless they need that request.
             if outcome.error != "WaitPending":  # a real answer from Telegram, not our own hold
                 await self.rt.ledger.run(lambda conn: stats.count_flood_wait(conn, cycle.cid))
-            _log(cycle.cid, logging.WARNING, "session %d must wait %s s (%s, %s)", self.sid, outcome.seconds,
-                 outcome.error, "resolving" if resolving else "connecting")
+            _log(cycle.cid, logging.WARNING, LogKey.SESSION_WAIT, session=self.sid, seconds=outcome.seconds,
+                 doing="resolving" if resolving else "connecting", error=outcome.error)
             if self.waits.hold(self.sid, self._needed()) > self.rt.clock.now():
                 return True
             # A wait without an end we could keep: nothing more from this session in this cycle.
@@ -321,7 +321,7 @@ class SessionWorker:
             return False
         # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
         # session in this cycle.
-        _log(cycle.cid, logging.WARNING, "session %d unusable this cycle: %s", self.sid, outcome.error)
+        _log(cycle.cid, logging.WARNING, LogKey.SESSION_UNUSABLE, session=self.sid, kind=kind, error=outcome.error)
         await cycle.leave(list(self.queue), self.sid, "skipped", outcome.error)
         self.queue.clear()
         return False
@@ -337,8 +337,8 @@ class SessionWorker:
         self.account = None
         replacement = await rt.accounts.retire(self.sid, outcome)
         rt.notify()
-        _log(cycle.cid, logging.WARNING, "session %d is %s (%s); replacement: %s", self.sid,
-             RETIREMENTS[outcome.kind], outcome.error, replacement if replacement is not None else "none")
+        _log(cycle.cid, logging.WARNING, LogKey.SESSION_RETIRED, session=self.sid, state=RETIREMENTS[outcome.kind],
+             error=outcome.error, replacement=replacement)
 
     async def group_failed(self, group: Group, outcome: Outcome, *, attempts: int) -> None:
         """The group refused the post or cannot be addressed (also ``engine.send``'s GROUP_FAILED and
@@ -355,15 +355,15 @@ class SessionWorker:
                 then=_lose_membership(self.sid, chat, outcome.membership, now),
             )
             cycle.report.count("failed")
-            _log(cycle.cid, logging.WARNING, "post to %s refused: session %d %s (%s)", group.ref, self.sid,
-                 "is not in it" if outcome.membership == "left" else "may not write there", outcome.error)
+            key = LogKey.NOT_MEMBER if outcome.membership == "left" else LogKey.MAY_NOT_WRITE
+            _log(cycle.cid, logging.WARNING, key, group=group.ref, session=self.sid, error=outcome.error)
             return
         paused = await self.rt.ledger.result(
             cycle.result(group, self.sid, "failed", error=outcome.error, attempts=attempts),
             then=_record_group_failure(cycle.cid, group, outcome.error, self.rt.config.group_failure_limit, now),
         )
         cycle.report.count("failed")
-        _log(cycle.cid, logging.WARNING, "post to %s failed: %s", group.ref, outcome.error)
+        _log(cycle.cid, logging.WARNING, LogKey.POST_FAILED, group=group.ref, kind=outcome.kind, error=outcome.error)
         if outcome.stale_peer:
             # The (id, access hash) may be outdated (the chat was re-created): the session's row of it goes
             # and its dialogs are read again before its next placement; a cached public source is
@@ -373,8 +373,8 @@ class SessionWorker:
                 await self.rt.accounts.forget_peer(self.account, cycle.post_peer)
         if paused:
             self.rt.notify()
-            _log(cycle.cid, logging.WARNING, "group %s paused after %d failures in a row (%s)", group.ref,
-                 self.rt.config.group_failure_limit, outcome.error)
+            _log(cycle.cid, logging.WARNING, LogKey.GROUP_PAUSED, group=group.ref,
+                 failures=self.rt.config.group_failure_limit, kind=outcome.kind, error=outcome.error)
 
 
 def _lose_membership(session_id: int, chat: str, loss: MembershipLoss, now: float) -> Op:
@@ -406,7 +406,7 @@ def _stale_row(session_id: int, chat: str, now: float) -> Op:
 
 def _record_group_failure(customer_id: int, group: Group, error: str, limit: int, now: float) -> Op:
     async def op(conn: Connection) -> bool:
-        reason = f"{limit} failures in a row, last: {error}"
+        reason = f"failures:{limit}:{error}"  # a key: ``core.texts.outcomes.reason_text`` words it
         paused = await groups.record_failure(conn, group.id, error, limit, reason, now)
         if paused:
             await events.add(conn, customer_id, EventKind.GROUP_PAUSED, now, group=group.ref, reason=reason,

@@ -241,3 +241,14 @@ async def stop_all_running(conn: aiosqlite.Connection, now: float, reason: str) 
         (now, reason, now),
     )
     return sorted(int(r[0]) for r in rows)
+
+
+async def expiring(conn: aiosqlite.Connection, now: float, within: float) -> list[Customer]:
+    """Customers whose plan is active now and ends within ``within`` seconds, soonest first (reminders)."""
+    rows = await fetchall(
+        conn,
+        "SELECT * FROM customers WHERE plan_sessions > 0 AND plan_expires_at > ? AND plan_expires_at <= ?"
+        " ORDER BY plan_expires_at, user_id",
+        (now, now + within),
+    )
+    return [_row(r) for r in rows]

@@ -87,3 +87,72 @@ async def told_recently(
         (str(kind), since, customer_id, reason),
     )
     return row is not None
+
+
+# --- issue 18 part G: the cycle summary, held events, reminders -------------------------------------
+
+
+def add_sync(conn: sqlite3.Connection, customer_id: int | None, kind: EventKind, now: float, **payload: Any) -> None:
+    """``add`` on the ledger writer's plain connection (in a ``run_sync`` operation)."""
+    conn.execute(
+        "INSERT INTO events (customer_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        (customer_id, str(kind), json.dumps(payload, ensure_ascii=False), now),
+    )
+
+
+def fold_sync(
+    conn: sqlite3.Connection, customer_id: int, kinds: Sequence[EventKind], since: float, now: float
+) -> list[dict[str, Any]]:
+    """The customer's undelivered events of ``kinds`` written since ``since`` (a cycle's start), as
+    ``{"kind": ..., **payload}`` in order, marked delivered: they travel inside the cycle's summary."""
+    marks = ", ".join("?" for _ in kinds)
+    rows = conn.execute(
+        f"SELECT id, kind, payload FROM events WHERE delivered_at IS NULL AND customer_id = ? AND kind IN ({marks})"
+        " AND created_at >= ? ORDER BY id",
+        (customer_id, *(str(k) for k in kinds), since),
+    ).fetchall()
+    if rows:
+        conn.executemany("UPDATE events SET delivered_at = ? WHERE id = ?", [(now, r[0]) for r in rows])
+    return [{**json.loads(r[2]), "kind": r[1]} for r in rows]
+
+
+async def deliverable(
+    conn: aiosqlite.Connection, now: float, held: Sequence[EventKind], hold_max: float, limit: int = 100
+) -> list[Event]:
+    """Undelivered events, oldest first, except a customer's events of ``held`` kinds written during the
+    cycle that is running now (they go out folded into its summary), unless they are older than
+    ``hold_max`` seconds (a cycle the engine left open must not keep them for ever)."""
+    marks = ", ".join("?" for _ in held)
+    rows = await fetchall(
+        conn,
+        "SELECT e.* FROM events e LEFT JOIN customers c ON c.user_id = e.customer_id"
+        " WHERE e.delivered_at IS NULL AND NOT ("
+        f"  e.customer_id IS NOT NULL AND e.kind IN ({marks}) AND c.cycle_started_at IS NOT NULL"
+        "   AND c.cycle_finished_at IS NULL AND e.created_at >= c.cycle_started_at AND e.created_at > ?"
+        " ) ORDER BY e.id LIMIT ?",
+        (*(str(k) for k in held), now - hold_max, limit),
+    )
+    return [_row(r) for r in rows]
+
+
+async def was_written(
+    conn: aiosqlite.Connection, customer_id: int | None, kind: EventKind, **match: float | int | str
+) -> bool:
+    """Whether an event of ``kind`` for this customer (None: the admins) with these payload values exists:
+    what a reminder remembers (one per plan expiry and threshold; one admin list a day)."""
+    where = "".join(f" AND json_extract(payload, '$.{name}') = ?" for name in match)
+    who = "customer_id IS NULL" if customer_id is None else "customer_id = ?"
+    params: tuple[object, ...] = ((str(kind),) if customer_id is None else (str(kind), customer_id))
+    row = await fetchone(
+        conn, f"SELECT 1 FROM events WHERE kind = ? AND {who}{where} LIMIT 1", (*params, *match.values())
+    )
+    return row is not None
+
+
+async def latest(conn: aiosqlite.Connection, customer_id: int, kind: EventKind) -> Event | None:
+    """The customer's newest event of ``kind`` (e.g. the last cycle's summary, for /status)."""
+    row = await fetchone(
+        conn, "SELECT * FROM events WHERE customer_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (customer_id, str(kind)),
+    )
+    return _row(row) if row is not None else None

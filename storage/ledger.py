@@ -419,3 +419,22 @@ async def recent(conn: aiosqlite.Connection, customer_id: int, limit: int = 50) 
         (customer_id, limit),
     )
     return [_send_row(r) for r in rows]
+
+
+def cycle_counts_sync(conn: sqlite3.Connection, customer_id: int, cycle_no: int) -> dict[str, int]:
+    """How many of the cycle's rows have each outcome (for its summary), on the writer's connection."""
+    rows = conn.execute(
+        "SELECT outcome, COUNT(*) FROM sends WHERE customer_id = ? AND cycle_no = ? GROUP BY outcome",
+        (customer_id, cycle_no),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def cycle_failures_sync(conn: sqlite3.Connection, customer_id: int, cycle_no: int, limit: int) -> list[tuple[str, str]]:
+    """(group, error) of the cycle's first ``limit`` failed rows (for its summary)."""
+    rows = conn.execute(
+        "SELECT group_ref, COALESCE(error, '') FROM sends WHERE customer_id = ? AND cycle_no = ? AND outcome = 'failed'"
+        " ORDER BY finished_at, group_ref LIMIT ?",
+        (customer_id, cycle_no, limit),
+    ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]

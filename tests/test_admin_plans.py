@@ -260,7 +260,6 @@ async def test_a_short_campaign_really_tells_the_admins(tmp_path: Path) -> None:
         }
 
 
-@pytest.mark.xfail(strict=True, reason="part G: the outbox renders each event in its recipient's language")
 async def test_the_customer_is_told_in_their_own_language(tmp_path: Path) -> None:
     async with bot_harness(tmp_path) as h:
         admin = h.user(ADMIN_ID, "Admin", language_code="en")

@@ -141,7 +141,7 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         assert customer.plan_sessions == 2
         assert customer.plan_expires_at == pytest.approx(h.clock.now() + 30 * 86_400)
         told = await alice.user.wait_reply()
-        assert "Your plan is ready: 2 session(s)" in told.text
+        assert "Your plan is ready: 2 sessions" in told.text
 
         # A change of a running plan is shown before -> after and made only once confirmed.
         shown = await admin.ask(f"/grant {CUSTOMER} 3 10")

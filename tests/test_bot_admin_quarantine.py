@@ -44,7 +44,7 @@ async def test_checksessions_never_shortens_a_quarantine(tmp_path: Path) -> None
         until = start + 24 * 3600  # [pool] quarantine_hours, the default
         await h.deliver()
         told = await admin.user.wait_reply()
-        assert f"#{limited_id} is limited" in told.text and f"until at least {fmt.fmt_time(until)}" in told.text
+        assert f"#{limited_id} is limited" in told.text and f"until at least {bot_time(until)}" in told.text
         by_id = dict(zip(ids, keys, strict=True))
         frozen.freeze(h.world.accounts[by_id[frozen_id]], start - 60, appeal_url="https://t.me/spambot?x=1")
 

@@ -62,7 +62,8 @@ async def test_customer_sets_up_runs_watches_and_stops_a_campaign(tmp_path: Path
         assert not h.world.violations
 
         status = await alice.ask("/status")
-        assert "running" in status.text and "1 cycle done" in status.text
+        assert "running" in status.text and "Last cycle: #1" in status.text
+        assert "the post reached 2 of 2 groups" in status.text
         assert "Sessions: 2 of 2 (2 assigned)" in status.text
         assert "Groups: 2 active, 1 paused" in status.text
         assert "Next cycle:" in status.text and "in 10 min" in status.text

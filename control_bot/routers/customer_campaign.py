@@ -142,6 +142,7 @@ async def status_screen(
         post_link=c.post_link,
         post_text=c.post_text,
         now=now,
+        last_cycle=view.last_cycle,
     )
     return text, kb.status(running)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
 from control_bot.callbacks import MenuAction, menu_button
@@ -14,7 +16,9 @@ from control_bot.routers.common import sender_id
 from control_bot.services import campaign
 from core.clock import Clock
 from core.config import Settings
+from core.customer_log import parse
 from core.texts import status as status_texts
+from core.texts.customer_log import render_line
 from storage.db import Database
 
 
@@ -37,9 +41,15 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
     await show(event, text, kb.refreshable(MenuAction.STATS))
 
 
+async def logs_screen(db: Database, settings: Settings, user_id: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
+    """/logs: the customer's latest lines in their language and zone."""
+    raw = await campaign.recent_log_lines(db, settings.paths.logs_dir, user_id, now)
+    lines = [render_line(parse(line)) for line in raw]
+    return (status_texts.logs(lines) if lines else status_texts.NO_LOGS()), kb.logs(has_file=bool(lines))
+
+
 async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
-    lines = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
-    await show(event, status_texts.logs(lines) if lines else status_texts.NO_LOGS(), kb.logs(has_file=bool(lines)))
+    await show(event, *await logs_screen(db, settings, sender_id(event), clock.now()))
 
 
 async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
@@ -48,7 +58,8 @@ async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock
     if found is None:
         await answer_callback(callback, status_texts.NO_LOG_FILE_TODAY(), alert=True)
         return
-    day, data = found
+    day, raw = found
+    data = await asyncio.to_thread(_rendered, raw)  # the reader's scope follows into the thread
     if callback.bot is None:
         raise RuntimeError("callback query without a bot")
     await callback.bot.send_document(
@@ -57,6 +68,12 @@ async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock
         caption=status_texts.log_file_caption(day),
     )
     await answer_callback(callback)
+
+
+def _rendered(raw: bytes) -> bytes:
+    """The day's file as the reader reads it: each structured line in their language and zone."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    return "\n".join(render_line(parse(line)) for line in lines).encode("utf-8") + b"\n"
 
 
 def setup() -> Router:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from control_bot.logfiles import newest_customer_log, tail_customer_log
+from core.customer_log import LogKey
 from core.errors import (
     AccessDenied,
     AdbotError,
@@ -22,15 +23,18 @@ from core.errors import (
     IntervalError,
     NotEnoughSessions,
 )
+from core.states import EventKind
 from core.texts import customer as t
 from core.texts import onboarding as onboarding_texts
+from engine.customer_log import customer_log
 from engine.readiness import CampaignStart, Missing
-from storage import customers, groups, ledger
+from storage import customers, events, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+customer_line = customer_log(logger)
 
 LOG_LINES = 100
 
@@ -110,7 +114,7 @@ async def set_interval(
     assert customer is not None
     if customer.status == "running":
         await engine.reschedule(user_id)
-    logger.info("interval set to %d min", seconds // 60, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.INTERVAL_SET, seconds=seconds)
     return customer
 
 
@@ -182,6 +186,18 @@ class StatusView:
     next_run_at: float | None
     last_activity: float | None
     now: float
+    last_cycle: LastCycle | None = None
+
+
+@dataclass(frozen=True)
+class LastCycle:
+    """The last finished cycle, as its summary said it (/status)."""
+
+    cycle_no: int
+    finished_at: float
+    sent: int
+    total: int
+    failed: int
 
 
 async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, now: float) -> StatusView:
@@ -190,6 +206,12 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         owned = await session_rows.list_for_owner(conn, user_id)
         own_groups = await groups.list_for(conn, user_id)
         stats = await ledger.get_stats(conn, user_id)
+        summary = await events.latest(conn, user_id, EventKind.CYCLE_SUMMARY)
+    last_cycle = None
+    if summary is not None:
+        p = summary.payload
+        last_cycle = LastCycle(int(p.get("cycle_no") or 0), summary.created_at, int(p.get("sent") or 0),
+                               int(p.get("total") or 0), int(p.get("failed") or 0))
     states: dict[str, int] = {}
     for row in owned:
         states[row.state] = states.get(row.state, 0) + 1
@@ -206,6 +228,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         next_run_at=engine.next_run_at(user_id) if running else None,
         last_activity=stats.last_activity,
         now=now,
+        last_cycle=last_cycle,
     )
 
 

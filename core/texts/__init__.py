@@ -30,7 +30,9 @@ take the values they interpolate as named placeholders; each module is one trans
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;
 * ``reach``: whether a customer's sessions can post in each of their groups: the reasons, the events'
   wording (engine) and the screens (the customer's /groups states, the admins' reach screen);
-* ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``;
+* ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``, and the stored
+  reasons and error names said in words (never shown as names);
+* ``customer_log``: the lines of a customer's own log (/logs, the day's file) in the reader's language;
 * ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``fmt``: formatting helpers (escaping, numbers, times and durations in the reader's locale and zone);
