@@ -135,7 +135,11 @@ async def _send_album(
 
 
 async def _uploaded(client: Any, uploads: MediaUploads, item: MediaItem) -> Any:
-    """The file's bytes uploaded (``upload.saveFilePart``...) and wrapped as a new photo or document."""
+    """The file's bytes uploaded (``upload.saveFilePart``...) and wrapped as a new photo or document. A
+    file that is gone from the disk is a post that cannot be sent (MEDIA_EMPTY: the campaign stops and
+    the customer is asked for the post again), not a network failure to retry."""
+    if not item.path.is_file():
+        raise errors.MediaEmptyError(request=None)
     file = await client.upload_file(str(item.path), file_name=item.file_name or item.path.name)
     uploads.uploads += 1
     if item.kind == "photo":
