@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiogram import Bot
-from aiogram.types import Message, MessageEntity, MessageOriginChannel
+from aiogram.types import Message, MessageOriginChannel
 
 from core.links import PostRef, post_from_origin
 from core.private_files import make_private_dir, write_private_file
@@ -102,10 +102,6 @@ def media_of(message: Message) -> OwnItem | None:
         d = message.document
         return OwnItem("document", d.file_id, d.file_unique_id, d.file_size or 0, d.mime_type, d.file_name)
     return None
-
-
-def entity_dicts(entities: list[MessageEntity] | None) -> list[dict[str, Any]]:
-    return [e.model_dump(exclude_none=True, mode="json") for e in entities or []]
 
 
 async def keep_media(bot: Bot, item: OwnItem, data_dir: Path, caption: str = "",
