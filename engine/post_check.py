@@ -56,16 +56,9 @@ async def check_post(accounts: Accounts, customer_id: int, peer: str, msg_id: in
         rows = {} if peer.startswith("@") else {m.session_id: m for m in await memberships.members_of(conn, peer)}
     live = [sid for sid in owned if sid in accounts and sid not in accounts.retired]
     if not peer.startswith("@"):
-        members = [sid for sid in owned if sid in rows and rows[sid].why_not not in NOT_IN_CHAT]
-        if not members:
-            # No session of the customer is in the private channel, as their dialogs say: unreadable when
-            # every one of them has had its dialogs read, else the first cycle's to find out.
-            async with accounts.db.read() as conn:
-                scanned = [await memberships.checked_at(conn, sid) is not None for sid in owned]
-            if owned and all(scanned):
-                return PostCheck("unreadable", error="ChannelPrivateError")
-            return PostCheck("unchecked")
-        live = [sid for sid in live if sid in members]
+        # A private channel is read only by a session its dialogs show in it; none connected: the first
+        # cycle's to find out (the bot says what the sessions' dialogs say, ``services.post``).
+        live = [sid for sid in live if sid in rows and rows[sid].why_not not in NOT_IN_CHAT]
     for session_id in live:
         account = await accounts.get(session_id)
         try:

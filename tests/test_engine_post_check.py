@@ -61,7 +61,24 @@ async def test_a_private_channel_no_session_is_in(db: Database, tmp_path: Path) 
 
     check = await engine.check_post(CID, private, 1)
 
-    # The session's dialogs were read and do not have the channel: unreadable, without a request.
-    assert check.verdict == "unreadable"
+    # No connected session is in it, as its dialogs say: not asked (the service says what the dialogs say).
+    assert check.verdict == "unchecked"
     assert s.world.request_count() == before
+    await engine.shutdown()
+
+
+async def test_a_private_channel_is_read_through_the_sessions_own_row(db: Database, tmp_path: Path) -> None:
+    s = await make_setup(db, tmp_path, groups=["@g1"], plan=1, pool=1)
+    account = s.account_of(s.session_ids[0])
+    private = s.world.add_channel(None, chat_id=5151, posts=[3], members=[account]).marked_id
+    engine = s.engine()
+    await running(s, engine)
+    await engine.run_cycle(CID)  # connected, its dialogs read: the channel is in them
+    resolves = s.world.request_count(method="resolve")
+
+    check = await engine.check_post(CID, private, 3)
+
+    assert check.verdict == "ok" and check.info is not None and check.info.ids == (3,)
+    assert s.world.request_count(method="resolve") == resolves  # addressed by its row, never resolved
+    assert s.world.violations == []
     await engine.shutdown()
