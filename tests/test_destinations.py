@@ -13,7 +13,7 @@ from pool_support import seed_sessions
 from core.destinations import Verdict, is_bot_username, judge, refusal
 from core.links import GroupRef, parse_group_ref
 from core.ports import Dialog, DialogKind, Peer
-from core.texts import customer as t
+from core.texts import groups as group_texts
 from sandbox.botapi.html import parse_html
 from sandbox.botapi.models import MAX_TEXT_LENGTH
 from storage import memberships
@@ -147,7 +147,7 @@ async def test_chat_kinds_of_many_references_at_once(db: Database, sdir: Path) -
 
 
 def test_report_marks_unchecked_topics_and_lists_refusals_apart() -> None:
-    html = t.groups_added(
+    html = group_texts.groups_added(
         ["@cats_group", "@new_chat#15"],
         [],
         [("cats", '"cats" is ambiguous')],
@@ -161,7 +161,7 @@ def test_report_marks_unchecked_topics_and_lists_refusals_apart() -> None:
     assert "<code>@cats_group</code>, " in html
     assert "❌ Not understood (1):\n• \"cats\" is ambiguous" in html
     assert "🚫 Cannot be posted to (1):\n• @news_feed is a channel, not a group: only its admins post there." in html
-    assert "Nothing to add" not in t.groups_added([], [], [], [], 200, 0, refused=[("x", "why")])
+    assert "Nothing to add" not in group_texts.groups_added([], [], [], [], 200, 0, refused=[("x", "why")])
 
 
 @settings(max_examples=150, deadline=None)
@@ -181,7 +181,7 @@ def test_report_with_refusals_and_topics_stays_valid_html_within_the_limit(
     refused: list[tuple[str, str]],
     topic: int,
 ) -> None:
-    html = t.groups_added(
+    html = group_texts.groups_added(
         added, existing, bad, over, 200, len(added), refused=refused, unchecked_topics={r: topic for r in added}
     )
     assert len(parse_html(html).text) <= MAX_TEXT_LENGTH

@@ -12,7 +12,7 @@ from pool_support import add_customer, add_pair, assert_pool_consistent, files_o
 from control_bot.services.reach import GroupReach, Reach, customer_reach, reach_of
 from core.errors import NotFound
 from core.ports import Dialog, DialogKind, Peer, WriteBlock
-from core.texts import customer as t
+from core.texts import groups as group_texts
 from core.texts import reach as rt
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
 from pool import assign
@@ -86,7 +86,7 @@ def test_a_full_page_of_the_longest_lines_fits_one_message() -> None:
                    rt.group_state(None, None, None, NOW, forbidden)), key=utf16_len)
     rows = [("@" + "n" * 32, longest), ("-1009999999999#2147483647", longest)] * 13
     summary = rt.groups_reach_summary(10, 10, 5)
-    text = t.groups_list(rows, first=176, total=200, active=190, paused=10, page=7, pages=8, limit=200,
+    text = group_texts.groups_list(rows, first=176, total=200, active=190, paused=10, page=7, pages=8, limit=200,
                          summary=summary)
     assert utf16_len(text) < TELEGRAM_LIMIT
 

@@ -17,11 +17,13 @@ from control_bot.filters import IsPrivate
 from control_bot.render import register_screen, show
 from control_bot.routers.common import command_args, sender_id
 from control_bot.services import campaign
-from control_bot.services.campaign import AddGroupsResult, CampaignEngine
+from control_bot.services import groups as group_service
+from control_bot.services.campaign import CampaignEngine
+from control_bot.services.groups import AddGroupsResult
 from control_bot.services.reach import GroupReach, Reach
 from core.clock import Clock
 from core.errors import InputError
-from core.texts import customer as t
+from core.texts import groups as group_texts
 from core.texts import reach as rt
 from storage.db import Database
 from storage.groups import Group
@@ -37,7 +39,7 @@ def _line_state(group: Group, reach: GroupReach, now: float) -> str:
 
 
 async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tuple[str, InlineKeyboardMarkup]:
-    view = await campaign.list_groups(db, user_id, now)
+    view = await group_service.list_groups(db, user_id, now)
     own = view.groups
     per_page = kb.GROUPS_PER_PAGE
     pages = max(1, math.ceil(len(own) / per_page))
@@ -51,7 +53,7 @@ async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tu
     summary = rt.groups_reach_summary(
         reachable=reachable, unreachable=len(active_reach) - reachable - checking, checking=checking
     )
-    text = t.groups_list(
+    text = group_texts.groups_list(
         [(g.ref, _line_state(g, view.reach[g.ref], now)) for g in shown],
         first=page * per_page + 1,
         total=len(own),
@@ -59,17 +61,17 @@ async def groups_screen(db: Database, user_id: int, page: int, now: float) -> tu
         paused=paused,
         page=page,
         pages=pages,
-        limit=campaign.MAX_GROUPS_PER_CUSTOMER,
+        limit=group_service.MAX_GROUPS_PER_CUSTOMER,
         summary=summary,
     )
     markup = kb.groups(
-        [(g.id, g.ref) for g in shown if not g.active], page, pages, await campaign.has_default_groups(db)
+        [(g.id, g.ref) for g in shown if not g.active], page, pages, await group_service.has_default_groups(db)
     )
     return text, markup
 
 
 def _added(result: AddGroupsResult) -> str:
-    return t.groups_added(
+    return group_texts.groups_added(
         result.added, result.existing, result.bad, result.over_limit, result.limit, result.total,
         refused=result.refused, unchecked_topics=result.unchecked_topics,
     )
@@ -88,7 +90,9 @@ async def on_groups_page(callback: CallbackQuery, callback_data: GroupsPageCb, d
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock, form: State) -> None:
     await campaign.require_customer(db, sender_id(event), clock.now())
     await state.set_state(form)
-    await show(event, t.GROUPS_ASK if form == GroupsForm.adding else t.DEL_GROUP_ASK, kb.cancel())
+    await show(
+        event, group_texts.GROUPS_ASK() if form == GroupsForm.adding else group_texts.DEL_GROUP_ASK(), kb.cancel()
+    )
 
 
 def _read_dialogs(engine: CampaignEngine, user_id: int, result: AddGroupsResult) -> None:
@@ -111,7 +115,7 @@ async def on_addgroups(
     if not args.strip():
         await _ask(event, state, db, clock, GroupsForm.adding)
         return
-    result = await campaign.add_groups(db, sender_id(event), args, clock.now())
+    result = await group_service.add_groups(db, sender_id(event), args, clock.now())
     _read_dialogs(engine, sender_id(event), result)
     await show(event, _added(result), kb.back_to_menu())
 
@@ -119,7 +123,7 @@ async def on_addgroups(
 async def on_addgroups_answer(
     message: Message, state: FSMContext, db: Database, clock: Clock, engine: CampaignEngine
 ) -> None:
-    result = await campaign.add_groups(db, sender_id(message), message.text or "", clock.now())
+    result = await group_service.add_groups(db, sender_id(message), message.text or "", clock.now())
     _read_dialogs(engine, sender_id(message), result)
     await state.clear()
     await message.answer(_added(result), reply_markup=kb.back_to_menu())
@@ -133,19 +137,20 @@ async def on_groups_file(
     user_id = sender_id(message)
     await campaign.require_customer(db, user_id, clock.now())
     if not (document.file_name or "").lower().endswith(".txt"):
-        raise InputError(t.GROUPS_FILE_NOT_TXT)
-    if (document.file_size or 0) > campaign.MAX_GROUPS_FILE_BYTES:
-        raise InputError(t.groups_file_too_big(campaign.MAX_GROUPS_FILE_BYTES // 1024))
+        raise InputError(group_texts.GROUPS_FILE_NOT_TXT())
+    if (document.file_size or 0) > group_service.MAX_GROUPS_FILE_BYTES:
+        raise InputError(group_texts.groups_file_too_big(group_service.MAX_GROUPS_FILE_BYTES // 1024))
     buffer = io.BytesIO()
     await bot.download(document, destination=buffer)
-    result = await campaign.add_groups(db, user_id, campaign.decode_groups_file(buffer.getvalue()), clock.now())
+    refs = group_service.decode_groups_file(buffer.getvalue())
+    result = await group_service.add_groups(db, user_id, refs, clock.now())
     _read_dialogs(engine, user_id, result)
     await state.clear()
     await message.answer(_added(result), reply_markup=kb.back_to_menu())
 
 
 async def on_defaults(event: Message | CallbackQuery, db: Database, clock: Clock, engine: CampaignEngine) -> None:
-    result = await campaign.add_default_groups(db, sender_id(event), clock.now())
+    result = await group_service.add_default_groups(db, sender_id(event), clock.now())
     _read_dialogs(engine, sender_id(event), result)
     await show(event, _added(result), kb.back_to_menu())
 
@@ -158,25 +163,25 @@ async def on_delgroup(
     if not args.strip():
         await _ask(event, state, db, clock, GroupsForm.removing)
         return
-    ref, left = await campaign.remove_group(db, sender_id(event), args, clock.now())
-    await show(event, t.group_removed(ref, left), kb.back_to_menu())
+    ref, left = await group_service.remove_group(db, sender_id(event), args, clock.now())
+    await show(event, group_texts.group_removed(ref, left), kb.back_to_menu())
 
 
 async def on_delgroup_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
-    ref, left = await campaign.remove_group(db, sender_id(message), message.text or "", clock.now())
+    ref, left = await group_service.remove_group(db, sender_id(message), message.text or "", clock.now())
     await state.clear()
-    await message.answer(t.group_removed(ref, left), reply_markup=kb.back_to_menu())
+    await message.answer(group_texts.group_removed(ref, left), reply_markup=kb.back_to_menu())
 
 
 async def on_resume(callback: CallbackQuery, callback_data: GroupResumeCb, db: Database, clock: Clock) -> None:
     user_id = sender_id(callback)
-    group = await campaign.resume_group(db, user_id, callback_data.group_id, clock.now())
+    group = await group_service.resume_group(db, user_id, callback_data.group_id, clock.now())
     text, markup = await groups_screen(db, user_id, 0, clock.now())
-    await show(callback, text, markup, toast=t.group_resumed(group.ref))
+    await show(callback, text, markup, toast=group_texts.group_resumed(group.ref))
 
 
 async def on_not_text_answer(message: Message) -> None:
-    await message.answer(t.GROUPS_FILE_NOT_TXT, reply_markup=kb.cancel())
+    await message.answer(group_texts.GROUPS_FILE_NOT_TXT(), reply_markup=kb.cancel())
 
 
 def setup() -> Router:
