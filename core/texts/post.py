@@ -237,6 +237,12 @@ def preview_of_link(link: str, excerpt: str, album: int) -> str:
             "Preview of {link}: the bot cannot show it here (it is not in that channel).", link=esc(link)
         )
     shown = excerpt if len(excerpt) <= EXCERPT_SHOWN else excerpt[:EXCERPT_SHOWN] + "…"
+    if album > 1:
+        return n_(
+            "Preview of {link}: an album of {n} message, «{excerpt}»",
+            "Preview of {link}: an album of {n} messages, «{excerpt}»",
+            album, link=esc(link), excerpt=esc(shown),
+        )
     return _("Preview of {link}: «{excerpt}»", link=esc(link), excerpt=esc(shown))
 
 
