@@ -229,3 +229,24 @@ async def test_what_cannot_be_a_post_is_refused(tmp_path: Path, lang: str, clock
         with in_locale(lang):
             assert refused.text == t.ALBUM_MIXED()
         assert (await h.customer(ALICE)).post_kind is None
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_channel_post_forwarded_any_time_sets_the_post_and_big_files_are_refused(
+    tmp_path: Path, lang: str, clock: FakeClock
+) -> None:
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        await h.grant(ALICE)
+        alice = h.user(ALICE, "Alice", language_code=lang)
+        # No /post first: a channel's post forwarded to the bot is meant as the post.
+        await alice.user.forward(channel_origin(DEALS_ID, 2, title="Deals", username="deals"), text="x")
+        await h.idle()
+        assert (await h.customer(ALICE)).post_link == "https://t.me/deals/2"
+
+        await alice.ask("/post")
+        await alice.user.send_media("video", b"\x00" * (20 * 1024 * 1024 + 1), file_name="big.mp4")
+        refused = await alice.user.wait_reply(timeout=10)
+        with in_locale(lang):
+            assert refused.text == t.media_too_big(20)
+        assert (await h.customer(ALICE)).post_link == "https://t.me/deals/2"  # nothing changed
+        assert not (h.settings.paths.data_dir / "media").exists()  # nothing downloaded

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -132,21 +131,16 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
 async def _preview(message: Message, bot: Bot, saved: PostSaved, note: str | None) -> None:
     """The post as groups will see it, then (last, with the buttons) what was saved and how it is sent.
 
-    A link's post is forwarded (or copied, without the header) from its channel when the bot can read it;
-    the bot is usually in no customer's channel, and then the saved message says what the check learned."""
+    A link's post is described from what the session that checked it read (its text, an album's size):
+    the bot itself is in no customer's channel, so it cannot forward the post here (a request that would
+    only fail). Own content is sent back exactly as the sessions will send it."""
     chat_id = message.chat.id
     customer = saved.customer
     parts = [saved.text] if note is None else [note, saved.text]
-    if customer.post_kind == "link" and customer.post_link and customer.post_peer and customer.post_msg_id:
-        try:
-            if customer.drop_author:
-                await bot.copy_message(chat_id, customer.post_peer, customer.post_msg_id)
-            else:
-                await bot.forward_message(chat_id, customer.post_peer, customer.post_msg_id)
-        except TelegramBadRequest:
-            info = saved.info  # the bot is not in that channel (usual): what the check learned, if anything
-            if info is not None:
-                parts.append(t.preview_of_link(customer.post_link, info.excerpt, info.album_size))
+    if customer.post_kind == "link" and customer.post_link:
+        info = saved.info
+        if info is not None:
+            parts.append(t.preview_of_link(customer.post_link, info.excerpt, info.album_size))
         parts.append(t.header_line(customer.drop_author))
         await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=kb.post_header(customer.drop_author))
         return
