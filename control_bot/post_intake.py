@@ -41,6 +41,7 @@ __all__ = [
     "forwarded_post",
     "keep_media",
     "media_of",
+    "prune_media",
 ]
 
 ALBUM_QUIET = 1.0
@@ -132,6 +133,32 @@ def _store(folder: Path, sha: str, data: bytes) -> None:
         return  # the same content, kept already (named by its hash)
     path.unlink(missing_ok=True)
     write_private_file(path, data)
+
+
+PRUNE_AFTER = 3600.0
+"""Seconds a kept file no post uses stays on disk: long enough for a post being saved (its file written,
+its rows not yet committed) never to lose it."""
+
+
+def prune_media(data_dir: Path, in_use: set[str], now: float) -> int:
+    """Delete kept files no post uses any more (older than ``PRUNE_AFTER``); returns how many went."""
+    folder = data_dir / MEDIA_DIR
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        try:
+            old = path.stat().st_mtime < now - PRUNE_AFTER
+        except OSError:
+            continue
+        if path.name not in in_use and old and path.is_file():
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:  # tidying up: never a reason to fail saving a post
+                logger.warning("could not remove an unused media file: %s", exc)
+                continue
+            removed += 1
+    return removed
 
 
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,16 @@ from aiogram.types import (
     Video,
 )
 
-from control_bot.post_intake import AlbumCollector, MediaTooBig, OwnItem, forwarded_post, keep_media, media_of
+from control_bot.post_intake import (
+    PRUNE_AFTER,
+    AlbumCollector,
+    MediaTooBig,
+    OwnItem,
+    forwarded_post,
+    keep_media,
+    media_of,
+    prune_media,
+)
 
 DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 CHAT = Chat(id=1, type="private")
@@ -99,3 +109,15 @@ async def test_an_album_is_handed_over_whole_after_a_quiet_second() -> None:
     await asyncio.sleep(0.15)
     assert sorted(got) == [[1, 2, 3], [9]]
     await collector.flush()
+
+
+def test_files_no_post_uses_are_pruned_once_old(tmp_path: Path) -> None:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    for name in ("used", "fresh", "old"):
+        (folder / name).write_bytes(b"x")
+    now = (folder / "old").stat().st_mtime + 2 * PRUNE_AFTER
+    os.utime(folder / "fresh", (now, now))  # written just now: a post being saved may be about to use it
+    assert prune_media(tmp_path, {"used"}, now) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["fresh", "used"]
+    assert prune_media(tmp_path / "nowhere", set(), now) == 0

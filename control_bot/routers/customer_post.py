@@ -58,7 +58,8 @@ async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, 
 
 
 async def on_post(
-    event: Message | CallbackQuery, state: FSMContext, db: Database, engine: PostEngine, clock: Clock, bot: Bot
+    event: Message | CallbackQuery, state: FSMContext, db: Database, engine: PostEngine, clock: Clock, bot: Bot,
+    settings: Settings,
 ) -> None:
     """/post <link or text> sets it; /post alone, or the Set button, asks for it."""
     if isinstance(event, Message):
@@ -70,6 +71,7 @@ async def on_post(
         return
     saved = await post_service.set_post(db, sender_id(event), text, entities, clock.now(), engine=engine)
     await _preview(event, bot, saved, None)
+    await post_service.prune_kept_media(db, settings.paths.data_dir)
 
 
 Handler = Callable[..., Awaitable[None]]
@@ -87,6 +89,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
             saved = await post_service.save_link(db, engine, user_id, ref, clock.now())
             await state.clear()
             await _preview(message, bot, saved, None)
+            await post_service.prune_kept_media(db, settings.paths.data_dir)
             return
         note = t.FROM_A_GROUP_ADMIN() if isinstance(message.forward_origin, MessageOriginChat) else (
             t.FROM_A_PERSON() if message.forward_origin is not None else None
@@ -105,6 +108,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                     return
                 await state.clear()
                 await _preview(messages[0], bot, saved, note)
+                await post_service.prune_kept_media(db, settings.paths.data_dir)
 
             collector.add(user_id, message, save_album)
             return
@@ -124,6 +128,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
             return
         await state.clear()
         await _preview(message, bot, saved, note)
+        await post_service.prune_kept_media(db, settings.paths.data_dir)
 
     return on_message
 

@@ -7,8 +7,10 @@ post is refused.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any, Literal, Protocol
 from aiogram import Bot
 from aiogram.types import Message
 
-from control_bot.post_intake import MAX_DOWNLOAD_BYTES, MediaTooBig, OwnItem, keep_media, media_of
+from control_bot.post_intake import MAX_DOWNLOAD_BYTES, MediaTooBig, OwnItem, keep_media, media_of, prune_media
 from control_bot.routers.common import entity_dicts
 from control_bot.services.campaign import require_customer
 from core.errors import InputError
@@ -251,6 +253,16 @@ async def _save_own(
     logger.info("post set to own media (%s)", ", ".join(row.kind for row in rows), extra={"customer_id": user_id})
     summary = post_texts.post_summary("text", None, text, [row.kind for row in rows])
     return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows))
+
+
+async def prune_kept_media(db: Database, data_dir: Path) -> int:
+    """Kept files of posts replaced since go (``post_intake.prune_media``); called after a post is saved."""
+    async with db.read() as conn:
+        in_use = await post_media.files_in_use(conn)
+    removed = await asyncio.to_thread(prune_media, data_dir, in_use, time.time())
+    if removed:
+        logger.info("removed %d kept media file(s) no post uses any more", removed)
+    return removed
 
 
 async def set_drop_author(db: Database, user_id: int, drop: bool, now: float) -> Customer | None:
