@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, Peer, SessionCredentials
+from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, MediaItem, Peer, PostInfo, SessionCredentials
 from pool.layout import ASSIGNED, UNUSED, ensure_dir, ensure_layout
 from sandbox.world import World
 from storage.migrations import MIGRATIONS
@@ -225,8 +225,14 @@ class NullPort:
         self.sent += 1
         return self.sent
 
-    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
-        return [msg_id]
+    async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
+        return PostInfo(msg_id=msg_id, ids=(msg_id,))
+
+    async def send_media(
+        self, *, dest: Peer, topic_id: int | None, items: Sequence[MediaItem], random_id: int
+    ) -> int:
+        self.sent += 1
+        return self.sent
 
     async def send_text(
         self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int

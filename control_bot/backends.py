@@ -18,7 +18,9 @@ from core.ports import (
     EntityDict,
     InvitePreview,
     JoinResult,
+    MediaItem,
     Peer,
+    PostInfo,
     SessionCredentials,
 )
 from storage import groups
@@ -91,8 +93,13 @@ class _PlaygroundPort:
             album=album,
         )
 
-    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+    async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
         return await self.port.read_post(source, msg_id)
+
+    async def send_media(
+        self, *, dest: Peer, topic_id: int | None, items: Sequence[MediaItem], random_id: int
+    ) -> int | None:
+        return await self.port.send_media(dest=dest, topic_id=topic_id, items=items, random_id=random_id)
 
     async def send_text(
         self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int

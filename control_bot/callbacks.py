@@ -152,6 +152,12 @@ def settings_button(action: SettingsAction) -> CallbackQueryFilter:
 # --- issue 18 part E ---
 
 
+class PostHeaderCb(CallbackData, prefix="ph"):
+    """The preview's switch: a link post forwarded without ("drop") or with its "Forwarded from" header."""
+
+    drop: bool
+
+
 # --- issue 18 part F ---
 
 

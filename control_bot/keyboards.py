@@ -20,6 +20,7 @@ from core.texts import customer as t
 from core.texts import events as et
 from core.texts import joins as jt
 from core.texts import plans as pt
+from core.texts import post as post_texts
 from core.texts import reach as rt
 from core.texts import settings as st
 
@@ -271,6 +272,16 @@ def settings_levels(levels: Sequence[NotifyLevel], current: NotifyLevel) -> Inli
 
 
 # --- issue 18 part E ---
+
+
+def post_header(drop_author: bool) -> InlineKeyboardMarkup:
+    """Under the preview of a link post: switch the "Forwarded from" header, or back to the menu."""
+    b = InlineKeyboardBuilder()
+    label = post_texts.BTN_KEEP_AUTHOR() if drop_author else post_texts.BTN_DROP_AUTHOR()
+    b.button(text=label, callback_data=cb.PostHeaderCb(drop=not drop_author).pack())
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(1)
+    return b.as_markup()
 
 
 # --- issue 18 part F ---

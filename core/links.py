@@ -305,6 +305,18 @@ def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
     return PostRef(peer=peer, msg_id=msg_id, thread_id=thread_id, link=f"https://t.me/{chat}{topic}/{msg_id}")
 
 
+def post_from_origin(chat_id: int, username: str | None, msg_id: int) -> PostRef | None:
+    """The post a message forwarded from a channel points to (Bot API ``MessageOriginChannel``: the
+    channel's marked id, its username when public, the post's id): '@name' for a public channel, the
+    marked id for a private one, as a pasted link would give. None when the values are not a channel
+    post's (Telegram sends none such; a forged update could)."""
+    if not 1 <= msg_id <= MAX_MESSAGE_ID or not -CHANNEL_BASE - _MAX_CHANNEL_ID <= chat_id < -CHANNEL_BASE:
+        return None
+    if username and _USERNAME_CHARS_RE.fullmatch(username) and 4 <= len(username) <= 32:
+        return _make_post(f"@{username.lower()}", msg_id, None)
+    return _make_post(str(chat_id), msg_id, None)
+
+
 # --- groups --------------------------------------------------------------------------------------
 
 

@@ -28,6 +28,52 @@ PeerKind = Literal["user", "chat", "channel"]
 # Offsets and lengths are UTF-16 code units, as in both the Bot API and MTProto.
 EntityDict = Mapping[str, Any]
 
+MediaKind = Literal["photo", "video", "document", "animation"]
+"""What a message's media is, as the Bot API names it (a voice note, sticker, poll... is 'document' or
+not media we send: ``PostInfo.media`` says 'other' for those)."""
+
+EXCERPT_CHARS = 120  # how much of a post's text ``PostInfo.excerpt`` keeps (a preview line, not the post)
+
+
+@dataclass(frozen=True)
+class PostInfo:
+    """What one read of a post (``AccountPort.read_post``) says about it, as the reading account sees it:
+    it exists (else the read raised MESSAGE_ID_INVALID), which ids a forward of it must carry (its album,
+    in order, else the post alone), whether its chat or the message forbids forwarding (``noforwards``:
+    a forward would fail CHAT_FORWARDS_RESTRICTED), each item's media kind ('' for text, 'other' for media
+    we do not send ourselves), and the start of its text or caption."""
+
+    msg_id: int
+    ids: tuple[int, ...]
+    grouped_id: int | None = None
+    noforwards: bool = False
+    media: tuple[str, ...] = ()  # per id of ``ids``: a MediaKind, '' (text only) or 'other'
+    excerpt: str = ""
+
+    @property
+    def album_size(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One photo, video, document or animation of a post the customer sent the bot (kept in
+    ``data/media/<sha256>``), as a session sends it: the file is uploaded once per session and the
+    uploaded photo/document reused (``engine.telethon_media``). The caption and its formatting (Bot API
+    entity dicts, UTF-16 offsets) go with the item that carries them (an album's caption: its first)."""
+
+    kind: MediaKind
+    path: Path
+    sha256: str
+    size: int
+    mime: str | None = None
+    file_name: str | None = None
+    caption: str = ""
+    entities: Sequence[EntityDict] = ()
+    width: int = 0
+    height: int = 0
+    duration: float = 0.0
+
 
 @dataclass(frozen=True)
 class AccountInfo:
@@ -177,11 +223,27 @@ class AccountPort(Protocol):
         answer carries no new message, as for ``forward``)."""
         ...
 
-    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
-        """Read the post (``channels.getMessages``, ``messages.getMessages`` for a basic group): the ids
-        of its album in order (messages sharing its ``grouped_id``), or ``[msg_id]`` when it is none.
-        Raises MessageIdInvalidError when it no longer exists and what the source raises (CHANNEL_PRIVATE
-        when this account may not read it, a flood wait, ...). One request of method class 'read'."""
+    async def send_media(
+        self,
+        *,
+        dest: Peer,
+        topic_id: int | None,
+        items: Sequence[MediaItem],
+        random_id: int,
+    ) -> int | None:
+        """Send the customer's own media post in one request: one item with ``messages.sendMedia``, an
+        album (2..10 items) with ``messages.sendMultiMedia`` (one random_id per item, the first
+        ``random_id``, the rest ``album_random_ids``). Each file is uploaded at most once per session and
+        the uploaded photo/document reused; an expired file reference uploads it again. Returns the
+        (first) new message's id; None as for ``forward``."""
+        ...
+
+    async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
+        """Read the post (``channels.getMessages``, ``messages.getMessages`` for a basic group): its album
+        (messages sharing its ``grouped_id``, in order; ``(msg_id,)`` when it is none), whether it may be
+        forwarded, its media and text (``PostInfo``). Raises MessageIdInvalidError when it no longer exists
+        and what the source raises (CHANNEL_PRIVATE when this account may not read it, a flood wait, ...).
+        One request of method class 'read'."""
         ...
 
     async def dialogs(self) -> Sequence[Dialog]:

@@ -33,6 +33,7 @@ PORT_METHODS: Mapping[str, MethodClass] = MappingProxyType(
     {
         "forward": "send",
         "send_text": "send",
+        "send_media": "send",
         "resolve": "resolve",
         "dialogs": "dialogs",
         "join": "join",

@@ -11,12 +11,13 @@ repeats all of them, and Telegram drops the copy, as for a single message.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from telethon import errors, functions, types
 
-__all__ = ["ALBUM_SPAN", "album_random_ids", "read_post"]
+from core.ports import EXCERPT_CHARS, PostInfo
+
+__all__ = ["ALBUM_SPAN", "album_random_ids", "media_kind", "read_post"]
 
 ALBUM_SPAN = 9
 """An album holds at most 10 messages: its ids lie within 9 of any one of them."""
@@ -36,11 +37,13 @@ def album_random_ids(random_id: int, count: int) -> list[int]:
     return ids
 
 
-async def read_post(client: Any, source: Any, msg_id: int) -> Sequence[int]:
+async def read_post(client: Any, source: Any, msg_id: int) -> PostInfo:
     """One ``channels.getMessages`` (``messages.getMessages`` for a basic group) of the post and the ids
-    around it, through a connected Telethon client; ``source`` is the source's InputPeer. Returns the
-    album's ids in order, or ``[msg_id]``. A post that is gone (messageEmpty, or missing from the
-    answer) raises MessageIdInvalidError, as forwarding it would."""
+    around it, through a connected Telethon client; ``source`` is the source's InputPeer. Says which ids
+    a forward carries (the album's in order, or the post alone), whether the chat or the message forbids
+    forwarding (``noforwards``, from the answer's chat and message), each item's media and the start of
+    the text. A post that is gone (messageEmpty, or missing from the answer) raises
+    MessageIdInvalidError, as forwarding it would."""
     ids = [types.InputMessageID(i) for i in range(max(1, msg_id - ALBUM_SPAN), msg_id + ALBUM_SPAN + 1)]
     request: Any
     if isinstance(source, types.InputPeerChannel):
@@ -54,6 +57,38 @@ async def read_post(client: Any, source: Any, msg_id: int) -> Sequence[int]:
     post = next((m for m in messages if m.id == msg_id), None)
     if post is None:
         raise errors.MessageIdInvalidError(request=request)
-    if post.grouped_id is None:
-        return [msg_id]
-    return sorted(m.id for m in messages if m.grouped_id == post.grouped_id)
+    album = [post] if post.grouped_id is None else sorted(
+        (m for m in messages if m.grouped_id == post.grouped_id), key=lambda m: m.id
+    )
+    chat_id = getattr(post.peer_id, "channel_id", None) or getattr(post.peer_id, "chat_id", None)
+    chat_noforwards = any(
+        getattr(chat, "noforwards", False) for chat in getattr(result, "chats", None) or [] if chat.id == chat_id
+    )
+    text = next((m.message for m in album if m.message), "") or ""
+    return PostInfo(
+        msg_id=msg_id,
+        ids=tuple(m.id for m in album),
+        grouped_id=post.grouped_id,
+        noforwards=chat_noforwards or any(bool(m.noforwards) for m in album),
+        media=tuple(media_kind(m.media) for m in album),
+        excerpt=text[:EXCERPT_CHARS],
+    )
+
+
+def media_kind(media: Any) -> str:
+    """A message's media as the Bot API names it: 'photo', 'video', 'animation', 'document'; '' for none
+    (a link preview is no media of the post's own); 'other' for a poll, a location, a sticker..."""
+    if media is None or isinstance(media, types.MessageMediaEmpty | types.MessageMediaWebPage):
+        return ""
+    if isinstance(media, types.MessageMediaPhoto):
+        return "photo"
+    if isinstance(media, types.MessageMediaDocument) and isinstance(media.document, types.Document):
+        attributes = media.document.attributes
+        if any(isinstance(a, types.DocumentAttributeSticker | types.DocumentAttributeAudio) for a in attributes):
+            return "other"
+        if any(isinstance(a, types.DocumentAttributeAnimated) for a in attributes):
+            return "animation"
+        if any(isinstance(a, types.DocumentAttributeVideo) and not a.round_message for a in attributes):
+            return "video"
+        return "document"
+    return "other"

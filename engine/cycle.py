@@ -33,7 +33,7 @@ from core.config import EngineSettings
 from core.customer_log import LogKey
 from core.errors import PoolError
 from core.links import random_id_for
-from core.ports import Peer, SessionSupply
+from core.ports import MediaItem, Peer, SessionSupply
 from core.states import EventKind, SendOutcome
 from engine import readiness
 from engine.accounts import Accounts
@@ -42,6 +42,7 @@ from engine.daily_cap import room_left
 from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
+from engine.own_media import own_media
 from engine.placement import Plans
 from engine.reach import Assessment, Memberships, assess, needs_recording, private_source, record_reach
 from engine.readiness import Missing
@@ -156,6 +157,7 @@ class Cycle:
         self.report = report
         self.post_peer = customer.post_peer if customer.post_kind == "link" else None  # the forward's source
         self.private_source = private_source(customer)  # addressed through each session's own row
+        self.media: tuple[MediaItem, ...] = ()  # an own media post's items (engine.own_media), sent as media
         self._random_ids: dict[str, int] = {}
 
     @property
@@ -395,6 +397,7 @@ async def _prepare(
     report.cycle_no = cycle_no
     report.started_at = started_at
     cycle = Cycle(rt, customer, cycle_no, started_at, report)
+    cycle.media = await own_media(rt.db, customer)
 
     todo = [g for g in active if g.ref not in existing or existing[g.ref].outcome == "waiting"]
     report.already_done = len(active) - len(todo)

@@ -45,6 +45,7 @@ from engine.gctune import tune_gc
 from engine.ledger import Ledger
 from engine.notifier import Notifier
 from engine.outcomes import classify
+from engine.post_check import PostCheck, check_post
 from engine.reach import assess, private_source, record_reach
 from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
@@ -467,6 +468,11 @@ class Engine:
             held = self._rt is not None and any(session_id in ids for ids in self._rt.owned.values())
             if not was_open and not held:
                 await self.accounts.close(session_id)
+
+    async def check_post(self, customer_id: int, peer: str, msg_id: int) -> PostCheck:
+        """Read a post the customer is saving through one of their connected sessions (``engine.post_check``):
+        no session is opened for it; 'unchecked' when none can say now."""
+        return await check_post(self.accounts, customer_id, peer, msg_id, limit=self.config.send_timeout)
 
     def next_run_at(self, customer_id: int) -> float | None:
         """When the campaign's next cycle is due (None when it is not scheduled)."""

@@ -191,6 +191,10 @@ async def _send(
                         source=source, msg_id=customer.post_msg_id, dest=dest, topic_id=topic_id,
                         random_id=random_id, drop_author=customer.drop_author, album=album,
                     )
+                elif cycle.media:  # the customer's own photos/videos/...: sent as media, never as text
+                    request = account.port.send_media(
+                        dest=dest, topic_id=topic_id, items=cycle.media, random_id=random_id,
+                    )
                 else:
                     request = account.port.send_text(
                         dest=dest, topic_id=topic_id, text=customer.post_text or "",

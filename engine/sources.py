@@ -56,7 +56,7 @@ async def post_ids(accounts: Accounts, account: Account, source: Peer, msg_id: i
         found = await accounts.guarded(
             sid, "read", lambda: wait_with_timeout(accounts.clock, account.port.read_post(source, msg_id), limit)
         )
-        read = ids = tuple(found) or (msg_id,)
+        read = ids = tuple(found.ids) or (msg_id,)
         now = accounts.clock.now()
         await accounts.ledger.run(lambda conn: albums.store(conn, sid, source, msg_id, read, now))
         if len(ids) > 1:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,8 +51,9 @@ from core.ports import (
     EntityDict,
     InvitePreview,
     JoinResult,
+    MediaItem,
     Peer,
-    PeerKind,
+    PostInfo,
     SessionCredentials,
 )
 from core.proxy import ProxySpec
@@ -62,6 +63,9 @@ from engine.app_config import status_from_app_config
 from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 from engine.session_address import open_session_file, pin_address
+from engine.telethon_entities import entities_to_tl
+from engine.telethon_media import MediaUploads, send_media
+from engine.telethon_peers import find_new_message_id, input_peer, peer_from_input, peer_from_resolved
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +207,7 @@ class TelethonAccount:
         self._on_close = on_close
         self._client: Any = None
         self._closed = False
+        self._media = MediaUploads()  # the files this session uploaded: each is uploaded once (engine.telethon_media)
 
     @property
     def session_id(self) -> int:
@@ -265,9 +270,9 @@ class TelethonAccount:
         client = await self._ready()
         ids = list(album) or [msg_id]
         request = functions.messages.ForwardMessagesRequest(
-            from_peer=_input_peer(source),
+            from_peer=input_peer(source),
             id=ids,
-            to_peer=_input_peer(dest),
+            to_peer=input_peer(dest),
             random_id=album_random_ids(random_id, len(ids)),
             drop_author=drop_author,
             top_msg_id=topic_id,
@@ -289,7 +294,7 @@ class TelethonAccount:
         client = await self._ready()
         tl_entities = entities_to_tl(entities, lambda user_id: self._cached_input_user(client, user_id))
         request = functions.messages.SendMessageRequest(
-            peer=_input_peer(dest),
+            peer=input_peer(dest),
             message=text,
             entities=tl_entities or None,
             random_id=random_id,
@@ -303,9 +308,28 @@ class TelethonAccount:
         result = await client(request)
         return self._new_message_id(result, random_id, dest)
 
-    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
-        """The post's album ids (or ``[msg_id]``) in one read: see ``engine.albums.read_post``."""
-        return await albums.read_post(await self._ready(), _input_peer(source), msg_id)
+    async def send_media(
+        self,
+        *,
+        dest: Peer,
+        topic_id: int | None,
+        items: Sequence[MediaItem],
+        random_id: int,
+    ) -> int | None:
+        """The customer's own media post: one messages.sendMedia, or one messages.sendMultiMedia for an
+        album, each file uploaded once per session (``engine.telethon_media``); returns the (first) new
+        message's id, None if the answer names none."""
+        client = await self._ready()
+        result = await send_media(
+            client, self._media, peer=input_peer(dest), topic_id=topic_id, items=items, random_id=random_id,
+            input_user=lambda user_id: self._cached_input_user(client, user_id),
+        )
+        return self._new_message_id(result, random_id, dest)
+
+    async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
+        """What the post is (its album, whether it may be forwarded, media, text) in one read: see
+        ``engine.albums.read_post``."""
+        return await albums.read_post(await self._ready(), input_peer(source), msg_id)
 
     async def dialogs(self) -> Sequence[Dialog]:
         """Every chat of the account's dialogs: the main list, then the archive (folder 1), each read to
@@ -379,7 +403,7 @@ class TelethonAccount:
             cached = await utils.maybe_async(client.session.get_input_entity(int(text)))
         except ValueError:
             raise PeerNotCachedError(text) from None
-        return _peer_from_input(cached, text)
+        return peer_from_input(cached, text)
 
     async def _resolve_username(self, name: str) -> Peer:
         client = await self._ready()
@@ -394,7 +418,7 @@ class TelethonAccount:
             if access_hash:
                 return Peer("channel" if peer_type is types.PeerChannel else "user", bare_id, access_hash)
         resolved = await client(functions.contacts.ResolveUsernameRequest(username=name))
-        return _peer_from_resolved(resolved, f"@{name}")
+        return peer_from_resolved(resolved, f"@{name}")
 
     @staticmethod
     def _cached_input_user(client: Any, user_id: int) -> Any:
@@ -407,7 +431,7 @@ class TelethonAccount:
         return None
 
     def _new_message_id(self, result: Any, random_id: int, dest: Peer) -> int | None:
-        new_id = _find_new_message_id(result, random_id, dest)
+        new_id = find_new_message_id(result, random_id, dest)
         if new_id is None:
             # Telegram took the request but names no new message (it may have dropped it silently):
             # not a delivery. The engine records the send in doubt and does not repeat it this cycle.
@@ -448,152 +472,3 @@ class TelethonFactory:
     @property
     def live_sessions(self) -> frozenset[int]:
         return frozenset(self._live_ids)
-
-
-# --- peers ---------------------------------------------------------------------------------------------
-
-
-def _marked(peer: Peer) -> str:
-    peer_type = {"user": types.PeerUser, "chat": types.PeerChat, "channel": types.PeerChannel}[peer.kind]
-    return str(utils.get_peer_id(peer_type(peer.id)))
-
-
-def _input_peer(peer: Peer) -> Any:
-    """The InputPeer for a resolved peer, with no lookup: what the port's Peer is for."""
-    if peer.kind == "chat":
-        return types.InputPeerChat(peer.id)
-    if peer.access_hash is None:
-        raise PeerNotCachedError(_marked(peer))
-    if peer.kind == "channel":
-        return types.InputPeerChannel(peer.id, peer.access_hash)
-    return types.InputPeerUser(peer.id, peer.access_hash)
-
-
-def _peer_from_input(input_peer: Any, text: str) -> Peer:
-    if isinstance(input_peer, types.InputPeerChannel) and input_peer.access_hash:
-        return Peer("channel", input_peer.channel_id, input_peer.access_hash)
-    if isinstance(input_peer, types.InputPeerUser) and input_peer.access_hash:
-        return Peer("user", input_peer.user_id, input_peer.access_hash)
-    if isinstance(input_peer, types.InputPeerChat):
-        return Peer("chat", input_peer.chat_id)
-    raise PeerNotCachedError(text)
-
-
-def _peer_from_resolved(resolved: Any, text: str) -> Peer:
-    peer = resolved.peer
-    if isinstance(peer, types.PeerChat):
-        return Peer("chat", peer.chat_id)
-    kind: PeerKind
-    if isinstance(peer, types.PeerChannel):
-        kind, bare_id, candidates = "channel", peer.channel_id, resolved.chats
-    elif isinstance(peer, types.PeerUser):
-        kind, bare_id, candidates = "user", peer.user_id, resolved.users
-    else:
-        raise PeerNotCachedError(text)
-    for entity in candidates:
-        # A "min" entity's access hash is not usable for addressing (Telethon skips them too).
-        if entity.id == bare_id and getattr(entity, "access_hash", None) and not getattr(entity, "min", False):
-            return Peer(kind, bare_id, entity.access_hash)
-    raise PeerNotCachedError(text)
-
-
-def _same_peer(tl_peer: Any, dest: Peer) -> bool:
-    if isinstance(tl_peer, types.PeerChannel):
-        return dest.kind == "channel" and tl_peer.channel_id == dest.id
-    if isinstance(tl_peer, types.PeerChat):
-        return dest.kind == "chat" and tl_peer.chat_id == dest.id
-    if isinstance(tl_peer, types.PeerUser):
-        return dest.kind == "user" and tl_peer.user_id == dest.id
-    return False
-
-
-def _find_new_message_id(result: Any, random_id: int, dest: Peer) -> int | None:
-    """The new message's id from a send's answer: the random_id mapping first, then the message itself."""
-    if isinstance(result, types.UpdateShortSentMessage):
-        return int(result.id)
-    updates = [result.update] if isinstance(result, types.UpdateShort) else list(getattr(result, "updates", None) or [])
-    for update in updates:
-        if isinstance(update, types.UpdateMessageID) and update.random_id == random_id:
-            return int(update.id)
-    for update in updates:
-        if isinstance(update, types.UpdateNewChannelMessage | types.UpdateNewMessage):
-            message = update.message
-            if isinstance(message, types.Message) and message.out and _same_peer(message.peer_id, dest):
-                return int(message.id)
-    return None
-
-
-# --- formatting ----------------------------------------------------------------------------------------
-
-_SIMPLE_ENTITIES: Mapping[str, Any] = {
-    "bold": types.MessageEntityBold,
-    "italic": types.MessageEntityItalic,
-    "underline": types.MessageEntityUnderline,
-    "strikethrough": types.MessageEntityStrike,
-    "spoiler": types.MessageEntitySpoiler,
-    "code": types.MessageEntityCode,
-    "url": types.MessageEntityUrl,
-    "mention": types.MessageEntityMention,
-    "hashtag": types.MessageEntityHashtag,
-    "cashtag": types.MessageEntityCashtag,
-    "bot_command": types.MessageEntityBotCommand,
-    "email": types.MessageEntityEmail,
-    "phone_number": types.MessageEntityPhone,
-    "bank_card": types.MessageEntityBankCard,
-    "blockquote": types.MessageEntityBlockquote,
-}
-
-
-def entities_to_tl(entities: Sequence[EntityDict], input_user: Callable[[int], Any] | None = None) -> list[Any]:
-    """Bot API MessageEntity dicts -> MTProto MessageEntity objects (offsets are UTF-16 in both).
-
-    ``input_user(user_id)`` returns an ``InputUser`` for a text_mention, or None when the user's
-    access hash is unknown; such a mention (and any malformed or unknown entity) is left out rather
-    than failing the whole post: the text is sent either way.
-    """
-    converted: list[Any] = []
-    for entity in entities:
-        try:
-            tl_entity = _entity_to_tl(entity, input_user)
-        except (KeyError, TypeError, ValueError):
-            tl_entity = None
-        if tl_entity is None:
-            logger.warning("left out a %r entity that cannot be sent as MTProto", _entity_type(entity))
-            continue
-        converted.append(tl_entity)
-    return converted
-
-
-def _entity_type(entity: EntityDict) -> str:
-    kind = entity.get("type") if isinstance(entity, Mapping) else None
-    return kind[:32] if isinstance(kind, str) else "?"
-
-
-def _entity_to_tl(entity: EntityDict, input_user: Callable[[int], Any] | None) -> Any:
-    kind = entity["type"]
-    offset, length = _whole(entity["offset"]), _whole(entity["length"])
-    if offset < 0 or length <= 0:
-        return None
-    simple = _SIMPLE_ENTITIES.get(kind)
-    if simple is not None:
-        return simple(offset, length)
-    if kind == "expandable_blockquote":
-        return types.MessageEntityBlockquote(offset, length, collapsed=True)
-    if kind == "pre":
-        language = entity.get("language") or ""
-        return types.MessageEntityPre(offset, length, language if isinstance(language, str) else "")
-    if kind == "text_link":
-        url = entity["url"]
-        return types.MessageEntityTextUrl(offset, length, url) if isinstance(url, str) and url else None
-    if kind == "custom_emoji":
-        return types.MessageEntityCustomEmoji(offset, length, int(str(entity["custom_emoji_id"])))
-    if kind == "text_mention" and input_user is not None:
-        user = input_user(_whole(entity["user"]["id"]))
-        return None if user is None else types.InputMessageEntityMentionName(offset, length, user)
-    return None
-
-
-def _whole(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("not a whole number")
-    return value

@@ -35,6 +35,8 @@ from sandbox.botapi.models import (
     AnsweredCallback,
     BotEvent,
     DocumentView,
+    FileKind,
+    JsonDict,
     MessageView,
     SandboxUser,
     TranscriptEntry,
@@ -120,6 +122,49 @@ class BotUser:
         stored = self._emu.upload_user_file(self.id, "photo", None, data)
         self._mark_action(self.chat_id)
         view = self._emu.user_sends(self.id, self.chat_id, text=caption, file=stored)
+        await asyncio.sleep(0)
+        return view
+
+    async def say_formatted(self, text: str, entities: list[JsonDict]) -> MessageView:
+        """Send text with formatting (bold, links...) as a Telegram client does: entities, UTF-16 offsets."""
+        self._mark_action(self.chat_id)
+        view = self._emu.user_posts(self.id, self.chat_id, text=text, entities=entities)
+        await asyncio.sleep(0)
+        return view
+
+    async def send_media(
+        self, kind: FileKind, data: bytes, *, caption: str | None = None, entities: list[JsonDict] | None = None,
+        file_name: str | None = None, mime_type: str | None = None,
+    ) -> MessageView:
+        """Send one photo, video, animation or document (``caption`` with its ``entities``)."""
+        stored = self._emu.upload_user_media(self.id, kind, data, file_name=file_name, mime_type=mime_type)
+        self._mark_action(self.chat_id)
+        view = self._emu.user_posts(self.id, self.chat_id, text=caption, entities=entities, file=stored)
+        await asyncio.sleep(0)
+        return view
+
+    async def send_album(
+        self, items: list[tuple[FileKind, bytes]], *, caption: str | None = None,
+        entities: list[JsonDict] | None = None,
+    ) -> list[MessageView]:
+        """Send an album: one message per item sharing a media_group_id, the caption on the first."""
+        files = [self._emu.upload_user_media(self.id, kind, data) for kind, data in items]
+        self._mark_action(self.chat_id)
+        views = self._emu.user_sends_album(self.id, self.chat_id, files, caption=caption, caption_entities=entities)
+        await asyncio.sleep(0)
+        return views
+
+    async def forward(
+        self, origin: JsonDict, *, text: str | None = None, entities: list[JsonDict] | None = None,
+        media: tuple[FileKind, bytes] | None = None,
+    ) -> MessageView:
+        """Forward a message to the bot: ``origin`` is its ``forward_origin`` (``channel_origin(...)`` for a
+        channel post, ``{"type": "hidden_user", ...}``...); its content is ``text`` or ``media``."""
+        stored = None if media is None else self._emu.upload_user_media(self.id, media[0], media[1])
+        self._mark_action(self.chat_id)
+        view = self._emu.user_posts(
+            self.id, self.chat_id, text=text, entities=entities, file=stored, forward_origin=origin
+        )
         await asyncio.sleep(0)
         return view
 

@@ -37,6 +37,7 @@ class Customer:
     cycle_finished_at: float | None
     next_cycle_at: float | None
     updated_at: float
+    post_media: int = 0  # items of an own media post (``storage.post_media``); 0: none
 
     def plan_active(self, now: float) -> bool:
         return self.plan_sessions > 0 and self.plan_expires_at > now
@@ -45,7 +46,7 @@ class Customer:
     def has_post(self) -> bool:
         if self.post_kind == "link":
             return self.post_peer is not None and self.post_msg_id is not None
-        return self.post_kind == "text" and bool(self.post_text)
+        return self.post_kind == "text" and (bool(self.post_text) or self.post_media > 0)
 
     @property
     def cycle_in_progress(self) -> bool:
@@ -73,6 +74,7 @@ def _row(row: sqlite3.Row) -> Customer:
         cycle_finished_at=row["cycle_finished_at"],
         next_cycle_at=row["next_cycle_at"],
         updated_at=row["updated_at"],
+        post_media=row["post_media"],
     )
 
 
@@ -148,8 +150,16 @@ async def set_post_link(
     await execute(
         conn,
         "UPDATE customers SET post_kind = 'link', post_link = ?, post_peer = ?, post_msg_id = ?,"
-        " post_text = NULL, post_entities = NULL, drop_author = ?, updated_at = ? WHERE user_id = ?",
+        " post_text = NULL, post_entities = NULL, drop_author = ?, post_media = 0, updated_at = ? WHERE user_id = ?",
         (link, peer, msg_id, int(drop_author), now, user_id),
+    )
+    await execute(conn, "DELETE FROM post_media WHERE customer_id = ?", (user_id,))
+
+
+async def set_drop_author(conn: aiosqlite.Connection, user_id: int, drop_author: bool, now: float) -> None:
+    """Whether a link post is forwarded without its "Forwarded from" header (the preview's toggle)."""
+    await execute(
+        conn, "UPDATE customers SET drop_author = ?, updated_at = ? WHERE user_id = ?", (int(drop_author), now, user_id)
     )
 
 
@@ -159,9 +169,10 @@ async def set_post_text(
     await execute(
         conn,
         "UPDATE customers SET post_kind = 'text', post_text = ?, post_entities = ?, post_link = NULL,"
-        " post_peer = NULL, post_msg_id = NULL, updated_at = ? WHERE user_id = ?",
+        " post_peer = NULL, post_msg_id = NULL, post_media = 0, updated_at = ? WHERE user_id = ?",
         (text, json.dumps(list(entities), ensure_ascii=False), now, user_id),
     )
+    await execute(conn, "DELETE FROM post_media WHERE customer_id = ?", (user_id,))
 
 
 async def set_interval(conn: aiosqlite.Connection, user_id: int, seconds: int, now: float) -> None:

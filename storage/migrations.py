@@ -372,7 +372,27 @@ MIGRATIONS: tuple[str, ...] = (
     -- issue 18 part D
     """,
     """
-    -- issue 18 part E
+    -- issue 18 part E: the customer's own media post (photos, videos, GIFs, files, albums), one row per item
+    -- in order; customers.post_media counts them (a media post needs no text: post_kind stays 'text')
+    ALTER TABLE customers ADD COLUMN post_media INTEGER NOT NULL DEFAULT 0 CHECK (post_media >= 0);
+    CREATE TABLE post_media (
+        customer_id     INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        position        INTEGER NOT NULL CHECK (position >= 0),
+        kind            TEXT    NOT NULL CHECK (kind IN ('photo', 'video', 'document', 'animation')),
+        file_id         TEXT    NOT NULL,                -- the bot's file_id (the preview sends it back)
+        file_unique_id  TEXT    NOT NULL,
+        sha256          TEXT    NOT NULL,                -- the kept file: data/media/<sha256>
+        size            INTEGER NOT NULL,
+        path            TEXT    NOT NULL,
+        mime            TEXT,
+        file_name       TEXT,
+        caption         TEXT    NOT NULL DEFAULT '',
+        entities        TEXT,                            -- the caption's formatting, JSON list of MessageEntity dicts
+        width           INTEGER NOT NULL DEFAULT 0,
+        height          INTEGER NOT NULL DEFAULT 0,
+        duration        REAL    NOT NULL DEFAULT 0,
+        PRIMARY KEY (customer_id, position)
+    );
     """,
     """
     -- issue 18 part F

@@ -41,6 +41,7 @@ _WRAPPERS = (
     functions.InitConnectionRequest,
 )
 _VECTOR = 0x1CB5C415
+_BOOL_TRUE = 0x997275B5
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,21 @@ class FakeSender:
             ),
             # An account Telegram did not freeze: its app config has no freeze_* keys.
             functions.help.GetAppConfigRequest: types.help.AppConfig(hash=1, config=types.JsonObject([])),
+            # Uploads: every part is taken (the answer is boolTrue); what a file becomes is made by
+            # messages.uploadMedia / sendMedia below, each time a new photo or document with its own id.
+            functions.upload.SaveFilePartRequest: True,
+            functions.upload.SaveBigFilePartRequest: True,
+            functions.messages.UploadMediaRequest: lambda r: self.made_media(r.media),
+            functions.messages.SendMediaRequest: lambda r: media_sent(
+                r.peer.channel_id, self.next_message_id(), r.random_id, self.made_media(r.media)
+            ),
+            functions.messages.SendMultiMediaRequest: lambda r: album_sent(
+                r.peer.channel_id,
+                [(self.next_message_id(), s.random_id, self.made_media(s.media)) for s in r.multi_media],
+            ),
         }
+        self._made = 0  # photos/documents this fake Telegram made of uploads (their ids: 700001, ...)
+        self._message_ids = 0
 
     @classmethod
     def install(cls, client: Any) -> FakeSender:
@@ -121,6 +136,25 @@ class FakeSender:
     def always(self, request_type: type[Any], reply: Reply) -> None:
         """Answer every request of this type with ``reply`` once the script queue is empty."""
         self._fallback[request_type] = reply
+
+    def next_message_id(self) -> int:
+        self._message_ids += 1
+        return 9000 + self._message_ids
+
+    def made_media(self, media: Any) -> Any:
+        """The MessageMedia Telegram makes of an InputMedia: a new photo/document for an upload, the
+        same one (same id, fresh file reference) for a photo/document named again."""
+        if isinstance(media, types.InputMediaUploadedPhoto):
+            self._made += 1
+            return types.MessageMediaPhoto(photo=photo(700000 + self._made))
+        if isinstance(media, types.InputMediaUploadedDocument):
+            self._made += 1
+            return types.MessageMediaDocument(document=document(700000 + self._made, media.mime_type, media.attributes))
+        if isinstance(media, types.InputMediaPhoto):
+            return types.MessageMediaPhoto(photo=photo(media.id.id))
+        if isinstance(media, types.InputMediaDocument):
+            return types.MessageMediaDocument(document=document(media.id.id, "application/octet-stream", []))
+        raise AssertionError(f"FakeSender makes no media of {type(media).__name__}")
 
     def of(self, request_type: type[Any]) -> list[Any]:
         return [r for r in self.requests if isinstance(r, request_type)]
@@ -209,7 +243,9 @@ class FakeSender:
 
 def _round_trip(request: Any, reply: Any) -> Any:
     """Serialise the answer and read it back with the request's own parser, as the real sender does."""
-    if isinstance(reply, list):
+    if reply is True:
+        data = struct.pack("<I", _BOOL_TRUE)
+    elif isinstance(reply, list):
         data = struct.pack("<Ii", _VECTOR, len(reply)) + b"".join(bytes(item) for item in reply)
     else:
         data = bytes(reply)
@@ -301,3 +337,40 @@ def frozen_app_config(since: int, until: int, appeal_url: str = "https://t.me/sp
             types.JsonObjectValue("reactions_uniq_max", types.JsonNumber(11.0)),
         ]),
     )
+
+
+def photo(photo_id: int) -> Any:
+    """A photo as Telegram describes it (its access hash and file reference derive from its id)."""
+    return types.Photo(
+        id=photo_id, access_hash=photo_id * 7, file_reference=b"ref%d" % photo_id, date=NOW,
+        sizes=[types.PhotoSize(type="x", w=800, h=600, size=1000)], dc_id=2,
+    )
+
+
+def document(document_id: int, mime_type: str, attributes: list[Any]) -> Any:
+    return types.Document(
+        id=document_id, access_hash=document_id * 7, file_reference=b"ref%d" % document_id, date=NOW,
+        mime_type=mime_type, size=1000, dc_id=2, attributes=list(attributes),
+    )
+
+
+def media_sent(channel_id: int, new_id: int, random_id: int, media: Any) -> Any:
+    """What messages.sendMedia answers in a supergroup: the id mapping + the new message with its media."""
+    return album_sent(channel_id, [(new_id, random_id, media)])
+
+
+def album_sent(channel_id: int, items: list[tuple[int, int, Any]]) -> Any:
+    """What messages.sendMultiMedia answers: per item (new id, random_id, media) its id mapping and message."""
+    updates: list[Any] = []
+    for new_id, random_id, _media in items:
+        updates.append(types.UpdateMessageID(id=new_id, random_id=random_id))
+    for index, (new_id, _random_id, media) in enumerate(items):
+        updates.append(types.UpdateNewChannelMessage(
+            message=types.Message(
+                id=new_id, peer_id=types.PeerChannel(channel_id), date=NOW, message="", out=True,
+                from_id=types.PeerUser(SELF_ID), media=media, grouped_id=77 if len(items) > 1 else None,
+            ),
+            pts=100 + index,
+            pts_count=1,
+        ))
+    return types.Updates(updates=updates, users=[], chats=[], date=NOW, seq=0)

@@ -148,7 +148,9 @@ async def test_every_action_is_also_a_button(tmp_path: Path) -> None:
         assert "not set" in ask.text
         ask = await alice.press(t.BTN_SET_POST())
         assert "Send the post now" in ask.text
-        saved = await alice.ask("Big sale today!\nSecond line")
+        await alice.user.say("Big sale today!\nSecond line")
+        preview, saved = await alice.user.wait_replies(2)  # the post as groups see it, then what was saved
+        assert preview.text == "Big sale today!\nSecond line"
         assert "Post set: a text" in saved.text
         c = await h.customer(ALICE)
         assert c.post_kind == "text" and c.post_text == "Big sale today!\nSecond line"

@@ -133,7 +133,9 @@ async def test_text_post_keeps_the_text_without_the_command(tmp_path: Path) -> N
     async with bot_harness(tmp_path) as h:
         await h.grant(ALICE)
         alice = h.user(ALICE, "Alice")
-        reply = await alice.ask("/post   Summer <b>sale</b> & more\nsecond line  ")
+        await alice.user.say("/post   Summer <b>sale</b> & more\nsecond line  ")
+        preview, reply = await alice.user.wait_replies(2)  # the post as groups see it, then what was saved
+        assert preview.text == "Summer <b>sale</b> & more\nsecond line"
         assert "Post set: a text of" in reply.text
         c = await h.customer(ALICE)
         assert c.post_kind == "text"

@@ -92,13 +92,15 @@ async def test_private_post_a_session_is_in_and_public_posts_need_nothing_said(t
         await read_dialogs(h, second, channel(PRIVATE, why_not="broadcast"))
 
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert reply.text == post_texts.post_saved_link(PRIVATE_POST, False)
+        assert reply.text == post_texts.post_saved_link(PRIVATE_POST, False) + "\n\n" + post_texts.header_line(False)
         assert "private channel" not in reply.text
 
         # A public channel's post: anyone can read it, no membership needed.
         await read_dialogs(h, second)
         reply = await alice.ask("/post https://t.me/adschannel/3")
-        assert reply.text == post_texts.post_saved_link("https://t.me/adschannel/3", False)
+        assert reply.text == (
+            post_texts.post_saved_link("https://t.me/adschannel/3", False) + "\n\n" + post_texts.header_line(False)
+        )
 
 
 # --- /addgroups: forum topics and message links ----------------------------------------------------

@@ -370,7 +370,9 @@ async def test_hostile_text_that_is_valid_is_kept_verbatim_and_shown_safely(tmp_
         await h.grant(CAROL)
         carol = h.user(CAROL, HOSTILE_NAME)
         for body in posts:
-            reply = await carol.ask(f"/post {body}")
+            await carol.user.say(f"/post {body}")
+            preview, reply = await carol.user.wait_replies(2)  # the post as groups see it, then what was saved
+            assert preview.text == body.strip()
             assert "Post set: a text of" in reply.text, (body[:40], reply.text)
             assert (await h.customer(CAROL)).post_text == body.strip()
             for screen in ("/start", "/status", "/post"):

@@ -463,7 +463,7 @@ async def test_read_post_finds_the_whole_album_in_one_request(
                           types.MessageEmpty(id=58, peer_id=types.PeerChannel(SOURCE.id))),
     )
 
-    assert list(await account.read_post(SOURCE, 55)) == [54, 55, 56]
+    assert list((await account.read_post(SOURCE, 55)).ids) == [54, 55, 56]
 
     assert len(rig.fake.requests) == before + 1
     request = rig.fake.of(functions.channels.GetMessagesRequest)[-1]
@@ -483,7 +483,7 @@ async def test_read_post_of_a_single_post_and_of_a_deleted_one(
         RpcFail(400, "CHANNEL_PRIVATE"),
     )
 
-    assert list(await account.read_post(SOURCE, 55)) == [55]
+    assert list((await account.read_post(SOURCE, 55)).ids) == [55]
     with pytest.raises(errors.MessageIdInvalidError) as gone:
         await account.read_post(SOURCE, 55)
     with pytest.raises(errors.ChannelPrivateError) as private:

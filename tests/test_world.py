@@ -408,8 +408,8 @@ async def test_read_post_is_one_read_request_and_knows_albums(clock: FakeClock) 
     ads.albums.update({2: 9, 3: 9, 4: 9})
     port = await connected(world, "a")
     src = await port.resolve("@ads")
-    assert list(await port.read_post(src, 1)) == [1]
-    assert list(await port.read_post(src, 3)) == [2, 3, 4]
+    assert list((await port.read_post(src, 1)).ids) == [1]
+    assert list((await port.read_post(src, 3)).ids) == [2, 3, 4]
     assert world.request_count("a", "read") == 2
     with pytest.raises(errors.MessageIdInvalidError):
         await port.read_post(src, 5)  # no such post

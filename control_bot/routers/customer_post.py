@@ -1,81 +1,226 @@
-"""/post: the message the campaign sends (a t.me link to forward, or a formatted text)."""
+"""/post: the message the campaign sends, taken as people send it.
+
+* Forwarded from a channel: that channel's post (forwarded by the sessions, checked like a link).
+* A link (t.me/...): checked through a connected session of the customer (``engine.post_check``).
+* The post itself: a formatted text, a photo, video, GIF or file with a caption, or an album (its
+  messages collected for a second, ``control_bot.post_intake.AlbumCollector``): kept, and sent by the
+  sessions as the customer's own message.
+* After saving, a preview: own content copied back as groups will see it, a link's post forwarded when
+  the bot can read it (else what the check learned of it), and for a link the line "as a forward, with
+  the header" / "copied, without it" with a button that switches it (``drop_author``).
+"""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import (
+    CallbackQuery,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+    MessageEntity,
+    MessageOriginChat,
+)
 
 from control_bot import keyboards as kb
-from control_bot.callbacks import MenuAction, menu_button
+from control_bot.callbacks import MenuAction, PostHeaderCb, menu_button
 from control_bot.filters import IsPrivate
-from control_bot.render import register_screen, show
+from control_bot.post_intake import AlbumCollector, forwarded_post, media_of
+from control_bot.render import answer_callback, register_screen, show
 from control_bot.routers.common import entity_dicts, sender_id
-from control_bot.services import campaign
 from control_bot.services import post as post_service
-from control_bot.services.post import PostSaved
+from control_bot.services.post import PostEngine, PostSaved
 from core.clock import Clock
-from core.texts import post as post_texts
+from core.config import Settings
+from core.errors import AdbotError
+from core.texts import post as t
 from storage.db import Database
+
+logger = logging.getLogger(__name__)
 
 
 class PostForm(StatesGroup):
     waiting = State()
 
 
-def _saved(saved: PostSaved) -> str:
-    customer = saved.customer
-    running = customer.status == "running"
-    if customer.post_kind == "link" and customer.post_link:
-        return post_texts.post_saved_link(customer.post_link, running, saved.source)
-    return post_texts.post_saved_text(customer.post_text or "", running)
-
-
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
-    customer = await campaign.require_customer(db, sender_id(event), clock.now())
+    customer, media = await post_service.current(db, sender_id(event), clock.now())
     await state.set_state(PostForm.waiting)
-    await show(event, post_texts.post_question(customer.post_kind, customer.post_link, customer.post_text), kb.cancel())
+    await show(event, t.post_question(customer.post_kind, customer.post_link, customer.post_text, media), kb.cancel())
 
 
-async def on_post(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
+async def on_post(
+    event: Message | CallbackQuery, state: FSMContext, db: Database, engine: PostEngine, clock: Clock, bot: Bot,
+    settings: Settings,
+) -> None:
     """/post <link or text> sets it; /post alone, or the Set button, asks for it."""
     if isinstance(event, Message):
         text, entities = post_service.command_argument(event.text or "", entity_dicts(event.entities))
     else:
         text, entities = "", []
-    if not text:
+    if not text or not isinstance(event, Message):
         await _ask(event, state, db, clock)
         return
-    saved = await post_service.set_post(db, sender_id(event), text, entities, clock.now())
-    await show(event, _saved(saved), kb.back_to_menu())
+    saved = await post_service.set_post(db, sender_id(event), text, entities, clock.now(), engine=engine)
+    await _preview(event, bot, saved, None)
+    await post_service.prune_kept_media(db, settings.paths.data_dir)
 
 
-async def on_post_answer(message: Message, state: FSMContext, db: Database, clock: Clock) -> None:
-    # A refused answer raises before the state is cleared: the question stays open for another try.
-    saved = await post_service.set_post(
-        db, sender_id(message), message.text or "", entity_dicts(message.entities), clock.now()
-    )
-    await state.clear()
-    await message.answer(_saved(saved), reply_markup=kb.back_to_menu())
+Handler = Callable[..., Awaitable[None]]
 
 
-async def on_post_not_text(message: Message) -> None:
-    await message.answer(post_texts.POST_NOT_TEXT(), reply_markup=kb.cancel())
+def _make_on_message(collector: AlbumCollector) -> Handler:
+    async def on_message(
+        message: Message, state: FSMContext, db: Database, engine: PostEngine, clock: Clock, bot: Bot,
+        settings: Settings,
+    ) -> None:
+        """An answer to the question (or a channel post forwarded at any time): whatever it is."""
+        user_id = sender_id(message)
+        ref = forwarded_post(message)
+        if ref is not None:
+            saved = await post_service.save_link(db, engine, user_id, ref, clock.now())
+            await state.clear()
+            await _preview(message, bot, saved, None)
+            await post_service.prune_kept_media(db, settings.paths.data_dir)
+            return
+        note = t.FROM_A_GROUP_ADMIN() if isinstance(message.forward_origin, MessageOriginChat) else (
+            t.FROM_A_PERSON() if message.forward_origin is not None else None
+        )
+        if message.media_group_id is not None:
+            await post_service.require(db, user_id, clock.now())
+
+            async def save_album(messages: list[Message]) -> None:
+                # Runs after the handler returned (the album's last item came a second ago): its refusals
+                # are answered here, in the reader's language (this task keeps the handler's scope).
+                try:
+                    saved = await post_service.save_album(db, bot, user_id, messages, settings.paths.data_dir,
+                                                          clock.now())
+                except AdbotError as exc:
+                    await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
+                    return
+                await state.clear()
+                await _preview(messages[0], bot, saved, note)
+                await post_service.prune_kept_media(db, settings.paths.data_dir)
+
+            collector.add(user_id, message, save_album)
+            return
+        item = media_of(message)
+        if item is not None:
+            saved = await post_service.save_media(
+                db, bot, user_id, item, message.caption or "", entity_dicts(message.caption_entities),
+                settings.paths.data_dir, clock.now(),
+            )
+        elif message.text:
+            saved = await post_service.set_post(
+                db, user_id, message.text, entity_dicts(message.entities), clock.now(), engine=engine,
+                link_allowed=message.forward_origin is None,
+            )
+        else:
+            await message.answer(t.POST_NOT_SUPPORTED(), reply_markup=kb.cancel())
+            return
+        await state.clear()
+        await _preview(message, bot, saved, note)
+        await post_service.prune_kept_media(db, settings.paths.data_dir)
+
+    return on_message
+
+
+async def _preview(message: Message, bot: Bot, saved: PostSaved, note: str | None) -> None:
+    """The post as groups will see it, then (last, with the buttons) what was saved and how it is sent.
+
+    A link's post is described from what the session that checked it read (its text, an album's size):
+    the bot itself is in no customer's channel, so it cannot forward the post here (a request that would
+    only fail). Own content is sent back exactly as the sessions will send it."""
+    chat_id = message.chat.id
+    customer = saved.customer
+    parts = [saved.text] if note is None else [note, saved.text]
+    if customer.post_kind == "link" and customer.post_link:
+        info = saved.info
+        if info is not None:
+            parts.append(t.preview_of_link(customer.post_link, info.excerpt, info.album_size))
+        parts.append(t.header_line(customer.drop_author))
+        await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=kb.post_header(customer.drop_author))
+        return
+    await _copy_back(bot, chat_id, saved)
+    parts.append(t.PREVIEW_OWN())
+    await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=kb.back_to_menu())
+
+
+async def _copy_back(bot: Bot, chat_id: int, saved: PostSaved) -> None:
+    """The customer's own post sent back exactly as stored, as the sessions send it (text and formatting,
+    the same files by their file_id, the album's captions)."""
+    media = saved.media
+    if not media:
+        customer = saved.customer
+        await bot.send_message(chat_id, customer.post_text or "", entities=_entities(customer.post_entities),
+                               parse_mode=None)
+        return
+    if len(media) == 1:
+        row = media[0]
+        caption, entities = row.caption or None, _entities(row.entities) if row.caption else None
+        if row.kind == "photo":
+            await bot.send_photo(chat_id, row.file_id, caption=caption, caption_entities=entities, parse_mode=None)
+        elif row.kind == "video":
+            await bot.send_video(chat_id, row.file_id, caption=caption, caption_entities=entities, parse_mode=None)
+        elif row.kind == "animation":
+            await bot.send_animation(chat_id, row.file_id, caption=caption, caption_entities=entities,
+                                     parse_mode=None)
+        else:
+            await bot.send_document(chat_id, row.file_id, caption=caption, caption_entities=entities,
+                                    parse_mode=None)
+        return
+    group: list[InputMediaPhoto | InputMediaVideo | InputMediaDocument] = []
+    for row in media:
+        caption, entities = row.caption or None, _entities(row.entities) if row.caption else None
+        if row.kind == "document":
+            group.append(InputMediaDocument(media=row.file_id, caption=caption, caption_entities=entities,
+                                            parse_mode=None))
+        elif row.kind == "video":
+            group.append(InputMediaVideo(media=row.file_id, caption=caption, caption_entities=entities,
+                                         parse_mode=None))
+        else:
+            group.append(InputMediaPhoto(media=row.file_id, caption=caption, caption_entities=entities,
+                                         parse_mode=None))
+    await bot.send_media_group(chat_id, group)  # type: ignore[arg-type]  # aiogram's union lacks our list type
+
+
+def _entities(dicts: Sequence[Mapping[str, Any]]) -> list[MessageEntity] | None:
+    """Stored entity dicts as aiogram's; a mention of a user by id (kept by id only) is left out here."""
+    return [MessageEntity(**e) for e in dicts if "user" not in e] or None
+
+
+async def on_header(callback: CallbackQuery, callback_data: PostHeaderCb, db: Database, clock: Clock) -> None:
+    customer = await post_service.set_drop_author(db, sender_id(callback), callback_data.drop, clock.now())
+    if customer is None:
+        await answer_callback(callback, t.NO_LINK_POST(), alert=True)
+        return
+    await show(callback, t.header_changed(customer.drop_author), kb.post_header(customer.drop_author))
+    await answer_callback(callback)
 
 
 async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
-    customer = await campaign.require_customer(db, sender_id(callback), clock.now())
-    await show(callback, post_texts.post_current(customer.post_kind, customer.post_link, customer.post_text), kb.post())
+    customer, media = await post_service.current(db, sender_id(callback), clock.now())
+    await show(callback, t.post_current(customer.post_kind, customer.post_link, customer.post_text, media), kb.post())
 
 
-def setup() -> Router:
+def setup(collector: AlbumCollector | None = None) -> Router:
+    collector = collector or AlbumCollector()
     router = Router(name="customer_post")
     router.message.filter(IsPrivate())
     router.callback_query.filter(IsPrivate())
     register_screen(router, on_post, Command("post"), menu_button(MenuAction.SET_POST))
-    router.message.register(on_post_answer, PostForm.waiting, F.text, ~F.text.startswith("/"))
-    router.message.register(on_post_not_text, PostForm.waiting, ~F.text)
+    on_message = _make_on_message(collector)
+    router.message.register(on_message, PostForm.waiting, F.func(lambda m: not (m.text or "").startswith("/")))
+    router.message.register(on_message, F.forward_origin.type == "channel")
     router.callback_query.register(on_post_button, menu_button(MenuAction.POST))
+    router.callback_query.register(on_header, PostHeaderCb.filter())
+    router.shutdown.register(collector.flush)
     return router

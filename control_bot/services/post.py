@@ -1,29 +1,42 @@
-"""The customer's post: setting it from a t.me link or a text (checked, trimmed to Telegram's limit).
+"""The customer's post, as people send it: a channel's post (a forward from the channel or a pasted link,
+checked through a connected session of theirs: ``engine.post_check``), or their own content (a formatted
+text, a photo, video, GIF or file with a caption, an album), kept and sent by the sessions as their own
+message (``storage.post_media``). Trimmed and checked against Telegram's limits; nothing changes when a
+post is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
+from aiogram import Bot
+from aiogram.types import Message
+
+from control_bot.post_intake import MAX_DOWNLOAD_BYTES, MediaTooBig, OwnItem, keep_media, media_of, prune_media
+from control_bot.routers.common import entity_dicts
 from control_bot.services.campaign import require_customer
-from core.errors import (
-    InputError,
-)
-from core.links import parse_post_link
-from core.ports import NOT_IN_CHAT
+from core.errors import InputError
+from core.links import PostRef, parse_post_link
+from core.ports import NOT_IN_CHAT, PostInfo
 from core.texts import post as post_texts
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
-from storage import customers, memberships
+from engine.post_check import PostCheck
+from storage import customers, memberships, post_media
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Connection, Database
+from storage.post_media import MediaRow
 
 logger = logging.getLogger(__name__)
 EntityDict = dict[str, Any]
+MAX_CAPTION = 1024  # Telegram's limit for a caption under a photo, video or file
 SourceAccess = Literal["member", "not_member", "unchecked"]
 """Whether a session of the customer's can read a private channel's post: "unchecked" while some of
 their sessions' dialogs have never been read (or they have none yet)."""
@@ -71,12 +84,6 @@ def looks_like_link(text: str) -> bool:
     return bool(text) and not any(ch.isspace() for ch in text) and bool(_LINK_START_RE.match(text))
 
 
-@dataclass(frozen=True)
-class PostSaved:
-    customer: Customer
-    source: SourceAccess | None = None  # None: a text, or a public channel's post (no membership needed)
-
-
 # A row that says the session is out of the chat: it cannot read a private channel's posts either.
 
 
@@ -95,35 +102,175 @@ async def _private_source_access(conn: Connection, user_id: int, peer: str) -> S
     return "not_member" if owned else "unchecked"
 
 
-async def set_post(
-    db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float
-) -> PostSaved:
-    """Set the post from what the customer sent: a post link to forward, or a text with formatting.
 
-    A private channel's post is saved whoever can read it; ``PostSaved.source`` says whether one of the
-    customer's sessions can, so they learn it now rather than from a failing campaign."""
+
+# --- the post as people send it (issue 18 part E) ----------------------------------------------------------
+
+
+class PostEngine(Protocol):
+    """What setting the post needs from ``engine.engine.Engine``: a check through a connected session."""
+
+    async def check_post(self, customer_id: int, peer: str, msg_id: int) -> PostCheck: ...
+
+
+@dataclass(frozen=True)
+class PostSaved:
+    """A post just saved: the customer after it, what to tell them, and what the preview shows."""
+
+    customer: Customer
+    text: str
+    info: PostInfo | None = None  # a link post a session read just now
+    media: tuple[MediaRow, ...] = ()  # an own media post's items
+    source: SourceAccess | None = None  # a private channel's post: whether a session of theirs is in it
+
+
+async def current(db: Database, user_id: int, now: float) -> tuple[Customer, list[str]]:
+    """The customer (with an active plan) and their post's media kinds ([] for a link or a text)."""
+    customer = await require_customer(db, user_id, now)
+    if not customer.post_media:
+        return customer, []
+    async with db.read() as conn:
+        return customer, [row.kind for row in await post_media.items(conn, user_id)]
+
+
+async def require(db: Database, user_id: int, now: float) -> Customer:
+    return await require_customer(db, user_id, now)
+
+
+def _running(customer: Customer) -> bool:
+    return customer.status == "running"
+
+
+async def set_post(
+    db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float,
+    *, engine: PostEngine | None = None, link_allowed: bool = True,
+) -> PostSaved:
+    """A text the customer sent: a post link (checked through ``engine`` when given: ``save_link``), or
+    their own formatted text. ``link_allowed=False``: a forwarded person's text that is a link is their text."""
     await require_customer(db, user_id, now)
     body, moved = trim_post(text, entities)
     if not body:
         raise InputError(post_texts.POST_EMPTY())
-    source: SourceAccess | None = None
-    if looks_like_link(body):
-        ref = parse_post_link(body)
-        async with db.tx() as conn:
-            await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, False, now)
-            customer = await customers.get(conn, user_id)
-            source = await _private_source_access(conn, user_id, ref.peer)
-        logger.info("post set to %s", ref.link, extra={"customer_id": user_id})
-        if source == "not_member":
-            logger.warning("no session of the customer is in the post's private channel %s", ref.peer,
-                           extra={"customer_id": user_id})
-    else:
-        units = utf16_len(body)
-        if units > TELEGRAM_LIMIT:
-            raise InputError(post_texts.post_too_long(units, TELEGRAM_LIMIT))
-        async with db.tx() as conn:
-            await customers.set_post_text(conn, user_id, body, moved, now)
-            customer = await customers.get(conn, user_id)
-        logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
+    if link_allowed and looks_like_link(body):
+        return await save_link(db, engine, user_id, parse_post_link(body), now)
+    units = utf16_len(body)
+    if units > TELEGRAM_LIMIT:
+        raise InputError(post_texts.post_too_long(units, TELEGRAM_LIMIT))
+    async with db.tx() as conn:
+        await post_media.set_own_post(conn, user_id, body, moved, [], now)
+        customer = await customers.get(conn, user_id)
     assert customer is not None
-    return PostSaved(customer, source)
+    logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
+    return PostSaved(customer, post_texts.post_saved_text(body, _running(customer)))
+
+
+async def save_link(
+    db: Database, engine: PostEngine | None, user_id: int, ref: PostRef, now: float
+) -> PostSaved:
+    """A channel post (a pasted link or a forward from the channel), checked through a connected session
+    of the customer first: a post that is gone, that their sessions cannot read or whose channel forbids
+    forwarding is refused (nothing changes); with no session connected it is saved unchecked."""
+    before = await require_customer(db, user_id, now)
+    check = PostCheck("unchecked") if engine is None else await engine.check_post(user_id, ref.peer, ref.msg_id)
+    if check.verdict == "missing":
+        raise InputError(post_texts.post_missing(ref.link))
+    if check.verdict == "unreadable":
+        raise InputError(post_texts.post_unreadable(ref.link))
+    if check.verdict == "no_forwards":
+        raise InputError(post_texts.post_no_forwards(ref.link))
+    keep_header = before.drop_author if before.post_kind == "link" else False
+    async with db.tx() as conn:
+        await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, keep_header, now)
+        customer = await customers.get(conn, user_id)
+        source = None if check.verdict == "ok" else await _private_source_access(conn, user_id, ref.peer)
+    assert customer is not None
+    logger.info("post set to %s (%s)", ref.link, check.verdict, extra={"customer_id": user_id})
+    if source == "not_member":
+        logger.warning("no session of the customer is in the post's private channel %s", ref.peer,
+                       extra={"customer_id": user_id})
+    info = check.info
+    text = post_texts.post_saved_link(
+        ref.link, _running(customer), source, checked=check.verdict == "ok",
+        album=info.album_size if info is not None else 1,
+    )
+    return PostSaved(customer, text, info, source=source)
+
+
+async def save_media(
+    db: Database, bot: Bot, user_id: int, item: OwnItem, caption: str, entities: Sequence[Mapping[str, Any]],
+    data_dir: Path, now: float,
+) -> PostSaved:
+    """One photo, video, GIF or file with its caption: kept (``post_intake.keep_media``) and saved."""
+    await require_customer(db, user_id, now)
+    body, moved = _caption(caption, entities)
+    row = await _keep(bot, item, data_dir, body, moved)
+    return await _save_own(db, user_id, body, moved, [row], now)
+
+
+async def save_album(
+    db: Database, bot: Bot, user_id: int, messages: Sequence[Message], data_dir: Path, now: float
+) -> PostSaved:
+    """An album (its messages in order): every item kept, the caption on the item that carries it."""
+    await require_customer(db, user_id, now)
+    items = [media_of(message) for message in messages]
+    if any(item is None for item in items):
+        raise InputError(post_texts.POST_NOT_SUPPORTED())
+    kinds = {item.kind for item in items if item is not None}
+    if "document" in kinds and kinds != {"document"}:
+        raise InputError(post_texts.ALBUM_MIXED())
+    rows: list[MediaRow] = []
+    text, text_entities = "", []
+    for message, item in zip(messages, items, strict=True):
+        assert item is not None
+        body, moved = _caption(message.caption or "", entity_dicts(message.caption_entities))
+        if body and not text:
+            text, text_entities = body, moved
+        rows.append(await _keep(bot, item, data_dir, body, moved))
+    return await _save_own(db, user_id, text, text_entities, rows, now)
+
+
+def _caption(caption: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
+    body, moved = trim_post(caption, entities)
+    if len(body) > MAX_CAPTION:
+        raise InputError(post_texts.caption_too_long(len(body), MAX_CAPTION))
+    return body, moved
+
+
+async def _keep(bot: Bot, item: OwnItem, data_dir: Path, caption: str, entities: list[EntityDict]) -> MediaRow:
+    try:
+        return await keep_media(bot, item, data_dir, caption, entities)
+    except MediaTooBig:
+        raise InputError(post_texts.media_too_big(MAX_DOWNLOAD_BYTES // (1024 * 1024))) from None
+
+
+async def _save_own(
+    db: Database, user_id: int, text: str, entities: list[EntityDict], rows: list[MediaRow], now: float
+) -> PostSaved:
+    async with db.tx() as conn:
+        await post_media.set_own_post(conn, user_id, text, entities, rows, now)
+        customer = await customers.get(conn, user_id)
+    assert customer is not None
+    logger.info("post set to own media (%s)", ", ".join(row.kind for row in rows), extra={"customer_id": user_id})
+    summary = post_texts.post_summary("text", None, text, [row.kind for row in rows])
+    return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows))
+
+
+async def prune_kept_media(db: Database, data_dir: Path) -> int:
+    """Kept files of posts replaced since go (``post_intake.prune_media``); called after a post is saved."""
+    async with db.read() as conn:
+        in_use = await post_media.files_in_use(conn)
+    removed = await asyncio.to_thread(prune_media, data_dir, in_use, time.time())
+    if removed:
+        logger.info("removed %d kept media file(s) no post uses any more", removed)
+    return removed
+
+
+async def set_drop_author(db: Database, user_id: int, drop: bool, now: float) -> Customer | None:
+    """Forward the link post with ("Forwarded from") or without its header; None when the post is no link."""
+    await require_customer(db, user_id, now)
+    async with db.tx() as conn:
+        customer = await customers.get(conn, user_id)
+        if customer is None or customer.post_kind != "link":
+            return None
+        await customers.set_drop_author(conn, user_id, drop, now)
+        return await customers.get(conn, user_id)

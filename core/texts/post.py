@@ -1,79 +1,270 @@
-"""What a customer reads while setting their post (/post): the question, the refusals, the saved post.
+"""What a customer reads while setting their post (/post): the question, the refusals, the saved post and
+its preview.
 
-HTML; anything that came from a user goes through ``esc()``.
+HTML; anything that came from a user goes through ``esc()``. One whole sentence per message id.
 """
 
 from __future__ import annotations
 
-from core.i18n import _
-from core.texts.customer import post_summary
+from collections.abc import Sequence
+
+from core.i18n import _, n_
 from core.texts.fmt import esc
+
+EXCERPT_SHOWN = 80  # characters of a post's text a summary or a preview line shows
 
 
 def POST_ASK() -> str:
     return _(
-        "Send the post now:\n"
-        "• a link to a message in a channel or group (Copy Link in Telegram), like https://t.me/channel/123: "
-        "it is forwarded (a private channel's post, t.me/c/…, only by a session of yours that is in it);\n"
-        "• or the text itself, formatted as you like: it is sent as is.\n"
-        "\n"
-        "/cancel to keep the current post.",
+        "Send the post now, whichever way is easiest:\n"
+        "• forward it here from your channel: it is sent as that channel's post;\n"
+        "• or paste a link to it (Copy Link in Telegram), like https://t.me/channel/123 (a private channel's "
+        "post, t.me/c/…, only by a session of yours that is in it);\n"
+        "• or send the post itself: a text formatted as you like, a photo, a video, a file or an album, "
+        "with a caption: it is sent as your own message.\n\n"
+        "/cancel to keep the current post."
     )
 
 
-def POST_NOT_TEXT() -> str:
-    return _("Send the post as a link or as text (photos and files are not supported). /cancel to stop.")
+def POST_NOT_SUPPORTED() -> str:
+    return _(
+        "That kind of message cannot be a post. Send a text, a photo, a video, a GIF, a file or an album, "
+        "forward a channel's post, or paste a link to it. /cancel to stop."
+    )
 
 
 def POST_EMPTY() -> str:
-    return _("The post is empty: send a link or some text.")
+    return _("The post is empty: send a link, a text or a photo.")
 
 
 def post_too_long(units: int, limit: int) -> str:
     return _(
         "That text is too long for one Telegram message: {units} characters, at most {limit}. Nothing was changed.",
-        units=units,
-        limit=limit,
+        units=units, limit=limit,
     )
 
 
-def post_current(kind: str | None, link: str | None, text: str | None) -> str:
-    return _("<b>Your post</b>: {post_summary}", post_summary=post_summary(kind, link, text))
+def caption_too_long(count: int, limit: int) -> str:
+    return _(
+        "That caption is too long: {count} characters, at most {limit} under a photo, video or file. "
+        "Nothing was changed.",
+        count=count, limit=limit,
+    )
 
 
-def post_question(kind: str | None, link: str | None, text: str | None) -> str:
+def media_too_big(megabytes: int) -> str:
+    return _(
+        "That file is too big for the bot to take: at most {limit} MB. Send a smaller one, or post it in "
+        "your channel and forward it here. Nothing was changed.",
+        limit=megabytes,
+    )
+
+
+def ALBUM_MIXED() -> str:
+    return _("An album can hold photos and videos, or files only: send the files as an album of their own.")
+
+
+def post_summary(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
+    """The post in one line (for /post's screens)."""
+    if kind == "link" and link:
+        return _("a forward of {link}", link=esc(link))
+    if kind == "text" and media:
+        return _media_summary(media, text or "")
+    if kind == "text" and text:
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        shown = first if len(first) <= EXCERPT_SHOWN else first[:EXCERPT_SHOWN] + "…"
+        return n_(
+            "a text «{excerpt}» ({n} character)", "a text «{excerpt}» ({n} characters)", len(text),
+            excerpt=esc(shown),
+        )
+    return _("<i>not set yet</i> (/post)")
+
+
+def _media_summary(media: Sequence[str], caption: str) -> str:
+    what = _media_word(media[0]) if len(media) == 1 else n_("an album of {n} item", "an album of {n} items", len(media))
+    if not caption:
+        return what
+    return _("{what} with a caption of {count} characters", what=what, count=len(caption))
+
+
+def _media_word(kind: str) -> str:
+    if kind == "photo":
+        return _("a photo")
+    if kind == "video":
+        return _("a video")
+    if kind == "animation":
+        return _("a GIF")
+    return _("a file")
+
+
+def post_current(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
+    return _("<b>Your post</b>: {post}", post=post_summary(kind, link, text, media))
+
+
+def post_question(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
     """The current post, then the question for the new one."""
-    return f"{post_current(kind, link, text)}\n\n{POST_ASK()}"
+    return _("{current}\n\n{ask}", current=post_current(kind, link, text, media), ask=POST_ASK())
+
+
+# --- a link checked when it is saved ------------------------------------------------------------------
+
+
+def post_missing(link: str) -> str:
+    return _(
+        "There is no post at {link}: it was deleted, or the number is wrong. Nothing was changed.",
+        link=esc(link),
+    )
+
+
+def post_unreadable(link: str) -> str:
+    return _(
+        "Your sessions cannot read {link}: the channel is private and none of them is in it. Nothing was "
+        "changed. Forward the post from a public channel, or send the post itself here.",
+        link=esc(link),
+    )
+
+
+def post_no_forwards(link: str) -> str:
+    return _(
+        "The channel of {link} does not allow forwarding, so it cannot be sent as a forward. Nothing was "
+        "changed. Send the post itself here instead: it is then sent as your own message.",
+        link=esc(link),
+    )
 
 
 def POST_SOURCE_NOT_MEMBER() -> str:
     return _(
         "⚠ This post is in a private channel that none of your sessions is in. It is saved, but it cannot be "
         "forwarded until a session that is in that channel is added to your campaign. The admin can help: "
-        "ask them to add such a session, or to have one of yours join the channel.",
+        "ask them to add such a session, or to have one of yours join the channel."
     )
 
 
 def POST_SOURCE_UNCHECKED() -> str:
     return _(
         "ℹ This post is in a private channel: only a session of yours that is in that channel can forward "
-        "it. That is not known yet: your sessions' chats have not all been read.",
+        "it. That is not known yet: your sessions' chats have not all been read."
     )
 
 
-# Worded when shown, in the reader's language.
-_POST_SOURCE_NOTES = {"not_member": POST_SOURCE_NOT_MEMBER, "unchecked": POST_SOURCE_UNCHECKED}
-
-
-def post_saved_link(link: str, running: bool, source: str | None = None) -> str:
-    """``source``: for a private channel's post, whether a session of the customer's is in it:
-    "member" (nothing to say), "not_member" or "unchecked" (their dialogs are not all read)."""
-    more = _(" The next cycle uses it.") if running else _(" Start with /run when ready.")
-    worded = _POST_SOURCE_NOTES.get(source or "")
-    note = f"\n\n{worded()}" if worded else ""
-    return _("✅ Post set: the bot will forward {link}.{more}", link=esc(link), more=more) + note
+def post_saved_link(link: str, running: bool, source: str | None = None, *, checked: bool = False,
+                    album: int = 1) -> str:
+    """A link post saved. ``checked``: a session of the customer's read it just now (``album``: how many
+    messages it forwards); ``source``, for a private channel's post: whether a session of theirs is in it
+    ("member": nothing to say, "not_member", "unchecked": their dialogs are not all read)."""
+    if checked and album > 1:
+        head = n_(
+            "✅ Post set: the bot will forward {link}, an album of {n} message. A session of yours read it: it "
+            "exists and may be forwarded.",
+            "✅ Post set: the bot will forward {link}, an album of {n} messages. A session of yours read it: it "
+            "exists and may be forwarded.",
+            album, link=esc(link),
+        )
+    elif checked:
+        head = _(
+            "✅ Post set: the bot will forward {link}. A session of yours read it: it exists and may be forwarded.",
+            link=esc(link),
+        )
+    else:
+        head = _(
+            "✅ Post set: the bot will forward {link}. None of your sessions could read it right now, so it is "
+            "checked at the first cycle.",
+            link=esc(link),
+        )
+    text = _("{saved} {next}", saved=head, next=_next_step(running))
+    if source == "not_member":
+        return _("{saved}\n\n{note}", saved=text, note=POST_SOURCE_NOT_MEMBER())
+    if source == "unchecked":
+        return _("{saved}\n\n{note}", saved=text, note=POST_SOURCE_UNCHECKED())
+    return text
 
 
 def post_saved_text(text: str, running: bool) -> str:
-    more = _(" The next cycle uses it.") if running else _(" Start with /run when ready.")
-    return _("✅ Post set: a text of {count} characters, formatting kept.{more}", count=len(text), more=more)
+    return n_(
+        "✅ Post set: a text of {n} character, formatting kept. {next}",
+        "✅ Post set: a text of {n} characters, formatting kept. {next}",
+        len(text), next=_next_step(running),
+    )
+
+
+def post_saved_own(running: bool, summary: str) -> str:
+    return _("✅ Post set: {post}. {next}", post=summary, next=_next_step(running))
+
+
+def _next_step(running: bool) -> str:
+    return _("The next cycle uses it.") if running else _("Start with /run when ready.")
+
+
+def FROM_A_PERSON() -> str:
+    return _(
+        "ℹ This was forwarded from a person, not from a channel: it cannot be forwarded as theirs, so it is "
+        "kept as your own post."
+    )
+
+
+def FROM_A_GROUP_ADMIN() -> str:
+    return _(
+        "ℹ This was forwarded from a group's anonymous admin: Telegram does not say which message it was, "
+        "so it is kept as your own post."
+    )
+
+
+# --- the preview -------------------------------------------------------------------------------------
+
+
+def PREVIEW_FORWARD() -> str:
+    return _("👆 This is how groups will see it: sent as a forward, with the “Forwarded from” header.")
+
+
+def PREVIEW_COPY() -> str:
+    return _("👆 This is how groups will see it: copied, without the “Forwarded from” header.")
+
+
+def PREVIEW_OWN() -> str:
+    return _("👆 This is how groups will see it: sent as your own message, as you sent it here.")
+
+
+def preview_of_link(link: str, excerpt: str, album: int) -> str:
+    """A link post whose message the bot cannot show (the bot is in no channel): what is known of it."""
+    if not excerpt:
+        return n_(
+            "Preview of {link}: the bot cannot show it here (it is not in that channel); it is an album of "
+            "{n} item.",
+            "Preview of {link}: the bot cannot show it here (it is not in that channel); it is an album of "
+            "{n} items.",
+            album, link=esc(link),
+        ) if album > 1 else _(
+            "Preview of {link}: the bot cannot show it here (it is not in that channel).", link=esc(link)
+        )
+    shown = excerpt if len(excerpt) <= EXCERPT_SHOWN else excerpt[:EXCERPT_SHOWN] + "…"
+    if album > 1:
+        return n_(
+            "Preview of {link}: an album of {n} message, «{excerpt}»",
+            "Preview of {link}: an album of {n} messages, «{excerpt}»",
+            album, link=esc(link), excerpt=esc(shown),
+        )
+    return _("Preview of {link}: «{excerpt}»", link=esc(link), excerpt=esc(shown))
+
+
+def header_line(drop_author: bool) -> str:
+    return _("It is sent copied, without the “Forwarded from” header.") if drop_author else _(
+        "It is sent as a forward, with the “Forwarded from” header."
+    )
+
+
+def BTN_DROP_AUTHOR() -> str:
+    return _("Send without header")
+
+
+def BTN_KEEP_AUTHOR() -> str:
+    return _("Send as a forward")
+
+
+def header_changed(drop_author: bool) -> str:
+    return _("Done: copied without the header from now on.") if drop_author else _(
+        "Done: sent as a forward with the header from now on."
+    )
+
+
+def NO_LINK_POST() -> str:
+    return _("Your post is not a link any more: there is no header to change.")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from aiohttp import web
 
 from sandbox.botapi.html import command_entities
-from sandbox.botapi.messages import MessageMethods
+from sandbox.botapi.media import MediaMethods
 from sandbox.botapi.methods import BotMethods
 from sandbox.botapi.models import (
     DEFAULT_GROUP_CHAT_ID,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BotApiEmulator(MessageMethods, BotMethods, ProfileMethods):
+class BotApiEmulator(MediaMethods, BotMethods, ProfileMethods):
     """An in-process Telegram Bot API server plus the world it serves (see the package docstring)."""
 
     def __init__(
@@ -83,6 +83,12 @@ class BotApiEmulator(MessageMethods, BotMethods, ProfileMethods):
             "getfile": self._get_file,
             "sendchataction": self._send_chat_action,
             "getchat": self._get_chat,
+            # media (sandbox.botapi.media)
+            "sendvideo": self._send_video,
+            "sendanimation": self._send_animation,
+            "sendmediagroup": self._send_media_group,
+            "copymessage": self._copy_message,
+            "forwardmessage": self._forward_message,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------------

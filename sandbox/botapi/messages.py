@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 from sandbox.botapi.html import FormattedText, HtmlParseError, parse_html, utf16_len
 from sandbox.botapi.models import (
     MAX_CALLBACK_DATA_BYTES,
     MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
+    FileKind,
     JsonDict,
     SandboxChat,
     StoredFile,
@@ -83,7 +84,7 @@ class MessageMethods(EmulatorState):
     async def _send_photo(self, params: Params) -> JsonDict:
         return self._send_file(params, "photo")
 
-    def _send_file(self, params: Params, kind: Literal["document", "photo"]) -> JsonDict:
+    def _send_file(self, params: Params, kind: FileKind) -> JsonDict:
         chat = self._target_chat(params)
         stored_file = self._input_file(params, kind)
         raw = params.get_str("caption")
@@ -338,7 +339,7 @@ class MessageMethods(EmulatorState):
             raise bad_request("message to be replied not found")
         return target.message_id
 
-    def _input_file(self, params: Params, kind: Literal["document", "photo"]) -> StoredFile:
+    def _input_file(self, params: Params, kind: FileKind) -> StoredFile:
         upload = params.uploads.get(kind)
         value = params.get_str(kind)
         if upload is None and value is not None and value.startswith("attach://"):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 JsonDict = dict[str, Any]
+FileKind = Literal["document", "photo", "video", "animation"]
 
 # Telegram's limits, enforced as the real server enforces them.
 MAX_TEXT_LENGTH = 4096
@@ -71,12 +72,15 @@ class SandboxChat:
 class StoredFile:
     file_id: str
     file_unique_id: str
-    kind: Literal["document", "photo"]
+    kind: FileKind
     file_name: str | None
     mime_type: str | None
     data: bytes
     file_path: str
     uploaded_by: int
+    width: int = 0  # videos and animations (the emulator does not decode the bytes: what the sender said)
+    height: int = 0
+    duration: int = 0
 
     @property
     def file_size(self) -> int:
@@ -93,6 +97,10 @@ class StoredFile:
         if self.mime_type:
             data["mime_type"] = self.mime_type
         return data
+
+    def video_json(self) -> JsonDict:
+        """A Video or Animation object (both carry dimensions and duration)."""
+        return {**self.document_json(), "width": self.width, "height": self.height, "duration": self.duration}
 
     def photo_json(self) -> list[JsonDict]:
         # Dimensions are not decoded from the bytes: nothing in adbot looks at them.
@@ -138,6 +146,10 @@ class MessageView:
     date: int
     edited: bool = False
     deleted: bool = False
+    video: DocumentView | None = None
+    animation: DocumentView | None = None
+    media_group_id: str | None = None
+    forward_origin: JsonDict | None = None  # a forwarded message's origin (channel, chat, user, hidden user)
 
     @property
     def buttons(self) -> list[list[str]]:
@@ -192,14 +204,16 @@ class StoredMessage:
     edit_date: int | None = None
     edits: list[MessageView] = field(default_factory=list)  # earlier versions, oldest first
     deleted: bool = False
+    media_group_id: str | None = None
+    forward_origin: JsonDict | None = None
     shared: JsonDict | None = None  # a user's chat_shared / users_shared payload ({"chat_shared": {...}})
 
     def view(self, *, edited: bool = False) -> MessageView:
         file_view = None
+        kind = None if self.file is None else self.file.kind
         if self.file is not None:
             f = self.file
             file_view = DocumentView(f.file_id, f.file_name, f.mime_type, f.data)
-        is_photo = self.file is not None and self.file.kind == "photo"
         return MessageView(
             chat_id=self.chat_id,
             message_id=self.message_id,
@@ -210,12 +224,16 @@ class StoredMessage:
             parse_mode=self.parse_mode,
             entities=tuple(copy.deepcopy(self.entities)),
             reply_markup=copy.deepcopy(self.reply_markup),
-            document=None if is_photo else file_view,
-            photo=file_view if is_photo else None,
+            document=file_view if kind == "document" else None,
+            photo=file_view if kind == "photo" else None,
             reply_to_message_id=self.reply_to_message_id,
             date=self.date,
             edited=edited,
             deleted=self.deleted,
+            video=file_view if kind == "video" else None,
+            animation=file_view if kind == "animation" else None,
+            media_group_id=self.media_group_id,
+            forward_origin=copy.deepcopy(self.forward_origin),
         )
 
 

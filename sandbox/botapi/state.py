@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from sandbox.botapi.models import (
     AnsweredCallback,
     BotEvent,
+    FileKind,
     JsonDict,
     MessageView,
     SandboxChat,
@@ -154,7 +155,7 @@ class EmulatorState:
 
     def _store_file(
         self,
-        kind: Literal["document", "photo"],
+        kind: FileKind,
         file_name: str | None,
         data: bytes,
         mime_type: str | None,
@@ -166,10 +167,10 @@ class EmulatorState:
             mime_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         if kind == "photo":
             file_name, mime_type = None, None
-        suffix = ".jpg" if kind == "photo" else ""
+        suffix = {"photo": ".jpg", "video": ".mp4", "animation": ".mp4"}.get(kind, "")
         if file_name and "." in file_name:
             suffix = "." + file_name.rsplit(".", 1)[1][:16]
-        prefix = "AgAC" if kind == "photo" else "BQAC"
+        prefix = {"photo": "AgAC", "video": "BAAC", "animation": "CgAC"}.get(kind, "BQAC")
         stored = StoredFile(
             file_id=f"{prefix}{secrets.token_urlsafe(24)}",
             file_unique_id=f"AgAD{secrets.token_urlsafe(8)}",
@@ -234,8 +235,16 @@ class EmulatorState:
             body_key, entities_key = "caption", "caption_entities"
             if stored.file.kind == "photo":
                 data["photo"] = stored.file.photo_json()
+            elif stored.file.kind in ("video", "animation"):
+                data[stored.file.kind] = stored.file.video_json()
+                if stored.file.kind == "animation":  # as Telegram does, for clients that predate animations
+                    data["document"] = stored.file.document_json()
             else:
                 data["document"] = stored.file.document_json()
+        if stored.media_group_id is not None:
+            data["media_group_id"] = stored.media_group_id
+        if stored.forward_origin is not None:
+            data["forward_origin"] = copy.deepcopy(stored.forward_origin)
         if stored.text:
             data[body_key] = stored.text
             if stored.entities:

@@ -47,7 +47,8 @@ their pages), ``port`` (``SimPort``, one
 account's connection), ``simulation`` (``World``), ``joins`` (joining: public chats, invite links, approval,
 the channel cap; ``World.joins``), ``posts`` (reading a source post and its album, a forward's source
 rules, closed topics: a forward carrying part of an album is a ``partial_album`` violation), ``frozen``
-(frozen accounts and their app config), ``identity`` (each account's first API id and device).
+(frozen accounts and their app config), ``identity`` (each account's first API id and device), ``media``
+(own media posts: one upload per connection and file, album and chat media rules).
 """
 
 from sandbox.world.simulation import World

@@ -50,6 +50,7 @@ class SimChat:
     read_only: bool = False  # nobody may write
     plain_forbidden: bool = False  # text messages refused (forwards of media still pass)
     noforwards: bool = False  # posts of this chat cannot be forwarded
+    media_forbidden: bool = False  # media refused (CHAT_SEND_MEDIA_FORBIDDEN): text and forwards of text pass
     posts: dict[int, str] = field(default_factory=dict)
     any_post: bool = False  # every message id exists (lenient source channels)
     next_msg_id: int = 1
@@ -58,6 +59,7 @@ class SimChat:
     banned: set[str] = field(default_factory=set)  # out and banned: a "kicked" dialog, CHANNEL_PRIVATE
     archived: set[str] = field(default_factory=set)  # accounts keeping the chat in their archive folder
     albums: dict[int, int] = field(default_factory=dict)  # post id -> its album's grouped_id
+    media: dict[int, str] = field(default_factory=dict)  # post id -> its media kind ('photo', ...); none: text
     closed_topics: set[int] = field(default_factory=set)  # topics only admins may post in (TOPIC_CLOSED)
 
     @property
@@ -92,6 +94,7 @@ class Delivery(NamedTuple):
     source_msg: int | None = None
     text: str | None = None
     drop_author: bool = False
+    media: tuple[str, ...] = ()  # own media sent (``send_media``): each item's kind, in order
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from core.ports import AccountInfo, AccountStatus, Dialog, EntityDict, InvitePreview, JoinResult, Peer
-from sandbox.world import frozen, posts
+from core.ports import (
+    AccountInfo,
+    AccountStatus,
+    Dialog,
+    EntityDict,
+    InvitePreview,
+    JoinResult,
+    MediaItem,
+    Peer,
+    PostInfo,
+)
+from sandbox.world import frozen, media, posts
 from sandbox.world.identity import SeenIdentity
 
 if TYPE_CHECKING:
@@ -26,6 +36,7 @@ class SimPort:
         self.identity = identity  # what its InitConnection says (api id, device); None: not modelled
         self.connected = False
         self.closed = False
+        self.uploaded: set[str] = set()  # files this connection uploaded (sha256): named again, never re-sent
 
     async def connect(self) -> AccountInfo:
         if self.closed:
@@ -62,7 +73,7 @@ class SimPort:
             drop_author=drop_author,
         )
 
-    async def read_post(self, source: Peer, msg_id: int) -> Sequence[int]:
+    async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
         self._require()
         return await posts.read_post(self.world, self, source, msg_id)
 
@@ -77,6 +88,23 @@ class SimPort:
     ) -> int | None:
         self._require()
         return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
+
+    async def send_media(
+        self,
+        *,
+        dest: Peer,
+        topic_id: int | None,
+        items: Sequence[MediaItem],
+        random_id: int,
+    ) -> int | None:
+        self._require()
+        media.check_items(items)
+        for item in items:
+            media.upload(self, item)
+        caption = next((item.caption for item in items if item.caption), None)
+        return await self.world._send(
+            self, "send_media", dest, topic_id, random_id, text=caption, media=tuple(item.kind for item in items)
+        )
 
     async def dialogs(self) -> Sequence[Dialog]:
         self._require()

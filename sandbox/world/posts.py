@@ -4,7 +4,8 @@ right, as Telegram has it.
 * ``read_post`` is ``channels.getMessages`` of the post: one request of method class 'read'. It is
   refused like any read of the source (CHANNEL_PRIVATE for an account banned from it or not in a private
   one) and says MESSAGE_ID_INVALID for a post that does not exist; an album's ids are the posts sharing
-  its ``grouped_id`` (``SimChat.albums``).
+  its ``grouped_id`` (``SimChat.albums``); it tells a chat with forwarding off (``noforwards``), each
+  item's media (``SimChat.media``) and the start of the text, as the message objects do.
 * ``check_source`` is a forward's view of its source: the same refusals, CHAT_FORWARDS_RESTRICTED for a
   chat with forwarding off, and a strict rule of ours: a post of an album is forwarded as the whole album
   in one request (Telegram would forward the part; we count that as a ``partial_album`` violation).
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from telethon import errors
 
-from core.ports import Peer
+from core.ports import EXCERPT_CHARS, Peer, PostInfo
 from sandbox.world.model import SimAccount, SimChat, Violation
 
 if TYPE_CHECKING:
@@ -46,12 +47,22 @@ def _readable(world: World, account: SimAccount, source_peer: Peer, msg_id: int)
     return source
 
 
-async def read_post(world: World, port: SimPort, source_peer: Peer, msg_id: int) -> list[int]:
+async def read_post(world: World, port: SimPort, source_peer: Peer, msg_id: int) -> PostInfo:
     account = world._account(port.key)
     fault = await world._enter(port, account, "read", world.chats.get(source_peer.id))
     if fault is not None:
         await fault.strike(account, world.clock)
-    return album_of(_readable(world, account, source_peer, msg_id), msg_id)
+    source = _readable(world, account, source_peer, msg_id)
+    ids = album_of(source, msg_id)
+    text = next((source.posts[i] for i in ids if source.posts.get(i)), "")
+    return PostInfo(
+        msg_id=msg_id,
+        ids=tuple(ids),
+        grouped_id=source.albums.get(msg_id),
+        noforwards=source.noforwards,
+        media=tuple(source.media.get(i, "") for i in ids),
+        excerpt=text[:EXCERPT_CHARS],
+    )
 
 
 def check_source(world: World, account: SimAccount, source_peer: Peer, msg_ids: Sequence[int]) -> SimChat:

@@ -19,6 +19,7 @@ from sandbox.world.faults import Fault
 from sandbox.world.identity import Identities, SeenIdentity
 from sandbox.world.joins import WorldJoins
 from sandbox.world.logs import WorldLogs
+from sandbox.world.media import check_media
 from sandbox.world.model import (
     Delivery,
     SimAccount,
@@ -59,6 +60,7 @@ class World:
         self.violations: list[Violation] = []
         self.identities = Identities()  # each account's first API id and device (sandbox.world.identity)
         self.requests: Counter[tuple[str, str]] = Counter()
+        self.uploads: Counter[tuple[str, str]] = Counter()  # (account, sha256) -> files uploaded (world.media)
         self.duplicates_suppressed = 0
         self.non_member_sends = 0  # sends to a chat the account is not in (refused, as Telegram does)
         self.step_hook: Any = None  # Callable[[str, str], None]: called with (point, account key)
@@ -515,6 +517,7 @@ class World:
         msg_ids: Sequence[int] = (),
         text: str | None = None,
         drop_author: bool = False,
+        media: tuple[str, ...] = (),
     ) -> int | None:
         account = self._account(port.key)
         dest_hint = self.chats.get(dest_peer.id)
@@ -523,8 +526,7 @@ class World:
             await fault.strike(account, self.clock, method)
         dest = self._chat_for_peer(dest_peer, account.key)
         source = None if source_peer is None else check_source(self, account, source_peer, msg_ids)
-        if source is None and dest.plain_forbidden:
-            raise errors.ChatSendPlainForbiddenError(request=None)
+        check_media(dest, source, msg_ids, media)
         self._check_dest(account, dest, topic_id)
         check_topic(dest, account.key, topic_id)
         if fault is not None and fault.kind == "dropped":
@@ -557,6 +559,7 @@ class World:
                 source_msg=msg_ids[0] if source else None,
                 text=text,
                 drop_author=drop_author,
+                media=media,
             )
             self._record(delivery)
         if self.step_hook is not None:

@@ -1,0 +1,70 @@
+"""Media in the simulated world, as Telegram has it: own media posts (a photo, video, document or
+animation, or an album of them) and the rules a send of media must keep.
+
+* A file reaches Telegram by an upload; the client keeps what Telegram made of it and names it again
+  later (``engine.telethon_media``). The world counts uploads per (account, file) in ``World.uploads``:
+  a session that uploads the same file twice while its connection lives wasted its traffic, and tests
+  assert one upload per session per file. A file the port is asked to send must be the one the service
+  stored (its sha256 matches), or the send is refused (MEDIA_EMPTY): a post never goes out altered.
+* An album has 2..10 items (MULTI_MEDIA_TOO_LONG above), photos and videos may mix, documents only with
+  documents, an animation never goes in an album (GROUPED_MEDIA_INVALID); a caption is at most 1,024
+  characters (MEDIA_CAPTION_TOO_LONG).
+* A chat may refuse media (``SimChat.media_forbidden``: CHAT_SEND_MEDIA_FORBIDDEN), own or forwarded,
+  while it takes text; one that refuses plain text (``plain_forbidden``) still takes media.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telethon import errors
+
+from core.ports import MediaItem
+from sandbox.world.model import SimChat
+
+if TYPE_CHECKING:
+    from sandbox.world.port import SimPort
+
+__all__ = ["MAX_CAPTION", "check_items", "check_media", "upload"]
+
+MAX_CAPTION = 1024
+MAX_ALBUM = 10
+
+
+def check_items(items: Sequence[MediaItem]) -> None:
+    """What Telegram refuses about the post itself, whatever the chat."""
+    if not items:
+        raise errors.MediaEmptyError(request=None)
+    if len(items) > MAX_ALBUM:
+        raise errors.MultiMediaTooLongError(request=None)
+    if any(len(item.caption) > MAX_CAPTION for item in items):
+        raise errors.MediaCaptionTooLongError(request=None)
+    if len(items) > 1:
+        kinds = {item.kind for item in items}
+        if "animation" in kinds or ("document" in kinds and kinds != {"document"}):
+            raise errors.GroupedMediaInvalidError(request=None)
+
+
+def upload(port: SimPort, item: MediaItem) -> None:
+    """The port's client uploads ``item`` unless it already did while connected (then it names it)."""
+    if item.sha256 in port.uploaded:
+        return
+    try:
+        data = item.path.read_bytes()
+    except OSError:
+        raise errors.MediaEmptyError(request=None) from None
+    if hashlib.sha256(data).hexdigest() != item.sha256:
+        raise errors.MediaEmptyError(request=None)
+    port.world.uploads[(port.key, item.sha256)] += 1
+    port.uploaded.add(item.sha256)
+
+
+def check_media(dest: SimChat, source: SimChat | None, msg_ids: Sequence[int], media: tuple[str, ...]) -> None:
+    """A send's content against the chat's rules: plain text, own media, a forward carrying media."""
+    carries_media = bool(media) or (source is not None and any(source.media.get(i) for i in msg_ids))
+    if carries_media and dest.media_forbidden:
+        raise errors.ChatSendMediaForbiddenError(request=None)
+    if source is None and not media and dest.plain_forbidden:
+        raise errors.ChatSendPlainForbiddenError(request=None)
