@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,6 +31,7 @@ __all__ = [
     "RESERVED_PATHS",
     "GroupRef",
     "PostRef",
+    "list_items",
     "parse_group_items",
     "parse_group_ref",
     "parse_group_refs",
@@ -81,6 +83,7 @@ _INVITE_PATHS = frozenset({"joinchat", "addlist"})
 _HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?=[/?#]|$)", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _ID_RE = re.compile(r"[0-9]{1,19}")
+_ITEM_RE = re.compile(r"[^\s,;]+")
 _MARKED_ID_RE = re.compile(r"-?[0-9]{1,19}")
 _USERNAME_CHARS_RE = re.compile(r"[A-Za-z0-9_]+")
 # Characters that copy-paste drags along around a link: angle brackets and invisible marks.
@@ -124,10 +127,13 @@ def parse_post_link(text: str) -> PostRef:
         raise LinkError(te.post_unreadable(_echo(text))) from exc
 
 
-def parse_group_ref(text: str) -> GroupRef:
-    """Parse one group reference; raise ``LinkError`` with a user-facing reason if it is not one."""
+def parse_group_ref(text: str, *, bare_names: bool = False) -> GroupRef:
+    """Parse one group reference; raise ``LinkError`` with a user-facing reason if it is not one.
+
+    ``bare_names``: a bare word that is a valid username (``cats_market``, ``cats_market#15``) is read
+    as that username, the way people keep lists of groups; alone (a join target) it stays refused."""
     try:
-        return _parse_group(text)
+        return _parse_group(text, bare_names=bare_names)
     except LinkError:
         raise
     except Exception as exc:
@@ -151,14 +157,17 @@ def parse_group_items(
 ) -> tuple[list[tuple[str, GroupRef]], list[tuple[str, str]]]:
     """``parse_group_refs`` keeping, with each good reference, the item as the user wrote it, quoted the
     way the link texts quote input (``core.texts.errors.echo``): what a refusal on what is known of the
-    chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``)."""
+    chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``).
+
+    The text is read as people keep lists (``list_items``): blank lines and ``#`` comments are skipped,
+    and a bare ``name`` is the username ``@name``."""
     if not isinstance(text, str):
         raise LinkError(te.GROUPS_NOT_TEXT)
     items: list[str] = []
-    for match in re.finditer(r"[^\s,;]+", text):
+    for item in list_items(text):
         if len(items) == max_items:
             raise LinkError(te.too_many_groups(max_items))
-        items.append(match.group())
+        items.append(item)
     if not items:
         raise LinkError(te.NO_GROUPS_FOUND)
 
@@ -168,7 +177,7 @@ def parse_group_items(
     seen_bad: set[str] = set()
     for item in items:
         try:
-            group = parse_group_ref(item)
+            group = parse_group_ref(item, bare_names=True)
         except LinkError as exc:
             shown = _shorten(item)
             if shown not in seen_bad:
@@ -179,6 +188,19 @@ def parse_group_items(
             seen.add(group.ref)
             good.append((te.echo(_shorten(item)), group))
     return good, bad
+
+
+def list_items(text: str) -> Iterator[str]:
+    """The items of a list of groups as people write one (a message or a ``.txt`` file): one per line or
+    several separated by spaces, commas or semicolons; a blank line is nothing and a ``#`` starts a
+    comment that runs to the end of its line (``# my chats``, ``@cats_market  # the big one``). A ``#``
+    inside an item is its topic (``@name#15``), not a comment."""
+    for line in text.splitlines():
+        for match in _ITEM_RE.finditer(line):
+            item = match.group()
+            if item.startswith("#"):
+                break
+            yield item
 
 
 def marked_id(kind: PeerKind, bare_id: int) -> str:
@@ -308,7 +330,7 @@ def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
 # --- groups --------------------------------------------------------------------------------------
 
 
-def _parse_group(text: str) -> GroupRef:
+def _parse_group(text: str, *, bare_names: bool = False) -> GroupRef:
     s = _clean(text, te.A_GROUP)
     if any(ch.isspace() for ch in s):
         raise LinkError(te.group_has_spaces(_echo(s)))
@@ -326,8 +348,10 @@ def _parse_group(text: str) -> GroupRef:
     if s[0] == "-" or s[0].isdigit():
         number, sep, topic = s.partition("#")
         return GroupRef(_marked_group_peer(number, s), _topic_id(topic, s) if sep else None)
-    name = s.partition("#")[0]
+    name, sep, topic = s.partition("#")
     if _username_problem(name) is None:
+        if bare_names:
+            return GroupRef(f"@{name.lower()}", _topic_id(topic, s) if sep else None)
         raise LinkError(te.bare_word(_echo(s), _shorten(s)))
     raise LinkError(te.not_a_group(_echo(s)))
 

@@ -153,7 +153,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         )
 
         reply = await alice.ask(
-            "/addgroups @news_feed\n-1000000000088\nt.me/price_bot\n@HelperBot\n@chat_robot\n@real_group\nnot_a_group"
+            "/addgroups @news_feed\n-1000000000088\nt.me/price_bot\n@HelperBot\n@chat_robot\n@real_group\nno/such/group"
         )
         assert "Added 2 group(s)" in reply.text
         assert await customer_refs(h, ALICE) == ["@chat_robot", "@real_group"]
@@ -162,7 +162,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         assert '"-1000000000088": -1000000000088 is a channel, not a group' in reply.text
         assert '"t.me/price_bot": @price_bot is a bot' in reply.text
         assert '"@HelperBot": @helperbot is a bot' in reply.text
-        assert "Not understood (1)" in reply.text and "not_a_group" in reply.text
+        assert "Not understood (1)" in reply.text and "no/such/group" in reply.text
 
         # Default groups copied from the admin's list are judged the same way.
         async with h.db.tx() as conn:

@@ -27,6 +27,7 @@ from sandbox.botapi.models import (
     StoredFile,
 )
 from sandbox.botapi.protocol import ApiError, Handler, error_response, read_params
+from sandbox.botapi.public_chats import PublicChats
 
 if TYPE_CHECKING:
     from sandbox.botuser import BotUser
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BotApiEmulator(MessageMethods, BotMethods):
+class BotApiEmulator(MessageMethods, PublicChats, BotMethods):
     """An in-process Telegram Bot API server plus the world it serves (see the package docstring)."""
 
     def __init__(
