@@ -10,7 +10,7 @@ Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
    session), routers;
 2. ``dp.startup``: engine start (it schedules the running campaigns), the join queue's loop, outbox
    sender, the pool's membership discovery (idle sessions' dialogs read every few minutes when due),
-   bot commands;
+   the bot's profile per language (menus, descriptions: ``control_bot.bot_profile``);
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
 4. ``dp.shutdown``: running handlers finish, discovery stops (its scans under way close their ports),
    the engine shuts down gracefully (in-flight sends first, then its scheduler), the outbox makes a
@@ -33,21 +33,20 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from control_bot import errors
 from control_bot.backends import make_factory
+from control_bot.bot_profile import admin_menu_follower, set_profile
+from control_bot.i18n import AdbotI18n, UserLocale
 from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.i18n import SOURCE_LOCALE
 from core.ports import AccountFactory
 from core.private_files import DIR_MODE
-from core.texts import admin as admin_texts
-from core.texts import customer as customer_texts
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool.discovery import PoolDiscovery
@@ -81,10 +80,6 @@ def private_dirs(settings: Settings) -> None:
     ensure_layout(settings.paths.sessions_dir)
 
 
-def bot_commands(pairs: Sequence[tuple[str, str]]) -> list[BotCommand]:
-    return [BotCommand(command=name, description=description) for name, description in pairs]
-
-
 @dataclass
 class App:
     """Everything one running control bot holds; build it with ``create_app``. As an async context
@@ -98,6 +93,8 @@ class App:
     clock: Clock
     outbox: OutboxSender
     factory: AccountFactory
+    i18n: AdbotI18n
+    locales: UserLocale
     redactor: RedactingFilter | None = None
     discovery: PoolDiscovery | None = None  # None: idle sessions' dialogs are not read on a schedule
     joins: JoinRunner | None = None
@@ -125,12 +122,13 @@ class App:
         self.outbox.wake()
         if self.discovery is not None:
             self.discovery.start()
-        await self._set_commands()
+        await set_profile(self.bot, self.settings, self.i18n, self.locales)
         self.started.set()
         logger.info("control bot started (backend %s)", self.settings.engine.backend)
 
     async def _on_shutdown(self) -> None:
         await self._wait_handlers()
+        await self.locales.drain()
         await self._stop_services()
         logger.info("control bot stopped")
 
@@ -173,23 +171,6 @@ class App:
             except Exception:
                 logger.exception("engine shutdown failed")
         await self.outbox.stop()
-
-    async def _set_commands(self) -> None:
-        customer = bot_commands(customer_texts.CUSTOMER_COMMANDS)
-        try:
-            await self.bot.set_my_commands(customer, scope=BotCommandScopeDefault())
-        except TelegramAPIError as exc:
-            logger.warning("setMyCommands failed: %s", exc)
-        # Admins see both menus; a name on both lists is the admin's (their router answers first).
-        merged = dict(customer_texts.CUSTOMER_COMMANDS)
-        merged.update(admin_texts.ADMIN_COMMANDS)
-        both = bot_commands(list(merged.items()))
-        for admin_id in self.settings.bot.admins:
-            try:
-                await self.bot.set_my_commands(both, scope=BotCommandScopeChat(chat_id=admin_id))
-            except TelegramAPIError as exc:
-                # An admin who never opened the bot has no chat yet: their menu comes next start.
-                logger.warning("setMyCommands for admin %d failed: %s", admin_id, exc)
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -352,10 +333,13 @@ async def create_app(
             idle_open=discovery.scanning,  # what the admins' session check holds too
             joins=joins,
         )
+        i18n = make_i18n(settings)
+        locales = UserLocale(i18n, db, clock, on_new_profile=admin_menu_follower(bot, settings, i18n))
+        locales.setup(dp)  # every observer, errors included: even an error reply is in the reader's language
         errors.setup(dp)
         dp.include_routers(*setup_routers(settings))
         app = App(
-            settings, bot, dp, db, engine, clock, outbox, factory, redactor,
+            settings, bot, dp, db, engine, clock, outbox, factory, i18n, locales, redactor,
             discovery=discovery if (schedule if discover is None else discover) else None,
             joins=joins,
             join_poll_interval=join_poll_interval,
@@ -366,6 +350,17 @@ async def create_app(
         await db.close()
         raise
     return app
+
+
+def make_i18n(settings: Settings) -> AdbotI18n:
+    """The catalogs; a ``default_locale`` without one falls back to the source language (logged)."""
+    i18n = AdbotI18n()
+    wanted = settings.bot.default_locale
+    if wanted in i18n.available_locales:
+        i18n.default_locale = wanted
+    else:
+        logger.warning("[bot] default_locale %r has no catalog; using %r", wanted, SOURCE_LOCALE)
+    return i18n
 
 
 def raise_open_file_limit(ceiling: int = 1 << 20) -> tuple[int, int]:
@@ -398,4 +393,4 @@ def run(settings: Settings) -> int:
     return asyncio.run(_serve(settings))
 
 
-__all__ = ["App", "create_app", "make_bot", "raise_open_file_limit", "run"]
+__all__ = ["App", "create_app", "make_bot", "make_i18n", "raise_open_file_limit", "run"]

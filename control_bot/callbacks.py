@@ -117,3 +117,57 @@ class JoinCb(CallbackData, prefix="aj"):
 
     action: JoinAction
     draft: int
+
+
+# --- /settings (issue 18 part A1) ------------------------------------------------------------------
+
+
+class SettingsAction(StrEnum):
+    SHOW = "show"  # the settings screen
+    LANGUAGES = "langs"  # the language picker
+    SET_LANGUAGE = "lang"  # value: a locale ("en", "ru", "pt_BR")
+    ZONES = "zones"  # the time zone picker
+    SET_ZONE = "zone"  # value: an IANA zone name
+    ZONE_OTHER = "zoneother"  # "send a zone name or an offset"
+    LEVELS = "levels"  # the notification level picker
+    SET_LEVEL = "level"  # value: a core.states.NotifyLevel
+    CLOSE = "close"
+
+
+class SettingsCb(CallbackData, prefix="st"):
+    """A /settings button; ``value`` is checked again when pressed (a forged locale, zone or level changes
+    nothing). IANA names hold no ':' (the separator) and fit in 64 bytes with the prefix."""
+
+    action: SettingsAction
+    value: str = ""
+
+
+def settings_button(action: SettingsAction) -> CallbackQueryFilter:
+    return SettingsCb.filter(F.action == action)
+
+
+# --- issue 18 part D ---
+
+
+# --- issue 18 part E ---
+
+
+# --- issue 18 part F ---
+
+
+class GroupRemoveCb(CallbackData, prefix="cgd"):
+    """Remove one group (its 🗑 button on /groups): ``group_id`` is checked against the presser's own
+    groups; ``page``: the page to show again."""
+
+    group_id: int
+    page: int
+
+
+class GroupsPickCb(CallbackData, prefix="cgk"):
+    """Open the group picker (a reply keyboard with Telegram's chat-request button)."""
+
+
+# --- issue 18 part G ---
+
+
+# --- issue 18 part H ---

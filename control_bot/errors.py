@@ -27,12 +27,12 @@ logger = logging.getLogger(__name__)
 def reply_for(exc: BaseException) -> str | None:
     """The HTML reply for an exception, or None when the user should not be answered at all."""
     if isinstance(exc, StorageBusy):
-        return t.TRY_AGAIN
+        return t.TRY_AGAIN()
     if isinstance(exc, AdbotError):
         return esc(exc.user_message)
     if isinstance(exc, TelegramForbiddenError | TelegramRetryAfter):
         return None
-    return t.GENERIC_ERROR
+    return t.GENERIC_ERROR()
 
 
 async def on_error(event: ErrorEvent) -> bool:

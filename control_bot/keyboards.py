@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestChat,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
+from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
+from core.texts import groups as gt
 from core.texts import joins as jt
 from core.texts import reach as rt
+from core.texts import settings as st
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -25,52 +34,52 @@ def _menu_button(builder: InlineKeyboardBuilder, label: str, action: cb.MenuActi
 
 def main_menu(running: bool) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_STOP if running else t.BTN_RUN, cb.MenuAction.STOP if running else cb.MenuAction.RUN)
-    _menu_button(b, t.BTN_STATUS, cb.MenuAction.STATUS)
-    _menu_button(b, t.BTN_POST, cb.MenuAction.POST)
-    _menu_button(b, t.BTN_GROUPS, cb.MenuAction.GROUPS)
-    _menu_button(b, t.BTN_INTERVAL, cb.MenuAction.INTERVAL)
-    _menu_button(b, t.BTN_STATS, cb.MenuAction.STATS)
-    _menu_button(b, t.BTN_LOGS, cb.MenuAction.LOGS)
-    _menu_button(b, t.BTN_HELP, cb.MenuAction.HELP)
+    _menu_button(b, t.BTN_STOP() if running else t.BTN_RUN(), cb.MenuAction.STOP if running else cb.MenuAction.RUN)
+    _menu_button(b, t.BTN_STATUS(), cb.MenuAction.STATUS)
+    _menu_button(b, t.BTN_POST(), cb.MenuAction.POST)
+    _menu_button(b, t.BTN_GROUPS(), cb.MenuAction.GROUPS)
+    _menu_button(b, t.BTN_INTERVAL(), cb.MenuAction.INTERVAL)
+    _menu_button(b, t.BTN_STATS(), cb.MenuAction.STATS)
+    _menu_button(b, t.BTN_LOGS(), cb.MenuAction.LOGS)
+    _menu_button(b, t.BTN_HELP(), cb.MenuAction.HELP)
     b.adjust(2)
     return b.as_markup()
 
 
 def back_to_menu() -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     return b.as_markup()
 
 
 def cancel() -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_CANCEL, cb.MenuAction.CANCEL)
+    _menu_button(b, t.BTN_CANCEL(), cb.MenuAction.CANCEL)
     return b.as_markup()
 
 
 def refreshable(action: cb.MenuAction) -> InlineKeyboardMarkup:
     """Status and stats: refresh in place, or go back to the menu."""
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_REFRESH, action)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_REFRESH(), action)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     b.adjust(2)
     return b.as_markup()
 
 
 def status(running: bool) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_REFRESH, cb.MenuAction.STATUS)
-    _menu_button(b, t.BTN_STOP if running else t.BTN_RUN, cb.MenuAction.STOP if running else cb.MenuAction.RUN)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_REFRESH(), cb.MenuAction.STATUS)
+    _menu_button(b, t.BTN_STOP() if running else t.BTN_RUN(), cb.MenuAction.STOP if running else cb.MenuAction.RUN)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     b.adjust(2, 1)
     return b.as_markup()
 
 
 def post() -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
-    _menu_button(b, t.BTN_SET_POST, cb.MenuAction.SET_POST)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_SET_POST(), cb.MenuAction.SET_POST)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     b.adjust(2)
     return b.as_markup()
 
@@ -78,9 +87,9 @@ def post() -> InlineKeyboardMarkup:
 def logs(has_file: bool) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     if has_file:
-        _menu_button(b, t.BTN_LOG_FILE, cb.MenuAction.LOG_FILE)
-    _menu_button(b, t.BTN_REFRESH, cb.MenuAction.LOGS)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+        _menu_button(b, t.BTN_LOG_FILE(), cb.MenuAction.LOG_FILE)
+    _menu_button(b, t.BTN_REFRESH(), cb.MenuAction.LOGS)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     if has_file:
         b.adjust(1, 2)
     else:
@@ -98,19 +107,19 @@ def groups(paused: list[tuple[int, str]], page: int, pages: int, has_defaults: b
     if pages > 1:
         nav = 0
         if page > 0:
-            b.button(text=t.BTN_PREV, callback_data=cb.GroupsPageCb(page=page - 1))
+            b.button(text=t.BTN_PREV(), callback_data=cb.GroupsPageCb(page=page - 1))
             nav += 1
         if page < pages - 1:
-            b.button(text=t.BTN_NEXT, callback_data=cb.GroupsPageCb(page=page + 1))
+            b.button(text=t.BTN_NEXT(), callback_data=cb.GroupsPageCb(page=page + 1))
             nav += 1
         sizes.append(nav)
-    _menu_button(b, t.BTN_ADD_GROUPS, cb.MenuAction.ADD_GROUPS)
-    _menu_button(b, t.BTN_DEL_GROUP, cb.MenuAction.DEL_GROUP)
+    _menu_button(b, t.BTN_ADD_GROUPS(), cb.MenuAction.ADD_GROUPS)
+    _menu_button(b, t.BTN_DEL_GROUP(), cb.MenuAction.DEL_GROUP)
     sizes.append(2)
     if has_defaults:
-        _menu_button(b, t.BTN_DEFAULT_GROUPS, cb.MenuAction.DEFAULT_GROUPS)
+        _menu_button(b, t.BTN_DEFAULT_GROUPS(), cb.MenuAction.DEFAULT_GROUPS)
         sizes.append(1)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     sizes.append(1)
     b.adjust(*sizes)
     return b.as_markup()
@@ -121,8 +130,8 @@ def interval(min_s: int, max_s: int) -> InlineKeyboardMarkup:
     presets = [m for m in INTERVAL_PRESETS_MIN if min_s <= m * 60 <= max_s]
     for minutes in presets:
         b.button(text=t.btn_interval(minutes), callback_data=cb.IntervalCb(minutes=minutes))
-    _menu_button(b, t.BTN_INTERVAL_OTHER, cb.MenuAction.INTERVAL_OTHER)
-    _menu_button(b, t.BTN_MENU, cb.MenuAction.HOME)
+    _menu_button(b, t.BTN_INTERVAL_OTHER(), cb.MenuAction.INTERVAL_OTHER)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
     b.adjust(*([3] * (len(presets) // 3)), *([len(presets) % 3] if len(presets) % 3 else []), 2)
     return b.as_markup()
 
@@ -133,14 +142,14 @@ def interval(min_s: int, max_s: int) -> InlineKeyboardMarkup:
 def admin_panel() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for label, action in (
-        (at.BTN_ADMIN_POOL, cb.AdminAction.POOL),
-        (at.BTN_ADMIN_PAIRS, cb.AdminAction.PAIRS),
-        (at.BTN_ADMIN_CUSTOMERS, cb.AdminAction.CUSTOMERS),
-        (at.BTN_ADMIN_HEALTH, cb.AdminAction.HEALTH),
-        (at.BTN_ADMIN_DEFAULT_GROUPS, cb.AdminAction.DEFAULT_GROUPS),
-        (at.BTN_ADMIN_CHECK_SESSIONS, cb.AdminAction.CHECK_SESSIONS),
-        (rt.BTN_ADMIN_REACH, cb.AdminAction.REACH),
-        (jt.BTN_ADMIN_JOINS, cb.AdminAction.JOINS),
+        (at.BTN_ADMIN_POOL(), cb.AdminAction.POOL),
+        (at.BTN_ADMIN_PAIRS(), cb.AdminAction.PAIRS),
+        (at.BTN_ADMIN_CUSTOMERS(), cb.AdminAction.CUSTOMERS),
+        (at.BTN_ADMIN_HEALTH(), cb.AdminAction.HEALTH),
+        (at.BTN_ADMIN_DEFAULT_GROUPS(), cb.AdminAction.DEFAULT_GROUPS),
+        (at.BTN_ADMIN_CHECK_SESSIONS(), cb.AdminAction.CHECK_SESSIONS),
+        (rt.BTN_ADMIN_REACH(), cb.AdminAction.REACH),
+        (jt.BTN_ADMIN_JOINS(), cb.AdminAction.JOINS),
     ):
         kb.button(text=label, callback_data=cb.AdminCb(action=action))
     kb.adjust(2)
@@ -150,7 +159,7 @@ def admin_panel() -> InlineKeyboardMarkup:
 def admin_back() -> InlineKeyboardMarkup:
     """Under a report opened from the panel: back to the panel."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    kb.button(text=at.BTN_ADMIN_BACK(), callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
     return kb.as_markup()
 
 
@@ -163,7 +172,7 @@ def reach_picker(customers: list[tuple[int, bool]]) -> InlineKeyboardMarkup:
     for user_id, running in customers[:REACH_PICKER_MAX]:
         kb.button(text=rt.btn_reach_customer(user_id, running), callback_data=cb.ReachCb(customer_id=user_id))
     kb.adjust(4)
-    kb.row(InlineKeyboardButton(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL).pack()))
+    kb.row(InlineKeyboardButton(text=at.BTN_ADMIN_BACK(), callback_data=cb.AdminCb(action=cb.AdminAction.PANEL).pack()))
     return kb.as_markup()
 
 
@@ -180,8 +189,8 @@ def reach(
         )
     for group_id, ref in joins:
         kb.button(text=rt.btn_join(ref), callback_data=cb.ReachJoinCb(customer_id=customer_id, group_id=group_id))
-    kb.button(text=rt.BTN_REACH_REFRESH, callback_data=cb.ReachCb(customer_id=customer_id))
-    kb.button(text=at.BTN_ADMIN_BACK, callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
+    kb.button(text=rt.BTN_REACH_REFRESH(), callback_data=cb.ReachCb(customer_id=customer_id))
+    kb.button(text=at.BTN_ADMIN_BACK(), callback_data=cb.AdminCb(action=cb.AdminAction.PANEL))
     kb.adjust(*([1] * (len(offers) + len(joins))), 2)
     return kb.as_markup()
 
@@ -189,7 +198,140 @@ def reach(
 def join_confirm(draft: int) -> InlineKeyboardMarkup:
     """Under an invite's preview: queue the joins, or not."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=jt.BTN_QUEUE_JOINS, callback_data=cb.JoinCb(action=cb.JoinAction.QUEUE, draft=draft))
-    kb.button(text=jt.BTN_CANCEL_JOINS, callback_data=cb.JoinCb(action=cb.JoinAction.CANCEL, draft=draft))
+    kb.button(text=jt.BTN_QUEUE_JOINS(), callback_data=cb.JoinCb(action=cb.JoinAction.QUEUE, draft=draft))
+    kb.button(text=jt.BTN_CANCEL_JOINS(), callback_data=cb.JoinCb(action=cb.JoinAction.CANCEL, draft=draft))
     kb.adjust(2)
     return kb.as_markup()
+
+
+# --- /settings (issue 18 part A1) ------------------------------------------------------------------
+
+SETTINGS_ZONES = (
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Kyiv", "Europe/Moscow", "Asia/Dubai",
+    "Asia/Tashkent", "Asia/Almaty", "Asia/Kolkata", "Asia/Shanghai", "America/New_York", "America/Los_Angeles",
+)
+"""The zones offered as buttons; any other IANA name or offset can be typed."""
+
+
+def _settings_button(b: InlineKeyboardBuilder, label: str, action: cb.SettingsAction, value: str = "") -> None:
+    b.button(text=label, callback_data=cb.SettingsCb(action=action, value=value))
+
+
+def settings_menu() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _settings_button(b, st.BTN_LANGUAGE(), cb.SettingsAction.LANGUAGES)
+    _settings_button(b, st.BTN_ZONE(), cb.SettingsAction.ZONES)
+    _settings_button(b, st.BTN_NOTIFICATIONS(), cb.SettingsAction.LEVELS)
+    _settings_button(b, st.BTN_CLOSE(), cb.SettingsAction.CLOSE)
+    b.adjust(2, 1, 1)
+    return b.as_markup()
+
+
+def settings_back() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    return b.as_markup()
+
+
+def settings_languages(locales: Sequence[str], current: str) -> InlineKeyboardMarkup:
+    """One button per available locale, named in its own language; the current one marked."""
+    b = InlineKeyboardBuilder()
+    for code in locales:
+        mark = "✅ " if code == current else ""
+        _settings_button(b, mark + st.language_name(code), cb.SettingsAction.SET_LANGUAGE, code)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(*([2] * ((len(locales) + 1) // 2)), 1)
+    return b.as_markup()
+
+
+def settings_zones(zones: Sequence[tuple[str, str]], current: str) -> InlineKeyboardMarkup:
+    """``zones``: (IANA name, its label now) of the offered zones."""
+    b = InlineKeyboardBuilder()
+    for name, label in zones:
+        mark = "✅ " if name == current else ""
+        _settings_button(b, mark + label, cb.SettingsAction.SET_ZONE, name)
+    _settings_button(b, st.BTN_ZONE_OTHER(), cb.SettingsAction.ZONE_OTHER)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(*([2] * ((len(zones) + 1) // 2)), 1, 1)
+    return b.as_markup()
+
+
+def settings_levels(levels: Sequence[NotifyLevel], current: NotifyLevel) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for level in levels:
+        mark = "✅ " if level == current else ""
+        _settings_button(b, mark + st.level_button(level), cb.SettingsAction.SET_LEVEL, level.value)
+    _settings_button(b, st.BTN_BACK(), cb.SettingsAction.SHOW)
+    b.adjust(1)
+    return b.as_markup()
+
+
+# --- issue 18 part D ---
+
+
+# --- issue 18 part E ---
+
+
+# --- issue 18 part F ---
+
+PICK_GROUPS_REQUEST_ID = 1806  # the request_id of the group picker's chat-request button
+GROUPS_PAGE = 10  # groups per /groups page: each has its own 🗑 button
+_REMOVE_PER_ROW = 5
+
+
+def groups_screen(
+    shown: Sequence[tuple[int, int, str, bool]], page: int, pages: int, has_defaults: bool
+) -> InlineKeyboardMarkup:
+    """``shown``: (group id, its number in the list, ref, paused) of the groups on this page: a 🗑 button
+    each, a resume button for each paused one, pages, then add / pick / remove and the menu."""
+    b = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for group_id, _number, ref, paused in shown:
+        if paused:
+            b.button(text=t.btn_resume(ref), callback_data=cb.GroupResumeCb(group_id=group_id))
+            sizes.append(1)
+    removes = 0
+    for group_id, number, _ref, _paused in shown:
+        b.button(text=gt.btn_remove(number), callback_data=cb.GroupRemoveCb(group_id=group_id, page=page))
+        removes += 1
+    sizes.extend([_REMOVE_PER_ROW] * (removes // _REMOVE_PER_ROW))
+    if removes % _REMOVE_PER_ROW:
+        sizes.append(removes % _REMOVE_PER_ROW)
+    if pages > 1:
+        nav = 0
+        if page > 0:
+            b.button(text=t.BTN_PREV(), callback_data=cb.GroupsPageCb(page=page - 1))
+            nav += 1
+        if page < pages - 1:
+            b.button(text=t.BTN_NEXT(), callback_data=cb.GroupsPageCb(page=page + 1))
+            nav += 1
+        sizes.append(nav)
+    _menu_button(b, t.BTN_ADD_GROUPS(), cb.MenuAction.ADD_GROUPS)
+    b.button(text=gt.BTN_PICK_GROUPS(), callback_data=cb.GroupsPickCb())
+    sizes.append(2)
+    _menu_button(b, t.BTN_DEL_GROUP(), cb.MenuAction.DEL_GROUP)
+    sizes.append(1)
+    if has_defaults:
+        _menu_button(b, t.BTN_DEFAULT_GROUPS(), cb.MenuAction.DEFAULT_GROUPS)
+        sizes.append(1)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    sizes.append(1)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+def pick_groups() -> ReplyKeyboardMarkup:
+    """Telegram's own group picker (groups only, with their title and username; one per tap) and Done."""
+    pick = KeyboardButton(
+        text=gt.BTN_PICK_GROUPS(),
+        request_chat=KeyboardButtonRequestChat(
+            request_id=PICK_GROUPS_REQUEST_ID, chat_is_channel=False, request_title=True, request_username=True
+        ),
+    )
+    return ReplyKeyboardMarkup(keyboard=[[pick], [KeyboardButton(text=gt.BTN_PICK_DONE())]], resize_keyboard=True)
+
+
+# --- issue 18 part G ---
+
+
+# --- issue 18 part H ---

@@ -66,7 +66,7 @@ async def show(
             await message.edit_text(text, reply_markup=markup)
         except TelegramBadRequest as exc:
             if is_not_modified(exc):
-                await answer_callback(event, toast or t.UP_TO_DATE)
+                await answer_callback(event, toast or t.UP_TO_DATE())
                 return
             logger.debug("cannot edit message %d (%s); sending a new one", message.message_id, exc.message)
             await message.answer(text, reply_markup=markup)

@@ -9,6 +9,7 @@ config file's folder. Any problem becomes one ``ConfigError`` line naming the ke
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ ENV_PREFIX = "ADBOT_"
 # (a campaign committed as running, then an OverflowError scheduling it).
 _HOUR = 3_600
 _MAX_INTERVAL = 30 * 86_400
+_LOCALE_NAME = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})?")
 _RANGE_ERRORS = frozenset(
     {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"}
 )
@@ -42,6 +44,23 @@ class BotSettings(_Section):
     api_base: str = ""
     admins: list[Annotated[int, Field(ge=1, lt=2**63)]] = Field(default_factory=list)
     low_pool_threshold: int = Field(default=3, ge=0, le=100_000)
+    default_locale: str = "en"
+    """The language of anyone whose Telegram language has no catalog (and of Telegram's fallback menu)."""
+    contact: str = Field(default="", max_length=200)
+    """Shown to strangers (how to reach the service's people), e.g. "@owner"; empty: no contact line."""
+    plan_presets: list[tuple[Annotated[int, Field(ge=1, le=1_000)], Annotated[int, Field(ge=1, le=3_650)]]] = Field(
+        default_factory=lambda: [(1, 30), (3, 30)], max_length=8
+    )
+    """(sessions, days) of the plan buttons an admin gets on an access request."""
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale_name(cls, value: str) -> str:
+        # A catalog folder name (``en``, ``ru``, ``pt_BR``): whether one exists is checked at start-up.
+        value = value.strip().replace("-", "_")
+        if not _LOCALE_NAME.fullmatch(value):
+            raise ValueError(texts.BAD_LOCALE)
+        return value
 
     @field_validator("token")
     @classmethod

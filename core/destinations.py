@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 from core.links import GroupRef
 from core.ports import DialogKind
-from core.texts import errors as te
+from core.texts import links as link_texts
 
 __all__ = [
     "MAX_LOOKUPS",
@@ -113,14 +113,14 @@ def refusal(verdict: Verdict, shown: str, group: GroupRef) -> str | None:
     """Why the reference is refused (plain text), or None when it is kept. ``shown``: the item as the
     user wrote it, quoted (``core.links.parse_group_items``)."""
     if verdict is Verdict.CHANNEL:
-        return te.group_is_channel(shown, group.peer)
+        return link_texts.group_is_channel(shown, group.peer)
     if verdict is Verdict.BOT:
-        return te.group_is_bot(shown, group.peer)
+        return link_texts.group_is_bot(shown, group.peer)
     if verdict is Verdict.MESSAGE_LINK:
         assert group.topic_id is not None
-        return te.message_link_not_topic(shown, group.peer, group.topic_id)
+        return link_texts.message_link_not_topic(shown, group.peer, group.topic_id)
     if verdict is Verdict.USER:
-        return te.not_a_group(shown)
+        return link_texts.group_is_person(shown, group.peer)
     return None
 
 

@@ -98,7 +98,7 @@ class StorageBusy(AdbotError):
     """The database stayed locked longer than the busy timeout."""
 
     def __init__(self) -> None:
-        super().__init__(texts.TRY_AGAIN)
+        super().__init__(texts.TRY_AGAIN())
 
 
 class AlreadyRunning(AdbotError):

@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from core.errors import LinkError
 from core.links import parse_group_ref
-from core.texts import errors as te
 from core.texts import joins as texts
+from core.texts import links as link_texts
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +84,12 @@ def parse_join_target(text: str) -> JoinTarget:
 
 def _parse(text: object) -> JoinTarget:
     if not isinstance(text, str):
-        raise LinkError(texts.JOIN_TARGET_NOT_TEXT)
+        raise LinkError(texts.JOIN_TARGET_NOT_TEXT())
     s = text
     while (stripped := s.strip().strip(_EDGE_CHARS)) != s:
         s = stripped
     if not s:
-        raise LinkError(texts.NO_JOIN_TARGET)
+        raise LinkError(texts.NO_JOIN_TARGET())
     if len(s) > _MAX_INPUT_CHARS:
         raise LinkError(texts.join_target_too_long(len(s)))
     invite = _invite_hash(s)
@@ -135,7 +135,7 @@ def _invite_hash(s: str) -> str | None:
 
 def _echo(text: object) -> str:
     if not isinstance(text, str):
-        return te.echo(None)
+        return link_texts.echo(None)
     cut = text[:_ECHO_CHARS]
     shown = "".join(ch if ch.isprintable() or ch == " " else "?" for ch in cut)
-    return te.echo(shown + ("…" if len(text) > _ECHO_CHARS else ""))
+    return link_texts.echo(shown + ("…" if len(text) > _ECHO_CHARS else ""))

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from core.errors import LinkError
 from core.ports import PeerKind
-from core.texts import errors as te
+from core.texts import links as link_texts
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def parse_post_link(text: str) -> PostRef:
         raise
     except Exception as exc:
         logger.debug("post link parser failed unexpectedly", exc_info=True)
-        raise LinkError(te.post_unreadable(_echo(text))) from exc
+        raise LinkError(link_texts.post_unreadable(_echo(text))) from exc
 
 
 def parse_group_ref(text: str, *, bare_names: bool = False) -> GroupRef:
@@ -138,7 +138,7 @@ def parse_group_ref(text: str, *, bare_names: bool = False) -> GroupRef:
         raise
     except Exception as exc:
         logger.debug("group reference parser failed unexpectedly", exc_info=True)
-        raise LinkError(te.group_unreadable(_echo(text))) from exc
+        raise LinkError(link_texts.group_unreadable(_echo(text))) from exc
 
 
 def parse_group_refs(text: str, *, max_items: int = MAX_GROUP_REFS) -> tuple[list[GroupRef], list[tuple[str, str]]]:
@@ -162,14 +162,14 @@ def parse_group_items(
     The text is read as people keep lists (``list_items``): blank lines and ``#`` comments are skipped,
     and a bare ``name`` is the username ``@name``."""
     if not isinstance(text, str):
-        raise LinkError(te.GROUPS_NOT_TEXT)
+        raise LinkError(link_texts.GROUPS_NOT_TEXT())
     items: list[str] = []
     for item in list_items(text):
         if len(items) == max_items:
-            raise LinkError(te.too_many_groups(max_items))
+            raise LinkError(link_texts.too_many_groups(max_items))
         items.append(item)
     if not items:
-        raise LinkError(te.NO_GROUPS_FOUND)
+        raise LinkError(link_texts.NO_GROUPS_FOUND())
 
     good: list[tuple[str, GroupRef]] = []
     seen: set[str] = set()
@@ -186,7 +186,7 @@ def parse_group_items(
             continue
         if group.ref not in seen:
             seen.add(group.ref)
-            good.append((te.echo(_shorten(item)), group))
+            good.append((link_texts.echo(_shorten(item)), group))
     return good, bad
 
 
@@ -235,23 +235,23 @@ def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
 
 
 def _parse_post(text: str) -> PostRef:
-    s = _clean(text, te.A_POST_LINK)
+    s = _clean(text, link_texts.A_POST_LINK)
     if any(ch.isspace() for ch in s):
-        raise LinkError(te.post_has_spaces(_echo(s)))
+        raise LinkError(link_texts.post_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
         return _post_from_tg(s)
     if _HOST_RE.match(s):
         return _post_from_url(s)
     if _SCHEME_RE.match(s):
-        raise LinkError(te.post_not_telegram(_echo(s)))
+        raise LinkError(link_texts.post_not_telegram(_echo(s)))
     if s.startswith("+"):
         raise _post_invite_error(s)
     name = s[1:] if s.startswith("@") else s
     if s.startswith("@") or _username_problem(name) is None:
         raise _needs_message_number(s)
     if _ID_RE.fullmatch(s):
-        raise LinkError(te.post_only_number(_echo(s)))
-    raise LinkError(te.not_a_post_link(_echo(s)))
+        raise LinkError(link_texts.post_only_number(_echo(s)))
+    raise LinkError(link_texts.not_a_post_link(_echo(s)))
 
 
 def _post_from_url(s: str) -> PostRef:
@@ -265,7 +265,7 @@ def _post_from_url(s: str) -> PostRef:
     if head == "c":
         channel = _channel_id(segs[1], s) if len(segs) > 1 else None
         if channel is None or len(segs) == 2:
-            raise LinkError(te.private_post_needs_numbers(_echo(s)))
+            raise LinkError(link_texts.private_post_needs_numbers(_echo(s)))
         if len(segs) > 4:
             raise _too_many_parts(s)
         return _make_post(
@@ -301,15 +301,15 @@ def _post_from_tg(s: str) -> PostRef:
     if action == "resolve":
         domain = params.get("domain")
         if domain is None:
-            raise LinkError(te.app_link_no_chat(_echo(s)))
+            raise LinkError(link_texts.app_link_no_chat(_echo(s)))
         peer = _username_peer(domain, s)
     elif action == "privatepost":
         channel = params.get("channel")
         if channel is None:
-            raise LinkError(te.app_link_no_channel(_echo(s)))
+            raise LinkError(link_texts.app_link_no_channel(_echo(s)))
         peer = _channel_peer(_channel_id(channel, s))
     else:
-        raise LinkError(te.app_link_not_post(_echo(s)))
+        raise LinkError(link_texts.app_link_not_post(_echo(s)))
     post = params.get("post")
     if post is None:
         raise _needs_message_number(s)
@@ -331,15 +331,15 @@ def _make_post(peer: str, msg_id: int, thread_id: int | None) -> PostRef:
 
 
 def _parse_group(text: str, *, bare_names: bool = False) -> GroupRef:
-    s = _clean(text, te.A_GROUP)
+    s = _clean(text, link_texts.A_GROUP)
     if any(ch.isspace() for ch in s):
-        raise LinkError(te.group_has_spaces(_echo(s)))
+        raise LinkError(link_texts.group_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
         return _group_from_tg(s)
     if _HOST_RE.match(s):
         return _group_from_url(s)
     if _SCHEME_RE.match(s):
-        raise LinkError(te.group_not_telegram(_echo(s)))
+        raise LinkError(link_texts.group_not_telegram(_echo(s)))
     if s.startswith("+"):
         raise _never_joins_error(s)
     if s.startswith("@"):
@@ -352,8 +352,8 @@ def _parse_group(text: str, *, bare_names: bool = False) -> GroupRef:
     if _username_problem(name) is None:
         if bare_names:
             return GroupRef(f"@{name.lower()}", _topic_id(topic, s) if sep else None)
-        raise LinkError(te.bare_word(_echo(s), _shorten(s)))
-    raise LinkError(te.not_a_group(_echo(s)))
+        raise LinkError(link_texts.bare_word(_echo(s), _shorten(s)))
+    raise LinkError(link_texts.not_a_group(_echo(s)))
 
 
 def _group_from_url(s: str) -> GroupRef:
@@ -361,24 +361,24 @@ def _group_from_url(s: str) -> GroupRef:
     query_keys = {key.lower() for key, _ in _query_pairs(parts.query)}
     segs = _segments(parts.path, s)
     if not segs:
-        raise LinkError(te.group_no_name(_echo(s)))
+        raise LinkError(link_texts.group_no_name(_echo(s)))
     head = segs[0].lower()
     if head.startswith("+") or head in _INVITE_PATHS:
         raise _never_joins_error(s)
     if query_keys & {"thread", "topic", "comment", "single"}:
         raise _post_as_group_error(s)
     if parts.fragment:
-        raise LinkError(te.group_fragment(_echo(s)))
+        raise LinkError(link_texts.group_fragment(_echo(s)))
     if head == "c":
         if len(segs) == 1:
-            raise LinkError(te.group_needs_number(_echo(s)))
+            raise LinkError(link_texts.group_needs_number(_echo(s)))
         if len(segs) > 3:
             raise _post_as_group_error(s)
         peer = _channel_peer(_channel_id(segs[1], s))
         return GroupRef(peer, _topic_id(segs[2], s) if len(segs) == 3 else None)
     if head == "s":
         if len(segs) == 1:
-            raise LinkError(te.group_no_name_after_s(_echo(s)))
+            raise LinkError(link_texts.group_no_name_after_s(_echo(s)))
         if len(segs) > 2:
             raise _post_as_group_error(s)
         return GroupRef(_username_peer(segs[1], s), None)
@@ -397,20 +397,20 @@ def _group_from_tg(s: str) -> GroupRef:
     if action == "privatepost" or (action == "resolve" and "post" in params):
         raise _post_as_group_error(s)
     if action != "resolve" or "domain" not in params:
-        raise LinkError(te.app_link_not_group(_echo(s)))
+        raise LinkError(link_texts.app_link_not_group(_echo(s)))
     topic = params.get("thread", params.get("topic"))
     return GroupRef(_username_peer(params["domain"], s), None if topic is None else _topic_id(topic, s))
 
 
 def _marked_group_peer(number: str, s: str) -> str:
     if not _MARKED_ID_RE.fullmatch(number):
-        raise LinkError(te.group_id_not_digits(_echo(s)))
+        raise LinkError(link_texts.group_id_not_digits(_echo(s)))
     value = int(number)
     if value >= 0:
-        raise LinkError(te.group_id_positive(_echo(s)))
+        raise LinkError(link_texts.group_id_positive(_echo(s)))
     magnitude = -value
     if magnitude == CHANNEL_BASE or magnitude > CHANNEL_BASE + _MAX_CHANNEL_ID:
-        raise LinkError(te.group_id_out_of_range(_echo(s)))
+        raise LinkError(link_texts.group_id_out_of_range(_echo(s)))
     return str(value)
 
 
@@ -419,7 +419,7 @@ def _marked_group_peer(number: str, s: str) -> str:
 
 def _clean(text: object, what: str) -> str:
     if not isinstance(text, str):
-        raise LinkError(te.send_as_text(what))
+        raise LinkError(link_texts.send_as_text(what))
     s = text
     while True:
         stripped = s.strip().strip(_EDGE_CHARS)
@@ -427,9 +427,9 @@ def _clean(text: object, what: str) -> str:
             break
         s = stripped
     if not s:
-        raise LinkError(te.empty_input(what))
+        raise LinkError(link_texts.empty_input(what))
     if len(s) > _MAX_INPUT_CHARS:
-        raise LinkError(te.input_too_long(len(s), what))
+        raise LinkError(link_texts.input_too_long(len(s), what))
     return s
 
 
@@ -452,7 +452,7 @@ def _segments(path: str, s: str) -> list[str]:
         return []
     segs = path.split("/")
     if any(not seg for seg in segs):
-        raise LinkError(te.empty_part(_echo(s)))
+        raise LinkError(link_texts.empty_part(_echo(s)))
     return segs
 
 
@@ -469,7 +469,7 @@ def _split_tg(s: str) -> tuple[str, dict[str, str]]:
     for key, value in _query_pairs(parts.query):
         key = key.lower()
         if key in params and params[key] != value:
-            raise LinkError(te.parameter_twice(_echo(s), _shorten(key)))
+            raise LinkError(link_texts.parameter_twice(_echo(s), _shorten(key)))
         params[key] = value
     return action, params
 
@@ -477,46 +477,46 @@ def _split_tg(s: str) -> tuple[str, dict[str, str]]:
 def _username_peer(name: str, s: str) -> str:
     problem = _username_problem(name)
     if problem is not None:
-        raise LinkError(te.bad_username(_echo(s), _echo(name), problem))
+        raise LinkError(link_texts.bad_username(_echo(s), _echo(name), problem))
     return f"@{name.lower()}"
 
 
 def _username_problem(name: str) -> str | None:
     """Why ``name`` breaks Telegram's username rules, or None if it is fine."""
     if not name:
-        return te.USERNAME_EMPTY
+        return link_texts.USERNAME_EMPTY()
     if not _USERNAME_CHARS_RE.fullmatch(name):
-        return te.USERNAME_CHARS
+        return link_texts.USERNAME_CHARS()
     if not 4 <= len(name) <= 32:
-        return te.USERNAME_LENGTH
+        return link_texts.USERNAME_LENGTH()
     if not name[0].isalpha():
-        return te.USERNAME_FIRST
+        return link_texts.USERNAME_FIRST()
     if name.endswith("_"):
-        return te.USERNAME_TRAILING_UNDERSCORE
+        return link_texts.USERNAME_TRAILING_UNDERSCORE()
     if "__" in name:
-        return te.USERNAME_DOUBLE_UNDERSCORE
+        return link_texts.USERNAME_DOUBLE_UNDERSCORE()
     return None
 
 
 def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
     if not _ID_RE.fullmatch(raw):
-        raise LinkError(te.not_a_number(_echo(s), what, _echo(raw)))
+        raise LinkError(link_texts.not_a_number(_echo(s), what, _echo(raw)))
     value = int(raw)
     if not 1 <= value <= highest:
-        raise LinkError(te.number_out_of_range(_echo(s), what, highest))
+        raise LinkError(link_texts.number_out_of_range(_echo(s), what, highest))
     return value
 
 
 def _message_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, te.MESSAGE_NUMBER, MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.MESSAGE_NUMBER, MAX_MESSAGE_ID)
 
 
 def _topic_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, te.TOPIC_NUMBER, MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.TOPIC_NUMBER, MAX_MESSAGE_ID)
 
 
 def _channel_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, te.CHANNEL_NUMBER, _MAX_CHANNEL_ID)
+    return _parse_positive(raw, s, link_texts.CHANNEL_NUMBER, _MAX_CHANNEL_ID)
 
 
 def _channel_peer(channel_id: int) -> str:
@@ -536,28 +536,28 @@ def _is_unprintable(ch: str) -> bool:
 
 
 def _echo(text: object) -> str:
-    return te.echo(_shorten(text) if isinstance(text, str) else None)
+    return link_texts.echo(_shorten(text) if isinstance(text, str) else None)
 
 
 def _needs_message_number(s: str) -> LinkError:
-    return LinkError(te.needs_message_number(_echo(s)))
+    return LinkError(link_texts.needs_message_number(_echo(s)))
 
 
 def _post_invite_error(s: str) -> LinkError:
-    return LinkError(te.post_invite(_echo(s)))
+    return LinkError(link_texts.post_invite(_echo(s)))
 
 
 def _never_joins_error(s: str) -> LinkError:
-    return LinkError(te.never_joins(_echo(s)))
+    return LinkError(link_texts.never_joins(_echo(s)))
 
 
 def _post_as_group_error(s: str) -> LinkError:
-    return LinkError(te.post_as_group(_echo(s)))
+    return LinkError(link_texts.post_as_group(_echo(s)))
 
 
 def _service_link_error(s: str, head: str, *, post: bool) -> LinkError:
-    return LinkError(te.service_link(_echo(s), _shorten(head), post=post))
+    return LinkError(link_texts.service_link(_echo(s), _shorten(head), post=post))
 
 
 def _too_many_parts(s: str) -> LinkError:
-    return LinkError(te.too_many_parts(_echo(s)))
+    return LinkError(link_texts.too_many_parts(_echo(s)))

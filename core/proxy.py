@@ -89,13 +89,13 @@ class ProxySpec:
 def _host(raw: str | None) -> str:
     host = (raw or "").strip().strip("[]")
     if not host:
-        raise ProxyRefused(texts.BAD_HOST)
+        raise ProxyRefused(texts.BAD_HOST())
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
     if not _HOST_RE.fullmatch(host) or host.replace(".", "").isdigit():
-        raise ProxyRefused(texts.BAD_HOST)
+        raise ProxyRefused(texts.BAD_HOST())
     return host.lower()
 
 
@@ -103,10 +103,10 @@ def _port(raw: object) -> int:
     if isinstance(raw, str):
         text = raw.strip()
         if not (text.isascii() and text.isdigit() and len(text) <= 5):
-            raise ProxyRefused(texts.BAD_PORT)
+            raise ProxyRefused(texts.BAD_PORT())
         raw = int(text)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 65536:
-        raise ProxyRefused(texts.BAD_PORT)
+        raise ProxyRefused(texts.BAD_PORT())
     return raw
 
 
@@ -114,33 +114,33 @@ def _credential(raw: object) -> str | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise ProxyRefused(texts.BAD_CREDENTIALS)
+        raise ProxyRefused(texts.BAD_CREDENTIALS())
     text = str(raw)
     if len(text.encode()) > _MAX_TEXT or _CONTROL_RE.search(text):
-        raise ProxyRefused(texts.BAD_CREDENTIALS)
+        raise ProxyRefused(texts.BAD_CREDENTIALS())
     return text
 
 
 def normalise_secret(raw: object) -> str:
     """An MTProxy secret as lower-case hex (16 bytes, or 'dd' + 16 bytes); refuses fake-TLS secrets."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ProxyRefused(texts.NO_SECRET)
+        raise ProxyRefused(texts.NO_SECRET())
     text = raw.strip()
     lower = text.lower()
     if _HEX_RE.fullmatch(lower):
         return lower
     if lower.startswith("ee") and re.fullmatch(r"[0-9a-f]+", lower):
-        raise ProxyRefused(texts.FAKE_TLS)
+        raise ProxyRefused(texts.FAKE_TLS())
     try:
         data = base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise ProxyRefused(texts.BAD_SECRET) from None
+        raise ProxyRefused(texts.BAD_SECRET()) from None
     if data[:1] == b"\xee":
-        raise ProxyRefused(texts.FAKE_TLS)
+        raise ProxyRefused(texts.FAKE_TLS())
     if len(data) == 17 and data[0] == 0xDD:
         return data.hex()
     if len(data) != 16:
-        raise ProxyRefused(texts.BAD_SECRET)
+        raise ProxyRefused(texts.BAD_SECRET())
     return data.hex()
 
 
@@ -149,13 +149,13 @@ def scheme_of(raw: object) -> ProxyScheme:
     if isinstance(raw, int) and not isinstance(raw, bool):
         numbered: dict[int, ProxyScheme] = {2: "socks5", 3: "http"}
         if raw == 1:
-            raise ProxyRefused(texts.SOCKS4)
+            raise ProxyRefused(texts.SOCKS4())
         if raw not in numbered:
             raise ProxyRefused(texts.unknown_type(str(raw)))
         return numbered[raw]
     name = str(raw).strip().lower() if isinstance(raw, str) else ""
     if name in ("socks4", "socks4a"):
-        raise ProxyRefused(texts.SOCKS4)
+        raise ProxyRefused(texts.SOCKS4())
     scheme = _SCHEME_ALIASES.get(name)
     if scheme is None:
         raise ProxyRefused(texts.unknown_type(name or "?"))
@@ -178,7 +178,7 @@ def make_spec(
         return ProxySpec(kind, clean_host, clean_port, secret=normalise_secret(secret))
     user, pwd = _credential(username), _credential(password)
     if user is None and pwd is not None:
-        raise ProxyRefused(texts.BAD_CREDENTIALS)
+        raise ProxyRefused(texts.BAD_CREDENTIALS())
     return ProxySpec(kind, clean_host, clean_port, username=user, password=pwd)
 
 
@@ -193,33 +193,33 @@ def parse_proxy(text: str) -> ProxySpec:
     """Read a proxy URL or Telegram proxy link; raises ProxyRefused with a specific reason."""
     raw = (text or "").strip()
     if not raw:
-        raise ProxyRefused(texts.EMPTY)
+        raise ProxyRefused(texts.EMPTY())
     if len(raw) > _MAX_INPUT or _CONTROL_RE.search(raw):
-        raise ProxyRefused(texts.NOT_A_URL)
+        raise ProxyRefused(texts.NOT_A_URL())
     try:
         parts = urlsplit(raw if "://" in raw or raw.startswith("tg:") else "https://" + raw)
     except ValueError:
-        raise ProxyRefused(texts.NOT_A_URL) from None
+        raise ProxyRefused(texts.NOT_A_URL()) from None
     scheme = parts.scheme.lower()
     if scheme == "tg":
         kind = (parts.netloc or parts.path).lower().strip("/")
         if kind not in ("proxy", "socks"):
-            raise ProxyRefused(texts.NOT_A_URL)
+            raise ProxyRefused(texts.NOT_A_URL())
         return _link(parts.query, kind == "socks")
     if scheme in ("https", "http") and (parts.hostname or "").lower() in _LINK_HOSTS:
         kind = parts.path.strip("/").lower()
         if kind not in ("proxy", "socks"):
-            raise ProxyRefused(texts.NOT_A_URL)
+            raise ProxyRefused(texts.NOT_A_URL())
         return _link(parts.query, kind == "socks")
     if "://" not in raw or not scheme:
-        raise ProxyRefused(texts.NOT_A_URL)
+        raise ProxyRefused(texts.NOT_A_URL())
     kind_name = scheme_of(scheme)
     try:
         port = parts.port  # ValueError when out of range or not a number
     except ValueError:
-        raise ProxyRefused(texts.BAD_PORT) from None
+        raise ProxyRefused(texts.BAD_PORT()) from None
     if port is None:
-        raise ProxyRefused(texts.BAD_PORT)
+        raise ProxyRefused(texts.BAD_PORT())
     user = unquote(parts.username) if parts.username is not None else None
     pwd = unquote(parts.password) if parts.password is not None else None
     if kind_name == "mtproxy":

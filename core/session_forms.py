@@ -79,15 +79,15 @@ def checked(
     a DC of the production or test table, a 256-byte key that is not all zeros, ids in range. Raises
     ``InvalidUpload``; a 0 user or app id reads as absent."""
     if not 1 <= dc_id <= (len(dcs.TEST_DC_IDS) if test else len(dcs.DC_IDS)):
-        raise InvalidUpload(texts.BAD_TEST_DC_ID if test else texts.BAD_DC_ID)
+        raise InvalidUpload(texts.BAD_TEST_DC_ID() if test else texts.BAD_DC_ID())
     if len(key) != AUTH_KEY_BYTES:
         raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
     if not any(key):
-        raise InvalidUpload(texts.ZERO_AUTH_KEY)
+        raise InvalidUpload(texts.ZERO_AUTH_KEY())
     if user_id is not None and not 0 <= user_id <= MAX_USER_ID:
-        raise InvalidUpload(texts.BAD_USER_ID)
+        raise InvalidUpload(texts.BAD_USER_ID())
     if api_id is not None and not 0 <= api_id <= MAX_API_ID:
-        raise InvalidUpload(texts.BAD_API_ID)
+        raise InvalidUpload(texts.BAD_API_ID())
     return Extracted(
         form=form, dc_id=dc_id, auth_key=key, user_id=user_id or None, api_id=api_id or None, test_mode=test,
         address=address, port=port, odd_address=odd,

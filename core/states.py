@@ -40,3 +40,19 @@ class EventKind(StrEnum):
     PLAN_EXPIRED = "plan_expired"
     POOL_LOW = "pool_low"
     PAIR_FULL = "pair_full"
+    # issue 18 (rendered by core.texts.events, part G; payloads keep keys and numbers, never words):
+    CYCLE_SUMMARY = "cycle_summary"  # customer: cycle_no, sent, total, failed, problems (list of {kind, ...})
+    PLAN_EXPIRING = "plan_expiring"  # customer: expires_at, days_left (3 or 1), sessions
+    EXPIRING_PLANS = "expiring_plans"  # admins, daily: plans (list of {customer_id, expires_at, sessions})
+    SESSIONS_SHORT = "sessions_short"  # admins: customer_id, wanted, free, reason ('no_sessions' | 'no_pair')
+
+
+class NotifyLevel(StrEnum):
+    """How much a customer hears (``users.notify_level``, chosen in /settings; part G gives it meaning)."""
+
+    ALL = "all"  # everything, routine success included (one summary per cycle)
+    PROBLEMS = "problems"  # the default: only what needs them (failures, stops, plan changes)
+    OFF = "off"  # only what they must know: plan granted, revoked, expiring, expired
+
+
+DEFAULT_NOTIFY_LEVEL = NotifyLevel.PROBLEMS

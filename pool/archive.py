@@ -78,7 +78,7 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_member_by
             chunks.append(chunk)
     data = b"".join(chunks)
     if data.startswith(_ZIP_MAGICS):
-        raise InvalidUpload(texts.NESTED_ARCHIVE)
+        raise InvalidUpload(texts.NESTED_ARCHIVE())
     return data
 
 

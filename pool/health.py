@@ -75,9 +75,9 @@ async def _check_one(
     async with db.tx() as conn:
         current = await session_rows.get(conn, row.id)
         if current is None or current.state != row.state:
-            return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED)  # e.g. just assigned
+            return CheckResult(row.id, row.state, "error", texts.CHECK_STATE_CHANGED())  # e.g. just assigned
         if row.id in held:
-            return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY)
+            return CheckResult(row.id, row.state, "error", texts.CHECK_BUSY())
         if current.state == "limited" and (current.quarantine_until or 0.0) > now:
             # Not probed at all before its quarantine is over: nothing it answers could shorten it.
             return CheckResult(row.id, row.state, "quarantined", until=current.quarantine_until)

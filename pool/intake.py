@@ -177,16 +177,16 @@ def _not_saved(exc: BaseException) -> str | None:
     kind = failure_kind(exc)
     if kind is StorageFailure.DISK_FULL:
         logger.warning("upload not stored: the disk is full (%s)", type(exc).__name__)
-        return texts.DISK_FULL
+        return texts.DISK_FULL()
     if kind is StorageFailure.BUSY:
         logger.warning("upload not stored: the database stayed busy")
-        return texts.DATABASE_BUSY
+        return texts.DATABASE_BUSY()
     if isinstance(exc, OSError):  # staging the file failed otherwise (no storage failure to the engine)
         logger.error("upload not stored: %s (errno %s)", exc.strerror, exc.errno)
         return texts.not_saved(exc.strerror)
     if kind is not None:
         logger.error("upload not stored: database error", exc_info=exc)
-        return texts.DATABASE_FAILED
+        return texts.DATABASE_FAILED()
     return None
 
 
@@ -195,7 +195,7 @@ async def _attach(db: Database, sidecar: Sidecar, stem: str, now: float) -> tupl
     ``pool.identity``); its proxy too when the session has none. Returns the session id and whether a
     proxy was stored."""
     if not stem:
-        raise InvalidUpload(texts.SIDECAR_NO_STEM)
+        raise InvalidUpload(texts.SIDECAR_NO_STEM())
     async with db.tx() as conn:
         rows = [r for r in await session_rows.list_by_source(conn, stem) if r.state != "dead"]
         if not rows:
@@ -269,7 +269,7 @@ class _Batch:
             self.add_found(stem, lines)
         else:
             # Refused as it is, but still its stem's session: a sidecar of that stem is told why.
-            why = InvalidUpload(forms.refusal(kind) or texts.UNSUPPORTED_TYPE)
+            why = InvalidUpload(forms.refusal(kind) or texts.UNSUPPORTED_TYPE())
             self.sessions[stem].append(_Item(self.slot(), shown, stem, b"", why))
 
     def add_found(self, stem: str, found: Sequence[tuple[str, Extracted | InvalidUpload]]) -> None:
@@ -303,10 +303,10 @@ async def _expand(
             for account in found.accounts if found is not None else []:
                 batch.add_found(account.stem, [(display_name(f"{name}/{account.shown}"), account.result)])
             if not members and found is None:  # only folders and macOS metadata (a dotfile is listed)
-                batch.reject(shown, texts.ARCHIVE_EMPTY)
+                batch.reject(shown, texts.ARCHIVE_EMPTY())
             for member in members:
                 if member.hidden:
-                    batch.reject(display_name(f"{name}/{member.path}"), texts.HIDDEN_SKIPPED)
+                    batch.reject(display_name(f"{name}/{member.path}"), texts.HIDDEN_SKIPPED())
                     continue
                 batch.add(member.path, display_name(f"{name}/{member.path}"), member.data)
         else:
@@ -319,7 +319,7 @@ async def _read(item: _Item, allow_test_servers: bool) -> Extracted:
         raise InvalidUpload(item.found.reason)
     found = item.found if item.found is not None else await asyncio.to_thread(read_session_file, item.data)
     if found.test_mode and not allow_test_servers:
-        raise InvalidUpload(texts.TEST_SERVER)
+        raise InvalidUpload(texts.TEST_SERVER())
     return found
 
 

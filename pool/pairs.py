@@ -10,7 +10,7 @@ import logging
 import re
 
 from core.errors import InputError, NoPairCapacity, NotFound, PairInUse
-from core.texts import admin as texts
+from core.texts import pairs as pair_texts
 from pool import identity
 from storage import pairs as pair_rows
 from storage import sessions as session_rows
@@ -27,14 +27,14 @@ def parse_api_id(value: str | int) -> int:
     text = str(value).strip()
     # isascii: str.isdigit() also passes "²" and other digits int() refuses; 10 digits bound int()'s work.
     if not (text.isascii() and text.isdigit() and len(text) <= 10) or not 0 < int(text) < 2**31:
-        raise InputError(texts.API_ID_INVALID)
+        raise InputError(pair_texts.API_ID_INVALID())
     return int(text)
 
 
 def parse_api_hash(value: str) -> str:
     text = value.strip()
     if not _HASH_RE.fullmatch(text):
-        raise InputError(texts.API_HASH_INVALID)
+        raise InputError(pair_texts.API_HASH_INVALID())
     return text.lower()
 
 
@@ -45,7 +45,7 @@ async def add_pair(db: Database, api_id: str | int, api_hash: str, *, capacity: 
     checked_id, checked_hash = parse_api_id(api_id), parse_api_hash(api_hash)
     async with db.tx() as conn:  # BEGIN IMMEDIATE: nobody adds the same id between the look and the insert
         if await pair_rows.get_by_api_id(conn, checked_id) is not None:
-            raise InputError(texts.api_id_exists(checked_id))
+            raise InputError(pair_texts.api_id_exists(checked_id))
         pair = await pair_rows.add(conn, checked_id, checked_hash, capacity, now)
         given = await identity.settle(conn, now)
         pair = await pair_rows.get(conn, pair.id) or pair
@@ -69,15 +69,15 @@ async def remove_pair(db: Database, api_id: str | int, *, move: bool = False) ->
     async with db.tx() as conn:
         pair = await pair_rows.get_by_api_id(conn, checked_id)
         if pair is None:
-            raise NotFound(texts.no_pair(checked_id))
+            raise NotFound(pair_texts.no_pair(checked_id))
         holders = await pair_rows.holders(conn, pair.id)
         if holders and not move:
-            raise PairInUse(texts.pair_in_use(checked_id, len(holders)))
+            raise PairInUse(pair_texts.pair_in_use(checked_id, len(holders)))
         for session_id in holders:
             target = await pair_rows.least_used_with_room(conn, exclude=pair.id)
             if target is None:
                 room = len(moved)
-                raise NoPairCapacity(texts.no_room_to_move(checked_id, len(holders), room))  # rolls back
+                raise NoPairCapacity(pair_texts.no_room_to_move(checked_id, len(holders), room))  # rolls back
             await session_rows.set_pair(conn, session_id, target.id)
             moved.append((session_id, target.api_id))
         await pair_rows.remove(conn, pair.id)

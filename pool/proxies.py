@@ -64,7 +64,7 @@ async def check_proxy(spec: ProxySpec, address: str, *, limit: float = CHECK_TIM
             sock = await proxy.connect(address, TELEGRAM_PORT, timeout=limit)
             sock.close()
     except TimeoutError:  # ProxyTimeoutError included
-        return texts.CHECK_TIMEOUT
+        return texts.CHECK_TIMEOUT()
     except ProxyError as exc:
         return texts.proxy_refused(str(exc))
     except OSError as exc:  # python-socks' ProxyConnectionError included

@@ -81,7 +81,7 @@ def remove_leftover(root: Path, rel: str) -> None:
 def _rewrite(path: Path, *, ipv6: bool, test: bool) -> None:
     info = validate_session(path.read_bytes())  # in memory, every intake check; nothing of it runs
     if test and info.dc_id not in dcs.TEST_DC_IDS:
-        raise InvalidUpload(texts.BAD_TEST_DC_ID)
+        raise InvalidUpload(texts.BAD_TEST_DC_ID())
     keep = Extracted(form=Form.TELETHON_FILE, dc_id=info.dc_id, auth_key=info.auth_key, test_mode=test)
     data = fresh_image(keep, ipv6=ipv6)
     tmp = path.with_name(path.name + TMP_SUFFIX)

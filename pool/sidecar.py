@@ -96,14 +96,14 @@ def _api_id(value: Any) -> int:
         if text.isascii() and text.isdigit() and len(text) <= 10:
             value = int(text)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise InvalidUpload(texts.BAD_APP_ID)
+        raise InvalidUpload(texts.BAD_APP_ID())
     return value
 
 
 def _proxy_from_list(items: list[Any]) -> ProxySpec:
     # [type, host, port, user, pass] or Telethon/PySocks' (type, host, port, rdns, user, pass)
     if len(items) < 3:
-        raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE)
+        raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE())
     rest = items[3:]
     if rest and isinstance(rest[0], bool):
         rest = rest[1:]
@@ -128,7 +128,7 @@ def _proxy(value: Any) -> ProxySpec | None:
         if parts["scheme"] is None and parts["secret"] is not None:
             parts["scheme"] = "mtproxy"
         return make_spec(**parts)
-    raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE)
+    raise ProxyRefused(proxy_texts.BAD_SIDECAR_SHAPE())
 
 
 def parse_sidecar(data: bytes) -> Sidecar:
@@ -138,18 +138,18 @@ def parse_sidecar(data: bytes) -> Sidecar:
     try:
         obj = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidUpload(texts.SIDECAR_NOT_JSON) from None
+        raise InvalidUpload(texts.SIDECAR_NOT_JSON()) from None
     if not isinstance(obj, dict):
-        raise InvalidUpload(texts.SIDECAR_NOT_OBJECT)
+        raise InvalidUpload(texts.SIDECAR_NOT_OBJECT())
     raw_id, raw_hash = _first(obj, _API_ID_KEYS), _first(obj, _API_HASH_KEYS)
     if (raw_id is None) != (raw_hash is None):
-        raise InvalidUpload(texts.SIDECAR_HALF_APP)
+        raise InvalidUpload(texts.SIDECAR_HALF_APP())
     api_id = api_hash = None
     device: dict[str, str] = {}
     if raw_id is not None:
         api_id = _api_id(raw_id)
         if not isinstance(raw_hash, str) or not _HASH_RE.fullmatch(raw_hash.strip()):
-            raise InvalidUpload(texts.BAD_APP_HASH)
+            raise InvalidUpload(texts.BAD_APP_HASH())
         api_hash = raw_hash.strip().lower()
     for name, keys in _DEVICE_KEYS.items():
         text = _text(_first(obj, keys))

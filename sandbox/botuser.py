@@ -123,6 +123,44 @@ class BotUser:
         await asyncio.sleep(0)
         return view
 
+    def keyboard(self) -> list[list[str]]:
+        """The labels of the reply keyboard under the input field of the private chat ([] when none)."""
+        return [[str(b.get("text", "")) for b in row] for row in self._emu.reply_keyboard(self.chat_id)]
+
+    def _keyboard_button(self, label: str) -> dict[str, Any]:
+        for row in self._emu.reply_keyboard(self.chat_id):
+            for button in row:
+                if button.get("text") == label:
+                    return button
+        raise LookupError(f"no reply keyboard button {label!r}; keyboard: {self.keyboard()}")
+
+    async def tap(self, label: str) -> MessageView:
+        """Tap a plain reply keyboard button: the client sends its label as a message."""
+        button = self._keyboard_button(label)
+        if len(button) > 1:
+            raise ValueError(f"{label!r} is not a plain text button: {button}")
+        return await self.say(label)
+
+    async def share_chat(self, label: str, chat_id: int) -> MessageView:
+        """Tap a ``request_chat`` button and pick ``chat_id``: the bot gets a ``chat_shared`` message."""
+        request = self._keyboard_button(label).get("request_chat")
+        if not isinstance(request, dict):
+            raise ValueError(f"{label!r} does not request a chat")
+        self._mark_action(self.chat_id)
+        view = self._emu.user_shares_chat(self.id, int(request["request_id"]), chat_id)
+        await asyncio.sleep(0)
+        return view
+
+    async def share_users(self, label: str, user_ids: list[int]) -> MessageView:
+        """Tap a ``request_users`` button and pick ``user_ids``: the bot gets a ``users_shared`` message."""
+        request = self._keyboard_button(label).get("request_users")
+        if not isinstance(request, dict):
+            raise ValueError(f"{label!r} does not request users")
+        self._mark_action(self.chat_id)
+        view = self._emu.user_shares_users(self.id, int(request["request_id"]), user_ids)
+        await asyncio.sleep(0)
+        return view
+
     async def click(self, label: str, *, chat_id: int | None = None) -> str:
         """Press the inline button labelled ``label`` on the newest bot message that has one.
 

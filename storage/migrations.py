@@ -339,6 +339,55 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN test_mode INTEGER NOT NULL DEFAULT 0 CHECK (test_mode IN (0, 1));
     """,
+    # issue 18: everyone who wrote to the bot (strangers too: /grant @username and access requests read
+    # it), with what they chose in /settings; and the strangers' requests for access
+    """
+    CREATE TABLE users (
+        user_id        INTEGER PRIMARY KEY,
+        username       TEXT,                            -- lower case, without '@'; NULL: none
+        first_name     TEXT,
+        language_code  TEXT,                            -- Telegram's, as last seen
+        locale         TEXT,                            -- chosen in /settings; NULL: follow language_code
+        time_zone      TEXT,                            -- IANA name; NULL: UTC
+        notify_level   TEXT    NOT NULL DEFAULT 'problems',  -- core.states.NotifyLevel (no CHECK: it grows)
+        first_seen_at  REAL    NOT NULL,
+        last_seen_at   REAL    NOT NULL
+    );
+    CREATE INDEX users_by_username ON users(username) WHERE username IS NOT NULL;
+
+    CREATE TABLE access_requests (
+        id            INTEGER PRIMARY KEY,
+        user_id       INTEGER NOT NULL,
+        requested_at  REAL    NOT NULL,
+        handled_at    REAL,                             -- NULL: still open
+        handled_by    INTEGER,                          -- the admin who answered
+        outcome       TEXT                              -- 'granted' | 'declined' (a key, never words)
+    );
+    -- at most one open request per person
+    CREATE UNIQUE INDEX access_requests_open ON access_requests(user_id) WHERE handled_at IS NULL;
+    """,
+    # Reserved slots, one per part of issue 18, in this order: each owner replaces only its own text
+    # (a slot left as a comment is an empty migration, so the numbers never shift).
+    """
+    -- issue 18 part D
+    """,
+    """
+    -- issue 18 part E
+    """,
+    """
+    -- issue 18 part F: what each group's chat is, as confirmed when it was added (the bot's getChat, the
+    -- sessions' dialogs or Telegram's group picker); checked_at NULL: never checked ("not checked yet",
+    -- never shown as fine)
+    ALTER TABLE groups ADD COLUMN checked_at REAL;
+    ALTER TABLE groups ADD COLUMN chat_kind TEXT;   -- 'group' | 'forum' (NULL: not known)
+    ALTER TABLE groups ADD COLUMN title TEXT;       -- as Telegram showed it
+    """,
+    """
+    -- issue 18 part G
+    """,
+    """
+    -- issue 18 part H
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -87,10 +87,10 @@ def _read(conn: sqlite3.Connection) -> Extracted:
     columns = {str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info('sessions')")}
     version_columns = [str(r[0]) for r in conn.execute("SELECT name FROM pragma_table_info('version')")]
     if not columns >= _REQUIRED or version_columns != ["number"]:
-        raise InvalidUpload(texts.PYROGRAM_DAMAGED)
+        raise InvalidUpload(texts.PYROGRAM_DAMAGED())
     versions = conn.execute("SELECT number FROM version").fetchall()
     if len(versions) != 1 or not isinstance(versions[0][0], int):
-        raise InvalidUpload(texts.PYROGRAM_NO_VERSION)
+        raise InvalidUpload(texts.PYROGRAM_NO_VERSION())
     version = int(versions[0][0])
     if not 1 <= version <= NEWEST_VERSION:
         raise InvalidUpload(texts.pyrogram_unsupported_version(version, NEWEST_VERSION))
@@ -102,19 +102,19 @@ def _read(conn: sqlite3.Connection) -> Extracted:
         f"SELECT dc_id, {api_column}, test_mode, auth_key, user_id, is_bot FROM sessions"
     ).fetchone()
     if test not in (0, 1, None) or bot not in (0, 1, None):
-        raise InvalidUpload(texts.BAD_FLAG)
+        raise InvalidUpload(texts.BAD_FLAG())
     if bot:
-        raise InvalidUpload(texts.BOT_SESSION)
+        raise InvalidUpload(texts.BOT_SESSION())
     if not isinstance(dc_id, int):
-        raise InvalidUpload(texts.BAD_TEST_DC_ID if test else texts.BAD_DC_ID)
+        raise InvalidUpload(texts.BAD_TEST_DC_ID() if test else texts.BAD_DC_ID())
     if key is None or key in (b"", ""):
-        raise InvalidUpload(texts.NO_AUTH_KEY)
+        raise InvalidUpload(texts.NO_AUTH_KEY())
     if not isinstance(key, bytes):
-        raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
+        raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY())
     if user_id is not None and not isinstance(user_id, int):
-        raise InvalidUpload(texts.BAD_USER_ID)
+        raise InvalidUpload(texts.BAD_USER_ID())
     if api_id is not None and not isinstance(api_id, int):
-        raise InvalidUpload(texts.BAD_API_ID)
+        raise InvalidUpload(texts.BAD_API_ID())
     address, port, odd = _server(conn, columns)
     return checked(
         Form.PYROGRAM_FILE, dc_id, key, test=bool(test), user_id=user_id, api_id=api_id,
@@ -130,7 +130,7 @@ def read_session_file(data: bytes) -> Extracted:
         conn = open_image(image)
         try:
             if conn.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
-                raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED)
+                raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED())
             kinds = _kinds(conn)
             if _is_pyrogram(conn, kinds):
                 _check_objects(kinds)  # before anything is read from a table

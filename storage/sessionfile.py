@@ -69,7 +69,7 @@ class SessionInfo:
         Telethon keeps none; a test-server address says test, as for Telethon's strings)."""
         test = self.address is not None and dcs.is_test_address(self.address)
         if test and self.dc_id not in dcs.TEST_DC_IDS:
-            raise InvalidUpload(texts.BAD_TEST_DC_ID)
+            raise InvalidUpload(texts.BAD_TEST_DC_ID())
         return Extracted(
             form=Form.TELETHON_FILE, dc_id=self.dc_id, auth_key=self.auth_key,
             test_mode=test, address=self.address, port=self.port, odd_address=self.odd_address,
@@ -79,13 +79,13 @@ class SessionInfo:
 def check_header(data: bytes) -> bytes:
     """Check the SQLite header; returns the bytes to open (a WAL-mode image is read as a plain one)."""
     if not data.startswith(SQLITE_MAGIC):
-        raise InvalidUpload(texts.NOT_SQLITE)
+        raise InvalidUpload(texts.NOT_SQLITE())
     if len(data) < 100:
-        raise InvalidUpload(texts.HEADER_TRUNCATED)
+        raise InvalidUpload(texts.HEADER_TRUNCATED())
     page_size = int.from_bytes(data[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
-        raise InvalidUpload(texts.BAD_PAGE_SIZE)
+        raise InvalidUpload(texts.BAD_PAGE_SIZE())
     if len(data) % page_size:
         raise InvalidUpload(texts.size_not_page_multiple(page_size))
     page_count = int.from_bytes(data[28:32], "big")
@@ -105,18 +105,18 @@ def _check_schema(conn: sqlite3.Connection) -> int:
         virtual = kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL")
         kinds[str(name)] = "virtual table" if virtual else str(kind)
     if "sessions" not in kinds:
-        raise InvalidUpload(texts.NO_SESSIONS_TABLE)
+        raise InvalidUpload(texts.NO_SESSIONS_TABLE())
     if kinds["sessions"] != "table":
         raise InvalidUpload(texts.sessions_not_a_table(kinds["sessions"]))
     columns = [str(r[1]) for r in conn.execute("SELECT * FROM pragma_table_info('sessions')")]
     if _PYROGRAM_COLUMNS & set(columns):
-        raise InvalidUpload(texts.PYROGRAM_SESSION)
+        raise InvalidUpload(texts.PYROGRAM_SESSION())
     for table in _OTHER_TABLES:
         if kinds.get(table) != "table":
             raise InvalidUpload(texts.table_missing(table))
     versions = conn.execute("SELECT version FROM version").fetchall()
     if len(versions) != 1 or not isinstance(versions[0][0], int):
-        raise InvalidUpload(texts.NO_SCHEMA_VERSION)
+        raise InvalidUpload(texts.NO_SCHEMA_VERSION())
     version = int(versions[0][0])
     if version not in SUPPORTED_VERSIONS:
         raise InvalidUpload(texts.unsupported_version(version, SUPPORTED_VERSIONS))
@@ -147,11 +147,11 @@ def _check_row(conn: sqlite3.Connection) -> tuple[int, bytes, str | None, int | 
         raise InvalidUpload(texts.wrong_row_count(count))
     dc_id, address, port, key = conn.execute("SELECT dc_id, server_address, port, auth_key FROM sessions").fetchone()
     if not isinstance(dc_id, int) or not 1 <= dc_id <= 5:
-        raise InvalidUpload(texts.BAD_DC_ID)
+        raise InvalidUpload(texts.BAD_DC_ID())
     if key is None or key in (b"", ""):
-        raise InvalidUpload(texts.NO_AUTH_KEY)
+        raise InvalidUpload(texts.NO_AUTH_KEY())
     if not isinstance(key, bytes):
-        raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY)
+        raise InvalidUpload(texts.AUTH_KEY_NOT_BINARY())
     if len(key) != AUTH_KEY_BYTES:
         raise InvalidUpload(texts.wrong_auth_key_size(len(key), AUTH_KEY_BYTES))
     return (dc_id, key, *server_of(address, port))
@@ -176,7 +176,7 @@ def _inspect(image: bytes) -> SessionInfo:
     try:
         check = conn.execute("PRAGMA quick_check").fetchall()
         if check != [("ok",)]:
-            raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED)
+            raise InvalidUpload(texts.INTEGRITY_CHECK_FAILED())
         version = _check_schema(conn)
         dc_id, key, address, port = _check_row(conn)
     finally:

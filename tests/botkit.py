@@ -18,18 +18,21 @@ update to be handled (to assert the bot did *not* answer).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from control_bot.app import App, create_app
+from control_bot.i18n import AdbotI18n
 from control_bot.logfiles import preserved_logging
 from control_bot.middlewares import Pacing
 from core.clock import FakeClock
 from core.config import Settings, settings_from_dict
+from core.i18n import Audience, reading
 from engine.cycle import CycleReport
 from pool.intake import import_files
 from sandbox.botapi.models import AnsweredCallback, MessageView
@@ -93,8 +96,9 @@ class Harness:
     def settings(self) -> Settings:
         return self.app.settings
 
-    def user(self, user_id: int, first_name: str, **kwargs: Any) -> Player:
-        return Player(self.emu.user(user_id, first_name, **kwargs), self)
+    def user(self, user_id: int, first_name: str, *, language_code: str | None = "en", **kwargs: Any) -> Player:
+        """A user to play; ``language_code``: their Telegram app's language (what the bot negotiates)."""
+        return Player(self.emu.user(user_id, first_name, language_code=language_code, **kwargs), self)
 
     async def idle(self, timeout: float = 5.0) -> None:
         """Every update handled and no handler still running."""
@@ -212,6 +216,20 @@ class Player:
         return self.user.unread_replies()
 
 
+@functools.cache
+def catalogs() -> AdbotI18n:
+    """The bot's catalogs, loaded once per test process."""
+    return AdbotI18n()
+
+
+@contextlib.contextmanager
+def in_locale(code: str, tz: str | None = None) -> Iterator[Audience]:
+    """Texts built in this block are what a reader of ``code`` gets: expected replies are rendered, not
+    copied (``with in_locale("ru"): expected = st.settings_screen(...)``)."""
+    with reading(code, tz, translator=catalogs()) as audience:
+        yield audience
+
+
 def labels(view: MessageView) -> list[str]:
     """Every inline button label of a message, rows flattened."""
     return [label for row in view.buttons for label in row]
@@ -224,21 +242,21 @@ async def bot_harness(
     admins: Sequence[int] = (ADMIN_ID,),
     world: World | None = None,
     logs: bool = True,
-    users: Sequence[tuple[int, str]] = (),
+    users: Sequence[tuple[int, str]] | Sequence[tuple[int, str, str]] = (),
     clock: FakeClock | None = None,
     **engine: Any,
 ) -> AsyncIterator[Harness]:
     """The whole control bot against the emulator; ``engine`` overrides ``[engine]`` settings.
 
     ``logs``: the service's log files (per customer, as ``adbot run`` writes them; no console) for the
-    block. ``users`` (id, first name) exist before the bot starts (to receive what it sends at
+    block. ``users`` (id, first name[, language code]) exist before the bot starts (to receive what it sends at
     start-up); pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files."""
     own_clock = clock is None
     clock = clock if clock is not None else FakeClock(START, auto=True)
     world = world if world is not None else World(clock, lenient=True)
     async with BotApiEmulator(TOKEN, BOT_USERNAME) as emu:
-        for user_id, name in users:
-            emu.user(user_id, name)
+        for user_id, name, *language in users:
+            emu.user(user_id, name, language_code=language[0] if language else "en")
         try:
             with preserved_logging():
                 app = await create_app(

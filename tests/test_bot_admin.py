@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from botkit import ADMIN_ID, Harness, Player, bot_harness
+from botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale
 
 from control_bot.filters import ANONYMOUS_ADMIN_ID
 from control_bot.routers import admin_upload
@@ -24,6 +24,12 @@ from storage import sessions as session_rows
 CUSTOMER = 1001
 OTHER = 1002
 API_HASH = "0123456789abcdef0123456789abcdef"
+
+
+def bot_time(ts: float | None) -> str:
+    """A time as the bot writes it to an English reader (the bot always reads inside a reading scope)."""
+    with in_locale("en"):
+        return fmt.fmt_time(ts)
 
 
 @pytest.fixture(autouse=True)
@@ -149,10 +155,10 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         await h.cycle(CUSTOMER)
         assert (await session_counts(h))["assigned"] == 3
         # A pair that sessions hold cannot go: each of the pool's 4 keeps its API id for life.
-        assert "is used by 4 session(s)" in (await admin.ask("/delpair 12345")).text
+        assert "is used by 4 sessions" in (await admin.ask("/delpair 12345")).text
 
         reply = await admin.ask(f"/revoke {CUSTOMER}")
-        assert "campaign stopped, 3 session(s) back in the pool" in reply.text
+        assert "campaign stopped, 3 sessions back in the pool" in reply.text
         customer = await h.customer(CUSTOMER)
         assert customer.status == "stopped" and not customer.plan_active(h.clock.now())
         counts = await session_counts(h)
@@ -161,14 +167,14 @@ async def test_pairs_grant_revoke_and_customer_is_told(tmp_path: Path) -> None:
         assert "Your plan was ended by the admin" in told.text
 
         # Back in the pool they still hold it; an unused pair can go.
-        assert "is used by 4 session(s)" in (await admin.ask("/delpair 12345")).text
+        assert "is used by 4 sessions" in (await admin.ask("/delpair 12345")).text
         assert "added" in (await admin.ask(f"/addpair 54321 {'f' * 32}")).text
         assert "API pair 54321 removed" in (await admin.ask("/delpair 54321")).text
         assert [r[0] for r in await h.rows("SELECT api_id FROM api_pairs")] == [12345]
         # Moving them is the admin's explicit choice, shown session by session.
         assert "added" in (await admin.ask(f"/addpair 54321 {'f' * 32}")).text
         moved = (await admin.ask("/delpair 12345 move")).text
-        assert "API pair 12345 removed" in moved and "4 session(s) moved" in moved
+        assert "API pair 12345 removed" in moved and "4 sessions moved" in moved
         assert moved.count("→ API id 54321") == 4
         assert [r[0] for r in await h.rows("SELECT api_id FROM api_pairs")] == [54321]
         held = await h.rows("SELECT p.api_id FROM sessions s JOIN api_pairs p ON p.id = s.pair_id")
@@ -202,19 +208,19 @@ async def test_bad_arguments_and_non_admins_change_nothing(tmp_path: Path) -> No
 
         # Not admins: an ordinary user, the anonymous group admin (even when listed), an admin in a group.
         bob = h.user(OTHER, "Bob")
-        assert (await bob.ask(f"/grant {OTHER} 5 30")).text == t.UNKNOWN_COMMAND
-        assert (await bob.ask("/admin")).text == t.UNKNOWN_COMMAND
+        assert (await bob.ask(f"/grant {OTHER} 5 30")).text == t.UNKNOWN_COMMAND()
+        assert (await bob.ask("/admin")).text == t.UNKNOWN_COMMAND()
         # A session file gets what any other file gets from the customer side.
         reply = await bob.send_file("stolen.session", make_session_bytes(2))
         assert reply.text == (await bob.send_file("holiday.pdf", b"%PDF-1.4")).text
         assert "Upload" not in reply.text
         anonymous = h.user(ANONYMOUS_ADMIN_ID, "Group")
-        assert (await anonymous.ask(f"/grant {OTHER} 5 30")).text == t.UNKNOWN_COMMAND
+        assert (await anonymous.ask(f"/grant {OTHER} 5 30")).text == t.UNKNOWN_COMMAND()
         await admin.user.say(f"/grant {OTHER} 5 30", chat_type="supergroup")
         await admin.user.send_document("group.session", make_session_bytes(2), chat_type="supergroup")
         # A forged panel button from a non-admin is answered like any stale button.
         answer = await bob.forge(bob.last_bot_message().message_id, "adm:pool")
-        assert answer.text == t.STALE_BUTTON
+        assert answer.text == t.STALE_BUTTON()
         await no_more_replies(h, bob, anonymous)
         assert await h.snapshot() == before
         assert not list((h.settings.paths.sessions_dir / "unused").glob("*"))
@@ -244,15 +250,15 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
         (customer_row,) = await h.rows("SELECT cycle_started_at, cycle_finished_at, status FROM customers")
         assert customer_row["status"] == "running"
         assert "Running campaigns: 1" in reply.text
-        assert f"Last cycle started: {fmt.fmt_time(customer_row['cycle_started_at'])}" in reply.text
-        assert f"Last cycle finished: {fmt.fmt_time(customer_row['cycle_finished_at'])}" in reply.text
+        assert f"Last cycle started: {bot_time(customer_row['cycle_started_at'])}" in reply.text
+        assert f"Last cycle finished: {bot_time(customer_row['cycle_finished_at'])}" in reply.text
         counts = await session_counts(h)
         assert f"Pool: {counts['unused']} free, {counts['assigned']} assigned" in reply.text
         assert "Engine: ✅ running" in reply.text
 
         (today,) = await h.rows("SELECT COUNT(*) FROM sends WHERE outcome = 'sent'")
         reply = await admin.ask("/customers")
-        assert f"{CUSTOMER}: plan 2 session(s)" in reply.text
+        assert f"{CUSTOMER}: plan 2 sessions" in reply.text
         assert "▶ running; sessions 2; groups 3" in reply.text
         assert f"today {today[0]} sent, 0 failed" in reply.text
 
@@ -263,13 +269,13 @@ async def test_health_customers_and_panel_agree_with_the_database(tmp_path: Path
 
         # The panel: buttons open the same reports in place, and lead back.
         panel = await admin.ask("/admin")
-        assert [admin_texts.BTN_ADMIN_POOL, admin_texts.BTN_ADMIN_PAIRS] in panel.buttons
-        shown = await admin.press(admin_texts.BTN_ADMIN_POOL)
+        assert [admin_texts.BTN_ADMIN_POOL(), admin_texts.BTN_ADMIN_PAIRS()] in panel.buttons
+        shown = await admin.press(admin_texts.BTN_ADMIN_POOL())
         assert shown.message_id == panel.message_id and f"Free (unused): {counts['unused']}" in shown.text
-        back = await admin.press(admin_texts.BTN_ADMIN_BACK)
+        back = await admin.press(admin_texts.BTN_ADMIN_BACK())
         assert "Admin panel" in back.text
-        assert (await admin.forge(panel.message_id, "adm:bogus")).text == t.STALE_BUTTON
-        shown = await admin.press(admin_texts.BTN_ADMIN_CHECK_SESSIONS)
+        assert (await admin.forge(panel.message_id, "adm:bogus")).text == t.STALE_BUTTON()
+        shown = await admin.press(admin_texts.BTN_ADMIN_CHECK_SESSIONS())
         assert f"Session check</b>: {counts['unused']} checked" in shown.html
         assert f"✅ alive: {counts['unused']}" in shown.text
 
@@ -305,7 +311,7 @@ async def test_long_reports_arrive_in_several_messages(tmp_path: Path) -> None:
         await no_more_replies(h, admin, wait=0)
         assert len(replies) > 1 and all(len(r.text) <= 4096 for r in replies)
         text = "\n".join(r.text for r in replies)
-        assert all(f"{user_id}: plan 1 session(s)" in text for user_id in ids)
+        assert all(f"{user_id}: plan 1 session" in text for user_id in ids)
 
 
 async def test_addpair_sent_in_a_group_is_deleted_refused_and_answered_in_private(tmp_path: Path) -> None:

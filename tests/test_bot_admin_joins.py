@@ -93,11 +93,11 @@ async def test_an_invite_is_previewed_then_queued_and_pending_approval_is_report
         preview = await admin.ask(f"/join {s1},{s2} t.me/+AskFirst123")
         assert "Cat &lt;Lovers&gt;" in preview.html and "Cat <Lovers>" in preview.text  # escaped, shown as named
         assert "pending" in preview.text and "approve" in preview.text
-        assert labels(preview) == [texts.BTN_QUEUE_JOINS, texts.BTN_CANCEL_JOINS]
+        assert labels(preview) == [texts.BTN_QUEUE_JOINS(), texts.BTN_CANCEL_JOINS()]
         assert world.request_count(method="check_invite") == 1 and world.request_count(method="join") == 0
         assert await join_rows(h) == []  # nothing queued before the admin says so
 
-        queued = await admin.press(texts.BTN_QUEUE_JOINS)
+        queued = await admin.press(texts.BTN_QUEUE_JOINS())
         assert "Joins of t.me/+AskFirst123 (Cat" in queued.text
         await run_joins(h)
         assert [r[2:] for r in await join_rows(h)] == [("pending", "INVITE_REQUEST_SENT")] * 2
@@ -122,10 +122,10 @@ async def test_invites_that_lead_nowhere_and_cancelled_previews_queue_nothing(tm
         reply = await admin.ask(f"/join {s1} https://t.me/joinchat/Expired12345")
         assert "has expired" in reply.text and "Nothing was queued" in reply.text
         preview = await admin.ask(f"/join {s1} +Fine12345678")
-        cancelled = await admin.press(texts.BTN_CANCEL_JOINS)
-        assert cancelled.text == texts.JOINS_CANCELLED
+        cancelled = await admin.press(texts.BTN_CANCEL_JOINS())
+        assert cancelled.text == texts.JOINS_CANCELLED()
         answer = await admin.forge(preview.message_id, "aj:q:1")  # the preview was taken: gone
-        assert answer.text == texts.DRAFT_GONE
+        assert answer.text == texts.DRAFT_GONE()
         assert await join_rows(h) == []
         assert world.request_count(method="join") == 0
 
@@ -172,16 +172,16 @@ async def test_arguments_are_checked_and_only_admins_reach_joins(tmp_path: Path)
         assert len(await join_rows(h)) == 1
 
         panel = await admin.ask("/admin")
-        assert texts.BTN_ADMIN_JOINS in labels(panel)
-        shown = await admin.press(texts.BTN_ADMIN_JOINS)
+        assert texts.BTN_ADMIN_JOINS() in labels(panel)
+        shown = await admin.press(texts.BTN_ADMIN_JOINS())
         assert "🤝 Joins" in shown.text and "⏳ queued" in shown.text
 
         before = await join_rows(h)
         bob = h.user(OTHER, "Bob")
-        assert (await bob.ask(f"/join {s1} @cats_chat")).text == t.UNKNOWN_COMMAND
-        assert (await bob.ask("/joins")).text == t.UNKNOWN_COMMAND
-        assert (await bob.forge(bob.last_bot_message().message_id, "aj:q:1")).text == t.STALE_BUTTON
-        assert (await bob.forge(bob.last_bot_message().message_id, "adm:joins")).text == t.STALE_BUTTON
+        assert (await bob.ask(f"/join {s1} @cats_chat")).text == t.UNKNOWN_COMMAND()
+        assert (await bob.ask("/joins")).text == t.UNKNOWN_COMMAND()
+        assert (await bob.forge(bob.last_bot_message().message_id, "aj:q:1")).text == t.STALE_BUTTON()
+        assert (await bob.forge(bob.last_bot_message().message_id, "adm:joins")).text == t.STALE_BUTTON()
         await admin.user.say(f"/join {s1} @cats_chat", chat_type="supergroup")  # an admin, but in a group
         await quiet(h, bob)
         assert await join_rows(h) == before
@@ -203,6 +203,6 @@ async def test_the_preview_is_made_by_a_session_free_to_ask(tmp_path: Path) -> N
         preview = await admin.ask(f"/join {s1},{s2} t.me/+Fine12345678")
         assert f"Session #{s2} is already a member" in preview.text
         assert world.request_count(account=keys[0]) == 0 and world.violations == []
-        queued = await admin.press(texts.BTN_QUEUE_JOINS)
+        queued = await admin.press(texts.BTN_QUEUE_JOINS())
         assert f"session #{s2}: not queued, already a member" in queued.text
         assert f"session #{s1}: " in queued.text and "(in 10 min)" in queued.text  # after its flood wait

@@ -54,7 +54,7 @@ async def test_admin_sets_checks_refuses_and_clears_a_sessions_proxy(tmp_path: P
             assert await proxy_rows.get(conn, 2) is None
 
         # Not an admin: the command does not exist for them, and nothing changes.
-        assert (await bob.ask("/proxy 1 off")).text == t.UNKNOWN_COMMAND
+        assert (await bob.ask("/proxy 1 off")).text == t.UNKNOWN_COMMAND()
         async with h.db.read() as conn:
             assert await proxy_rows.get(conn, 1) is not None
 

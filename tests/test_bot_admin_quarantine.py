@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from botkit import ADMIN_ID, DAY, Player, bot_harness
+from botkit import ADMIN_ID, DAY, Player, bot_harness, in_locale
 
 from core.texts import fmt
 from pool import lifecycle
 from sandbox.botapi.models import MessageView
 from sandbox.world import frozen
+
+
+def bot_time(ts: float | None) -> str:
+    """A time as the bot writes it to an English reader (the bot always reads inside a reading scope)."""
+    with in_locale("en"):
+        return fmt.fmt_time(ts)
 
 
 async def check_sessions(admin: Player, others: list[str]) -> MessageView:
@@ -43,13 +49,13 @@ async def test_checksessions_never_shortens_a_quarantine(tmp_path: Path) -> None
         frozen.freeze(h.world.accounts[by_id[frozen_id]], start - 60, appeal_url="https://t.me/spambot?x=1")
 
         reply = await admin.ask("/health")
-        assert f"#{limited_id} in quarantine: returns not before {fmt.fmt_time(until)}" in reply.text
+        assert f"#{limited_id} in quarantine: returns not before {bot_time(until)}" in reply.text
 
         others: list[str] = []
         for _ in range(2):  # asking again and again changes nothing
             reply = await check_sessions(admin, others)
             assert "still in quarantine: 1" in reply.text
-            assert f"#{limited_id}: not before {fmt.fmt_time(until)}" in reply.text
+            assert f"#{limited_id}: not before {bot_time(until)}" in reply.text
         [(state, q_until)] = [tuple(r) for r in await h.rows(
             "SELECT state, quarantine_until FROM sessions WHERE id = ?", (limited_id,))]
         assert (state, q_until) == ("limited", until)

@@ -8,6 +8,7 @@ from botkit import ADMIN_ID, DAY, START, bot_harness
 
 from control_bot.callbacks import GroupResumeCb, IntervalCb
 from core.texts import customer as t
+from core.texts import groups as group_texts
 
 ALICE = 1001
 BOB = 1002
@@ -78,17 +79,17 @@ async def test_a_customer_can_never_see_or_touch_another_customers_campaign(tmp_
         before = await h.snapshot()
         # a forged button: resume Alice's paused group by its id
         answer = await bob.forge(bob_screen.message_id, GroupResumeCb(group_id=paused).pack())
-        assert answer.show_alert and answer.text == t.GROUP_NOT_FOUND
+        assert answer.show_alert and answer.text == group_texts.GROUP_NOT_FOUND()
         # commands naming her group or her campaign
         reply = await bob.ask("/delgroup @alice_private_group")
         assert "not in your groups" in reply.text
         reply = await bob.ask("/stop")
-        assert reply.text == t.NOT_RUNNING
+        assert reply.text == t.NOT_RUNNING()
         # forged data that does not unpack, and a preset outside the bounds
         answer = await bob.forge(bob_screen.message_id, "cgr:not-a-number")
-        assert answer.text == t.STALE_BUTTON
+        assert answer.text == t.STALE_BUTTON()
         answer = await bob.forge(bob_screen.message_id, "cm:no-such-action")
-        assert answer.text == t.STALE_BUTTON
+        assert answer.text == t.STALE_BUTTON()
         answer = await bob.forge(bob_screen.message_id, IntervalCb(minutes=100000).pack())
         assert answer.show_alert and answer.text is not None and "outside the allowed range" in answer.text
         await h.idle()
@@ -105,7 +106,7 @@ async def test_a_customer_can_never_see_or_touch_another_customers_campaign(tmp_
         # her own button does work
         screen = await alice.ask("/groups")
         answer = await alice.forge(screen.message_id, GroupResumeCb(group_id=paused).pack())
-        assert answer.text == t.group_resumed("@alice_private_group")
+        assert answer.text == group_texts.group_resumed("@alice_private_group")
         assert (await h.rows("SELECT paused_reason FROM groups WHERE id = ?", (paused,)))[0][0] is None
 
 

@@ -77,17 +77,17 @@ async def test_handler_errors_become_replies_and_polling_goes_on(
 
         monkeypatch.setattr(campaign, "campaign_status", broken)
         reply = await alice.ask("/status")
-        assert reply.text == error_texts.GENERIC_ERROR and "secret" not in reply.text
+        assert reply.text == error_texts.GENERIC_ERROR() and "secret" not in reply.text
         menu = await alice.ask("/help")
         assert "/addgroups" in menu.text  # still serving
 
         monkeypatch.setattr(campaign, "campaign_stats", busy)
         reply = await alice.ask("/stats")
-        assert reply.text == error_texts.TRY_AGAIN
+        assert reply.text == error_texts.TRY_AGAIN()
 
         await alice.ask("/logs")
-        answer = await alice.press_answer(t.BTN_MENU)  # the menu uses campaign_status: broken
-        assert answer.show_alert and answer.text == error_texts.GENERIC_ERROR
+        answer = await alice.press_answer(t.BTN_MENU())  # the menu uses campaign_status: broken
+        assert answer.show_alert and answer.text == error_texts.GENERIC_ERROR()
 
 
 async def test_failing_startup_releases_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

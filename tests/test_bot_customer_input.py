@@ -7,6 +7,7 @@ from pathlib import Path
 from botkit import Harness, Player, bot_harness
 
 from core.texts import customer as t
+from core.texts import groups as group_texts
 
 ALICE = 1001
 
@@ -32,7 +33,7 @@ async def test_bad_input_is_refused_specifically_and_changes_nothing(tmp_path: P
         # empty arguments ask for the value instead of failing
         assert "Send the post now" in await _unchanged(h, alice, "/post")
         assert "Send the groups to add" in await _unchanged(h, alice, "/addgroups")
-        assert "Send the group to remove" in await _unchanged(h, alice, "/delgroup")
+        assert group_texts.DEL_GROUP_ASK() in await _unchanged(h, alice, "/delgroup")
         assert "Choose an interval" in await _unchanged(h, alice, "/interval")
 
         # post links
@@ -57,13 +58,13 @@ async def test_bad_input_is_refused_specifically_and_changes_nothing(tmp_path: P
         text = await _unchanged(h, alice, "/interval soon")
         assert '"soon" is not a number of minutes' in text
         text = await _unchanged(h, alice, "/interval 0.5")
-        assert "from 1 to 1440 minutes" in text
+        assert "30 s is outside the allowed range: the interval must be from 1 min to 1 d." in text
         text = await _unchanged(h, alice, "/interval 100000")
         assert "outside the allowed range" in text
 
         # unknown things get a hint
-        assert await _unchanged(h, alice, "/frobnicate") == t.UNKNOWN_COMMAND
-        assert await _unchanged(h, alice, "hello there") == t.UNKNOWN_TEXT
+        assert await _unchanged(h, alice, "/frobnicate") == t.UNKNOWN_COMMAND()
+        assert await _unchanged(h, alice, "hello there") == t.UNKNOWN_TEXT()
 
 
 async def test_run_names_what_is_missing_step_by_step(tmp_path: Path) -> None:
@@ -76,7 +77,7 @@ async def test_run_names_what_is_missing_step_by_step(tmp_path: Path) -> None:
 
         await alice.ask("/addgroups @only_group")
         text = await _unchanged(h, alice, "/run")  # the pool is empty
-        assert "needs 2 more session(s) but only 0 are free" in text
+        assert "needs 2 more sessions but only 0 are free" in text
 
         group_id = (await h.rows("SELECT id FROM groups"))[0]["id"]
         async with h.db.tx() as conn:
@@ -107,18 +108,18 @@ async def test_answers_to_questions_are_validated_and_the_question_stays_open(tm
         assert (c.post_peer, c.post_msg_id) == ("-1001234567890", 55)
 
         await alice.ask("/interval")
-        await alice.press(t.BTN_INTERVAL_OTHER)
+        await alice.press(t.BTN_INTERVAL_OTHER())
         text = await _unchanged(h, alice, "9999999")
         assert "outside the allowed range" in text
         done = await alice.ask("7.5")
-        assert "every 7.5 min" in done.text
+        assert "every 7 min 30 s" in done.text
         assert (await h.customer(ALICE)).interval_s == 450
 
         await alice.ask("/addgroups")
         before = await h.snapshot()
         await alice.user.send_photo(b"\x89PNG fake")
         reply = await alice.user.wait_reply()
-        assert reply.text == t.GROUPS_FILE_NOT_TXT
+        assert reply.text == group_texts.GROUPS_FILE_NOT_TXT()
         assert await h.snapshot() == before
 
 
@@ -143,20 +144,21 @@ async def test_groups_from_a_txt_file_and_the_cap(tmp_path: Path) -> None:
         await h.grant(ALICE)
         alice = h.user(ALICE, "Alice")
         reply = await alice.send_file("groups.txt", "\ufeff@file_group_one\n\nt.me/file_group_two\n12345\n".encode())
-        assert "Added 2 group(s)" in reply.text and '"12345"' in reply.text
+        assert "Added 2 groups" in reply.text and '"12345"' in reply.text
 
         before = await h.snapshot()
         reply = await alice.send_file("photo.jpg", b"\xff\xd8 not text")
-        assert reply.text == t.GROUPS_FILE_NOT_TXT
+        assert reply.text == group_texts.GROUPS_FILE_NOT_TXT()
         assert await h.snapshot() == before
 
         many = "\n".join(f"@bulk_group_{i:03d}" for i in range(199))
         reply = await alice.ask(f"/addgroups {many}")
-        assert "Added 198 group(s)" in reply.text and "limit of 200 groups (1)" in reply.text
+        assert "Added 198 groups" in reply.text and "limit of 200 groups (1)" in reply.text
         count = await h.rows("SELECT COUNT(*) AS n FROM groups WHERE customer_id = ?", (ALICE,))
         assert count[0]["n"] == 200
 
         page = await alice.ask("/groups")
-        assert "200 of at most 200" in page.text and "page 1 of 8" in page.text
-        second = await alice.press(t.BTN_NEXT)
-        assert "page 2 of 8" in second.text and second.message_id == page.message_id
+        # Ten groups a page (each has its own remove button): 20 pages.
+        assert "200 of at most 200" in page.text and "page 1 of 20" in page.text
+        second = await alice.press(t.BTN_NEXT())
+        assert "page 2 of 20" in second.text and second.message_id == page.message_id

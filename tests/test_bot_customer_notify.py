@@ -9,6 +9,7 @@ from botkit import ADMIN_ID, bot_harness, labels
 
 from core.states import EventKind
 from core.texts import customer as t
+from core.texts import groups as group_texts
 from storage import events
 
 ALICE = 1001
@@ -36,7 +37,7 @@ async def test_paused_group_is_reported_and_can_be_resumed_from_the_list(tmp_pat
         screen = await alice.ask("/groups")
         assert "paused" in screen.text and t.btn_resume("@readonly_group") in labels(screen)
         answer = await alice.press_answer(t.btn_resume("@readonly_group"))
-        assert answer.text == t.group_resumed("@readonly_group")
+        assert answer.text == group_texts.group_resumed("@readonly_group")
         row = await h.rows("SELECT paused_reason, consecutive_failures FROM groups")
         assert tuple(row[0]) == (None, 0)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from botkit import Harness, bot_harness
 
 from core.ports import Dialog, DialogKind, Peer, WriteBlock
-from core.texts import customer as t
+from core.texts import post as post_texts
 from pool.assign import assign
 from storage import groups, memberships
 
@@ -55,20 +55,22 @@ async def test_private_post_that_no_session_is_in_is_saved_and_the_customer_told
         # No session yet: nobody can say, so the customer hears what it takes.
         reply = await alice.ask(f"/post {PRIVATE_POST}")
         assert "Post set: the bot will forward https://t.me/c/1234567890/55" in reply.text
-        assert t.POST_SOURCE_UNCHECKED in reply.text and t.POST_SOURCE_NOT_MEMBER not in reply.text
+        assert (
+            post_texts.POST_SOURCE_UNCHECKED() in reply.text and post_texts.POST_SOURCE_NOT_MEMBER() not in reply.text
+        )
 
         first, second = await sessions_for(h, ALICE, 2)
         (bobs,) = await sessions_for(h, BOB, 1)
         await read_dialogs(h, first, channel(99, "group", "other_group"))
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert t.POST_SOURCE_UNCHECKED in reply.text  # the second session's dialogs were never read
+        assert post_texts.POST_SOURCE_UNCHECKED() in reply.text  # the second session's dialogs were never read
 
         # Both read, neither in the channel (another customer's session is: it does not count; one of
         # Alice's left it): told plainly, and the post is saved all the same.
         await read_dialogs(h, bobs, channel(PRIVATE))
         await read_dialogs(h, second, channel(PRIVATE, why_not="left"))
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert t.POST_SOURCE_NOT_MEMBER in reply.text
+        assert post_texts.POST_SOURCE_NOT_MEMBER() in reply.text
         assert "none of your sessions is in" in reply.text and "The admin can help" in reply.text
         c = await h.customer(ALICE)
         assert (c.post_kind, c.post_peer, c.post_msg_id) == ("link", f"-100{PRIVATE}", 55)
@@ -76,7 +78,7 @@ async def test_private_post_that_no_session_is_in_is_saved_and_the_customer_told
         # As the answer to the question, too.
         await alice.ask("/post")
         reply = await alice.ask(f"https://t.me/c/{PRIVATE}/56")
-        assert t.POST_SOURCE_NOT_MEMBER in reply.text
+        assert post_texts.POST_SOURCE_NOT_MEMBER() in reply.text
         assert (await h.customer(ALICE)).post_msg_id == 56
 
 
@@ -90,13 +92,13 @@ async def test_private_post_a_session_is_in_and_public_posts_need_nothing_said(t
         await read_dialogs(h, second, channel(PRIVATE, why_not="broadcast"))
 
         reply = await alice.ask(f"/post {PRIVATE_POST}")
-        assert reply.text == t.post_saved_link(PRIVATE_POST, False)
+        assert reply.text == post_texts.post_saved_link(PRIVATE_POST, False)
         assert "private channel" not in reply.text
 
         # A public channel's post: anyone can read it, no membership needed.
         await read_dialogs(h, second)
         reply = await alice.ask("/post https://t.me/adschannel/3")
-        assert reply.text == t.post_saved_link("https://t.me/adschannel/3", False)
+        assert reply.text == post_texts.post_saved_link("https://t.me/adschannel/3", False)
 
 
 # --- /addgroups: forum topics and message links ----------------------------------------------------
@@ -116,18 +118,18 @@ async def test_a_number_after_a_group_is_a_topic_only_in_a_forum(tmp_path: Path)
         reply = await alice.ask("/addgroups t.me/cats_market/15")
         assert await h.snapshot() == before
         assert "Cannot be posted to (1)" in reply.text
-        assert "@cats_market is not a forum, so 15 cannot be a topic: that is the link of message 15" in reply.text
+        assert "that is a message link, not a topic: @cats_market is not a forum, so 15 is the number of a message" in reply.text
         assert '"t.me/cats_market/15"' in reply.text and "send @cats_market" in reply.text
         assert "Added" not in reply.text
 
         reply = await alice.ask("/addgroups @cats_market#15 -1000000000079#4")
         assert "Cannot be posted to (2)" in reply.text
-        assert '"@cats_market#15": @cats_market is not a forum' in reply.text
-        assert '"-1000000000079#4": -1000000000079 is not a forum' in reply.text
+        assert '"@cats_market#15": that is a message link, not a topic: @cats_market is not a forum' in reply.text
+        assert '"-1000000000079#4": that is a message link, not a topic: -1000000000079 is not a forum' in reply.text
 
         # In a forum it is a topic; a chat nobody knows yet keeps today's reading, said as such.
         reply = await alice.ask("/addgroups https://t.me/cats_forum/15 @new_chat#15 t.me/fresh_chat/7 @cats_market")
-        assert "Added 4 group(s)" in reply.text
+        assert "Added 4 groups" in reply.text
         assert reply.text.count("will be checked") == 2
         assert "@new_chat#15 (topic #15, will be checked)" in reply.text
         assert "@fresh_chat#7 (topic #7, will be checked)" in reply.text
@@ -155,7 +157,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         reply = await alice.ask(
             "/addgroups @news_feed\n-1000000000088\nt.me/price_bot\n@HelperBot\n@chat_robot\n@real_group\nno/such/group"
         )
-        assert "Added 2 group(s)" in reply.text
+        assert "Added 2 groups" in reply.text
         assert await customer_refs(h, ALICE) == ["@chat_robot", "@real_group"]
         assert "Cannot be posted to (4)" in reply.text
         assert '"@news_feed": @news_feed is a channel, not a group: only its admins post there.' in reply.text
@@ -168,7 +170,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         async with h.db.tx() as conn:
             await groups.add_defaults(conn, ["@news_feed", "@default_one"], h.clock.now())
         reply = await alice.ask("/usedefaults")
-        assert "Added 1 group(s)" in reply.text and "@news_feed is a channel, not a group" in reply.text
+        assert "Added 1 group" in reply.text and "@news_feed is a channel, not a group" in reply.text
         assert await customer_refs(h, ALICE) == ["@chat_robot", "@real_group", "@default_one"]
 
 

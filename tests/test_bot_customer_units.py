@@ -14,24 +14,18 @@ from control_bot import errors
 from control_bot.filters import ANONYMOUS_ADMIN_ID, IsAdmin
 from control_bot.middlewares import FloodControl, Pacer, Pacing, TokenBucket
 from control_bot.notify import _chunks
-from control_bot.services.campaign import (
-    IntervalBounds,
-    command_argument,
-    looks_like_link,
-    parse_interval_minutes,
-    shift_entities,
-    trim_post,
-)
+from control_bot.services.campaign import IntervalBounds, parse_interval_minutes
+from control_bot.services.post import command_argument, looks_like_link, shift_entities, trim_post
 from control_bot.services.reach import GroupReach, Reach
 from core.config import Settings
 from core.errors import AccessDenied, IntervalError, LinkError, StorageBusy
 from core.outcomes import OutcomeKind
 from core.states import EventKind
-from core.texts import customer as t
 from core.texts import errors as error_texts
 from core.texts import events as event_texts
 from core.texts import fmt
 from core.texts import reach as rt
+from core.texts import status as status_texts
 from core.texts.outcomes import OUTCOME_TEXTS, reason_text
 from core.texts.split import TELEGRAM_LIMIT, utf16_len
 
@@ -104,7 +98,7 @@ def test_bad_intervals_say_why(text: str) -> None:
 
 def test_logs_fit_one_message_newest_kept_and_escaped() -> None:
     lines = [f"2025-01-01 00:00:{i % 60:02d} INFO line {i} <tag> & stuff " + "x" * 80 for i in range(100)]
-    rendered = t.logs(lines)
+    rendered = status_texts.logs(lines)
     assert len(rendered) <= 4096
     assert "line 99" in rendered and "line 0 " not in rendered
     assert "<tag>" not in rendered and "&lt;tag&gt;" in rendered
@@ -146,7 +140,14 @@ def test_durations_and_minutes() -> None:
         "1 h 5 min",
         "1 d 1 h",
     ]
-    assert [fmt.fmt_minutes(s) for s in (60, 90, 86_400)] == ["1", "1.5", "1440"]
+    # Intervals are durations too: never rounded to one unit (150 s is not "2 min").
+    assert [fmt.fmt_duration(s) for s in (60, 90, 150, 86_400, 90_061)] == [
+        "1 min",
+        "1 min 30 s",
+        "2 min 30 s",
+        "1 d",
+        "1 d 1 h",
+    ]
 
 
 # --- pacing and retries ----------------------------------------------------------------------------
@@ -230,10 +231,10 @@ def test_error_replies() -> None:
     method = SendMessage(chat_id=1, text="x")
     assert errors.reply_for(LinkError('"<x>" is not a link')) == '"&lt;x&gt;" is not a link'
     assert errors.reply_for(AccessDenied("no")) == "no"
-    assert errors.reply_for(StorageBusy()) == error_texts.TRY_AGAIN
-    assert errors.reply_for(ValueError("internal detail")) == error_texts.GENERIC_ERROR
+    assert errors.reply_for(StorageBusy()) == error_texts.TRY_AGAIN()
+    assert errors.reply_for(ValueError("internal detail")) == error_texts.GENERIC_ERROR()
     assert errors.reply_for(TelegramForbiddenError(method=method, message="blocked")) is None
-    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == error_texts.GENERIC_ERROR
+    assert errors.reply_for(TelegramBadRequest(method=method, message="bad")) == error_texts.GENERIC_ERROR()
 
 
 def _message(user_id: int | None, chat_type: str = "private") -> Message:

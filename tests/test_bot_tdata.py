@@ -44,7 +44,7 @@ async def test_a_locked_tdata_is_imported_with_the_passcode_the_admin_replies(
         admin = h.user(ADMIN_ID, "Admin")
         summary = await admin.send_file("seller.zip", archive)
         assert "accepted 0, rejected 1" in summary.text
-        assert f"seller.zip/tdata: {texts.PASSCODE_REQUIRED}" in summary.text
+        assert f"seller.zip/tdata: {texts.PASSCODE_REQUIRED()}" in summary.text
         ask = await admin.user.wait_reply()
         assert ask.text == texts.ask_passcode("seller.zip")
         assert "Reply to this message with the passcode" in ask.text
@@ -53,7 +53,7 @@ async def test_a_locked_tdata_is_imported_with_the_passcode_the_admin_replies(
         wrong = await admin.user.say("not it", reply_to=ask.message_id)
         summary = await admin.user.wait_reply()
         assert h.emu.message(ADMIN_ID, wrong.message_id).deleted
-        assert f"seller.zip/tdata: {texts.WRONG_PASSCODE}" in summary.text
+        assert f"seller.zip/tdata: {texts.WRONG_PASSCODE()}" in summary.text
         again = await admin.user.wait_reply()
         assert again.text == texts.ask_again("seller.zip")
 
@@ -69,7 +69,7 @@ async def test_a_locked_tdata_is_imported_with_the_passcode_the_admin_replies(
         late = await admin.user.say(PASSCODE, reply_to=ask.message_id)
         answer = await admin.user.wait_reply()
         assert h.emu.message(ADMIN_ID, late.message_id).deleted
-        assert answer.text == texts.PASSCODE_EXPIRED
+        assert answer.text == texts.PASSCODE_EXPIRED()
         await h.idle()
         await asyncio.sleep(0.4)
         assert admin.unread() == []
@@ -95,7 +95,7 @@ async def test_an_unlocked_tdata_asks_nothing_and_a_lone_file_is_refused(tmp_pat
         summary = await admin.send_file("open.zip", zip_tdata({"tdata": make_tdata(ACCOUNTS[:1], legacy=True)}))
         assert "accepted 1, rejected 0" in summary.text
         summary = await admin.send_file("key_datas.zip", make_tdata(ACCOUNTS[:1])["key_datas"])
-        assert intake_texts.LONE_TDATA_FILE in summary.text
+        assert intake_texts.LONE_TDATA_FILE() in summary.text
         await h.idle()
         await asyncio.sleep(0.4)
         assert admin.unread() == []
@@ -106,13 +106,13 @@ async def test_a_passcode_request_expires_and_a_late_reply_is_still_deleted(tmp_
     async with bot_harness(tmp_path) as h:
         admin = h.user(ADMIN_ID, "Admin")
         summary = await admin.send_file("old.zip", archive)
-        assert texts.PASSCODE_REQUIRED in summary.text
+        assert texts.PASSCODE_REQUIRED() in summary.text
         ask = await admin.user.wait_reply()
         h.clock.set(h.clock.now() + admin_upload.PASSCODE_TTL + 1)
         late = await admin.user.say(PASSCODE, reply_to=ask.message_id)
         answer = await admin.user.wait_reply()
         assert h.emu.message(ADMIN_ID, late.message_id).deleted
-        assert answer.text == texts.PASSCODE_EXPIRED
+        assert answer.text == texts.PASSCODE_EXPIRED()
         assert len(h.emu.calls_of("getFile")) == 1  # never downloaded again
         async with h.db.read() as conn:
             assert await session_rows.list_all(conn) == []

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from control_bot.cli import main
-from core.config import load_settings, resolve_config_path
+from core.config import load_settings, resolve_config_path, settings_from_dict
 from core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -149,3 +149,19 @@ def test_check_config_masks_the_api_base(tmp_path: Path, capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "s3cret" not in out and "k3y" not in out and "ops" not in out
     assert '"api_base": "https://***@botapi.internal:8081/***"' in out
+
+
+def test_bot_language_contact_and_plan_presets(tmp_path: Path) -> None:
+    """Issue 18: ``[bot] default_locale``, ``contact`` and ``plan_presets`` (sessions, days)."""
+    settings = settings_from_dict({}, tmp_path)
+    assert (settings.bot.default_locale, settings.bot.contact) == ("en", "")
+    assert settings.bot.plan_presets == [(1, 30), (3, 30)]
+    settings = settings_from_dict(
+        {"bot": {"default_locale": "pt-BR", "contact": "@owner", "plan_presets": [[2, 7]]}}, tmp_path
+    )
+    bot = settings.bot
+    assert (bot.default_locale, bot.contact, bot.plan_presets) == ("pt_BR", "@owner", [(2, 7)])
+    for bad in ({"default_locale": "Russian"}, {"plan_presets": [[0, 30]]}, {"plan_presets": [[1]]},
+                {"plan_presets": [[1, 30]] * 9}):
+        with pytest.raises(ConfigError, match="config error: bot"):
+            settings_from_dict({"bot": bad}, tmp_path)

@@ -13,7 +13,7 @@ from pool_support import seed_sessions
 from core.destinations import Verdict, is_bot_username, judge, refusal
 from core.links import GroupRef, parse_group_ref
 from core.ports import Dialog, DialogKind, Peer
-from core.texts import customer as t
+from core.texts import groups as group_texts
 from sandbox.botapi.html import parse_html
 from sandbox.botapi.models import MAX_TEXT_LENGTH
 from storage import memberships
@@ -60,8 +60,8 @@ def test_each_refusal_says_why_and_what_to_send_instead() -> None:
     topic = parse_group_ref("t.me/cats_market/15")
     reason = refusal(Verdict.MESSAGE_LINK, '"t.me/cats_market/15"', topic)
     assert reason is not None
-    assert reason.startswith('"t.me/cats_market/15": @cats_market is not a forum')
-    assert "link of message 15" in reason and reason.endswith("send @cats_market")
+    assert reason.startswith('"t.me/cats_market/15": that is a message link, not a topic: @cats_market is not a forum')
+    assert "15 is the number of a message" in reason and reason.endswith("send @cats_market")
     channel = refusal(Verdict.CHANNEL, '"@news_feed"', parse_group_ref("@news_feed"))
     assert channel == '"@news_feed": @news_feed is a channel, not a group: only its admins post there.'
     bot = refusal(Verdict.BOT, '"@price_bot"', parse_group_ref("@price_bot"))
@@ -147,7 +147,7 @@ async def test_chat_kinds_of_many_references_at_once(db: Database, sdir: Path) -
 
 
 def test_report_marks_unchecked_topics_and_lists_refusals_apart() -> None:
-    html = t.groups_added(
+    html = group_texts.groups_added(
         ["@cats_group", "@new_chat#15"],
         [],
         [("cats", '"cats" is ambiguous')],
@@ -161,7 +161,7 @@ def test_report_marks_unchecked_topics_and_lists_refusals_apart() -> None:
     assert "<code>@cats_group</code>, " in html
     assert "❌ Not understood (1):\n• \"cats\" is ambiguous" in html
     assert "🚫 Cannot be posted to (1):\n• @news_feed is a channel, not a group: only its admins post there." in html
-    assert "Nothing to add" not in t.groups_added([], [], [], [], 200, 0, refused=[("x", "why")])
+    assert "Nothing to add" not in group_texts.groups_added([], [], [], [], 200, 0, refused=[("x", "why")])
 
 
 @settings(max_examples=150, deadline=None)
@@ -181,7 +181,7 @@ def test_report_with_refusals_and_topics_stays_valid_html_within_the_limit(
     refused: list[tuple[str, str]],
     topic: int,
 ) -> None:
-    html = t.groups_added(
+    html = group_texts.groups_added(
         added, existing, bad, over, 200, len(added), refused=refused, unchecked_topics={r: topic for r in added}
     )
     assert len(parse_html(html).text) <= MAX_TEXT_LENGTH

@@ -10,8 +10,11 @@ from control_bot.services.chat_lookup import BotChatLookup
 from core.destinations import ChatFacts, Checked, Verdict, check_groups, kind_of_chat
 from core.links import GroupRef, parse_group_items
 from sandbox.botuser import BotApiEmulator, create_bot
+from storage import customers, groups
+from storage.db import Database
 
 TOKEN = "123456789:AAE_sandbox-token-for-group-checks_xx"
+NOW = 1_800_000_000.0
 
 
 class FakeLookup:
@@ -67,7 +70,7 @@ async def test_the_bot_api_settles_topics_channels_and_people() -> None:
         )
     )
     assert checked["@cats_market#15"].verdict is Verdict.MESSAGE_LINK
-    assert "message 15" in (checked["@cats_market#15"].refusal or "")
+    assert "that is a message link, not a topic" in (checked["@cats_market#15"].refusal or "")
     assert checked["@forum_chat#15"].verdict is Verdict.OK and checked["@forum_chat#15"].title == "Forum"
     assert checked["@news_feed"].verdict is Verdict.CHANNEL and checked["@news_feed"].refusal
     assert checked["@some_person"].verdict is Verdict.USER and checked["@some_person"].refusal
@@ -123,3 +126,31 @@ async def test_get_chat_by_username_over_the_emulator() -> None:
         finally:
             await bot.session.close()
     assert [c.method for c in emu.calls_of("getChat")][:1] == ["getChat"]
+
+
+# --- storage: checked state, removal by id and by number ---------------------------------------------
+
+
+async def test_groups_are_unchecked_until_a_check_and_go_by_number_or_id(db: Database) -> None:
+    async with db.tx() as conn:
+        await customers.grant(conn, 501, 1, 30, NOW, 300)
+        await customers.grant(conn, 502, 1, 30, NOW, 300)
+        await groups.add_many(conn, 501, ["@one_chat", "@two_chat", "@three_chat"], NOW)
+        await groups.add_many(conn, 502, ["@one_chat"], NOW)
+    async with db.read() as conn:
+        rows = await groups.list_for(conn, 501)
+    assert [(g.checked_at, g.chat_kind, g.title) for g in rows] == [(None, None, None)] * 3
+    async with db.tx() as conn:
+        assert await groups.record_check(conn, 501, "@two_chat", "forum", "Two", NOW + 1)
+        assert await groups.record_check(conn, 501, "@two_chat", "forum", None, NOW + 2)  # the title stays
+        assert not await groups.record_check(conn, 501, "@not_listed", "group", None, NOW)
+        assert await groups.ref_at(conn, 501, 3) == "@three_chat"
+        assert await groups.ref_at(conn, 501, 4) is None and await groups.ref_at(conn, 501, 0) is None
+        other = (await groups.list_for(conn, 502))[0]
+        assert await groups.remove_by_id(conn, 501, other.id) is None  # another customer's group
+        assert await groups.remove_by_id(conn, 501, rows[0].id) == "@one_chat"
+        assert await groups.ref_at(conn, 501, 1) == "@two_chat"
+    async with db.read() as conn:
+        two = await groups.get(conn, 501, "@two_chat")
+        assert await groups.count_for(conn, 502) == 1
+    assert two is not None and (two.checked_at, two.chat_kind, two.title) == (NOW + 2, "forum", "Two")

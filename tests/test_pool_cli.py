@@ -60,7 +60,7 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     assert "agree" in capsys.readouterr().out
 
     assert main(["pairs", "remove", "2040", "--config", config]) == 1
-    assert "used by 1 session(s)" in capsys.readouterr().err
+    assert "used by 1 session;" in capsys.readouterr().err
     assert main(["pairs", "remove", "2040", "--move", "--config", config]) == 1  # nowhere to move it
     assert "room for only 0" in capsys.readouterr().err
     assert main(["pairs", "add", "2041", HASH, "--config", config]) == 0

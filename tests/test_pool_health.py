@@ -220,7 +220,7 @@ async def test_a_session_open_elsewhere_is_not_opened_again_and_a_checked_one_is
     factory = Watching()
     results = await check_sessions(db, sdir, factory, NOW, classify=classify, held=held)
     outcomes = {r.session_id: (r.outcome, r.detail) for r in results}
-    assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY), checked: ("healthy", None)}
+    assert outcomes == {scanned: ("error", admin_texts.CHECK_BUSY()), checked: ("healthy", None)}
     assert factory.log == [f"connect {checked}", f"status {checked}", f"close {checked}"] and seen_held == [True]
     assert held == {scanned}  # the check let go of its own session, not of the other
 

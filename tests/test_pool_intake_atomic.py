@@ -61,8 +61,8 @@ async def test_disk_full_on_the_second_of_three_files(
     results = await import_files(db, sdir, files, max_bytes=MAX, now=NOW)
     assert len(calls) == 3  # the third file was still written after the failure
     assert [r.accepted for r in results] == [True, False, True]
-    assert results[1].reason == texts.DISK_FULL
-    assert "disk is full" in texts.DISK_FULL and "not added" in texts.DISK_FULL
+    assert results[1].reason == texts.DISK_FULL()
+    assert "disk is full" in texts.DISK_FULL() and "not added" in texts.DISK_FULL()
     rows = await _rows(db)
     assert sorted(r.id for r in rows) == sorted(r.session_id for r in results if r.accepted)
     assert sorted(r.source_name or "" for r in rows) == ["f0", "f2"]
@@ -102,7 +102,7 @@ async def test_busy_database_is_one_files_result(db: Database, sdir: Path, monke
     monkeypatch.setattr(pool.intake.identity, "for_new_session", busy_once)
     files = [("a.session", make_session_bytes()), ("b.session", make_session_bytes())]
     results = await import_files(db, sdir, files, max_bytes=MAX, now=NOW)
-    assert [(r.accepted, r.reason) for r in results] == [(False, texts.DATABASE_BUSY), (True, None)]
+    assert [(r.accepted, r.reason) for r in results] == [(False, texts.DATABASE_BUSY()), (True, None)]
     assert [r.source_name for r in await _rows(db)] == ["b"]
     await assert_pool_consistent(db, sdir)
 

@@ -89,6 +89,6 @@ async def test_status_dict_and_text(db: Database, sdir: Path) -> None:
     assert status["pairs"] == [{"api_id": 2040, "used": 2, "capacity": 2, "full": True}]
     assert status["customers"] == [{"customer_id": 10, "assigned": 2, "cooling": 0, "total": 2}]
     text = format_status(status)
-    assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 session(s)" in text
-    assert "1 session(s) wait for an API pair" in text
+    assert "3 total, 1 free, 2 assigned" in text and "2040: 2/2 (full)" in text and "10: 2 sessions" in text
+    assert "1 session wait for an API pair" in text
     assert HASH.lower() not in str(status)

@@ -280,7 +280,7 @@ async def test_health_lines_mark_sessions_a_required_proxy_keeps_closed(db: Data
         await proxy_rows.put(conn, a, parse_proxy("socks5://u:secretpw@1.2.3.4:1080"), set_by="cli", now=NOW)
     lines = health_lines(await overview(db, required=True), html=True)
     assert lines[0] == "Proxies (required): 1 of 2 sessions have one; 1 direct, 0 failed check"
-    assert "⛔ 1 session(s) without a proxy are never opened (proxy_required)" in lines
+    assert "⛔ 1 session without a proxy are never opened (proxy_required)" in lines
     assert "  socks5://1.2.3.4:1080: #1" in lines and "  direct: #2" in lines
     assert "secretpw" not in "\n".join(lines)
 

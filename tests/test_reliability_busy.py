@@ -50,13 +50,13 @@ def add_plan_granted_event(path: Path, customer_id: int, now: float) -> None:
 
 async def answered(player: Player, text: str) -> str:
     reply = await player.ask(text)
-    assert reply.text not in (error_texts.GENERIC_ERROR, error_texts.TRY_AGAIN), (text, reply.text)
+    assert reply.text not in (error_texts.GENERIC_ERROR(), error_texts.TRY_AGAIN()), (text, reply.text)
     return reply.text
 
 
 async def told_to_try_again(player: Player, text: str) -> None:
     reply = await player.ask(text)
-    assert reply.text == error_texts.TRY_AGAIN, (text, reply.text)
+    assert reply.text == error_texts.TRY_AGAIN(), (text, reply.text)
 
 
 async def alive(h: Harness) -> None:
@@ -114,7 +114,7 @@ async def test_reads_answer_and_writes_say_try_again_while_another_process_holds
                 await told_to_try_again(admin, text)
                 tried += 1
             answer = await alice.press_answer(preset)
-            assert answer.text == error_texts.TRY_AGAIN
+            assert answer.text == error_texts.TRY_AGAIN()
             tried += 1
             await alive(h)
             assert (await h.snapshot())["customers"] == before["customers"]

@@ -38,6 +38,8 @@ from control_bot import errors as bot_errors
 from control_bot.callbacks import AdminCb, GroupResumeCb, GroupsPageCb, IntervalCb, MenuCb
 from control_bot.routers import admin_upload
 from control_bot.services import admin, campaign
+from control_bot.services import groups as group_service
+from control_bot.services import post as post_service
 from control_bot.services.campaign import IntervalBounds
 from core.errors import AdbotError, InvalidUpload
 from core.states import EventKind
@@ -45,6 +47,11 @@ from core.texts import admin as admin_texts
 from core.texts import customer as t
 from core.texts import errors as error_texts
 from core.texts import events as event_texts
+from core.texts import groups as group_texts
+from core.texts import pairs as pair_texts
+from core.texts import plans as plan_texts
+from core.texts import post as post_texts
+from core.texts import status as status_texts
 from core.texts.split import utf16_len
 from pool import pairs
 from pool.names import MAX_SHOWN, display_name, kind_of, stem_of
@@ -61,7 +68,7 @@ STRANGER = 4242
 HOSTILE_NAME = '</code><a href="javascript:alert(1)">x</a> &amp; <b>Eve\u202e\u200b'
 
 # Every refused input is answered with something more useful than these.
-USELESS_REPLIES = (error_texts.GENERIC_ERROR, error_texts.TRY_AGAIN)
+USELESS_REPLIES = (error_texts.GENERIC_ERROR(), error_texts.TRY_AGAIN())
 # What the bot may legitimately be refused by Telegram (the render layer handles it).
 HARMLESS_API_ERRORS = ("message is not modified",)
 
@@ -213,10 +220,10 @@ def customer_refusals(bobs_group: str) -> list[tuple[str, str | None]]:
         ("/addgroups " + " ".join(["@x"] * 501), "Too many groups at once"),
         ("/addgroups \u200b \u202e , ; ,", None),
         # unknown commands and plain text
-        ("/" + "a" * 4000, t.UNKNOWN_COMMAND),
-        ("/start\u200b", t.UNKNOWN_COMMAND),
+        ("/" + "a" * 4000, t.UNKNOWN_COMMAND()),
+        ("/start\u200b", t.UNKNOWN_COMMAND()),
         ("/interval@other_bot 5", None),
-        ("/\u202enur", t.UNKNOWN_COMMAND),
+        ("/\u202enur", t.UNKNOWN_COMMAND()),
     ]
     cases += [(f"/delgroup {text}", None) for text in HTML_INJECTION + ODD_UNICODE]
     cases += [(f"/interval {text}", "is not a number of minutes") for text in HTML_INJECTION + ODD_UNICODE]
@@ -245,7 +252,7 @@ def forged_payloads(alice_group: int, bobs_group: int) -> list[tuple[str, str | 
     rng = random.Random(8)
     alphabet = "abc:019-_ \x00é👍\u202e<>&"
     noise = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(20)]
-    not_found = t.GROUP_NOT_FOUND
+    not_found = group_texts.GROUP_NOT_FOUND()
     cases: list[tuple[str, str | None]] = [
         (f"cgr:{bobs_group}", not_found),  # another customer's group
         ("cgr:999999", not_found),
@@ -256,27 +263,27 @@ def forged_payloads(alice_group: int, bobs_group: int) -> list[tuple[str, str | 
         ("cgr:99999999999999999999", not_found),
         ("cgr:" + "9" * 60, not_found),  # a 64-byte payload
         (f"cgr:{alice_group}", "is not paused"),
-        ("cgr:abc", t.STALE_BUTTON),
-        ("cgr:", t.STALE_BUTTON),
-        ("cgr:1:2", t.STALE_BUTTON),
-        ("cgr:1.5", t.STALE_BUTTON),
+        ("cgr:abc", t.STALE_BUTTON()),
+        ("cgr:", t.STALE_BUTTON()),
+        ("cgr:1:2", t.STALE_BUTTON()),
+        ("cgr:1.5", t.STALE_BUTTON()),
         ("cgp:-5", None),
         ("cgp:99999999999999999999", None),
-        ("cgp:abc", t.STALE_BUTTON),
+        ("cgp:abc", t.STALE_BUTTON()),
         ("ci:99999999999999999999", "outside the allowed range"),
         ("ci:-1", "outside the allowed range"),
         ("ci:0", "outside the allowed range"),
-        ("ci:1e3", t.STALE_BUTTON),
-        ("cm:bogus", t.STALE_BUTTON),
-        ("cm:", t.STALE_BUTTON),
-        ("cm:home:extra", t.STALE_BUTTON),
-        ("adm:pool", t.STALE_BUTTON),  # the admin panel, pressed by a customer
-        ("adm:bogus", t.STALE_BUTTON),
-        (":", t.STALE_BUTTON),
-        ("x", t.STALE_BUTTON),
-        ("\x00" * 64, t.STALE_BUTTON),
-        ("é" * 32, t.STALE_BUTTON),  # 64 bytes of UTF-8
-        ("9" * 64, t.STALE_BUTTON),
+        ("ci:1e3", t.STALE_BUTTON()),
+        ("cm:bogus", t.STALE_BUTTON()),
+        ("cm:", t.STALE_BUTTON()),
+        ("cm:home:extra", t.STALE_BUTTON()),
+        ("adm:pool", t.STALE_BUTTON()),  # the admin panel, pressed by a customer
+        ("adm:bogus", t.STALE_BUTTON()),
+        (":", t.STALE_BUTTON()),
+        ("x", t.STALE_BUTTON()),
+        ("\x00" * 64, t.STALE_BUTTON()),
+        ("é" * 32, t.STALE_BUTTON()),  # 64 bytes of UTF-8
+        ("9" * 64, t.STALE_BUTTON()),
     ]
     return cases + [(data, None) for data in noise]
 
@@ -310,14 +317,14 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
         await fed(h, ALICE, "/addgroups " + huge, "too long")
         await fed(h, ALICE, "/addgroups " + " ".join(f"@g{i}!" for i in range(2500)), "Too many groups")
         await fed(h, ALICE, "/delgroup " + huge, "too long")
-        await fed(h, ALICE, huge, t.UNKNOWN_TEXT)
-        await fed(h, ALICE, "/" + huge, t.UNKNOWN_COMMAND)
+        await fed(h, ALICE, huge, t.UNKNOWN_TEXT())
+        await fed(h, ALICE, "/" + huge, t.UNKNOWN_COMMAND())
 
         # Group list files: hostile names and contents, too big, not text.
         for name, content, expect in [
             ("<b>groups</b>.txt", b"<b>\n</code>\n&amp;\n\x00\xff\xfe", "Not understood"),
-            ("\u202etxt.exe", b"@some_group", t.GROUPS_FILE_NOT_TXT),
-            ("huge.txt", b"@g\n" * (campaign.MAX_GROUPS_FILE_BYTES // 3 + 1), "too big"),
+            ("\u202etxt.exe", b"@some_group", group_texts.GROUPS_FILE_NOT_TXT()),
+            ("huge.txt", b"@g\n" * (group_service.MAX_GROUPS_FILE_BYTES // 3 + 1), "too big"),
             ("binary.txt", bytes(range(256)) * 40, None),
             ("utf16.txt", "@some_group\n".encode("utf-16"), None),
         ]:
@@ -335,7 +342,7 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
         for text in STRANGER_COMMANDS:
             await refused(h, stranger, text, "you do not have one yet")
         for text in ADMIN_ONLY_COMMANDS:
-            await refused(h, stranger, text, t.UNKNOWN_COMMAND)
+            await refused(h, stranger, text, t.UNKNOWN_COMMAND())
         await refused(h, stranger, "/start", "you do not have one yet")
         await forged(h, stranger, f"cgr:{ids['@alice_group']}", "you do not have one yet")
         await forged(h, stranger, "cm:run", "you do not have one yet")
@@ -385,9 +392,9 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/grant -5 1 1", "The user id must be a whole number"),
     ("/grant 99999999999999999999 1 1", "The user id must be from 1 to"),
     ("/grant 999999999999999999999 1 1", "The user id must be a whole number"),
-    ("/grant abc", admin_texts.USAGE_GRANT),
-    ("/grant", admin_texts.USAGE_GRANT),
-    ("/grant 1 1 1 1", admin_texts.USAGE_GRANT),
+    ("/grant abc", plan_texts.USAGE_GRANT()),
+    ("/grant", plan_texts.USAGE_GRANT()),
+    ("/grant 1 1 1 1", plan_texts.USAGE_GRANT()),
     ("/grant ١٢٣ 1 1", "The user id must be a whole number"),
     ("/grant ² 1 1", "The user id must be a whole number"),
     ("/grant 1\u200b 1 1", "The user id must be a whole number"),
@@ -400,8 +407,8 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/revoke 99999999999999999999", "The user id must be from 1 to"),
     ("/revoke -1", "The user id must be a whole number"),
     ("/revoke 0", "The user id must be from 1 to"),
-    ("/revoke", admin_texts.USAGE_REVOKE),
-    ("/revoke 1 2", admin_texts.USAGE_REVOKE),
+    ("/revoke", plan_texts.USAGE_REVOKE()),
+    ("/revoke 1 2", plan_texts.USAGE_REVOKE()),
     ("/revoke &amp;", "not “&amp;”"),
     ("/addpair 1 nothex", "32 hexadecimal"),
     ("/addpair ² " + "a" * 32, "positive whole number"),
@@ -415,13 +422,13 @@ ADMIN_REFUSALS: list[tuple[str, str]] = [
     ("/addpair 1 " + "a" * 33, "32 hexadecimal"),
     ("/addpair 1 " + "а" * 32, "32 hexadecimal"),  # Cyrillic а
     ("/addpair <b> </code>", "positive whole number"),
-    ("/addpair", admin_texts.USAGE_ADDPAIR),
-    ("/addpair 1", admin_texts.USAGE_ADDPAIR),
+    ("/addpair", pair_texts.USAGE_ADDPAIR()),
+    ("/addpair 1", pair_texts.USAGE_ADDPAIR()),
     ("/delpair ²", "positive whole number"),
     ("/delpair 99999", "There is no API pair with id 99999"),
     ("/delpair " + "9" * 4000, "positive whole number"),
-    ("/delpair", admin_texts.USAGE_DELPAIR),
-    ("/adddefaultgroups", admin_texts.USAGE_ADD_DEFAULT_GROUPS),
+    ("/delpair", pair_texts.USAGE_DELPAIR()),
+    ("/adddefaultgroups", admin_texts.USAGE_ADD_DEFAULT_GROUPS()),
     ("/adddefaultgroups " + " ".join(HTML_INJECTION), "0 added"),
     ("/adddefaultgroups " + " ".join(f"@{i}" + "<b>" * 30 for i in range(40)), "40 not understood"),
 ]
@@ -632,15 +639,15 @@ def text_with_entities(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
 @given(text_with_entities())
 def test_post_argument_entities_stay_inside_the_text(case: tuple[str, list[dict[str, Any]]]) -> None:
     text, entities = case
-    body, moved = campaign.command_argument(text, entities)
+    body, moved = post_service.command_argument(text, entities)
     assert body == body.strip()
     units = utf16_len(body)
     for entity in moved:
         assert entity["offset"] >= 0 and entity["length"] > 0 and entity["offset"] + entity["length"] <= units
-    trimmed, kept = campaign.trim_post(text, entities)
+    trimmed, kept = post_service.trim_post(text, entities)
     assert trimmed == text.strip()
     assert all(e["offset"] + e["length"] <= utf16_len(trimmed) for e in kept)
-    assert isinstance(campaign.looks_like_link(body), bool)
+    assert isinstance(post_service.looks_like_link(body), bool)
 
 
 CALLBACKS: list[type[CallbackData]] = [MenuCb, GroupsPageCb, GroupResumeCb, IntervalCb, AdminCb]
@@ -723,7 +730,7 @@ def test_domain_error_replies_are_valid_html_showing_the_message(message: str) -
 def test_groups_report_is_valid_html_within_telegrams_limit(
     added: list[str], existing: list[str], bad: list[tuple[str, str]], over: list[str]
 ) -> None:
-    html = t.groups_added(added, existing, bad, over, 200, len(added))
+    html = group_texts.groups_added(added, existing, bad, over, 200, len(added))
     parsed = parse_html(html)
     assert len(parsed.text) <= MAX_TEXT_LENGTH
 
@@ -732,13 +739,13 @@ def test_groups_report_is_valid_html_within_telegrams_limit(
 @given(st.text(max_size=5000), st.sampled_from(["text", "link", None]))
 def test_post_summary_is_valid_html(text: str, kind: str | None) -> None:
     parse_html(t.post_summary(kind, text, text))
-    parse_html(t.post_current(kind, text, text))
+    parse_html(post_texts.post_current(kind, text, text))
 
 
 @PROPERTY
 @given(st.lists(st.text(max_size=300), max_size=150))
 def test_log_screen_is_valid_html_within_the_limit(lines: list[str]) -> None:
-    assert len(parse_html(t.logs(lines)).text) <= MAX_TEXT_LENGTH
+    assert len(parse_html(status_texts.logs(lines)).text) <= MAX_TEXT_LENGTH
 
 
 PAYLOAD_KEYS = ("reason", "error", "phone", "link", "group", "ref", "group_ref", "session_id", "old_session_id",
@@ -797,11 +804,11 @@ def test_customer_services_refuse_arbitrary_input_without_writing(tmp_path: Path
         @PROPERTY
         @given(text_with_entities(), texts, st.integers(min_value=-(2**80), max_value=2**80))
         def services(post: tuple[str, list[dict[str, Any]]], text: str, group_id: int) -> None:
-            check("set_post", lambda: campaign.set_post(db, ALICE, post[0], post[1], now))
-            check("add_groups", lambda: campaign.add_groups(db, ALICE, text, now, limit=5))
-            check("remove_group", lambda: campaign.remove_group(db, ALICE, text, now))
-            check("resume_group", lambda: campaign.resume_group(db, ALICE, group_id, now))
-            check("stranger", lambda: campaign.set_post(db, STRANGER, text, [], now))
+            check("set_post", lambda: post_service.set_post(db, ALICE, post[0], post[1], now))
+            check("add_groups", lambda: group_service.add_groups(db, ALICE, text, now, limit=5))
+            check("remove_group", lambda: group_service.remove_group(db, ALICE, text, now))
+            check("resume_group", lambda: group_service.resume_group(db, ALICE, group_id, now))
+            check("stranger", lambda: post_service.set_post(db, STRANGER, text, [], now))
 
         try:
             services()

@@ -267,8 +267,8 @@ def test_file_size_limit_during_import_is_disk_full_per_file(tmp_path: Path) -> 
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()
-    assert cli_texts.import_rejected("a.session", texts.DISK_FULL) in lines
-    assert cli_texts.import_rejected("b.session", texts.DISK_FULL) in lines
+    assert cli_texts.import_rejected("a.session", texts.DISK_FULL()) in lines
+    assert cli_texts.import_rejected("b.session", texts.DISK_FULL()) in lines
     assert any(line.startswith(cli_texts.import_rejected("c.session", "truncated")) for line in lines)
     assert cli_texts.import_summary(0, 3) in lines
     sessions = cwd / "sessions"

@@ -370,6 +370,6 @@ async def test_an_admins_txt_is_a_pool_upload_except_while_answering_addgroups(
         assert "accepted 1, rejected 0" in summary.text and "keys.txt line 1 → session #" in summary.text
         await admin.ask("/addgroups")
         reply = await admin.send_file("groups.txt", b"@file_group_one\nt.me/file_group_two\n")
-        assert "Added 2 group(s)" in reply.text
+        assert "Added 2 groups" in reply.text
         async with h.db.read() as conn:
             assert len(await session_rows.list_all(conn)) == 1

@@ -109,7 +109,7 @@ async def test_intake_on_a_full_database_disk_says_disk_full_and_leaves_nothing(
             break
     assert refused is not None, "the database never filled up"
     i, result = refused
-    assert result.reason == texts.DISK_FULL
+    assert result.reason == texts.DISK_FULL()
     async with db.read() as conn:
         rows = await session_rows.list_all(conn)
     assert f"f{i}" not in {r.source_name for r in rows}
@@ -141,7 +141,7 @@ async def test_intake_says_disk_full_when_the_full_disk_rolled_its_transaction_b
     await _set_max_pages(db, 3)
     files = [("a.session", make_session_bytes()), ("b.session", make_session_bytes())]
     results = await import_files(db, sdir, files, max_bytes=MAX, now=NOW)
-    assert [(r.accepted, r.reason) for r in results] == [(False, texts.DISK_FULL), (True, None)]
+    assert [(r.accepted, r.reason) for r in results] == [(False, texts.DISK_FULL()), (True, None)]
     async with db.read() as conn:
         assert [r.source_name for r in await session_rows.list_all(conn)] == ["b"]
     assert not list((sdir / pool.staging.STAGING).iterdir())
@@ -201,9 +201,9 @@ async def test_a_lock_met_inside_a_transaction_is_storage_busy(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("exc", "reason"),
     [
-        (_sqlite_error(sqlite3.SQLITE_IOERR_WRITE, "disk I/O error"), texts.DISK_FULL),  # EDQUOT/EFBIG on the db
-        (_sqlite_error(sqlite3.SQLITE_LOCKED, "database table is locked"), texts.DATABASE_BUSY),
-        (_sqlite_error(sqlite3.SQLITE_IOERR_READ, "disk I/O error"), texts.DATABASE_FAILED),
+        (_sqlite_error(sqlite3.SQLITE_IOERR_WRITE, "disk I/O error"), texts.DISK_FULL()),  # EDQUOT/EFBIG on the db
+        (_sqlite_error(sqlite3.SQLITE_LOCKED, "database table is locked"), texts.DATABASE_BUSY()),
+        (_sqlite_error(sqlite3.SQLITE_IOERR_READ, "disk I/O error"), texts.DATABASE_FAILED()),
     ],
 )
 async def test_intake_reads_a_database_failure_as_the_engine_does(

@@ -133,18 +133,18 @@ def test_wrong_md5_refuses() -> None:
     files = make_tdata(ONE)
     raw = files["key_datas"]
     files["key_datas"] = raw[:20] + bytes([raw[20] ^ 0xFF]) + raw[21:]
-    assert refusal(files) == texts.DAMAGED_FILE
+    assert refusal(files) == texts.DAMAGED_FILE()
 
 
 def test_a_list_encrypted_with_another_key_refuses() -> None:
-    assert refusal(make_tdata(ONE, info_key=key(9)[:256])) == texts.WRONG_KEY
+    assert refusal(make_tdata(ONE, info_key=key(9)[:256])) == texts.WRONG_KEY()
 
 
 def test_account_data_of_another_folder_refuses() -> None:
     files = make_tdata(ONE)
     other = make_tdata(ONE)
     files["D877F783D5D3EF8Cs"] = other["D877F783D5D3EF8Cs"]
-    assert refusal(files) == texts.WRONG_KEY
+    assert refusal(files) == texts.WRONG_KEY()
 
 
 @pytest.mark.parametrize(
@@ -167,36 +167,36 @@ def test_a_wrap_cost_above_the_caps_is_refused_before_deriving(kdf: tuple[int, i
 
 
 def test_an_unknown_kdf_and_invalid_parameters_refuse() -> None:
-    assert refusal(make_tdata(ONE, passcode="p", kdf=(3, 64, 1, 1)), "p") == texts.UNKNOWN_KDF
-    assert refusal(make_tdata(ONE, passcode="p", kdf=(KDF_ARGON2ID, 4, 1, 1)), "p") == texts.TRUNCATED
-    assert refusal(make_tdata(ONE, passcode="p", kdf=(KDF_SCRYPT, 1000, 1, 1)), "p") == texts.TRUNCATED
+    assert refusal(make_tdata(ONE, passcode="p", kdf=(3, 64, 1, 1)), "p") == texts.UNKNOWN_KDF()
+    assert refusal(make_tdata(ONE, passcode="p", kdf=(KDF_ARGON2ID, 4, 1, 1)), "p") == texts.TRUNCATED()
+    assert refusal(make_tdata(ONE, passcode="p", kdf=(KDF_SCRYPT, 1000, 1, 1)), "p") == texts.TRUNCATED()
 
 
 def test_a_huge_key_count_is_refused_without_looping() -> None:
     started = time.monotonic()
-    assert refusal(make_tdata(ONE, key_count=2**31 - 1)) == texts.BAD_KEY_COUNT
-    assert refusal(make_tdata(ONE, key_count=-1)) == texts.BAD_KEY_COUNT
+    assert refusal(make_tdata(ONE, key_count=2**31 - 1)) == texts.BAD_KEY_COUNT()
+    assert refusal(make_tdata(ONE, key_count=-1)) == texts.BAD_KEY_COUNT()
     assert time.monotonic() - started < 1
 
 
 def test_seven_accounts_and_odd_indexes_refuse() -> None:
-    assert refusal(make_tdata(ONE, account_count=7)) == texts.BAD_ACCOUNT_COUNT
-    assert refusal(make_tdata(ONE, account_count=0)) == texts.BAD_ACCOUNT_COUNT
-    assert refusal(make_tdata([TAccount(6, 1, 2, key(0))])) == texts.BAD_ACCOUNT_COUNT
+    assert refusal(make_tdata(ONE, account_count=7)) == texts.BAD_ACCOUNT_COUNT()
+    assert refusal(make_tdata(ONE, account_count=0)) == texts.BAD_ACCOUNT_COUNT()
+    assert refusal(make_tdata([TAccount(6, 1, 2, key(0))])) == texts.BAD_ACCOUNT_COUNT()
     # the list names more accounts than it holds: the stream ends early
-    assert refusal(make_tdata(ONE, account_count=3)) == texts.TRUNCATED
+    assert refusal(make_tdata(ONE, account_count=3)) == texts.TRUNCATED()
 
 
 def test_unknown_block_and_bad_accounts_refuse_that_account_only() -> None:
-    assert refusal(make_tdata(ONE, block_id=0x0A)) == texts.UNKNOWN_BLOCK
-    assert refusal(make_tdata([TAccount(0, 0, 2, key(0))])) == texts.NOT_LOGGED_IN
-    assert refusal(make_tdata([TAccount(0, 1, 6, key(0))])) == texts.BAD_DC
-    assert refusal(make_tdata([TAccount(0, 1, 4, key(0), test_mode=True)])) == texts.BAD_DC
-    assert refusal(make_tdata([TAccount(0, 1, 2, bytes(256))])) == texts.ALL_ZERO_KEY
+    assert refusal(make_tdata(ONE, block_id=0x0A)) == texts.UNKNOWN_BLOCK()
+    assert refusal(make_tdata([TAccount(0, 0, 2, key(0))])) == texts.NOT_LOGGED_IN()
+    assert refusal(make_tdata([TAccount(0, 1, 6, key(0))])) == texts.BAD_DC()
+    assert refusal(make_tdata([TAccount(0, 1, 4, key(0), test_mode=True)])) == texts.BAD_DC()
+    assert refusal(make_tdata([TAccount(0, 1, 2, bytes(256))])) == texts.ALL_ZERO_KEY()
     twice = make_tdata([TAccount(0, 7, 2, key(0)), TAccount(1, 7, 2, key(1))])
     results = read_tdata(twice)
     assert isinstance(results[0][1], Extracted)
-    assert isinstance(results[1][1], InvalidUpload) and results[1][1].reason == texts.SAME_ACCOUNT
+    assert isinstance(results[1][1], InvalidUpload) and results[1][1].reason == texts.SAME_ACCOUNT()
     files = make_tdata(THREE)
     del files[file_part(data_name(2)) + "s"]
     results = read_tdata(files)
@@ -205,11 +205,11 @@ def test_unknown_block_and_bad_accounts_refuse_that_account_only() -> None:
 
 def test_newer_key_format_and_no_key_file_refuse() -> None:
     files = make_tdata(ONE)
-    assert refusal({k: v for k, v in files.items() if not k.startswith("key_data")}) == texts.NO_KEY_FILE
+    assert refusal({k: v for k, v in files.items() if not k.startswith("key_data")}) == texts.NO_KEY_FILE()
     salt = b"s" * 32
     trailer = struct.pack(">IIII", 0x4B443200, 3, 0, 0)
-    assert refusal({"key_datas": tdf(salt, b"", b"", trailer)}) == texts.NEWER_KEY_FORMAT
-    assert refusal({"key_datas": tdf(raw=b"\x00\x00\x00\x20" + salt + b"\xff\xff")}) == texts.TRUNCATED
+    assert refusal({"key_datas": tdf(salt, b"", b"", trailer)}) == texts.NEWER_KEY_FORMAT()
+    assert refusal({"key_datas": tdf(raw=b"\x00\x00\x00\x20" + salt + b"\xff\xff")}) == texts.TRUNCATED()
 
 
 # --- the zip layer ----------------------------------------------------------------------------------------

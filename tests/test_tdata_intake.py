@@ -85,9 +85,9 @@ async def test_duplicates_across_forms_are_reported_once(db: Database, sdir: Pat
 async def test_a_locked_tdata_needs_its_passcode(db: Database, sdir: Path) -> None:
     data = zip_tdata({"tdata": make_tdata(THREE[:2], passcode="pässcode", kdf=FAST_ARGON2)})
     refused = await run(db, sdir, [("locked.zip", data)])
-    assert [(r.filename, r.reason) for r in refused] == [("locked.zip/tdata", texts.PASSCODE_REQUIRED)]
+    assert [(r.filename, r.reason) for r in refused] == [("locked.zip/tdata", texts.PASSCODE_REQUIRED())]
     wrong = await run(db, sdir, [("locked.zip", data)], passcode="nope")
-    assert [(r.filename, r.reason) for r in wrong] == [("locked.zip/tdata", texts.WRONG_PASSCODE)]
+    assert [(r.filename, r.reason) for r in wrong] == [("locked.zip/tdata", texts.WRONG_PASSCODE())]
     assert refused[0].needs_passcode and wrong[0].needs_passcode  # the bot and the CLI ask by this flag
     assert files_on_disk(sdir) == []
     opened = await run(db, sdir, [("locked.zip", data)], passcode="pässcode")
@@ -97,11 +97,11 @@ async def test_a_locked_tdata_needs_its_passcode(db: Database, sdir: Path) -> No
 @pytest.mark.parametrize(
     ("files", "reason"),
     [
-        ({"tdata": make_tdata([TAccount(0, 1, 2, key(7), test_mode=True)])}, intake_texts.TEST_SERVER),
-        ({"tdata": make_tdata(THREE[:1], key_count=2**31 - 1)}, texts.BAD_KEY_COUNT),
-        ({"tdata": make_tdata(THREE[:1], account_count=7)}, texts.BAD_ACCOUNT_COUNT),
-        ({"tdata": make_tdata(THREE[:1], block_id=3)}, texts.UNKNOWN_BLOCK),
-        ({"tdata": make_tdata(THREE[:1], info_key=key(9))}, texts.WRONG_KEY),
+        ({"tdata": make_tdata([TAccount(0, 1, 2, key(7), test_mode=True)])}, intake_texts.TEST_SERVER()),
+        ({"tdata": make_tdata(THREE[:1], key_count=2**31 - 1)}, texts.BAD_KEY_COUNT()),
+        ({"tdata": make_tdata(THREE[:1], account_count=7)}, texts.BAD_ACCOUNT_COUNT()),
+        ({"tdata": make_tdata(THREE[:1], block_id=3)}, texts.UNKNOWN_BLOCK()),
+        ({"tdata": make_tdata(THREE[:1], info_key=key(9))}, texts.WRONG_KEY()),
     ],
     ids=["test-server", "key-count", "account-count", "unknown-block", "wrong-key"],
 )
@@ -139,7 +139,7 @@ async def test_a_lone_tdf_file_and_sessions_beside_a_tdata(db: Database, sdir: P
     files = make_tdata(THREE[:1])
     lone = [("key_datas", files["key_datas"]), ("D877F783D5D3EF8Cs.session", files["D877F783D5D3EF8Cs"])]
     results = await run(db, sdir, lone)
-    assert [r.reason for r in results] == [intake_texts.LONE_TDATA_FILE, intake_texts.LONE_TDATA_FILE]
+    assert [r.reason for r in results] == [intake_texts.LONE_TDATA_FILE(), intake_texts.LONE_TDATA_FILE()]
     beside = {"b.session": make_session_bytes(2), "Telegram.exe": b"MZ" * 1000, "readme.md": b"hi"}
     results = await run(db, sdir, [("mixed.zip", zip_tdata({"a/tdata": files}, extra=beside))])
     assert [(r.filename, r.accepted) for r in results] == [("mixed.zip/a/tdata account 1", True),
@@ -179,12 +179,12 @@ def test_cli_imports_a_locked_tdata_with_a_passcode_from_stdin(
     archive.write_bytes(zip_tdata({"tdata": make_tdata(THREE, passcode="p4ss", kdf=FAST_ARGON2)}))
     assert main(["pool", "import", str(archive), "--config", config]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"rejected  seller.zip/tdata: {texts.PASSCODE_REQUIRED}", "0 accepted, 1 rejected",
+    assert out == [f"rejected  seller.zip/tdata: {texts.PASSCODE_REQUIRED()}", "0 accepted, 1 rejected",
                    texts.CLI_PASSCODE_HINT]
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("wrong\n"))
     assert main(["pool", "import", str(archive), "--passcode-stdin", "--config", config]) == 1
-    assert capsys.readouterr().out.splitlines()[0] == f"rejected  seller.zip/tdata: {texts.WRONG_PASSCODE}"
+    assert capsys.readouterr().out.splitlines()[0] == f"rejected  seller.zip/tdata: {texts.WRONG_PASSCODE()}"
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("p4ss\n"))
     assert main(["pool", "import", str(archive), "--passcode-stdin", "--config", config]) == 0

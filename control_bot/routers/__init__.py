@@ -1,7 +1,8 @@
 """All routers of the control bot, built fresh on every call (a Router can be attached only once).
 
-Order matters: the admin routers first (their filters only pass admins), then the customer features,
-then the fallback that answers whatever nobody took.
+Order matters: the admin routers first (their filters only pass admins; plans before the rest), then
+/settings (everyone), onboarding (strangers' /start, access requests) before the customer features,
+the notification buttons, then the fallback that answers whatever nobody took.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import importlib
 from aiogram import Router
 
 from control_bot.routers import (
+    admin_plans,
     customer_campaign,
     customer_fallback,
     customer_groups,
     customer_menu,
+    customer_notify,
     customer_post,
     customer_stats,
+    onboarding,
 )
+from control_bot.routers import settings as settings_router
 from core.config import Settings
 
 
@@ -37,11 +42,15 @@ def setup_routers(settings: Settings) -> list[Router]:
     the parameter keeps the door open for routers that depend on configuration."""
     del settings
     return [
+        admin_plans.setup(),
         *_admin_routers(),
+        settings_router.setup(),
+        onboarding.setup(),
         customer_menu.setup(),
         customer_post.setup(),
         customer_groups.setup(),
         customer_campaign.setup(),
         customer_stats.setup(),
+        customer_notify.setup(),
         customer_fallback.setup(),
     ]

@@ -26,6 +26,8 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import InputError
 from core.texts import admin as t
+from core.texts import pairs as pair_texts
+from core.texts import plans as plan_texts
 from engine.engine import Engine
 from engine.outcomes import classify
 from pool import pairs
@@ -56,7 +58,7 @@ async def pool_screen(ctx: Ctx) -> str:
 
 
 async def pairs_screen(ctx: Ctx) -> str:
-    return t.pairs_list(await pairs.list_pairs(ctx.db))
+    return pair_texts.pairs_list(await pairs.list_pairs(ctx.db))
 
 
 async def customers_screen(ctx: Ctx) -> str:
@@ -125,9 +127,9 @@ def report_handler(action: AdminAction, report: Report) -> Screen:
         if action is AdminAction.CHECK_SESSIONS:
             # Connecting every idle session takes a while: say so (and stop the client's spinner) first.
             if isinstance(event, Message):
-                await event.answer(t.CHECK_SESSIONS_STARTED)
+                await event.answer(t.CHECK_SESSIONS_STARTED())
             else:
-                await answer_callback(event, t.CHECK_SESSIONS_STARTED)
+                await answer_callback(event, t.CHECK_SESSIONS_STARTED())
         text = await report(Ctx(db, settings, engine, clock, idle_open))
         await send_report(event, text, kb.admin_back() if isinstance(event, CallbackQuery) else None)
 
@@ -151,26 +153,26 @@ async def _delete_secret(message: Message) -> bool:
 async def on_addpair(message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock) -> None:
     # The hash is a secret: the message goes first, whether or not the pair is accepted.
     deleted = await _delete_secret(message) if command.args else True
-    api_id, api_hash = admin.split_args(command.args, 2, t.USAGE_ADDPAIR)
+    api_id, api_hash = admin.split_args(command.args, 2, pair_texts.USAGE_ADDPAIR())
     pair = await pairs.add_pair(
         db, api_id, api_hash, capacity=settings.pool.max_sessions_per_pair, now=clock.now()
     )
-    await message.answer(t.pair_added(pair, deleted))
+    await message.answer(pair_texts.pair_added(pair, deleted))
 
 
 async def on_delpair(message: Message, command: CommandObject, db: Database) -> None:
     words = (command.args or "").split()
     move = len(words) == 2 and words[1].lower() == "move"  # the admin's explicit choice to move its sessions
-    (raw,) = admin.split_args(words[0] if move else command.args, 1, t.USAGE_DELPAIR)
+    (raw,) = admin.split_args(words[0] if move else command.args, 1, pair_texts.USAGE_DELPAIR())
     api_id = pairs.parse_api_id(raw)
     moved = await pairs.remove_pair(db, api_id, move=move)
-    await message.answer(t.pair_removed(api_id, moved))
+    await message.answer(pair_texts.pair_removed(api_id, moved))
 
 
 async def on_grant(
     message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, outbox: OutboxSender
 ) -> None:
-    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, t.USAGE_GRANT)
+    raw_user, raw_sessions, raw_days = admin.split_args(command.args, 3, plan_texts.USAGE_GRANT())
     user_id = admin.parse_user_id(raw_user)
     sessions = admin.parse_sessions(raw_sessions)
     days = admin.parse_days(raw_days)
@@ -179,7 +181,7 @@ async def on_grant(
         db, user_id, sessions, days, now=now, default_interval=settings.engine.cycle_interval
     )
     outbox.wake()
-    await message.answer(t.plan_granted(result, now))
+    await message.answer(plan_texts.plan_granted(result, now))
 
 
 async def on_revoke(
@@ -191,16 +193,16 @@ async def on_revoke(
     clock: Clock,
     outbox: OutboxSender,
 ) -> None:
-    (raw_user,) = admin.split_args(command.args, 1, t.USAGE_REVOKE)
+    (raw_user,) = admin.split_args(command.args, 1, plan_texts.USAGE_REVOKE())
     user_id = admin.parse_user_id(raw_user)
     result = await admin.revoke_plan(db, settings.paths.sessions_dir, user_id, now=clock.now(), engine=engine)
     outbox.wake()
-    await message.answer(t.plan_revoked(result))
+    await message.answer(plan_texts.plan_revoked(result))
 
 
 async def on_adddefaultgroups(message: Message, command: CommandObject, db: Database, clock: Clock) -> None:
     if not (command.args or "").strip():
-        raise InputError(t.USAGE_ADD_DEFAULT_GROUPS)
+        raise InputError(t.USAGE_ADD_DEFAULT_GROUPS())
     result = await admin.add_default_groups(db, command.args or "", clock.now())
     await send_report(message, t.default_groups_added(result))
 

@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from core.texts import admin as t
+from core.texts import pairs as pair_texts
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ async def on_addpair_in_group(message: Message) -> None:
     except TelegramBadRequest as exc:
         logger.warning("could not delete an /addpair sent in a group: %s", exc.message)
         deleted = False
-    text = t.addpair_in_group(deleted)
+    text = pair_texts.addpair_in_group(deleted)
     if message.from_user is not None and message.bot is not None:
         try:
             await message.bot.send_message(message.from_user.id, text)

@@ -115,10 +115,10 @@ def setup() -> Router:
     ) -> None:
         draft = drafts.take(callback_data.draft)
         if draft is None:
-            await answer_callback(callback, texts.DRAFT_GONE, alert=True)
+            await answer_callback(callback, texts.DRAFT_GONE(), alert=True)
             return
         if callback_data.action is JoinAction.CANCEL:
-            await show(callback, texts.JOINS_CANCELLED)
+            await show(callback, texts.JOINS_CANCELLED())
             return
         now = clock.now()
         result = await service.queue(

@@ -100,7 +100,7 @@ def is_passcode_reply(message: Message, bot: Bot) -> bool:
         and target is not None
         and target.from_user is not None
         and target.from_user.id == bot.id
-        and tdata_texts.ASK_MARK in (target.text or "")
+        and tdata_texts.ASK_MARK() in (target.text or "")
     )
 
 
@@ -142,7 +142,7 @@ class UploadBatcher:
 
     @staticmethod
     async def _receive(batch: _Batch, bot: Bot, document: Document, max_bytes: int) -> None:
-        name = document.file_name or intake_texts.UNNAMED
+        name = document.file_name or intake_texts.UNNAMED()
         reason = admin.refuse_before_download(document.file_size, max_bytes)
         if reason is not None:
             batch.refused.append((name, reason))
@@ -152,7 +152,7 @@ class UploadBatcher:
             await bot.download(document, destination=buffer)
         except Exception as exc:  # network, Telegram, timeout: this file failed, the batch goes on
             logger.warning("download of an uploaded file failed: %s", type(exc).__name__)
-            batch.refused.append((name, intake_texts.DOWNLOAD_FAILED))
+            batch.refused.append((name, intake_texts.DOWNLOAD_FAILED()))
             return
         batch.files.append((name, buffer.getvalue()))
         batch.file_ids.append(document.file_id)
@@ -185,7 +185,7 @@ class UploadBatcher:
             text = t.upload_summary(report)
         except Exception:
             logger.exception("importing %d uploaded file(s) failed", len(batch.files))
-            text = error_texts.GENERIC_ERROR
+            text = error_texts.GENERIC_ERROR()
         try:
             await _send_chunks(deps.bot, batch.chat_id, text)
         except Exception:
@@ -223,14 +223,14 @@ class UploadBatcher:
             logger.warning("could not delete a message holding a tdata passcode: %s", type(exc).__name__)
         pending = self._pending.pop((message.chat.id, target.message_id), None)
         if pending is None or pending.expires_at <= clock.now():
-            await message.answer(tdata_texts.PASSCODE_EXPIRED, parse_mode=None)
+            await message.answer(tdata_texts.PASSCODE_EXPIRED(), parse_mode=None)
             return
         buffer = io.BytesIO()
         try:
             await bot.download(pending.file_id, destination=buffer)
         except Exception as exc:
             logger.warning("download of an archive for its passcode failed: %s", type(exc).__name__)
-            await message.answer(tdata_texts.PASSCODE_DOWNLOAD_FAILED, parse_mode=None)
+            await message.answer(tdata_texts.PASSCODE_DOWNLOAD_FAILED(), parse_mode=None)
             return
         deps = _Deps(bot, db, settings, clock)
         try:
@@ -247,7 +247,7 @@ class UploadBatcher:
             text = t.upload_summary(report)
         except Exception:
             logger.exception("importing an archive with its passcode failed")  # a traceback holds no locals
-            text = error_texts.GENERIC_ERROR
+            text = error_texts.GENERIC_ERROR()
             report = None
         await _send_chunks(bot, message.chat.id, text)
         if report is not None and any(r.needs_passcode for r in report.rejected):  # a wrong passcode

@@ -19,7 +19,7 @@ from storage.db import Database
 def sender_id(event: Message | CallbackQuery) -> int:
     user = event.from_user
     if user is None:  # the routers filter these out; a channel post has no person to answer
-        raise AccessDenied(t.ONLY_PEOPLE)
+        raise AccessDenied(t.ONLY_PEOPLE())
     return user.id
 
 

@@ -18,6 +18,7 @@ from control_bot.services.campaign import CampaignEngine
 from core.clock import Clock
 from core.config import Settings
 from core.texts import customer as t
+from core.texts import status as status_texts
 from storage.db import Database
 
 
@@ -101,7 +102,7 @@ async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignE
     now = clock.now()
     result = await campaign.start_campaign(db, engine, sender_id(event), now)
     if not result.started:
-        await show(event, t.ALREADY_RUNNING, kb.status(True))
+        await show(event, t.ALREADY_RUNNING(), kb.status(True))
         return
     text = t.run_started(
         result.sessions, result.groups_active, result.interval_s, result.next_run_at, now, short=result.sessions_short
@@ -111,7 +112,7 @@ async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignE
 
 async def on_stop(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     stopped = await campaign.stop_campaign(db, engine, sender_id(event), clock.now())
-    await show(event, t.STOPPED if stopped else t.NOT_RUNNING, kb.status(False))
+    await show(event, t.STOPPED() if stopped else t.NOT_RUNNING(), kb.status(False))
 
 
 # --- status ----------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ async def status_screen(
     view = await campaign.campaign_status(db, engine, user_id, now)
     c = view.customer
     running = c.status == "running"
-    text = t.status(
+    text = status_texts.status(
         running=running,
         stop_reason=c.stop_reason,
         cycle_no=c.cycle_no,

@@ -12,19 +12,19 @@ from core.texts import customer as t
 
 
 async def on_unknown_command(message: Message) -> None:
-    await message.answer(t.UNKNOWN_COMMAND)
+    await message.answer(t.UNKNOWN_COMMAND())
 
 
 async def on_unknown_text(message: Message) -> None:
-    await message.answer(t.UNKNOWN_TEXT)
+    await message.answer(t.UNKNOWN_TEXT())
 
 
 async def on_unsupported(message: Message) -> None:
-    await message.answer(t.UNSUPPORTED_MESSAGE)
+    await message.answer(t.UNSUPPORTED_MESSAGE())
 
 
 async def on_stale_button(callback: CallbackQuery) -> None:
-    await answer_callback(callback, t.STALE_BUTTON, alert=True)
+    await answer_callback(callback, t.STALE_BUTTON(), alert=True)
 
 
 def setup() -> Router:

@@ -14,14 +14,14 @@ from control_bot.routers.common import sender_id
 from control_bot.services import campaign
 from core.clock import Clock
 from core.config import Settings
-from core.texts import customer as t
+from core.texts import status as status_texts
 from storage.db import Database
 
 
 async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -> None:
     now = clock.now()
     view = await campaign.campaign_stats(db, sender_id(event), now)
-    text = t.stats(
+    text = status_texts.stats(
         total_posts=view.total_posts,
         total_success=view.total_success,
         total_failures=view.total_failures,
@@ -39,20 +39,22 @@ async def on_stats(event: Message | CallbackQuery, db: Database, clock: Clock) -
 
 async def on_logs(event: Message | CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
     lines = await campaign.recent_log_lines(db, settings.paths.logs_dir, sender_id(event), clock.now())
-    await show(event, t.logs(lines) if lines else t.NO_LOGS, kb.logs(has_file=bool(lines)))
+    await show(event, status_texts.logs(lines) if lines else status_texts.NO_LOGS(), kb.logs(has_file=bool(lines)))
 
 
 async def on_log_file_button(callback: CallbackQuery, db: Database, clock: Clock, settings: Settings) -> None:
     user_id = sender_id(callback)
     found = await campaign.latest_log_file(db, settings.paths.logs_dir, user_id, clock.now())
     if found is None:
-        await answer_callback(callback, t.NO_LOG_FILE_TODAY, alert=True)
+        await answer_callback(callback, status_texts.NO_LOG_FILE_TODAY(), alert=True)
         return
     day, data = found
     if callback.bot is None:
         raise RuntimeError("callback query without a bot")
     await callback.bot.send_document(
-        user_id, BufferedInputFile(data, filename=t.log_file_name(day)), caption=t.log_file_caption(day)
+        user_id,
+        BufferedInputFile(data, filename=status_texts.log_file_name(day)),
+        caption=status_texts.log_file_caption(day),
     )
     await answer_callback(callback)
 

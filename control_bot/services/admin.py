@@ -19,6 +19,7 @@ from core.links import parse_group_refs
 from core.states import EventKind
 from core.texts import admin as texts
 from core.texts import intake as intake_texts
+from core.texts import plans as plan_texts
 from core.texts.outcomes import STOP_REASON_REVOKED
 from pool import assign, intake, proxies
 from pool.intake import IntakeResult
@@ -68,15 +69,15 @@ def parse_int(raw: str, what: str, low: int, high: int) -> int:
 
 
 def parse_user_id(raw: str) -> int:
-    return parse_int(raw, texts.USER_ID, 1, MAX_USER_ID)
+    return parse_int(raw, texts.USER_ID(), 1, MAX_USER_ID)
 
 
 def parse_sessions(raw: str) -> int:
-    return parse_int(raw, texts.SESSIONS_COUNT, MIN_SESSIONS, MAX_SESSIONS)
+    return parse_int(raw, plan_texts.SESSIONS_COUNT(), MIN_SESSIONS, MAX_SESSIONS)
 
 
 def parse_days(raw: str) -> int:
-    return parse_int(raw, texts.DAYS_COUNT, MIN_DAYS, MAX_DAYS)
+    return parse_int(raw, plan_texts.DAYS_COUNT(), MIN_DAYS, MAX_DAYS)
 
 
 def split_args(raw: str | None, count: int, usage: str) -> list[str]:
@@ -102,9 +103,9 @@ async def grant_plan(
 ) -> GrantResult:
     """Create a customer or extend their plan (``days`` added to what is left); the customer is told
     through the outbox (PLAN_GRANTED), in the same transaction."""
-    _check_range(user_id, texts.USER_ID, 1, MAX_USER_ID)
-    _check_range(sessions, texts.SESSIONS_COUNT, MIN_SESSIONS, MAX_SESSIONS)
-    _check_range(days, texts.DAYS_COUNT, MIN_DAYS, MAX_DAYS)
+    _check_range(user_id, texts.USER_ID(), 1, MAX_USER_ID)
+    _check_range(sessions, plan_texts.SESSIONS_COUNT(), MIN_SESSIONS, MAX_SESSIONS)
+    _check_range(days, plan_texts.DAYS_COUNT(), MIN_DAYS, MAX_DAYS)
     async with db.tx() as conn:
         created = await customers.get(conn, user_id) is None
         customer = await customers.grant(conn, user_id, sessions, days, now, default_interval)
@@ -144,7 +145,7 @@ async def revoke_plan(
 ) -> RevokeResult:
     """End the plan now: stop the campaign (through the engine when it runs in this process, so
     in-flight sends finish), return the customer's healthy sessions to the pool, tell the customer."""
-    _check_range(user_id, texts.USER_ID, 1, MAX_USER_ID)
+    _check_range(user_id, texts.USER_ID(), 1, MAX_USER_ID)
     async with db.read() as conn:
         customer = await customers.get(conn, user_id)
     if customer is None:

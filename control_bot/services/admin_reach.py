@@ -150,7 +150,7 @@ async def group_to_join(db: Database, customer_id: int, group_id: int) -> str:
     async with db.read() as conn:
         ref = await groups.ref_of(conn, customer_id, group_id)
     if ref is None or not ref.startswith("@"):
-        raise NotFound(texts.GROUP_GONE)
+        raise NotFound(texts.GROUP_GONE())
     return ref.partition("#")[0]
 
 
@@ -195,6 +195,6 @@ async def swap_session(
         raise NotFound(texts.session_not_free(take))
     async with engine.session_released(customer_id, give) as released:
         if not released:
-            raise InputError(texts.SWAP_BUSY)
+            raise InputError(texts.SWAP_BUSY())
         await assign.swap(db, sessions_dir, customer_id, give, take, now)
     logger.info("admin swap: session %d in, %d back to the pool", take, give, extra={"customer_id": customer_id})

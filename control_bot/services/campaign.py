@@ -10,43 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
 from control_bot.logfiles import newest_customer_log, tail_customer_log
-from control_bot.services.reach import CustomerReach, customer_reach
-from core.destinations import Verdict, judge, refusal
 from core.errors import (
     AccessDenied,
     AdbotError,
     CampaignNotReady,
-    InputError,
     IntervalError,
-    LinkError,
     NotEnoughSessions,
-    NotFound,
 )
-from core.links import GroupRef, parse_group_items, parse_group_ref, parse_post_link
-from core.ports import NOT_IN_CHAT
 from core.texts import customer as t
-from core.texts.split import TELEGRAM_LIMIT, utf16_len
+from core.texts import onboarding as onboarding_texts
 from engine.readiness import CampaignStart, Missing
-from storage import customers, groups, ledger, memberships
+from storage import customers, groups, ledger
 from storage import sessions as session_rows
 from storage.customers import Customer
-from storage.db import Connection, Database
-from storage.groups import Group
+from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-MAX_GROUPS_PER_CUSTOMER = 200
-MAX_GROUPS_FILE_BYTES = 256 * 1024
 LOG_LINES = 100
-MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer
 
-EntityDict = dict[str, Any]
 
 
 class CampaignEngine(Protocol):
@@ -81,255 +68,10 @@ async def require_customer(db: Database, user_id: int, now: float) -> Customer:
     """The caller's customer record with an active plan, else AccessDenied naming their user id."""
     customer = await get_customer(db, user_id)
     if customer is None:
-        raise AccessDenied(t.not_a_customer(user_id))
+        raise AccessDenied(onboarding_texts.not_a_customer(user_id))
     if not customer.plan_active(now):
-        raise AccessDenied(t.plan_ended(user_id, min(customer.plan_expires_at, now)))
+        raise AccessDenied(onboarding_texts.plan_ended(user_id, min(customer.plan_expires_at, now)))
     return customer
-
-
-# --- the post --------------------------------------------------------------------------------------
-
-
-def shift_entities(entities: Sequence[Mapping[str, Any]], cut: int, new_length: int) -> list[EntityDict]:
-    """Entities re-based after ``cut`` UTF-16 units were removed from the front of the text and the
-    text was cut to ``new_length`` units: clipped to what is left, dropped when nothing is."""
-    out: list[EntityDict] = []
-    for entity in entities:
-        start = int(entity["offset"]) - cut
-        end = int(entity["offset"]) + int(entity["length"]) - cut
-        start, end = max(start, 0), min(end, new_length)
-        if end <= start:
-            continue
-        moved = dict(entity)
-        moved["offset"], moved["length"] = start, end - start
-        out.append(moved)
-    return out
-
-
-def trim_post(text: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
-    """The text without surrounding whitespace, its entities moved to match."""
-    stripped_front = text.lstrip()
-    cut = utf16_len(text) - utf16_len(stripped_front)
-    body = stripped_front.rstrip()
-    return body, shift_entities(entities, cut, utf16_len(body))
-
-
-def command_argument(text: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
-    """What follows ``/command[@bot]`` in a message, with the formatting entities re-based on it."""
-    match = re.match(r"/\S*", text)
-    cut_chars = match.end() if match else 0
-    rest = text[cut_chars:]
-    moved = shift_entities(entities, utf16_len(text[:cut_chars]), utf16_len(rest))
-    return trim_post(rest, moved)
-
-
-_LINK_START_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?:/|$)|[@+])", re.I)
-
-
-def looks_like_link(text: str) -> bool:
-    """One token that a person would mean as a link (so a parse error is reported, not sent as text)."""
-    return bool(text) and not any(ch.isspace() for ch in text) and bool(_LINK_START_RE.match(text))
-
-
-SourceAccess = Literal["member", "not_member", "unchecked"]
-"""Whether a session of the customer's can read a private channel's post: "unchecked" while some of
-their sessions' dialogs have never been read (or they have none yet)."""
-
-
-@dataclass(frozen=True)
-class PostSaved:
-    customer: Customer
-    source: SourceAccess | None = None  # None: a text, or a public channel's post (no membership needed)
-
-
-# A row that says the session is out of the chat: it cannot read a private channel's posts either.
-
-
-async def _private_source_access(conn: Connection, user_id: int, peer: str) -> SourceAccess | None:
-    """For a private channel's post (``peer`` a marked id): whether one of the customer's sessions is in
-    that channel, as their stored dialogs say. A public channel's post is readable by anyone: None."""
-    if peer.startswith("@"):
-        return None
-    owned = {s.id for s in await session_rows.list_for_owner(conn, user_id)}
-    rows = await memberships.members_of(conn, peer)
-    if any(m.session_id in owned and m.why_not not in NOT_IN_CHAT for m in rows):
-        return "member"
-    for session_id in sorted(owned):
-        if await memberships.checked_at(conn, session_id) is None:
-            return "unchecked"
-    return "not_member" if owned else "unchecked"
-
-
-async def set_post(
-    db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float
-) -> PostSaved:
-    """Set the post from what the customer sent: a post link to forward, or a text with formatting.
-
-    A private channel's post is saved whoever can read it; ``PostSaved.source`` says whether one of the
-    customer's sessions can, so they learn it now rather than from a failing campaign."""
-    await require_customer(db, user_id, now)
-    body, moved = trim_post(text, entities)
-    if not body:
-        raise InputError(t.POST_EMPTY)
-    source: SourceAccess | None = None
-    if looks_like_link(body):
-        ref = parse_post_link(body)
-        async with db.tx() as conn:
-            await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, False, now)
-            customer = await customers.get(conn, user_id)
-            source = await _private_source_access(conn, user_id, ref.peer)
-        logger.info("post set to %s", ref.link, extra={"customer_id": user_id})
-        if source == "not_member":
-            logger.warning("no session of the customer is in the post's private channel %s", ref.peer,
-                           extra={"customer_id": user_id})
-    else:
-        units = utf16_len(body)
-        if units > TELEGRAM_LIMIT:
-            raise InputError(t.post_too_long(units, TELEGRAM_LIMIT))
-        async with db.tx() as conn:
-            await customers.set_post_text(conn, user_id, body, moved, now)
-            customer = await customers.get(conn, user_id)
-        logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
-    assert customer is not None
-    return PostSaved(customer, source)
-
-
-# --- groups ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddGroupsResult:
-    added: list[str]
-    existing: list[str]
-    bad: list[tuple[str, str]]
-    over_limit: list[str]
-    limit: int
-    total: int
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (item, why it is not a group to post to)
-    unchecked_topics: dict[str, int] = field(default_factory=dict)  # added ref -> topic, chat not known yet
-
-
-async def _add_refs(
-    db: Database,
-    user_id: int,
-    items: Sequence[tuple[str, GroupRef]],
-    bad: list[tuple[str, str]],
-    now: float,
-    limit: int,
-) -> AddGroupsResult:
-    """Add the references that can be groups; ``items``: (the item quoted as typed, its reference).
-
-    What sessions' dialogs say about each chat (any session's: a chat's kind is the same for all) decides
-    whether the reference can be posted to (``core.destinations``); a chat none of them holds is added
-    as it is, its topic to be checked."""
-    async with db.tx() as conn:
-        kinds = await memberships.chat_kinds(conn, [group.peer for _, group in items])
-        refs: list[str] = []
-        refused: list[tuple[str, str]] = []
-        unchecked: dict[str, int] = {}
-        for shown, group in items:
-            verdict = judge(group, kinds.get(group.peer))
-            reason = refusal(verdict, shown, group)
-            if reason is not None:
-                refused.append((shown, reason))
-                continue
-            refs.append(group.ref)
-            if verdict is Verdict.UNCHECKED_TOPIC and group.topic_id is not None:
-                unchecked[group.ref] = group.topic_id
-        have = {g.ref for g in await groups.list_for(conn, user_id)}
-        new = [r for r in refs if r not in have]
-        room = max(0, limit - len(have))
-        added, existing = await groups.add_many(conn, user_id, new[:room], now)
-        total = len(have) + len(added)
-    if added:
-        logger.info("added %d group(s): %s", len(added), ", ".join(added[:20]), extra={"customer_id": user_id})
-    if refused:
-        logger.info("refused %d group(s) that cannot be posted to", len(refused), extra={"customer_id": user_id})
-    return AddGroupsResult(
-        added=added,
-        existing=[r for r in refs if r in have] + existing,
-        bad=bad,
-        over_limit=new[room:],
-        limit=limit,
-        total=total,
-        refused=refused,
-        unchecked_topics={ref: topic for ref, topic in unchecked.items() if ref in added},
-    )
-
-
-async def add_groups(
-    db: Database, user_id: int, text: str, now: float, *, limit: int = MAX_GROUPS_PER_CUSTOMER
-) -> AddGroupsResult:
-    """Add every readable reference in ``text``; the unreadable ones are named in the result."""
-    await require_customer(db, user_id, now)
-    good, bad = parse_group_items(text)
-    return await _add_refs(db, user_id, good, bad, now, limit)
-
-
-def decode_groups_file(data: bytes) -> str:
-    if len(data) > MAX_GROUPS_FILE_BYTES:
-        raise InputError(t.groups_file_too_big(MAX_GROUPS_FILE_BYTES // 1024))
-    return data.decode("utf-8-sig", errors="replace")
-
-
-async def add_default_groups(
-    db: Database, user_id: int, now: float, *, limit: int = MAX_GROUPS_PER_CUSTOMER
-) -> AddGroupsResult:
-    """Copy the admin's default groups into the customer's list."""
-    await require_customer(db, user_id, now)
-    async with db.read() as conn:
-        defaults = await groups.list_defaults(conn)
-    if not defaults:
-        raise NotFound(t.NO_DEFAULT_GROUPS)
-    items: list[tuple[str, GroupRef]] = []
-    bad: list[tuple[str, str]] = []
-    for ref in defaults:  # stored normalised by the admin's parse: read back the same
-        try:
-            items.append((ref, parse_group_ref(ref)))
-        except LinkError as exc:
-            bad.append((ref, exc.user_message))
-    return await _add_refs(db, user_id, items, bad, now, limit)
-
-
-async def has_default_groups(db: Database) -> bool:
-    async with db.read() as conn:
-        return await groups.has_defaults(conn)
-
-
-async def list_groups(db: Database, user_id: int, now: float) -> CustomerReach:
-    """The customer's groups, each with whether their sessions can post there (``services.reach``)."""
-    await require_customer(db, user_id, now)
-    async with db.read() as conn:
-        return await customer_reach(conn, user_id)
-
-
-async def remove_group(db: Database, user_id: int, text: str, now: float) -> tuple[str, int]:
-    """Remove one group named as the customer wrote it; returns (its ref, groups left)."""
-    await require_customer(db, user_id, now)
-    ref = parse_group_ref(text).ref
-    async with db.tx() as conn:
-        if not await groups.remove(conn, user_id, ref):
-            raise NotFound(t.group_not_yours(ref))
-        left = await groups.count_for(conn, user_id)
-    logger.info("removed group %s", ref, extra={"customer_id": user_id})
-    return ref, left
-
-
-async def resume_group(db: Database, user_id: int, group_id: int, now: float) -> Group:
-    """Resume a paused group by id; an id that is not the caller's own group is NotFound."""
-    await require_customer(db, user_id, now)
-    if not 0 < group_id <= MAX_ROW_ID:  # a forged button: SQLite cannot even bind a bigger integer
-        raise NotFound(t.GROUP_NOT_FOUND)
-    async with db.tx() as conn:
-        ref = await groups.ref_of(conn, user_id, group_id)
-        if ref is None:
-            raise NotFound(t.GROUP_NOT_FOUND)
-        if not await groups.resume(conn, user_id, ref):
-            raise InputError(t.group_not_paused(ref))
-        group = await groups.get(conn, user_id, ref)
-    assert group is not None
-    logger.info("group %s resumed", ref, extra={"customer_id": user_id})
-    return group
 
 
 # --- interval --------------------------------------------------------------------------------------
@@ -339,20 +81,20 @@ def parse_interval_minutes(text: str, bounds: IntervalBounds) -> int:
     """Minutes as the customer typed them ('15', '7.5', '15 min') to seconds within the bounds."""
     raw = text.strip()
     if not raw:
-        raise IntervalError(t.INTERVAL_MISSING)
+        raise IntervalError(t.INTERVAL_MISSING())
     match = re.fullmatch(r"(\d{1,7}(?:[.,]\d{1,3})?)\s*(?:m|min|mins|minutes?)?", raw, re.IGNORECASE)
     if match is None:
         raise IntervalError(t.interval_not_number(raw, bounds.min_s, bounds.max_s))
     number = match.group(1).replace(",", ".")
     seconds = round(float(number) * 60)
     if not bounds.min_s <= seconds <= bounds.max_s:
-        raise IntervalError(t.interval_out_of_bounds(number, bounds.min_s, bounds.max_s))
+        raise IntervalError(t.interval_out_of_bounds(seconds, bounds.min_s, bounds.max_s))
     return seconds
 
 
 def check_interval_seconds(seconds: int, bounds: IntervalBounds) -> int:
     if not bounds.min_s <= seconds <= bounds.max_s:
-        raise IntervalError(t.interval_out_of_bounds(t.fmt_minutes(seconds), bounds.min_s, bounds.max_s))
+        raise IntervalError(t.interval_out_of_bounds(seconds, bounds.min_s, bounds.max_s))
     return seconds
 
 
@@ -398,6 +140,7 @@ async def start_campaign(db: Database, engine: CampaignEngine, user_id: int, now
     )
 
 
+# Texts, worded when shown (in the reader's language): not at import.
 _MISSING_TEXTS = {
     Missing.POST: t.RUN_NEEDS_POST,
     Missing.GROUPS: t.RUN_NEEDS_GROUPS,
@@ -407,13 +150,13 @@ _MISSING_TEXTS = {
 
 def _not_ready(customer: Customer, start: CampaignStart, now: float) -> AdbotError:
     if Missing.PLAN in start.missing:  # it ended since ``require_customer`` looked
-        return AccessDenied(t.plan_ended(customer.user_id, min(customer.plan_expires_at, now)))
+        return AccessDenied(onboarding_texts.plan_ended(customer.user_id, min(customer.plan_expires_at, now)))
     if Missing.SESSIONS in start.missing:
         short = start.pool_error
         if isinstance(short, NotEnoughSessions):
             return CampaignNotReady(t.run_no_sessions(short.wanted, short.free))
-        return CampaignNotReady(t.RUN_NO_PAIR)
-    return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m] for m in start.missing]))
+        return CampaignNotReady(t.RUN_NO_PAIR())
+    return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m]() for m in start.missing]))
 
 
 async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> bool:

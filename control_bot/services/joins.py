@@ -51,7 +51,7 @@ def parse_sessions(raw: str) -> SessionChoice:
         raise InputError(texts.bad_session_list(shown))
     if len(parts) > MAX_SESSIONS_PER_JOIN:
         raise InputError(texts.too_many_sessions(len(parts), MAX_SESSIONS_PER_JOIN))
-    ids = tuple(dict.fromkeys(parse_int(p, texts.SESSION_ID, 1, MAX_USER_ID) for p in parts))
+    ids = tuple(dict.fromkeys(parse_int(p, texts.SESSION_ID(), 1, MAX_USER_ID) for p in parts))
     return SessionChoice(session_ids=ids)
 
 
@@ -59,7 +59,7 @@ def parse_join_args(raw: str | None) -> tuple[SessionChoice, JoinTarget]:
     """``/join <sessions> <group>``: exactly two arguments."""
     parts = (raw or "").split()
     if len(parts) != 2:
-        raise InputError(admin_texts.usage(texts.USAGE_JOIN))
+        raise InputError(admin_texts.usage(texts.USAGE_JOIN()))
     return parse_sessions(parts[0]), parse_join_target(parts[1])
 
 
@@ -105,7 +105,7 @@ async def preview_invite(db: Database, runner: JoinRunner, session_ids: Sequence
         and holds[r.id] <= now  # nor one whose joins (a preview is one) or connecting must wait
     ]
     if not usable:
-        raise NotFound(texts.NO_SESSION_TO_PREVIEW)
+        raise NotFound(texts.NO_SESSION_TO_PREVIEW())
     session_id = usable[0]
     try:
         preview = await runner.preview(session_id, invite_hash)

@@ -39,7 +39,7 @@ class ProxyChange:
             text = texts.proxy_cleared(self.session_id)
         else:
             return texts.proxy_unchanged_off(self.session_id)
-        return text + ("\n" + texts.RECONNECTS if self.reconnects else "")
+        return text + ("\n" + texts.RECONNECTS() if self.reconnects else "")
 
 
 class LiveSessions(Protocol):
@@ -61,8 +61,8 @@ def parse_args(raw: str | None) -> tuple[int, ProxySpec | None]:
     """'<session id> <url|off>' -> (session id, proxy or None to clear); InputError with the reason."""
     parts = (raw or "").split()
     if len(parts) != 2:
-        raise InputError(admin_texts.usage(texts.USAGE))
-    session_id = parse_int(parts[0], texts.SESSION_ID, 1, MAX_SESSION_ID)
+        raise InputError(admin_texts.usage(texts.USAGE()))
+    session_id = parse_int(parts[0], texts.SESSION_ID(), 1, MAX_SESSION_ID)
     if parts[1].lower() in OFF_WORDS:
         return session_id, None
     return session_id, parse_proxy(parts[1])

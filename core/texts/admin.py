@@ -12,27 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from core.i18n import N_, _, n_
 from core.texts import intake
 from core.texts import limits as limit_texts
 from core.texts import proxy as proxy_texts
-from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative
+from core.texts.fmt import ago, esc, fmt_duration, fmt_time, relative, tr
 
 # --- what the reports read -----------------------------------------------------------------------------
-
-
-class Pair(Protocol):
-    """An API pair (``storage.pairs.ApiPair``)."""
-
-    @property
-    def api_id(self) -> int: ...
-    @property
-    def api_hash(self) -> str: ...
-    @property
-    def used(self) -> int: ...
-    @property
-    def capacity(self) -> int: ...
-    @property
-    def full(self) -> bool: ...
 
 
 class Plan(Protocol):
@@ -48,24 +34,6 @@ class Plan(Protocol):
     def status(self) -> str: ...
     @property
     def stop_reason(self) -> str | None: ...
-
-
-class Granted(Protocol):
-    @property
-    def customer(self) -> Plan: ...
-    @property
-    def created(self) -> bool: ...
-    @property
-    def days(self) -> int: ...
-
-
-class Revoked(Protocol):
-    @property
-    def user_id(self) -> int: ...
-    @property
-    def was_running(self) -> bool: ...
-    @property
-    def sessions_returned(self) -> int: ...
 
 
 class CustomerRow(Protocol):
@@ -209,78 +177,74 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     proxy_texts.COMMAND,
 )
 
-BTN_ADMIN_POOL = "📦 Pool"
-BTN_ADMIN_PAIRS = "🔑 API pairs"
-BTN_ADMIN_CUSTOMERS = "👥 Customers"
-BTN_ADMIN_HEALTH = "🩺 Health"
-BTN_ADMIN_DEFAULT_GROUPS = "⭐ Default groups"
-BTN_ADMIN_CHECK_SESSIONS = "🔍 Check sessions"
-BTN_ADMIN_BACK = "« Admin panel"
 
-# Usage lines: plain text (they become InputError.user_message, which the error handler escapes).
-USAGE_ADDPAIR = "Usage: /addpair <api_id> <api_hash> (both from my.telegram.org)"
-USAGE_DELPAIR = "Usage: /delpair <api_id> [move]  (move: its sessions go to other pairs with room)"
-USAGE_GRANT = "Usage: /grant <user_id> <sessions> <days>, e.g. /grant 123456789 3 30"
-USAGE_REVOKE = "Usage: /revoke <user_id>"
-USAGE_ADD_DEFAULT_GROUPS = "Usage: /adddefaultgroups followed by the groups (@name, t.me links or -100 ids)"
+def BTN_ADMIN_POOL() -> str:
+    return _("📦 Pool")
+
+
+def BTN_ADMIN_PAIRS() -> str:
+    return _("🔑 API pairs")
+
+
+def BTN_ADMIN_CUSTOMERS() -> str:
+    return _("👥 Customers")
+
+
+def BTN_ADMIN_HEALTH() -> str:
+    return _("🩺 Health")
+
+
+def BTN_ADMIN_DEFAULT_GROUPS() -> str:
+    return _("⭐ Default groups")
+
+
+def BTN_ADMIN_CHECK_SESSIONS() -> str:
+    return _("🔍 Check sessions")
+
+
+def BTN_ADMIN_BACK() -> str:
+    return _("« Admin panel")
+
+
+def USAGE_ADD_DEFAULT_GROUPS() -> str:
+    return _("Usage: /adddefaultgroups followed by the groups (@name, t.me links or -100 ids)")
 
 
 def usage(line: str) -> str:
     """A command given the wrong number of arguments; ``line``: how to call it."""
-    return f"Usage: {line}"
+    return _("Usage: {line}", line=line)
 
 
 # --- refused admin input (plain text: InputError / NotFound / PairInUse.user_message) -----------------
 
+
 # What a number is, completing "... must be a whole number from 1 to 100".
-USER_ID = "The user id"
-SESSIONS_COUNT = "The number of sessions"
-DAYS_COUNT = "The number of days"
+def USER_ID() -> str:
+    return _("The user id")
 
 
 def out_of_range(what: str, low: int, high: int, value: int) -> str:
-    return f"{what} must be from {low} to {high}, not {value}."
+    return _("{what} must be from {low} to {high}, not {value}.", what=what, low=low, high=high, value=value)
 
 
 def not_a_whole_number(what: str, low: int, high: int, shown: str) -> str:
     """``shown``: the input as typed, shortened."""
-    return f"{what} must be a whole number from {low} to {high}, not “{shown}”."
+    return _(
+        "{what} must be a whole number from {low} to {high}, not “{shown}”.",
+        what=what,
+        low=low,
+        high=high,
+        shown=shown,
+    )
 
 
 def no_customer_unchanged(user_id: int) -> str:
-    return f"There is no customer with id {user_id}: nothing was changed."
-
-
-API_ID_INVALID = "The API id must be a positive whole number, as shown on my.telegram.org."
-API_HASH_INVALID = "The API hash must be exactly 32 hexadecimal characters (0-9, a-f)."
-
-
-def api_id_exists(api_id: int) -> str:
-    return f"The API id {api_id} is already in the pool."
-
-
-def no_pair(api_id: int) -> str:
-    return f"There is no API pair with id {api_id}."
-
-
-def pair_in_use(api_id: int, sessions: int) -> str:
-    return (
-        f"The API pair {api_id} is used by {sessions} session(s); each keeps its API id for life, so it is"
-        f" not removed. To move them to other pairs with room (their API id changes once): /delpair {api_id}"
-        f" move, or 'adbot pairs remove {api_id} --move'."
-    )
-
-
-def no_room_to_move(api_id: int, sessions: int, room: int) -> str:
-    return (
-        f"The API pair {api_id} is used by {sessions} session(s), but the other pairs have room for only"
-        f" {room}: nothing was moved or removed. Add an API pair first."
-    )
+    return _("There is no customer with id {user_id}: nothing was changed.", user_id=user_id)
 
 
 def admin_panel() -> str:
     return (
-        "🛠 <b>Admin panel</b>\n\n"
+        _("🛠 <b>Admin panel</b>\n\n"
         "/pool: sessions per state and API pair usage\n"
         "/pairs, /addpair <code>api_id api_hash</code>, /delpair <code>api_id</code>\n"
         "/grant <code>user_id sessions days</code>: create or extend a plan\n"
@@ -292,154 +256,126 @@ def admin_panel() -> str:
         "/reach <code>user_id</code>: a customer's unreachable groups and the pool sessions in them\n\n"
         "/join <code>sessions group</code>: make sessions join a group (paced), /joins: their outcome\n\n"
         "📥 To add sessions, send <code>.session</code> files (with their <code>.json</code> sidecars) "
-        "or a <code>.zip</code> of them here."
+        "or a <code>.zip</code> of them here.")
     )
-
-
-def _mask_hash(api_hash: str) -> str:
-    return f"{api_hash[:4]}…{api_hash[-2:]}" if len(api_hash) > 8 else "…"
 
 
 def pool_status(status: Mapping[str, Any]) -> str:
     s = status["sessions"]
     lines = [
-        "📦 <b>Session pool</b>",
-        f"Free (unused): <b>{s['unused']}</b>",
-        f"Assigned: {s['assigned']} · cooling: {s['cooling']}",
-        f"Limited: {s['limited']} · frozen: {s.get('frozen', 0)} · dead: {s['dead']}",
-        f"Total: {status['total']}",
+        _("📦 <b>Session pool</b>"),
+        _("Free (unused): <b>{unused}</b>", unused=s["unused"]),
+        _("Assigned: {assigned} · cooling: {cooling}", assigned=s["assigned"], cooling=s["cooling"]),
+        _(
+            "Limited: {limited} · frozen: {frozen} · dead: {dead}",
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
+        ),
+        _("Total: {status}", status=status["total"]),
         "",
     ]
     pairs = status["pairs"]
     if pairs:
-        lines.append(f"🔑 <b>API pairs</b> (sessions used / capacity; {status['pair_slots_free']} free slot(s))")
+        lines.append(
+            n_(
+                "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slot)",
+                "🔑 <b>API pairs</b> (sessions used / capacity; {n} free slots)",
+                status["pair_slots_free"],
+            )
+        )
         lines += [
-            f"• <code>{p['api_id']}</code>: {p['used']}/{p['capacity']}" + (" (full)" if p["full"] else "")
+            f"• <code>{p['api_id']}</code>: {p['used']}/{p['capacity']}" + (_(" (full)") if p["full"] else "")
             for p in pairs
         ]
     else:
-        lines.append("🔑 No API pairs yet: add one with /addpair.")
+        lines.append(_("🔑 No API pairs yet: add one with /addpair."))
     if status.get("waiting_for_pair"):
-        lines.append(f"⏳ {status['waiting_for_pair']} session(s) wait for an API pair (none has room): /addpair")
+        lines.append(
+            n_(
+                "⏳ {n} session wait for an API pair (none has room): /addpair",
+                "⏳ {n} sessions wait for an API pair (none has room): /addpair",
+                status["waiting_for_pair"],
+            )
+        )
     if status["customers"]:
-        lines += ["", "👥 <b>Sessions per customer</b>"]
+        lines += ["", _("👥 <b>Sessions per customer</b>")]
         lines += [
-            f"• <code>{c['customer_id']}</code>: {c['total']}" + (f" ({c['cooling']} cooling)" if c["cooling"] else "")
+            f"• <code>{c['customer_id']}</code>: {c['total']}"
+            + (_(" ({cooling} cooling)", cooling=c["cooling"]) if c["cooling"] else "")
             for c in status["customers"]
         ]
     return "\n".join(lines)
 
 
-def pairs_list(pairs: Sequence[Pair]) -> str:
-    if not pairs:
-        return "🔑 No API pairs yet. Add one with /addpair <code>api_id api_hash</code>."
-    lines = [f"🔑 <b>API pairs</b> ({len(pairs)})"]
-    lines += [
-        f"• <code>{p.api_id}</code> hash <code>{esc(_mask_hash(p.api_hash))}</code>: {p.used}/{p.capacity} sessions"
-        + (" (full)" if p.full else "")
-        for p in pairs
-    ]
-    return "\n".join(lines)
-
-
-def addpair_in_group(message_deleted: bool) -> str:
-    """/addpair sent outside a private chat: never added, the hash is treated as seen by the group."""
-    done = (
-        "I deleted it there"
-        if message_deleted
-        else "⚠ I could not delete it there (I need the right to delete messages): delete it yourself"
-    )
-    return (
-        "🔒 /addpair works only in a private chat with me, so I did not add that pair. "
-        f"Your message in the group contained the API hash: {done}, and treat the hash as seen by the group."
-    )
-
-
-def pair_added(pair: Pair, message_deleted: bool) -> str:
-    note = (
-        "I deleted your message because it contained the hash."
-        if message_deleted
-        else "⚠ I could not delete your message: delete it yourself, it contains the hash."
-    )
-    using = f"\n{pair.used} session(s) connect with its API id now (waiting ones got it, for life)."
-    using = using if pair.used else ""
-    return (
-        f"✅ API pair <code>{pair.api_id}</code> added (hash <code>{esc(_mask_hash(pair.api_hash))}</code>, "
-        f"up to {pair.capacity} sessions).{using}\n{note}"
-    )
-
-
-def pair_removed(api_id: int, moved: Sequence[tuple[int, int]] = ()) -> str:
-    """``moved``: (session id, the API id it connects with from now on) for each session moved off it."""
-    lines = [f"✅ API pair <code>{api_id}</code> removed."]
-    if moved:
-        lines.append(f"{len(moved)} session(s) moved to other pairs (their API id changed once, as you chose):")
-        lines += [f"• session #{sid} → API id <code>{new}</code>" for sid, new in moved]
-    return "\n".join(lines)
-
-
-def plan_granted(result: Granted, now: float) -> str:
-    c = result.customer
-    verb = "created" if result.created else "extended"
-    return (
-        f"✅ Plan {verb} for <code>{c.user_id}</code>: {c.plan_sessions} session(s) until "
-        f"{fmt_time(c.plan_expires_at)} ({relative(c.plan_expires_at, now)}; +{result.days} day(s)).\n"
-        "The customer is being told."
-    )
-
-
-def plan_revoked(result: Revoked) -> str:
-    stopped = "campaign stopped, " if result.was_running else ""
-    return (
-        f"✅ Plan of <code>{result.user_id}</code> ended: {stopped}"
-        f"{result.sessions_returned} session(s) back in the pool.\nThe customer is being told."
-    )
-
-
 def _customer_line(line: CustomerRow, now: float) -> str:
     c = line.customer
     plan = (
-        f"plan {c.plan_sessions} session(s) until {fmt_time(c.plan_expires_at)} ({relative(c.plan_expires_at, now)})"
+        n_(
+            "plan {n} session until {plan_expires_at} ({when})",
+            "plan {n} sessions until {plan_expires_at} ({when})",
+            c.plan_sessions,
+            plan_expires_at=fmt_time(c.plan_expires_at),
+            when=relative(c.plan_expires_at, now),
+        )
         if line.plan_active
-        else f"plan ended {fmt_time(min(c.plan_expires_at, now))}"
+        else _("plan ended {plan_expires_at}", plan_expires_at=fmt_time(min(c.plan_expires_at, now)))
     )
     if c.status == "running":
-        status = "▶ running"
+        status = _("▶ running")
     else:
-        status = "⏹ stopped" + (f" ({esc(c.stop_reason)})" if c.stop_reason else "")
-    cooling = f" ({line.cooling} cooling)" if line.cooling else ""
-    return (
-        f"• <code>{c.user_id}</code>: {plan}\n"
-        f"  {status}; sessions {line.sessions}{cooling}; groups {line.groups}; "
-        f"today {line.sent_today} sent, {line.failed_today} failed"
+        status = _("⏹ stopped") + (f" ({esc(c.stop_reason)})" if c.stop_reason else "")
+    cooling = _(" ({cooling} cooling)", cooling=line.cooling) if line.cooling else ""
+    return _(
+        "• <code>{user_id}</code>: {plan}\n"
+        "  {status}; sessions {sessions}{cooling}; groups {groups}; today {sent_today} sent, "
+        "{failed_today} failed",
+        user_id=c.user_id,
+        plan=plan,
+        status=status,
+        sessions=line.sessions,
+        cooling=cooling,
+        groups=line.groups,
+        sent_today=line.sent_today,
+        failed_today=line.failed_today,
     )
 
 
 def customers_list(lines: Sequence[CustomerRow], now: float) -> str:
     if not lines:
-        return "👥 No customers yet. Create one with /grant <code>user_id sessions days</code>."
+        return _("👥 No customers yet. Create one with /grant <code>user_id sessions days</code>.")
     active = sum(1 for line in lines if line.plan_active)
-    head = f"👥 <b>Customers</b> ({len(lines)}, {active} with an active plan; today = since 00:00 UTC)"
+    head = _(
+        "👥 <b>Customers</b> ({count}, {active} with an active plan; today = since 00:00 UTC)",
+        count=len(lines),
+        active=active,
+    )
     return "\n".join([head, *(_customer_line(line, now) for line in lines)])
 
 
 def default_groups(refs: Sequence[str]) -> str:
     if not refs:
-        return (
+        return _(
             "⭐ No default groups yet. Add them with /adddefaultgroups followed by the groups "
             "(@name, t.me links or -100 ids, one per line)."
         )
-    lines = [f"⭐ <b>Default groups</b> ({len(refs)}): customers can add them all with one button."]
+    lines = [_("⭐ <b>Default groups</b> ({count}): customers can add them all with one button.", count=len(refs))]
     lines += [f"• <code>{esc(ref)}</code>" for ref in refs]
     return "\n".join(lines)
 
 
 def default_groups_added(result: DefaultGroupsResult) -> str:
-    lines = [f"⭐ Default groups: {len(result.added)} added, {len(result.existing)} already there"
-             + (f", {len(result.bad)} not understood." if result.bad else ".")]
+    lines = [
+        _(
+            "⭐ Default groups: {count} added, {count_2} already there",
+            count=len(result.added),
+            count_2=len(result.existing),
+        )
+        + (_(", {count} not understood.", count=len(result.bad)) if result.bad else ".")
+    ]
     lines += [f"➕ <code>{esc(ref)}</code>" for ref in result.added]
-    lines += [f"• <code>{esc(ref)}</code> (already there)" for ref in result.existing]
-    lines += [f"❌ {esc(reason)}" for _, reason in result.bad]  # the reason quotes the item
+    lines += [_("• <code>{ref}</code> (already there)", ref=esc(ref)) for ref in result.existing]
+    lines += [f"❌ {esc(reason)}" for _skipped, reason in result.bad]  # the reason quotes the item
     return "\n".join(lines)
 
 
@@ -447,60 +383,87 @@ def health(report: Health) -> str:
     now = report.now
     e = report.engine
     c = report.cycles
-    lines = ["🩺 <b>Health</b>"]
+    lines = [_("🩺 <b>Health</b>")]
     if e is None:
-        lines.append("Engine: not running in this process")
+        lines.append(_("Engine: not running in this process"))
     else:
-        lines.append(f"Engine: {'✅ running' if e.running else '❌ not running'}")
-        lines.append(f"Scheduler: {'✅ running' if e.scheduler_running else '❌ stopped'}")
-    lines.append(f"Running campaigns: {c.running_campaigns}")
-    lines.append(f"Last cycle started: {ago(c.last_started_at, now)}")
-    lines.append(f"Last cycle finished: {ago(c.last_finished_at, now)}")
+        # i18n: words inside an f-string value are not translated yet
+        lines.append(_("Engine: {value}", value="✅ running" if e.running else "❌ not running"))
+        # i18n: words inside an f-string value are not translated yet
+        lines.append(_("Scheduler: {value}", value="✅ running" if e.scheduler_running else "❌ stopped"))
+    lines.append(_("Running campaigns: {running_campaigns}", running_campaigns=c.running_campaigns))
+    lines.append(_("Last cycle started: {when}", when=ago(c.last_started_at, now)))
+    lines.append(_("Last cycle finished: {when}", when=ago(c.last_finished_at, now)))
     if e is not None:
-        lines.append(f"Cycles in progress: {e.cycles_in_progress}; sends in flight: {e.sends_in_flight}")
-        lines.append(f"Scheduling lag (last cycle): {fmt_duration(e.lag)}")
+        lines.append(
+            _(
+                "Cycles in progress: {cycles_in_progress}; sends in flight: {sends_in_flight}",
+                cycles_in_progress=e.cycles_in_progress,
+                sends_in_flight=e.sends_in_flight,
+            )
+        )
+        lines.append(_("Scheduling lag (last cycle): {duration}", duration=fmt_duration(e.lag)))
     s = report.sessions
     lines.append(
-        f"Pool: {s['unused']} free, {s['assigned']} assigned, {s['cooling']} cooling, "
-        f"{s['limited']} limited, {s.get('frozen', 0)} frozen, {s['dead']} dead"
+        _(
+            "Pool: {unused} free, {assigned} assigned, {cooling} cooling, {limited} limited, {frozen} frozen, "
+            "{dead} dead",
+            unused=s["unused"],
+            assigned=s["assigned"],
+            cooling=s["cooling"],
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
+        )
     )
     for session_id, until in report.quarantine:
-        when = f"{fmt_time(until)} ({relative(until, now)})" if until is not None else "after its next check"
-        lines.append(f"  🔒 #{session_id} in quarantine: returns not before {when}")
+        when = f"{fmt_time(until)} ({relative(until, now)})" if until is not None else _("after its next check")
+        lines.append(_("  🔒 #{session_id} in quarantine: returns not before {when}", session_id=session_id, when=when))
     h = report.last_hour
-    lines.append(f"Last hour: {h.sent} sent, {h.failed} failed" + (f", {h.other} other" if h.other else ""))
+    lines.append(
+        _("Last hour: {sent} sent, {failed} failed", sent=h.sent, failed=h.failed)
+        + (_(", {other} other", other=h.other) if h.other else "")
+    )
     if report.limits is not None:
         lines += [esc(line) for line in limit_texts.health_lines(report.limits)]
     if e is not None:
-        lines.append(f"Uptime: {fmt_duration(e.uptime)}")
+        lines.append(_("Uptime: {duration}", duration=fmt_duration(e.uptime)))
     if report.proxies is not None:
         lines += proxy_texts.health_lines(report.proxies, html=True)
     return "\n".join(lines)
 
 
-CHECK_STATE_CHANGED = "state changed before the check"
-CHECK_BUSY = "busy: its dialogs are being read right now, check it again in a minute"
-"""A session check's detail: the session was assigned (or retired) while the check waited."""
+def CHECK_STATE_CHANGED() -> str:
+    return _("state changed before the check")
 
-CHECK_SESSIONS_STARTED = "🔍 Checking the idle and quarantined sessions: this can take a moment…"
+
+def CHECK_BUSY() -> str:
+    """A session check's detail: the session was assigned (or retired) while the check waited."""
+    return _("busy: its dialogs are being read right now, check it again in a minute")
+
+
+def CHECK_SESSIONS_STARTED() -> str:
+    return _("🔍 Checking the idle and quarantined sessions: this can take a moment…")
+
 
 CHECK_LABELS = {
-    "healthy": "✅ alive",
-    "released": "♻ alive again, back in the pool",
-    "quarantined": "🔒 still in quarantine",
-    "dead": "☠ dead (moved to banned)",
-    "limited": "⚠ limited (quarantined)",
-    "frozen": "🧊 frozen by Telegram (moved to frozen)",
-    "cooling": "⏳ flood wait",
-    "error": "❔ could not check",
+    "healthy": N_("✅ alive"),
+    "released": N_("♻ alive again, back in the pool"),
+    "quarantined": N_("🔒 still in quarantine"),
+    "dead": N_("☠ dead (moved to banned)"),
+    "limited": N_("⚠ limited (quarantined)"),
+    "frozen": N_("🧊 frozen by Telegram (moved to frozen)"),
+    "cooling": N_("⏳ flood wait"),
+    "error": N_("❔ could not check"),
 }
 
 
 def check_sessions(results: Sequence[SessionCheck]) -> str:
     if not results:
-        return "🔍 There is no idle or quarantined session to check."
-    lines = [f"🔍 <b>Session check</b>: {len(results)} checked"]
-    for outcome, label in CHECK_LABELS.items():
+        return _("🔍 There is no idle or quarantined session to check.")
+    lines = [_("🔍 <b>Session check</b>: {count} checked", count=len(results))]
+    for outcome, marked in CHECK_LABELS.items():
+        label = tr(marked)
         group = [r for r in results if r.outcome == outcome]
         if not group:
             continue
@@ -509,7 +472,14 @@ def check_sessions(results: Sequence[SessionCheck]) -> str:
             lines.append(f"{label}: {len(group)} ({ids})")
         elif outcome == "quarantined":
             lines.append(f"{label}: {len(group)}")
-            lines += [f"  #{r.session_id}: not before {fmt_time(r.until) if r.until else '?'}" for r in group]
+            lines += [
+                _(
+                    "  #{session_id}: not before {value}",
+                    session_id=r.session_id,
+                    value=fmt_time(r.until) if r.until else "?",
+                )
+                for r in group
+            ]
         else:
             lines.append(f"{label}: {len(group)}")
             lines += [f"  #{r.session_id}: {esc(r.detail or '?')}" for r in group]
@@ -518,17 +488,16 @@ def check_sessions(results: Sequence[SessionCheck]) -> str:
 
 def upload_summary(report: Upload) -> str:
     accepted, rejected = report.accepted, report.rejected
-    lines = [f"📥 <b>Upload</b>: accepted {len(accepted)}, rejected {len(rejected)}"]
+    lines = [_("📥 <b>Upload</b>: accepted {count}, rejected {count_2}", count=len(accepted), count_2=len(rejected))]
     lines += [
-        f"✅ {esc(r.filename)} → session #{r.session_id}"
-        + (f" ({intake.WAITS_FOR_PAIR})" if r.waiting else "")
+        _("✅ {filename} → session #{session_id}", filename=esc(r.filename), session_id=r.session_id)
+        + (f" ({intake.WAITS_FOR_PAIR()})" if r.waiting else "")
         + (f" ({esc(r.note)})" if r.note else "")
         for r in accepted
     ]
     lines += [f"❌ {esc(r.filename)}: {esc(r.reason or 'rejected')}" for r in rejected]
-    lines.append(f"Free sessions in the pool now: {report.free_after}")
+    lines.append(_("Free sessions in the pool now: {free_after}", free_after=report.free_after))
     return "\n".join(lines)
-
 
 
 # --- the command line and start-up reports (plain text, no markup) ------------------------------------
@@ -538,23 +507,44 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
     """``adbot pool status``: the same data as ``pool_status``, for a terminal."""
     s = status["sessions"]
     lines = [
-        f"Sessions: {status['total']} total, {s['unused']} free, {s['assigned']} assigned,"
-        f" {s['cooling']} cooling, {s['limited']} limited, {s.get('frozen', 0)} frozen, {s['dead']} dead",
+        _(
+            "Sessions: {status} total, {unused} free, {assigned} assigned, {cooling} cooling, {limited} limited, "
+            "{frozen} frozen, {dead} dead",
+            status=status["total"],
+            unused=s["unused"],
+            assigned=s["assigned"],
+            cooling=s["cooling"],
+            limited=s["limited"],
+            frozen=s.get("frozen", 0),
+            dead=s["dead"],
+        ),
     ]
     if status["pairs"]:
-        lines.append(f"API pairs ({status['pair_slots_free']} free slot(s)):")
+        lines.append(n_("API pairs ({n} free slot):", "API pairs ({n} free slots):", status["pair_slots_free"]))
         lines += [
-            f"  {p['api_id']}: {p['used']}/{p['capacity']}" + (" (full)" if p["full"] else "")
+            f"  {p['api_id']}: {p['used']}/{p['capacity']}" + (_(" (full)") if p["full"] else "")
             for p in status["pairs"]
         ]
     else:
-        lines.append("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')")
+        lines.append(_("API pairs: none (add one with 'adbot pairs add API_ID API_HASH')"))
     if status.get("waiting_for_pair"):
-        lines.append(f"{status['waiting_for_pair']} session(s) wait for an API pair (none has room): 'adbot pairs add'")
+        lines.append(
+            n_(
+                "{n} session wait for an API pair (none has room): 'adbot pairs add'",
+                "{n} sessions wait for an API pair (none has room): 'adbot pairs add'",
+                status["waiting_for_pair"],
+            )
+        )
     if status["customers"]:
-        lines.append("Customers:")
+        lines.append(_("Customers:"))
         lines += [
-            f"  {c['customer_id']}: {c['total']} session(s)" + (f", {c['cooling']} cooling" if c["cooling"] else "")
+            n_(
+                "  {customer_id}: {n} session",
+                "  {customer_id}: {n} sessions",
+                c["total"],
+                customer_id=c["customer_id"],
+            )
+            + (_(", {cooling} cooling", cooling=c["cooling"]) if c["cooling"] else "")
             for c in status["customers"]
         ]
     return "\n".join(lines)
@@ -565,28 +555,33 @@ def pool_status_plain(status: Mapping[str, Any]) -> str:
 
 def side_files(file_name: str) -> str:
     """What moved when only a session's SQLite side files (journal, WAL) were out of place."""
-    return f"{file_name} (side files)"
+    return _("{file_name} (side files)", file_name=file_name)
 
 
 def folder_moved(name: str, src: str, dst: str) -> str:
-    return f"moved {name}: {src}/ -> {dst}/"
+    return _("moved {name}: {src}/ -> {dst}/", name=name, src=src, dst=dst)
 
 
 def folder_unknown_file(path: str) -> str:
-    return f"unknown file (left in place): {path}"
+    return _("unknown file (left in place): {path}", path=path)
 
 
 def folder_file_missing(session_id: int, folder: str) -> str:
-    return f"session #{session_id}: file missing from {folder}"
+    return _("session #{session_id}: file missing from {folder}", session_id=session_id, folder=folder)
 
 
 def interrupted_uploads(completed: int, removed: int) -> str:
     """Start-up settled the leftovers of uploads a crash interrupted (``pool.staging``)."""
-    return (
-        f"interrupted uploads: {completed} completed (their rows had been saved), {removed} removed"
-        " (never saved)"
+    return _(
+        "interrupted uploads: {completed} completed (their rows had been saved), {removed} removed (never saved)",
+        completed=completed,
+        removed=removed,
     )
 
 
 def folder_conflict(session_id: int, paths: Sequence[str]) -> str:
-    return f"session #{session_id}: file found in several places, left alone: {', '.join(paths)}"
+    return _(
+        "session #{session_id}: file found in several places, left alone: {join}",
+        session_id=session_id,
+        join=", ".join(paths),
+    )

@@ -21,7 +21,9 @@ from core.texts import proxy as proxy_texts
 from core.texts.fmt import fmt_time
 
 if TYPE_CHECKING:
-    from core.texts.admin import CustomerRow, Granted, Health, Pair, Revoked
+    from core.texts.admin import CustomerRow, Health
+    from core.texts.pairs import Pair
+    from core.texts.plans import Granted, Revoked
 
 # --- the help: adbot --help, and each command's --help ---------------------------------------------------
 # argparse %-formats help strings: a literal percent sign would be written %%.

@@ -12,6 +12,7 @@ NOT_A_TABLE = "must be a table"
 FILE_NOT_FOUND = "file not found (copy config.example.toml)"
 INTERVAL_BOUNDS = "max_cycle_interval must be >= min_cycle_interval"
 """Raised as a ``ValueError`` in the model: pydantic reports it as "Value error, <this>"."""
+BAD_LOCALE = "must be a language code such as \"en\", \"ru\" or \"pt_BR\""
 
 
 def config_error(key: str, problem: str) -> str:

@@ -7,292 +7,64 @@ replaced, see ``echo``), never the raw text.
 
 from __future__ import annotations
 
+from core.i18n import _, n_
+
 # --- failures the bot answers --------------------------------------------------------------------------
 
-GENERIC_ERROR = "Sorry, something went wrong on our side. Please try again in a moment."
-TRY_AGAIN = "The service is busy right now, please try again in a few seconds."
-"""Also ``StorageBusy.user_message``: the database stayed locked."""
+
+def GENERIC_ERROR() -> str:
+    return _("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+def TRY_AGAIN() -> str:
+    """Also ``StorageBusy.user_message``: the database stayed locked."""
+    return _("The service is busy right now, please try again in a few seconds.")
 
 
 # --- pool ----------------------------------------------------------------------------------------------
 
 
 def not_enough_sessions(wanted: int, free: int) -> str:
-    return f"{wanted} session(s) needed but only {free} free in the pool"
+    return n_(
+        "{n} session needed but only {free} free in the pool",
+        "{n} sessions needed but only {free} free in the pool",
+        wanted,
+        free=free,
+    )
 
 
 def waits_for_pair(session_id: int) -> str:
     """``NoPairCapacity``: the session was stored without an API id (no pair had room); it is never opened."""
     return (
-        f"Session #{session_id} waits for an API pair (none had room when it arrived): add one with"
-        " 'adbot pairs add' or /addpair."
+        _(
+            "Session #{session_id} waits for an API pair (none had room when it arrived): add one with "
+            "'adbot pairs add' or /addpair.",
+            session_id=session_id,
+        )
     )
 
 
 def pending_sessions(count: int, pairs: int) -> str:
     """``NoPairCapacity`` when sessions are handed out and some of the unused ones wait for an API pair."""
-    why = f"all {pairs} pair(s) are full" if pairs else "no API pair is configured"
+    why = n_("all {n} pair are full", "all {n} pairs are full", pairs) if pairs else _("no API pair is configured")
     return (
-        f"{count} unused session(s) wait for an API pair ({why}): add an API pair with 'adbot pairs add'"
-        " to use them."
+        n_(
+            "{n} unused session wait for an API pair ({why}): add an API pair with 'adbot pairs add' to use them.",
+            "{n} unused sessions wait for an API pair ({why}): add an API pair with 'adbot pairs add' to use them.",
+            count,
+            why=why,
+        )
     )
 
 
 def no_session(session_id: int) -> str:
-    return f"There is no session #{session_id}."
+    return _("There is no session #{session_id}.", session_id=session_id)
 
 
 def session_file_missing(session_id: int, folder: str) -> str:
     """``folder``: the pool folder the session's row names (``unused``, ``limited``, ...)."""
-    return f"The file of session #{session_id} is missing from {folder}/."
+    return _("The file of session #{session_id} is missing from {folder}/.", session_id=session_id, folder=folder)
 
 
 def no_customer(customer_id: int) -> str:
-    return f"There is no customer with id {customer_id}."
-
-
-# --- post links and group references (core.links) ------------------------------------------------------
-
-POST_EXAMPLE = "https://t.me/name/123"
-GROUP_EXAMPLES = (
-    "@name or t.me/name for a public group, a -100… id for a group one of your sessions is in "
-    "(add #<topic> or /<topic> for a forum topic)"
-)
-"""The forms that can work, each with when: an id is usable only by a session that is in that group
-(it alone knows the group's access hash); a public group is found by its name."""
-PRIVATE_POST_EXAMPLE = "https://t.me/c/1234567890/123"
-PRIVATE_GROUP_EXAMPLE = "https://t.me/c/1234567890"
-GROUP_ID_EXAMPLE = "-1001234567890"
-
-# What the input should have been, for the texts that say so ("Send a post link as text.").
-A_POST_LINK = "a post link"
-A_GROUP = "a group"
-# Which number of a link is wrong.
-MESSAGE_NUMBER = "message number"
-TOPIC_NUMBER = "topic number"
-CHANNEL_NUMBER = "channel number after /c/"
-
-GROUPS_NOT_TEXT = "Send the groups as text, one per line."
-NO_GROUPS_FOUND = f"No groups found. Send one per line, like: {GROUP_EXAMPLES}"
-
-# Why a name breaks Telegram's username rules (completes "is not a valid Telegram username (...)").
-USERNAME_EMPTY = "it is empty"
-USERNAME_CHARS = "only letters a-z, digits and _ are allowed"
-USERNAME_LENGTH = "it must be 4 to 32 characters long"
-USERNAME_FIRST = "it must start with a letter"
-USERNAME_TRAILING_UNDERSCORE = "it cannot end with _"
-USERNAME_DOUBLE_UNDERSCORE = "it cannot contain __"
-
-
-def echo(shown: str | None) -> str:
-    """The user's input quoted, or "That" when it was not text at all."""
-    return "That" if shown is None else f'"{shown}"'
-
-
-def too_many_groups(max_items: int) -> str:
-    return (
-        f"Too many groups at once: at most {max_items} per message. Split the list and send "
-        "the rest in another message."
-    )
-
-
-def send_as_text(what: str) -> str:
-    return f"Send {what} as text."
-
-
-def empty_input(what: str) -> str:
-    return f"That is empty: send {what}."
-
-
-def input_too_long(chars: int, what: str) -> str:
-    return f"That is too long ({chars} characters) to be {what}."
-
-
-# --- post links ---
-
-
-def post_unreadable(shown: str) -> str:
-    return f"{shown} could not be read as a post link. Open the post, use Copy Link and send that, like {POST_EXAMPLE}"
-
-
-def post_has_spaces(shown: str) -> str:
-    return f"{shown} has spaces in it. Send just the post link on its own, like {POST_EXAMPLE}"
-
-
-def post_not_telegram(shown: str) -> str:
-    return f"{shown} is not a Telegram link (t.me). Send a post link like {POST_EXAMPLE}"
-
-
-def post_only_number(shown: str) -> str:
-    return f"{shown} is only a number. Send the whole post link (open the post, use Copy Link), like {POST_EXAMPLE}"
-
-
-def not_a_post_link(shown: str) -> str:
-    return f"{shown} is not a Telegram post link. Open the post, use Copy Link and send that, like {POST_EXAMPLE}"
-
-
-def private_post_needs_numbers(shown: str) -> str:
-    return (
-        f"{shown} needs the channel number and the message number, like {PRIVATE_POST_EXAMPLE} "
-        "(a private channel's post is forwarded only by a session of yours that is in that channel)"
-    )
-
-
-def app_link_no_chat(shown: str) -> str:
-    return f"{shown} does not name a channel or group. Send a post link like {POST_EXAMPLE}"
-
-
-def app_link_no_channel(shown: str) -> str:
-    return f"{shown} has no channel number. Send a post link like {PRIVATE_POST_EXAMPLE}"
-
-
-def app_link_not_post(shown: str) -> str:
-    return (
-        f"{shown} is a Telegram app link, not a post link. Open the post, use Copy Link and "
-        f"send that, like {POST_EXAMPLE}"
-    )
-
-
-def needs_message_number(shown: str) -> str:
-    return f"{shown} is not a post link: a post link needs the message number at the end, like {POST_EXAMPLE}"
-
-
-def post_invite(shown: str) -> str:
-    return (
-        f"{shown}: that is an invite link, not a post link: open the post, use Copy Link and send "
-        f"that, like {POST_EXAMPLE}"
-    )
-
-
-def too_many_parts(shown: str) -> str:
-    return (
-        f"{shown} has too many parts for a post link. Use {POST_EXAMPLE} or, for a post in a "
-        "forum topic, https://t.me/name/<topic>/123"
-    )
-
-
-# --- group references ---
-
-
-def group_unreadable(shown: str) -> str:
-    return f"{shown} could not be read as a group. Use one of: {GROUP_EXAMPLES}"
-
-
-def group_has_spaces(shown: str) -> str:
-    return f"{shown} has spaces in it. Send one group per line, like: {GROUP_EXAMPLES}"
-
-
-def group_not_telegram(shown: str) -> str:
-    return f"{shown} is not a Telegram link (t.me). Use one of: {GROUP_EXAMPLES}"
-
-
-def bare_word(shown: str, name: str) -> str:
-    """``name``: the word shortened, to show it with an @."""
-    return f"{shown} is ambiguous: a bare word could be anything. Add @ in front of a username, like @{name}"
-
-
-def not_a_group(shown: str) -> str:
-    return f"{shown} is not a group. Use one of: {GROUP_EXAMPLES}"
-
-
-def group_no_name(shown: str) -> str:
-    return f"{shown} has no group name after t.me/. Use one of: {GROUP_EXAMPLES}"
-
-
-def group_fragment(shown: str) -> str:
-    return f"{shown} has a #part that adbot does not read. For a forum topic use t.me/name/<topic> or @name#<topic>"
-
-
-def group_needs_number(shown: str) -> str:
-    return (
-        f"{shown} needs the group number after /c/, like {PRIVATE_GROUP_EXAMPLE} "
-        "(it works for a group one of your sessions is in)"
-    )
-
-
-def group_no_name_after_s(shown: str) -> str:
-    return f"{shown} has no name after /s/. Use one of: {GROUP_EXAMPLES}"
-
-
-def app_link_not_group(shown: str) -> str:
-    return f"{shown} is a Telegram app link, not a group. Use one of: {GROUP_EXAMPLES}"
-
-
-def group_id_not_digits(shown: str) -> str:
-    return f"{shown} is not a group id: ids are digits after a minus sign, like {GROUP_ID_EXAMPLE}"
-
-
-def group_id_positive(shown: str) -> str:
-    return (
-        f"{shown} is not a group id: group ids are negative, like {GROUP_ID_EXAMPLE} for a "
-        "supergroup (an id works for a group one of your sessions is in). Or send a public group as @name"
-    )
-
-
-def group_id_out_of_range(shown: str) -> str:
-    return f"{shown} is out of range for a group id, which looks like {GROUP_ID_EXAMPLE}"
-
-
-def never_joins(shown: str) -> str:
-    return (
-        f"{shown} is an invite link, not a group: adbot does not join groups by itself. Ask the admin to "
-        "have one of your sessions join it, then add the group by @username or by its -100… id"
-    )
-
-
-def post_as_group(shown: str) -> str:
-    return f"{shown} is a link to a post, not to a group. Send the group itself: {GROUP_EXAMPLES}"
-
-
-# --- what is known of a group's chat (core.destinations) ---
-
-
-def group_is_channel(shown: str, chat: str) -> str:
-    """``chat``: the chat as stored ('@name', '-100<id>'), known from a session's dialogs."""
-    return f"{shown}: {chat} is a channel, not a group: only its admins post there."
-
-
-def group_is_bot(shown: str, chat: str) -> str:
-    return (
-        f"{shown}: {chat} is a bot (bot usernames end in \"bot\"), not a group: nothing can be posted to it. "
-        "If it really is a group, ask the admin to check it."
-    )
-
-
-def message_link_not_topic(shown: str, chat: str, number: int) -> str:
-    """A number after a chat that is not a forum: the link of a message, not a forum topic."""
-    return (
-        f"{shown}: {chat} is not a forum, so {number} cannot be a topic: that is the link of message "
-        f"{number}, not a group. To post in the group itself, send {chat}"
-    )
-
-
-# --- either ---
-
-
-def service_link(shown: str, head: str, *, post: bool) -> str:
-    """A t.me/<head> link of a Telegram feature (``head`` shortened); ``post``: a post link was wanted."""
-    what, example = (A_POST_LINK, POST_EXAMPLE) if post else (A_GROUP, GROUP_EXAMPLES)
-    return f"{shown} is a Telegram t.me/{head} link, not {what}. Use one like: {example}"
-
-
-def empty_part(shown: str) -> str:
-    return f"{shown} has an empty part (//). Copy the link again, like {POST_EXAMPLE}"
-
-
-def parameter_twice(shown: str, key: str) -> str:
-    return f"{shown} gives {key} twice with different values. Copy the link again, or send it as {POST_EXAMPLE}"
-
-
-def bad_username(shown: str, name: str, problem: str) -> str:
-    """``name`` quoted like ``shown``; ``problem``: one of the ``USERNAME_*`` texts."""
-    return f"{shown}: {name} is not a valid Telegram username ({problem}); a valid one looks like ads_chat"
-
-
-def not_a_number(shown: str, what: str, raw: str) -> str:
-    """``what``: ``MESSAGE_NUMBER``, ``TOPIC_NUMBER`` or ``CHANNEL_NUMBER``; ``raw`` quoted like ``shown``."""
-    return f"{shown}: the {what} must be a number, not {raw}."
-
-
-def number_out_of_range(shown: str, what: str, highest: int) -> str:
-    return f"{shown}: the {what} must be between 1 and {highest}."
+    return _("There is no customer with id {customer_id}.", customer_id=customer_id)

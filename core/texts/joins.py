@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now, relative
+from core.i18n import N_, _, n_
+from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now, relative, tr
 
 # --- what the screens read ---------------------------------------------------------------------------------
 
@@ -71,92 +72,128 @@ class Join(Protocol):
 
 # --- refused join targets (plain text) ---------------------------------------------------------------------
 
+
 JOIN_EXAMPLES = "@name, t.me/name, t.me/+AbCdEf123456 or t.me/joinchat/AbCdEf123456"
-JOIN_TARGET_NOT_TEXT = "Send the group to join as text."
-NO_JOIN_TARGET = f"No group to join: send one of {JOIN_EXAMPLES}"
+
+
+def JOIN_TARGET_NOT_TEXT() -> str:
+    return _("Send the group to join as text.")
+
+
+def NO_JOIN_TARGET() -> str:
+    return _("No group to join: send one of {join_examples}", join_examples=JOIN_EXAMPLES)
 
 
 def join_target_too_long(chars: int) -> str:
-    return f"That is too long ({chars} characters) to be a group to join."
+    return _("That is too long ({chars} characters) to be a group to join.", chars=chars)
 
 
 def join_target_unreadable(shown: str) -> str:
     """``shown``: the input quoted (``core.texts.errors.echo``)."""
-    return f"{shown} could not be read as a group to join. Send one of {JOIN_EXAMPLES}"
+    return _(
+        "{shown} could not be read as a group to join. Send one of {join_examples}",
+        shown=shown,
+        join_examples=JOIN_EXAMPLES,
+    )
 
 
 def join_by_id(shown: str) -> str:
     return (
-        f"{shown} names a chat by its number: a chat can only be joined by its @username or an invite link"
-        f" ({JOIN_EXAMPLES})"
+        _(
+            "{shown} names a chat by its number: a chat can only be joined by its @username or an invite "
+            "link ({join_examples})",
+            shown=shown,
+            join_examples=JOIN_EXAMPLES,
+        )
     )
 
 
 def not_joinable(shown: str) -> str:
-    return f"{shown} is not a group to join (a folder link, or joinchat without its code). Send one of {JOIN_EXAMPLES}"
+    return _(
+        "{shown} is not a group to join (a folder link, or joinchat without its code). Send one of {join_examples}",
+        shown=shown,
+        join_examples=JOIN_EXAMPLES,
+    )
 
 
 def phone_link(shown: str) -> str:
-    return f"{shown} is a phone number link (a person), not a group to join."
+    return _("{shown} is a phone number link (a person), not a group to join.", shown=shown)
 
 
 def bad_invite(shown: str) -> str:
     return (
-        f"{shown} is not a valid invite link: the code after + or joinchat/ is 6 to 64 letters, digits,"
-        " - or _. Copy the link again."
+        _(
+            "{shown} is not a valid invite link: the code after + or joinchat/ is 6 to 64 letters, digits, - "
+            "or _. Copy the link again.",
+            shown=shown,
+        )
     )
 
 
 # --- /join's arguments (plain text) ------------------------------------------------------------------------
 
-USAGE_JOIN = (
-    "/join <sessions> <group>. Sessions: ids like 3,5,7, or c<customer id> for all of a customer's"
-    " sessions. Group: @name, t.me/name or an invite link (t.me/+...)"
-)
-SESSION_ID = "A session id"
+
+def USAGE_JOIN() -> str:
+    return _(
+        "/join <sessions> <group>. Sessions: ids like 3,5,7, or c<customer id> for all of a customer's "
+        "sessions. Group: @name, t.me/name or an invite link (t.me/+...)",
+    )
+
+
+def SESSION_ID() -> str:
+    return _("A session id")
 
 
 def bad_session_list(shown: str) -> str:
-    return f"“{shown}” is not a list of sessions: give ids like 3,5,7, or c123456789 for a customer's sessions."
+    return _(
+        "“{shown}” is not a list of sessions: give ids like 3,5,7, or c123456789 for a customer's sessions.",
+        shown=shown,
+    )
 
 
 def too_many_sessions(count: int, most: int) -> str:
-    return f"{count} sessions at once is too many: at most {most} per /join."
+    return _("{count} sessions at once is too many: at most {most} per /join.", count=count, most=most)
 
 
 def customer_has_no_sessions(customer_id: int) -> str:
-    return f"Customer {customer_id} holds no session to join with."
+    return _("Customer {customer_id} holds no session to join with.", customer_id=customer_id)
 
 
-NO_SESSION_TO_PREVIEW = (
-    "None of these sessions can open the invite link now (dead, limited, unknown, or a customer's"
-    " session while the engine is not running): nothing was queued."
-)
+def NO_SESSION_TO_PREVIEW() -> str:
+    return _(
+        "None of these sessions can open the invite link now (dead, limited, unknown, or a customer's "
+        "session while the engine is not running): nothing was queued.",
+    )
 
 
 def preview_failed(session_id: int, reason: str) -> str:
     """The preview request failed; ``reason``: the classified error name."""
-    return f"Session #{session_id} could not preview the invite link ({reason}): nothing was queued. Try again later."
+    return _(
+        "Session #{session_id} could not preview the invite link ({reason}): nothing was queued. Try again later.",
+        session_id=session_id,
+        reason=reason,
+    )
 
 
 # --- statuses and reasons ----------------------------------------------------------------------------------
 
+
 _REASONS: Mapping[str, str] = {
-    "INVITE_REQUEST_SENT": "the chat's admins approve new members: the request waits for them",
-    "CHANNELS_TOO_MUCH": "the account is in as many channels and groups as Telegram allows",
-    "INVITE_HASH_EXPIRED": "the invite link has expired",
-    "INVITE_HASH_INVALID": "the invite link is not valid",
-    "INVITE_HASH_EMPTY": "the invite link has no code",
-    "USERNAME_NOT_OCCUPIED": "no chat has that username",
-    "USERNAME_INVALID": "that is not a valid username",
-    "NOT_A_CHAT": "that username is a person or a bot, not a group",
-    "USER_ALREADY_PARTICIPANT": "the account was already a member",
-    "FLOOD_WAIT": "Telegram asked this session to wait before joining again",
-    "SESSION_DEAD": "the session is dead",
-    "SESSION_LIMITED": "the session is limited (quarantined)",
-    "SESSION_FROZEN": "the session is frozen by Telegram",
-    "ChannelPrivateError": "the chat is private, or the account was banned from it",
-    "UsersTooMuchError": "the group is full",
+    "INVITE_REQUEST_SENT": N_("the chat's admins approve new members: the request waits for them"),
+    "CHANNELS_TOO_MUCH": N_("the account is in as many channels and groups as Telegram allows"),
+    "INVITE_HASH_EXPIRED": N_("the invite link has expired"),
+    "INVITE_HASH_INVALID": N_("the invite link is not valid"),
+    "INVITE_HASH_EMPTY": N_("the invite link has no code"),
+    "USERNAME_NOT_OCCUPIED": N_("no chat has that username"),
+    "USERNAME_INVALID": N_("that is not a valid username"),
+    "NOT_A_CHAT": N_("that username is a person or a bot, not a group"),
+    "USER_ALREADY_PARTICIPANT": N_("the account was already a member"),
+    "FLOOD_WAIT": N_("Telegram asked this session to wait before joining again"),
+    "SESSION_DEAD": N_("the session is dead"),
+    "SESSION_LIMITED": N_("the session is limited (quarantined)"),
+    "SESSION_FROZEN": N_("the session is frozen by Telegram"),
+    "ChannelPrivateError": N_("the chat is private, or the account was banned from it"),
+    "UsersTooMuchError": N_("the group is full"),
 }
 
 
@@ -164,22 +201,22 @@ def reason_text(reason: str | None) -> str:
     """A stored reason in words (an unknown one as it is)."""
     if not reason:
         return ""
-    return _REASONS.get(reason, reason)
+    return tr(_REASONS.get(reason, reason))
 
 
 _SKIPPED: Mapping[str, str] = {
-    "no_session": "no such session",
-    "dead": "the session is dead",
-    "limited": "the session is limited (quarantined)",
-    "frozen": "the session is frozen by Telegram",
-    "no_pair": "the session waits for an API pair (add one with /addpair)",
-    "queued": "already queued or waiting for approval",
-    "member": "already a member",
+    "no_session": N_("no such session"),
+    "dead": N_("the session is dead"),
+    "limited": N_("the session is limited (quarantined)"),
+    "frozen": N_("the session is frozen by Telegram"),
+    "no_pair": N_("the session waits for an API pair (add one with /addpair)"),
+    "queued": N_("already queued or waiting for approval"),
+    "member": N_("already a member"),
 }
 
 
 def skipped_text(skipped: str) -> str:
-    return _SKIPPED.get(skipped, skipped)
+    return tr(_SKIPPED.get(skipped, skipped))
 
 
 def _status(row: Join, now: float, waits: Mapping[int, float]) -> str:
@@ -187,15 +224,16 @@ def _status(row: Join, now: float, waits: Mapping[int, float]) -> str:
     if row.status == "queued":
         due = max(row.due_at, waits.get(row.session_id, 0.0))
         waiting = f" ({esc(reason)})" if reason else ""
-        return f"⏳ queued, runs {in_or_now(due, now)}{waiting}"
+        return _("⏳ queued, runs {when}{waiting}", when=in_or_now(due, now), waiting=waiting)
     done = f" {relative(row.done_at, now)}" if row.done_at is not None else ""
     if row.status == "joined":
-        return f"✅ joined{done}"
+        return _("✅ joined{done}", done=done)
     if row.status == "already":
-        return f"☑️ already a member{done}"
+        return _("☑️ already a member{done}", done=done)
     if row.status == "pending":
-        return f"🕓 pending: {esc(reason or 'waiting for approval')} (asked{done})"
-    icon = "⛔ refused" if row.status == "refused" else "❌ failed"
+        # i18n: words inside an f-string value are not translated yet
+        return _("🕓 pending: {value} (asked{done})", value=esc(reason or 'waiting for approval'), done=done)
+    icon = _("⛔ refused") if row.status == "refused" else _("❌ failed")
     return f"{icon}{done}: {esc(reason)}" if reason else f"{icon}{done}"
 
 
@@ -206,11 +244,25 @@ def _target(ref: str, title: str | None) -> str:
 
 # --- screens (HTML) ----------------------------------------------------------------------------------------
 
-BTN_QUEUE_JOINS = "✅ Queue the joins"
-BTN_CANCEL_JOINS = "✖ Cancel"
-BTN_ADMIN_JOINS = "🤝 Joins"
-DRAFT_GONE = "This preview has expired: send /join again."
-JOINS_CANCELLED = "Nothing was queued."
+
+def BTN_QUEUE_JOINS() -> str:
+    return _("✅ Queue the joins")
+
+
+def BTN_CANCEL_JOINS() -> str:
+    return _("✖ Cancel")
+
+
+def BTN_ADMIN_JOINS() -> str:
+    return _("🤝 Joins")
+
+
+def DRAFT_GONE() -> str:
+    return _("This preview has expired: send /join again.")
+
+
+def JOINS_CANCELLED() -> str:
+    return _("Nothing was queued.")
 
 
 def _sessions(ids: Sequence[int]) -> str:
@@ -219,41 +271,66 @@ def _sessions(ids: Sequence[int]) -> str:
 
 def invite_preview(preview: Preview, link: str, session_ids: Sequence[int], previewer: int) -> str:
     """An invite link, seen by session ``previewer`` before anything is queued."""
-    kind = "a group"
+    kind = _("a group")
     if preview.broadcast:
-        kind = "a channel (only its admins post: a session in it cannot advertise there)"
+        kind = _("a channel (only its admins post: a session in it cannot advertise there)")
     lines = [
-        "🔗 <b>Invite link</b> " + esc(link),
-        f"<b>{esc(preview.title or '?')}</b>: {kind}, {preview.participants} member(s).",
+        _("🔗 <b>Invite link</b> ") + esc(link),
+        n_(
+            "<b>{value}</b>: {kind}, {n} member.",
+            "<b>{value}</b>: {kind}, {n} members.",
+            preview.participants,
+            value=esc(preview.title or '?'),
+            kind=kind,
+        ),
     ]
     if preview.request_needed:
         lines.append(
-            "⚠️ Its admins approve new members: each join is a request that stays <b>pending</b> until they"
-            " accept it (adbot never does anything else about it)."
+            _("⚠️ Its admins approve new members: each join is a request that stays <b>pending</b> until they"
+            " accept it (adbot never does anything else about it).")
         )
     if preview.already_member:
-        lines.append(f"Session #{previewer} is already a member (recorded; it is not queued).")
-    lines.append(f"Queue joins for {_sessions(session_ids)}?")
+        lines.append(_("Session #{previewer} is already a member (recorded; it is not queued).", previewer=previewer))
+    lines.append(_("Queue joins for {sessions}?", sessions=_sessions(session_ids)))
     return "\n".join(lines)
 
 
 def invite_invalid(link: str, reason: str | None) -> str:
-    return f"🔗 {esc(link)}: {esc(reason_text(reason) or 'the invite link is not valid')}. Nothing was queued."
+    # i18n: words inside an f-string value are not translated yet
+    return _(
+        "🔗 {link}: {value}. Nothing was queued.",
+        link=esc(link),
+        value=esc(reason_text(reason) or 'the invite link is not valid'),
+    )
 
 
 def joins_queued(
     target: str, title: str | None, queued: Sequence[Queued], *, gap_minutes: int, daily_cap: int, now: float
 ) -> str:
     """What an admin's request queued (each with when it runs) and what it skipped (and why)."""
-    lines = [f"🤝 <b>Joins of {_target(target, title)}</b>"]
+    lines = [_("🤝 <b>Joins of {target}</b>", target=_target(target, title))]
     for item in queued:
         if item.join_id is not None and item.due_at is not None:
-            lines.append(f"• session #{item.session_id}: {fmt_time(item.due_at)} ({in_or_now(item.due_at, now)})")
+            lines.append(_(
+                "• session #{session_id}: {due_at} ({when})",
+                session_id=item.session_id,
+                due_at=fmt_time(item.due_at),
+                when=in_or_now(item.due_at, now),
+            ))
         else:
-            lines.append(f"• session #{item.session_id}: not queued, {esc(skipped_text(item.skipped or ''))}")
+            lines.append(_(
+                "• session #{session_id}: not queued, {skipped_text}",
+                session_id=item.session_id,
+                skipped_text=esc(skipped_text(item.skipped or '')),
+            ))
     lines.append(
-        f"\nEach session joins at most once every {gap_minutes} min and {daily_cap} times in 24 hours; a flood"
-        " wait pauses that session's joins until it ends. See /joins for the outcome."
+        _(
+            "\n"
+            "Each session joins at most once every {gap_minutes} min and {daily_cap} times in 24 hours; a "
+            "flood wait pauses that session's joins until it ends. See /joins for the outcome.",
+            gap_minutes=gap_minutes,
+            daily_cap=daily_cap,
+        )
     )
     return "\n".join(lines)
 
@@ -261,17 +338,29 @@ def joins_queued(
 def joins_list(rows: Sequence[Join], waits: Mapping[int, float], now: float) -> str:
     """The newest joins with their outcome, and the sessions whose joins wait out a flood wait."""
     if not rows:
-        return "🤝 <b>Joins</b>\nNo joins yet. Ask for one with /join &lt;sessions&gt; &lt;group&gt;."
-    lines = ["🤝 <b>Joins</b> (newest first)"]
+        return _("🤝 <b>Joins</b>\nNo joins yet. Ask for one with /join &lt;sessions&gt; &lt;group&gt;.")
+    lines = [_("🤝 <b>Joins</b> (newest first)")]
     for row in rows:
         target = _target(row.target, row.title)
-        lines.append(f"#{row.id} session #{row.session_id} → {target}: {_status(row, now, waits)}")
+        lines.append(_(
+            "#{id} session #{session_id} → {target}: {status}",
+            id=row.id,
+            session_id=row.session_id,
+            target=target,
+            status=_status(row, now, waits),
+        ))
     for session_id, until in sorted(waits.items()):
-        lines.append(f"⏸ session #{session_id}: joins wait until {fmt_time(until)} ({fmt_duration(until - now)})")
+        lines.append(_(
+            "⏸ session #{session_id}: joins wait until {until} ({duration})",
+            session_id=session_id,
+            until=fmt_time(until),
+            duration=fmt_duration(until - now),
+        ))
     return "\n".join(lines)
 
 
 # --- the command line (plain text) -------------------------------------------------------------------------
+
 
 HELP_POOL_JOIN = "queue joins of a group or invite link for sessions (paced; run by the bot's process)"
 HELP_POOL_JOIN_SESSIONS = "session ids like 3,5,7, or c<customer id> for all of a customer's sessions"
@@ -284,11 +373,27 @@ CLI_NO_JOINS = "no joins yet"
 def cli_queued(item: Queued, now: float) -> str:
     if item.join_id is not None and item.due_at is not None:
         when = f"{fmt_time(item.due_at)} ({in_or_now(item.due_at, now)})"
-        return f"session {item.session_id}: join #{item.join_id} at {when}"
-    return f"session {item.session_id}: not queued, {skipped_text(item.skipped or '')}"
+        return _(
+            "session {session_id}: join #{join_id} at {when}",
+            session_id=item.session_id,
+            join_id=item.join_id,
+            when=when,
+        )
+    return _(
+        "session {session_id}: not queued, {skipped_text}",
+        session_id=item.session_id,
+        skipped_text=skipped_text(item.skipped or ''),
+    )
 
 
 def cli_join(row: Join, now: float) -> str:
     when = in_or_now(row.due_at, now) if row.status == "queued" else (relative(row.done_at, now) if row.done_at else "")
     reason = reason_text(row.reason)
-    return f"#{row.id} session {row.session_id} {row.target}: {row.status} {when}" + (f" ({reason})" if reason else "")
+    return _(
+        "#{id} session {session_id} {target}: {status} {when}",
+        id=row.id,
+        session_id=row.session_id,
+        target=row.target,
+        status=row.status,
+        when=when,
+    ) + (f" ({reason})" if reason else "")

@@ -12,49 +12,50 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from core.texts.fmt import esc, fmt_duration, in_or_now
+from core.i18n import N_, _, n_
+from core.texts.fmt import esc, fmt_duration, in_or_now, tr
 from core.texts.outcomes import REFUSAL_TEXTS, reason_text
 from core.texts.split import take_fitting, utf16_len
 
 # Why no session of the customer can post to a group (``engine.reach.Reach`` values), completing
 # "<group> cannot be reached: ...".
 REASONS: dict[str, str] = {
-    "checking": "your sessions' chats are still being checked",
-    "not_member": "none of your sessions is a member of it",
-    "forbidden": "your sessions that are in it may not post there",
-    "not_a_group": "it is a channel (only its admins post there), not a group",
-    "source_not_member": (
+    "checking": N_("your sessions' chats are still being checked"),
+    "not_member": N_("none of your sessions is a member of it"),
+    "forbidden": N_("your sessions that are in it may not post there"),
+    "not_a_group": N_("it is a channel (only its admins post there), not a group"),
+    "source_not_member": N_(
         "your post comes from a private channel, and none of your sessions in this group is a member of it"
     ),
-    "refused": "it refused posts from your sessions that are in it",
+    "refused": N_("it refused posts from your sessions that are in it"),
 }
 
 # Why the customer's sessions that the chat lists may not post there (``core.ports.WriteBlock``).
 BLOCKED_BECAUSE: dict[str, str] = {
-    "left": "they left it",
-    "kicked": "they were removed from it",
-    "banned": "they are restricted from posting there",
-    "read_only": "only its admins may post there",
-    "broadcast": "it is a broadcast channel",
+    "left": N_("they left it"),
+    "kicked": N_("they were removed from it"),
+    "banned": N_("they are restricted from posting there"),
+    "read_only": N_("only its admins may post there"),
+    "broadcast": N_("it is a broadcast channel"),
 }
 
 # What the customer can do, per reason.
 WHAT_TO_DO: dict[str, str] = {
-    "checking": "Nothing to do: it is posted to as soon as a session in it is found.",
-    "not_member": (
+    "checking": N_("Nothing to do: it is posted to as soon as a session in it is found."),
+    "not_member": N_(
         "Ask the group's admins to add one of your sessions, or ask the service's admin to give you a "
         "session that is already in the group."
     ),
-    "forbidden": (
+    "forbidden": N_(
         "Check the group's permissions (members must be allowed to send messages) or ask its admins to "
         "let your sessions post."
     ),
-    "not_a_group": "Remove it with /delgroup: posts go to groups only.",
-    "source_not_member": (
+    "not_a_group": N_("Remove it with /delgroup: posts go to groups only."),
+    "source_not_member": N_(
         "Post from a public channel instead, or ask the service's admin for a session that is in both the "
         "group and your post's channel."
     ),
-    "refused": (
+    "refused": N_(
         "Ask the group's admins to allow posts like yours (or reopen the topic), or remove it with /delgroup."
     ),
 }
@@ -63,55 +64,72 @@ WHAT_TO_DO: dict[str, str] = {
 _REFUSED_BECAUSE: dict[str, str] = {str(reason): words for reason, words in REFUSAL_TEXTS.items()}
 
 
+def _reason_words(reason: str) -> str:
+    words = REASONS.get(reason)
+    return tr(words) if words is not None else esc(reason)
+
+
 def unreachable_reason(reason: str, detail: str | None = None) -> str:
     """The reason in words (HTML), with the sessions' own reasons when the service knows them (e.g.
     "not a member (they were removed from it)")."""
-    words = REASONS.get(reason, esc(reason))
+    words = _reason_words(reason)
     if detail and reason in ("forbidden", "not_member", "refused"):
-        said: Mapping[str, str] = _REFUSED_BECAUSE if reason == "refused" else BLOCKED_BECAUSE
-        blocks = [said.get(part, esc(part)) for part in detail.split(",") if part]
+        blocks = [_block_because(part, refused=reason == "refused") for part in detail.split(",") if part]
         if blocks:
-            words += f" ({'; '.join(blocks)})"
+            words = _("{reason} ({why})", reason=words, why="; ".join(blocks))
     return words
+
+
+def _block_because(part: str, *, refused: bool) -> str:
+    words = (_REFUSED_BECAUSE if refused else BLOCKED_BECAUSE).get(part)
+    return tr(words) if words is not None else esc(part)
 
 
 def what_to_do(reason: str) -> str:
     """What the customer can do about a group unreachable for ``reason`` (HTML)."""
-    return WHAT_TO_DO.get(reason, WHAT_TO_DO["not_member"])
+    return tr(WHAT_TO_DO.get(reason, WHAT_TO_DO["not_member"]))
 
 
 def unreachable_event(group: str, reason: str, detail: str | None, *, admin: bool, whose: str = "") -> str:
     """GROUP_UNREACHABLE: told once when a group becomes unreachable (``whose``: the admin's "of customer
     N", HTML)."""
     if admin:
-        return f"🚫 Group <code>{esc(group)}</code>{whose} cannot be reached: {unreachable_reason(reason, detail)}."
-    return (
-        f"🚫 Posts to <code>{esc(group)}</code> are on hold: {unreachable_reason(reason, detail)}. "
-        f"{what_to_do(reason)} The other groups go on."
+        return _(
+            "🚫 Group <code>{group}</code>{whose} cannot be reached: {reason}.",
+            group=esc(group),
+            whose=whose,
+            reason=unreachable_reason(reason, detail),
+        )
+    return _(
+        "🚫 Posts to <code>{group}</code> are on hold: {reason}. {what_to_do} The other groups go on.",
+        group=esc(group),
+        reason=unreachable_reason(reason, detail),
+        what_to_do=what_to_do(reason),
     )
 
 
 def reachable_event(group: str, *, admin: bool, whose: str = "") -> str:
     """GROUP_REACHABLE: a group the customer was told about can be posted to again."""
     if admin:
-        return f"✅ Group <code>{esc(group)}</code>{whose} can be reached again."
-    return f"✅ <code>{esc(group)}</code> can be reached again: your posts go there from the next cycle."
+        return _("✅ Group <code>{group}</code>{whose} can be reached again.", group=esc(group), whose=whose)
+    return _("✅ <code>{group}</code> can be reached again: your posts go there from the next cycle.", group=esc(group))
 
 
 # --- screens ---------------------------------------------------------------------------------------
 
 # Why a member session may not post, in plain words (``core.ports.WriteBlock``).
 WRITE_BLOCKS: dict[str, str] = {
-    "left": "your sessions left it",
-    "kicked": "your sessions were removed",
-    "banned": "banned from writing",
-    "read_only": "read-only (admins only)",
-    "broadcast": "a broadcast channel, not a group",
+    "left": N_("your sessions left it"),
+    "kicked": N_("your sessions were removed"),
+    "banned": N_("banned from writing"),
+    "read_only": N_("read-only (admins only)"),
+    "broadcast": N_("a broadcast channel, not a group"),
 }
 
 
 def write_block(why: str) -> str:
-    return WRITE_BLOCKS.get(why, esc(why))
+    words = WRITE_BLOCKS.get(why)
+    return tr(words) if words is not None else esc(why)
 
 
 class GroupReachView(Protocol):
@@ -127,35 +145,44 @@ class GroupReachView(Protocol):
     def blocks(self) -> Sequence[str]: ...
     @property
     def slow_mode(self) -> int: ...
+    @property
+    def checked(self) -> bool: ...
 
 
 def _slow_mode(seconds: int, until: float | None, now: float) -> str:
-    text = f"🐢 slow mode {fmt_duration(seconds)}" if seconds else "🐢 slow mode"
+    text = _("🐢 slow mode {every}", every=fmt_duration(seconds)) if seconds else _("🐢 slow mode")
     if until is not None and until > now:
-        text += f", next post {in_or_now(until, now)}"
+        text = _("{slow_mode}, next post {when}", slow_mode=text, when=in_or_now(until, now))
     return text
 
 
 def _reachable(reach: GroupReachView) -> str:
-    via = len(reach.writers)
-    return f"✅ reachable ({via} of your {reach.sessions} session{'s' if reach.sessions != 1 else ''})"
+    return n_(
+        "✅ reachable ({writers} of your {n} session)",
+        "✅ reachable ({writers} of your {n} sessions)",
+        reach.sessions,
+        writers=len(reach.writers),
+    )
 
 
 def _unreachable(reach: GroupReachView) -> str:
+    if not reach.checked and reach.reach == "not_member":
+        # Nothing confirmed what the chat is: neither Telegram (when it was added) nor a session's chats.
+        return _("🚫 not checked: Telegram did not show this chat, and none of your sessions is in it")
     if reach.reach == "no_sessions":
-        return "⏳ not checked yet: your sessions are given when you /run"
+        return _("⏳ not checked yet: your sessions are given when you /run")
     if reach.reach == "checking":
-        return "⏳ checking: your sessions' chats are being read"
+        return _("⏳ checking: your sessions' chats are being read")
     if reach.reach == "forbidden":
         reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
-        return "🚫 no posting: " + "; ".join(reasons)
+        return _("🚫 no posting: {why}", why="; ".join(reasons))
     if reach.reach == "not_a_group":
-        return "🚫 no posting: " + write_block("broadcast")
+        return _("🚫 no posting: {why}", why=write_block("broadcast"))
     if reach.reach in ("source_not_member", "refused"):
-        return "🚫 unreachable: " + REASONS[reach.reach]
+        return _("🚫 unreachable: {why}", why=_reason_words(reach.reach))
     if reach.blocks:
-        return "🚫 unreachable: " + "; ".join(write_block(b) for b in reach.blocks)
-    return "🚫 unreachable: none of your sessions is a member"
+        return _("🚫 unreachable: {why}", why="; ".join(write_block(b) for b in reach.blocks))
+    return _("🚫 unreachable: none of your sessions is a member")
 
 
 def group_state(
@@ -166,15 +193,18 @@ def group_state(
     reach: GroupReachView,
 ) -> str:
     """One group's line state on /groups: paused (the engine skips it), else whether the customer's
-    sessions can post there and why not, with slow mode when known."""
+    sessions can post there and why not, with slow mode when known. A group nothing has checked yet is
+    said to be so, never shown as fine."""
     if paused_reason is not None:
-        return f"⏸ paused: {reason_text(paused_reason)}"
+        return _("⏸ paused: {reason}", reason=reason_text(paused_reason))
     if reach.reach != "reachable":
         return _unreachable(reach)
     seconds = max(reach.slow_mode, slowmode_seconds or 0)
     waiting = slowmode_until is not None and slowmode_until > now
     if seconds or waiting:
-        return f"{_reachable(reach)}, {_slow_mode(seconds, slowmode_until, now)}"
+        return _(
+            "{reachable}, {slow_mode}", reachable=_reachable(reach), slow_mode=_slow_mode(seconds, slowmode_until, now)
+        )
     return _reachable(reach)
 
 
@@ -182,24 +212,31 @@ def groups_reach_summary(reachable: int, unreachable: int, checking: int) -> str
     """The line under the /groups head; empty when there are no groups."""
     if not reachable + unreachable + checking:
         return ""
-    parts = [f"✅ {reachable} reachable"]
+    parts = [_("✅ {count} reachable", count=reachable)]
     if unreachable:
-        parts.append(f"🚫 {unreachable} unreachable")
+        parts.append(_("🚫 {count} unreachable", count=unreachable))
     if checking:
-        parts.append(f"⏳ {checking} not checked yet")
+        parts.append(_("⏳ {count} not checked yet", count=checking))
     line = " · ".join(parts)
     if unreachable:
-        line += (
-            "\nNo post goes to an unreachable group. The admin can give you sessions that are members"
-            " there; or remove it with /delgroup."
+        line += "\n" + _(
+            "No post goes to an unreachable group. The admin can give you sessions that are members there; or "
+            "remove it with /delgroup."
         )
     return line
 
 
 # Admin: the reach screen of one customer.
 
-BTN_ADMIN_REACH = "📡 Reach"
-BTN_REACH_REFRESH = "🔄 Refresh"
+
+def BTN_ADMIN_REACH() -> str:
+    return _("📡 Reach")
+
+
+def BTN_REACH_REFRESH() -> str:
+    return _("🔄 Refresh")
+
+
 USAGE_REACH = "/reach <user_id>"  # how to call it (``admin.usage`` says "Usage: ")
 
 
@@ -208,15 +245,22 @@ def btn_reach_customer(user_id: int, running: bool) -> str:
 
 
 def btn_swap(take_id: int, give_id: int, groups: int) -> str:
-    return f"⇄ #{take_id} in, #{give_id} out (+{groups} group{'s' if groups != 1 else ''})"
+    return n_(
+        "⇄ #{take} in, #{give} out (+{n} group)",
+        "⇄ #{take} in, #{give} out (+{n} groups)",
+        groups,
+        take=take_id,
+        give=give_id,
+    )
 
 
 def btn_join(ref: str) -> str:
     """Queue a join of ``ref`` by the customer's sessions (paced like /join)."""
-    return f"🤝 Join {ref}"
+    return _("🤝 Join {group}", group=ref)
 
 
-GROUP_GONE = "That group is not on the customer's list any more (or is not a public group): nothing was queued."
+def GROUP_GONE() -> str:
+    return _("That group is not on the customer's list any more (or is not a public group): nothing was queued.")
 
 
 class PickerLine(Protocol):
@@ -228,12 +272,16 @@ class PickerLine(Protocol):
 
 def reach_picker(lines: Sequence[PickerLine], shown: int) -> str:
     if not lines:
-        return "📡 <b>Reach</b>: no customer has an active plan."
-    more = f" (the first {shown} of {len(lines)})" if shown < len(lines) else ""
-    return (
-        f"📡 <b>Reach</b>: pick a customer{more}, or send /reach <code>user_id</code>.\n"
-        "Their unreachable groups are listed with the pool sessions that are members there."
-    )
+        return _("📡 <b>Reach</b>: no customer has an active plan.")
+    if shown < len(lines):
+        head = _(
+            "📡 <b>Reach</b>: pick a customer (the first {shown} of {total}), or send /reach <code>user_id</code>.",
+            shown=shown,
+            total=len(lines),
+        )
+    else:
+        head = _("📡 <b>Reach</b>: pick a customer, or send /reach <code>user_id</code>.")
+    return head + "\n" + _("Their unreachable groups are listed with the pool sessions that are members there.")
 
 
 class MemberView(Protocol):
@@ -283,13 +331,13 @@ class ReachReportView(Protocol):
     def give_back(self) -> int | None: ...
 
 
-_ADMIN_REACH = {
-    "no_sessions": "no session yet (given at /run)",
-    "checking": "their sessions' chats not read yet",
-    "forbidden": "members, may not write",
-    "not_member": "none of their sessions is a member",
-    "not_a_group": "a broadcast channel, not a group",
-    "source_not_member": "their sessions in it are not in the post's private channel",
+_ADMIN_REACH: Mapping[str, str] = {
+    "no_sessions": N_("no session yet (given at /run)"),
+    "checking": N_("their sessions' chats not read yet"),
+    "forbidden": N_("members, may not write"),
+    "not_member": N_("none of their sessions is a member"),
+    "not_a_group": N_("a broadcast channel, not a group"),
+    "source_not_member": N_("their sessions in it are not in the post's private channel"),
 }
 
 
@@ -298,12 +346,20 @@ def _ids(ids: Sequence[int]) -> str:
 
 
 # The same reasons, short, for the admins.
-_ADMIN_BLOCKS = {"left": "left", "kicked": "removed", "banned": "banned", "read_only": "read-only",
-                 "broadcast": "broadcast channel"}
+_ADMIN_BLOCKS: Mapping[str, str] = {
+    "left": N_("left"),
+    "kicked": N_("removed"),
+    "banned": N_("banned"),
+    "read_only": N_("read-only"),
+    "broadcast": N_("broadcast channel"),
+}
 
 
 def _admin_block(why: str | None) -> str:
-    return _ADMIN_BLOCKS.get(why or "", esc(why or "may not write"))
+    words = _ADMIN_BLOCKS.get(why or "")
+    if words is not None:
+        return tr(words)
+    return esc(why) if why else _("may not write")
 
 
 def _own_member(member: MemberView) -> str:
@@ -311,60 +367,84 @@ def _own_member(member: MemberView) -> str:
 
 
 def _unreachable_line(group: UnreachableView) -> str:
-    state = _ADMIN_REACH.get(group.reach.reach, esc(group.reach.reach))
+    words = _ADMIN_REACH.get(group.reach.reach)
+    state = tr(words) if words is not None else esc(group.reach.reach)
     if group.reach.reach == "forbidden" and group.reach.blocks:
         state += ": " + ", ".join(_admin_block(b) for b in group.reach.blocks)
     line = f"• <code>{esc(group.ref)}</code>{' ⏸' if group.paused else ''}: {state}"
     details = []
     if group.own:
-        details.append("theirs: " + ", ".join(_own_member(m) for m in group.own))
-    details.append(f"free members: {_ids(group.free)}" if group.free else "no free member")
+        details.append(_("theirs: {sessions}", sessions=", ".join(_own_member(m) for m in group.own)))
+    details.append(_("free members: {sessions}", sessions=_ids(group.free)) if group.free else _("no free member"))
     if group.others:
-        details.append(f"{group.others} other session(s) in it")
+        details.append(n_("{n} other session in it", "{n} other sessions in it", group.others))
     return line + "\n   " + " · ".join(details)
 
 
 def reach_report(report: ReachReportView, budget: int = 3600) -> str:
     """The admins' reach screen of one customer (one message: the list is cut to ``budget`` units)."""
+    title = (
+        _("📡 <b>Reach of customer</b> <code>{customer}</code>", customer=report.customer_id)
+        if report.plan_active
+        else _("📡 <b>Reach of customer</b> <code>{customer}</code> (plan ended)", customer=report.customer_id)
+    )
+    sessions = _ids(report.session_ids) or _("none")
+    if report.unchecked:
+        sessions_line = _(
+            "Sessions: {sessions}; never read: {unread}", sessions=sessions, unread=_ids(report.unchecked)
+        )
+    else:
+        sessions_line = _("Sessions: {sessions}", sessions=sessions)
     head = [
-        f"📡 <b>Reach of customer</b> <code>{report.customer_id}</code>"
-        + ("" if report.plan_active else " (plan ended)"),
-        f"Sessions: {_ids(report.session_ids) or 'none'}"
-        + (f"; never read: {_ids(report.unchecked)}" if report.unchecked else ""),
-        f"Groups: {report.groups}, {report.reachable} reachable, {len(report.unreachable)} not",
+        title,
+        sessions_line,
+        _(
+            "Groups: {groups}, {reachable} reachable, {unreachable} not",
+            groups=report.groups,
+            reachable=report.reachable,
+            unreachable=len(report.unreachable),
+        ),
     ]
     if not report.unreachable:
-        return "\n".join([*head, "", "✅ Every group is reachable."])
+        return "\n".join([*head, "", _("✅ Every group is reachable.")])
     tail = []
     if report.give_back is None:
-        tail.append("No swap possible: the customer holds no session to give back.")
+        tail.append(_("No swap possible: the customer holds no session to give back."))
     else:
         tail.append(
-            f"A swap gives #{report.give_back} back to the pool (it reaches the fewest groups no other"
-            " session of theirs does) and takes a free member in its place."
+            _(
+                "A swap gives #{session} back to the pool (it reaches the fewest groups no other session of "
+                "theirs does) and takes a free member in its place.",
+                session=report.give_back,
+            )
         )
     lines = [_unreachable_line(g) for g in report.unreachable]
     room = budget - utf16_len("\n".join(head + tail)) - 40
     shown = take_fitting(lines, room)
     if len(shown) < len(lines):
-        shown.append(f"… and {len(lines) - len(shown)} more")
+        shown.append(_("… and {count} more", count=len(lines) - len(shown)))
     return "\n".join([*head, "", *shown, "", *tail])
 
 
 def swapped(take_id: int, give_id: int) -> str:
     """A toast (plain text)."""
-    return f"Done: #{take_id} is theirs now, #{give_id} is back in the pool."
+    return _("Done: #{take} is theirs now, #{give} is back in the pool.", take=take_id, give=give_id)
 
 
 # Refusals (plain text: NotFound / InputError.user_message).
 
-SWAP_BUSY = "A cycle of this campaign is running now; swap once it has ended."
+
+def SWAP_BUSY() -> str:
+    return _("A cycle of this campaign is running now; swap once it has ended.")
 
 
 def not_their_session(session_id: int, customer_id: int) -> str:
-    return f"Session #{session_id} is not customer {customer_id}'s (any more): nothing was changed."
+    return _(
+        "Session #{session} is not customer {customer}'s (any more): nothing was changed.",
+        session=session_id,
+        customer=customer_id,
+    )
 
 
 def session_not_free(session_id: int) -> str:
-    return f"Session #{session_id} is not free in the pool (any more): nothing was changed."
-
+    return _("Session #{session} is not free in the pool (any more): nothing was changed.", session=session_id)

@@ -77,7 +77,7 @@ def read_strings(shown: str, data: bytes) -> list[tuple[str, Extracted | Invalid
 def refusal(kind: Kind) -> str | None:
     """Why an upload of this kind is refused outright; None for the kinds intake reads."""
     if kind is Kind.TDATA_FILE:
-        return texts.LONE_TDATA_FILE
+        return texts.LONE_TDATA_FILE()
     if kind is Kind.OTHER:
-        return texts.UNSUPPORTED_TYPE
+        return texts.UNSUPPORTED_TYPE()
     return None

@@ -49,15 +49,15 @@ _GRAMJS_BASE = 261  # dc (1) + length (2) + port (2) + key (256)
 
 def _decode(body: str) -> bytes:
     if not body.isascii():
-        raise InvalidUpload(texts.STRING_NOT_ASCII)
+        raise InvalidUpload(texts.STRING_NOT_ASCII())
     if not _BASE64_RE.fullmatch(body):
-        raise InvalidUpload(texts.STRING_NOT_BASE64)
+        raise InvalidUpload(texts.STRING_NOT_BASE64())
     # Both alphabets: Telethon and Pyrogram write the urlsafe one, GramJS the standard one.
     plain = body.rstrip("=").replace("-", "+").replace("_", "/")
     try:
         return base64.b64decode(plain + "=" * (-len(plain) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidUpload(texts.STRING_NOT_BASE64) from None
+        raise InvalidUpload(texts.STRING_NOT_BASE64()) from None
 
 
 def _ip_text(packed: bytes) -> str:
@@ -70,7 +70,7 @@ def _gramjs_ip(text: bytes) -> str | None:
     try:
         decoded = text.decode("ascii")
     except UnicodeDecodeError:
-        raise InvalidUpload(texts.GRAMJS_BAD_ADDRESS) from None
+        raise InvalidUpload(texts.GRAMJS_BAD_ADDRESS()) from None
     try:
         ip = ipaddress.ip_address(decoded)
     except ValueError:
@@ -106,7 +106,7 @@ def _pyrogram(raw: bytes) -> Extracted:
         raise InvalidUpload(texts.string_unknown_length(len(raw)))
     test_at = 5 if len(raw) == 271 else 1
     if raw[test_at] > 1 or raw[-1] > 1:
-        raise InvalidUpload(texts.BAD_FLAG)
+        raise InvalidUpload(texts.BAD_FLAG())
     fields = struct.unpack(layout, raw)
     api_id: int | None
     if len(raw) == 271:
@@ -115,7 +115,7 @@ def _pyrogram(raw: bytes) -> Extracted:
         dc_id, test, key, user_id, bot = fields
         api_id = None
     if bot:
-        raise InvalidUpload(texts.BOT_SESSION)
+        raise InvalidUpload(texts.BOT_SESSION())
     return checked(Form.PYROGRAM_STRING, dc_id, key, test=bool(test), user_id=user_id, api_id=api_id)
 
 
@@ -125,7 +125,7 @@ def parse_session_string(text: str) -> Extracted:
     if len(line) > MAX_LINE:
         raise InvalidUpload(texts.string_too_long(MAX_LINE))
     if not line:
-        raise InvalidUpload(texts.NOT_A_SESSION_STRING)
+        raise InvalidUpload(texts.NOT_A_SESSION_STRING())
     if line[0] == "1":
         return _telethon_or_gramjs(_decode(line[1:]))
     return _pyrogram(_decode(line))
@@ -138,7 +138,7 @@ def _lines(data: bytes) -> list[tuple[int, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidUpload(texts.TEXT_NOT_UTF8) from None
+        raise InvalidUpload(texts.TEXT_NOT_UTF8()) from None
     numbered = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
     return [(n, line) for n, line in numbered if line and not line.startswith("#")]
 

@@ -65,14 +65,14 @@ class PasscodeRequired(PasscodeNeeded):
     """The tdata is locked by a local passcode and none (or an empty one) was given."""
 
     def __init__(self) -> None:
-        super().__init__(texts.PASSCODE_REQUIRED)
+        super().__init__(texts.PASSCODE_REQUIRED())
 
 
 class WrongPasscode(PasscodeNeeded):
     """A passcode was given and it does not open the tdata."""
 
     def __init__(self) -> None:
-        super().__init__(texts.WRONG_PASSCODE)
+        super().__init__(texts.WRONG_PASSCODE())
 
 
 def needed_paths() -> list[str]:
@@ -96,14 +96,14 @@ def _read_file(files: Mapping[str, bytes], base: str) -> bytes | None:
         payload = open_tdf(raw)
         if payload is not None:
             return payload
-    raise InvalidUpload(texts.DAMAGED_FILE)
+    raise InvalidUpload(texts.DAMAGED_FILE())
 
 
 def _unwrap(wrapped: bytes, key: bytes) -> bytes:
     inner = decrypt_local(wrapped, key)
     local_key = inner.take(LOCAL_KEY_BYTES)
     if not inner.at_end():
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     return local_key
 
 
@@ -119,18 +119,18 @@ def _passcode_wraps(trailer: bytes) -> list[tuple[int, int, int, int, bytes, byt
     reader = QReader(trailer)
     magic, key_format, committed, count = reader.u32(), reader.u32(), reader.u32(), reader.u32()
     if magic != _KEY_DATA_MAGIC:
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     if key_format > _MAX_KEY_FORMAT:
-        raise InvalidUpload(texts.NEWER_KEY_FORMAT)
+        raise InvalidUpload(texts.NEWER_KEY_FORMAT())
     if count > _MAX_WRAPS:
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     live: list[tuple[int, int, int, int, bytes, bytes]] = []
     generations: set[int] = set()
     for _ in range(count):
         kind, generation, memory, time, lanes = (reader.u32() for _ in range(5))
         salt, wrapped = reader.blob(), reader.blob()
         if len(salt) < 8 or generation in generations:
-            raise InvalidUpload(texts.TRUNCATED)
+            raise InvalidUpload(texts.TRUNCATED())
         generations.add(generation)
         if generation == committed:
             live.append((kind, memory, time, lanes, salt, wrapped))
@@ -144,7 +144,7 @@ def open_local_key(key_payload: bytes, passcode: str | None) -> tuple[bytes, byt
     reader = QReader(key_payload)
     salt, open_wrap, info = reader.blob(), reader.blob(), reader.blob()
     if len(salt) != 32:
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     secret = (passcode or "").encode("utf-8")
     if reader.at_end():  # the three-part key file of Telegram Desktop before 7.3
         local_key = _try_unwrap(open_wrap, create_local_key(b"", salt))
@@ -159,12 +159,12 @@ def open_local_key(key_payload: bytes, passcode: str | None) -> tuple[bytes, byt
     if open_wrap:  # the app lock is off: the empty-passcode wrap opens it
         local_key = _try_unwrap(open_wrap, create_local_key(b"", salt))
         if local_key is None:
-            raise InvalidUpload(texts.WRONG_KEY)
+            raise InvalidUpload(texts.WRONG_KEY())
         return local_key, info
     if not secret:
         raise PasscodeRequired()
     if len(live) != 1:
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     kind, memory, time, lanes, wrap_salt, wrapped = live[0]
     local_key = _try_unwrap(wrapped, passcode_key(secret, wrap_salt, kind, memory, time, lanes))
     if local_key is None:
@@ -176,13 +176,13 @@ def _account_indexes(info_encrypted: bytes, local_key: bytes) -> list[int]:
     try:
         info = decrypt_local(info_encrypted, local_key)
     except Damaged:
-        raise InvalidUpload(texts.WRONG_KEY) from None
+        raise InvalidUpload(texts.WRONG_KEY()) from None
     count = info.i32()
     if not 0 < count <= MAX_ACCOUNTS:
-        raise InvalidUpload(texts.BAD_ACCOUNT_COUNT)
+        raise InvalidUpload(texts.BAD_ACCOUNT_COUNT())
     indexes = [info.i32() for _ in range(count)]
     if any(not 0 <= index < MAX_ACCOUNTS for index in indexes):
-        raise InvalidUpload(texts.BAD_ACCOUNT_COUNT)
+        raise InvalidUpload(texts.BAD_ACCOUNT_COUNT())
     return list(dict.fromkeys(indexes))  # the first occurrence of each, in order (as tdesktop)
 
 
@@ -196,7 +196,7 @@ def _mtp_authorization(serialized: bytes) -> tuple[int, int, dict[int, bytes]]:
         user_id, main_dc = legacy_user, legacy_dc
     count = reader.i32()
     if not 0 <= count <= MAX_KEYS:  # checked before the loop: a hostile count never spins it
-        raise InvalidUpload(texts.BAD_KEY_COUNT)
+        raise InvalidUpload(texts.BAD_KEY_COUNT())
     keys: dict[int, bytes] = {}
     for _ in range(count):
         dc = reader.i32()
@@ -223,22 +223,22 @@ def _account(files: Mapping[str, bytes], index: int, local_key: bytes) -> Extrac
     part = file_part(data_name(index))
     payload = _read_file(files, part)
     if payload is None:
-        raise InvalidUpload(texts.ACCOUNT_MISSING)
+        raise InvalidUpload(texts.ACCOUNT_MISSING())
     try:
         data = decrypt_local(QReader(payload).blob(), local_key)
     except Damaged:
-        raise InvalidUpload(texts.WRONG_KEY) from None
+        raise InvalidUpload(texts.WRONG_KEY()) from None
     if data.u32() != _DBI_MTP_AUTHORIZATION:
-        raise InvalidUpload(texts.UNKNOWN_BLOCK)
+        raise InvalidUpload(texts.UNKNOWN_BLOCK())
     user_id, main_dc, keys = _mtp_authorization(data.blob())
     key = keys.get(main_dc)
     if user_id <= 0 or key is None:
-        raise InvalidUpload(texts.NOT_LOGGED_IN)
+        raise InvalidUpload(texts.NOT_LOGGED_IN())
     test = _is_test(files, part, local_key)
     if main_dc not in (_TEST_DCS if test else _PRODUCTION_DCS):
-        raise InvalidUpload(texts.BAD_DC)
+        raise InvalidUpload(texts.BAD_DC())
     if not any(key):
-        raise InvalidUpload(texts.ALL_ZERO_KEY)
+        raise InvalidUpload(texts.ALL_ZERO_KEY())
     return Extracted(Form.TDATA, main_dc, key, user_id=user_id, api_id=TELEGRAM_DESKTOP.api_id, test_mode=test)
 
 
@@ -248,7 +248,7 @@ def read_tdata(files: Mapping[str, bytes], passcode: str | None = None) -> list[
     Blocking (a passcode derivation may take a second or two): run it in a thread."""
     key_payload = _read_file(files, KEY_FILE)
     if key_payload is None:
-        raise InvalidUpload(texts.NO_KEY_FILE)
+        raise InvalidUpload(texts.NO_KEY_FILE())
     local_key, info = open_local_key(key_payload, passcode)
     results: list[tuple[int, Extracted | InvalidUpload]] = []
     seen: set[tuple[int, bool]] = set()
@@ -257,7 +257,7 @@ def read_tdata(files: Mapping[str, bytes], passcode: str | None = None) -> list[
             account = _account(files, index, local_key)
             assert account.user_id is not None
             if (account.user_id, account.test_mode) in seen:
-                raise InvalidUpload(texts.SAME_ACCOUNT)  # tdesktop skips such a second account too
+                raise InvalidUpload(texts.SAME_ACCOUNT())  # tdesktop skips such a second account too
             seen.add((account.user_id, account.test_mode))
             results.append((index, account))
         except InvalidUpload as exc:

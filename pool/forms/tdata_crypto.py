@@ -55,7 +55,7 @@ class QReader:
 
     def take(self, count: int) -> bytes:
         if count < 0 or self._pos + count > len(self._data):
-            raise InvalidUpload(texts.TRUNCATED)
+            raise InvalidUpload(texts.TRUNCATED())
         chunk = self._data[self._pos : self._pos + count]
         self._pos += count
         return chunk
@@ -128,15 +128,15 @@ def _aes() -> Any:
 def decrypt_local(encrypted: bytes, key: bytes) -> QReader:
     """``DecryptLocal``: the stream inside; Damaged when the SHA-1 check fails (another key)."""
     if len(encrypted) <= 16 or len(encrypted) % 16:
-        raise Damaged(texts.WRONG_KEY)
+        raise Damaged(texts.WRONG_KEY())
     msg_key, body = encrypted[:16], encrypted[16:]
     aes_key, aes_iv = _old_mtp_aes(key, msg_key)
     plain: bytes = _aes().decrypt_ige(body, aes_key, aes_iv)
     if hashlib.sha1(plain).digest()[:16] != msg_key:  # noqa: S324
-        raise Damaged(texts.WRONG_KEY)
+        raise Damaged(texts.WRONG_KEY())
     size = int.from_bytes(plain[:4], "little")
     if not (4 <= size <= len(plain) and size > len(plain) - 16):
-        raise InvalidUpload(texts.TRUNCATED)
+        raise InvalidUpload(texts.TRUNCATED())
     reader = QReader(plain[:size])
     reader.take(4)
     return reader
@@ -168,20 +168,20 @@ def check_wrap_cost(kind: int, memory: int, time: int, lanes: int) -> None:
     """InvalidUpload unless the wrap's parameters are valid (tdesktop's rules) and within our caps."""
     if kind == KDF_ARGON2ID:
         if not (time > 0 and lanes > 0 and memory >= 8 * lanes):
-            raise InvalidUpload(texts.TRUNCATED)
+            raise InvalidUpload(texts.TRUNCATED())
         if memory > ARGON2_MAX_MEMORY_KIB or memory * time > ARGON2_MAX_WORK:
             raise InvalidUpload(texts.cost_too_high("memory"))
         if time > ARGON2_MAX_TIME or lanes > ARGON2_MAX_LANES:
             raise InvalidUpload(texts.cost_too_high("time"))
     elif kind == KDF_SCRYPT:
         if not (time > 0 and lanes > 0 and memory >= 2 and memory & (memory - 1) == 0):
-            raise InvalidUpload(texts.TRUNCATED)
+            raise InvalidUpload(texts.TRUNCATED())
         if memory > SCRYPT_MAX_N or 128 * memory * time > SCRYPT_MAX_MEMORY:
             raise InvalidUpload(texts.cost_too_high("memory"))
         if time > SCRYPT_MAX_R or lanes > SCRYPT_MAX_P:
             raise InvalidUpload(texts.cost_too_high("time"))
     else:
-        raise InvalidUpload(texts.UNKNOWN_KDF)
+        raise InvalidUpload(texts.UNKNOWN_KDF())
 
 
 def passcode_key(passcode: bytes, salt: bytes, kind: int, memory: int, time: int, lanes: int) -> bytes:

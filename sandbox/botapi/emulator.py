@@ -26,6 +26,7 @@ from sandbox.botapi.models import (
     SentCallback,
     StoredFile,
 )
+from sandbox.botapi.profile import ProfileMethods
 from sandbox.botapi.protocol import ApiError, Handler, error_response, read_params
 from sandbox.botapi.public_chats import PublicChats
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BotApiEmulator(MessageMethods, PublicChats, BotMethods):
+class BotApiEmulator(MessageMethods, PublicChats, BotMethods, ProfileMethods):
     """An in-process Telegram Bot API server plus the world it serves (see the package docstring)."""
 
     def __init__(
@@ -68,6 +69,10 @@ class BotApiEmulator(MessageMethods, PublicChats, BotMethods):
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
+            "setmydescription": self._set_my_description,
+            "getmydescription": self._get_my_description,
+            "setmyshortdescription": self._set_my_short_description,
+            "getmyshortdescription": self._get_my_short_description,
             "sendmessage": self._send_message,
             "editmessagetext": self._edit_message_text,
             "editmessagecaption": self._edit_message_caption,
@@ -249,6 +254,76 @@ class BotApiEmulator(MessageMethods, PublicChats, BotMethods):
         shown = label if label is not None else f"forged data {data!r} on #{message_id}"
         self._record(chat_id, user.first_name, "user_click", shown, message_id=message_id)
         return query_id
+
+    def reply_keyboard(self, chat_id: int) -> list[list[JsonDict]]:
+        """The reply keyboard under the chat's input field (buttons as dicts; [] when none)."""
+        chat = self._chats.get(chat_id)
+        markup = None if chat is None else chat.reply_keyboard
+        rows = [] if markup is None else markup.get("keyboard", [])
+        return [[b if isinstance(b, dict) else {"text": b} for b in row] for row in rows]
+
+    def _request_button(self, user_id: int, request_id: int, kind: str) -> JsonDict:
+        """The ``kind`` ('request_chat' | 'request_users') button with this id on the user's keyboard."""
+        for row in self.reply_keyboard(user_id):
+            for button in row:
+                request = button.get(kind)
+                if isinstance(request, dict) and request.get("request_id") == request_id:
+                    return request
+        raise LookupError(f"no {kind} button with request_id {request_id} on the keyboard of chat {user_id}")
+
+    def _share(self, user_id: int, shared: JsonDict, shown: str) -> MessageView:
+        user = self._users[user_id]
+        chat = self._private_chat(user)
+        user.blocked_bot = False
+        stored = self._new_message(
+            chat, user.id, from_bot=False, text=None, html=None, parse_mode=None, entities=[]
+        )
+        stored.shared = shared
+        self._queue_update("message", self._message_json(stored))
+        self._record(chat.id, user.first_name, "user_message", shown, message_id=stored.message_id)
+        return stored.view()
+
+    def user_shares_chat(self, user_id: int, request_id: int, chat_id: int) -> MessageView:
+        """The user taps a ``request_chat`` button and picks a chat: a ``chat_shared`` message. The chat must
+        fit the button's criteria, as Telegram's picker only offers those."""
+        request = self._request_button(user_id, request_id, "request_chat")
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.type == "private":
+            raise LookupError(f"no group or channel {chat_id} to share")
+        is_channel = str(chat.type) == "channel"
+        if request["chat_is_channel"] != is_channel:
+            raise ValueError("the picker offers only " + ("channels" if request["chat_is_channel"] else "groups"))
+        if request.get("chat_has_username") is not None and bool(chat.username) != request["chat_has_username"]:
+            raise ValueError("the picker offers only chats " + ("with" if request["chat_has_username"] else "without")
+                             + " a username")
+        shared: JsonDict = {"request_id": request_id, "chat_id": chat_id}
+        if request.get("request_title") and chat.title:
+            shared["title"] = chat.title
+        if request.get("request_username") and chat.username:
+            shared["username"] = chat.username
+        return self._share(user_id, {"chat_shared": shared}, f"<shares chat {chat.title or chat_id}>")
+
+    def user_shares_users(self, user_id: int, request_id: int, user_ids: list[int]) -> MessageView:
+        """The user taps a ``request_users`` button and picks people: a ``users_shared`` message."""
+        request = self._request_button(user_id, request_id, "request_users")
+        if not 1 <= len(user_ids) <= int(request.get("max_quantity", 1)):
+            raise ValueError(f"the picker allows 1 to {request.get('max_quantity', 1)} users")
+        picked: list[JsonDict] = []
+        for shared_id in user_ids:
+            is_bot = shared_id == self.bot_id
+            if request.get("user_is_bot") is not None and request["user_is_bot"] != is_bot:
+                raise ValueError("the picker offers only " + ("bots" if request["user_is_bot"] else "people"))
+            person = self._users.get(shared_id)
+            entry: JsonDict = {"user_id": shared_id}
+            if person is not None and request.get("request_name"):
+                entry["first_name"] = person.first_name
+                if person.last_name:
+                    entry["last_name"] = person.last_name
+            if person is not None and request.get("request_username") and person.username:
+                entry["username"] = person.username
+            picked.append(entry)
+        shared = {"users_shared": {"request_id": request_id, "users": picked}}
+        return self._share(user_id, shared, f"<shares users {', '.join(map(str, user_ids))}>")
 
     def user_deletes(self, chat_id: int, message_id: int) -> None:
         """A user deletes a message for everyone (bots get no update for that, as on Telegram)."""

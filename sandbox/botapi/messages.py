@@ -31,6 +31,14 @@ _INLINE_BUTTON_ACTIONS = (
     "callback_game",
     "pay",
 )
+_REPLY_BUTTON_ACTIONS = (
+    "request_users",
+    "request_chat",
+    "request_contact",
+    "request_location",
+    "request_poll",
+    "web_app",
+)
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -52,6 +60,7 @@ class MessageMethods(EmulatorState):
         if len(formatted.text) > MAX_TEXT_LENGTH:
             raise bad_request("message is too long")
         markup = self._reply_markup(params)
+        self._check_keyboard_chat(chat, markup)
         reply_to = self._reply_to(params, chat)
         stored = self._new_message(
             chat,
@@ -64,6 +73,7 @@ class MessageMethods(EmulatorState):
         )
         stored.reply_markup = markup
         stored.reply_to_message_id = reply_to
+        self._keyboard_shown(chat, markup)
         self._bot_changed("new", stored)
         return self._message_json(stored)
 
@@ -81,6 +91,7 @@ class MessageMethods(EmulatorState):
         if len(formatted.text) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         markup = self._reply_markup(params)
+        self._check_keyboard_chat(chat, markup)
         reply_to = self._reply_to(params, chat)
         stored = self._new_message(
             chat,
@@ -94,6 +105,7 @@ class MessageMethods(EmulatorState):
         )
         stored.reply_markup = markup
         stored.reply_to_message_id = reply_to
+        self._keyboard_shown(chat, markup)
         self._bot_changed("new", stored)
         return self._message_json(stored)
 
@@ -223,7 +235,64 @@ class MessageMethods(EmulatorState):
             raise bad_request("inline keyboard expected")
         if not {"keyboard", "remove_keyboard", "force_reply"} & markup.keys():
             raise bad_request("can't parse reply keyboard markup JSON object")
+        if "keyboard" in markup:
+            self._check_reply_keyboard(markup["keyboard"])
         return markup
+
+    def _check_keyboard_chat(self, chat: SandboxChat, markup: JsonDict | None) -> None:
+        if markup is not None and chat.type != "private" and self._has_request_buttons(markup):
+            raise bad_request("keyboard buttons requesting users or chats are allowed only in private chats")
+
+    @staticmethod
+    def _keyboard_shown(chat: SandboxChat, markup: JsonDict | None) -> None:
+        """A reply keyboard stays under the chat's input field until another one or a removal comes."""
+        if markup is None:
+            return
+        if "keyboard" in markup:
+            chat.reply_keyboard = markup
+        elif markup.get("remove_keyboard"):
+            chat.reply_keyboard = None
+
+    @staticmethod
+    def _has_request_buttons(markup: JsonDict) -> bool:
+        return any(
+            isinstance(b, dict) and ("request_chat" in b or "request_users" in b)
+            for row in markup.get("keyboard", [])
+            for b in row
+        )
+
+    @staticmethod
+    def _check_reply_keyboard(rows: Any) -> None:
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise bad_request('can\'t parse keyboard button: field "keyboard" must be an Array')
+        for row in rows:
+            for button in row:
+                if isinstance(button, str):
+                    button = {"text": button}
+                if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"]:
+                    raise bad_request("can't parse keyboard button: Text must be a String")
+                actions = [a for a in _REPLY_BUTTON_ACTIONS if a in button]
+                if len(actions) > 1:
+                    raise bad_request("can't parse keyboard button: only one of the optional fields can be used")
+                if "request_users" in button:
+                    request = button["request_users"]
+                    if not isinstance(request, dict) or not _is_int32(request.get("request_id")):
+                        raise bad_request(
+                            "can't parse KeyboardButtonRequestUsers: field \"request_id\" must be a Number"
+                        )
+                    quantity = request.get("max_quantity", 1)
+                    if not isinstance(quantity, int) or not 1 <= quantity <= 10:
+                        raise bad_request("REQUEST_PEER_INVALID")
+                if "request_chat" in button:
+                    request = button["request_chat"]
+                    if not isinstance(request, dict) or not _is_int32(request.get("request_id")):
+                        raise bad_request(
+                            "can't parse KeyboardButtonRequestChat: field \"request_id\" must be a Number"
+                        )
+                    if not isinstance(request.get("chat_is_channel"), bool):
+                        raise bad_request(
+                            "can't parse KeyboardButtonRequestChat: field \"chat_is_channel\" must be a Boolean"
+                        )
 
     @staticmethod
     def _check_inline_keyboard(rows: Any) -> None:
@@ -293,3 +362,7 @@ class MessageMethods(EmulatorState):
         if existing.kind != kind:
             raise bad_request(f"can't use file of type {existing.kind.title()} as {kind.title()}")
         return existing
+
+
+def _is_int32(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31

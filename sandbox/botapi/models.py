@@ -51,6 +51,8 @@ class SandboxChat:
     title: str | None = None
     user: SandboxUser | None = None
     next_message_id: int = 1
+    username: str | None = None
+    reply_keyboard: JsonDict | None = None  # the reply keyboard the bot last sent here (None: removed)
 
     def to_json(self) -> JsonDict:
         if self.user is not None:
@@ -59,7 +61,10 @@ class SandboxChat:
             data.pop("language_code", None)
             data["type"] = "private"
             return data
-        return {"id": self.id, "type": self.type, "title": self.title or "Sandbox group"}
+        data = {"id": self.id, "type": self.type, "title": self.title or "Sandbox group"}
+        if self.username:
+            data["username"] = self.username
+        return data
 
 
 @dataclass
@@ -139,6 +144,18 @@ class MessageView:
         """Inline keyboard labels, row by row ([] without an inline keyboard)."""
         return [[str(b.get("text", "")) for b in row] for row in self._inline_rows()]
 
+    @property
+    def keyboard(self) -> list[list[str]]:
+        """Reply keyboard labels, row by row ([] when the message carries no reply keyboard)."""
+        rows = (self.reply_markup or {}).get("keyboard")
+        if not isinstance(rows, list):
+            return []
+        return [[b if isinstance(b, str) else str(b.get("text", "")) for b in row] for row in rows]
+
+    @property
+    def removes_keyboard(self) -> bool:
+        return bool((self.reply_markup or {}).get("remove_keyboard"))
+
     def button(self, label: str) -> JsonDict | None:
         for row in self._inline_rows():
             for button in row:
@@ -175,6 +192,7 @@ class StoredMessage:
     edit_date: int | None = None
     edits: list[MessageView] = field(default_factory=list)  # earlier versions, oldest first
     deleted: bool = False
+    shared: JsonDict | None = None  # a user's chat_shared / users_shared payload ({"chat_shared": {...}})
 
     def view(self, *, edited: bool = False) -> MessageView:
         file_view = None

@@ -57,6 +57,8 @@ class EmulatorState:
         self._polls_seen = 0
         self._callbacks: dict[str, SentCallback] = {}
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
+        self._descriptions: dict[str, str] = {}  # language code ("" = default) -> description
+        self._short_descriptions: dict[str, str] = {}
 
         self.events: list[BotEvent] = []
         self.transcript: list[TranscriptEntry] = []
@@ -238,6 +240,8 @@ class EmulatorState:
             data[body_key] = stored.text
             if stored.entities:
                 data[entities_key] = copy.deepcopy(stored.entities)
+        if stored.shared:
+            data.update(copy.deepcopy(stored.shared))
         if stored.reply_markup and "inline_keyboard" in stored.reply_markup:
             data["reply_markup"] = copy.deepcopy(stored.reply_markup)
         if stored.edit_date is not None:
