@@ -118,7 +118,10 @@ async def test_a_number_after_a_group_is_a_topic_only_in_a_forum(tmp_path: Path)
         reply = await alice.ask("/addgroups t.me/cats_market/15")
         assert await h.snapshot() == before
         assert "Cannot be posted to (1)" in reply.text
-        assert "that is a message link, not a topic: @cats_market is not a forum, so 15 is the number of a message" in reply.text
+        assert (
+            "that is a message link, not a topic: @cats_market is not a forum, so 15 is the number of a message"
+            in reply.text
+        )
         assert '"t.me/cats_market/15"' in reply.text and "send @cats_market" in reply.text
         assert "Added" not in reply.text
 
