@@ -4,13 +4,20 @@ chat_lookup over the emulator's public chats)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from botkit import in_locale
+from pool_support import add_customer, add_pair, seed_sessions
 
 from control_bot.services.chat_lookup import BotChatLookup
+from control_bot.services.reach import Reach, customer_reach
 from core.destinations import ChatFacts, Checked, Verdict, check_groups, kind_of_chat
 from core.links import GroupRef, parse_group_items
+from core.texts import reach as rt
+from pool import assign
 from sandbox.botuser import BotApiEmulator, create_bot
-from storage import customers, groups
+from storage import customers, groups, memberships
 from storage.db import Database
 
 TOKEN = "123456789:AAE_sandbox-token-for-group-checks_xx"
@@ -154,3 +161,35 @@ async def test_groups_are_unchecked_until_a_check_and_go_by_number_or_id(db: Dat
         two = await groups.get(conn, 501, "@two_chat")
         assert await groups.count_for(conn, 502) == 1
     assert two is not None and (two.checked_at, two.chat_kind, two.title) == (NOW + 2, "forum", "Two")
+
+
+# --- the /groups state of a group nothing checked ----------------------------------------------------
+
+
+async def test_a_group_nothing_checked_is_said_so_not_called_unreachable_or_fine(db: Database, sdir: Path) -> None:
+    """Sessions read, none holds @ghost_chat, and Telegram did not show it on add: "not checked", never a
+    plain "unreachable" (which would say the chat exists) and never "reachable"; once something checked
+    it, the usual reason."""
+    await add_pair(db, 1)
+    (s1,) = await seed_sessions(db, sdir, 1)
+    await add_customer(db, 1001, plan=1)
+    await assign.assign(db, sdir, 1001, 1, NOW)
+    async with db.tx() as conn:
+        await groups.add_many(conn, 1001, ["@ghost_chat", "@known_chat"], NOW)
+        await groups.record_check(conn, 1001, "@known_chat", "group", "Known", NOW)
+        await memberships.replace_for_session(conn, s1, [], NOW)
+    async with db.read() as conn:
+        view = await customer_reach(conn, 1001)
+    ghost, known = view.reach["@ghost_chat"], view.reach["@known_chat"]
+    assert (ghost.reach, ghost.checked) == (Reach.NOT_MEMBER, False)
+    assert (known.reach, known.checked) == (Reach.NOT_MEMBER, True)
+    for lang in ("en", "ru"):
+        with in_locale(lang):
+            ghost_line = rt.group_state(None, None, None, NOW, ghost)
+            known_line = rt.group_state(None, None, None, NOW, known)
+        assert "✅" not in ghost_line and ghost_line != known_line
+        if lang == "en":
+            assert ghost_line == "🚫 not checked: Telegram did not show this chat, and none of your sessions is in it"
+            assert known_line == "🚫 unreachable: none of your sessions is a member"
+        else:
+            assert ghost_line.startswith("🚫 не проверена: Telegram не показал этот чат")

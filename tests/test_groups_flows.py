@@ -39,13 +39,13 @@ async def test_a_txt_list_skips_comments_and_blank_lines_and_reads_bare_names(tm
         alice = await customer(h, lang)
         h.emu.public_chat("cats_market", title="Cats market")
         listing = (
-            "# my groups\n"
-            "\n"
-            "cats_market\n"
-            "   # dogs_market is not a group any more\n"
-            "@birds_market  # the big one\n"
-            "t.me/fish_market\n"
-        ).encode()
+            b"# my groups\n"
+            b"\n"
+            b"cats_market\n"
+            b"   # dogs_market is not a group any more\n"
+            b"@birds_market  # the big one\n"
+            b"t.me/fish_market\n"
+        )
         reply = await alice.send_file("groups.txt", listing)
         assert await refs(h) == ["@cats_market", "@birds_market", "@fish_market"]
         with in_locale(lang):
