@@ -193,3 +193,15 @@ async def test_a_group_nothing_checked_is_said_so_not_called_unreachable_or_fine
             assert known_line == "🚫 unreachable: none of your sessions is a member"
         else:
             assert ghost_line.startswith("🚫 не проверена: Telegram не показал этот чат")
+
+
+async def test_get_chat_by_username_finds_a_group_the_emulator_holds() -> None:
+    async with BotApiEmulator(TOKEN) as emu:
+        chat = emu.group_chat(-1001000000555, title="Pet lovers")
+        chat.username = "Pet_Lovers"
+        bot = create_bot(emu)
+        try:
+            found = await BotChatLookup(bot)("@pet_lovers")
+        finally:
+            await bot.session.close()
+    assert found is not None and (found.chat_id, found.kind, found.title) == (-1001000000555, "group", "Pet lovers")

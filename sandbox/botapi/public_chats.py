@@ -83,8 +83,13 @@ class PublicChats(BotMethods):
     async def _get_chat(self, params: Params) -> JsonDict:
         raw = params.get_str("chat_id") or ""
         if raw.startswith("@"):
-            chat = self._public_chats.get(raw[1:].lower())
-            if chat is None:
-                raise bad_request("chat not found")
-            return {**copy.deepcopy(_FULL_INFO), **chat.to_json()}
+            name = raw[1:].lower()
+            chat = self._public_chats.get(name)
+            if chat is not None:
+                return {**copy.deepcopy(_FULL_INFO), **chat.to_json()}
+            # A group the emulator holds (the bot is in it, or users share it) that has a username.
+            for known in self._chats.values():
+                if known.user is None and known.username and known.username.lower() == name:
+                    return {**copy.deepcopy(_FULL_INFO), **known.to_json()}
+            raise bad_request("chat not found")
         return {**copy.deepcopy(_FULL_INFO), **await super()._get_chat(params)}
