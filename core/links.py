@@ -160,34 +160,50 @@ def parse_group_items(
     chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``).
 
     The text is read as people keep lists (``list_items``): blank lines and ``#`` comments are skipped,
-    and a bare ``name`` is the username ``@name``."""
+    and a bare ``name`` on a line of groups is the username ``@name``."""
     if not isinstance(text, str):
         raise LinkError(link_texts.GROUPS_NOT_TEXT())
-    items: list[str] = []
-    for item in list_items(text):
-        if len(items) == max_items:
+    lines: list[list[str]] = []
+    count = 0
+    for line in _list_lines(text):
+        count += len(line)
+        if count > max_items:
             raise LinkError(link_texts.too_many_groups(max_items))
-        items.append(item)
-    if not items:
+        lines.append(line)
+    if not count:
         raise LinkError(link_texts.NO_GROUPS_FOUND())
 
     good: list[tuple[str, GroupRef]] = []
     seen: set[str] = set()
     bad: list[tuple[str, str]] = []
     seen_bad: set[str] = set()
-    for item in items:
-        try:
-            group = parse_group_ref(item, bare_names=True)
-        except LinkError as exc:
-            shown = _shorten(item)
-            if shown not in seen_bad:
-                seen_bad.add(shown)
-                bad.append((shown, exc.user_message))
-            continue
-        if group.ref not in seen:
-            seen.add(group.ref)
-            good.append((link_texts.echo(_shorten(item)), group))
+    for line in lines:
+        for item, parsed in _parse_line(line):
+            if isinstance(parsed, LinkError):
+                shown = _shorten(item)
+                if shown not in seen_bad:
+                    seen_bad.add(shown)
+                    bad.append((shown, parsed.user_message))
+            elif parsed.ref not in seen:
+                seen.add(parsed.ref)
+                good.append((link_texts.echo(_shorten(item)), parsed))
     return good, bad
+
+
+def _parse_line(line: list[str]) -> list[tuple[str, GroupRef | LinkError]]:
+    """Each item of one line, parsed. A bare word is a username only on a line of groups (every item on
+    it reads as one): on a line with anything else it is prose, refused as ambiguous with the hint."""
+    results: list[tuple[str, GroupRef | LinkError]] = []
+    for bare_names in (True, False):
+        results = []
+        for item in line:
+            try:
+                results.append((item, parse_group_ref(item, bare_names=bare_names)))
+            except LinkError as exc:
+                results.append((item, exc))
+        if not any(isinstance(parsed, LinkError) for _, parsed in results):
+            break
+    return results
 
 
 def list_items(text: str) -> Iterator[str]:
@@ -195,12 +211,21 @@ def list_items(text: str) -> Iterator[str]:
     several separated by spaces, commas or semicolons; a blank line is nothing and a ``#`` starts a
     comment that runs to the end of its line (``# my chats``, ``@cats_market  # the big one``). A ``#``
     inside an item is its topic (``@name#15``), not a comment."""
+    for line in _list_lines(text):
+        yield from line
+
+
+def _list_lines(text: str) -> Iterator[list[str]]:
+    """``list_items`` line by line (lines with no item left out)."""
     for line in text.splitlines():
+        items: list[str] = []
         for match in _ITEM_RE.finditer(line):
             item = match.group()
             if item.startswith("#"):
                 break
-            yield item
+            items.append(item)
+        if items:
+            yield items
 
 
 def marked_id(kind: PeerKind, bare_id: int) -> str:

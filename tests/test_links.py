@@ -293,10 +293,12 @@ def test_group_refs_split_dedupe_and_report_bad_items() -> None:
         "two_chat\n"
     )
     good, bad = parse_group_refs(text)
-    # A bare name in a list is the username (issue 18): "two_chat" is @two_chat, already listed.
+    # A bare name on a line of groups is the username (issue 18): the last "two_chat" is @two_chat, already
+    # listed; on a line with something that is no group (the invite link) it stays ambiguous.
     assert [g.ref for g in good] == ["@one_chat", "@two_chat", CH, "@one_chat#5", f"{CH}#5"]
-    assert [item for item, _ in bad] == ["https://t.me/+invite"]
-    assert "not a group: adbot does not join groups by itself" in bad[0][1]
+    assert [item for item, _ in bad] == ["two_chat", "https://t.me/+invite"]
+    assert "ambiguous" in bad[0][1]
+    assert "not a group: adbot does not join groups by itself" in bad[1][1]
 
 
 def test_group_items_keep_each_item_as_typed_quoted() -> None:
@@ -305,7 +307,7 @@ def test_group_items_keep_each_item_as_typed_quoted() -> None:
         ('"t.me/Cats_Market/15"', GroupRef("@cats_market", 15)),  # the first of the same ref
         ('"@other_chat"', GroupRef("@other_chat", None)),
         (f'"{CH}#5"', GroupRef(CH, 5)),
-        ('"two_chat"', GroupRef("@two_chat", None)),
+        ('"two_chat"', GroupRef("@two_chat", None)),  # a bare name on a line of groups: a username
     ]
     assert bad == []
     # Shown the way refusals quote input: invisible characters replaced, shortened.
@@ -530,10 +532,11 @@ def test_list_of_only_comments_finds_nothing() -> None:
     assert "No groups found" in info.value.user_message
 
 
-def test_a_bare_word_that_is_no_username_is_still_refused_in_a_list() -> None:
-    good, bad = parse_group_items("abc ads/chat 9lives ok_name")
-    assert [group.ref for _, group in good] == ["@ok_name"]
-    assert [item for item, _ in bad] == ["abc", "ads/chat", "9lives"]
+def test_a_bare_word_that_is_no_username_or_among_other_words_is_still_refused() -> None:
+    good, bad = parse_group_items("abc\nads/chat\n9lives\nok_name\nplease add cats_market @dogs_market")
+    assert [group.ref for _, group in good] == ["@ok_name", "@dogs_market"]
+    assert [item for item, _ in bad] == ["abc", "ads/chat", "9lives", "please", "add", "cats_market"]
+    assert "ambiguous" in dict(bad)["cats_market"]
 
 
 def test_a_bare_word_alone_is_still_ambiguous() -> None:

@@ -209,7 +209,7 @@ async def remove_group(db: Database, user_id: int, text: str, now: float) -> tup
     await require_customer(db, user_id, now)
     typed = text.strip()
     async with db.tx() as conn:
-        if typed.isdigit() and len(typed) <= 6:
+        if typed.isascii() and typed.isdigit() and len(typed) <= 6:
             number = int(typed)
             ref = await groups.ref_at(conn, user_id, number)
             if ref is None:
