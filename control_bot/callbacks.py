@@ -161,6 +161,18 @@ class PostHeaderCb(CallbackData, prefix="ph"):
 # --- issue 18 part F ---
 
 
+class GroupRemoveCb(CallbackData, prefix="cgd"):
+    """Remove one group (its 🗑 button on /groups): ``group_id`` is checked against the presser's own
+    groups; ``page``: the page to show again."""
+
+    group_id: int
+    page: int
+
+
+class GroupsPickCb(CallbackData, prefix="cgk"):
+    """Open the group picker (a reply keyboard with Telegram's chat-request button)."""
+
+
 # --- issue 18 part G ---
 
 

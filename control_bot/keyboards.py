@@ -8,6 +8,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    KeyboardButtonRequestChat,
     KeyboardButtonRequestUsers,
     ReplyKeyboardMarkup,
 )
@@ -18,6 +19,7 @@ from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
 from core.texts import events as et
+from core.texts import groups as gt
 from core.texts import joins as jt
 from core.texts import plans as pt
 from core.texts import post as post_texts
@@ -285,6 +287,62 @@ def post_header(drop_author: bool) -> InlineKeyboardMarkup:
 
 
 # --- issue 18 part F ---
+
+PICK_GROUPS_REQUEST_ID = 1806  # the request_id of the group picker's chat-request button
+GROUPS_PAGE = 10  # groups per /groups page: each has its own 🗑 button
+_REMOVE_PER_ROW = 5
+
+
+def groups_screen(
+    shown: Sequence[tuple[int, int, str, bool]], page: int, pages: int, has_defaults: bool
+) -> InlineKeyboardMarkup:
+    """``shown``: (group id, its number in the list, ref, paused) of the groups on this page: a 🗑 button
+    each, a resume button for each paused one, pages, then add / pick / remove and the menu."""
+    b = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for group_id, _number, ref, paused in shown:
+        if paused:
+            b.button(text=t.btn_resume(ref), callback_data=cb.GroupResumeCb(group_id=group_id))
+            sizes.append(1)
+    removes = 0
+    for group_id, number, _ref, _paused in shown:
+        b.button(text=gt.btn_remove(number), callback_data=cb.GroupRemoveCb(group_id=group_id, page=page))
+        removes += 1
+    sizes.extend([_REMOVE_PER_ROW] * (removes // _REMOVE_PER_ROW))
+    if removes % _REMOVE_PER_ROW:
+        sizes.append(removes % _REMOVE_PER_ROW)
+    if pages > 1:
+        nav = 0
+        if page > 0:
+            b.button(text=t.BTN_PREV(), callback_data=cb.GroupsPageCb(page=page - 1))
+            nav += 1
+        if page < pages - 1:
+            b.button(text=t.BTN_NEXT(), callback_data=cb.GroupsPageCb(page=page + 1))
+            nav += 1
+        sizes.append(nav)
+    _menu_button(b, t.BTN_ADD_GROUPS(), cb.MenuAction.ADD_GROUPS)
+    b.button(text=gt.BTN_PICK_GROUPS(), callback_data=cb.GroupsPickCb())
+    sizes.append(2)
+    _menu_button(b, t.BTN_DEL_GROUP(), cb.MenuAction.DEL_GROUP)
+    sizes.append(1)
+    if has_defaults:
+        _menu_button(b, t.BTN_DEFAULT_GROUPS(), cb.MenuAction.DEFAULT_GROUPS)
+        sizes.append(1)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    sizes.append(1)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+def pick_groups() -> ReplyKeyboardMarkup:
+    """Telegram's own group picker (groups only, with their title and username; one per tap) and Done."""
+    pick = KeyboardButton(
+        text=gt.BTN_PICK_GROUPS(),
+        request_chat=KeyboardButtonRequestChat(
+            request_id=PICK_GROUPS_REQUEST_ID, chat_is_channel=False, request_title=True, request_username=True
+        ),
+    )
+    return ReplyKeyboardMarkup(keyboard=[[pick], [KeyboardButton(text=gt.BTN_PICK_DONE())]], resize_keyboard=True)
 
 
 # --- issue 18 part G ---

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,6 +31,7 @@ __all__ = [
     "RESERVED_PATHS",
     "GroupRef",
     "PostRef",
+    "list_items",
     "parse_group_items",
     "parse_group_ref",
     "parse_group_refs",
@@ -81,6 +83,7 @@ _INVITE_PATHS = frozenset({"joinchat", "addlist"})
 _HOST_RE = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)(?=[/?#]|$)", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _ID_RE = re.compile(r"[0-9]{1,19}")
+_ITEM_RE = re.compile(r"[^\s,;]+")
 _MARKED_ID_RE = re.compile(r"-?[0-9]{1,19}")
 _USERNAME_CHARS_RE = re.compile(r"[A-Za-z0-9_]+")
 # Characters that copy-paste drags along around a link: angle brackets and invisible marks.
@@ -124,10 +127,13 @@ def parse_post_link(text: str) -> PostRef:
         raise LinkError(link_texts.post_unreadable(_echo(text))) from exc
 
 
-def parse_group_ref(text: str) -> GroupRef:
-    """Parse one group reference; raise ``LinkError`` with a user-facing reason if it is not one."""
+def parse_group_ref(text: str, *, bare_names: bool = False) -> GroupRef:
+    """Parse one group reference; raise ``LinkError`` with a user-facing reason if it is not one.
+
+    ``bare_names``: a bare word that is a valid username (``cats_market``, ``cats_market#15``) is read
+    as that username, the way people keep lists of groups; alone (a join target) it stays refused."""
     try:
-        return _parse_group(text)
+        return _parse_group(text, bare_names=bare_names)
     except LinkError:
         raise
     except Exception as exc:
@@ -151,34 +157,75 @@ def parse_group_items(
 ) -> tuple[list[tuple[str, GroupRef]], list[tuple[str, str]]]:
     """``parse_group_refs`` keeping, with each good reference, the item as the user wrote it, quoted the
     way the link texts quote input (``core.texts.errors.echo``): what a refusal on what is known of the
-    chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``)."""
+    chat quotes (a ``t.me/name/15`` that turns out to be a message link, ``core.destinations``).
+
+    The text is read as people keep lists (``list_items``): blank lines and ``#`` comments are skipped,
+    and a bare ``name`` on a line of groups is the username ``@name``."""
     if not isinstance(text, str):
         raise LinkError(link_texts.GROUPS_NOT_TEXT())
-    items: list[str] = []
-    for match in re.finditer(r"[^\s,;]+", text):
-        if len(items) == max_items:
+    lines: list[list[str]] = []
+    count = 0
+    for line in _list_lines(text):
+        count += len(line)
+        if count > max_items:
             raise LinkError(link_texts.too_many_groups(max_items))
-        items.append(match.group())
-    if not items:
+        lines.append(line)
+    if not count:
         raise LinkError(link_texts.NO_GROUPS_FOUND())
 
     good: list[tuple[str, GroupRef]] = []
     seen: set[str] = set()
     bad: list[tuple[str, str]] = []
     seen_bad: set[str] = set()
-    for item in items:
-        try:
-            group = parse_group_ref(item)
-        except LinkError as exc:
-            shown = _shorten(item)
-            if shown not in seen_bad:
-                seen_bad.add(shown)
-                bad.append((shown, exc.user_message))
-            continue
-        if group.ref not in seen:
-            seen.add(group.ref)
-            good.append((link_texts.echo(_shorten(item)), group))
+    for line in lines:
+        for item, parsed in _parse_line(line):
+            if isinstance(parsed, LinkError):
+                shown = _shorten(item)
+                if shown not in seen_bad:
+                    seen_bad.add(shown)
+                    bad.append((shown, parsed.user_message))
+            elif parsed.ref not in seen:
+                seen.add(parsed.ref)
+                good.append((link_texts.echo(_shorten(item)), parsed))
     return good, bad
+
+
+def _parse_line(line: list[str]) -> list[tuple[str, GroupRef | LinkError]]:
+    """Each item of one line, parsed. A bare word is a username only on a line of groups (every item on
+    it reads as one): on a line with anything else it is prose, refused as ambiguous with the hint."""
+    results: list[tuple[str, GroupRef | LinkError]] = []
+    for bare_names in (True, False):
+        results = []
+        for item in line:
+            try:
+                results.append((item, parse_group_ref(item, bare_names=bare_names)))
+            except LinkError as exc:
+                results.append((item, exc))
+        if not any(isinstance(parsed, LinkError) for _, parsed in results):
+            break
+    return results
+
+
+def list_items(text: str) -> Iterator[str]:
+    """The items of a list of groups as people write one (a message or a ``.txt`` file): one per line or
+    several separated by spaces, commas or semicolons; a blank line is nothing and a ``#`` starts a
+    comment that runs to the end of its line (``# my chats``, ``@cats_market  # the big one``). A ``#``
+    inside an item is its topic (``@name#15``), not a comment."""
+    for line in _list_lines(text):
+        yield from line
+
+
+def _list_lines(text: str) -> Iterator[list[str]]:
+    """``list_items`` line by line (lines with no item left out)."""
+    for line in text.splitlines():
+        items: list[str] = []
+        for match in _ITEM_RE.finditer(line):
+            item = match.group()
+            if item.startswith("#"):
+                break
+            items.append(item)
+        if items:
+            yield items
 
 
 def marked_id(kind: PeerKind, bare_id: int) -> str:
@@ -213,7 +260,7 @@ def random_id_for(campaign_id: int, cycle_no: int, group_ref: str) -> int:
 
 
 def _parse_post(text: str) -> PostRef:
-    s = _clean(text, link_texts.A_POST_LINK())
+    s = _clean(text, link_texts.A_POST_LINK)
     if any(ch.isspace() for ch in s):
         raise LinkError(link_texts.post_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
@@ -320,8 +367,8 @@ def post_from_origin(chat_id: int, username: str | None, msg_id: int) -> PostRef
 # --- groups --------------------------------------------------------------------------------------
 
 
-def _parse_group(text: str) -> GroupRef:
-    s = _clean(text, link_texts.A_GROUP())
+def _parse_group(text: str, *, bare_names: bool = False) -> GroupRef:
+    s = _clean(text, link_texts.A_GROUP)
     if any(ch.isspace() for ch in s):
         raise LinkError(link_texts.group_has_spaces(_echo(s)))
     if s.lower().startswith("tg:"):
@@ -338,8 +385,10 @@ def _parse_group(text: str) -> GroupRef:
     if s[0] == "-" or s[0].isdigit():
         number, sep, topic = s.partition("#")
         return GroupRef(_marked_group_peer(number, s), _topic_id(topic, s) if sep else None)
-    name = s.partition("#")[0]
+    name, sep, topic = s.partition("#")
     if _username_problem(name) is None:
+        if bare_names:
+            return GroupRef(f"@{name.lower()}", _topic_id(topic, s) if sep else None)
         raise LinkError(link_texts.bare_word(_echo(s), _shorten(s)))
     raise LinkError(link_texts.not_a_group(_echo(s)))
 
@@ -496,15 +545,15 @@ def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
 
 
 def _message_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.MESSAGE_NUMBER(), MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.MESSAGE_NUMBER, MAX_MESSAGE_ID)
 
 
 def _topic_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.TOPIC_NUMBER(), MAX_MESSAGE_ID)
+    return _parse_positive(raw, s, link_texts.TOPIC_NUMBER, MAX_MESSAGE_ID)
 
 
 def _channel_id(raw: str, s: str) -> int:
-    return _parse_positive(raw, s, link_texts.CHANNEL_NUMBER(), _MAX_CHANNEL_ID)
+    return _parse_positive(raw, s, link_texts.CHANNEL_NUMBER, _MAX_CHANNEL_ID)
 
 
 def _channel_peer(channel_id: int) -> str:

@@ -28,6 +28,12 @@ class Group:
     reach_detail: str | None = None
     reach_changed_at: float | None = None
     reach_told_at: float | None = None
+    # What the chat is, as last confirmed on add (the bot's getChat or the sessions' dialogs):
+    # ``checked_at`` None = never checked (shown as "not checked yet", never as fine); ``chat_kind``
+    # 'group' | 'forum'; ``title`` as Telegram showed it.
+    checked_at: float | None = None
+    chat_kind: str | None = None
+    title: str | None = None
 
     @property
     def active(self) -> bool:
@@ -38,7 +44,8 @@ class Group:
 # and building each one from a dict of its columns cost twice as much).
 _COLUMNS = (
     "id, customer_id, ref, added_at, consecutive_failures, last_error, paused_reason, paused_at,"
-    " slowmode_seconds, slowmode_until, reach, reach_detail, reach_changed_at, reach_told_at"
+    " slowmode_seconds, slowmode_until, reach, reach_detail, reach_changed_at, reach_told_at,"
+    " checked_at, chat_kind, title"
 )
 
 
@@ -87,6 +94,40 @@ async def add_many(
 
 async def remove(conn: aiosqlite.Connection, customer_id: int, ref: str) -> bool:
     return await execute(conn, "DELETE FROM groups WHERE customer_id = ? AND ref = ?", (customer_id, ref)) > 0
+
+
+async def remove_by_id(conn: aiosqlite.Connection, customer_id: int, group_id: int) -> str | None:
+    """Remove the customer's group ``group_id`` (a button); returns its ref, None when it is not theirs."""
+    row = await fetchone(
+        conn, "DELETE FROM groups WHERE id = ? AND customer_id = ? RETURNING ref", (group_id, customer_id)
+    )
+    return str(row[0]) if row else None
+
+
+async def ref_at(conn: aiosqlite.Connection, customer_id: int, number: int) -> str | None:
+    """The ref of the customer's ``number``-th group (1-based, in the order /groups lists them)."""
+    if number < 1:
+        return None
+    row = await fetchone(
+        conn,
+        "SELECT ref FROM groups WHERE customer_id = ? ORDER BY id LIMIT 1 OFFSET ?",
+        (customer_id, number - 1),
+    )
+    return str(row[0]) if row else None
+
+
+async def record_check(
+    conn: aiosqlite.Connection, customer_id: int, ref: str, chat_kind: str, title: str | None, now: float
+) -> bool:
+    """What the chat of the customer's group ``ref`` is was confirmed now (a title not shown keeps the
+    known one)."""
+    changed = await execute(
+        conn,
+        "UPDATE groups SET checked_at = ?, chat_kind = ?, title = COALESCE(?, title)"
+        " WHERE customer_id = ? AND ref = ?",
+        (now, chat_kind, title, customer_id, ref),
+    )
+    return changed > 0
 
 
 async def record_failure(

@@ -395,7 +395,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     """
-    -- issue 18 part F
+    -- issue 18 part F: what each group's chat is, as confirmed when it was added (the bot's getChat, the
+    -- sessions' dialogs or Telegram's group picker); checked_at NULL: never checked ("not checked yet",
+    -- never shown as fine)
+    ALTER TABLE groups ADD COLUMN checked_at REAL;
+    ALTER TABLE groups ADD COLUMN chat_kind TEXT;   -- 'group' | 'forum' (NULL: not known)
+    ALTER TABLE groups ADD COLUMN title TEXT;       -- as Telegram showed it
     """,
     """
     -- issue 18 part G

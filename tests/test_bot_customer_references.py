@@ -120,14 +120,17 @@ async def test_a_number_after_a_group_is_a_topic_only_in_a_forum(tmp_path: Path)
         reply = await alice.ask("/addgroups t.me/cats_market/15")
         assert await h.snapshot() == before
         assert "Cannot be posted to (1)" in reply.text
-        assert "@cats_market is not a forum, so 15 cannot be a topic: that is the link of message 15" in reply.text
+        assert (
+            "that is a message link, not a topic: @cats_market is not a forum, so 15 is the number of a message"
+            in reply.text
+        )
         assert '"t.me/cats_market/15"' in reply.text and "send @cats_market" in reply.text
         assert "Added" not in reply.text
 
         reply = await alice.ask("/addgroups @cats_market#15 -1000000000079#4")
         assert "Cannot be posted to (2)" in reply.text
-        assert '"@cats_market#15": @cats_market is not a forum' in reply.text
-        assert '"-1000000000079#4": -1000000000079 is not a forum' in reply.text
+        assert '"@cats_market#15": that is a message link, not a topic: @cats_market is not a forum' in reply.text
+        assert '"-1000000000079#4": that is a message link, not a topic: -1000000000079 is not a forum' in reply.text
 
         # In a forum it is a topic; a chat nobody knows yet keeps today's reading, said as such.
         reply = await alice.ask("/addgroups https://t.me/cats_forum/15 @new_chat#15 t.me/fresh_chat/7 @cats_market")
@@ -157,7 +160,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         )
 
         reply = await alice.ask(
-            "/addgroups @news_feed\n-1000000000088\nt.me/price_bot\n@HelperBot\n@chat_robot\n@real_group\nnot_a_group"
+            "/addgroups @news_feed\n-1000000000088\nt.me/price_bot\n@HelperBot\n@chat_robot\n@real_group\nno/such/group"
         )
         assert "Added 2 groups" in reply.text
         assert await customer_refs(h, ALICE) == ["@chat_robot", "@real_group"]
@@ -166,7 +169,7 @@ async def test_channels_and_bots_are_refused_with_the_reason(tmp_path: Path) -> 
         assert '"-1000000000088": -1000000000088 is a channel, not a group' in reply.text
         assert '"t.me/price_bot": @price_bot is a bot' in reply.text
         assert '"@HelperBot": @helperbot is a bot' in reply.text
-        assert "Not understood (1)" in reply.text and "not_a_group" in reply.text
+        assert "Not understood (1)" in reply.text and "no/such/group" in reply.text
 
         # Default groups copied from the admin's list are judged the same way.
         async with h.db.tx() as conn:

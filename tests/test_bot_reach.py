@@ -86,6 +86,7 @@ async def test_groups_say_per_group_what_the_customers_sessions_can_do_there(tmp
         h.world.add_group("readonly_group", members={k1}, read_only=True)
         h.world.add_channel("news_channel", members={k2})
         h.world.add_group("far_group", members={k3})
+        h.emu.public_chat("far_group", title="Far group")  # the bot's getChat shows it: it was checked on add
         h.world.add_group("paused_group", members={k1})
         refs = ["@open_group", "@slow_group", "@waiting_group", "@muted_group", "@readonly_group",
                 "@news_channel", "@far_group", "@paused_group"]

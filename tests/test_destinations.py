@@ -60,8 +60,8 @@ def test_each_refusal_says_why_and_what_to_send_instead() -> None:
     topic = parse_group_ref("t.me/cats_market/15")
     reason = refusal(Verdict.MESSAGE_LINK, '"t.me/cats_market/15"', topic)
     assert reason is not None
-    assert reason.startswith('"t.me/cats_market/15": @cats_market is not a forum')
-    assert "link of message 15" in reason and reason.endswith("send @cats_market")
+    assert reason.startswith('"t.me/cats_market/15": that is a message link, not a topic: @cats_market is not a forum')
+    assert "15 is the number of a message" in reason and reason.endswith("send @cats_market")
     channel = refusal(Verdict.CHANNEL, '"@news_feed"', parse_group_ref("@news_feed"))
     assert channel == '"@news_feed": @news_feed is a channel, not a group: only its admins post there.'
     bot = refusal(Verdict.BOT, '"@price_bot"', parse_group_ref("@price_bot"))

@@ -293,6 +293,8 @@ def test_group_refs_split_dedupe_and_report_bad_items() -> None:
         "two_chat\n"
     )
     good, bad = parse_group_refs(text)
+    # A bare name on a line of groups is the username (issue 18): the last "two_chat" is @two_chat, already
+    # listed; on a line with something that is no group (the invite link) it stays ambiguous.
     assert [g.ref for g in good] == ["@one_chat", "@two_chat", CH, "@one_chat#5", f"{CH}#5"]
     assert [item for item, _ in bad] == ["two_chat", "https://t.me/+invite"]
     assert "ambiguous" in bad[0][1]
@@ -305,8 +307,9 @@ def test_group_items_keep_each_item_as_typed_quoted() -> None:
         ('"t.me/Cats_Market/15"', GroupRef("@cats_market", 15)),  # the first of the same ref
         ('"@other_chat"', GroupRef("@other_chat", None)),
         (f'"{CH}#5"', GroupRef(CH, 5)),
+        ('"two_chat"', GroupRef("@two_chat", None)),  # a bare name on a line of groups: a username
     ]
-    assert [item for item, _ in bad] == ["two_chat"]
+    assert bad == []
     # Shown the way refusals quote input: invisible characters replaced, shortened.
     items, _ = parse_group_items("\u200b@cats_market\u200e https://t.me/" + "a" * 32 + "/" + "9" * 9)
     assert [shown for shown, _ in items] == ['"?@cats_market?"', '"https://t.me/' + "a" * 32 + "/" + "9" * 9 + '"']
@@ -500,3 +503,46 @@ def test_random_id_deterministic_and_spread(keys: list[tuple[int, int, str]]) ->
     assert ids == [random_id_for(*key) for key in keys]
     assert all(-(2**63) <= value < 2**63 and value != 0 for value in ids)
     assert len(set(ids)) == len(ids)
+
+
+# --- lists as people keep them (issue 18) ----------------------------------------------------------
+
+
+def test_list_skips_blank_lines_and_comments_and_reads_bare_names() -> None:
+    text = (
+        "# my groups, exported 2026-12-01\n"
+        "\n"
+        "cats_market\n"
+        "   # an indented comment: @not_a_group\n"
+        "@dogs_market  # the big one, @also_not_this\n"
+        "Birds_Market#15\n"
+        "t.me/fish_market\r\n"
+        "#\n"
+        "\t\n"
+    )
+    good, bad = parse_group_items(text)
+    assert [group.ref for _, group in good] == ["@cats_market", "@dogs_market", "@birds_market#15", "@fish_market"]
+    assert good[0][0] == '"cats_market"'
+    assert bad == []
+
+
+def test_list_of_only_comments_finds_nothing() -> None:
+    with pytest.raises(LinkError) as info:
+        parse_group_refs("# nothing here\n\n   # still nothing\n")
+    assert "No groups found" in info.value.user_message
+
+
+def test_a_bare_word_that_is_no_username_or_among_other_words_is_still_refused() -> None:
+    good, bad = parse_group_items("abc\nads/chat\n9lives\nok_name\nplease add cats_market @dogs_market")
+    assert [group.ref for _, group in good] == ["@ok_name", "@dogs_market"]
+    assert [item for item, _ in bad] == ["abc", "ads/chat", "9lives", "please", "add", "cats_market"]
+    assert "ambiguous" in dict(bad)["cats_market"]
+
+
+def test_a_bare_word_alone_is_still_ambiguous() -> None:
+    """One reference alone (what /join reads, core.join_targets) keeps its hint: lists only read bare names."""
+    with pytest.raises(LinkError) as info:
+        parse_group_ref("cats_market")
+    assert "ambiguous" in info.value.user_message
+    assert parse_group_ref("cats_market", bare_names=True) == GroupRef("@cats_market", None)
+    assert parse_group_ref("Cats_Market#7", bare_names=True) == GroupRef("@cats_market", 7)

@@ -7,8 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from botkit import in_locale
 from pool_support import add_customer, add_pair, assert_pool_consistent, files_on_disk, seed_sessions
 
+from control_bot.keyboards import GROUPS_PAGE
 from control_bot.services.reach import GroupReach, Reach, customer_reach, reach_of
 from core.errors import NotFound
 from core.ports import Dialog, DialogKind, Peer, WriteBlock
@@ -84,11 +86,17 @@ def test_a_full_page_of_the_longest_lines_fits_one_message() -> None:
     forbidden = GroupReach("@g", Reach.FORBIDDEN, (), 100, ("banned", "broadcast", "read_only"), 0, ())
     longest = max((rt.group_state(None, NOW + 86_000, 86_399, NOW, slow),
                    rt.group_state(None, None, None, NOW, forbidden)), key=utf16_len)
-    rows = [("@" + "n" * 32, longest), ("-1009999999999#2147483647", longest)] * 13
+    # A page of GROUPS_PAGE groups, each with the longest title Telegram allows (128 characters, emoji).
+    title = "🐈" * 128
+    rows = [("@" + "n" * 32, title, longest), ("-1009999999999#2147483647", title, longest)] * (GROUPS_PAGE // 2)
+    assert len(rows) == GROUPS_PAGE
     summary = rt.groups_reach_summary(10, 10, 5)
-    text = group_texts.groups_list(rows, first=176, total=200, active=190, paused=10, page=7, pages=8, limit=200,
-                         summary=summary)
-    assert utf16_len(text) < TELEGRAM_LIMIT
+    for lang in ("en", "ru"):
+        with in_locale(lang):
+            text = group_texts.groups_list(
+                rows, first=191, total=200, active=190, paused=10, page=19, pages=20, limit=200, summary=summary
+            )
+        assert utf16_len(text) < TELEGRAM_LIMIT
 
 
 async def test_customer_reach_reads_their_sessions_and_when_they_were_read(db: Database, sdir: Path) -> None:

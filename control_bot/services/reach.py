@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core.links import unmark
@@ -56,6 +56,9 @@ class GroupReach:
     blocks: tuple[WriteBlock, ...]  # why the members that may not write may not (distinct, sorted)
     slow_mode: int  # seconds between two posts of a member, as the writers' dialogs say (0: none known)
     unchecked: tuple[int, ...]  # the customer's sessions whose dialogs were never read
+    # Whether what the chat is was ever confirmed: the sessions' dialogs hold it, or it was checked when
+    # added (``storage.groups.Group.checked_at``). A group never checked is shown as such, never as fine.
+    checked: bool = True
 
     @property
     def reachable(self) -> bool:
@@ -120,7 +123,8 @@ def group_reach(
         reach = Reach.NO_SESSIONS
     else:
         reach = Reach(verdict.reach.value)
-    return GroupReach(ref, reach, writers, len(own), blocks, slow_mode, unchecked)
+    known = bool(rows) or reach is Reach.REACHABLE
+    return GroupReach(ref, reach, writers, len(own), blocks, slow_mode, unchecked, known)
 
 
 def reach_of(
@@ -163,5 +167,8 @@ async def customer_reach(conn: Connection, customer_id: int) -> CustomerReach:
     source = private_source(customer) if customer is not None else None
     refused = await refusals.for_sessions(conn, session_ids)
     reach = reach_of([g.ref for g in own_groups], session_ids, checked, rows, source, refused)
+    for group in own_groups:
+        if group.checked_at is not None and not reach[group.ref].checked:
+            reach[group.ref] = replace(reach[group.ref], checked=True)
     unchecked = [sid for sid in session_ids if not checked.get(sid, False)]
     return CustomerReach(own_groups, reach, session_ids, unchecked, rows)

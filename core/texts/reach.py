@@ -24,8 +24,8 @@ REASONS: dict[str, str] = {
     "not_member": N_("none of your sessions is a member of it"),
     "forbidden": N_("your sessions that are in it may not post there"),
     "not_a_group": N_("it is a channel (only its admins post there), not a group"),
-    "source_not_member": (
-        N_("your post comes from a private channel, and none of your sessions in this group is a member of it")
+    "source_not_member": N_(
+        "your post comes from a private channel, and none of your sessions in this group is a member of it"
     ),
     "refused": N_("it refused posts from your sessions that are in it"),
 }
@@ -42,21 +42,21 @@ BLOCKED_BECAUSE: dict[str, str] = {
 # What the customer can do, per reason.
 WHAT_TO_DO: dict[str, str] = {
     "checking": N_("Nothing to do: it is posted to as soon as a session in it is found."),
-    "not_member": (
-        N_("Ask the group's admins to add one of your sessions, or ask the service's admin to give you a "
-        "session that is already in the group.")
+    "not_member": N_(
+        "Ask the group's admins to add one of your sessions, or ask the service's admin to give you a "
+        "session that is already in the group."
     ),
-    "forbidden": (
-        N_("Check the group's permissions (members must be allowed to send messages) or ask its admins to "
-        "let your sessions post.")
+    "forbidden": N_(
+        "Check the group's permissions (members must be allowed to send messages) or ask its admins to "
+        "let your sessions post."
     ),
     "not_a_group": N_("Remove it with /delgroup: posts go to groups only."),
-    "source_not_member": (
-        N_("Post from a public channel instead, or ask the service's admin for a session that is in both the "
-        "group and your post's channel.")
+    "source_not_member": N_(
+        "Post from a public channel instead, or ask the service's admin for a session that is in both the "
+        "group and your post's channel."
     ),
-    "refused": (
-        N_("Ask the group's admins to allow posts like yours (or reopen the topic), or remove it with /delgroup.")
+    "refused": N_(
+        "Ask the group's admins to allow posts like yours (or reopen the topic), or remove it with /delgroup."
     ),
 }
 
@@ -64,16 +64,25 @@ WHAT_TO_DO: dict[str, str] = {
 _REFUSED_BECAUSE: dict[str, str] = {str(reason): words for reason, words in REFUSAL_TEXTS.items()}
 
 
+def _reason_words(reason: str) -> str:
+    words = REASONS.get(reason)
+    return tr(words) if words is not None else esc(reason)
+
+
 def unreachable_reason(reason: str, detail: str | None = None) -> str:
     """The reason in words (HTML), with the sessions' own reasons when the service knows them (e.g.
     "not a member (they were removed from it)")."""
-    words = tr(REASONS.get(reason, esc(reason)))
+    words = _reason_words(reason)
     if detail and reason in ("forbidden", "not_member", "refused"):
-        said: Mapping[str, str] = _REFUSED_BECAUSE if reason == "refused" else BLOCKED_BECAUSE
-        blocks = [tr(said.get(part, esc(part))) for part in detail.split(",") if part]
+        blocks = [_block_because(part, refused=reason == "refused") for part in detail.split(",") if part]
         if blocks:
-            words += f" ({'; '.join(blocks)})"
+            words = _("{reason} ({why})", reason=words, why="; ".join(blocks))
     return words
+
+
+def _block_because(part: str, *, refused: bool) -> str:
+    words = (_REFUSED_BECAUSE if refused else BLOCKED_BECAUSE).get(part)
+    return tr(words) if words is not None else esc(part)
 
 
 def what_to_do(reason: str) -> str:
@@ -86,18 +95,16 @@ def unreachable_event(group: str, reason: str, detail: str | None, *, admin: boo
     N", HTML)."""
     if admin:
         return _(
-            "🚫 Group <code>{group}</code>{whose} cannot be reached: {unreachable_reason}.",
+            "🚫 Group <code>{group}</code>{whose} cannot be reached: {reason}.",
             group=esc(group),
             whose=whose,
-            unreachable_reason=unreachable_reason(reason, detail),
+            reason=unreachable_reason(reason, detail),
         )
-    return (
-        _(
-            "🚫 Posts to <code>{group}</code> are on hold: {unreachable_reason}. {what_to_do} The other groups go on.",
-            group=esc(group),
-            unreachable_reason=unreachable_reason(reason, detail),
-            what_to_do=what_to_do(reason),
-        )
+    return _(
+        "🚫 Posts to <code>{group}</code> are on hold: {reason}. {what_to_do} The other groups go on.",
+        group=esc(group),
+        reason=unreachable_reason(reason, detail),
+        what_to_do=what_to_do(reason),
     )
 
 
@@ -105,14 +112,10 @@ def reachable_event(group: str, *, admin: bool, whose: str = "") -> str:
     """GROUP_REACHABLE: a group the customer was told about can be posted to again."""
     if admin:
         return _("✅ Group <code>{group}</code>{whose} can be reached again.", group=esc(group), whose=whose)
-    return _(
-        "✅ <code>{group}</code> can be reached again: your posts go there from the next cycle.",
-        group=esc(group),
-    )
+    return _("✅ <code>{group}</code> can be reached again: your posts go there from the next cycle.", group=esc(group))
 
 
 # --- screens ---------------------------------------------------------------------------------------
-
 
 # Why a member session may not post, in plain words (``core.ports.WriteBlock``).
 WRITE_BLOCKS: dict[str, str] = {
@@ -125,7 +128,8 @@ WRITE_BLOCKS: dict[str, str] = {
 
 
 def write_block(why: str) -> str:
-    return tr(WRITE_BLOCKS.get(why, esc(why)))
+    words = WRITE_BLOCKS.get(why)
+    return tr(words) if words is not None else esc(why)
 
 
 class GroupReachView(Protocol):
@@ -141,39 +145,43 @@ class GroupReachView(Protocol):
     def blocks(self) -> Sequence[str]: ...
     @property
     def slow_mode(self) -> int: ...
+    @property
+    def checked(self) -> bool: ...
 
 
 def _slow_mode(seconds: int, until: float | None, now: float) -> str:
-    text = _("🐢 slow mode {duration}", duration=fmt_duration(seconds)) if seconds else _("🐢 slow mode")
+    text = _("🐢 slow mode {every}", every=fmt_duration(seconds)) if seconds else _("🐢 slow mode")
     if until is not None and until > now:
-        text += _(", next post {when}", when=in_or_now(until, now))
+        text = _("{slow_mode}, next post {when}", slow_mode=text, when=in_or_now(until, now))
     return text
 
 
 def _reachable(reach: GroupReachView) -> str:
-    via = len(reach.writers)
-    return _(
-        "✅ reachable ({via} of your {sessions} session{value})",
-        via=via,
-        sessions=reach.sessions,
-        value='s' if reach.sessions != 1 else '',
+    return n_(
+        "✅ reachable ({writers} of your {n} session)",
+        "✅ reachable ({writers} of your {n} sessions)",
+        reach.sessions,
+        writers=len(reach.writers),
     )
 
 
 def _unreachable(reach: GroupReachView) -> str:
+    if not reach.checked and reach.reach == "not_member":
+        # Nothing confirmed what the chat is: neither Telegram (when it was added) nor a session's chats.
+        return _("🚫 not checked: Telegram did not show this chat, and none of your sessions is in it")
     if reach.reach == "no_sessions":
         return _("⏳ not checked yet: your sessions are given when you /run")
     if reach.reach == "checking":
         return _("⏳ checking: your sessions' chats are being read")
     if reach.reach == "forbidden":
         reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
-        return _("🚫 no posting: ") + "; ".join(reasons)
+        return _("🚫 no posting: {why}", why="; ".join(reasons))
     if reach.reach == "not_a_group":
-        return _("🚫 no posting: ") + write_block("broadcast")
+        return _("🚫 no posting: {why}", why=write_block("broadcast"))
     if reach.reach in ("source_not_member", "refused"):
-        return _("🚫 unreachable: ") + tr(REASONS[reach.reach])
+        return _("🚫 unreachable: {why}", why=_reason_words(reach.reach))
     if reach.blocks:
-        return _("🚫 unreachable: ") + "; ".join(write_block(b) for b in reach.blocks)
+        return _("🚫 unreachable: {why}", why="; ".join(write_block(b) for b in reach.blocks))
     return _("🚫 unreachable: none of your sessions is a member")
 
 
@@ -185,15 +193,18 @@ def group_state(
     reach: GroupReachView,
 ) -> str:
     """One group's line state on /groups: paused (the engine skips it), else whether the customer's
-    sessions can post there and why not, with slow mode when known."""
+    sessions can post there and why not, with slow mode when known. A group nothing has checked yet is
+    said to be so, never shown as fine."""
     if paused_reason is not None:
-        return _("⏸ paused: {reason_text}", reason_text=reason_text(paused_reason))
+        return _("⏸ paused: {reason}", reason=reason_text(paused_reason))
     if reach.reach != "reachable":
         return _unreachable(reach)
     seconds = max(reach.slow_mode, slowmode_seconds or 0)
     waiting = slowmode_until is not None and slowmode_until > now
     if seconds or waiting:
-        return f"{_reachable(reach)}, {_slow_mode(seconds, slowmode_until, now)}"
+        return _(
+            "{reachable}, {slow_mode}", reachable=_reachable(reach), slow_mode=_slow_mode(seconds, slowmode_until, now)
+        )
     return _reachable(reach)
 
 
@@ -201,16 +212,16 @@ def groups_reach_summary(reachable: int, unreachable: int, checking: int) -> str
     """The line under the /groups head; empty when there are no groups."""
     if not reachable + unreachable + checking:
         return ""
-    parts = [_("✅ {reachable} reachable", reachable=reachable)]
+    parts = [_("✅ {count} reachable", count=reachable)]
     if unreachable:
-        parts.append(_("🚫 {unreachable} unreachable", unreachable=unreachable))
+        parts.append(_("🚫 {count} unreachable", count=unreachable))
     if checking:
-        parts.append(_("⏳ {checking} not checked yet", checking=checking))
+        parts.append(_("⏳ {count} not checked yet", count=checking))
     line = " · ".join(parts)
     if unreachable:
-        line += (
-            _("\nNo post goes to an unreachable group. The admin can give you sessions that are members"
-            " there; or remove it with /delgroup.")
+        line += "\n" + _(
+            "No post goes to an unreachable group. The admin can give you sessions that are members there; or "
+            "remove it with /delgroup."
         )
     return line
 
@@ -234,18 +245,18 @@ def btn_reach_customer(user_id: int, running: bool) -> str:
 
 
 def btn_swap(take_id: int, give_id: int, groups: int) -> str:
-    return _(
-        "⇄ #{take_id} in, #{give_id} out (+{groups} group{value})",
-        take_id=take_id,
-        give_id=give_id,
-        groups=groups,
-        value='s' if groups != 1 else '',
+    return n_(
+        "⇄ #{take} in, #{give} out (+{n} group)",
+        "⇄ #{take} in, #{give} out (+{n} groups)",
+        groups,
+        take=take_id,
+        give=give_id,
     )
 
 
 def btn_join(ref: str) -> str:
     """Queue a join of ``ref`` by the customer's sessions (paced like /join)."""
-    return _("🤝 Join {ref}", ref=ref)
+    return _("🤝 Join {group}", group=ref)
 
 
 def GROUP_GONE() -> str:
@@ -262,14 +273,15 @@ class PickerLine(Protocol):
 def reach_picker(lines: Sequence[PickerLine], shown: int) -> str:
     if not lines:
         return _("📡 <b>Reach</b>: no customer has an active plan.")
-    more = _(" (the first {shown} of {count})", shown=shown, count=len(lines)) if shown < len(lines) else ""
-    return (
-        _(
-            "📡 <b>Reach</b>: pick a customer{more}, or send /reach <code>user_id</code>.\n"
-            "Their unreachable groups are listed with the pool sessions that are members there.",
-            more=more,
+    if shown < len(lines):
+        head = _(
+            "📡 <b>Reach</b>: pick a customer (the first {shown} of {total}), or send /reach <code>user_id</code>.",
+            shown=shown,
+            total=len(lines),
         )
-    )
+    else:
+        head = _("📡 <b>Reach</b>: pick a customer, or send /reach <code>user_id</code>.")
+    return head + "\n" + _("Their unreachable groups are listed with the pool sessions that are members there.")
 
 
 class MemberView(Protocol):
@@ -319,7 +331,7 @@ class ReachReportView(Protocol):
     def give_back(self) -> int | None: ...
 
 
-_ADMIN_REACH = {
+_ADMIN_REACH: Mapping[str, str] = {
     "no_sessions": N_("no session yet (given at /run)"),
     "checking": N_("their sessions' chats not read yet"),
     "forbidden": N_("members, may not write"),
@@ -334,12 +346,20 @@ def _ids(ids: Sequence[int]) -> str:
 
 
 # The same reasons, short, for the admins.
-_ADMIN_BLOCKS = {"left": N_("left"), "kicked": N_("removed"), "banned": N_("banned"), "read_only": N_("read-only"),
-                 "broadcast": N_("broadcast channel")}
+_ADMIN_BLOCKS: Mapping[str, str] = {
+    "left": N_("left"),
+    "kicked": N_("removed"),
+    "banned": N_("banned"),
+    "read_only": N_("read-only"),
+    "broadcast": N_("broadcast channel"),
+}
 
 
 def _admin_block(why: str | None) -> str:
-    return tr(_ADMIN_BLOCKS.get(why or "", esc(why or _("may not write"))))
+    words = _ADMIN_BLOCKS.get(why or "")
+    if words is not None:
+        return tr(words)
+    return esc(why) if why else _("may not write")
 
 
 def _own_member(member: MemberView) -> str:
@@ -347,14 +367,15 @@ def _own_member(member: MemberView) -> str:
 
 
 def _unreachable_line(group: UnreachableView) -> str:
-    state = tr(_ADMIN_REACH.get(group.reach.reach, esc(group.reach.reach)))
+    words = _ADMIN_REACH.get(group.reach.reach)
+    state = tr(words) if words is not None else esc(group.reach.reach)
     if group.reach.reach == "forbidden" and group.reach.blocks:
         state += ": " + ", ".join(_admin_block(b) for b in group.reach.blocks)
     line = f"• <code>{esc(group.ref)}</code>{' ⏸' if group.paused else ''}: {state}"
     details = []
     if group.own:
-        details.append(_("theirs: ") + ", ".join(_own_member(m) for m in group.own))
-    details.append(_("free members: {ids}", ids=_ids(group.free)) if group.free else _("no free member"))
+        details.append(_("theirs: {sessions}", sessions=", ".join(_own_member(m) for m in group.own)))
+    details.append(_("free members: {sessions}", sessions=_ids(group.free)) if group.free else _("no free member"))
     if group.others:
         details.append(n_("{n} other session in it", "{n} other sessions in it", group.others))
     return line + "\n   " + " · ".join(details)
@@ -362,16 +383,26 @@ def _unreachable_line(group: UnreachableView) -> str:
 
 def reach_report(report: ReachReportView, budget: int = 3600) -> str:
     """The admins' reach screen of one customer (one message: the list is cut to ``budget`` units)."""
+    title = (
+        _("📡 <b>Reach of customer</b> <code>{customer}</code>", customer=report.customer_id)
+        if report.plan_active
+        else _("📡 <b>Reach of customer</b> <code>{customer}</code> (plan ended)", customer=report.customer_id)
+    )
+    sessions = _ids(report.session_ids) or _("none")
+    if report.unchecked:
+        sessions_line = _(
+            "Sessions: {sessions}; never read: {unread}", sessions=sessions, unread=_ids(report.unchecked)
+        )
+    else:
+        sessions_line = _("Sessions: {sessions}", sessions=sessions)
     head = [
-        _("📡 <b>Reach of customer</b> <code>{customer_id}</code>", customer_id=report.customer_id)
-        + ("" if report.plan_active else _(" (plan ended)")),
-        _("Sessions: {value}", value=_ids(report.session_ids) or 'none')
-        + (_("; never read: {ids}", ids=_ids(report.unchecked)) if report.unchecked else ""),
+        title,
+        sessions_line,
         _(
-            "Groups: {groups}, {reachable} reachable, {count} not",
+            "Groups: {groups}, {reachable} reachable, {unreachable} not",
             groups=report.groups,
             reachable=report.reachable,
-            count=len(report.unreachable),
+            unreachable=len(report.unreachable),
         ),
     ]
     if not report.unreachable:
@@ -382,22 +413,22 @@ def reach_report(report: ReachReportView, budget: int = 3600) -> str:
     else:
         tail.append(
             _(
-                "A swap gives #{give_back} back to the pool (it reaches the fewest groups no other session "
-                "of theirs does) and takes a free member in its place.",
-                give_back=report.give_back,
+                "A swap gives #{session} back to the pool (it reaches the fewest groups no other session of "
+                "theirs does) and takes a free member in its place.",
+                session=report.give_back,
             )
         )
     lines = [_unreachable_line(g) for g in report.unreachable]
     room = budget - utf16_len("\n".join(head + tail)) - 40
     shown = take_fitting(lines, room)
     if len(shown) < len(lines):
-        shown.append(_("… and {value} more", value=len(lines) - len(shown)))
+        shown.append(_("… and {count} more", count=len(lines) - len(shown)))
     return "\n".join([*head, "", *shown, "", *tail])
 
 
 def swapped(take_id: int, give_id: int) -> str:
     """A toast (plain text)."""
-    return _("Done: #{take_id} is theirs now, #{give_id} is back in the pool.", take_id=take_id, give_id=give_id)
+    return _("Done: #{take} is theirs now, #{give} is back in the pool.", take=take_id, give=give_id)
 
 
 # Refusals (plain text: NotFound / InputError.user_message).
@@ -409,12 +440,11 @@ def SWAP_BUSY() -> str:
 
 def not_their_session(session_id: int, customer_id: int) -> str:
     return _(
-        "Session #{session_id} is not customer {customer_id}'s (any more): nothing was changed.",
-        session_id=session_id,
-        customer_id=customer_id,
+        "Session #{session} is not customer {customer}'s (any more): nothing was changed.",
+        session=session_id,
+        customer=customer_id,
     )
 
 
 def session_not_free(session_id: int) -> str:
-    return _("Session #{session_id} is not free in the pool (any more): nothing was changed.", session_id=session_id)
-
+    return _("Session #{session} is not free in the pool (any more): nothing was changed.", session=session_id)

@@ -28,6 +28,7 @@ from sandbox.botapi.models import (
 )
 from sandbox.botapi.profile import ProfileMethods
 from sandbox.botapi.protocol import ApiError, Handler, error_response, read_params
+from sandbox.botapi.public_chats import PublicChats
 
 if TYPE_CHECKING:
     from sandbox.botuser import BotUser
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BotApiEmulator(MediaMethods, BotMethods, ProfileMethods):
+class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
     """An in-process Telegram Bot API server plus the world it serves (see the package docstring)."""
 
     def __init__(
