@@ -137,7 +137,9 @@ def card_plan_ended(ended_at: float) -> str:
 def plan_label(sessions: int, days: int) -> str:
     """A plan button: "3 sessions · 30 days" (a label, not a sentence)."""
     # Two translated quantities side by side: no wording between them to translate.
-    return f"{n_('{n} session', '{n} sessions', sessions)} · {n_('{n} day', '{n} days', days)}"
+    sessions_text = n_("{n} session", "{n} sessions", sessions)
+    days_text = n_("{n} day", "{n} days", days)
+    return sessions_text + " · " + days_text
 
 
 def BTN_OTHER_PLAN() -> str:
@@ -160,7 +162,7 @@ def card_granted(admin: str, plan: str, until: float) -> str:
 
 
 def card_declined(admin: str) -> str:
-    return _("❌ Declined by {admin}. The person is being told.", admin=admin)
+    return _("❌ Declined by {admin}. The person was told.", admin=admin)
 
 
 def card_declined_untold(admin: str) -> str:
