@@ -288,6 +288,29 @@ async def test_other_plan_and_a_plan_granted_meanwhile(tmp_path: Path) -> None:
         assert render("ru", t.BTN_REQUEST_ACCESS) not in labels(menu)
 
 
+async def test_a_customer_whose_plan_ended_can_ask_to_renew(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path) as h:
+        admin = h.user(ADMIN_ID, "Anna", language_code="ru")
+        await admin.ask("/start")
+        await h.app.locales.drain()
+        ended = await h.grant(STRANGER, sessions=1, days=1)
+        h.clock.set(ended.plan_expires_at + 60)
+        person = h.user(STRANGER, "Mira")
+        start = await person.ask("/start")
+        assert start.text == render("en", t.plan_ended_screen, ended.plan_expires_at)
+        await person.press(render("en", t.BTN_REQUEST_ACCESS))
+        the_card = await admin.user.wait_reply()
+        with in_locale("ru"):
+            expected = t.access_card("Mira", None, STRANGER, t.language_name("en"))
+            expected += "\n" + t.card_plan_ended(ended.plan_expires_at)
+        assert the_card.text == plain(expected)
+        sessions, days = h.settings.bot.plan_presets[0]
+        await admin.press(render("ru", t.plan_label, sessions, days))
+        renewed = await h.customer(STRANGER)
+        assert renewed.plan_active(h.clock.now()) and renewed.plan_sessions == sessions
+        assert await request_rows(h, STRANGER) == [(ADMIN_ID, "granted")]
+
+
 async def test_card_buttons_are_refused_to_anyone_but_an_admin(tmp_path: Path) -> None:
     async with bot_harness(tmp_path) as h:
         admin = h.user(ADMIN_ID, "Anna")

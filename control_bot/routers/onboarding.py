@@ -22,6 +22,7 @@ from control_bot import keyboards as kb
 from control_bot.callbacks import AccessCardCb, CardAction, OnboardingAction, OnboardingCb
 from control_bot.filters import IsAdmin, IsPrivate
 from control_bot.i18n import AdbotI18n
+from control_bot.middlewares import ClearStateOnNewAction
 from control_bot.notify import OutboxSender
 from control_bot.render import answer_callback, show
 from control_bot.routers.common import sender_id
@@ -206,6 +207,10 @@ def setup() -> Router:
     router = Router(name="onboarding")
     router.message.filter(IsPrivate())
     router.callback_query.filter(IsPrivate())
+    # A press here abandons a pending question (an admin answering a card in the middle of /post).
+    # Inner: only for an update a handler here took.
+    router.message.middleware(ClearStateOnNewAction())
+    router.callback_query.middleware(ClearStateOnNewAction())
     router.callback_query.register(on_request, OnboardingCb.filter(F.action == OnboardingAction.REQUEST))
     router.callback_query.register(card_handler(Answering()), AccessCardCb.filter(), IsAdmin())
     router.message.register(on_admin_file, F.document, IsAdmin(), StateFilter(None))
