@@ -10,6 +10,7 @@ from botkit import bot_harness, labels
 from control_bot.callbacks import MenuAction, MenuCb
 from core.texts import customer as t
 from core.texts import status as status_texts
+from core.texts.bot_profile import customer_commands
 
 ALICE = 1001
 BOB = 1002
@@ -175,8 +176,8 @@ async def test_every_action_is_also_a_button(tmp_path: Path) -> None:
         assert "latest log lines" in logs.text
         help_ = await alice.ask("/help")
         assert "/addgroups" in help_.text
-        for command, _ in t.CUSTOMER_COMMANDS:
-            assert (command, _) in h.emu.commands
+        for command, description in customer_commands():
+            assert (command, description) in h.emu.commands
 
 
 async def test_default_groups_are_copied_into_the_customers_list(tmp_path: Path) -> None:
