@@ -11,7 +11,9 @@ forged one) falls through to the fallback's "no longer valid".
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -40,6 +42,9 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
+MAX_TRACKED_REQUESTS = 10_000
+"""Open requests whose cards are remembered (a person has at most one open request)."""
+
 # --- screens (shown by customer_menu) -----------------------------------------------------------------
 
 
@@ -66,85 +71,110 @@ def admin_screen(has_plan: bool) -> tuple[str, InlineKeyboardMarkup]:
     return admin_texts.admin_panel(), kb.admin_start(has_plan)
 
 
-# --- a stranger asks ----------------------------------------------------------------------------------
-
-
 def _card(who: User, ended_at: float | None) -> str:
     username = esc(who.username) if who.username else None
     text = t.access_card(esc(who.full_name), username, who.id, t.language_name(who.language_code))
     return f"{text}\n{t.card_plan_ended(ended_at)}" if ended_at is not None else text
 
 
-async def _send_cards(
-    bot: Bot, db: Database, i18n: AdbotI18n, settings: Settings, who: User, ended_at: float | None
-) -> int:
-    """The card to every admin, each in their own language; how many went out."""
-    sent = 0
-    for admin_id in dict.fromkeys(settings.bot.admins):
-        language, zone = await access.audience(db, admin_id)
-        with reading(i18n.negotiate(language), zone, translator=i18n):
-            text = _card(who, ended_at)
-            markup = kb.access_card(who.id, settings.bot.plan_presets)
-        try:
-            await bot.send_message(admin_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            logger.warning("access request of user %d: card to admin %d failed: %s", who.id, admin_id, exc)
-            continue
-        sent += 1
-    return sent
+@dataclass(frozen=True)
+class SentCard:
+    """A card as sent to one admin: enough to close it in their language once someone answers."""
+
+    admin_id: int
+    message_id: int
+    html: str
+    locale: str
+    zone: str | None
 
 
-async def on_request(
-    callback: CallbackQuery, bot: Bot, db: Database, clock: Clock, settings: Settings, i18n: AdbotI18n
-) -> None:
-    who = callback.from_user
-    now = clock.now()
-    asked = await access.ask(db, who.id, now)
-    if asked.outcome is Asked.CUSTOMER:
-        await show(callback, t.ALREADY_CUSTOMER(), kb.back_to_menu())
-        return
-    if asked.outcome is Asked.PENDING:
-        requested_at = asked.request.requested_at if asked.request is not None else now
-        await show(callback, with_contact(t.request_pending(requested_at), settings))
-        return
-    if await _send_cards(bot, db, i18n, settings, who, asked.ended_at):
-        await show(callback, with_contact(t.REQUEST_SENT(), settings))
-        return
-    await access.unsent(db, who.id, now)
-    contact = settings.bot.contact.strip()
-    after = t.contact_line(esc(contact)) if contact else t.TRY_LATER()
-    await show(callback, f"{t.REQUEST_UNSENT()}\n{after}", kb.request_access())
+Line = Callable[[], str]
+"""What happened to a request, rendered in the reading scope of the admin whose card shows it."""
 
 
-# --- an admin answers ---------------------------------------------------------------------------------
+def _with_line(card: str, line: str) -> str:
+    return f"{card}\n\n{line}" if card else line
 
 
-def _card_text(callback: CallbackQuery) -> str:
-    message = callback.message
-    return message.html_text if isinstance(message, Message) else ""
+class Onboarding:
+    """The request and card handlers, with what they share in this process: the answers (one at a time)
+    and the cards sent for each open request (so the other admins' cards lose their buttons once one
+    admin answers; after a restart an old card's press finds the request answered)."""
 
+    def __init__(self, max_requests: int = MAX_TRACKED_REQUESTS) -> None:
+        self.answering = Answering()
+        self.max_requests = max_requests
+        self._cards: OrderedDict[int, list[SentCard]] = OrderedDict()
 
-async def _finish_card(callback: CallbackQuery, line: str) -> None:
-    """The card with what happened under it, and no buttons left."""
-    card = _card_text(callback)
-    await show(callback, f"{card}\n\n{line}" if card else line)
+    # --- a stranger asks ---------------------------------------------------------------------------
 
+    async def _send_cards(
+        self, bot: Bot, db: Database, i18n: AdbotI18n, settings: Settings, who: User, ended_at: float | None
+    ) -> int:
+        """The card to every admin, each in their own language; how many went out."""
+        sent: list[SentCard] = []
+        for admin_id in dict.fromkeys(settings.bot.admins):
+            language, zone = await access.audience(db, admin_id)
+            locale = i18n.negotiate(language)
+            with reading(locale, zone, translator=i18n):
+                text = _card(who, ended_at)
+                markup = kb.access_card(who.id, settings.bot.plan_presets)
+            try:
+                message = await bot.send_message(admin_id, text, reply_markup=markup)
+            except TelegramAPIError as exc:
+                logger.warning("access request of user %d: card to admin %d failed: %s", who.id, admin_id, exc)
+                continue
+            sent.append(SentCard(admin_id, message.message_id, text, locale, zone))
+        if sent:
+            self._cards[who.id] = sent
+            self._cards.move_to_end(who.id)
+            while len(self._cards) > self.max_requests:
+                self._cards.popitem(last=False)
+        return len(sent)
 
-async def _tell(bot: Bot, db: Database, i18n: AdbotI18n, settings: Settings, user_id: int) -> bool:
-    """Tell the person (in their language) that their request was declined; False when Telegram refused."""
-    language, zone = await access.audience(db, user_id)
-    with reading(i18n.negotiate(language), zone, translator=i18n):
-        text = with_contact(t.access_declined(), settings)
-    try:
-        await bot.send_message(user_id, text)
-    except TelegramAPIError as exc:
-        logger.warning("could not tell user %d their request was declined: %s", user_id, exc)
-        return False
-    return True
+    async def on_request(
+        self, callback: CallbackQuery, bot: Bot, db: Database, clock: Clock, settings: Settings, i18n: AdbotI18n
+    ) -> None:
+        who = callback.from_user
+        now = clock.now()
+        asked = await access.ask(db, who.id, now)
+        if asked.outcome is Asked.CUSTOMER:
+            await show(callback, t.ALREADY_CUSTOMER(), kb.back_to_menu())
+            return
+        if asked.outcome is Asked.PENDING:
+            requested_at = asked.request.requested_at if asked.request is not None else now
+            await show(callback, with_contact(t.request_pending(requested_at), settings))
+            return
+        if await self._send_cards(bot, db, i18n, settings, who, asked.ended_at):
+            await show(callback, with_contact(t.REQUEST_SENT(), settings))
+            return
+        await access.unsent(db, who.id, now)
+        contact = settings.bot.contact.strip()
+        after = t.contact_line(esc(contact)) if contact else t.TRY_LATER()
+        await show(callback, f"{t.REQUEST_UNSENT()}\n{after}", kb.request_access())
 
+    # --- an admin answers --------------------------------------------------------------------------
 
-def card_handler(answering: Answering) -> Callable[..., Awaitable[None]]:
+    async def _close_cards(
+        self, callback: CallbackQuery, bot: Bot, i18n: AdbotI18n, user_id: int, line: Line
+    ) -> None:
+        """The pressed card and every other admin's card for this request: what happened, no buttons."""
+        message = callback.message
+        card = message.html_text if isinstance(message, Message) else ""
+        await show(callback, _with_line(card, line()))
+        pressed = message.message_id if isinstance(message, Message) else None
+        for other in self._cards.pop(user_id, []):
+            if other.admin_id == callback.from_user.id and other.message_id == pressed:
+                continue
+            with reading(other.locale, other.zone, translator=i18n):
+                text = _with_line(other.html, line())
+            try:
+                await bot.edit_message_text(text, chat_id=other.admin_id, message_id=other.message_id)
+            except TelegramAPIError as exc:
+                logger.info("could not close admin %d's card for user %d: %s", other.admin_id, user_id, exc)
+
     async def on_card(
+        self,
         callback: CallbackQuery,
         callback_data: AccessCardCb,
         bot: Bot,
@@ -164,32 +194,52 @@ def card_handler(answering: Answering) -> Callable[..., Awaitable[None]]:
                 await callback.message.answer(t.other_plan(user_id))
             return
         if callback_data.action is CardAction.DECLINE:
-            result = await answering.decline(db, user_id, admin_id, now=now)
+            result = await self.answering.decline(db, user_id, admin_id, now=now)
             if result.answer is Answer.DECLINED:
                 told = await _tell(bot, db, i18n, settings, user_id)
-                line = t.card_declined(admin_name) if told else t.card_declined_untold(admin_name)
-                await _finish_card(callback, line)
+                declined = t.card_declined if told else t.card_declined_untold
+                await self._close_cards(callback, bot, i18n, user_id, lambda: declined(admin_name))
                 return
         else:
             preset = (callback_data.sessions, callback_data.days)
             if preset not in {tuple(p) for p in settings.bot.plan_presets}:
                 await answer_callback(callback, customer_texts.STALE_BUTTON(), alert=True)
                 return
-            result = await answering.grant(
+            result = await self.answering.grant(
                 db, user_id, admin_id, *preset, now=now, default_interval=settings.engine.cycle_interval
             )
             if result.answer is Answer.GRANTED and result.grant is not None:
                 outbox.wake()
-                plan = t.plan_label(*preset)
-                await _finish_card(callback, t.card_granted(admin_name, plan, result.grant.customer.plan_expires_at))
+                until = result.grant.customer.plan_expires_at
+                await self._close_cards(
+                    callback, bot, i18n, user_id, lambda: t.card_granted(admin_name, t.plan_label(*preset), until)
+                )
                 return
             if result.answer is Answer.HAS_PLAN and result.customer is not None:
                 c = result.customer
-                await _finish_card(callback, t.card_has_plan(c.plan_sessions, c.plan_expires_at, user_id))
+                await self._close_cards(
+                    callback, bot, i18n, user_id, lambda: t.card_has_plan(c.plan_sessions, c.plan_expires_at, user_id)
+                )
                 return
-        await _finish_card(callback, t.CARD_ALREADY_ANSWERED())
+        message = callback.message
+        if isinstance(message, Message) and message.reply_markup is not None:
+            # A card still showing buttons (sent before a restart): close it.
+            await show(callback, _with_line(message.html_text, t.CARD_ALREADY_ANSWERED()))
+        else:
+            await answer_callback(callback, t.CARD_ALREADY_ANSWERED(), alert=True)
 
-    return on_card
+
+async def _tell(bot: Bot, db: Database, i18n: AdbotI18n, settings: Settings, user_id: int) -> bool:
+    """Tell the person (in their language) that their request was declined; False when Telegram refused."""
+    language, zone = await access.audience(db, user_id)
+    with reading(i18n.negotiate(language), zone, translator=i18n):
+        text = with_contact(t.access_declined(), settings)
+    try:
+        await bot.send_message(user_id, text)
+    except TelegramAPIError as exc:
+        logger.warning("could not tell user %d their request was declined: %s", user_id, exc)
+        return False
+    return True
 
 
 # --- an admin's stray file ----------------------------------------------------------------------------
@@ -211,7 +261,8 @@ def setup() -> Router:
     # Inner: only for an update a handler here took.
     router.message.middleware(ClearStateOnNewAction())
     router.callback_query.middleware(ClearStateOnNewAction())
-    router.callback_query.register(on_request, OnboardingCb.filter(F.action == OnboardingAction.REQUEST))
-    router.callback_query.register(card_handler(Answering()), AccessCardCb.filter(), IsAdmin())
+    handlers = Onboarding()
+    router.callback_query.register(handlers.on_request, OnboardingCb.filter(F.action == OnboardingAction.REQUEST))
+    router.callback_query.register(handlers.on_card, AccessCardCb.filter(), IsAdmin())
     router.message.register(on_admin_file, F.document, IsAdmin(), StateFilter(None))
     return router
