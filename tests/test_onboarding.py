@@ -8,6 +8,7 @@ copied), plus a few literal Russian spot checks so a wrong catalog cannot pass b
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,10 +50,10 @@ def card_labels(lang: str, user_id: int, presets: list[tuple[int, int]]) -> list
         return [*(t.plan_label(s, d) for s, d in presets), t.BTN_OTHER_PLAN(), t.BTN_DECLINE()]
 
 
-def render(lang: str, text_fn: object, *args: object) -> str:
-    assert callable(text_fn)
+def render(lang: str, text_fn: Callable[..., str], *args: object) -> str:
+    """A text as a reader of ``lang`` sees it."""
     with in_locale(lang):
-        return plain(str(text_fn(*args)))
+        return plain(text_fn(*args))
 
 
 async def admins_met(h: Harness) -> tuple[Player, Player]:
