@@ -149,6 +149,30 @@ def settings_button(action: SettingsAction) -> CallbackQueryFilter:
 # --- issue 18 part D ---
 
 
+class OnboardingAction(StrEnum):
+    REQUEST = "req"  # a stranger (or a customer whose plan ended) asks for access
+
+
+class OnboardingCb(CallbackData, prefix="ob"):
+    action: OnboardingAction
+
+
+class CardAction(StrEnum):
+    GRANT = "g"  # a plan preset: (sessions, days), checked against ``[bot] plan_presets`` when pressed
+    OTHER = "o"  # how to give another plan (/grant)
+    DECLINE = "d"
+
+
+class AccessCardCb(CallbackData, prefix="acr"):
+    """A button of an admin's access-request card; ``user_id`` is the person who asked. Admin rights and
+    the request being still open are checked when pressed."""
+
+    action: CardAction
+    user_id: int
+    sessions: int = 0
+    days: int = 0
+
+
 # --- issue 18 part E ---
 
 

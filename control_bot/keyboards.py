@@ -21,6 +21,7 @@ from core.texts import customer as t
 from core.texts import events as et
 from core.texts import groups as gt
 from core.texts import joins as jt
+from core.texts import onboarding as ot
 from core.texts import plans as pt
 from core.texts import post as post_texts
 from core.texts import reach as rt
@@ -271,6 +272,36 @@ def settings_levels(levels: Sequence[NotifyLevel], current: NotifyLevel) -> Inli
 
 
 # --- issue 18 part D ---
+
+
+def request_access() -> InlineKeyboardMarkup:
+    """Under a stranger's /start and /help."""
+    b = InlineKeyboardBuilder()
+    b.button(text=ot.BTN_REQUEST_ACCESS(), callback_data=cb.OnboardingCb(action=cb.OnboardingAction.REQUEST))
+    return b.as_markup()
+
+
+def access_card(user_id: int, presets: Sequence[tuple[int, int]]) -> InlineKeyboardMarkup:
+    """An admin's card: one button per plan preset (sessions, days), Other…, Decline."""
+    b = InlineKeyboardBuilder()
+    for sessions, days in presets:
+        b.button(
+            text=ot.plan_label(sessions, days),
+            callback_data=cb.AccessCardCb(action=cb.CardAction.GRANT, user_id=user_id, sessions=sessions, days=days),
+        )
+    b.button(text=ot.BTN_OTHER_PLAN(), callback_data=cb.AccessCardCb(action=cb.CardAction.OTHER, user_id=user_id))
+    b.button(text=ot.BTN_DECLINE(), callback_data=cb.AccessCardCb(action=cb.CardAction.DECLINE, user_id=user_id))
+    b.adjust(*([2] * ((len(presets) + 1) // 2)), 2)
+    return b.as_markup()
+
+
+def admin_start(has_plan: bool) -> InlineKeyboardMarkup:
+    """An admin's /start: the admin panel, and their own campaign when they have a plan."""
+    markup = admin_panel()
+    if not has_plan:
+        return markup
+    own = InlineKeyboardButton(text=ot.BTN_CUSTOMER_SIDE(), callback_data=cb.MenuCb(action=cb.MenuAction.HOME).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[*markup.inline_keyboard, [own]])
 
 
 # --- issue 18 part E ---

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from botkit import ADMIN_ID, DAY, START, bot_harness
+from botkit import ADMIN_ID, DAY, START, bot_harness, labels
 
 from control_bot.callbacks import GroupResumeCb, IntervalCb
+from core.texts import admin as admin_texts
 from core.texts import customer as t
 from core.texts import groups as group_texts
+from core.texts import onboarding
+from sandbox.botapi.html import parse_html
 
 ALICE = 1001
 BOB = 1002
 STRANGER = 1003
 
 
-async def test_ungranted_user_is_refused_politely_with_their_id(tmp_path: Path) -> None:
+async def test_ungranted_user_is_refused_politely_and_offered_access(tmp_path: Path) -> None:
     async with bot_harness(tmp_path) as h:
         stranger = h.user(STRANGER, "Stranger")
         before = await h.snapshot()
-        for command in ("/start", "/post https://t.me/chan/1", "/addgroups @somewhere", "/run", "/status", "/logs"):
+        start = await stranger.ask("/start")
+        assert start.text == parse_html(onboarding.welcome("Stranger")).text
+        assert labels(start) == [onboarding.BTN_REQUEST_ACCESS()]
+        for command in ("/post https://t.me/chan/1", "/addgroups @somewhere", "/run", "/status", "/logs"):
             reply = await stranger.ask(command)
-            assert str(STRANGER) in reply.text and "send your Telegram user id to the admin" in reply.text, command
+            assert reply.text == onboarding.not_a_customer(STRANGER), command
         reply = await stranger.ask("/help")
-        assert str(STRANGER) in reply.text
+        assert reply.text == parse_html(onboarding.help_not_customer()).text
+        assert labels(reply) == [onboarding.BTN_REQUEST_ACCESS()]
         reply = await stranger.send_file("groups.txt", b"@a_group_name")
-        assert str(STRANGER) in reply.text
+        assert reply.text == onboarding.not_a_customer(STRANGER)
         assert await h.snapshot() == before
 
 
@@ -47,7 +54,9 @@ async def test_expired_plan_stops_the_campaign_and_tells_the_customer(tmp_path: 
         assert not h.world.deliveries
 
         reply = await alice.ask("/status")
-        assert "Your plan ended on" in reply.text and str(ALICE) in reply.text
+        assert "Your plan ended on" in reply.text and "/start" in reply.text
+        start = await alice.ask("/start")
+        assert "Your plan ended on" in start.text and labels(start) == [onboarding.BTN_REQUEST_ACCESS()]
         before = await h.snapshot()
         refused = await alice.ask("/run")
         assert "Your plan ended on" in refused.text
@@ -96,11 +105,11 @@ async def test_a_customer_can_never_see_or_touch_another_customers_campaign(tmp_
         assert await h.snapshot() == before
         assert (await h.customer(ALICE)).status == "running"
 
-        # a stranger pressing a forged button is told who they are, and nothing changes
+        # a stranger pressing a forged button is told they have no plan, and nothing changes
         stranger = h.user(STRANGER, "Stranger")
         stranger_msg = await stranger.ask("/start")
         answer = await stranger.forge(stranger_msg.message_id, GroupResumeCb(group_id=paused).pack())
-        assert answer.show_alert and answer.text is not None and str(STRANGER) in answer.text
+        assert answer.show_alert and answer.text == onboarding.not_a_customer(STRANGER)
         assert await h.snapshot() == before
 
         # her own button does work
@@ -120,8 +129,9 @@ async def test_groups_and_channels_get_no_answers(tmp_path: Path) -> None:
         assert not [m for m in h.emu.messages(h.emu.group_chat().id) if m.from_bot]
 
 
-async def test_an_admin_without_a_plan_is_pointed_to_the_admin_panel(tmp_path: Path) -> None:
+async def test_an_admin_without_a_plan_gets_the_admin_panel(tmp_path: Path) -> None:
     async with bot_harness(tmp_path) as h:
         admin = h.user(ADMIN_ID, "Admin")
         reply = await admin.ask("/start")
-        assert "/admin" in reply.text and "admin" in reply.text
+        assert reply.text == parse_html(admin_texts.admin_panel()).text
+        assert onboarding.BTN_REQUEST_ACCESS() not in labels(reply)

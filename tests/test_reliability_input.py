@@ -350,7 +350,7 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
             await refused(h, stranger, text, "you do not have one yet")
         for text in ADMIN_ONLY_COMMANDS:
             await refused(h, stranger, text, t.UNKNOWN_COMMAND())
-        await refused(h, stranger, "/start", "you do not have one yet")
+        await refused(h, stranger, "/start", "You do not have a plan yet")
         await forged(h, stranger, f"cgr:{ids['@alice_group']}", "you do not have one yet")
         await forged(h, stranger, "cm:run", "you do not have one yet")
         dave = h.user(DAVE, HOSTILE_NAME)

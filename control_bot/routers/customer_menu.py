@@ -11,6 +11,7 @@ from control_bot.callbacks import MenuAction, menu_button
 from control_bot.filters import IsPrivate, is_admin_user
 from control_bot.middlewares import ClearStateOnNewAction
 from control_bot.render import register_screen, show
+from control_bot.routers import onboarding
 from control_bot.routers.common import first_name, interval_bounds, main_menu_screen, sender_id
 from control_bot.services import campaign
 from control_bot.services import groups as group_service
@@ -19,22 +20,31 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AccessDenied
 from core.texts import customer as t
-from core.texts import onboarding as onboarding_texts
 from storage.db import Database
 
 
 async def on_menu(
     event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
 ) -> None:
-    """/start, the Menu button and Cancel (the middleware already dropped the pending question)."""
+    """/start, the Menu button and Cancel (the middleware already dropped the pending question).
+
+    An admin's /start is the admin panel (with their own campaign one tap away when they have a plan);
+    someone without an active plan gets what the service is and the Request access button."""
     user_id = sender_id(event)
+    now = clock.now()
+    customer = await campaign.get_customer(db, user_id)
+    active = customer is not None and customer.plan_active(now)
+    if is_admin_user(event.from_user, settings) and (isinstance(event, Message) or not active):
+        await show(event, *onboarding.admin_screen(active))
+        return
+    if not active:
+        await show(event, *onboarding.stranger_screen(settings, first_name(event), customer, now))
+        return
     try:
-        text, markup = await main_menu_screen(db, engine, user_id, first_name(event), clock.now())
-    except AccessDenied:
-        if is_admin_user(event.from_user, settings) and await campaign.get_customer(db, user_id) is None:
-            await show(event, onboarding_texts.admin_not_customer(user_id))
-            return
-        raise
+        text, markup = await main_menu_screen(db, engine, user_id, first_name(event), now)
+    except AccessDenied:  # the plan ended between the two reads
+        await show(event, *onboarding.stranger_screen(settings, first_name(event), customer, now))
+        return
     await show(event, text, markup)
 
 
@@ -42,11 +52,14 @@ async def on_help(event: Message | CallbackQuery, db: Database, clock: Clock, se
     user_id = sender_id(event)
     customer = await campaign.get_customer(db, user_id)
     if customer is None or not customer.plan_active(clock.now()):
-        text = onboarding_texts.help_not_customer(user_id)
-    else:
-        bounds = interval_bounds(settings)
-        text = t.help_text(bounds.min_s, bounds.max_s, group_service.MAX_GROUPS_PER_CUSTOMER)
-    await show(event, text, kb.back_to_menu() if customer is not None else None)
+        if is_admin_user(event.from_user, settings):
+            await show(event, *onboarding.admin_screen(False))
+        else:
+            await show(event, *onboarding.stranger_help(settings))
+        return
+    bounds = interval_bounds(settings)
+    text = t.help_text(bounds.min_s, bounds.max_s, group_service.MAX_GROUPS_PER_CUSTOMER)
+    await show(event, text, kb.back_to_menu())
 
 
 async def on_cancel(message: Message, state_cleared: bool = False) -> None:
