@@ -9,7 +9,7 @@ so a diff shows only what changed.
     python scripts/i18n.py extract              # print every domain's msgids (a dry run of update)
     python scripts/i18n.py update [--domain D]  # add new msgids (empty) to every language, drop obsolete ones
     python scripts/i18n.py init LANG            # a new language: every domain's catalog, msgstr empty
-    python scripts/i18n.py check [--pending]    # what tests/test_i18n_catalogs.py checks; exit 1 on a problem
+    python scripts/i18n.py check                # what tests/test_i18n_catalogs.py checks; exit 1 on a problem
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS_DIR = ROOT / "core" / "texts"
 LOCALES_DIR = ROOT / "core" / "locales"
-PENDING_DIR = ROOT / "tests" / "i18n_pending"
 # The operator's terminal stays English: its modules are not marked. ``__init__`` holds no text.
 NOT_TRANSLATED = frozenset({"__init__", "cli", "config"})
 KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "N_": None, "n_": (1, 2)}
@@ -54,11 +53,6 @@ def languages() -> list[str]:
 
 def po_path(lang: str, domain: str) -> Path:
     return LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
-
-
-def pending() -> set[str]:
-    """Domains whose translation is still being written (``tests/i18n_pending/<domain>``)."""
-    return {p.name for p in PENDING_DIR.iterdir()} if PENDING_DIR.is_dir() else set()
 
 
 def extract(domain: str) -> list[MessageId]:
@@ -209,13 +203,11 @@ def check_shared(lang: str, names: Iterable[str]) -> list[str]:
     return problems
 
 
-def check(include_pending: bool = False) -> list[str]:
-    skip = set() if include_pending else pending()
+def check() -> list[str]:
     problems: list[str] = []
     for lang in languages():
         for domain in domains():
-            if domain not in skip:
-                problems += check_domain(lang, domain)
+            problems += check_domain(lang, domain)
         problems += check_shared(lang, domains())
     return problems
 
@@ -228,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--domain", choices=domains())
     it = sub.add_parser("init", help="create every domain's catalog for a new language")
     it.add_argument("lang")
-    ck = sub.add_parser("check", help="what the catalog tests check")
-    ck.add_argument("--pending", action="store_true", help="also check domains still marked pending")
+    sub.add_parser("check", help="what the catalog tests check")
     args = parser.parse_args(argv)
     if args.command == "extract":
         for domain in domains():
@@ -246,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "init":
         init(args.lang)
     else:
-        problems = check(include_pending=args.pending)
+        problems = check()
         for problem in problems:
             print(problem)
         print(f"{len(problems)} problem(s)" if problems else "catalogs complete")

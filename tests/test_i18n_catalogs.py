@@ -8,9 +8,6 @@
 5. a msgid in two domains reads the same in both;
 6. every public text renders (English for every module; each translated language for its finished
    domains) without a format error, without a ``<function ...>`` and without untranslated words.
-
-While parts are being translated, ``tests/i18n_pending/<domain>`` marks a domain whose catalog is not
-complete yet: checks 2 and 6 skip it. Its owner deletes the marker when the catalog is done.
 """
 
 from __future__ import annotations
@@ -42,7 +39,6 @@ _spec.loader.exec_module(script)
 
 DOMAINS: list[str] = script.domains()
 LANGUAGES: list[str] = script.languages()
-PENDING: set[str] = script.pending()
 PAIRS = [(lang, domain) for lang in LANGUAGES for domain in DOMAINS]
 # The one function that translates a value rather than a literal: a table entry marked with N_().
 NON_LITERAL_ALLOWED = {("fmt", "tr")}
@@ -53,7 +49,6 @@ def test_catalogs_live_in_the_core_package_and_every_domain_has_one() -> None:
     assert "ru" in LANGUAGES and "fmt" in DOMAINS and {"cli", "config"}.isdisjoint(DOMAINS)
     for lang, domain in PAIRS:
         assert script.po_path(lang, domain).is_file(), f"no {lang} catalog for {domain}: scripts/i18n.py update"
-    assert set(DOMAINS) >= PENDING, f"markers for no domain: {sorted(PENDING - set(DOMAINS))}"
 
 
 # --- 1. literals only --------------------------------------------------------------------------------
@@ -106,8 +101,6 @@ _COMPLETENESS = ("missing msgid", "obsolete msgid", "is fuzzy", "has no translat
 
 @pytest.mark.parametrize(("lang", "domain"), PAIRS)
 def test_every_msgid_is_translated_and_nothing_is_left_over(lang: str, domain: str) -> None:
-    if domain in PENDING:
-        pytest.skip(f"{domain} is being translated (tests/i18n_pending/{domain})")
     problems = [p for p in script.check_domain(lang, domain) if any(k in p for k in _COMPLETENESS)]
     assert not problems, "python scripts/i18n.py update, then translate:\n" + "\n".join(problems)
 
@@ -264,7 +257,7 @@ def test_every_event_renders_in_english_with_an_empty_payload() -> None:
                 assert text is None or "<function " not in text, f"{kind}: a text function shown as a value"
 
 
-@pytest.mark.parametrize(("lang", "domain"), [(lang, d) for lang in LANGUAGES for d in DOMAINS if d not in PENDING])
+@pytest.mark.parametrize(("lang", "domain"), [(lang, d) for lang in LANGUAGES for d in DOMAINS])
 def test_every_text_renders_translated(lang: str, domain: str) -> None:
     translator = _Translator(load_catalogs())
     module = importlib.import_module(f"core.texts.{domain}")

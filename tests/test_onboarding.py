@@ -174,7 +174,6 @@ async def test_request_access_cards_every_admin_in_their_language_and_a_plan_but
         assert render(lang, t.BTN_REQUEST_ACCESS) not in labels(menu)
 
 
-@pytest.mark.xfail(reason="the outbox renders per recipient with part G (control_bot/notify.py)", strict=False)
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_the_person_reads_their_grant_in_their_language(tmp_path: Path, lang: str) -> None:
     async with bot_harness(tmp_path) as h:
