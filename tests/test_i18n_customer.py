@@ -127,7 +127,9 @@ async def test_a_customer_reads_their_language_from_start_on(tmp_path: Path, cod
             assert (await olga.ask("/frobnicate")).html == t.UNKNOWN_COMMAND()
 
         # a text post with emoji: its length as people count it
-        await olga.ask(f"/post {POST}")
+        await olga.user.say(f"/post {POST}")
+        preview, _saved = await olga.user.wait_replies(2)  # the post as groups see it, then what was saved
+        assert preview.text == POST
         await olga.ask("/addgroups @cats_group")
         menu = await olga.ask("/start")
         assert menu.html == await _menu_expected(h, code)
