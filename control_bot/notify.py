@@ -232,7 +232,7 @@ class OutboxSender:
                     continue
                 item = outgoing.setdefault(chat, _Outgoing(chat))
                 with reading(reader.locale, reader.zone, self.translator):
-                    text = event_text(event.kind, event.payload, for_admin=admin)
+                    text = event_text(event.kind, event.payload, for_admin=admin, admins_told=bool(self.admins))
                     if event.kind is EventKind.CYCLE_SUMMARY and not admin:
                         item.alone.append((event.id, text, summary_markup(event)))
                     else:

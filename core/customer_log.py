@@ -50,6 +50,7 @@ class LogKey(StrEnum):
     GROUP_PAUSED = "group_paused"  # group, failures, kind, error
     REFUSED = "refused"  # group, session, refusal, error
     INTERVAL_SET = "interval_set"  # seconds
+    SESSION_SWAPPED = "session_swapped"  # session (given to the customer), returned (back to the pool)
 
 
 @dataclass(frozen=True)

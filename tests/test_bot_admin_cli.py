@@ -69,7 +69,8 @@ def test_grant_then_customers_json_then_revoke(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["grant", "0", "1", "1"], "The user id must be from 1 to"),
+        (["grant", "0", "1", "1"], "“0” is not a user id I know: a user id is a number like 123456789."),
+        (["grant", str(2**63), "1", "1"], "is not a user id I know"),  # no 2^63 bound shown
         (["grant", "12", "101", "1"], "The number of sessions must be from 1 to 100"),
         (["grant", "12", "1", "3651"], "The number of days must be from 1 to 3650"),
         (["grant", "12", "x", "1"], "The number of sessions must be a whole number"),

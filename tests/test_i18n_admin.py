@@ -66,6 +66,7 @@ class File:
     reason: str | None = None
     note: str | None = None
     waiting: bool = False
+    lacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ async def test_an_upload_summary_in_the_uploaders_language(tmp_path: Path, lang:
         with in_locale(lang):  # a fresh pool: good1 is session #1 (with its sidecar), good2 #2
             expected = at.upload_summary(Report(
                 accepted=[File("upload.zip/good1.session", 1), File("upload.zip/good1.json", 1),
-                          File("upload.zip/good2.session", 2, waiting=True)],
+                          File("upload.zip/good2.session", 2, waiting=True,
+                               lacks=("pair_room", "sidecar"))],
                 rejected=[File("upload.zip/bad.session", reason=it.UNSUPPORTED_TYPE())],
                 free_after=2,
             ))
@@ -283,7 +285,8 @@ def test_cli_output_is_the_english_it_always_was(
     config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The same commands print byte for byte what they printed once the texts were marked (part A's
-    commit, ``cli_golden_admin.json``; its one codemod slip, "SOCKS4() proxies", read as before A)."""
+    commit, ``cli_golden_admin.json``; its one codemod slip, "SOCKS4() proxies", read as before A; and one
+    change since: a session waiting for an API pair names what it lacks, issue 18's acceptance)."""
     up = tmp_path / "upload"
     up.mkdir()
     make_session_file(up / "a.session")

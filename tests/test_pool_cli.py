@@ -33,8 +33,8 @@ def test_import_status_and_pairs(config: str, tmp_path: Path, capsys: pytest.Cap
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "rejected  nope.session: cannot read it (No such file or directory)"
     # no API pair yet: a.session is accepted but waits for one (b.session has its sidecar's own app)
-    assert out[1] == "accepted  a.session -> session #1  (waits for an API pair: none has room; add one with" \
-        " 'adbot pairs add')"
+    assert out[1] == "accepted  a.session -> session #1  (waits for an API pair: none has room, and no .json" \
+        " sidecar came with it; add one with 'adbot pairs add' or import its sidecar)"
     assert out[2] == "accepted  b.session -> session #2" and out[3] == "accepted  b.json -> session #2"
     assert out[4].startswith("rejected  junk.session: not a Telethon session")
     assert out[5].startswith("rejected  evil.zip: the archive entry 'x.session' points outside")

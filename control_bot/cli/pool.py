@@ -75,7 +75,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     results = run_with_db(args, work, writes=True)
     for r in results:
         if r.accepted:
-            print(texts.import_accepted(r.filename, r.session_id, r.note, r.waiting))
+            print(texts.import_accepted(r.filename, r.session_id, r.note, r.waiting, r.lacks))
         else:
             print(texts.import_rejected(r.filename, r.reason))
     accepted = sum(r.accepted for r in results)

@@ -98,14 +98,18 @@ async def on_interval_other(
 # --- run / stop ------------------------------------------------------------------------------------
 
 
-async def on_run(event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
+async def on_run(
+    event: Message | CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock, settings: Settings
+) -> None:
     now = clock.now()
-    result = await campaign.start_campaign(db, engine, sender_id(event), now)
+    told = bool(settings.bot.admins)  # "the admin has been told" only when there is one to tell
+    result = await campaign.start_campaign(db, engine, sender_id(event), now, admins_told=told)
     if not result.started:
         await show(event, t.ALREADY_RUNNING(), kb.status(True))
         return
     text = t.run_started(
-        result.sessions, result.groups_active, result.interval_s, result.next_run_at, now, short=result.sessions_short
+        result.sessions, result.groups_active, result.interval_s, result.next_run_at, now, short=result.sessions_short,
+        admins_told=told,
     )
     await show(event, text, kb.status(True))
 

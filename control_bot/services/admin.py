@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from control_bot.services.ids import is_id, parse_id
 from control_bot.services.limits import Limits, limits_report
 from core.errors import InputError, NotFound
 from core.links import parse_group_refs
@@ -69,7 +70,14 @@ def parse_int(raw: str, what: str, low: int, high: int) -> int:
 
 
 def parse_user_id(raw: str) -> int:
-    return parse_int(raw, texts.USER_ID(), 1, MAX_USER_ID)
+    """A user id as typed, or InputError quoting it: the upper bound (storage's, ``services.ids``) is
+    never shown, a person could not act on it."""
+    return parse_id(raw, texts.not_a_user_id)
+
+
+def _check_user_id(user_id: int) -> None:
+    if not is_id(user_id):
+        raise InputError(texts.not_a_user_id(str(user_id)))
 
 
 def parse_sessions(raw: str) -> int:
@@ -103,7 +111,7 @@ async def grant_plan(
 ) -> GrantResult:
     """Create a customer or extend their plan (``days`` added to what is left); the customer is told
     through the outbox (PLAN_GRANTED), in the same transaction."""
-    _check_range(user_id, texts.USER_ID(), 1, MAX_USER_ID)
+    _check_user_id(user_id)
     _check_range(sessions, plan_texts.SESSIONS_COUNT(), MIN_SESSIONS, MAX_SESSIONS)
     _check_range(days, plan_texts.DAYS_COUNT(), MIN_DAYS, MAX_DAYS)
     async with db.tx() as conn:
@@ -152,7 +160,7 @@ async def revoke_plan(
 ) -> RevokeResult:
     """End the plan now: stop the campaign (through the engine when it runs in this process, so
     in-flight sends finish), return the customer's healthy sessions to the pool, tell the customer."""
-    _check_range(user_id, texts.USER_ID(), 1, MAX_USER_ID)
+    _check_user_id(user_id)
     async with db.read() as conn:
         customer = await customers.get(conn, user_id)
     if customer is None:

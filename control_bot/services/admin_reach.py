@@ -18,15 +18,18 @@ from typing import Protocol
 
 from control_bot.services.ids import is_id
 from control_bot.services.reach import ChatIndex, GroupReach, Reach, customer_reach
+from core.customer_log import LogKey
 from core.errors import InputError, NotFound
 from core.texts import errors as error_texts
 from core.texts import reach as texts
+from engine.customer_log import customer_log
 from pool import assign
 from storage import customers, groups, memberships
 from storage import sessions as session_rows
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+customer_line = customer_log(logger)  # the customer's own log: a key and values, worded when read
 
 MAX_OFFERS = 20  # swap buttons on one screen
 MAX_JOIN_OFFERS = 10  # join buttons on one screen
@@ -197,4 +200,4 @@ async def swap_session(
         if not released:
             raise InputError(texts.SWAP_BUSY())
         await assign.swap(db, sessions_dir, customer_id, give, take, now)
-    logger.info("admin swap: session %d in, %d back to the pool", take, give, extra={"customer_id": customer_id})
+    customer_line(customer_id, logging.INFO, LogKey.SESSION_SWAPPED, session=take, returned=give)

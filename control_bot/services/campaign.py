@@ -131,13 +131,16 @@ class StartResult:
     sessions_short: int = 0  # the plan wants this many more than the pool could give now
 
 
-async def start_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> StartResult:
+async def start_campaign(
+    db: Database, engine: CampaignEngine, user_id: int, now: float, *, admins_told: bool = True
+) -> StartResult:
     """Start the campaign through the engine (which checks it is ready and gives it its plan's sessions
-    from the pool); what keeps it from starting becomes the customer's text."""
+    from the pool); what keeps it from starting becomes the customer's text. ``admins_told``: whether an
+    admin is configured to hear of a short pool (the pool writes their event either way)."""
     customer = await require_customer(db, user_id, now)
     start = await engine.start_campaign(user_id)
     if start.missing:
-        raise _not_ready(customer, start, now) from start.pool_error
+        raise _not_ready(customer, start, now, admins_told) from start.pool_error
     return StartResult(
         start.started, start.sessions, start.groups_active, start.interval_s, engine.next_run_at(user_id),
         start.sessions_short,
@@ -152,14 +155,14 @@ _MISSING_TEXTS = {
 }
 
 
-def _not_ready(customer: Customer, start: CampaignStart, now: float) -> AdbotError:
+def _not_ready(customer: Customer, start: CampaignStart, now: float, admins_told: bool) -> AdbotError:
     if Missing.PLAN in start.missing:  # it ended since ``require_customer`` looked
         return AccessDenied(onboarding_texts.plan_ended(customer.user_id, min(customer.plan_expires_at, now)))
     if Missing.SESSIONS in start.missing:
         short = start.pool_error
         if isinstance(short, NotEnoughSessions):
-            return CampaignNotReady(t.run_no_sessions(short.wanted, short.free))
-        return CampaignNotReady(t.RUN_NO_PAIR())
+            return CampaignNotReady(t.run_no_sessions(short.wanted, short.free, admins_told=admins_told))
+        return CampaignNotReady(t.RUN_NO_PAIR() if admins_told else t.RUN_NO_PAIR_UNTOLD())
     return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m]() for m in start.missing]))
 
 

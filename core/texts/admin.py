@@ -149,6 +149,8 @@ class UploadedFile(Protocol):
     def note(self) -> str | None: ...
     @property
     def waiting(self) -> bool: ...
+    @property
+    def lacks(self) -> Sequence[str]: ...  # a waiting one: what it lacks to connect (``pool.intake.NO_*``)
 
 
 class Upload(Protocol):
@@ -206,11 +208,6 @@ def usage(line: str) -> str:
 
 
 # --- refused admin input (plain text: InputError / NotFound / PairInUse.user_message) -----------------
-
-
-def USER_ID() -> str:
-    """What a number is, before "must be ..." (``out_of_range``, ``not_a_whole_number``)."""
-    return _("The user id")
 
 
 def out_of_range(what: str, low: int, high: int, value: int) -> str:
@@ -519,7 +516,7 @@ def check_sessions(results: Sequence[SessionCheck]) -> str:
 def _accepted(r: UploadedFile) -> str:
     line = _("✅ {file} → session #{session}", file=esc(r.filename), session=r.session_id)
     if r.waiting:
-        line += f" ({esc(intake.WAITS_FOR_PAIR())})"
+        line += f" ({esc(intake.lacks_note(r.lacks))})"
     if r.note:
         line += f" ({esc(r.note)})"
     return line

@@ -89,8 +89,19 @@ def config_ok(path: str | PathLike[str]) -> str:
 # adbot pool import: one line per file, then the count.
 
 
-def import_accepted(filename: str, session_id: int | None, note: str | None = None, waiting: bool = False) -> str:
-    wait = "  (waits for an API pair: none has room; add one with 'adbot pairs add')" if waiting else ""
+def import_accepted(
+    filename: str, session_id: int | None, note: str | None = None, waiting: bool = False, lacks: Sequence[str] = ()
+) -> str:
+    """``lacks``: what a waiting session lacks (``pool.intake.NO_*``), named so the operator knows what to add."""
+    if "sidecar_app" in lacks:
+        wait = ("  (waits for an API pair: none has room, and its .json sidecar has no app_id and app_hash;"
+                " add one with 'adbot pairs add' or import a sidecar with them)")
+    elif "sidecar" in lacks:
+        wait = ("  (waits for an API pair: none has room, and no .json sidecar came with it;"
+                " add one with 'adbot pairs add' or import its sidecar)")
+    else:
+        wait = "  (waits for an API pair: none has room; add one with 'adbot pairs add')"
+    wait = wait if waiting else ""
     return f"accepted  {filename} -> session #{session_id}" + (f" ({note})" if note else "") + wait
 
 

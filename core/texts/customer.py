@@ -328,9 +328,27 @@ def run_not_ready(missing: list[str]) -> str:
     return "\n".join([_("The campaign cannot start yet:"), *(f"• {item}" for item in missing)])
 
 
-def run_no_sessions(wanted: int, free: int) -> str:
+def run_no_sessions(wanted: int, free: int, *, admins_told: bool = True) -> str:
     """Plain text (a CampaignNotReady message): the pool could give none of the plan's sessions.
-    The pool told the admins in the transaction that found it short (``pool.assign.note_short``)."""
+    The pool told the admins in the transaction that found it short (``pool.assign.note_short``);
+    ``admins_told``: False when no admin is configured (``[bot] admins`` empty): then nobody was told."""
+    if not admins_told:
+        if free:
+            return n_(
+                "The campaign cannot start yet: your plan needs {n} more session and the pool has only {free} "
+                "free right now. Try again later.",
+                "The campaign cannot start yet: your plan needs {n} more sessions and the pool has only {free} "
+                "free right now. Try again later.",
+                wanted,
+                free=num(free),
+            )
+        return n_(
+            "The campaign cannot start yet: your plan needs {n} more session and the pool has none free right "
+            "now. Try again later.",
+            "The campaign cannot start yet: your plan needs {n} more sessions and the pool has none free right "
+            "now. Try again later.",
+            wanted,
+        )
     if free:
         return n_(
             "The campaign cannot start yet: your plan needs {n} more session and the pool has only {free} free "
@@ -356,11 +374,18 @@ def RUN_NO_PAIR() -> str:
     )
 
 
+def RUN_NO_PAIR_UNTOLD() -> str:
+    """``RUN_NO_PAIR`` when no admin is configured: nobody could be told."""
+    return _("The campaign cannot start yet: the service has no room for more accounts right now. Try again later.")
+
+
 def run_started(
-    sessions: int, groups: int, interval_s: int, next_run_at: float | None, now: float, *, short: int = 0
+    sessions: int, groups: int, interval_s: int, next_run_at: float | None, now: float, *, short: int = 0,
+    admins_told: bool = True,
 ) -> str:
     """Whole sentences, one per fact: the sessions, the groups and the interval, the first cycle, and
-    (``short``) the sessions the pool could not give yet."""
+    (``short``) the sessions the pool could not give yet (``admins_told``: False when no admin is
+    configured, so nobody was told of it)."""
     lines = [
         n_("▶ Campaign started with {n} session.", "▶ Campaign started with {n} sessions.", sessions),
         n_(
@@ -373,7 +398,15 @@ def run_started(
     if next_run_at is not None:
         lines.append(_("First cycle {when}.", when=in_or_now(next_run_at, now)))
     text = " ".join(lines)
-    if short:
+    if short and not admins_told:
+        text += "\n" + n_(
+            "⚠ The pool has no free session for the other {n} of your plan right now; it is added as soon as "
+            "there is one.",
+            "⚠ The pool has no free sessions for the other {n} of your plan right now; they are added as soon "
+            "as there are.",
+            short,
+        )
+    elif short:
         text += "\n" + n_(
             "⚠ The pool has no free session for the other {n} of your plan right now; it is added as soon as "
             "there is one (the admin has been told).",

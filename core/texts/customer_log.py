@@ -228,6 +228,11 @@ def _interval_set(v: Values) -> str:
     return _("Interval set to {interval}.", interval=fmt_duration(float(_int(v, "seconds"))))
 
 
+def _session_swapped(v: Values) -> str:
+    return _("An admin gave you session #{session} in place of #{returned}, which went back to the pool.",
+             session=v.get("session", "?"), returned=v.get("returned", "?"))
+
+
 _LINES: dict[LogKey, Callable[[Values], str]] = {
     LogKey.CAMPAIGN_STARTED: _campaign_started,
     LogKey.CAMPAIGN_STOPPED: _campaign_stopped,
@@ -258,6 +263,7 @@ _LINES: dict[LogKey, Callable[[Values], str]] = {
     LogKey.GROUP_PAUSED: _group_paused,
     LogKey.REFUSED: _refused,
     LogKey.INTERVAL_SET: _interval_set,
+    LogKey.SESSION_SWAPPED: _session_swapped,
 }
 
 

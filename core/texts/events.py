@@ -91,10 +91,23 @@ def _ev_session_replaced(p: Mapping[str, Any], admin: bool) -> str:
     return _("🔁 A session of yours was replaced by a fresh one from the pool. Your campaign goes on.")
 
 
+NO_ADMINS = "_no_admins"
+"""A payload flag ``event_text`` adds when no admin is configured: a text never says they were told."""
+
+
 def _ev_no_replacement(p: Mapping[str, Any], admin: bool) -> str:
+    # ``reason``: a key of ``pool.assign.take_one_or_none`` (``no_sessions`` / ``no_pair``), said in words.
     if admin:
+        if p.get("reason") == "no_pair":
+            return _for_customer(p, _("⚠ No replacement for session #{session}: {reason}. Add an API pair with "
+                                      "/addpair.", session=_p(p, "session_id"), reason=_reason(p, "")))
         return _for_customer(p, _("⚠ No replacement for session #{session}: {reason}. Add sessions to the pool.",
                                   session=_p(p, "session_id"), reason=_reason(p, _("pool empty"))))
+    if p.get(NO_ADMINS):
+        return _(
+            "⚠ A session of yours stopped working and there is no free session to replace it right now. "
+            "Your campaign goes on with the others."
+        )
     return _(
         "⚠ A session of yours stopped working and there is no free session to replace it right now. "
         "Your campaign goes on with the others; the admin has been told."
@@ -263,7 +276,8 @@ def _ev_cycle_summary(p: Mapping[str, Any], admin: bool) -> str:
                         "{n} posts got no clear answer from Telegram and are not repeated.", in_doubt))
     parts = ["\n".join(lines)]
     for problem in summary_problems(p):
-        parts.append(_EVENT_TEXTS[EventKind(str(problem["kind"]))](problem, admin))
+        told = {NO_ADMINS: True} if p.get(NO_ADMINS) else {}
+        parts.append(_EVENT_TEXTS[EventKind(str(problem["kind"]))]({**problem, **told}, admin))
     if p.get("stopped") and p.get("stopped") != STOP_REASON_CUSTOMER and not any(
         str(e.get("kind")) in (EventKind.CAMPAIGN_STOPPED, EventKind.POST_INVALID) for e in summary_problems(p)
     ):
@@ -338,9 +352,11 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
 }
 
 
-def event_text(kind: EventKind, payload: Mapping[str, Any], *, for_admin: bool) -> str:
-    """The notification for one outbox event (HTML; payload values escaped), in the reader's language."""
+def event_text(kind: EventKind, payload: Mapping[str, Any], *, for_admin: bool, admins_told: bool = True) -> str:
+    """The notification for one outbox event (HTML; payload values escaped), in the reader's language.
+    ``admins_told``: False when no admin is configured (``[bot] admins`` empty): the admins' event of the
+    same change went to nobody, so the customer's text does not say the admin was told."""
     render = _EVENT_TEXTS.get(kind)
     if render is None:
         return _("ℹ Something changed in the service.")
-    return render(payload, for_admin)
+    return render(payload if admins_told else {**payload, NO_ADMINS: True}, for_admin)

@@ -153,6 +153,23 @@ def WAITS_FOR_PAIR() -> str:
     return _("waits for an API pair (none has room): add one to use it")
 
 
+def lacks_note(lacks: Sequence[str]) -> str:
+    """Beside an uploaded session stored without a usable API pair: what it lacks (``pool.intake``'s
+    ``NO_*`` keys: ``IntakeResult.lacks``) and what would let it connect. Plain text (the upload summary
+    escapes it); without keys, the general note (``WAITS_FOR_PAIR``)."""
+    if "sidecar_app" in lacks:
+        return _(
+            "waits for an API pair: none has room, and its .json sidecar has no app_id and app_hash; "
+            "add a pair with /addpair or send a sidecar with them"
+        )
+    if "sidecar" in lacks:
+        return _(
+            "waits for an API pair: none has room, and no .json sidecar came with it; "
+            "add a pair with /addpair or send its sidecar"
+        )
+    return WAITS_FOR_PAIR()
+
+
 # --- session files (storage.sessionfile) ---------------------------------------------------------------
 
 

@@ -58,6 +58,10 @@ _STOP_REASONS: dict[str, str] = {
     "timeout": N_("Telegram did not answer in time"),
     "no_new_message": N_("Telegram named no new message"),
     "interrupted": N_("the service restarted"),
+    # Why no session could be given (``core.errors.NO_FREE_SESSIONS`` / ``NO_PAIR_ROOM``: NO_REPLACEMENT,
+    # SESSIONS_SHORT); the keys are spelt out here, ``core.errors`` imports the texts.
+    "no_sessions": N_("the pool has no free session"),
+    "no_pair": N_("the free sessions wait for an API pair"),
     **{kind.value: words for kind, words in OUTCOME_TEXTS.items()},
 }
 

@@ -7,7 +7,6 @@ which the error handler escapes).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from core.i18n import _, n_
@@ -312,17 +311,3 @@ def plan_applied(applied: AppliedLike) -> str:
         )
     lines.append(_("The customer is being told."))
     return "\n".join(lines)
-
-
-def lacks_note(lacks: Sequence[str]) -> str:
-    """Beside an uploaded session stored without a usable API pair: what it lacks (``pool.intake``'s
-    ``NO_*`` keys) and what would let it connect. Plain text (the upload summary escapes it)."""
-    if "sidecar_app" in lacks:
-        return _(
-            "waits for an API pair: none has room, and its .json sidecar has no app_id and app_hash; "
-            "add a pair with /addpair or send a sidecar with them"
-        )
-    return _(
-        "waits for an API pair: none has room, and no .json sidecar came with it; "
-        "add a pair with /addpair or send its sidecar"
-    )
