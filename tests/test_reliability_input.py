@@ -749,7 +749,8 @@ def test_groups_report_is_valid_html_within_telegrams_limit(
 @PROPERTY
 @given(st.text(max_size=5000), st.sampled_from(["text", "link", None]))
 def test_post_summary_is_valid_html(text: str, kind: str | None) -> None:
-    parse_html(t.post_summary(kind, text, text))
+    parse_html(post_texts.post_summary(kind, text, text))
+    parse_html(post_texts.post_summary(kind, text, text, ["photo"]))
     parse_html(post_texts.post_current(kind, text, text))
 
 
