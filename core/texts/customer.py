@@ -201,7 +201,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "t.me/name for a public group; a -100… id for a group one of your sessions is in; an invite link "
         "is not a group: ask the admin to have a session join it); a .txt file works too. Up to "
         "{max_groups} in all.\n"
-        "/pickgroups: choose groups you are in with Telegram's own picker (groups with a public username)\n"
+        "/pickgroups: choose groups you are in with Telegram's own picker\n"
         "/delgroup <i>group</i>: remove one group\n"
         "/usedefaults: add the groups the admin recommends\n"
         "/interval <i>minutes</i>: the time between two cycles, from {shortest} to {longest}\n"
