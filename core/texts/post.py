@@ -214,14 +214,6 @@ def FROM_A_GROUP_ADMIN() -> str:
 # --- the preview -------------------------------------------------------------------------------------
 
 
-def PREVIEW_FORWARD() -> str:
-    return _("👆 This is how groups will see it: sent as a forward, with the “Forwarded from” header.")
-
-
-def PREVIEW_COPY() -> str:
-    return _("👆 This is how groups will see it: copied, without the “Forwarded from” header.")
-
-
 def PREVIEW_OWN() -> str:
     return _("👆 This is how groups will see it: sent as your own message, as you sent it here.")
 
