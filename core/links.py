@@ -540,7 +540,7 @@ def _parse_positive(raw: str, s: str, what: str, highest: int) -> int:
         raise LinkError(link_texts.not_a_number(_echo(s), what, _echo(raw)))
     value = int(raw)
     if not 1 <= value <= highest:
-        raise LinkError(link_texts.number_out_of_range(_echo(s), what, highest))
+        raise LinkError(link_texts.number_out_of_range(_echo(s), what))
     return value
 
 
