@@ -1,4 +1,5 @@
-"""core.links: every accepted and refused form, and properties over arbitrary text."""
+"""core.links, core.group_refs and core.link_parts: every accepted and refused form, and properties over
+arbitrary text."""
 
 from __future__ import annotations
 
@@ -7,18 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import LinkError
-from core.links import (
-    MAX_GROUP_REFS,
-    MAX_MESSAGE_ID,
-    RESERVED_PATHS,
-    GroupRef,
-    PostRef,
-    parse_group_items,
-    parse_group_ref,
-    parse_group_refs,
-    parse_post_link,
-    random_id_for,
-)
+from core.group_refs import MAX_GROUP_REFS, GroupRef, parse_group_items, parse_group_ref, parse_group_refs
+from core.link_parts import MAX_MESSAGE_ID, RESERVED_PATHS
+from core.links import PostRef, parse_post_link, random_id_for
 
 CH = "-1001234567890"  # the marked id of private channel 1234567890
 

@@ -26,8 +26,8 @@ from core.states import EventKind
 from core.texts import status as status_texts
 from core.texts.customer_log import line_text, render_line
 from core.texts.events import event_text
-from core.texts.outcomes import reason_text
 from core.texts.groups import groups_list
+from core.texts.outcomes import reason_text
 from core.texts.reach import group_state, reach_report, unreachable_event, unreachable_reason, what_to_do
 
 EXCEPTION_LIKE = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+Error\b|AuthKey\w+|\b[A-Z][A-Z0-9]*_[A-Z0-9_]{6,}\b")

@@ -17,7 +17,8 @@ from control_bot.services.reach import CustomerReach, customer_reach
 from core.customer_log import LogKey
 from core.destinations import ChatLookup, Checked, Verdict, check_groups
 from core.errors import InputError, LinkError, NotFound
-from core.links import GroupRef, marked_id, parse_group_items, parse_group_ref, unmark
+from core.group_refs import GroupRef, parse_group_items, parse_group_ref
+from core.link_parts import marked_id, unmark
 from core.ports import DialogKind
 from core.texts import groups as group_texts
 from core.texts import links as link_texts
@@ -125,7 +126,7 @@ async def add_groups(
     lookup: ChatLookup | None = None,
     limit: int = MAX_GROUPS_PER_CUSTOMER,
 ) -> AddGroupsResult:
-    """Add every readable reference in ``text`` (a list as people keep one: ``core.links.list_items``);
+    """Add every readable reference in ``text`` (a list as people keep one: ``core.group_refs.list_items``);
     the unreadable ones are named in the result."""
     await require_customer(db, user_id, now)
     good, bad = parse_group_items(text)

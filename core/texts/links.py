@@ -1,4 +1,5 @@
-"""The wording of refused post links and group references (``core.links``) and of what is known of a group's chat.
+"""The wording of refused post links (``core.links``) and group references (``core.group_refs``), and of
+what is known of a group's chat.
 
 Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. Each text is
 one whole sentence per case: what was wanted (a post link or a group) and which number of a link is wrong
