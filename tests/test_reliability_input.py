@@ -212,7 +212,7 @@ def customer_refusals(bobs_group: str) -> list[tuple[str, str | None]]:
         ("/delgroup t.me/+InviteHash", "invite link"),
         ("/delgroup https://t.me/c/99999999999999999999/1", None),
         # post links
-        ("/post https://t.me/c/0/1", "must be between 1 and"),
+        ("/post https://t.me/c/0/1", "the number after /c/ is not one of a channel Telegram knows"),
         ("/post https://t.me/c/99999999999999999999/1", "must be a number"),
         ("/post t.me/abcd/99999999999999999999", "must be"),
         ("/post tg://resolve?domain=<b>&post=1", "not a valid Telegram username"),
