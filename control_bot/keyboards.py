@@ -30,7 +30,6 @@ from core.texts import settings as st
 # --- customer side ---------------------------------------------------------------------------------
 
 INTERVAL_PRESETS_MIN = (5, 10, 15, 30, 60, 120)
-GROUPS_PER_PAGE = 25
 
 
 def _menu_button(builder: InlineKeyboardBuilder, label: str, action: cb.MenuAction) -> None:
@@ -99,34 +98,6 @@ def logs(has_file: bool) -> InlineKeyboardMarkup:
         b.adjust(1, 2)
     else:
         b.adjust(2)
-    return b.as_markup()
-
-
-def groups(paused: list[tuple[int, str]], page: int, pages: int, has_defaults: bool) -> InlineKeyboardMarkup:
-    """``paused``: (group id, ref) of the paused groups shown on this page."""
-    b = InlineKeyboardBuilder()
-    sizes: list[int] = []
-    for group_id, ref in paused:
-        b.button(text=t.btn_resume(ref), callback_data=cb.GroupResumeCb(group_id=group_id))
-        sizes.append(1)
-    if pages > 1:
-        nav = 0
-        if page > 0:
-            b.button(text=t.BTN_PREV(), callback_data=cb.GroupsPageCb(page=page - 1))
-            nav += 1
-        if page < pages - 1:
-            b.button(text=t.BTN_NEXT(), callback_data=cb.GroupsPageCb(page=page + 1))
-            nav += 1
-        sizes.append(nav)
-    _menu_button(b, t.BTN_ADD_GROUPS(), cb.MenuAction.ADD_GROUPS)
-    _menu_button(b, t.BTN_DEL_GROUP(), cb.MenuAction.DEL_GROUP)
-    sizes.append(2)
-    if has_defaults:
-        _menu_button(b, t.BTN_DEFAULT_GROUPS(), cb.MenuAction.DEFAULT_GROUPS)
-        sizes.append(1)
-    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
-    sizes.append(1)
-    b.adjust(*sizes)
     return b.as_markup()
 
 

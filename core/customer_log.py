@@ -51,6 +51,14 @@ class LogKey(StrEnum):
     REFUSED = "refused"  # group, session, refusal, error
     INTERVAL_SET = "interval_set"  # seconds
     SESSION_SWAPPED = "session_swapped"  # session (given to the customer), returned (back to the pool)
+    POST_SET_TEXT = "post_set_text"  # characters (as people count them)
+    POST_SET_LINK = "post_set_link"  # link, checked (bool)
+    POST_SET_MEDIA = "post_set_media"  # kinds (list of 'photo' | 'video' | 'animation' | 'document')
+    POST_SOURCE_NOT_MEMBER = "post_source_not_member"  # link
+    GROUPS_ADDED = "groups_added"  # n, groups (the first 20)
+    GROUPS_REFUSED = "groups_refused"  # n
+    GROUP_REMOVED = "group_removed"  # group
+    GROUP_RESUMED = "group_resumed"  # group
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Whether a parsed group reference can be posted to, by what sessions' dialogs say about its chat.
 
-``core.links`` reads the form of a reference; this decides what the form means once the chat's kind is
+``core.group_refs`` reads the form of a reference; this decides what the form means once the chat's kind is
 known from any session's membership rows (``storage.memberships.chat_kinds``: a chat's kind is the
 same for every session, unlike its access hash):
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from core.links import GroupRef
+from core.group_refs import GroupRef
 from core.ports import DialogKind
 from core.texts import links as link_texts
 
@@ -111,7 +111,7 @@ def judge(group: GroupRef, kind: ChatKind | DialogKind | None) -> Verdict:
 
 def refusal(verdict: Verdict, shown: str, group: GroupRef) -> str | None:
     """Why the reference is refused (plain text), or None when it is kept. ``shown``: the item as the
-    user wrote it, quoted (``core.links.parse_group_items``)."""
+    user wrote it, quoted (``core.group_refs.parse_group_items``)."""
     if verdict is Verdict.CHANNEL:
         return link_texts.group_is_channel(shown, group.peer)
     if verdict is Verdict.BOT:

@@ -1,9 +1,9 @@
 """What an admin may make sessions join: a public chat by its username, or the chat of an invite link.
 
-``core.links`` refuses invite links as *groups* (a customer's group is one their sessions are already
+``core.group_refs`` refuses invite links as *groups* (a customer's group is one their sessions are already
 in); joining is the one place they are read, and only for an admin (``pool.joins``). Accepted:
 
-* public: ``@name``, ``t.me/name`` (any form ``core.links.parse_group_ref`` reads as a username; a
+* public: ``@name``, ``t.me/name`` (any form ``core.group_refs.parse_group_ref`` reads as a username; a
   topic or message number after it is ignored: one joins the chat);
 * invite: ``t.me/+<hash>``, ``t.me/joinchat/<hash>``, ``tg://join?invite=<hash>``, ``+<hash>``.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from core.errors import LinkError
-from core.links import parse_group_ref
+from core.group_refs import parse_group_ref
 from core.texts import joins as texts
 from core.texts import links as link_texts
 

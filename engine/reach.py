@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.links import unmark
+from core.link_parts import unmark
 from core.ports import NOT_IN_CHAT
 from core.states import EventKind
 from storage import events, groups, memberships, refusals

@@ -57,7 +57,7 @@ STORAGE_PAUSE_MAX = 60.0  # seconds: the longest pause before opening a session 
 
 
 def split_ref(ref: str) -> tuple[str, int | None]:
-    """'@name#5' -> ('@name', 5). Refs are stored normalised by ``core.links``."""
+    """'@name#5' -> ('@name', 5). Refs are stored normalised by ``core.group_refs``."""
     peer, sep, topic = ref.partition("#")
     return peer, int(topic) if sep else None
 

@@ -6,7 +6,7 @@ and the chat's slow mode. Rows come from a full read of the session's dialogs (`
 from one chat learnt on the way (``record``: a resolve, a refresh after a refusal), and go when a send
 says the session is no longer there (``forget``) or may no longer write (``mark_blocked``).
 
-Chats are named the way groups are stored (``core.links``): ``'@name'`` or a marked id (``'-100<id>'``
+Chats are named the way groups are stored (``core.group_refs``): ``'@name'`` or a marked id (``'-100<id>'``
 for a channel or supergroup, ``'-<id>'`` for a basic group), without the ``#topic``.
 """
 
@@ -19,7 +19,7 @@ from typing import NamedTuple, cast
 
 import aiosqlite
 
-from core.links import marked_id, unmark
+from core.link_parts import marked_id, unmark
 from core.ports import Dialog, DialogKind, Peer, PeerKind, WriteBlock
 from core.states import SessionState
 from storage import refusals

@@ -246,3 +246,18 @@ async def test_stats_show_a_post_without_a_new_message_apart_from_success_and_fa
         assert "Unconfirmed (no new message seen, not repeated): 1" in stats.text
         before = await h.rows("SELECT COUNT(*) AS n FROM sends WHERE outcome = 'in_doubt'")
         assert before[0]["n"] == 1
+
+
+def test_every_customer_command_is_in_the_menu_and_in_help() -> None:
+    """A command a customer's router answers is in the command menu (and so in /help, checked above)."""
+    import re
+
+    routers = Path(__file__).resolve().parents[1] / "control_bot" / "routers"
+    handled = set()
+    for module in (*routers.glob("customer_*.py"), routers / "settings.py"):
+        handled.update(re.findall(r'Command\("([a-z_]+)"', module.read_text(encoding="utf-8")))
+    menu = {command for command, _description in customer_commands()}
+    assert "pickgroups" in handled
+    assert handled <= menu, handled - menu
+    shown = t.help_text(60, 86_400, 200)
+    assert all(f"/{command}" in shown for command in menu)

@@ -58,3 +58,56 @@ def test_unknown_error_names_and_broken_values_never_show_a_name() -> None:
     shown = line_text(LogKey.SEND_FAILED, {"attempts": "x"})
     assert shown == "The post to ? failed after 0 attempts: an unexpected error."
     assert line_text(LogKey.INTERVAL_SET, {"seconds": 150}) == "Interval set to 2 min 30 s."
+
+
+def test_every_key_has_words() -> None:
+    from core.texts.customer_log import _LINES
+
+    assert set(_LINES) == set(LogKey)
+
+
+@pytest.mark.parametrize("code", ["en", "ru"])
+async def test_the_bots_own_lines_read_in_the_readers_language(tmp_path: Path, code: str) -> None:
+    """Setting the post and adding, removing, resuming groups write keys, not English: /logs says them in
+    the reader's language."""
+    from storage import groups as group_rows
+    from tests.botkit import bot_harness, in_locale
+
+    async with bot_harness(tmp_path) as h:
+        await h.grant(501)
+        olga = h.user(501, "Olga", language_code=code)
+        await olga.ask("/post Big sale today")
+        await olga.ask("/post https://t.me/alicechannel/1")
+        await olga.ask("/addgroups @cats_group @dogs_group")
+        await olga.ask("/delgroup @dogs_group")
+        gid = (await h.rows("SELECT id FROM groups WHERE ref = '@cats_group'"))[0]["id"]
+        async with h.db.tx() as conn:
+            await group_rows.pause(conn, gid, "send_failed", h.clock.now())
+        from control_bot.services.groups import resume_group
+
+        await resume_group(h.db, 501, gid, h.clock.now())
+        logs = await olga.ask("/logs")
+        stored = customer_log_path(h.settings.paths.logs_dir, 501).read_text(encoding="utf-8")
+        with in_locale(code):
+            expected = [
+                line_text(LogKey.POST_SET_TEXT, {"characters": 14}),
+                line_text(LogKey.POST_SET_LINK, {"link": "https://t.me/alicechannel/1", "checked": False}),
+                line_text(LogKey.GROUPS_ADDED, {"n": 2, "groups": ["@cats_group", "@dogs_group"]}),
+                line_text(LogKey.GROUP_REMOVED, {"group": "@dogs_group"}),
+                line_text(LogKey.GROUP_RESUMED, {"group": "@cats_group"}),
+            ]
+        for line in expected:
+            assert line in logs.text, (line, logs.text)
+        assert "post set to" not in stored and "added 2 group" not in stored and "removed group" not in stored
+    if code == "ru":
+        assert "Пост" in expected[0] and "Post set" not in logs.text
+    else:
+        assert expected[0] == "Post set: a text of 14 characters."
+        assert expected[2] == "2 groups added: @cats_group, @dogs_group."
+
+
+def test_media_and_long_group_lists_in_words() -> None:
+    assert line_text(LogKey.POST_SET_MEDIA, {"kinds": ["photo"]}) == "Post set: a photo."
+    assert line_text(LogKey.POST_SET_MEDIA, {"kinds": ["photo", "video"]}) == "Post set: an album of 2 items."
+    assert line_text(LogKey.GROUPS_ADDED, {"n": 30, "groups": ["@a", "@b"]}) == "30 groups added, the first: @a, @b."
+    assert line_text(LogKey.GROUPS_REFUSED, {"n": 1}) == "1 group was not added: it cannot be posted to."

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pool_support import seed_sessions
 
 from core.destinations import Verdict, is_bot_username, judge, refusal
-from core.links import GroupRef, parse_group_ref
+from core.group_refs import GroupRef, parse_group_ref
 from core.ports import Dialog, DialogKind, Peer
 from core.texts import groups as group_texts
 from sandbox.botapi.html import parse_html

@@ -13,7 +13,7 @@ from pool_support import add_customer, add_pair, seed_sessions
 from control_bot.services.chat_lookup import BotChatLookup
 from control_bot.services.reach import Reach, customer_reach
 from core.destinations import ChatFacts, Checked, Verdict, check_groups, kind_of_chat
-from core.links import GroupRef, parse_group_items
+from core.group_refs import GroupRef, parse_group_items
 from core.texts import reach as rt
 from pool import assign
 from sandbox.botuser import BotApiEmulator, create_bot

@@ -16,6 +16,7 @@ import pytest
 from control_bot.services.groups import MAX_GROUPS_PER_CUSTOMER
 from core.texts import customer as t
 from core.texts import errors as et
+from core.texts import post as post_texts
 from core.texts import split
 from core.texts.bot_profile import customer_commands
 from core.texts.fmt import esc
@@ -134,7 +135,7 @@ async def test_a_customer_reads_their_language_from_start_on(tmp_path: Path, cod
         menu = await olga.ask("/start")
         assert menu.html == await _menu_expected(h, code)
         with in_locale(code):
-            assert t.post_summary("text", None, POST) in menu.html
+            assert post_texts.post_summary("text", None, POST) in menu.html
 
         # no free session: an error in their language, and what happens next
         no_sessions = await olga.ask("/run")
@@ -168,7 +169,7 @@ async def test_a_customer_reads_their_language_from_start_on(tmp_path: Path, cod
             assert "⏱ Интервал" in labels(menu)
             assert dict(h.emu.commands_seen_by(CUSTOMER))["settings"] == "Язык, часовой пояс, уведомления"
         else:
-            assert f"Post: text «{POST}» ({POST_CHARACTERS} characters)" in menu.text
+            assert f"Post: a text «{POST}» ({POST_CHARACTERS} characters)" in menu.text
             assert set_.text == "✅ Interval set: every 2 min 30 s."
             assert "/settings: your language" in help_.text
             assert started.text.startswith(

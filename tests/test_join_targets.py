@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import LinkError
+from core.group_refs import parse_group_ref
 from core.join_targets import JoinTarget, parse_join_target
-from core.links import RESERVED_PATHS, parse_group_ref
+from core.link_parts import RESERVED_PATHS
 
 HASH = "AbCd-EF_123xyz"
 
@@ -69,7 +70,7 @@ REFUSED: list[tuple[str, str]] = [
     ("   ", "No group to join"),
     ("x" * 600, "too long"),
     ("https://example.com/cats", "not a Telegram link"),
-    ("cats_market", "cats_market"),  # a bare word: core.links's own hint
+    ("cats_market", "cats_market"),  # a bare word: core.group_refs's own hint
 ]
 
 
@@ -87,7 +88,7 @@ def test_non_text_is_a_link_error() -> None:
 
 
 def test_groups_never_accept_invites_but_joins_do() -> None:
-    """core.links keeps refusing invite links as a customer's groups: joining is the admin's alone."""
+    """core.group_refs keeps refusing invite links as a customer's groups: joining is the admin's alone."""
     with pytest.raises(LinkError):
         parse_group_ref(f"https://t.me/+{HASH}")
     assert parse_join_target(f"https://t.me/+{HASH}").is_invite

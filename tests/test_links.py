@@ -1,4 +1,5 @@
-"""core.links: every accepted and refused form, and properties over arbitrary text."""
+"""core.links, core.group_refs and core.link_parts: every accepted and refused form, and properties over
+arbitrary text."""
 
 from __future__ import annotations
 
@@ -7,18 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import LinkError
-from core.links import (
-    MAX_GROUP_REFS,
-    MAX_MESSAGE_ID,
-    RESERVED_PATHS,
-    GroupRef,
-    PostRef,
-    parse_group_items,
-    parse_group_ref,
-    parse_group_refs,
-    parse_post_link,
-    random_id_for,
-)
+from core.group_refs import MAX_GROUP_REFS, GroupRef, parse_group_items, parse_group_ref, parse_group_refs
+from core.link_parts import MAX_MESSAGE_ID, RESERVED_PATHS
+from core.links import PostRef, parse_post_link, random_id_for
 
 CH = "-1001234567890"  # the marked id of private channel 1234567890
 
@@ -108,14 +100,14 @@ REFUSED_POSTS: list[tuple[str, str]] = [
     ("https://t.me/boost/durov", "t.me/boost link"),
     ("https://t.me/m/AbCd", "t.me/m link"),
     ("https://t.me/nft/Thing-1", "t.me/nft link"),
-    ("https://t.me/durov/0", "between 1 and 2147483647"),
-    (f"https://t.me/durov/{MAX_MESSAGE_ID + 1}", "between 1 and 2147483647"),
+    ("https://t.me/durov/0", "not a message number Telegram uses"),
+    (f"https://t.me/durov/{MAX_MESSAGE_ID + 1}", "not a message number Telegram uses"),
     ("https://t.me/durov/" + "9" * 30, "must be a number"),
     ("https://t.me/durov/12a", "must be a number"),
     ("https://t.me/durov/-5", "must be a number"),
     ("https://t.me/durov/\u0661\u0662", "must be a number"),
-    ("https://t.me/durov/0/5", "topic number must be between 1"),
-    ("https://t.me/c/0/5", "channel number after /c/ must be between 1"),
+    ("https://t.me/durov/0/5", "not a topic number Telegram uses"),
+    ("https://t.me/c/0/5", "the number after /c/ is not one of a channel Telegram knows"),
     ("https://t.me/c/abc/5", "channel number after /c/ must be a number"),
     ("https://t.me/c/1234567890/1/2/3", "too many parts"),
     ("https://t.me/durov/1/2/3", "too many parts"),
@@ -251,9 +243,9 @@ REFUSED_GROUPS: list[tuple[str, str]] = [
     ("@9ads", "must start with a letter"),
     ("@", "it is empty"),
     ("@ads_chat#", "topic number must be a number"),
-    ("@ads_chat#0", "topic number must be between 1"),
+    ("@ads_chat#0", "not a topic number Telegram uses"),
     ("@ads_chat#x", "topic number must be a number"),
-    ("https://t.me/ads_chat/0", "topic number must be between 1"),
+    ("https://t.me/ads_chat/0", "not a topic number Telegram uses"),
     ("1001234567890", "group ids are negative"),
     ("0", "group ids are negative"),
     ("-0", "group ids are negative"),
@@ -267,7 +259,7 @@ REFUSED_GROUPS: list[tuple[str, str]] = [
     ("https://example.com/ads_chat", "not a Telegram link"),
     ("mailto:ads@chat.org", "not a Telegram link"),
     ("tg://settings", "Telegram app link, not a group"),
-    ("tg://resolve?domain=ads_chat&thread=0", "topic number must be between 1"),
+    ("tg://resolve?domain=ads_chat&thread=0", "not a topic number Telegram uses"),
     ("http://[", "not a Telegram link"),
     ("tg://[", "could not be read as a group"),
     ("ads/chat", "is not a group"),
@@ -546,3 +538,24 @@ def test_a_bare_word_alone_is_still_ambiguous() -> None:
     assert "ambiguous" in info.value.user_message
     assert parse_group_ref("cats_market", bare_names=True) == GroupRef("@cats_market", None)
     assert parse_group_ref("Cats_Market#7", bare_names=True) == GroupRef("@cats_market", 7)
+
+
+@pytest.mark.parametrize("code", ["en", "ru"])
+@pytest.mark.parametrize(
+    "link",
+    [f"https://t.me/durov/{MAX_MESSAGE_ID + 1}", "https://t.me/durov/0", f"https://t.me/durov/{MAX_MESSAGE_ID + 1}/5",
+     f"https://t.me/c/{10**12}/5", f"@ads_chat#{MAX_MESSAGE_ID + 1}"],
+)
+def test_a_number_out_of_range_never_shows_the_bound(link: str, code: str) -> None:
+    """No internal limit shown: Telegram's 2^31 - 1 (or the channel ids' bound) means nothing to a person."""
+    from tests.botkit import in_locale
+
+    with in_locale(code), pytest.raises(LinkError) as caught:
+        if link.startswith("@"):
+            parse_group_ref(link)
+        else:
+            parse_post_link(link)
+    message = caught.value.user_message
+    assert str(MAX_MESSAGE_ID) not in message and str(10**12 - 1) not in message and "2147483647" not in message
+    if code == "ru":
+        assert "Telegram" in message and "number" not in message

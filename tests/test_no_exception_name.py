@@ -26,8 +26,9 @@ from core.states import EventKind
 from core.texts import status as status_texts
 from core.texts.customer_log import line_text, render_line
 from core.texts.events import event_text
+from core.texts.groups import groups_list
 from core.texts.outcomes import reason_text
-from core.texts.reach import group_state
+from core.texts.reach import group_state, reach_report, unreachable_event, unreachable_reason, what_to_do
 
 EXCEPTION_LIKE = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z0-9]+)+Error\b|AuthKey\w+|\b[A-Z][A-Z0-9]*_[A-Z0-9_]{6,}\b")
 
@@ -97,12 +98,73 @@ class _Reach:
     sessions: int = 1
     blocks: list[str] = field(default_factory=list)
     slow_mode: int = 0
+    checked: bool = True
 
 
 def test_groups_states_say_a_pause_reason_in_words(locale: str) -> None:
     for reason in REASONS:
         for paused in (reason, f"failures:3:{reason}"):
             _clean(group_state(paused, None, None, 0.0, _Reach("reachable", [1])), f"/groups paused {paused}")
+
+
+@dataclass
+class _Member:
+    session_id: int
+    state: str
+    can_write: bool
+    why_not: str | None
+
+
+@dataclass
+class _Unreachable:
+    ref: str
+    reach: _Reach
+    paused: bool
+    own: list[_Member]
+    free: list[int] = field(default_factory=list)
+    others: int = 0
+
+
+@dataclass
+class _Report:
+    customer_id: int
+    plan_active: bool
+    session_ids: list[int]
+    unchecked: list[int]
+    groups: int
+    reachable: int
+    unreachable: list[_Unreachable]
+    give_back: int | None
+
+
+def test_groups_screen_and_reach_screens_say_stored_names_in_words(locale: str) -> None:
+    """A reach, a write block or a pause reason the service does not know (a Telethon name stored by an
+    older or newer version) is said in words on /groups, in the reach events and on the admins' reach
+    screen, never shown as it is."""
+    for reason in REASONS:
+        states = [
+            group_state(reason, None, None, 0.0, _Reach("reachable", [1])),
+            group_state(None, None, None, 0.0, _Reach(reason)),
+            group_state(None, None, None, 0.0, _Reach("not_member", blocks=[reason])),
+            group_state(None, None, None, 0.0, _Reach("forbidden", blocks=[reason])),
+            group_state(None, None, None, 0.0, _Reach("forbidden", blocks=["left"])),
+        ]
+        screen = groups_list([("@cats", "Cats", state) for state in states], first=1, total=5, active=5,
+                             paused=0, page=0, pages=1, limit=200)
+        _clean(screen, f"/groups with {reason} ({locale})")
+        assert ": \n" not in screen, screen  # a state always says why
+        for reach in (reason, "forbidden", "not_member", "refused"):
+            for admin in (False, True):
+                _clean(unreachable_event("@cats", reach, reason, admin=admin), f"unreachable event {reach}/{reason}")
+            _clean(unreachable_reason(reach, f"{reason},left"), f"unreachable reason {reach}/{reason}")
+            _clean(what_to_do(reach), f"what to do {reach}")
+        report = _Report(
+            77, True, [5, 6], [], 3, 1,
+            [_Unreachable("@cats", _Reach(reason), False, [_Member(5, "active", False, reason)], [7], 1),
+             _Unreachable("@dogs", _Reach("forbidden", blocks=[reason]), True, [_Member(6, "active", False, None)])],
+            5,
+        )
+        _clean(reach_report(report), f"admin reach screen with {reason} ({locale})")
 
 
 def test_stats_show_no_names(locale: str) -> None:

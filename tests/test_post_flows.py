@@ -177,6 +177,31 @@ async def test_own_photo_is_kept_previewed_and_posted_as_media(tmp_path: Path, l
 
 
 @pytest.mark.parametrize("lang", LANGS)
+async def test_a_photo_without_caption_is_the_post_in_the_menu_status_and_post(tmp_path: Path, lang: str) -> None:
+    """One summary of the post everywhere (the menu, /status, /post): it knows media, so a photo with no
+    caption is "a photo", never "not set"."""
+    async with bot_harness(tmp_path) as h:
+        await h.grant(ALICE)
+        alice = h.user(ALICE, "Alice", language_code=lang)
+        await alice.ask("/post")
+        await alice.user.send_media("photo", b"\x89PNG" * 100)
+        await alice.user.wait_replies(2)
+        with in_locale(lang):
+            summary = t.post_summary("text", None, "", ["photo"])
+            unset = t.post_summary(None, None, None)
+        assert summary != unset
+        menu = await alice.ask("/start")
+        status = await alice.ask("/status")
+        question = await alice.ask("/post")
+        for screen in (menu, status, question):
+            assert summary in screen.html and unset not in screen.html, screen.html
+        if lang == "ru":
+            assert "фото" in menu.text
+        else:
+            assert "Post: a photo" in menu.text and "Post: a photo" in status.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
 async def test_own_album_is_collected_and_posted_in_one_request(tmp_path: Path, lang: str, clock: FakeClock) -> None:
     async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
         alice = await connected_customer(h, lang)

@@ -212,7 +212,7 @@ def customer_refusals(bobs_group: str) -> list[tuple[str, str | None]]:
         ("/delgroup t.me/+InviteHash", "invite link"),
         ("/delgroup https://t.me/c/99999999999999999999/1", None),
         # post links
-        ("/post https://t.me/c/0/1", "must be between 1 and"),
+        ("/post https://t.me/c/0/1", "the number after /c/ is not one of a channel Telegram knows"),
         ("/post https://t.me/c/99999999999999999999/1", "must be a number"),
         ("/post t.me/abcd/99999999999999999999", "must be"),
         ("/post tg://resolve?domain=<b>&post=1", "not a valid Telegram username"),
@@ -749,7 +749,8 @@ def test_groups_report_is_valid_html_within_telegrams_limit(
 @PROPERTY
 @given(st.text(max_size=5000), st.sampled_from(["text", "link", None]))
 def test_post_summary_is_valid_html(text: str, kind: str | None) -> None:
-    parse_html(t.post_summary(kind, text, text))
+    parse_html(post_texts.post_summary(kind, text, text))
+    parse_html(post_texts.post_summary(kind, text, text, ["photo"]))
     parse_html(post_texts.post_current(kind, text, text))
 
 

@@ -23,7 +23,7 @@ from telethon.crypto import AuthKey
 from telethon.errors import FloodWaitError
 from telethon.sessions import SQLiteSession, StringSession
 
-from core.links import marked_id
+from core.link_parts import marked_id
 from core.outcomes import Outcome, OutcomeKind
 from core.ports import Dialog, Peer, SessionCredentials
 from engine.outcomes import PeerNotCachedError, classify

@@ -11,7 +11,7 @@ import pytest
 from telethon import errors
 
 from core.clock import FakeClock
-from core.links import marked_id
+from core.link_parts import marked_id
 from core.outcomes import OutcomeKind
 from core.ports import Peer
 from engine.outcomes import classify

@@ -65,6 +65,7 @@ async def main_menu_screen(
         post_kind=c.post_kind,
         post_link=c.post_link,
         post_text=c.post_text,
+        post_media=view.post_media,
         groups_total=view.groups_total,
         groups_paused=view.groups_paused,
         interval_s=c.interval_s,

@@ -147,6 +147,7 @@ async def status_screen(
         post_text=c.post_text,
         now=now,
         last_cycle=view.last_cycle,
+        post_media=view.post_media,
     )
     return text, kb.status(running)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from control_bot.services.ids import is_id, parse_id
 from control_bot.services.limits import Limits, limits_report
 from core.errors import InputError, NotFound
-from core.links import parse_group_refs
+from core.group_refs import parse_group_refs
 from core.states import EventKind
 from core.texts import admin as texts
 from core.texts import intake as intake_texts

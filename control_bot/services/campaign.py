@@ -28,7 +28,7 @@ from core.texts import customer as t
 from core.texts import onboarding as onboarding_texts
 from engine.customer_log import customer_log
 from engine.readiness import CampaignStart, Missing
-from storage import customers, events, groups, ledger
+from storage import customers, events, groups, ledger, post_media
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database
@@ -190,6 +190,7 @@ class StatusView:
     last_activity: float | None
     now: float
     last_cycle: LastCycle | None = None
+    post_media: tuple[str, ...] = ()  # the kinds of the post's own media, in order (none for a link or a text)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         own_groups = await groups.list_for(conn, user_id)
         stats = await ledger.get_stats(conn, user_id)
         summary = await events.latest(conn, user_id, EventKind.CYCLE_SUMMARY)
+        media = tuple(row.kind for row in await post_media.items(conn, user_id)) if customer.post_media else ()
     last_cycle = None
     if summary is not None:
         p = summary.payload
@@ -232,6 +234,7 @@ async def campaign_status(db: Database, engine: CampaignEngine, user_id: int, no
         last_activity=stats.last_activity,
         now=now,
         last_cycle=last_cycle,
+        post_media=media,
     )
 
 

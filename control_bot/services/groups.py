@@ -14,17 +14,21 @@ from dataclasses import dataclass, field
 
 from control_bot.services.campaign import require_customer
 from control_bot.services.reach import CustomerReach, customer_reach
+from core.customer_log import LogKey
 from core.destinations import ChatLookup, Checked, Verdict, check_groups
 from core.errors import InputError, LinkError, NotFound
-from core.links import GroupRef, marked_id, parse_group_items, parse_group_ref, unmark
+from core.group_refs import GroupRef, parse_group_items, parse_group_ref
+from core.link_parts import marked_id, unmark
 from core.ports import DialogKind
 from core.texts import groups as group_texts
 from core.texts import links as link_texts
+from engine.customer_log import customer_log
 from storage import groups, memberships
 from storage.db import Database
 from storage.groups import Group
 
 logger = logging.getLogger(__name__)
+customer_line = customer_log(logger)
 
 MAX_GROUPS_PER_CUSTOMER = 200
 MAX_GROUPS_FILE_BYTES = 256 * 1024
@@ -88,9 +92,9 @@ async def _add_refs(
                 await groups.record_check(conn, user_id, check.group.ref, check.kind, title, now)
         total = len(have) + len(added)
     if added:
-        logger.info("added %d group(s): %s", len(added), ", ".join(added[:20]), extra={"customer_id": user_id})
+        customer_line(user_id, logging.INFO, LogKey.GROUPS_ADDED, n=len(added), groups=list(added[:20]))
     if refused:
-        logger.info("refused %d group(s) that cannot be posted to", len(refused), extra={"customer_id": user_id})
+        customer_line(user_id, logging.INFO, LogKey.GROUPS_REFUSED, n=len(refused))
     added_set = set(added)
     return AddGroupsResult(
         added=added,
@@ -122,7 +126,7 @@ async def add_groups(
     lookup: ChatLookup | None = None,
     limit: int = MAX_GROUPS_PER_CUSTOMER,
 ) -> AddGroupsResult:
-    """Add every readable reference in ``text`` (a list as people keep one: ``core.links.list_items``);
+    """Add every readable reference in ``text`` (a list as people keep one: ``core.group_refs.list_items``);
     the unreadable ones are named in the result."""
     await require_customer(db, user_id, now)
     good, bad = parse_group_items(text)
@@ -219,7 +223,7 @@ async def remove_group(db: Database, user_id: int, text: str, now: float) -> tup
         if not await groups.remove(conn, user_id, ref):
             raise NotFound(group_texts.group_not_yours(ref))
         left = await groups.count_for(conn, user_id)
-    logger.info("removed group %s", ref, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.GROUP_REMOVED, group=ref)
     return ref, left
 
 
@@ -233,7 +237,7 @@ async def remove_group_by_id(db: Database, user_id: int, group_id: int, now: flo
         if ref is None:
             raise NotFound(group_texts.GROUP_NOT_FOUND())
         left = await groups.count_for(conn, user_id)
-    logger.info("removed group %s", ref, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.GROUP_REMOVED, group=ref)
     return ref, left
 
 
@@ -250,5 +254,5 @@ async def resume_group(db: Database, user_id: int, group_id: int, now: float) ->
             raise InputError(group_texts.group_not_paused(ref))
         group = await groups.get(conn, user_id, ref)
     assert group is not None
-    logger.info("group %s resumed", ref, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.GROUP_RESUMED, group=ref)
     return group

@@ -22,11 +22,13 @@ from aiogram.types import Message
 from control_bot.post_intake import MAX_DOWNLOAD_BYTES, MediaTooBig, OwnItem, keep_media, media_of, prune_media
 from control_bot.routers.common import entity_dicts
 from control_bot.services.campaign import require_customer
+from core.customer_log import LogKey
 from core.errors import InputError
 from core.links import PostRef, parse_post_link
 from core.ports import NOT_IN_CHAT, PostInfo
 from core.texts import post as post_texts
-from core.texts.split import TELEGRAM_LIMIT, utf16_len
+from core.texts.split import TELEGRAM_LIMIT, char_count, utf16_len
+from engine.customer_log import customer_log
 from engine.post_check import PostCheck
 from storage import customers, memberships, post_media
 from storage import sessions as session_rows
@@ -35,6 +37,7 @@ from storage.db import Connection, Database
 from storage.post_media import MediaRow
 
 logger = logging.getLogger(__name__)
+customer_line = customer_log(logger)
 EntityDict = dict[str, Any]
 MAX_CAPTION = 1024  # Telegram's limit for a caption under a photo, video or file
 SourceAccess = Literal["member", "not_member", "unchecked"]
@@ -160,7 +163,7 @@ async def set_post(
         await post_media.set_own_post(conn, user_id, body, moved, [], now)
         customer = await customers.get(conn, user_id)
     assert customer is not None
-    logger.info("post set to a text of %d characters", units, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.POST_SET_TEXT, characters=char_count(body))
     return PostSaved(customer, post_texts.post_saved_text(body, _running(customer)))
 
 
@@ -184,10 +187,9 @@ async def save_link(
         customer = await customers.get(conn, user_id)
         source = None if check.verdict == "ok" else await _private_source_access(conn, user_id, ref.peer)
     assert customer is not None
-    logger.info("post set to %s (%s)", ref.link, check.verdict, extra={"customer_id": user_id})
+    customer_line(user_id, logging.INFO, LogKey.POST_SET_LINK, link=ref.link, checked=check.verdict == "ok")
     if source == "not_member":
-        logger.warning("no session of the customer is in the post's private channel %s", ref.peer,
-                       extra={"customer_id": user_id})
+        customer_line(user_id, logging.WARNING, LogKey.POST_SOURCE_NOT_MEMBER, link=ref.link)
     info = check.info
     text = post_texts.post_saved_link(
         ref.link, _running(customer), source, checked=check.verdict == "ok",
@@ -250,7 +252,10 @@ async def _save_own(
         await post_media.set_own_post(conn, user_id, text, entities, rows, now)
         customer = await customers.get(conn, user_id)
     assert customer is not None
-    logger.info("post set to own media (%s)", ", ".join(row.kind for row in rows), extra={"customer_id": user_id})
+    if rows:
+        customer_line(user_id, logging.INFO, LogKey.POST_SET_MEDIA, kinds=[row.kind for row in rows])
+    else:
+        customer_line(user_id, logging.INFO, LogKey.POST_SET_TEXT, characters=char_count(text))
     summary = post_texts.post_summary("text", None, text, [row.kind for row in rows])
     return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows))
 

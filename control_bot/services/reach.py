@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from core.links import unmark
+from core.link_parts import unmark
 from core.ports import WriteBlock
 from engine.reach import Memberships, Verdict, private_source
 from engine.reach import Reach as EngineReach

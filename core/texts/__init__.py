@@ -36,7 +36,8 @@ take the values they interpolate as named placeholders; each module is one trans
 * ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``fmt``: formatting helpers (escaping, numbers, times and durations in the reader's locale and zone);
-* ``split``: counting and splitting in Telegram's unit (UTF-16 code units).
+* ``split``: counting and splitting: in Telegram's unit (UTF-16 code units) for its limits, and in
+  characters as people see them (``char_count``, ``clip``: an emoji is one) for every length a text shows.
 
 HTML parse mode: anything that came from a user (post text, group names, file names, error details)
 goes through ``fmt.esc()`` before it is put into an HTML text. Texts documented as plain text become

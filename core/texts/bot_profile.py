@@ -21,6 +21,7 @@ def customer_commands() -> tuple[tuple[str, str], ...]:
         ("post", _("Set the post you advertise")),
         ("groups", _("Your groups and their state")),
         ("addgroups", _("Add groups (many at once)")),
+        ("pickgroups", _("Pick groups you are in")),
         ("delgroup", _("Remove a group")),
         ("usedefaults", _("Add the admin's default groups")),
         ("interval", _("How often the campaign runs")),

@@ -10,11 +10,14 @@ internal limit is ever shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.i18n import _, n_, num
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
 from core.texts.outcomes import STOP_REASON_CUSTOMER as STOP_REASON_CUSTOMER  # re-exported: the services store it
 from core.texts.outcomes import reason_text
-from core.texts.split import char_count, clip
+from core.texts.post import post_summary
+from core.texts.split import clip
 
 # --- buttons ---------------------------------------------------------------------------------------
 
@@ -131,21 +134,6 @@ def _campaign_line(running: bool, stop_reason: str | None, next_run_at: float | 
     return _("⏹ <b>stopped</b>")
 
 
-def post_summary(kind: str | None, link: str | None, text: str | None) -> str:
-    """The post on one line: the link it forwards, or the start of its text and its length."""
-    if kind == "link" and link:
-        return _("forward of {link}", link=esc(link))
-    if kind == "text" and text:
-        first = text.strip().splitlines()[0] if text.strip() else ""
-        return n_(
-            "text «{preview}» ({n} character)",
-            "text «{preview}» ({n} characters)",
-            char_count(text),
-            preview=esc(clip(first, 60)),
-        )
-    return _("<i>not set</i> (/post)")
-
-
 def _groups_line(total: int, paused: int) -> str:
     if not total:
         return _("<i>none yet</i> (/addgroups)")
@@ -175,6 +163,7 @@ def main_menu(
     post_kind: str | None,
     post_link: str | None,
     post_text: str | None,
+    post_media: Sequence[str] = (),
     groups_total: int,
     groups_paused: int,
     interval_s: int,
@@ -192,7 +181,7 @@ def main_menu(
         "Choose below, or type /help for the commands.",
         first_name=esc(first_name),
         campaign=_campaign_line(running, stop_reason, next_run_at, now),
-        post=post_summary(post_kind, post_link, post_text),
+        post=post_summary(post_kind, post_link, post_text, post_media),
         groups=_groups_line(groups_total, groups_paused),
         interval=fmt_duration(interval_s),
         plan=_plan_line(plan_sessions, plan_expires_at, now),
@@ -212,6 +201,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "t.me/name for a public group; a -100… id for a group one of your sessions is in; an invite link "
         "is not a group: ask the admin to have a session join it); a .txt file works too. Up to "
         "{max_groups} in all.\n"
+        "/pickgroups: choose groups you are in with Telegram's own picker\n"
         "/delgroup <i>group</i>: remove one group\n"
         "/usedefaults: add the groups the admin recommends\n"
         "/interval <i>minutes</i>: the time between two cycles, from {shortest} to {longest}\n"

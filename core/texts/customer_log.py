@@ -231,6 +231,56 @@ def _interval_set(v: Values) -> str:
 def _session_swapped(v: Values) -> str:
     return _("An admin gave you session #{session} in place of #{returned}, which went back to the pool.",
              session=v.get("session", "?"), returned=v.get("returned", "?"))
+def _post_set_text(v: Values) -> str:
+    return n_("Post set: a text of {n} character.", "Post set: a text of {n} characters.", _int(v, "characters"))
+
+
+def _post_set_link(v: Values) -> str:
+    if v.get("checked"):
+        return _("Post set: a forward of {link} (a session of yours read it).", link=v.get("link", "?"))
+    return _("Post set: a forward of {link} (checked at the first cycle).", link=v.get("link", "?"))
+
+
+def _post_set_media(v: Values) -> str:
+    kinds = v.get("kinds")
+    n = len(kinds) if isinstance(kinds, list) else 0
+    if n > 1:
+        return n_("Post set: an album of {n} item.", "Post set: an album of {n} items.", n)
+    kind = kinds[0] if isinstance(kinds, list) and kinds else ""
+    if kind == "photo":
+        return _("Post set: a photo.")
+    if kind == "video":
+        return _("Post set: a video.")
+    if kind == "animation":
+        return _("Post set: a GIF.")
+    return _("Post set: a file.")
+
+
+def _post_source_not_member(v: Values) -> str:
+    return _("None of your sessions is in the private channel of {link}: it cannot be forwarded yet.",
+             link=v.get("link", "?"))
+
+
+def _groups_added(v: Values) -> str:
+    groups = v.get("groups")
+    shown = ", ".join(str(g) for g in groups) if isinstance(groups, list) else ""
+    n = _int(v, "n")
+    if isinstance(groups, list) and len(groups) < n:
+        return n_("{n} group added, the first: {groups}.", "{n} groups added, the first: {groups}.", n, groups=shown)
+    return n_("{n} group added: {groups}.", "{n} groups added: {groups}.", n, groups=shown)
+
+
+def _groups_refused(v: Values) -> str:
+    return n_("{n} group was not added: it cannot be posted to.",
+              "{n} groups were not added: they cannot be posted to.", _int(v, "n"))
+
+
+def _group_removed(v: Values) -> str:
+    return _("{group} removed.", group=v.get("group", "?"))
+
+
+def _group_resumed(v: Values) -> str:
+    return _("{group} resumed.", group=v.get("group", "?"))
 
 
 _LINES: dict[LogKey, Callable[[Values], str]] = {
@@ -264,6 +314,14 @@ _LINES: dict[LogKey, Callable[[Values], str]] = {
     LogKey.REFUSED: _refused,
     LogKey.INTERVAL_SET: _interval_set,
     LogKey.SESSION_SWAPPED: _session_swapped,
+    LogKey.POST_SET_TEXT: _post_set_text,
+    LogKey.POST_SET_LINK: _post_set_link,
+    LogKey.POST_SET_MEDIA: _post_set_media,
+    LogKey.POST_SOURCE_NOT_MEMBER: _post_source_not_member,
+    LogKey.GROUPS_ADDED: _groups_added,
+    LogKey.GROUPS_REFUSED: _groups_refused,
+    LogKey.GROUP_REMOVED: _group_removed,
+    LogKey.GROUP_RESUMED: _group_resumed,
 }
 
 

@@ -1,4 +1,5 @@
-"""The wording of refused post links and group references (``core.links``) and of what is known of a group's chat.
+"""The wording of refused post links (``core.links``) and group references (``core.group_refs``), and of
+what is known of a group's chat.
 
 Plain text: these become ``AdbotError.user_message``, which the bot's error handler escapes. Each text is
 one whole sentence per case: what was wanted (a post link or a group) and which number of a link is wrong
@@ -369,9 +370,13 @@ def not_a_number(shown: str, what: str, raw: str) -> str:
     return _("{shown}: the message number must be a number, not {raw}.", shown=shown, raw=raw)
 
 
-def number_out_of_range(shown: str, what: str, highest: int) -> str:
+def number_out_of_range(shown: str, what: str) -> str:
+    """A number no message, topic or channel of Telegram has (0, or beyond what Telegram counts to): said
+    without the bound, which means nothing to a person."""
     if what == TOPIC_NUMBER:
-        return _("{shown}: the topic number must be between 1 and {highest}.", shown=shown, highest=highest)
+        return _("{shown}: that is not a topic number Telegram uses. Open the topic and copy its link.", shown=shown)
     if what == CHANNEL_NUMBER:
-        return _("{shown}: the channel number after /c/ must be between 1 and {highest}.", shown=shown, highest=highest)
-    return _("{shown}: the message number must be between 1 and {highest}.", shown=shown, highest=highest)
+        return _("{shown}: the number after /c/ is not one of a channel Telegram knows. Copy the post's link again.",
+                 shown=shown)
+    return _("{shown}: that is not a message number Telegram uses. Open the post, use Copy Link and send that.",
+             shown=shown)

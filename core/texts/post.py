@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from core.i18n import _, n_
 from core.texts.fmt import esc
+from core.texts.split import char_count, clip
 
 EXCERPT_SHOWN = 80  # characters of a post's text a summary or a preview line shows
 
@@ -65,17 +66,17 @@ def ALBUM_MIXED() -> str:
 
 
 def post_summary(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
-    """The post in one line (for /post's screens)."""
+    """The post on one line (the menu, /status, /post): the link it forwards, its media, or the start of
+    its text and its length (characters as people count them)."""
     if kind == "link" and link:
         return _("a forward of {link}", link=esc(link))
     if kind == "text" and media:
         return _media_summary(media, text or "")
     if kind == "text" and text:
         first = text.strip().splitlines()[0] if text.strip() else ""
-        shown = first if len(first) <= EXCERPT_SHOWN else first[:EXCERPT_SHOWN] + "…"
         return n_(
-            "a text «{excerpt}» ({n} character)", "a text «{excerpt}» ({n} characters)", len(text),
-            excerpt=esc(shown),
+            "a text «{excerpt}» ({n} character)", "a text «{excerpt}» ({n} characters)", char_count(text),
+            excerpt=esc(clip(first, EXCERPT_SHOWN)),
         )
     return _("<i>not set yet</i> (/post)")
 
@@ -84,7 +85,8 @@ def _media_summary(media: Sequence[str], caption: str) -> str:
     what = _media_word(media[0]) if len(media) == 1 else n_("an album of {n} item", "an album of {n} items", len(media))
     if not caption:
         return what
-    return _("{what} with a caption of {count} characters", what=what, count=len(caption))
+    return n_("{what} with a caption of {n} character", "{what} with a caption of {n} characters",
+              char_count(caption), what=what)
 
 
 def _media_word(kind: str) -> str:
@@ -183,7 +185,7 @@ def post_saved_text(text: str, running: bool) -> str:
     return n_(
         "✅ Post set: a text of {n} character, formatting kept. {next}",
         "✅ Post set: a text of {n} characters, formatting kept. {next}",
-        len(text), next=_next_step(running),
+        char_count(text), next=_next_step(running),
     )
 
 
@@ -212,14 +214,6 @@ def FROM_A_GROUP_ADMIN() -> str:
 # --- the preview -------------------------------------------------------------------------------------
 
 
-def PREVIEW_FORWARD() -> str:
-    return _("👆 This is how groups will see it: sent as a forward, with the “Forwarded from” header.")
-
-
-def PREVIEW_COPY() -> str:
-    return _("👆 This is how groups will see it: copied, without the “Forwarded from” header.")
-
-
 def PREVIEW_OWN() -> str:
     return _("👆 This is how groups will see it: sent as your own message, as you sent it here.")
 
@@ -236,7 +230,7 @@ def preview_of_link(link: str, excerpt: str, album: int) -> str:
         ) if album > 1 else _(
             "Preview of {link}: the bot cannot show it here (it is not in that channel).", link=esc(link)
         )
-    shown = excerpt if len(excerpt) <= EXCERPT_SHOWN else excerpt[:EXCERPT_SHOWN] + "…"
+    shown = clip(excerpt, EXCERPT_SHOWN)
     if album > 1:
         return n_(
             "Preview of {link}: an album of {n} message, «{excerpt}»",

@@ -66,7 +66,7 @@ _REFUSED_BECAUSE: dict[str, str] = {str(reason): words for reason, words in REFU
 
 def _reason_words(reason: str) -> str:
     words = REASONS.get(reason)
-    return tr(words) if words is not None else esc(reason)
+    return tr(words) if words is not None else reason_text(reason)  # never a stored name as it is
 
 
 def unreachable_reason(reason: str, detail: str | None = None) -> str:
@@ -82,7 +82,7 @@ def unreachable_reason(reason: str, detail: str | None = None) -> str:
 
 def _block_because(part: str, *, refused: bool) -> str:
     words = (_REFUSED_BECAUSE if refused else BLOCKED_BECAUSE).get(part)
-    return tr(words) if words is not None else esc(part)
+    return tr(words) if words is not None else reason_text(part)
 
 
 def what_to_do(reason: str) -> str:
@@ -129,7 +129,7 @@ WRITE_BLOCKS: dict[str, str] = {
 
 def write_block(why: str) -> str:
     words = WRITE_BLOCKS.get(why)
-    return tr(words) if words is not None else esc(why)
+    return tr(words) if words is not None else reason_text(why)
 
 
 class GroupReachView(Protocol):
@@ -175,7 +175,7 @@ def _unreachable(reach: GroupReachView) -> str:
         return _("⏳ checking: your sessions' chats are being read")
     if reach.reach == "forbidden":
         reasons = [write_block(b) for b in reach.blocks if b not in ("left", "kicked")]
-        return _("🚫 no posting: {why}", why="; ".join(reasons))
+        return _("🚫 no posting: {why}", why="; ".join(reasons) or _reason_words("forbidden"))
     if reach.reach == "not_a_group":
         return _("🚫 no posting: {why}", why=write_block("broadcast"))
     if reach.reach in ("source_not_member", "refused"):
@@ -359,7 +359,7 @@ def _admin_block(why: str | None) -> str:
     words = _ADMIN_BLOCKS.get(why or "")
     if words is not None:
         return tr(words)
-    return esc(why) if why else _("may not write")
+    return reason_text(why) if why else _("may not write")
 
 
 def _own_member(member: MemberView) -> str:
@@ -368,7 +368,7 @@ def _own_member(member: MemberView) -> str:
 
 def _unreachable_line(group: UnreachableView) -> str:
     words = _ADMIN_REACH.get(group.reach.reach)
-    state = tr(words) if words is not None else esc(group.reach.reach)
+    state = tr(words) if words is not None else reason_text(group.reach.reach)
     if group.reach.reach == "forbidden" and group.reach.blocks:
         state += ": " + ", ".join(_admin_block(b) for b in group.reach.blocks)
     line = f"• <code>{esc(group.ref)}</code>{' ⏸' if group.paused else ''}: {state}"

@@ -5,11 +5,13 @@ HTML; anything that came from a user goes through ``esc()``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from core.i18n import _, n_, num, tz
-from core.texts.customer import _campaign_line, post_summary
+from core.texts.customer import _campaign_line
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
+from core.texts.post import post_summary
 from core.texts.split import TELEGRAM_LIMIT, take_fitting, utf16_len
 
 
@@ -90,6 +92,7 @@ def status(
     post_text: str | None,
     now: float,
     last_cycle: LastCycleView | None = None,
+    post_media: Sequence[str] = (),
 ) -> str:
     """/status: times in the reader's zone (the last cycle, the next one, the plan's end)."""
     if running and next_run_at is not None:
@@ -110,7 +113,7 @@ def status(
         nxt,
         _sessions_line(sessions, plan_sessions),
         groups,
-        _("Post: {post}", post=post_summary(post_kind, post_link, post_text)),
+        _("Post: {post}", post=post_summary(post_kind, post_link, post_text, post_media)),
         _("Interval: every {interval}", interval=fmt_duration(interval_s)),
         _("Last activity: {when}", when=fmt_time(last_activity)),
         _("Plan until: {when} ({left} left)", when=fmt_time(plan_expires_at), left=fmt_duration(plan_expires_at - now)),

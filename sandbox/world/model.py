@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from core.links import marked_id
+from core.link_parts import marked_id
 from core.ports import PeerKind
 from core.waits import MethodClass
 from storage.sessionfile import auth_key_sha_of_file

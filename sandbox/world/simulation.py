@@ -11,7 +11,7 @@ from typing import Any, Literal
 from telethon import errors
 
 from core.clock import Clock
-from core.links import unmark
+from core.link_parts import unmark
 from core.ports import AccountInfo, Dialog, Peer, SessionCredentials
 from sandbox.world import frozen
 from sandbox.world.dialogs import dialog_of, folders, pages
