@@ -10,11 +10,12 @@ Lifecycle (``Dispatcher.start_polling`` owns signals and runs the hooks):
    session), routers;
 2. ``dp.startup``: engine start (it schedules the running campaigns), the join queue's loop, outbox
    sender, the pool's membership discovery (idle sessions' dialogs read every few minutes when due),
-   the bot's profile per language (menus, descriptions: ``control_bot.bot_profile``);
+   and, in the background (workflow data ``profile_task``: polling never waits for its ~10 calls and
+   their flood waits), the bot's profile per language (menus, descriptions: ``control_bot.bot_profile``);
 3. polling ... until SIGINT/SIGTERM (``run``) or ``stop()`` (tests, the demo);
-4. ``dp.shutdown``: running handlers finish, discovery stops (its scans under way close their ports),
-   the engine shuts down gracefully (in-flight sends first, then its scheduler), the outbox makes a
-   last delivery pass;
+4. ``dp.shutdown``: running handlers finish, the profile task is cancelled, discovery stops (its scans
+   under way close their ports), the engine shuts down gracefully (in-flight sends first, then its
+   scheduler), the outbox makes a last delivery pass;
 5. ``App.close``: bot session, then the database, last.
 """
 
@@ -81,6 +82,9 @@ def private_dirs(settings: Settings) -> None:
     ensure_layout(settings.paths.sessions_dir)
 
 
+PROFILE_TASK = "profile_task"  # workflow data key of the background profile setup
+
+
 @dataclass
 class App:
     """Everything one running control bot holds; build it with ``create_app``. As an async context
@@ -123,9 +127,21 @@ class App:
         self.outbox.wake()
         if self.discovery is not None:
             self.discovery.start()
-        await set_profile(self.bot, self.settings, self.i18n, self.locales)
+        self.dp[PROFILE_TASK] = asyncio.create_task(self._set_profile(), name="bot-profile")
         self.started.set()
         logger.info("control bot started (backend %s)", self.settings.engine.backend)
+
+    @property
+    def profile_task(self) -> asyncio.Task[None] | None:
+        """The start-up's profile setup (None before start-up and after shutdown)."""
+        task: asyncio.Task[None] | None = self.dp.workflow_data.get(PROFILE_TASK)
+        return task
+
+    async def _set_profile(self) -> None:
+        try:
+            await set_profile(self.bot, self.settings, self.i18n, self.locales)
+        except Exception as exc:  # the profile is cosmetic: never let it take the bot down
+            logger.warning("setting the bot's profile failed: %s: %s", type(exc).__name__, exc)
 
     async def _on_shutdown(self) -> None:
         await self._wait_handlers()
@@ -157,6 +173,11 @@ class App:
                 logger.exception("running the queued joins failed")
 
     async def _stop_services(self) -> None:
+        profile = self.dp.workflow_data.pop(PROFILE_TASK, None)
+        if isinstance(profile, asyncio.Task):
+            profile.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await profile
         # Joins first: a customer's session joins through the engine.
         task, self._join_task = self._join_task, None
         if task is not None:

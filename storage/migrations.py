@@ -369,7 +369,9 @@ MIGRATIONS: tuple[str, ...] = (
     # Reserved slots, one per part of issue 18, in this order: each owner replaces only its own text
     # (a slot left as a comment is an empty migration, so the numbers never shift).
     """
-    -- issue 18 part D
+    -- issue 18 part D: a person's answered requests, latest first (storage.users.last_answered: the
+    -- cool-down after a decline)
+    CREATE INDEX access_requests_by_user ON access_requests(user_id, handled_at);
     """,
     """
     -- issue 18 part E: the customer's own media post (photos, videos, GIFs, files, albums), one row per item

@@ -198,3 +198,14 @@ async def close_request(
         (now, handled_by, outcome, pending.id),
     )
     return AccessRequest(pending.id, user_id, pending.requested_at, now, handled_by, outcome)
+
+
+async def last_answered(conn: aiosqlite.Connection, user_id: int, outcome: str) -> AccessRequest | None:
+    """This person's latest request closed with ``outcome`` (e.g. 'declined'), if any."""
+    row = await fetchone(
+        conn,
+        "SELECT id, user_id, requested_at, handled_at, handled_by, outcome FROM access_requests"
+        " WHERE user_id = ? AND outcome = ? AND handled_at IS NOT NULL ORDER BY handled_at DESC, id DESC LIMIT 1",
+        (user_id, outcome),
+    )
+    return _request(row) if row is not None else None

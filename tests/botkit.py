@@ -17,11 +17,12 @@ update to be handled (to assert the bot did *not* answer).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,19 +245,26 @@ async def bot_harness(
     logs: bool = True,
     users: Sequence[tuple[int, str]] | Sequence[tuple[int, str, str]] = (),
     clock: FakeClock | None = None,
+    wait_profile: bool = True,
+    before_start: Callable[[BotApiEmulator], None] | None = None,
     **engine: Any,
 ) -> AsyncIterator[Harness]:
     """The whole control bot against the emulator; ``engine`` overrides ``[engine]`` settings.
 
     ``logs``: the service's log files (per customer, as ``adbot run`` writes them; no console) for the
     block. ``users`` (id, first name[, language code]) exist before the bot starts (to receive what it sends at
-    start-up); pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files."""
+    start-up); pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files.
+    ``wait_profile``: the block starts once the bot's profile (set in the background) is set; False: at
+    once, while it may still be under way. ``before_start``: called with the emulator before the bot
+    starts (e.g. to inject errors into its start-up calls)."""
     own_clock = clock is None
     clock = clock if clock is not None else FakeClock(START, auto=True)
     world = world if world is not None else World(clock, lenient=True)
     async with BotApiEmulator(TOKEN, BOT_USERNAME) as emu:
         for user_id, name, *language in users:
             emu.user(user_id, name, language_code=language[0] if language else "en")
+        if before_start is not None:
+            before_start(emu)
         try:
             with preserved_logging():
                 app = await create_app(
@@ -271,6 +279,8 @@ async def bot_harness(
                 )
                 async with app, app.running(polling_timeout=1):
                     assert app.polling_task is not None
+                    if wait_profile and app.profile_task is not None:
+                        await asyncio.wait_for(asyncio.shield(app.profile_task), 30)
                     running = RunningBot(app.bot, app.dp, emu, app.polling_task)
                     yield Harness(emu, app, clock, world, running)
         finally:

@@ -21,7 +21,7 @@ from core.texts import onboarding as t
 from core.texts.events import event_text
 from sandbox.botapi.html import parse_html
 from sandbox.botapi.models import MessageView
-from tests.botkit import ADMIN_ID, Harness, Player, bot_harness, in_locale, labels
+from tests.botkit import ADMIN_ID, DAY, Harness, Player, bot_harness, in_locale, labels
 
 ADMIN_RU = 9001  # an admin whose Telegram speaks Russian
 STRANGER = 4242
@@ -223,7 +223,13 @@ async def test_a_repeated_request_is_pending_and_decline_tells_the_person_polite
         assert await request_rows(h, STRANGER) == [(ADMIN_ID, "declined")]
         assert await h.rows("SELECT * FROM customers") == []
 
-        # a declined person may ask again later: a new card goes out
+        # a declined person may not ask again at once (no new card: tests/test_access_races.py), but a day later
+        declined_at = (await h.rows("SELECT handled_at FROM access_requests"))[0]["handled_at"]
+        await stranger.ask("/start")
+        refused = await stranger.press(render(lang, t.BTN_REQUEST_ACCESS))
+        with in_locale(lang):
+            assert refused.text == plain(f"{t.declined_recently(declined_at + DAY)}\n\n{t.contact_line(CONTACT)}")
+        h.clock.set(declined_at + DAY)
         await stranger.ask("/start")
         sent = await stranger.press(render(lang, t.BTN_REQUEST_ACCESS))
         assert sent.text == plain(f"{render(lang, t.REQUEST_SENT)}\n\n{render(lang, t.contact_line, CONTACT)}")

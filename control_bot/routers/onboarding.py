@@ -145,6 +145,10 @@ class Onboarding:
             requested_at = asked.request.requested_at if asked.request is not None else now
             await show(callback, with_contact(t.request_pending(requested_at), settings))
             return
+        if asked.outcome is Asked.DECLINED:
+            again_at = asked.again_at if asked.again_at is not None else now
+            await show(callback, with_contact(t.declined_recently(again_at), settings))
+            return
         if await self._send_cards(bot, db, i18n, settings, who, asked.ended_at):
             await show(callback, with_contact(t.REQUEST_SENT(), settings))
             return

@@ -84,6 +84,15 @@ def request_pending(requested_at: float) -> str:
     )
 
 
+def declined_recently(again_at: float) -> str:
+    """A press of Request access less than a day after an admin declined: no new request, no cards."""
+    return _(
+        "Your last request was declined recently, so a new one cannot be sent yet. You can ask again "
+        "after {again_at}.",
+        again_at=fmt_time(again_at),
+    )
+
+
 def REQUEST_UNSENT() -> str:
     return _("⚠️ I could not reach the admins just now, so your request was not sent.")
 
