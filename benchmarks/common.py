@@ -228,6 +228,9 @@ class NullPort:
     async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
         return PostInfo(msg_id=msg_id, ids=(msg_id,))
 
+    async def prepare_media(self, items: Sequence[MediaItem]) -> int:
+        return 0
+
     async def send_media(
         self, *, dest: Peer, topic_id: int | None, items: Sequence[MediaItem], random_id: int
     ) -> int:

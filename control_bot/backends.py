@@ -96,6 +96,9 @@ class _PlaygroundPort:
     async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
         return await self.port.read_post(source, msg_id)
 
+    async def prepare_media(self, items: Sequence[MediaItem]) -> int:
+        return await self.port.prepare_media(items)
+
     async def send_media(
         self, *, dest: Peer, topic_id: int | None, items: Sequence[MediaItem], random_id: int
     ) -> int | None:

@@ -101,6 +101,11 @@ class EngineSettings(_Section):
     """Global bound on sends in flight across every campaign and session."""
     send_timeout: float = Field(default=30.0, gt=0, le=_HOUR)
     """A send without an answer after this long is recorded 'in_doubt' and never retried in its cycle."""
+    upload_timeout_per_mb: float = Field(default=15.0, gt=0, le=600)
+    """A media post's upload (``AccountPort.prepare_media``, before the send) may take ``send_timeout`` plus
+    this many seconds per MB of its files (15: about 0.5 Mbit/s), at most ``upload_timeout_max``. An upload
+    past it sent nothing: its groups are tried again in a later cycle, never 'in_doubt'."""
+    upload_timeout_max: float = Field(default=1_800.0, gt=0, le=6 * _HOUR)
     shutdown_timeout: float = Field(default=20.0, ge=0, le=_HOUR)
     """How long a graceful shutdown lets in-flight sends finish before abandoning their requests."""
     group_failure_limit: int = Field(default=3, ge=1, le=1_000)

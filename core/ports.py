@@ -223,6 +223,15 @@ class AccountPort(Protocol):
         answer carries no new message, as for ``forward``)."""
         ...
 
+    async def prepare_media(self, items: Sequence[MediaItem]) -> int:
+        """Upload the files of ``items`` this session has not uploaded yet (``upload.saveFilePart`` ...,
+        then ``messages.uploadMedia``, which posts nothing) and keep the photo/document Telegram made of
+        each, for ``send_media`` to name. Posts nothing, so it runs before a send's intent is recorded,
+        under its own timeout (uploads take as long as the bytes take): cancelled half-way, the files
+        already made stay kept. Returns how many files it uploaded (0: all were kept). Requests of method
+        class 'upload'; raises what they raise (a FloodWait, MEDIA_EMPTY for a file gone from the disk)."""
+        ...
+
     async def send_media(
         self,
         *,
@@ -233,9 +242,10 @@ class AccountPort(Protocol):
     ) -> int | None:
         """Send the customer's own media post in one request: one item with ``messages.sendMedia``, an
         album (2..10 items) with ``messages.sendMultiMedia`` (one random_id per item, the first
-        ``random_id``, the rest ``album_random_ids``). Each file is uploaded at most once per session and
-        the uploaded photo/document reused; an expired file reference uploads it again. Returns the
-        (first) new message's id; None as for ``forward``."""
+        ``random_id``, the rest ``album_random_ids``). Names the files ``prepare_media`` kept; a file not
+        kept (never prepared) is uploaded here, inside the send; an expired file reference uploads them
+        again once and repeats the request with the same random_id(s). Returns the (first) new message's
+        id; None as for ``forward``."""
         ...
 
     async def read_post(self, source: Peer, msg_id: int) -> PostInfo:

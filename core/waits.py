@@ -4,7 +4,10 @@ A FLOOD_WAIT answer (420, ``FloodWaitError``) tells the account to wait before a
 again; Telethon itself remembers them per request constructor. adbot groups its requests into a few
 classes and keeps one wait per (session, class), persisted (``storage.waits``), so a restart honours it:
 
-    send     messages.forwardMessages, messages.sendMessage (``forward``, ``send_text``)
+    send     messages.forwardMessages, messages.sendMessage, messages.sendMedia / sendMultiMedia
+             (``forward``, ``send_text``, ``send_media``)
+    upload   upload.saveFilePart / saveBigFilePart, messages.uploadMedia: a media post's files, before
+             its first send by a session (``prepare_media``; the simulated world's 'upload')
     resolve  contacts.resolveUsername (``resolve``)
     dialogs  messages.getDialogs (``dialogs``: every page of one read)
     join     channels.joinChannel, messages.importChatInvite, messages.checkChatInvite (``join``,
@@ -13,7 +16,8 @@ classes and keeps one wait per (session, class), persisted (``storage.waits``), 
     connect  the requests made when connecting (InitConnection, users.getUsers of itself)
 
 A wait holds only its class: a resolve wait never stops a send that needs no resolve, a send wait never
-stops reading dialogs. The 'send' class is also the session's ``cooldown_until`` / 'cooling' state
+stops reading dialogs, an upload wait holds only a media post's sends that still need their files
+uploaded. The 'send' class is also the session's ``cooldown_until`` / 'cooling' state
 (``storage.sessions``), kept in step by ``storage.waits.record``. Never is a request moved to another
 session to dodge a wait.
 """
@@ -26,7 +30,7 @@ from typing import Literal, get_args
 
 __all__ = ["METHOD_CLASSES", "PORT_METHODS", "MethodClass", "WaitPending", "method_class"]
 
-MethodClass = Literal["send", "resolve", "dialogs", "join", "read", "connect"]
+MethodClass = Literal["send", "upload", "resolve", "dialogs", "join", "read", "connect"]
 METHOD_CLASSES: tuple[MethodClass, ...] = get_args(MethodClass)
 
 PORT_METHODS: Mapping[str, MethodClass] = MappingProxyType(
@@ -34,6 +38,8 @@ PORT_METHODS: Mapping[str, MethodClass] = MappingProxyType(
         "forward": "send",
         "send_text": "send",
         "send_media": "send",
+        "prepare_media": "upload",  # the port's method
+        "upload": "upload",  # the simulated world's request name for it (one per file)
         "resolve": "resolve",
         "dialogs": "dialogs",
         "join": "join",

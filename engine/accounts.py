@@ -57,6 +57,7 @@ class Account:
     peers: dict[str, Peer] = field(default_factory=dict)
     albums: dict[tuple[Peer, int], tuple[int, ...]] = field(default_factory=dict)  # engine.sources.post_ids
     status_checked_at: float = 0.0  # when its app config last said it is not frozen
+    prepared: set[str] = field(default_factory=set)  # media files (sha256) its port uploaded: engine.uploads
 
 
 class Accounts:

@@ -28,7 +28,9 @@ the session's groups is ``engine.worker``'s):
     ACCOUNT_DEAD     the pool retires the session and finds a replacement for the next cycle; this
     ACCOUNT_LIMITED  session's groups are 'skipped' for this cycle
     ACCOUNT_FROZEN
-    (no answer)      'in_doubt' after ``send_timeout``: never retried in this cycle
+    (no answer)      'in_doubt' after ``send_timeout``: never retried in this cycle (an own media
+                     post's files are uploaded before the intent, under a timeout of their own:
+                     ``engine.uploads``; the request here only names them)
 
 A database that cannot be written holds the send where it is: its intent is committed before the request
 leaves, however long that takes, and an answer that arrived is kept until its row can be written (the

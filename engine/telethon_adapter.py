@@ -64,7 +64,7 @@ from engine.dialogs import dialog_of
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError
 from engine.session_address import open_session_file, pin_address
 from engine.telethon_entities import entities_to_tl
-from engine.telethon_media import MediaUploads, send_media
+from engine.telethon_media import MediaUploads, prepare_media, send_media
 from engine.telethon_peers import find_new_message_id, input_peer, peer_from_input, peer_from_resolved
 
 logger = logging.getLogger(__name__)
@@ -308,6 +308,11 @@ class TelethonAccount:
         result = await client(request)
         return self._new_message_id(result, random_id, dest)
 
+    async def prepare_media(self, items: Sequence[MediaItem]) -> int:
+        """Upload the post's files this session has not uploaded yet, each made a photo/document by
+        ``messages.uploadMedia`` and kept for ``send_media`` (``engine.telethon_media``); posts nothing."""
+        return await prepare_media(await self._ready(), self._media, items)
+
     async def send_media(
         self,
         *,
@@ -317,7 +322,7 @@ class TelethonAccount:
         random_id: int,
     ) -> int | None:
         """The customer's own media post: one messages.sendMedia, or one messages.sendMultiMedia for an
-        album, each file uploaded once per session (``engine.telethon_media``); returns the (first) new
+        album, naming the files ``prepare_media`` kept (``engine.telethon_media``); returns the (first) new
         message's id, None if the answer names none."""
         client = await self._ready()
         result = await send_media(

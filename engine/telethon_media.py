@@ -8,11 +8,18 @@
 * A file reference is not forever: Telegram answers FILE_REFERENCE_EXPIRED (or _INVALID) when it went
   stale. The kept ids are then dropped, the files uploaded again and the same request sent again, with
   the same random_id(s): the refused request created nothing, so nothing can arrive twice.
-* One item: ``messages.sendMedia`` with the uploaded file (``InputMediaUploaded*``) the first time; the
-  answer's message carries the photo/document to keep. An album (2..10 items): each file not yet kept
-  is turned into a photo/document first (``messages.uploadMedia``, which posts nothing: Telegram accepts
-  only such media in an album), then one ``messages.sendMultiMedia`` with one random_id per item derived
-  from the send's own (``engine.albums.album_random_ids``), the caption on the item that has it.
+* Uploads come first and apart (``prepare_media``): each file not yet kept is uploaded and turned into a
+  photo/document by ``messages.uploadMedia`` (which posts nothing; its peer is the account itself), and
+  kept at once, file by file. The engine runs it before a send's intent is recorded, under a timeout of
+  its own scaled to the files' size: a 20 MB video through a slow proxy takes minutes, and a send's
+  ``send_timeout`` (after which a send is 'in doubt', never retried in its cycle) must never pay for it.
+  A cancelled upload keeps the files it finished, so the next try goes on from there.
+* The send then names what was kept: one item with ``messages.sendMedia`` (``InputMediaPhoto`` /
+  ``InputMediaDocument``), an album (2..10 items) with one ``messages.sendMultiMedia`` with one random_id
+  per item derived from the send's own (``engine.albums.album_random_ids``), the caption on the item that
+  has it. A file not kept (never prepared, or after a stale reference) is uploaded inside the send as
+  before: one item as ``InputMediaUploaded*`` (the answer's message carries the photo/document to keep),
+  an album's through ``messages.uploadMedia`` (Telegram accepts only such media in an album).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from engine.telethon_entities import entities_to_tl
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_ALBUM", "MediaUploads", "send_media"]
+__all__ = ["MAX_ALBUM", "MediaUploads", "prepare_media", "send_media"]
 
 MAX_ALBUM = 10
 _STALE = (errors.FileReferenceExpiredError, errors.FileReferenceInvalidError)
@@ -55,6 +62,21 @@ class MediaUploads:
     def forget(self, items: Sequence[MediaItem]) -> None:
         for item in items:
             self._kept.pop(item.sha256, None)
+
+
+async def prepare_media(client: Any, uploads: MediaUploads, items: Sequence[MediaItem]) -> int:
+    """Upload each file of ``items`` not kept yet and keep the photo/document ``messages.uploadMedia`` made
+    of it (one file after the other, each kept as soon as it is made); returns how many were uploaded.
+    Posts nothing. Raises what the uploads raise (a file gone from the disk: MEDIA_EMPTY)."""
+    if len(items) > MAX_ALBUM:
+        raise ValueError(f"an album holds at most {MAX_ALBUM} items")
+    made_now = 0
+    for item in items:
+        if uploads.get(item.sha256) is not None:
+            continue
+        await _made(client, uploads, types.InputPeerSelf(), item)
+        made_now += 1
+    return made_now
 
 
 async def send_media(
@@ -118,13 +140,7 @@ async def _send_album(
     for item, item_random_id in zip(items, album_random_ids(random_id, len(items)), strict=True):
         kept = uploads.get(item.sha256)
         if kept is None:
-            made = await client(functions.messages.UploadMediaRequest(
-                peer=peer, media=await _uploaded(client, uploads, item)
-            ))
-            uploads.keep(item.sha256, made)
-            kept = uploads.get(item.sha256)
-            if kept is None:
-                raise errors.MediaEmptyError(request=None)
+            kept = await _made(client, uploads, peer, item)
         singles.append(types.InputSingleMedia(
             media=_named(item, kept),
             message=item.caption,
@@ -132,6 +148,16 @@ async def _send_album(
             entities=entities_to_tl(item.entities, input_user) or None,
         ))
     return await client(functions.messages.SendMultiMediaRequest(peer=peer, multi_media=singles, reply_to=reply_to))
+
+
+async def _made(client: Any, uploads: MediaUploads, peer: Any, item: MediaItem) -> Any:
+    """The file uploaded and made a photo/document by ``messages.uploadMedia`` (posts nothing), kept."""
+    made = await client(functions.messages.UploadMediaRequest(peer=peer, media=await _uploaded(client, uploads, item)))
+    uploads.keep(item.sha256, made)
+    kept = uploads.get(item.sha256)
+    if kept is None:
+        raise errors.MediaEmptyError(request=None)
+    return kept
 
 
 async def _uploaded(client: Any, uploads: MediaUploads, item: MediaItem) -> Any:

@@ -37,6 +37,7 @@ from engine.daily_cap import DAILY_CAP
 from engine.outcomes import classify
 from engine.send import run_send
 from engine.sources import SourceCheck, post_ids
+from engine.uploads import UploadTimeout, is_prepared, prepare
 from storage import events, groups, memberships, stats
 from storage import sessions as session_rows
 from storage.db import Connection, unavailable, unavailable_reason
@@ -53,6 +54,7 @@ __all__ = ["SessionWorker", "split_ref"]
 
 T = TypeVar("T")
 
+UPLOAD_TIMEOUT = "upload_timeout"  # the error of groups left 'skipped' because the post's upload timed out
 STORAGE_PAUSE_MAX = 60.0  # seconds: the longest pause before opening a session again after a storage failure
 
 
@@ -154,6 +156,8 @@ class SessionWorker:
             return ("connect", "send")  # its app-config read waits for a read wait by itself (engine.accounts)
         cycle = self.cycle
         needed: tuple[MethodClass, ...] = ("send",)
+        if cycle.media and not is_prepared(self.account, cycle.media):
+            needed += ("upload",)  # the post's files go up before its first send (engine.uploads)
         if cycle.private_source is None and cycle.post_peer is not None and cycle.post_peer not in self.account.peers:
             needed += ("resolve",)
         msg_id = cycle.customer.post_msg_id
@@ -193,6 +197,10 @@ class SessionWorker:
                     if unavailable(exc):
                         raise
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
+        if cycle.media and not is_prepared(account, cycle.media):
+            uploaded = await self._upload(account, group)
+            if uploaded is not None:
+                return uploaded
         album: Sequence[int] = ()
         if source is not None:
             found = await self._album(account, source, group)
@@ -222,6 +230,41 @@ class SessionWorker:
         self.queue.popleft()
         self.sent_once = True
         return True
+
+    async def _upload(self, account: Account, group: Group) -> bool | None:
+        """The post's files uploaded before the send (``engine.uploads``): None when they are up, else
+        whether the worker goes on. Nothing was sent either way, so no group is in doubt: a flood wait holds
+        the 'upload' class (the groups wait for it or are left 'waiting'), a timeout leaves the session's
+        groups 'skipped' (``upload_timeout``) for the next cycle, any other failure is the session's as
+        before a send (a file gone from the disk: the post is invalid)."""
+        cycle, rt = self.cycle, self.rt
+        try:
+            made = await self._retrying(lambda: prepare(rt.accounts, account, cycle.media, rt.config))
+        except UploadTimeout as exc:
+            logger.warning("session %d (customer %d): %s", self.sid, cycle.cid, exc)
+            _log(cycle.cid, logging.WARNING, LogKey.SESSION_UNUSABLE, session=self.sid, kind=OutcomeKind.TRANSIENT,
+                 error=UPLOAD_TIMEOUT)
+            await cycle.leave(list(self.queue), self.sid, "skipped", UPLOAD_TIMEOUT)
+            self.queue.clear()
+            return False
+        except Exception as exc:
+            if unavailable(exc):
+                raise
+            outcome = classify(exc)
+            if outcome.kind is not OutcomeKind.FLOOD_WAIT:
+                return await self._session_failure(outcome, group, resolving=True)
+            if outcome.error != "WaitPending":  # a real answer from Telegram (recorded by Accounts.guarded)
+                await rt.ledger.run(lambda conn: stats.count_flood_wait(conn, cycle.cid))
+            _log(cycle.cid, logging.WARNING, LogKey.FLOOD_WAIT, session=self.sid, seconds=outcome.seconds,
+                 error=outcome.error)
+            if self.waits.hold(self.sid, self._needed()) > rt.clock.now():
+                return True  # ``run`` holds the head group until the wait ends, or leaves them 'waiting'
+            await cycle.leave(list(self.queue), self.sid, "waiting", "flood_wait")
+            self.queue.clear()
+            return False
+        if made:
+            logger.info("session %d uploaded %d file(s) of customer %d's post", self.sid, made, cycle.cid)
+        return None
 
     async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int] | bool:
         """The post's ids to forward (``engine.sources.post_ids``), or, when reading it failed (handled),

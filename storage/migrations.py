@@ -424,6 +424,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_by_kind ON events(kind, created_at);
     """,
+    # issue 18 r2: uploads (a media post's files, ``AccountPort.prepare_media``) are a method class of their
+    # own: a flood wait on upload.saveFilePart / messages.uploadMedia holds them, not the session's sends.
+    # (foreign_keys is on: the copy keeps every row, and nothing references method_waits)
+    """
+    CREATE TABLE method_waits_new (
+        session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        method      TEXT    NOT NULL
+                    CHECK (method IN ('send', 'upload', 'resolve', 'dialogs', 'join', 'read', 'connect')),
+        until       REAL    NOT NULL,                        -- no request of the class before this time
+        PRIMARY KEY (session_id, method)
+    );
+    INSERT INTO method_waits_new (session_id, method, until) SELECT session_id, method, until FROM method_waits;
+    DROP TABLE method_waits;
+    ALTER TABLE method_waits_new RENAME TO method_waits;
+    CREATE INDEX method_waits_by_until ON method_waits(until);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

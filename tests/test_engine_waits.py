@@ -59,7 +59,8 @@ def test_every_port_method_has_its_class() -> None:
     assert [method_class(m) for m in ("forward", "send_text", "resolve", "dialogs", "join", "check_invite",
                                       "connect")] == ["send", "send", "resolve", "dialogs", "join", "join", "connect"]
     assert method_class("app_config") == "read"  # any other request reads
-    assert set(METHOD_CLASSES) == {"send", "resolve", "dialogs", "join", "read", "connect"}
+    assert [method_class(m) for m in ("send_media", "prepare_media", "upload")] == ["send", "upload", "upload"]
+    assert set(METHOD_CLASSES) == {"send", "upload", "resolve", "dialogs", "join", "read", "connect"}
 
 
 # --- storage -----------------------------------------------------------------------------------------

@@ -194,6 +194,106 @@ async def test_media_refused_by_the_group_is_the_groups_refusal(
     await account.close()
 
 
+# --- prepare_media: the upload apart from the send -------------------------------------------------
+
+
+async def test_prepare_uploads_and_makes_each_file_then_the_send_only_names_them(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    photo = item(tmp_path, "a.jpg", caption="Sale today")
+
+    assert await account.prepare_media([photo]) == 1
+
+    (made,) = rig.fake.of(UploadMedia)
+    assert made.peer == types.InputPeerSelf()  # posts nothing, anywhere
+    assert isinstance(made.media, types.InputMediaUploadedPhoto)
+    assert len(rig.fake.of(SavePart)) == 1
+    assert rig.fake.of(SendMedia) == []
+    assert await account.prepare_media([photo]) == 0  # kept: nothing goes out again
+    assert len(rig.fake.of(UploadMedia)) == 1
+
+    new_id = await send(account, [photo])
+
+    assert new_id == 9001
+    (sent,) = rig.fake.of(SendMedia)
+    assert sent.media == types.InputMediaPhoto(id=types.InputPhoto(700001, 700001 * 7, b"ref700001"))
+    assert (sent.message, sent.random_id) == ("Sale today", RANDOM_ID)
+    assert len(rig.fake.of(SavePart)) == 1  # the send carried no bytes
+    await account.close()
+
+
+async def test_a_prepared_album_is_one_send_multi_media_without_uploads(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    items = [item(tmp_path, "1.jpg", caption="Two"), item(tmp_path, "2.mp4", "video", width=640, height=360,
+                                                          duration=3.0)]
+
+    assert await account.prepare_media(items) == 2
+    uploads = rig.fake.of(UploadMedia)
+    assert [type(u.media).__name__ for u in uploads] == ["InputMediaUploadedPhoto", "InputMediaUploadedDocument"]
+    parts = len(rig.fake.of(SavePart))
+
+    await send(account, items)
+
+    (multi,) = rig.fake.of(SendMulti)
+    assert [type(s.media).__name__ for s in multi.multi_media] == ["InputMediaPhoto", "InputMediaDocument"]
+    assert [s.random_id for s in multi.multi_media] == album_random_ids(RANDOM_ID, 2)
+    assert (len(rig.fake.of(UploadMedia)), len(rig.fake.of(SavePart))) == (2, parts)
+    await account.close()
+
+
+async def test_a_stale_reference_after_prepare_uploads_once_more_with_the_same_random_id(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    photo = item(tmp_path, "a.jpg")
+    await account.prepare_media([photo])
+    rig.fake.script(SendMedia, RpcFail(400, "FILE_REFERENCE_EXPIRED"))
+
+    assert await send(account, [photo], random_id=RANDOM_ID + 3) is not None
+
+    refused, resent = rig.fake.of(SendMedia)
+    assert isinstance(refused.media, types.InputMediaPhoto)
+    assert isinstance(resent.media, types.InputMediaUploadedPhoto)
+    assert refused.random_id == resent.random_id == RANDOM_ID + 3
+    assert len(rig.fake.of(SavePart)) == 2
+    await account.close()
+
+
+async def test_a_flood_wait_on_an_upload_is_raised_and_the_files_made_before_it_are_kept(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    items = [item(tmp_path, "1.jpg"), item(tmp_path, "2.jpg"), item(tmp_path, "3.jpg")]
+    rig.fake.script(UploadMedia, rig.fake.made_media(types.InputMediaUploadedPhoto(
+        file=types.InputFile(1, 1, "1.jpg", ""))), RpcFail(420, "FLOOD_WAIT_120"))
+
+    with pytest.raises(errors.FloodWaitError) as waited:
+        await account.prepare_media(items)
+
+    outcome = classify(waited.value)
+    assert (outcome.kind, outcome.seconds) == (OutcomeKind.FLOOD_WAIT, 120)
+    assert rig.fake.of(SendMedia) == rig.fake.of(SendMulti) == []  # nothing was sent
+    assert await account.prepare_media(items) == 2  # the first file stayed kept: two go up now
+    assert len(rig.fake.of(UploadMedia)) == 4
+    await account.close()
+
+
+async def test_a_file_gone_from_the_disk_fails_the_prepare_as_an_invalid_post(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    account = await connected(factory, tmp_path)
+    photo = item(tmp_path, "a.jpg")
+    photo.path.unlink()
+    with pytest.raises(errors.MediaEmptyError) as gone:
+        await account.prepare_media([photo])
+    assert classify(gone.value).kind is OutcomeKind.POST_INVALID
+    assert rig.fake.of(SavePart) == []
+    await account.close()
+
+
 # --- read_post: what the post is --------------------------------------------------------------------
 
 

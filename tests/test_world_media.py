@@ -164,3 +164,33 @@ async def test_chats_that_refuse_media_or_plain_text(clock: FakeClock, tmp_path:
     assert await send(port, notext, [item(tmp_path, "b.jpg")], 5)  # media passes where plain text does not
     with pytest.raises(errors.ChatSendPlainForbiddenError):
         await port.send_text(dest=notext, topic_id=None, text="hi", entities=[], random_id=6)
+
+
+async def test_prepare_uploads_on_the_worlds_clock_once_and_honours_an_upload_wait(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    world = World(clock, upload_seconds_per_mb=8.0)
+    world.add_account("a")
+    world.add_group("g")
+    port = await connected(world, "a")
+    dest = await port.resolve("@g")
+    data = b"x" * (2 * 1024 * 1024)
+    (tmp_path / "big.jpg").write_bytes(data)
+    big = MediaItem(kind="photo", path=tmp_path / "big.jpg", sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+    assert await port.prepare_media([big]) == 1
+    assert clock.now() == pytest.approx(T0 + 16)  # 2 MB at 8 s per MB, before any send
+    assert (world.request_count("a", "upload"), world.uploads[("a", big.sha256)]) == (1, 1)
+    assert await send(port, dest, [big]) is not None
+    assert clock.now() == pytest.approx(T0 + 16)  # the send named the uploaded file: no time, no bytes
+    assert world.request_count("a", "upload") == 1
+
+    small = item(tmp_path, "s.jpg")
+    world.add_fault(kind="flood_wait", account="a", method="upload", seconds=60)
+    with pytest.raises(errors.FloodWaitError):
+        await port.prepare_media([small])
+    assert world.accounts["a"].flood_until == {"upload": pytest.approx(clock.now() + 60)}
+    assert await send(port, dest, [big], random_id=2) is not None  # a send needing no upload goes on
+    with pytest.raises(errors.FloodWaitError):
+        await port.prepare_media([small])  # asked inside the wait: refused, and a breach
+    assert [v.kind for v in world.violations] == ["flood_wait"]

@@ -13,7 +13,7 @@ from core.clock import Clock
 from sandbox.world.model import SimAccount, SimChat
 from sandbox.world.waits import start_flood
 
-SEND_METHODS = ("forward", "send_text")
+SEND_METHODS = ("forward", "send_text", "send_media")
 
 FaultKind = Literal[
     "flood_wait",  # FloodWaitError(seconds); the method's class (core.waits) is under the wait afterwards
@@ -42,7 +42,8 @@ class Fault:
     account: str | None = None  # account key; None: any account
     session: int | None = None  # or the engine's session id (handy in a JSON world file)
     group: str | None = None  # '@name' or '-100<id>' of the destination; None: any
-    method: str = "send"  # 'send' (forward/send_text), 'forward', 'send_text', 'resolve', 'connect', 'read',
+    method: str = "send"  # 'send' (forward/send_text/send_media), 'forward', 'send_text', 'send_media', 'upload'
+    # (one file of a media post), 'resolve', 'connect', 'read',
     # 'dialogs' (each page of a dialogs read), 'app_config', 'any'
     after: int = 0
     times: int = 1  # 0: every matching request from then on

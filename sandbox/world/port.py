@@ -89,6 +89,10 @@ class SimPort:
         self._require()
         return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
 
+    async def prepare_media(self, items: Sequence[MediaItem]) -> int:
+        self._require()
+        return await media.upload_all(self, items)
+
     async def send_media(
         self,
         *,
@@ -99,8 +103,7 @@ class SimPort:
     ) -> int | None:
         self._require()
         media.check_items(items)
-        for item in items:
-            media.upload(self, item)
+        await media.upload_all(self, items)  # files not prepared: uploaded inside the send, as a client would
         caption = next((item.caption for item in items if item.caption), None)
         return await self.world._send(
             self, "send_media", dest, topic_id, random_id, text=caption, media=tuple(item.kind for item in items)

@@ -42,6 +42,7 @@ class World:
         *,
         lenient: bool = False,
         latency: float = 0.0,
+        upload_seconds_per_mb: float = 0.0,
         log_path: Path | None = None,
         dedupe: bool = True,
     ) -> None:
@@ -49,6 +50,7 @@ class World:
         self.dedupe = dedupe  # False: a repeated random_id is delivered again (makes double posts visible)
         self.lenient = lenient
         self.latency = latency
+        self.upload_seconds_per_mb = upload_seconds_per_mb  # how long an upload takes (sandbox.world.media)
         self.accounts: dict[str, SimAccount] = {}
         self.chats: dict[int, SimChat] = {}
         self._by_username: dict[str, SimChat] = {}
