@@ -17,6 +17,7 @@ label, every callback answer, the command menu and the bot's descriptions are th
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from collections import deque
@@ -27,11 +28,12 @@ from pathlib import Path
 import pytest
 
 from control_bot.routers import admin_upload
+from control_bot.services.reminders import remind
 from core.clock import FakeClock
 from sandbox.botapi.media import channel_origin
 from sandbox.botapi.models import MessageView
 from sandbox.world import World
-from tests.botkit import ADMIN_ID, START, Harness, Player, bot_harness
+from tests.botkit import ADMIN_ID, DAY, START, Harness, Player, bot_harness
 from tests.test_no_exception_name import EXCEPTION_LIKE
 
 STRANGER = 7001
@@ -186,9 +188,17 @@ def defects(crawl: Crawl) -> list[str]:
             # Telegram cuts a long label on a phone; data (a @username, a zone name) is as long in any language.
             if where.endswith("button") and CYRILLIC.search(text) and len(re.sub(r"@\w+", "", text)) > 24:
                 found.append(f"{where}: a label of {len(text)} characters: {text!r}")
-        elif CYRILLIC.search(text) and not text.strip() == "Русский" and "🇷🇺" not in text:
+        elif CYRILLIC.search(text) and text.strip() != "Русский" and "🇷🇺" not in text:
             found.append(f"{where}: Russian for an English reader: {text!r}")
     return found
+
+
+def dump(crawl: Crawl) -> None:
+    """CRAWL_DUMP=path appends every text seen to that file, for a person to read them all."""
+    path = os.environ.get("CRAWL_DUMP")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.writelines(f"[{crawl.lang} {crawl.player.id} {where}] {text}\n" for where, text in crawl.texts())
 
 
 def report(crawl: Crawl) -> str:
@@ -242,7 +252,7 @@ async def customer_walk(h: Harness, lang: str) -> Crawl:
     for text in WRONG_INPUT:
         await crawl.walk(await crawl.say(text))
 
-    await h.fill_pool(1)
+    keys = await h.fill_pool(1)
     await crawl.say("/post first text")
     await crawl.say("/addgroups @cats_group @readonly_group @nowhere_group")
     await crawl.walk(await crawl.say("/run"))
@@ -260,8 +270,9 @@ async def customer_walk(h: Harness, lang: str) -> Crawl:
     public = h.emu.group_chat(-1001000000555, title="Cats")
     public.username = "cats_group"
     private = h.emu.group_chat(-1001000000777, title="Closed club")
-    for label in [label for row in player.user.keyboard() for label in row]:
-        if "request_chat" in player.user._keyboard_button(label):
+    for button in [button for row in h.emu.reply_keyboard(CUSTOMER) for button in row]:
+        label = str(button["text"])
+        if "request_chat" in button:
             await crawl.walk(await crawl.act(player.user.share_chat(label, public.id)))
             await crawl.walk(await crawl.act(player.user.share_chat(label, private.id)))
         else:
@@ -275,6 +286,25 @@ async def customer_walk(h: Harness, lang: str) -> Crawl:
     await crawl.walk(await crawl.act(h.deliver()))
     for text in ("/status", "/stats", "/logs", "/logs 5", "/groups"):
         await crawl.walk(await crawl.say(text))
+    # a flood wait, then the session dies mid-cycle with a spare in the pool: what the customer and the
+    # admins are told about it, outside any handler (the outbox)
+    await h.fill_pool(1)
+    h.world.add_fault(kind="flood_wait", seconds=900, times=1)
+    await h.clock.advance(400)
+    await h.cycle(CUSTOMER)
+    await crawl.walk(await crawl.act(h.deliver()))
+    h.world.add_fault(kind="dead", times=0, account=keys[0])
+    await h.clock.advance(1200)
+    await h.cycle(CUSTOMER)
+    await crawl.walk(await crawl.act(h.deliver()))
+    # the plan reminders, 3 days and 1 day before its end (and the admins' daily list)
+    await h.clock.advance(DAY * 27)
+    await remind(h.db, h.clock.now())
+    await crawl.walk(await crawl.act(h.deliver()))
+    await h.clock.advance(DAY * 2)
+    await remind(h.db, h.clock.now())
+    await crawl.walk(await crawl.act(h.deliver()))
+    await crawl.walk(await crawl.say("/status"))
     await crawl.finish()
     await crawl.walk(await crawl.say("/stop"))
     await crawl.walk(await crawl.say("/stop"))
@@ -310,11 +340,9 @@ async def admin_walk(h: Harness, lang: str) -> Crawl:
     await crawl.walk(player.unread())
     # /grant by the picker, and a plan change shown before -> after
     await crawl.walk(await crawl.say("/grant"))
-    for row in player.user.keyboard():
-        for label in row:
-            if "request_users" in player.user._keyboard_button(label):
-                await crawl.walk(await crawl.act(player.user.share_users(label, [CUSTOMER])))
-                break
+    for button in [button for row in h.emu.reply_keyboard(ADMIN_ID) for button in row]:
+        if "request_users" in button:
+            await crawl.walk(await crawl.act(player.user.share_users(str(button["text"]), [CUSTOMER])))
     await crawl.walk(await crawl.say(f"/grant {CUSTOMER} 2 30"))
     await crawl.walk(await crawl.say(f"/reach {CUSTOMER}"))
     # a file that is not a session, a zip with no API pair, and a PDF
@@ -342,6 +370,8 @@ async def test_every_text_reads_in_the_readers_language(tmp_path: Path, lang: st
             # The admin opened the bot once: the bot knows their language before any card reaches them.
             await h.user(ADMIN_ID, "Admin", language_code=lang).ask("/start")
             walks = [await stranger_walk(h, lang), await customer_walk(h, lang), await admin_walk(h, lang)]
+            for walk in walks:
+                dump(walk)
             found = "\n\n".join(report(walk) for walk in walks if defects(walk))
             assert not found, found
             assert all(walk.presses for walk in walks)
