@@ -34,12 +34,13 @@ from sandbox.botapi.media import channel_origin
 from sandbox.botapi.models import MessageView
 from sandbox.world import World
 from tests.botkit import ADMIN_ID, DAY, START, Harness, Player, bot_harness
+from tests.fake_proxy import closed_port
 from tests.test_no_exception_name import EXCEPTION_LIKE
 
 STRANGER = 7001
 CUSTOMER = 7002
 DEALS_ID = -1001555000111  # the Bot API id of @deals (what forward_origin carries)
-PRESS_CAP = 60
+PRESS_CAP = 80
 # What the people here type or what the world holds, echoed back as data (never a wording to translate).
 TYPED = (
     "Summer sale: everything half price", "first text", "Summer sale", "post 1", "post 3", "soon", "lots",
@@ -266,6 +267,15 @@ async def customer_walk(h: Harness, lang: str) -> Crawl:
         await crawl.act(player.user.forward(channel_origin(DEALS_ID, 1, title="Deals", username="deals"), text="x"))
     )
     await crawl.walk(await crawl.act(player.user.send_document("notes.pdf", b"%PDF-1.4 not a session")))
+    # own content: a photo with a caption, an album
+    await crawl.say("/post")
+    await crawl.walk(await crawl.act(player.user.send_media("photo", b"\x89PNG photo", caption="Summer sale")))
+    await crawl.say("/post")
+    album = [("photo", b"\x89PNG 1"), ("photo", b"\x89PNG 2")]
+    await crawl.walk(await crawl.act(player.user.send_album(album, caption="Summer sale")))
+    # a long list: its pages
+    await crawl.walk(await crawl.say("/addgroups " + " ".join(f"@many_group_{i:02}" for i in range(30))))
+    await crawl.walk(await crawl.say("/groups"))
     await crawl.walk(await crawl.say("/pickgroups"))
     public = h.emu.group_chat(-1001000000555, title="Cats")
     public.username = "cats_group"
@@ -346,6 +356,13 @@ async def admin_walk(h: Harness, lang: str, others: str) -> tuple[Crawl, Crawl]:
             await crawl.walk(await crawl.act(player.user.share_users(str(button["text"]), [CUSTOMER])))
     await crawl.walk(await crawl.say(f"/grant {CUSTOMER} 2 30"))
     await crawl.walk(await crawl.say(f"/reach {CUSTOMER}"))
+    for text in (
+        "/addpair 2041 0123456789abcdef0123456789abcdef", "/pairs", "/delpair 2041", "/adddefaultgroups @cats_group",
+        "/defaultgroups", "/join 1 @cats_group", "/joins",
+        f"/proxy 1 socks5://127.0.0.1:{closed_port()}", "/proxy 1 off",
+        "/checksessions", "/pool", "/health", "/customers",
+    ):
+        await crawl.walk(await crawl.say(text))
     # a file that is not a session, a zip with no API pair, and a PDF
     await crawl.walk(await crawl.act(player.user.send_document("notes.pdf", b"%PDF-1.4 not a session")))
     await player.user.send_document("broken.session", b"garbage")
@@ -400,3 +417,24 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert all(defects(Seen("ru", [text])) for text in ru_bad)
     assert defects(Seen("ru", ru_good)) == []
     assert defects(Seen("en", ["Готово", "Done"])) == ["text: Russian for an English reader: 'Готово'"]
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_proxy_check_failure_reads_in_words_not_the_librarys(lang: str) -> None:
+    """What python-socks or the OS said (English, sometimes an exception name) is logged; people read its
+    meaning in their language."""
+    from core.texts import proxy as pt
+    from tests.botkit import in_locale
+
+    stored = (
+        "refused:Unexpected SOCKS version number: 72", "refused:Username and password authentication failure",
+        "refused:Connection refused by destination host", "refused:Proxy server error",
+        "unreachable:Connection refused",
+        "unreachable:ProxyConnectionError", "unreachable:Name or service not known", "unreachable:No route to host",
+    )
+    with in_locale(lang):
+        for key in stored:
+            text = pt.check_failed("socks5://127.0.0.1:1", key)
+            assert key.partition(":")[2] not in text and not EXCEPTION_LIKE.search(text), text
+            if lang == "ru":
+                assert not re.search(r"[A-Za-z]{3,}", words_of(text)), text
