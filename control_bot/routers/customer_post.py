@@ -202,8 +202,7 @@ async def on_header(callback: CallbackQuery, callback_data: PostHeaderCb, db: Da
     if customer is None:
         await answer_callback(callback, t.NO_LINK_POST(), alert=True)
         return
-    await show(callback, t.header_changed(customer.drop_author), kb.post_header(customer.drop_author))
-    await answer_callback(callback)
+    await show(callback, t.header_changed(customer.drop_author), kb.post_header(customer.drop_author))  # answers it
 
 
 async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:

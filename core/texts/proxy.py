@@ -81,10 +81,34 @@ def check_error_text(error: str) -> str:
     if key == "timeout" and not detail:
         return _("no answer in time")
     if key == "refused" and detail:
-        return _("the proxy said no ({detail})", detail=detail[:80])
+        return _said_no(detail.lower())
     if key == "unreachable" and detail:
-        return _("cannot connect ({detail})", detail=detail[:80])
+        return _no_connection(detail.lower())
     return error
+
+
+# The detail is the proxy library's or the OS's English (logged as is for the operator); people read what it
+# means in their language, never the library's words or an exception name.
+
+
+def _said_no(detail: str) -> str:
+    if any(word in detail for word in ("auth", "credential", "407")):
+        return _("the proxy refused the login and password")
+    if any(word in detail for word in ("version", "invalid", "malformed", "unexpected", "status", "empty")):
+        return _("it does not answer as a proxy of that type")
+    if any(word in detail for word in ("unreachable", "refused", "not allowed", "ttl")):
+        return _("the proxy could not connect to Telegram")
+    return _("the proxy refused the connection")
+
+
+def _no_connection(detail: str) -> str:
+    if "refused" in detail:
+        return _("nothing answers at that address and port")
+    if any(word in detail for word in ("resolve", "name", "not known", "nodename")):
+        return _("the proxy's host name is not known")
+    if any(word in detail for word in ("unreachable", "route")):
+        return _("that address cannot be reached")
+    return _("the connection to the proxy failed")
 
 
 def check_failed(masked: str, error: str) -> str:
