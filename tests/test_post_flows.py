@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from control_bot.services import post as post_service
 from core.clock import FakeClock
+from core.errors import InputError
 from core.texts import post as t
 from sandbox.botapi.media import channel_origin
 from sandbox.world import World
@@ -336,10 +338,22 @@ async def test_a_post_over_the_media_cap_is_refused_before_downloading(
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_text_too_long_is_measured_as_people_count(lang: str) -> None:
-    text = "😀" * 2100  # 2,100 characters, 4,200 UTF-16 units
-    with in_locale(lang):
-        refused = t.post_too_long(text)
-    assert "2" in refused and "104" in refused and "4200" not in refused.replace(" ", "").replace(",", "")
-    if lang == "ru":
-        assert "Ничего не изменено" in refused and "Сократите его примерно на 104 символа" in refused
+async def test_a_text_too_long_is_refused_in_words_people_count(tmp_path: Path, lang: str, clock: FakeClock) -> None:
+    """A text over one message (only a caller of the service can make one: Telegram's clients split it):
+    refused with its length as people count it and how much to cut, nothing changed."""
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        await h.grant(ALICE)
+        before = await h.snapshot()
+        text = "😀" * 2100  # 2,100 characters, 4,200 UTF-16 units
+        with in_locale(lang), pytest.raises(InputError) as info:
+            await post_service.set_post(h.db, ALICE, text, [], h.clock.now())
+        with in_locale(lang):
+            assert info.value.user_message == t.post_too_long(text)
+        refused = info.value.user_message
+        assert "104" in refused and "4200" not in refused.replace(" ", "").replace(",", "").replace("\u00a0", "")
+        assert await h.snapshot() == before
+        if lang == "ru":
+            assert "В тексте 2" in refused and "Сократите его примерно на 104 символа" in refused
+            assert "Ничего не изменено" in refused
+        else:
+            assert "The text has 2,100 characters" in refused and "Nothing was changed." in refused
