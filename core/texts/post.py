@@ -39,7 +39,7 @@ def POST_EMPTY() -> str:
 
 
 def post_too_long(text: str) -> str:
-    return _("{why} Nothing was changed.", why=too_long_words(text))
+    return _("That text is too long for one Telegram message. {why} Nothing was changed.", why=too_long_words(text))
 
 
 def caption_too_long(caption: str, limit: int) -> str:
@@ -198,7 +198,7 @@ def post_saved_text(text: str, running: bool) -> str:
     return n_(
         "✅ Post set: a text of {n} character, formatting kept. {next}",
         "✅ Post set: a text of {n} characters, formatting kept. {next}",
-        len(text), next=_next_step(running),
+        char_count(text), next=_next_step(running),
     )
 
 
