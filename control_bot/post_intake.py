@@ -18,12 +18,14 @@ import asyncio
 import hashlib
 import io
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message, MessageOriginChannel
 
 from core.links import PostRef, post_from_origin
@@ -107,18 +109,29 @@ def media_of(message: Message) -> OwnItem | None:
 
 async def keep_media(bot: Bot, item: OwnItem, data_dir: Path, caption: str = "",
                      entities: list[dict[str, Any]] | None = None) -> MediaRow:
-    """Download ``item`` (refused over the bot's 20 MB limit, before any byte) into
-    ``data_dir/media/<sha256>`` (0600, kept once per content) and describe it for ``storage.post_media``."""
+    """Download ``item`` into ``data_dir/media/<sha256>`` (0600, kept once per content) and describe it
+    for ``storage.post_media``.
+
+    Refused over the bot's 20 MB limit before any byte is read: by the size the message gave, else by
+    getFile's (a document may come without one; getFile refuses a file over 20 MB outright), and while
+    streaming by the bytes actually read. Hashing and writing run off the event loop."""
     if item.size > MAX_DOWNLOAD_BYTES:
         raise MediaTooBig(item.size)
-    buffer = io.BytesIO()
-    await bot.download(item.file_id, destination=buffer)
+    try:
+        found = await bot.get_file(item.file_id)
+    except TelegramBadRequest as exc:
+        if "too big" in exc.message.lower():
+            raise MediaTooBig(item.size) from None
+        raise
+    if (found.file_size or 0) > MAX_DOWNLOAD_BYTES:
+        raise MediaTooBig(found.file_size or 0)
+    if not found.file_path:
+        raise MediaTooBig(found.file_size or item.size)  # Telegram gives no path for what a bot may not take
+    buffer = _CappedBuffer(MAX_DOWNLOAD_BYTES)
+    await bot.download_file(found.file_path, destination=buffer)
     data = buffer.getvalue()
-    if len(data) > MAX_DOWNLOAD_BYTES:
-        raise MediaTooBig(len(data))
-    sha = hashlib.sha256(data).hexdigest()
     folder = data_dir / MEDIA_DIR
-    await asyncio.to_thread(_store, folder, sha, data)
+    sha = await asyncio.to_thread(_store, folder, data)
     return MediaRow(
         kind=item.kind, file_id=item.file_id, file_unique_id=item.file_unique_id, sha256=sha, size=len(data),
         path=str(folder / sha), mime=item.mime, file_name=item.file_name, caption=caption,
@@ -126,39 +139,81 @@ async def keep_media(bot: Bot, item: OwnItem, data_dir: Path, caption: str = "",
     )
 
 
-def _store(folder: Path, sha: str, data: bytes) -> None:
+class _CappedBuffer(io.BytesIO):
+    """A download's bytes in memory, refused as soon as they pass ``cap`` (the stream stops there)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > self.cap:
+            raise MediaTooBig(self.tell() + len(data))
+        return super().write(data)
+
+
+def _store(folder: Path, data: bytes) -> str:
+    """Keep ``data`` under its sha256 (in a worker thread: hashing 20 MB takes tens of ms); returns the
+    hash. A copy kept already gets a fresh mtime: ``prune_media`` spares it while this post is saved."""
+    sha = hashlib.sha256(data).hexdigest()
     make_private_dir(folder)
     path = folder / sha
     if path.is_file() and path.stat().st_size == len(data):
-        return  # the same content, kept already (named by its hash)
+        try:
+            os.utime(path)
+            return sha  # the same content, kept already (named by its hash)
+        except FileNotFoundError:
+            pass  # pruned just now: written again below
     path.unlink(missing_ok=True)
-    write_private_file(path, data)
+    try:
+        write_private_file(path, data)
+    except FileExistsError:
+        pass  # another save of the same content wrote it just now (named by its hash: the same bytes)
+    return sha
 
 
 PRUNE_AFTER = 3600.0
-"""Seconds a kept file no post uses stays on disk: long enough for a post being saved (its file written,
-its rows not yet committed) never to lose it."""
+"""Seconds a kept file no post uses stays on disk after it was last written or reused by a save: long
+enough for a post being saved (its files kept, its rows not yet committed) never to lose one, and for the
+files of a post saved within that window (a cycle may be sending it) to stay."""
+_PRUNING = ".pruning"
 
 
 def prune_media(data_dir: Path, in_use: set[str], now: float) -> int:
-    """Delete kept files no post uses any more (older than ``PRUNE_AFTER``); returns how many went."""
+    """Delete kept files no post uses any more, untouched for ``PRUNE_AFTER``; returns how many went.
+
+    A file is first moved aside and its mtime read again there: a save that reused it in between (its
+    ``os.utime``) either touched it before the move (it is put back) or finds it gone and writes it anew."""
     folder = data_dir / MEDIA_DIR
     if not folder.is_dir():
         return 0
     removed = 0
     for path in folder.iterdir():
-        try:
-            old = path.stat().st_mtime < now - PRUNE_AFTER
-        except OSError:
-            continue
-        if path.name not in in_use and old and path.is_file():
-            try:
+        if path.name.endswith(_PRUNING):  # left aside by a prune that stopped halfway (a crash)
+            if _untouched(path, now):
                 path.unlink(missing_ok=True)
-            except OSError as exc:  # tidying up: never a reason to fail saving a post
-                logger.warning("could not remove an unused media file: %s", exc)
+            continue
+        if path.name in in_use or not _untouched(path, now):
+            continue
+        aside = path.with_name(path.name + _PRUNING)
+        try:
+            path.rename(aside)
+            if not _untouched(aside, now):
+                aside.replace(path)  # reused just now: the same bytes go back under their name
                 continue
-            removed += 1
+            aside.unlink()
+        except OSError as exc:  # tidying up: never a reason to fail saving a post
+            logger.warning("could not remove an unused media file: %s", exc)
+            continue
+        removed += 1
     return removed
+
+
+def _untouched(path: Path, now: float) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime < now - PRUNE_AFTER
+    except OSError:
+        return False
 
 
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]

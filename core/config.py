@@ -125,6 +125,8 @@ class EngineSettings(_Section):
     dialogs_scan_concurrency: int = Field(default=2, ge=1, le=1_000)
     """How many sessions' dialogs the engine reads at the same time."""
     world_file: Path | None = None
+    max_post_media_mb: int = Field(default=200, ge=1, le=10_000)
+    """Megabytes of media one customer's own post may keep on disk (every session uploads them)."""
 
     @model_validator(mode="after")
     def _bounds(self) -> EngineSettings:

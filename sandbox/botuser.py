@@ -168,6 +168,20 @@ class BotUser:
         await asyncio.sleep(0)
         return view
 
+    async def forward_album(
+        self, origins: list[JsonDict], items: list[tuple[FileKind, bytes]], *, caption: str | None = None,
+        entities: list[JsonDict] | None = None,
+    ) -> list[MessageView]:
+        """Forward a channel's album to the bot: one message per item sharing a media_group_id, each with
+        the ``forward_origin`` of its own post (``channel_origin(chat, id_i)``), the caption on the first."""
+        files = [self._emu.upload_user_media(self.id, kind, data) for kind, data in items]
+        self._mark_action(self.chat_id)
+        views = self._emu.user_forwards_album(
+            self.id, self.chat_id, files, origins, caption=caption, caption_entities=entities
+        )
+        await asyncio.sleep(0)
+        return views
+
     def keyboard(self) -> list[list[str]]:
         """The labels of the reply keyboard under the input field of the private chat ([] when none)."""
         return [[str(b.get("text", "")) for b in row] for row in self._emu.reply_keyboard(self.chat_id)]

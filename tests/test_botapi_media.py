@@ -63,6 +63,23 @@ def build_dispatcher(seen: Seen) -> Dispatcher:
             seen.errors.append(exc.message)
         await message.answer("done")
 
+    @router.message(F.text == "/long_captions")
+    async def long_captions(message: Message, bot: Bot) -> None:
+        photo = BufferedInputFile(b"p1", "1.jpg")
+        for caption in ("😀" * 513, "x" * 1024):  # 1,026 UTF-16 units (513 code points); exactly 1,024
+            try:
+                await bot.send_photo(message.chat.id, photo, caption=caption)
+            except TelegramBadRequest as exc:
+                seen.errors.append(exc.message)
+            try:
+                await bot.send_media_group(message.chat.id, [
+                    InputMediaPhoto(media=BufferedInputFile(b"p1", "1.jpg"), caption=caption),
+                    InputMediaPhoto(media=BufferedInputFile(b"p2", "2.jpg")),
+                ])
+            except TelegramBadRequest as exc:
+                seen.errors.append(exc.message)
+        await message.answer("done")
+
     @router.message()
     async def anything(message: Message, bot: Bot) -> None:
         seen.messages.append(message)
@@ -172,3 +189,39 @@ async def test_bot_sends_video_and_media_groups_checked_like_telegram(emu: BotAp
 
 def test_the_test_bot_is_real_aiogram() -> None:
     assert create_bot is not None
+
+
+async def test_captions_are_counted_in_utf16_units_as_telegram_counts(emu: BotApiEmulator) -> None:
+    seen = Seen()
+    alice = emu.user(1001, "Alice")
+    async with running_bot(emu, build_dispatcher(seen)) as running:
+        await alice.say("/long_captions")
+        await running.idle()
+    assert seen.errors == ["Bad Request: message caption is too long"] * 2  # the emoji ones only
+    with pytest.raises(ValueError, match="1024"):  # a client sends no longer caption
+        await alice.send_media("photo", b"p", caption="😀" * 513)
+    premium = emu.user(1002, "Pat", is_premium=True)  # Telegram Premium: captions up to 2,048 units
+    await premium.send_media("photo", b"p", caption="😀" * 1024)
+    with pytest.raises(ValueError, match="2048"):
+        await premium.send_media("photo", b"p", caption="😀" * 1025)
+
+
+async def test_a_forwarded_channel_album_is_one_message_per_item_each_with_its_own_origin(
+    emu: BotApiEmulator,
+) -> None:
+    seen = Seen()
+    alice = emu.user(1001, "Alice")
+    origins = [channel_origin(-1001111, post, title="Deals", username="deals") for post in (7, 8, 9)]
+    async with running_bot(emu, build_dispatcher(seen)) as running:
+        views = await alice.forward_album(origins, [("photo", b"1"), ("video", b"2"), ("photo", b"3")],
+                                          caption="Three")
+        await running.idle()
+
+    assert len(seen.messages) == 3
+    assert {m.media_group_id for m in seen.messages} == {views[0].media_group_id} != {None}
+    got = [m.forward_origin for m in seen.messages]
+    assert all(isinstance(o, MessageOriginChannel) for o in got)
+    assert [o.message_id for o in got if isinstance(o, MessageOriginChannel)] == [7, 8, 9]
+    assert [m.caption for m in seen.messages] == ["Three", None, None]
+    with pytest.raises(ValueError):
+        emu.user_forwards_album(1001, 1001, [emu.upload_user_media(1001, "photo", b"x")] * 2, origins[:1])

@@ -18,6 +18,7 @@ def test_example_config_loads_with_defaults_and_relative_paths() -> None:
     assert settings.engine.cycle_interval == 300
     assert settings.pool.max_sessions_per_pair == 7
     assert settings.engine.on_restart == "stop"
+    assert settings.engine.max_post_media_mb == 200
     assert settings.paths.data_dir == EXAMPLE.parent / "data"
     assert settings.db_path.name == "adbot.sqlite3"
 
@@ -107,6 +108,7 @@ def test_missing_file_is_one_line(tmp_path: Path) -> None:
         ("[pool]\nquarantine_hours = inf\n", "pool.quarantine_hours: must be a finite number, 0 <= value <= 8760"),
         ("[pool]\nfrozen_check_hours = nan\n", "pool.frozen_check_hours"),
         ("[bot]\nadmins = [0]\n", "bot.admins.0: must be a finite number, 1 <= value < 9223372036854775808"),
+        ("[engine]\nmax_post_media_mb = 0\n", "engine.max_post_media_mb: must be a finite number, 1 <= value <= 10000"),
     ],
 )
 def test_every_number_is_finite_and_bounded_with_its_range_named(tmp_path: Path, toml: str, expected: str) -> None:

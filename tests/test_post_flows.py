@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from control_bot.services import post as post_service
 from core.clock import FakeClock
+from core.errors import InputError
 from core.texts import post as t
 from sandbox.botapi.media import channel_origin
 from sandbox.world import World
@@ -275,3 +277,108 @@ async def test_a_channel_post_forwarded_any_time_sets_the_post_and_big_files_are
             assert refused.text == t.media_too_big(20)
         assert (await h.customer(ALICE)).post_link == "https://t.me/deals/2"  # nothing changed
         assert not (h.settings.paths.data_dir / "media").exists()  # nothing downloaded
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_channel_album_forwarded_here_is_saved_once_with_one_check(
+    tmp_path: Path, lang: str, clock: FakeClock
+) -> None:
+    """Telegram delivers a forwarded album as one message per item, each naming its own post: one save,
+    one read through the customer's sessions (their flood budget), one answer."""
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        alice = await connected_customer(h, lang)
+        reads = h.world.request_count(method="read")
+
+        origins = [channel_origin(DEALS_ID, post, title="Deals", username="deals") for post in (3, 4, 5)]
+        await alice.user.forward_album(origins, [("photo", b"1"), ("photo", b"2"), ("video", b"3")],
+                                       caption="post 3")
+        (saved,) = await alice.user.wait_replies(1, timeout=10)
+        await h.idle()
+
+        c = await h.customer(ALICE)
+        assert (c.post_kind, c.post_peer, c.post_msg_id) == ("link", "@deals", 3)
+        with in_locale(lang):
+            assert saved.text.startswith(t.post_saved_link("https://t.me/deals/3", True, checked=True, album=3))
+            assert t.header_line(False) in saved.text
+        assert h.world.request_count(method="read") == reads + 1
+        assert alice.unread() == []  # no second save, no second preview
+        assert not (h.settings.paths.data_dir / "media").exists()  # a link post: nothing downloaded
+        if lang == "ru":
+            assert "альбом из 3 сообщений" in saved.text
+
+        h.clock.set(h.clock.now() + 400)
+        await h.cycle(ALICE)
+        albums = [d for d in h.world.deliveries_to("@cats_group") if d.source_chat is not None]
+        assert len(albums) == 1  # the whole album in one forward
+        assert h.world.violations == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_caption_is_measured_as_telegram_counts_it(tmp_path: Path, lang: str, clock: FakeClock) -> None:
+    """600 emoji are 600 characters to a person and 1,200 UTF-16 units to Telegram: over the 1,024 of a
+    caption (a Premium user's client sends up to 2,048), refused in words a person counts."""
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        await h.grant(ALICE)
+        alice = h.user(ALICE, "Alice", language_code=lang, is_premium=True)
+        await alice.ask("/post")
+        caption = "😀" * 600
+        await alice.user.send_media("photo", b"\x89PNG" * 10, caption=caption)
+        refused = await alice.user.wait_reply(timeout=10)
+        with in_locale(lang):
+            assert refused.text == t.caption_too_long(caption, 1024)
+        assert (await h.customer(ALICE)).post_kind is None  # nothing changed
+        assert not (h.settings.paths.data_dir / "media").exists()  # refused before downloading
+        assert ("600" in refused.text and "176" in refused.text) and "1200" not in refused.text.replace(" ", "")
+        if lang == "ru":
+            assert "В подписи 600 символов" in refused.text and "Сократите её примерно на 176 символов" in refused.text
+
+        await alice.ask("/post")
+        await alice.user.send_media("photo", b"\x89PNG" * 10, caption="😀" * 512)  # exactly 1,024 units: fits
+        preview, _saved = await alice.user.wait_replies(2, timeout=10)
+        assert preview.photo is not None and preview.text == "😀" * 512  # the copy back fits Telegram's count
+        assert (await h.customer(ALICE)).post_media == 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_post_over_the_media_cap_is_refused_before_downloading(
+    tmp_path: Path, lang: str, clock: FakeClock
+) -> None:
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock, max_post_media_mb=1) as h:
+        await h.grant(ALICE)
+        alice = h.user(ALICE, "Alice", language_code=lang)
+        await alice.ask("/post")
+        await alice.user.send_album([("photo", b"a" * 600_000), ("photo", b"b" * 600_000)])
+        refused = await alice.user.wait_reply(timeout=10)
+        with in_locale(lang):
+            assert refused.text == t.media_over_cap(2, 1)
+        assert (await h.customer(ALICE)).post_kind is None
+        assert not (h.settings.paths.data_dir / "media").exists()
+        if lang == "ru":
+            assert "не больше 1 МБ" in refused.text
+
+        await alice.ask("/post")
+        await alice.user.send_media("photo", b"c" * 600_000)  # within the cap
+        await alice.user.wait_replies(2, timeout=10)
+        assert (await h.customer(ALICE)).post_media == 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_text_too_long_is_refused_in_words_people_count(tmp_path: Path, lang: str, clock: FakeClock) -> None:
+    """A text over one message (only a caller of the service can make one: Telegram's clients split it):
+    refused with its length as people count it and how much to cut, nothing changed."""
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        await h.grant(ALICE)
+        before = await h.snapshot()
+        text = "😀" * 2100  # 2,100 characters, 4,200 UTF-16 units
+        with in_locale(lang), pytest.raises(InputError) as info:
+            await post_service.set_post(h.db, ALICE, text, [], h.clock.now())
+        with in_locale(lang):
+            assert info.value.user_message == t.post_too_long(text)
+        refused = info.value.user_message
+        assert "104" in refused and "4200" not in refused.replace(" ", "").replace(",", "").replace("\u00a0", "")
+        assert await h.snapshot() == before
+        if lang == "ru":
+            assert "В тексте 2" in refused and "Сократите его примерно на 104 символа" in refused
+            assert "Ничего не изменено" in refused
+        else:
+            assert "The text has 2,100 characters" in refused and "Nothing was changed." in refused

@@ -8,14 +8,19 @@ import datetime as dt
 import hashlib
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import GetFile
 from aiogram.types import (
     Animation,
     Chat,
     Document,
+    File,
     Message,
     MessageOriginChannel,
     MessageOriginHiddenUser,
@@ -23,7 +28,9 @@ from aiogram.types import (
     Video,
 )
 
+from control_bot import post_intake
 from control_bot.post_intake import (
+    MAX_DOWNLOAD_BYTES,
     PRUNE_AFTER,
     AlbumCollector,
     MediaTooBig,
@@ -69,13 +76,27 @@ def test_media_of_a_message() -> None:
 
 
 class _Bot:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.downloads = 0
+    """getFile and the download as Telegram serves a bot: getFile refuses a file over 20 MB ("file is
+    too big"), the download comes in 64 KB chunks."""
 
-    async def download(self, file_id: str, destination: Any) -> None:
+    def __init__(self, data: bytes, *, reported: int | None = None) -> None:
+        self.data = data
+        self.reported = len(data) if reported is None else reported
+        self.downloads = 0
+        self.downloaded = 0
+
+    async def get_file(self, file_id: str) -> File:
+        if self.reported > MAX_DOWNLOAD_BYTES:
+            raise TelegramBadRequest(method=GetFile(file_id=file_id), message="Bad Request: file is too big")
+        return File(file_id=file_id, file_unique_id="u" + file_id, file_size=self.reported or None,
+                    file_path=f"photos/{file_id}.jpg")
+
+    async def download_file(self, file_path: str, destination: Any) -> None:
         self.downloads += 1
-        destination.write(self.data)
+        for start in range(0, len(self.data), 65536):
+            chunk = self.data[start : start + 65536]
+            destination.write(chunk)
+            self.downloaded += len(chunk)
 
 
 async def test_kept_files_are_owner_only_once_per_content_and_at_most_20_mb(tmp_path: Path) -> None:
@@ -92,6 +113,56 @@ async def test_kept_files_are_owner_only_once_per_content_and_at_most_20_mb(tmp_
     with pytest.raises(MediaTooBig):
         await keep_media(bot, OwnItem("video", "f3", "u3", 20 * 1024 * 1024 + 1), tmp_path)  # type: ignore[arg-type]
     assert bot.downloads == 2  # the big one was refused before downloading
+
+
+async def test_a_file_of_unknown_size_is_refused_by_getfile_before_downloading(tmp_path: Path) -> None:
+    """A document may come with no file_size: getFile's size (or its refusal) decides, before any byte."""
+    big = MAX_DOWNLOAD_BYTES + 1
+    refusing = _Bot(b"", reported=big)  # Telegram: getFile fails with "file is too big"
+    with pytest.raises(MediaTooBig):
+        await keep_media(refusing, OwnItem("document", "d1", "ud1", 0), tmp_path)  # type: ignore[arg-type]
+    assert refusing.downloads == 0
+    assert not (tmp_path / "media").exists()
+
+
+async def test_a_download_is_stopped_at_20_mb_whatever_the_sizes_said(tmp_path: Path) -> None:
+    """Neither the message nor getFile gave a size: the stream is cut as soon as it passes 20 MB."""
+    bot = _Bot(b"\0" * (MAX_DOWNLOAD_BYTES + 200_000), reported=0)
+    with pytest.raises(MediaTooBig):
+        await keep_media(bot, OwnItem("document", "d2", "ud2", 0), tmp_path)  # type: ignore[arg-type]
+    assert bot.downloaded <= MAX_DOWNLOAD_BYTES + 65536
+    assert not (tmp_path / "media").exists()
+
+
+async def test_hashing_and_writing_run_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[int] = []
+    real = hashlib.sha256
+
+    def spy(data: bytes = b"") -> Any:
+        threads.append(threading.get_ident())
+        return real(data)
+
+    monkeypatch.setattr(post_intake.hashlib, "sha256", spy)
+    await keep_media(_Bot(b"x" * 1000), OwnItem("photo", "f9", "u9", 1000), tmp_path)  # type: ignore[arg-type]
+    assert threads and threading.get_ident() not in threads
+
+
+async def test_reusing_a_kept_file_refreshes_it_so_a_prune_spares_it(tmp_path: Path) -> None:
+    """A copy kept long ago, no post using it, about to be reused by a post being saved (its rows not yet
+    committed): the save touches it, and a prune by another customer's save in between spares it."""
+    data = b"same photo"
+    first = await keep_media(_Bot(data), OwnItem("photo", "a", "ua", len(data)), tmp_path)  # type: ignore[arg-type]
+    path = Path(first.path)
+    long_ago = path.stat().st_mtime - 10 * PRUNE_AFTER
+    os.utime(path, (long_ago, long_ago))
+    assert prune_media(tmp_path, set(), path.stat().st_mtime + 2 * PRUNE_AFTER) == 1  # unused and old: goes
+    await keep_media(_Bot(data), OwnItem("photo", "a", "ua", len(data)), tmp_path)  # type: ignore[arg-type]
+    os.utime(path, (long_ago, long_ago))
+
+    again = await keep_media(_Bot(data), OwnItem("photo", "b", "ub", len(data)), tmp_path)  # type: ignore[arg-type]
+    assert again.path == first.path
+    assert prune_media(tmp_path, set(), time.time()) == 0  # another save's prune, before this one commits
+    assert path.read_bytes() == data
 
 
 async def test_an_album_is_handed_over_whole_after_a_quiet_second() -> None:

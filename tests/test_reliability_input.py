@@ -219,7 +219,6 @@ def customer_refusals(bobs_group: str) -> list[tuple[str, str | None]]:
         ("/post https://t.me/<b>/1", "not a valid Telegram username"),
         ("/post https://t.me/+AbCdEf", "invite link"),
         ("/post https://example.com/<script>/1", "not a Telegram link"),
-        ("/post " + "👍🏽" * 1024 + "a", "4097 characters, at most 4096"),  # one UTF-16 unit over
         # groups: nothing usable
         ("/addgroups " + " ".join(f"@{i}" + "<b>" * 30 for i in range(25)), "Not understood (25)"),
         ("/addgroups " + "<>&" * 1300, "too long"),
@@ -320,6 +319,12 @@ async def test_hostile_customer_input_is_refused_specifically_and_changes_nothin
         # Texts no Telegram client sends (over 4096 characters): still a specific answer.
         huge = "x" * 12_000
         await fed(h, ALICE, "/post " + huge, "too long for one Telegram message")
+        # One UTF-16 unit over (1,025 characters to a person, 4,097 units to Telegram): its length as people
+        # count it and how much to cut in Telegram's unit, never the units as "characters".
+        over = "👍🏽" * 1024 + "a"
+        refusal = await fed(h, ALICE, "/post " + over, "too long for one Telegram message")
+        assert refusal == post_texts.post_too_long(over)
+        assert "1,025 characters" in refusal and "4097" not in refusal
         await fed(h, ALICE, "/interval " + "9" * 12_000, "is not a number of minutes")
         await fed(h, ALICE, "/addgroups " + huge, "too long")
         await fed(h, ALICE, "/addgroups " + " ".join(f"@g{i}!" for i in range(2500)), "Too many groups")
@@ -370,7 +375,7 @@ async def test_hostile_text_that_is_valid_is_kept_verbatim_and_shown_safely(tmp_
         " ".join(HTML_INJECTION),
         " ".join(ODD_UNICODE).replace("\x00", ""),
         "a" * (MAX_TEXT_LENGTH - len("/post ")),  # the whole message exactly 4096 characters
-        "👍🏽" * 1024,  # the post exactly 4096 UTF-16 units
+        "👍🏽" * 1022 + "ab",  # the whole message exactly 4096 UTF-16 units (the post 4090)
         HOSTILE_NAME + "\n" + "<" * 3000,
     ]
     async with bot_harness(tmp_path) as h:
@@ -387,6 +392,12 @@ async def test_hostile_text_that_is_valid_is_kept_verbatim_and_shown_safely(tmp_
                 assert shown.text not in USELESS_REPLIES, (screen, shown.text)
             await carol.ask("/cancel")
             COUNTS["accepted texts"] += 1
+        # The post exactly 4096 UTF-16 units: sent as the answer to /post's question, as a client sends it.
+        await carol.ask("/post")
+        await carol.user.say("👍🏽" * 1024)
+        preview, reply = await carol.user.wait_replies(2)
+        assert preview.text == "👍🏽" * 1024 and "Post set: a text of 1,024 characters" in reply.text
+        assert (await h.customer(CAROL)).post_text == "👍🏽" * 1024
         menu = await carol.ask("/start")
         assert f"Hello, {HOSTILE_NAME}!" in menu.text  # the name is shown as it is, escaped in the HTML
         await assert_healthy(h)

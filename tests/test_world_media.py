@@ -127,6 +127,10 @@ async def test_an_album_is_one_delivery_and_keeps_telegrams_album_rules(clock: F
         await send(port, cats, [item(tmp_path, f"{i}.jpg") for i in range(11)], 13)
     with pytest.raises(errors.MediaCaptionTooLongError):
         await send(port, cats, [item(tmp_path, "c.jpg", caption="x" * 1025)], 14)
+    # Counted in UTF-16 units, as Telegram counts: 513 emoji are 1,026 units; 512 are exactly 1,024.
+    with pytest.raises(errors.MediaCaptionTooLongError):
+        await send(port, cats, [item(tmp_path, "e.jpg", caption="😀" * 513)], 15)
+    await send(port, cats, [item(tmp_path, "f.jpg", caption="😀" * 512)], 16)
 
 
 async def test_a_file_that_is_not_the_stored_one_is_refused(clock: FakeClock, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """/post: the message the campaign sends, taken as people send it.
 
-* Forwarded from a channel: that channel's post (forwarded by the sessions, checked like a link).
+* Forwarded from a channel: that channel's post (forwarded by the sessions, checked like a link); a
+  channel's album forwarded here (one message per item) is collected like an album and saved once.
 * A link (t.me/...): checked through a connected session of the customer (``engine.post_check``).
 * The post itself: a formatted text, a photo, video, GIF or file with a caption, or an album (its
   messages collected for a second, ``control_bot.post_intake.AlbumCollector``): kept, and sent by the
@@ -85,6 +86,24 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
         """An answer to the question (or a channel post forwarded at any time): whatever it is."""
         user_id = sender_id(message)
         ref = forwarded_post(message)
+        if ref is not None and message.media_group_id is not None:
+            # A channel's album forwarded here comes as one message per item (each naming its own post):
+            # the album is saved once, as its first post, with one check through the customer's sessions.
+
+            async def save_forwarded_album(messages: list[Message]) -> None:
+                refs = [ref for ref in map(forwarded_post, messages) if ref is not None]
+                first = min(refs, key=lambda ref: ref.msg_id)
+                try:
+                    saved = await post_service.save_link(db, engine, user_id, first, clock.now())
+                except AdbotError as exc:
+                    await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
+                    return
+                await state.clear()
+                await _preview(messages[0], bot, saved, None)
+                await post_service.prune_kept_media(db, settings.paths.data_dir)
+
+            collector.add(user_id, message, save_forwarded_album)
+            return
         if ref is not None:
             saved = await post_service.save_link(db, engine, user_id, ref, clock.now())
             await state.clear()
@@ -102,7 +121,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                 # are answered here, in the reader's language (this task keeps the handler's scope).
                 try:
                     saved = await post_service.save_album(db, bot, user_id, messages, settings.paths.data_dir,
-                                                          clock.now())
+                                                          clock.now(), cap_bytes=_cap(settings))
                 except AdbotError as exc:
                     await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
                     return
@@ -116,7 +135,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
         if item is not None:
             saved = await post_service.save_media(
                 db, bot, user_id, item, message.caption or "", entity_dicts(message.caption_entities),
-                settings.paths.data_dir, clock.now(),
+                settings.paths.data_dir, clock.now(), cap_bytes=_cap(settings),
             )
         elif message.text:
             saved = await post_service.set_post(
@@ -131,6 +150,11 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
         await post_service.prune_kept_media(db, settings.paths.data_dir)
 
     return on_message
+
+
+def _cap(settings: Settings) -> int:
+    """What one customer's own post may keep on disk, in bytes."""
+    return settings.engine.max_post_media_mb * 1024 * 1024
 
 
 async def _preview(message: Message, bot: Bot, saved: PostSaved, note: str | None) -> None:

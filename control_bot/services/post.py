@@ -158,7 +158,7 @@ async def set_post(
         return await save_link(db, engine, user_id, parse_post_link(body), now)
     units = utf16_len(body)
     if units > TELEGRAM_LIMIT:
-        raise InputError(post_texts.post_too_long(units, TELEGRAM_LIMIT))
+        raise InputError(post_texts.post_too_long(body))
     async with db.tx() as conn:
         await post_media.set_own_post(conn, user_id, body, moved, [], now)
         customer = await customers.get(conn, user_id)
@@ -200,19 +200,24 @@ async def save_link(
 
 async def save_media(
     db: Database, bot: Bot, user_id: int, item: OwnItem, caption: str, entities: Sequence[Mapping[str, Any]],
-    data_dir: Path, now: float,
+    data_dir: Path, now: float, *, cap_bytes: int,
 ) -> PostSaved:
-    """One photo, video, GIF or file with its caption: kept (``post_intake.keep_media``) and saved."""
+    """One photo, video, GIF or file with its caption: kept (``post_intake.keep_media``) and saved;
+    ``cap_bytes``: what one post may keep on disk (``[engine] max_post_media_mb``)."""
     await require_customer(db, user_id, now)
     body, moved = _caption(caption, entities)
+    _within_cap(item.size, cap_bytes)
     row = await _keep(bot, item, data_dir, body, moved)
+    _within_cap(row.size, cap_bytes)
     return await _save_own(db, user_id, body, moved, [row], now)
 
 
 async def save_album(
-    db: Database, bot: Bot, user_id: int, messages: Sequence[Message], data_dir: Path, now: float
+    db: Database, bot: Bot, user_id: int, messages: Sequence[Message], data_dir: Path, now: float,
+    *, cap_bytes: int,
 ) -> PostSaved:
-    """An album (its messages in order): every item kept, the caption on the item that carries it."""
+    """An album (its messages in order): every item kept, the caption on the item that carries it; the
+    whole album refused over ``cap_bytes`` (before any download when the sizes Telegram gave say so)."""
     await require_customer(db, user_id, now)
     items = [media_of(message) for message in messages]
     if any(item is None for item in items):
@@ -220,22 +225,34 @@ async def save_album(
     kinds = {item.kind for item in items if item is not None}
     if "document" in kinds and kinds != {"document"}:
         raise InputError(post_texts.ALBUM_MIXED())
+    _within_cap(sum(item.size for item in items if item is not None), cap_bytes)
+    captions = [_caption(message.caption or "", entity_dicts(message.caption_entities)) for message in messages]
     rows: list[MediaRow] = []
     text, text_entities = "", []
-    for message, item in zip(messages, items, strict=True):
+    for (body, moved), item in zip(captions, items, strict=True):
         assert item is not None
-        body, moved = _caption(message.caption or "", entity_dicts(message.caption_entities))
         if body and not text:
             text, text_entities = body, moved
         rows.append(await _keep(bot, item, data_dir, body, moved))
+        _within_cap(sum(row.size for row in rows), cap_bytes)
     return await _save_own(db, user_id, text, text_entities, rows, now)
 
 
 def _caption(caption: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
     body, moved = trim_post(caption, entities)
-    if len(body) > MAX_CAPTION:
-        raise InputError(post_texts.caption_too_long(len(body), MAX_CAPTION))
+    if utf16_len(body) > MAX_CAPTION:  # Telegram counts a caption in UTF-16 units, as a text
+        raise InputError(post_texts.caption_too_long(body, MAX_CAPTION))
     return body, moved
+
+
+_MB = 1024 * 1024
+
+
+def _within_cap(size: int, cap_bytes: int) -> None:
+    """A post whose files would keep more than ``cap_bytes`` on disk is refused (nothing is saved; what
+    was downloaded already is pruned as no post's)."""
+    if size > cap_bytes:
+        raise InputError(post_texts.media_over_cap(-(-size // _MB), cap_bytes // _MB))
 
 
 async def _keep(bot: Bot, item: OwnItem, data_dir: Path, caption: str, entities: list[EntityDict]) -> MediaRow:
@@ -261,10 +278,14 @@ async def _save_own(
 
 
 async def prune_kept_media(db: Database, data_dir: Path) -> int:
-    """Kept files of posts replaced since go (``post_intake.prune_media``); called after a post is saved."""
-    async with db.read() as conn:
+    """Kept files of posts replaced since go (``post_intake.prune_media``); called after a post is saved.
+
+    Decided and done inside a write transaction: no post's rows can commit between reading which files
+    are in use and deleting the others. A file being kept for a post not yet committed was written or
+    touched just now, and ``prune_media`` spares what is that recent."""
+    async with db.tx() as conn:
         in_use = await post_media.files_in_use(conn)
-    removed = await asyncio.to_thread(prune_media, data_dir, in_use, time.time())
+        removed = await asyncio.to_thread(prune_media, data_dir, in_use, time.time())
     if removed:
         logger.info("removed %d kept media file(s) no post uses any more", removed)
     return removed

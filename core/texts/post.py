@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.i18n import _, n_
+from core.i18n import _, n_, num
 from core.texts.fmt import esc
-from core.texts.split import char_count, clip
+from core.texts.split import char_count, clip, over_limit, too_long_words
 
 EXCERPT_SHOWN = 80  # characters of a post's text a summary or a preview line shows
 
@@ -38,19 +38,25 @@ def POST_EMPTY() -> str:
     return _("The post is empty: send a link, a text or a photo.")
 
 
-def post_too_long(units: int, limit: int) -> str:
-    return _(
-        "That text is too long for one Telegram message: {units} characters, at most {limit}. Nothing was changed.",
-        units=units, limit=limit,
-    )
+def post_too_long(text: str) -> str:
+    return _("That text is too long for one Telegram message. {why} Nothing was changed.", why=too_long_words(text))
 
 
-def caption_too_long(count: int, limit: int) -> str:
-    return _(
-        "That caption is too long: {count} characters, at most {limit} under a photo, video or file. "
-        "Nothing was changed.",
-        count=count, limit=limit,
+def caption_too_long(caption: str, limit: int) -> str:
+    """A caption over Telegram's limit (counted in UTF-16 units): its length as people count it, and how
+    much to cut in Telegram's unit."""
+    length = n_(
+        "That caption has {n} character, and a caption under a photo, video or file holds at most {limit}; "
+        "most emoji count as two.",
+        "That caption has {n} characters, and a caption under a photo, video or file holds at most {limit}; "
+        "most emoji count as two.",
+        char_count(caption), limit=num(limit),
     )
+    cut = n_(
+        "Shorten the caption by about {n} character.", "Shorten the caption by about {n} characters.",
+        over_limit(caption, limit),
+    )
+    return _("{length} {cut} Nothing was changed.", length=length, cut=cut)
 
 
 def media_too_big(megabytes: int) -> str:
@@ -58,6 +64,14 @@ def media_too_big(megabytes: int) -> str:
         "That file is too big for the bot to take: at most {limit} MB. Send a smaller one, or post it in "
         "your channel and forward it here. Nothing was changed.",
         limit=megabytes,
+    )
+
+
+def media_over_cap(megabytes: int, limit: int) -> str:
+    return _(
+        "The files of that post take {size} MB together, and one post may keep at most {limit} MB. Send "
+        "fewer or smaller files. Nothing was changed.",
+        size=num(megabytes), limit=num(limit),
     )
 
 

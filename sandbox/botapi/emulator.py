@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 
-from sandbox.botapi.html import command_entities
+from sandbox.botapi.html import command_entities, utf16_len
 from sandbox.botapi.media import MediaMethods
 from sandbox.botapi.methods import BotMethods
 from sandbox.botapi.models import (
     DEFAULT_GROUP_CHAT_ID,
-    MAX_CAPTION_LENGTH,
     MAX_TEXT_LENGTH,
     MAX_UPLOAD_BYTES,
     AnsweredCallback,
@@ -154,9 +153,11 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
         last_name: str | None = None,
         language_code: str | None = "en",
         started: bool = True,
+        is_premium: bool = False,
     ) -> BotUser:
         """A user to play. ``started=False``: the user never opened the bot, so the bot may not write
-        to them first ("chat not found") until they send something."""
+        to them first ("chat not found") until they send something. ``is_premium``: their client sends
+        captions up to 2,048 units."""
         from sandbox.botuser import BotUser  # botuser builds on this module
 
         if user_id <= 0:
@@ -164,7 +165,7 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
         existing = self._bot_users.get(user_id)
         if existing is not None:
             return existing
-        record = SandboxUser(user_id, first_name, username, last_name, language_code)
+        record = SandboxUser(user_id, first_name, username, last_name, language_code, is_premium=is_premium)
         self._users[user_id] = record
         if started:
             self._private_chat(record)
@@ -214,8 +215,8 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
             user.blocked_bot = False  # writing to a bot you blocked unblocks it
         if file is None and not text:
             raise ValueError("a text message needs text")
-        limit = MAX_CAPTION_LENGTH if file is not None else MAX_TEXT_LENGTH
-        if text is not None and len(text) > limit:
+        limit = user.caption_limit() if file is not None else MAX_TEXT_LENGTH
+        if text is not None and utf16_len(text) > limit:
             raise ValueError(f"Telegram clients do not send texts over {limit} characters in one message")
         if reply_to is not None and reply_to not in self._messages[chat.id]:
             raise LookupError(f"no message {reply_to} in chat {chat.id} to reply to")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.texts.split import utf16_len as utf16_len  # the one count of Telegram's unit (re-exported here)
 from sandbox.botapi.models import JsonDict
 
 _BOT_COMMAND_IN_TEXT_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
@@ -47,11 +48,6 @@ _SIMPLE_TAG_ENTITY = {
 }
 _SPACES = " \t\r\n\v\f"
 _NAMED_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units: the unit of Telegram's entity offsets."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _decode_html_entity(source: str, pos: int) -> tuple[str, int] | None:

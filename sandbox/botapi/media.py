@@ -6,7 +6,10 @@ sendAnimation, sendMediaGroup, copyMessage, forwardMessage), checked as the real
   caption on the item that has it): a bot sees them one by one, as from Telegram.
 * A message forwarded by a user carries ``forward_origin``: ``channel`` (chat + message_id: the post
   itself), ``chat`` (an anonymous group admin: no message id), ``user``, or ``hidden_user`` (a user
-  whose privacy hides them: a name only).
+  whose privacy hides them: a name only). A forwarded album is one message per item with a new
+  ``media_group_id``, each item's origin naming its own post.
+* Lengths (captions, texts) are counted in UTF-16 units, as Telegram counts them; a Premium user's
+  client sends captions up to 2,048.
 * The text of a user's message may carry formatting entities (bold, links...), offsets in UTF-16 units.
 * sendMediaGroup takes 2..10 InputMedia (photo/video mixed, documents only with documents), files by
   file_id or ``attach://`` upload, one caption per item, and answers the array of messages.
@@ -77,7 +80,7 @@ class MediaMethods(MessageMethods):
             stored_file = self._group_file(params, item, kind)
             raw = item.get("caption")
             formatted = self._format(_ItemParams(item), raw, "caption_entities") if raw else FormattedText("")
-            if len(formatted.text) > MAX_CAPTION_LENGTH:
+            if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
                 raise bad_request("message caption is too long")
             prepared.append((stored_file, formatted, item))
         group_id = str(secrets.randbits(62))
@@ -101,7 +104,7 @@ class MediaMethods(MessageMethods):
         if source.file is not None and params.get_str("caption") is not None:
             raw = params.get_str("caption") or ""
             formatted = self._format(params, raw, "caption_entities") if raw else FormattedText("")
-            if len(formatted.text) > MAX_CAPTION_LENGTH:
+            if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
                 raise bad_request("message caption is too long")
             text, html, parse_mode, entities = formatted.text or None, raw, params.get_str("parse_mode"), list(
                 formatted.entities
@@ -165,8 +168,8 @@ class MediaMethods(MessageMethods):
             user.blocked_bot = False
         if file is None and not text:
             raise ValueError("a text message needs text")
-        limit = MAX_CAPTION_LENGTH if file is not None else MAX_TEXT_LENGTH
-        if text is not None and len(text) > limit:
+        limit = user.caption_limit() if file is not None else MAX_TEXT_LENGTH
+        if text is not None and utf16_len(text) > limit:
             raise ValueError(f"Telegram clients do not send texts over {limit} characters in one message")
         checked = _checked_entities(text or "", entities or [])
         stored = self._new_message(
@@ -196,6 +199,26 @@ class MediaMethods(MessageMethods):
                 text=caption if index == 0 else None, entities=caption_entities if index == 0 else None,
             )
             for index, file in enumerate(files)
+        ]
+
+    def user_forwards_album(
+        self, user_id: int, chat_id: int, files: list[StoredFile], origins: list[JsonDict], *,
+        caption: str | None = None, caption_entities: list[JsonDict] | None = None,
+    ) -> list[MessageView]:
+        """A channel's album forwarded as a Telegram client forwards it: one message per item, sharing a new
+        ``media_group_id``, each with the ``forward_origin`` of its own post (``origins[i]``, one per
+        file); the caption on the item that carried it (the first here)."""
+        if not 2 <= len(files) <= MAX_GROUP:
+            raise ValueError("an album has 2 to 10 items")
+        if len(origins) != len(files):
+            raise ValueError("each forwarded item has its own origin")
+        group_id = str(secrets.randbits(62))
+        return [
+            self.user_posts(
+                user_id, chat_id, file=file, media_group_id=group_id, forward_origin=origin,
+                text=caption if index == 0 else None, entities=caption_entities if index == 0 else None,
+            )
+            for index, (file, origin) in enumerate(zip(files, origins, strict=True))
         ]
 
     # ---- helpers ---------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class MessageMethods(EmulatorState):
         formatted = self._format(params, raw, "entities")
         if not formatted.text.strip():
             raise bad_request("message text is empty")
-        if len(formatted.text) > MAX_TEXT_LENGTH:
+        if utf16_len(formatted.text) > MAX_TEXT_LENGTH:
             raise bad_request("message is too long")
         markup = self._reply_markup(params)
         self._check_keyboard_chat(chat, markup)
@@ -89,7 +89,7 @@ class MessageMethods(EmulatorState):
         stored_file = self._input_file(params, kind)
         raw = params.get_str("caption")
         formatted = self._format(params, raw, "caption_entities") if raw else FormattedText("")
-        if len(formatted.text) > MAX_CAPTION_LENGTH:
+        if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         markup = self._reply_markup(params)
         self._check_keyboard_chat(chat, markup)
@@ -120,7 +120,7 @@ class MessageMethods(EmulatorState):
         formatted = self._format(params, raw, "entities")
         if not formatted.text.strip():
             raise bad_request("message text is empty")
-        if len(formatted.text) > MAX_TEXT_LENGTH:
+        if utf16_len(formatted.text) > MAX_TEXT_LENGTH:
             raise bad_request("MESSAGE_TOO_LONG")
         # As on Telegram: an edit without reply_markup removes the inline keyboard.
         markup = self._reply_markup(params, inline_only=True)
@@ -133,7 +133,7 @@ class MessageMethods(EmulatorState):
             raise bad_request("there is no caption in the message to edit")
         raw = params.get_str("caption") or ""
         formatted = self._format(params, raw, "caption_entities") if raw else FormattedText("")
-        if len(formatted.text) > MAX_CAPTION_LENGTH:
+        if utf16_len(formatted.text) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
         markup = self._reply_markup(params, inline_only=True)
         self._apply_edit(stored, formatted, raw, params.get_str("parse_mode"), markup)

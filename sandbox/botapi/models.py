@@ -17,6 +17,8 @@ FileKind = Literal["document", "photo", "video", "animation"]
 # Telegram's limits, enforced as the real server enforces them.
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MAX_PREMIUM_CAPTION_LENGTH = 2048
+"""Telegram Premium users' captions (a bot receives them; it still sends at most 1,024)."""
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_BOT_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -33,9 +35,16 @@ class SandboxUser:
     last_name: str | None = None
     language_code: str | None = "en"
     blocked_bot: bool = False
+    is_premium: bool = False
+
+    def caption_limit(self) -> int:
+        """The longest caption this user's client sends, in UTF-16 units (Telegram Premium doubles it)."""
+        return MAX_PREMIUM_CAPTION_LENGTH if self.is_premium else MAX_CAPTION_LENGTH
 
     def to_json(self) -> JsonDict:
         data: JsonDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.is_premium:
+            data["is_premium"] = True
         if self.last_name:
             data["last_name"] = self.last_name
         if self.username:

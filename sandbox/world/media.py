@@ -12,7 +12,7 @@ animation, or an album of them) and the rules a send of media must keep.
   (MEDIA_EMPTY): a post never goes out altered.
 * An album has 2..10 items (MULTI_MEDIA_TOO_LONG above), photos and videos may mix, documents only with
   documents, an animation never goes in an album (GROUPED_MEDIA_INVALID); a caption is at most 1,024
-  characters (MEDIA_CAPTION_TOO_LONG).
+  UTF-16 units (MEDIA_CAPTION_TOO_LONG).
 * A chat may refuse media (``SimChat.media_forbidden``: CHAT_SEND_MEDIA_FORBIDDEN), own or forwarded,
   while it takes text; one that refuses plain text (``plain_forbidden``) still takes media.
 """
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from telethon import errors
 
 from core.ports import MediaItem
+from core.texts.split import utf16_len
 from sandbox.world.model import SimChat
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def check_items(items: Sequence[MediaItem]) -> None:
         raise errors.MediaEmptyError(request=None)
     if len(items) > MAX_ALBUM:
         raise errors.MultiMediaTooLongError(request=None)
-    if any(len(item.caption) > MAX_CAPTION for item in items):
+    if any(utf16_len(item.caption) > MAX_CAPTION for item in items):  # UTF-16 units, as Telegram counts
         raise errors.MediaCaptionTooLongError(request=None)
     if len(items) > 1:
         kinds = {item.kind for item in items}
