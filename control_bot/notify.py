@@ -12,9 +12,12 @@ anyway (events written by another process, e.g. the CLI).
   logged and marked delivered; anything else (network, 5xx, a long 429) is retried on the next pass;
 * each text is rendered for its reader: their language and time zone (``storage.users.audience``), an
   admin event once per admin;
-* a customer's events of a running cycle are held and go out folded into the cycle's summary
-  (``engine.summary``), one message with buttons (Details / Stop / Fix); a summary of routine success is
-  said only to a customer whose ``notify_level`` is ``all``, and ``off`` leaves only the plan's news.
+* a customer's events of ``engine.summary.FOLDED`` kinds are held while the campaign runs (a cycle open or
+  not) and go out folded into the next cycle's summary, one message with buttons (Details / Stop / Fix);
+  a stop, the plan's news and a stopped campaign's events go at once; the hold ends, for all of a
+  customer's held events together, after the campaign's interval plus ``LONGEST_CYCLE`` (the rules are
+  ``engine.summary``'s docstring); a summary of routine success is said only to a customer whose
+  ``notify_level`` is ``all``, and ``off`` leaves only the plan's news.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from core.i18n import SOURCE_LOCALE, Translator, reading
 from core.states import EventKind, NotifyLevel
 from core.texts.events import event_text, summary_needs_reader, summary_problems
 from core.texts.split import TELEGRAM_LIMIT, split_message
-from engine.summary import FOLDED, HOLD_MAX
+from engine.summary import FOLDED, LONGEST_CYCLE
 from storage import events, users
 from storage.db import Connection, Database
 from storage.events import Event
@@ -196,7 +199,7 @@ class OutboxSender:
             total = 0
             while True:
                 async with self.db.read() as conn:
-                    pending = await events.deliverable(conn, self._now(), FOLDED, HOLD_MAX, self.batch)
+                    pending = await events.deliverable(conn, self._now(), FOLDED, LONGEST_CYCLE, self.batch)
                 if not pending:
                     return total
                 done = await self._deliver(pending)

@@ -307,7 +307,7 @@ async def _run(rt: Runtime, customer_id: int, report: CycleReport) -> CycleRepor
 
     # The cycle closes with its summary (the customer's one notification for it) in one transaction.
     stopped = None if still_running else (report.reason or rt.aborts.get(customer_id))
-    await rt.ledger.run_sync(close_cycle(customer_id, cycle_no, started_at, end, next_at if still_running else None,
+    await rt.ledger.run_sync(close_cycle(customer_id, cycle_no, end, next_at if still_running else None,
                                          unreachable=report.unreachable, stopped=stopped))
     rt.notify()
     report.finished_at = end
@@ -446,5 +446,6 @@ async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], know
     """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
     if not needs_recording(active, known.verdicts):
         return
-    # What it tells the customer goes out in the summary of the cycle that starts now (engine.summary).
+    # What it tells the customer is held (the campaign runs) and goes out in the summary of the cycle that
+    # starts now, though written before it opens (engine.summary).
     await rt.ledger.run(record_reach(customer_id, known.verdicts, now))

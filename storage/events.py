@@ -101,15 +101,16 @@ def add_sync(conn: sqlite3.Connection, customer_id: int | None, kind: EventKind,
 
 
 def fold_sync(
-    conn: sqlite3.Connection, customer_id: int, kinds: Sequence[EventKind], since: float, now: float
+    conn: sqlite3.Connection, customer_id: int, kinds: Sequence[EventKind], now: float
 ) -> list[dict[str, Any]]:
-    """The customer's undelivered events of ``kinds`` written since ``since`` (a cycle's start), as
-    ``{"kind": ..., **payload}`` in order, marked delivered: they travel inside the cycle's summary."""
+    """Every undelivered event of the customer of ``kinds`` (those held since the previous summary, written
+    before the cycle opened or between cycles included), as ``{"kind": ..., **payload}`` in order, marked
+    delivered: they travel inside the cycle's summary."""
     marks = ", ".join("?" for _ in kinds)
     rows = conn.execute(
         f"SELECT id, kind, payload FROM events WHERE delivered_at IS NULL AND customer_id = ? AND kind IN ({marks})"
-        " AND created_at >= ? ORDER BY id",
-        (customer_id, *(str(k) for k in kinds), since),
+        " ORDER BY id",
+        (customer_id, *(str(k) for k in kinds)),
     ).fetchall()
     if rows:
         conn.executemany("UPDATE events SET delivered_at = ? WHERE id = ?", [(now, r[0]) for r in rows])
@@ -117,20 +118,25 @@ def fold_sync(
 
 
 async def deliverable(
-    conn: aiosqlite.Connection, now: float, held: Sequence[EventKind], hold_max: float, limit: int = 100
+    conn: aiosqlite.Connection, now: float, held: Sequence[EventKind], allowance: float, limit: int = 100
 ) -> list[Event]:
-    """Undelivered events, oldest first, except a customer's events of ``held`` kinds written during the
-    cycle that is running now (they go out folded into its summary), unless they are older than
-    ``hold_max`` seconds (a cycle the engine left open must not keep them for ever)."""
+    """Undelivered events, oldest first, except the events of ``held`` kinds of a customer whose campaign
+    is running (a cycle open or not: they go out folded into the next summary). The hold ends for all of a
+    customer's held events at once when the oldest of them is older than the campaign's interval plus
+    ``allowance`` (the next summary was due by then): they then go out together, never one by one."""
     marks = ", ".join("?" for _ in held)
+    kinds = tuple(str(k) for k in held)
     rows = await fetchall(
         conn,
-        "SELECT e.* FROM events e LEFT JOIN customers c ON c.user_id = e.customer_id"
+        "WITH oldest AS (SELECT customer_id, MIN(created_at) AS since FROM events"
+        f"  WHERE delivered_at IS NULL AND customer_id IS NOT NULL AND kind IN ({marks}) GROUP BY customer_id)"
+        " SELECT e.* FROM events e LEFT JOIN customers c ON c.user_id = e.customer_id"
+        " LEFT JOIN oldest o ON o.customer_id = e.customer_id"
         " WHERE e.delivered_at IS NULL AND NOT ("
-        f"  e.customer_id IS NOT NULL AND e.kind IN ({marks}) AND c.cycle_started_at IS NOT NULL"
-        "   AND c.cycle_finished_at IS NULL AND e.created_at >= c.cycle_started_at AND e.created_at > ?"
+        f"  e.customer_id IS NOT NULL AND e.kind IN ({marks}) AND c.status = 'running'"
+        "   AND o.since >= ? - c.interval_s - ?"
         " ) ORDER BY e.id LIMIT ?",
-        (*(str(k) for k in held), now - hold_max, limit),
+        (*kinds, *kinds, now, allowance, limit),
     )
     return [_row(r) for r in rows]
 

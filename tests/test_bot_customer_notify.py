@@ -80,6 +80,10 @@ async def test_unreachable_post_stops_the_campaign_with_a_notice(tmp_path: Path)
         notice = await alice.user.wait_reply()
         assert "https://t.me/real_channel/99 can no longer be sent" in notice.text
         assert "the post was deleted" in notice.text
+        assert not notice.text.startswith("📋")  # at once, not held for the cycle's summary
+        summary = await alice.user.wait_reply()  # then how the cycle it stopped ended
+        assert "Cycle 1: the post reached 0 of 1 group." in summary.text
+        assert "Your campaign was stopped: the post's source can no longer be read or forwarded" in summary.text
         assert (await h.customer(ALICE)).status == "stopped"
         status = await alice.ask("/status")
         assert "stopped (the post's source can no longer be read or forwarded)" in status.text
