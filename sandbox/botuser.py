@@ -43,6 +43,7 @@ from sandbox.botapi.models import (
 )
 
 __all__ = [
+    "WAIT_LIMIT",
     "AnsweredCallback",
     "BotApiEmulator",
     "BotEvent",
@@ -56,6 +57,11 @@ __all__ = [
 ]
 
 ChatType = Literal["private", "group", "supergroup"]
+
+WAIT_LIMIT = 60.0
+"""Seconds of wall clock a wait for the bot (a reply, an answer, every handler done) may take before it
+fails. A guard against a hang, never a measure: each wait ends on its event, which on an idle machine
+comes in milliseconds, while CI's two cores shared by several suites can take seconds to run a handler."""
 
 
 class BotUser:
@@ -261,7 +267,7 @@ class BotUser:
 
     # ---- observing -----------------------------------------------------------------------------------
 
-    async def wait_reply(self, timeout: float = 5.0, *, chat_id: int | None = None) -> MessageView:  # noqa: ASYNC109
+    async def wait_reply(self, timeout: float = WAIT_LIMIT, *, chat_id: int | None = None) -> MessageView:  # noqa: ASYNC109
         """The next new or edited bot message in the chat since this user's last action."""
         chat = self.chat_id if chat_id is None else chat_id
         start = self._cursors.get(chat, self._baseline)
@@ -281,7 +287,9 @@ class BotUser:
         self._cursors[chat] = index + 1
         return event.message
 
-    async def wait_replies(self, count: int, timeout: float = 5.0, *, chat_id: int | None = None) -> list[MessageView]:  # noqa: ASYNC109
+    async def wait_replies(
+        self, count: int, timeout: float = WAIT_LIMIT, *, chat_id: int | None = None  # noqa: ASYNC109
+    ) -> list[MessageView]:
         return [await self.wait_reply(timeout, chat_id=chat_id) for _ in range(count)]
 
     def unread_replies(self, *, chat_id: int | None = None) -> list[MessageView]:
@@ -290,7 +298,7 @@ class BotUser:
         start = self._cursors.get(chat, self._baseline)
         return [e.message for e in self._emu.events[start:] if e.chat_id == chat and e.kind != "delete"]
 
-    async def wait_callback_answer(self, query_id: str, timeout: float = 5.0) -> AnsweredCallback:  # noqa: ASYNC109
+    async def wait_callback_answer(self, query_id: str, timeout: float = WAIT_LIMIT) -> AnsweredCallback:  # noqa: ASYNC109
         return await self._emu.wait_for(
             lambda: self._emu.callback_answer(query_id), timeout, f"an answer to callback {query_id}"
         )
@@ -356,7 +364,7 @@ class RunningBot:
     emulator: BotApiEmulator
     task: asyncio.Task[None]
 
-    async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def idle(self, timeout: float = WAIT_LIMIT) -> None:  # noqa: ASYNC109
         """Wait until every queued update was fetched and its handler finished.
 
         Lets a test assert that the bot did *not* answer without sleeping for a guessed time."""
@@ -426,7 +434,7 @@ async def running_bot(
     bot_kwargs: dict[str, Any] | None = None,
     *,
     polling_timeout: int = 1,
-    startup_timeout: float = 5.0,
+    startup_timeout: float = WAIT_LIMIT,
     handler_timeout: float = 5.0,
     **workflow_data: Any,
 ) -> AsyncIterator[RunningBot]:

@@ -37,7 +37,7 @@ from core.i18n import Audience, reading
 from engine.cycle import CycleReport
 from pool.intake import import_files
 from sandbox.botapi.models import AnsweredCallback, MessageView
-from sandbox.botuser import BotApiEmulator, BotUser, RunningBot
+from sandbox.botuser import WAIT_LIMIT, BotApiEmulator, BotUser, RunningBot
 from sandbox.sessionfiles import make_session_bytes, new_auth_key
 from sandbox.world import World
 from storage import customers
@@ -101,7 +101,7 @@ class Harness:
         """A user to play; ``language_code``: their Telegram app's language (what the bot negotiates)."""
         return Player(self.emu.user(user_id, first_name, language_code=language_code, **kwargs), self)
 
-    async def idle(self, timeout: float = 5.0) -> None:
+    async def idle(self, timeout: float = WAIT_LIMIT) -> None:
         """Every update handled and no handler still running."""
         await self.running.idle(timeout)
 
@@ -185,7 +185,7 @@ class Player:
     def id(self) -> int:
         return self.user.id
 
-    async def ask(self, text: str, timeout: float = 5.0) -> MessageView:
+    async def ask(self, text: str, timeout: float = WAIT_LIMIT) -> MessageView:
         await self.user.say(text)
         return await self.user.wait_reply(timeout)
 
@@ -193,7 +193,7 @@ class Player:
         await self.user.send_document(name, data, caption=caption)
         return await self.user.wait_reply()
 
-    async def press(self, label: str, timeout: float = 5.0) -> MessageView:
+    async def press(self, label: str, timeout: float = WAIT_LIMIT) -> MessageView:
         """Press a button and return the message it produced (an edit in place, or a new one)."""
         await self.user.click(label)
         return await self.user.wait_reply(timeout)

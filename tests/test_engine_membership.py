@@ -5,6 +5,7 @@ at once, and a flood wait on reading dialogs delays that read only."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from core.clock import FakeClock
 from core.config import settings_from_dict
 from core.ports import SessionCredentials
 from core.states import EventKind
+from engine.accounts import Account
 from engine.engine import Engine
 from engine.placement import assign_groups
 from engine.reach import Memberships, Reach, Verdict
@@ -420,6 +422,28 @@ async def test_reads_of_dialogs_are_bounded_across_the_engine(db: Database, tmp_
 
     s.world.step_hook = on_step
     engine = s.engine(fast_config(dialogs_scan_concurrency=2))
+    # The first session opened waits, connected, until a second one is: then both ask for their dialogs in
+    # the same instant. Without it, whether two reads overlap would depend on the wall clock: opening the
+    # second session goes through SQLite's worker thread, and a round trip longer than the virtual clock's
+    # grace (a loaded machine) lets time run on under it, through the first read's latency and even its
+    # timeout. Held here, before the read and its timeout start, nothing of the first waits on the clock.
+    # The gate alone decides whether a second read comes (with a bound of one it never would: the test
+    # then hangs into pytest's timeout).
+    accounts = engine.discovery.accounts
+    open_account = accounts.get
+    opened: list[int] = []
+    second = asyncio.Event()
+
+    async def held(session_id: int) -> Account:
+        account = await open_account(session_id)
+        opened.append(session_id)
+        if len(opened) == 2:
+            second.set()
+        elif len(opened) == 1:
+            await second.wait()
+        return account
+
+    accounts.get = held  # type: ignore[method-assign]
     try:
         await running(s, engine)
         assert (await engine.run_cycle(CID)).sent == 2

@@ -210,7 +210,7 @@ async def test_own_album_is_collected_and_posted_in_one_request(tmp_path: Path, 
         await alice.ask("/post")
         await alice.user.send_album([("photo", b"one" * 50), ("video", b"two" * 50), ("photo", b"three" * 50)],
                                     caption="Three at once")
-        first, second, third, saved = await alice.user.wait_replies(4, timeout=10)
+        first, second, third, saved = await alice.user.wait_replies(4)
 
         assert first.media_group_id == second.media_group_id == third.media_group_id is not None
         assert (first.photo is not None, second.video is not None, first.text) == (True, True, "Three at once")
@@ -252,7 +252,7 @@ async def test_what_cannot_be_a_post_is_refused(tmp_path: Path, lang: str, clock
         alice = h.user(ALICE, "Alice", language_code=lang)
         await alice.ask("/post")
         await alice.user.send_album([("document", b"a" * 10), ("photo", b"b" * 10)])
-        refused = await alice.user.wait_reply(timeout=10)
+        refused = await alice.user.wait_reply()
         with in_locale(lang):
             assert refused.text == t.ALBUM_MIXED()
         assert (await h.customer(ALICE)).post_kind is None
@@ -272,7 +272,7 @@ async def test_a_channel_post_forwarded_any_time_sets_the_post_and_big_files_are
 
         await alice.ask("/post")
         await alice.user.send_media("video", b"\x00" * (20 * 1024 * 1024 + 1), file_name="big.mp4")
-        refused = await alice.user.wait_reply(timeout=10)
+        refused = await alice.user.wait_reply()
         with in_locale(lang):
             assert refused.text == t.media_too_big(20)
         assert (await h.customer(ALICE)).post_link == "https://t.me/deals/2"  # nothing changed
