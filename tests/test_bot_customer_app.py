@@ -35,7 +35,8 @@ def test_run_serves_until_sigterm_and_returns_0(tmp_path: Path, restore_logging:
     def stop_when_polling() -> None:
         try:
             for _ in range(400):
-                if emu.polls_seen > 0:
+                # serving, and the menu set (the profile is set beside polling, not before it)
+                if emu.polls_seen > 0 and emu.commands:
                     os.kill(os.getpid(), signal.SIGTERM)
                     return
                 stopper_done.wait(0.05)
