@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import Message, MessageOriginChannel
+from aiogram.types import Message, MessageEntity, MessageOriginChannel
 
 from core.links import PostRef, post_from_origin
 from core.private_files import make_private_dir, write_private_file
@@ -53,6 +53,20 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MEDIA_DIR = "media"
 
 ItemKind = Literal["photo", "video", "animation", "document"]
+
+
+_ENTITY_FIELDS = ("type", "offset", "length", "url", "language", "custom_emoji_id")
+
+
+def entity_dicts(entities: list[MessageEntity] | None) -> list[dict[str, Any]]:
+    """Bot API entity dicts (as the engine stores them); a mentioned user is kept by id only."""
+    out: list[dict[str, Any]] = []
+    for entity in entities or ():
+        item = {name: getattr(entity, name) for name in _ENTITY_FIELDS if getattr(entity, name) is not None}
+        if entity.user is not None:
+            item["user"] = {"id": entity.user.id}
+        out.append(item)
+    return out
 
 
 class MediaTooBig(Exception):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.filters import CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageEntity
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from control_bot import keyboards as kb
 from control_bot.services import campaign
@@ -34,20 +32,6 @@ def first_name(event: Message | CallbackQuery) -> str:
 
 def interval_bounds(settings: Settings) -> IntervalBounds:
     return IntervalBounds(settings.engine.min_cycle_interval, settings.engine.max_cycle_interval)
-
-
-_ENTITY_FIELDS = ("type", "offset", "length", "url", "language", "custom_emoji_id")
-
-
-def entity_dicts(entities: list[MessageEntity] | None) -> list[dict[str, Any]]:
-    """Bot API entity dicts (as the engine stores them); a mentioned user is kept by id only."""
-    out: list[dict[str, Any]] = []
-    for entity in entities or ():
-        item = {name: getattr(entity, name) for name in _ENTITY_FIELDS if getattr(entity, name) is not None}
-        if entity.user is not None:
-            item["user"] = {"id": entity.user.id}
-        out.append(item)
-    return out
 
 
 async def main_menu_screen(

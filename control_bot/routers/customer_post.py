@@ -34,9 +34,9 @@ from aiogram.types import (
 from control_bot import keyboards as kb
 from control_bot.callbacks import MenuAction, PostHeaderCb, menu_button
 from control_bot.filters import IsPrivate
-from control_bot.post_intake import AlbumCollector, forwarded_post, media_of
+from control_bot.post_intake import AlbumCollector, entity_dicts, forwarded_post, media_of
 from control_bot.render import answer_callback, register_screen, show
-from control_bot.routers.common import entity_dicts, sender_id
+from control_bot.routers.common import sender_id
 from control_bot.services import post as post_service
 from control_bot.services.post import PostEngine, PostSaved
 from core.clock import Clock
@@ -71,8 +71,7 @@ async def on_post(
         await _ask(event, state, db, clock)
         return
     saved = await post_service.set_post(db, sender_id(event), text, entities, clock.now(), engine=engine)
-    await _preview(event, bot, saved, None)
-    await post_service.prune_kept_media(db, settings.paths.data_dir)
+    await _settle(event, db, bot, settings, saved, None)
 
 
 Handler = Callable[..., Awaitable[None]]
@@ -99,16 +98,14 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                     await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
                     return
                 await state.clear()
-                await _preview(messages[0], bot, saved, None)
-                await post_service.prune_kept_media(db, settings.paths.data_dir)
+                await _settle(messages[0], db, bot, settings, saved, None)
 
             collector.add(user_id, message, save_forwarded_album)
             return
         if ref is not None:
             saved = await post_service.save_link(db, engine, user_id, ref, clock.now())
             await state.clear()
-            await _preview(message, bot, saved, None)
-            await post_service.prune_kept_media(db, settings.paths.data_dir)
+            await _settle(message, db, bot, settings, saved, None)
             return
         note = t.FROM_A_GROUP_ADMIN() if isinstance(message.forward_origin, MessageOriginChat) else (
             t.FROM_A_PERSON() if message.forward_origin is not None else None
@@ -126,8 +123,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                     await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
                     return
                 await state.clear()
-                await _preview(messages[0], bot, saved, note)
-                await post_service.prune_kept_media(db, settings.paths.data_dir)
+                await _settle(messages[0], db, bot, settings, saved, note)
 
             collector.add(user_id, message, save_album)
             return
@@ -146,10 +142,17 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
             await message.answer(t.POST_NOT_SUPPORTED(), reply_markup=kb.cancel())
             return
         await state.clear()
-        await _preview(message, bot, saved, note)
-        await post_service.prune_kept_media(db, settings.paths.data_dir)
+        await _settle(message, db, bot, settings, saved, note)
 
     return on_message
+
+
+async def _settle(
+    message: Message, db: Database, bot: Bot, settings: Settings, saved: PostSaved, note: str | None
+) -> None:
+    """After any save: the preview, then the kept files no post uses any more are let go."""
+    await _preview(message, bot, saved, note)
+    await post_service.prune_kept_media(db, settings.paths.data_dir)
 
 
 def _cap(settings: Settings) -> int:

@@ -19,8 +19,15 @@ from typing import Any, Literal, Protocol
 from aiogram import Bot
 from aiogram.types import Message
 
-from control_bot.post_intake import MAX_DOWNLOAD_BYTES, MediaTooBig, OwnItem, keep_media, media_of, prune_media
-from control_bot.routers.common import entity_dicts
+from control_bot.post_intake import (
+    MAX_DOWNLOAD_BYTES,
+    MediaTooBig,
+    OwnItem,
+    entity_dicts,
+    keep_media,
+    media_of,
+    prune_media,
+)
 from control_bot.services.campaign import require_customer
 from core.customer_log import LogKey
 from core.errors import InputError
