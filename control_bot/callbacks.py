@@ -245,3 +245,15 @@ class PlanPresetCb(CallbackData, prefix="hg"):
 PICK_PERSON_REQUEST_ID = 18
 """``request_id`` of /grant's "Pick a person" button (``KeyboardButtonRequestUsers``): the
 ``users_shared`` answer carrying it is the admin's pick."""
+
+
+# --- issue 19 part A ---
+
+
+# --- issue 19 part B ---
+
+
+# --- issue 19 part S ---
+
+
+# --- issue 20 part C ---

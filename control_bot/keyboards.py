@@ -396,3 +396,15 @@ def pick_person() -> ReplyKeyboardMarkup:
         ),
     )
     return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+# --- issue 19 part A ---
+
+
+# --- issue 19 part B ---
+
+
+# --- issue 19 part S ---
+
+
+# --- issue 20 part C ---

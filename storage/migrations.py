@@ -440,6 +440,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE method_waits_new RENAME TO method_waits;
     CREATE INDEX method_waits_by_until ON method_waits(until);
     """,
+    # issues 19, 20, 22: one slot per part (a part replaces only its slot's text; an empty slot stays a
+    # comment, so the numbers never shift)
+    """
+    -- issue 19 part A
+    """,
+    """
+    -- issue 19 part B
+    """,
+    """
+    -- issue 19 part S
+    """,
+    """
+    -- issue 20 part B: sends older than the retention period are folded into per-day aggregates, then
+    -- deleted (storage.retention); readers of per-day figures sum this table and the live ``sends`` rows.
+    -- ``day`` is the UTC day of ``finished_at``; the totals in ``stats`` / ``group_stats`` are never pruned.
+    CREATE TABLE send_days (
+        customer_id  INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        day          TEXT    NOT NULL CHECK (length(day) = 10),   -- 'YYYY-MM-DD', UTC
+        group_ref    TEXT    NOT NULL,
+        delivered    INTEGER NOT NULL DEFAULT 0 CHECK (delivered >= 0),  -- outcome 'sent'
+        failed       INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),
+        in_doubt     INTEGER NOT NULL DEFAULT 0 CHECK (in_doubt >= 0),
+        skipped      INTEGER NOT NULL DEFAULT 0 CHECK (skipped >= 0),
+        PRIMARY KEY (customer_id, day, group_ref)
+    );
+    """,
+    """
+    -- issue 20 part C
+    """,
+    """
+    -- issue 22 part A
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
