@@ -21,6 +21,7 @@ class MenuAction(StrEnum):
     DEFAULT_GROUPS = "defaults"
     INTERVAL = "interval"
     INTERVAL_OTHER = "intother"
+    SCHEDULE = "schedule"
     RUN = "run"
     STOP = "stop"
     STATUS = "status"
@@ -251,6 +252,26 @@ PICK_PERSON_REQUEST_ID = 18
 
 
 # --- issue 19 part B ---
+
+
+class ScheduleAction(StrEnum):
+    SHOW = "show"
+    DAY = "day"  # value: the weekday, Monday 0
+    DAYS = "days"  # value: a preset bit mask
+    HOURS = "hours"  # value: start * 1440 + end (minutes)
+    OTHER = "other"
+    DONE = "done"
+
+
+class ScheduleCb(CallbackData, prefix="sch"):
+    """A /schedule button; the values are checked again when pressed."""
+
+    action: ScheduleAction
+    value: int = 0
+
+
+def schedule_button(action: ScheduleAction) -> CallbackQueryFilter:
+    return ScheduleCb.filter(F.action == action)
 
 
 # --- issue 19 part S ---

@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
+from core.schedule import DAY_MINUTES, EVERY_DAY, WEEKDAYS
 from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
@@ -25,6 +26,7 @@ from core.texts import onboarding as ot
 from core.texts import plans as pt
 from core.texts import post as post_texts
 from core.texts import reach as rt
+from core.texts import schedule as sch
 from core.texts import settings as st
 
 # --- customer side ---------------------------------------------------------------------------------
@@ -43,6 +45,7 @@ def main_menu(running: bool) -> InlineKeyboardMarkup:
     _menu_button(b, t.BTN_POST(), cb.MenuAction.POST)
     _menu_button(b, t.BTN_GROUPS(), cb.MenuAction.GROUPS)
     _menu_button(b, t.BTN_INTERVAL(), cb.MenuAction.INTERVAL)
+    _menu_button(b, t.BTN_SCHEDULE(), cb.MenuAction.SCHEDULE)
     _menu_button(b, t.BTN_STATS(), cb.MenuAction.STATS)
     _menu_button(b, t.BTN_LOGS(), cb.MenuAction.LOGS)
     _menu_button(b, t.BTN_HELP(), cb.MenuAction.HELP)
@@ -402,6 +405,31 @@ def pick_person() -> ReplyKeyboardMarkup:
 
 
 # --- issue 19 part B ---
+
+
+def schedule(days: int, hour_presets: Sequence[tuple[int, int]], day_presets: Sequence[int]) -> InlineKeyboardMarkup:
+    """/schedule: a toggle per day, day and hour presets, typed hours, done."""
+    b = InlineKeyboardBuilder()
+    for weekday in range(7):
+        b.button(text=sch.btn_day(weekday, bool(days >> weekday & 1)),
+                 callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DAY, value=weekday))
+    preset_labels = {EVERY_DAY: sch.BTN_EVERY_DAY(), WEEKDAYS: sch.BTN_WEEKDAYS()}
+    for mask in day_presets:
+        b.button(text=preset_labels[mask], callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DAYS, value=mask))
+    b.button(text=sch.BTN_ALL_DAY(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.HOURS, value=0))
+    for start, end in hour_presets:
+        b.button(text=sch.btn_hours(start, end),
+                 callback_data=cb.ScheduleCb(action=cb.ScheduleAction.HOURS, value=start * DAY_MINUTES + end))
+    b.button(text=sch.BTN_OTHER_HOURS(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.OTHER))
+    b.button(text=sch.BTN_DONE(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DONE))
+    b.adjust(4, 3, len(day_presets), 2, 2, 2)
+    return b.as_markup()
+
+
+def schedule_back() -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    b.button(text=t.BTN_CANCEL(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.SHOW))
+    return b.as_markup()
 
 
 # --- issue 19 part S ---

@@ -46,6 +46,7 @@ from engine.ledger import Ledger
 from engine.notifier import Notifier
 from engine.outcomes import classify
 from engine.post_check import PostCheck, check_post
+from engine.quiet import QuietHours
 from engine.reach import assess, private_source, record_reach
 from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
@@ -116,6 +117,7 @@ class Engine:
         self._holds: dict[int, asyncio.Lock] = {}  # customer -> held while one of its sessions changes hands
         self._refreshes: dict[int, asyncio.Task[None]] = {}  # customer -> its background dialogs read
         self._expected: dict[int, float] = {}  # customer -> when its next cycle is due
+        self.quiet = QuietHours()  # when each campaign's cycles may start
         self._started_at: float | None = None
         self._stopped = False
         self._last_start: float | None = None
@@ -155,6 +157,7 @@ class Engine:
             self.scheduler.start()
         async with self.db.read() as conn:
             running = await customers.list_running(conn)
+            await self.quiet.load_many(conn, [c.user_id for c in running])
             # Every flood wait still running, per session and method class: a restart honours them all.
             self.accounts.waits.merge(await wait_rows.active(conn, now))
         # Start-up writes fail at once on a busy database (the caller reports it), as a person's commands do.
@@ -174,6 +177,7 @@ class Engine:
         else:
             for customer in running:
                 first = now if customer.cycle_in_progress else max(now, customer.next_cycle_at or now)
+                first = self.quiet.open_at(customer.user_id, first)  # even a resumed cycle waits for its window
                 self._expected[customer.user_id] = first
                 if self.scheduler is not None:
                     self.scheduler.schedule(customer.user_id, customer.interval_s, first)
@@ -251,6 +255,7 @@ class Engine:
             own_groups = await groups.list_for(conn, customer_id)
             running = customer.status == "running"
             held = len(await session_rows.list_for_owner(conn, customer_id)) if running else 0
+            await self.quiet.load(conn, customer_id)
         active = sum(1 for g in own_groups if g.active)
         if running:
             return CampaignStart(False, sessions=held, groups_active=active, interval_s=customer.interval_s)
@@ -268,6 +273,7 @@ class Engine:
             return CampaignStart(False, missing, sessions=held, groups_active=active, interval_s=customer.interval_s,
                                  pool_error=short_because)
         running_cycle = customer_id in self._cycles and not self._cycles[customer_id].done()
+        first = self.quiet.open_at(customer_id, now)  # outside its hours the first cycle waits for them
 
         async def op(conn: Connection) -> None:
             current = await customers.get(conn, customer_id)
@@ -275,13 +281,13 @@ class Engine:
                 # A cycle left open by a stop or a crash: close it; the campaign starts a fresh one.
                 await ledger_rows.pending_to_in_doubt(conn, customer_id, current.cycle_no, now)
                 await customers.finish_cycle(conn, customer_id, current.cycle_no, now, None)
-            await customers.set_status(conn, customer_id, "running", now, next_cycle_at=now)
+            await customers.set_status(conn, customer_id, "running", now, next_cycle_at=first)
 
         await self.ledger.run(op, patient=False)  # a busy database: the bot says "try again", nothing changed
         rt.aborts.pop(customer_id, None)
-        self._expected[customer_id] = now
+        self._expected[customer_id] = first
         if self.scheduler is not None:
-            self.scheduler.schedule(customer_id, customer.interval_s, now)
+            self.scheduler.schedule(customer_id, customer.interval_s, first)
         _log(customer_id, logging.INFO, LogKey.CAMPAIGN_STARTED, sessions=held, groups=active)
         return CampaignStart(
             True, sessions=held, groups_active=active, interval_s=customer.interval_s,
@@ -308,14 +314,16 @@ class Engine:
             await self._release_sessions(customer_id)
 
     async def reschedule(self, customer_id: int) -> None:
-        """The interval changed: the next cycle is due one new interval after the last one started."""
+        """The interval, the schedule or the customer's time zone changed: the next cycle is due one
+        interval after the last one started, at the earliest when the schedule allows."""
         async with self.db.read() as conn:
             customer = await customers.get(conn, customer_id)
+            await self.quiet.load(conn, customer_id)
         if customer is None or customer.status != "running":
             return
         now = self.clock.now()
         base = customer.cycle_started_at if customer.cycle_started_at is not None else now
-        first = max(now, base + customer.interval_s)
+        first = self.quiet.open_at(customer_id, max(now, base + customer.interval_s))
         self._expected[customer_id] = first
         if self.scheduler is not None:
             self.scheduler.schedule(customer_id, customer.interval_s, first)
@@ -405,6 +413,9 @@ class Engine:
             return CycleReport(customer_id, started_at=now, reason="already_running")
         if rt.stopping:
             return CycleReport(customer_id, started_at=now, reason="shutdown")
+        opens = self.quiet.open_at(customer_id, now)
+        if opens > now:
+            return await self._defer(customer_id, now, opens)
         expected = self._expected.get(customer_id)
         task = asyncio.get_running_loop().create_task(cycles.run_cycle(rt, customer_id), name=f"cycle-{customer_id}")
         self._cycles[customer_id] = task
@@ -432,12 +443,20 @@ class Engine:
             await self._release_sessions(customer_id)
         return report
 
-    def _next_due(self, customer_id: int, started_at: float, interval_s: int) -> float:
+    async def _defer(self, customer_id: int, now: float, opens: float) -> CycleReport:
+        """A cycle came due in the campaign's quiet hours: it waits for the window (no request made)."""
+        self._expected[customer_id] = opens
         if self.scheduler is not None:
-            at = self.scheduler.next_run_at(customer_id)
-            if at is not None:
-                return at
-        return started_at + interval_s
+            self.scheduler.defer(customer_id, opens)
+        await self.ledger.run(lambda conn: customers.set_next_cycle_at(conn, customer_id, opens), patient=False)
+        logger.debug("customer %d: quiet hours, next cycle at %.0f", customer_id, opens)
+        return CycleReport(customer_id, started_at=now, next_cycle_at=opens, reason="quiet_hours")
+
+    def _next_due(self, customer_id: int, started_at: float, interval_s: int) -> float:
+        at = started_at + interval_s
+        if self.scheduler is not None:
+            at = self.scheduler.next_run_at(customer_id) or at
+        return self.quiet.open_at(customer_id, at)
 
     async def _release_sessions(self, customer_id: int) -> None:
         """Close the ports of a campaign that stopped (sessions stay with the customer)."""

@@ -80,6 +80,15 @@ class CampaignScheduler:
         )
         logger.debug("campaign %d scheduled every %d s from %s", customer_id, interval_s, first.isoformat())
 
+    def defer(self, customer_id: int, first_run_at: float) -> None:
+        """Move the campaign's next run to ``first_run_at`` (quiet hours), keeping its interval; its later
+        runs count from there."""
+        if self._scheduler is None:
+            return
+        job = self._scheduler.get_job(job_id(customer_id))
+        if job is not None:
+            self.schedule(customer_id, int(job.trigger.interval.total_seconds()), first_run_at)
+
     def unschedule(self, customer_id: int) -> None:
         if self._scheduler is None:
             return

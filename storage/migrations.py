@@ -446,7 +446,15 @@ MIGRATIONS: tuple[str, ...] = (
     -- issue 19 part A
     """,
     """
-    -- issue 19 part B
+    -- issue 19 part B: when the campaign's cycles may start (core.schedule): days of the week as a bit mask
+    -- (Monday bit 0; 127 every day) and a daily window in minutes after local midnight, in the customer's
+    -- time zone (users.time_zone); start = end is the whole day, end < start a window across midnight
+    ALTER TABLE customers ADD COLUMN schedule_days INTEGER NOT NULL DEFAULT 127
+        CHECK (schedule_days BETWEEN 1 AND 127);
+    ALTER TABLE customers ADD COLUMN schedule_start INTEGER NOT NULL DEFAULT 0
+        CHECK (schedule_start BETWEEN 0 AND 1439);
+    ALTER TABLE customers ADD COLUMN schedule_end INTEGER NOT NULL DEFAULT 0
+        CHECK (schedule_end BETWEEN 0 AND 1439);
     """,
     """
     -- issue 19 part S

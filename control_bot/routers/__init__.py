@@ -19,6 +19,7 @@ from control_bot.routers import (
     customer_menu,
     customer_notify,
     customer_post,
+    customer_schedule,
     customer_stats,
     onboarding,
 )
@@ -50,6 +51,7 @@ def setup_routers(settings: Settings) -> list[Router]:
         customer_post.setup(),
         customer_groups.setup(),
         customer_campaign.setup(),
+        customer_schedule.setup(),
         customer_stats.setup(),
         customer_notify.setup(),
         customer_fallback.setup(),

@@ -14,10 +14,12 @@ from control_bot.filters import IsPrivate
 from control_bot.render import register_screen, show
 from control_bot.routers.common import command_args, interval_bounds, sender_id
 from control_bot.services import campaign
+from control_bot.services import schedule as schedule_service
 from control_bot.services.campaign import CampaignEngine
 from core.clock import Clock
 from core.config import Settings
 from core.texts import customer as t
+from core.texts import schedule as schedule_texts
 from core.texts import status as status_texts
 from storage.db import Database
 
@@ -128,6 +130,7 @@ async def status_screen(
     view = await campaign.campaign_status(db, engine, user_id, now)
     c = view.customer
     running = c.status == "running"
+    sched = await schedule_service.current(db, user_id)
     text = status_texts.status(
         running=running,
         stop_reason=c.stop_reason,
@@ -148,6 +151,7 @@ async def status_screen(
         now=now,
         last_cycle=view.last_cycle,
         post_media=view.post_media,
+        schedule=schedule_texts.schedule_line(sched.days, sched.start, sched.end) if sched else "",
     )
     return text, kb.status(running)
 

@@ -22,6 +22,7 @@ from control_bot.middlewares import ClearStateOnNewAction
 from control_bot.render import answer_callback, register_screen, show
 from control_bot.routers.common import sender_id
 from control_bot.services import settings as service
+from control_bot.services.campaign import CampaignEngine
 from core import i18n as reader
 from core.clock import Clock
 from core.config import Settings
@@ -86,11 +87,13 @@ async def on_zones(callback: CallbackQuery, db: Database, clock: Clock) -> None:
 
 
 async def _zone_chosen(
-    event: Message | CallbackQuery, zone: str, db: Database, clock: Clock, i18n_middleware: UserLocale
+    event: Message | CallbackQuery, zone: str, db: Database, clock: Clock, i18n_middleware: UserLocale,
+    engine: CampaignEngine,
 ) -> None:
     user_id = sender_id(event)
     now = clock.now()
     await service.set_time_zone(db, user_id, zone, now)
+    await engine.reschedule(user_id)  # a schedule is read in this zone: a running campaign's next cycle moves
     await i18n_middleware.reload(user_id)
     person = await service.current(db, user_id, now)
     with reader.reading(reader.locale(), person.time_zone):
@@ -100,13 +103,14 @@ async def _zone_chosen(
 
 
 async def on_set_zone(
-    callback: CallbackQuery, callback_data: cb.SettingsCb, db: Database, clock: Clock, i18n_middleware: UserLocale
+    callback: CallbackQuery, callback_data: cb.SettingsCb, db: Database, clock: Clock, i18n_middleware: UserLocale,
+    engine: CampaignEngine,
 ) -> None:
     zone = service.parse_zone(callback_data.value)
     if zone is None or zone != callback_data.value:
         await answer_callback(callback, st.STALE_CHOICE(), alert=True)
         return
-    await _zone_chosen(callback, zone, db, clock, i18n_middleware)
+    await _zone_chosen(callback, zone, db, clock, i18n_middleware, engine)
 
 
 async def on_zone_other(callback: CallbackQuery, state: FSMContext) -> None:
@@ -115,14 +119,15 @@ async def on_zone_other(callback: CallbackQuery, state: FSMContext) -> None:
 
 
 async def on_zone_typed(
-    message: Message, state: FSMContext, db: Database, clock: Clock, i18n_middleware: UserLocale
+    message: Message, state: FSMContext, db: Database, clock: Clock, i18n_middleware: UserLocale,
+    engine: CampaignEngine,
 ) -> None:
     zone = service.parse_zone(message.text or "")
     if zone is None:  # the question stays open for another try
         await message.answer(st.bad_zone(message.text or ""), reply_markup=kb.settings_back())
         return
     await state.clear()
-    await _zone_chosen(message, zone, db, clock, i18n_middleware)
+    await _zone_chosen(message, zone, db, clock, i18n_middleware, engine)
 
 
 async def on_levels(callback: CallbackQuery, db: Database, clock: Clock) -> None:

@@ -25,6 +25,7 @@ take the values they interpolate as named placeholders; each module is one trans
 * ``config``: what a configuration problem says (``core.errors.ConfigError``);
 * ``bot_profile``: the command menus, the bot's description and short description (issue 18);
 * ``settings``: /settings: language, time zone, notification level (issue 18);
+* ``schedule``: /schedule: the days and hours a campaign's cycles may start in (issue 19);
 * ``limits``: the pacing limits and daily send cap as /health and ``adbot health`` show them, and
   ``adbot check-config``'s warnings about values less safe than the defaults;
 * ``cli``: the operator's command line (``adbot``): each command's help and what it prints;

@@ -25,6 +25,7 @@ def customer_commands() -> tuple[tuple[str, str], ...]:
         ("delgroup", _("Remove a group")),
         ("usedefaults", _("Add the admin's default groups")),
         ("interval", _("How often the campaign runs")),
+        ("schedule", _("Days and hours to post in")),
         ("run", _("Start the campaign")),
         ("stop", _("Stop the campaign")),
         ("stats", _("Counters")),

@@ -34,6 +34,10 @@ def BTN_INTERVAL() -> str:
     return _("⏱ Interval")
 
 
+def BTN_SCHEDULE() -> str:
+    return _("🗓 Schedule")
+
+
 def BTN_RUN() -> str:
     return _("▶ Run")
 
@@ -205,6 +209,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "/delgroup <i>group</i>: remove one group\n"
         "/usedefaults: add the groups the admin recommends\n"
         "/interval <i>minutes</i>: the time between two cycles, from {shortest} to {longest}\n"
+        "/schedule: the days and hours cycles may start in (your time zone)\n"
         "/run: start the campaign; /stop: stop it\n"
         "/status: running or not, sessions, groups, next cycle\n"
         "/stats: counters of the posts sent\n"

@@ -93,8 +93,10 @@ def status(
     now: float,
     last_cycle: LastCycleView | None = None,
     post_media: Sequence[str] = (),
+    schedule: str = "",
 ) -> str:
-    """/status: times in the reader's zone (the last cycle, the next one, the plan's end)."""
+    """/status: times in the reader's zone (the last cycle, the next one, the plan's end); ``schedule``:
+    the schedule's line (``core.texts.schedule.schedule_line``), empty when cycles run at any time."""
     if running and next_run_at is not None:
         nxt = _("Next cycle: {when} ({due})", when=fmt_time(next_run_at), due=in_or_now(next_run_at, now))
     elif running:
@@ -115,6 +117,7 @@ def status(
         groups,
         _("Post: {post}", post=post_summary(post_kind, post_link, post_text, post_media)),
         _("Interval: every {interval}", interval=fmt_duration(interval_s)),
+        *([schedule] if schedule else []),
         _("Last activity: {when}", when=fmt_time(last_activity)),
         _("Plan until: {when} ({left} left)", when=fmt_time(plan_expires_at), left=fmt_duration(plan_expires_at - now)),
         _("<i>as of {now}</i>", now=fmt_time(now)),
