@@ -46,6 +46,7 @@ from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.connect_rate import ConnectRate
 from core.i18n import SOURCE_LOCALE
 from core.ports import AccountFactory
 from core.private_files import DIR_MODE
@@ -307,10 +308,12 @@ async def create_app(
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold
         quarantine = Quarantine.from_settings(settings.pool)
+        connect_rate = ConnectRate(clock, settings.engine.connects_per_second)  # one for engine and pool scans
         discovery = PoolDiscovery(
             db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low,
             proxy_required=settings.pool.proxy_required,
             quarantine=quarantine,
+            connect_rate=connect_rate,
         )
         engine = Engine(
             db,
@@ -329,6 +332,7 @@ async def create_app(
             notify=outbox.wake,
             schedule=schedule,
             status_check_interval=settings.pool.frozen_check_hours * 3600,
+            connect_rate=connect_rate,
         )
         joins = JoinRunner(
             db,
