@@ -58,7 +58,7 @@ from pool.layout import ensure_layout
 from pool.quarantine import Quarantine
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
-from storage.db import Database
+from storage.db import Database, WalPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,8 @@ async def create_app(
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
         redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
     clock = clock or SystemClock()
-    db = await Database.open(settings.db_path)
+    wal = WalPolicy(settings.storage.wal_autocheckpoint_pages, settings.storage.wal_max_mb * 1024 * 1024)
+    db = await Database.open(settings.db_path, wal=wal)
     try:
         factory = factory or make_factory(settings, clock, db)
         # reconcile logs each of its findings itself (once)

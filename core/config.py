@@ -165,11 +165,21 @@ class PoolSettings(_Section):
     their flag, they connect to the test data centres (``core.dcs``). Off: refused at intake."""
 
 
+class StorageSettings(_Section):  # issue 22A: the SQLite WAL kept bounded (``storage.db.WalPolicy``)
+    """``[storage]``: how the database's write-ahead log is kept bounded."""
+
+    wal_autocheckpoint_pages: int = Field(default=1000, ge=100, le=1_000_000)
+    """SQLite's own checkpoint runs after a commit once the WAL holds this many 4 KiB pages."""
+    wal_max_mb: int = Field(default=64, ge=1, le=100_000)
+    """The WAL is truncated back to this size after a checkpoint, and a full checkpoint runs when it grew past it."""
+
+
 class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     paths: PathsSettings = Field(default_factory=PathsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     pool: PoolSettings = Field(default_factory=PoolSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)  # issue 22A
 
     @property
     def db_path(self) -> Path:
