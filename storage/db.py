@@ -136,6 +136,7 @@ class WalPolicy:
     autocheckpoint_pages: int = 1000  # SQLite's own PASSIVE checkpoint after a commit past this many pages
     max_bytes: int = 64 * MB  # journal_size_limit, and the size past which a TRUNCATE checkpoint runs
     check_every: int = 200  # commits between two looks at the WAL file's size (one stat() each)
+    patience_ms: int = 100  # how long the policy's checkpoint waits for readers (the writer waits with it)
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ class Database:
         size = self.wal_bytes()
         self.wal_peak = max(self.wal_peak, size)
         if size > self.wal.max_bytes:
-            done = await self._checkpoint("TRUNCATE")
+            done = await self._checkpoint("TRUNCATE", patience_ms=self.wal.patience_ms)
             self.checkpoints += 1
             logger.debug("WAL at %.1f MB: checkpointed (%s)", size / MB, done)
 
@@ -258,11 +259,23 @@ class Database:
         async with self._write_lock:
             return await self._checkpoint(mode)
 
-    async def _checkpoint(self, mode: str) -> Checkpoint:
+    async def _checkpoint(self, mode: str, patience_ms: int | None = None) -> Checkpoint:
+        """``patience_ms``: how long it may wait for readers (a TRUNCATE waits for every reader to reach
+        the latest snapshot, with the writer's busy_timeout otherwise); a reader still busy then leaves it
+        done in part (``busy``), and the next look tries again."""
         if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
             raise ValueError(f"not a checkpoint mode: {mode!r}")
+        wait = self.busy_timeout_ms if patience_ms is None else patience_ms
+
+        def run(raw: sqlite3.Connection) -> Any:
+            raw.execute(f"PRAGMA busy_timeout = {int(wait)}")
+            try:
+                return raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+
         with _busy_as_storage_busy():
-            row = await _statement(self.writer, f"PRAGMA wal_checkpoint({mode})", (), sqlite3.Cursor.fetchone)
+            row = await in_thread(self.writer, run)
         busy, pages, done = (int(v) for v in row) if row is not None else (0, 0, 0)
         return Checkpoint(bool(busy), pages, done)
 
