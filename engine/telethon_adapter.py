@@ -132,6 +132,10 @@ class _SendOnlyClient(TelegramClient):  # type: ignore[misc]  # telethon is unty
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._message_box = _NoUpdateState(self._log["messagebox"])
+        # What ``_on_login`` set after its getUsers: a posting session is logged in (were it not, its
+        # requests answer 401, classified ACCOUNT_DEAD). Left unknown, Telethon would ask updates.getState
+        # to find out (``is_user_authorized``) when a request meets PHONE_MIGRATE / NETWORK_MIGRATE.
+        self._authorized = True
 
     async def _update_loop(self) -> None:
         # Replaces Telethon's update loop: a task started by every connect() and cancelled by disconnect().

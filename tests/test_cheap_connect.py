@@ -268,3 +268,18 @@ async def test_credentials_carry_the_stored_self_user(db: Database, tmp_path: Pa
     async with db.tx() as conn:
         await session_rows.record_self_user(conn, sid, info, NOW)
     assert dataclasses.replace(await supply.credentials(sid)).self_user == info
+
+
+def test_the_connect_benchmark_measures_what_it_says() -> None:
+    from benchmarks import bench_connect
+
+    results = bench_connect.main(["--sessions", "3", "--restart-sessions", "6", "--rate", "100"])
+    per = {r["case"]: r["requests_per_connection"] for r in results if "case" in r}
+    assert per == {
+        "before (Telethon connect + getUsers)": 5.0,
+        "first connect in a session's life": 3.0,
+        "any later connect (stored self user)": 1.0,
+        "later, app config due (daily)": 2.0,
+    }
+    [restart] = [r for r in results if "busiest_second" in r]
+    assert restart["busiest_second"] <= 100
