@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from core.clock import Clock
+from core.connect_rate import ConnectRate
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier
@@ -77,6 +78,7 @@ async def _check_one(
     *,
     proxy_required: bool = False,
     clock: Clock | None = None,
+    connect_rate: ConnectRate | None = None,
 ) -> CheckResult:
     # Taken the way a discovery scan takes a session (pool.discovery): inside a transaction that sees
     # its state, so no claim and no scan opens a second client on it meanwhile.
@@ -100,6 +102,8 @@ async def _check_one(
             return CheckResult(row.id, row.state, "error", exc.key or UNUSABLE)
         # A probe asks Telegram who the account is (users.getUsers: it needs an authorised account), though
         # the row may say so already: that request is the proof the account is alive. What changed is stored.
+        if connect_rate is not None:
+            await connect_rate.turn()  # before the timeout: it bounds the network, not the queue
         port = factory.open(self_user.asking(creds))
         outcome: Outcome | None = None
         status = AccountStatus()
@@ -165,6 +169,7 @@ async def check_sessions(
     held: set[int] | None = None,
     proxy_required: bool = False,
     clock: Clock | None = None,
+    connect_rate: ConnectRate | None = None,
 ) -> list[CheckResult]:
     """Check every session in ``states`` (owned states are refused: the engine has those open).
 
@@ -177,7 +182,8 @@ async def check_sessions(
 
     ``now`` is when the run began (what decides which sessions may be probed); ``clock`` gives the time
     each probe was answered, from which a flood wait it met (and whatever else it leads to) is counted.
-    Without a clock everything is dated ``now``: only for a caller whose time does not move meanwhile."""
+    Without a clock everything is dated ``now``: only for a caller whose time does not move meanwhile.
+    ``connect_rate``: the process's one connect rate (``[engine] connects_per_second``), as the engine's."""
     if set(states) & {"assigned", "cooling"}:
         raise ValueError("owned sessions are checked by the engine, not here")
     async with db.read() as conn:
@@ -189,7 +195,7 @@ async def check_sessions(
         async with gate:
             return await _check_one(
                 db, sessions_dir, factory, classify, row, now, connect_timeout, quarantine, low_threshold,
-                open_now, proxy_required=proxy_required, clock=clock,
+                open_now, proxy_required=proxy_required, clock=clock, connect_rate=connect_rate,
             )
 
     results = await asyncio.gather(*(one(row) for row in rows))

@@ -283,3 +283,54 @@ def test_the_connect_benchmark_measures_what_it_says() -> None:
     }
     [restart] = [r for r in results if "busiest_second" in r]
     assert restart["busiest_second"] <= 100
+
+
+class _ProbePort:
+    def __init__(self, credentials: SessionCredentials, factory: _ProbeFactory) -> None:
+        self.credentials = credentials
+        self.factory = factory
+
+    async def connect(self) -> AccountInfo:
+        self.factory.connects.append(self.factory.clock.now())
+        self.factory.asked.append(self.credentials.self_user)
+        return AccountInfo(self.credentials.session_id, f"user{self.credentials.session_id}")
+
+    async def account_status(self) -> Any:
+        from core.ports import AccountStatus
+
+        return AccountStatus()
+
+    async def close(self) -> None:
+        return None
+
+
+class _ProbeFactory:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.connects: list[float] = []
+        self.asked: list[AccountInfo | None] = []
+
+    def open(self, credentials: SessionCredentials) -> Any:
+        return _ProbePort(credentials, self)
+
+
+async def test_health_probes_ask_who_the_account_is_and_keep_to_the_connect_rate(db: Database, tmp_path: Path) -> None:
+    from pool.health import check_sessions
+
+    await add_pair(db, 1001)
+    ids = await seed_sessions(db, tmp_path / "sessions", 6)
+    async with db.tx() as conn:
+        await session_rows.record_self_user(conn, ids[0], AccountInfo(ids[0], "stale"), NOW)
+    clock = FakeClock(NOW)
+    factory = _ProbeFactory(clock)
+
+    results = await check_sessions(
+        db, tmp_path / "sessions", factory, NOW, classify=classify, clock=clock, concurrency=4,
+        connect_rate=ConnectRate(clock, 2),
+    )
+
+    assert sorted(r.outcome for r in results) == ["healthy"] * 6
+    assert factory.asked == [None] * 6  # a probe always asks Telegram, even when the row says who it is
+    assert most_in_one_second(factory.connects) <= 2
+    for sid in ids:
+        assert await stored_self(db, sid) == AccountInfo(sid, f"user{sid}")  # the stale name replaced
