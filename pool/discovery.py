@@ -200,6 +200,9 @@ class PoolDiscovery:
                 chats = await memberships.replace_for_session(conn, session_id, found, now)
                 await memberships.set_scan_due(conn, session_id, self.spread(now, self.refresh))
                 await session_rows.set_checked(conn, session_id, now)
+                # Its app config was read too (not frozen): the engine's first connect within the check
+                # interval need not read it again (engine.accounts), so it costs Telegram's init alone.
+                await session_rows.set_status_checked(conn, session_id, now)
             logger.info("session %d: %d chat(s) in its dialogs", session_id, chats)
             return ScanResult(session_id, "scanned", chats)
         if outcome is None:

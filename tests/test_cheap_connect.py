@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,30 @@ async def test_health_probes_ask_who_the_account_is_and_keep_to_the_connect_rate
     assert most_in_one_second(factory.connects) <= 2
     for sid in ids:
         assert await stored_self(db, sid) == AccountInfo(sid, f"user{sid}")  # the stale name replaced
+
+
+async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_the_init_alone(
+    db: Database, tmp_path: Path
+) -> None:
+    from pool.discovery import PoolDiscovery
+
+    s = await make_setup(db, tmp_path)  # 3 pool sessions, just taken in: never connected
+    discovery = PoolDiscovery(db, s.sessions_dir, s.world, classify, s.clock, fast_config())
+    results = await discovery.run_due()  # the pool's first read of each: connect, app config, dialogs
+    assert sorted(r.outcome for r in results) == ["scanned"] * 3
+    for sid in s.session_ids:
+        row = await s.session(sid)
+        assert row.self_user is not None and row.status_checked_at is not None  # stored by that read
+    assert s.world.request_count(method="app_config") == 3
+
+    engine = s.engine()
+    await running(s, engine)
+    before = Counter(method for (_, method), n in s.world.requests.items() for _ in range(n))
+    report = await engine.run_cycle(CID)
+    spent = Counter(method for (_, method), n in s.world.requests.items() for _ in range(n)) - before
+
+    assert report.sent == 10
+    # The engine's connects are the init alone: who the account is and its app config were read by the
+    # pool's scan, and so were its dialogs. Then the post's source once per session, and the posts.
+    assert spent == Counter({"connect": 3, "resolve": 3, "read": 3, "forward": 10})
+    await engine.shutdown()
