@@ -1,7 +1,8 @@
 """Health checks of sessions nobody is using: connect each through the engine's port, then close it.
 
 An idle (``unused``), quarantined (``limited``) or ``frozen`` session is probed once: a connect
-(``users.getUsers`` of itself) and its app config (``help.getAppConfig``: frozen or not). The failure, if
+(``users.getUsers`` of itself, asked though its row may say who it is: the proof it is alive; stored,
+``pool.self_user``) and its app config (``help.getAppConfig``: frozen or not). The failure, if
 any, is classified by the ``classify`` the caller passes (the engine's one classification table), so a
 dead account goes to ``banned/`` and a frozen one to ``frozen/``. A quarantined one returns to the pool
 only when its quarantine is over (``quarantine_until``: no check shortens it) *and* the probe succeeded
@@ -26,11 +27,12 @@ from pathlib import Path
 from typing import Literal
 
 from core.clock import Clock
+from core.connect_rate import ConnectRate
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier
 from core.waits import MethodClass
-from pool import lifecycle
+from pool import lifecycle, self_user
 from pool.quarantine import Quarantine
 from storage import sessions as session_rows
 from storage import waits as wait_rows
@@ -76,6 +78,7 @@ async def _check_one(
     *,
     proxy_required: bool = False,
     clock: Clock | None = None,
+    connect_rate: ConnectRate | None = None,
 ) -> CheckResult:
     # Taken the way a discovery scan takes a session (pool.discovery): inside a transaction that sees
     # its state, so no claim and no scan opens a second client on it meanwhile.
@@ -97,12 +100,17 @@ async def _check_one(
         except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
             logger.info("session %d not checked: %s", row.id, exc.user_message)
             return CheckResult(row.id, row.state, "error", exc.key or UNUSABLE)
-        port = factory.open(creds)
+        # A probe asks Telegram who the account is (users.getUsers: it needs an authorised account), though
+        # the row may say so already: that request is the proof the account is alive. What changed is stored.
+        if connect_rate is not None:
+            await connect_rate.turn()  # before the timeout: it bounds the network, not the queue
+        port = factory.open(self_user.asking(creds))
         outcome: Outcome | None = None
         status = AccountStatus()
         method: MethodClass = "connect"
         try:
-            await asyncio.wait_for(port.connect(), connect_timeout)
+            info = await asyncio.wait_for(port.connect(), connect_timeout)
+            await self_user.remember(db, creds.self_user, row.id, info, now if clock is None else clock.now())
             method = "read"
             status = await asyncio.wait_for(port.account_status(), connect_timeout)
         except Exception as exc:
@@ -161,6 +169,7 @@ async def check_sessions(
     held: set[int] | None = None,
     proxy_required: bool = False,
     clock: Clock | None = None,
+    connect_rate: ConnectRate | None = None,
 ) -> list[CheckResult]:
     """Check every session in ``states`` (owned states are refused: the engine has those open).
 
@@ -173,7 +182,8 @@ async def check_sessions(
 
     ``now`` is when the run began (what decides which sessions may be probed); ``clock`` gives the time
     each probe was answered, from which a flood wait it met (and whatever else it leads to) is counted.
-    Without a clock everything is dated ``now``: only for a caller whose time does not move meanwhile."""
+    Without a clock everything is dated ``now``: only for a caller whose time does not move meanwhile.
+    ``connect_rate``: the process's one connect rate (``[engine] connects_per_second``), as the engine's."""
     if set(states) & {"assigned", "cooling"}:
         raise ValueError("owned sessions are checked by the engine, not here")
     async with db.read() as conn:
@@ -185,7 +195,7 @@ async def check_sessions(
         async with gate:
             return await _check_one(
                 db, sessions_dir, factory, classify, row, now, connect_timeout, quarantine, low_threshold,
-                open_now, proxy_required=proxy_required, clock=clock,
+                open_now, proxy_required=proxy_required, clock=clock, connect_rate=connect_rate,
             )
 
     results = await asyncio.gather(*(one(row) for row in rows))

@@ -87,6 +87,7 @@ async def check_sessions_screen(ctx: Ctx) -> str:
         proxy_required=ctx.settings.pool.proxy_required,
         quarantine=Quarantine.from_settings(ctx.settings.pool),
         clock=ctx.clock,  # a wait a probe meets runs from its answer
+        connect_rate=ctx.engine.accounts.connect_rate,  # probes' connects spread like every other (issue 22)
     )
     return t.check_sessions(results)
 
