@@ -30,6 +30,7 @@ from control_bot.backup.daily import DAILY_PREFIX, daily_backups, prune_backups
 from control_bot.cli import main
 from core.private_files import write_private_file
 from storage.db import Database
+from storage.instance_lock import hold_instance_lock
 from tests.engine_support import CID, fast_config, make_setup, running
 from tests.pool_support import NOW
 
@@ -304,8 +305,9 @@ async def test_the_command_line_backs_up_checks_and_restores(
     db: Database, tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await make_backup(db, tmp_path)
-    await db.close()  # as the bot would hold it: the CLI opens its own connections
-    assert main(["backup", "--config", config]) == 0
+    await db.close()  # the CLI opens its own connections
+    with hold_instance_lock(tmp_path / "data"):  # as a running adbot holds it: a backup reads beside it
+        assert main(["backup", "--config", config]) == 0
     [archive] = (tmp_path / "backups").iterdir()
     assert "backup written" in capsys.readouterr().out
     assert main(["backup", "--json", "--config", config, str(tmp_path / "mine.tar.gz")]) == 0
