@@ -68,11 +68,15 @@ class Housekeeping:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    async def wait_for(self, hour: int) -> None:
+        """Until the next ``hour``:00 UTC. Real time, as the join queue's loop: a test's virtual clock
+        never jumps a day for it."""
+        now = self.clock.now()
+        await asyncio.sleep(max(1.0, next_run(now, hour) - now))
+
     async def _loop(self, name: str, hour: int, work: Callable[[], Awaitable[object]]) -> None:
         while True:
-            now = self.clock.now()
-            # Real time, as the join queue's loop: a test's virtual clock never jumps a day for it.
-            await asyncio.sleep(max(1.0, next_run(now, hour) - now))
+            await self.wait_for(hour)
             try:
                 await work()
             except Exception:

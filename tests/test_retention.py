@@ -223,3 +223,44 @@ def test_housekeeping_runs_the_jobs_the_settings_turn_on(tmp_path: Path) -> None
     assert names({}) == ["retention"]  # 90 days by default, backups off
     assert names({"retention": {"days": 0}}) == []
     assert names({"backup": {"enabled": True, "hour_utc": 2}}) == ["retention", "backup"]
+
+
+class Ticking(Housekeeping):
+    """Each job's next hour comes when the test says so; ``waiting`` tells when a loop waits for one."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.ticks: asyncio.Queue[None] = asyncio.Queue()
+        self.waiting: asyncio.Queue[int] = asyncio.Queue()
+
+    async def wait_for(self, hour: int) -> None:
+        self.waiting.put_nowait(hour)
+        await self.ticks.get()
+
+
+async def test_the_daily_loop_prunes_each_time_and_survives_a_failure(db: Database, tmp_path: Path) -> None:
+    from core.clock import FakeClock
+
+    await seed_ledger(db, days=6, cycles_per_day=1)
+    keeper = Ticking(settings(tmp_path, days=3, hour_utc=5), db, FakeClock(NOW, auto=False))
+    calls: list[str] = []
+    real_prune = keeper.prune
+
+    async def prune() -> retention.PruneReport | None:
+        calls.append("prune")
+        if len(calls) == 1:
+            raise OSError("disk trouble")  # logged; the loop goes on to the next day
+        return await real_prune()
+
+    keeper.prune = prune  # type: ignore[method-assign]
+    await keeper.start()
+    try:
+        assert await keeper.waiting.get() == 5  # [retention] hour_utc
+        for day in (1, 2):
+            keeper.ticks.put_nowait(None)
+            assert await keeper.waiting.get() == 5  # the day's job ran (or failed) and the loop waits again
+            assert len(calls) == day
+        assert await count_sends(db, "finished_at < ?", (NOW - 3 * DAY,)) == 0
+    finally:
+        await keeper.stop()
+    assert calls == ["prune", "prune"] and keeper._tasks == []
