@@ -173,7 +173,7 @@ class RetentionSettings(_Section):
 
     days: int = Field(default=90, ge=0, le=36_500)  # older sends: per-day figures only; older logs deleted; 0: keep all
     hour_utc: int = Field(default=4, ge=0, le=23)  # the hour of the day (UTC) the daily pruning runs
-    batch_rows: int = Field(default=5_000, ge=100, le=1_000_000)  # ledger rows pruned per (short) transaction
+    batch_rows: int = Field(default=1_000, ge=100, le=1_000_000)  # ledger rows pruned per (short) transaction
 
 
 class Settings(_Section):

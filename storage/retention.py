@@ -66,7 +66,7 @@ def fold_batch_sync(conn: sqlite3.Connection, cutoff: float, batch: int) -> int:
 
 
 async def fold_old_sends(
-    db: Database, cutoff: float, *, batch: int = 5_000, max_batches: int | None = None
+    db: Database, cutoff: float, *, batch: int = 1_000, max_batches: int | None = None
 ) -> FoldResult:
     """Fold every prunable send row finished before ``cutoff`` (unix seconds), ``batch`` rows per
     transaction, until none is left (or ``max_batches`` were done). Between two transactions the loop
