@@ -11,7 +11,7 @@ cycles a day (6: three sessions at the default daily cap of 100 over 50 groups),
 
 * ``bytes_per_send``: the database file after a checkpoint, over the sends (schema and the other tables
   are a rounding error at this size); ``sends_table_mb`` / ``sends_index_mb``: the ``sends`` table and its
-  two indexes alone (SQLite's ``dbstat``);
+  three indexes alone (SQLite's ``dbstat``);
 * retention: every row but each campaign's current cycle folded into ``send_days`` with the product's
   batch size (``storage.retention.fold_old_sends``): rows per second, the longest single batch (how long
   the engine's writes can wait behind it), the ``send_days`` rows and bytes left, the file size after
@@ -125,10 +125,16 @@ async def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         check.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         full_mb = file_mb(check)
         sends_mb = table_mb(check, "sends")
-        index_mb = table_mb(check, "sends_by_time", "sqlite_autoindex_sends_1")
+        index_mb = table_mb(check, *(r[0] for r in check.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sends'"
+        )))
         stats_before = check.execute("SELECT SUM(total_success), SUM(total_failures) FROM stats").fetchone()
+        biggest = check.execute(
+            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC LIMIT 6"
+        ).fetchall()
+        print("biggest objects: " + ", ".join(f"{name} {size / MB:.1f} MiB" for name, size in biggest), flush=True)
         print(f"{written:,} sends over {days:.1f} days written in {write_s:.1f} s: file {full_mb:.1f} MiB "
-              f"(sends {sends_mb:.1f} MiB + its indexes {index_mb:.1f} MiB)", flush=True)
+              f"(sends {sends_mb:.1f} MiB + its three indexes {index_mb:.1f} MiB)", flush=True)
 
         backup: dict[str, Any] = {}
         if args.backup:
