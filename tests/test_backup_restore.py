@@ -324,3 +324,21 @@ async def test_the_command_line_backs_up_checks_and_restores(
     assert main(["restore", "--config", str(other), str(archive)]) == 0
     assert tree(elsewhere / "data") == tree(tmp_path / "data")
     assert tree(elsewhere / "sessions") == tree(tmp_path / "sessions")
+
+
+async def test_the_running_service_runs_its_daily_jobs_and_stops_them(tmp_path: Path) -> None:
+    from botkit import TOKEN, make_settings
+
+    from control_bot.app import create_app
+    from sandbox.botuser import BotApiEmulator
+
+    def daily_tasks() -> set[str]:
+        return {t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("daily-") and not t.done()}
+
+    async with BotApiEmulator(TOKEN, "adbot_test_bot") as emu:
+        settings = make_settings(tmp_path, emu.base_url)
+        settings = settings.model_copy(update={"backup": settings.backup.model_copy(update={"enabled": True})})
+        app = await create_app(settings, configure_logging=False, schedule=False)
+        async with app, app.running():
+            assert daily_tasks() == {"daily-retention", "daily-backup"}
+        assert daily_tasks() == set()
