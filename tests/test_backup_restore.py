@@ -342,3 +342,36 @@ async def test_the_running_service_runs_its_daily_jobs_and_stops_them(tmp_path: 
         async with app, app.running():
             assert daily_tasks() == {"daily-retention", "daily-backup"}
         assert daily_tasks() == set()
+
+
+async def test_a_session_file_moved_while_the_backup_runs_is_found_by_its_name(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An assignment moves a file from unused/ to assigned/<customer>/ between the listing and its copy:
+    it is stored where it was found (start-up reconciliation moves it where its row says)."""
+    from control_bot.backup import archive as archive_module
+    from storage import backup as storage_backup
+
+    s = await make_setup(db, tmp_path, groups=GROUPS[:2], plan=1, pool=2)
+    [first, *_] = sorted((s.sessions_dir / "unused").iterdir())
+    moved_to = s.sessions_dir / "assigned" / str(CID) / first.name
+    real = storage_backup.is_sqlite
+    moves: list[Path] = []
+
+    def moving(path: Path) -> bool:
+        if path == first and not moves:
+            moved_to.parent.mkdir(parents=True, mode=0o700)
+            first.rename(moved_to)
+            moves.append(moved_to)
+        return real(path)
+
+    monkeypatch.setattr(archive_module.sqlite_backup, "is_sqlite", moving)
+    archive = tmp_path / "moving.tar.gz"
+    manifest = create_backup(db.path.parent, s.sessions_dir, archive).manifest
+    assert moves == [moved_to]
+    names = {f.name for f in manifest.files}
+    assert f"sessions/assigned/{CID}/{first.name}" in names and f"sessions/unused/{first.name}" not in names
+    assert manifest.sessions == 2
+    target = tmp_path / "r"
+    restore_backup(archive, target / "data", target / "sessions")
+    assert tree(target / "sessions") == tree(s.sessions_dir)
