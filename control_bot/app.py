@@ -38,6 +38,7 @@ from aiogram.enums import ParseMode
 from control_bot import errors
 from control_bot.backends import make_factory
 from control_bot.bot_profile import admin_menu_follower, set_profile
+from control_bot.housekeeping import Housekeeping
 from control_bot.i18n import AdbotI18n, UserLocale
 from control_bot.logfiles import RedactingFilter, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
@@ -372,6 +373,9 @@ async def create_app(
             joins=joins,
             join_poll_interval=join_poll_interval,
         )
+        housekeeping = Housekeeping(settings, db, clock)  # issue 20 part B: daily retention and backups
+        dp.startup.register(housekeeping.start)
+        dp.shutdown.register(housekeeping.stop)
         dp.startup.register(app._on_startup)
         dp.shutdown.register(app._on_shutdown)
     except BaseException:

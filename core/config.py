@@ -174,12 +174,31 @@ class StorageSettings(_Section):  # issue 22A: the SQLite WAL kept bounded (``st
     """The WAL is truncated back to this size after a checkpoint, and a full checkpoint runs when it grew past it."""
 
 
+class BackupSettings(_Section):
+    """``[backup]``: the service's own daily backups (``adbot backup`` makes one at any time; docs/BACKUP.md)."""
+
+    enabled: bool = False  # make a backup every day while the service runs
+    dir: Path = Path("backups")  # where backups go (``adbot backup``'s default too); relative to the config file
+    keep: int = Field(default=7, ge=1, le=3_650)  # daily backups kept: older ones are deleted after each new one
+    hour_utc: int = Field(default=3, ge=0, le=23)  # the hour of the day (UTC) the daily backup starts
+
+
+class RetentionSettings(_Section):
+    """``[retention]``: how long ledger rows and customer log files are kept (totals and per-day figures stay)."""
+
+    days: int = Field(default=90, ge=0, le=36_500)  # older sends: per-day figures only; older logs deleted; 0: keep all
+    hour_utc: int = Field(default=4, ge=0, le=23)  # the hour of the day (UTC) the daily pruning runs
+    batch_rows: int = Field(default=1_000, ge=100, le=1_000_000)  # ledger rows pruned per (short) transaction
+
+
 class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     paths: PathsSettings = Field(default_factory=PathsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     pool: PoolSettings = Field(default_factory=PoolSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)  # issue 22A
+    backup: BackupSettings = Field(default_factory=BackupSettings)  # issue 20 part B
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)  # issue 20 part B
 
     @property
     def db_path(self) -> Path:
@@ -295,7 +314,10 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     engine = settings.engine
     if engine.world_file is not None and not engine.world_file.is_absolute():
         engine = engine.model_copy(update={"world_file": base / engine.world_file})
-    return settings.model_copy(update={"paths": p.model_copy(update=fixed), "engine": engine})
+    backup = settings.backup
+    if not backup.dir.is_absolute():  # issue 20 part B: relative to the config file, like [paths]
+        backup = backup.model_copy(update={"dir": base / backup.dir})
+    return settings.model_copy(update={"paths": p.model_copy(update=fixed), "engine": engine, "backup": backup})
 
 
 def settings_from_dict(data: dict[str, Any], base_dir: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -15,7 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from control_bot.cli import admin, demo, pool, run
+from control_bot.cli import admin, backup, demo, pool, run
 from control_bot.cli.common import Handler
 from core.errors import AdbotError, ConfigError
 from core.texts import cli as texts
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     pool.register(subparsers)
     admin.register(subparsers)
     demo.register(subparsers)
+    backup.register(subparsers)  # issue 20 part B: backup, restore, prune
     return parser
 
 

@@ -1,0 +1,119 @@
+"""``adbot backup [PATH]``, ``adbot restore PATH`` (``--check``: only check it) and ``adbot prune``
+(``docs/BACKUP.md``).
+
+``backup`` needs no lock: it reads while the service runs (SQLite's online backup API). ``restore``
+holds the data dir's instance lock, so no ``adbot run`` starts on a half-restored data dir; ``prune``
+too (it writes the ledger). The operator's wording is here, plain English like the rest of the
+command line; standard library only at import time (``adbot --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from control_bot.cli.common import Subparsers, add_command, run_with_db
+
+if TYPE_CHECKING:
+    from control_bot.backup.archive import Manifest
+    from core.config import Settings
+    from storage.db import Database
+
+HELP_BACKUP = "write a backup (database, session files, media) into one 0600 archive, also while adbot runs"
+HELP_BACKUP_PATH = "archive file or existing folder (default: [backup] dir, a name with the UTC time)"
+HELP_RESTORE = "check a backup and restore it into an empty data dir and sessions folder"
+HELP_RESTORE_PATH = "the backup archive (.tar.gz)"
+HELP_RESTORE_CHECK = "only check the archive (manifest, hashes, database integrity); restore nothing"
+HELP_PRUNE = "fold sends older than [retention] days into per-day figures, delete old customer logs"
+HELP_PRUNE_DRY = "only count what would be pruned"
+
+
+def _describe(manifest: Manifest) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(manifest.created_at))
+    return (
+        f"made {when} by adbot {manifest.adbot_version}, schema version {manifest.schema_version}, "
+        f"{len(manifest.files)} files ({manifest.sessions} session files, {manifest.media} media files)"
+    )
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from control_bot.backup.archive import archive_name, create_backup
+    from core.config import load_settings
+
+    settings = load_settings(args.config)
+    now = time.time()
+    dest = Path(args.path) if args.path else settings.backup.dir / archive_name(now)
+    if dest.is_dir():
+        dest = dest / archive_name(now)
+    result = create_backup(settings.paths.data_dir, settings.paths.sessions_dir, dest, now=now)
+    if args.json:
+        print(json.dumps({"path": str(result.path), "size": result.size, "seconds": round(result.seconds, 3),
+                          "manifest": result.manifest.as_json()}, indent=2))
+        return 0
+    print(f"backup written: {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.1f} s)")
+    print(_describe(result.manifest))
+    print("It holds session files (account credentials): keep it as safe as the sessions folder.")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from control_bot.backup.archive import check_backup, restore_backup
+    from core.config import load_settings
+    from storage.instance_lock import hold_instance_lock
+
+    archive = Path(args.path)
+    if args.check:
+        manifest = check_backup(archive)
+        print(f"backup ok: {archive}: {_describe(manifest)}")
+        return 0
+    settings = load_settings(args.config)
+    data_dir, sessions_dir = settings.paths.data_dir, settings.paths.sessions_dir
+    from control_bot.backup.archive import refuse_unless_empty
+
+    refuse_unless_empty(data_dir, sessions_dir)  # before the lock file is made in it
+    with hold_instance_lock(data_dir):
+        manifest = restore_backup(archive, data_dir, sessions_dir)
+    print(f"restored {archive}: {_describe(manifest)}")
+    print(f"into {data_dir} and {sessions_dir}. Start adbot as usual: migrations run at start if needed.")
+    return 0
+
+
+def _prune_json(report: Any) -> dict[str, Any]:
+    return {
+        "cutoff": report.cutoff, "ledger_rows": report.ledger_rows, "batches": report.batches,
+        "log_files": report.log_files, "dry_run": report.dry_run,
+    }
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from control_bot import retention
+
+    async def work(settings: Settings, db: Database) -> retention.PruneReport | None:
+        return await retention.prune(db, settings, time.time(), dry_run=args.dry_run)
+
+    report = run_with_db(args, work, writes=not args.dry_run)
+    if report is None:
+        print("retention is off ([retention] days = 0): nothing pruned")
+        return 0
+    if args.json:
+        print(json.dumps(_prune_json(report), indent=2))
+        return 0
+    before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(report.cutoff))
+    verb = "would fold" if report.dry_run else "folded"
+    print(f"{verb} {report.ledger_rows} sends finished before {before} into per-day figures; "
+          f"{'would delete' if report.dry_run else 'deleted'} {report.log_files} customer log files")
+    return 0
+
+
+def register(subparsers: Subparsers) -> None:
+    """``backup``, ``restore`` and ``prune``."""
+    p = add_command(subparsers, "backup", _cmd_backup, HELP_BACKUP, json=True)
+    p.add_argument("path", metavar="PATH", nargs="?", default=None, help=HELP_BACKUP_PATH)
+    p = add_command(subparsers, "restore", _cmd_restore, HELP_RESTORE)
+    p.add_argument("path", metavar="PATH", help=HELP_RESTORE_PATH)
+    p.add_argument("--check", action="store_true", help=HELP_RESTORE_CHECK)
+    p = add_command(subparsers, "prune", _cmd_prune, HELP_PRUNE, json=True)
+    p.add_argument("--dry-run", action="store_true", help=HELP_PRUNE_DRY)
