@@ -36,6 +36,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from control_bot import errors
+from control_bot.api.server import HttpService, optional_services
 from control_bot.backends import make_factory
 from control_bot.bot_profile import admin_menu_follower, set_profile
 from control_bot.i18n import AdbotI18n, UserLocale
@@ -105,6 +106,7 @@ class App:
     joins: JoinRunner | None = None
     join_poll_interval: float | None = 60.0  # seconds between looks at the join queue; None: never
     handler_timeout: float = 10.0
+    http: list[HttpService] = field(default_factory=list)  # issue 20 part C: the API and metrics, when enabled
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
     _polling: asyncio.Task[None] | None = None
@@ -121,6 +123,8 @@ class App:
     async def _on_startup(self) -> None:
         await self.engine.start()
         self._engine_started = True
+        for service in self.http:  # issue 20 part C
+            await service.start()
         if self.joins is not None and self.join_poll_interval is not None:
             self._join_task = asyncio.create_task(self._join_loop(self.joins, self.join_poll_interval), name="joins")
         self.outbox.start()
@@ -173,6 +177,8 @@ class App:
                 logger.exception("running the queued joins failed")
 
     async def _stop_services(self) -> None:
+        for service in self.http:  # issue 20 part C: no API call arrives while the rest stops
+            await service.stop()
         profile = self.dp.workflow_data.pop(PROFILE_TASK, None)
         if isinstance(profile, asyncio.Task):
             profile.cancel()
@@ -366,6 +372,7 @@ async def create_app(
             discovery=discovery if (schedule if discover is None else discover) else None,
             joins=joins,
             join_poll_interval=join_poll_interval,
+            http=optional_services(settings, db, engine, clock, outbox.wake),
         )
         dp.startup.register(app._on_startup)
         dp.shutdown.register(app._on_shutdown)

@@ -1,0 +1,185 @@
+"""The integration API (issue 20 part C) over real HTTP on 127.0.0.1, beside the real bot on the emulator:
+the key is required on every call, a plan grant retried (also two at once) applies once, start and stop
+are what the customer's /status then says, and the customer is told in their language."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from botkit import DAY, START, Harness, bot_harness, in_locale
+from pydantic import SecretStr
+
+from control_bot.api.auth import KeyCheck
+from core.states import EventKind
+from core.texts.events import event_text
+from core.texts.outcomes import STOP_REASON_CUSTOMER
+
+ALICE = 1001
+KEY = "test-key-0123456789abcdef"
+OTHER_KEY = "second-key-0123456789abcdef"
+API = {"api": {"enabled": True, "host": "127.0.0.1", "port": 0, "keys": [OTHER_KEY, KEY]}}
+
+
+def _url(h: Harness, path: str) -> str:
+    return h.app.http[0].url + path
+
+
+async def _call(
+    http: aiohttp.ClientSession, h: Harness, method: str, path: str, *, key: str | None = KEY,
+    body: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    headers = {} if key is None else {"X-API-Key": key}
+    async with http.request(method, _url(h, path), headers=headers, json=body) as response:
+        return response.status, await response.json()
+
+
+async def _plan_events(h: Harness) -> int:
+    rows = await h.rows("SELECT COUNT(*) AS n FROM events WHERE kind = ? AND customer_id = ?",
+                        (EventKind.PLAN_GRANTED.value, ALICE))
+    return int(rows[0]["n"])
+
+
+def test_keys_are_compared_without_shortcuts_and_never_shown() -> None:
+    check = KeyCheck([SecretStr(KEY), SecretStr(OTHER_KEY)])
+    assert check.accepts(KEY) and check.accepts(OTHER_KEY)
+    assert not check.accepts(KEY[:-1]) and not check.accepts(KEY + "x") and not check.accepts("")
+    assert not check.accepts(None) and not check.accepts("ключ-не-ascii-0123456789")
+    assert KEY not in repr(check) and not KeyCheck([]).accepts(KEY)
+
+
+async def test_every_call_needs_a_valid_key(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
+        for method, path in (("GET", "/api/health"), ("GET", f"/api/customers/{ALICE}"),
+                             ("POST", f"/api/customers/{ALICE}/plan"), ("POST", f"/api/customers/{ALICE}/start"),
+                             ("POST", f"/api/customers/{ALICE}/stop"), ("GET", "/api/nothing-here")):
+            for key in (None, "wrong-key-0123456789abcdef", KEY.upper()):
+                status, body = await _call(http, h, method, path, key=key, body={})
+                assert (status, body["error"]["code"]) == (401, "unauthorized"), (method, path, key)
+        before = await h.snapshot()
+        status, body = await _call(http, h, "GET", "/api/health")
+        assert status == 200 and body["status"] == "ok" and body["engine"]["running"] is True
+        status, body = await _call(http, h, "GET", "/api/nothing-here")
+        assert (status, body["error"]["code"]) == (404, "not_found")
+        status, body = await _call(http, h, "GET", f"/api/customers/{ALICE}")
+        assert (status, body["error"]["code"]) == (404, "customer_not_found")
+        assert await h.snapshot() == before
+        log = (h.settings.paths.logs_dir / "adbot.log").read_text(encoding="utf-8")
+        assert KEY not in log and OTHER_KEY not in log and "wrong-key" not in log
+        assert "API: GET /api/health -> 200" in log and "-> 401" in log
+
+
+async def test_a_retried_plan_grant_is_applied_once(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
+        alice = h.user(ALICE, "Alice")
+        order = {"request_id": "pay-0001", "sessions": 1, "days": 30}
+        status, first = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=order)
+        assert status == 201 and first["created"] is True and first["replayed"] is False
+        assert first["plan"] == {"sessions": 1, "expires_at": START + 30 * DAY, "active": True}
+        status, again = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=order)
+        assert status == 200 and again == {**first, "replayed": True}
+        assert (await h.customer(ALICE)).plan_expires_at == START + 30 * DAY
+        assert await _plan_events(h) == 1
+        # the customer is told once, in the chat
+        await h.deliver()
+        told = alice.unread()
+        assert len(told) == 1 and "Your plan is ready: 1 session" in told[0].text
+
+        # the same id for another order is refused, nothing changes
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan",
+                                   body={**order, "days": 60})
+        assert (status, body["error"]["code"]) == (409, "request_id_reused")
+        assert (await h.customer(ALICE)).plan_expires_at == START + 30 * DAY
+
+        # an extension retried by two workers at once: applied once
+        renewal = {"request_id": "pay-0002", "sessions": 1, "days": 10}
+        results = await asyncio.gather(*(
+            _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=renewal) for _ in range(2)
+        ))
+        assert sorted(status for status, _ in results) == [200, 201]
+        assert sorted(body["replayed"] for _, body in results) == [False, True]
+        assert (await h.customer(ALICE)).plan_expires_at == START + 40 * DAY
+        assert await _plan_events(h) == 2
+        rows = await h.rows("SELECT request_id FROM api_requests ORDER BY request_id")
+        assert [r["request_id"] for r in rows] == ["pay-0001", "pay-0002"]
+
+        # bad requests change nothing
+        before = await h.snapshot()
+        for bad in ({"sessions": 1, "days": 30}, {**renewal, "request_id": "x" * 129}, {**renewal, "days": "10"},
+                    {**renewal, "request_id": "pay-3", "sessions": 0},
+                    {**renewal, "request_id": "pay-4", "days": True}):
+            status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=bad)
+            assert (status, body["error"]["code"]) == (400, "bad_request"), bad
+        async with http.post(_url(h, f"/api/customers/{ALICE}/plan"), headers={"X-API-Key": KEY},
+                             data=b"[not json") as response:
+            assert response.status == 400 and (await response.json())["error"]["code"] == "bad_request"
+        status, body = await _call(http, h, "POST", "/api/customers/abc/plan", body=renewal)
+        assert (status, body["error"]["code"]) == (400, "bad_request")
+        assert await h.snapshot() == before
+
+
+async def _ready_campaign(h: Harness, http: aiohttp.ClientSession, language: str) -> Any:
+    alice = h.user(ALICE, "Alice", language_code=language)
+    status, _ = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan",
+                            body={"request_id": "order-1", "sessions": 1, "days": 30})
+    assert status == 201
+    await h.fill_pool(1)
+    await alice.ask("/post https://t.me/AdsChannel/5")
+    await alice.ask("/addgroups @cats_group")
+    await h.deliver()
+    return alice
+
+
+async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None:
+    for language in ("en", "ru"):
+        async with bot_harness(tmp_path / language, sections=API) as h, aiohttp.ClientSession() as http:
+            alice = await _ready_campaign(h, http, language)
+            status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+            assert status == 200 and body["started"] is True and body["sessions"] == 1
+            assert (await h.customer(ALICE)).status == "running"
+            with in_locale(language):
+                from core.texts import customer as t
+                running_word = t.BTN_STOP()
+            shown = await alice.ask("/status")
+            assert running_word in str(shown.buttons), shown
+            status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+            assert status == 200 and body["started"] is False  # already running: nothing changes
+
+            status, view = await _call(http, h, "GET", f"/api/customers/{ALICE}")
+            assert status == 200 and view["status"]["campaign"] == "running"
+            assert view["config"]["post"] == {"kind": "link", "link": "https://t.me/adschannel/5"}
+            assert [g["ref"] for g in view["config"]["groups"]] == ["@cats_group"]
+            assert view["config"]["plan"]["sessions"] == 1 and view["status"]["sessions"] == {"assigned": 1}
+            assert any("started" in line.lower() for line in view["log"]), view["log"]
+
+            status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
+            assert status == 200 and body["stopped"] is True
+            c = await h.customer(ALICE)
+            assert c.status == "stopped" and c.stop_reason == STOP_REASON_CUSTOMER
+            await h.deliver()
+            with in_locale(language):
+                expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_CUSTOMER}, for_admin=False)
+            assert expected in [m.text for m in alice.unread()] or expected in alice.last_bot_message().text
+            shown = await alice.ask("/status")
+            with in_locale(language):
+                from core.texts.outcomes import reason_words
+                stopped_words = reason_words(STOP_REASON_CUSTOMER)
+            assert stopped_words in shown.text
+            status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
+            assert status == 200 and body["stopped"] is False
+
+
+async def test_start_refusals_are_stable_codes(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+        assert (status, body["error"]["code"]) == (404, "customer_not_found")
+        await h.grant(ALICE)
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+        assert (status, body["error"]["code"]) == (409, "not_ready") and "post" in body["error"]["message"]
+        await h.clock.advance(31 * DAY)
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+        assert (status, body["error"]["code"]) == (409, "plan_inactive")
+        status, body = await _call(http, h, "GET", f"/api/customers/{ALICE}")
+        assert status == 200 and body["config"]["plan"]["active"] is False
