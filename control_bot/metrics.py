@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from core.clock import Clock
 from core.states import STATES
+from core.waits import METHOD_CLASSES
 from engine.engine import Engine, EngineHealth
 from storage import ledger
 from storage import metrics as reads
@@ -94,8 +95,8 @@ class SnapshotCollector(Collector):
         yield sessions
         waiting = GaugeMetricFamily("adbot_sessions_waiting", "Sessions inside a flood wait now, per method class",
                                     labels=["method"])
-        for method, n in sorted(s.waiting.items()):
-            waiting.add_metric([method], n)
+        for method in METHOD_CLASSES:
+            waiting.add_metric([method], s.waiting.get(method, 0))
         yield waiting
         yield GaugeMetricFamily("adbot_cycle_lag_seconds",
                                 "How late the most overdue running campaign's next cycle is (0: none overdue)",
