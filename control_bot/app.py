@@ -45,6 +45,7 @@ from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
+from control_bot.webhook import WebhookServer, leave_webhook
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.i18n import SOURCE_LOCALE
@@ -107,6 +108,7 @@ class App:
     join_poll_interval: float | None = 60.0  # seconds between looks at the join queue; None: never
     handler_timeout: float = 10.0
     http: list[HttpService] = field(default_factory=list)  # issue 20 part C: the API and metrics, when enabled
+    webhook: WebhookServer | None = None  # issue 20 part C: serving in webhook mode
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
     _polling: asyncio.Task[None] | None = None
@@ -211,9 +213,14 @@ class App:
     async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
         """Poll until stopped (SIGINT/SIGTERM when ``handle_signals``); the hooks run inside."""
         try:
-            await self.dp.start_polling(
-                self.bot, handle_signals=handle_signals, polling_timeout=polling_timeout, close_bot_session=False
-            )
+            if self.settings.bot.mode == "webhook":  # issue 20 part C
+                self.webhook = WebhookServer(self.bot, self.dp, self.settings.bot, handler_timeout=self.handler_timeout)
+                await self.webhook.serve(handle_signals=handle_signals)
+            else:
+                await leave_webhook(self.bot)
+                await self.dp.start_polling(
+                    self.bot, handle_signals=handle_signals, polling_timeout=polling_timeout, close_bot_session=False
+                )
         finally:
             # A failing startup hook never reaches dp.shutdown: stop whatever did start.
             await self._stop_services()
@@ -244,7 +251,9 @@ class App:
     async def _stop_polling(self, task: asyncio.Task[None], *, reraise: bool = True) -> None:
         """Stop polling and wait for it; what polling died of is raised (unless already failing)."""
         try:
-            if not task.done():
+            if not task.done() and self.webhook is not None:  # issue 20 part C
+                self.webhook.stop()
+            elif not task.done():
                 try:
                     await self.dp.stop_polling()
                 except RuntimeError:  # polling had not taken its lock yet
