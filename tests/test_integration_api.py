@@ -125,10 +125,10 @@ async def _ready_campaign(h: Harness, http: aiohttp.ClientSession, language: str
     status, _ = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan",
                             body={"request_id": "order-1", "sessions": 1, "days": 30})
     assert status == 201
+    await h.deliver()  # the plan's news, before the customer's next action
     await h.fill_pool(1)
     await alice.ask("/post https://t.me/AdsChannel/5")
     await alice.ask("/addgroups @cats_group")
-    await h.deliver()
     return alice
 
 
@@ -139,6 +139,12 @@ async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
             assert status == 200 and body["started"] is True and body["sessions"] == 1
             assert (await h.customer(ALICE)).status == "running"
+            await h.deliver()
+            with in_locale(language):
+                started = event_text(EventKind.CAMPAIGN_STARTED, {}, for_admin=False)
+            assert [m.text for m in alice.unread()] == [started]  # told in the chat, in their language
+            if language == "ru":
+                assert "кампания запущена" in started
             with in_locale(language):
                 from core.texts import customer as t
                 running_word = t.BTN_STOP()
@@ -146,6 +152,8 @@ async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None
             assert running_word in str(shown.buttons), shown
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
             assert status == 200 and body["started"] is False  # already running: nothing changes
+            await h.deliver()
+            assert alice.unread() == []  # nor is anyone told again
 
             status, view = await _call(http, h, "GET", f"/api/customers/{ALICE}")
             assert status == 200 and view["status"]["campaign"] == "running"
@@ -161,7 +169,7 @@ async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None
             await h.deliver()
             with in_locale(language):
                 expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_CUSTOMER}, for_admin=False)
-            assert expected in [m.text for m in alice.unread()] or expected in alice.last_bot_message().text
+            assert [m.text for m in alice.unread()] == [expected]
             shown = await alice.ask("/status")
             with in_locale(language):
                 from core.texts.outcomes import reason_words

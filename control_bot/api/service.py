@@ -229,7 +229,11 @@ async def start(ctx: ApiContext, customer_id: int) -> dict[str, Any]:
         )
     except AdbotError as exc:
         raise _refusal(exc) from None
-    ctx.wake()  # a short pool is told to the admins
+    if result.started:
+        # The customer did not press Run in the chat: they are told there.
+        async with ctx.db.tx() as conn:
+            await events.add(conn, customer_id, EventKind.CAMPAIGN_STARTED, ctx.clock.now())
+    ctx.wake()  # and a short pool is told to the admins
     logger.info("API: campaign of customer %d %s", customer_id, "started" if result.started else "already running")
     return {
         "customer_id": customer_id,
