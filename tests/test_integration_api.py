@@ -191,3 +191,26 @@ async def test_start_refusals_are_stable_codes(tmp_path: Path) -> None:
         assert (status, body["error"]["code"]) == (409, "plan_inactive")
         status, body = await _call(http, h, "GET", f"/api/customers/{ALICE}")
         assert status == 200 and body["config"]["plan"]["active"] is False
+
+
+def test_the_openapi_description_matches_the_server() -> None:
+    import json
+    import re
+
+    from control_bot.api import errors as codes
+    from control_bot.api.routes import build_api
+    from control_bot.api.service import ApiContext
+    from core.config import Settings
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "API.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(\{\n  \"openapi\".*?)\n```", text, re.DOTALL)
+    assert block is not None
+    doc = json.loads(block.group(1))
+    described = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    settings = Settings.model_validate({"api": {"enabled": True, "keys": [KEY]}})
+    app = build_api(ApiContext(settings, None, None, None, lambda: None))  # type: ignore[arg-type]
+    served = {(r.resource.canonical, r.method) for r in app.router.routes() if r.resource is not None}
+    assert described == served
+    documented = set(doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"])
+    defined = {v for k, v in vars(codes).items() if k.isupper() and isinstance(v, str)}
+    assert documented == defined

@@ -125,8 +125,8 @@ def build_api(context: ApiContext) -> web.Application:
     app = web.Application(middlewares=[_errors, _auth], client_max_size=MAX_BODY)
     app[CONTEXT] = context
     app[KEYS] = KeyCheck(context.settings.api.keys)
-    app.router.add_get("/api/health", _health)
-    app.router.add_get("/api/customers/{customer_id}", _customer)
+    app.router.add_get("/api/health", _health, allow_head=False)
+    app.router.add_get("/api/customers/{customer_id}", _customer, allow_head=False)
     app.router.add_post("/api/customers/{customer_id}/plan", _plan)
     app.router.add_post("/api/customers/{customer_id}/start", _start)
     app.router.add_post("/api/customers/{customer_id}/stop", _stop)
