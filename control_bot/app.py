@@ -308,6 +308,7 @@ async def create_app(
     redactor = None
     if configure_logging:
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
+        secrets += [settings.bot.webhook_secret.get_secret_value(), *(k.get_secret_value() for k in settings.api.keys)]
         redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
     clock = clock or SystemClock()
     db = await Database.open(settings.db_path)

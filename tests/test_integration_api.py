@@ -5,6 +5,7 @@ are what the customer's /status then says, and the customer is told in their lan
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,25 @@ def test_keys_are_compared_without_shortcuts_and_never_shown() -> None:
     assert KEY not in repr(check) and not KeyCheck([]).accepts(KEY)
 
 
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 async def test_every_call_needs_a_valid_key(tmp_path: Path) -> None:
+    routes_log, seen = logging.getLogger("control_bot.api.routes"), _Lines()
+    routes_log.addHandler(seen)
+    try:
+        await _every_call_needs_a_valid_key(tmp_path, seen)
+    finally:
+        routes_log.removeHandler(seen)
+
+
+async def _every_call_needs_a_valid_key(tmp_path: Path, seen: _Lines) -> None:
     async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
         for method, path in (("GET", "/api/health"), ("GET", f"/api/customers/{ALICE}"),
                              ("POST", f"/api/customers/{ALICE}/plan"), ("POST", f"/api/customers/{ALICE}/start"),
@@ -66,9 +85,14 @@ async def test_every_call_needs_a_valid_key(tmp_path: Path) -> None:
         status, body = await _call(http, h, "GET", f"/api/customers/{ALICE}")
         assert (status, body["error"]["code"]) == (404, "customer_not_found")
         assert await h.snapshot() == before
+        calls = seen.lines
+        assert "API: GET /api/health -> 200" in calls and f"API: GET /api/customers/{ALICE} -> 401" in calls
+        assert not [line for line in calls if KEY in line or OTHER_KEY in line or "wrong-key" in line]
+        assert h.app.redactor is not None  # and were a key ever in a message, the log files would not show it
+        assert KEY not in h.app.redactor.redact(f"X-API-Key: {KEY}, {OTHER_KEY}")
+        assert OTHER_KEY not in h.app.redactor.redact(f"X-API-Key: {KEY}, {OTHER_KEY}")
         log = (h.settings.paths.logs_dir / "adbot.log").read_text(encoding="utf-8")
         assert KEY not in log and OTHER_KEY not in log and "wrong-key" not in log
-        assert "API: GET /api/health -> 200" in log and "-> 401" in log
 
 
 async def test_a_retried_plan_grant_is_applied_once(tmp_path: Path) -> None:

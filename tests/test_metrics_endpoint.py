@@ -66,3 +66,12 @@ async def test_a_scrape_reads_sends_sessions_waits_and_lag(tmp_path: Path) -> No
         assert late[("adbot_campaigns_overdue", ())] == 1
         assert late[("adbot_cycle_lag_seconds", ())] == 90
         assert late[("adbot_sessions_waiting", (("method", "join"),))] == 0  # its wait is over
+
+
+def test_the_scrape_benchmark_runs() -> None:
+    from benchmarks import bench_metrics
+
+    figures = bench_metrics.main(["--campaigns", "3", "--sessions", "1", "--groups", "2", "--hours", "2",
+                                  "--scrapes", "1"])
+    assert figures["ledger_rows"] == 12 and figures["sends_last_hour"] == 6
+    assert isinstance(figures["page_bytes"], int) and figures["page_bytes"] > 0
