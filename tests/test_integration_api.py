@@ -238,3 +238,29 @@ def test_the_openapi_description_matches_the_server() -> None:
     documented = set(doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"])
     defined = {v for k, v in vars(codes).items() if k.isupper() and isinstance(v, str)}
     assert documented == defined
+
+
+async def test_a_smaller_plan_gives_the_least_needed_sessions_back(tmp_path: Path) -> None:
+    async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
+        alice = h.user(ALICE, "Alice")
+        status, _ = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan",
+                                body={"request_id": "big", "sessions": 2, "days": 30})
+        assert status == 201
+        await h.fill_pool(2)
+        await alice.ask("/post https://t.me/AdsChannel/5")
+        await alice.ask("/addgroups @cats_group")
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/start")
+        assert status == 200 and body["sessions"] == 2
+        await h.cycle(ALICE)
+        states = "SELECT state, COUNT(*) AS n FROM sessions GROUP BY state ORDER BY state"
+        assert [tuple(r) for r in await h.rows(states)] == [("assigned", 2)]
+
+        order = {"request_id": "small", "sessions": 1, "days": 30}
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=order)
+        assert status == 201 and body["plan"]["sessions"] == 1
+        assert [tuple(r) for r in await h.rows(states)] == [("assigned", 1), ("unused", 1)]
+        status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/plan", body=order)
+        assert status == 200 and body["replayed"] is True
+        assert [tuple(r) for r in await h.rows(states)] == [("assigned", 1), ("unused", 1)]
+        await h.cycle(ALICE)  # the campaign goes on with the one it kept
+        assert len(h.world.deliveries) == 2
