@@ -7,7 +7,8 @@ it to the same Dispatcher polling would.
   server). A POST without the ``X-Telegram-Bot-Api-Secret-Token`` header equal to ``webhook_secret`` is
   refused (401) before aiogram parses it.
 - Start: the app's startup hooks (engine, outbox...) run as the server starts, then the server listens, then
-  ``setWebhook`` (with the secret and the update types the routers use). Telegram keeps the webhook and
+  ``setWebhook`` (with the secret and the update types the routers use); Telegram refusing it (an HTTP URL,
+  another port) is a ``ConfigError`` naming ``bot.webhook_url``: one line, exit code 2. Telegram keeps the webhook and
   queues updates while the service is down, so a restart loses none; polling mode removes it
   (``leave_webhook``) since getUpdates is refused while one is set.
 - Stop (SIGINT/SIGTERM, or ``stop()``): the server stops taking updates, handlers under way finish, then
@@ -24,10 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from core.config import BotSettings
+from core.errors import ConfigError
+from core.texts.config import config_error
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +92,15 @@ class WebhookServer:
             site = web.TCPSite(runner, self._settings.webhook_host, self._settings.webhook_port)
             await site.start()
             self.port = int(runner.addresses[0][1])
-            await self._bot.set_webhook(
-                self._settings.webhook_url.strip(),
-                secret_token=self._settings.webhook_secret.get_secret_value(),
-                allowed_updates=self._dp.resolve_used_update_types(),
-                drop_pending_updates=False,
-            )
+            try:
+                await self._bot.set_webhook(
+                    self._settings.webhook_url.strip(),
+                    secret_token=self._settings.webhook_secret.get_secret_value(),
+                    allowed_updates=self._dp.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                )
+            except TelegramBadRequest as exc:  # the URL or the secret: a config problem, said in one line
+                raise ConfigError(config_error("bot.webhook_url", f"Telegram refused it: {exc.message}")) from None
             logger.info("webhook set; listening on %s:%d%s", self._settings.webhook_host, self.port, self.path)
             for sig in signals:
                 loop.add_signal_handler(sig, self.stop)

@@ -137,3 +137,20 @@ async def test_a_customer_is_answered_in_webhook_mode(tmp_path: Path) -> None:
             before = len(alice.user.history())
             await alice.ask("/help")
             assert len(alice.user.history()) == before + 2  # /help and its answer: the forged /start did nothing
+
+
+async def test_a_webhook_telegram_refuses_is_one_config_error(tmp_path: Path) -> None:
+    import pytest
+
+    from core.errors import ConfigError
+
+    port = _free_port()
+    webhook = {"bot": {"mode": "webhook", "webhook_url": f"http://127.0.0.1:{port}/hook", "webhook_port": port,
+                       "webhook_secret": SECRET}}
+    with pytest.raises(ConfigError) as refused:
+        async with bot_harness(tmp_path, sections=webhook):  # api.telegram.org's rules: no plain HTTP
+            raise AssertionError("started")
+    assert refused.value.user_message == (
+        "config error: bot.webhook_url: Telegram refused it: Bad Request: bad webhook: An HTTPS URL must be "
+        "provided for webhook"
+    )
