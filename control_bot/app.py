@@ -36,6 +36,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from control_bot import errors
+from control_bot.api.server import HttpService, optional_services
 from control_bot.backends import make_factory
 from control_bot.bot_profile import admin_menu_follower, set_profile
 from control_bot.housekeeping import Housekeeping
@@ -45,6 +46,7 @@ from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
+from control_bot.webhook import WebhookServer, leave_webhook
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.connect_rate import ConnectRate
@@ -107,6 +109,8 @@ class App:
     joins: JoinRunner | None = None
     join_poll_interval: float | None = 60.0  # seconds between looks at the join queue; None: never
     handler_timeout: float = 10.0
+    http: list[HttpService] = field(default_factory=list)  # issue 20 part C: the API and metrics, when enabled
+    webhook: WebhookServer | None = None  # issue 20 part C: serving in webhook mode
     started: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_started: bool = False
     _polling: asyncio.Task[None] | None = None
@@ -123,6 +127,8 @@ class App:
     async def _on_startup(self) -> None:
         await self.engine.start()
         self._engine_started = True
+        for service in self.http:  # issue 20 part C
+            await service.start()
         if self.joins is not None and self.join_poll_interval is not None:
             self._join_task = asyncio.create_task(self._join_loop(self.joins, self.join_poll_interval), name="joins")
         self.outbox.start()
@@ -175,6 +181,8 @@ class App:
                 logger.exception("running the queued joins failed")
 
     async def _stop_services(self) -> None:
+        for service in self.http:  # issue 20 part C: no API call arrives while the rest stops
+            await service.stop()
         profile = self.dp.workflow_data.pop(PROFILE_TASK, None)
         if isinstance(profile, asyncio.Task):
             profile.cancel()
@@ -207,9 +215,14 @@ class App:
     async def serve(self, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
         """Poll until stopped (SIGINT/SIGTERM when ``handle_signals``); the hooks run inside."""
         try:
-            await self.dp.start_polling(
-                self.bot, handle_signals=handle_signals, polling_timeout=polling_timeout, close_bot_session=False
-            )
+            if self.settings.bot.mode == "webhook":  # issue 20 part C
+                self.webhook = WebhookServer(self.bot, self.dp, self.settings.bot, handler_timeout=self.handler_timeout)
+                await self.webhook.serve(handle_signals=handle_signals)
+            else:
+                await leave_webhook(self.bot)
+                await self.dp.start_polling(
+                    self.bot, handle_signals=handle_signals, polling_timeout=polling_timeout, close_bot_session=False
+                )
         finally:
             # A failing startup hook never reaches dp.shutdown: stop whatever did start.
             await self._stop_services()
@@ -240,7 +253,9 @@ class App:
     async def _stop_polling(self, task: asyncio.Task[None], *, reraise: bool = True) -> None:
         """Stop polling and wait for it; what polling died of is raised (unless already failing)."""
         try:
-            if not task.done():
+            if not task.done() and self.webhook is not None:  # issue 20 part C
+                self.webhook.stop()
+            elif not task.done():
                 try:
                     await self.dp.stop_polling()
                 except RuntimeError:  # polling had not taken its lock yet
@@ -295,6 +310,7 @@ async def create_app(
     redactor = None
     if configure_logging:
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
+        secrets += [settings.bot.webhook_secret.get_secret_value(), *(k.get_secret_value() for k in settings.api.keys)]
         redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
     clock = clock or SystemClock()
     wal = WalPolicy(settings.storage.wal_autocheckpoint_pages, settings.storage.wal_max_mb * 1024 * 1024)
@@ -372,6 +388,7 @@ async def create_app(
             discovery=discovery if (schedule if discover is None else discover) else None,
             joins=joins,
             join_poll_interval=join_poll_interval,
+            http=optional_services(settings, db, engine, clock, outbox.wake),
         )
         housekeeping = Housekeeping(settings, db, clock)  # issue 20 part B: daily retention and backups
         dp.startup.register(housekeeping.start)

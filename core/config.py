@@ -30,6 +30,8 @@ ENV_PREFIX = "ADBOT_"
 _HOUR = 3_600
 _MAX_INTERVAL = 30 * 86_400
 _LOCALE_NAME = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})?")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram's setWebhook accepts as secret_token
+_API_KEY = re.compile(r"[\x21-\x7e]{16,256}")  # printable ASCII without spaces: an HTTP header value
 _RANGE_ERRORS = frozenset(
     {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"}
 )
@@ -52,6 +54,21 @@ class BotSettings(_Section):
         default_factory=lambda: [(1, 30), (3, 30)], max_length=8
     )
     """(sessions, days) of the plan buttons an admin gets on an access request."""
+    mode: Literal["polling", "webhook"] = "polling"  # issue 20 part C: how updates arrive (control_bot.webhook)
+    webhook_url: str = Field(default="", max_length=2_000)  # issue 20 part C: the public HTTPS URL Telegram posts to
+    webhook_host: str = "127.0.0.1"  # issue 20 part C: the address the webhook server listens on
+    webhook_port: int = Field(default=8081, ge=0, le=65_535)  # issue 20 part C: its port
+    webhook_secret: SecretStr = SecretStr("")  # issue 20 part C: Telegram's X-Telegram-Bot-Api-Secret-Token
+
+    @model_validator(mode="after")
+    def _webhook(self) -> BotSettings:
+        # issue 20 part C: webhook mode needs a URL and a secret Telegram will send back (a POST without it is refused)
+        if self.mode == "webhook":
+            if not self.webhook_url.strip().lower().startswith(("https://", "http://")):
+                raise ValueError(texts.WEBHOOK_URL)
+            if not _WEBHOOK_SECRET.fullmatch(self.webhook_secret.get_secret_value()):
+                raise ValueError(texts.WEBHOOK_SECRET)
+        return self
 
     @field_validator("default_locale")
     @classmethod
@@ -190,6 +207,36 @@ class RetentionSettings(_Section):
     hour_utc: int = Field(default=4, ge=0, le=23)  # the hour of the day (UTC) the daily pruning runs
     batch_rows: int = Field(default=1_000, ge=100, le=1_000_000)  # ledger rows pruned per (short) transaction
 
+class ApiSettings(_Section):
+    """``[api]`` (issue 20 part C): the integration API (``control_bot.api``, ``docs/API.md``), off by default."""
+
+    enabled: bool = False  # serve the integration API
+    host: str = "127.0.0.1"  # the address it listens on (loopback unless you mean it)
+    port: int = Field(default=8080, ge=0, le=65_535)  # its port (0: any free one, tests)
+    keys: list[SecretStr] = Field(default_factory=list, max_length=64)  # accepted X-API-Key values (secrets)
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            if not _API_KEY.fullmatch(key.get_secret_value()):
+                raise ValueError(texts.API_KEY_SHAPE)
+        return keys
+
+    @model_validator(mode="after")
+    def _enabled_needs_keys(self) -> ApiSettings:
+        if self.enabled and not self.keys:
+            raise ValueError(texts.API_NO_KEYS)
+        return self
+
+
+class MetricsSettings(_Section):
+    """``[metrics]`` (issue 20 part C): the Prometheus endpoint (``control_bot.metrics``), off by default."""
+
+    enabled: bool = False  # serve /metrics
+    host: str = "127.0.0.1"  # the address it listens on
+    port: int = Field(default=9108, ge=0, le=65_535)  # its port (0: any free one, tests)
+
 
 class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
@@ -199,6 +246,8 @@ class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)  # issue 22A
     backup: BackupSettings = Field(default_factory=BackupSettings)  # issue 20 part B
     retention: RetentionSettings = Field(default_factory=RetentionSettings)  # issue 20 part B
+    api: ApiSettings = Field(default_factory=ApiSettings)  # issue 20 part C
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # issue 20 part C
 
     @property
     def db_path(self) -> Path:

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     POST_INVALID = "post_invalid"
     CAMPAIGN_STOPPED = "campaign_stopped"
     CAMPAIGN_RESUMED = "campaign_resumed"
+    CAMPAIGN_STARTED = "campaign_started"  # issue 20 part C: started through the integration API (control_bot.api)
     PLAN_GRANTED = "plan_granted"
     PLAN_REVOKED = "plan_revoked"
     PLAN_EXPIRED = "plan_expired"

@@ -54,6 +54,7 @@ AT_ONCE: frozenset[EventKind] = frozenset({
     EventKind.POST_INVALID,  # the campaign stopped: nothing is posted until the customer sets a post
     EventKind.CAMPAIGN_STOPPED,
     EventKind.CAMPAIGN_RESUMED,  # after a restart: not about a cycle
+    EventKind.CAMPAIGN_STARTED,  # issue 20 part C: started through the integration API
     EventKind.PLAN_GRANTED,
     EventKind.PLAN_REVOKED,
     EventKind.PLAN_EXPIRED,

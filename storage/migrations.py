@@ -475,7 +475,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     """
-    -- issue 20 part C
+    -- issue 20 part C: the integration API's requests that change something (storage.api_requests): one row per
+    -- request id, written in the same transaction as the change, so a payment callback retried (also two at
+    -- once) applies once and is answered as the first time
+    CREATE TABLE api_requests (
+        request_id   TEXT    PRIMARY KEY CHECK (length(request_id) BETWEEN 1 AND 128),
+        action       TEXT    NOT NULL,                 -- 'plan' (a key)
+        customer_id  INTEGER NOT NULL,
+        body_sha256  TEXT    NOT NULL,                 -- the request's parameters: the same id with others is refused
+        response     TEXT    NOT NULL,                 -- the JSON answered the first time
+        created_at   REAL    NOT NULL
+    );
+    CREATE INDEX api_requests_by_time ON api_requests(created_at);
     """,
     """
     -- issue 22 part A: who the account is (users.getUsers of itself), read once in a session's life, at its

@@ -58,8 +58,12 @@ TEST_PACING = Pacing(per_chat_rate=1000.0, per_chat_burst=1000.0, global_rate=10
 _SNAPSHOT_TABLES = ("customers", "groups", "default_groups", "sessions", "sends", "stats", "group_stats", "events")
 
 
-def make_settings(tmp_path: Path, api_base: str, *, admins: Sequence[int] = (ADMIN_ID,), **engine: Any) -> Settings:
-    """Settings for a test: files under ``tmp_path``, simulated backend, no spacing between sends."""
+def make_settings(
+    tmp_path: Path, api_base: str, *, admins: Sequence[int] = (ADMIN_ID,),
+    sections: dict[str, dict[str, Any]] | None = None, **engine: Any,
+) -> Settings:
+    """Settings for a test: files under ``tmp_path``, simulated backend, no spacing between sends;
+    ``sections``: more config sections or keys (``{"api": {...}}``, ``{"bot": {"mode": ...}}``)."""
     data: dict[str, Any] = {
         "bot": {"token": TOKEN, "api_base": api_base, "admins": list(admins), "low_pool_threshold": 0},
         "paths": {"data_dir": "data", "sessions_dir": "sessions", "logs_dir": "logs"},
@@ -76,6 +80,8 @@ def make_settings(tmp_path: Path, api_base: str, *, admins: Sequence[int] = (ADM
             **engine,
         },
     }
+    for name, keys in (sections or {}).items():
+        data[name] = {**data.get(name, {}), **keys}
     return settings_from_dict(data, tmp_path)
 
 
@@ -247,6 +253,8 @@ async def bot_harness(
     clock: FakeClock | None = None,
     wait_profile: bool = True,
     before_start: Callable[[BotApiEmulator], None] | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
+    emulator: dict[str, Any] | None = None,
     **engine: Any,
 ) -> AsyncIterator[Harness]:
     """The whole control bot against the emulator; ``engine`` overrides ``[engine]`` settings.
@@ -256,11 +264,12 @@ async def bot_harness(
     start-up); pass the same ``tmp_path`` (and ``clock``) twice to restart the service on the same files.
     ``wait_profile``: the block starts once the bot's profile (set in the background) is set; False: at
     once, while it may still be under way. ``before_start``: called with the emulator before the bot
-    starts (e.g. to inject errors into its start-up calls)."""
+    starts (e.g. to inject errors into its start-up calls). ``sections``: more config (``make_settings``);
+    ``emulator``: keyword arguments of the ``BotApiEmulator``."""
     own_clock = clock is None
     clock = clock if clock is not None else FakeClock(START, auto=True)
     world = world if world is not None else World(clock, lenient=True)
-    async with BotApiEmulator(TOKEN, BOT_USERNAME) as emu:
+    async with BotApiEmulator(TOKEN, BOT_USERNAME, **(emulator or {})) as emu:
         for user_id, name, *language in users:
             emu.user(user_id, name, language_code=language[0] if language else "en")
         if before_start is not None:
@@ -268,7 +277,7 @@ async def bot_harness(
         try:
             with preserved_logging():
                 app = await create_app(
-                    make_settings(tmp_path, emu.base_url, admins=admins, **engine),
+                    make_settings(tmp_path, emu.base_url, admins=admins, sections=sections, **engine),
                     clock=clock,
                     factory=world,
                     pacing=TEST_PACING,

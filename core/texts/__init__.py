@@ -36,6 +36,7 @@ take the values they interpolate as named placeholders; each module is one trans
 * ``customer_log``: the lines of a customer's own log (/logs, the day's file) in the reader's language;
 * ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
+* ``api``: what a customer is told of a change made through the integration API (issue 20 part C);
 * ``fmt``: formatting helpers (escaping, numbers, times and durations in the reader's locale and zone);
 * ``split``: counting and splitting: in Telegram's unit (UTF-16 code units) for its limits, and in
   characters as people see them (``char_count``, ``clip``: an emoji is one) for every length a text shows.

@@ -13,6 +13,11 @@ FILE_NOT_FOUND = "file not found (copy config.example.toml)"
 INTERVAL_BOUNDS = "max_cycle_interval must be >= min_cycle_interval"
 """Raised as a ``ValueError`` in the model: pydantic reports it as "Value error, <this>"."""
 BAD_LOCALE = "must be a language code such as \"en\", \"ru\" or \"pt_BR\""
+# issue 20 part C: [api] and the webhook keys of [bot]
+API_KEY_SHAPE = "each key must be 16 to 256 printable ASCII characters without spaces"
+API_NO_KEYS = "enabled without keys: add at least one to [api] keys (every call needs X-API-Key)"
+WEBHOOK_URL = "mode = \"webhook\" needs webhook_url, the URL Telegram posts updates to"
+WEBHOOK_SECRET = "mode = \"webhook\" needs webhook_secret: 1 to 256 of A-Z, a-z, 0-9, _ and -"  # noqa: S105
 
 
 def config_error(key: str, problem: str) -> str:

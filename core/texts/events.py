@@ -13,6 +13,7 @@ from typing import Any
 
 from core.i18n import _, n_, num
 from core.states import EventKind
+from core.texts.api import campaign_started
 from core.texts.fmt import esc, fmt_time
 from core.texts.outcomes import REFUSAL_TEXTS, STOP_REASON_CUSTOMER, reason_text
 from core.texts.reach import BLOCKED_BECAUSE, REASONS, reachable_event, unreachable_event
@@ -340,6 +341,7 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.POST_INVALID: _ev_post_invalid,
     EventKind.CAMPAIGN_STOPPED: _ev_campaign_stopped,
     EventKind.CAMPAIGN_RESUMED: _ev_campaign_resumed,
+    EventKind.CAMPAIGN_STARTED: campaign_started,  # issue 20 part C
     EventKind.PLAN_GRANTED: _ev_plan_granted,
     EventKind.PLAN_REVOKED: _ev_plan_revoked,
     EventKind.PLAN_EXPIRED: _ev_plan_expired,

@@ -11,7 +11,6 @@ from aiohttp import web
 
 from sandbox.botapi.html import command_entities, utf16_len
 from sandbox.botapi.media import MediaMethods
-from sandbox.botapi.methods import BotMethods
 from sandbox.botapi.models import (
     DEFAULT_GROUP_CHAT_ID,
     MAX_TEXT_LENGTH,
@@ -28,6 +27,7 @@ from sandbox.botapi.models import (
 from sandbox.botapi.profile import ProfileMethods
 from sandbox.botapi.protocol import ApiError, Handler, error_response, read_params
 from sandbox.botapi.public_chats import PublicChats
+from sandbox.botapi.webhook import WebhookMethods
 
 if TYPE_CHECKING:
     from sandbox.botuser import BotUser
@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
-    """An in-process Telegram Bot API server plus the world it serves (see the package docstring)."""
+class BotApiEmulator(MediaMethods, PublicChats, WebhookMethods, ProfileMethods):
+    """An in-process Telegram Bot API server plus the world it serves (see the package docstring).
+    ``local``: behave as a local Bot API server (``telegram-bot-api --local``): webhooks may be plain HTTP on
+    any port and address (``sandbox.botapi.webhook``); otherwise as strict as api.telegram.org."""
 
     def __init__(
         self,
@@ -46,12 +48,14 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
         bot_name: str = "adbot",
         host: str = "127.0.0.1",
         port: int = 0,
+        local: bool = False,
     ) -> None:
         bot_id, sep, secret = token.partition(":")
         if not sep or not bot_id.isdigit() or not secret:
             raise ValueError("a bot token looks like '<digits>:<secret>'")
         super().__init__(int(bot_id), bot_username, bot_name)
         self.token = token
+        self.local_mode = local
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -63,6 +67,7 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
+            "setwebhook": self._set_webhook,
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "setmycommands": self._set_my_commands,
@@ -118,6 +123,7 @@ class BotApiEmulator(MediaMethods, PublicChats, BotMethods, ProfileMethods):
     async def stop(self) -> None:
         self._stopping = True
         self.notify_changed()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -44,6 +44,9 @@ class BotMethods(EmulatorState):
         self.notify_changed()
 
         def ready() -> list[JsonDict] | None:
+            refused = self._poll_refused()
+            if refused is not None:
+                raise refused
             if generation != self._poll_generation:
                 raise ApiError(
                     409,
@@ -56,6 +59,10 @@ class BotMethods(EmulatorState):
             return await self.wait_for(ready, float(timeout), "updates")
         except TimeoutError:
             return []
+
+    def _poll_refused(self) -> ApiError | None:
+        """Why getUpdates may not answer now (a webhook is set: ``sandbox.botapi.webhook``); None: it may."""
+        return None
 
     def _confirm(self, offset: int | None) -> None:
         if offset is None:
