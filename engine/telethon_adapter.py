@@ -238,6 +238,7 @@ class TelethonAccount:
             username=me.username or None,
             phone=me.phone or None,
             name=" ".join(part for part in (me.first_name, me.last_name) if part),
+            premium=bool(me.premium),  # read from the self user this request returns anyway: no request of its own
         )
         if fresh:
             logger.info("session %s connected as user %s", self.session_id, info.user_id)
@@ -264,9 +265,11 @@ class TelethonAccount:
         random_id: int,
         drop_author: bool,
         album: Sequence[int] = (),
+        drop_media_captions: bool = False,
     ) -> int | None:
         """One messages.forwardMessages of the post (the whole ``album`` when it is one, one random_id per
-        message: ``engine.albums``); returns the new message's id, None if the answer names none."""
+        message: ``engine.albums``); returns the new message's id, None if the answer names none.
+        ``drop_author`` / ``drop_media_captions``: the request's flags of those names."""
         client = await self._ready()
         ids = list(album) or [msg_id]
         request = functions.messages.ForwardMessagesRequest(
@@ -275,6 +278,7 @@ class TelethonAccount:
             to_peer=input_peer(dest),
             random_id=album_random_ids(random_id, len(ids)),
             drop_author=drop_author,
+            drop_media_captions=drop_media_captions,
             top_msg_id=topic_id,
         )
         result = await client(request)
@@ -288,9 +292,11 @@ class TelethonAccount:
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
+        no_webpage: bool = False,
     ) -> int | None:
-        """One messages.sendMessage with the post's formatting; returns the new message's id (None: the
-        answer names none)."""
+        """One messages.sendMessage with the post's formatting (custom emoji too: Telegram keeps them for a
+        Premium account, shows the plain emoji otherwise); returns the new message's id (None: the answer
+        names none). ``no_webpage``: without the link preview."""
         client = await self._ready()
         tl_entities = entities_to_tl(entities, lambda user_id: self._cached_input_user(client, user_id))
         request = functions.messages.SendMessageRequest(
@@ -303,7 +309,7 @@ class TelethonAccount:
                 if topic_id is not None
                 else None
             ),
-            no_webpage=False,
+            no_webpage=no_webpage,
         )
         result = await client(request)
         return self._new_message_id(result, random_id, dest)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
@@ -85,6 +85,18 @@ def _row(row: sqlite3.Row) -> Customer:
         post_count=row["post_count"],
         rotation=row["rotation"],
         drop_media_captions=bool(row["drop_media_captions"]),
+    )
+
+
+def with_post(
+    customer: Customer, *, kind: str, link: str | None = None, peer: str | None = None, msg_id: int | None = None,
+    text: str | None = None, entities: Sequence[dict[str, Any]] = (), media: int = 0,
+) -> Customer:
+    """The customer as the one-post code reads it (``post_*``), carrying this post: the engine sends one of
+    several posts through it, a preview of one of them reuses the /post router's."""
+    return replace(
+        customer, post_kind=kind, post_link=link, post_peer=peer, post_msg_id=msg_id, post_text=text,
+        post_entities=[dict(e) for e in entities], post_media=media,
     )
 
 

@@ -40,7 +40,7 @@ from engine.customer_log import customer_log
 from engine.post_check import PostCheck
 from storage import customers, memberships, post_media
 from storage import sessions as session_rows
-from storage.customers import Customer
+from storage.customers import Customer, with_post
 from storage.db import Connection, Database
 from storage.post_media import MediaRow
 
@@ -212,7 +212,7 @@ async def save_link(
         source = None if check.verdict == "ok" else await _private_source_access(conn, user_id, ref.peer)
     assert customer is not None
     if added is not None:
-        customer = posts_service.with_post(customer, kind="link", link=ref.link, peer=ref.peer, msg_id=ref.msg_id)
+        customer = with_post(customer, kind="link", link=ref.link, peer=ref.peer, msg_id=ref.msg_id)
     customer_line(user_id, logging.INFO, LogKey.POST_SET_LINK, link=ref.link, checked=check.verdict == "ok")
     if source == "not_member":
         customer_line(user_id, logging.WARNING, LogKey.POST_SOURCE_NOT_MEMBER, link=ref.link)
@@ -307,7 +307,7 @@ async def _save_own(
         customer = await customers.get(conn, user_id)
     assert customer is not None
     if added is not None:
-        customer = posts_service.with_post(customer, kind="text", text=text, entities=entities, media=len(rows))
+        customer = with_post(customer, kind="text", text=text, entities=entities, media=len(rows))
     if rows:
         customer_line(user_id, logging.INFO, LogKey.POST_SET_MEDIA, kinds=[row.kind for row in rows])
     else:

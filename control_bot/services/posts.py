@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from control_bot.services.campaign import require_customer
 from core.errors import InputError, NotFound
 from core.texts import post as post_texts
 from storage import customers, groups, post_media, posts
-from storage.customers import Customer
+from storage.customers import with_post
 from storage.db import Connection, Database
 from storage.post_media import MediaRow
 from storage.posts import ROTATIONS, Post
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "LinkDraft", "OwnDraft", "PostDraft", "PostSummary", "PostsView", "add_post", "custom_emoji_count",
     "move_post", "post_for_preview", "posts_view", "remove_post", "set_copy_mode", "set_group_post",
-    "set_link_preview", "set_rotation", "with_post",
+    "set_link_preview", "set_rotation",
 ]
 
 
@@ -95,18 +95,6 @@ def _summary(post: Post, media: Sequence[MediaRow]) -> PostSummary:
 
 async def _summary_of(conn: Connection, post: Post) -> PostSummary:
     return _summary(post, await post_media.items_of(conn, post.id) if post.media else [])
-
-
-def with_post(
-    customer: Customer, *, kind: str, link: str | None = None, peer: str | None = None, msg_id: int | None = None,
-    text: str | None = None, entities: Sequence[Mapping[str, Any]] = (), media: int = 0,
-) -> Customer:
-    """The customer as the one-post screens read it (``post_*``), showing this post (a preview of one of
-    several posts reuses the /post router's preview)."""
-    return replace(
-        customer, post_kind=kind, post_link=link, post_peer=peer, post_msg_id=msg_id, post_text=text,
-        post_entities=[dict(e) for e in entities], post_media=media,
-    )
 
 
 def _now(now: float | None) -> float:
@@ -234,6 +222,6 @@ async def post_for_preview(db: Database, customer_id: int, post_id: int, *, now:
     from control_bot.services.post import PostSaved  # a cycle at import time otherwise
 
     as_customer = with_post(customer, kind=post.kind, link=post.link, peer=post.peer, msg_id=post.msg_id,
-                            text=post.text, entities=post.entities, media=len(media))
+                            text=post.text, entities=list(post.entities), media=len(media))
     summary = post_texts.post_summary(post.kind, post.link, post.text, [row.kind for row in media])
     return PostSaved(as_customer, post_texts.post_current_one(post.position, summary), media=media)
