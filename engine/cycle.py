@@ -114,6 +114,7 @@ class Runtime:
     owned: dict[int, set[int]] = field(default_factory=dict)  # customer -> sessions its last cycle used
     plans: Plans = field(default_factory=Plans)
     preparing: Gate = field(default_factory=lambda: Gate(PREPARE_CONCURRENCY))  # cycles being set up at once
+    premium: dict[int, bool] = field(default_factory=dict)  # session -> Premium as stored by this process
 
 
 _log = customer_log(logger)

@@ -39,6 +39,7 @@ from engine.send import run_send
 from engine.sources import SourceCheck, post_ids
 from engine.uploads import UploadTimeout, is_prepared, prepare
 from storage import events, groups, memberships, stats
+from storage import premium as premium_rows
 from storage import sessions as session_rows
 from storage.db import Connection, unavailable, unavailable_reason
 from storage.groups import Group
@@ -317,6 +318,7 @@ class SessionWorker:
         try:
             self.account = await self._retrying(lambda: self.rt.accounts.get(self.sid))
             self.storage_pauses = 0
+            await self._note_premium(self.account)
             return self.account
         except (NotFound, PoolError) as exc:
             logger.info("session %d cannot be opened: %s", self.sid, exc)
@@ -328,6 +330,20 @@ class SessionWorker:
             if unavailable(exc):
                 return await self._storage_pause(exc)
             return await self._session_failure(classify(exc), None, resolving=False)
+
+    async def _note_premium(self, account: Account) -> None:
+        """The account's Premium (custom emoji) as its self user said at connect, stored once per process and
+        session (the customer is told at /post when their sessions cannot send custom emoji)."""
+        premium = account.info.premium
+        if premium is None or self.rt.premium.get(self.sid) == premium:
+            return
+        self.rt.premium[self.sid] = premium
+        sid = self.sid
+
+        async def op(conn: Connection) -> None:
+            await premium_rows.record(conn, sid, premium)
+
+        await self.rt.ledger.run(op)
 
     async def _storage_pause(self, exc: Exception) -> bool:
         """Opening the session met a database it cannot write (the pool seals a session's identity at its

@@ -179,7 +179,15 @@ async def set_post(
         customer = await customers.get(conn, user_id)
     assert customer is not None
     customer_line(user_id, logging.INFO, LogKey.POST_SET_TEXT, characters=char_count(body))
-    return PostSaved(customer, post_texts.post_saved_text(body, _running(customer)))
+    text = post_texts.post_saved_text(body, _running(customer))
+    return PostSaved(customer, await _with_emoji_note(db, user_id, text, moved, []))
+
+
+async def _with_emoji_note(
+    db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], rows: Sequence[MediaRow]
+) -> str:
+    note = await posts_service.custom_emoji_note(db, user_id, entities, rows)
+    return text if note is None else f"{text}\n\n{note}"
 
 
 async def save_link(
@@ -314,8 +322,10 @@ async def _save_own(
         customer_line(user_id, logging.INFO, LogKey.POST_SET_TEXT, characters=char_count(text))
     summary = post_texts.post_summary("text", None, text, [row.kind for row in rows])
     if not rows:
-        return PostSaved(customer, post_texts.post_saved_text(text, _running(customer)), added=added)
-    return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows),
+        saved = post_texts.post_saved_text(text, _running(customer))
+        return PostSaved(customer, await _with_emoji_note(db, user_id, saved, entities, rows), added=added)
+    saved = post_texts.post_saved_own(_running(customer), summary)
+    return PostSaved(customer, await _with_emoji_note(db, user_id, saved, entities, rows), media=tuple(rows),
                      added=added)
 
 

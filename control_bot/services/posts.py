@@ -19,6 +19,7 @@ from control_bot.services.campaign import require_customer
 from core.errors import InputError, NotFound
 from core.texts import post as post_texts
 from storage import customers, groups, post_media, posts
+from storage import premium as premium_rows
 from storage.customers import with_post
 from storage.db import Connection, Database
 from storage.post_media import MediaRow
@@ -82,6 +83,22 @@ def custom_emoji_count(entities: Sequence[Mapping[str, Any]], media: Sequence[Me
     """Custom emoji in a text's (or its media captions') formatting."""
     found = sum(1 for e in entities if e.get("type") == "custom_emoji")
     return found + sum(1 for row in media for e in row.entities if e.get("type") == "custom_emoji")
+
+
+async def custom_emoji_note(
+    db: Database, customer_id: int, entities: Sequence[Mapping[str, Any]], media: Sequence[MediaRow] = ()
+) -> str | None:
+    """What to tell the customer about their own post's custom emoji: only a Premium account may send them
+    (Telegram shows the plain emoji otherwise), so a note unless every session of theirs is known to have
+    Premium (``storage.premium``, learnt from each account's self user). None: nothing to say."""
+    count = custom_emoji_count(entities, media)
+    if not count:
+        return None
+    async with db.read() as conn:
+        premium = await premium_rows.for_owner(conn, customer_id)
+    if premium and all(premium.values()):
+        return None
+    return post_texts.custom_emoji_needs_premium(count)
 
 
 def _summary(post: Post, media: Sequence[MediaRow]) -> PostSummary:
