@@ -5,6 +5,7 @@ preview, copy mode and one post's preview; each refusal worded for the customer,
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,12 @@ from control_bot.services import posts as svc
 from core.errors import AccessDenied, InputError, NotFound
 from core.i18n import reading
 from core.links import parse_post_link
+from pool.assign import assign
 from storage import customers, groups, posts
+from storage import premium as premium_rows
 from storage.db import Database
 from storage.post_media import MediaRow
+from tests.pool_support import add_pair, seed_sessions
 
 NOW = 1_800_000_000.0
 CID, OTHER = 42, 43
@@ -142,3 +146,29 @@ async def test_the_intake_in_add_mode_appends_and_the_post_flow_replaces(db: Dat
     await post_service.set_post(db, CID, "Only", [], NOW)  # /post: the campaign's posts become this one
     view = await svc.posts_view(db, CID, max_posts=3, now=NOW)
     assert [p.title for p in view.posts] == ["Only"]
+
+
+async def test_custom_emoji_are_explained_unless_every_session_has_premium(db: Database, tmp_path: Path) -> None:
+    await add_pair(db, 1001)
+    await seed_sessions(db, tmp_path / "sessions", 2)
+    await _customer(db)
+    await assign(db, tmp_path / "sessions", CID, 2, NOW)
+    async with db.read() as conn:
+        sids = sorted(await premium_rows.for_owner(conn, CID))
+    assert len(sids) == 2
+    with reading("en"):
+        unknown = await post_service.set_post(db, CID, "👍 Sale", [CUSTOM], NOW)
+        plain = await post_service.set_post(db, CID, "Sale", [], NOW)
+    assert "Premium" in unknown.text and "Premium" not in plain.text  # not known yet: said, in customer words
+    async with db.tx() as conn:
+        for sid in sids:
+            await premium_rows.record(conn, sid, True)
+    with reading("en"):
+        rich = await post_service.set_post(db, CID, "👍 Sale", [CUSTOM], NOW)
+    assert "Premium" not in rich.text
+    async with db.tx() as conn:
+        assert await premium_rows.record(conn, sids[0], False)
+        assert not await premium_rows.record(conn, sids[0], False)  # unchanged: no write
+    with reading("en"):
+        added = await post_service.set_post(db, CID, "👍 More", [CUSTOM], NOW, add_max_posts=5)
+    assert "1 custom emoji" in added.text
