@@ -172,3 +172,14 @@ async def test_custom_emoji_are_explained_unless_every_session_has_premium(db: D
     with reading("en"):
         added = await post_service.set_post(db, CID, "👍 More", [CUSTOM], NOW, add_max_posts=5)
     assert "1 custom emoji" in added.text
+
+
+async def test_the_header_toggle_applies_while_any_post_is_a_link(db: Database) -> None:
+    await _customer(db)
+    await post_service.set_post(db, CID, "Only text", [], NOW)
+    assert await post_service.set_drop_author(db, CID, True, NOW) is None  # no link post: nothing to change
+    await svc.add_post(db, CID, svc.LinkDraft("https://t.me/adsforus/4", "@adsforus", 4), max_posts=3, now=NOW)
+    changed = await post_service.set_drop_author(db, CID, True, NOW)
+    assert changed is not None and changed.drop_author
+    view = await svc.posts_view(db, CID, max_posts=3, now=NOW)
+    assert (view.drop_author, view.drop_media_captions) == (True, False)

@@ -39,6 +39,7 @@ from core.texts.split import TELEGRAM_LIMIT, char_count, utf16_len
 from engine.customer_log import customer_log
 from engine.post_check import PostCheck
 from storage import customers, memberships, post_media
+from storage import posts as post_rows
 from storage import sessions as session_rows
 from storage.customers import Customer, with_post
 from storage.db import Connection, Database
@@ -344,11 +345,12 @@ async def prune_kept_media(db: Database, data_dir: Path) -> int:
 
 
 async def set_drop_author(db: Database, user_id: int, drop: bool, now: float) -> Customer | None:
-    """Forward the link post with ("Forwarded from") or without its header; None when the post is no link."""
+    """Forward the campaign's link posts with ("Forwarded from") or without their header; None when none of
+    its posts is a link."""
     await require_customer(db, user_id, now)
     async with db.tx() as conn:
         customer = await customers.get(conn, user_id)
-        if customer is None or customer.post_kind != "link":
+        if customer is None or not any(p.kind == "link" for p in await post_rows.list_for(conn, user_id)):
             return None
         await customers.set_drop_author(conn, user_id, drop, now)
         return await customers.get(conn, user_id)
