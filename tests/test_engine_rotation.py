@@ -9,7 +9,9 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+from core.clock import FakeClock
 from engine.rotation import pick
+from sandbox.world import World
 from storage import customers, ledger, post_media, posts
 from storage import premium as premium_rows
 from storage.db import Database
@@ -201,4 +203,37 @@ async def test_the_ledger_row_names_the_post_it_carried(db: Database, tmp_path: 
         (first,) = await posts.list_for(conn, CID)
         recent = await ledger.recent(conn, CID)
     assert {r.post_id for r in recent} == {first.id}
+    await engine.shutdown()
+
+
+async def test_a_fixed_post_from_a_private_channel_goes_through_a_session_in_it(db: Database, tmp_path: Path) -> None:
+    """Under 'fixed', each group is judged against the source of its own post: a group whose post is a
+    private channel's goes to the session that is in that channel; the others (a public post) to either."""
+    clock = FakeClock(NOW)
+    world = World(clock)
+    source = world.add_channel(None, chat_id=987_654_321, posts=[7])
+    s = await make_setup(db, tmp_path, groups=["@pub_one", "@priv_one"], plan=2, pool=2, clock=clock, world=world)
+    a = s.session_ids[0]
+    source.members = {s.account_of(a)}
+    async with db.tx() as conn:
+        await posts.add_link(conn, CID, "https://t.me/ads/2", "@ads", 2, NOW)  # cycle 2's post in the order
+        private = await posts.add_link(conn, CID, "https://t.me/c/987654321/7", source.marked_id, 7, NOW)
+        await customers.set_rotation(conn, CID, "fixed", NOW)
+        await posts.set_group_post(conn, CID, "@priv_one", private.id)
+    engine = s.engine()
+    await running(s, engine)
+    report = await engine.run_cycle(CID)
+    assert (report.sent, report.unreachable) == (2, 0)
+    (priv,) = s.world.deliveries_to("@priv_one")
+    assert (priv.account, priv.source_chat, priv.source_msg) == (s.account_of(a), source.id, 7)
+    (pub,) = s.world.deliveries_to("@pub_one")
+    assert pub.source_msg == 1 and pub.source_chat != source.id  # the public post 1, first in the order
+    rows = await s.rows(1)
+    assert (rows["@priv_one"].post_id, rows["@priv_one"].session_id) == (private.id, a)
+    # a left the private channel: the group fixed on its post has no session able to carry it; the other
+    # carries the order's next post (public) in cycle 2, as the reach judged for that cycle says
+    source.members = set()
+    await engine.refresh_memberships(CID)
+    groups = await s.groups()
+    assert (groups["@priv_one"].reach, groups["@pub_one"].reach) == ("source_not_member", None)
     await engine.shutdown()
