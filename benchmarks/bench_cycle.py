@@ -21,6 +21,10 @@ the engine); every session then sends at the same instants, the hardest case for
 ``req/post``: every Telegram request the world answered during the measured cycle (connects, dialogs,
 resolves, sends) per post delivered: 1.00 in the steady state (each session's dialogs were read and its
 channel resolved in an earlier cycle; every group is addressed with the session's own stored peer).
+``--posts N`` gives each campaign N posts in rotation (``--rotation order`` by default; issue 19): the
+first the channel's post 1, then by turns an own text and the channel's next post. The warm-up then runs
+N cycles, so every post was carried once (each session read each forwarded post's album once and sent
+each text once) and the measured cycle carries a post again: still one request per post.
 ``min gap``: the shortest time between the starts of two post requests of one account, as the world
 saw them, / spacing. The engine spaces each request from its own timestamp of the previous one; the
 world reads its clock a few calls later, so a pause of the loop's thread in between (a garbage
@@ -47,6 +51,7 @@ from benchmarks.common import (
     FULL_RUN_SPACING,
     KEEP_CONNECTED,
     NO_CAP_REACHED,
+    SOURCE,
     emit,
     header,
     machine,
@@ -59,18 +64,23 @@ from core.config import EngineSettings
 from engine.engine import Engine
 from pool.supply import PoolSupply
 from sandbox.world import World
+from storage import customers as customer_rows
+from storage import posts as post_rows
 from storage.db import Database
 
 TARGET_RATIO = 1.1
 
 
 async def measure(
-    root: Path, *, campaigns: int, sessions: int, groups: int, latency: float, spacing: float, jitter: float
+    root: Path, *, campaigns: int, sessions: int, groups: int, latency: float, spacing: float, jitter: float,
+    posts: int = 1, rotation: str = "order",
 ) -> dict[str, Any]:
     clock = SystemClock()
     world = World(clock, lenient=True, latency=latency)
     fleet = seed(root, campaigns=campaigns, sessions=sessions, groups=sessions * groups, running=False, world=world)
     db = await Database.open(fleet.db_path)
+    if posts > 1:
+        await add_posts(db, world, fleet.customers, posts, rotation)
     config = EngineSettings(
         send_spacing=spacing, spacing_jitter=jitter, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED,
         **KEEP_CONNECTED,
@@ -84,7 +94,8 @@ async def measure(
         # connected, each campaign's plan of groups over sessions known, statistics rows present).
         world.latency = 0.0
         engine.rt.config = config.model_copy(update={"send_spacing": 0.0})
-        await asyncio.gather(*(engine.run_cycle(uid) for uid in fleet.customers))
+        for _ in range(posts):  # every post carried once (in order: the measured cycle carries the first again)
+            await asyncio.gather(*(engine.run_cycle(uid) for uid in fleet.customers))
         world.latency, engine.rt.config = latency, config
         starts: dict[str, list[float]] = defaultdict(list)  # account -> when each post request started
 
@@ -108,6 +119,8 @@ async def measure(
         gaps = [b - a for times in starts.values() for a, b in itertools.pairwise(times)]
         return {
             "campaigns": campaigns,
+            "posts": posts,
+            "rotation": rotation,
             "forwards": sent,
             "spacing_s": spacing,
             "latency_s": latency,
@@ -130,6 +143,24 @@ async def measure(
         await db.close()
 
 
+async def add_posts(db: Database, world: World, customers: list[int], count: int, rotation: str) -> None:
+    """Each campaign's post 1 (the seed's link) followed by ``count - 1`` more: own texts and the channel's
+    next posts by turns."""
+    channel = world.chat(SOURCE)
+    assert channel is not None
+    now = time.time()
+    async with db.tx() as conn:
+        for uid in customers:
+            for n in range(1, count):
+                if n % 2:
+                    await post_rows.add_own(conn, uid, f"Own post {n} of campaign {uid}", [], 0, now)
+                else:
+                    msg_id = n // 2 + 1
+                    channel.posts.setdefault(msg_id, f"post {msg_id}")
+                    await post_rows.add_link(conn, uid, f"https://t.me/{SOURCE[1:]}/{msg_id}", SOURCE, msg_id, now)
+            await customer_rows.set_rotation(conn, uid, rotation, now)
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10 and 100 campaigns at spacing 0.2 s")
@@ -139,20 +170,24 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--latency", type=float, default=0.05, help="simulated seconds per request")
     parser.add_argument("--spacing", type=float, default=None, help="send_spacing (start to start), seconds")
     parser.add_argument("--jitter", type=float, default=0.0)
+    parser.add_argument("--posts", type=int, default=1, help="posts per campaign, in rotation")
+    parser.add_argument("--rotation", choices=("order", "random"), default="order")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     sizes = args.campaigns or ([10, 100] if args.quick else [10, 100, 1000])
     spacing = args.spacing if args.spacing is not None else (0.2 if args.quick else FULL_RUN_SPACING)
 
     header(f"cycle time vs lower bound: {args.sessions} sessions x {args.groups} groups per campaign, latency "
-           f"{args.latency * 1000:.0f} ms, spacing {spacing:g} s (start to start), jitter {args.jitter:g}, real clock")
+           f"{args.latency * 1000:.0f} ms, spacing {spacing:g} s (start to start), jitter {args.jitter:g}, real clock"
+           + (f", {args.posts} posts in rotation ({args.rotation})" if args.posts > 1 else ""))
     print(f"{'campaigns':>9} {'forwards':>8} {'busiest':>7} {'bound s':>8} {'cycle s':>8} {'ratio':>6} "
           f"{'fwd/s':>6} {'req/post':>8} {'cpu %':>6} {'loop %':>6} {'min gap':>7} {'w/commit':>8}")
     results = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="adbot-bench-") as tmp:
             r = asyncio.run(measure(Path(tmp), campaigns=n, sessions=args.sessions, groups=args.groups,
-                                    latency=args.latency, spacing=spacing, jitter=args.jitter))
+                                    latency=args.latency, spacing=spacing, jitter=args.jitter, posts=args.posts,
+                                    rotation=args.rotation))
         results.append(r)
         print(f"{n:>9} {r['forwards']:>8} {r['busiest_session_groups']:>7} {r['bound_s']:>8.2f} {r['cycle_s']:>8.2f} "
               f"{r['ratio']:>6.3f} {r['forwards_per_s']:>6.0f} {r['requests_per_post']:>8.2f} "

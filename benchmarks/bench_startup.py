@@ -47,14 +47,18 @@ async def build_database(root: Path, customers: int, sessions_per_customer: int)
             "INSERT INTO api_pairs (api_id, api_hash, capacity, created_at) VALUES (1, ?, 7, ?)", ("0" * 32, NOW)
         )
         conn.executemany(
-            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, post_kind, post_link,"
-            " post_peer, post_msg_id, interval_s, status, cycle_no, cycle_started_at, cycle_finished_at,"
-            " next_cycle_at, updated_at) VALUES (?, ?, ?, ?, 'link', 'https://t.me/ads/1', '@ads', 1, 300,"
+            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, interval_s, status,"
+            " cycle_no, cycle_started_at, cycle_finished_at, next_cycle_at, updated_at) VALUES (?, ?, ?, ?, 300,"
             " 'running', 7, ?, ?, ?, ?)",
             [
                 (uid, sessions_per_customer, NOW + 86_400 * 30, NOW, NOW - 10, NOW - 5, NOW + 3600, NOW)
                 for uid in range(1, customers + 1)
             ],
+        )
+        conn.executemany(  # each campaign's one post (storage.posts)
+            "INSERT INTO posts (customer_id, position, kind, link, peer, msg_id, created_at)"
+            " VALUES (?, 0, 'link', 'https://t.me/ads/1', '@ads', 1, ?)",
+            [(uid, NOW) for uid in range(1, customers + 1)],
         )
         conn.executemany("INSERT INTO stats (customer_id) VALUES (?)", [(u,) for u in range(1, customers + 1)])
         conn.executemany(

@@ -119,7 +119,7 @@ def seed(
     customer_rows = []
     for uid in customers:
         customer_rows.append((
-            uid, sessions, now + 30 * DAY, now, "link", POST_LINK, SOURCE, 1, interval,
+            uid, sessions, now + 30 * DAY, now, interval,
             "running" if running else "stopped", 1 if cycle_open else 0, now if cycle_open else None,
             now if running else None, now,
         ))
@@ -170,10 +170,14 @@ def seed(
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         conn.executemany(
-            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, post_kind, post_link,"
-            " post_peer, post_msg_id, interval_s, status, cycle_no, cycle_started_at, next_cycle_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO customers (user_id, plan_sessions, plan_expires_at, created_at, interval_s, status,"
+            " cycle_no, cycle_started_at, next_cycle_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             customer_rows,
+        )
+        conn.executemany(  # each campaign's one post (storage.posts)
+            "INSERT INTO posts (customer_id, position, kind, link, peer, msg_id, created_at)"
+            " VALUES (?, 0, 'link', ?, ?, 1, ?)",
+            [(uid, POST_LINK, SOURCE, now) for uid in customers],
         )
         conn.executemany("INSERT INTO stats (customer_id) VALUES (?)", [(uid,) for uid in customers])
         conn.executemany(
@@ -223,7 +227,7 @@ class NullPort:
 
     async def forward(
         self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool,
-        album: Sequence[int] = (),
+        album: Sequence[int] = (), drop_media_captions: bool = False,
     ) -> int:
         self.sent += 1
         return self.sent
@@ -241,7 +245,8 @@ class NullPort:
         return self.sent
 
     async def send_text(
-        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int
+        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int,
+        no_webpage: bool = False,
     ) -> int:
         self.sent += 1
         return self.sent

@@ -86,11 +86,11 @@ class _PlaygroundPort:
 
     async def forward(
         self, *, source: Peer, msg_id: int, dest: Peer, topic_id: int | None, random_id: int, drop_author: bool,
-        album: Sequence[int] = (),
+        album: Sequence[int] = (), drop_media_captions: bool = False,
     ) -> int | None:
         return await self.port.forward(
             source=source, msg_id=msg_id, dest=dest, topic_id=topic_id, random_id=random_id, drop_author=drop_author,
-            album=album,
+            album=album, drop_media_captions=drop_media_captions,
         )
 
     async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
@@ -105,10 +105,11 @@ class _PlaygroundPort:
         return await self.port.send_media(dest=dest, topic_id=topic_id, items=items, random_id=random_id)
 
     async def send_text(
-        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int
+        self, *, dest: Peer, topic_id: int | None, text: str, entities: Sequence[EntityDict], random_id: int,
+        no_webpage: bool = False,
     ) -> int | None:
         return await self.port.send_text(dest=dest, topic_id=topic_id, text=text, entities=entities,
-                                         random_id=random_id)
+                                         random_id=random_id, no_webpage=no_webpage)
 
     async def dialogs(self) -> Sequence[Dialog]:
         await self.playground.open_stored_groups()

@@ -150,6 +150,8 @@ class EngineSettings(_Section):
     keep_connection_seconds: float = Field(default=900.0, ge=0, le=7 * 24 * _HOUR)  # issue 22A: idle close
     """A session's connection stays open after a cycle when its campaign's next cycle is due within this
     many seconds; otherwise it is closed and opened again (paced) before the next one."""
+    max_posts: int = Field(default=10, ge=1, le=100)  # issue 19A: posts one campaign may hold in rotation
+    """Posts one campaign may hold (``storage.posts``); each cycle carries one of them to each group."""
 
     @model_validator(mode="after")
     def _bounds(self) -> EngineSettings:

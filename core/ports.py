@@ -83,6 +83,7 @@ class AccountInfo:
     username: str | None = None
     phone: str | None = None
     name: str = ""
+    premium: bool | None = None  # Telegram Premium (custom emoji in own posts); None: not known
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,14 @@ class AccountPort(Protocol):
         random_id: int,
         drop_author: bool,
         album: Sequence[int] = (),
+        drop_media_captions: bool = False,
     ) -> int | None:
         """Forward the post in one request: ``msg_id`` alone, or every message of its ``album`` (the ids
         ``read_post`` gave, in order; one random_id each, the first ``random_id``, the rest
         ``album_random_ids``). Returns the new message's id in ``dest``; None when Telegram's answer
-        carries no new message (nothing is known to have arrived: the send is *in doubt*)."""
+        carries no new message (nothing is known to have arrived: the send is *in doubt*).
+        ``drop_author``: without the "Forwarded from" header; ``drop_media_captions`` (with it only, as
+        Telegram's ForwardMessages flags): without the media's captions too."""
         ...
 
     async def send_text(
@@ -223,9 +227,11 @@ class AccountPort(Protocol):
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
+        no_webpage: bool = False,
     ) -> int | None:
         """Send a text post with its formatting in one request; returns the new message id (None: the
-        answer carries no new message, as for ``forward``)."""
+        answer carries no new message, as for ``forward``). ``no_webpage``: no link preview. Custom emoji
+        stay only when the account has Premium (Telegram shows the plain emoji otherwise)."""
         ...
 
     async def prepare_media(self, items: Sequence[MediaItem]) -> int:

@@ -33,19 +33,19 @@ from core.config import EngineSettings
 from core.customer_log import LogKey
 from core.errors import PoolError
 from core.links import random_id_for
-from core.ports import MediaItem, Peer, SessionSupply
+from core.ports import Peer, SessionSupply
 from core.states import EventKind, SendOutcome
-from engine import readiness
+from engine import readiness, rotation
 from engine.accounts import Accounts
 from engine.customer_log import customer_log
 from engine.daily_cap import room_left
 from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
-from engine.own_media import own_media
 from engine.placement import Plans
-from engine.reach import Assessment, Memberships, assess, needs_recording, private_source, record_reach
+from engine.reach import Assessment, Memberships, assess, needs_recording, record_reach
 from engine.readiness import Missing
+from engine.rotation import CyclePost, CyclePosts
 from engine.send import SendJob
 from engine.summary import close_cycle
 from engine.worker import SessionWorker
@@ -114,6 +114,7 @@ class Runtime:
     owned: dict[int, set[int]] = field(default_factory=dict)  # customer -> sessions its last cycle used
     plans: Plans = field(default_factory=Plans)
     preparing: Gate = field(default_factory=lambda: Gate(PREPARE_CONCURRENCY))  # cycles being set up at once
+    premium: dict[int, bool] = field(default_factory=dict)  # session -> Premium as stored by this process
 
 
 _log = customer_log(logger)
@@ -155,10 +156,13 @@ class Cycle:
         self.started_at = started_at
         self.due = rt.next_due(customer.user_id, started_at, customer.interval_s)
         self.report = report
-        self.post_peer = customer.post_peer if customer.post_kind == "link" else None  # the forward's source
-        self.private_source = private_source(customer)  # addressed through each session's own row
-        self.media: tuple[MediaItem, ...] = ()  # an own media post's items (engine.own_media), sent as media
+        # The post each group gets (``engine.rotation``): set by ``_prepare`` with the cycle's number.
+        self.posts = CyclePosts(CyclePost(None, customer, None, None, ()), {})
         self._random_ids: dict[str, int] = {}
+
+    def post_for(self, group: Group) -> CyclePost:
+        """What this cycle carries to ``group``: its post with the forward's source or its own media."""
+        return self.posts.of(group)
 
     @property
     def aborted(self) -> str | None:
@@ -211,7 +215,8 @@ class Cycle:
         campaign stops, the customer told why."""
         await self.rt.ledger.result(self.result(group, session_id, "failed", error=error, attempts=attempts))
         self.report.count("failed")
-        await self.stop_campaign("post_invalid", EventKind.POST_INVALID, error=error, link=self.customer.post_link)
+        link = self.post_for(group).customer.post_link
+        await self.stop_campaign("post_invalid", EventKind.POST_INVALID, error=error, link=link)
 
     async def source_failed(self, group: Group, session_id: int, error: str, attempts: int = 1) -> None:
         """The post's source failed (deleted, unreadable by the session, forwards restricted): the campaign
@@ -220,7 +225,8 @@ class Cycle:
         row = self.result(group, session_id, "skipped", error=f"source_failed:{error}", attempts=attempts)
         await self.rt.ledger.result(row)
         self.report.count("skipped")
-        await self.stop_campaign("source_failed", EventKind.POST_INVALID, error=error, link=self.customer.post_link)
+        link = self.post_for(group).customer.post_link
+        await self.stop_campaign("source_failed", EventKind.POST_INVALID, error=error, link=link)
 
     async def stop_campaign(self, reason: str, kind: EventKind, **payload: Any) -> None:
         """Stop the campaign from inside the cycle, with an event for the customer (once per cycle: several
@@ -362,11 +368,13 @@ async def _prepare(
         async with rt.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
     session_ids = [s.id for s in sessions]
-    source = private_source(customer)
+    planned_no = customer.cycle_no if customer.cycle_in_progress else customer.cycle_no + 1
     async with rt.db.read() as conn:
         all_groups = await groups.list_for(conn, customer_id)
         active = [g for g in all_groups if g.active]
-        known = await assess(conn, session_ids, active, source)
+        carried = await rotation.load(conn, customer, planned_no, active)
+        sources = {g.ref: carried.of(g).private_source for g in active}
+        known = await assess(conn, session_ids, active, carried.default.private_source, per_group=sources)
         room = await room_left(conn, rt.config, sessions, now)  # the daily send cap's, per session
         # Waits the pool recorded (a health check, a scan, a join) before these sessions came here.
         rt.accounts.waits.merge(await wait_rows.for_sessions(conn, session_ids, now))
@@ -396,8 +404,11 @@ async def _prepare(
         existing = {}
     report.cycle_no = cycle_no
     report.started_at = started_at
+    if cycle_no != planned_no:  # never while one cycle runs per campaign; read again rather than guess
+        async with rt.db.read() as conn:
+            carried = await rotation.load(conn, customer, cycle_no, active)
     cycle = Cycle(rt, customer, cycle_no, started_at, report)
-    cycle.media = await own_media(rt.db, customer)
+    cycle.posts = carried
 
     todo = [g for g in active if g.ref not in existing or existing[g.ref].outcome == "waiting"]
     report.already_done = len(active) - len(todo)
@@ -420,7 +431,7 @@ async def _prepare(
             writers[ref] = (row.session_id,)
     plan = rt.plans.plan(customer_id, reachable, session_ids, writers, room)
     workers = [
-        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], source),
+        SessionWorker(cycle, s, plan[s.id], _addresses(known.memberships, s.id, plan[s.id], carried),
                       room.get(s.id) if room is not None else None)
         for s in sessions
         if plan[s.id]
@@ -430,10 +441,11 @@ async def _prepare(
     return customer, cycle_no, started_at, workers
 
 
-def _addresses(known: Memberships, session_id: int, placed: list[Group], source: str | None) -> dict[str, Peer]:
-    """The session's own peers (access hashes from its dialogs) of its groups' chats and of a private
-    source: all a worker keeps of the rows, so a cycle holds one peer per group."""
-    chats = [g.ref.partition("#")[0] for g in placed] + ([source] if source is not None else [])
+def _addresses(known: Memberships, session_id: int, placed: list[Group], carried: CyclePosts) -> dict[str, Peer]:
+    """The session's own peers (access hashes from its dialogs) of its groups' chats and of the private
+    sources of the posts they carry: all a worker keeps of the rows, so a cycle holds one peer per group."""
+    sources = {s for g in placed if (s := carried.of(g).private_source) is not None}
+    chats = [g.ref.partition("#")[0] for g in placed] + sorted(sources)
     found = {}
     for chat in chats:
         row = known.row(session_id, chat)

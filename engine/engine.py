@@ -36,7 +36,7 @@ from core.ports import AccountFactory, AccountPort, SessionSupply
 from core.states import EventKind
 from core.texts import errors as error_texts
 from engine import cycle as cycles
-from engine import readiness
+from engine import readiness, rotation
 from engine.accounts import Accounts
 from engine.customer_log import customer_log
 from engine.cycle import CycleReport, Runtime
@@ -48,7 +48,7 @@ from engine.notifier import Notifier
 from engine.outcomes import classify
 from engine.post_check import PostCheck, check_post
 from engine.quiet import QuietHours
-from engine.reach import assess, private_source, record_reach
+from engine.reach import assess, record_reach
 from engine.readiness import CampaignStart, Missing
 from engine.scheduler import CampaignScheduler
 from engine.waits import WaitBook
@@ -393,7 +393,12 @@ class Engine:
         async with self.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
             active = [g for g in await groups.list_for(conn, customer_id) if g.active]
-            known = await assess(conn, [s.id for s in sessions], active, private_source(customer))
+            # the posts the next (or the open) cycle carries: each group's source as that cycle will judge it
+            cycle_no = customer.cycle_no if customer.cycle_in_progress else customer.cycle_no + 1
+            carried = await rotation.load(conn, customer, cycle_no, active)
+            sources = {g.ref: carried.of(g).private_source for g in active}
+            known = await assess(conn, [s.id for s in sessions], active, carried.default.private_source,
+                                 per_group=sources)
         told = await self.ledger.run(record_reach(customer_id, known.verdicts, now)) if sessions else 0
         if told:
             self.notifier()

@@ -179,14 +179,20 @@ class Assessment:
 
 
 async def assess(
-    conn: Connection, session_ids: Sequence[int], groups: Sequence[Group], source: str | None
+    conn: Connection, session_ids: Sequence[int], groups: Sequence[Group], source: str | None,
+    *, per_group: Mapping[str, str | None] | None = None,
 ) -> Assessment:
-    """Read what the sessions' dialogs say about the groups (and the private source), in one read."""
-    chats = {g.ref.partition("#")[0] for g in groups} | ({source} if source is not None else set())
+    """Read what the sessions' dialogs say about the groups (and the private source), in one read.
+    ``per_group``: each group's own private source (several posts in rotation), instead of ``source``."""
+    sources = {source} if per_group is None else set(per_group.values())
+    chats = {g.ref.partition("#")[0] for g in groups} | {s for s in sources if s is not None}
     rows, times = await memberships.for_placement(conn, session_ids, chats)
     unread = [sid for sid in session_ids if sid not in times or times[sid].checked_at is None]
     known = Memberships(rows, session_ids, unread, await refusals.for_sessions(conn, session_ids))
-    return Assessment(known, {g.ref: known.verdict(g.ref, source) for g in groups}, times)
+    verdicts = {
+        g.ref: known.verdict(g.ref, source if per_group is None else per_group.get(g.ref)) for g in groups
+    }
+    return Assessment(known, verdicts, times)
 
 
 def _changed(group: Group, verdict: Verdict) -> bool:

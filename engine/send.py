@@ -155,7 +155,8 @@ async def _send(
 ) -> tuple[SendStatus, Outcome | None]:
     cycle, rt = worker.cycle, worker.rt
     cid, sid = cycle.cid, worker.sid
-    customer = cycle.customer
+    post = cycle.post_for(group)
+    customer = post.customer
     # The slot bounds requests in flight: held from the intent to the answer, and given back before
     # the outcome is written so that the next send does not wait for this one's commit.
     gate = rt.semaphore
@@ -174,7 +175,7 @@ async def _send(
             return "not_started", None
         job.phase = "intent"
         random_id = cycle.random_id(group.ref)
-        intent = ledger_rows.Intent(cid, cycle.cycle_no, group.ref, sid, random_id, rt.clock.now())
+        intent = ledger_rows.Intent(cid, cycle.cycle_no, group.ref, sid, random_id, rt.clock.now(), post.post_id)
         if not await rt.ledger.intent(intent):
             _log(cid, logging.WARNING, LogKey.ALREADY_DONE, group=group.ref, cycle=cycle.cycle_no)
             return "refused", None
@@ -192,15 +193,16 @@ async def _send(
                     request = account.port.forward(
                         source=source, msg_id=customer.post_msg_id, dest=dest, topic_id=topic_id,
                         random_id=random_id, drop_author=customer.drop_author, album=album,
+                        drop_media_captions=customer.drop_author and customer.drop_media_captions,
                     )
-                elif cycle.media:  # the customer's own photos/videos/...: sent as media, never as text
+                elif post.media:  # the customer's own photos/videos/...: sent as media, never as text
                     request = account.port.send_media(
-                        dest=dest, topic_id=topic_id, items=cycle.media, random_id=random_id,
+                        dest=dest, topic_id=topic_id, items=post.media, random_id=random_id,
                     )
                 else:
                     request = account.port.send_text(
                         dest=dest, topic_id=topic_id, text=customer.post_text or "",
-                        entities=customer.post_entities, random_id=random_id,
+                        entities=customer.post_entities, random_id=random_id, no_webpage=not post.link_preview,
                     )
                 message_id = await wait_with_timeout(rt.clock, request, rt.config.send_timeout)
                 if message_id is None:  # taken, but no new message named: not a delivery
@@ -231,7 +233,7 @@ async def _send(
                 if source is not None and either_peer(exc) and outcome.kind is OutcomeKind.GROUP_FAILED:
                     assert customer.post_msg_id is not None
                     try:
-                        settled = await settle(worker.source_check, rt.accounts, account, source,
+                        settled = await settle(worker.source_check(post.post_id), rt.accounts, account, source,
                                                customer.post_msg_id, outcome, rt.config.send_timeout)
                     except asyncio.CancelledError:
                         if not job.take_back_abort():

@@ -159,6 +159,7 @@ def self_info(me: Any) -> AccountInfo:
         username=me.username or None,
         phone=me.phone or None,
         name=" ".join(part for part in (me.first_name, me.last_name) if part),
+        premium=bool(me.premium),
     )
 
 
@@ -310,9 +311,11 @@ class TelethonAccount:
         random_id: int,
         drop_author: bool,
         album: Sequence[int] = (),
+        drop_media_captions: bool = False,
     ) -> int | None:
         """One messages.forwardMessages of the post (the whole ``album`` when it is one, one random_id per
-        message: ``engine.albums``); returns the new message's id, None if the answer names none."""
+        message: ``engine.albums``); returns the new message's id, None if the answer names none.
+        ``drop_author`` / ``drop_media_captions``: the request's flags of those names."""
         client = await self._ready()
         ids = list(album) or [msg_id]
         request = functions.messages.ForwardMessagesRequest(
@@ -321,6 +324,7 @@ class TelethonAccount:
             to_peer=input_peer(dest),
             random_id=album_random_ids(random_id, len(ids)),
             drop_author=drop_author,
+            drop_media_captions=drop_media_captions,
             top_msg_id=topic_id,
         )
         result = await client(request)
@@ -334,9 +338,11 @@ class TelethonAccount:
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
+        no_webpage: bool = False,
     ) -> int | None:
-        """One messages.sendMessage with the post's formatting; returns the new message's id (None: the
-        answer names none)."""
+        """One messages.sendMessage with the post's formatting (custom emoji too: Telegram keeps them for a
+        Premium account, shows the plain emoji otherwise); returns the new message's id (None: the answer
+        names none). ``no_webpage``: without the link preview."""
         client = await self._ready()
         tl_entities = entities_to_tl(entities, lambda user_id: self._cached_input_user(client, user_id))
         request = functions.messages.SendMessageRequest(
@@ -349,7 +355,7 @@ class TelethonAccount:
                 if topic_id is not None
                 else None
             ),
-            no_webpage=False,
+            no_webpage=no_webpage,
         )
         result = await client(request)
         return self._new_message_id(result, random_id, dest)

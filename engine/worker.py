@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from core.customer_log import LogKey
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, MembershipLoss, Outcome, OutcomeKind
-from core.ports import Peer
+from core.ports import MediaItem, Peer
 from core.states import EventKind
 from core.waits import MethodClass
 from engine.accounts import Account
@@ -39,6 +39,7 @@ from engine.send import run_send
 from engine.sources import SourceCheck, post_ids
 from engine.uploads import UploadTimeout, is_prepared, prepare
 from storage import events, groups, memberships, stats
+from storage import premium as premium_rows
 from storage import sessions as session_rows
 from storage.db import Connection, unavailable, unavailable_reason
 from storage.groups import Group
@@ -47,6 +48,7 @@ from storage.sessions import SessionRow
 
 if TYPE_CHECKING:
     from engine.cycle import Cycle
+    from engine.rotation import CyclePost
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +94,8 @@ class SessionWorker:
         self.next_send_at = 0.0
         self.request_at: float | None = None  # when the last post request left (set by the send task)
         self.cap_room = cap_room  # post requests the daily cap still allows (None: no cap)
-        self.source_check = SourceCheck()  # whether the source is readable, read at most once per cycle
+        # whether each post's source is readable, read at most once per cycle (per post: several in rotation)
+        self.source_checks: dict[int | None, SourceCheck] = {}
         self.storage_pauses = 0  # tries to open the session that met a database it could not write
 
     async def run(self) -> None:
@@ -154,16 +157,23 @@ class SessionWorker:
         """The request classes the head group's send still needs: their waits hold it, no other's."""
         if self.account is None:
             return ("connect", "send")  # its app-config read waits for a read wait by itself (engine.accounts)
-        cycle = self.cycle
+        post = self._post()
         needed: tuple[MethodClass, ...] = ("send",)
-        if cycle.media and not is_prepared(self.account, cycle.media):
+        if post.media and not is_prepared(self.account, post.media):
             needed += ("upload",)  # the post's files go up before its first send (engine.uploads)
-        if cycle.private_source is None and cycle.post_peer is not None and cycle.post_peer not in self.account.peers:
+        if post.private_source is None and post.post_peer is not None and post.post_peer not in self.account.peers:
             needed += ("resolve",)
-        msg_id = cycle.customer.post_msg_id
+        msg_id = post.customer.post_msg_id
         if msg_id is not None and not any(key[1] == msg_id for key in self.account.albums):
             needed += ("read",)  # the post's album is read once per session before its first forward
         return needed
+
+    def source_check(self, post_id: int | None) -> SourceCheck:
+        """Whether the source of post ``post_id`` is readable, as this session read it in this cycle."""
+        check = self.source_checks.get(post_id)
+        if check is None:
+            check = self.source_checks[post_id] = SourceCheck()
+        return check
 
     # --- one group ------------------------------------------------------------------------------------
 
@@ -179,10 +189,11 @@ class SessionWorker:
             self.queue.popleft()
             await cycle.leave([group], self.sid, "skipped", "not_member")
             return True
-        post_peer = cycle.post_peer
+        post = cycle.post_for(group)
+        post_peer = post.post_peer
         source: Peer | None = None
-        if cycle.private_source is not None:
-            source = self.addresses.get(cycle.private_source)
+        if post.private_source is not None:
+            source = self.addresses.get(post.private_source)
             if source is None:  # placement asks for both rows: as above
                 self.queue.popleft()
                 await cycle.leave([group], self.sid, "skipped", "source_not_member")
@@ -192,13 +203,13 @@ class SessionWorker:
             source = account.peers.get(post_peer)
             if source is None:
                 try:
-                    source = await self._retrying(lambda: self._source(account))
+                    source = await self._retrying(lambda: self._source(account, post_peer))
                 except Exception as exc:
                     if unavailable(exc):
                         raise
                     return await self._session_failure(classify(exc, source_failed=True), group, resolving=True)
-        if cycle.media and not is_prepared(account, cycle.media):
-            uploaded = await self._upload(account, group)
+        if post.media and not is_prepared(account, post.media):
+            uploaded = await self._upload(account, group, post.media)
             if uploaded is not None:
                 return uploaded
         album: Sequence[int] = ()
@@ -231,7 +242,7 @@ class SessionWorker:
         self.sent_once = True
         return True
 
-    async def _upload(self, account: Account, group: Group) -> bool | None:
+    async def _upload(self, account: Account, group: Group, media: Sequence[MediaItem]) -> bool | None:
         """The post's files uploaded before the send (``engine.uploads``): None when they are up, else
         whether the worker goes on. Nothing was sent either way, so no group is in doubt: a flood wait holds
         the 'upload' class (the groups wait for it or are left 'waiting'), a timeout leaves the session's
@@ -239,7 +250,7 @@ class SessionWorker:
         before a send (a file gone from the disk: the post is invalid)."""
         cycle, rt = self.cycle, self.rt
         try:
-            made = await self._retrying(lambda: prepare(rt.accounts, account, cycle.media, rt.config))
+            made = await self._retrying(lambda: prepare(rt.accounts, account, media, rt.config))
         except UploadTimeout as exc:
             logger.warning("session %d (customer %d): %s", self.sid, cycle.cid, exc)
             _log(cycle.cid, logging.WARNING, LogKey.SESSION_UNUSABLE, session=self.sid, kind=OutcomeKind.TRANSIENT,
@@ -269,7 +280,8 @@ class SessionWorker:
     async def _album(self, account: Account, source: Peer, group: Group) -> Sequence[int] | bool:
         """The post's ids to forward (``engine.sources.post_ids``), or, when reading it failed (handled),
         whether the worker should go on (True: a wait of the read class, held by ``run``)."""
-        msg_id = self.cycle.customer.post_msg_id
+        post = self.cycle.post_for(group)
+        msg_id = post.customer.post_msg_id
         assert msg_id is not None
         rt = self.rt
         try:
@@ -278,8 +290,8 @@ class SessionWorker:
             if unavailable(exc):
                 raise
             outcome = classify(exc, source_failed=True)
-            post_peer = self.cycle.post_peer
-            if outcome.stale_peer and self.cycle.private_source is None and post_peer is not None:
+            post_peer = post.post_peer
+            if outcome.stale_peer and post.private_source is None and post_peer is not None:
                 # Our cached access hash of the public source may be outdated, not the post unusable: the
                 # session resolves it afresh next cycle; nobody is blamed in this one.
                 await rt.accounts.forget_peer(account, post_peer)
@@ -306,6 +318,7 @@ class SessionWorker:
         try:
             self.account = await self._retrying(lambda: self.rt.accounts.get(self.sid))
             self.storage_pauses = 0
+            await self._note_premium(self.account)
             return self.account
         except (NotFound, PoolError) as exc:
             logger.info("session %d cannot be opened: %s", self.sid, exc)
@@ -317,6 +330,20 @@ class SessionWorker:
             if unavailable(exc):
                 return await self._storage_pause(exc)
             return await self._session_failure(classify(exc), None, resolving=False)
+
+    async def _note_premium(self, account: Account) -> None:
+        """The account's Premium (custom emoji) as its self user said at connect, stored once per process and
+        session (the customer is told at /post when their sessions cannot send custom emoji)."""
+        premium = account.info.premium
+        if premium is None or self.rt.premium.get(self.sid) == premium:
+            return
+        self.rt.premium[self.sid] = premium
+        sid = self.sid
+
+        async def op(conn: Connection) -> None:
+            await premium_rows.record(conn, sid, premium)
+
+        await self.rt.ledger.run(op)
 
     async def _storage_pause(self, exc: Exception) -> bool:
         """Opening the session met a database it cannot write (the pool seals a session's identity at its
@@ -330,11 +357,13 @@ class SessionWorker:
         self.storage_pauses += 1
         return True
 
-    async def _source(self, account: Account) -> Peer | None:
-        customer = self.cycle.customer
-        if customer.post_kind != "link" or customer.post_peer is None:
-            return None
-        return await self.rt.accounts.peer(account, customer.post_peer)
+    async def _source(self, account: Account, post_peer: str) -> Peer | None:
+        """The public source of a link post, resolved by its username once per session."""
+        return await self.rt.accounts.peer(account, post_peer)
+
+    def _post(self) -> CyclePost:
+        """The post of the head group (the one whose waits are being weighed)."""
+        return self.cycle.post_for(self.queue[0]) if self.queue else self.cycle.posts.default
 
     async def _session_failure(self, outcome: Outcome, group: Group | None, *, resolving: bool) -> bool:
         """A failure before any send (connect, resolve): what it means for the session and the cycle."""
@@ -412,8 +441,9 @@ class SessionWorker:
             # and its dialogs are read again before its next placement; a cached public source is
             # resolved afresh too (either peer of the request may be the stale one).
             await self.rt.ledger.run(_stale_row(self.sid, chat, now))
-            if self.account is not None and cycle.post_peer is not None and cycle.private_source is None:
-                await self.rt.accounts.forget_peer(self.account, cycle.post_peer)
+            post = cycle.post_for(group)
+            if self.account is not None and post.post_peer is not None and post.private_source is None:
+                await self.rt.accounts.forget_peer(self.account, post.post_peer)
         if paused:
             self.rt.notify()
             _log(cycle.cid, logging.WARNING, LogKey.GROUP_PAUSED, group=group.ref,

@@ -39,6 +39,7 @@ class SendRow:
     flood_waits: int
     started_at: float
     finished_at: float | None
+    post_id: int | None = None  # the post the row carried (None: no send was made, or before issue 19)
 
 
 # Intent and Result are built once per send: plain slotted classes, since a frozen dataclass's
@@ -55,6 +56,7 @@ class Intent:
     session_id: int
     random_id: int
     started_at: float
+    post_id: int | None = None  # the campaign's post this send carries (``storage.posts``)
 
 
 @dataclass(slots=True)
@@ -103,14 +105,16 @@ def _send_row(row: sqlite3.Row) -> SendRow:
         flood_waits=row["flood_waits"],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
+        post_id=row["post_id"],
     )
 
 
 _INTENT_SQL = (
-    "INSERT INTO sends (customer_id, cycle_no, group_ref, session_id, outcome, random_id, started_at)"
-    " VALUES (?, ?, ?, ?, 'pending', ?, ?)"
+    "INSERT INTO sends (customer_id, cycle_no, group_ref, session_id, outcome, random_id, started_at, post_id)"
+    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)"
     " ON CONFLICT (customer_id, cycle_no, group_ref) DO UPDATE SET outcome = 'pending',"
-    " session_id = excluded.session_id, started_at = excluded.started_at WHERE sends.outcome = 'waiting'"
+    " session_id = excluded.session_id, started_at = excluded.started_at, post_id = excluded.post_id"
+    " WHERE sends.outcome = 'waiting'"
 )
 
 _RESULT_SQL = (
@@ -152,7 +156,9 @@ _GROUP_SENT_SQL = (
 
 
 def _intent_rows(intents: Sequence[Intent]) -> list[tuple[object, ...]]:
-    return [(i.customer_id, i.cycle_no, i.group_ref, i.session_id, i.random_id, i.started_at) for i in intents]
+    return [
+        (i.customer_id, i.cycle_no, i.group_ref, i.session_id, i.random_id, i.started_at, i.post_id) for i in intents
+    ]
 
 
 _INTENT_CHECK_SQL = (

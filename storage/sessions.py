@@ -122,6 +122,7 @@ def _self_user(row: sqlite3.Row) -> AccountInfo | None:
         username=row["self_username"],
         phone=row["self_phone"],
         name=row["self_name"] or "",
+        premium=None if row["premium"] is None else bool(row["premium"]),
     )
 
 
@@ -516,7 +517,8 @@ async def record_self_user(conn: aiosqlite.Connection, session_id: int, info: Ac
     from then on its connects ask nothing about it (``SessionCredentials.self_user``)."""
     await execute(
         conn,
-        "UPDATE sessions SET self_user_id = ?, self_username = ?, self_phone = ?, self_name = ?, self_read_at = ?"
-        " WHERE id = ?",
-        (info.user_id, info.username, info.phone, info.name, now, session_id),
+        "UPDATE sessions SET self_user_id = ?, self_username = ?, self_phone = ?, self_name = ?, self_read_at = ?,"
+        " premium = COALESCE(?, premium) WHERE id = ?",
+        (info.user_id, info.username, info.phone, info.name, now,
+         None if info.premium is None else int(info.premium), session_id),
     )

@@ -102,7 +102,7 @@ async def test_a_sessions_self_user_is_asked_once_in_its_life_and_every_later_co
     accounts = Accounts(db, TelethonFactory(client_builder=senders), supply, ledger, clock)
     account = await accounts.get(sid)
     assert senders.names() == ["GetConfigRequest", "GetUsersRequest", "GetAppConfigRequest"]
-    assert account.info == AccountInfo(SELF_ID, "ada", "15550000", "Ada Seller")
+    assert account.info == AccountInfo(SELF_ID, "ada", "15550000", "Ada Seller", premium=False)
     assert await stored_self(db, sid) == account.info
     await accounts.close_all()
     await ledger.close()

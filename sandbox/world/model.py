@@ -30,6 +30,7 @@ class SimAccount:
     frozen_until: float | None = None
     appeal_url: str | None = None
     frozen_told: bool = False
+    premium: bool = False  # Telegram Premium: its own messages keep custom emoji (``sandbox.world.texts``)
 
 
 @dataclass
@@ -95,6 +96,9 @@ class Delivery(NamedTuple):
     text: str | None = None
     drop_author: bool = False
     media: tuple[str, ...] = ()  # own media sent (``send_media``): each item's kind, in order
+    entities: tuple[str, ...] = ()  # own text's or caption's formatting as it arrived: each entity's type
+    no_webpage: bool = False  # own text sent without its link preview
+    captions_dropped: bool = False  # a forward without its media captions (only ever without its header)
 
 
 @dataclass(frozen=True)

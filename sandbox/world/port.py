@@ -16,7 +16,7 @@ from core.ports import (
     Peer,
     PostInfo,
 )
-from sandbox.world import frozen, media, posts
+from sandbox.world import frozen, media, posts, texts
 from sandbox.world.identity import SeenIdentity
 
 if TYPE_CHECKING:
@@ -66,11 +66,12 @@ class SimPort:
         random_id: int,
         drop_author: bool,
         album: Sequence[int] = (),
+        drop_media_captions: bool = False,
     ) -> int | None:
         self._require()
         return await self.world._send(
             self, "forward", dest, topic_id, random_id, source_peer=source, msg_ids=list(album) or [msg_id],
-            drop_author=drop_author,
+            drop_author=drop_author, shown=texts.forwarded(drop_author, drop_media_captions),
         )
 
     async def read_post(self, source: Peer, msg_id: int) -> PostInfo:
@@ -85,9 +86,11 @@ class SimPort:
         text: str,
         entities: Sequence[EntityDict],
         random_id: int,
+        no_webpage: bool = False,
     ) -> int | None:
         self._require()
-        return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text)
+        shown = texts.own(self.world.accounts[self.key], entities, no_webpage=no_webpage)
+        return await self.world._send(self, "send_text", dest, topic_id, random_id, text=text, shown=shown)
 
     async def prepare_media(self, items: Sequence[MediaItem]) -> int:
         self._require()
@@ -104,9 +107,11 @@ class SimPort:
         self._require()
         media.check_items(items)
         await media.upload_all(self, items)  # files not prepared: uploaded inside the send, as a client would
-        caption = next((item.caption for item in items if item.caption), None)
+        caption = next((item for item in items if item.caption), None)
+        shown = texts.own(self.world.accounts[self.key], caption.entities if caption is not None else ())
         return await self.world._send(
-            self, "send_media", dest, topic_id, random_id, text=caption, media=tuple(item.kind for item in items)
+            self, "send_media", dest, topic_id, random_id, text=caption.caption if caption is not None else None,
+            media=tuple(item.kind for item in items), shown=shown,
         )
 
     async def dialogs(self) -> Sequence[Dialog]:

@@ -427,12 +427,8 @@ class World:
         if fault is not None:
             await fault.strike(account, self.clock, "connect")
         self._live[port.key] = port
-        return AccountInfo(
-            user_id=account.user_id,
-            username=account.username,
-            phone=account.phone,
-            name=account.username or f"user{account.user_id}",
-        )
+        return AccountInfo(user_id=account.user_id, username=account.username, phone=account.phone,
+                           name=account.username or f"user{account.user_id}", premium=account.premium)
 
     async def _resolve(self, port: SimPort, ref: str) -> Peer:
         account = self._account(port.key)
@@ -520,6 +516,7 @@ class World:
         text: str | None = None,
         drop_author: bool = False,
         media: tuple[str, ...] = (),
+        shown: Mapping[str, Any] | None = None,  # more of what arrived (``sandbox.world.texts``)
     ) -> int | None:
         account = self._account(port.key)
         dest_hint = self.chats.get(dest_peer.id)
@@ -562,6 +559,7 @@ class World:
                 text=text,
                 drop_author=drop_author,
                 media=media,
+                **(shown or {}),
             )
             self._record(delivery)
         if self.step_hook is not None:
