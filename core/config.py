@@ -127,6 +127,8 @@ class EngineSettings(_Section):
     world_file: Path | None = None
     max_post_media_mb: int = Field(default=200, ge=1, le=10_000)
     """Megabytes of media one customer's own post may keep on disk (every session uploads them)."""
+    max_posts: int = Field(default=10, ge=1, le=100)  # issue 19A: posts one campaign may hold in rotation
+    """Posts one campaign may hold (``storage.posts``); each cycle carries one of them to each group."""
 
     @model_validator(mode="after")
     def _bounds(self) -> EngineSettings:

@@ -1,4 +1,9 @@
-"""Customers: their plan (sessions, expiry) and their one campaign (post, interval, status, cycle)."""
+"""Customers: their plan (sessions, expiry) and their one campaign (posts, rotation, copy mode, interval,
+status, cycle).
+
+The campaign's posts are rows of ``storage.posts``; a ``Customer`` carries its first post's fields
+(``post_*``, what the one-post screens and /status show) and how many posts it has (``post_count``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from core.states import CampaignStatus
+from storage import posts
 from storage.db import execute, fetchall, fetchone
 
 DAY = 86_400.0
@@ -37,16 +43,17 @@ class Customer:
     cycle_finished_at: float | None
     next_cycle_at: float | None
     updated_at: float
-    post_media: int = 0  # items of an own media post (``storage.post_media``); 0: none
+    post_media: int = 0  # items of the first post's own media (``storage.post_media``); 0: none
+    post_count: int = 0  # the campaign's posts (``storage.posts``)
+    rotation: str = "order"  # which post a cycle carries: 'order' | 'random' | 'fixed' (``storage.posts``)
+    drop_media_captions: bool = False  # forwards without their media captions (only with ``drop_author``)
 
     def plan_active(self, now: float) -> bool:
         return self.plan_sessions > 0 and self.plan_expires_at > now
 
     @property
     def has_post(self) -> bool:
-        if self.post_kind == "link":
-            return self.post_peer is not None and self.post_msg_id is not None
-        return self.post_kind == "text" and (bool(self.post_text) or self.post_media > 0)
+        return self.post_count > 0
 
     @property
     def cycle_in_progress(self) -> bool:
@@ -75,20 +82,33 @@ def _row(row: sqlite3.Row) -> Customer:
         next_cycle_at=row["next_cycle_at"],
         updated_at=row["updated_at"],
         post_media=row["post_media"],
+        post_count=row["post_count"],
+        rotation=row["rotation"],
+        drop_media_captions=bool(row["drop_media_captions"]),
     )
 
 
+# The customer's row with its first post's fields (storage.posts) under their former column names.
+_SELECT = (
+    "SELECT c.*, p.kind AS post_kind, p.link AS post_link, p.peer AS post_peer, p.msg_id AS post_msg_id,"
+    " p.text AS post_text, p.entities AS post_entities, COALESCE(p.media, 0) AS post_media,"
+    " (SELECT COUNT(*) FROM posts WHERE customer_id = c.user_id) AS post_count"
+    " FROM customers c LEFT JOIN posts p ON p.id = (SELECT id FROM posts WHERE customer_id = c.user_id"
+    " ORDER BY position, id LIMIT 1)"
+)
+
+
 async def get(conn: aiosqlite.Connection, user_id: int) -> Customer | None:
-    row = await fetchone(conn, "SELECT * FROM customers WHERE user_id = ?", (user_id,))
+    row = await fetchone(conn, f"{_SELECT} WHERE c.user_id = ?", (user_id,))
     return _row(row) if row else None
 
 
 async def list_all(conn: aiosqlite.Connection) -> list[Customer]:
-    return [_row(r) for r in await fetchall(conn, "SELECT * FROM customers ORDER BY user_id")]
+    return [_row(r) for r in await fetchall(conn, f"{_SELECT} ORDER BY c.user_id")]
 
 
 async def list_running(conn: aiosqlite.Connection) -> list[Customer]:
-    rows = await fetchall(conn, "SELECT * FROM customers WHERE status = 'running' ORDER BY user_id")
+    rows = await fetchall(conn, f"{_SELECT} WHERE c.status = 'running' ORDER BY c.user_id")
     return [_row(r) for r in rows]
 
 
@@ -147,32 +167,50 @@ async def end_plan(conn: aiosqlite.Connection, user_id: int, now: float, reason:
 async def set_post_link(
     conn: aiosqlite.Connection, user_id: int, link: str, peer: str, msg_id: int, drop_author: bool, now: float
 ) -> None:
-    await execute(
-        conn,
-        "UPDATE customers SET post_kind = 'link', post_link = ?, post_peer = ?, post_msg_id = ?,"
-        " post_text = NULL, post_entities = NULL, drop_author = ?, post_media = 0, updated_at = ? WHERE user_id = ?",
-        (link, peer, msg_id, int(drop_author), now, user_id),
-    )
-    await execute(conn, "DELETE FROM post_media WHERE customer_id = ?", (user_id,))
-
-
-async def set_drop_author(conn: aiosqlite.Connection, user_id: int, drop_author: bool, now: float) -> None:
-    """Whether a link post is forwarded without its "Forwarded from" header (the preview's toggle)."""
+    """The campaign's posts become this one channel's post (the /post flow)."""
+    await posts.remove_all(conn, user_id)
+    await posts.add_link(conn, user_id, link, peer, msg_id, now)
     await execute(
         conn, "UPDATE customers SET drop_author = ?, updated_at = ? WHERE user_id = ?", (int(drop_author), now, user_id)
     )
 
 
-async def set_post_text(
-    conn: aiosqlite.Connection, user_id: int, text: str, entities: Sequence[dict[str, Any]], now: float
-) -> None:
+async def set_drop_author(conn: aiosqlite.Connection, user_id: int, drop_author: bool, now: float) -> None:
+    """Whether channel posts are forwarded without their "Forwarded from" header (the preview's toggle);
+    with the header, captions are kept too (Telegram drops captions only without it)."""
     await execute(
         conn,
-        "UPDATE customers SET post_kind = 'text', post_text = ?, post_entities = ?, post_link = NULL,"
-        " post_peer = NULL, post_msg_id = NULL, post_media = 0, updated_at = ? WHERE user_id = ?",
-        (text, json.dumps(list(entities), ensure_ascii=False), now, user_id),
+        "UPDATE customers SET drop_author = ?, drop_media_captions = drop_media_captions AND ?, updated_at = ?"
+        " WHERE user_id = ?",
+        (int(drop_author), int(drop_author), now, user_id),
     )
-    await execute(conn, "DELETE FROM post_media WHERE customer_id = ?", (user_id,))
+
+
+async def set_copy_mode(
+    conn: aiosqlite.Connection, user_id: int, drop_author: bool, drop_media_captions: bool, now: float
+) -> None:
+    """How channel posts are forwarded: with the header, without it, or without it and their captions."""
+    await execute(
+        conn, "UPDATE customers SET drop_author = ?, drop_media_captions = ?, updated_at = ? WHERE user_id = ?",
+        (int(drop_author), int(drop_media_captions), now, user_id),
+    )
+
+
+async def set_rotation(conn: aiosqlite.Connection, user_id: int, rotation: str, now: float) -> None:
+    """Which post a cycle carries (``posts.ROTATIONS``; the table's CHECK refuses anything else)."""
+    await execute(
+        conn, "UPDATE customers SET rotation = ?, updated_at = ? WHERE user_id = ?", (rotation, now, user_id)
+    )
+
+
+async def set_post_text(
+    conn: aiosqlite.Connection, user_id: int, text: str, entities: Sequence[dict[str, Any]], now: float,
+    *, media: int = 0,
+) -> None:
+    """The campaign's posts become this one own content (its ``media`` rows: ``post_media.set_own_post``)."""
+    await posts.remove_all(conn, user_id)
+    await posts.add_own(conn, user_id, text, entities, media, now)
+    await execute(conn, "UPDATE customers SET updated_at = ? WHERE user_id = ?", (now, user_id))
 
 
 async def set_interval(conn: aiosqlite.Connection, user_id: int, seconds: int, now: float) -> None:
@@ -258,8 +296,8 @@ async def expiring(conn: aiosqlite.Connection, now: float, within: float) -> lis
     """Customers whose plan is active now and ends within ``within`` seconds, soonest first (reminders)."""
     rows = await fetchall(
         conn,
-        "SELECT * FROM customers WHERE plan_sessions > 0 AND plan_expires_at > ? AND plan_expires_at <= ?"
-        " ORDER BY plan_expires_at, user_id",
+        f"{_SELECT} WHERE c.plan_sessions > 0 AND c.plan_expires_at > ? AND c.plan_expires_at <= ?"
+        " ORDER BY c.plan_expires_at, c.user_id",
         (now, now + within),
     )
     return [_row(r) for r in rows]

@@ -443,7 +443,74 @@ MIGRATIONS: tuple[str, ...] = (
     # issues 19, 20, 22: one slot per part (a part replaces only its slot's text; an empty slot stays a
     # comment, so the numbers never shift)
     """
-    -- issue 19 part A
+    -- issue 19 part A: several posts per campaign (storage.posts). The campaign's one post (customers.post_*
+    -- and its post_media rows) becomes post 0 of ``posts``; post_media rows belong to a post; the customer
+    -- keeps the campaign's rotation and copy mode; a group may carry a fixed post (rotation 'fixed'); the
+    -- ledger row records which post it carried; a session's Premium flag (custom emoji) as its self user said
+    CREATE TABLE posts (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,        -- never reused: sends.post_id, stale buttons
+        customer_id   INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        position      INTEGER NOT NULL CHECK (position >= 0),   -- 0 first; the list and rotation order
+        kind          TEXT    NOT NULL CHECK (kind IN ('link', 'text')),
+        link          TEXT,                                     -- a link post: as the customer gave it
+        peer          TEXT,                                     -- '@username' or '-100<id>'
+        msg_id        INTEGER,
+        text          TEXT,                                     -- own content: text or caption
+        entities      TEXT,                                     -- JSON list of MessageEntity dicts
+        media         INTEGER NOT NULL DEFAULT 0 CHECK (media >= 0),  -- post_media rows of the post
+        link_preview  INTEGER NOT NULL DEFAULT 1 CHECK (link_preview IN (0, 1)),  -- a text post's web page preview
+        created_at    REAL    NOT NULL,
+        CHECK ((kind = 'link') = (peer IS NOT NULL AND msg_id IS NOT NULL))
+    );
+    CREATE INDEX posts_by_customer ON posts(customer_id, position);
+    INSERT INTO posts (customer_id, position, kind, link, peer, msg_id, text, entities, media, created_at)
+        SELECT user_id, 0, post_kind, post_link, post_peer, post_msg_id, post_text, post_entities, post_media,
+               updated_at
+          FROM customers
+         WHERE (post_kind = 'link' AND post_peer IS NOT NULL AND post_msg_id IS NOT NULL)
+            OR (post_kind = 'text' AND (COALESCE(post_text, '') != '' OR post_media > 0));
+    CREATE TABLE post_media_new (
+        post_id         INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+        customer_id     INTEGER NOT NULL REFERENCES customers(user_id) ON DELETE CASCADE,
+        position        INTEGER NOT NULL CHECK (position >= 0),
+        kind            TEXT    NOT NULL CHECK (kind IN ('photo', 'video', 'document', 'animation')),
+        file_id         TEXT    NOT NULL,
+        file_unique_id  TEXT    NOT NULL,
+        sha256          TEXT    NOT NULL,
+        size            INTEGER NOT NULL,
+        path            TEXT    NOT NULL,
+        mime            TEXT,
+        file_name       TEXT,
+        caption         TEXT    NOT NULL DEFAULT '',
+        entities        TEXT,
+        width           INTEGER NOT NULL DEFAULT 0,
+        height          INTEGER NOT NULL DEFAULT 0,
+        duration        REAL    NOT NULL DEFAULT 0,
+        PRIMARY KEY (post_id, position)
+    );
+    INSERT INTO post_media_new (post_id, customer_id, position, kind, file_id, file_unique_id, sha256, size, path,
+                                mime, file_name, caption, entities, width, height, duration)
+        SELECT p.id, m.customer_id, m.position, m.kind, m.file_id, m.file_unique_id, m.sha256, m.size, m.path,
+               m.mime, m.file_name, m.caption, m.entities, m.width, m.height, m.duration
+          FROM post_media m JOIN posts p ON p.customer_id = m.customer_id AND p.kind = 'text';
+    DROP TABLE post_media;
+    ALTER TABLE post_media_new RENAME TO post_media;
+    CREATE INDEX post_media_by_customer ON post_media(customer_id);
+    ALTER TABLE customers DROP COLUMN post_kind;
+    ALTER TABLE customers DROP COLUMN post_link;
+    ALTER TABLE customers DROP COLUMN post_peer;
+    ALTER TABLE customers DROP COLUMN post_msg_id;
+    ALTER TABLE customers DROP COLUMN post_text;
+    ALTER TABLE customers DROP COLUMN post_entities;
+    ALTER TABLE customers DROP COLUMN post_media;
+    ALTER TABLE customers ADD COLUMN rotation TEXT NOT NULL DEFAULT 'order'
+        CHECK (rotation IN ('order', 'random', 'fixed'));
+    -- forwards without captions (Telegram's drop_media_captions: only with drop_author)
+    ALTER TABLE customers ADD COLUMN drop_media_captions INTEGER NOT NULL DEFAULT 0
+        CHECK (drop_media_captions IN (0, 1));
+    ALTER TABLE groups ADD COLUMN post_id INTEGER REFERENCES posts(id) ON DELETE SET NULL;  -- rotation 'fixed'
+    ALTER TABLE sends ADD COLUMN post_id INTEGER;   -- the post the row carried (no FK: the history outlives it)
+    ALTER TABLE sessions ADD COLUMN premium INTEGER CHECK (premium IN (0, 1));  -- NULL: not known yet
     """,
     """
     -- issue 19 part B

@@ -1,11 +1,11 @@
-"""The customer's own media post: its photos, videos, documents and animations (one row each, an album in
-order), kept next to the post's text in ``customers`` (``post_kind = 'text'``, ``post_media`` = how many
-rows: a media post needs no text). The bytes are in ``data/media/<sha256>`` (0600), written by the bot
-when the customer sent them; the engine's sessions upload them from there (``core.ports.MediaItem``).
+"""Own content's media: the photos, videos, documents and animations of a post (``storage.posts``, kind
+'text'), one row each, an album in order; ``posts.media`` counts them (a media post needs no text). The bytes
+are in ``data/media/<sha256>`` (0600), written by the bot when the customer sent them; the engine's sessions
+upload them from there (``core.ports.MediaItem``).
 
-A post is set whole: ``set_own_post`` replaces the text, its formatting and every media row in one
-transaction (the caller's), so a cycle never reads half of an old post and half of a new one; setting a
-link post (``customers.set_post_link``) drops the rows (``clear``).
+A post is added whole: ``add_own_post`` inserts the post and every media row in one transaction (the
+caller's), so a cycle never reads half a post; ``set_own_post`` makes it the campaign's only post (the
+/post flow); a post's rows go with it (``ON DELETE CASCADE``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 
 import aiosqlite
 
-from storage import customers
+from storage import customers, posts
 from storage.db import execute, fetchall
 
-__all__ = ["MediaRow", "clear", "items", "set_own_post"]
+__all__ = ["MediaRow", "add_own_post", "files_in_use", "items", "items_of", "set_own_post"]
 
 
 @dataclass(frozen=True)
@@ -68,36 +68,59 @@ async def set_own_post(
     entities: Sequence[dict[str, Any]],
     media: Sequence[MediaRow],
     now: float,
-) -> None:
-    """The customer's post becomes their own content: ``text`` (the caption of a media post, may be
-    empty then) with its formatting, and ``media`` in order (none: a text post)."""
-    await customers.set_post_text(conn, user_id, text, entities, now)
-    await clear(conn, user_id)
+) -> posts.Post:
+    """The campaign's posts become this one own content (the /post flow): ``text`` (the caption of a media
+    post, may be empty then) with its formatting, and ``media`` in order (none: a text post)."""
+    await customers.set_post_text(conn, user_id, text, entities, now, media=len(media))
+    post = (await posts.list_for(conn, user_id))[0]
+    await _insert(conn, post, media)
+    return post
+
+
+async def add_own_post(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    text: str,
+    entities: Sequence[dict[str, Any]],
+    media: Sequence[MediaRow],
+    now: float,
+) -> posts.Post:
+    """Own content appended to the campaign's posts (the caller checks the cap)."""
+    post = await posts.add_own(conn, user_id, text, entities, len(media), now)
+    await _insert(conn, post, media)
+    return post
+
+
+async def _insert(conn: aiosqlite.Connection, post: posts.Post, media: Sequence[MediaRow]) -> None:
     for position, item in enumerate(media):
         await execute(
             conn,
-            "INSERT INTO post_media (customer_id, position, kind, file_id, file_unique_id, sha256, size, path, mime,"
-            " file_name, caption, entities, width, height, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            "INSERT INTO post_media (post_id, customer_id, position, kind, file_id, file_unique_id, sha256, size,"
+            " path, mime, file_name, caption, entities, width, height, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?, ?, ?)",
             (
-                user_id, position, item.kind, item.file_id, item.file_unique_id, item.sha256, item.size, item.path,
-                item.mime, item.file_name, item.caption,
+                post.id, post.customer_id, position, item.kind, item.file_id, item.file_unique_id, item.sha256,
+                item.size, item.path, item.mime, item.file_name, item.caption,
                 json.dumps(list(item.entities), ensure_ascii=False) if item.entities else None,
                 item.width, item.height, item.duration,
             ),
         )
-    await execute(conn, "UPDATE customers SET post_media = ? WHERE user_id = ?", (len(media), user_id))
-
-
-async def clear(conn: aiosqlite.Connection, user_id: int) -> None:
-    """No media any more (a link post, or a text post replacing a media one)."""
-    await execute(conn, "DELETE FROM post_media WHERE customer_id = ?", (user_id,))
-    await execute(conn, "UPDATE customers SET post_media = 0 WHERE user_id = ?", (user_id,))
 
 
 async def items(conn: aiosqlite.Connection, user_id: int) -> list[MediaRow]:
-    """The post's media in order ([] for a text or link post)."""
-    rows = await fetchall(conn, "SELECT * FROM post_media WHERE customer_id = ? ORDER BY position", (user_id,))
+    """The campaign's first post's media in order ([] for a text or link post, or no post)."""
+    rows = await fetchall(
+        conn,
+        "SELECT m.* FROM post_media m WHERE m.post_id = (SELECT id FROM posts WHERE customer_id = ?"
+        " ORDER BY position, id LIMIT 1) ORDER BY m.position",
+        (user_id,),
+    )
+    return [_row(row) for row in rows]
+
+
+async def items_of(conn: aiosqlite.Connection, post_id: int) -> list[MediaRow]:
+    """One post's media in order ([] for a text or link post)."""
+    rows = await fetchall(conn, "SELECT * FROM post_media WHERE post_id = ? ORDER BY position", (post_id,))
     return [_row(row) for row in rows]
 
 

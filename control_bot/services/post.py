@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aiogram import Bot
 from aiogram.types import Message
@@ -28,6 +28,7 @@ from control_bot.post_intake import (
     media_of,
     prune_media,
 )
+from control_bot.services import posts as posts_service
 from control_bot.services.campaign import require_customer
 from core.customer_log import LogKey
 from core.errors import InputError
@@ -42,6 +43,9 @@ from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Connection, Database
 from storage.post_media import MediaRow
+
+if TYPE_CHECKING:
+    from control_bot.services.posts import PostSummary
 
 logger = logging.getLogger(__name__)
 customer_line = customer_log(logger)
@@ -132,6 +136,7 @@ class PostSaved:
     info: PostInfo | None = None  # a link post a session read just now
     media: tuple[MediaRow, ...] = ()  # an own media post's items
     source: SourceAccess | None = None  # a private channel's post: whether a session of theirs is in it
+    added: PostSummary | None = None  # add mode (``add_max_posts``): the post appended; ``customer``'s post_* are its
 
 
 async def current(db: Database, user_id: int, now: float) -> tuple[Customer, list[str]]:
@@ -153,19 +158,22 @@ def _running(customer: Customer) -> bool:
 
 async def set_post(
     db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float,
-    *, engine: PostEngine | None = None, link_allowed: bool = True,
+    *, engine: PostEngine | None = None, link_allowed: bool = True, add_max_posts: int | None = None,
 ) -> PostSaved:
     """A text the customer sent: a post link (checked through ``engine`` when given: ``save_link``), or
-    their own formatted text. ``link_allowed=False``: a forwarded person's text that is a link is their text."""
+    their own formatted text. ``link_allowed=False``: a forwarded person's text that is a link is their text.
+    ``add_max_posts``: add mode (/posts' Add): appended to the campaign's posts, at most that many."""
     await require_customer(db, user_id, now)
     body, moved = trim_post(text, entities)
     if not body:
         raise InputError(post_texts.POST_EMPTY())
     if link_allowed and looks_like_link(body):
-        return await save_link(db, engine, user_id, parse_post_link(body), now)
+        return await save_link(db, engine, user_id, parse_post_link(body), now, add_max_posts=add_max_posts)
     units = utf16_len(body)
     if units > TELEGRAM_LIMIT:
         raise InputError(post_texts.post_too_long(body))
+    if add_max_posts is not None:
+        return await _save_own(db, user_id, body, moved, [], now, add_max_posts=add_max_posts)
     async with db.tx() as conn:
         await post_media.set_own_post(conn, user_id, body, moved, [], now)
         customer = await customers.get(conn, user_id)
@@ -175,12 +183,15 @@ async def set_post(
 
 
 async def save_link(
-    db: Database, engine: PostEngine | None, user_id: int, ref: PostRef, now: float
+    db: Database, engine: PostEngine | None, user_id: int, ref: PostRef, now: float,
+    *, add_max_posts: int | None = None,
 ) -> PostSaved:
     """A channel post (a pasted link or a forward from the channel), checked through a connected session
     of the customer first: a post that is gone, that their sessions cannot read or whose channel forbids
     forwarding is refused (nothing changes); with no session connected it is saved unchecked."""
     before = await require_customer(db, user_id, now)
+    if add_max_posts is not None:
+        await posts_service.check_room(db, user_id, max_posts=add_max_posts)
     check = PostCheck("unchecked") if engine is None else await engine.check_post(user_id, ref.peer, ref.msg_id)
     if check.verdict == "missing":
         raise InputError(post_texts.post_missing(ref.link))
@@ -188,12 +199,20 @@ async def save_link(
         raise InputError(post_texts.post_unreadable(ref.link))
     if check.verdict == "no_forwards":
         raise InputError(post_texts.post_no_forwards(ref.link))
-    keep_header = before.drop_author if before.post_kind == "link" else False
-    async with db.tx() as conn:
-        await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, keep_header, now)
+    added = None
+    if add_max_posts is not None:
+        draft = posts_service.LinkDraft(ref.link, ref.peer, ref.msg_id)
+        added = await posts_service.add_post(db, user_id, draft, max_posts=add_max_posts, now=now)
+    else:
+        keep_header = before.drop_author if before.post_kind == "link" else False
+        async with db.tx() as conn:
+            await customers.set_post_link(conn, user_id, ref.link, ref.peer, ref.msg_id, keep_header, now)
+    async with db.read() as conn:
         customer = await customers.get(conn, user_id)
         source = None if check.verdict == "ok" else await _private_source_access(conn, user_id, ref.peer)
     assert customer is not None
+    if added is not None:
+        customer = posts_service.with_post(customer, kind="link", link=ref.link, peer=ref.peer, msg_id=ref.msg_id)
     customer_line(user_id, logging.INFO, LogKey.POST_SET_LINK, link=ref.link, checked=check.verdict == "ok")
     if source == "not_member":
         customer_line(user_id, logging.WARNING, LogKey.POST_SOURCE_NOT_MEMBER, link=ref.link)
@@ -202,30 +221,34 @@ async def save_link(
         ref.link, _running(customer), source, checked=check.verdict == "ok",
         album=info.album_size if info is not None else 1,
     )
-    return PostSaved(customer, text, info, source=source)
+    return PostSaved(customer, text, info, source=source, added=added)
 
 
 async def save_media(
     db: Database, bot: Bot, user_id: int, item: OwnItem, caption: str, entities: Sequence[Mapping[str, Any]],
-    data_dir: Path, now: float, *, cap_bytes: int,
+    data_dir: Path, now: float, *, cap_bytes: int, add_max_posts: int | None = None,
 ) -> PostSaved:
     """One photo, video, GIF or file with its caption: kept (``post_intake.keep_media``) and saved;
     ``cap_bytes``: what one post may keep on disk (``[engine] max_post_media_mb``)."""
     await require_customer(db, user_id, now)
+    if add_max_posts is not None:
+        await posts_service.check_room(db, user_id, max_posts=add_max_posts)
     body, moved = _caption(caption, entities)
     _within_cap(item.size, cap_bytes)
     row = await _keep(bot, item, data_dir, body, moved)
     _within_cap(row.size, cap_bytes)
-    return await _save_own(db, user_id, body, moved, [row], now)
+    return await _save_own(db, user_id, body, moved, [row], now, add_max_posts=add_max_posts)
 
 
 async def save_album(
     db: Database, bot: Bot, user_id: int, messages: Sequence[Message], data_dir: Path, now: float,
-    *, cap_bytes: int,
+    *, cap_bytes: int, add_max_posts: int | None = None,
 ) -> PostSaved:
     """An album (its messages in order): every item kept, the caption on the item that carries it; the
     whole album refused over ``cap_bytes`` (before any download when the sizes Telegram gave say so)."""
     await require_customer(db, user_id, now)
+    if add_max_posts is not None:
+        await posts_service.check_room(db, user_id, max_posts=add_max_posts)
     items = [media_of(message) for message in messages]
     if any(item is None for item in items):
         raise InputError(post_texts.POST_NOT_SUPPORTED())
@@ -242,7 +265,7 @@ async def save_album(
             text, text_entities = body, moved
         rows.append(await _keep(bot, item, data_dir, body, moved))
         _within_cap(sum(row.size for row in rows), cap_bytes)
-    return await _save_own(db, user_id, text, text_entities, rows, now)
+    return await _save_own(db, user_id, text, text_entities, rows, now, add_max_posts=add_max_posts)
 
 
 def _caption(caption: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
@@ -270,18 +293,30 @@ async def _keep(bot: Bot, item: OwnItem, data_dir: Path, caption: str, entities:
 
 
 async def _save_own(
-    db: Database, user_id: int, text: str, entities: list[EntityDict], rows: list[MediaRow], now: float
+    db: Database, user_id: int, text: str, entities: list[EntityDict], rows: list[MediaRow], now: float,
+    *, add_max_posts: int | None = None,
 ) -> PostSaved:
-    async with db.tx() as conn:
-        await post_media.set_own_post(conn, user_id, text, entities, rows, now)
+    added = None
+    if add_max_posts is not None:
+        draft = posts_service.OwnDraft(text, entities, tuple(rows))
+        added = await posts_service.add_post(db, user_id, draft, max_posts=add_max_posts, now=now)
+    else:
+        async with db.tx() as conn:
+            await post_media.set_own_post(conn, user_id, text, entities, rows, now)
+    async with db.read() as conn:
         customer = await customers.get(conn, user_id)
     assert customer is not None
+    if added is not None:
+        customer = posts_service.with_post(customer, kind="text", text=text, entities=entities, media=len(rows))
     if rows:
         customer_line(user_id, logging.INFO, LogKey.POST_SET_MEDIA, kinds=[row.kind for row in rows])
     else:
         customer_line(user_id, logging.INFO, LogKey.POST_SET_TEXT, characters=char_count(text))
     summary = post_texts.post_summary("text", None, text, [row.kind for row in rows])
-    return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows))
+    if not rows:
+        return PostSaved(customer, post_texts.post_saved_text(text, _running(customer)), added=added)
+    return PostSaved(customer, post_texts.post_saved_own(_running(customer), summary), media=tuple(rows),
+                     added=added)
 
 
 async def prune_kept_media(db: Database, data_dir: Path) -> int:

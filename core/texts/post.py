@@ -276,3 +276,63 @@ def header_changed(drop_author: bool) -> str:
 
 def NO_LINK_POST() -> str:
     return _("Your post is not a link any more: there is no header to change.")
+
+
+# --- several posts (issue 19 part A): what the service refuses and the one-line titles --------------------
+
+TITLE_SHOWN = 40  # characters of a post's text its one-line title shows
+
+
+def posts_full(limit: int) -> str:
+    return n_(
+        "Your campaign already has {n} post, as many as it can hold. Remove one to add another. Nothing was "
+        "changed.",
+        "Your campaign already has {n} posts, as many as it can hold. Remove one to add another. Nothing was "
+        "changed.",
+        limit,
+    )
+
+
+def POST_NOT_FOUND() -> str:
+    return _("That post is not in your campaign any more. Open /posts again.")
+
+
+def ROTATION_UNKNOWN() -> str:
+    return _("That is not a way to take turns between posts. Choose one of the buttons.")
+
+
+def group_not_found(ref: str) -> str:
+    return _("{group} is not one of your groups. Open /groups to see them.", group=esc(ref))
+
+
+def LINK_PREVIEW_ONLY_TEXT() -> str:
+    return _("Only a text post has a link preview to switch: a forward shows what its channel shows.")
+
+
+def post_title(kind: str, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
+    """A post on one short line, plain text (not HTML: escape it where HTML is sent): the link it
+    forwards, its media, or the first words of its text."""
+    if kind == "link":
+        return link or ""
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    excerpt = clip(first, TITLE_SHOWN)
+    if media:
+        what = _media_word(media[0]) if len(media) == 1 else n_("album of {n}", "album of {n}", len(media))
+        return _("{what}: {caption}", what=what, caption=excerpt) if excerpt else what
+    return excerpt
+
+
+def custom_emoji_needs_premium(count: int) -> str:
+    """Own content with custom emoji and a session that may not send them (no Premium)."""
+    return n_(
+        "Your post has {n} custom emoji, and custom emoji can only be sent by a Telegram Premium account. Sessions "
+        "without Premium send it with the plain emoji in their place.",
+        "Your post has {n} custom emoji, and custom emoji can only be sent by a Telegram Premium account. Sessions "
+        "without Premium send it with the plain emoji in their place.",
+        count,
+    )
+
+
+def post_current_one(position: int, summary: str) -> str:
+    """One of the campaign's posts (``position`` 0 first), as its preview's line says it."""
+    return _("<b>Post {number}</b>: {post}", number=num(position + 1), post=summary)
