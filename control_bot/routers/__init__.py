@@ -19,6 +19,7 @@ from control_bot.routers import (
     customer_menu,
     customer_notify,
     customer_post,
+    customer_posts,
     customer_stats,
     onboarding,
 )
@@ -48,6 +49,7 @@ def setup_routers(settings: Settings) -> list[Router]:
         onboarding.setup(),
         customer_menu.setup(),
         customer_post.setup(),
+        customer_posts.setup(),
         customer_groups.setup(),
         customer_campaign.setup(),
         customer_stats.setup(),

@@ -96,7 +96,7 @@ def ADD_ASK() -> str:
 
 
 def post_added(number: int, title: str) -> str:
-    return _("✅ Post {number} added: {title}.", number=number, title=esc(clip(title, TITLE_SHOWN)))
+    return _("✅ Post {number} added: {title}", number=number, title=esc(clip(title, TITLE_SHOWN)))
 
 
 # --- one post ----------------------------------------------------------------------------------------
