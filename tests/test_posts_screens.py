@@ -75,7 +75,8 @@ async def add_text(alice: Player, text: str) -> str:
     await open_list(alice)
     await alice.press(_label(alice, t.BTN_ADD_POST))
     await alice.user.say(text)
-    _copy, added = await alice.user.wait_replies(2)
+    copy, added = await alice.user.wait_replies(2)
+    assert copy.text == text and copy.link_preview  # a new text post shows its links' preview
     return added.html
 
 
@@ -181,6 +182,9 @@ async def test_add_three_posts_reorder_preview_and_remove(
             assert t.link_preview_line(False) in switched.html
             assert t.btn_link_preview(False) in labels(switched)
         assert [p.link_preview for p in (await view(h)).posts] == [True, False, True]
+        await alice.user.click(_label(alice, t.BTN_PREVIEW))
+        as_sent, _note = await alice.user.wait_replies(2)
+        assert as_sent.text == "Hello there, see https://example.com/shop" and as_sent.link_preview is False
         if lang == "ru":
             assert "без предпросмотра" in switched.html
 

@@ -26,6 +26,7 @@ from aiogram.types import (
     InputMediaDocument,
     InputMediaPhoto,
     InputMediaVideo,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     MessageOriginChat,
@@ -47,6 +48,7 @@ from core.texts import posts as posts_texts
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class PostForm(StatesGroup):
@@ -188,14 +190,14 @@ async def _preview(message: Message, bot: Bot, saved: PostSaved, note: str | Non
     await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=markup)
 
 
-async def copy_back(bot: Bot, chat_id: int, saved: PostSaved) -> None:
+async def copy_back(bot: Bot, chat_id: int, saved: PostSaved, *, link_preview: bool = True) -> None:
     """The customer's own post sent back exactly as stored, as the sessions send it (text and formatting,
-    the same files by their file_id, the album's captions)."""
+    the same files by their file_id, the album's captions; a text's link preview as set on /posts)."""
     media = saved.media
     if not media:
         customer = saved.customer
         await bot.send_message(chat_id, customer.post_text or "", entities=_entities(customer.post_entities),
-                               parse_mode=None)
+                               parse_mode=None, link_preview_options=None if link_preview else NO_PREVIEW)
         return
     if len(media) == 1:
         row = media[0]

@@ -155,7 +155,7 @@ async def on_preview(callback: CallbackQuery, callback_data: PostsCb, db: Databa
         text = "\n\n".join([post_texts.preview_of_link(customer.post_link, "", 1),
                             post_texts.header_line(view.drop_author)])
     else:
-        await customer_post.copy_back(bot, chat_id, saved)
+        await customer_post.copy_back(bot, chat_id, saved, link_preview=p.link_preview)
         text = post_texts.PREVIEW_OWN()
     await bot.send_message(chat_id, text, reply_markup=kb.posts_back(p.id))
 
