@@ -18,6 +18,7 @@ import pytest
 from control_bot.callbacks import PostsAction, PostsCb
 from control_bot.services import posts as posts_service
 from core.clock import FakeClock
+from core.texts import customer as customer_texts
 from core.texts import post as post_texts
 from core.texts import posts as t
 from sandbox.world import World
@@ -298,6 +299,9 @@ async def test_add_at_the_cap_says_why_in_customer_words(tmp_path: Path, lang: s
         if lang == "ru":
             assert "В кампании уже 2 поста" in answer.text
         # The question was not asked: a text sent now is no post.
+        reply = await alice.ask("Three")
+        with in_locale(lang):
+            assert reply.html == customer_texts.UNKNOWN_TEXT()
         assert len((await view(h)).posts) == 2
 
 
