@@ -21,6 +21,7 @@ from core.clock import FakeClock
 from core.texts import customer as customer_texts
 from core.texts import post as post_texts
 from core.texts import posts as t
+from sandbox.botapi.media import channel_origin
 from sandbox.world import World
 from sandbox.world.model import Delivery
 from tests.botkit import START, Harness, Player, bot_harness, in_locale, labels
@@ -28,6 +29,7 @@ from tests.botkit import START, Harness, Player, bot_harness, in_locale, labels
 ALICE, BOB = 1001, 1002
 LANGS = ["en", "ru"]
 MAX = 10
+DEALS_ID = -1001555000111  # the Bot API id of @deals (what forward_origin carries)
 LANG_OF: dict[int, str] = {}  # each player's language, for the labels they read
 
 
@@ -352,14 +354,17 @@ async def test_the_only_post_removed_and_forged_buttons_change_nothing(
 async def test_cycles_carry_the_posts_in_the_order_and_per_group_the_screens_set(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    """Three posts added on /posts (a text, a channel's post, an own photo), the photo moved first, @cats_group
-    given the channel's post: @dogs_group gets the three in the new order, one a cycle, @cats_group its own."""
+    """Three posts added on /posts (a text, a channel's post forwarded here, an own photo), the photo moved
+    first, @cats_group given the channel's post: @dogs_group gets the three in the new order, one a cycle,
+    @cats_group its own."""
     async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
         alice = await customer(h, "en", "@cats_group", "@dogs_group")
         await add_text(alice, "Hello there")
         await open_list(alice)
         await alice.press(t.BTN_ADD_POST())
-        await alice.ask("https://t.me/deals/1")
+        await alice.user.forward(channel_origin(DEALS_ID, 1, title="Deals", username="deals"), text="Summer sale")
+        added = await alice.user.wait_reply()
+        assert added.html.startswith(t.post_added(2, "https://t.me/deals/1"))  # a forward, added like a link
         await open_list(alice)
         await alice.press(t.BTN_ADD_POST())
         await alice.user.send_media("photo", b"\x89PNG" * 100, caption="Big sale")
