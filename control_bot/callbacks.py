@@ -251,6 +251,42 @@ PICK_PERSON_REQUEST_ID = 18
 # --- issue 19 part A ---
 
 
+class PostsAction(StrEnum):
+    LIST = "l"  # the list (page: unused)
+    OPEN = "o"  # one post's screen
+    PREVIEW = "p"  # the post sent here as groups will see it
+    UP = "u"
+    DOWN = "d"
+    REMOVE = "r"  # ask to confirm
+    REMOVE_YES = "rx"
+    PREVIEW_ON = "w1"  # a text post's link preview on / off
+    PREVIEW_OFF = "w0"
+    ADD = "a"  # the post intake, in add mode
+    ROTATION = "rt"  # the rotation picker
+    SET_ROTATION = "rs"  # value: 'order' | 'random' | 'fixed'
+    COPY = "c"  # the copy options
+    SET_COPY = "cs"  # value: 'header' | 'noheader' | 'nocaptions'
+    GROUPS = "g"  # the post of each group (page)
+    GROUP = "gp"  # one group's post picker (group)
+    SET_GROUP = "gs"  # group gets post (0: follows the order)
+
+
+class PostsCb(CallbackData, prefix="cps"):
+    """A /posts button. ``post`` and ``group`` are ids checked against the presser's own posts and groups
+    when pressed (a forged or stale one changes nothing); ``value`` is checked against the known choices."""
+
+    action: PostsAction
+    post: int = 0
+    group: int = 0
+    page: int = 0
+    value: str = ""
+
+
+def posts_button(action: PostsAction) -> CallbackQueryFilter:
+    return PostsCb.filter(F.action == action)
+
+
+
 # --- issue 19 part B ---
 
 

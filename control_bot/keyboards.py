@@ -25,6 +25,7 @@ from core.texts import joins as jt
 from core.texts import onboarding as ot
 from core.texts import plans as pt
 from core.texts import post as post_texts
+from core.texts import posts as pst
 from core.texts import reach as rt
 from core.texts import schedule as sch
 from core.texts import settings as st
@@ -43,6 +44,7 @@ def main_menu(running: bool) -> InlineKeyboardMarkup:
     _menu_button(b, t.BTN_STOP() if running else t.BTN_RUN(), cb.MenuAction.STOP if running else cb.MenuAction.RUN)
     _menu_button(b, t.BTN_STATUS(), cb.MenuAction.STATUS)
     _menu_button(b, t.BTN_POST(), cb.MenuAction.POST)
+    b.button(text=pst.BTN_POSTS(), callback_data=cb.PostsCb(action=cb.PostsAction.LIST))
     _menu_button(b, t.BTN_GROUPS(), cb.MenuAction.GROUPS)
     _menu_button(b, t.BTN_INTERVAL(), cb.MenuAction.INTERVAL)
     _menu_button(b, t.BTN_SCHEDULE(), cb.MenuAction.SCHEDULE)
@@ -402,6 +404,121 @@ def pick_person() -> ReplyKeyboardMarkup:
 
 
 # --- issue 19 part A ---
+
+COPY_MODES = {"header": (False, False), "noheader": (True, False), "nocaptions": (True, True)}
+"""The copy options' button values: (drop_author, drop_media_captions)."""
+ROTATIONS = ("order", "random", "fixed")
+
+
+def _posts_button(b: InlineKeyboardBuilder, label: str, action: cb.PostsAction, **data: int | str) -> None:
+    b.button(text=label, callback_data=cb.PostsCb(action=action, **data))
+
+
+def posts_list(shown: Sequence[tuple[int, int, str]], fixed: bool) -> InlineKeyboardMarkup:
+    """/posts: ``shown`` (post id, number, title) a button each, then add, rotation, copy options, the post
+    of each group (rotation fixed per group) and the menu."""
+    b = InlineKeyboardBuilder()
+    for post_id, number, title in shown:
+        _posts_button(b, pst.btn_post(number, title), cb.PostsAction.OPEN, post=post_id)
+    _posts_button(b, pst.BTN_ADD_POST(), cb.PostsAction.ADD)
+    _posts_button(b, pst.BTN_ROTATION(), cb.PostsAction.ROTATION)
+    _posts_button(b, pst.BTN_COPY(), cb.PostsAction.COPY)
+    if fixed:
+        _posts_button(b, pst.BTN_GROUP_POSTS(), cb.PostsAction.GROUPS)
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(*([2] * (len(shown) // 2)), *([1] if len(shown) % 2 else []), 1, 2, *([1] if fixed else []), 1)
+    return b.as_markup()
+
+
+def post_screen(post_id: int, *, text_post: bool, link_preview: bool, first: bool, last: bool) -> InlineKeyboardMarkup:
+    """One post: preview, up / down (where it can move), remove, a text post's link preview switch."""
+    b = InlineKeyboardBuilder()
+    _posts_button(b, pst.BTN_PREVIEW(), cb.PostsAction.PREVIEW, post=post_id)
+    moves = 0
+    if not first:
+        _posts_button(b, pst.BTN_UP(), cb.PostsAction.UP, post=post_id)
+        moves += 1
+    if not last:
+        _posts_button(b, pst.BTN_DOWN(), cb.PostsAction.DOWN, post=post_id)
+        moves += 1
+    _posts_button(b, pst.BTN_REMOVE(), cb.PostsAction.REMOVE, post=post_id)
+    if text_post:
+        action = cb.PostsAction.PREVIEW_OFF if link_preview else cb.PostsAction.PREVIEW_ON
+        _posts_button(b, pst.btn_link_preview(link_preview), action, post=post_id)
+    _posts_button(b, pst.BTN_ALL_POSTS(), cb.PostsAction.LIST)
+    b.adjust(1, *([moves] if moves else []), 1, *([1] if text_post else []), 1)
+    return b.as_markup()
+
+
+def post_remove_confirm(post_id: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    _posts_button(b, pst.BTN_REMOVE_YES(), cb.PostsAction.REMOVE_YES, post=post_id)
+    _posts_button(b, pst.BTN_REMOVE_NO(), cb.PostsAction.OPEN, post=post_id)
+    b.adjust(2)
+    return b.as_markup()
+
+
+def posts_back(post_id: int = 0) -> InlineKeyboardMarkup:
+    """Back to one post's screen (``post_id``), or to the list."""
+    b = InlineKeyboardBuilder()
+    if post_id:
+        _posts_button(b, pst.BTN_BACK(), cb.PostsAction.OPEN, post=post_id)
+    else:
+        _posts_button(b, pst.BTN_ALL_POSTS(), cb.PostsAction.LIST)
+    return b.as_markup()
+
+
+def posts_rotation(current: str) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for mode in ROTATIONS:
+        _posts_button(b, pst.btn_rotation(mode, mode == current), cb.PostsAction.SET_ROTATION, value=mode)
+    if current == "fixed":
+        _posts_button(b, pst.BTN_GROUP_POSTS(), cb.PostsAction.GROUPS)
+    _posts_button(b, pst.BTN_ALL_POSTS(), cb.PostsAction.LIST)
+    b.adjust(1)
+    return b.as_markup()
+
+
+def posts_copy(drop_author: bool, drop_media_captions: bool) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for value, (author, captions) in COPY_MODES.items():
+        current = (author, captions) == (drop_author, drop_media_captions and drop_author)
+        _posts_button(b, pst.btn_copy(author, captions, current), cb.PostsAction.SET_COPY, value=value)
+    _posts_button(b, pst.BTN_ALL_POSTS(), cb.PostsAction.LIST)
+    b.adjust(1)
+    return b.as_markup()
+
+
+def group_posts(shown: Sequence[tuple[int, int, str]], page: int, pages: int) -> InlineKeyboardMarkup:
+    """The post of each group: ``shown`` (group id, number, ref) a button each, pages, back to the list."""
+    b = InlineKeyboardBuilder()
+    for group_id, number, ref in shown:
+        _posts_button(b, pst.btn_group(number, ref), cb.PostsAction.GROUP, group=group_id, page=page)
+    nav = 0
+    if page > 0:
+        _posts_button(b, t.BTN_PREV(), cb.PostsAction.GROUPS, page=page - 1)
+        nav += 1
+    if page < pages - 1:
+        _posts_button(b, t.BTN_NEXT(), cb.PostsAction.GROUPS, page=page + 1)
+        nav += 1
+    _posts_button(b, pst.BTN_ALL_POSTS(), cb.PostsAction.LIST)
+    b.adjust(*([2] * (len(shown) // 2)), *([1] if len(shown) % 2 else []), *([nav] if nav else []), 1)
+    return b.as_markup()
+
+
+def group_post_pick(
+    group_id: int, posts: Sequence[tuple[int, int, str]], current: int | None, page: int
+) -> InlineKeyboardMarkup:
+    """One group's post: ``posts`` (post id, number, title), "follow the order", back to the groups."""
+    b = InlineKeyboardBuilder()
+    for post_id, number, title in posts:
+        _posts_button(b, pst.btn_group_post(number, title, post_id == current), cb.PostsAction.SET_GROUP,
+                      group=group_id, post=post_id, page=page)
+    _posts_button(b, pst.btn_follow_order(current is None), cb.PostsAction.SET_GROUP, group=group_id, page=page)
+    _posts_button(b, pst.BTN_BACK(), cb.PostsAction.GROUPS, page=page)
+    b.adjust(1)
+    return b.as_markup()
+
 
 
 # --- issue 19 part B ---

@@ -26,6 +26,7 @@ from aiogram.types import (
     InputMediaDocument,
     InputMediaPhoto,
     InputMediaVideo,
+    LinkPreviewOptions,
     Message,
     MessageEntity,
     MessageOriginChat,
@@ -43,13 +44,16 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AdbotError
 from core.texts import post as t
+from core.texts import posts as posts_texts
 from storage.db import Database
 
 logger = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class PostForm(StatesGroup):
     waiting = State()
+    adding = State()  # /posts' Add (``routers.customer_posts``): the post is appended to the campaign's posts
 
 
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
@@ -84,6 +88,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
     ) -> None:
         """An answer to the question (or a channel post forwarded at any time): whatever it is."""
         user_id = sender_id(message)
+        add = settings.engine.max_posts if await state.get_state() == PostForm.adding.state else None
         ref = forwarded_post(message)
         if ref is not None and message.media_group_id is not None:
             # A channel's album forwarded here comes as one message per item (each naming its own post):
@@ -93,7 +98,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                 refs = [ref for ref in map(forwarded_post, messages) if ref is not None]
                 first = min(refs, key=lambda ref: ref.msg_id)
                 try:
-                    saved = await post_service.save_link(db, engine, user_id, first, clock.now())
+                    saved = await post_service.save_link(db, engine, user_id, first, clock.now(), add_max_posts=add)
                 except AdbotError as exc:
                     await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
                     return
@@ -103,7 +108,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
             collector.add(user_id, message, save_forwarded_album)
             return
         if ref is not None:
-            saved = await post_service.save_link(db, engine, user_id, ref, clock.now())
+            saved = await post_service.save_link(db, engine, user_id, ref, clock.now(), add_max_posts=add)
             await state.clear()
             await _settle(message, db, bot, settings, saved, None)
             return
@@ -118,7 +123,7 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
                 # are answered here, in the reader's language (this task keeps the handler's scope).
                 try:
                     saved = await post_service.save_album(db, bot, user_id, messages, settings.paths.data_dir,
-                                                          clock.now(), cap_bytes=_cap(settings))
+                                                          clock.now(), cap_bytes=_cap(settings), add_max_posts=add)
                 except AdbotError as exc:
                     await bot.send_message(message.chat.id, exc.user_message, reply_markup=kb.cancel())
                     return
@@ -131,12 +136,12 @@ def _make_on_message(collector: AlbumCollector) -> Handler:
         if item is not None:
             saved = await post_service.save_media(
                 db, bot, user_id, item, message.caption or "", entity_dicts(message.caption_entities),
-                settings.paths.data_dir, clock.now(), cap_bytes=_cap(settings),
+                settings.paths.data_dir, clock.now(), cap_bytes=_cap(settings), add_max_posts=add,
             )
         elif message.text:
             saved = await post_service.set_post(
                 db, user_id, message.text, entity_dicts(message.entities), clock.now(), engine=engine,
-                link_allowed=message.forward_origin is None,
+                link_allowed=message.forward_origin is None, add_max_posts=add,
             )
         else:
             await message.answer(t.POST_NOT_SUPPORTED(), reply_markup=kb.cancel())
@@ -168,27 +173,31 @@ async def _preview(message: Message, bot: Bot, saved: PostSaved, note: str | Non
     only fail). Own content is sent back exactly as the sessions will send it."""
     chat_id = message.chat.id
     customer = saved.customer
-    parts = [saved.text] if note is None else [note, saved.text]
+    added = saved.added  # /posts' Add: said as added, with the way back to the list
+    said = saved.text if added is None else posts_texts.post_added(added.position + 1, added.title)
+    parts = [said] if note is None else [note, said]
     if customer.post_kind == "link" and customer.post_link:
         info = saved.info
         if info is not None:
             parts.append(t.preview_of_link(customer.post_link, info.excerpt, info.album_size))
         parts.append(t.header_line(customer.drop_author))
-        await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=kb.post_header(customer.drop_author))
+        markup = kb.post_header(customer.drop_author) if added is None else kb.posts_back()
+        await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=markup)
         return
-    await _copy_back(bot, chat_id, saved)
+    await copy_back(bot, chat_id, saved)
     parts.append(t.PREVIEW_OWN())
-    await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=kb.back_to_menu())
+    markup = kb.back_to_menu() if added is None else kb.posts_back()
+    await bot.send_message(chat_id, "\n\n".join(parts), reply_markup=markup)
 
 
-async def _copy_back(bot: Bot, chat_id: int, saved: PostSaved) -> None:
+async def copy_back(bot: Bot, chat_id: int, saved: PostSaved, *, link_preview: bool = True) -> None:
     """The customer's own post sent back exactly as stored, as the sessions send it (text and formatting,
-    the same files by their file_id, the album's captions)."""
+    the same files by their file_id, the album's captions; a text's link preview as set on /posts)."""
     media = saved.media
     if not media:
         customer = saved.customer
         await bot.send_message(chat_id, customer.post_text or "", entities=_entities(customer.post_entities),
-                               parse_mode=None)
+                               parse_mode=None, link_preview_options=None if link_preview else NO_PREVIEW)
         return
     if len(media) == 1:
         row = media[0]
@@ -245,6 +254,7 @@ def setup(collector: AlbumCollector | None = None) -> Router:
     register_screen(router, on_post, Command("post"), menu_button(MenuAction.SET_POST))
     on_message = _make_on_message(collector)
     router.message.register(on_message, PostForm.waiting, F.func(lambda m: not (m.text or "").startswith("/")))
+    router.message.register(on_message, PostForm.adding, F.func(lambda m: not (m.text or "").startswith("/")))
     router.message.register(on_message, F.forward_origin.type == "channel")
     router.callback_query.register(on_post_button, menu_button(MenuAction.POST))
     router.callback_query.register(on_header, PostHeaderCb.filter())

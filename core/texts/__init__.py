@@ -7,6 +7,8 @@ take the values they interpolate as named placeholders; each module is one trans
 
 * ``customer``: what a customer reads in the bot: menu, help, generic answers, interval, run/stop;
 * ``post``: setting the customer's post (/post): the question, refusals, the saved post;
+* ``posts``: the campaign's several posts (/posts): the list, a post's screen, rotation, copy options,
+  the post of each group (issue 19);
 * ``groups``: the customer's groups: /groups, adding, removing, resuming;
 * ``status``: the campaign's state for the customer: /status, /stats, /logs;
 * ``onboarding``: strangers, admins without a plan, ended plans;

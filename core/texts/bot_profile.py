@@ -19,6 +19,7 @@ def customer_commands() -> tuple[tuple[str, str], ...]:
         ("start", _("Main menu")),
         ("status", _("Campaign status")),
         ("post", _("Set the post you advertise")),
+        ("posts", _("Your posts, their order and rotation")),
         ("groups", _("Your groups and their state")),
         ("addgroups", _("Add groups (many at once)")),
         ("pickgroups", _("Pick groups you are in")),

@@ -200,6 +200,8 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "/post <i>link or text</i>: the post to send. A link (https://t.me/channel/123) is forwarded (a "
         "private channel's link, t.me/c/…, only by a session of yours that is in that channel); a text "
         "is sent with its formatting. Without an argument the bot asks for it.\n"
+        "/posts: your posts, their order, which one each cycle sends and how channel posts are "
+        "sent\n"
         "/groups: your groups and their state; paused groups can be resumed there\n"
         "/addgroups <i>groups</i>: add groups, one per line or separated by spaces or commas (@name or "
         "t.me/name for a public group; a -100… id for a group one of your sessions is in; an invite link "

@@ -74,6 +74,8 @@ class MessageMethods(EmulatorState):
         )
         stored.reply_markup = markup
         stored.reply_to_message_id = reply_to
+        options = params.get_json("link_preview_options", "can't parse link preview options") or {}
+        stored.link_preview = not (isinstance(options, dict) and options.get("is_disabled") is True)
         self._keyboard_shown(chat, markup)
         self._bot_changed("new", stored)
         return self._message_json(stored)

@@ -159,6 +159,7 @@ class MessageView:
     animation: DocumentView | None = None
     media_group_id: str | None = None
     forward_origin: JsonDict | None = None  # a forwarded message's origin (channel, chat, user, hidden user)
+    link_preview: bool = True  # False: sent with link_preview_options.is_disabled (no web page preview)
 
     @property
     def buttons(self) -> list[list[str]]:
@@ -216,6 +217,7 @@ class StoredMessage:
     media_group_id: str | None = None
     forward_origin: JsonDict | None = None
     shared: JsonDict | None = None  # a user's chat_shared / users_shared payload ({"chat_shared": {...}})
+    link_preview: bool = True  # a text message's web page preview (``link_preview_options.is_disabled``)
 
     def view(self, *, edited: bool = False) -> MessageView:
         file_view = None
@@ -243,6 +245,7 @@ class StoredMessage:
             animation=file_view if kind == "animation" else None,
             media_group_id=self.media_group_id,
             forward_origin=copy.deepcopy(self.forward_origin),
+            link_preview=self.link_preview,
         )
 
 
