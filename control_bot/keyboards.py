@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
+from core.periods import Period
 from core.states import NotifyLevel
 from core.texts import admin as at
 from core.texts import customer as t
@@ -26,6 +27,7 @@ from core.texts import plans as pt
 from core.texts import post as post_texts
 from core.texts import reach as rt
 from core.texts import settings as st
+from core.texts import stats as stt
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -405,6 +407,54 @@ def pick_person() -> ReplyKeyboardMarkup:
 
 
 # --- issue 19 part S ---
+
+
+def _periods(b: InlineKeyboardBuilder, view: cb.StatsView, current: Period) -> None:
+    for period in Period:
+        b.button(text=stt.btn_period(period, period is current),
+                 callback_data=cb.StatsCb(view=view, period=period))
+
+
+def stats_screen(period: Period) -> InlineKeyboardMarkup:
+    """/stats: the periods, per group, the chart, export, refresh and the menu."""
+    b = InlineKeyboardBuilder()
+    _periods(b, cb.StatsView.SUMMARY, period)
+    b.button(text=stt.BTN_PER_GROUP(), callback_data=cb.StatsCb(view=cb.StatsView.GROUPS, period=period))
+    b.button(text=stt.BTN_CHART(), callback_data=cb.StatsCb(view=cb.StatsView.CHART, period=period))
+    b.button(text=stt.BTN_EXPORT(), callback_data=cb.ExportCb(period=period))
+    b.button(text=t.BTN_REFRESH(), callback_data=cb.StatsCb(view=cb.StatsView.SUMMARY, period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(len(Period), 3, 2)
+    return b.as_markup()
+
+
+def stats_groups(period: Period, page: int, pages: int) -> InlineKeyboardMarkup:
+    """The per-group view: the periods, pages, back to the summary, the menu."""
+    b = InlineKeyboardBuilder()
+    _periods(b, cb.StatsView.GROUPS, period)
+    sizes = [len(Period)]
+    if pages > 1:
+        nav = 0
+        for label, to in ((t.BTN_PREV(), page - 1), (t.BTN_NEXT(), page + 1)):
+            if 0 <= to < pages:
+                b.button(text=label, callback_data=cb.StatsCb(view=cb.StatsView.GROUPS, period=period, page=to))
+                nav += 1
+        sizes.append(nav)
+    b.button(text=stt.BTN_SUMMARY(), callback_data=cb.StatsCb(view=cb.StatsView.SUMMARY, period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    sizes.append(2)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+def export_periods() -> InlineKeyboardMarkup:
+    """/export: one button per period."""
+    b = InlineKeyboardBuilder()
+    for period in Period:
+        b.button(text=stt.btn_period(period, False), callback_data=cb.ExportCb(period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(len(Period), 1)
+    return b.as_markup()
 
 
 # --- issue 20 part C ---

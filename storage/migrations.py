@@ -449,7 +449,10 @@ MIGRATIONS: tuple[str, ...] = (
     -- issue 19 part B
     """,
     """
-    -- issue 19 part S
+    -- issue 19 part S: a customer's sends by time (/stats periods, /export's keyset pages in time order)
+    -- and one group's sends by time (/stats per group: its figures and its last delivery, a seek each)
+    CREATE INDEX sends_by_customer_time ON sends(customer_id, finished_at);
+    CREATE INDEX sends_by_group_time ON sends(customer_id, group_ref, finished_at);
     """,
     """
     -- issue 20 part B: sends older than the retention period are folded into per-day aggregates, then
