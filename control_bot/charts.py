@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
 
+from control_bot.services import stats
 from control_bot.services.stats import DayFigure
+from core.i18n import tz
+from core.texts import stats as stats_texts
+from storage.db import Database
 
-__all__ = ["ChartLabels", "render_deliveries", "send_chart"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["ChartLabels", "render_deliveries", "send_chart", "send_service_chart"]
 
 _DELIVERED = "#2e9e55"
 _FAILED = "#d9534f"
@@ -70,3 +77,19 @@ async def send_chart(bot: Bot, chat_id: int, days: Sequence[DayFigure], labels: 
     """Draw the chart off the event loop and send it as a photo."""
     png = await asyncio.to_thread(render_deliveries, days, labels)
     await bot.send_photo(chat_id, BufferedInputFile(png, filename="deliveries.png"), caption=caption)
+
+
+async def send_service_chart(bot: Bot, chat_id: int, db: Database, now: float) -> None:
+    """The admin's /health: every customer's deliveries per day over the last 30 days (in the admin's
+    zone), sent after the report when there was any send. The report is already out: a chart that cannot
+    be made is logged and left out, never answered with an error after a good report."""
+    try:
+        days = await stats.service_series(db, now, tz())
+        if not any(d.counts.tried for d in days):
+            return
+        ok, failed, in_doubt = stats_texts.chart_labels()
+        delivered = sum(d.counts.delivered for d in days)
+        labels = ChartLabels(stats_texts.chart_title("30d", len(days)), ok, failed, in_doubt)
+        await send_chart(bot, chat_id, days, labels, stats_texts.service_chart_caption(len(days), delivered))
+    except Exception:  # an addition to a report already sent (see above)
+        logger.warning("the /health chart could not be made", exc_info=True)

@@ -22,6 +22,7 @@ __all__ = [
     "group_page",
     "period_name",
     "period_screen",
+    "service_chart_caption",
 ]
 
 
@@ -134,6 +135,11 @@ def chart_labels() -> tuple[str, str, str]:
 def chart_title(period: str, days: int) -> str:
     return _("Deliveries per day: {period}", period=period_name(period)) if period != "today" else _(
         "Deliveries per day: last {n} days", n=num(days))
+
+
+def service_chart_caption(days: int, delivered: int) -> str:
+    return _("Every customer's deliveries per day, last {n} days (days in {zone}). Delivered in them: {total}.",
+             n=num(days), zone=tz().key, total=num(delivered))
 
 
 def chart_caption(period: str, days: int, delivered: int) -> str:
