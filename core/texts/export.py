@@ -12,8 +12,8 @@ def PROMPT() -> str:
     return _(
         "<b>Export</b>\n"
         "A CSV file of your send attempts, one row each: the time (UTC), the group, the session, the outcome "
-        "(delivered, failed, in_doubt: no new message seen, waiting, skipped) and, for a public group, the "
-        "link to the message.\n"
+        "(<code>delivered</code>, <code>failed</code>, <code>in_doubt</code>: no new message seen, "
+        "<code>waiting</code>, <code>skipped</code>) and, for a public group, the link to the message.\n"
         "Choose the period:"
     )
 
