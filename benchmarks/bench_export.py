@@ -8,9 +8,10 @@ each delivery gets a link), half private; 95 % delivered. Then ``control_bot.ser
 writes the "all time" CSV exactly as /export does (keyset pages read on the reader connection, written by
 a worker thread, gzip past the 50 MB document limit), on the event loop, twice:
 
-* timed: wall time, rows per second, the event loop's lag (``LoopLag``: a 10 ms timer; how long the
-  loop was kept from other work, e.g. another customer's /status), and the process's peak RSS above
-  what it held before the export (sampled every 5 ms by a thread);
+* timed: wall time, rows per second, the process's CPU time (every thread), the event loop's lag
+  (``LoopLag``: a 10 ms timer; how long the loop was kept from other work, e.g. another customer's
+  /status), and the process's peak RSS above what it held before the export (sampled every 5 ms by a
+  thread);
 * under ``tracemalloc``: the peak of Python allocations during the export (slower; its time not used).
 
 The file is checked: one line per row, and its deliveries equal the ledger's. Figures are printed, never
@@ -137,15 +138,15 @@ async def measure(tmp: Path, rows: int, page_rows: int) -> dict[str, Any]:
         rss_before = psutil.Process().memory_info().rss
         async with LoopLag() as lag:
             with RssPeak() as rss:
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 made = await export.export_csv(db, CUSTOMER, Period.ALL, NOW, ZoneInfo("UTC"), folder,
                                                page_rows=page_rows)
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         assert made.path is not None, "the export was refused"
         lines, file_delivered = _count(made.path)
         assert lines == made.rows == rows, (lines, made.rows, rows)
         assert file_delivered == made.delivered == delivered, (file_delivered, made.delivered, delivered)
-        size, compressed = made.size, made.compressed
+        size, raw_size, compressed = made.size, made.raw_size, made.compressed
         made.remove()
         tracemalloc.start()
         again = await export.export_csv(db, CUSTOMER, Period.ALL, NOW, ZoneInfo("UTC"), folder, page_rows=page_rows)
@@ -160,6 +161,9 @@ async def measure(tmp: Path, rows: int, page_rows: int) -> dict[str, Any]:
         "seed_s": round(seed_s, 1),
         "wall_s": round(wall, 2),
         "rows_per_s": round(rows / wall),
+        "cpu_s": round(cpu, 2),
+        "rows_per_cpu_s": round(rows / cpu) if cpu else 0,
+        "csv_mb": round(raw_size / 2**20, 1),
         "file_mb": round(size / 2**20, 1),
         "compressed": compressed,
         "rss_peak_delta_mb": round((rss.peak - rss_before) / 2**20, 1),
@@ -181,9 +185,10 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print("machine:", machine())
     with tempfile.TemporaryDirectory(prefix="adbot-bench-export-") as tmp:
         r = asyncio.run(measure(Path(tmp), rows, args.page_rows))
-    print(f"{'rows':>9} {'wall s':>7} {'rows/s':>9} {'file MB':>8} {'gzip':>5} {'RSS+ MB':>8} {'RSS MB':>7} "
-          f"{'traced MB':>9} {'lag p95':>7} {'lag max':>7}")
-    print(f"{r['rows']:>9,} {r['wall_s']:>7.2f} {r['rows_per_s']:>9,} {r['file_mb']:>8.1f} {r['compressed']!s:>5} "
+    print(f"{'rows':>9} {'wall s':>7} {'rows/s':>9} {'CPU s':>6} {'rows/CPU-s':>10} {'CSV MB':>7} {'file MB':>8} "
+          f"{'gzip':>5} {'RSS+ MB':>8} {'RSS MB':>7} {'traced MB':>9} {'lag p95':>7} {'lag max':>7}")
+    print(f"{r['rows']:>9,} {r['wall_s']:>7.2f} {r['rows_per_s']:>9,} {r['cpu_s']:>6.2f} {r['rows_per_cpu_s']:>10,} "
+          f"{r['csv_mb']:>7.1f} {r['file_mb']:>8.1f} {r['compressed']!s:>5} "
           f"{r['rss_peak_delta_mb']:>8.1f} {r['rss_peak_mb']:>7.1f} {r['tracemalloc_peak_mb']:>9.2f} "
           f"{r['lag_p95_ms']:>7.1f} {r['lag_max_ms']:>7.1f}")
     emit("export", r)

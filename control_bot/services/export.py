@@ -55,6 +55,7 @@ class ExportFile:
     delivered: int  # rows with outcome 'delivered'
     compressed: bool
     size: int  # bytes of the file to send (or of the compressed one that was too large)
+    raw_size: int = 0  # bytes of the CSV before compression
 
     @property
     def too_large(self) -> bool:
@@ -166,15 +167,15 @@ async def export_csv(
         size = path.stat().st_size
         limit = max_bytes - _MULTIPART_MARGIN
         if size <= limit:
-            return ExportFile(path, rows, delivered, False, size)
+            return ExportFile(path, rows, delivered, False, size, size)
         packed = await asyncio.to_thread(_gzip, path, folder)
-        path.unlink(missing_ok=True)
+        await asyncio.to_thread(path.unlink, missing_ok=True)  # a large file's unlink may take a while
         packed_size = packed.stat().st_size
         logger.info("export of customer %s: %d rows, %d bytes, gzip %d bytes", user_id, rows, size, packed_size)
         if packed_size <= limit:
-            return ExportFile(packed, rows, delivered, True, packed_size)
+            return ExportFile(packed, rows, delivered, True, packed_size, size)
         packed.unlink(missing_ok=True)
-        return ExportFile(None, rows, delivered, True, packed_size)
+        return ExportFile(None, rows, delivered, True, packed_size, size)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
