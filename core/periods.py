@@ -32,13 +32,12 @@ class LocalDay:
     day: date
     start: float  # its local midnight, as a Unix time
     end: float  # the next local midnight
+    utc_offset: int = 0  # the zone's offset from UTC at its start, in seconds
 
     @property
     def offset(self) -> int | None:
         """The zone's UTC offset in seconds throughout the day; None when it changes within it."""
-        return None if self.end - self.start != 86_400 else self._offset
-
-    _offset: int = 0
+        return None if self.end - self.start != 86_400 else self.utc_offset
 
 
 def today(now: float, zone: ZoneInfo) -> date:
