@@ -8,6 +8,8 @@ from enum import StrEnum
 from aiogram import F
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 
+from core.periods import Period
+
 # --- customer side ---------------------------------------------------------------------------------
 
 class MenuAction(StrEnum):
@@ -311,6 +313,27 @@ def schedule_button(action: ScheduleAction) -> CallbackQueryFilter:
 
 
 # --- issue 19 part S ---
+
+
+class StatsView(StrEnum):
+    SUMMARY = "s"
+    GROUPS = "g"
+    CHART = "c"
+
+
+class StatsCb(CallbackData, prefix="sts"):
+    """A /stats screen: the view, the period (``core.periods.Period``: an unknown one fails to unpack),
+    and the page of the per-group view."""
+
+    view: StatsView
+    period: Period
+    page: int = 0
+
+
+class ExportCb(CallbackData, prefix="exp"):
+    """Export the presser's send attempts of one period as CSV."""
+
+    period: Period
 
 
 # --- issue 20 part C ---

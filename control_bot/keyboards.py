@@ -15,6 +15,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from control_bot import callbacks as cb
+from core.periods import Period
 from core.schedule import DAY_MINUTES, EVERY_DAY, WEEKDAYS
 from core.states import NotifyLevel
 from core.texts import admin as at
@@ -29,6 +30,7 @@ from core.texts import posts as pst
 from core.texts import reach as rt
 from core.texts import schedule as sch
 from core.texts import settings as st
+from core.texts import stats as stt
 
 # --- customer side ---------------------------------------------------------------------------------
 
@@ -527,18 +529,14 @@ def group_post_pick(
 def schedule(days: int, hour_presets: Sequence[tuple[int, int]], day_presets: Sequence[int]) -> InlineKeyboardMarkup:
     """/schedule: a toggle per day, day and hour presets, typed hours, done."""
     b = InlineKeyboardBuilder()
-    for weekday in range(7):
-        b.button(text=sch.btn_day(weekday, bool(days >> weekday & 1)),
-                 callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DAY, value=weekday))
-    preset_labels = {EVERY_DAY: sch.BTN_EVERY_DAY(), WEEKDAYS: sch.BTN_WEEKDAYS()}
-    for mask in day_presets:
-        b.button(text=preset_labels[mask], callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DAYS, value=mask))
-    b.button(text=sch.BTN_ALL_DAY(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.HOURS, value=0))
-    for start, end in hour_presets:
-        b.button(text=sch.btn_hours(start, end),
-                 callback_data=cb.ScheduleCb(action=cb.ScheduleAction.HOURS, value=start * DAY_MINUTES + end))
-    b.button(text=sch.BTN_OTHER_HOURS(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.OTHER))
-    b.button(text=sch.BTN_DONE(), callback_data=cb.ScheduleCb(action=cb.ScheduleAction.DONE))
+    act = cb.ScheduleAction
+    buttons = [(sch.btn_day(d, bool(days >> d & 1)), act.DAY, d) for d in range(7)]
+    buttons += [({EVERY_DAY: sch.BTN_EVERY_DAY, WEEKDAYS: sch.BTN_WEEKDAYS}[m](), act.DAYS, m) for m in day_presets]
+    buttons += [(sch.BTN_ALL_DAY(), act.HOURS, 0)]
+    buttons += [(sch.btn_hours(start, end), act.HOURS, start * DAY_MINUTES + end) for start, end in hour_presets]
+    buttons += [(sch.BTN_OTHER_HOURS(), act.OTHER, 0), (sch.BTN_DONE(), act.DONE, 0)]
+    for label, action, value in buttons:
+        b.button(text=label, callback_data=cb.ScheduleCb(action=action, value=value))
     b.adjust(4, 3, len(day_presets), 2, 2, 2)
     return b.as_markup()
 
@@ -552,4 +550,49 @@ def schedule_back() -> InlineKeyboardMarkup:
 # --- issue 19 part S ---
 
 
-# --- issue 20 part C ---
+def _periods(b: InlineKeyboardBuilder, view: cb.StatsView, current: Period) -> None:
+    for period in Period:
+        b.button(text=stt.btn_period(period, period is current),
+                 callback_data=cb.StatsCb(view=view, period=period))
+
+
+def stats_screen(period: Period) -> InlineKeyboardMarkup:
+    """/stats: the periods, per group, the chart, export, refresh and the menu."""
+    b = InlineKeyboardBuilder()
+    _periods(b, cb.StatsView.SUMMARY, period)
+    b.button(text=stt.BTN_PER_GROUP(), callback_data=cb.StatsCb(view=cb.StatsView.GROUPS, period=period))
+    b.button(text=stt.BTN_CHART(), callback_data=cb.StatsCb(view=cb.StatsView.CHART, period=period))
+    b.button(text=stt.BTN_EXPORT(), callback_data=cb.ExportCb(period=period))
+    b.button(text=t.BTN_REFRESH(), callback_data=cb.StatsCb(view=cb.StatsView.SUMMARY, period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(len(Period), 3, 2)
+    return b.as_markup()
+
+
+def stats_groups(period: Period, page: int, pages: int) -> InlineKeyboardMarkup:
+    """The per-group view: the periods, pages, back to the summary, the menu."""
+    b = InlineKeyboardBuilder()
+    _periods(b, cb.StatsView.GROUPS, period)
+    sizes = [len(Period)]
+    if pages > 1:
+        nav = 0
+        for label, to in ((t.BTN_PREV(), page - 1), (t.BTN_NEXT(), page + 1)):
+            if 0 <= to < pages:
+                b.button(text=label, callback_data=cb.StatsCb(view=cb.StatsView.GROUPS, period=period, page=to))
+                nav += 1
+        sizes.append(nav)
+    b.button(text=stt.BTN_SUMMARY(), callback_data=cb.StatsCb(view=cb.StatsView.SUMMARY, period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    sizes.append(2)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+def export_periods() -> InlineKeyboardMarkup:
+    """/export: one button per period."""
+    b = InlineKeyboardBuilder()
+    for period in Period:
+        b.button(text=stt.btn_period(period, False), callback_data=cb.ExportCb(period=period))
+    _menu_button(b, t.BTN_MENU(), cb.MenuAction.HOME)
+    b.adjust(len(Period), 1)
+    return b.as_markup()

@@ -524,7 +524,14 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (schedule_end BETWEEN 0 AND 1439);
     """,
     """
-    -- issue 19 part S
+    -- issue 19 part S: a customer's ended sends by time (/stats periods, /export's keyset pages in time
+    -- order), and one group's deliveries / other ended sends by time (/stats per group: a seek each). All
+    -- partial, so the send path pays little: an intent ('pending', no finished_at) enters none of them,
+    -- a result enters one or two; what stays pending or becomes 'sent' never enters the third
+    CREATE INDEX sends_by_customer_time ON sends(customer_id, finished_at) WHERE finished_at IS NOT NULL;
+    CREATE INDEX sends_delivered_by_group ON sends(customer_id, group_ref, finished_at) WHERE outcome = 'sent';
+    CREATE INDEX sends_undelivered_by_group ON sends(customer_id, group_ref, finished_at)
+        WHERE outcome IN ('failed', 'in_doubt', 'skipped', 'waiting');
     """,
     """
     -- issue 20 part B: sends older than the retention period are folded into per-day aggregates, then

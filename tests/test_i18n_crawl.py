@@ -49,7 +49,7 @@ TYPED = (
 )
 # Names that are the same in every language (product and protocol names, language names in their own tongue).
 PROPER = re.compile(r"\b(?:Telegram(?: Desktop)?|English|UTC|API|api_id|api_hash|ID|tdata|SpamBot|UTC[+-]\d+|"
-                    r"Telethon|Pyrogram|SQLite|JSON|sidecar|hash)\b")
+                    r"Telethon|Pyrogram|SQLite|JSON|CSV|gzip|sidecar|hash)\b")
 # What people type as a command's syntax (/delpair api_id move, /proxy 3 off), and examples of it.
 SYNTAX = re.compile(r"\b(?:move|off|url|URL|SECRET|mygroup|zip)\b|\[\w+\]|\b\w+://\S+|\b[\w.]+\.org\b|\.\w{2,7}\b")
 NOT_WORDS = re.compile(

@@ -14,6 +14,7 @@ from aiogram import Router
 from control_bot.routers import (
     admin_plans,
     customer_campaign,
+    customer_export,
     customer_fallback,
     customer_groups,
     customer_menu,
@@ -55,6 +56,7 @@ def setup_routers(settings: Settings) -> list[Router]:
         customer_campaign.setup(),
         customer_schedule.setup(),
         customer_stats.setup(),
+        customer_export.setup(),
         customer_notify.setup(),
         customer_fallback.setup(),
     ]

@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 
 from control_bot import keyboards as kb
 from control_bot.callbacks import AdminAction, admin_button
+from control_bot.charts import send_service_chart
 from control_bot.render import Screen, answer_callback, register_screen, send_report, show
 from control_bot.services import admin
 from core.clock import Clock
@@ -131,6 +132,8 @@ def report_handler(action: AdminAction, report: Report) -> Screen:
                 await answer_callback(event, t.CHECK_SESSIONS_STARTED())
         text = await report(Ctx(db, settings, engine, clock, idle_open))
         await send_report(event, text, kb.admin_back() if isinstance(event, CallbackQuery) else None)
+        if action is AdminAction.HEALTH and event.bot is not None and event.from_user is not None:
+            await send_service_chart(event.bot, event.from_user.id, db, clock.now())  # issue 19: deliveries per day
 
     handler.__name__ = f"on_{action.name.lower()}"
     return handler

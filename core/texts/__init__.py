@@ -36,6 +36,8 @@ take the values they interpolate as named placeholders; each module is one trans
 * ``outcomes``: ``OUTCOME_TEXTS``, the human wording of ``core.outcomes.OutcomeKind``, and the stored
   reasons and error names said in words (never shown as names);
 * ``customer_log``: the lines of a customer's own log (/logs, the day's file) in the reader's language;
+* ``stats``: /stats by period and per group (with the proof of posting), the chart's words (issue 19);
+* ``export``: /export: the period picker and the CSV document's caption (issue 19);
 * ``proxy``: per-session proxies: why one is refused, /proxy and ``adbot pool proxy``, health lines;
 * ``joins``: joins an admin asks for (``/join``, ``/joins``, ``adbot pool join``) and refused join targets;
 * ``api``: what a customer is told of a change made through the integration API (issue 20 part C);

@@ -30,6 +30,7 @@ def customer_commands() -> tuple[tuple[str, str], ...]:
         ("run", _("Start the campaign")),
         ("stop", _("Stop the campaign")),
         ("stats", _("Counters")),
+        ("export", _("Your send attempts as a CSV file")),
         ("logs", _("Your latest log lines")),
         ("settings", _("Language, time zone, notifications")),
         ("cancel", _("Cancel the current step")),

@@ -215,6 +215,7 @@ def help_text(min_interval_s: int, max_interval_s: int, max_groups: int) -> str:
         "/run: start the campaign; /stop: stop it\n"
         "/status: running or not, sessions, groups, next cycle\n"
         "/stats: counters of the posts sent\n"
+        "/export: your send attempts of a period as a CSV file\n"
         "/logs: your latest log lines (and today's full log as a file)\n"
         "/settings: your language, time zone and which notifications you get\n"
         "/cancel: cancel the current question\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.customer_log import LogKey, LogLine
 from core.i18n import _, n_, num, tz
+from core.proof import message_link
 from core.texts.fmt import fmt_duration
 from core.texts.outcomes import error_words, reason_words, refusal_words
 
@@ -127,6 +128,11 @@ def _unsettled(v: Values) -> str:
 
 
 def _sent(v: Values) -> str:
+    message = v.get("message")
+    link = message_link(str(v.get("group", "")), message if isinstance(message, int) else None)
+    if link is not None:  # proof of posting: a public group's message opens for anyone
+        return _("✅ Session #{session} posted to {group}: {link}", session=v.get("session", "?"),
+                 group=v.get("group", "?"), link=link)
     return _("✅ Session #{session} posted to {group} (message {message}).", session=v.get("session", "?"),
              group=v.get("group", "?"), message=v.get("message", "?"))
 
