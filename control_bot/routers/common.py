@@ -54,5 +54,7 @@ async def main_menu_screen(
         groups_paused=view.groups_paused,
         interval_s=c.interval_s,
         now=now,
+        post_count=c.post_count,
+        rotation=c.rotation,
     )
     return text, kb.main_menu(c.status == "running")

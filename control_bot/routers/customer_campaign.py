@@ -152,6 +152,8 @@ async def status_screen(
         last_cycle=view.last_cycle,
         post_media=view.post_media,
         schedule=schedule_texts.schedule_line(sched.days, sched.start, sched.end) if sched else "",
+        post_count=c.post_count,
+        rotation=c.rotation,
     )
     return text, kb.status(running)
 

@@ -59,7 +59,9 @@ class PostForm(StatesGroup):
 async def _ask(event: Message | CallbackQuery, state: FSMContext, db: Database, clock: Clock) -> None:
     customer, media = await post_service.current(db, sender_id(event), clock.now())
     await state.set_state(PostForm.waiting)
-    await show(event, t.post_question(customer.post_kind, customer.post_link, customer.post_text, media), kb.cancel())
+    question = t.post_question(customer.post_kind, customer.post_link, customer.post_text, media,
+                               count=customer.post_count, rotation=customer.rotation)
+    await show(event, question, kb.cancel())
 
 
 async def on_post(
@@ -243,7 +245,9 @@ async def on_header(callback: CallbackQuery, callback_data: PostHeaderCb, db: Da
 
 async def on_post_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
     customer, media = await post_service.current(db, sender_id(callback), clock.now())
-    await show(callback, t.post_current(customer.post_kind, customer.post_link, customer.post_text, media), kb.post())
+    current = t.post_current(customer.post_kind, customer.post_link, customer.post_text, media,
+                             count=customer.post_count, rotation=customer.rotation)
+    await show(callback, current, kb.post())
 
 
 def setup(collector: AlbumCollector | None = None) -> Router:

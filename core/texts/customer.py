@@ -16,7 +16,7 @@ from core.i18n import _, n_, num
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
 from core.texts.outcomes import STOP_REASON_CUSTOMER as STOP_REASON_CUSTOMER  # re-exported: the services store it
 from core.texts.outcomes import reason_text
-from core.texts.post import post_summary
+from core.texts.post import posts_summary
 from core.texts.split import clip
 
 # --- buttons ---------------------------------------------------------------------------------------
@@ -172,6 +172,8 @@ def main_menu(
     groups_paused: int,
     interval_s: int,
     now: float,
+    post_count: int = 1,
+    rotation: str = "order",
 ) -> str:
     return _(
         "Hello, {first_name}! This is your ad campaign.\n"
@@ -185,7 +187,7 @@ def main_menu(
         "Choose below, or type /help for the commands.",
         first_name=esc(first_name),
         campaign=_campaign_line(running, stop_reason, next_run_at, now),
-        post=post_summary(post_kind, post_link, post_text, post_media),
+        post=posts_summary(post_count, rotation, post_kind, post_link, post_text, post_media),
         groups=_groups_line(groups_total, groups_paused),
         interval=fmt_duration(interval_s),
         plan=_plan_line(plan_sessions, plan_expires_at, now),

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from core.i18n import _, n_, num
 from core.texts.fmt import esc
+from core.texts.posts import rotation_name
 from core.texts.split import char_count, clip, over_limit, too_long_words
 
 EXCERPT_SHOWN = 80  # characters of a post's text a summary or a preview line shows
@@ -113,13 +114,35 @@ def _media_word(kind: str) -> str:
     return _("a file")
 
 
-def post_current(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
+def posts_summary(
+    count: int, rotation: str, kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()
+) -> str:
+    """The campaign's posts on one line (the menu, /status): the post itself when there is one, else how
+    many and how the cycles take turns (``kind``... describe the first post)."""
+    if count <= 1:
+        return post_summary(kind, link, text, media)
+    return n_("{n} post, {how} (/posts)", "{n} posts, {how} (/posts)", count, how=rotation_name(rotation))
+
+
+def post_current(
+    kind: str | None, link: str | None, text: str | None, media: Sequence[str] = (), *, count: int = 1,
+    rotation: str = "order",
+) -> str:
+    if count > 1:
+        return _(
+            "<b>Your posts</b>: {posts}\nA post sent here replaces all of them; to add one instead, use /posts.",
+            posts=posts_summary(count, rotation, kind, link, text, media),
+        )
     return _("<b>Your post</b>: {post}", post=post_summary(kind, link, text, media))
 
 
-def post_question(kind: str | None, link: str | None, text: str | None, media: Sequence[str] = ()) -> str:
-    """The current post, then the question for the new one."""
-    return _("{current}\n\n{ask}", current=post_current(kind, link, text, media), ask=POST_ASK())
+def post_question(
+    kind: str | None, link: str | None, text: str | None, media: Sequence[str] = (), *, count: int = 1,
+    rotation: str = "order",
+) -> str:
+    """The current post (or posts), then the question for the new one."""
+    current = post_current(kind, link, text, media, count=count, rotation=rotation)
+    return _("{current}\n\n{ask}", current=current, ask=POST_ASK())
 
 
 # --- a link checked when it is saved ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Protocol
 from core.i18n import _, n_, num, tz
 from core.texts.customer import _campaign_line
 from core.texts.fmt import esc, fmt_duration, fmt_time, in_or_now
-from core.texts.post import post_summary
+from core.texts.post import posts_summary
 from core.texts.split import TELEGRAM_LIMIT, take_fitting, utf16_len
 
 
@@ -94,6 +94,8 @@ def status(
     last_cycle: LastCycleView | None = None,
     post_media: Sequence[str] = (),
     schedule: str = "",
+    post_count: int = 1,
+    rotation: str = "order",
 ) -> str:
     """/status: times in the reader's zone (the last cycle, the next one, the plan's end); ``schedule``:
     the schedule's line (``core.texts.schedule.schedule_line``), empty when cycles run at any time."""
@@ -115,7 +117,7 @@ def status(
         nxt,
         _sessions_line(sessions, plan_sessions),
         groups,
-        _("Post: {post}", post=post_summary(post_kind, post_link, post_text, post_media)),
+        _("Post: {post}", post=posts_summary(post_count, rotation, post_kind, post_link, post_text, post_media)),
         _("Interval: every {interval}", interval=fmt_duration(interval_s)),
         *([schedule] if schedule else []),
         _("Last activity: {when}", when=fmt_time(last_activity)),
