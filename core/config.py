@@ -52,6 +52,9 @@ class BotSettings(_Section):
         default_factory=lambda: [(1, 30), (3, 30)], max_length=8
     )
     """(sessions, days) of the plan buttons an admin gets on an access request."""
+    startup_attempts: int = Field(default=0, ge=0, le=1_000_000)  # issue 20: getMe tries at start-up; 0: no limit
+    """Start-up asks the Bot API who the bot is (getMe) before anything else; while Telegram cannot be
+    reached it tries again with backoff (1 s doubling to 60 s), this many times at most (0: no limit)."""
 
     @field_validator("default_locale")
     @classmethod

@@ -1,29 +1,15 @@
-"""``adbot run`` (the control bot with the engine) and ``adbot check-config`` (which also warns, on
-stderr, about pacing values less safe than the defaults: ``core.pacing``)."""
+"""``adbot run``: the control bot with the engine (``adbot check-config`` is ``control_bot.cli.config_check``).
+
+Start-up errors read as one line (``control_bot.startup``, ``control_bot.cli`` for the exit codes): a bad
+config or a refused token exits 2, Telegram unreachable after ``[bot] startup_attempts`` exits 1."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 
+from control_bot.cli import config_check
 from control_bot.cli.common import Subparsers, add_command
 from core.texts import cli as texts
-
-
-def _cmd_check_config(args: argparse.Namespace) -> int:
-    from core.config import load_settings, resolve_config_path
-    from core.pacing import unsafe_values
-    from core.texts.limits import unsafe_warning
-
-    settings = load_settings(args.config)
-    print(texts.config_ok(resolve_config_path(args.config, os.environ)))
-    # Pacing values less safe than the defaults are allowed (tests, the demo): a warning, not a failure.
-    for unsafe in unsafe_values(settings.engine):
-        print(unsafe_warning(unsafe.key, unsafe.value, unsafe.safe), file=sys.stderr)
-    print(json.dumps(settings.masked(), indent=2))
-    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -42,4 +28,4 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Subparsers) -> None:
     add_command(subparsers, "run", _cmd_run, texts.HELP_RUN)
-    add_command(subparsers, "check-config", _cmd_check_config, texts.HELP_CHECK_CONFIG)
+    config_check.register(subparsers)
