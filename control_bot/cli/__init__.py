@@ -45,7 +45,8 @@ class _Version(argparse.Action):
             version = metadata.version("adbot")
         except metadata.PackageNotFoundError:  # run from a source tree that was never installed
             version = None
-        parser.exit(message=texts.version_line(version, LATEST_VERSION, sys.version.split()[0]) + "\n")
+        print(texts.version_line(version, LATEST_VERSION, sys.version.split()[0]))  # stdout, as argparse's own
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
