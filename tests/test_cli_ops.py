@@ -173,3 +173,17 @@ def test_health_is_degraded_with_an_overdue_campaign_and_no_assigned_session(
         "1 running campaign(s) more than 10 min past their due cycle",
         "campaigns are running but no session is assigned to any customer",
     ]
+
+
+def test_run_on_a_database_newer_than_this_adbot_is_one_line_exit_2(
+    config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "data").mkdir()
+    with sqlite3.connect(tmp_path / "data" / "adbot.sqlite3") as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 3}")
+    assert main(["run", "--config", config]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"the database is at schema version {LATEST_VERSION + 3}, newer than this adbot knows ({LATEST_VERSION}):"
+        " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)"
+    ]

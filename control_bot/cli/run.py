@@ -1,15 +1,19 @@
 """``adbot run``: the control bot with the engine (``adbot check-config`` is ``control_bot.cli.config_check``).
 
 Start-up errors read as one line (``control_bot.startup``, ``control_bot.cli`` for the exit codes): a bad
-config or a refused token exits 2, Telegram unreachable after ``[bot] startup_attempts`` exits 1."""
+config, a refused token or a database migrated by a newer adbot exits 2, Telegram unreachable after
+``[bot] startup_attempts`` exits 1."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from control_bot.cli import config_check
 from control_bot.cli.common import Subparsers, add_command
 from core.texts import cli as texts
+
+EXIT_SCHEMA_NEWER = 2  # as a refused configuration: restarting cannot help (docs/UPGRADING.md)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -21,6 +25,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # One adbot per data dir, before anything connects: a second one would post twice and open every
     # session twice (AUTH_KEY_DUPLICATED). Held until the process ends; the kernel drops it on SIGKILL.
     with hold_instance_lock(settings.paths.data_dir):
+        from storage.schema_status import schema_status
+
+        status = schema_status(settings.db_path)
+        if status.newer:  # a newer adbot migrated it: one line, not the migration's traceback
+            print(texts.schema_newer(status.current, status.latest), file=sys.stderr)
+            return EXIT_SCHEMA_NEWER
         from control_bot.app import run
 
         return run(settings)
