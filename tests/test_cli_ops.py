@@ -60,7 +60,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    assert out.startswith("adbot 0.1.0 (database schema ") and f"schema {LATEST_VERSION}," in out
+    from importlib import metadata
+
+    python = sys.version.split()[0]
+    assert out == f"adbot {metadata.version('adbot')} (database schema {LATEST_VERSION}, Python {python})\n"
 
 
 # --- migrate --check --------------------------------------------------------------------------------------
