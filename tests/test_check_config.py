@@ -115,3 +115,41 @@ async def test_online_asks_the_bot_api_about_the_token(tmp_path: Path, emu: BotA
     code, out, err = await _check_online(_config(tmp_path, emu.token, f"http://127.0.0.1:{closed_port()}"))
     assert code == 1 and "Traceback" not in err
     assert err.splitlines()[0].startswith("cannot reach the Bot API at http://127.0.0.1:")
+
+
+@pytest.mark.process
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(), reason="needs root and setpriv")
+def test_read_only_folders_are_flagged_for_the_user_who_runs_it() -> None:
+    """As root every folder is writable: check-config runs as ``nobody`` (the service's user would be
+    ``adbot``) over a folder only root may write."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="adbot-ro-"))
+    try:
+        base.chmod(0o755)
+        (base / "locked").mkdir(mode=0o555)
+        (base / "c.toml").write_text(
+            '[bot]\ntoken = "1:x"\nadmins = [5]\n[paths]\ndata_dir = "locked"\nlogs_dir = "locked/logs"\n'
+        )
+        (base / "c.toml").chmod(0o644)
+        done = subprocess.run(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+             "import sys; from control_bot.cli import main; sys.exit(main(sys.argv[1:]))",
+             "check-config", "--config", str(base / "c.toml")],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.splitlines() == [
+            f"finding: paths.data_dir: {base / 'locked'}: not writable by this user",
+            f"finding: paths.sessions_dir: {base / 'sessions'}: does not exist and cannot be created"
+            f" ({base} is not writable by this user)",
+            f"finding: paths.logs_dir: {base / 'locked' / 'logs'}: does not exist and cannot be created"
+            f" ({base / 'locked'} is not writable by this user)",
+            "3 finding(s): fix them before 'adbot run'",
+        ]
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
