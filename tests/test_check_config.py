@@ -153,3 +153,20 @@ def test_read_only_folders_are_flagged_for_the_user_who_runs_it() -> None:
     finally:
         (base / "locked").chmod(0o755)
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("token", ["abc", "123:", "12a:bc", "123:ab c"])
+def test_a_token_of_the_wrong_shape_is_a_finding_and_run_refuses_it_in_one_line(
+    tmp_path: Path, token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = settings_from_dict({"bot": {"token": token, "admins": [5]}}, tmp_path)
+    assert findings(settings) == [
+        "finding: bot.token: not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"
+    ]
+    path = tmp_path / "c.toml"
+    path.write_text(f'[bot]\ntoken = "{token}"\nadmins = [5]\n', encoding="utf-8")
+    assert main(["run", "--config", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "config error: bot.token: not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"
+    ]
+    assert not (tmp_path / "data").exists()  # refused before anything was opened

@@ -30,6 +30,15 @@ PLACEHOLDER_ADMIN = 111111111
 OK, FINDINGS = 0, 1
 
 
+def token_shape_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a bot token (None: it may be one). @BotFather's are ``<digits>:<secret>``
+    without spaces; aiogram refuses any other shape before asking Telegram (``adbot run`` says so first)."""
+    left, sep, right = token.partition(":")
+    if not sep or not left.isdigit() or not right or any(c.isspace() for c in token):
+        return texts.FINDING_TOKEN_SHAPE
+    return None
+
+
 def _folder_problem(folder: Path) -> str | None:
     """Why the service could not use ``folder`` (None: it can): it exists and is a writable folder, or
     the nearest existing parent is one (``adbot run`` creates it, 0700)."""
@@ -53,6 +62,8 @@ def findings(settings: Settings) -> list[str]:
         found.append(texts.finding("bot.token", texts.FINDING_NO_TOKEN))
     elif token == PLACEHOLDER_TOKEN:
         found.append(texts.finding("bot.token", texts.FINDING_PLACEHOLDER_TOKEN))
+    elif (shape := token_shape_problem(token)) is not None:
+        found.append(texts.finding("bot.token", shape))
     admins = settings.bot.admins
     if not admins:
         found.append(texts.finding("bot.admins", texts.FINDING_NO_ADMINS))

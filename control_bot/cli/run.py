@@ -22,6 +22,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     settings.require_token()
+    shape = config_check.token_shape_problem(settings.bot.token.get_secret_value().strip())
+    if shape is not None:  # aiogram would refuse it with a traceback before asking Telegram
+        from core.errors import ConfigError
+        from core.texts.config import config_error
+
+        raise ConfigError(config_error("bot.token", shape))
     # One adbot per data dir, before anything connects: a second one would post twice and open every
     # session twice (AUTH_KEY_DUPLICATED). Held until the process ends; the kernel drops it on SIGKILL.
     with hold_instance_lock(settings.paths.data_dir):

@@ -88,6 +88,7 @@ FINDING_NO_TOKEN = "missing: adbot run refuses to start (set it, or ADBOT_BOT__T
 FINDING_PLACEHOLDER_TOKEN = "still the example's placeholder: copy the token @BotFather gave you"  # noqa: S105
 FINDING_NO_ADMINS = "empty: nobody can upload sessions or grant plans (add your Telegram user id; README)"
 FINDING_PLACEHOLDER_ADMIN = "holds the example's 111111111: put your own Telegram user id there (README)"
+FINDING_TOKEN_SHAPE = "not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"  # noqa: S105
 NOT_A_FOLDER = "exists but is not a folder"
 FOLDER_NOT_WRITABLE = "not writable by this user"
 
