@@ -150,6 +150,16 @@ def test_read_only_folders_are_flagged_for_the_user_who_runs_it() -> None:
             f" ({base / 'locked'} is not writable by this user)",
             "3 finding(s): fix them before 'adbot run'",
         ]
+        # adbot run as that user: the first of them in one line, exit code 2, before anything is opened
+        done = subprocess.run(
+            ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+             "control_bot", "--config", str(base / "c.toml")],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert (done.returncode, done.stderr.splitlines()) == (
+            2, [f"config error: paths.data_dir: {base / 'locked'}: not writable by this user"]
+        )
     finally:
         (base / "locked").chmod(0o755)
         shutil.rmtree(base)

@@ -69,6 +69,13 @@ def findings(settings: Settings) -> list[str]:
         found.append(texts.finding("bot.admins", texts.FINDING_NO_ADMINS))
     elif PLACEHOLDER_ADMIN in admins:
         found.append(texts.finding("bot.admins", texts.FINDING_PLACEHOLDER_ADMIN))
+    found += [texts.finding(key, problem) for key, problem in folder_problems(settings)]
+    return found
+
+
+def folder_problems(settings: Settings) -> list[tuple[str, str]]:
+    """(key, problem) for each of the three folders this user could not create or write."""
+    problems = []
     for key, folder in (
         ("paths.data_dir", settings.paths.data_dir),
         ("paths.sessions_dir", settings.paths.sessions_dir),
@@ -76,8 +83,8 @@ def findings(settings: Settings) -> list[str]:
     ):
         problem = _folder_problem(folder)
         if problem is not None:
-            found.append(texts.finding(key, f"{folder}: {problem}"))
-    return found
+            problems.append((key, f"{folder}: {problem}"))
+    return problems
 
 
 def online_findings(settings: Settings) -> tuple[str | None, list[str]]:

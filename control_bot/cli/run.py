@@ -28,6 +28,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from core.texts.config import config_error
 
         raise ConfigError(config_error("bot.token", shape))
+    for key, problem in config_check.folder_problems(settings)[:1]:  # not a PermissionError's traceback
+        from core.errors import ConfigError
+        from core.texts.config import config_error
+
+        raise ConfigError(config_error(key, problem))
     # One adbot per data dir, before anything connects: a second one would post twice and open every
     # session twice (AUTH_KEY_DUPLICATED). Held until the process ends; the kernel drops it on SIGKILL.
     with hold_instance_lock(settings.paths.data_dir):
