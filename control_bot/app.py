@@ -46,6 +46,7 @@ from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
+from control_bot.startup import wait_for_bot_api
 from control_bot.webhook import WebhookServer, leave_webhook
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -433,6 +434,9 @@ async def _serve(settings: Settings) -> int:
     app = await create_app(settings)
     logger.info("open-file limit: %d (was %d)", after, before)
     async with app:
+        # issue 20: the token and the network are checked before anything starts (control_bot.startup)
+        me = await wait_for_bot_api(app.bot, settings.bot.api_base, attempts=settings.bot.startup_attempts)
+        logger.info("bot @%s (id %d) answers", me.username, me.id)
         await app.serve(handle_signals=True)
     return 0
 

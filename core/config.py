@@ -69,6 +69,9 @@ class BotSettings(_Section):
             if not _WEBHOOK_SECRET.fullmatch(self.webhook_secret.get_secret_value()):
                 raise ValueError(texts.WEBHOOK_SECRET)
         return self
+    startup_attempts: int = Field(default=0, ge=0, le=1_000_000)  # issue 20: getMe tries at start-up; 0: no limit
+    """Start-up asks the Bot API who the bot is (getMe) before anything else; while Telegram cannot be
+    reached it tries again with backoff (1 s doubling to 60 s), this many times at most (0: no limit)."""
 
     @field_validator("default_locale")
     @classmethod

@@ -71,3 +71,23 @@ def hold_instance_lock(data_dir: Path) -> Iterator[InstanceLock]:
         yield lock
     finally:
         lock.release()
+
+
+def is_held(data_dir: Path) -> bool:
+    """Whether a process holds the data dir's lock now (``adbot health``: is the service running?).
+
+    Probes with a shared lock, released at once; creates nothing. (A ``flock`` cannot be tested without
+    taking it: an ``adbot run`` starting within the probe's microseconds refuses as already running and
+    is restarted by its supervisor.)"""
+    path = data_dir / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops the probe's lock, when it got one
+    return False

@@ -58,7 +58,7 @@ def test_grant_then_customers_json_then_revoke(
     assert listed["plan_active"] is False
     assert outbox(tmp_path)[0].kind is EventKind.PLAN_REVOKED
 
-    assert main(["health", "--json", "--config", config]) == 0
+    assert main(["health", "--json", "--config", config]) == 2  # down: no adbot run holds the data dir
     health = json.loads(capsys.readouterr().out)
     assert health["engine"] is None
     assert health["cycles"]["running_campaigns"] == 0
@@ -93,7 +93,7 @@ def test_plain_listing_and_a_bad_config(config: str, tmp_path: Path, capsys: pyt
     assert main(["grant", "7", "1", "1", "--config", config]) == 0
     assert main(["customers", "--config", config]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("7  plan 1 until ")
-    assert main(["health", "--config", config]) == 0
+    assert main(["health", "--config", config]) == 2  # down: no adbot run holds the data dir
     assert "running campaigns: 0" in capsys.readouterr().out
     assert main(["grant", "7", "1", "1", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "file not found" in capsys.readouterr().err

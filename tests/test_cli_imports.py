@@ -56,7 +56,10 @@ def test_help_imports_no_network_package(tmp_path: Path) -> None:
 @pytest.mark.process
 def test_offline_commands_import_no_network_package(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('[paths]\ndata_dir = "data"\nsessions_dir = "sessions"\n[pool]\nmax_sessions_per_pair = 3\n')
+    config.write_text(
+        '[bot]\ntoken = "1:x"\nadmins = [5]\n'  # no check-config finding (issue 20)
+        '[paths]\ndata_dir = "data"\nsessions_dir = "sessions"\n[pool]\nmax_sessions_per_pair = 3\n'
+    )
     upload = tmp_path / "a.session"
     make_session_file(upload)
     c = ["--config", str(config)]
@@ -91,4 +94,8 @@ def test_offline_commands_import_no_network_package(tmp_path: Path) -> None:
         json.dumps(commands),
         cwd=tmp_path,
     )
-    assert [(r["argv"], r["code"], r["loaded"]) for r in results] == [(argv, 0, []) for argv in commands]
+    # health: down (2), no adbot run holds the data dir (issue 20: exit codes for monitors)
+    codes = [2 if argv[0] == "health" else 0 for argv in commands]
+    assert [(r["argv"], r["code"], r["loaded"]) for r in results] == [
+        (argv, code, []) for argv, code in zip(commands, codes, strict=True)
+    ]

@@ -71,7 +71,7 @@ def test_missing_token_is_refused_for_run(tmp_path: Path, capsys: pytest.Capture
 
 def test_check_config_masks_the_token(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ADBOT_BOT__TOKEN", raising=False)
-    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 1  # its placeholders are findings (issue 20)
     out = capsys.readouterr().out
     assert "REPLACE-WITH-YOUR-BOT-TOKEN" not in out
     assert '"token": "***' in out
@@ -146,7 +146,7 @@ def test_check_config_masks_the_api_base(tmp_path: Path, capsys: pytest.CaptureF
     """Issue 17 point 9: api_base (a local Bot API server's URL, which can carry credentials or a secret
     path) was printed as it is."""
     path = tmp_path / "c.toml"
-    path.write_text('[bot]\ntoken = "1:x"\napi_base = "https://ops:s3cret@botapi.internal:8081/k3y/"\n')
+    path.write_text('[bot]\ntoken = "1:x"\nadmins = [5]\napi_base = "https://ops:s3cret@botapi.internal:8081/k3y/"\n')
     assert main(["check-config", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "s3cret" not in out and "k3y" not in out and "ops" not in out

@@ -73,6 +73,7 @@ READ_ONLY = {
 # Every other command writes, and takes the lock: the arguments it needs to get that far.
 WRITING: dict[tuple[str, ...], list[str]] = {
     ("run",): [],
+    ("migrate",): [],  # with migrations to run (no database yet); ``migrate --check`` only reads
     ("grant",): ["42", "1", "1"],
     ("revoke",): ["42"],
     ("pool", "import"): ["none.session"],
@@ -88,6 +89,9 @@ WRITING: dict[tuple[str, ...], list[str]] = {
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every command the CLI registers (its words: ``("pool", "import")``)."""
+    declared = getattr(parser, "declared", None)  # a command's arguments are declared when it is used
+    if callable(declared):
+        declared()
     groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not groups:
         yield path
@@ -109,6 +113,12 @@ def test_every_registered_writing_cli_command_takes_the_lock(
             assert capsys.readouterr().err.splitlines() == [f"error: already running (pid {os.getpid()})"], words
         assert sorted(p.name for p in data.iterdir()) == [LOCK_FILE]  # refused before the database was opened
         assert not (tmp_path / "sessions").exists()
+        # issue 20: health while a service holds the lock but has no database yet: degraded, nothing created
+        assert main(["health", "--config", config]) == 1
+        assert "starting" in capsys.readouterr().err
+        assert main(["migrate", "--check", "--config", config]) == 1  # migrations would run; nothing opened
+        capsys.readouterr()
+        assert sorted(p.name for p in data.iterdir()) == [LOCK_FILE]
         # reading needs no lock (the demo has its own test; a backup needs a database: its own test too)
         for words in sorted(READ_ONLY - {("demo",), ("backup",)}):
             assert main([*words, "--config", config]) == 0, (words, capsys.readouterr().err)

@@ -77,16 +77,20 @@ def test_lower_values_stay_allowed_and_negative_ones_are_refused(tmp_path: Path)
 
 # --- check-config -------------------------------------------------------------------------------------
 
+BOT = '[bot]\ntoken = "1:x"\nadmins = [5]\n'  # a token and an admin: no check-config finding (issue 20)
+
 
 def test_check_config_warns_about_each_value_below_the_safe_default_and_still_passes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
-    assert capsys.readouterr().err == ""  # the example is the safe pacing
+    # The example is the safe pacing: no warning; its placeholder token and admin are findings (issue 20).
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == ["finding", "finding", "2 finding(s)"]
 
     path = tmp_path / "c.toml"
     path.write_text(
-        "[engine]\ncycle_interval = 60\nmin_cycle_interval = 30\nsend_spacing = 5.0\ndaily_send_cap = 0\n",
+        BOT + "[engine]\ncycle_interval = 60\nmin_cycle_interval = 30\nsend_spacing = 5.0\ndaily_send_cap = 0\n",
         encoding="utf-8",
     )
     assert main(["check-config", "--config", str(path)]) == 0
@@ -102,7 +106,7 @@ def test_check_config_warns_about_each_value_below_the_safe_default_and_still_pa
     effective = json.loads(out[out.index("{"):])  # stdout stays the effective settings
     assert effective["engine"]["daily_send_cap"] == 0
 
-    path.write_text("[engine]\ndaily_send_cap = 500\nwarmup_days = 0\nspacing_jitter = 0.5\n", encoding="utf-8")
+    path.write_text(BOT + "[engine]\ndaily_send_cap = 500\nwarmup_days = 0\nspacing_jitter = 0.5\n", encoding="utf-8")
     assert main(["check-config", "--config", str(path)]) == 0
     warnings = capsys.readouterr().err.splitlines()
     assert [w.split()[1] for w in warnings] == ["engine.spacing_jitter", "engine.daily_send_cap", "engine.warmup_days"]
@@ -272,12 +276,12 @@ async def test_health_shows_sessions_in_warmup(tmp_path: Path) -> None:
 
 
 def test_adbot_health_shows_the_configured_limits(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["health", "--json", "--config", config]) == 0
+    assert main(["health", "--json", "--config", config]) == 2  # down: no adbot run holds the data dir
     limits = json.loads(capsys.readouterr().out)["limits"]
     assert (limits["cycle_interval"], limits["daily_send_cap"], limits["warmup_days"]) == (600, 100, 3)
     assert limits["warmup_caps"] == [25, 50, 75]
     assert limits["sessions"] == []
-    assert main(["health", "--config", config]) == 0
+    assert main(["health", "--config", config]) == 2
     out = capsys.readouterr().out
     assert "Daily send cap: 100 posts per session in any 24 h; warm-up 3 d for new sessions (25, 50, 75)" in out
     assert "Pacing: cycles every 10 min by default (customers may choose 5 min..1 d); 10.05–19.95 s between" in out

@@ -139,11 +139,11 @@ def test_pool_proxy_sets_checked_refuses_and_clears(
     dead = f"http://127.0.0.1:{closed_port()}"
     assert main(["pool", "proxy", "1", dead, "--config", config]) == 1
     assert "did not reach Telegram" in capsys.readouterr().err
-    assert main(["health", "--config", config]) == 0
+    assert main(["health", "--config", config]) == 2  # down: no adbot run holds the data dir
     health = capsys.readouterr().out
     assert "Proxies (optional): 1 of 1 sessions have one; 0 direct, 0 failed check" in health
     assert f"socks5://127.0.0.1:{fake.port}: #1" in health and "pw" not in health  # the refused one changed nothing
-    assert main(["health", "--json", "--config", config]) == 0
+    assert main(["health", "--json", "--config", config]) == 2
     data = json.loads(capsys.readouterr().out)
     assert data["proxies"]["sessions"] == [
         {"session_id": 1, "state": "unused", "masked": f"socks5://127.0.0.1:{fake.port}", "check_error": None}
@@ -155,5 +155,5 @@ def test_pool_proxy_sets_checked_refuses_and_clears(
     assert "--clear" in capsys.readouterr().err
     assert main(["pool", "proxy", "1", "socks4://1.2.3.4:1", "--config", config]) == 1
     assert "SOCKS4" in capsys.readouterr().err
-    assert main(["health", "--config", config]) == 0
+    assert main(["health", "--config", config]) == 2  # down: no adbot run holds the data dir
     assert "  direct: #1" in capsys.readouterr().out

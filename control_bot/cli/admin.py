@@ -1,4 +1,4 @@
-"""``adbot grant|revoke|customers|health``: the admin operations an operator scripts, through the same
+"""``adbot grant|revoke|customers``: the admin operations an operator scripts, through the same
 service layer as the bot's admin commands (``control_bot.services.admin``). ``adbot pool ...`` and
 ``adbot pairs ...`` live in ``control_bot.cli.pool``.
 
@@ -87,27 +87,20 @@ def _cmd_customers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_health(args: argparse.Namespace) -> int:
-    from control_bot.services import admin
-
-    now = time.time()
-    report = run_with_db(args, lambda settings, db: admin.health_report(db, None, now, settings))
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-        return 0
-    print(texts.health(report))
-    return 0
-
-
-def register(subparsers: Subparsers) -> None:
-    """``grant``, ``revoke``, ``customers`` and ``health``."""
+def _grant_arguments(p: argparse.ArgumentParser) -> None:
     from control_bot.services.admin import MAX_DAYS, MAX_SESSIONS, MIN_DAYS, MIN_SESSIONS  # for the help
 
-    p = add_command(subparsers, "grant", _cmd_grant, texts.HELP_GRANT)
     p.add_argument("user_id", metavar="USER_ID", help=texts.HELP_GRANT_USER_ID)
     p.add_argument("sessions", metavar="SESSIONS", help=texts.help_grant_sessions(MIN_SESSIONS, MAX_SESSIONS))
     p.add_argument("days", metavar="DAYS", help=texts.help_grant_days(MIN_DAYS, MAX_DAYS))
-    p = add_command(subparsers, "revoke", _cmd_revoke, texts.HELP_REVOKE)
+
+
+def _revoke_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("user_id", metavar="USER_ID")
+
+
+def register(subparsers: Subparsers) -> None:
+    """``grant``, ``revoke`` and ``customers`` (``health`` is ``control_bot.cli.health``)."""
+    add_command(subparsers, "grant", _cmd_grant, texts.HELP_GRANT, arguments=_grant_arguments)
+    add_command(subparsers, "revoke", _cmd_revoke, texts.HELP_REVOKE, arguments=_revoke_arguments)
     add_command(subparsers, "customers", _cmd_customers, texts.HELP_CUSTOMERS, json=True)
-    add_command(subparsers, "health", _cmd_health, texts.HELP_HEALTH, json=True)

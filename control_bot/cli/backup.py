@@ -108,12 +108,21 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Subparsers) -> None:
-    """``backup``, ``restore`` and ``prune``."""
-    p = add_command(subparsers, "backup", _cmd_backup, HELP_BACKUP, json=True)
+def _backup_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH", nargs="?", default=None, help=HELP_BACKUP_PATH)
-    p = add_command(subparsers, "restore", _cmd_restore, HELP_RESTORE)
+
+
+def _restore_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", metavar="PATH", help=HELP_RESTORE_PATH)
     p.add_argument("--check", action="store_true", help=HELP_RESTORE_CHECK)
-    p = add_command(subparsers, "prune", _cmd_prune, HELP_PRUNE, json=True)
+
+
+def _prune_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help=HELP_PRUNE_DRY)
+
+
+def register(subparsers: Subparsers) -> None:
+    """``backup``, ``restore`` and ``prune`` (their arguments declared when used: ``common.LazyParser``)."""
+    add_command(subparsers, "backup", _cmd_backup, HELP_BACKUP, json=True, arguments=_backup_arguments)
+    add_command(subparsers, "restore", _cmd_restore, HELP_RESTORE, arguments=_restore_arguments)
+    add_command(subparsers, "prune", _cmd_prune, HELP_PRUNE, json=True, arguments=_prune_arguments)

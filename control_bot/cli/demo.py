@@ -17,4 +17,4 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("demo", help=texts.HELP_DEMO)
     parser.add_argument("--json", action="store_true", help=texts.HELP_DEMO_JSON)
-    parser.set_defaults(handler=_cmd_demo)
+    parser.set_defaults(handler=_cmd_demo)  # declared at once: nothing to import for it

@@ -8,7 +8,6 @@ control bot uses (``pool.intake``, ``pool.pairs``, ``pool.status``, ``pool.recon
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 import time
@@ -17,10 +16,6 @@ from typing import TYPE_CHECKING
 
 from control_bot.cli.common import Subparsers, add_command, add_group, run_with_db
 from core.texts import cli as texts
-from core.texts import intake as intake_texts
-from core.texts import joins as join_texts
-from core.texts import proxy as proxy_texts
-from core.texts import tdata as tdata_texts
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -29,6 +24,8 @@ if TYPE_CHECKING:
 
 def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
     """The file's bytes, or why it cannot be read (never more than max_bytes + 1 bytes in memory)."""
+    from core.texts import intake as intake_texts
+
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -44,9 +41,13 @@ def _read_upload(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
 def _passcode(args: argparse.Namespace) -> str | None:
     """A Telegram Desktop passcode for locked tdata: asked without echo (``--passcode``) or the first line
     of stdin (``--passcode-stdin``, for scripts). Held only for this run, never printed or logged."""
+    from core.texts import tdata as tdata_texts
+
     if args.passcode_stdin:
         return sys.stdin.readline().rstrip("\r\n") or None
     if args.passcode:
+        import getpass
+
         return getpass.getpass(tdata_texts.CLI_PASSCODE_PROMPT) or None
     return None
 
@@ -81,6 +82,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     accepted = sum(r.accepted for r in results)
     print(texts.import_summary(accepted, len(results) - accepted))
     if passcode is None and any(r.needs_passcode for r in results):
+        from core.texts import tdata as tdata_texts
+
         print(tdata_texts.CLI_PASSCODE_HINT)
     return 0 if accepted == len(results) else 1
 
@@ -109,6 +112,7 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
 def _cmd_join(args: argparse.Namespace) -> int:
     from control_bot.services import joins
     from core.join_targets import parse_join_target
+    from core.texts import joins as join_texts
 
     choice = joins.parse_sessions(args.sessions)
     target = parse_join_target(args.target)
@@ -128,6 +132,7 @@ def _cmd_join(args: argparse.Namespace) -> int:
 
 def _cmd_joins(args: argparse.Namespace) -> int:
     from control_bot.services import joins
+    from core.texts import joins as join_texts
 
     now = time.time()
     view = run_with_db(args, lambda _settings, db: joins.recent_joins(db, now))
@@ -194,31 +199,60 @@ def _cmd_pairs_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Subparsers) -> None:
-    """``pool`` and ``pairs``."""
-    pool = add_group(subparsers, "pool", texts.HELP_POOL)
-    p = add_command(pool, "import", _cmd_import, texts.HELP_POOL_IMPORT)
+def _import_arguments(p: argparse.ArgumentParser) -> None:
+    from core.texts import tdata as tdata_texts
+
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     asked = p.add_mutually_exclusive_group()
     asked.add_argument("--passcode", action="store_true", help=tdata_texts.HELP_PASSCODE)
     asked.add_argument("--passcode-stdin", action="store_true", help=tdata_texts.HELP_PASSCODE_STDIN)
-    add_command(pool, "status", _cmd_status, texts.HELP_POOL_STATUS, json=True)
-    add_command(pool, "reconcile", _cmd_reconcile, texts.HELP_POOL_RECONCILE)
-    p = add_command(pool, "join", _cmd_join, join_texts.HELP_POOL_JOIN)
+
+
+def _join_arguments(p: argparse.ArgumentParser) -> None:
+    from core.texts import joins as join_texts
+
     p.add_argument("sessions", metavar="SESSIONS", help=join_texts.HELP_POOL_JOIN_SESSIONS)
     p.add_argument("target", metavar="GROUP", help=join_texts.HELP_POOL_JOIN_TARGET)
     p.add_argument("--admin", type=int, default=0, metavar="USER_ID", help=join_texts.HELP_POOL_JOIN_ADMIN)
-    add_command(pool, "joins", _cmd_joins, join_texts.HELP_POOL_JOINS, json=True)
-    p = add_command(pool, "proxy", _cmd_proxy, proxy_texts.HELP_POOL_PROXY)
+
+
+def _proxy_arguments(p: argparse.ArgumentParser) -> None:
+    from core.texts import proxy as proxy_texts
+
     p.add_argument("session_id", metavar="SESSION")
     p.add_argument("url", nargs="?", metavar="URL", help=proxy_texts.HELP_POOL_PROXY_URL)
     p.add_argument("--clear", action="store_true", help=proxy_texts.HELP_POOL_PROXY_CLEAR)
 
-    pairs = add_group(subparsers, "pairs", texts.HELP_PAIRS)
-    p = add_command(pairs, "add", _cmd_pairs_add, texts.HELP_PAIRS_ADD)
+
+def _pool_commands(pool: Subparsers) -> None:
+    from core.texts import joins as join_texts
+    from core.texts import proxy as proxy_texts
+
+    add_command(pool, "import", _cmd_import, texts.HELP_POOL_IMPORT, arguments=_import_arguments)
+    add_command(pool, "status", _cmd_status, texts.HELP_POOL_STATUS, json=True)
+    add_command(pool, "reconcile", _cmd_reconcile, texts.HELP_POOL_RECONCILE)
+    add_command(pool, "join", _cmd_join, join_texts.HELP_POOL_JOIN, arguments=_join_arguments)
+    add_command(pool, "joins", _cmd_joins, join_texts.HELP_POOL_JOINS, json=True)
+    add_command(pool, "proxy", _cmd_proxy, proxy_texts.HELP_POOL_PROXY, arguments=_proxy_arguments)
+
+
+def _pairs_arguments_add(p: argparse.ArgumentParser) -> None:
     p.add_argument("api_id", metavar="API_ID")
     p.add_argument("api_hash", metavar="API_HASH", help=texts.HELP_PAIRS_ADD_HASH)
-    add_command(pairs, "list", _cmd_pairs_list, texts.HELP_PAIRS_LIST, json=True)
-    p = add_command(pairs, "remove", _cmd_pairs_remove, texts.HELP_PAIRS_REMOVE)
+
+
+def _pairs_arguments_remove(p: argparse.ArgumentParser) -> None:
     p.add_argument("api_id", metavar="API_ID")
     p.add_argument("--move", action="store_true", help=texts.HELP_PAIRS_REMOVE_MOVE)
+
+
+def _pairs_commands(pairs: Subparsers) -> None:
+    add_command(pairs, "add", _cmd_pairs_add, texts.HELP_PAIRS_ADD, arguments=_pairs_arguments_add)
+    add_command(pairs, "list", _cmd_pairs_list, texts.HELP_PAIRS_LIST, json=True)
+    add_command(pairs, "remove", _cmd_pairs_remove, texts.HELP_PAIRS_REMOVE, arguments=_pairs_arguments_remove)
+
+
+def register(subparsers: Subparsers) -> None:
+    """``pool`` and ``pairs`` (their commands are declared when the group is used)."""
+    add_group(subparsers, "pool", texts.HELP_POOL, _pool_commands)
+    add_group(subparsers, "pairs", texts.HELP_PAIRS, _pairs_commands)

@@ -1,29 +1,19 @@
-"""``adbot run`` (the control bot with the engine) and ``adbot check-config`` (which also warns, on
-stderr, about pacing values less safe than the defaults: ``core.pacing``)."""
+"""``adbot run``: the control bot with the engine (``adbot check-config`` is ``control_bot.cli.config_check``).
+
+Start-up errors read as one line (``control_bot.startup``, ``control_bot.cli`` for the exit codes): a bad
+config, a refused token or a database migrated by a newer adbot exits 2, Telegram unreachable after
+``[bot] startup_attempts`` exits 1."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 
+from control_bot.cli import config_check
 from control_bot.cli.common import Subparsers, add_command
 from core.texts import cli as texts
 
-
-def _cmd_check_config(args: argparse.Namespace) -> int:
-    from core.config import load_settings, resolve_config_path
-    from core.pacing import unsafe_values
-    from core.texts.limits import unsafe_warning
-
-    settings = load_settings(args.config)
-    print(texts.config_ok(resolve_config_path(args.config, os.environ)))
-    # Pacing values less safe than the defaults are allowed (tests, the demo): a warning, not a failure.
-    for unsafe in unsafe_values(settings.engine):
-        print(unsafe_warning(unsafe.key, unsafe.value, unsafe.safe), file=sys.stderr)
-    print(json.dumps(settings.masked(), indent=2))
-    return 0
+EXIT_SCHEMA_NEWER = 2  # as a refused configuration: restarting cannot help (docs/UPGRADING.md)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -32,9 +22,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     settings.require_token()
+    shape = config_check.token_shape_problem(settings.bot.token.get_secret_value().strip())
+    if shape is not None:  # aiogram would refuse it with a traceback before asking Telegram
+        from core.errors import ConfigError
+        from core.texts.config import config_error
+
+        raise ConfigError(config_error("bot.token", shape))
+    for key, problem in config_check.folder_problems(settings)[:1]:  # not a PermissionError's traceback
+        from core.errors import ConfigError
+        from core.texts.config import config_error
+
+        raise ConfigError(config_error(key, problem))
     # One adbot per data dir, before anything connects: a second one would post twice and open every
     # session twice (AUTH_KEY_DUPLICATED). Held until the process ends; the kernel drops it on SIGKILL.
     with hold_instance_lock(settings.paths.data_dir):
+        from storage.schema_status import schema_status
+
+        status = schema_status(settings.db_path)
+        if status.newer:  # a newer adbot migrated it: one line, not the migration's traceback
+            print(texts.schema_newer(status.current, status.latest), file=sys.stderr)
+            return EXIT_SCHEMA_NEWER
         from control_bot.app import run
 
         return run(settings)
@@ -42,4 +49,4 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Subparsers) -> None:
     add_command(subparsers, "run", _cmd_run, texts.HELP_RUN)
-    add_command(subparsers, "check-config", _cmd_check_config, texts.HELP_CHECK_CONFIG)
+    config_check.register(subparsers)

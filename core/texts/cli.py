@@ -2,8 +2,9 @@
 argument, and the lines a command prints. Plain text for a terminal, no markup.
 
 The reports read the services' results through the small read-only shapes of ``core.texts.admin``
-(imported for type checking only). Importing this module loads the standard library and
-``core.texts.fmt`` and nothing else: ``adbot --help`` imports it (``tests/test_cli_imports.py``).
+(imported for type checking only). Importing this module loads the standard library and nothing else
+(``core.texts.fmt`` and Babel are imported by the functions that format a time): ``adbot --help``
+imports it (``tests/test_cli_imports.py``).
 
 Left in the code, as the command line's syntax rather than its wording: the command names, the
 metavars (``USER_ID``, ``FILE``...), and the keys of ``--json`` output. The pool status and the session
@@ -17,9 +18,6 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING
 
-from core.texts import proxy as proxy_texts
-from core.texts.fmt import fmt_time
-
 if TYPE_CHECKING:
     from core.texts.admin import CustomerRow, Health
     from core.texts.pairs import Pair
@@ -32,8 +30,12 @@ DESCRIPTION = "Multi-customer Telegram ad-posting service."
 HELP_CONFIG = "config file (default: $ADBOT_CONFIG, else ./config.toml)"
 HELP_JSON = "machine-readable output"
 
+HELP_VERSION = "print adbot's version (and the database schema version it brings) and exit"
 HELP_RUN = "run the control bot and the engine"
 HELP_CHECK_CONFIG = "validate a config file and print the effective settings"
+HELP_CHECK_CONFIG_ONLINE = "also ask the Bot API whether it accepts the token (getMe)"
+HELP_MIGRATE = "bring the database schema up to date (adbot run does it at start too)"
+HELP_MIGRATE_CHECK = "only say what would change: current and latest schema version, the migrations that would run"
 
 HELP_POOL = "the session pool: import files, status"
 HELP_POOL_IMPORT = "add .session files (with .json sidecars) or .zip archives of them"
@@ -68,6 +70,112 @@ def help_grant_days(low: int, high: int) -> str:
 
 
 # --- what the commands print -------------------------------------------------------------------------------
+
+
+def version_line(version: str | None, schema: int, python: str) -> str:
+    """``adbot --version``; ``version`` None: run from a source tree that was never installed."""
+    return f"adbot {version or 'unknown (not installed)'} (database schema {schema}, Python {python})"
+
+
+# adbot check-config: what would stop or cripple the service (stderr, exit code 1).
+
+
+def finding(key: str, problem: str) -> str:
+    return f"finding: {key}: {problem}"
+
+
+FINDING_NO_TOKEN = "missing: adbot run refuses to start (set it, or ADBOT_BOT__TOKEN)"  # noqa: S105 - wording
+FINDING_PLACEHOLDER_TOKEN = "still the example's placeholder: copy the token @BotFather gave you"  # noqa: S105
+FINDING_NO_ADMINS = "empty: nobody can upload sessions or grant plans (add your Telegram user id; README)"
+FINDING_PLACEHOLDER_ADMIN = "holds the example's 111111111: put your own Telegram user id there (README)"
+FINDING_TOKEN_SHAPE = "not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"  # noqa: S105
+NOT_A_FOLDER = "exists but is not a folder"
+FOLDER_NOT_WRITABLE = "not writable by this user"
+
+
+def folder_cannot_create(parent: str) -> str:
+    """The folder does not exist and ``parent``, its nearest existing parent, does not let us create it."""
+    return f"does not exist and cannot be created ({parent} is not writable by this user)"
+
+
+def findings_summary(count: int) -> str:
+    return f"{count} finding(s): fix them before 'adbot run'"
+
+
+# adbot health: the verdict (stderr in text mode; "status" and "problems" in --json).
+
+HEALTH_NOT_RUNNING = "no adbot run holds the data dir: the service is not running"
+HEALTH_NO_DATABASE = "no database yet: the service is starting"
+HEALTH_NO_ASSIGNED = "campaigns are running but no session is assigned to any customer"
+
+
+def health_overdue(count: int, grace: float) -> str:
+    return f"{count} running campaign(s) more than {grace / 60:g} min past their due cycle"
+
+
+def health_only_failures(failed: int) -> str:
+    return f"the last hour had {failed} failed send(s) and no delivery"
+
+
+def health_status(status: str, problems: Sequence[str]) -> str:
+    """The verdict line of ``adbot health`` (its exit code: ok 0, degraded 1, down 2)."""
+    return f"status: {status}" + (": " + "; ".join(problems) if problems else "")
+
+
+# adbot migrate [--check]
+
+
+def schema_versions(path: str, exists: bool, current: int, latest: int) -> str:
+    where = path if exists else f"{path} (does not exist yet: the first start creates it)"
+    return f"database: {where}\nschema version: {current}, latest: {latest}"
+
+
+def schema_current(version: int) -> str:
+    return f"the schema is up to date (version {version}); nothing to do"
+
+
+def schema_newer(current: int, latest: int) -> str:
+    """The database was migrated by a newer adbot; this one refuses to open it."""
+    return (f"the database is at schema version {current}, newer than this adbot knows ({latest}):"
+            " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)")
+
+
+def migration_line(version: int, note: str | None, changes: Sequence[str]) -> str:
+    """One migration that would run; ``changes``: 'create table send_days'..., ``note``: its comment."""
+    what = ", ".join(changes) if changes else "no schema change (a reserved slot)"
+    return f"  would run {version}: {what}" + (f"  -- {note}" if note else "")
+
+
+def migrations_would_run(count: int) -> str:
+    return f"{count} migration(s) would run (each in its own transaction) at the next 'adbot run' or 'adbot migrate'"
+
+
+def schema_migrated(before: int, after: int) -> str:
+    return f"schema migrated from version {before} to {after}"
+
+
+# Start-up against the Bot API (``control_bot.startup``) and ``adbot check-config --online``.
+
+
+def token_refused(api: str, answer: str) -> str:
+    """The Bot API refused the token (401, or 404 for a malformed one): one line, exit code 2."""
+    return (f"config error: bot.token: refused by the Bot API at {api} ({answer.strip() or 'Unauthorized'});"
+            " copy the token @BotFather gave you into [bot] token (or ADBOT_BOT__TOKEN)")
+
+
+def bot_api_unreachable(api: str, reason: str) -> str:
+    return f"cannot reach the Bot API at {api}: {reason}"
+
+
+def startup_attempt(problem: str, attempt: int, attempts: int, retry_in: float | None) -> str:
+    """One log line per failed start-up attempt; ``attempts`` 0: no limit; ``retry_in`` None: the last one."""
+    of = f"/{attempts}" if attempts else ""
+    then = f"; retrying in {retry_in:g} s" if retry_in is not None else "; giving up"
+    return f"{problem} (attempt {attempt}{of}){then}"
+
+
+def token_ok(username: str | None, bot_id: int, api: str) -> str:
+    return f"bot token OK: @{username or '?'} (id {bot_id}) at {api}"
 
 
 def error(message: str) -> str:
@@ -156,6 +264,8 @@ def pair_removed(api_id: int, moved: Sequence[tuple[int, int]] = ()) -> str:
 
 
 def plan_granted(result: Granted) -> str:
+    from core.texts.fmt import fmt_time
+
     c = result.customer
     verb = "created" if result.created else "extended"
     return f"plan {verb} for {c.user_id}: {c.plan_sessions} session(s) until {fmt_time(c.plan_expires_at)}"
@@ -170,6 +280,8 @@ NO_CUSTOMERS = "no customers (create one with 'adbot grant USER_ID SESSIONS DAYS
 
 def customer_line(line: CustomerRow) -> str:
     """One line of ``adbot customers``."""
+    from core.texts.fmt import fmt_time
+
     c = line.customer
     plan = f"until {fmt_time(c.plan_expires_at)}" if line.plan_active else "ended"
     return (
@@ -181,6 +293,8 @@ def customer_line(line: CustomerRow) -> str:
 def health(report: Health) -> str:
     """``adbot health``: what the database knows (no engine runs in the command's process)."""
     from core.texts import limits as limit_texts  # here: importing this module stays stdlib-only
+    from core.texts import proxy as proxy_texts
+    from core.texts.fmt import fmt_time
 
     c, s, h = report.cycles, report.sessions, report.last_hour
     proxies = proxy_texts.health_lines(report.proxies, html=False) if report.proxies is not None else []

@@ -1,0 +1,100 @@
+"""The first thing ``adbot run`` does with the network: ask the Bot API who the bot is (``getMe``).
+
+Two failures have to read clearly (issue 20), not as a 100-line traceback:
+
+* the token is refused (401 Unauthorized; 404 Not Found is what the Bot API answers a malformed one):
+  nothing will change by retrying, so start-up ends at once with one line naming ``bot.token``
+  (``ConfigError``: exit code 2, and the systemd unit does not restart on it);
+* Telegram cannot be reached (no network, DNS, a refused connection, a timeout, a 5xx): retried with
+  backoff (1 s, doubling, at most ``MAX_DELAY``), one log line per attempt and no traceback, for as many
+  attempts as ``[bot] startup_attempts`` allows (0: until it answers or the service is stopped); when
+  they run out, ``BotApiUnreachable`` (one line, exit code 1: a supervisor restarts it later).
+
+``adbot check-config --online`` asks the same question once (``check_token``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from core.errors import AdbotError, ConfigError
+from core.texts import cli as texts
+
+logger = logging.getLogger(__name__)
+
+FIRST_DELAY = 1.0
+MAX_DELAY = 60.0
+OFFICIAL_API = "https://api.telegram.org"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class BotApiUnreachable(AdbotError):
+    """The Bot API did not answer within the allowed attempts (the network, not the token)."""
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    id: int
+    username: str | None
+
+
+def api_host(api_base: str) -> str:
+    """Where the bot talks to, for a log line: the scheme and host only (a local Bot API server's URL
+    may carry credentials or a secret path; the token is never part of it)."""
+    parts = urlsplit(api_base.strip() or OFFICIAL_API)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    """A short reason when ``exc`` means "Telegram could not be reached" (None: it means something else)."""
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+        return exc.message.strip() or type(exc).__name__
+    if isinstance(exc, TimeoutError | OSError):
+        return str(exc) or type(exc).__name__
+    return None
+
+
+async def check_token(bot: Bot, api_base: str) -> BotIdentity:
+    """One ``getMe``: the bot's identity, ``ConfigError`` (``bot.token`` refused) or ``BotApiUnreachable``."""
+    try:
+        me = await bot.me()
+    except (TelegramUnauthorizedError, TelegramNotFound) as exc:
+        raise ConfigError(texts.token_refused(api_host(api_base), exc.message)) from None
+    except Exception as exc:
+        reason = _unreachable_reason(exc)
+        if reason is None:
+            raise
+        raise BotApiUnreachable(texts.bot_api_unreachable(api_host(api_base), reason)) from None
+    return BotIdentity(me.id, me.username)
+
+
+async def wait_for_bot_api(bot: Bot, api_base: str, *, attempts: int = 0, sleep: Sleep = asyncio.sleep) -> BotIdentity:
+    """``check_token`` until the Bot API answers: each failed attempt is one log line (no traceback),
+    the next one follows after 1, 2, 4 ... ``MAX_DELAY`` seconds. ``attempts`` 0: no limit."""
+    attempt = 0
+    delay = FIRST_DELAY
+    while True:
+        attempt += 1
+        try:
+            return await check_token(bot, api_base)
+        except BotApiUnreachable as exc:
+            if attempts and attempt >= attempts:
+                logger.error("%s", texts.startup_attempt(exc.user_message, attempt, attempts, None))
+                raise
+            logger.warning("%s", texts.startup_attempt(exc.user_message, attempt, attempts, delay))
+        await sleep(delay)
+        delay = min(delay * 2, MAX_DELAY)
