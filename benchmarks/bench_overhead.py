@@ -22,6 +22,7 @@ import asyncio
 import logging
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import NO_CAP_REACHED, NullFactory, emit, header, machine, seed, split_cpu, thread_cpu
 from control_bot.logfiles import setup_logging
+from control_bot.logwriter import WRITER_THREAD
 from core.clock import SystemClock
 from core.config import EngineSettings
 from core.ports import AccountFactory
@@ -64,11 +66,15 @@ async def measure(
             threads0, cpu0, wall0 = thread_cpu(), time.process_time(), time.perf_counter()
             reports = await asyncio.gather(*(engine.run_cycle(uid) for uid in fleet.customers))
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-            loop_cpu, other_cpu = split_cpu(threads0, thread_cpu())
+            threads1 = thread_cpu()
+            loop_cpu, other_cpu = split_cpu(threads0, threads1)
+            log_cpu = sum(threads1.get(t, 0.0) - threads0.get(t, 0.0) for t in writer_threads())
+            other_cpu -= log_cpu
             sent = sum(r.sent for r in reports)
             if sent != fleet.group_count:
                 raise RuntimeError(f"cycle {n}: {sent} of {fleet.group_count} posts sent")
-            runs.append({"sent": sent, "cpu": cpu, "wall": wall, "loop_cpu": loop_cpu, "db_cpu": other_cpu})
+            runs.append({"sent": sent, "cpu": cpu, "wall": wall, "loop_cpu": loop_cpu, "db_cpu": other_cpu,
+                         "log_cpu": log_cpu})
         if world is not None and world.duplicates():
             raise RuntimeError("double posts")
         steady = runs[1:]
@@ -86,11 +92,17 @@ async def measure(
             "first_cycle_fwd_per_cpu_s": runs[0]["sent"] / runs[0]["cpu"],
             "us_per_fwd_loop": sum(r["loop_cpu"] for r in steady) / sent * 1e6,
             "us_per_fwd_db": sum(r["db_cpu"] for r in steady) / sent * 1e6,
+            "us_per_fwd_log_writer": sum(r["log_cpu"] for r in steady) / sent * 1e6,
             "writes_per_commit": engine.ledger.writes / max(1, engine.ledger.batches),
         }
     finally:
         await engine.shutdown()
         await db.close()
+
+
+def writer_threads() -> list[str]:
+    """The log writer's thread id(s) as /proc names them (none unless logging is set up)."""
+    return [str(t.native_id) for t in threading.enumerate() if t.name == WRITER_THREAD and t.native_id]
 
 
 def run(setup: str, **kwargs: Any) -> dict[str, Any]:
@@ -126,14 +138,14 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     header(f"engine overhead: {campaigns} campaigns x {args.sessions} sessions x {args.groups} groups, "
            f"no latency, no spacing, SQLite ledger on")
     print(f"{'setup':>10} {'forwards':>9} {'cpu s':>7} {'wall s':>7} {'fwd/cpu-s':>10} {'vs target':>9} "
-          f"{'loop us':>8} {'sqlite us':>9} {'writes/commit':>13}")
+          f"{'loop us':>8} {'sqlite us':>9} {'log us':>7} {'writes/commit':>13}")
     results = []
     for setup in args.setups.split(","):
         r = run(setup, campaigns=campaigns, sessions=args.sessions, groups=args.groups, cycles=cycles)
         results.append(r)
         print(f"{setup:>10} {r['forwards']:>9} {r['cpu_s']:>7.2f} {r['wall_s']:>7.2f} {r['fwd_per_cpu_s']:>10.0f} "
               f"{r['fwd_per_cpu_s'] / TARGET:>8.2f}x {r['us_per_fwd_loop']:>8.0f} {r['us_per_fwd_db']:>9.0f} "
-              f"{r['writes_per_commit']:>13.1f}", flush=True)
+              f"{r['us_per_fwd_log_writer']:>7.0f} {r['writes_per_commit']:>13.1f}", flush=True)
         emit("overhead", {**r, "target": TARGET})
     print("(loop us / sqlite us: CPU microseconds per forward in the event-loop thread / in SQLite's threads;"
           f" target {TARGET:.0f} fwd/cpu-s; load average {machine()['load']})")

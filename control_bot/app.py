@@ -39,7 +39,7 @@ from control_bot import errors
 from control_bot.backends import make_factory
 from control_bot.bot_profile import admin_menu_follower, set_profile
 from control_bot.i18n import AdbotI18n, UserLocale
-from control_bot.logfiles import RedactingFilter, setup_logging
+from control_bot.logfiles import RedactingFilter, flush_logging, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
@@ -264,6 +264,7 @@ class App:
         if callable(close_factory):
             close_factory()
         await self.db.close()
+        await asyncio.to_thread(flush_logging)  # every record logged until now is in its file
 
 
 async def create_app(
@@ -293,7 +294,11 @@ async def create_app(
     redactor = None
     if configure_logging:
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
-        redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
+        paths = settings.paths
+        redactor = setup_logging(
+            paths.logs_dir, level=logging.getLevelName(paths.log_level), secrets=secrets, console=console_log,
+            max_bytes=int(paths.log_max_mb * 1024 * 1024), backups=paths.log_backups,
+        )
     clock = clock or SystemClock()
     db = await Database.open(settings.db_path)
     try:
