@@ -29,7 +29,8 @@ Phases, all in the child:
              their latency (from asking for the write lock to the commit, as the caller waits), the
              WAL file's largest size.
   memory     peak RSS (``VmHWM``), RSS after the steady cycles, and RSS per session = (RSS after -
-             RSS before the engine started) / sessions; every client is connected then.
+             RSS before the engine started) / sessions; every client is connected then. Also the open
+             file descriptors (each client's SQLite session file; on the network each adds a socket).
 
 ``--connect-rate`` sets ``[engine] connects_per_second`` when the engine has it (issue 22's connect
 limiter); without it the engine connects as fast as the first cycle asks.
@@ -45,6 +46,7 @@ import itertools
 import json
 import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -351,6 +353,8 @@ async def measure(root: Path, shape: Shape) -> dict[str, Any]:
             "wal_end_mib": wal.size() / MIB,
             "db_mib": db_path.stat().st_size / MIB,
             "open_clients": len(factory.live_sessions),
+            "open_fds": sum(1 for _ in Path("/proc/self/fd").iterdir()),
+            "fd_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             "rss_base_mib": base["rss"] / MIB,
             "rss_after_mib": after["rss"] / MIB,
             "peak_rss_mib": after["peak"] / MIB,
@@ -406,7 +410,9 @@ def report(r: dict[str, Any]) -> None:
           f"(real TelegramClient each), spacing {r['spacing_s'] * 1000:.0f} ms (15 s / {r['factor']:g}), "
           f"connect rate {r['connect_rate'] or 'unlimited'}")
     print(f"memory: peak RSS {r['peak_rss_mib']:.0f} MiB, after {r['rss_after_mib']:.0f} MiB (base "
-          f"{r['rss_base_mib']:.0f}), {r['rss_per_session_kib']:.0f} KiB per session; {r['open_clients']} clients open")
+          f"{r['rss_base_mib']:.0f}), {r['rss_per_session_kib']:.0f} KiB per session; {r['open_clients']} clients "
+          f"open, "
+          f"{r['open_fds']} file descriptors (limit {r['fd_limit']}; no sockets offline)")
     print(f"start-up (restart from cold): {r['connects']} connections, peak {r['connects_per_s_peak']}/s, mean "
           f"{r['connects_per_s_mean']:.0f}/s; first post after {r['first_post_s']:.2f} s, every session's first "
           f"after {r['every_session_first_post_s']:.1f} s ({r['sessions_that_posted']} sessions); whole first "
