@@ -43,7 +43,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import FULL_RUN_SPACING, NO_CAP_REACHED, emit, header, machine, seed, split_cpu, thread_cpu
+from benchmarks.common import (
+    FULL_RUN_SPACING,
+    KEEP_CONNECTED,
+    NO_CAP_REACHED,
+    emit,
+    header,
+    machine,
+    seed,
+    split_cpu,
+    thread_cpu,
+)
 from core.clock import SystemClock
 from core.config import EngineSettings
 from engine.engine import Engine
@@ -62,7 +72,8 @@ async def measure(
     fleet = seed(root, campaigns=campaigns, sessions=sessions, groups=sessions * groups, running=False, world=world)
     db = await Database.open(fleet.db_path)
     config = EngineSettings(
-        send_spacing=spacing, spacing_jitter=jitter, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED
+        send_spacing=spacing, spacing_jitter=jitter, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED,
+        **KEEP_CONNECTED,
     )
     engine = Engine(db, world, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False)
     try:

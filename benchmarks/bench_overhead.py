@@ -35,7 +35,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import NO_CAP_REACHED, NullFactory, emit, header, machine, seed, split_cpu, thread_cpu
+from benchmarks.common import (
+    KEEP_CONNECTED,
+    NO_CAP_REACHED,
+    NullFactory,
+    emit,
+    header,
+    machine,
+    seed,
+    split_cpu,
+    thread_cpu,
+)
 from control_bot.logfiles import setup_logging
 from control_bot.logwriter import WRITER_THREAD
 from core.clock import SystemClock
@@ -60,7 +70,8 @@ async def measure(
     factory: AccountFactory = world if world is not None else NullFactory()
     db = await Database.open(fleet.db_path)
     config = EngineSettings(
-        send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED
+        send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED,
+        **KEEP_CONNECTED,
     )
     engine = Engine(db, factory, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False)
     try:

@@ -40,6 +40,9 @@ PLACEHOLDER = b"placeholder session file (benchmark)\n"
 FULL_RUN_SPACING = 5.0  # the full runs' spacing: a third of the product's default (15 s), 3x its send rate
 NO_CAP_REACHED = {"daily_send_cap": 1_000_000_000, "warmup_days": 0}
 """The daily send cap stays on, so its count is part of every figure, but is never reached."""
+KEEP_CONNECTED = {"keep_connection_seconds": 7 * 24 * 3600.0}
+"""Cycles run back to back here, whatever the campaigns' interval (an hour): the steady state of sessions
+that keep their connections between cycles (``[engine] keep_connection_seconds``), never closed as idle."""
 
 
 @dataclass

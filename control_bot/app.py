@@ -46,6 +46,7 @@ from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.connect_rate import ConnectRate
 from core.i18n import SOURCE_LOCALE
 from core.ports import AccountFactory
 from core.private_files import DIR_MODE
@@ -57,7 +58,7 @@ from pool.layout import ensure_layout
 from pool.quarantine import Quarantine
 from pool.startup import prepare_pool
 from pool.supply import PoolSupply
-from storage.db import Database
+from storage.db import Database, WalPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +301,8 @@ async def create_app(
             max_bytes=int(paths.log_max_mb * 1024 * 1024), backups=paths.log_backups,
         )
     clock = clock or SystemClock()
-    db = await Database.open(settings.db_path)
+    wal = WalPolicy(settings.storage.wal_autocheckpoint_pages, settings.storage.wal_max_mb * 1024 * 1024)
+    db = await Database.open(settings.db_path, wal=wal)
     try:
         factory = factory or make_factory(settings, clock, db)
         # reconcile logs each of its findings itself (once)
@@ -312,10 +314,12 @@ async def create_app(
         outbox = OutboxSender(bot, db, settings.bot.admins, now=clock.now, poll_interval=outbox_poll_interval)
         low = settings.bot.low_pool_threshold
         quarantine = Quarantine.from_settings(settings.pool)
+        connect_rate = ConnectRate(clock, settings.engine.connects_per_second)  # one for engine and pool scans
         discovery = PoolDiscovery(
             db, settings.paths.sessions_dir, factory, classify, clock, settings.engine, low_threshold=low,
             proxy_required=settings.pool.proxy_required,
             quarantine=quarantine,
+            connect_rate=connect_rate,
         )
         engine = Engine(
             db,
@@ -334,6 +338,7 @@ async def create_app(
             notify=outbox.wake,
             schedule=schedule,
             status_check_interval=settings.pool.frozen_check_hours * 3600,
+            connect_rate=connect_rate,
         )
         joins = JoinRunner(
             db,

@@ -130,6 +130,12 @@ class EngineSettings(_Section):
     world_file: Path | None = None
     max_post_media_mb: int = Field(default=200, ge=1, le=10_000)
     """Megabytes of media one customer's own post may keep on disk (every session uploads them)."""
+    connects_per_second: float = Field(default=5.0, gt=0, le=1_000)  # issue 22A: new connections spread out
+    """At most this many new Telegram connections per second, across every session (``core.connect_rate``):
+    a restart opens thousands of sessions over minutes, never all at once."""
+    keep_connection_seconds: float = Field(default=900.0, ge=0, le=7 * 24 * _HOUR)  # issue 22A: idle close
+    """A session's connection stays open after a cycle when its campaign's next cycle is due within this
+    many seconds; otherwise it is closed and opened again (paced) before the next one."""
 
     @model_validator(mode="after")
     def _bounds(self) -> EngineSettings:
@@ -162,11 +168,21 @@ class PoolSettings(_Section):
     their flag, they connect to the test data centres (``core.dcs``). Off: refused at intake."""
 
 
+class StorageSettings(_Section):  # issue 22A: the SQLite WAL kept bounded (``storage.db.WalPolicy``)
+    """``[storage]``: how the database's write-ahead log is kept bounded."""
+
+    wal_autocheckpoint_pages: int = Field(default=1000, ge=100, le=1_000_000)
+    """SQLite's own checkpoint runs after a commit once the WAL holds this many 4 KiB pages."""
+    wal_max_mb: int = Field(default=64, ge=1, le=100_000)
+    """The WAL is truncated back to this size after a checkpoint, and a full checkpoint runs when it grew past it."""
+
+
 class Settings(_Section):
     bot: BotSettings = Field(default_factory=BotSettings)
     paths: PathsSettings = Field(default_factory=PathsSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     pool: PoolSettings = Field(default_factory=PoolSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)  # issue 22A
 
     @property
     def db_path(self) -> Path:

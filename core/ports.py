@@ -180,13 +180,18 @@ class SessionCredentials:
     # lang_code, system_lang_code, lang_pack (the sidecar's, else a generated profile: pool.devices)
     proxy: ProxySpec | None = None  # the session's own proxy for life (None: it connects directly)
     test_mode: bool = False  # a session of Telegram's test servers: it connects to the test DC table only
+    self_user: AccountInfo | None = None  # who the account is, as stored at its first connect (None: never read;
+    # the port then asks Telegram once, ``users.getUsers`` of itself, and the caller stores the answer)
 
 
 class AccountPort(Protocol):
     """One Telegram account, connected once and reused across cycles."""
 
     async def connect(self) -> AccountInfo:
-        """Connect (if needed) and check the account is authorised; returns who it is."""
+        """Connect (if needed); returns who the account is: ``SessionCredentials.self_user`` when the
+        credentials carry it (no request beyond Telegram's init: a dead account is then recognised by its
+        first real request's 401), else asked once (``users.getUsers`` of itself, which checks the account
+        is authorised) for the caller to store."""
         ...
 
     async def resolve(self, peer: str) -> Peer:

@@ -5,9 +5,18 @@ every cycle; it is closed when the session leaves its customer (dead, limited, r
 shutdown. A per-session lock makes "never two live ports for one session" hold even when two
 coroutines ask for the same session at once.
 
-Whether Telegram froze the account is read from its app config (``AccountPort.account_status``) right
-after connecting and again once ``status_check_interval`` has passed (daily by default): a frozen account
+Whether Telegram froze the account is read from its app config (``AccountPort.account_status``) when
+connecting and again once ``status_check_interval`` has passed (daily by default): a frozen account
 raises ``AccountFrozenError`` from ``get`` (classified ACCOUNT_FROZEN), so nothing is ever sent from it.
+When it was read is kept across the session's ports and stored (``sessions.status_checked_at``), so a
+port opened again (after an idle close, or a restart) within the interval does not read it again.
+
+Connecting is cheap and spread (issue 22): a connect costs Telegram's init request and, at most, that
+app-config read; who the account is comes from the pool's row (``SessionCredentials.self_user``), and
+when the row does not say yet, the port's one ``users.getUsers`` answer is stored here for every later
+connect. New connections wait for their slot of ``[engine] connects_per_second`` (``core.connect_rate``)
+before their ``connect_timeout`` starts, so a restart never opens every session at once. ``close_idle``
+closes ports whose sessions have nothing to send soon (the engine calls it after a cycle).
 
 Peers are cached per session (access hashes are per account) in memory and in ``peer_cache``, so a
 session resolves each group and the post's source channel once in its life, and a steady-state cycle
@@ -28,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from core.clock import Clock, wait_with_timeout
+from core.connect_rate import ConnectRate
 from core.errors import AdbotError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, PeerKind, SessionSupply
@@ -37,6 +47,7 @@ from engine.outcomes import AccountFrozenError, classify
 from engine.waits import WaitBook
 from storage import albums as album_rows
 from storage import peers as peer_rows
+from storage import sessions as session_rows
 from storage import waits as wait_rows
 from storage.db import Database
 
@@ -75,6 +86,7 @@ class Accounts:
         resolve_timeout: float = 30.0,
         waits: WaitBook | None = None,
         status_check_interval: float = 86_400.0,
+        connect_rate: ConnectRate | None = None,
     ) -> None:
         self.db = db
         self.factory = factory
@@ -85,7 +97,12 @@ class Accounts:
         self.resolve_timeout = resolve_timeout
         self.waits = waits if waits is not None else WaitBook()
         self.status_check_interval = status_check_interval
+        self.connect_rate = connect_rate  # None: connects are not paced (tests that do not ask for it)
+        self.connects = 0  # ports connected (each a new connection to Telegram)
         self._open: dict[int, Account] = {}
+        # When each session's app config was last read, kept across its ports (an idle close, a reopen).
+        self._status_checked: dict[int, float] = {}
+        self._writes: set[asyncio.Future[None]] = set()  # status-check times being stored
         # Sessions retired through ``retire`` (dead, limited, frozen) while a worker of a cycle may still
         # hold their account: it stops at its next group. Cleared when the session is opened again (it
         # came back and was given to a customer).
@@ -120,12 +137,19 @@ class Accounts:
             account = self._open.get(session_id)
             if account is not None:
                 if self._status_due(account) and await self._check_status(session_id, account.port):
-                    account.status_checked_at = self.clock.now()
+                    account.status_checked_at = self._status_read(session_id)
                 return account
             async with self.db.read() as conn:  # what the pool recorded while the session was idle, too
                 self.waits.merge({session_id: await wait_rows.for_session(conn, session_id, self.clock.now())})
+                row = await session_rows.get(conn, session_id)
+            if row is not None and row.status_checked_at is not None:
+                known = self._status_checked.get(session_id, row.status_checked_at)
+                self._status_checked[session_id] = max(known, row.status_checked_at)
             self._check_wait(session_id, "connect")
             credentials = await self.supply.credentials(session_id)
+            if self.connect_rate is not None:
+                await self.connect_rate.turn()  # before the timeout: it bounds the network, not the queue
+                self._check_wait(session_id, "connect")  # a wait recorded while this one queued
             port = self.factory.open(credentials)
             try:
                 info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
@@ -133,11 +157,22 @@ class Accounts:
                 await self._close_port(session_id, port)
                 await self._record_flood(session_id, "connect", exc)
                 raise
+            self.connects += 1
             # Until the port is registered below (``close_all`` and the next ``get`` find it there), whatever
             # cuts this short (a frozen account, a stop cancelling the cycle, a database error reading the
             # peers) closes it here: a connected port nobody holds would be a second live client.
             try:
-                checked = await self._check_status(session_id, port)
+                if credentials.self_user is None:  # asked by this connect: stored, never asked again
+                    now = self.clock.now()
+                    await self.ledger.run(lambda conn: session_rows.record_self_user(conn, session_id, info, now))
+                last = self._status_checked.get(session_id)
+                if last is not None and self.clock.now() - last < self.status_check_interval:
+                    checked_at = last  # read within the interval (by an earlier port of the session)
+                elif await self._check_status(session_id, port):
+                    checked_at = self._status_read(session_id)
+                else:
+                    # Not checked (a read wait): due again at once, so the next use after the wait checks it.
+                    checked_at = self.clock.now() - self.status_check_interval
                 async with self.db.read() as conn:
                     cached = await peer_rows.load(conn, session_id)
                     albums = await album_rows.for_session(conn, session_id)
@@ -145,8 +180,6 @@ class Accounts:
                 await self._close_port(session_id, port)
                 raise
             peers = {ref: Peer(cast(PeerKind, p.kind), p.id, p.access_hash) for ref, p in cached.items()}
-            # Not checked (a read wait): due again at once, so the next use after the wait checks it.
-            checked_at = self.clock.now() if checked else self.clock.now() - self.status_check_interval
             account = Account(session_id, port, info, peers, status_checked_at=checked_at, albums=albums)
             self.retired.discard(session_id)
             self._open[session_id] = account
@@ -155,6 +188,23 @@ class Accounts:
 
     def _status_due(self, account: Account) -> bool:
         return self.clock.now() - account.status_checked_at >= self.status_check_interval
+
+    def _status_read(self, session_id: int) -> float:
+        """The app config was just read (not frozen): remembered across the session's ports, and stored
+        (in the next group commit; not awaited) so a restart within the interval does not read it again."""
+        now = self.clock.now()
+        self._status_checked[session_id] = now
+        write = self.ledger.run(lambda conn: session_rows.set_status_checked(conn, session_id, now))
+        task = asyncio.ensure_future(write)
+        self._writes.add(task)
+        task.add_done_callback(self._write_done)
+        return now
+
+    def _write_done(self, task: asyncio.Future[None]) -> None:
+        """A stored status-check time that could not be written only costs a read after a restart."""
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.info("storing a status check failed: %s", type(task.exception()).__name__)
 
     async def _check_status(self, session_id: int, port: AccountPort) -> bool:
         """One ``help.getAppConfig`` (a 'read' class request): raises ``AccountFrozenError`` when it says
@@ -269,6 +319,20 @@ class Accounts:
             logger.warning("retiring session %d failed: %s", session_id, exc.user_message)
             return None
 
+    async def close_idle(self, session_ids: set[int]) -> int:
+        """Close the ports of these sessions (nothing to send soon: ``[engine] keep_connection_seconds``);
+        the next ``get`` opens them again, paced, and reads nothing the session's earlier port read (its
+        self user, its app config within the interval, its peers and albums from storage). Returns how
+        many were open."""
+        closed = 0
+        for session_id in session_ids:
+            if session_id in self._open:
+                await self.close(session_id)
+                closed += 1
+        if closed:
+            logger.debug("closed %d idle connection(s)", closed)
+        return closed
+
     async def close_all(self) -> None:
         for session_id in list(self._open):
             await self.close(session_id)
@@ -285,3 +349,4 @@ class Accounts:
             await port.close()
         except Exception:
             logger.warning("closing the port of session %d failed", session_id, exc_info=True)
+

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from core.clock import Clock
 from core.config import EngineSettings
+from core.connect_rate import ConnectRate
 from core.customer_log import LogKey
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS
@@ -95,6 +96,7 @@ class Engine:
         schedule: bool = True,
         rng: random.Random | None = None,
         status_check_interval: float = 86_400.0,
+        connect_rate: ConnectRate | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -105,7 +107,7 @@ class Engine:
         self.accounts = Accounts(
             db, factory, supply, self.ledger, clock,
             connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout, waits=WaitBook(),
-            status_check_interval=status_check_interval,
+            status_check_interval=status_check_interval, connect_rate=connect_rate,
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
         self._semaphore: Gate | None = None
@@ -423,6 +425,7 @@ class Engine:
                 self._lag = max(0.0, now - expected)
         if report.next_cycle_at is not None:
             self._expected[customer_id] = report.next_cycle_at
+            await self._close_if_idle(customer_id, report.next_cycle_at)
         if report.reason in (Missing.PLAN.value, Missing.POST.value, "post_invalid") or (
             report.reason is not None and customer_id in rt.aborts
         ):
@@ -431,6 +434,17 @@ class Engine:
             self._expected.pop(customer_id, None)
             await self._release_sessions(customer_id)
         return report
+
+    async def _close_if_idle(self, customer_id: int, next_cycle_at: float) -> None:
+        """The campaign's sessions keep their connections while its next cycle is due within
+        ``keep_connection_seconds``; a longer pause closes them (no socket, no keepalive pings meanwhile),
+        and the next cycle opens them again through the connect rate: one init request each."""
+        rt = self.rt
+        if rt.stopping or next_cycle_at - self.clock.now() <= self.config.keep_connection_seconds:
+            return
+        closed = await self.accounts.close_idle(set(rt.owned.get(customer_id, set())))
+        if closed:
+            logger.info("customer %d: %d idle connection(s) closed until its next cycle", customer_id, closed)
 
     def _next_due(self, customer_id: int, started_at: float, interval_s: int) -> float:
         if self.scheduler is not None:

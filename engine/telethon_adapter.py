@@ -3,11 +3,17 @@
 What it does and does not do, and why:
 
 * One ``TelegramClient`` per session, kept connected across cycles; never ``start()`` or ``async with``
-  (both prompt on stdin). ``connect`` = ``client.connect()``, then ``users.getUsers([self])`` called
-  directly, not ``get_me`` (which turns a 401 into None): a 401 surfaces as its own class (AuthKeyUnregistered,
-  SessionRevoked, ...: ACCOUNT_DEAD, the class recorded as the reason); an empty answer is
-  ``AccountNotAuthorizedError``. A key Telegram forgot answers -404 at transport level: Telethon raises
-  ``AuthKeyNotFound`` (ACCOUNT_DEAD too). ``account_status`` reads ``help.getAppConfig``
+  (both prompt on stdin). A connection costs Telegram's init request (``initConnection`` carrying
+  ``help.getConfig``) and nothing else: Telethon's own ``connect`` would add ``users.getUsers`` of itself,
+  ``updates.getState`` and ``updates.getDifference`` (to start following updates, which a posting session
+  never reads); ``_SendOnlyClient`` stops them (``_NoUpdateState``). Who the account is comes from the
+  credentials (``SessionCredentials.self_user``, stored at the session's first connect); only when they
+  do not carry it does ``connect`` ask ``users.getUsers([self])``, directly, not through ``get_me``
+  (which turns a 401 into None): a 401 surfaces as its own class (AuthKeyUnregistered, SessionRevoked,
+  ...: ACCOUNT_DEAD, the class recorded as the reason); an empty answer is ``AccountNotAuthorizedError``.
+  With the self user known, a dead account is recognised by its first real request, which meets the same
+  401 classes. A key Telegram forgot answers -404 at transport level: Telethon raises ``AuthKeyNotFound``
+  (ACCOUNT_DEAD too), already to the init request. ``account_status`` reads ``help.getAppConfig``
   (``engine.app_config``: is the account frozen).
 * The engine owns waiting and retrying: ``flood_sleep_threshold`` 0 by default (Telethon raises every
   flood wait instead of sleeping through it), few request/connection retries, and
@@ -41,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient, errors, functions, types, utils
+from telethon._updates.messagebox import MessageBox
 from telethon.network.connection import ConnectionTcpMTProxyRandomizedIntermediate
 from telethon.sessions import Session
 
@@ -76,6 +83,7 @@ __all__ = [
     "TelethonFactory",
     "build_client",
     "entities_to_tl",
+    "self_info",
     "session_file",
 ]
 
@@ -104,8 +112,30 @@ ClientBuilder = Callable[[SessionCredentials, ClientSettings], Any]
 """Makes the (not yet connected) ``TelegramClient`` for a session; tests inject one with a fake sender."""
 
 
+class _NoUpdateState(MessageBox):  # type: ignore[misc]  # telethon is untyped
+    """Telethon's update state for a client that follows no updates.
+
+    ``TelegramClient.connect`` (1.45) asks ``users.getUsers`` of itself and then, through ``_on_login``,
+    ``updates.getState`` and ``updates.getDifference`` whenever its message box "is empty" (holds no
+    account-wide pts yet): the start of following updates. A posting session never reads updates, so this
+    box is never empty and those three requests are never made; its state stays empty (nothing to
+    save at disconnect beyond the zero state Telethon writes). Only the replaced update loop
+    (``_SendOnlyClient._update_loop``) would have read it."""
+
+    def is_empty(self) -> bool:
+        return False
+
+
 class _SendOnlyClient(TelegramClient):  # type: ignore[misc]  # telethon is untyped
     """A ``TelegramClient`` that never processes updates (see the module docstring for why)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._message_box = _NoUpdateState(self._log["messagebox"])
+        # What ``_on_login`` set after its getUsers: a posting session is logged in (were it not, its
+        # requests answer 401, classified ACCOUNT_DEAD). Left unknown, Telethon would ask updates.getState
+        # to find out (``is_user_authorized``) when a request meets PHONE_MIGRATE / NETWORK_MIGRATE.
+        self._authorized = True
 
     async def _update_loop(self) -> None:
         # Replaces Telethon's update loop: a task started by every connect() and cancelled by disconnect().
@@ -119,6 +149,17 @@ class _SendOnlyClient(TelegramClient):  # type: ignore[misc]  # telethon is unty
                 await asyncio.wait_for(queue.get(), timeout=_IDLE_CHECK_S)
             except TimeoutError:
                 continue
+
+
+def self_info(me: Any) -> AccountInfo:
+    """Who the account is, from its own ``User`` (``users.getUsers`` of itself). Issue 19 part A reads the
+    account's Premium flag (``me.premium``) here too: the same answer, no request of its own."""
+    return AccountInfo(
+        user_id=int(me.id),
+        username=me.username or None,
+        phone=me.phone or None,
+        name=" ".join(part for part in (me.first_name, me.last_name) if part),
+    )
 
 
 def session_file(path: Path) -> Path:
@@ -200,6 +241,7 @@ class TelethonAccount:
         settings: ClientSettings | None = None,
         client_builder: ClientBuilder = build_client,
         on_close: Callable[[], None] | None = None,
+        media: MediaUploads | None = None,
     ) -> None:
         self._credentials = credentials
         self._settings = settings or ClientSettings()
@@ -207,7 +249,9 @@ class TelethonAccount:
         self._on_close = on_close
         self._client: Any = None
         self._closed = False
-        self._media = MediaUploads()  # the files this session uploaded: each is uploaded once (engine.telethon_media)
+        self._media = media if media is not None else MediaUploads()  # the files this session uploaded: each
+        # is uploaded once (engine.telethon_media), also across the ports of its life (``TelethonFactory``)
+        self._self_user = credentials.self_user  # who the account is (asked once when the credentials lack it)
 
     @property
     def session_id(self) -> int:
@@ -218,30 +262,32 @@ class TelethonAccount:
         return self._closed
 
     async def connect(self) -> AccountInfo:
-        """Connect when not connected (a live connection is reused), then check who the account is.
+        """Connect when not connected (a live connection is reused); returns who the account is.
 
-        Costs one request (``users.getUsers``) when already connected; a first connect also makes
-        Telethon's own start-up requests (initConnection, getState, getDifference).
-        """
+        A new connection costs Telegram's init request (``help.getConfig`` inside ``initConnection``) and
+        nothing more when the credentials carry the account's self user (``SessionCredentials.self_user``);
+        otherwise, or on a live connection whose self user this port never learned, one
+        ``users.getUsers`` of itself, once per port: the caller stores its answer."""
         client = self._client_or_build()
         fresh = not client.is_connected()
         if fresh:
             await client.connect()
+        info = self._self_user
+        if info is None:
+            info = self._self_user = await self._ask_self(client)
+        if fresh:
+            logger.info("session %s connected as user %s", self.session_id, info.user_id)
+        return info
+
+    @staticmethod
+    async def _ask_self(client: Any) -> AccountInfo:
         # Not is_user_authorized(): it turns *any* RPC error (a flood wait, a 500) into False, which
         # would condemn a live account. Not get_me() either: it swallows the 401 that says why.
         users = await client(functions.users.GetUsersRequest([types.InputUserSelf()]))
         me = users[0] if users else None
         if not isinstance(me, types.User):
             raise AccountNotAuthorizedError("the session is not logged in")
-        info = AccountInfo(
-            user_id=int(me.id),
-            username=me.username or None,
-            phone=me.phone or None,
-            name=" ".join(part for part in (me.first_name, me.last_name) if part),
-        )
-        if fresh:
-            logger.info("session %s connected as user %s", self.session_id, info.user_id)
-        return info
+        return self_info(me)
 
     async def resolve(self, peer: str) -> Peer:
         """'@name' (or 'name') through contacts.resolveUsername unless this session already knows it;
@@ -458,6 +504,9 @@ class TelethonFactory:
         self._build = client_builder
         self._live_ids: set[int] = set()
         self._live_files: set[Path] = set()
+        # The files each session uploaded, kept across its ports: a port closed while its session idles
+        # (``engine.accounts``) and opened again names them instead of uploading them again.
+        self._media: dict[int, MediaUploads] = {}
 
     def open(self, credentials: SessionCredentials) -> TelethonAccount:
         file = session_file(credentials.path).absolute()
@@ -472,7 +521,10 @@ class TelethonFactory:
             self._live_ids.discard(credentials.session_id)
             self._live_files.discard(file)
 
-        return TelethonAccount(credentials, settings=self._settings, client_builder=self._build, on_close=release)
+        media = self._media.setdefault(credentials.session_id, MediaUploads())
+        return TelethonAccount(
+            credentials, settings=self._settings, client_builder=self._build, on_close=release, media=media
+        )
 
     @property
     def live_sessions(self) -> frozenset[int]:

@@ -38,11 +38,12 @@ from typing import Literal
 
 from core.clock import Clock, wait_with_timeout
 from core.config import EngineSettings
+from core.connect_rate import ConnectRate
 from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier, Dialog
 from core.waits import MethodClass
-from pool import lifecycle
+from pool import lifecycle, self_user
 from pool.quarantine import Quarantine
 from storage import memberships
 from storage import sessions as session_rows
@@ -88,8 +89,10 @@ class PoolDiscovery:
         rng: random.Random | None = None,
         proxy_required: bool = False,
         quarantine: Quarantine | None = None,
+        connect_rate: ConnectRate | None = None,
     ) -> None:
         self.db = db
+        self.connect_rate = connect_rate  # new connections spread out, shared with the engine (issue 22)
         self.proxy_required = proxy_required
         self.quarantine = quarantine  # the rule for a session a scan finds limited
         self.sessions_dir = sessions_dir
@@ -158,10 +161,14 @@ class PoolDiscovery:
         except (NotFound, PoolError) as exc:  # file missing, no API pair to connect with
             logger.info("session %d not scanned: %s", session_id, exc.user_message)
             return None, None, exc.key or UNUSABLE, "connect"
+        if self.connect_rate is not None:
+            await self.connect_rate.turn()  # before the timeout: it bounds the network, not the queue
         port = self.factory.open(creds)
         method: MethodClass = "connect"
         try:
-            await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            # A session's first connect (just taken in) asked who the account is: stored, never asked again.
+            await self_user.remember(self.db, creds.self_user, session_id, info, self.clock.now())
             # Each connect also asks whether Telegram froze the account (a 'read' class request): a frozen
             # one reads nothing more.
             method = "read"

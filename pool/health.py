@@ -1,7 +1,8 @@
 """Health checks of sessions nobody is using: connect each through the engine's port, then close it.
 
 An idle (``unused``), quarantined (``limited``) or ``frozen`` session is probed once: a connect
-(``users.getUsers`` of itself) and its app config (``help.getAppConfig``: frozen or not). The failure, if
+(``users.getUsers`` of itself, asked though its row may say who it is: the proof it is alive; stored,
+``pool.self_user``) and its app config (``help.getAppConfig``: frozen or not). The failure, if
 any, is classified by the ``classify`` the caller passes (the engine's one classification table), so a
 dead account goes to ``banned/`` and a frozen one to ``frozen/``. A quarantined one returns to the pool
 only when its quarantine is over (``quarantine_until``: no check shortens it) *and* the probe succeeded
@@ -30,7 +31,7 @@ from core.errors import NotFound, PoolError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
 from core.ports import AccountFactory, AccountStatus, Classifier
 from core.waits import MethodClass
-from pool import lifecycle
+from pool import lifecycle, self_user
 from pool.quarantine import Quarantine
 from storage import sessions as session_rows
 from storage import waits as wait_rows
@@ -97,12 +98,15 @@ async def _check_one(
         except (NotFound, PoolError) as exc:  # file missing (NotFound), no API pair to connect with
             logger.info("session %d not checked: %s", row.id, exc.user_message)
             return CheckResult(row.id, row.state, "error", exc.key or UNUSABLE)
-        port = factory.open(creds)
+        # A probe asks Telegram who the account is (users.getUsers: it needs an authorised account), though
+        # the row may say so already: that request is the proof the account is alive. What changed is stored.
+        port = factory.open(self_user.asking(creds))
         outcome: Outcome | None = None
         status = AccountStatus()
         method: MethodClass = "connect"
         try:
-            await asyncio.wait_for(port.connect(), connect_timeout)
+            info = await asyncio.wait_for(port.connect(), connect_timeout)
+            await self_user.remember(db, creds.self_user, row.id, info, now if clock is None else clock.now())
             method = "read"
             status = await asyncio.wait_for(port.account_status(), connect_timeout)
         except Exception as exc:

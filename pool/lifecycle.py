@@ -255,6 +255,7 @@ async def credentials(
         device=device,
         proxy=proxy.spec if proxy else None,
         test_mode=row.test_mode,
+        self_user=row.self_user,
     )
 
 

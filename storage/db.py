@@ -8,6 +8,14 @@
 
 Other processes (the CLI while the bot runs) are serialised by SQLite itself with ``busy_timeout``;
 a lock held longer than that surfaces as ``StorageBusy``.
+
+The WAL is kept bounded (``WalPolicy``, ``[storage]``; issue 22). SQLite checkpoints by itself (PASSIVE)
+once the WAL holds ``wal_autocheckpoint`` pages, but a passive checkpoint never waits for a reader, so
+under steady writes with reads in between it may never reach the WAL's end, and the WAL file is reused,
+never shrunk: it keeps its largest size for good. So ``journal_size_limit`` truncates it back after each
+checkpoint that reset it, and every ``check_every`` commits the writer looks at the WAL's size; past
+``max_bytes`` it runs one TRUNCATE checkpoint right after its commit (still holding the write lock: no
+write waits behind it but the ones that would anyway; readers finish their statement first).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -117,20 +126,47 @@ async def _configure(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
     await conn.execute("PRAGMA synchronous = NORMAL")
 
 
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WalPolicy:
+    """How the WAL is kept bounded (see the module doc); ``[storage]`` in the config."""
+
+    autocheckpoint_pages: int = 1000  # SQLite's own PASSIVE checkpoint after a commit past this many pages
+    max_bytes: int = 64 * MB  # journal_size_limit, and the size past which a TRUNCATE checkpoint runs
+    check_every: int = 200  # commits between two looks at the WAL file's size (one stat() each)
+    patience_ms: int = 100  # how long the policy's checkpoint waits for readers (the writer waits with it)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What one ``PRAGMA wal_checkpoint`` said: whether a reader kept it from finishing, the WAL's pages
+    and how many of them reached the database."""
+
+    busy: bool
+    wal_pages: int
+    checkpointed: int
+
+
 class Database:
     """The adbot database: migrations, a serialised writer and a concurrent reader."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: Path, busy_timeout_ms: int = 5000, wal: WalPolicy | None = None) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
+        self.wal = wal or WalPolicy()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.commits = 0  # write transactions committed through this object
+        self.checkpoints = 0  # TRUNCATE checkpoints the policy ran
+        self.wal_peak = 0  # the largest WAL size (bytes) the policy's looks saw
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout_ms: int = 5000) -> Database:
+    async def open(cls, path: Path, busy_timeout_ms: int = 5000, wal: WalPolicy | None = None) -> Database:
         """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
-        db = cls(path, busy_timeout_ms)
+        db = cls(path, busy_timeout_ms, wal)
         # The database holds API hashes and who owns which session: owner-only from whichever command
         # opens it first (a CLI command before the first ``adbot run`` included). SQLite gives the
         # -wal and -shm files the database file's mode, so creating the database 0600 covers them;
@@ -147,6 +183,8 @@ class Database:
         try:
             await _configure(db._writer, busy_timeout_ms)
             await db._writer.execute("PRAGMA journal_mode = WAL")
+            await db._writer.execute(f"PRAGMA wal_autocheckpoint = {int(db.wal.autocheckpoint_pages)}")
+            await db._writer.execute(f"PRAGMA journal_size_limit = {int(db.wal.max_bytes)}")
             await migrate(db._writer)
             db._reader = await aiosqlite.connect(path, isolation_level=None)
             await _configure(db._reader, busy_timeout_ms)
@@ -191,6 +229,55 @@ class Database:
                 if _is_busy(exc):
                     raise StorageBusy() from exc
                 raise
+            await self._committed()
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def wal_bytes(self) -> int:
+        """The WAL file's size now (0 when there is none)."""
+        try:
+            return self.wal_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    async def _committed(self) -> None:
+        """After a commit, under the write lock: every ``check_every`` commits, bound the WAL."""
+        self.commits += 1
+        if self.commits % self.wal.check_every:
+            return
+        size = self.wal_bytes()
+        self.wal_peak = max(self.wal_peak, size)
+        if size > self.wal.max_bytes:
+            done = await self._checkpoint("TRUNCATE", patience_ms=self.wal.patience_ms)
+            self.checkpoints += 1
+            logger.debug("WAL at %.1f MB: checkpointed (%s)", size / MB, done)
+
+    async def checkpoint(self, mode: str = "TRUNCATE") -> Checkpoint:
+        """Run one checkpoint now (PASSIVE, FULL, RESTART or TRUNCATE), serialised with the writes."""
+        async with self._write_lock:
+            return await self._checkpoint(mode)
+
+    async def _checkpoint(self, mode: str, patience_ms: int | None = None) -> Checkpoint:
+        """``patience_ms``: how long it may wait for readers (a TRUNCATE waits for every reader to reach
+        the latest snapshot, with the writer's busy_timeout otherwise); a reader still busy then leaves it
+        done in part (``busy``), and the next look tries again."""
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(f"not a checkpoint mode: {mode!r}")
+        wait = self.busy_timeout_ms if patience_ms is None else patience_ms
+
+        def run(raw: sqlite3.Connection) -> Any:
+            raw.execute(f"PRAGMA busy_timeout = {int(wait)}")
+            try:
+                return raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+
+        with _busy_as_storage_busy():
+            row = await in_thread(self.writer, run)
+        busy, pages, done = (int(v) for v in row) if row is not None else (0, 0, 0)
+        return Checkpoint(bool(busy), pages, done)
 
     async def transact_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` on the writer's plain sqlite3 connection, in that connection's own thread, inside
@@ -213,7 +300,9 @@ class Database:
                 return value
 
             with _busy_as_storage_busy():
-                return await in_thread(conn, transaction)
+                value = await in_thread(conn, transaction)
+            await self._committed()
+            return value
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

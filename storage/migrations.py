@@ -470,7 +470,15 @@ MIGRATIONS: tuple[str, ...] = (
     -- issue 20 part C
     """,
     """
-    -- issue 22 part A
+    -- issue 22 part A: who the account is (users.getUsers of itself), read once in a session's life, at its
+    -- first connect (the pool's first dialogs read after intake, or a health check), then stored, so a
+    -- connect asks nothing but Telegram's init (engine.telethon_adapter). self_read_at NULL: never read.
+    -- (issue 19 part A adds the account's Premium flag beside these, read by the same request.)
+    ALTER TABLE sessions ADD COLUMN self_user_id INTEGER;
+    ALTER TABLE sessions ADD COLUMN self_username TEXT;
+    ALTER TABLE sessions ADD COLUMN self_phone TEXT;
+    ALTER TABLE sessions ADD COLUMN self_name TEXT;
+    ALTER TABLE sessions ADD COLUMN self_read_at REAL;
     """,
 )
 

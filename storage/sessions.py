@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import aiosqlite
 
+from core.ports import AccountInfo
 from core.states import OWNED_STATES, STATES, SessionState
 from storage.db import execute, fetchall, fetchone
 
@@ -52,6 +53,7 @@ class SessionRow:
     status_checked_at: float | None = None  # its app config (frozen or not) was last read then
     identity_used_at: float | None = None  # first connect with its identity: from then on it is fixed
     test_mode: bool = False  # a session of Telegram's test servers ([pool] allow_test_servers): test DCs only
+    self_user: AccountInfo | None = None  # who the account is, as Telegram said at its first connect (None: not read)
 
     @property
     def owned(self) -> bool:
@@ -108,6 +110,18 @@ def _row(row: sqlite3.Row) -> SessionRow:
         status_checked_at=row["status_checked_at"],
         identity_used_at=row["identity_used_at"],
         test_mode=bool(row["test_mode"]),
+        self_user=_self_user(row),
+    )
+
+
+def _self_user(row: sqlite3.Row) -> AccountInfo | None:
+    if row["self_read_at"] is None or row["self_user_id"] is None:
+        return None
+    return AccountInfo(
+        user_id=row["self_user_id"],
+        username=row["self_username"],
+        phone=row["self_phone"],
+        name=row["self_name"] or "",
     )
 
 
@@ -494,4 +508,15 @@ async def clear_cooldown(conn: aiosqlite.Connection, session_id: int, now: float
     )
     await execute(
         conn, "DELETE FROM method_waits WHERE session_id = ? AND method = 'send' AND until <= ?", (session_id, now)
+    )
+
+
+async def record_self_user(conn: aiosqlite.Connection, session_id: int, info: AccountInfo, now: float) -> None:
+    """Store who the account is (``users.getUsers`` of itself, read at its first connect or a health check):
+    from then on its connects ask nothing about it (``SessionCredentials.self_user``)."""
+    await execute(
+        conn,
+        "UPDATE sessions SET self_user_id = ?, self_username = ?, self_phone = ?, self_name = ?, self_read_at = ?"
+        " WHERE id = ?",
+        (info.user_id, info.username, info.phone, info.name, now, session_id),
     )

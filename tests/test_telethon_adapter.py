@@ -7,6 +7,7 @@ and retries, error construction, result parsing); only the socket is replaced (t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from telethon.crypto import AuthKey
 from telethon.sessions import SQLiteSession, StringSession
 
 from core.outcomes import MembershipLoss, Outcome, OutcomeKind, RefusalReason
-from core.ports import AccountFactory, AccountPort, AccountStatus, Peer, SessionCredentials
+from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, SessionCredentials
 from engine import telethon_adapter
 from engine.albums import album_random_ids
 from engine.outcomes import AccountNotAuthorizedError, PeerNotCachedError, classify
@@ -135,14 +136,9 @@ async def test_connect_builds_a_send_only_client_and_says_who_the_account_is(
     assert (info.user_id, info.username, info.phone, info.name) == (SELF_ID, "ada", "15550000", "Ada Seller")
     client = rig.clients[0]
     assert client.flood_sleep_threshold == 0
-    # Telethon's own start-up (init, getUsers, getState, getDifference), then our getUsers check
-    assert [type(r).__name__ for r in rig.fake.requests] == [
-        "GetConfigRequest",
-        "GetUsersRequest",
-        "GetStateRequest",
-        "GetDifferenceRequest",
-        "GetUsersRequest",
-    ]
+    # Telegram's init, then (the credentials do not say who the account is) one getUsers of itself: none of
+    # Telethon's own start-up requests (its getUsers, getState, getDifference: following updates)
+    assert [type(r).__name__ for r in rig.fake.requests] == ["GetConfigRequest", "GetUsersRequest"]
     # The first request introduces the client with the session's device (initConnection, in the layer).
     first = rig.fake.sent[0]
     assert isinstance(first, functions.InvokeWithLayerRequest)
@@ -155,17 +151,78 @@ async def test_connect_builds_a_send_only_client_and_says_who_the_account_is(
     assert (init.lang_code, init.system_lang_code) == ("de", "de-DE")
     # receive_updates=False: every request asks Telegram not to push updates for it
     assert all(isinstance(r, functions.InvokeWithoutUpdatesRequest) for r in rig.fake.sent[1:])
-    # request_retries=1 and raise_last_call_error: a call Telegram keeps failing goes out twice, then
-    # Telegram's own error is raised (not Telethon's "Request was unsuccessful" ValueError)
-    rig.fake.always(functions.users.GetUsersRequest, RpcFail(500, "RPC_CALL_FAIL"))
-    before = len(rig.fake.requests)
-    with pytest.raises(errors.RpcCallFailError):
-        await account.connect()
-    assert [type(r).__name__ for r in rig.fake.requests[before:]] == ["GetUsersRequest"] * 2
     await account.close()
 
 
-async def test_connect_again_reuses_the_connection_with_at_most_one_request(
+async def test_a_request_telegram_keeps_failing_goes_out_twice_then_raises_telegrams_error(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    # request_retries=1 and raise_last_call_error: a call Telegram keeps failing goes out twice, then
+    # Telegram's own error is raised (not Telethon's "Request was unsuccessful" ValueError)
+    account = factory.open(credentials(tmp_path))
+    account._client_or_build()
+    rig.fake.always(functions.users.GetUsersRequest, RpcFail(500, "RPC_CALL_FAIL"))
+
+    with pytest.raises(errors.RpcCallFailError):
+        await account.connect()
+
+    assert [type(r).__name__ for r in rig.fake.requests] == ["GetConfigRequest"] + ["GetUsersRequest"] * 2
+    await account.close()
+
+
+async def test_a_connect_asks_nothing_but_the_init_when_the_self_user_is_known(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path
+) -> None:
+    known = AccountInfo(user_id=SELF_ID, username="ada", phone="15550000", name="Ada Seller")
+    account = factory.open(dataclasses.replace(credentials(tmp_path), self_user=known))
+
+    info = await account.connect()
+    again = await account.connect()  # a live connection: nothing at all
+
+    assert info == again == known
+    assert [type(r).__name__ for r in rig.fake.requests] == ["GetConfigRequest"]
+    for banned in (functions.users.GetUsersRequest, functions.updates.GetStateRequest,
+                   functions.updates.GetDifferenceRequest, functions.updates.GetChannelDifferenceRequest):
+        assert rig.fake.of(banned) == []
+    # and after the connection dropped and was made again: the init alone, once more
+    await rig.fake.disconnect()
+    await account.connect()
+    assert [type(r).__name__ for r in rig.fake.requests] == ["GetConfigRequest"] * 2
+    await account.close()
+
+
+@pytest.mark.parametrize(
+    ("fail", "error"),
+    [
+        (RpcFail(401, "AUTH_KEY_UNREGISTERED"), "AuthKeyUnregisteredError"),
+        (RpcFail(401, "SESSION_REVOKED"), "SessionRevokedError"),
+        (RpcFail(401, "USER_DEACTIVATED_BAN"), "UserDeactivatedBanError"),
+    ],
+)
+async def test_a_dead_account_whose_self_user_is_known_is_recognised_at_its_first_real_request(
+    factory: TelethonFactory, rig: Rig, tmp_path: Path, fail: RpcFail, error: str
+) -> None:
+    # help.getConfig needs no authorisation: a dead key connects. Its first real request says it is dead,
+    # with the same 401 class a getUsers at connect would have met.
+    known = AccountInfo(user_id=SELF_ID)
+    account = factory.open(dataclasses.replace(credentials(tmp_path), self_user=known))
+    account._client_or_build()
+    rig.fake.always(Forward, fail)
+    rig.fake.always(functions.help.GetAppConfigRequest, fail)
+    await account.connect()
+
+    with pytest.raises(errors.RPCError) as caught:
+        await forward(account)
+    assert type(caught.value).__name__ == error
+    assert classify(caught.value) == Outcome(K.ACCOUNT_DEAD, error)
+    with pytest.raises(errors.RPCError) as status_caught:
+        await account.account_status()
+    assert classify(status_caught.value) == Outcome(K.ACCOUNT_DEAD, error)
+    assert rig.fake.of(functions.users.GetUsersRequest) == []
+    await account.close()
+
+
+async def test_connect_again_reuses_the_connection_and_asks_who_the_account_is_once(
     factory: TelethonFactory, rig: Rig, tmp_path: Path
 ) -> None:
     account = await connected(factory, tmp_path)
@@ -177,7 +234,7 @@ async def test_connect_again_reuses_the_connection_with_at_most_one_request(
     assert info.user_id == SELF_ID
     assert rig.fake.connects == 1
     assert len(rig.clients) == 1
-    assert [type(r).__name__ for r in rig.fake.requests[before:]] == ["GetUsersRequest", "GetUsersRequest"]
+    assert rig.fake.requests[before:] == []  # this port learnt who the account is at its first connect
     await account.close()
 
 
