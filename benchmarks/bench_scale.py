@@ -12,7 +12,9 @@ The child runs as ``adbot run`` would: the engine on the real clock and the prod
 ``adbot.log`` and the per-customer files, through the writer thread; no console).
 
 Pacing is the product's default shape compressed by ``--factor``: ``send_spacing`` = 15 s / factor
-(jitter 0, so the bound is exact, as in ``bench_cycle``). At factor 1 the 10,000 sessions ask for
+(jitter 0, so the bound is exact, as in ``bench_cycle``), the campaigns' interval 300 s / factor. Every
+session is as on a server that ran before: who its account is was read once (issue 22: at its first
+connect) and its app config today, so the start-up is a restart. At factor 1 the 10,000 sessions ask for
 10,000 / 15 s = 667 posts a second; at factor F, F times that: the factor where ``cycle/bound`` leaves
 1.0 is where the CPU runs out (``docs/SCALING.md``).
 
@@ -47,6 +49,7 @@ import json
 import logging
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -69,13 +72,13 @@ from control_bot.logfiles import flush_logging, preserved_logging, setup_logging
 from control_bot.logwriter import WRITER_THREAD
 from core.clock import SystemClock
 from core.config import EngineSettings
-from core.pacing import SAFE_SEND_SPACING
+from core.pacing import SAFE_CYCLE_INTERVAL, SAFE_SEND_SPACING
 from core.ports import SessionCredentials
 from engine.engine import Engine
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
 from pool.supply import PoolSupply
 from storage.db import Database
-from tests.fake_sender import FakeSender, channel_message_sent
+from tests.fake_sender import SELF_ID, FakeSender, channel_message_sent
 
 REPO = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -98,6 +101,12 @@ class Shape:
     @property
     def spacing(self) -> float:
         return SAFE_SEND_SPACING / self.factor
+
+    @property
+    def interval(self) -> int:
+        """The campaigns' interval, compressed alike (whole seconds): sessions keep their connections between
+        cycles as with the default interval (``[engine] keep_connection_seconds``)."""
+        return max(1, round(SAFE_CYCLE_INTERVAL / self.factor))
 
 
 # --- what the fake Telegram saw ---------------------------------------------------------------------------
@@ -298,6 +307,7 @@ async def measure(root: Path, shape: Shape) -> dict[str, Any]:
         # --- steady: cycles back to back --------------------------------------------------------------
         runs: list[dict[str, float]] = []
         latencies: list[float] = []
+        steady_requests = Counter[str]()
         for _ in range(shape.cycles):
             threads0, cpu0, wall0 = thread_cpu(), time.process_time(), time.perf_counter()
             reports = await asyncio.gather(*(engine.run_cycle(uid) for uid in customers))
@@ -309,6 +319,7 @@ async def measure(root: Path, shape: Shape) -> dict[str, Any]:
             if sent != groups:
                 raise RuntimeError(f"steady cycle: {sent} of {groups} posts sent")
             requests = wire.take_requests()
+            steady_requests.update(requests)
             posts = wire.take_posts()
             busiest = max(posts.values())
             tx = meter.take()
@@ -344,6 +355,7 @@ async def measure(root: Path, shape: Shape) -> dict[str, Any]:
             "cycle_over_bound": [r["wall"] / r["bound"] for r in runs],
             "busiest_session_posts": [r["busiest"] for r in runs],
             "requests_per_post": sum(r["requests"] for r in runs) / forwards,
+            "steady_requests": dict(sorted(steady_requests.items())),
             "tx_per_s": sum(r["tx"] for r in runs) / wall,
             "tx_per_post": sum(r["tx"] for r in runs) / forwards,
             "tx_latency_ms_p50": percentile(latencies, 50) * 1e3,
@@ -377,14 +389,29 @@ def child(spec: str) -> dict[str, Any]:
     return result
 
 
+def known_accounts(db_path: Path, now: float) -> None:
+    """Every session as a running server has it: who the account is was read once in its life (at its first
+    connect after intake) and its app config (frozen or not) today, so a restart asks neither again."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute(
+            "UPDATE sessions SET self_user_id = ?, self_username = 'ada', self_phone = '15550000', self_name = 'Ada',"
+            " self_read_at = ?, status_checked_at = ?",
+            (SELF_ID, now, now),
+        )
+    finally:
+        conn.close()
+
+
 def prepare(root: Path, shape: Shape) -> None:
     """The fleet: rows, real Telethon session files, every session's peer cache of the post's channel."""
     now = time.time()
     seeded = time.perf_counter()
     fleet = seed(root, campaigns=shape.campaigns, sessions=shape.sessions, groups=shape.groups, running=False,
-                 now=now)
+                 now=now, interval=shape.interval)
     fill_peer_caches(fleet, now)
     write_session_files(fleet, root)
+    known_accounts(fleet.db_path, now)
     print(f"(fleet seeded in {time.perf_counter() - seeded:.0f} s: {shape.campaigns} campaigns, "
           f"{shape.campaigns * shape.sessions} session files)", flush=True)
 
@@ -423,7 +450,8 @@ def report(r: dict[str, Any]) -> None:
           f"forward (loop {r['us_per_fwd_loop']:.0f}, sqlite {r['us_per_fwd_sqlite']:.0f}, log writer "
           f"{r['us_per_fwd_log_writer']:.0f}), {r['fwd_per_cpu_s']:.0f} forwards per CPU-second with logging on")
     print(f"cycle/bound: {', '.join(f'{x:.2f}' for x in r['cycle_over_bound'])} (busiest session "
-          f"{r['busiest_session_posts']} posts); requests per delivered post {r['requests_per_post']:.2f}")
+          f"{r['busiest_session_posts']} posts); requests per delivered post {r['requests_per_post']:.2f} "
+          f"{r['steady_requests']}")
     print(f"SQLite: {r['tx_per_s']:.0f} transactions/s ({r['tx_per_post']:.2f} per post), latency p50 "
           f"{r['tx_latency_ms_p50']:.1f} ms, p99 {r['tx_latency_ms_p99']:.1f} ms, max {r['tx_latency_ms_max']:.0f} ms; "
           f"WAL max {r['wal_max_mib']:.1f} MiB (end {r['wal_end_mib']:.1f}), database {r['db_mib']:.0f} MiB")

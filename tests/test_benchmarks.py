@@ -135,7 +135,7 @@ def test_scale_benchmark_in_this_process(tmp_path: Path) -> None:
     assert r["sessions"] == 4 and r["connects"] == 4 and r["sessions_that_posted"] == 4
     assert r["forwards"] == 12 and r["requests_per_post"] == 1.0
     assert r["peak_rss_mib"] >= r["rss_after_mib"] > 0 and r["tx_per_post"] > 0
-    assert "GetConfigRequest" in r["connect_requests"]
+    assert "GetConfigRequest" in r["connect_requests"] and r["requests_per_connection"] <= 2
     what, _figure, meets = HEADLINES["scale"]({"bench": "scale", **r})
     assert "4 Telethon clients" in what and meets is None
 
