@@ -289,7 +289,7 @@ def preserved_logging() -> Iterator[None]:
     code that installs logging for a while: the demo, tests."""
     root, sink = logging.getLogger(), logging.getLogger(CUSTOMER_FILES_LOGGER)
     handlers, level = list(root.handlers), root.level
-    sink_handlers = list(sink.handlers)
+    sink_handlers, sink_state = list(sink.handlers), (sink.propagate, sink.level)
     try:
         yield
     finally:
@@ -305,4 +305,7 @@ def preserved_logging() -> Iterator[None]:
             root.addHandler(handler)
         for handler in sink_handlers:
             sink.addHandler(handler)
+        # As it was: pytest, for one, attaches its capture to every logger that does not propagate.
+        sink.propagate = sink_state[0]
+        sink.setLevel(sink_state[1])
         root.setLevel(level)
