@@ -138,6 +138,9 @@ class CustomerFileHandler(logging.Handler):
         )
         self.formatter.converter = time.gmtime  # type: ignore[union-attr]
         self._stamp: tuple[int, str] = (-1, "")  # (second, its text): many lines share a second
+        # Files written since the last flush: the writer flushes after every batch, and flushing each of
+        # 2,000 open files every batch cost 40 µs per post (bench_scale).
+        self._dirty: set[IO[str]] = set()
 
     @property
     def open_files(self) -> int:
@@ -166,6 +169,7 @@ class CustomerFileHandler(logging.Handler):
         try:
             handle = self._file(int(customer), int(record.created // 86_400))
             handle.write(self._line(record) + "\n")  # flushed when the writer's queue runs dry
+            self._dirty.add(handle)
         except Exception:
             self.handleError(record)
 
@@ -187,13 +191,16 @@ class CustomerFileHandler(logging.Handler):
         return f"{stamp} {level} {body}"
 
     def flush(self) -> None:
-        for handle in self._files.values():
-            handle.flush()
+        dirty, self._dirty = self._dirty, set()
+        for handle in dirty:
+            if not handle.closed:  # closed meanwhile by the LRU, which flushed it
+                handle.flush()
 
     def close(self) -> None:
         for handle in self._files.values():
             handle.close()
         self._files.clear()
+        self._dirty.clear()
         super().close()
 
 
