@@ -204,6 +204,30 @@ class CustomerFileHandler(logging.Handler):
         super().close()
 
 
+class ServiceLogHandler(logging.handlers.RotatingFileHandler):
+    """``adbot.log``, rotated by size, for the writer thread: the size is counted as lines are written
+    (the stdlib's check formats each record twice and seeks the file for it) and the file is flushed by
+    the writer after a batch, not after every line."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self._size = path.stat().st_size if path.exists() else 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            size = len(line.encode("utf-8", errors="replace"))
+            if self.maxBytes > 0 and self._size > 0 and self._size + size > self.maxBytes:
+                self.doRollover()
+                self._size = 0
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(line)
+            self._size += size
+        except Exception:
+            self.handleError(record)
+
+
 def flush_logging() -> None:
     """Wait until every record logged so far is in its file (the readers below call it; tests too)."""
     for handler in logging.getLogger().handlers:
@@ -266,9 +290,7 @@ def setup_logging(
         handlers.append(logging.StreamHandler(sys.stderr))
     if logs_dir is not None:
         logs_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        handlers.append(logging.handlers.RotatingFileHandler(
-            logs_dir / "adbot.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
-        ))
+        handlers.append(ServiceLogHandler(logs_dir / "adbot.log", max_bytes, backups))
         customer = CustomerFileHandler(logs_dir)
         handlers.append(customer)
     for handler in handlers:

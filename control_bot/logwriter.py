@@ -7,7 +7,8 @@ thread cost about a third of a forward's CPU. Now the loop only builds the recor
 ``RedactingFilter`` of each handler has run there.
 
 The writer lingers a moment after the first record of a burst so it wakes once per batch rather than
-once per record, and flushes the files once the queue is empty. ``flush()`` (``logging.shutdown`` calls
+once per record, and flushes the files at most a second after the first line it wrote since the last
+flush (a file also flushes itself when its buffer fills). ``flush()`` (``logging.shutdown`` calls
 it at exit, the log readers before reading) waits until every record queued before it is written, so
 no record is lost at shutdown and ``/logs`` shows what was logged before it was asked.
 """
@@ -28,6 +29,9 @@ WRITER_THREAD = "adbot-log-writer"
 # A record below the operator's level that only the customer's file takes (``engine.customer_log``).
 CUSTOMER_ONLY_ATTR = "customer_only"
 LINGER_S = 0.02  # how long the writer lets a burst gather before writing it (one wake-up per batch)
+# Written lines reach the files at most this long after they were written (and at once on flush()):
+# with 2,000 customers a batch touches ~a file per line, and a flush per batch was a write() per line.
+FLUSH_EVERY_S = 1.0
 FLUSH_TIMEOUT_S = 10.0
 _END = None  # QueueListener's sentinel (``enqueue_sentinel`` puts it): the thread ends there
 
@@ -45,12 +49,18 @@ class LogWriter(logging.handlers.QueueListener):
     """The one thread that writes log records; ``customer`` takes the customer-only records alone."""
 
     def __init__(
-        self, handlers: list[logging.Handler], customer: logging.Handler | None, linger: float = LINGER_S
+        self,
+        handlers: list[logging.Handler],
+        customer: logging.Handler | None,
+        linger: float = LINGER_S,
+        flush_every: float = FLUSH_EVERY_S,
     ) -> None:
         self.records: queue.SimpleQueue[Any] = queue.SimpleQueue()
         super().__init__(self.records, *handlers, respect_handler_level=True)
         self.customer = customer
         self.linger = linger
+        self.flush_every = flush_every
+        self._flush_due: float | None = None  # when what was written since the last flush is flushed
         self._batch: deque[Any] = deque()
         self._lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -71,9 +81,18 @@ class LogWriter(logging.handlers.QueueListener):
         self._monitor()  # type: ignore[attr-defined]  # QueueListener's loop: dequeue, handle, until the end
 
     def dequeue(self, block: bool) -> Any:
-        if not self._batch:
-            self._flush_handlers()  # the queue ran dry: what was written reaches the files now
-            first = self.records.get()
+        while not self._batch:
+            timeout = None
+            if self._flush_due is not None:
+                timeout = self._flush_due - time.monotonic()
+                if timeout <= 0:
+                    self._flush_handlers()
+                    timeout = None
+            try:
+                first = self.records.get(timeout=timeout)
+            except queue.Empty:  # quiet since the last write: it reaches the files now
+                self._flush_handlers()
+                continue
             if first is not _END and not isinstance(first, _Barrier) and self.linger > 0:
                 time.sleep(self.linger)
             self._batch.append(first)
@@ -89,6 +108,8 @@ class LogWriter(logging.handlers.QueueListener):
             self._flush_handlers()
             record.done.set()
             return
+        if self._flush_due is None:
+            self._flush_due = time.monotonic() + self.flush_every
         if getattr(record, CUSTOMER_ONLY_ATTR, False):
             if self.customer is not None:
                 self.customer.handle(record)
@@ -96,6 +117,7 @@ class LogWriter(logging.handlers.QueueListener):
         super().handle(record)
 
     def _flush_handlers(self) -> None:
+        self._flush_due = None
         for handler in self.handlers:
             try:
                 handler.flush()
