@@ -111,8 +111,10 @@ class LogWriter(logging.handlers.QueueListener):
         if self._flush_due is None:
             self._flush_due = time.monotonic() + self.flush_every
         if getattr(record, CUSTOMER_ONLY_ATTR, False):
+            # Only this thread writes through the handler: its lock is not needed, and its filters
+            # (the RedactingFilter) leave such a record to the handler, which redacts the line it writes.
             if self.customer is not None:
-                self.customer.handle(record)
+                self.customer.emit(record)
             return
         super().handle(record)
 

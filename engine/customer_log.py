@@ -66,20 +66,21 @@ def customer_log(logger: logging.Logger) -> CustomerLog:
 class CustomerLine(logging.LogRecord):
     """A line for the customer's file alone (below the operator's level): built without
     ``LogRecord.__init__`` (the caller's frame, thread and process names, which no one reads here), as
-    this is the one record made per post. Every attribute a formatter may read is still set."""
+    this is the one record made per post. Every attribute a formatter may read is still there: the
+    constant ones on the class, the rest set here."""
+
+    relativeCreated = 0.0
+    pathname = filename = module = funcName = ""
+    lineno = 0
+    exc_info = exc_text = stack_info = None
+    thread = threadName = processName = process = taskName = None
+    customer_only = True  # CUSTOMER_ONLY_ATTR
 
     def __init__(self, name: str, level: int, customer_id: int, key: LogKey, values: dict[str, object]) -> None:
         # deliberately not calling LogRecord.__init__ (see the docstring)
         self.name, self.levelno, self.levelname = name, level, logging.getLevelName(level)
         self.msg, self.args = "%s %s", (key, _Shown(values))
-        self.created = time.time()
-        self.msecs = (self.created - int(self.created)) * 1000
-        self.relativeCreated = 0.0
-        self.pathname = self.filename = self.module = ""
-        self.lineno, self.funcName = 0, ""
-        self.exc_info = self.exc_text = self.stack_info = None
-        self.thread = self.threadName = self.processName = self.process = None
-        self.taskName = None
+        self.created = created = time.time()
+        self.msecs = (created - int(created)) * 1000
         self.customer_id = customer_id
         self.customer_line = (key, values)
-        self.customer_only = True
