@@ -1,7 +1,7 @@
 """Every benchmark, one after the other, each in its own process; then one table of the headline figures.
 
     .venv/bin/python -m benchmarks [--quick] [--json FILE]
-        [--only overhead,cycle,memory,status,startup,discovery,placement]
+        [--only overhead,cycle,memory,status,startup,discovery,placement,soak,scale]
 
 Each benchmark prints its own table as it runs and one ``RESULT {...}`` line per figure; this collects
 those lines, prints the headline of each against its target, and with ``--json`` writes every result
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery", "placement", "soak")
+BENCHMARKS = ("overhead", "cycle", "memory", "status", "startup", "discovery", "placement", "soak", "scale")
 Result = dict[str, Any]
 
 
@@ -83,8 +83,24 @@ def _soak(r: Result) -> tuple[str, str, bool | None]:
     return what, figure, holds and round(r["requests_per_post"], 2) == 1.0
 
 
+def _overhead_logging(r: Result) -> tuple[str, str, bool | None]:
+    what = f"forwards per CPU-s with logging on / off, {r['campaigns']} campaigns"
+    return what, f"{r['ratio']:.1%} ({r['with_log']:,.0f} / {r['without_log']:,.0f})", r["ratio"] >= r["target"]
+
+
+def _scale(r: Result) -> tuple[str, str, bool | None]:
+    what = f"scale, {r['sessions']:,} Telethon clients, {r['campaigns']:,} campaigns"
+    figure = (f"peak RSS {r['peak_rss_mib']:,.0f} MiB, {r['fwd_per_cpu_s']:,.0f} fwd/CPU-s, "
+              f"{r['requests_per_connection']:.2f} req/connection, {r['requests_per_post']:.2f} req/post")
+    meets = (r["peak_rss_mib"] <= 4096 and r["requests_per_connection"] <= 2 and round(r["requests_per_post"], 2) == 1
+             if r["sessions"] >= 10_000 else None)
+    return what, figure, meets
+
+
 HEADLINES: dict[str, Callable[[Result], tuple[str, str, bool | None]]] = {
     "overhead": _overhead,
+    "overhead_logging": _overhead_logging,
+    "scale": _scale,
     "cycle": _cycle,
     "memory": _memory,
     "status": _status,

@@ -41,7 +41,7 @@ from control_bot.backends import make_factory
 from control_bot.bot_profile import admin_menu_follower, set_profile
 from control_bot.housekeeping import Housekeeping
 from control_bot.i18n import AdbotI18n, UserLocale
-from control_bot.logfiles import RedactingFilter, setup_logging
+from control_bot.logfiles import RedactingFilter, flush_logging, setup_logging
 from control_bot.middlewares import FloodControl, Pacing
 from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
@@ -282,6 +282,7 @@ class App:
         if callable(close_factory):
             close_factory()
         await self.db.close()
+        await asyncio.to_thread(flush_logging)  # every record logged until now is in its file
 
 
 async def create_app(
@@ -312,7 +313,11 @@ async def create_app(
     if configure_logging:
         secrets = [settings.bot.token.get_secret_value(), *log_secrets]
         secrets += [settings.bot.webhook_secret.get_secret_value(), *(k.get_secret_value() for k in settings.api.keys)]
-        redactor = setup_logging(settings.paths.logs_dir, secrets=secrets, console=console_log)
+        paths = settings.paths
+        redactor = setup_logging(
+            paths.logs_dir, level=logging.getLevelName(paths.log_level), secrets=secrets, console=console_log,
+            max_bytes=int(paths.log_max_mb * 1024 * 1024), backups=paths.log_backups,
+        )
     clock = clock or SystemClock()
     wal = WalPolicy(settings.storage.wal_autocheckpoint_pages, settings.storage.wal_max_mb * 1024 * 1024)
     db = await Database.open(settings.db_path, wal=wal)

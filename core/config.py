@@ -96,6 +96,9 @@ class PathsSettings(_Section):
     data_dir: Path = Path("data")
     sessions_dir: Path = Path("sessions")
     logs_dir: Path = Path("logs")
+    log_max_mb: float = Field(default=50.0, ge=0)  # adbot.log rotates past this size (0: never)
+    log_backups: int = Field(default=5, ge=0, le=1_000)  # rotated adbot.log files kept (adbot.log.1 ...)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"  # operator log; DEBUG adds a line per post
 
 
 class EngineSettings(_Section):

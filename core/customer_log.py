@@ -73,9 +73,13 @@ class LogLine:
     plain: str | None = None
 
 
+# Made once: json.dumps with options builds a new encoder per call (a line per post is encoded).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(key: LogKey, values: dict[str, Any]) -> str:
     """The line's body: one JSON object with ``key`` first (the file handler adds time and level)."""
-    return json.dumps({"key": str(key), **values}, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode({"key": str(key), **values})
 
 
 def parse(line: str) -> LogLine:

@@ -285,7 +285,7 @@ async def _record(
     if kind is OutcomeKind.SENT:
         await rt.ledger.result(cycle.result(group, sid, "sent", message_id=message_id, attempts=attempts))
         cycle.report.count("sent")
-        _log(cid, logging.INFO, LogKey.SENT, group=group.ref, message=message_id, session=sid)
+        _log(cid, logging.DEBUG, LogKey.SENT, group=group.ref, message=message_id, session=sid)
         return "sent"
     if kind is OutcomeKind.FLOOD_WAIT:
         now = rt.clock.now()

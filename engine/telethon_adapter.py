@@ -276,8 +276,8 @@ class TelethonAccount:
         info = self._self_user
         if info is None:
             info = self._self_user = await self._ask_self(client)
-        if fresh:
-            logger.info("session %s connected as user %s", self.session_id, info.user_id)
+        if fresh:  # the engine's accounts log the connect at INFO (with its peers): one line of each is enough
+            logger.debug("session %s connected as user %s", self.session_id, info.user_id)
         return info
 
     @staticmethod

@@ -119,3 +119,30 @@ def test_soak_benchmark_holds_the_account_safety_rules(capsys: pytest.CaptureFix
     [printed] = result_lines(capsys.readouterr().out)
     what, _figure, meets = HEADLINES["soak"](printed)
     assert "12 sessions" in what and meets is True
+
+
+def test_scale_benchmark_in_this_process(tmp_path: Path) -> None:
+    """The 10,000-session benchmark's measurement at a tiny size (the benchmark runs it in a fresh child): real
+    Telethon clients over the fake sender, every post sent once a cycle, one request per post."""
+    from benchmarks import bench_scale
+    from control_bot.logfiles import preserved_logging, setup_logging
+
+    shape = bench_scale.Shape(campaigns=2, sessions=2, groups=6, factor=1000.0, cycles=1, connect_rate=None)
+    bench_scale.prepare(tmp_path, shape)
+    with preserved_logging():
+        setup_logging(tmp_path / "logs", console=False)
+        r = asyncio.run(bench_scale.measure(tmp_path, shape))
+    assert r["sessions"] == 4 and r["connects"] == 4 and r["sessions_that_posted"] == 4
+    assert r["forwards"] == 12 and r["requests_per_post"] == 1.0
+    assert r["peak_rss_mib"] >= r["rss_after_mib"] > 0 and r["tx_per_post"] > 0
+    assert "GetConfigRequest" in r["connect_requests"] and r["requests_per_connection"] <= 2
+    what, _figure, meets = HEADLINES["scale"]({"bench": "scale", **r})
+    assert "4 Telethon clients" in what and meets is None
+
+
+def test_logging_ratio_summary_is_readable() -> None:
+    what, figure, meets = HEADLINES["overhead_logging"](
+        {"bench": "overhead_logging", "campaigns": 200, "ratio": 0.93, "target": 0.9, "with_log": 5000.0,
+         "without_log": 5376.0}
+    )
+    assert figure == "93.0% (5,000 / 5,376)" and meets is True and "logging" in what

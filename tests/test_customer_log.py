@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from control_bot.logfiles import customer_log_path, setup_logging, tail_customer_log
+from control_bot.logfiles import customer_log_path, flush_logging, setup_logging, tail_customer_log
 from core.customer_log import LogKey, parse
 from core.outcomes import OutcomeKind
 from core.texts.customer_log import line_text, render_line
@@ -26,6 +26,7 @@ def test_a_line_is_stored_as_key_and_values_and_rendered_in_words(logs: Path) ->
     log(7, logging.WARNING, LogKey.POST_FAILED, group="@cats", kind=OutcomeKind.GROUP_FAILED,
         error="ChatWriteForbiddenError")
     log(7, logging.INFO, LogKey.CYCLE_DONE, cycle=3, sent=1, failed=1, waiting=0, skipped=0, in_doubt=0)
+    flush_logging()
     stored = customer_log_path(logs, 7).read_text(encoding="utf-8").splitlines()
     assert stored[0].split(" ", 3)[3] == (
         '{"key":"post_failed","group":"@cats","kind":"group_failed","error":"ChatWriteForbiddenError"}'
@@ -87,6 +88,7 @@ async def test_the_bots_own_lines_read_in_the_readers_language(tmp_path: Path, c
 
         await resume_group(h.db, 501, gid, h.clock.now())
         logs = await olga.ask("/logs")
+        flush_logging()
         stored = customer_log_path(h.settings.paths.logs_dir, 501).read_text(encoding="utf-8")
         with in_locale(code):
             expected = [

@@ -13,6 +13,7 @@ from control_bot.logfiles import (
     CustomerFileHandler,
     RedactingFilter,
     customer_log_path,
+    flush_logging,
     open_file_budget,
     setup_logging,
     tail_customer_log,
@@ -47,6 +48,7 @@ def test_secrets_never_reach_the_files(logs: Path) -> None:
         raise RuntimeError(f"boom {TOKEN}")
     except RuntimeError:
         log.exception("request failed")
+    flush_logging()
     service = (logs / "adbot.log").read_text()
     customer = customer_log_path(logs, 77).read_text()
     for text in (service, customer):

@@ -36,6 +36,7 @@ from test_pool_intake import HOSTILE
 
 from control_bot import errors as bot_errors
 from control_bot.callbacks import AdminCb, GroupResumeCb, GroupsPageCb, IntervalCb, MenuCb
+from control_bot.logfiles import flush_logging
 from control_bot.routers import admin_upload
 from control_bot.services import admin, campaign
 from control_bot.services import groups as group_service
@@ -94,6 +95,7 @@ async def assert_healthy(h: Harness) -> None:
         and not (c.method == "getChat" and "chat not found" in c.error)
     ]
     assert failed == [], [(c.method, c.error, dict(c.params).get("text", "")[:200]) for c in failed]
+    flush_logging()
     log = (h.settings.paths.logs_dir / "adbot.log").read_text(encoding="utf-8")
     assert "handler failed" not in log and "Traceback" not in log, log[-3000:]
 

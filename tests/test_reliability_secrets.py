@@ -38,7 +38,7 @@ from telethon import errors, functions, types
 from telethon.sessions import StringSession
 
 from control_bot.app import create_app
-from control_bot.logfiles import preserved_logging, setup_logging
+from control_bot.logfiles import flush_logging, preserved_logging, setup_logging
 from control_bot.routers import admin_upload
 from core.clock import FakeClock
 from core.texts import errors as error_texts
@@ -103,6 +103,7 @@ def turn_everything_up(raw: RawRecords) -> None:
 
 
 def log_texts(logs_dir: Path, stderr: str) -> dict[str, str]:
+    flush_logging()
     found = {str(p.relative_to(logs_dir)): p.read_text(encoding="utf-8") for p in sorted(logs_dir.rglob("*.log"))}
     found["<stderr>"] = stderr
     return found
@@ -285,6 +286,7 @@ async def test_no_secret_reaches_a_log_through_bot_api_errors_at_debug_level(
                 sessions_dir, logs_dir = h.settings.paths.sessions_dir, h.settings.paths.logs_dir
                 data_dir = h.settings.paths.data_dir
                 keys = session_keys(sessions_dir)
+            flush_logging()
             stderr = capsys.readouterr().err
     finally:
         os.umask(old_umask)
@@ -409,6 +411,7 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
         keys = session_keys(sessions_dir)
         async with db.read() as conn:
             states = {r[0]: r[1] for r in await fetchall(conn, "SELECT id, state FROM sessions")}
+        flush_logging()
         stderr = capsys.readouterr().err
 
     assert states[ids[0]] == "dead" and states[ids[1]] == "limited", states
