@@ -6,10 +6,11 @@ page is read: the event loop only hands pages over. A file over the Bot API's 50
 is gzip-compressed (CSV compresses about tenfold); one still over it is refused with a reason. The
 caller sends the file and deletes it (``ExportFile.remove``).
 
-One row per attempt that ended: its time (UTC, ISO 8601), the group, the session as the bot shows it to
-customers (``#<id>``: never a phone or a file name), the outcome (a stable English key, so a spreadsheet
-can filter on it: ``delivered``, ``failed``, ``in_doubt``, ``waiting``, ``skipped``) and, for a delivery
-to a public group, the link to the message (``core.proof``).
+One row per attempt that ended by the time the export was asked for: its time (UTC, ISO 8601), the group,
+the session as the bot shows it to customers (``#<id>``: never a phone or a file name), the outcome (a
+stable English key, so a spreadsheet can filter on it: ``delivered``, ``failed``, ``in_doubt``,
+``waiting``, ``skipped``) and, for a delivery to a public group, the link to the message
+(``core.proof``). A flood-waited group taken up again is in flight (no ``finished_at``) until it ends.
 """
 
 from __future__ import annotations
@@ -160,7 +161,10 @@ async def export_csv(
     await asyncio.to_thread(make_private_dir, folder)
     path = await asyncio.to_thread(_new_private_file, folder, ".csv")
     try:
-        rows, delivered = await write_export(db, user_id, since or 0.0, math.inf, path, page_rows=page_rows)
+        # Up to ``now`` (included): a row that ends while the file is written (a flood-waited group taken
+        # up again) moves past ``now`` and is not met a second time on a later page.
+        until = math.nextafter(now, math.inf)
+        rows, delivered = await write_export(db, user_id, since or 0.0, until, path, page_rows=page_rows)
         if not rows:
             path.unlink(missing_ok=True)
             return ExportFile(None, 0, 0, False, 0)
