@@ -195,3 +195,12 @@ async def test_a_chart_with_nothing_sent_is_explained_not_drawn(tmp_path: Path, 
         await alice.ask("/export")
         reply = await alice.press(today)
         assert reply.text == nothing and reply.document is None
+
+
+async def test_an_export_file_left_behind_by_a_crash_is_gone_once_the_bot_has_started(tmp_path: Path) -> None:
+    left = tmp_path / "data" / "exports" / "export-crashed.csv"
+    left.parent.mkdir(parents=True)
+    left.write_text("time_utc,group,session,outcome,message_link\n")
+    async with strict(tmp_path) as h:
+        assert left.parent == h.settings.paths.data_dir / "exports"
+        assert not left.exists() and left.parent.is_dir()

@@ -40,7 +40,13 @@ from storage.export import ExportRow, Position, export_page
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HEADER", "MAX_DOCUMENT_BYTES", "PAGE_ROWS", "ExportFile", "export_csv", "write_export"]
+__all__ = [
+    "EXPORTS_DIR", "FILE_PREFIX", "HEADER", "MAX_DOCUMENT_BYTES", "PAGE_ROWS",
+    "ExportFile", "export_csv", "write_export",
+]
+
+EXPORTS_DIR = "exports"  # under [paths] data_dir
+FILE_PREFIX = "export-"  # every file an export makes there (``control_bot.retention`` clears those left behind)
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # the Bot API's limit on a document a bot sends
 _MULTIPART_MARGIN = 64 * 1024  # the upload's form fields and boundaries travel with the file
@@ -124,7 +130,7 @@ async def write_export(
 
 
 def _new_private_file(folder: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="export-", suffix=suffix, dir=folder)  # 0600, O_EXCL
+    fd, name = tempfile.mkstemp(prefix=FILE_PREFIX, suffix=suffix, dir=folder)  # 0600, O_EXCL
     os.fchmod(fd, FILE_MODE)
     os.close(fd)
     return Path(name)
