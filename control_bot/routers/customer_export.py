@@ -61,7 +61,8 @@ def _export_button(running: set[int]) -> ExportHandler:
                 await callback.bot.send_document(
                     user_id,
                     FSInputFile(made.path, filename=texts.file_name(period, day, made.compressed)),
-                    caption=texts.caption(period, made.rows, made.compressed),
+                    caption=texts.caption(period, made.rows, made.compressed,
+                                          export.kept_as_totals(period, now, tz(), settings.retention.days)),
                 )
             finally:
                 made.remove()

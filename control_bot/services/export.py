@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "EXPORTS_DIR", "FILE_PREFIX", "HEADER", "MAX_DOCUMENT_BYTES", "PAGE_ROWS",
-    "ExportFile", "export_csv", "write_export",
+    "ExportFile", "export_csv", "kept_as_totals", "write_export",
 ]
 
 EXPORTS_DIR = "exports"  # under [paths] data_dir
@@ -53,6 +53,15 @@ _MULTIPART_MARGIN = 64 * 1024  # the upload's form fields and boundaries travel 
 PAGE_ROWS = 5_000  # rows per page: ~0.5 MB of tuples at a time
 HEADER = ("time_utc", "group", "session", "outcome", "message_link")
 OUTCOMES = {"sent": "delivered", "failed": "failed", "in_doubt": "in_doubt", "waiting": "waiting", "skipped": "skipped"}
+
+
+def kept_as_totals(period: Period, now: float, zone: ZoneInfo, retention_days: int) -> int:
+    """``retention_days`` when the period starts before the retention horizon (its older attempts were
+    folded into daily totals: /stats counts them, the file has no row for them), else 0."""
+    if retention_days <= 0:
+        return 0
+    since = period_start(period, now, zone)
+    return retention_days if since is None or since < now - retention_days * 86_400 else 0
 
 
 @dataclass(frozen=True)
