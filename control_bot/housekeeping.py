@@ -1,5 +1,6 @@
 """The service's daily jobs (issue 20 part B): pruning past the retention period and, when enabled, a
-backup, each at its configured UTC hour (``[retention] hour_utc``, ``[backup] hour_utc``).
+backup, each at its configured UTC hour (``[retention] hour_utc``, ``[backup] hour_utc``). Export files
+left behind go at start and with the daily pruning (a job of their own when retention is off).
 
 Started with the dispatcher and stopped before the engine (``control_bot.app``); the jobs' work runs
 in threads or in short transactions, so the bot and the engine keep running meanwhile. A job that
@@ -46,17 +47,27 @@ class Housekeeping:
         found: list[tuple[str, int, Callable[[], Awaitable[object]]]] = []
         if self.settings.retention.days > 0:
             found.append(("retention", self.settings.retention.hour_utc, self.prune))
+        else:
+            found.append(("exports", self.settings.retention.hour_utc, self.clear_exports))
         if self.settings.backup.enabled:
             found.append(("backup", self.settings.backup.hour_utc, self.backup))
         return found
 
     async def prune(self) -> retention.PruneReport | None:
+        await self.clear_exports()
         return await retention.prune(self.db, self.settings, self.clock.now())
+
+    async def clear_exports(self) -> int:
+        return await retention.clear_exports(self.settings)
 
     async def backup(self) -> object:
         return await daily_backup(self.settings, self.clock.now())
 
     async def start(self) -> None:
+        try:  # no export runs before the bot polls: whatever is in the folder was left behind
+            await retention.clear_exports(self.settings, max_age=None)
+        except OSError:
+            logger.exception("export files left behind could not be deleted; the daily job tries again")
         for name, hour, work in self.jobs():
             self._tasks.append(asyncio.create_task(self._loop(name, hour, work), name=f"daily-{name}"))
 

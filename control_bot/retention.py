@@ -4,7 +4,10 @@
   (``storage.retention``); ``stats`` / ``group_stats`` are never touched, so every total a customer or an
   admin sees stays the same, and per-day figures read ``send_days`` plus the live rows;
 * per-customer log files (``<logs_dir>/<user_id>/YYYY-MM-DD.log``): a day's file goes once the whole
-  day is older than the period. ``adbot.log`` rotates by size instead (``control_bot.logfiles``).
+  day is older than the period. ``adbot.log`` rotates by size instead (``control_bot.logfiles``);
+* /export files (``<data_dir>/exports/export-*``) that a crash or a restart left behind (the export
+  deletes its file once sent): every one at start-up, when no export runs yet, and, once a day, those
+  untouched for ``STALE_EXPORT_AGE`` (whatever ``[retention] days`` says: they are copies, not history).
 
 Run by the service every day (``control_bot.housekeeping``) and by ``adbot prune``.
 """
@@ -13,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from control_bot.logfiles import customer_log_files
+from control_bot.services.export import EXPORTS_DIR, FILE_PREFIX
 from core.config import Settings
 from storage.db import Database
 from storage.retention import count_prunable, fold_old_sends
@@ -28,6 +33,8 @@ logger = logging.getLogger(__name__)
 DAY = 86_400
 _DAY_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CUSTOMER_DIR = re.compile(r"[1-9][0-9]{0,18}")
+# An export under way writes its file, then uploads it (50 MB at most): it never takes hours.
+STALE_EXPORT_AGE = 3 * 3_600.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,32 @@ def delete_files(paths: list[Path]) -> int:
     return deleted
 
 
+def stale_exports(data_dir: Path, before: float) -> list[Path]:
+    """Export files last written before ``before`` (unix seconds, wall clock: file times are)."""
+    folder = data_dir / EXPORTS_DIR
+    if not folder.is_dir():
+        return []
+    found: list[Path] = []
+    for path in folder.iterdir():
+        try:
+            if path.name.startswith(FILE_PREFIX) and path.is_file() and path.stat().st_mtime < before:
+                found.append(path)
+        except FileNotFoundError:  # sent and deleted meanwhile
+            continue
+    return found
+
+
+async def clear_exports(settings: Settings, *, max_age: float | None = STALE_EXPORT_AGE) -> int:
+    """Delete the export files left behind: those untouched for ``max_age`` seconds, every one when None
+    (at start-up). Returns how many went."""
+    before = math.inf if max_age is None else time.time() - max_age
+    paths = await asyncio.to_thread(stale_exports, settings.paths.data_dir, before)
+    deleted = await asyncio.to_thread(delete_files, paths)
+    if deleted:
+        logger.info("retention: %d export file(s) left behind deleted", deleted)
+    return deleted
+
+
 async def prune(db: Database, settings: Settings, now: float, *, dry_run: bool = False) -> PruneReport | None:
     """Prune what is older than ``[retention] days`` (None when retention is off: days = 0)."""
     days = settings.retention.days
@@ -90,4 +123,6 @@ async def prune(db: Database, settings: Settings, now: float, *, dry_run: bool =
     return report
 
 
-__all__ = ["PruneReport", "cutoff_for", "old_customer_logs", "prune"]
+__all__ = [
+    "STALE_EXPORT_AGE", "PruneReport", "clear_exports", "cutoff_for", "old_customer_logs", "prune", "stale_exports",
+]

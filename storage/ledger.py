@@ -3,7 +3,8 @@
 One row per (campaign, cycle, group), enforced by a UNIQUE constraint. Its life:
 
     (no row) --intent--> pending --answer--> sent | failed | in_doubt | waiting | skipped
-    waiting  --intent--> pending             (a flood wait ended: the same random_id is sent again)
+    waiting  --intent--> pending             (a flood wait ended: the same random_id is sent again;
+                                              its finished_at is cleared: it is in flight again)
     pending  --found at resume--> in_doubt   (the process died between request and answer)
 
 ``sent``, ``failed``, ``in_doubt`` and ``skipped`` are final: nothing overwrites them (the SQL guards
@@ -113,7 +114,8 @@ _INTENT_SQL = (
     "INSERT INTO sends (customer_id, cycle_no, group_ref, session_id, outcome, random_id, started_at, post_id)"
     " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)"
     " ON CONFLICT (customer_id, cycle_no, group_ref) DO UPDATE SET outcome = 'pending',"
-    " session_id = excluded.session_id, started_at = excluded.started_at, post_id = excluded.post_id"
+    " session_id = excluded.session_id, started_at = excluded.started_at, post_id = excluded.post_id,"
+    " finished_at = NULL"  # in flight again: no reader counts or exports it until its result sets it anew
     " WHERE sends.outcome = 'waiting'"
 )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from botkit import ADMIN_ID, START, Harness, Player, bot_harness, in_locale, labels
 
+from control_bot import retention
 from core.clock import FakeClock
 from core.texts import export as et
 from core.texts import stats as stt
@@ -176,7 +177,7 @@ async def test_stats_and_export_in_russian(tmp_path: Path) -> None:
         attempts = (await h.rows("SELECT COUNT(*) FROM sends WHERE customer_id = ? AND finished_at IS NOT NULL",
                                  (ALICE,)))[0][0]
         with in_locale("ru"):
-            caption = et.caption("all", attempts, False)
+            caption = et.caption("all", attempts, False, 90)  # all time reaches past [retention] days = 90
         assert len(rows) == attempts and document.text == caption
         assert sum(r["outcome"] == "delivered" for r in rows) == len(await _sent(h))
 
@@ -195,3 +196,50 @@ async def test_a_chart_with_nothing_sent_is_explained_not_drawn(tmp_path: Path, 
         await alice.ask("/export")
         reply = await alice.press(today)
         assert reply.text == nothing and reply.document is None
+
+
+async def test_an_export_reaching_past_the_retention_period_says_older_attempts_are_daily_totals(
+    tmp_path: Path
+) -> None:
+    """With ``[retention] days = 2`` and the first day folded into daily totals, "All time" and "7 days"
+    have fewer delivered rows than /stats counts: the caption says why; "Today" does not reach back."""
+    clock = FakeClock(START, auto=True)
+    try:
+        async with bot_harness(tmp_path, world=World(clock), clock=clock, sections={"retention": {"days": 2}}) as h:
+            alice = h.user(ALICE, "Alice")
+            await _three_days_of_cycles(h, alice)
+            await h.clock.advance(3_600)  # the first day's cycle is now older than two days, the second's not
+            report = await retention.prune(h.db, h.settings, h.clock.now())
+            assert report is not None and report.ledger_rows > 0
+            live = len(await _sent(h))
+            assert live == 6  # the first day's three deliveries are daily totals only
+            await alice.ask("/stats")
+            week = await alice.press("7 days")
+            assert "Delivered: 9\n" in week.text
+            note = "Attempts older than 2 days are kept as daily totals only: see /stats."
+            for label, period in (("All time", "all"), ("7 days", "7d")):
+                await alice.ask("/export")
+                document = await alice.press(label)
+                assert document.document is not None
+                rows = list(csv.DictReader(io.StringIO(document.document.data.decode())))
+                assert sum(r["outcome"] == "delivered" for r in rows) == live
+                with in_locale("en"):
+                    assert document.text == et.caption(period, len(rows), False, 2)
+                assert document.text.endswith("\n" + note)
+            await alice.ask("/export")
+            today = await alice.press("Today")
+            assert today.document is not None
+            rows = list(csv.DictReader(io.StringIO(today.document.data.decode())))
+            with in_locale("en"):
+                assert today.text == et.caption("today", len(rows), False) and note not in today.text
+    finally:
+        await clock.aclose()
+
+
+async def test_an_export_file_left_behind_by_a_crash_is_gone_once_the_bot_has_started(tmp_path: Path) -> None:
+    left = tmp_path / "data" / "exports" / "export-crashed.csv"
+    left.parent.mkdir(parents=True)
+    left.write_text("time_utc,group,session,outcome,message_link\n")
+    async with strict(tmp_path) as h:
+        assert left.parent == h.settings.paths.data_dir / "exports"
+        assert not left.exists() and left.parent.is_dir()

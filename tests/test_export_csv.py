@@ -9,12 +9,19 @@ import gzip
 import io
 import stat
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from control_bot.services import export
 from core.periods import Period
-from storage import customers
+from core.states import SendOutcome
+from storage import customers, ledger
 from storage.db import Database
+from storage.export import ExportRow, export_page
+from tests.engine_support import CID as ENGINE_CID
+from tests.engine_support import make_setup
 
 CID = 5151
 OTHER = 5252
@@ -107,3 +114,61 @@ async def test_nothing_to_export_leaves_no_file(db: Database, tmp_path: Path) ->
     made = await export.export_csv(db, CID, Period.ALL, NOW, UTC_ZONE, tmp_path / "x")
     assert made.path is None and made.rows == 0 and not made.too_large
     assert list((tmp_path / "x").iterdir()) == []
+
+
+async def test_a_flood_waited_send_taken_up_again_is_exported_once_never_as_pending(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 'waiting' row taken up again is in flight: not exported (no outcome 'pending') until its result,
+    then exactly once; one that ends while the file is written (past the moment asked) is not met twice."""
+    s = await make_setup(db, tmp_path / "setup", groups=["@g1", "@g2"])
+    sid, cid, t = s.session_ids[0], ENGINE_CID, NOW - 3_600
+
+    def intent(group: str, at: float) -> ledger.Intent:
+        return ledger.Intent(cid, 1, group, sid, 42 if group == "@g1" else 43, at, None)
+
+    def result(group: str, outcome: SendOutcome, at: float, message_id: int | None = None) -> ledger.Result:
+        return ledger.Result(cid, 1, group, sid, outcome, 42 if group == "@g1" else 43, at, error=None,
+                             message_id=message_id)
+
+    async with db.tx() as conn:
+        await ledger.insert_intents(conn, [intent("@g1", t)])
+        await ledger.apply_results(conn, [result("@g1", "waiting", t + 1)])
+        assert await ledger.insert_intents(conn, [intent("@g1", t + 60)]) == [True]  # the wait ended
+    async with db.read() as conn:
+        assert await export_page(conn, cid, 0.0, float("inf"), None, 100) == []
+    made = await export.export_csv(db, cid, Period.ALL, NOW, UTC_ZONE, tmp_path / "x")
+    assert made.path is None and made.rows == 0  # nothing ended: nothing to export
+    async with db.tx() as conn:
+        await ledger.apply_results(conn, [result("@g1", "sent", t + 90, 7)])
+    made = await export.export_csv(db, cid, Period.ALL, NOW, UTC_ZONE, tmp_path / "x")
+    assert made.path is not None
+    assert [(r["group"], r["outcome"]) for r in _read(made.path)] == [("@g1", "delivered")]
+    made.remove()
+
+    # cycle 2: @g1 waits, @g2 is delivered; @g1 is taken up again and delivered while the file is written
+    async with db.tx() as conn:
+        await ledger.insert_intents(conn, [ledger.Intent(cid, 2, "@g1", sid, 44, t + 100, None)])
+        await ledger.apply_results(conn, [ledger.Result(cid, 2, "@g1", sid, "waiting", 44, t + 101)])
+        await ledger.insert_intents(conn, [ledger.Intent(cid, 2, "@g2", sid, 45, t + 100, None)])
+        await ledger.apply_results(conn, [ledger.Result(cid, 2, "@g2", sid, "sent", 45, t + 102, message_id=8)])
+    pages = 0
+    real_page = export.export_page
+
+    async def page_then_finish(*args: Any, **kwargs: Any) -> list[ExportRow]:
+        nonlocal pages
+        got = await real_page(*args, **kwargs)
+        pages += 1
+        if pages == 2:  # cycle 2's waiting row was just read: it is retaken and delivered now
+            async with db.tx() as conn:
+                assert await ledger.insert_intents(conn, [ledger.Intent(cid, 2, "@g1", sid, 44, NOW + 5, None)])
+                await ledger.apply_results(conn, [ledger.Result(cid, 2, "@g1", sid, "sent", 44, NOW + 6,
+                                                                message_id=9)])
+        return got
+
+    monkeypatch.setattr(export, "export_page", page_then_finish)
+    made = await export.export_csv(db, cid, Period.ALL, NOW, UTC_ZONE, tmp_path / "x", page_rows=1)
+    assert made.path is not None
+    got = [(r["group"], r["outcome"]) for r in _read(made.path)]
+    assert got == [("@g1", "delivered"), ("@g1", "waiting"), ("@g2", "delivered")]  # each row once
+    made.remove()

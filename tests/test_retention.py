@@ -221,7 +221,7 @@ def test_housekeeping_runs_the_jobs_the_settings_turn_on(tmp_path: Path) -> None
         return [name for name, _hour, _work in keeper.jobs()]
 
     assert names({}) == ["retention"]  # 90 days by default, backups off
-    assert names({"retention": {"days": 0}}) == []
+    assert names({"retention": {"days": 0}}) == ["exports"]  # no pruning; export files left behind still go
     assert names({"backup": {"enabled": True, "hour_utc": 2}}) == ["retention", "backup"]
 
 
@@ -264,3 +264,34 @@ async def test_the_daily_loop_prunes_each_time_and_survives_a_failure(db: Databa
     finally:
         await keeper.stop()
     assert calls == ["prune", "prune"] and keeper._tasks == []
+
+
+async def test_export_files_left_behind_go_at_start_and_with_the_daily_run(db: Database, tmp_path: Path) -> None:
+    """A crash while an export was written or sent leaves its file: every one goes at start (no export runs
+    yet); the daily run deletes those untouched for hours and spares one under way and other files."""
+    import os
+    import time
+
+    from core.clock import FakeClock
+
+    for days in (3, 0):  # with retention off too
+        keeper = Housekeeping(settings(tmp_path, days=days), db, FakeClock(NOW, auto=False))
+        folder = keeper.settings.paths.data_dir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        old, packed, fresh, other = (folder / name for name in (
+            "export-a1.csv", "export-b2.csv.gz", "export-c3.csv", "notes.txt"))
+        for path in (old, packed, fresh, other):
+            path.write_text("time_utc,group\n")
+        hours_ago = time.time() - retention.STALE_EXPORT_AGE - 60
+        for path in (old, packed, other):
+            os.utime(path, (hours_ago, hours_ago))
+        [(_name, _hour, daily)] = keeper.jobs()
+        await daily()
+        assert sorted(p.name for p in folder.iterdir()) == ["export-c3.csv", "notes.txt"]
+        old.write_text("left by a crash just before the restart")
+        await keeper.start()
+        try:
+            assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+        finally:
+            await keeper.stop()
+        other.unlink()

@@ -1,6 +1,7 @@
 """/export: pick a period, get a CSV document of your send attempts (``control_bot.services.export``).
 
-The file is made in ``<data_dir>/exports`` (0700, the file 0600), sent, and deleted whatever happens.
+The file is made in ``<data_dir>/exports`` (0700, the file 0600), sent, and deleted whatever happens; one
+a crash left behind goes at the next start or daily run (``control_bot.retention.clear_exports``).
 One export per customer at a time: a second press while one is made is told so, not queued.
 """
 
@@ -26,8 +27,6 @@ from core.i18n import tz
 from core.texts import export as texts
 from storage.db import Database
 
-EXPORTS_DIR = "exports"  # under [paths] data_dir
-
 
 async def on_export(message: Message, db: Database, clock: Clock) -> None:
     await require_customer(db, sender_id(message), clock.now())
@@ -51,7 +50,7 @@ def _export_button(running: set[int]) -> ExportHandler:
         try:
             await require_customer(db, user_id, now)
             await answer_callback(callback, texts.PREPARING())
-            made = await export.export_csv(db, user_id, period, now, tz(), settings.paths.data_dir / EXPORTS_DIR)
+            made = await export.export_csv(db, user_id, period, now, tz(), settings.paths.data_dir / export.EXPORTS_DIR)
             if callback.bot is None:
                 raise RuntimeError("callback query without a bot")
             try:
@@ -62,7 +61,8 @@ def _export_button(running: set[int]) -> ExportHandler:
                 await callback.bot.send_document(
                     user_id,
                     FSInputFile(made.path, filename=texts.file_name(period, day, made.compressed)),
-                    caption=texts.caption(period, made.rows, made.compressed),
+                    caption=texts.caption(period, made.rows, made.compressed,
+                                          export.kept_as_totals(period, now, tz(), settings.retention.days)),
                 )
             finally:
                 made.remove()

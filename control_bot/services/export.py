@@ -6,10 +6,11 @@ page is read: the event loop only hands pages over. A file over the Bot API's 50
 is gzip-compressed (CSV compresses about tenfold); one still over it is refused with a reason. The
 caller sends the file and deletes it (``ExportFile.remove``).
 
-One row per attempt that ended: its time (UTC, ISO 8601), the group, the session as the bot shows it to
-customers (``#<id>``: never a phone or a file name), the outcome (a stable English key, so a spreadsheet
-can filter on it: ``delivered``, ``failed``, ``in_doubt``, ``waiting``, ``skipped``) and, for a delivery
-to a public group, the link to the message (``core.proof``).
+One row per attempt that ended by the time the export was asked for: its time (UTC, ISO 8601), the group,
+the session as the bot shows it to customers (``#<id>``: never a phone or a file name), the outcome (a
+stable English key, so a spreadsheet can filter on it: ``delivered``, ``failed``, ``in_doubt``,
+``waiting``, ``skipped``) and, for a delivery to a public group, the link to the message
+(``core.proof``). A flood-waited group taken up again is in flight (no ``finished_at``) until it ends.
 """
 
 from __future__ import annotations
@@ -39,13 +40,28 @@ from storage.export import ExportRow, Position, export_page
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HEADER", "MAX_DOCUMENT_BYTES", "PAGE_ROWS", "ExportFile", "export_csv", "write_export"]
+__all__ = [
+    "EXPORTS_DIR", "FILE_PREFIX", "HEADER", "MAX_DOCUMENT_BYTES", "PAGE_ROWS",
+    "ExportFile", "export_csv", "kept_as_totals", "write_export",
+]
+
+EXPORTS_DIR = "exports"  # under [paths] data_dir
+FILE_PREFIX = "export-"  # every file an export makes there (``control_bot.retention`` clears those left behind)
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # the Bot API's limit on a document a bot sends
 _MULTIPART_MARGIN = 64 * 1024  # the upload's form fields and boundaries travel with the file
 PAGE_ROWS = 5_000  # rows per page: ~0.5 MB of tuples at a time
 HEADER = ("time_utc", "group", "session", "outcome", "message_link")
 OUTCOMES = {"sent": "delivered", "failed": "failed", "in_doubt": "in_doubt", "waiting": "waiting", "skipped": "skipped"}
+
+
+def kept_as_totals(period: Period, now: float, zone: ZoneInfo, retention_days: int) -> int:
+    """``retention_days`` when the period starts before the retention horizon (its older attempts were
+    folded into daily totals: /stats counts them, the file has no row for them), else 0."""
+    if retention_days <= 0:
+        return 0
+    since = period_start(period, now, zone)
+    return retention_days if since is None or since < now - retention_days * 86_400 else 0
 
 
 @dataclass(frozen=True)
@@ -123,7 +139,7 @@ async def write_export(
 
 
 def _new_private_file(folder: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(prefix="export-", suffix=suffix, dir=folder)  # 0600, O_EXCL
+    fd, name = tempfile.mkstemp(prefix=FILE_PREFIX, suffix=suffix, dir=folder)  # 0600, O_EXCL
     os.fchmod(fd, FILE_MODE)
     os.close(fd)
     return Path(name)
@@ -160,7 +176,10 @@ async def export_csv(
     await asyncio.to_thread(make_private_dir, folder)
     path = await asyncio.to_thread(_new_private_file, folder, ".csv")
     try:
-        rows, delivered = await write_export(db, user_id, since or 0.0, math.inf, path, page_rows=page_rows)
+        # Up to ``now`` (included): a row that ends while the file is written (a flood-waited group taken
+        # up again) moves past ``now`` and is not met a second time on a later page.
+        until = math.nextafter(now, math.inf)
+        rows, delivered = await write_export(db, user_id, since or 0.0, until, path, page_rows=page_rows)
         if not rows:
             path.unlink(missing_ok=True)
             return ExportFile(None, 0, 0, False, 0)

@@ -34,9 +34,15 @@ def TOO_LARGE() -> str:
     return _("This export is larger than Telegram lets a bot send, even compressed: choose a shorter period.")
 
 
-def caption(period: str, rows: int, compressed: bool) -> str:
+def caption(period: str, rows: int, compressed: bool, kept_days: int = 0) -> str:
+    """``kept_days``: the retention period (``[retention] days``) when the period reaches back past it,
+    else 0: the older attempts are no rows any more, only the daily totals /stats counts."""
     text = n_("Your send attempts: {period}, {n} row (times in UTC).",
               "Your send attempts: {period}, {n} rows (times in UTC).", rows, period=period_name(period), n=num(rows))
+    if kept_days > 0:
+        text += "\n" + n_("Attempts older than {n} day are kept as daily totals only: see /stats.",
+                          "Attempts older than {n} days are kept as daily totals only: see /stats.",
+                          kept_days, n=num(kept_days))
     if compressed:
         text += "\n" + _("The file was larger than Telegram allows (50 MB), so it is compressed with gzip: "
                          "open it with any archive tool (7-Zip, The Unarchiver, gunzip).")
