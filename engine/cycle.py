@@ -400,7 +400,9 @@ async def _prepare(
         existing = await rt.ledger.run(settle)
     else:
         started_at = now
-        cycle_no = await rt.ledger.run_sync(lambda conn: customers.begin_cycle_sync(conn, customer_id, now))
+        post_id = carried.default.post_id  # recorded with the opening: a resumed cycle carries it again
+        cycle_no = await rt.ledger.run_sync(
+            lambda conn: customers.begin_cycle_sync(conn, customer_id, now, post_id))
         existing = {}
     report.cycle_no = cycle_no
     report.started_at = started_at

@@ -1,8 +1,11 @@
 """Which of the campaign's posts a cycle carries to each group (``storage.posts``, the customer's rotation).
 
 * 'order': cycle n carries the post at position (n - 1) mod count: cycle 1 the first post, round and round.
-* 'random': one post drawn per cycle from (customer, cycle number) alone, so a cycle resumed after a crash
-  or a restart carries the same post as before it.
+* 'random': one post drawn per cycle from (customer, cycle number) alone.
+
+A cycle's post is recorded when the cycle opens (``customers.cycle_post_id``): a cycle resumed after a crash
+or a restart carries that post again, whatever the customer moved, added or removed on /posts meanwhile
+(unless that post was removed: then the pick as for a new cycle).
 * 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed)
   follows 'order'.
 
@@ -106,12 +109,17 @@ async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequ
     rows = await posts.list_for(conn, customer.user_id)
     if not rows:
         return CyclePosts(_none(customer), {})
-    chosen = rows[pick(customer.rotation, customer.user_id, cycle_no, len(rows))]
+    by_id = {p.id: p for p in rows}
+    opened = customer.cycle_post_id if customer.cycle_in_progress and cycle_no == customer.cycle_no else None
+    if opened is not None and opened in by_id:
+        # The open cycle's post, recorded when it opened: its position may have changed since (/posts).
+        chosen = by_id[opened]
+    else:
+        chosen = rows[pick(customer.rotation, customer.user_id, cycle_no, len(rows))]
     default = await _cycle_post(conn, customer, chosen)
     if customer.rotation != "fixed":
         return CyclePosts(default, {})
     fixed = await posts.group_posts(conn, customer.user_id)
-    by_id = {p.id: p for p in rows}
     loaded: dict[int, CyclePost] = {chosen.id: default}
     by_ref: dict[str, CyclePost] = {}
     for group in active:

@@ -573,6 +573,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN self_name TEXT;
     ALTER TABLE sessions ADD COLUMN self_read_at REAL;
     """,
+    """
+    -- issue 19 review: the post the open cycle carries (engine.rotation), written with the cycle's opening, so
+    -- a cycle resumed after a crash carries it whatever /posts changed meanwhile (NULL: none, or a cycle
+    -- opened before this column)
+    ALTER TABLE customers ADD COLUMN cycle_post_id INTEGER;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
