@@ -43,7 +43,7 @@ from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
 from engine.placement import Plans
-from engine.reach import Assessment, Memberships, assess, needs_recording, record_reach
+from engine.reach import Assessment, Memberships, Reach, assess, needs_recording, record_reach
 from engine.readiness import Missing
 from engine.rotation import CyclePost, CyclePosts
 from engine.send import SendJob
@@ -374,7 +374,8 @@ async def _prepare(
         active = [g for g in all_groups if g.active]
         carried = await rotation.load(conn, customer, planned_no, active)
         sources = {g.ref: carried.of(g).private_source for g in active}
-        known = await assess(conn, session_ids, active, carried.default.private_source, per_group=sources)
+        known = await assess(conn, session_ids, active, carried.default.private_source, per_group=sources,
+                             any_of=carried.any_of(active))
         room = await room_left(conn, rt.config, sessions, now)  # the daily send cap's, per session
         # Waits the pool recorded (a health check, a scan, a join) before these sessions came here.
         rt.accounts.waits.merge(await wait_rows.for_sessions(conn, session_ids, now))
@@ -423,8 +424,14 @@ async def _prepare(
         await cycle.leave(todo, None, "skipped", "no_session")
         todo = []
     # A group no session can reach gets no row and no request: it is the customer's to fix (told once).
-    reachable = [g for g in todo if known.verdicts[g.ref].reach is None]
+    reachable = [g for g in todo if known.stored[g.ref].reach is None]
     report.unreachable = len(todo) - len(reachable)
+    # One this cycle's post cannot go to (none of the group's writers is in its private source) but another
+    # post can: 'skipped' for this cycle only, quietly (its stored reach stays, no event).
+    other_post = [g for g in reachable if known.verdicts[g.ref].reach is not None]
+    if other_post:
+        await cycle.leave(other_post, None, "skipped", Reach.SOURCE_NOT_MEMBER.value)
+        reachable = [g for g in reachable if known.verdicts[g.ref].reach is None]
     writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
     for ref, row in existing.items():
         # A resumed cycle's group that waits for its session's flood wait stays with that session (never
@@ -458,8 +465,8 @@ def _addresses(known: Memberships, session_id: int, placed: list[Group], carried
 
 async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], known: Assessment, now: float) -> None:
     """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
-    if not needs_recording(active, known.verdicts):
+    if not needs_recording(active, known.stored):
         return
     # What it tells the customer is held (the campaign runs) and goes out in the summary of the cycle that
     # starts now, though written before it opens (engine.summary).
-    await rt.ledger.run(record_reach(customer_id, known.verdicts, now))
+    await rt.ledger.run(record_reach(customer_id, known.stored, now))

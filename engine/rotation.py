@@ -54,9 +54,16 @@ class CyclePosts:
 
     default: CyclePost
     by_ref: Mapping[str, CyclePost]
+    every: frozenset[str | None] = frozenset()  # the private sources (None: none) of every post it may carry
 
     def of(self, group: Group) -> CyclePost:
         return self.by_ref.get(group.ref, self.default)
+
+    def any_of(self, groups: Iterable[Group]) -> dict[str, frozenset[str | None]]:
+        """The sources of the posts each group may carry in any cycle (its own under 'fixed', else every
+        post's): a group's stored reach is judged against them, not against one cycle's post."""
+        return {g.ref: frozenset({self.by_ref[g.ref].private_source}) if g.ref in self.by_ref else self.every
+                for g in groups}
 
     def sources(self) -> set[str]:
         """The private sources the cycle's posts are forwarded from (each session needs a row of each)."""
@@ -117,8 +124,9 @@ async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequ
     else:
         chosen = rows[pick(customer.rotation, customer.user_id, cycle_no, len(rows))]
     default = await _cycle_post(conn, customer, chosen)
+    every = frozenset(private_source(with_post(customer, kind=p.kind, peer=p.peer)) for p in rows)
     if customer.rotation != "fixed":
-        return CyclePosts(default, {})
+        return CyclePosts(default, {}, every)
     fixed = await posts.group_posts(conn, customer.user_id)
     loaded: dict[int, CyclePost] = {chosen.id: default}
     by_ref: dict[str, CyclePost] = {}
@@ -129,4 +137,4 @@ async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequ
         if post_id not in loaded:
             loaded[post_id] = await _cycle_post(conn, customer, by_id[post_id])
         by_ref[group.ref] = loaded[post_id]
-    return CyclePosts(default, by_ref)
+    return CyclePosts(default, by_ref, every)
