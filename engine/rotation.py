@@ -6,8 +6,11 @@
 A cycle's post is recorded when the cycle opens (``customers.cycle_post_id``): a cycle resumed after a crash
 or a restart carries that post again, whatever the customer moved, added or removed on /posts meanwhile
 (unless that post was removed: then the pick as for a new cycle).
-* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed)
-  follows 'order'.
+* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed or
+  is unusable) follows 'order'.
+
+Posts Telegram refused for good (``posts.unusable``: deleted, their source unreachable) are left out of all
+three while others remain; with none left the campaign stops (``engine.cycle``).
 
 Every group of a cycle gets exactly one post (one ledger row per campaign, cycle and group, whichever post
 it carries: ``sends.post_id``). The posts a cycle carries are read once, with their media, when the cycle
@@ -106,14 +109,16 @@ async def _cycle_post(conn: Connection, customer: Customer, post: Post) -> Cycle
 
 
 def _none(customer: Customer) -> CyclePost:
-    """No post at all (readiness stops such a campaign before it is placed)."""
+    """No post at all (readiness stops such a campaign before it is placed), or none usable (the cycle
+    stops it: ``engine.cycle``)."""
     return CyclePost(None, customer, None, None, ())
 
 
 async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequence[Group]) -> CyclePosts:
     """The post each active group gets in cycle ``cycle_no``, read in one go (media rows of the posts it
     carries only)."""
-    rows = await posts.list_for(conn, customer.user_id)
+    # A post Telegram refused for good is left out (``posts.set_unusable``): the others take turns.
+    rows = [p for p in await posts.list_for(conn, customer.user_id) if p.unusable is None]
     if not rows:
         return CyclePosts(_none(customer), {})
     by_id = {p.id: p for p in rows}

@@ -579,6 +579,12 @@ MIGRATIONS: tuple[str, ...] = (
     -- opened before this column)
     ALTER TABLE customers ADD COLUMN cycle_post_id INTEGER;
     """,
+    """
+    -- issue 19 review: a post Telegram refuses for good ('post_invalid', 'source_failed') is left out of the
+    -- rotation while other posts remain (storage.posts.set_unusable); the error it met, for the customer
+    ALTER TABLE posts ADD COLUMN unusable TEXT CHECK (unusable IN ('post_invalid', 'source_failed'));
+    ALTER TABLE posts ADD COLUMN unusable_error TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
