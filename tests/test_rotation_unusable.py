@@ -9,6 +9,7 @@ from pathlib import Path
 
 from control_bot.routers.customer_posts import posts_screen
 from control_bot.services.posts import posts_view
+from core.catalogs import load_catalogs
 from core.i18n import reading
 from core.states import EventKind
 from core.texts.events import event_text
@@ -17,7 +18,7 @@ from storage.db import Database
 from tests.engine_support import CID, make_setup, running
 from tests.pool_support import NOW
 from tests.test_engine_rotation import GROUPS, _three_posts, _what
-from tests.test_i18n_catalogs import _Translator, load_catalogs
+from tests.test_i18n_catalogs import _Translator
 
 
 async def test_a_deleted_channel_post_is_left_out_and_the_others_go_on(db: Database, tmp_path: Path) -> None:
