@@ -2,12 +2,12 @@
 
 * 'order': cycle n carries the post at position (n - 1) mod count: cycle 1 the first post, round and round.
 * 'random': one post drawn per cycle from (customer, cycle number) alone.
+* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed or
+  is unusable) follows 'order'.
 
 A cycle's post is recorded when the cycle opens (``customers.cycle_post_id``): a cycle resumed after a crash
 or a restart carries that post again, whatever the customer moved, added or removed on /posts meanwhile
-(unless that post was removed: then the pick as for a new cycle).
-* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed or
-  is unusable) follows 'order'.
+(unless that post was removed or found unusable: then the pick as for a new cycle).
 
 Posts Telegram refused for good (``posts.unusable``: deleted, their source unreachable) are left out of all
 three while others remain; with none left the campaign stops (``engine.cycle``).
