@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     GROUP_UNREACHABLE = "group_unreachable"  # no session of the customer can post there (payload: reason)
     GROUP_REACHABLE = "group_reachable"  # one told unreachable can be posted to again
     POST_INVALID = "post_invalid"
+    POST_UNUSABLE = "post_unusable"  # one of several posts left out (payload: number, link, reason, error, left)
     CAMPAIGN_STOPPED = "campaign_stopped"
     CAMPAIGN_RESUMED = "campaign_resumed"
     CAMPAIGN_STARTED = "campaign_started"  # issue 20 part C: started through the integration API (control_bot.api)

@@ -43,13 +43,13 @@ from engine.discovery import Discovery
 from engine.gate import Gate
 from engine.ledger import Ledger
 from engine.placement import Plans
-from engine.reach import Assessment, Memberships, assess, needs_recording, record_reach
+from engine.reach import Assessment, Memberships, Reach, assess, needs_recording, record_reach
 from engine.readiness import Missing
 from engine.rotation import CyclePost, CyclePosts
 from engine.send import SendJob
 from engine.summary import close_cycle
 from engine.worker import SessionWorker
-from storage import customers, events, groups
+from storage import customers, events, groups, posts
 from storage import ledger as ledger_rows
 from storage import sessions as session_rows
 from storage import waits as wait_rows
@@ -158,6 +158,7 @@ class Cycle:
         self.report = report
         # The post each group gets (``engine.rotation``): set by ``_prepare`` with the cycle's number.
         self.posts = CyclePosts(CyclePost(None, customer, None, None, ()), {})
+        self.unusable: set[int] = set()  # posts found unusable during this cycle: their groups are skipped
         self._random_ids: dict[str, int] = {}
 
     def post_for(self, group: Group) -> CyclePost:
@@ -212,21 +213,54 @@ class Cycle:
 
     async def post_invalid(self, group: Group, session_id: int, error: str, attempts: int = 1) -> None:
         """The post itself cannot be sent (deleted, its source unreachable): the group's row says so and the
-        campaign stops, the customer told why."""
-        await self.rt.ledger.result(self.result(group, session_id, "failed", error=error, attempts=attempts))
+        post is left out of the rotation (``_unusable``), the campaign stopped when it was the last one."""
+        row = self.result(group, session_id, "failed", error=error, attempts=attempts)
+        await self._unusable(group, row, "post_invalid", error)
         self.report.count("failed")
-        link = self.post_for(group).customer.post_link
-        await self.stop_campaign("post_invalid", EventKind.POST_INVALID, error=error, link=link)
 
     async def source_failed(self, group: Group, session_id: int, error: str, attempts: int = 1) -> None:
-        """The post's source failed (deleted, unreadable by the session, forwards restricted): the campaign
-        stops as for ``post_invalid``, but the group's row is 'skipped' (``source_failed:<error>``), so no
-        statistic counts it as the group's failure."""
+        """The post's source failed (deleted, unreadable by the session, forwards restricted): as for
+        ``post_invalid``, but the group's row is 'skipped' (``source_failed:<error>``), so no statistic
+        counts it as the group's failure."""
         row = self.result(group, session_id, "skipped", error=f"source_failed:{error}", attempts=attempts)
-        await self.rt.ledger.result(row)
+        await self._unusable(group, row, "source_failed", error)
         self.report.count("skipped")
-        link = self.post_for(group).customer.post_link
-        await self.stop_campaign("source_failed", EventKind.POST_INVALID, error=error, link=link)
+
+    def carries_unusable(self, group: Group) -> bool:
+        """Whether the post this cycle carries to ``group`` was found unusable during the cycle."""
+        return self.post_for(group).post_id in self.unusable
+
+    async def _unusable(self, group: Group, row: ledger_rows.Result, reason: str, error: str) -> None:
+        """The group's row and the post marked unusable in one transaction, the customer told once (an event
+        in the cycle's summary) while other posts remain; with none left the campaign stops as it always
+        did for its one post. The cycle's other groups carrying the post are skipped (``worker``)."""
+        post = self.post_for(group)
+        link = post.customer.post_link
+        post_id = post.post_id
+        if post_id is None:  # never: a cycle without a post is not placed
+            await self.rt.ledger.result(row)
+            await self.stop_campaign(reason, EventKind.POST_INVALID, error=error, link=link)
+            return
+        self.unusable.add(post_id)
+        now = self.rt.clock.now()
+
+        async def mark(conn: Connection) -> int | None:
+            if not await posts.set_unusable(conn, self.cid, post_id, reason, error):
+                return None  # marked already (another session met it first): told once
+            left = await posts.usable_count(conn, self.cid)
+            if left:
+                found = await posts.get(conn, self.cid, post_id)
+                await events.add(conn, self.cid, EventKind.POST_UNUSABLE, now, reason=reason, error=error, link=link,
+                                 number=found.position + 1 if found is not None else None, left=left)
+            return left
+
+        left = await self.rt.ledger.result(row, then=mark)
+        if left == 0:
+            await self.stop_campaign(reason, EventKind.POST_INVALID, error=error, link=link)
+        elif left is not None:
+            self.rt.notify()
+            logger.warning("customer %d: post %d left out (%s: %s), %d other(s) go on", self.cid, post_id, reason,
+                           error, left)
 
     async def stop_campaign(self, reason: str, kind: EventKind, **payload: Any) -> None:
         """Stop the campaign from inside the cycle, with an event for the customer (once per cycle: several
@@ -374,10 +408,16 @@ async def _prepare(
         active = [g for g in all_groups if g.active]
         carried = await rotation.load(conn, customer, planned_no, active)
         sources = {g.ref: carried.of(g).private_source for g in active}
-        known = await assess(conn, session_ids, active, carried.default.private_source, per_group=sources)
+        known = await assess(conn, session_ids, active, carried.default.private_source, per_group=sources,
+                             any_of=carried.any_of(active))
         room = await room_left(conn, rt.config, sessions, now)  # the daily send cap's, per session
         # Waits the pool recorded (a health check, a scan, a join) before these sessions came here.
         rt.accounts.waits.merge(await wait_rows.for_sessions(conn, session_ids, now))
+    if carried.default.post_id is None:
+        # Every post was found unusable (Telegram refused each for good): nothing is left to carry.
+        await stop(rt, customer_id, "post_invalid", now, tell=EventKind.POST_INVALID)
+        report.reason = "post_invalid"
+        return None
     if not scanned:
         unread = rt.discovery.due(sessions, known.times, now, unreached_since=known.unreached_since(active))
         if unread:
@@ -400,7 +440,9 @@ async def _prepare(
         existing = await rt.ledger.run(settle)
     else:
         started_at = now
-        cycle_no = await rt.ledger.run_sync(lambda conn: customers.begin_cycle_sync(conn, customer_id, now))
+        post_id = carried.default.post_id  # recorded with the opening: a resumed cycle carries it again
+        cycle_no = await rt.ledger.run_sync(
+            lambda conn: customers.begin_cycle_sync(conn, customer_id, now, post_id))
         existing = {}
     report.cycle_no = cycle_no
     report.started_at = started_at
@@ -421,8 +463,14 @@ async def _prepare(
         await cycle.leave(todo, None, "skipped", "no_session")
         todo = []
     # A group no session can reach gets no row and no request: it is the customer's to fix (told once).
-    reachable = [g for g in todo if known.verdicts[g.ref].reach is None]
+    reachable = [g for g in todo if known.stored[g.ref].reach is None]
     report.unreachable = len(todo) - len(reachable)
+    # One this cycle's post cannot go to (none of the group's writers is in its private source) but another
+    # post can: 'skipped' for this cycle only, quietly (its stored reach stays, no event).
+    other_post = [g for g in reachable if known.verdicts[g.ref].reach is not None]
+    if other_post:
+        await cycle.leave(other_post, None, "skipped", Reach.SOURCE_NOT_MEMBER.value)
+        reachable = [g for g in reachable if known.verdicts[g.ref].reach is None]
     writers = {g.ref: known.verdicts[g.ref].writers for g in reachable}
     for ref, row in existing.items():
         # A resumed cycle's group that waits for its session's flood wait stays with that session (never
@@ -456,8 +504,8 @@ def _addresses(known: Memberships, session_id: int, placed: list[Group], carried
 
 async def _record_reach(rt: Runtime, customer_id: int, active: list[Group], known: Assessment, now: float) -> None:
     """Store the groups whose reach changed and tell the customer (nothing is written when none did)."""
-    if not needs_recording(active, known.verdicts):
+    if not needs_recording(active, known.stored):
         return
     # What it tells the customer is held (the campaign runs) and goes out in the summary of the cycle that
     # starts now, though written before it opens (engine.summary).
-    await rt.ledger.run(record_reach(customer_id, known.verdicts, now))
+    await rt.ledger.run(record_reach(customer_id, known.stored, now))

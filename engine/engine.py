@@ -393,13 +393,11 @@ class Engine:
         async with self.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
             active = [g for g in await groups.list_for(conn, customer_id) if g.active]
-            # the posts the next (or the open) cycle carries: each group's source as that cycle will judge it
+            # each group's stored reach against every post it may carry, as every cycle stores it (rotation)
             cycle_no = customer.cycle_no if customer.cycle_in_progress else customer.cycle_no + 1
             carried = await rotation.load(conn, customer, cycle_no, active)
-            sources = {g.ref: carried.of(g).private_source for g in active}
-            known = await assess(conn, [s.id for s in sessions], active, carried.default.private_source,
-                                 per_group=sources)
-        told = await self.ledger.run(record_reach(customer_id, known.verdicts, now)) if sessions else 0
+            known = await assess(conn, [s.id for s in sessions], active, None, any_of=carried.any_of(active))
+        told = await self.ledger.run(record_reach(customer_id, known.stored, now)) if sessions else 0
         if told:
             self.notifier()
         return len(scanned.read)

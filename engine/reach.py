@@ -14,6 +14,8 @@ own access hash too. A group no session of the customer can reach is *unreachabl
     refused            sessions may write there as their dialogs say, but the chat (or the group's topic)
                        refused their posts for good (``storage.refusals``; ``detail``: the reasons)
 
+With several posts in rotation a group's stored state is judged against every post it may carry (reachable
+when one of them can go there): a cycle whose post cannot go there leaves it out quietly (``engine.cycle``).
 Each group's state is stored on it (``storage.groups.set_reach``), and the customer is told once when a
 group becomes unreachable (GROUP_UNREACHABLE, with the reason: not for "checking", which passes by
 itself) and once when a group they were told about can be reached again (GROUP_REACHABLE).
@@ -21,8 +23,8 @@ itself) and once when a group they were told about can be reached again (GROUP_R
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.link_parts import unmark
@@ -163,6 +165,18 @@ class Memberships:
             return Verdict(Reach.NOT_A_GROUP, "broadcast")
         return Verdict(Reach.FORBIDDEN, ",".join(why))
 
+    def verdict_any(self, ref: str, sources: Collection[str | None]) -> Verdict:
+        """Whether the group ``ref`` can be reached with at least one of the posts whose (private) sources
+        are ``sources``: the sessions that can carry any of them there, or why none can (a reason that is
+        not the source's is the same whichever post)."""
+        found = [self.verdict(ref, source) for source in sorted(sources, key=lambda s: (s is not None, s or ""))]
+        if not found:
+            return self.verdict(ref)
+        usable = {sid for v in found if v.reach is None for sid in v.writers}
+        if usable:
+            return Verdict(None, writers=tuple(sid for sid in self.session_ids if sid in usable))
+        return found[0]
+
 
 @dataclass(frozen=True)
 class Assessment:
@@ -172,19 +186,29 @@ class Assessment:
     memberships: Memberships
     verdicts: dict[str, Verdict]
     times: dict[int, ScanTimes]
+    # Each group's stored reach: against every post it may carry (``assess``'s ``any_of``), so rotation
+    # between posts of different sources does not flip it; ``verdicts`` when there is no such choice.
+    stored: dict[str, Verdict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.stored:
+            self.stored.update(self.verdicts)
 
     def unreached_since(self, groups: Iterable[Group]) -> float | None:
         """When the newest group no session can reach was added (None: every group is reachable)."""
-        return max((g.added_at for g in groups if self.verdicts[g.ref].reach is not None), default=None)
+        return max((g.added_at for g in groups if self.stored[g.ref].reach is not None), default=None)
 
 
 async def assess(
     conn: Connection, session_ids: Sequence[int], groups: Sequence[Group], source: str | None,
-    *, per_group: Mapping[str, str | None] | None = None,
+    *, per_group: Mapping[str, str | None] | None = None, any_of: Mapping[str, Collection[str | None]] | None = None,
 ) -> Assessment:
     """Read what the sessions' dialogs say about the groups (and the private source), in one read.
-    ``per_group``: each group's own private source (several posts in rotation), instead of ``source``."""
+    ``per_group``: each group's own private source (several posts in rotation), instead of ``source``.
+    ``any_of``: the sources of every post each group may carry, for its stored reach (``Assessment.stored``)."""
     sources = {source} if per_group is None else set(per_group.values())
+    if any_of is not None:
+        sources |= {s for found in any_of.values() for s in found}
     chats = {g.ref.partition("#")[0] for g in groups} | {s for s in sources if s is not None}
     rows, times = await memberships.for_placement(conn, session_ids, chats)
     unread = [sid for sid in session_ids if sid not in times or times[sid].checked_at is None]
@@ -192,7 +216,11 @@ async def assess(
     verdicts = {
         g.ref: known.verdict(g.ref, source if per_group is None else per_group.get(g.ref)) for g in groups
     }
-    return Assessment(known, verdicts, times)
+    stored = {} if any_of is None else {
+        g.ref: known.verdict_any(g.ref, any_of.get(g.ref, ())) if g.ref in any_of else verdicts[g.ref]
+        for g in groups
+    }
+    return Assessment(known, verdicts, times, stored)
 
 
 def _changed(group: Group, verdict: Verdict) -> bool:

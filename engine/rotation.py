@@ -1,10 +1,16 @@
 """Which of the campaign's posts a cycle carries to each group (``storage.posts``, the customer's rotation).
 
 * 'order': cycle n carries the post at position (n - 1) mod count: cycle 1 the first post, round and round.
-* 'random': one post drawn per cycle from (customer, cycle number) alone, so a cycle resumed after a crash
-  or a restart carries the same post as before it.
-* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed)
-  follows 'order'.
+* 'random': one post drawn per cycle from (customer, cycle number) alone.
+* 'fixed': each group its own post (``groups.post_id``); a group without one (or whose post was removed or
+  is unusable) follows 'order'.
+
+A cycle's post is recorded when the cycle opens (``customers.cycle_post_id``): a cycle resumed after a crash
+or a restart carries that post again, whatever the customer moved, added or removed on /posts meanwhile
+(unless that post was removed or found unusable: then the pick as for a new cycle).
+
+Posts Telegram refused for good (``posts.unusable``: deleted, their source unreachable) are left out of all
+three while others remain; with none left the campaign stops (``engine.cycle``).
 
 Every group of a cycle gets exactly one post (one ledger row per campaign, cycle and group, whichever post
 it carries: ``sends.post_id``). The posts a cycle carries are read once, with their media, when the cycle
@@ -51,9 +57,16 @@ class CyclePosts:
 
     default: CyclePost
     by_ref: Mapping[str, CyclePost]
+    every: frozenset[str | None] = frozenset()  # the private sources (None: none) of every post it may carry
 
     def of(self, group: Group) -> CyclePost:
         return self.by_ref.get(group.ref, self.default)
+
+    def any_of(self, groups: Iterable[Group]) -> dict[str, frozenset[str | None]]:
+        """The sources of the posts each group may carry in any cycle (its own under 'fixed', else every
+        post's): a group's stored reach is judged against them, not against one cycle's post."""
+        return {g.ref: frozenset({self.by_ref[g.ref].private_source}) if g.ref in self.by_ref else self.every
+                for g in groups}
 
     def sources(self) -> set[str]:
         """The private sources the cycle's posts are forwarded from (each session needs a row of each)."""
@@ -96,22 +109,30 @@ async def _cycle_post(conn: Connection, customer: Customer, post: Post) -> Cycle
 
 
 def _none(customer: Customer) -> CyclePost:
-    """No post at all (readiness stops such a campaign before it is placed)."""
+    """No post at all (readiness stops such a campaign before it is placed), or none usable (the cycle
+    stops it: ``engine.cycle``)."""
     return CyclePost(None, customer, None, None, ())
 
 
 async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequence[Group]) -> CyclePosts:
     """The post each active group gets in cycle ``cycle_no``, read in one go (media rows of the posts it
     carries only)."""
-    rows = await posts.list_for(conn, customer.user_id)
+    # A post Telegram refused for good is left out (``posts.set_unusable``): the others take turns.
+    rows = [p for p in await posts.list_for(conn, customer.user_id) if p.unusable is None]
     if not rows:
         return CyclePosts(_none(customer), {})
-    chosen = rows[pick(customer.rotation, customer.user_id, cycle_no, len(rows))]
-    default = await _cycle_post(conn, customer, chosen)
-    if customer.rotation != "fixed":
-        return CyclePosts(default, {})
-    fixed = await posts.group_posts(conn, customer.user_id)
     by_id = {p.id: p for p in rows}
+    opened = customer.cycle_post_id if customer.cycle_in_progress and cycle_no == customer.cycle_no else None
+    if opened is not None and opened in by_id:
+        # The open cycle's post, recorded when it opened: its position may have changed since (/posts).
+        chosen = by_id[opened]
+    else:
+        chosen = rows[pick(customer.rotation, customer.user_id, cycle_no, len(rows))]
+    default = await _cycle_post(conn, customer, chosen)
+    every = frozenset(private_source(with_post(customer, kind=p.kind, peer=p.peer)) for p in rows)
+    if customer.rotation != "fixed":
+        return CyclePosts(default, {}, every)
+    fixed = await posts.group_posts(conn, customer.user_id)
     loaded: dict[int, CyclePost] = {chosen.id: default}
     by_ref: dict[str, CyclePost] = {}
     for group in active:
@@ -121,4 +142,4 @@ async def load(conn: Connection, customer: Customer, cycle_no: int, active: Sequ
         if post_id not in loaded:
             loaded[post_id] = await _cycle_post(conn, customer, by_id[post_id])
         by_ref[group.ref] = loaded[post_id]
-    return CyclePosts(default, by_ref)
+    return CyclePosts(default, by_ref, every)

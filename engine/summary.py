@@ -46,6 +46,7 @@ FOLDED: tuple[EventKind, ...] = (
     EventKind.GROUP_PAUSED,
     EventKind.GROUP_UNREACHABLE,
     EventKind.GROUP_REACHABLE,
+    EventKind.POST_UNUSABLE,  # issue 19 review: one post left out, the others go on
 )
 """Customer events held while the campaign runs and told in the next cycle's summary: the campaign goes
 on meanwhile (a replacement session, the other groups), the customer may act at leisure."""

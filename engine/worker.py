@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from engine.rotation import CyclePost
 
 logger = logging.getLogger(__name__)
+POST_UNUSABLE = "post_unusable"  # a group's row when its post was left out during the cycle (engine.cycle)
 
 __all__ = ["SessionWorker", "split_ref"]
 
@@ -109,6 +110,10 @@ class SessionWorker:
                 await cycle.leave(list(self.queue), self.sid, "skipped", "session_retired")
                 self.queue.clear()
                 return
+            if cycle.carries_unusable(self.queue[0]):
+                # Its post was found unusable in this cycle: no request; the next cycles carry another.
+                await cycle.leave([self.queue.popleft()], self.sid, "skipped", POST_UNUSABLE)
+                continue
             now = rt.clock.now()
             classes = self._needed()
             hold = self.waits.hold(self.sid, classes)
@@ -236,8 +241,11 @@ class SessionWorker:
             await self._retire(outcome)
             return False
         if kind in (OutcomeKind.POST_INVALID, OutcomeKind.SOURCE_FAILED):
+            # The post is left out (``Cycle._unusable``); the other groups go on unless it was the last post
+            # (the campaign stopped: the loop ends on the abort).
             self.queue.popleft()
-            return False
+            self.sent_once = True
+            return True
         self.queue.popleft()
         self.sent_once = True
         return True
@@ -390,7 +398,7 @@ class SessionWorker:
                 await cycle.source_failed(group, self.sid, outcome.error)
             else:
                 await cycle.post_invalid(group, self.sid, outcome.error)
-            return False
+            return True  # as after a send that met it (``step``)
         # Connection trouble that retries did not fix, or something unknown: nothing is sent from this
         # session in this cycle.
         _log(cycle.cid, logging.WARNING, LogKey.SESSION_UNUSABLE, session=self.sid, kind=kind, error=outcome.error)

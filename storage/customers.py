@@ -47,6 +47,7 @@ class Customer:
     post_count: int = 0  # the campaign's posts (``storage.posts``)
     rotation: str = "order"  # which post a cycle carries: 'order' | 'random' | 'fixed' (``storage.posts``)
     drop_media_captions: bool = False  # forwards without their media captions (only with ``drop_author``)
+    cycle_post_id: int | None = None  # the post the open (or last) cycle carries (``engine.rotation``)
 
     def plan_active(self, now: float) -> bool:
         return self.plan_sessions > 0 and self.plan_expires_at > now
@@ -85,6 +86,7 @@ def _row(row: sqlite3.Row) -> Customer:
         post_count=row["post_count"],
         rotation=row["rotation"],
         drop_media_captions=bool(row["drop_media_captions"]),
+        cycle_post_id=row["cycle_post_id"],
     )
 
 
@@ -253,7 +255,7 @@ async def set_next_cycle_at(conn: aiosqlite.Connection, user_id: int, at: float 
 
 _BEGIN_CYCLE_SQL = (
     "UPDATE customers SET cycle_no = cycle_no + 1, cycle_started_at = ?, cycle_finished_at = NULL,"
-    " updated_at = ? WHERE user_id = ? RETURNING cycle_no"
+    " cycle_post_id = ?, updated_at = ? WHERE user_id = ? RETURNING cycle_no"
 )
 _FINISH_CYCLE_SQL = (
     "UPDATE customers SET cycle_finished_at = ?, next_cycle_at = ?, updated_at = ?"
@@ -271,8 +273,9 @@ async def finish_cycle(
 # runs them in the writer's own thread, many campaigns in one round trip).
 
 
-def begin_cycle_sync(conn: sqlite3.Connection, user_id: int, now: float) -> int:
-    rows = conn.execute(_BEGIN_CYCLE_SQL, (now, now, user_id)).fetchall()  # run to completion
+def begin_cycle_sync(conn: sqlite3.Connection, user_id: int, now: float, post_id: int | None = None) -> int:
+    """Open the next cycle, carrying ``post_id`` (``engine.rotation``: what a resumed cycle carries again)."""
+    rows = conn.execute(_BEGIN_CYCLE_SQL, (now, post_id, now, user_id)).fetchall()  # run to completion
     if not rows:
         raise LookupError(f"no customer {user_id}")
     return int(rows[0][0])

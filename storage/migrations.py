@@ -573,6 +573,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN self_name TEXT;
     ALTER TABLE sessions ADD COLUMN self_read_at REAL;
     """,
+    """
+    -- issue 19 review: the post the open cycle carries (engine.rotation), written with the cycle's opening, so
+    -- a cycle resumed after a crash carries it whatever /posts changed meanwhile (NULL: none, or a cycle
+    -- opened before this column)
+    ALTER TABLE customers ADD COLUMN cycle_post_id INTEGER;
+    """,
+    """
+    -- issue 19 review: a post Telegram refuses for good ('post_invalid', 'source_failed') is left out of the
+    -- rotation while other posts remain (storage.posts.set_unusable); the error it met, for the customer
+    ALTER TABLE posts ADD COLUMN unusable TEXT CHECK (unusable IN ('post_invalid', 'source_failed'));
+    ALTER TABLE posts ADD COLUMN unusable_error TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

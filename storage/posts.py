@@ -7,7 +7,8 @@ order). The campaign's rotation (``customers.rotation``) says which post a cycle
 
 Positions are kept dense (0..n-1) by every write here, so "the n-th post" is always its position.
 A post's content never changes once added (a new content is a new post): what a ledger row says it carried
-(``sends.post_id``) stays true.
+(``sends.post_id``) stays true. A post Telegram refuses for good is marked ``unusable`` (``set_unusable``):
+the rotation skips it while other posts remain; the customer's new post replaces it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from storage.db import execute, fetchall, fetchone
 
 __all__ = [
     "ROTATIONS", "Post", "add_link", "add_own", "count_for", "get", "group_posts", "list_for", "move",
-    "remove", "remove_all", "set_group_post", "set_link_preview",
+    "remove", "remove_all", "set_group_post", "set_link_preview", "set_unusable", "usable_count",
 ]
 
 ROTATIONS = ("order", "random", "fixed")
@@ -44,16 +45,21 @@ class Post:
     media: int  # post_media rows (0: a link or a plain text)
     link_preview: bool
     created_at: float
+    unusable: str | None = None  # 'post_invalid' | 'source_failed': Telegram refused it for good, left out
+    unusable_error: str | None = None  # the error it met (``core.texts.outcomes.reason_text``)
 
 
-_COLUMNS = "id, customer_id, position, kind, link, peer, msg_id, text, entities, media, link_preview, created_at"
+_COLUMNS = (
+    "id, customer_id, position, kind, link, peer, msg_id, text, entities, media, link_preview, created_at,"
+    " unusable, unusable_error"
+)
 
 
 def _post(row: sqlite3.Row) -> Post:
     return Post(
         id=row[0], customer_id=row[1], position=row[2], kind=row[3], link=row[4], peer=row[5], msg_id=row[6],
         text=row[7], entities=tuple(json.loads(row[8])) if row[8] else (), media=row[9],
-        link_preview=bool(row[10]), created_at=row[11],
+        link_preview=bool(row[10]), created_at=row[11], unusable=row[12], unusable_error=row[13],
     )
 
 
@@ -162,6 +168,25 @@ async def set_group_post(conn: aiosqlite.Connection, customer_id: int, group_ref
         conn, "UPDATE groups SET post_id = ? WHERE customer_id = ? AND ref = ?", (post_id, customer_id, group_ref)
     )
     return changed > 0
+
+
+async def set_unusable(
+    conn: aiosqlite.Connection, customer_id: int, post_id: int, reason: str, error: str | None
+) -> bool:
+    """The post cannot be sent any more (``reason``: 'post_invalid' | 'source_failed'): the rotation leaves
+    it out. False: already so, or no such post. A post's content never changes, so only a new post (the
+    customer's replacement, added or saved again) is usable again."""
+    changed = await execute(
+        conn, "UPDATE posts SET unusable = ?, unusable_error = ? WHERE id = ? AND customer_id = ? AND unusable IS NULL",
+        (reason, error, post_id, customer_id),
+    )
+    return changed > 0
+
+
+async def usable_count(conn: aiosqlite.Connection, customer_id: int) -> int:
+    """The campaign's posts the rotation may carry."""
+    row = await fetchone(conn, "SELECT COUNT(*) FROM posts WHERE customer_id = ? AND unusable IS NULL", (customer_id,))
+    return int(row[0]) if row else 0
 
 
 async def group_posts(conn: aiosqlite.Connection, customer_id: int) -> dict[str, int]:

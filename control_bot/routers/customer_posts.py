@@ -55,7 +55,7 @@ def _find(view: PostsView, post_id: int) -> tuple[int, PostSummary] | None:
 def posts_screen(view: PostsView) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         t.post_line(number, p.title, preview_off=p.kind == "text" and not p.link_preview,
-                    custom_emoji=p.has_custom_emoji)
+                    custom_emoji=p.has_custom_emoji, unusable=p.unusable)
         for number, p in _numbered(view)
     ]
     text = t.posts_screen(lines, view.max_posts, view.rotation, view.drop_author, view.drop_media_captions)

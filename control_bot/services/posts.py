@@ -68,6 +68,7 @@ class PostSummary:
     link_preview: bool
     has_custom_emoji: bool
     media_count: int
+    unusable: str | None = None  # the error Telegram refused it with for good ('' unknown): left out of rotation
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def _summary(post: Post, media: Sequence[MediaRow]) -> PostSummary:
     return PostSummary(
         id=post.id, position=post.position, kind=kind, title=title, link_preview=post.link_preview,
         has_custom_emoji=custom_emoji_count(post.entities, media) > 0, media_count=len(media),
+        unusable=None if post.unusable is None else (post.unusable_error or ""),
     )
 
 

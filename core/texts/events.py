@@ -159,6 +159,15 @@ def _ev_post_invalid(p: Mapping[str, Any], admin: bool) -> str:
     return _("❌ Your post can no longer be sent ({why}). Set a new one with /post, then /run.", why=_why_post(p))
 
 
+def _ev_post_unusable(p: Mapping[str, Any], admin: bool) -> str:
+    number = _count(p, "number")
+    if admin:
+        return _for_customer(p, _("⚠ Post {number} can no longer be sent ({why}); the other posts go on.",
+                                  number=num(number), why=_why_post(p)))
+    return _("⚠ Your post {number} can no longer be sent ({why}). Your other posts go on without it; replace it "
+             "on /posts.", number=num(number), why=_why_post(p))
+
+
 def _ev_campaign_stopped(p: Mapping[str, Any], admin: bool) -> str:
     if admin:
         return _for_customer(p, _("⏹ Campaign stopped: {reason}.", reason=_reason(p, _("by the service"))))
@@ -339,6 +348,7 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.GROUP_UNREACHABLE: _ev_group_unreachable,
     EventKind.GROUP_REACHABLE: _ev_group_reachable,
     EventKind.POST_INVALID: _ev_post_invalid,
+    EventKind.POST_UNUSABLE: _ev_post_unusable,
     EventKind.CAMPAIGN_STOPPED: _ev_campaign_stopped,
     EventKind.CAMPAIGN_RESUMED: _ev_campaign_resumed,
     EventKind.CAMPAIGN_STARTED: campaign_started,  # issue 20 part C

@@ -55,6 +55,7 @@ _STOP_REASONS: dict[str, str] = {
     "not_member": N_("the account is not a member"),
     "source_not_member": N_("the account cannot read the post's channel"),
     "daily_cap": N_("the session has posted enough for today"),
+    "post_unusable": N_("this post can no longer be sent, your other posts go on"),
     "timeout": N_("Telegram did not answer in time"),
     "no_new_message": N_("Telegram named no new message"),
     "interrupted": N_("the service restarted"),

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from core.i18n import _, n_
 from core.texts.fmt import esc
+from core.texts.outcomes import reason_text
 from core.texts.split import clip
 
 TITLE_SHOWN = 60  # characters of a post's one-line title on the list
@@ -31,9 +32,15 @@ def NO_POSTS() -> str:
     )
 
 
-def post_line(number: int, title: str, *, preview_off: bool = False, custom_emoji: bool = False) -> str:
-    """One post on the list: its number and title, then what is special about it."""
+def post_line(
+    number: int, title: str, *, preview_off: bool = False, custom_emoji: bool = False, unusable: str | None = None
+) -> str:
+    """One post on the list: its number and title, then what is special about it (``unusable``: the error
+    Telegram refused it with for good, ``storage.posts.unusable_error``: it is left out of the rotation)."""
     line = _("{number}. {title}", number=number, title=esc(clip(title, TITLE_SHOWN)))
+    if unusable is not None:
+        why = reason_text(unusable) if unusable else esc(_("the message is not reachable"))
+        line = _("{line} · ⚠ cannot be sent ({why}): left out, replace it", line=line, why=why)
     if preview_off:
         line = _("{line} · no link preview", line=line)
     if custom_emoji:
