@@ -20,6 +20,7 @@ from core.texts import customer as customer_texts
 from core.texts import post as t
 from core.texts import posts as posts_texts
 from sandbox.botapi.media import channel_origin
+from sandbox.botapi.models import MessageView
 from sandbox.world import World
 from tests.botkit import START, Harness, Player, bot_harness, in_locale, labels
 
@@ -66,6 +67,15 @@ async def texts_of(h: Harness, user_id: int = ALICE) -> list[str]:
     return [row["link"] if row["kind"] == "link" else row["text"] for row in rows]
 
 
+async def choose(player: Player, label: str, replies: int) -> list[MessageView]:
+    """Press one of the choice's buttons: the choice loses its buttons (an edit), then ``replies`` new
+    messages (the preview) come; returns those."""
+    await player.user.click(label)
+    edited, *rest = await player.user.wait_replies(replies + 1)
+    assert edited.edited and edited.buttons == []
+    return rest
+
+
 def said(lang: str, fn: Callable[..., str], *args: Any, **kwargs: Any) -> str:
     with in_locale(lang):
         return fn(*args, **kwargs)
@@ -110,14 +120,17 @@ async def test_replace_does_what_post_did_and_add_appends(tmp_path: Path, lang: 
         choice = await alice.ask("A brand new offer")
         assert choice.html == said(lang, t.post_choice, 3, "A brand new offer", can_add=True)
         assert await texts_of(h) == ["post 1", "post 2", "post 3"]
-        await alice.user.click(said(lang, t.btn_add_as, 4))
-        copy, added = await alice.user.wait_replies(2)
+        add = choice.button(said(lang, t.btn_add_as, 4))
+        assert add is not None
+        copy, added = await choose(alice, said(lang, t.btn_add_as, 4), 2)
         assert copy.text == "A brand new offer"
         with in_locale(lang):
             assert added.html == posts_texts.post_added(4, "A brand new offer") + "\n\n" + t.PREVIEW_OWN()
         assert await texts_of(h) == ["post 1", "post 2", "post 3", "A brand new offer"]
-        # Pressing Add again on the same choice: taken once, nothing more is added.
-        again = await alice.press_answer(said(lang, t.btn_add_as, 4))
+        (shown,) = [v for v in alice.user.history() if v.message_id == choice.message_id]
+        assert shown.buttons == []  # the choice made, its buttons go
+        # Add pressed again (a client still showing the button): taken once, nothing more is added.
+        again = await alice.forge(choice.message_id, str(add["callback_data"]))
         assert again.text == said(lang, t.CHOICE_GONE)
         assert len(await texts_of(h)) == 4
 
@@ -126,7 +139,7 @@ async def test_replace_does_what_post_did_and_add_appends(tmp_path: Path, lang: 
         choice = await alice.user.wait_reply()
         assert choice.html == said(lang, t.post_choice, 4, LINK, can_add=True)
         assert len(await texts_of(h)) == 4
-        saved = await alice.press(said(lang, t.btn_replace_all, 4))
+        (saved,) = await choose(alice, said(lang, t.btn_replace_all, 4), 1)
         assert LINK in saved.html and said(lang, t.header_line, False) in saved.html
         assert await texts_of(h) == [LINK]
         customer = await h.customer(ALICE)
@@ -146,8 +159,7 @@ async def test_own_media_and_albums_wait_too(tmp_path: Path, lang: str, clock: F
             title = t.post_title("text", None, "Big sale", ["photo"])
         assert choice.html == said(lang, t.post_choice, 2, title, can_add=True)
         assert await posts_rows(h) == before
-        await alice.user.click(said(lang, t.btn_replace_all, 2))
-        photo, done = await alice.user.wait_replies(2)
+        photo, done = await choose(alice, said(lang, t.btn_replace_all, 2), 2)
         assert photo.photo is not None and photo.text == "Big sale"
         assert said(lang, t.PREVIEW_OWN) in done.html
         rows = await h.rows("SELECT id, media, text FROM posts WHERE customer_id = ?", [ALICE])
@@ -165,8 +177,7 @@ async def test_own_media_and_albums_wait_too(tmp_path: Path, lang: str, clock: F
             title = t.post_title("text", None, "Three", ["photo", "video", "photo"])
         assert choice.html == said(lang, t.post_choice, 2, title, can_add=True)
         assert await posts_rows(h) == before  # the album is held whole, nothing saved yet
-        await alice.user.click(said(lang, t.btn_add_as, 3))
-        *album, added = await alice.user.wait_replies(4)  # the album copied back, then "added"
+        *album, added = await choose(alice, said(lang, t.btn_add_as, 3), 4)  # the album copied back, then "added"
         assert [m.media_group_id is not None for m in album] == [True, True, True]
         with in_locale(lang):
             assert added.html == posts_texts.post_added(3, title) + "\n\n" + t.PREVIEW_OWN()
@@ -214,8 +225,7 @@ async def test_full_campaign_offers_no_add_and_late_or_forged_choices_change_not
         stale = await alice.forge(first.message_id, str(old["callback_data"]))
         assert stale.text == said(lang, t.CHOICE_GONE)
         assert await posts_rows(h) == before
-        await alice.user.click(said(lang, t.btn_replace_all, limit))
-        await alice.user.wait_replies(2)
+        await choose(alice, said(lang, t.btn_replace_all, limit), 2)
         assert await texts_of(h) == ["Second try"]
 
 
@@ -245,8 +255,7 @@ async def test_forwarded_channel_album_waits_once_then_is_added(tmp_path: Path, 
         assert alice.unread() == []  # one choice for the whole album
         assert choice.html == said(lang, t.post_choice, 2, LINK, can_add=True)
         assert await posts_rows(h) == before
-        await alice.user.click(said(lang, t.btn_add_as, 3))
-        (added,) = await alice.user.wait_replies(1)
+        (added,) = await choose(alice, said(lang, t.btn_add_as, 3), 1)
         with in_locale(lang):
             assert added.html.startswith(posts_texts.post_added(3, LINK))
         assert await texts_of(h) == ["post 1", "post 2", LINK]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -185,9 +186,20 @@ def _make_on_choice(pendings: PendingPosts) -> Handler:
             pendings.put_back(user_id, pending)
             raise
         await answer_callback(callback)
+        await _drop_buttons(callback)
         await _settle(user_id, db, bot, settings, saved, pending.note)  # a private chat: its id is the user's
 
     return on_choice
+
+
+async def _drop_buttons(callback: CallbackQuery) -> None:
+    """The choice made: its buttons go (a press on a copy of them is refused anyway)."""
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        await callback.message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as exc:  # too old, deleted: nothing to tidy
+        logger.debug("cannot remove the choice's buttons (%s)", exc.message)
 
 
 def _make_on_message(collector: AlbumCollector, pendings: PendingPosts) -> Handler:
