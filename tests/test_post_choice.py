@@ -16,9 +16,12 @@ import pytest
 from control_bot.routers.customer_post import PENDING_SECONDS
 from control_bot.services import posts as posts_service
 from core.clock import FakeClock
+from core.errors import AdbotError
+from core.links import parse_post_link
 from core.texts import customer as customer_texts
 from core.texts import post as t
 from core.texts import posts as posts_texts
+from core.texts.fmt import esc
 from sandbox.botapi.media import channel_origin
 from sandbox.botapi.models import MessageView
 from sandbox.world import World
@@ -260,3 +263,27 @@ async def test_forwarded_channel_album_waits_once_then_is_added(tmp_path: Path, 
             assert added.html.startswith(posts_texts.post_added(3, LINK))
         assert await texts_of(h) == ["post 1", "post 2", LINK]
         assert not (h.settings.paths.data_dir / "media").exists()  # a link post: nothing downloaded
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_refused_post_offers_no_choice_and_a_held_file_gone_changes_nothing(
+    tmp_path: Path, lang: str, clock: FakeClock
+) -> None:
+    async with bot_harness(tmp_path, world=strict_world(clock), clock=clock) as h:
+        alice = await customer_with_posts(h, lang, 2)
+        before = await posts_rows(h)
+        # Refused as before (checked when it comes, not when a button is pressed): no choice offered.
+        refused = await alice.ask("/post t.me/deals")  # a channel, not one of its posts
+        with in_locale(lang), pytest.raises(AdbotError) as why:
+            parse_post_link("t.me/deals")
+        assert refused.html == esc(why.value.user_message) and labels(refused) == []
+        assert await posts_rows(h) == before
+        # Own media held, then its kept file gone (pruned, or the disk tidied): Replace changes nothing.
+        await alice.ask("/post")
+        await alice.user.send_media("photo", b"\x89PNG" * 100, caption="Big sale")
+        await alice.user.wait_reply()
+        for kept in (h.settings.paths.data_dir / "media").iterdir():
+            kept.unlink()
+        gone = await alice.press_answer(said(lang, t.btn_replace_all, 2))
+        assert gone.show_alert and gone.text == said(lang, t.CHOICE_GONE)
+        assert await posts_rows(h) == before
