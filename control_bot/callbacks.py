@@ -288,6 +288,20 @@ def posts_button(action: PostsAction) -> CallbackQueryFilter:
     return PostsCb.filter(F.action == action)
 
 
+class PostChoice(StrEnum):
+    REPLACE = "r"
+    ADD = "a"
+    CANCEL = "x"
+
+
+class PostChoiceCb(CallbackData, prefix="pch"):
+    """/post with several posts: what the post just received does. ``token`` names the held post (kept in
+    memory by ``routers.customer_post``, per presser, short-lived): a forged or stale one changes nothing."""
+
+    action: PostChoice
+    token: str
+
+
 
 # --- issue 19 part B ---
 

@@ -1,5 +1,6 @@
 """With several posts the menu, /status and /post say how many and how they take turns (not only the first
-post), and /post warns that a post sent there replaces them all (issue 19)."""
+post), and /post says that a post sent there replaces them all or is added, as the customer then chooses
+(issue 19; the choice itself: ``test_post_choice``)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def test_menu_status_and_post_say_how_many_posts(tmp_path: Path) -> None:
         assert "Your posts: 3 posts, in order (/posts)" in current.text
         assert "replaces all of them" in current.text
         asked = await alice.ask("/post")
-        assert "replaces all of them; to add one instead, use /posts." in asked.text
+        assert "replaces all of them or is added to them: you choose after sending it." in asked.text
         with in_locale("en"):
             assert "first text" in pt.posts_summary(1, "order", "text", None, "first text")
 

@@ -30,6 +30,7 @@ from control_bot.post_intake import (
 )
 from control_bot.services import posts as posts_service
 from control_bot.services.campaign import require_customer
+from control_bot.services.posts import OwnDraft
 from core.customer_log import LogKey
 from core.errors import InputError
 from core.links import PostRef, parse_post_link
@@ -138,6 +139,19 @@ class PostSaved:
     media: tuple[MediaRow, ...] = ()  # an own media post's items
     source: SourceAccess | None = None  # a private channel's post: whether a session of theirs is in it
     added: PostSummary | None = None  # add mode (``add_max_posts``): the post appended; ``customer``'s post_* are its
+    held: Held | None = None  # ``hold=True``: checked and kept, nothing saved (the customer chooses: ``commit``)
+
+
+@dataclass(frozen=True)
+class HeldLink:
+    """A channel's post received while the campaign has several, checked when it came."""
+
+    ref: PostRef
+    check: PostCheck
+
+
+Held = HeldLink | OwnDraft
+"""A post received and checked (own media kept on disk) but not saved yet: replace or add, as chosen."""
 
 
 async def current(db: Database, user_id: int, now: float) -> tuple[Customer, list[str]]:
@@ -160,6 +174,7 @@ def _running(customer: Customer) -> bool:
 async def set_post(
     db: Database, user_id: int, text: str, entities: Sequence[Mapping[str, Any]], now: float,
     *, engine: PostEngine | None = None, link_allowed: bool = True, add_max_posts: int | None = None,
+    hold: bool = False,
 ) -> PostSaved:
     """A text the customer sent: a post link (checked through ``engine`` when given: ``save_link``), or
     their own formatted text. ``link_allowed=False``: a forwarded person's text that is a link is their text.
@@ -169,12 +184,13 @@ async def set_post(
     if not body:
         raise InputError(post_texts.POST_EMPTY())
     if link_allowed and looks_like_link(body):
-        return await save_link(db, engine, user_id, parse_post_link(body), now, add_max_posts=add_max_posts)
+        return await save_link(db, engine, user_id, parse_post_link(body), now, add_max_posts=add_max_posts,
+                               hold=hold)
     units = utf16_len(body)
     if units > TELEGRAM_LIMIT:
         raise InputError(post_texts.post_too_long(body))
-    if add_max_posts is not None:
-        return await _save_own(db, user_id, body, moved, [], now, add_max_posts=add_max_posts)
+    if add_max_posts is not None or hold:
+        return await _save_own(db, user_id, body, moved, [], now, add_max_posts=add_max_posts, hold=hold)
     async with db.tx() as conn:
         await post_media.set_own_post(conn, user_id, body, moved, [], now)
         customer = await customers.get(conn, user_id)
@@ -193,11 +209,12 @@ async def _with_emoji_note(
 
 async def save_link(
     db: Database, engine: PostEngine | None, user_id: int, ref: PostRef, now: float,
-    *, add_max_posts: int | None = None,
+    *, add_max_posts: int | None = None, hold: bool = False,
 ) -> PostSaved:
     """A channel post (a pasted link or a forward from the channel), checked through a connected session
     of the customer first: a post that is gone, that their sessions cannot read or whose channel forbids
-    forwarding is refused (nothing changes); with no session connected it is saved unchecked."""
+    forwarding is refused (nothing changes); with no session connected it is saved unchecked.
+    ``hold``: checked only, nothing saved (``PostSaved.held``)."""
     before = await require_customer(db, user_id, now)
     if add_max_posts is not None:
         await posts_service.check_room(db, user_id, max_posts=add_max_posts)
@@ -208,6 +225,15 @@ async def save_link(
         raise InputError(post_texts.post_unreadable(ref.link))
     if check.verdict == "no_forwards":
         raise InputError(post_texts.post_no_forwards(ref.link))
+    if hold:
+        return PostSaved(before, "", held=HeldLink(ref, check))
+    return await _save_link(db, user_id, before, ref, check, now, add_max_posts=add_max_posts)
+
+
+async def _save_link(
+    db: Database, user_id: int, before: Customer, ref: PostRef, check: PostCheck, now: float,
+    *, add_max_posts: int | None,
+) -> PostSaved:
     added = None
     if add_max_posts is not None:
         draft = posts_service.LinkDraft(ref.link, ref.peer, ref.msg_id)
@@ -235,7 +261,7 @@ async def save_link(
 
 async def save_media(
     db: Database, bot: Bot, user_id: int, item: OwnItem, caption: str, entities: Sequence[Mapping[str, Any]],
-    data_dir: Path, now: float, *, cap_bytes: int, add_max_posts: int | None = None,
+    data_dir: Path, now: float, *, cap_bytes: int, add_max_posts: int | None = None, hold: bool = False,
 ) -> PostSaved:
     """One photo, video, GIF or file with its caption: kept (``post_intake.keep_media``) and saved;
     ``cap_bytes``: what one post may keep on disk (``[engine] max_post_media_mb``)."""
@@ -246,12 +272,12 @@ async def save_media(
     _within_cap(item.size, cap_bytes)
     row = await _keep(bot, item, data_dir, body, moved)
     _within_cap(row.size, cap_bytes)
-    return await _save_own(db, user_id, body, moved, [row], now, add_max_posts=add_max_posts)
+    return await _save_own(db, user_id, body, moved, [row], now, add_max_posts=add_max_posts, hold=hold)
 
 
 async def save_album(
     db: Database, bot: Bot, user_id: int, messages: Sequence[Message], data_dir: Path, now: float,
-    *, cap_bytes: int, add_max_posts: int | None = None,
+    *, cap_bytes: int, add_max_posts: int | None = None, hold: bool = False,
 ) -> PostSaved:
     """An album (its messages in order): every item kept, the caption on the item that carries it; the
     whole album refused over ``cap_bytes`` (before any download when the sizes Telegram gave say so)."""
@@ -274,7 +300,7 @@ async def save_album(
             text, text_entities = body, moved
         rows.append(await _keep(bot, item, data_dir, body, moved))
         _within_cap(sum(row.size for row in rows), cap_bytes)
-    return await _save_own(db, user_id, text, text_entities, rows, now, add_max_posts=add_max_posts)
+    return await _save_own(db, user_id, text, text_entities, rows, now, add_max_posts=add_max_posts, hold=hold)
 
 
 def _caption(caption: str, entities: Sequence[Mapping[str, Any]]) -> tuple[str, list[EntityDict]]:
@@ -303,8 +329,10 @@ async def _keep(bot: Bot, item: OwnItem, data_dir: Path, caption: str, entities:
 
 async def _save_own(
     db: Database, user_id: int, text: str, entities: list[EntityDict], rows: list[MediaRow], now: float,
-    *, add_max_posts: int | None = None,
+    *, add_max_posts: int | None = None, hold: bool = False,
 ) -> PostSaved:
+    if hold:  # the files are kept (``prune_media`` spares them for an hour): the choice references them
+        return PostSaved(await require_customer(db, user_id, now), "", held=OwnDraft(text, entities, tuple(rows)))
     added = None
     if add_max_posts is not None:
         draft = posts_service.OwnDraft(text, entities, tuple(rows))
@@ -328,6 +356,18 @@ async def _save_own(
     saved = post_texts.post_saved_own(_running(customer), summary)
     return PostSaved(customer, await _with_emoji_note(db, user_id, saved, entities, rows), media=tuple(rows),
                      added=added)
+
+
+async def commit(db: Database, user_id: int, held: Held, now: float, *, add_max_posts: int | None) -> PostSaved:
+    """A held post saved as chosen: replacing the campaign's posts (``add_max_posts`` None, as /post does)
+    or appended to them. Refused, nothing changed, when a held file is no longer on disk."""
+    before = await require_customer(db, user_id, now)
+    if isinstance(held, HeldLink):
+        return await _save_link(db, user_id, before, held.ref, held.check, now, add_max_posts=add_max_posts)
+    if not all([await asyncio.to_thread(Path(row.path).is_file) for row in held.media]):
+        raise InputError(post_texts.CHOICE_GONE())
+    return await _save_own(db, user_id, held.text, [dict(e) for e in held.entities], list(held.media), now,
+                           add_max_posts=add_max_posts)
 
 
 async def prune_kept_media(db: Database, data_dir: Path) -> int:

@@ -130,7 +130,8 @@ def post_current(
 ) -> str:
     if count > 1:
         return _(
-            "<b>Your posts</b>: {posts}\nA post sent here replaces all of them; to add one instead, use /posts.",
+            "<b>Your posts</b>: {posts}\nA post sent here replaces all of them or is added to them: you choose "
+            "after sending it.",
             posts=posts_summary(count, rotation, kind, link, text, media),
         )
     return _("<b>Your post</b>: {post}", post=post_summary(kind, link, text, media))
@@ -359,3 +360,43 @@ def custom_emoji_needs_premium(count: int) -> str:
 def post_current_one(position: int, summary: str) -> str:
     """One of the campaign's posts (``position`` 0 first), as its preview's line says it."""
     return _("<b>Post {number}</b>: {post}", number=num(position + 1), post=summary)
+
+
+# --- /post with several posts: replace them all or add, as the customer chooses (issue 19 part A) ---------
+
+
+def post_choice(count: int, title: str, *, can_add: bool) -> str:
+    """A post received on /post while the campaign has ``count`` (2+) posts: nothing is saved until a
+    button says what it does. ``title``: the received post on one line (plain text)."""
+    head = n_(
+        "Your campaign has {n} post. What should this one do?\n<b>New post</b>: {post}",
+        "Your campaign has {n} posts. What should this one do?\n<b>New post</b>: {post}",
+        count, post=esc(title),
+    )
+    if can_add:
+        return _("{head}\n\nNothing changes until you choose.", head=head)
+    return _(
+        "{head}\n\nYour campaign holds no more posts: this one can replace them all, or remove one on /posts "
+        "and send it again to add it. Nothing changes until you choose.",
+        head=head,
+    )
+
+
+def btn_replace_all(count: int) -> str:
+    return n_("Replace the {n} post", "Replace all {n} posts", count)
+
+
+def btn_add_as(number: int) -> str:
+    return _("Add as post {number}", number=num(number))
+
+
+def choice_cancelled(count: int) -> str:
+    return n_(
+        "Cancelled: nothing was changed, your campaign still has its {n} post.",
+        "Cancelled: nothing was changed, your campaign still has its {n} posts.",
+        count,
+    )
+
+
+def CHOICE_GONE() -> str:
+    return _("That choice is no longer open: nothing was changed. Send the post again with /post.")
