@@ -77,8 +77,11 @@ async def test_the_bots_own_lines_read_in_the_readers_language(tmp_path: Path, c
     async with bot_harness(tmp_path) as h:
         await h.grant(501)
         olga = h.user(501, "Olga", language_code=code)
+        # /post answers twice (the preview, then the saved line): each answer is in before the next step
         await olga.ask("/post Big sale today")
+        await h.idle()
         await olga.ask("/post https://t.me/alicechannel/1")
+        await h.idle()
         await olga.ask("/addgroups @cats_group @dogs_group")
         await olga.ask("/delgroup @dogs_group")
         gid = (await h.rows("SELECT id FROM groups WHERE ref = '@cats_group'"))[0]["id"]
