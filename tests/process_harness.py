@@ -485,6 +485,7 @@ class AuditReport:
     deliveries: int = 0
     rows: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)  # (outcome: error) of the rows not 'sent', for messages
     interrupted: int = 0  # rows found 'pending' by a resume: the process died with the request out
     cycles: dict[int, int] = field(default_factory=dict)  # customer -> cycles started
     complete_cycles: int = 0  # cycles checked to have a row for every group
@@ -533,6 +534,8 @@ async def audit(inst: Installation, *, final: bool = True, complete_cycles: bool
         assert rid not in by_random, f"two rows share random_id {rid}"
         by_random[rid] = r
         report.outcomes[str(r["outcome"])] += 1
+        if r["outcome"] != "sent":
+            report.errors[f"{r['outcome']}: {r['error']}"] += 1
         if r["outcome"] == "in_doubt" and r["error"] == "interrupted":
             report.interrupted += 1
     if final:

@@ -139,7 +139,7 @@ async def test_sigkill_at_random_moments_never_posts_twice_nor_loses_track(
     # Notifications are written with the change they report and sent afterwards: none is lost.
     assert query(inst, "SELECT COUNT(*) FROM events WHERE delivered_at IS NULL")[0][0] == 0
     # Nothing in this world refuses a post: anything but 'sent' is the mark of a crash.
-    assert set(report.outcomes) <= {"sent", "in_doubt"}, report.outcomes
+    assert set(report.outcomes) <= {"sent", "in_doubt"}, (report.outcomes, report.errors)
     assert report.interrupted == len(in_flight), (report.interrupted, len(in_flight))
     # The runs did real work and the kills landed where it matters.
     total_groups = sum(len(spec.groups) for spec in CAMPAIGNS)
