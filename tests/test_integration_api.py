@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from control_bot.api.auth import KeyCheck
 from core.states import EventKind
 from core.texts.events import event_text
-from core.texts.outcomes import STOP_REASON_CUSTOMER
+from core.texts.outcomes import STOP_REASON_CUSTOMER, STOP_REASON_SERVICE
 
 ALICE = 1001
 KEY = "test-key-0123456789abcdef"
@@ -189,16 +189,17 @@ async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
             assert status == 200 and body["stopped"] is True
             c = await h.customer(ALICE)
-            assert c.status == "stopped" and c.stop_reason == STOP_REASON_CUSTOMER
+            assert c.status == "stopped" and c.stop_reason == STOP_REASON_SERVICE
             await h.deliver()
             with in_locale(language):
-                expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_CUSTOMER}, for_admin=False)
+                expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_SERVICE}, for_admin=False)
             assert [m.text for m in alice.unread()] == [expected]
             shown = await alice.ask("/status")
             with in_locale(language):
                 from core.texts.outcomes import reason_words
-                stopped_words = reason_words(STOP_REASON_CUSTOMER)
-            assert stopped_words in shown.text
+                stopped_words = reason_words(STOP_REASON_SERVICE)
+                by_you = reason_words(STOP_REASON_CUSTOMER)
+            assert stopped_words in shown.text and by_you not in shown.text  # the shop stopped it, not the customer
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
             assert status == 200 and body["stopped"] is False
 

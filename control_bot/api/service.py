@@ -31,7 +31,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AccessDenied, AdbotError, CampaignNotReady, InputError, NotFound, StorageBusy
 from core.states import EventKind
-from core.texts.outcomes import STOP_REASON_CUSTOMER
+from core.texts.outcomes import STOP_REASON_SERVICE
 from engine.engine import Engine
 from pool import assign
 from storage import api_requests, customers, events, groups, ledger, users
@@ -250,14 +250,17 @@ async def start(ctx: ApiContext, customer_id: int) -> dict[str, Any]:
 async def stop(ctx: ApiContext, customer_id: int) -> dict[str, Any]:
     await _customer_or_404(ctx, customer_id)
     try:
-        stopped = await campaign.stop_campaign(ctx.db, ctx.engine, customer_id, ctx.clock.now())
+        stopped = await campaign.stop_campaign(
+            ctx.db, ctx.engine, customer_id, ctx.clock.now(), reason=STOP_REASON_SERVICE
+        )
     except AdbotError as exc:
         raise _refusal(exc) from None
     if stopped:
-        # The customer did not press Stop in the chat: they are told there, as of any stop they did not see.
+        # The customer did not press Stop in the chat: they are told there, as of any stop they did not see,
+        # and not as "stopped by you": the shop's service stopped it.
         async with ctx.db.tx() as conn:
             await events.add(
-                conn, customer_id, EventKind.CAMPAIGN_STOPPED, ctx.clock.now(), reason=STOP_REASON_CUSTOMER
+                conn, customer_id, EventKind.CAMPAIGN_STOPPED, ctx.clock.now(), reason=STOP_REASON_SERVICE
             )
         ctx.wake()
         logger.info("API: campaign of customer %d stopped", customer_id)
