@@ -178,7 +178,7 @@ async def grant_plan(ctx: ApiContext, customer_id: int, sessions: int, days: int
         prior = await api_requests.find(conn, request_id)
     if prior is not None:
         return _replay(prior, digest)
-    surplus = await plans._surplus(ctx.db, customer_id, sessions)  # the bot's choice of sessions to give back
+    surplus = await plans.surplus(ctx.db, customer_id, sessions)  # the bot's choice of sessions to give back
     if not surplus:
         answer, granted = await _grant_once(ctx, customer_id, sessions, days, request_id, digest)
     else:
