@@ -24,6 +24,7 @@ from typing import Any
 
 from control_bot.api import errors as codes
 from control_bot.api.errors import ApiFailure
+from control_bot.cli.health import OVERDUE_GRACE, STATUS, verdict
 from control_bot.logfiles import tail_customer_log
 from control_bot.services import admin, campaign, plans
 from control_bot.services.access import NOBODY
@@ -38,10 +39,12 @@ from storage import api_requests, customers, events, groups, ledger, users
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database
+from storage.health_checks import overdue_campaigns
 
 logger = logging.getLogger(__name__)
 
 LOG_LINES = 100
+ENGINE_STOPPED = "the engine is not running"
 PLAN = "plan"  # api_requests.action of a plan grant
 
 
@@ -60,10 +63,17 @@ class ApiContext:
 
 
 async def health(ctx: ApiContext) -> dict[str, Any]:
-    report = await admin.health_report(ctx.db, ctx.engine, ctx.clock.now(), ctx.settings)
-    engine = report.engine
-    status = "ok" if engine is not None and engine.running else "down"
-    return {"status": status, **report.as_dict()}
+    """The verdict ``adbot health`` gives (ok / degraded / down, with the problems in words), read from
+    this process: it is ``adbot run``, so "running" is its engine running."""
+    now = ctx.clock.now()
+    report = await admin.health_report(ctx.db, ctx.engine, now, ctx.settings)
+    async with ctx.db.read() as conn:
+        overdue = await overdue_campaigns(conn, now - OVERDUE_GRACE)
+    running = report.engine is not None and report.engine.running
+    code, problems = verdict(running, report, overdue)
+    if not running:  # the process answering holds the data dir: only its engine has stopped
+        problems = [ENGINE_STOPPED]
+    return {"status": STATUS[code], "problems": problems, "overdue_campaigns": overdue, **report.as_dict()}
 
 
 def _plan(c: Customer, now: float) -> dict[str, Any]:
