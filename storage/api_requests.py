@@ -53,3 +53,14 @@ async def record(conn: aiosqlite.Connection, request: ApiRequest) -> None:
 async def count(conn: aiosqlite.Connection) -> int:
     row = await fetchone(conn, "SELECT COUNT(*) AS n FROM api_requests")
     return int(row["n"]) if row is not None else 0
+
+
+async def prune_older(conn: aiosqlite.Connection, before: float) -> int:
+    """Forget the requests recorded before ``before`` (their ids are then answered as new ones)."""
+    cursor = await conn.execute("DELETE FROM api_requests WHERE created_at < ?", (before,))
+    return cursor.rowcount
+
+
+async def count_older(conn: aiosqlite.Connection, before: float) -> int:
+    row = await fetchone(conn, "SELECT COUNT(*) AS n FROM api_requests WHERE created_at < ?", (before,))
+    return int(row[0]) if row else 0

@@ -162,3 +162,39 @@ async def latest(conn: aiosqlite.Connection, customer_id: int, kind: EventKind) 
         (customer_id, str(kind)),
     )
     return _row(row) if row is not None else None
+
+
+# --- retention (``control_bot.retention``): delivered events past the period go -------------------------
+
+REMEMBERED_KINDS: tuple[EventKind, ...] = (
+    EventKind.CYCLE_SUMMARY,  # ``latest``: /status shows the last cycle's summary, however old
+    EventKind.PLAN_EXPIRING,  # ``was_written``: one reminder per plan expiry and threshold
+    EventKind.EXPIRING_PLANS,  # ``was_written``: one admins' list a day
+    EventKind.SESSIONS_SHORT,  # ``told_recently``: told once, not at every retry
+)
+"""Kinds code reads back as memory: the newest of each (customer, kind) stays whatever its age. (The
+readers look back at most a plan's reminder window or a few hours, well inside any retention period, but
+the newest one costs nothing and is what ``latest`` answers.)"""
+
+_PRUNABLE = (
+    "FROM events WHERE delivered_at IS NOT NULL AND created_at < ? AND id NOT IN"
+    f" (SELECT MAX(id) FROM events WHERE kind IN ({', '.join('?' * len(REMEMBERED_KINDS))})"
+    " GROUP BY customer_id, kind)"
+)
+_REMEMBERED = tuple(str(k) for k in REMEMBERED_KINDS)
+
+
+async def prune_delivered(conn: aiosqlite.Connection, before: float, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest delivered events created before ``before``, but the newest
+    of each (customer, kind) of ``REMEMBERED_KINDS``; undelivered ones always stay. Returns how many went."""
+    cursor = await conn.execute(
+        f"DELETE FROM events WHERE id IN (SELECT id {_PRUNABLE} ORDER BY id LIMIT ?)",
+        (before, *_REMEMBERED, limit),
+    )
+    return cursor.rowcount
+
+
+async def count_prunable(conn: aiosqlite.Connection, before: float) -> int:
+    """How many events ``prune_delivered`` would delete (with no limit)."""
+    row = await fetchone(conn, f"SELECT COUNT(*) {_PRUNABLE}", (before, *_REMEMBERED))
+    return int(row[0]) if row else 0

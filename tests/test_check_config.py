@@ -180,3 +180,44 @@ def test_a_token_of_the_wrong_shape_is_a_finding_and_run_refuses_it_in_one_line(
         "config error: bot.token: not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"
     ]
     assert not (tmp_path / "data").exists()  # refused before anything was opened
+
+
+_KEY = "k" * 32
+
+
+def test_api_or_metrics_beyond_loopback_is_a_warning_that_knows_containers(
+    config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from control_bot.cli import config_check
+
+    path = Path(config)
+    base = path.read_text(encoding="utf-8")
+    monkeypatch.setattr(config_check, "DOCKER_MARK", tmp_path / "no-dockerenv")
+    for host in ("127.0.0.1", "::1", "localhost"):  # loopback: nothing to say
+        path.write_text(base + f'\n[api]\nenabled = true\nhost = "{host}"\nkeys = ["{_KEY}"]\n', encoding="utf-8")
+        assert main(["check-config", "--config", config]) == 0
+        assert capsys.readouterr().err == ""
+    path.write_text(
+        base + f'\n[api]\nenabled = true\nhost = "0.0.0.0"\nport = 8080\nkeys = ["{_KEY}"]\n'
+        '\n[metrics]\nenabled = true\nhost = "192.168.1.5"\nport = 9108\n'
+        '\n', encoding="utf-8",
+    )
+    assert main(["check-config", "--config", config]) == 0  # a warning, not a finding
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "warning: api.host = 0.0.0.0 is not loopback: the API keys and customers' data travel in clear HTTP to"
+        " anyone who reaches port 8080; listen on 127.0.0.1 (a TLS reverse proxy in front, docs/DEPLOY.md)",
+        "warning: metrics.host = 192.168.1.5 is not loopback: the service's figures travel in clear HTTP to"
+        " anyone who reaches port 9108; listen on 127.0.0.1 (a TLS reverse proxy in front, docs/DEPLOY.md)",
+    ]
+    assert _KEY not in "\n".join(err)
+    (tmp_path / "dockerenv").touch()  # inside a container 127.0.0.1 is the container's own: 0.0.0.0 is the way
+    monkeypatch.setattr(config_check, "DOCKER_MARK", tmp_path / "dockerenv")
+    assert main(["check-config", "--config", config]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].endswith(
+        '; fine in a container when published on 127.0.0.1 only (compose: ports: ["127.0.0.1:8080:8080"])'
+    )
+    path.write_text(base + f'\n[api]\nenabled = false\nhost = "0.0.0.0"\nkeys = ["{_KEY}"]\n', encoding="utf-8")
+    assert main(["check-config", "--config", config]) == 0  # not served: nothing travels
+    assert capsys.readouterr().err == ""

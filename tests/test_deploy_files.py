@@ -52,6 +52,23 @@ def test_compose_mounts_the_config_read_only_and_the_three_volumes() -> None:
     assert "init: true" in compose and "no-new-privileges:true" in compose
 
 
+def test_compose_shows_how_to_publish_webhook_api_and_metrics_on_the_hosts_loopback_only() -> None:
+    """Inside the container 127.0.0.1 is its own: the ports, commented, on the host's loopback only."""
+    import re
+
+    from core.config import Settings
+
+    compose = (ROOT / "compose.yaml").read_text()
+    assert "\n    # ports:\n" in compose
+    published = re.findall(r'\n    #   - "127\.0\.0\.1:(\d+):(\d+)"', compose)
+    defaults = Settings()
+    wanted = {defaults.bot.webhook_port, defaults.api.port, defaults.metrics.port}
+    assert {(str(p), str(p)) for p in wanted} == set(published)
+    assert not re.search(r'^\s*-?\s*"?\d+:\d+"?\s*$', compose, re.MULTILINE)  # never all the host's interfaces
+    for doc in ("API.md", "METRICS.md", "WEBHOOK.md", "DEPLOY.md"):
+        assert "0.0.0.0" in (ROOT / "docs" / doc).read_text(), doc
+
+
 def test_the_unit_does_not_restart_a_refused_configuration_and_is_sandboxed() -> None:
     unit = UNIT.read_text()
     for line in ("RestartPreventExitStatus=2", "User=adbot", "NoNewPrivileges=yes", "ProtectSystem=strict",

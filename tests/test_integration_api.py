@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from control_bot.api.auth import KeyCheck
 from core.states import EventKind
 from core.texts.events import event_text
-from core.texts.outcomes import STOP_REASON_CUSTOMER
+from core.texts.outcomes import STOP_REASON_CUSTOMER, STOP_REASON_SERVICE
+from storage import customers
 
 ALICE = 1001
 KEY = "test-key-0123456789abcdef"
@@ -93,6 +94,25 @@ async def _every_call_needs_a_valid_key(tmp_path: Path, seen: _Lines) -> None:
         assert OTHER_KEY not in h.app.redactor.redact(f"X-API-Key: {KEY}, {OTHER_KEY}")
         log = (h.settings.paths.logs_dir / "adbot.log").read_text(encoding="utf-8")
         assert KEY not in log and OTHER_KEY not in log and "wrong-key" not in log
+
+
+async def test_health_gives_adbot_healths_verdict_with_its_problems(tmp_path: Path) -> None:
+    """/api/health is the verdict ``adbot health`` gives: a dashboard polling it sees "degraded" too."""
+    async with bot_harness(tmp_path, sections=API) as h, aiohttp.ClientSession() as http:
+        status, body = await _call(http, h, "GET", "/api/health")
+        assert (status, body["status"], body["problems"], body["overdue_campaigns"]) == (200, "ok", [], 0)
+        await h.grant(ALICE)
+        now = h.clock.now()
+        async with h.db.tx() as conn:  # a campaign the engine let fall 20 min behind, with no session
+            await customers.set_status(conn, ALICE, "running", now, next_cycle_at=now - 1200)
+            await customers.finish_cycle(conn, ALICE, 0, now - 1500, now - 1200)
+        status, body = await _call(http, h, "GET", "/api/health")
+        assert status == 200 and body["status"] == "degraded" and body["overdue_campaigns"] == 1
+        assert body["problems"] == [
+            "1 running campaign(s) more than 10 min past their due cycle",
+            "campaigns are running but no session is assigned to any customer",
+        ]
+        assert body["engine"]["running"] is True
 
 
 async def test_a_retried_plan_grant_is_applied_once(tmp_path: Path) -> None:
@@ -189,16 +209,17 @@ async def test_start_and_stop_are_what_the_customer_sees(tmp_path: Path) -> None
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
             assert status == 200 and body["stopped"] is True
             c = await h.customer(ALICE)
-            assert c.status == "stopped" and c.stop_reason == STOP_REASON_CUSTOMER
+            assert c.status == "stopped" and c.stop_reason == STOP_REASON_SERVICE
             await h.deliver()
             with in_locale(language):
-                expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_CUSTOMER}, for_admin=False)
+                expected = event_text(EventKind.CAMPAIGN_STOPPED, {"reason": STOP_REASON_SERVICE}, for_admin=False)
             assert [m.text for m in alice.unread()] == [expected]
             shown = await alice.ask("/status")
             with in_locale(language):
                 from core.texts.outcomes import reason_words
-                stopped_words = reason_words(STOP_REASON_CUSTOMER)
-            assert stopped_words in shown.text
+                stopped_words = reason_words(STOP_REASON_SERVICE)
+                by_you = reason_words(STOP_REASON_CUSTOMER)
+            assert stopped_words in shown.text and by_you not in shown.text  # the shop stopped it, not the customer
             status, body = await _call(http, h, "POST", f"/api/customers/{ALICE}/stop")
             assert status == 200 and body["stopped"] is False
 

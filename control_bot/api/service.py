@@ -24,6 +24,7 @@ from typing import Any
 
 from control_bot.api import errors as codes
 from control_bot.api.errors import ApiFailure
+from control_bot.cli.health import OVERDUE_GRACE, STATUS, verdict
 from control_bot.logfiles import tail_customer_log
 from control_bot.services import admin, campaign, plans
 from control_bot.services.access import NOBODY
@@ -31,17 +32,19 @@ from core.clock import Clock
 from core.config import Settings
 from core.errors import AccessDenied, AdbotError, CampaignNotReady, InputError, NotFound, StorageBusy
 from core.states import EventKind
-from core.texts.outcomes import STOP_REASON_CUSTOMER
+from core.texts.outcomes import STOP_REASON_SERVICE
 from engine.engine import Engine
 from pool import assign
 from storage import api_requests, customers, events, groups, ledger, users
 from storage import sessions as session_rows
 from storage.customers import Customer
 from storage.db import Database
+from storage.health_checks import overdue_campaigns
 
 logger = logging.getLogger(__name__)
 
 LOG_LINES = 100
+ENGINE_STOPPED = "the engine is not running"
 PLAN = "plan"  # api_requests.action of a plan grant
 
 
@@ -60,10 +63,17 @@ class ApiContext:
 
 
 async def health(ctx: ApiContext) -> dict[str, Any]:
-    report = await admin.health_report(ctx.db, ctx.engine, ctx.clock.now(), ctx.settings)
-    engine = report.engine
-    status = "ok" if engine is not None and engine.running else "down"
-    return {"status": status, **report.as_dict()}
+    """The verdict ``adbot health`` gives (ok / degraded / down, with the problems in words), read from
+    this process: it is ``adbot run``, so "running" is its engine running."""
+    now = ctx.clock.now()
+    report = await admin.health_report(ctx.db, ctx.engine, now, ctx.settings)
+    async with ctx.db.read() as conn:
+        overdue = await overdue_campaigns(conn, now - OVERDUE_GRACE)
+    running = report.engine is not None and report.engine.running
+    code, problems = verdict(running, report, overdue)
+    if not running:  # the process answering holds the data dir: only its engine has stopped
+        problems = [ENGINE_STOPPED]
+    return {"status": STATUS[code], "problems": problems, "overdue_campaigns": overdue, **report.as_dict()}
 
 
 def _plan(c: Customer, now: float) -> dict[str, Any]:
@@ -178,7 +188,7 @@ async def grant_plan(ctx: ApiContext, customer_id: int, sessions: int, days: int
         prior = await api_requests.find(conn, request_id)
     if prior is not None:
         return _replay(prior, digest)
-    surplus = await plans._surplus(ctx.db, customer_id, sessions)  # the bot's choice of sessions to give back
+    surplus = await plans.surplus(ctx.db, customer_id, sessions)  # the bot's choice of sessions to give back
     if not surplus:
         answer, granted = await _grant_once(ctx, customer_id, sessions, days, request_id, digest)
     else:
@@ -250,14 +260,17 @@ async def start(ctx: ApiContext, customer_id: int) -> dict[str, Any]:
 async def stop(ctx: ApiContext, customer_id: int) -> dict[str, Any]:
     await _customer_or_404(ctx, customer_id)
     try:
-        stopped = await campaign.stop_campaign(ctx.db, ctx.engine, customer_id, ctx.clock.now())
+        stopped = await campaign.stop_campaign(
+            ctx.db, ctx.engine, customer_id, ctx.clock.now(), reason=STOP_REASON_SERVICE
+        )
     except AdbotError as exc:
         raise _refusal(exc) from None
     if stopped:
-        # The customer did not press Stop in the chat: they are told there, as of any stop they did not see.
+        # The customer did not press Stop in the chat: they are told there, as of any stop they did not see,
+        # and not as "stopped by you": the shop's service stopped it.
         async with ctx.db.tx() as conn:
             await events.add(
-                conn, customer_id, EventKind.CAMPAIGN_STOPPED, ctx.clock.now(), reason=STOP_REASON_CUSTOMER
+                conn, customer_id, EventKind.CAMPAIGN_STOPPED, ctx.clock.now(), reason=STOP_REASON_SERVICE
             )
         ctx.wake()
         logger.info("API: campaign of customer %d stopped", customer_id)

@@ -4,7 +4,10 @@ masked), and say what would stop or cripple the service:
 * findings (exit code 1): the example's placeholder token (or none), no admins or the example's
   placeholder admin, a data/sessions/logs folder the service could not create or write; with
   ``--online``, the token as the Bot API judges it (``getMe``: refused, or Telegram not reachable);
-* warnings (exit code 0 when they are all): pacing values less safe than the defaults (``core.pacing``).
+* warnings (exit code 0 when they are all): pacing values less safe than the defaults (``core.pacing``);
+  ``[api]`` or ``[metrics]`` listening on a host that is not loopback (their keys and figures travel in
+  clear HTTP; in a container, where 127.0.0.1 is the container's own, it is the way when the port is
+  published on the host's 127.0.0.1 only).
 
 A file that does not load at all is one line naming the key, exit code 2 (``control_bot.cli.main``).
 """
@@ -12,6 +15,7 @@ A file that does not load at all is one line naming the key, exit code 2 (``cont
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -87,6 +91,27 @@ def folder_problems(settings: Settings) -> list[tuple[str, str]]:
     return problems
 
 
+DOCKER_MARK = Path("/.dockerenv")  # Docker creates it in every container
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name other than localhost: may resolve anywhere
+        return False
+
+
+def exposure_warnings(settings: Settings, in_container: bool) -> list[str]:
+    """A warning for each enabled [api] / [metrics] listening on a host that is not loopback."""
+    return [
+        texts.not_loopback_warning(name, section.host, section.port, in_container)
+        for name, section in (("api", settings.api), ("metrics", settings.metrics))
+        if section.enabled and not _is_loopback(section.host)
+    ]
+
+
 def online_findings(settings: Settings) -> tuple[str | None, list[str]]:
     """``getMe`` once with the configured token: (the OK line, []) or (None, [the finding])."""
     import asyncio
@@ -118,6 +143,8 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     # Pacing values less safe than the defaults are allowed (tests, the demo): a warning, not a failure.
     for unsafe in unsafe_values(settings.engine):
         print(unsafe_warning(unsafe.key, unsafe.value, unsafe.safe), file=sys.stderr)
+    for warning in exposure_warnings(settings, DOCKER_MARK.exists()):
+        print(warning, file=sys.stderr)
     print(json.dumps(settings.masked(), indent=2))
     found = findings(settings)
     if args.online and not any(line.startswith(texts.finding("bot.token", "")) for line in found):

@@ -166,12 +166,14 @@ def _not_ready(customer: Customer, start: CampaignStart, now: float, admins_told
     return CampaignNotReady(t.run_not_ready([_MISSING_TEXTS[m]() for m in start.missing]))
 
 
-async def stop_campaign(db: Database, engine: CampaignEngine, user_id: int, now: float) -> bool:
-    """Stop the campaign; False when it was not running."""
+async def stop_campaign(
+    db: Database, engine: CampaignEngine, user_id: int, now: float, reason: str = t.STOP_REASON_CUSTOMER
+) -> bool:
+    """Stop the campaign (``reason``: who stopped it, a stop-reason key); False when it was not running."""
     customer = await require_customer(db, user_id, now)
     if customer.status != "running":
         return False
-    await engine.stop_campaign(user_id, t.STOP_REASON_CUSTOMER)
+    await engine.stop_campaign(user_id, reason)
     return True
 
 

@@ -270,7 +270,9 @@ def _least_needed(session_ids: Sequence[int], writers: Sequence[tuple[int, ...]]
     return out
 
 
-async def _surplus(db: Database, user_id: int, sessions: int) -> list[int]:
+async def surplus(db: Database, user_id: int, sessions: int) -> list[int]:
+    """The customer's sessions a plan of ``sessions`` gives back to the pool: the least needed ones (the
+    bot's confirmation and the integration API choose the same)."""
     async with db.read() as conn:
         view = await customer_reach(conn, user_id)
     extra = len(view.session_ids) - sessions
@@ -325,16 +327,16 @@ async def confirm(
         logger.info("admin %d revoked the plan of %d", admin_id, stored.user_id)
         return Applied(change, revoke=revoked, returned=revoked.sessions_returned)
 
-    surplus = await _surplus(db, stored.user_id, stored.sessions)
-    if not surplus or engine is None:  # no engine in this process: nothing holds the sessions open
+    extra = await surplus(db, stored.user_id, stored.sessions)
+    if not extra or engine is None:  # no engine in this process: nothing holds the sessions open
         change, granted = await _apply_grant(db, admin_id, token, who, now, default_interval)
-        returned = await assign.give_back(db, sessions_dir, stored.user_id, surplus, now) if surplus else 0
+        returned = await assign.give_back(db, sessions_dir, stored.user_id, extra, now) if extra else 0
         return Applied(change, grant=granted, returned=returned)
-    async with engine.session_released(stored.user_id, *surplus) as released:
+    async with engine.session_released(stored.user_id, *extra) as released:
         if not released:
             raise InputError(texts.CYCLE_RUNNING())
         change, granted = await _apply_grant(db, admin_id, token, who, now, default_interval)
-        returned = await assign.give_back(db, sessions_dir, stored.user_id, surplus, now)
+        returned = await assign.give_back(db, sessions_dir, stored.user_id, extra, now)
     logger.info("admin %d lowered the plan of %d to %d session(s): %d back to the pool",
                 admin_id, stored.user_id, stored.sessions, returned)
     return Applied(change, grant=granted, returned=returned)

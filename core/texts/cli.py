@@ -90,6 +90,17 @@ FINDING_NO_ADMINS = "empty: nobody can upload sessions or grant plans (add your 
 FINDING_PLACEHOLDER_ADMIN = "holds the example's 111111111: put your own Telegram user id there (README)"
 FINDING_TOKEN_SHAPE = "not shaped like a token from @BotFather (<digits>:<secret>, no spaces)"  # noqa: S105
 NOT_A_FOLDER = "exists but is not a folder"
+
+
+def not_loopback_warning(section: str, host: str, port: int, in_container: bool) -> str:
+    """``adbot check-config`` (stderr): [api] or [metrics] listens beyond this machine, in clear HTTP."""
+    what = "the API keys and customers' data" if section == "api" else "the service's figures"
+    line = (f"warning: {section}.host = {host} is not loopback: {what} travel in clear HTTP to anyone who "
+            f"reaches port {port}; listen on 127.0.0.1 (a TLS reverse proxy in front, docs/DEPLOY.md)")
+    if in_container:
+        line += (f"; fine in a container when published on 127.0.0.1 only "
+                 f"(compose: ports: [\"127.0.0.1:{port}:{port}\"])")
+    return line
 FOLDER_NOT_WRITABLE = "not writable by this user"
 
 

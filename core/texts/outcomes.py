@@ -34,6 +34,8 @@ OUTCOME_TEXTS: dict[OutcomeKind, str] = {
 
 STOP_REASON_CUSTOMER = "by_customer"
 """The stop reason stored when the customer stops the campaign (a key, not wording)."""
+STOP_REASON_SERVICE = "by_service"
+"""The stop reason stored when the integration API (the shop's service) stops the campaign: not the customer."""
 STOP_REASON_REVOKED = "revoked"
 """The stop reason stored when an admin ends a plan (a key, not wording)."""
 _LEGACY_REVOKED = "plan revoked by an admin"  # what was stored before it was a key
@@ -47,6 +49,7 @@ _STOP_REASONS: dict[str, str] = {
     "restart": N_("the service restarted"),
     "shutdown": N_("the service restarted"),
     STOP_REASON_CUSTOMER: N_("stopped by you"),
+    STOP_REASON_SERVICE: N_("stopped by the service"),
     STOP_REASON_REVOKED: N_("the plan was ended by an admin"),
     _LEGACY_REVOKED: N_("the plan was ended by an admin"),
     "no_session": N_("no session could post"),
