@@ -11,6 +11,10 @@ Two failures have to read clearly (issue 20), not as a 100-line traceback:
   they run out, ``BotApiUnreachable`` (one line, exit code 1: a supervisor restarts it later).
 
 ``adbot check-config --online`` asks the same question once (``check_token``).
+
+No failure's text carries aiohttp's message: for a malformed URL it is the request URL, which holds the
+token (``.../bot<TOKEN>/getMe``); a reason is the error's type and the OS's words, the host comes from
+``api_host``.
 """
 
 from __future__ import annotations
@@ -55,16 +59,30 @@ def api_host(api_base: str) -> str:
     """Where the bot talks to, for a log line: the scheme and host only (a local Bot API server's URL
     may carry credentials or a secret path; the token is never part of it)."""
     parts = urlsplit(api_base.strip() or OFFICIAL_API)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # refused by the config model; never a traceback here
+        port = ""
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def _os_words(exc: BaseException) -> str:
+    """The OS's words for a failed connection ("Connection refused"), never the exception's ``str`` (for
+    aiohttp that may be the request URL, with the token in it)."""
+    os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
+    strerror = getattr(os_error, "strerror", None)
+    return f"{type(exc).__name__}: {strerror}" if strerror else type(exc).__name__
 
 
 def _unreachable_reason(exc: BaseException) -> str | None:
     """A short reason when ``exc`` means "Telegram could not be reached" (None: it means something else)."""
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramServerError):  # the Bot API's own description of a 5xx
         return exc.message.strip() or type(exc).__name__
+    if isinstance(exc, TelegramNetworkError):  # aiogram's message is aiohttp's str(exc): maybe the URL
+        cause = exc.__cause__
+        return _os_words(cause) if cause is not None else type(exc).__name__
     if isinstance(exc, TimeoutError | OSError):
-        return str(exc) or type(exc).__name__
+        return _os_words(exc)
     return None
 
 
