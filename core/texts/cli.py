@@ -140,6 +140,12 @@ def schema_newer(current: int, latest: int) -> str:
             " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)")
 
 
+def schema_behind(count: int) -> str:
+    """A read-only command (``adbot health``, ``customers``...) found a database this adbot has not
+    migrated yet: it reads nothing and changes nothing (``adbot migrate`` does, under the lock)."""
+    return f"schema {count} behind: run adbot migrate (docs/UPGRADING.md)"
+
+
 def migration_line(version: int, note: str | None, changes: Sequence[str]) -> str:
     """One migration that would run; ``changes``: 'create table send_days'..., ``note``: its comment."""
     what = ", ".join(changes) if changes else "no schema change (a reserved slot)"
