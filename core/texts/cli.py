@@ -113,6 +113,14 @@ def health_overdue(count: int, grace: float) -> str:
     return f"{count} running campaign(s) more than {grace / 60:g} min past their due cycle"
 
 
+def health_starting(since: float, attempt: int, reason: str) -> str:
+    """``adbot run`` holds the data dir but has not reached the Bot API yet (``reason``: the last failure)."""
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
+    return f"starting: Bot API unreachable since {when} (attempt {attempt}): {reason}"
+
+
 def health_only_failures(failed: int) -> str:
     return f"the last hour had {failed} failed send(s) and no delivery"
 
