@@ -47,6 +47,7 @@ from control_bot.notify import OutboxSender
 from control_bot.routers import setup_routers
 from control_bot.services.reminders import ReminderJob
 from control_bot.startup import wait_for_bot_api
+from control_bot.startup_phase import phase_path
 from control_bot.webhook import WebhookServer, leave_webhook
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -440,7 +441,10 @@ async def _serve(settings: Settings) -> int:
     logger.info("open-file limit: %d (was %d)", after, before)
     async with app:
         # issue 20: the token and the network are checked before anything starts (control_bot.startup)
-        me = await wait_for_bot_api(app.bot, settings.bot.api_base, attempts=settings.bot.startup_attempts)
+        me = await wait_for_bot_api(
+            app.bot, settings.bot.api_base, attempts=settings.bot.startup_attempts,
+            phase_file=phase_path(settings.paths.data_dir),
+        )
         logger.info("bot @%s (id %d) answers", me.username, me.id)
         await app.serve(handle_signals=True)
     return 0

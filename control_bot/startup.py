@@ -11,14 +11,21 @@ Two failures have to read clearly (issue 20), not as a 100-line traceback:
   they run out, ``BotApiUnreachable`` (one line, exit code 1: a supervisor restarts it later).
 
 ``adbot check-config --online`` asks the same question once (``check_token``).
+
+No failure's text carries aiohttp's message: for a malformed URL it is the request URL, which holds the
+token (``.../bot<TOKEN>/getMe``); a reason is the error's type and the OS's words, the host comes from
+``api_host``. While the Bot API does not answer, ``control_bot.startup_phase`` records it for
+``adbot health``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiogram import Bot
@@ -29,6 +36,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
+from control_bot.startup_phase import StartupPhase, clear_phase, write_phase
 from core.errors import AdbotError, ConfigError
 from core.texts import cli as texts
 
@@ -55,16 +63,30 @@ def api_host(api_base: str) -> str:
     """Where the bot talks to, for a log line: the scheme and host only (a local Bot API server's URL
     may carry credentials or a secret path; the token is never part of it)."""
     parts = urlsplit(api_base.strip() or OFFICIAL_API)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # refused by the config model; never a traceback here
+        port = ""
     return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def _os_words(exc: BaseException) -> str:
+    """The OS's words for a failed connection ("Connection refused"), never the exception's ``str`` (for
+    aiohttp that may be the request URL, with the token in it)."""
+    os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
+    strerror = getattr(os_error, "strerror", None)
+    return f"{type(exc).__name__}: {strerror}" if strerror else type(exc).__name__
 
 
 def _unreachable_reason(exc: BaseException) -> str | None:
     """A short reason when ``exc`` means "Telegram could not be reached" (None: it means something else)."""
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramServerError):  # the Bot API's own description of a 5xx
         return exc.message.strip() or type(exc).__name__
+    if isinstance(exc, TelegramNetworkError):  # aiogram's message is aiohttp's str(exc): maybe the URL
+        cause = exc.__cause__
+        return _os_words(cause) if cause is not None else type(exc).__name__
     if isinstance(exc, TimeoutError | OSError):
-        return str(exc) or type(exc).__name__
+        return _os_words(exc)
     return None
 
 
@@ -82,19 +104,41 @@ async def check_token(bot: Bot, api_base: str) -> BotIdentity:
     return BotIdentity(me.id, me.username)
 
 
-async def wait_for_bot_api(bot: Bot, api_base: str, *, attempts: int = 0, sleep: Sleep = asyncio.sleep) -> BotIdentity:
+async def wait_for_bot_api(
+    bot: Bot,
+    api_base: str,
+    *,
+    attempts: int = 0,
+    sleep: Sleep = asyncio.sleep,
+    phase_file: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> BotIdentity:
     """``check_token`` until the Bot API answers: each failed attempt is one log line (no traceback),
-    the next one follows after 1, 2, 4 ... ``MAX_DELAY`` seconds. ``attempts`` 0: no limit."""
+    the next one follows after 1, 2, 4 ... ``MAX_DELAY`` seconds. ``attempts`` 0: no limit.
+    ``phase_file``: where ``adbot health`` learns that the service is still waiting (written after each
+    failed attempt, removed when this ends: the bot answered, start-up gave up or was stopped; a stale one
+    is removed first)."""
     attempt = 0
     delay = FIRST_DELAY
-    while True:
-        attempt += 1
-        try:
-            return await check_token(bot, api_base)
-        except BotApiUnreachable as exc:
-            if attempts and attempt >= attempts:
-                logger.error("%s", texts.startup_attempt(exc.user_message, attempt, attempts, None))
-                raise
-            logger.warning("%s", texts.startup_attempt(exc.user_message, attempt, attempts, delay))
-        await sleep(delay)
-        delay = min(delay * 2, MAX_DELAY)
+    since: float | None = None
+    if phase_file is not None:
+        clear_phase(phase_file)
+    try:
+        while True:
+            attempt += 1
+            try:
+                return await check_token(bot, api_base)
+            except BotApiUnreachable as exc:
+                if since is None:
+                    since = clock()
+                if phase_file is not None:
+                    write_phase(phase_file, StartupPhase(since, attempt, exc.user_message))
+                if attempts and attempt >= attempts:
+                    logger.error("%s", texts.startup_attempt(exc.user_message, attempt, attempts, None))
+                    raise
+                logger.warning("%s", texts.startup_attempt(exc.user_message, attempt, attempts, delay))
+            await sleep(delay)
+            delay = min(delay * 2, MAX_DELAY)
+    finally:  # answered, gave up, refused or stopped: no longer "waiting for the Bot API"
+        if phase_file is not None:
+            clear_phase(phase_file)

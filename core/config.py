@@ -73,6 +73,22 @@ class BotSettings(_Section):
     """Start-up asks the Bot API who the bot is (getMe) before anything else; while Telegram cannot be
     reached it tries again with backoff (1 s doubling to 60 s), this many times at most (0: no limit)."""
 
+    @field_validator("api_base")
+    @classmethod
+    def _api_base_url(cls, value: str) -> str:
+        # Empty: Telegram's own. Else the base URL of a Bot API server: http(s), a host, a valid port.
+        # Anything else fails inside aiohttp at the first request, with the token in its message.
+        if not value.strip():
+            return value
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError:
+            raise ValueError(texts.API_BASE) from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError(texts.API_BASE)
+        return value
+
     @field_validator("default_locale")
     @classmethod
     def _locale_name(cls, value: str) -> str:

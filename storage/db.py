@@ -36,6 +36,7 @@ import aiosqlite
 from core.errors import StorageBusy
 from core.private_files import FILE_MODE, make_private_dir, make_private_file
 from storage.migrations import LATEST_VERSION, MIGRATIONS
+from storage.schema_status import SchemaMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -164,8 +165,14 @@ class Database:
         self.wal_peak = 0  # the largest WAL size (bytes) the policy's looks saw
 
     @classmethod
-    async def open(cls, path: Path, busy_timeout_ms: int = 5000, wal: WalPolicy | None = None) -> Database:
-        """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    async def open(
+        cls, path: Path, busy_timeout_ms: int = 5000, wal: WalPolicy | None = None, *, migrate: bool = True
+    ) -> Database:
+        """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+        ``migrate`` False (read-only commands: a monitor's ``adbot health`` must not migrate a database
+        an older ``adbot run`` still uses, nor before the operator's ``adbot migrate``): a schema not at
+        this adbot's version raises ``SchemaMismatch`` (nothing changed)."""
         db = cls(path, busy_timeout_ms, wal)
         # The database holds API hashes and who owns which session: owner-only from whichever command
         # opens it first (a CLI command before the first ``adbot run`` included). SQLite gives the
@@ -185,7 +192,12 @@ class Database:
             await db._writer.execute("PRAGMA journal_mode = WAL")
             await db._writer.execute(f"PRAGMA wal_autocheckpoint = {int(db.wal.autocheckpoint_pages)}")
             await db._writer.execute(f"PRAGMA journal_size_limit = {int(db.wal.max_bytes)}")
-            await migrate(db._writer)
+            if migrate:
+                await _migrate_schema(db._writer)
+            else:
+                current = await user_version(db._writer)
+                if current != LATEST_VERSION:
+                    raise SchemaMismatch(current, LATEST_VERSION)
             db._reader = await aiosqlite.connect(path, isolation_level=None)
             await _configure(db._reader, busy_timeout_ms)
             await db._reader.execute("PRAGMA query_only = ON")
@@ -417,3 +429,6 @@ async def migrate(conn: aiosqlite.Connection, target: int = LATEST_VERSION) -> i
             raise
         logger.info("database migrated to schema version %d", version)
     return await user_version(conn)
+
+
+_migrate_schema = migrate  # ``Database.open``'s ``migrate`` flag hides the function's name there

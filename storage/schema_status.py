@@ -12,6 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import AdbotError
+from core.texts import cli as texts
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 _OBJECT = re.compile(
@@ -43,6 +45,11 @@ class SchemaStatus:
         return self.current > self.latest
 
     @property
+    def behind(self) -> int:
+        """Migrations this adbot would run on it (0: up to date, or newer)."""
+        return max(0, self.latest - self.current)
+
+    @property
     def pending(self) -> tuple[Migration, ...]:
         return tuple(describe(v) for v in range(self.current + 1, self.latest + 1))
 
@@ -72,3 +79,15 @@ def schema_status(path: Path) -> SchemaStatus:
     finally:
         conn.close()
     return SchemaStatus(path, True, int(row[0]) if row else 0, LATEST_VERSION)
+
+
+class SchemaMismatch(AdbotError):
+    """A database opened without migrating (a read-only command) is not at this adbot's schema version:
+    behind (``adbot migrate`` brings it up, under the instance lock) or newer (a newer adbot migrated it).
+    One line, never a traceback, and nothing is changed."""
+
+    def __init__(self, current: int, latest: int) -> None:
+        message = texts.schema_newer(current, latest) if current > latest else texts.schema_behind(latest - current)
+        super().__init__(message)
+        self.current = current
+        self.latest = latest

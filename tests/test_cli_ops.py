@@ -190,3 +190,69 @@ def test_run_on_a_database_newer_than_this_adbot_is_one_line_exit_2(
         f"the database is at schema version {LATEST_VERSION + 3}, newer than this adbot knows ({LATEST_VERSION}):"
         " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)"
     ]
+
+
+# --- read-only commands never migrate (review 20 F4) ------------------------------------------------------
+
+
+def _database_at(tmp_path: Path, version: int) -> Path:
+    """A database migrated by this code up to ``version`` (an older adbot's), or stamped ``version``."""
+    import asyncio
+
+    import aiosqlite
+
+    from storage.db import migrate
+
+    path = tmp_path / "data" / "adbot.sqlite3"
+    path.parent.mkdir(exist_ok=True)
+
+    async def build() -> None:
+        async with aiosqlite.connect(path, isolation_level=None) as conn:
+            if version <= LATEST_VERSION:
+                await migrate(conn, version)
+            else:
+                await conn.execute(f"PRAGMA user_version = {version}")
+
+    asyncio.run(build())
+    return path
+
+
+def _user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_health_and_customers_on_an_older_schema_change_nothing(
+    config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = LATEST_VERSION - 3
+    path = _database_at(tmp_path, old)
+    assert main(["health", "--json", "--config", config]) == DOWN  # nothing runs
+    report = json.loads(capsys.readouterr().out)
+    assert report["schema_pending"] == 3 and report["status"] == "down"
+    assert report["problems"][-1] == "schema 3 behind: run adbot migrate (docs/UPGRADING.md)"
+    assert main(["customers", "--config", config]) == 1
+    assert capsys.readouterr().err == "error: schema 3 behind: run adbot migrate (docs/UPGRADING.md)\n"
+    with hold_instance_lock(tmp_path / "data"):  # an older adbot run still serving it
+        assert main(["health", "--config", config]) == DEGRADED
+        assert capsys.readouterr().err == "status: degraded: schema 3 behind: run adbot migrate (docs/UPGRADING.md)\n"
+    assert _user_version(path) == old
+    assert main(["migrate", "--check", "--config", config]) == 1  # the operator's check still sees them
+    assert "3 migration(s) would run" in capsys.readouterr().out
+
+
+def test_health_on_a_newer_schema_is_json_down_exit_2_and_customers_one_line(
+    config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _database_at(tmp_path, 99)
+    newer = (f"the database is at schema version 99, newer than this adbot knows ({LATEST_VERSION}):"
+             " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)")
+    assert main(["health", "--json", "--config", config]) == DOWN
+    report = json.loads(capsys.readouterr().out)
+    assert (report["status"], report["exit_code"], report["problems"]) == ("down", 2, [newer])
+    with hold_instance_lock(tmp_path / "data"):
+        assert main(["health", "--config", config]) == DOWN
+        assert capsys.readouterr().err == f"status: down: {newer}\n"
+    assert main(["customers", "--config", config]) == 1
+    assert capsys.readouterr().err == f"error: {newer}\n"
+    assert _user_version(path) == 99

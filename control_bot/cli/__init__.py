@@ -17,6 +17,7 @@ refused bot token: restarting will not help); 130 interrupted. ``adbot health`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 
@@ -75,9 +76,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from core.errors import AdbotError, ConfigError  # here: importing this package stays stdlib-only
 
         if isinstance(exc, ConfigError):
-            print(exc.user_message, file=sys.stderr)
+            print(_redacted(exc.user_message, args), file=sys.stderr)
             return EXIT_CONFIG
         if isinstance(exc, AdbotError):
-            print(texts.error(exc.user_message), file=sys.stderr)
+            print(_redacted(texts.error(exc.user_message), args), file=sys.stderr)
             return EXIT_FAILED
         raise
+
+
+def _redacted(message: str, args: argparse.Namespace) -> str:
+    """``message`` as adbot.log would write it (``control_bot.logfiles.RedactingFilter``, with the
+    configured bot token added): stderr goes to the journal or ``docker logs``, read by more people than
+    the config. Imported here, on the error path only (``adbot --help`` stays cheap)."""
+    from control_bot.logfiles import RedactingFilter
+    from core.config import load_settings
+
+    secrets: list[str] = []
+    with contextlib.suppress(Exception):  # no readable config: the patterns alone still catch a token's shape
+        secrets.append(load_settings(getattr(args, "config", None)).bot.token.get_secret_value().strip())
+    return RedactingFilter(secrets).redact(message)

@@ -117,29 +117,34 @@ def run_with_db(
 
     ``writes``: the command changes the database or the pool, so it holds the data dir's instance lock
     (``storage.instance_lock``) while it runs and refuses with ``AlreadyRunning`` while ``adbot run``
-    (or another writing command) holds it. Read-only commands need no lock (WAL lets them read)."""
+    (or another writing command) holds it. Read-only commands need no lock (WAL lets them read) and never
+    migrate: a database at another schema version is refused in one line (``SchemaMismatch``: "run adbot
+    migrate", or newer than this adbot), unchanged. A missing one is created at the latest version, as
+    before (no service can be using it)."""
     from core.config import load_settings
     from storage.instance_lock import hold_instance_lock
 
     settings = load_settings(args.config)
     if writes:
         with hold_instance_lock(settings.paths.data_dir):
-            return _run(settings, work)
-    return _run(settings, work)
+            return _run(settings, work, migrate=True)
+    return _run(settings, work, migrate=False)
 
 
 def run_with_settings(settings: Settings, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    """``run_with_db`` for settings already loaded, reading only (no lock)."""
-    return _run(settings, work)
+    """``run_with_db`` for settings already loaded, reading only (no lock, no migration)."""
+    return _run(settings, work, migrate=False)
 
 
-def _run(settings: Settings, work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+def _run(settings: Settings, work: Callable[[Settings, Database], Awaitable[T]], *, migrate: bool) -> T:
     import asyncio
 
     from storage.db import Database
 
+    migrate = migrate or not settings.db_path.exists()
+
     async def main() -> T:
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.db_path, migrate=migrate)
         try:
             return await work(settings, db)
         finally:

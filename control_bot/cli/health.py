@@ -4,8 +4,15 @@ code a monitor can act on (Docker's ``HEALTHCHECK``, systemd, Nagios-style check
 * 0 ``ok``: ``adbot run`` holds the data dir and nothing below is wrong;
 * 1 ``degraded``: it runs, but a running campaign's next cycle is more than ``OVERDUE_GRACE`` late (the
   engine is stuck or overloaded), or campaigns run while no session is assigned, or the last hour had
-  failures and no delivery while campaigns run, or it is starting (no database yet);
-* 2 ``down``: no ``adbot run`` holds the data dir (stopped, crashed, never started).
+  failures and no delivery while campaigns run, or it is starting (no database yet), or it is still
+  waiting for the Bot API at start-up (``control_bot.startup_phase``: it answers nobody), or the database
+  is behind this adbot's schema (installed, not migrated yet: "run adbot migrate");
+* 2 ``down``: no ``adbot run`` holds the data dir (stopped, crashed, never started), or the database was
+  migrated by a newer adbot.
+
+The command never migrates (``--json``'s ``schema_pending``: the migrations ``adbot migrate`` would run):
+a monitor's probe must not change the schema under an older ``adbot run`` nor before the operator's
+``adbot migrate``. On a database at another version it reads only the verdict, not the report.
 
 A service that holds the data dir but has no database yet (it is starting) is ``degraded``: the command
 never creates a database under a running service (with none running, opening one creates it, as every
@@ -21,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from control_bot.cli.common import Subparsers, add_command
@@ -28,6 +36,7 @@ from core.texts import cli as texts
 
 if TYPE_CHECKING:
     from control_bot.services.admin import HealthReport
+    from control_bot.startup_phase import StartupPhase
     from core.config import Settings
     from storage.db import Database
 
@@ -38,13 +47,29 @@ OVERDUE_GRACE = 600.0
 cycle some seconds late; ten minutes late is a fault)."""
 
 
-def verdict(running: bool, report: HealthReport | None, overdue: int) -> tuple[int, list[str]]:
-    """(exit code, the problems in words) from what the command read."""
+def verdict(
+    running: bool,
+    report: HealthReport | None,
+    overdue: int,
+    *,
+    schema: tuple[int, int] | None = None,
+    starting: StartupPhase | None = None,
+) -> tuple[int, list[str]]:
+    """(exit code, the problems in words) from what the command read. ``schema``: (the database's
+    version, this adbot's) when they differ (then ``report`` is None: nothing was read); ``starting``:
+    the service has not reached the Bot API yet (it answers nobody)."""
+    if schema is not None and schema[0] > schema[1]:
+        return DOWN, [texts.schema_newer(*schema)]
+    behind = [texts.schema_behind(schema[1] - schema[0])] if schema is not None else []
     if not running:
-        return DOWN, [texts.HEALTH_NOT_RUNNING]
-    if report is None:  # the service holds the data dir but has not created its database yet: starting
-        return DEGRADED, [texts.HEALTH_NO_DATABASE]
+        return DOWN, [texts.HEALTH_NOT_RUNNING, *behind]
     problems: list[str] = []
+    if starting is not None:
+        problems.append(texts.health_starting(starting.since, starting.attempt, starting.reason))
+    if behind:
+        return DEGRADED, problems + behind
+    if report is None:  # the service holds the data dir but has not created its database yet: starting
+        return DEGRADED, [*problems, texts.HEALTH_NO_DATABASE]
     running_campaigns = report.cycles.running_campaigns
     if overdue:
         problems.append(texts.health_overdue(overdue, OVERDUE_GRACE))
@@ -55,14 +80,29 @@ def verdict(running: bool, report: HealthReport | None, overdue: int) -> tuple[i
     return (DEGRADED if problems else OK), problems
 
 
-def _read(args: argparse.Namespace) -> tuple[bool, HealthReport | None, int, Settings]:
+@dataclass(frozen=True)
+class Reading:
+    running: bool
+    report: HealthReport | None
+    overdue: int
+    schema: tuple[int, int] | None  # (the database's version, this adbot's) when they differ
+    starting: StartupPhase | None = None  # the service's wait for the Bot API (None: not waiting)
+
+
+def _read(args: argparse.Namespace) -> Reading:
+    from control_bot.startup_phase import phase_path, read_phase
     from core.config import load_settings
     from storage.instance_lock import is_held
+    from storage.schema_status import SchemaMismatch, schema_status
 
     settings = load_settings(args.config)
     running = is_held(settings.paths.data_dir)
+    starting = read_phase(phase_path(settings.paths.data_dir)) if running else None
     if running and not settings.db_path.exists():  # a service starting: it creates the database, not us
-        return running, None, 0, settings
+        return Reading(running, None, 0, None, starting)
+    status = schema_status(settings.db_path)
+    if status.exists and status.current != status.latest:  # never migrated here: reported as it is
+        return Reading(running, None, 0, (status.current, status.latest), starting)
     from control_bot.cli.common import run_with_settings
     from control_bot.services import admin
     from storage.health_checks import overdue_campaigns
@@ -75,23 +115,30 @@ def _read(args: argparse.Namespace) -> tuple[bool, HealthReport | None, int, Set
             overdue = await overdue_campaigns(conn, now - OVERDUE_GRACE)
         return report, overdue
 
-    report, overdue = run_with_settings(settings, work)
-    return running, report, overdue, settings
+    try:
+        report, overdue = run_with_settings(settings, work)
+    except SchemaMismatch as exc:  # migrated (or replaced) between the look above and the open
+        return Reading(running, None, 0, (exc.current, exc.latest), starting)
+    return Reading(running, report, overdue, None, starting)
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
-    running, report, overdue, _settings = _read(args)
-    code, problems = verdict(running, report, overdue)
+    read = _read(args)
+    code, problems = verdict(read.running, read.report, read.overdue, schema=read.schema, starting=read.starting)
     if args.json:
         out: dict[str, Any] = {
             "status": STATUS[code], "exit_code": code, "problems": problems,
-            "service_running": running, "overdue_campaigns": overdue,
+            "service_running": read.running, "overdue_campaigns": read.overdue,
+            "schema_pending": max(0, read.schema[1] - read.schema[0]) if read.schema else 0,
+            "starting": None if read.starting is None else {
+                "bot_api_unreachable_since": read.starting.since, "attempt": read.starting.attempt,
+            },
         }
-        out.update(report.as_dict() if report is not None else {})
+        out.update(read.report.as_dict() if read.report is not None else {})
         print(json.dumps(out, indent=2))
         return code
-    if report is not None:
-        print(texts.health(report))
+    if read.report is not None:
+        print(texts.health(read.report))
     print(texts.health_status(STATUS[code], problems), file=sys.stderr)
     return code
 

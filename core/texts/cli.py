@@ -124,6 +124,14 @@ def health_overdue(count: int, grace: float) -> str:
     return f"{count} running campaign(s) more than {grace / 60:g} min past their due cycle"
 
 
+def health_starting(since: float, attempt: int, reason: str) -> str:
+    """``adbot run`` holds the data dir but has not reached the Bot API yet (``reason``: the last failure)."""
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
+    return f"starting: Bot API unreachable since {when} (attempt {attempt}): {reason}"
+
+
 def health_only_failures(failed: int) -> str:
     return f"the last hour had {failed} failed send(s) and no delivery"
 
@@ -149,6 +157,12 @@ def schema_newer(current: int, latest: int) -> str:
     """The database was migrated by a newer adbot; this one refuses to open it."""
     return (f"the database is at schema version {current}, newer than this adbot knows ({latest}):"
             " upgrade adbot, or restore the backup made before the upgrade (docs/UPGRADING.md)")
+
+
+def schema_behind(count: int) -> str:
+    """A read-only command (``adbot health``, ``customers``...) found a database this adbot has not
+    migrated yet: it reads nothing and changes nothing (``adbot migrate`` does, under the lock)."""
+    return f"schema {count} behind: run adbot migrate (docs/UPGRADING.md)"
 
 
 def migration_line(version: int, note: str | None, changes: Sequence[str]) -> str:

@@ -16,6 +16,8 @@ BAD_LOCALE = "must be a language code such as \"en\", \"ru\" or \"pt_BR\""
 # issue 20 part C: [api] and the webhook keys of [bot]
 API_KEY_SHAPE = "each key must be 16 to 256 printable ASCII characters without spaces"
 API_NO_KEYS = "enabled without keys: add at least one to [api] keys (every call needs X-API-Key)"
+API_BASE = ("must be empty (Telegram's own) or the URL of a Bot API server:"
+            " http:// or https://, a host, a port up to 65535")
 WEBHOOK_URL = "mode = \"webhook\" needs webhook_url, the URL Telegram posts updates to"
 WEBHOOK_SECRET = "mode = \"webhook\" needs webhook_secret: 1 to 256 of A-Z, a-z, 0-9, _ and -"  # noqa: S105
 
