@@ -80,14 +80,18 @@ def _read(args: argparse.Namespace) -> tuple[bool, HealthReport | None, int, Set
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
-    running, report, overdue, _settings = _read(args)
+    running, report, overdue, settings = _read(args)
     code, problems = verdict(running, report, overdue)
+    from control_bot.backup.status import with_backup_health  # the daily backups (review 20 F6)
+
+    code, problems, backup = with_backup_health(settings, code, problems, DEGRADED)
     if args.json:
         out: dict[str, Any] = {
             "status": STATUS[code], "exit_code": code, "problems": problems,
             "service_running": running, "overdue_campaigns": overdue,
         }
         out.update(report.as_dict() if report is not None else {})
+        out.update(backup)
         print(json.dumps(out, indent=2))
         return code
     if report is not None:
