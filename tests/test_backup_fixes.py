@@ -161,3 +161,16 @@ async def test_an_unwritable_backup_folder_is_one_line(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("error: cannot write ") for line in err)
     assert "Permission denied" in err[0] and "Traceback" not in "".join(err)
+
+
+async def test_a_restore_target_it_cannot_make_is_one_line(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = await restorable(db, tmp_path)
+    (tmp_path / "afile").write_text("x")
+    config = tmp_path / "r.toml"
+    config.write_text('[bot]\ntoken = "1:x"\nadmins = [5]\n[paths]\ndata_dir = "afile/data"\n'
+                      'sessions_dir = "afile/sessions"\n', encoding="utf-8")
+    assert main(["restore", "--config", str(config), str(archive)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot write {tmp_path / 'afile'}"), err

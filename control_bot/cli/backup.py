@@ -98,15 +98,18 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
     archive = Path(args.path)
     if args.check:
-        manifest = check_backup(archive)
+        try:
+            manifest = check_backup(archive)
+        except OSError as exc:  # no private temporary folder
+            raise _cannot_write(exc, archive) from None
         print(f"backup ok: {archive}: {_describe(manifest)}")
         return 0
     settings = load_settings(args.config)
     data_dir, sessions_dir = settings.paths.data_dir, settings.paths.sessions_dir
     from control_bot.backup.archive import refuse_unless_empty
 
-    refuse_unless_empty(data_dir, sessions_dir)  # before the lock file is made in it
     try:
+        refuse_unless_empty(data_dir, sessions_dir)  # before the lock file is made in it
         with hold_instance_lock(data_dir):
             manifest = restore_backup(archive, data_dir, sessions_dir)
     except OSError as exc:
