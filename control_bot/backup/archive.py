@@ -442,11 +442,12 @@ def _holds_anything(folder: Path, ignored: tuple[str, ...]) -> str | None:
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames:
             if (Path(dirpath) / name).is_symlink():
-                return str(Path(dirpath) / name)
+                return f"{Path(dirpath) / name}, a symbolic link"
         for name in filenames:
             if Path(dirpath) == folder and name in ignored and not (folder / name).is_symlink():
                 continue
-            return str(Path(dirpath) / name)
+            path = Path(dirpath) / name
+            return f"{path}, a symbolic link" if path.is_symlink() else str(path)
     return None
 
 
