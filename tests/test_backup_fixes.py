@@ -95,7 +95,7 @@ async def test_a_restore_never_writes_through_a_link(db: Database, tmp_path: Pat
     (target / "data").mkdir(parents=True)
     (target / "sessions").mkdir()
     (target / where).symlink_to(outside, target_is_directory=True)
-    with pytest.raises(BackupRefused, match="is not empty .*, a symbolic link"):
+    with pytest.raises(BackupRefused, match=r"is not empty .*, a symbolic link"):
         restore_backup(archive, target / "data", target / "sessions")
     assert list(outside.iterdir()) == [] and stat.S_IMODE(outside.stat().st_mode) == 0o755
     assert not (target / "data" / "adbot.sqlite3").is_file()

@@ -42,9 +42,9 @@ async def test_a_failed_daily_backup_is_told_to_the_admins_once_and_recorded(tmp
         assert await h.deliver() == 1
         await h.idle()
         with in_locale("en"):
-            en = event_text(EventKind.BACKUP_FAILED, {"error": failed.last_error}, for_admin=True)
+            en = event_text(EventKind.BACKUP_FAILED, {"problem": failed.last_error}, for_admin=True)
         with in_locale("ru"):
-            ru = event_text(EventKind.BACKUP_FAILED, {"error": failed.last_error}, for_admin=True)
+            ru = event_text(EventKind.BACKUP_FAILED, {"problem": failed.last_error}, for_admin=True)
         assert "Today's backup failed" in en and "резервная копия не создана" in ru
         assert [m.text for m in admin.unread()] == [en.replace("<code>", "").replace("</code>", "")]
         assert [m.text for m in ru_admin.unread()] == [ru.replace("<code>", "").replace("</code>", "")]

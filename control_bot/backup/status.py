@@ -76,12 +76,13 @@ def record(data_dir: Path, at: float, error: str | None) -> None:
 
 
 def failure_words(exc: Exception) -> str:
-    """One line for a failed backup (no traceback: adbot.log has it)."""
+    """One line for a failed backup, in the operator's words (no traceback, no exception name: adbot.log
+    has them)."""
     if isinstance(exc, BackupRefused):
         return exc.user_message
     if isinstance(exc, OSError):
         return f"cannot write {exc.filename or '?'}: {exc.strerror or exc}"
-    return type(exc).__name__
+    return "an unexpected error (adbot.log has the details)"
 
 
 async def record_daily(db: Database, data_dir: Path, now: float, exc: Exception | None) -> None:
@@ -91,7 +92,7 @@ async def record_daily(db: Database, data_dir: Path, now: float, exc: Exception 
     await asyncio.to_thread(record, data_dir, now, error)
     if error is not None:
         async with db.tx() as conn:
-            await events.add(conn, None, EventKind.BACKUP_FAILED, now, error=error)
+            await events.add(conn, None, EventKind.BACKUP_FAILED, now, problem=error)
 
 
 def _made_at(archive: Path) -> float | None:

@@ -331,7 +331,7 @@ def _ev_sessions_short(p: Mapping[str, Any], admin: bool) -> str:
 
 def _ev_backup_failed(p: Mapping[str, Any], admin: bool) -> str:
     return _("⚠ Today's backup failed: <code>{error}</code>\nadbot health and adbot.log say more; "
-             "the next one runs tomorrow.", error=_p(p, "error"))
+             "the next one runs tomorrow.", error=_p(p, "problem"))
 
 
 _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
