@@ -24,14 +24,15 @@ RUN python -m venv /opt/adbot/.venv \
     && /opt/adbot/.venv/bin/adbot --version
 ENV PATH=/opt/adbot/.venv/bin:$PATH
 
-# A non-root user; its home holds the config (mounted) and the three folders (volumes). Relative paths in
+# A non-root user; its home holds the config (mounted) and the four folders (volumes; backups: [backup] dir). Relative paths in
 # the config are relative to its folder, so config.example.toml's "data", "sessions", "logs" land here.
 RUN useradd --system --uid 10001 --user-group --home-dir /srv/adbot --shell /usr/sbin/nologin adbot \
-    && install -d -o adbot -g adbot -m 0700 /srv/adbot /srv/adbot/data /srv/adbot/sessions /srv/adbot/logs
+    && install -d -o adbot -g adbot -m 0700 /srv/adbot /srv/adbot/data /srv/adbot/sessions /srv/adbot/logs \
+       /srv/adbot/backups
 WORKDIR /srv/adbot
 ENV ADBOT_CONFIG=/srv/adbot/config.toml \
     MPLCONFIGDIR=/tmp/matplotlib
-VOLUME ["/srv/adbot/data", "/srv/adbot/sessions", "/srv/adbot/logs"]
+VOLUME ["/srv/adbot/data", "/srv/adbot/sessions", "/srv/adbot/logs", "/srv/adbot/backups"]
 USER adbot
 
 # adbot health exits 0 (ok), 1 (degraded) or 2 (down); Docker reserves 2, so anything but 0 is "unhealthy".

@@ -4,7 +4,8 @@ left behind go at start and with the daily pruning (a job of their own when rete
 
 Started with the dispatcher and stopped before the engine (``control_bot.app``); the jobs' work runs
 in threads or in short transactions, so the bot and the engine keep running meanwhile. A job that
-fails is logged and tried again the next day; a job still running at shutdown is cancelled between
+fails is logged and tried again the next day (a failed backup is also recorded for ``adbot health`` and
+told to the admins: ``control_bot.backup.status``); a job still running at shutdown is cancelled between
 two of its transactions (a backup's thread finishes its archive, or leaves only a ``.partial``).
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from control_bot import retention
 from control_bot.backup.daily import daily_backup
+from control_bot.backup.status import record_daily
 from core.clock import Clock
 from core.config import Settings
 from storage.db import Database
@@ -61,7 +63,15 @@ class Housekeeping:
         return await retention.clear_exports(self.settings)
 
     async def backup(self) -> object:
-        return await daily_backup(self.settings, self.clock.now())
+        """Today's backup; its outcome recorded for ``adbot health``, a failure told to the admins."""
+        now = self.clock.now()
+        try:
+            result = await daily_backup(self.settings, now)
+        except Exception as exc:
+            await record_daily(self.db, self.settings.paths.data_dir, now, exc)
+            raise
+        await record_daily(self.db, self.settings.paths.data_dir, now, None)
+        return result
 
     async def start(self) -> None:
         try:  # no export runs before the bot polls: whatever is in the folder was left behind

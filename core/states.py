@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     PLAN_EXPIRING = "plan_expiring"  # customer: expires_at, days_left (3 or 1), sessions
     EXPIRING_PLANS = "expiring_plans"  # admins, daily: plans (list of {customer_id, expires_at, sessions})
     SESSIONS_SHORT = "sessions_short"  # admins: customer_id, wanted, free, reason ('no_sessions' | 'no_pair')
+    BACKUP_FAILED = "backup_failed"  # admins (review 20 F6): the daily backup failed; problem (operator's words)
 
 
 class NotifyLevel(StrEnum):

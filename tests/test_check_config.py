@@ -66,6 +66,17 @@ def test_folders_it_cannot_use_are_flagged(tmp_path: Path) -> None:
     ]  # new/logs: its parents do not exist yet, but the nearest existing one is writable: run creates it
 
 
+def test_the_backup_folder_is_checked_when_daily_backups_are_on(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    raw = {"bot": {"token": "1:x", "admins": [5]}, "backup": {"dir": "afile/backups"}}
+    assert findings(settings_from_dict(raw, tmp_path)) == []  # off: adbot backup's own error says it
+    raw["backup"]["enabled"] = True  # type: ignore[index]
+    assert findings(settings_from_dict(raw, tmp_path)) == [
+        f"finding: backup.dir: {tmp_path / 'afile' / 'backups'}: does not exist and cannot be created"
+        f" ({tmp_path / 'afile'} is not writable by this user)",
+    ]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder: nothing to flag")
 def test_a_read_only_folder_is_flagged(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
@@ -132,6 +143,7 @@ def test_read_only_folders_are_flagged_for_the_user_who_runs_it() -> None:
         (base / "locked").mkdir(mode=0o555)
         (base / "c.toml").write_text(
             '[bot]\ntoken = "1:x"\nadmins = [5]\n[paths]\ndata_dir = "locked"\nlogs_dir = "locked/logs"\n'
+            '[backup]\nenabled = true\n'  # dir = "backups" beside the config, in a folder only root writes
         )
         (base / "c.toml").chmod(0o644)
         done = subprocess.run(
@@ -148,7 +160,9 @@ def test_read_only_folders_are_flagged_for_the_user_who_runs_it() -> None:
             f" ({base} is not writable by this user)",
             f"finding: paths.logs_dir: {base / 'locked' / 'logs'}: does not exist and cannot be created"
             f" ({base / 'locked'} is not writable by this user)",
-            "3 finding(s): fix them before 'adbot run'",
+            f"finding: backup.dir: {base / 'backups'}: does not exist and cannot be created"
+            f" ({base} is not writable by this user)",
+            "4 finding(s): fix them before 'adbot run'",
         ]
         # adbot run as that user: the first of them in one line, exit code 2, before anything is opened
         done = subprocess.run(

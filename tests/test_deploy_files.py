@@ -47,8 +47,8 @@ def test_no_secret_or_state_enters_the_build_context() -> None:
 def test_compose_mounts_the_config_read_only_and_the_three_volumes() -> None:
     compose = (ROOT / "compose.yaml").read_text()
     assert "./config.toml:/srv/adbot/config.toml:ro" in compose
-    for folder in ("data", "sessions", "logs"):
-        assert f"adbot-{folder}:/srv/adbot/{folder}" in compose
+    for folder in ("data", "sessions", "logs", "backups"):  # backups: review 20 F3, not on the read-only root
+        assert f"      - adbot-{folder}:/srv/adbot/{folder}\n" in compose
     assert "init: true" in compose and "no-new-privileges:true" in compose
 
 

@@ -204,7 +204,8 @@ async def test_urgent_kinds_and_a_stopped_campaigns_events_are_never_held(db: Da
 
 
 def test_every_customer_kind_is_decided_held_or_at_once() -> None:
-    admins_only = {EventKind.POOL_LOW, EventKind.PAIR_FULL, EventKind.EXPIRING_PLANS, EventKind.SESSIONS_SHORT}
+    admins_only = {EventKind.POOL_LOW, EventKind.PAIR_FULL, EventKind.EXPIRING_PLANS, EventKind.SESSIONS_SHORT,
+                   EventKind.BACKUP_FAILED}
     assert not set(FOLDED) & AT_ONCE
     assert set(FOLDED) | AT_ONCE | admins_only == set(EventKind)
     # What needs the customer now: a stop (a broken post stops the campaign) and the plan's end.

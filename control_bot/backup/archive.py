@@ -102,6 +102,7 @@ class BackupResult:
     size: int  # bytes of the archive
     manifest: Manifest
     seconds: float
+    skipped: tuple[str, ...] = ()  # files under the sessions folder left out: names a restore refuses
 
 
 def adbot_version() -> str:
@@ -152,8 +153,11 @@ def _add(tar: tarfile.TarFile, name: str, path: Path, mtime: float) -> FileEntry
     return FileEntry(name, reader.digest.hexdigest(), size)
 
 
-def _session_files(sessions_dir: Path) -> Iterator[Path]:
-    """Every file to keep under ``sessions_dir``, sorted; SQLite side files and links left out."""
+def _session_walk(sessions_dir: Path) -> Iterator[tuple[Path, bool]]:
+    """(path, kept) of every file under ``sessions_dir``, sorted; SQLite side files and links left out.
+    ``kept`` is False for a name a restore refuses (``_safe_name``: the one rule for both): such a file
+    (an operator's "My Imports/tdata/...", "Иван.session") is skipped, never put into an archive that
+    would then be refused whole."""
     if not sessions_dir.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(sessions_dir):
@@ -164,7 +168,16 @@ def _session_files(sessions_dir: Path) -> Iterator[Path]:
                 continue
             if path.parent == sessions_dir and name in _SESSIONS_IGNORED:
                 continue
-            yield path
+            yield path, _safe_name(_session_member(sessions_dir, path))
+
+
+def _session_member(sessions_dir: Path, path: Path) -> str:
+    return f"sessions/{path.relative_to(sessions_dir).as_posix()}"
+
+
+def _session_files(sessions_dir: Path) -> Iterator[Path]:
+    """Every session file to keep (``_session_walk``'s kept ones)."""
+    return (path for path, kept in _session_walk(sessions_dir) if kept)
 
 
 def _find_by_name(sessions_dir: Path, name: str) -> Path | None:
@@ -224,6 +237,7 @@ def create_backup(data_dir: Path, sessions_dir: Path, dest: Path, *, now: float 
         make_private_dir(dest.parent)
     partial = dest.with_name(dest.name + PARTIAL)
     entries: list[FileEntry] = []
+    skipped: list[str] = []
     staging = Path(tempfile.mkdtemp(prefix=".adbot-backup-", dir=dest.parent))  # 0700
     try:
         fd = _open_private(partial)
@@ -238,7 +252,10 @@ def create_backup(data_dir: Path, sessions_dir: Path, dest: Path, *, now: float 
                     schema = sqlite_backup.schema_version(db_copy)
                     entries.append(_add(tar, DB_MEMBER, db_copy, now))
                     db_copy.unlink()
-                    for path in list(_session_files(sessions_dir)):
+                    for path, kept in list(_session_walk(sessions_dir)):
+                        if not kept:
+                            skipped.append(path.relative_to(sessions_dir).as_posix())
+                            continue
                         entry = _add_session(tar, sessions_dir, path, staging)
                         if entry is not None:
                             entries.append(entry)
@@ -250,6 +267,7 @@ def create_backup(data_dir: Path, sessions_dir: Path, dest: Path, *, now: float 
                     tar.addfile(info, io.BytesIO(body))
                 raw.flush()
                 os.fsync(raw.fileno())
+            _check_written(partial, staging / "check")
             partial.replace(dest)
             fsync_dir(dest.parent)
         except BaseException:
@@ -257,7 +275,25 @@ def create_backup(data_dir: Path, sessions_dir: Path, dest: Path, *, now: float 
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BackupResult(dest, dest.stat().st_size, manifest, time.monotonic() - started)
+    if skipped:
+        logger.warning(
+            "backup: %d file(s) in the sessions folder left out: names a restore refuses (only ASCII letters, "
+            "digits and ._+- , no leading dot, at most 3 folders deep): %s",
+            len(skipped), ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else ""),
+        )
+    return BackupResult(dest, dest.stat().st_size, manifest, time.monotonic() - started, tuple(skipped))
+
+
+def _check_written(archive: Path, into: Path) -> None:
+    """The archive just written, checked as a restore checks it (``unpack_checked``), before it is named
+    a backup: one that would be refused is never reported good."""
+    into.mkdir(mode=DIR_MODE)
+    try:
+        unpack_checked(archive, into)
+    except BackupRefused as exc:
+        raise BackupRefused(f"the archive just written does not check, so it was removed: {exc}") from None
+    finally:
+        shutil.rmtree(into, ignore_errors=True)
 
 
 def _add_media(tar: tarfile.TarFile, media_dir: Path) -> list[FileEntry]:
@@ -396,17 +432,22 @@ def check_backup(archive: Path) -> Manifest:
 
 
 def _holds_anything(folder: Path, ignored: tuple[str, ...]) -> str | None:
-    """The first thing ``folder`` holds (recursively: empty folders do not count) but the top-level
-    names ``ignored``; None when it holds nothing."""
-    if not folder.exists():
+    """The first thing ``folder`` holds (recursively: empty folders do not count, but any symbolic link
+    does, to a folder too: a restore never writes through one) but the top-level names ``ignored``; None
+    when it holds nothing."""
+    if not folder.exists() and not folder.is_symlink():
         return None
     if not folder.is_dir():
         return str(folder)
-    for dirpath, _dirs, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames:
+            if (Path(dirpath) / name).is_symlink():
+                return f"{Path(dirpath) / name}, a symbolic link"
         for name in filenames:
-            if Path(dirpath) == folder and name in ignored:
+            if Path(dirpath) == folder and name in ignored and not (folder / name).is_symlink():
                 continue
-            return str(Path(dirpath) / name)
+            path = Path(dirpath) / name
+            return f"{path}, a symbolic link" if path.is_symlink() else str(path)
     return None
 
 
@@ -423,26 +464,38 @@ def refuse_unless_empty(data_dir: Path, sessions_dir: Path) -> None:
 
 
 def _tighten(folder: Path) -> None:
-    """0700 folders and 0600 files all the way down."""
+    """0700 folders and 0600 files all the way down (never through a link: its target is not ours)."""
     folder.chmod(DIR_MODE)
     for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames:
-            (Path(dirpath) / name).chmod(DIR_MODE)
-        for name in filenames:
+        for name in dirnames + filenames:
             path = Path(dirpath) / name
             if not path.is_symlink():
-                path.chmod(FILE_MODE)
+                path.chmod(DIR_MODE if name in dirnames else FILE_MODE)
+
+
+def _no_link_below(target: Path, folder: Path) -> None:
+    """Refuse ``folder`` (under ``target``) if any part of it from ``target`` down is a symbolic link:
+    a file moved there would land outside ``target``."""
+    part = target
+    for name in folder.relative_to(target).parts:
+        part = part / name
+        if part.is_symlink():
+            raise BackupRefused(f"{part} is a symbolic link (it appeared while restoring): refused")
 
 
 def _move_tree(source: Path, target: Path) -> None:
     """Move every file under ``source`` to the same place under ``target`` (folders made 0700), never
-    over an existing file; a rename where both are on one file system, else a copy."""
+    over an existing file nor through a link; a rename where both are on one file system, else a copy."""
+    if target.is_symlink():
+        raise BackupRefused(f"{target} is a symbolic link: refused")
     for dirpath, _dirs, filenames in os.walk(source):
         for name in filenames:
             src = Path(dirpath) / name
             dst = target / src.relative_to(source)
+            _no_link_below(target, dst.parent)
             make_private_dir(dst.parent)
-            if dst.exists():
+            _no_link_below(target, dst.parent)
+            if dst.exists() or dst.is_symlink():
                 raise BackupRefused(f"{dst} appeared while restoring: refused")
             shutil.move(str(src), str(dst))
 

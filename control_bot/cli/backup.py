@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,22 +40,53 @@ def _describe(manifest: Manifest) -> str:
     )
 
 
+def _destination(path: str | None, default_dir: Path, now: float) -> Path:
+    """Where ``adbot backup [PATH]`` writes: an existing folder gets a timestamped name; anything else must
+    name the archive itself (``.tar.gz``): ``/srv/backups/`` for a folder not made yet is refused rather
+    than written as a file named ``backups``."""
+    from control_bot.backup.archive import SUFFIX, BackupRefused, archive_name
+
+    if path is None:
+        return default_dir / archive_name(now)
+    dest = Path(path)
+    if dest.is_dir():
+        return dest / archive_name(now)
+    if path.endswith(("/", os.sep)) or not dest.name.endswith(SUFFIX):
+        raise BackupRefused(
+            f"{path} is no existing folder and no archive name ending in {SUFFIX}: "
+            "create the folder first, or name the file (e.g. adbot-backup.tar.gz)"
+        )
+    return dest
+
+
+def _cannot_write(exc: OSError, where: Path) -> Exception:
+    """One line for a file system error (a folder not writable, a read-only root, a full disk)."""
+    from control_bot.backup.archive import BackupRefused
+
+    return BackupRefused(f"cannot write {exc.filename or where}: {exc.strerror or exc}")
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from control_bot.backup.archive import archive_name, create_backup
+    from control_bot.backup.archive import create_backup
     from core.config import load_settings
 
     settings = load_settings(args.config)
     now = time.time()
-    dest = Path(args.path) if args.path else settings.backup.dir / archive_name(now)
-    if dest.is_dir():
-        dest = dest / archive_name(now)
-    result = create_backup(settings.paths.data_dir, settings.paths.sessions_dir, dest, now=now)
+    dest = _destination(args.path, settings.backup.dir, now)
+    try:
+        result = create_backup(settings.paths.data_dir, settings.paths.sessions_dir, dest, now=now)
+    except OSError as exc:
+        raise _cannot_write(exc, dest) from None
     if args.json:
         print(json.dumps({"path": str(result.path), "size": result.size, "seconds": round(result.seconds, 3),
-                          "manifest": result.manifest.as_json()}, indent=2))
+                          "skipped": list(result.skipped), "manifest": result.manifest.as_json()}, indent=2))
         return 0
-    print(f"backup written: {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.1f} s)")
+    print(f"backup written and checked: {result.path} ({result.size / 1e6:.1f} MB in {result.seconds:.1f} s)")
     print(_describe(result.manifest))
+    if result.skipped:
+        shown = ", ".join(result.skipped[:5]) + (" ..." if len(result.skipped) > 5 else "")
+        print(f"{len(result.skipped)} file(s) in the sessions folder skipped: names a restore refuses (only "
+              f"ASCII letters, digits and ._+- , no leading dot, at most 3 folders deep): {shown}")
     print("It holds session files (account credentials): keep it as safe as the sessions folder.")
     return 0
 
@@ -66,16 +98,22 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
     archive = Path(args.path)
     if args.check:
-        manifest = check_backup(archive)
+        try:
+            manifest = check_backup(archive)
+        except OSError as exc:  # no private temporary folder
+            raise _cannot_write(exc, archive) from None
         print(f"backup ok: {archive}: {_describe(manifest)}")
         return 0
     settings = load_settings(args.config)
     data_dir, sessions_dir = settings.paths.data_dir, settings.paths.sessions_dir
     from control_bot.backup.archive import refuse_unless_empty
 
-    refuse_unless_empty(data_dir, sessions_dir)  # before the lock file is made in it
-    with hold_instance_lock(data_dir):
-        manifest = restore_backup(archive, data_dir, sessions_dir)
+    try:
+        refuse_unless_empty(data_dir, sessions_dir)  # before the lock file is made in it
+        with hold_instance_lock(data_dir):
+            manifest = restore_backup(archive, data_dir, sessions_dir)
+    except OSError as exc:
+        raise _cannot_write(exc, data_dir) from None
     print(f"restored {archive}: {_describe(manifest)}")
     print(f"into {data_dir} and {sessions_dir}. Start adbot as usual: migrations run at start if needed.")
     return 0

@@ -2,7 +2,8 @@
 masked), and say what would stop or cripple the service:
 
 * findings (exit code 1): the example's placeholder token (or none), no admins or the example's
-  placeholder admin, a data/sessions/logs folder the service could not create or write; with
+  placeholder admin, a data/sessions/logs folder the service could not create or write (the backup
+  folder too when daily backups are on); with
   ``--online``, the token as the Bot API judges it (``getMe``: refused, or Telegram not reachable);
 * warnings (exit code 0 when they are all): pacing values less safe than the defaults (``core.pacing``);
   ``[api]`` or ``[metrics]`` listening on a host that is not loopback (their keys and figures travel in
@@ -74,6 +75,9 @@ def findings(settings: Settings) -> list[str]:
     elif PLACEHOLDER_ADMIN in admins:
         found.append(texts.finding("bot.admins", texts.FINDING_PLACEHOLDER_ADMIN))
     found += [texts.finding(key, problem) for key, problem in folder_problems(settings)]
+    # The daily backups' folder: a finding here, not a reason for ``adbot run`` to refuse to start.
+    if settings.backup.enabled and (problem := _folder_problem(settings.backup.dir)) is not None:
+        found.append(texts.finding("backup.dir", f"{settings.backup.dir}: {problem}"))
     return found
 
 

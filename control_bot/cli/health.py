@@ -87,6 +87,7 @@ class Reading:
     overdue: int
     schema: tuple[int, int] | None  # (the database's version, this adbot's) when they differ
     starting: StartupPhase | None = None  # the service's wait for the Bot API (None: not waiting)
+    settings: Settings | None = None  # the configuration read (the daily backups' health reads it)
 
 
 def _read(args: argparse.Namespace) -> Reading:
@@ -99,10 +100,10 @@ def _read(args: argparse.Namespace) -> Reading:
     running = is_held(settings.paths.data_dir)
     starting = read_phase(phase_path(settings.paths.data_dir)) if running else None
     if running and not settings.db_path.exists():  # a service starting: it creates the database, not us
-        return Reading(running, None, 0, None, starting)
+        return Reading(running, None, 0, None, starting, settings)
     status = schema_status(settings.db_path)
     if status.exists and status.current != status.latest:  # never migrated here: reported as it is
-        return Reading(running, None, 0, (status.current, status.latest), starting)
+        return Reading(running, None, 0, (status.current, status.latest), starting, settings)
     from control_bot.cli.common import run_with_settings
     from control_bot.services import admin
     from storage.health_checks import overdue_campaigns
@@ -118,13 +119,17 @@ def _read(args: argparse.Namespace) -> Reading:
     try:
         report, overdue = run_with_settings(settings, work)
     except SchemaMismatch as exc:  # migrated (or replaced) between the look above and the open
-        return Reading(running, None, 0, (exc.current, exc.latest), starting)
-    return Reading(running, report, overdue, None, starting)
+        return Reading(running, None, 0, (exc.current, exc.latest), starting, settings)
+    return Reading(running, report, overdue, None, starting, settings)
 
 
 def _cmd_health(args: argparse.Namespace) -> int:
     read = _read(args)
     code, problems = verdict(read.running, read.report, read.overdue, schema=read.schema, starting=read.starting)
+    from control_bot.backup.status import with_backup_health  # the daily backups (review 20 F6)
+
+    assert read.settings is not None  # every reading carries the settings it was made with
+    code, problems, backup = with_backup_health(read.settings, code, problems, DEGRADED)
     if args.json:
         out: dict[str, Any] = {
             "status": STATUS[code], "exit_code": code, "problems": problems,
@@ -135,6 +140,7 @@ def _cmd_health(args: argparse.Namespace) -> int:
             },
         }
         out.update(read.report.as_dict() if read.report is not None else {})
+        out.update(backup)
         print(json.dumps(out, indent=2))
         return code
     if read.report is not None:

@@ -338,6 +338,11 @@ def _ev_sessions_short(p: Mapping[str, Any], admin: bool) -> str:
              free=num(_count(p, "free")))
 
 
+def _ev_backup_failed(p: Mapping[str, Any], admin: bool) -> str:
+    return _("⚠ Today's backup failed: <code>{error}</code>\nadbot health and adbot.log say more; "
+             "the next one runs tomorrow.", error=_p(p, "problem"))
+
+
 _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.SESSION_DEAD: _ev_session_dead,
     EventKind.SESSION_LIMITED: _ev_session_limited,
@@ -361,6 +366,7 @@ _EVENT_TEXTS: dict[EventKind, Callable[[Mapping[str, Any], bool], str]] = {
     EventKind.PLAN_EXPIRING: _ev_plan_expiring,
     EventKind.EXPIRING_PLANS: _ev_expiring_plans,
     EventKind.SESSIONS_SHORT: _ev_sessions_short,
+    EventKind.BACKUP_FAILED: _ev_backup_failed,
 }
 
 
