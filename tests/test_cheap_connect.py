@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from core.connect_rate import ConnectRate
 from core.outcomes import OutcomeKind
 from core.ports import AccountInfo, AccountPort, SessionCredentials
 from engine.accounts import Accounts
+from engine.engine import Engine
 from engine.ledger import Ledger
 from engine.outcomes import classify
 from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
@@ -231,6 +233,26 @@ async def test_connects_at_start_up_never_exceed_the_configured_rate(db: Databas
     assert most_in_one_second(timed.connects) <= 2
     assert max(timed.connects) - min(timed.connects) >= 6 / 2 - 1e-6
     assert s.world.violations == []
+    await engine.shutdown()
+
+
+async def test_an_engine_built_from_settings_paces_its_connects_at_the_configured_rate(
+    db: Database, tmp_path: Path
+) -> None:
+    # No rate passed: the engine takes [engine] connects_per_second, as the product and bench_scale build it.
+    s = await make_setup(db, tmp_path, groups=tuple(f"@group_{i:02d}" for i in range(21)), plan=7, pool=7)
+    timed = TimedFactory(s.world, s.clock)
+    engine = Engine(s.db, timed, PoolSupply(s.db, s.sessions_dir), s.clock, fast_config(connects_per_second=2),
+                    notify=s.notified, schedule=False, rng=random.Random(7))
+    assert engine.accounts.connect_rate is not None and engine.accounts.connect_rate.per_second == 2
+    await running(s, engine)
+
+    report = await engine.run_cycle(CID)
+
+    assert report.sent == 21
+    assert len(timed.connects) == 7
+    assert most_in_one_second(timed.connects) <= 2
+    assert max(timed.connects) - min(timed.connects) >= 6 / 2 - 1e-6
     await engine.shutdown()
 
 

@@ -283,7 +283,7 @@ async def test_telethon_a_resolve_flood_is_not_asked_again_but_sends_and_dialogs
 
     def engine() -> Engine:
         return Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
-                      fast_config(dialogs_refresh_hours=0.1), schedule=False)
+                      fast_config(dialogs_refresh_hours=0.1), schedule=False, connect_rate=None)
 
     first = engine()
     await running(s, first)

@@ -398,7 +398,7 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
             await group_rows.add_many(conn, CUSTOMER, GROUPS, START)
         await assign.ensure_plan(db, sessions_dir, CUSTOMER, START)
         engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, sessions_dir), clock,
-                        fast_config(send_spacing=0.0), schedule=False)
+                        fast_config(send_spacing=0.0), schedule=False, connect_rate=None)
         try:
             await engine.start()
             await engine.start_campaign(CUSTOMER)
