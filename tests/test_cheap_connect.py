@@ -29,7 +29,7 @@ from engine.accounts import Accounts
 from engine.engine import Engine
 from engine.ledger import Ledger
 from engine.outcomes import classify
-from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from engine.telethon_adapter import ClientSettings, TelethonAccount, TelethonFactory, build_client
 from pool import self_user
 from pool.supply import PoolSupply
 from storage import sessions as session_rows
@@ -37,6 +37,7 @@ from storage.db import Database
 from tests.engine_support import CID, fast_config, make_setup, running
 from tests.fake_sender import SELF_ID, FakeSender, RpcFail
 from tests.pool_support import NOW, add_pair, seed_sessions
+from tests.test_telethon_adapter import credentials
 
 DAY = 86_400.0
 NOT_ON_CONNECT = (
@@ -124,6 +125,20 @@ async def test_a_sessions_self_user_is_asked_once_in_its_life_and_every_later_co
         await accounts.close_all()
         await ledger.close()
     assert sum(len(fake.of(functions.users.GetUsersRequest)) for fake in senders.fakes) == 1
+
+
+async def test_telethons_own_reconnect_asks_nothing_but_the_init(tmp_path: Path) -> None:
+    # What Telethon's sender calls after every reconnect it makes by itself (a dropped connection):
+    # its default asks users.getUsers of self; a posting session's asks nothing.
+    creds = dataclasses.replace(credentials(tmp_path), self_user=AccountInfo(SELF_ID))
+    client = build_client(creds, ClientSettings(), session=StringSession())
+    after_reconnect = client._sender._auto_reconnect_callback
+    fake = FakeSender.install(client)
+    account = TelethonAccount(creds, client_builder=lambda _c, _s: client)
+    await account.connect()
+    await after_reconnect()
+    assert [type(r).__name__ for r in fake.requests] == ["GetConfigRequest"]
+    await account.close()
 
 
 async def test_a_dead_account_whose_self_user_is_stored_is_still_recognised_as_dead(
