@@ -23,6 +23,7 @@ from telethon.sessions import StringSession
 
 from core.clock import FakeClock
 from core.connect_rate import ConnectRate
+from core.join_targets import parse_join_target
 from core.outcomes import OutcomeKind
 from core.ports import AccountInfo, AccountPort, SessionCredentials
 from engine.accounts import Accounts
@@ -372,6 +373,35 @@ async def test_health_probes_ask_who_the_account_is_and_keep_to_the_connect_rate
     assert most_in_one_second(factory.connects) <= 2
     for sid in ids:
         assert await stored_self(db, sid) == AccountInfo(sid, f"user{sid}")  # the stale name replaced
+
+
+async def test_joins_on_idle_sessions_keep_to_the_connect_rate_and_store_who_the_account_is(
+    db: Database, tmp_path: Path
+) -> None:
+    from pool.joins import JoinPacing, JoinRunner, queue_joins
+    from sandbox.world import World
+
+    await add_pair(db, 1001)
+    ids = await seed_sessions(db, tmp_path / "sessions", 5)
+    clock = FakeClock(NOW)
+    world = World(clock)
+    async with db.read() as conn:
+        for row in await session_rows.list_all(conn):
+            world.add_account(row.auth_key_sha)
+    world.add_group("@cats_chat", members=set())
+    pacing = JoinPacing(min_gap=600.0, daily_cap=5)
+    await queue_joins(db, ids, parse_join_target("@cats_chat"), requested_by=9000, now=NOW, pacing=pacing)
+    timed = TimedFactory(world, clock)
+    runner = JoinRunner(db, tmp_path / "sessions", timed, classify, clock, pacing, connect_rate=ConnectRate(clock, 2))
+
+    done = await runner.run_due()
+
+    assert sorted(d.session_id for d in done if d.status == "joined") == sorted(ids)
+    assert len(timed.connects) == 5 and most_in_one_second(timed.connects) <= 2
+    assert max(timed.connects) - min(timed.connects) >= 4 / 2 - 1e-6
+    for sid in ids:  # the join's connect asked who the account is: stored, the next connect does not ask
+        assert await stored_self(db, sid) is not None
+    assert world.violations == []
 
 
 async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_the_init_alone(
