@@ -25,7 +25,7 @@ from core.clock import FakeClock
 from core.connect_rate import ConnectRate
 from core.join_targets import parse_join_target
 from core.outcomes import OutcomeKind
-from core.ports import AccountInfo, AccountPort, SessionCredentials
+from core.ports import UNKNOWN_SELF, AccountInfo, AccountPort, SessionCredentials
 from engine.accounts import Accounts
 from engine.engine import Engine
 from engine.ledger import Ledger
@@ -101,11 +101,23 @@ async def test_a_sessions_self_user_is_asked_once_in_its_life_and_every_later_co
     clock = FakeClock(NOW)
     assert await stored_self(db, sid) is None
 
-    # First connect in the session's life: the init, one getUsers of itself (stored), its app config.
+    # First connect in the session's life: the init and its app config (the frozen check goes first); who
+    # the account is stays unknown, not asked: at most one request besides the init per connection.
     ledger = Ledger(db)
     accounts = Accounts(db, TelethonFactory(client_builder=senders), supply, ledger, clock)
     account = await accounts.get(sid)
-    assert senders.names() == ["GetConfigRequest", "GetUsersRequest", "GetAppConfigRequest"]
+    assert senders.names() == ["GetConfigRequest", "GetAppConfigRequest"]
+    assert account.info == UNKNOWN_SELF and account.info.premium is None
+    assert await stored_self(db, sid) is None
+    await accounts.close_all()
+    await ledger.close()
+
+    # The next connection (the app config read within the day): the init and one getUsers of itself, stored.
+    clock.set(NOW + 60)
+    ledger = Ledger(db)
+    accounts = Accounts(db, TelethonFactory(client_builder=senders), supply, ledger, clock)
+    account = await accounts.get(sid)
+    assert senders.names()[2:] == ["GetConfigRequest", "GetUsersRequest"]
     assert account.info == AccountInfo(SELF_ID, "ada", "15550000", "Ada Seller", premium=False)
     assert await stored_self(db, sid) == account.info
     await accounts.close_all()
@@ -316,7 +328,8 @@ def test_the_connect_benchmark_measures_what_it_says() -> None:
     per = {r["case"]: r["requests_per_connection"] for r in results if "case" in r}
     assert per == {
         "before (Telethon connect + getUsers)": 5.0,
-        "first connect in a session's life": 3.0,
+        "first connect in a session's life": 2.0,
+        "its next connect (self user asked once)": 2.0,
         "any later connect (stored self user)": 1.0,
         "later, app config due (daily)": 2.0,
     }
@@ -404,7 +417,7 @@ async def test_joins_on_idle_sessions_keep_to_the_connect_rate_and_store_who_the
     assert world.violations == []
 
 
-async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_the_init_alone(
+async def test_after_the_pools_first_read_of_a_session_the_engines_connect_learns_who_it_is(
     db: Database, tmp_path: Path
 ) -> None:
     from pool.discovery import PoolDiscovery
@@ -415,7 +428,8 @@ async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_th
     assert sorted(r.outcome for r in results) == ["scanned"] * 3
     for sid in s.session_ids:
         row = await s.session(sid)
-        assert row.self_user is not None and row.status_checked_at is not None  # stored by that read
+        # That read's one request besides the init was the app config: who the account is, not asked.
+        assert row.self_user is None and row.status_checked_at is not None
     assert s.world.request_count(method="app_config") == 3
 
     engine = s.engine()
@@ -425,7 +439,10 @@ async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_th
     spent = Counter(method for (_, method), n in s.world.requests.items() for _ in range(n)) - before
 
     assert report.sent == 10
-    # The engine's connects are the init alone: who the account is and its app config were read by the
-    # pool's scan, and so were its dialogs. Then the post's source once per session, and the posts.
+    # The engine's connects: no app config (read by the pool's scan, and so were its dialogs); who the
+    # account is, asked by this connection (the world counts it in the connect) and stored. Then the post's
+    # source once per session, and the posts.
     assert spent == Counter({"connect": 3, "resolve": 3, "read": 3, "forward": 10})
+    for sid in s.session_ids:
+        assert (await s.session(sid)).self_user is not None
     await engine.shutdown()

@@ -327,6 +327,8 @@ async def test_telethon_a_connect_flood_is_recorded_as_connect_and_not_asked_aga
 
     s = await make_setup(db, tmp_path, plan=1, pool=1)
     [sid] = s.session_ids
+    async with db.tx() as conn:  # the app config read a moment ago: this connect's one request asks who it is
+        await session_rows.set_status_checked(conn, sid, NOW)
     ledger = Ledger(db)
     book = WaitBook()
     accounts = Accounts(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), ledger, clock,

@@ -339,7 +339,10 @@ Behaviour = Callable[[FakeSender], None]
 
 
 def dead_key(fake: FakeSender) -> None:
-    fake.always(functions.users.GetUsersRequest, errors.AuthKeyUnregisteredError)
+    # Every authorised request meets the 401: the first connect reads the app config, not the self user.
+    for request in (functions.users.GetUsersRequest, functions.help.GetAppConfigRequest,
+                    functions.messages.ForwardMessagesRequest):
+        fake.always(request, errors.AuthKeyUnregisteredError)
 
 
 def spam_limited(fake: FakeSender) -> None:
