@@ -206,7 +206,7 @@ async def measure(root: Path, point: Point) -> dict[str, Any]:
     config = EngineSettings(
         send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED
     )
-    engine = Engine(db, factory, PoolSupply(db, root / "sessions"), SystemClock(), config)
+    engine = Engine(db, factory, PoolSupply(db, root / "sessions"), SystemClock(), config, connect_rate=None)
     try:
         await engine.start()
         if engine.scheduler is not None:

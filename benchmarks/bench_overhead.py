@@ -73,7 +73,7 @@ async def measure(
         send_spacing=0.0, spacing_jitter=0.0, transient_retries=0, send_timeout=60.0, **NO_CAP_REACHED,
         **KEEP_CONNECTED,
     )
-    engine = Engine(db, factory, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False)
+    engine = Engine(db, factory, PoolSupply(db, fleet.sessions_dir), clock, config, schedule=False, connect_rate=None)
     try:
         await engine.start()
         for uid in fleet.customers:

@@ -264,7 +264,7 @@ async def soak(root: Path, *, sessions: int, group_count: int, customers_n: int,
     # control_bot.app wires them (there, the pool discovery's ``scanning``).
     idle_open: set[int] = set()
     supply = PoolSupply(db, sessions_dir, quarantine=quarantine, held=idle_open)
-    engine = Engine(db, world, supply, clock, config, schedule=False, rng=random.Random(seed))
+    engine = Engine(db, world, supply, clock, config, schedule=False, connect_rate=None, rng=random.Random(seed))
     end = T0 + hours * HOUR
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:

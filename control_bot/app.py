@@ -373,6 +373,7 @@ async def create_app(
             held=discovery.scanning,  # an idle session is never open twice (scan, check, join)
             proxy_required=settings.pool.proxy_required,
             quarantine=quarantine,
+            connect_rate=connect_rate,  # an idle session's join connects in its turn, as every other connect
         )
         dp = Dispatcher(
             settings=settings,

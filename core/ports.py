@@ -86,6 +86,13 @@ class AccountInfo:
     premium: bool | None = None  # Telegram Premium (custom emoji in own posts); None: not known
 
 
+UNKNOWN_SELF = AccountInfo(user_id=0)
+"""Who the account is, not read yet, on purpose: credentials carrying it connect without asking
+``users.getUsers`` (a connection costs the init request and at most one other, and the app-config check
+takes that place when both are due, issue 22); the answer names no one and is never stored. The self
+user is read by a later connection of the session (``engine.accounts``)."""
+
+
 @dataclass(frozen=True)
 class Peer:
     """A resolved peer: enough to address it without another request (id + access hash)."""
@@ -182,7 +189,8 @@ class SessionCredentials:
     proxy: ProxySpec | None = None  # the session's own proxy for life (None: it connects directly)
     test_mode: bool = False  # a session of Telegram's test servers: it connects to the test DC table only
     self_user: AccountInfo | None = None  # who the account is, as stored at its first connect (None: never read;
-    # the port then asks Telegram once, ``users.getUsers`` of itself, and the caller stores the answer)
+    # the port then asks Telegram once, ``users.getUsers`` of itself, and the caller stores the answer;
+    # ``UNKNOWN_SELF``: not read and not to be asked by this connection, returned as is)
 
 
 class AccountPort(Protocol):

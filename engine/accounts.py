@@ -14,7 +14,9 @@ port opened again (after an idle close, or a restart) within the interval does n
 Connecting is cheap and spread (issue 22): a connect costs Telegram's init request and, at most, that
 app-config read; who the account is comes from the pool's row (``SessionCredentials.self_user``), and
 when the row does not say yet, the port's one ``users.getUsers`` answer is stored here for every later
-connect. New connections wait for their slot of ``[engine] connects_per_second`` (``core.connect_rate``)
+connect. That read never shares a connection with the app-config read: when both are due the frozen check
+goes first and the self user stays unknown (``UNKNOWN_SELF``, premium unknown) until a later connection.
+New connections wait for their slot of ``[engine] connects_per_second`` (``core.connect_rate``)
 before their ``connect_timeout`` starts, so a restart never opens every session at once. ``close_idle``
 closes ports whose sessions have nothing to send soon (the engine calls it after a cycle).
 
@@ -31,6 +33,7 @@ nothing is sent); a FloodWait either request meets is recorded as its class's wa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -40,7 +43,16 @@ from core.clock import Clock, wait_with_timeout
 from core.connect_rate import ConnectRate
 from core.errors import AdbotError
 from core.outcomes import RETIREMENTS, Outcome, OutcomeKind
-from core.ports import AccountFactory, AccountInfo, AccountPort, AccountStatus, Peer, PeerKind, SessionSupply
+from core.ports import (
+    UNKNOWN_SELF,
+    AccountFactory,
+    AccountInfo,
+    AccountPort,
+    AccountStatus,
+    Peer,
+    PeerKind,
+    SessionSupply,
+)
 from core.waits import MethodClass, WaitPending
 from engine.ledger import Ledger
 from engine.outcomes import AccountFrozenError, classify
@@ -147,6 +159,12 @@ class Accounts:
                 self._status_checked[session_id] = max(known, row.status_checked_at)
             self._check_wait(session_id, "connect")
             credentials = await self.supply.credentials(session_id)
+            last = self._status_checked.get(session_id)
+            status_due = last is None or self.clock.now() - last >= self.status_check_interval
+            if credentials.self_user is None and status_due:
+                # Both due: the init and one more request per connection, and the frozen check (safety) is
+                # that one. Who the account is waits for a later connection of the session.
+                credentials = dataclasses.replace(credentials, self_user=UNKNOWN_SELF)
             if self.connect_rate is not None:
                 await self.connect_rate.turn()  # before the timeout: it bounds the network, not the queue
                 self._check_wait(session_id, "connect")  # a wait recorded while this one queued
@@ -183,7 +201,8 @@ class Accounts:
             account = Account(session_id, port, info, peers, status_checked_at=checked_at, albums=albums)
             self.retired.discard(session_id)
             self._open[session_id] = account
-            logger.info("session %d connected as user %d (%d cached peers)", session_id, info.user_id, len(peers))
+            logger.info("session %d connected as user %s (%d cached peers)", session_id,
+                        "(not read yet)" if info == UNKNOWN_SELF else info.user_id, len(peers))
             return account
 
     def _status_due(self, account: Account) -> bool:

@@ -24,7 +24,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from core.clock import Clock
 from core.config import EngineSettings
@@ -97,8 +97,11 @@ class Engine:
         schedule: bool = True,
         rng: random.Random | None = None,
         status_check_interval: float = 86_400.0,
-        connect_rate: ConnectRate | None = None,
+        connect_rate: ConnectRate | Literal["config"] | None = "config",
     ) -> None:
+        # ``"config"``: new connections paced at ``config.connects_per_second`` (the product's way; the
+        # process shares this rate with the pool's connects). ``None``: not paced (tests that ask for it).
+        rate = ConnectRate(clock, config.connects_per_second) if isinstance(connect_rate, str) else connect_rate
         self.db = db
         self.clock = clock
         self.config = config
@@ -108,7 +111,7 @@ class Engine:
         self.accounts = Accounts(
             db, factory, supply, self.ledger, clock,
             connect_timeout=config.connect_timeout, resolve_timeout=config.send_timeout, waits=WaitBook(),
-            status_check_interval=status_check_interval, connect_rate=connect_rate,
+            status_check_interval=status_check_interval, connect_rate=rate,
         )
         self.scheduler: CampaignScheduler | None = CampaignScheduler(self.run_cycle) if schedule else None
         self._semaphore: Gate | None = None

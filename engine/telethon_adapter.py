@@ -6,7 +6,10 @@ What it does and does not do, and why:
   (both prompt on stdin). A connection costs Telegram's init request (``initConnection`` carrying
   ``help.getConfig``) and nothing else: Telethon's own ``connect`` would add ``users.getUsers`` of itself,
   ``updates.getState`` and ``updates.getDifference`` (to start following updates, which a posting session
-  never reads); ``_SendOnlyClient`` stops them (``_NoUpdateState``). Who the account is comes from the
+  never reads); ``_SendOnlyClient`` stops them (``_NoUpdateState``), and the ``getUsers`` Telethon adds
+  after each reconnect of its own (``_handle_auto_reconnect``). Those reconnects (a dropped connection,
+  ``auto_reconnect``) happen inside Telethon's sender, outside ``[engine] connects_per_second``
+  (docs/SCALING.md). Who the account is comes from the
   credentials (``SessionCredentials.self_user``, stored at the session's first connect); only when they
   do not carry it does ``connect`` ask ``users.getUsers([self])``, directly, not through ``get_me``
   (which turns a 401 into None): a 401 surfaces as its own class (AuthKeyUnregistered, SessionRevoked,
@@ -136,6 +139,12 @@ class _SendOnlyClient(TelegramClient):  # type: ignore[misc]  # telethon is unty
         # requests answer 401, classified ACCOUNT_DEAD). Left unknown, Telethon would ask updates.getState
         # to find out (``is_user_authorized``) when a request meets PHONE_MIGRATE / NETWORK_MIGRATE.
         self._authorized = True
+
+    async def _handle_auto_reconnect(self) -> None:
+        # Telethon's sender calls this after each reconnect it makes by itself (a dropped connection): its
+        # body is ``get_me()``, a ``users.getUsers`` of self "to say we still want updates". A posting session
+        # follows no updates and knows who it is: the reconnect costs the init request alone (issue 22).
+        return None
 
     async def _update_loop(self) -> None:
         # Replaces Telethon's update loop: a task started by every connect() and cancelled by disconnect().

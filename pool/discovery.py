@@ -163,14 +163,14 @@ class PoolDiscovery:
             return None, None, exc.key or UNUSABLE, "connect"
         if self.connect_rate is not None:
             await self.connect_rate.turn()  # before the timeout: it bounds the network, not the queue
-        port = self.factory.open(creds)
+        # Each connect asks whether Telegram froze the account (below): that is the connection's one request
+        # besides the init, so who the account is, when not stored yet, is not asked here but by a later
+        # connection of the session (the engine's, a join's: ``pool.self_user``).
+        port = self.factory.open(self_user.not_asking(creds))
         method: MethodClass = "connect"
         try:
-            info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
-            # A session's first connect (just taken in) asked who the account is: stored, never asked again.
-            await self_user.remember(self.db, creds.self_user, session_id, info, self.clock.now())
-            # Each connect also asks whether Telegram froze the account (a 'read' class request): a frozen
-            # one reads nothing more.
+            await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+            # A frozen account reads nothing more.
             method = "read"
             status = await wait_with_timeout(self.clock, port.account_status(), self.connect_timeout)
             if status.frozen:

@@ -35,12 +35,13 @@ from typing import Literal, Protocol, TypeVar
 
 from core.clock import Clock, wait_with_timeout
 from core.config import PoolSettings
+from core.connect_rate import ConnectRate
 from core.errors import AdbotError
 from core.join_targets import JoinTarget
 from core.outcomes import RETIREMENTS, OutcomeKind
 from core.ports import AccountFactory, AccountPort, Classifier, InvitePreview, JoinResult
 from core.waits import MethodClass, WaitPending
-from pool import lifecycle
+from pool import lifecycle, self_user
 from pool.quarantine import Quarantine
 from storage import joins as join_rows
 from storage import memberships
@@ -221,8 +222,10 @@ class JoinRunner:
         held: set[int] | None = None,
         proxy_required: bool = False,
         quarantine: Quarantine | None = None,
+        connect_rate: ConnectRate | None = None,
     ) -> None:
         self.db = db
+        self.connect_rate = connect_rate  # the process's one connect rate: an idle session's join connects too
         self.proxy_required = proxy_required
         self.quarantine = quarantine  # the rule for a session a join finds limited
         self.held = held if held is not None else set()
@@ -343,10 +346,12 @@ class JoinRunner:
         credentials = await lifecycle.credentials(
             self.db, self.sessions_dir, session_id, proxy_required=self.proxy_required
         )
+        if self.connect_rate is not None:
+            await self.connect_rate.turn()  # before the timeout: it bounds the network, not the queue
         port = self.factory.open(credentials)
         try:
             try:
-                await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
+                info = await wait_with_timeout(self.clock, port.connect(), self.connect_timeout)
             except Exception as exc:
                 outcome = self.classify(exc)
                 if outcome.kind is not OutcomeKind.FLOOD_WAIT or outcome.seconds is None:
@@ -356,6 +361,8 @@ class JoinRunner:
                 async with self.db.tx() as conn:  # connecting waits, not joining
                     await wait_rows.record(conn, session_id, "connect", until, now)
                 raise WaitPending("connect", until, now) from exc
+            # A first connect asked who the account is: stored, never asked again (as the dialogs read does).
+            await self_user.remember(self.db, credentials.self_user, session_id, info, self.clock.now())
             return await fn(port)
         finally:
             try:

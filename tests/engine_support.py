@@ -50,7 +50,7 @@ class Setup:
         return Engine(
             db or self.db, self.world, PoolSupply(db or self.db, self.sessions_dir), self.clock,
             config or fast_config(),
-            notify=self.notified, schedule=False, rng=random.Random(7),
+            notify=self.notified, schedule=False, connect_rate=None, rng=random.Random(7),
         )
 
     def account_of(self, session_id: int) -> str:

@@ -127,7 +127,7 @@ def test_scale_benchmark_in_this_process(tmp_path: Path) -> None:
     from benchmarks import bench_scale
     from control_bot.logfiles import preserved_logging, setup_logging
 
-    shape = bench_scale.Shape(campaigns=2, sessions=2, groups=6, factor=1000.0, cycles=1, connect_rate=None)
+    shape = bench_scale.Shape(campaigns=2, sessions=2, groups=6, factor=1000.0, cycles=1, connect_rate=2.0)
     bench_scale.prepare(tmp_path, shape)
     with preserved_logging():
         setup_logging(tmp_path / "logs", console=False)
@@ -136,6 +136,8 @@ def test_scale_benchmark_in_this_process(tmp_path: Path) -> None:
     assert r["forwards"] == 12 and r["requests_per_post"] == 1.0
     assert r["peak_rss_mib"] >= r["rss_after_mib"] > 0 and r["tx_per_post"] > 0
     assert "GetConfigRequest" in r["connect_requests"] and r["requests_per_connection"] <= 2
+    # the restart's connects go through the engine's limiter, at the rate the benchmark says (review R22-1)
+    assert r["connect_rate"] == 2.0 and r["connects_per_s_peak"] <= 2
     what, _figure, meets = HEADLINES["scale"]({"bench": "scale", **r})
     assert "4 Telethon clients" in what and meets is None
 

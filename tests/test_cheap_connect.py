@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,12 +23,14 @@ from telethon.sessions import StringSession
 
 from core.clock import FakeClock
 from core.connect_rate import ConnectRate
+from core.join_targets import parse_join_target
 from core.outcomes import OutcomeKind
-from core.ports import AccountInfo, AccountPort, SessionCredentials
+from core.ports import UNKNOWN_SELF, AccountInfo, AccountPort, SessionCredentials
 from engine.accounts import Accounts
+from engine.engine import Engine
 from engine.ledger import Ledger
 from engine.outcomes import classify
-from engine.telethon_adapter import ClientSettings, TelethonFactory, build_client
+from engine.telethon_adapter import ClientSettings, TelethonAccount, TelethonFactory, build_client
 from pool import self_user
 from pool.supply import PoolSupply
 from storage import sessions as session_rows
@@ -35,6 +38,7 @@ from storage.db import Database
 from tests.engine_support import CID, fast_config, make_setup, running
 from tests.fake_sender import SELF_ID, FakeSender, RpcFail
 from tests.pool_support import NOW, add_pair, seed_sessions
+from tests.test_telethon_adapter import credentials
 
 DAY = 86_400.0
 NOT_ON_CONNECT = (
@@ -97,11 +101,23 @@ async def test_a_sessions_self_user_is_asked_once_in_its_life_and_every_later_co
     clock = FakeClock(NOW)
     assert await stored_self(db, sid) is None
 
-    # First connect in the session's life: the init, one getUsers of itself (stored), its app config.
+    # First connect in the session's life: the init and its app config (the frozen check goes first); who
+    # the account is stays unknown, not asked: at most one request besides the init per connection.
     ledger = Ledger(db)
     accounts = Accounts(db, TelethonFactory(client_builder=senders), supply, ledger, clock)
     account = await accounts.get(sid)
-    assert senders.names() == ["GetConfigRequest", "GetUsersRequest", "GetAppConfigRequest"]
+    assert senders.names() == ["GetConfigRequest", "GetAppConfigRequest"]
+    assert account.info == UNKNOWN_SELF and account.info.premium is None
+    assert await stored_self(db, sid) is None
+    await accounts.close_all()
+    await ledger.close()
+
+    # The next connection (the app config read within the day): the init and one getUsers of itself, stored.
+    clock.set(NOW + 60)
+    ledger = Ledger(db)
+    accounts = Accounts(db, TelethonFactory(client_builder=senders), supply, ledger, clock)
+    account = await accounts.get(sid)
+    assert senders.names()[2:] == ["GetConfigRequest", "GetUsersRequest"]
     assert account.info == AccountInfo(SELF_ID, "ada", "15550000", "Ada Seller", premium=False)
     assert await stored_self(db, sid) == account.info
     await accounts.close_all()
@@ -122,6 +138,20 @@ async def test_a_sessions_self_user_is_asked_once_in_its_life_and_every_later_co
         await accounts.close_all()
         await ledger.close()
     assert sum(len(fake.of(functions.users.GetUsersRequest)) for fake in senders.fakes) == 1
+
+
+async def test_telethons_own_reconnect_asks_nothing_but_the_init(tmp_path: Path) -> None:
+    # What Telethon's sender calls after every reconnect it makes by itself (a dropped connection):
+    # its default asks users.getUsers of self; a posting session's asks nothing.
+    creds = dataclasses.replace(credentials(tmp_path), self_user=AccountInfo(SELF_ID))
+    client = build_client(creds, ClientSettings(), session=StringSession())
+    after_reconnect = client._sender._auto_reconnect_callback
+    fake = FakeSender.install(client)
+    account = TelethonAccount(creds, client_builder=lambda _c, _s: client)
+    await account.connect()
+    await after_reconnect()
+    assert [type(r).__name__ for r in fake.requests] == ["GetConfigRequest"]
+    await account.close()
 
 
 async def test_a_dead_account_whose_self_user_is_stored_is_still_recognised_as_dead(
@@ -234,6 +264,26 @@ async def test_connects_at_start_up_never_exceed_the_configured_rate(db: Databas
     await engine.shutdown()
 
 
+async def test_an_engine_built_from_settings_paces_its_connects_at_the_configured_rate(
+    db: Database, tmp_path: Path
+) -> None:
+    # No rate passed: the engine takes [engine] connects_per_second, as the product and bench_scale build it.
+    s = await make_setup(db, tmp_path, groups=tuple(f"@group_{i:02d}" for i in range(21)), plan=7, pool=7)
+    timed = TimedFactory(s.world, s.clock)
+    engine = Engine(s.db, timed, PoolSupply(s.db, s.sessions_dir), s.clock, fast_config(connects_per_second=2),
+                    notify=s.notified, schedule=False, rng=random.Random(7))
+    assert engine.accounts.connect_rate is not None and engine.accounts.connect_rate.per_second == 2
+    await running(s, engine)
+
+    report = await engine.run_cycle(CID)
+
+    assert report.sent == 21
+    assert len(timed.connects) == 7
+    assert most_in_one_second(timed.connects) <= 2
+    assert max(timed.connects) - min(timed.connects) >= 6 / 2 - 1e-6
+    await engine.shutdown()
+
+
 # --- idle close and reopen -----------------------------------------------------------------------------
 
 
@@ -278,7 +328,8 @@ def test_the_connect_benchmark_measures_what_it_says() -> None:
     per = {r["case"]: r["requests_per_connection"] for r in results if "case" in r}
     assert per == {
         "before (Telethon connect + getUsers)": 5.0,
-        "first connect in a session's life": 3.0,
+        "first connect in a session's life": 2.0,
+        "its next connect (self user asked once)": 2.0,
         "any later connect (stored self user)": 1.0,
         "later, app config due (daily)": 2.0,
     }
@@ -337,7 +388,36 @@ async def test_health_probes_ask_who_the_account_is_and_keep_to_the_connect_rate
         assert await stored_self(db, sid) == AccountInfo(sid, f"user{sid}")  # the stale name replaced
 
 
-async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_the_init_alone(
+async def test_joins_on_idle_sessions_keep_to_the_connect_rate_and_store_who_the_account_is(
+    db: Database, tmp_path: Path
+) -> None:
+    from pool.joins import JoinPacing, JoinRunner, queue_joins
+    from sandbox.world import World
+
+    await add_pair(db, 1001)
+    ids = await seed_sessions(db, tmp_path / "sessions", 5)
+    clock = FakeClock(NOW)
+    world = World(clock)
+    async with db.read() as conn:
+        for row in await session_rows.list_all(conn):
+            world.add_account(row.auth_key_sha)
+    world.add_group("@cats_chat", members=set())
+    pacing = JoinPacing(min_gap=600.0, daily_cap=5)
+    await queue_joins(db, ids, parse_join_target("@cats_chat"), requested_by=9000, now=NOW, pacing=pacing)
+    timed = TimedFactory(world, clock)
+    runner = JoinRunner(db, tmp_path / "sessions", timed, classify, clock, pacing, connect_rate=ConnectRate(clock, 2))
+
+    done = await runner.run_due()
+
+    assert sorted(d.session_id for d in done if d.status == "joined") == sorted(ids)
+    assert len(timed.connects) == 5 and most_in_one_second(timed.connects) <= 2
+    assert max(timed.connects) - min(timed.connects) >= 4 / 2 - 1e-6
+    for sid in ids:  # the join's connect asked who the account is: stored, the next connect does not ask
+        assert await stored_self(db, sid) is not None
+    assert world.violations == []
+
+
+async def test_after_the_pools_first_read_of_a_session_the_engines_connect_learns_who_it_is(
     db: Database, tmp_path: Path
 ) -> None:
     from pool.discovery import PoolDiscovery
@@ -348,7 +428,8 @@ async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_th
     assert sorted(r.outcome for r in results) == ["scanned"] * 3
     for sid in s.session_ids:
         row = await s.session(sid)
-        assert row.self_user is not None and row.status_checked_at is not None  # stored by that read
+        # That read's one request besides the init was the app config: who the account is, not asked.
+        assert row.self_user is None and row.status_checked_at is not None
     assert s.world.request_count(method="app_config") == 3
 
     engine = s.engine()
@@ -358,7 +439,10 @@ async def test_after_the_pools_first_read_of_a_session_the_engines_connect_is_th
     spent = Counter(method for (_, method), n in s.world.requests.items() for _ in range(n)) - before
 
     assert report.sent == 10
-    # The engine's connects are the init alone: who the account is and its app config were read by the
-    # pool's scan, and so were its dialogs. Then the post's source once per session, and the posts.
+    # The engine's connects: no app config (read by the pool's scan, and so were its dialogs); who the
+    # account is, asked by this connection (the world counts it in the connect) and stored. Then the post's
+    # source once per session, and the posts.
     assert spent == Counter({"connect": 3, "resolve": 3, "read": 3, "forward": 10})
+    for sid in s.session_ids:
+        assert (await s.session(sid)).self_user is not None
     await engine.shutdown()

@@ -147,7 +147,7 @@ async def test_telethon_a_frozen_app_config_retires_the_session_before_any_reque
         return client
 
     engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
-                    fast_config(), schedule=False)
+                    fast_config(), schedule=False, connect_rate=None)
     await running(s, engine)
     [owned] = [r.id for r in await s.owned()]
     await engine.run_cycle(CID)

@@ -252,7 +252,7 @@ async def test_a_lock_that_outlives_the_engine_is_settled_by_the_resume(tmp_path
 
 
 def _engine(s: Setup, supply: PoolSupply) -> Engine:
-    return Engine(s.db, s.world, supply, s.clock, fast_config(), notify=s.notified, schedule=False,
+    return Engine(s.db, s.world, supply, s.clock, fast_config(), notify=s.notified, schedule=False, connect_rate=None,
                   rng=random.Random(7))
 
 

@@ -389,7 +389,7 @@ async def test_telethon_a_marked_id_group_goes_out_with_the_access_hash_its_dial
         return client
 
     engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
-                    fast_config(), schedule=False)
+                    fast_config(), schedule=False, connect_rate=None)
     await running(s, engine)
     report = await engine.run_cycle(CID)
     await engine.shutdown()

@@ -247,7 +247,7 @@ def _telethon_engine(
         return client
 
     return Engine(s.db, TelethonFactory(client_builder=builder), PoolSupply(s.db, s.sessions_dir), s.clock,
-                  fast_config(), schedule=False)
+                  fast_config(), schedule=False, connect_rate=None)
 
 
 async def _telethon_setup(db: Database, tmp_path: Path, post_id: int) -> tuple[Setup, str, int, int, int]:

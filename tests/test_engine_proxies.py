@@ -68,7 +68,7 @@ async def test_proxy_required_never_opens_a_direct_session(db: Database, tmp_pat
         await proxy_rows.put(conn, with_proxy, spec, set_by=proxy_rows.SIDECAR, now=NOW)
     engine = Engine(
         db, s.world, PoolSupply(db, s.sessions_dir, proxy_required=True), s.clock, fast_config(),
-        schedule=False, rng=random.Random(7),
+        schedule=False, connect_rate=None, rng=random.Random(7),
     )
     await running(s, engine)
     report = await engine.run_cycle(CID)

@@ -34,7 +34,7 @@ async def test_jobs_fire_reschedule_and_stop(db: Database, tmp_path: Path) -> No
                          world=world)
     engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock,
                     fast_config(send_spacing=0.01, spacing_jitter=0.0),
-                    notify=Notified(), schedule=True)
+                    notify=Notified(), schedule=True, connect_rate=None)
     await engine.start()
     assert engine.health().scheduler_running
     started = time.time()
@@ -65,7 +65,8 @@ async def test_resume_at_start_schedules_running_campaigns(db: Database, tmp_pat
     now = clock.now()
     async with db.tx() as conn:
         await customers.set_status(conn, CID, "running", now, next_cycle_at=now + 45)
-    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(on_restart="resume"), schedule=True)
+    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(on_restart="resume"),
+                    schedule=True, connect_rate=None)
     await engine.start()
     next_at = engine.next_run_at(CID)
     assert next_at is not None and abs(next_at - (now + 45)) < 0.5
@@ -78,7 +79,8 @@ async def test_shutdown_lets_a_scheduled_cycle_record_its_send(db: Database, tmp
     world = World(clock, lenient=True, latency=0.1)
     s = await make_setup(db, tmp_path, groups=["@group_a", "@group_b"], plan=1, pool=1, interval=60,
                          world=world)
-    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(send_spacing=0.01), schedule=True)
+    engine = Engine(db, world, PoolSupply(db, s.sessions_dir), clock, fast_config(send_spacing=0.01),
+                    schedule=True, connect_rate=None)
     await engine.start()
     await engine.start_campaign(CID)
     deadline = time.monotonic() + 3

@@ -283,7 +283,7 @@ async def test_telethon_a_resolve_flood_is_not_asked_again_but_sends_and_dialogs
 
     def engine() -> Engine:
         return Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), clock,
-                      fast_config(dialogs_refresh_hours=0.1), schedule=False)
+                      fast_config(dialogs_refresh_hours=0.1), schedule=False, connect_rate=None)
 
     first = engine()
     await running(s, first)
@@ -327,6 +327,8 @@ async def test_telethon_a_connect_flood_is_recorded_as_connect_and_not_asked_aga
 
     s = await make_setup(db, tmp_path, plan=1, pool=1)
     [sid] = s.session_ids
+    async with db.tx() as conn:  # the app config read a moment ago: this connect's one request asks who it is
+        await session_rows.set_status_checked(conn, sid, NOW)
     ledger = Ledger(db)
     book = WaitBook()
     accounts = Accounts(db, TelethonFactory(client_builder=builder), PoolSupply(db, s.sessions_dir), ledger, clock,

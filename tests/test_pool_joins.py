@@ -330,7 +330,8 @@ async def test_a_customers_session_joins_through_the_engine(db: Database, sdir: 
     await add_customer(db, 4242, plan=1)
     [owned] = await ensure_plan(db, sdir, 4242, NOW)
     world.add_group("@cats_chat", members=set())
-    engine = Engine(db, world, PoolSupply(db, sdir), clock, fast_config(), schedule=False, rng=random.Random(1))
+    engine = Engine(db, world, PoolSupply(db, sdir), clock, fast_config(), schedule=False,
+                    connect_rate=None, rng=random.Random(1))
     await queue(db, [owned], "@cats_chat", clock)
     assert await runner(db, sdir, world, clock).run_due() == []  # no engine in this process: it waits
     assert world.request_count(method="join") == 0

@@ -60,7 +60,7 @@ async def test_a_job_firing_in_quiet_hours_waits_for_the_window_and_cycles_run_i
     s = await make_setup(db, tmp_path, groups=["@g1", "@g2", "@g3"], interval=INTERVAL, clock=clock)  # type: ignore[arg-type]
     engine = Engine(
         db, s.world, PoolSupply(db, s.sessions_dir), clock, fast_config(send_spacing=0.0, spacing_jitter=0.0),
-        notify=s.notified, schedule=True, rng=random.Random(7),
+        notify=s.notified, schedule=True, connect_rate=None, rng=random.Random(7),
     )
     await engine.start()
     try:

@@ -339,7 +339,10 @@ Behaviour = Callable[[FakeSender], None]
 
 
 def dead_key(fake: FakeSender) -> None:
-    fake.always(functions.users.GetUsersRequest, errors.AuthKeyUnregisteredError)
+    # Every authorised request meets the 401: the first connect reads the app config, not the self user.
+    for request in (functions.users.GetUsersRequest, functions.help.GetAppConfigRequest,
+                    functions.messages.ForwardMessagesRequest):
+        fake.always(request, errors.AuthKeyUnregisteredError)
 
 
 def spam_limited(fake: FakeSender) -> None:
@@ -398,7 +401,7 @@ async def test_no_secret_reaches_a_log_through_telethon_errors_at_debug_level(
             await group_rows.add_many(conn, CUSTOMER, GROUPS, START)
         await assign.ensure_plan(db, sessions_dir, CUSTOMER, START)
         engine = Engine(db, TelethonFactory(client_builder=builder), PoolSupply(db, sessions_dir), clock,
-                        fast_config(send_spacing=0.0), schedule=False)
+                        fast_config(send_spacing=0.0), schedule=False, connect_rate=None)
         try:
             await engine.start()
             await engine.start_campaign(CUSTOMER)
