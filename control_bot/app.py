@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import resource
+import signal
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -451,9 +452,22 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # as the default action's exit status, with the exit handlers run
+
+
 def run(settings: Settings) -> int:
-    """``adbot run``: the control bot and the engine until SIGINT/SIGTERM; 0 on a clean stop."""
-    return asyncio.run(_serve(settings))
+    """``adbot run``: the control bot and the engine until SIGINT/SIGTERM; 0 on a clean stop.
+
+    A SIGTERM before polling starts (``wait_for_bot_api`` can retry for minutes, ``systemctl stop`` comes
+    meanwhile) or after it ended exits through ``SystemExit``, so ``logging.shutdown`` writes every queued
+    line (``control_bot.logwriter``); the default action would drop them. Polling installs its own
+    handler over this one (a graceful stop)."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        return asyncio.run(_serve(settings))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = ["App", "create_app", "make_bot", "make_i18n", "raise_open_file_limit", "run"]

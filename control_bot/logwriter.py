@@ -8,9 +8,12 @@ thread cost about a third of a forward's CPU. Now the loop only builds the recor
 
 The writer lingers a moment after the first record of a burst so it wakes once per batch rather than
 once per record, and flushes the files at most a second after the first line it wrote since the last
-flush (a file also flushes itself when its buffer fills). ``flush()`` (``logging.shutdown`` calls
-it at exit, the log readers before reading) waits until every record queued before it is written, so
-no record is lost at shutdown and ``/logs`` shows what was logged before it was asked.
+flush (a file also flushes itself when its buffer fills); a batch that holds a WARNING or worse is
+flushed as soon as it is written, so what went wrong is on disk even if the process is killed (SIGKILL,
+the OOM killer) a moment later: a hard kill can lose at most the last second of INFO/DEBUG lines.
+``flush()`` (``logging.shutdown`` calls it at exit, the log readers before reading) waits until every
+record queued before it is written, so no record is lost at shutdown and ``/logs`` shows what was logged
+before it was asked.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class LogWriter(logging.handlers.QueueListener):
         self.linger = linger
         self.flush_every = flush_every
         self._flush_due: float | None = None  # when what was written since the last flush is flushed
+        self._urgent = False  # the batch being written holds a WARNING or worse: flushed once it is written
         self._batch: deque[Any] = deque()
         self._lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -82,6 +86,8 @@ class LogWriter(logging.handlers.QueueListener):
 
     def dequeue(self, block: bool) -> Any:
         while not self._batch:
+            if self._urgent:  # the batch just written said something went wrong: on disk now
+                self._flush_handlers()
             timeout = None
             if self._flush_due is not None:
                 timeout = self._flush_due - time.monotonic()
@@ -110,6 +116,8 @@ class LogWriter(logging.handlers.QueueListener):
             return
         if self._flush_due is None:
             self._flush_due = time.monotonic() + self.flush_every
+        if getattr(record, "levelno", 0) >= logging.WARNING:
+            self._urgent = True
         if getattr(record, CUSTOMER_ONLY_ATTR, False):
             # Only this thread writes through the handler: its lock is not needed, and its filters
             # (the RedactingFilter) leave such a record to the handler, which redacts the line it writes.
@@ -120,6 +128,7 @@ class LogWriter(logging.handlers.QueueListener):
 
     def _flush_handlers(self) -> None:
         self._flush_due = None
+        self._urgent = False
         for handler in self.handlers:
             try:
                 handler.flush()

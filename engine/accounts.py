@@ -35,7 +35,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -81,6 +82,8 @@ class Account:
     albums: dict[tuple[Peer, int], tuple[int, ...]] = field(default_factory=dict)  # engine.sources.post_ids
     status_checked_at: float = 0.0  # when its app config last said it is not frozen
     prepared: set[str] = field(default_factory=set)  # media files (sha256) its port uploaded: engine.uploads
+    uses: int = 0  # work holding the port now (``Accounts.hold``/``lease``): an idle close waits for it
+    close_when_free: bool = False  # an idle close found it in use: closed when the last use ends
 
 
 class Accounts:
@@ -338,19 +341,56 @@ class Accounts:
             logger.warning("retiring session %d failed: %s", session_id, exc.user_message)
             return None
 
+    def hold(self, account: Account, *, renew: bool = False) -> None:
+        """Someone uses ``account``'s port from now until ``release``: an idle close leaves it open meanwhile.
+        ``renew`` (a cycle's worker): an idle close found earlier no longer holds, that cycle's end decides
+        again."""
+        account.uses += 1
+        if renew:
+            account.close_when_free = False
+
+    async def release(self, account: Account) -> None:
+        """One use of ``account`` ended: the last one closes it when an idle close found it in use."""
+        account.uses -= 1
+        if account.uses <= 0 and account.close_when_free and self._open.get(account.session_id) is account:
+            await self._close_unused(account.session_id)
+
+    @asynccontextmanager
+    async def lease(self, session_id: int) -> AsyncIterator[Account]:
+        """The session's account (``get``), held for the block (``hold``/``release``)."""
+        account = await self.get(session_id)
+        self.hold(account)  # no await since ``get`` returned: an idle close cannot come in between
+        try:
+            yield account
+        finally:
+            await self.release(account)
+
     async def close_idle(self, session_ids: set[int]) -> int:
         """Close the ports of these sessions (nothing to send soon: ``[engine] keep_connection_seconds``);
         the next ``get`` opens them again, paced, and reads nothing the session's earlier port read (its
-        self user, its app config within the interval, its peers and albums from storage). Returns how
-        many were open."""
+        self user, its app config within the interval, its peers and albums from storage). A port in use
+        (an admin's join, a dialogs read, a post check, a cycle's worker) stays open until its last use
+        ends. Returns how many were closed now."""
         closed = 0
         for session_id in session_ids:
-            if session_id in self._open:
-                await self.close(session_id)
+            if session_id in self._open and await self._close_unused(session_id):
                 closed += 1
         if closed:
             logger.debug("closed %d idle connection(s)", closed)
         return closed
+
+    async def _close_unused(self, session_id: int) -> bool:
+        """Close the session's port unless it is in use (then it closes when the use ends); True if closed."""
+        async with self._lock(session_id):
+            account = self._open.get(session_id)
+            if account is None:
+                return False
+            if account.uses > 0:
+                account.close_when_free = True
+                return False
+            del self._open[session_id]
+            await self._close_port(session_id, account.port)
+        return True  # its lock is kept: the session comes back (a ``get`` may be waiting on it)
 
     async def close_all(self) -> None:
         for session_id in list(self._open):

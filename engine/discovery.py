@@ -223,11 +223,11 @@ class Discovery:
     async def _dialogs_of(self, session_id: int) -> Sequence[Dialog]:
         """One read through the session's open account: a flood wait connecting is recorded as the
         'connect' class's, one on getDialogs as the 'dialogs' class's (``Accounts.guarded``)."""
-        account = await self.accounts.get(session_id)
         timeout = self.config.send_timeout * PAGES_TIMEOUT
-        return await self.accounts.guarded(
-            session_id, "dialogs", lambda: wait_with_timeout(self.clock, account.port.dialogs(), timeout)
-        )
+        async with self.accounts.lease(session_id) as account:  # an idle close waits for the read
+            return await self.accounts.guarded(
+                session_id, "dialogs", lambda: wait_with_timeout(self.clock, account.port.dialogs(), timeout)
+            )
 
     async def _failed(self, session: SessionRow, outcome: Outcome) -> ScanResult:
         sid, now = session.id, self.clock.now()

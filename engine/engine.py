@@ -390,8 +390,7 @@ class Engine:
         was_open = set(self.accounts.open_sessions)
         scanned = await self.discovery.scan_all(owned)
         if customer.status != "running":
-            for session_id in set(self.accounts.open_sessions) - was_open:
-                await self.accounts.close(session_id)
+            await self.accounts.close_idle(set(self.accounts.open_sessions) - was_open)
         now = self.clock.now()
         async with self.db.read() as conn:
             sessions = await session_rows.list_for_owner(conn, customer_id)
@@ -459,6 +458,9 @@ class Engine:
         rt = self.rt
         if rt.stopping or next_cycle_at - self.clock.now() <= self.config.keep_connection_seconds:
             return
+        again = self._cycles.get(customer_id)
+        if again is not None and not again.done():
+            return  # a cycle started meanwhile (a manual one): its end decides
         closed = await self.accounts.close_idle(set(rt.owned.get(customer_id, set())))
         if closed:
             logger.info("customer %d: %d idle connection(s) closed until its next cycle", customer_id, closed)
@@ -488,12 +490,12 @@ class Engine:
         """Run ``fn`` with the session's live port: how work outside a cycle (an admin's join,
         ``pool.joins``) reaches a customer's session without a second client on its file. The port is
         the one the session's cycles use (opened now if none is); one opened here is closed again
-        afterwards unless a cycle of its customer holds the session by then. Raises what ``fn`` or
-        connecting raised."""
+        afterwards unless a cycle of its customer holds the session by then; an idle close meanwhile waits
+        for ``fn`` to end (``Accounts.lease``). Raises what ``fn`` or connecting raised."""
         was_open = session_id in self.accounts
         try:
-            account = await self.accounts.get(session_id)
-            return await fn(account.port)
+            async with self.accounts.lease(session_id) as account:
+                return await fn(account.port)
         except Exception as exc:
             # Dead, limited or frozen: retired here, through the engine, so that a cycle's worker still
             # holding the account stops and the port is closed before the pool moves the file (the
@@ -506,7 +508,7 @@ class Engine:
         finally:
             held = self._rt is not None and any(session_id in ids for ids in self._rt.owned.values())
             if not was_open and not held:
-                await self.accounts.close(session_id)
+                await self.accounts.close_idle({session_id})  # not under other work that uses it now
 
     async def check_post(self, customer_id: int, peer: str, msg_id: int) -> PostCheck:
         """Read a post the customer is saving through one of their connected sessions (``engine.post_check``):

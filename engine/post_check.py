@@ -60,7 +60,10 @@ async def check_post(accounts: Accounts, customer_id: int, peer: str, msg_id: in
         # cycle's to find out (the bot says what the sessions' dialogs say, ``services.post``).
         live = [sid for sid in live if sid in rows and rows[sid].why_not not in NOT_IN_CHAT]
     for session_id in live:
+        if session_id not in accounts:
+            continue  # closed meanwhile (idle): not opened for this
         account = await accounts.get(session_id)
+        accounts.hold(account)  # an idle close meanwhile waits for this read
         try:
             source = rows[session_id].peer if session_id in rows else await accounts.peer(account, peer)
             read = partial(_read, accounts, account, source, msg_id, limit)
@@ -77,6 +80,8 @@ async def check_post(accounts: Accounts, customer_id: int, peer: str, msg_id: in
             logger.info("customer %d: the post check through session %d said nothing (%s)", customer_id, session_id,
                         error)
             continue
+        finally:
+            await accounts.release(account)
         if info.noforwards:
             return PostCheck("no_forwards", info, session_id, "ChatForwardsRestrictedError")
         return PostCheck("ok", info, session_id)

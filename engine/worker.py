@@ -91,6 +91,7 @@ class SessionWorker:
         self.waits.note(self.sid, "send", session.cooldown_until or 0.0)
         self.cooling = session.state == "cooling"
         self.account: Account | None = None
+        self.held: list[Account] = []  # accounts this worker holds (``Accounts.hold``) until it ends
         self.sent_once = False  # a request went out for the last group: space the next one
         self.next_send_at = 0.0
         self.request_at: float | None = None  # when the last post request left (set by the send task)
@@ -100,6 +101,13 @@ class SessionWorker:
         self.storage_pauses = 0  # tries to open the session that met a database it could not write
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            for account in self.held:  # an idle close that came meanwhile closes it now
+                await self.rt.accounts.release(account)
+
+    async def _run(self) -> None:
         cycle, rt, cid = self.cycle, self.rt, self.cycle.cid
         while self.queue:
             if cycle.aborted:
@@ -325,6 +333,8 @@ class SessionWorker:
             return self.account
         try:
             self.account = await self._retrying(lambda: self.rt.accounts.get(self.sid))
+            self.rt.accounts.hold(self.account, renew=True)  # this cycle's end decides whether it closes
+            self.held.append(self.account)
             self.storage_pauses = 0
             await self._note_premium(self.account)
             return self.account
