@@ -93,8 +93,7 @@ async def on_hours_typed(message: Message, state: FSMContext, db: Database, engi
 async def on_done(callback: CallbackQuery, db: Database, engine: CampaignEngine, clock: Clock) -> None:
     now = clock.now()
     view = await service.view(db, engine, sender_id(callback), now)
-    s = view.schedule
-    await show(callback, texts.saved(s.days, s.start, s.end, view.running), kb.back_to_menu())
+    await show(callback, _saved(view), kb.back_to_menu())
 
 
 def setup() -> Router:
